@@ -1,0 +1,193 @@
+/*
+ * ringfetch.h - the public API of libringfetch.
+ *
+ * ringfetch downloads many HTTP/1.1 URLs concurrently through one io_uring
+ * ring driven by one thread.  A client owns the ring, a bounded set of
+ * in-flight slots (the concurrency semaphore), a keep-alive connection pool
+ * per origin and a name-resolution cache.  Requests come either from
+ * rf_submit() or, lazily, from a source callback handed to rf_run(); each
+ * finished request is reported once through the client's done callback.
+ *
+ * Conventions: functions return 0 or a negative error code; rf_strerror()
+ * turns any code (negative errno or RF_E*) into a message.  All types are
+ * opaque or plain C; no liburing or OpenSSL type appears here.
+ *
+ * Versioning: same RF_VERSION_MAJOR means source and ABI compatible.
+ */
+#ifndef RINGFETCH_H
+#define RINGFETCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RF_VERSION_MAJOR 0
+#define RF_VERSION_MINOR 1
+#define RF_VERSION_PATCH 0
+#define RF_VERSION_STRING "0.1.0"
+
+#if defined(RF_BUILDING_LIBRARY)
+#define RF_API __attribute__((visibility("default")))
+#else
+#define RF_API
+#endif
+
+/* A client: one ring, one thread (the caller of rf_run). */
+typedef struct rf_client rf_client;
+
+/*
+ * Error codes of ringfetch's own.  System errors are negative errno values
+ * (-ECONNREFUSED, -ENOSPC, ...); these live below -1000 so they never clash.
+ */
+enum rf_error {
+	RF_EURL = -1001,              /* malformed URL */
+	RF_ESCHEME = -1002,           /* scheme not supported */
+	RF_EDNS = -1003,              /* host name could not be resolved */
+	RF_ECONNECT_TIMEOUT = -1004,  /* --connect-timeout expired */
+	RF_EIDLE_TIMEOUT = -1005,     /* no byte received for --timeout seconds */
+	RF_EMAX_TIME = -1006,         /* --max-time expired */
+	RF_EHTTP_STATUS = -1007,      /* non-2xx final status (see rf_result) */
+	RF_EPROTO = -1008,            /* malformed HTTP response */
+	RF_ETRUNCATED = -1009,        /* connection closed before the body ended */
+	RF_EHEADERS_TOO_BIG = -1010,  /* response header section too large */
+	RF_ETOO_MANY_HEADERS = -1011, /* response has too many header fields */
+	RF_EREDIRECT_LOOP = -1012,    /* redirect chain revisits a URL */
+	RF_ETOO_MANY_REDIRECTS = -1013, /* more hops than max_redirs */
+	RF_EREDIRECT_LOCATION = -1014, /* redirect without a usable Location */
+	RF_ENOANSWER = -1015,         /* connection closed before any response */
+	RF_EOUTPUT_NAME = -1016,      /* no safe output name could be made */
+	RF_ECANCELED = -1017,         /* request canceled by rf_stop() */
+	RF_EHEADER = -1018,           /* invalid custom header */
+	RF_EBODY_CALLBACK = -1019,    /* the body callback asked to stop */
+	RF_EINVAL = -1020,            /* invalid argument to the API */
+};
+
+/* A message for any code this library returns; never NULL. */
+RF_API const char *rf_strerror(int err);
+
+/* "0.1.0": the version of the library actually linked. */
+RF_API const char *rf_version(void);
+
+/* Where a response body goes. */
+enum rf_sink_kind {
+	RF_SINK_FILE = 0,   /* into path + ".part", renamed to path when complete */
+	RF_SINK_DISCARD,    /* counted and dropped (benchmarks, checks) */
+	RF_SINK_CALLBACK,   /* handed to on_body on the loop thread */
+	RF_SINK_FD,         /* appended to an open descriptor (stdout, a pipe) */
+};
+
+/* Request flags. */
+enum {
+	/* SINK_FILE: replace an existing file at path (curl -o).  Without it
+	 * an existing name is never overwritten: the body is saved as path.1,
+	 * path.2, ... instead, and rf_result.path tells which. */
+	RF_REQ_OVERWRITE = 1u << 0,
+};
+
+/* Body callback: return 0 to continue, anything else aborts the transfer
+ * with RF_EBODY_CALLBACK.  data is valid only during the call. */
+typedef int (*rf_body_fn)(void *user, const void *data, size_t len);
+
+/* One URL to fetch.  rf_submit() and sources copy every string, so the
+ * caller's memory need not outlive the call. */
+typedef struct rf_request {
+	const char *url;
+	enum rf_sink_kind sink;
+	const char *path;   /* RF_SINK_FILE: final file name */
+	int fd;             /* RF_SINK_FD */
+	rf_body_fn on_body; /* RF_SINK_CALLBACK */
+	void *user;         /* handed back in rf_result and to on_body */
+	unsigned flags;     /* RF_REQ_* */
+} rf_request;
+
+/* What happened to one request.  Valid only during the done callback. */
+typedef struct rf_result {
+	const char *url;       /* as submitted */
+	const char *final_url; /* after redirects */
+	const char *path;      /* SINK_FILE: the name the body was saved under,
+	                          NULL if nothing was saved */
+	void *user;
+	int error;             /* 0 on success, else negative code */
+	int local_error;       /* 1 if error came from local output (disk, name) */
+	int status;            /* final HTTP status, 0 if none was received */
+	const char *reason;    /* final status reason phrase, "" if none */
+	const char *detail;    /* extra context for error ("127.0.0.1:80"), or "" */
+	uint64_t bytes;        /* body bytes delivered to the sink */
+	unsigned redirects;    /* redirects followed */
+	unsigned attempts;     /* connections tried, stale-connection retry included */
+	int reused;            /* 1 if the final attempt used a kept-alive connection */
+	/* seconds, from the first dispatch of the request */
+	double t_dns;          /* name resolved (0 when cached) */
+	double t_connect;      /* TCP connected (or connection taken from the pool) */
+	double t_first_byte;   /* first response byte */
+	double t_total;        /* result known, file renamed */
+} rf_result;
+
+typedef void (*rf_done_fn)(void *arg, const rf_result *result);
+
+/* Lazy input: fill *req and return 1, or return 0 when there is no more.
+ * Called only when a slot is about to be free, so input is never read
+ * further ahead than the concurrency needs. */
+typedef int (*rf_source_fn)(void *arg, rf_request *req);
+
+typedef struct rf_client_opts {
+	unsigned max_inflight;    /* slots (-j); default 16 */
+	unsigned max_per_host;    /* open connections per origin; 0 = no cap */
+	double connect_timeout;   /* seconds; default 10; 0 = none */
+	double idle_timeout;      /* seconds without a byte; default 30; 0 = none */
+	double max_time;          /* seconds per URL, all attempts; 0 = none */
+	int max_redirs;           /* default 10; 0 = do not follow */
+	const char *user_agent;   /* default "ringfetch/VERSION" */
+	const char *const *headers; /* extra "Name: value" lines; "Name:" removes
+	                               a default header */
+	size_t n_headers;
+	size_t recv_buffer;       /* bytes per receive buffer; default 64 KiB */
+	rf_done_fn on_done;
+	void *done_arg;
+} rf_client_opts;
+
+/* Fill opts with the defaults above. */
+RF_API void rf_client_opts_init(rf_client_opts *opts);
+
+/* Create a client: sets up the ring (falling back to older ring flags on
+ * older kernels).  Returns 0 and *out, or a negative code; RF_EHEADER when
+ * a custom header is malformed. */
+RF_API int rf_client_new(const rf_client_opts *opts, rf_client **out)
+	__attribute__((nonnull(2)));
+
+/* Queue one request; it runs in the next rf_run().  Returns 0, RF_EURL or
+ * RF_ESCHEME for a URL that cannot be fetched (nothing is queued then),
+ * RF_EINVAL for a bad sink. */
+RF_API int rf_submit(rf_client *c, const rf_request *req);
+
+/* Run until every queued request and everything source yields has been
+ * reported through on_done.  source may be NULL.  Returns 0, or a negative
+ * code when the engine itself failed (the ring, memory). */
+RF_API int rf_run(rf_client *c, rf_source_fn source, void *source_arg);
+
+/* Stop taking new requests; in-flight ones are canceled (RF_ECANCELED) and
+ * rf_run() returns once they are reported.  Safe from a done callback. */
+RF_API void rf_stop(rf_client *c);
+
+/* Free a client that is not running. */
+RF_API void rf_client_free(rf_client *c);
+
+/* Check that url can be fetched (http or https, well formed).  Returns 0,
+ * or RF_EURL / RF_ESCHEME and, if why is not NULL, what was wrong. */
+RF_API int rf_url_check(const char *url, const char **why);
+
+/* The local file name for url: the last segment of its path,
+ * percent-decoded and made safe (never empty, ".", "..", never containing
+ * '/' or control characters, at most RF_NAME_MAX bytes; "index.html" when
+ * the segment is empty).  Returns 0, RF_EURL/RF_ESCHEME, or RF_EINVAL when
+ * cap is too small. */
+#define RF_NAME_MAX 200
+RF_API int rf_url_filename(const char *url, char *out, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

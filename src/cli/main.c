@@ -1,0 +1,457 @@
+/*
+ * main.c - the ringfetch command line: options, naming outputs, reporting.
+ *
+ * The CLI uses only the public API (ringfetch.h).  URLs come from the
+ * command line first, then from -i FILE, and are handed to the engine
+ * through a source callback, one at a time as slots free up.  Each URL's
+ * output name is decided here (-o, out=, or the URL's last path segment)
+ * and the engine is asked not to overwrite existing files, so two URLs with
+ * the same name end up as NAME and NAME.1.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ringfetch.h>
+
+#include "input.h"
+
+/* Exit statuses; when URLs fail in several ways the lowest applies. */
+enum {
+	EXIT_OK = 0,
+	EXIT_INTERNAL = 1, /* the engine itself failed (ring setup, memory) */
+	EXIT_USAGE = 2,    /* bad options or nothing to do */
+	EXIT_LOCAL = 3,    /* local output error: disk full, permissions, names */
+	EXIT_NETWORK = 4,  /* DNS, connect, timeouts, resets, truncated or bad responses */
+	EXIT_HTTP = 6,     /* HTTP error status, bad or looping redirects */
+	EXIT_INPUT = 7,    /* bad URLs or options in the input */
+};
+
+struct cli {
+	rf_client_opts opts;
+	const char *out_dir;
+	const char *output;     /* -o */
+	const char *input_path; /* -i */
+	bool quiet;
+	char **urls;
+	int nurls, next_url;
+	struct input in;
+	bool in_open;
+	int exit_code;
+	unsigned long ok, failed;
+	unsigned long long bytes;
+	char path[PATH_MAX];
+	char *headers[256];
+	size_t nheaders;
+};
+
+static void set_exit(struct cli *c, int code)
+{
+	if (c->exit_code == EXIT_OK || code < c->exit_code)
+		c->exit_code = code;
+}
+
+static void usage(FILE *f)
+{
+	fputs(
+	    "Usage: ringfetch [options] URL... | -i FILE\n"
+	    "Download HTTP/1.1 URLs concurrently through one io_uring ring.\n"
+	    "\n"
+	    "Input and output:\n"
+	    "  -i, --input-file FILE     read URLs from FILE ('-' = stdin); one per line,\n"
+	    "                            '#' comments, indented 'out=NAME' / 'dir=DIR' lines\n"
+	    "                            set options for the URL above them\n"
+	    "  -P, --directory DIR       save files under DIR (default .; created if missing)\n"
+	    "  -o, --output FILE         save the single URL as FILE (replaces FILE);\n"
+	    "                            '-' writes the body to stdout\n"
+	    "  -O FILE                   same as -o ('-O -' = stdout)\n"
+	    "Connections:\n"
+	    "  -j, --jobs N              transfers in flight (default 16)\n"
+	    "      --max-per-host N      open connections per origin (default: no cap)\n"
+	    "      --connect-timeout S   seconds to resolve and connect (default 10, 0 = none)\n"
+	    "      --timeout S           seconds without receiving a byte (default 30, 0 = none)\n"
+	    "      --max-time S          seconds for a whole URL, all attempts (default none)\n"
+	    "HTTP:\n"
+	    "      --max-redirs N        redirects to follow (default 10; 0 = do not follow)\n"
+	    "  -H, --header 'Name: value'  extra request header (repeatable; 'Name:' removes\n"
+	    "                            a default header)\n"
+	    "  -A, --user-agent UA       User-Agent (default ringfetch/" RF_VERSION_STRING ")\n"
+	    "Other:\n"
+	    "  -q, --quiet               no summary line (errors are still printed)\n"
+	    "  -h, --help                this help\n"
+	    "  -V, --version             print the version\n"
+	    "\n"
+	    "Files are written as NAME.part and renamed to NAME when complete; an existing\n"
+	    "NAME is never overwritten (the new file becomes NAME.1, NAME.2, ...), except\n"
+	    "with -o.  Exit status: 0 all fine, 1 internal error, 2 usage, 3 local file\n"
+	    "error, 4 network error, 6 HTTP error status or bad redirect, 7 bad input\n"
+	    "(the lowest applies when several kinds occur).\n",
+	    f);
+}
+
+static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool parse_seconds(const char *s, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= 0) || v > 1e7)
+		return false;
+	*out = v;
+	return true;
+}
+
+static int mkdirs(const char *dir)
+{
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof(tmp), "%s", dir) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(tmp, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0755) && errno != EEXIST)
+		return -errno;
+	struct stat st;
+	if (stat(tmp, &st))
+		return -errno;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+static void input_error(void *arg, const char *file, unsigned line, const char *msg)
+{
+	struct cli *c = arg;
+	fprintf(stderr, "%s:%u: %s\n", file, line, msg);
+	c->failed++;
+	set_exit(c, EXIT_INPUT);
+}
+
+static void url_error(struct cli *c, const char *url, const char *msg)
+{
+	fprintf(stderr, "%s: %s\n", url, msg);
+	c->failed++;
+	set_exit(c, EXIT_INPUT);
+}
+
+/* Fill req for url (with list options out/dir); false if it must be skipped. */
+static bool prepare(struct cli *c, rf_request *req, const char *url, const char *out,
+                    const char *dir)
+{
+	memset(req, 0, sizeof(*req));
+	req->url = url;
+	req->fd = -1;
+	const char *why;
+	if (rf_url_check(url, &why)) {
+		url_error(c, url, why);
+		return false;
+	}
+	if (c->output) {
+		if (strcmp(c->output, "-") == 0) {
+			req->sink = RF_SINK_FD;
+			req->fd = STDOUT_FILENO;
+		} else {
+			req->sink = RF_SINK_FILE;
+			req->path = c->output;
+			req->flags = RF_REQ_OVERWRITE;
+		}
+		return true;
+	}
+	char name[RF_NAME_MAX + 1];
+	if (out) {
+		snprintf(name, sizeof(name), "%s", out);
+	} else if (rf_url_filename(url, name, sizeof(name))) {
+		url_error(c, url, "no file name can be made from this URL");
+		return false;
+	}
+	int n;
+	if (dir) {
+		n = snprintf(c->path, sizeof(c->path), "%s/%s", c->out_dir, dir);
+		int err = n < (int)sizeof(c->path) ? mkdirs(c->path) : -ENAMETOOLONG;
+		if (err) {
+			fprintf(stderr, "%s: cannot create directory %s: %s\n", url, c->path,
+			        strerror(-err));
+			c->failed++;
+			set_exit(c, EXIT_LOCAL);
+			return false;
+		}
+		n = snprintf(c->path, sizeof(c->path), "%s/%s/%s", c->out_dir, dir, name);
+	} else {
+		n = snprintf(c->path, sizeof(c->path), "%s/%s", c->out_dir, name);
+	}
+	if (n >= (int)sizeof(c->path)) {
+		url_error(c, url, "output path too long");
+		return false;
+	}
+	req->sink = RF_SINK_FILE;
+	req->path = c->path;
+	return true;
+}
+
+/* The source: command-line URLs, then the input list. */
+static int next_request(void *arg, rf_request *req)
+{
+	struct cli *c = arg;
+	static struct input_entry e;
+	while (c->next_url < c->nurls) {
+		const char *url = c->urls[c->next_url++];
+		if (prepare(c, req, url, NULL, NULL))
+			return 1;
+	}
+	while (c->in_open) {
+		input_entry_clear(&e);
+		if (input_next(&c->in, &e) <= 0) {
+			input_close(&c->in);
+			c->in_open = false;
+			return 0;
+		}
+		if (prepare(c, req, e.url, e.out, e.dir))
+			return 1;
+	}
+	input_entry_clear(&e);
+	return 0;
+}
+
+static void on_done(void *arg, const rf_result *r)
+{
+	struct cli *c = arg;
+	if (r->error == 0) {
+		c->ok++;
+		c->bytes += r->bytes;
+		return;
+	}
+	c->failed++;
+	c->bytes += r->bytes;
+	int code;
+	switch (r->error) {
+	case RF_EHTTP_STATUS:
+	case RF_EREDIRECT_LOOP:
+	case RF_ETOO_MANY_REDIRECTS:
+	case RF_EREDIRECT_LOCATION:
+		code = EXIT_HTTP;
+		break;
+	case RF_EURL:
+	case RF_ESCHEME:
+	case RF_EINVAL:
+		code = r->redirects ? EXIT_HTTP : EXIT_INPUT;
+		break;
+	case RF_EOUTPUT_NAME:
+		code = EXIT_LOCAL;
+		break;
+	default:
+		code = r->local_error ? EXIT_LOCAL : EXIT_NETWORK;
+	}
+	set_exit(c, code);
+	if (r->error == RF_EHTTP_STATUS)
+		fprintf(stderr, "%s: HTTP %d %s\n", r->url, r->status, r->reason);
+	else if (r->detail[0])
+		fprintf(stderr, "%s: %s (%s)\n", r->url, rf_strerror(r->error), r->detail);
+	else
+		fprintf(stderr, "%s: %s\n", r->url, rf_strerror(r->error));
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+enum {
+	OPT_MAX_PER_HOST = 256,
+	OPT_CONNECT_TIMEOUT,
+	OPT_TIMEOUT,
+	OPT_MAX_TIME,
+	OPT_MAX_REDIRS,
+};
+
+static const struct option long_opts[] = {
+	{"input-file", required_argument, NULL, 'i'},
+	{"directory", required_argument, NULL, 'P'},
+	{"directory-prefix", required_argument, NULL, 'P'},
+	{"output", required_argument, NULL, 'o'},
+	{"jobs", required_argument, NULL, 'j'},
+	{"max-per-host", required_argument, NULL, OPT_MAX_PER_HOST},
+	{"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"max-time", required_argument, NULL, OPT_MAX_TIME},
+	{"max-redirs", required_argument, NULL, OPT_MAX_REDIRS},
+	{"header", required_argument, NULL, 'H'},
+	{"user-agent", required_argument, NULL, 'A'},
+	{"quiet", no_argument, NULL, 'q'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fputs("ringfetch: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs("\nTry 'ringfetch --help'.\n", stderr);
+	return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	static struct cli c;
+	rf_client_opts_init(&c.opts);
+	c.out_dir = ".";
+	unsigned long u;
+	double d;
+	int opt;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":i:P:o:O:j:H:A:qhV", long_opts, NULL)) != -1) {
+		switch (opt) {
+		case 'i':
+			c.input_path = optarg;
+			break;
+		case 'P':
+			c.out_dir = optarg;
+			break;
+		case 'o':
+		case 'O':
+			c.output = optarg;
+			break;
+		case 'j':
+			if (!parse_uint(optarg, 65536, &u) || u == 0)
+				return usage_error("-j needs a number from 1 to 65536, not '%s'", optarg);
+			c.opts.max_inflight = (unsigned)u;
+			break;
+		case OPT_MAX_PER_HOST:
+			if (!parse_uint(optarg, 65536, &u))
+				return usage_error("--max-per-host needs a number, not '%s'", optarg);
+			c.opts.max_per_host = (unsigned)u;
+			break;
+		case OPT_CONNECT_TIMEOUT:
+			if (!parse_seconds(optarg, &d))
+				return usage_error("--connect-timeout needs seconds, not '%s'", optarg);
+			c.opts.connect_timeout = d;
+			break;
+		case OPT_TIMEOUT:
+			if (!parse_seconds(optarg, &d))
+				return usage_error("--timeout needs seconds, not '%s'", optarg);
+			c.opts.idle_timeout = d;
+			break;
+		case OPT_MAX_TIME:
+			if (!parse_seconds(optarg, &d))
+				return usage_error("--max-time needs seconds, not '%s'", optarg);
+			c.opts.max_time = d;
+			break;
+		case OPT_MAX_REDIRS:
+			if (!parse_uint(optarg, 1000, &u))
+				return usage_error("--max-redirs needs a number from 0 to 1000, not '%s'",
+				                   optarg);
+			c.opts.max_redirs = (int)u;
+			break;
+		case 'H':
+			if (c.nheaders >= sizeof(c.headers) / sizeof(c.headers[0]))
+				return usage_error("too many -H headers%s", "");
+			c.headers[c.nheaders++] = optarg;
+			break;
+		case 'A':
+			c.opts.user_agent = optarg;
+			break;
+		case 'q':
+			c.quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("ringfetch %s\n", rf_version());
+			return EXIT_OK;
+		case ':':
+			if (optopt)
+				return usage_error("option -%c needs a value", (char[]){(char)optopt, 0});
+			return usage_error("option %s needs a value", argv[optind - 1]);
+		default:
+			if (optopt)
+				return usage_error("unknown option -%s", (char[]){(char)optopt, 0});
+			return usage_error("unknown option %s", argv[optind - 1]);
+		}
+	}
+	c.urls = argv + optind;
+	c.nurls = argc - optind;
+	if (c.nurls == 0 && !c.input_path)
+		return usage_error("no URLs given%s (see -i FILE)", "");
+	if (c.output && (c.nurls != 1 || c.input_path))
+		return usage_error("-o/-O takes exactly one URL and no -i%s", "");
+	c.opts.headers = (const char *const *)c.headers;
+	c.opts.n_headers = c.nheaders;
+	for (size_t i = 0; i < c.nheaders; i++) {
+		int bad = 0;
+		const char *h = c.headers[i];
+		const char *colon = strchr(h, ':');
+		if (!colon || colon == h || strpbrk(h, "\r\n"))
+			bad = 1;
+		if (bad)
+			return usage_error("bad header '%s' (expected 'Name: value')", h);
+	}
+	if (!c.output) {
+		int err = mkdirs(c.out_dir);
+		if (err) {
+			fprintf(stderr, "ringfetch: cannot use output directory %s: %s\n", c.out_dir,
+			        strerror(-err));
+			return EXIT_LOCAL;
+		}
+	}
+	if (c.input_path) {
+		int err = input_open(&c.in, c.input_path);
+		if (err) {
+			fprintf(stderr, "ringfetch: cannot read %s: %s\n", c.input_path, strerror(-err));
+			return EXIT_USAGE;
+		}
+		c.in.report = input_error;
+		c.in.report_arg = &c;
+		c.in_open = true;
+	}
+	c.opts.on_done = on_done;
+	c.opts.done_arg = &c;
+
+	rf_client *client;
+	int err = rf_client_new(&c.opts, &client);
+	if (err) {
+		if (err == RF_EHEADER)
+			return usage_error("bad -H header%s", "");
+		fprintf(stderr, "ringfetch: cannot start: %s\n", rf_strerror(err));
+		return EXIT_INTERNAL;
+	}
+	double t0 = now_s();
+	err = rf_run(client, next_request, &c);
+	double secs = now_s() - t0;
+	rf_client_free(client);
+	if (c.in_open)
+		input_close(&c.in);
+	if (err) {
+		fprintf(stderr, "ringfetch: engine failure: %s\n", rf_strerror(err));
+		set_exit(&c, EXIT_INTERNAL);
+	}
+	if (!c.quiet) {
+		double mb = (double)c.bytes / 1e6;
+		fprintf(stderr, "ringfetch: %lu ok, %lu failed, %.1f MB in %.2f s (%.1f MB/s, %.0f files/s)\n",
+		        c.ok, c.failed, mb, secs, secs > 0 ? mb / secs : 0.0,
+		        secs > 0 ? (double)c.ok / secs : 0.0);
+	}
+	return c.exit_code;
+}

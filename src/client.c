@@ -1,0 +1,397 @@
+/*
+ * client.c - the public API and the run loop: slots, dispatch, timers and
+ * completion routing.
+ *
+ * rf_run() repeats: fill free slots from the ready queue (and, when it is
+ * empty, from the caller's source, one request per free slot: input is
+ * never read further ahead than the concurrency needs), submit and wait for
+ * completions with the next deadline as timeout, route each completion to
+ * its slot after checking the slot's generation, then fire expired timers.
+ *
+ * Timers: each slot has at most one live deadline (connect, idle or
+ * max-time, see rf__slot_deadline).  The loop keeps only the earliest
+ * possible one; when it passes, one scan over the slots fires what expired
+ * and finds the next.  Deadlines only move later with activity, so a stale
+ * "earliest" merely causes an early scan, never a late one.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine.h"
+
+#define DEFAULT_RECV_BUFFER (64 * 1024)
+
+int64_t rf__now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+const char *rf_version(void)
+{
+	return RF_VERSION_STRING;
+}
+
+void rf_client_opts_init(rf_client_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->max_inflight = 16;
+	o->connect_timeout = 10;
+	o->idle_timeout = 30;
+	o->max_redirs = 10;
+	o->recv_buffer = DEFAULT_RECV_BUFFER;
+}
+
+void rf_client_free(rf_client *c)
+{
+	if (!c)
+		return;
+	rf__pool_free(c);
+	for (struct rf__req *r; (r = rf__queue_pop(c));)
+		rf__req_free(r);
+	for (unsigned i = 0; i < c->nslots; i++) {
+		struct rf__slot *s = &c->slots[i];
+		rf__req_free(s->req);
+		free(s->reqbuf);
+		free(s->part);
+		free(s->target);
+		for (unsigned b = 0; b < RF_SLOT_BUFS; b++)
+			free(s->buf[b].data);
+	}
+	rf__loop_free(c->loop);
+	rf__dns_free(c->dns);
+	free(c->slots);
+	free(c->free_slots);
+	for (size_t i = 0; i < c->opts.n_headers; i++)
+		free(c->headers[i]);
+	free(c->headers);
+	free(c->user_agent);
+	free(c);
+}
+
+int rf_client_new(const rf_client_opts *opts, rf_client **out)
+{
+	rf_client_opts defaults;
+	if (!opts) {
+		rf_client_opts_init(&defaults);
+		opts = &defaults;
+	}
+	if (opts->max_inflight == 0 || opts->max_inflight > 65536 || opts->max_redirs < 0 ||
+	    opts->connect_timeout < 0 || opts->idle_timeout < 0 || opts->max_time < 0)
+		return RF_EINVAL;
+	for (size_t i = 0; i < opts->n_headers; i++)
+		if (rf__http1_header_check(opts->headers[i]))
+			return RF_EHEADER;
+
+	int err = -ENOMEM;
+	rf_client *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->opts = *opts;
+	if (!c->opts.recv_buffer)
+		c->opts.recv_buffer = DEFAULT_RECV_BUFFER;
+	if (c->opts.recv_buffer < 4096)
+		c->opts.recv_buffer = 4096;
+	c->opts.headers = NULL;
+	rf__list_init(&c->idle_lru);
+	c->next_timer = INT64_MAX;
+	c->user_agent = strdup(opts->user_agent ? opts->user_agent : "ringfetch/" RF_VERSION_STRING);
+	c->headers = calloc(opts->n_headers + 1, sizeof(char *));
+	if (!c->user_agent || !c->headers)
+		goto fail;
+	c->opts.n_headers = 0;
+	for (size_t i = 0; i < opts->n_headers; i++) {
+		if (!(c->headers[i] = strdup(opts->headers[i])))
+			goto fail;
+		c->opts.n_headers++;
+	}
+	c->nslots = opts->max_inflight;
+	c->slots = calloc(c->nslots, sizeof(*c->slots));
+	c->free_slots = calloc(c->nslots, sizeof(*c->free_slots));
+	if (!c->slots || !c->free_slots)
+		goto fail;
+	for (unsigned i = 0; i < c->nslots; i++) {
+		c->slots[i].idx = i;
+		c->slots[i].ffd = -1;
+		c->free_slots[c->nfree++] = c->nslots - 1 - i;
+	}
+	err = rf__loop_new(c->nslots * 4 + 16, &c->loop);
+	if (err)
+		goto fail;
+	err = rf__dns_new(c->loop, rf__tag_make(RF_OP_WAKE, 0, 0), &c->dns);
+	if (err)
+		goto fail;
+	*out = c;
+	return 0;
+fail:
+	rf_client_free(c);
+	return err;
+}
+
+int rf_submit(rf_client *c, const rf_request *rq)
+{
+	int err;
+	const char *why;
+	struct rf__req *r = rf__req_new(rq, &err, &why);
+	if (!r)
+		return err;
+	rf__queue_push_back(c, r);
+	return 0;
+}
+
+void rf__client_note_deadline(rf_client *c, int64_t deadline)
+{
+	if (deadline < c->next_timer)
+		c->next_timer = deadline;
+}
+
+static void report(rf_client *c, struct rf__req *r, struct rf__slot *s, int err,
+                   const char *detail)
+{
+	if (!c->opts.on_done)
+		return;
+	rf_result res;
+	memset(&res, 0, sizeof(res));
+	res.url = r->url;
+	res.final_url = r->cur_url;
+	res.user = r->user;
+	res.error = err;
+	res.reason = "";
+	res.detail = detail ? detail : "";
+	res.redirects = r->redirects;
+	res.attempts = r->attempts;
+	if (s) {
+		res.status = s->resp.status;
+		if (s->resp.status)
+			res.reason = s->resp.reason;
+		res.bytes = s->bytes;
+		res.reused = s->conn_reused;
+		res.local_error = err && s->err_local;
+		if (!err && r->sink == RF_SINK_FILE)
+			res.path = s->target;
+		res.t_dns = r->t_dns;
+		res.t_connect = (double)s->t_connect / 1e9;
+		res.t_first_byte = (double)s->t_first_byte / 1e9;
+		res.t_total = r->t_start ? (double)(c->now - r->t_start) / 1e9 : 0;
+	}
+	c->opts.on_done(c->opts.done_arg, &res);
+}
+
+static void slot_recycle(rf_client *c, struct rf__slot *s)
+{
+	char *bufs[RF_SLOT_BUFS];
+	for (unsigned b = 0; b < RF_SLOT_BUFS; b++)
+		bufs[b] = s->buf[b].data;
+	char *reqbuf = s->reqbuf;
+	uint32_t idx = s->idx, gen = s->gen + 1;
+	free(s->part);
+	free(s->target);
+	memset(s, 0, sizeof(*s));
+	for (unsigned b = 0; b < RF_SLOT_BUFS; b++)
+		s->buf[b].data = bufs[b];
+	s->reqbuf = reqbuf;
+	s->idx = idx;
+	s->gen = gen;
+	s->ffd = -1;
+	c->free_slots[c->nfree++] = idx;
+	c->nbusy--;
+}
+
+void rf__client_slot_done(rf_client *c, struct rf__slot *s)
+{
+	struct rf__req *r = s->req;
+	s->req = NULL;
+	if (s->requeue && !s->err && !c->stopping) {
+		rf__queue_push_front(c, r);
+	} else {
+		int err = s->err;
+		if (s->requeue && !err)
+			err = RF_ECANCELED;
+		report(c, r, s, err, s->detail);
+		rf__req_free(r);
+	}
+	slot_recycle(c, s);
+}
+
+/* A request that never reached a slot (bad URL from a source, canceled). */
+static void report_unstarted(rf_client *c, struct rf__req *r, int err, const char *detail)
+{
+	report(c, r, NULL, err, detail);
+	rf__req_free(r);
+}
+
+/* The parked-request budget: beyond it the source is not read further. */
+static unsigned park_budget(const rf_client *c)
+{
+	return 1024 + 4 * c->nslots;
+}
+
+static struct rf__req *next_request(rf_client *c)
+{
+	for (;;) {
+		struct rf__req *r = rf__queue_pop(c);
+		if (r)
+			return r;
+		if (!c->source || c->source_done || c->nparked >= park_budget(c))
+			return NULL;
+		rf_request rq;
+		memset(&rq, 0, sizeof(rq));
+		rq.fd = -1;
+		if (c->source(c->source_arg, &rq) <= 0) {
+			c->source_done = true;
+			return NULL;
+		}
+		int err;
+		const char *why;
+		r = rf__req_new(&rq, &err, &why);
+		if (r)
+			return r;
+		if (c->opts.on_done) {
+			rf_result res;
+			memset(&res, 0, sizeof(res));
+			res.url = res.final_url = rq.url ? rq.url : "";
+			res.user = rq.user;
+			res.error = err;
+			res.reason = "";
+			res.detail = why;
+			c->opts.on_done(c->opts.done_arg, &res);
+		}
+	}
+}
+
+static void fill_slots(rf_client *c)
+{
+	while (c->nfree > 0 && !c->stopping) {
+		struct rf__req *r = next_request(c);
+		if (!r)
+			return;
+		struct rf__origin *o = rf__origin_get(c, &r->u);
+		if (!o) {
+			report_unstarted(c, r, -ENOMEM, "");
+			continue;
+		}
+		if (rf__origin_at_cap(c, o)) {
+			rf__origin_park(c, o, r);
+			continue;
+		}
+		struct rf__slot *s = &c->slots[c->free_slots[--c->nfree]];
+		c->nbusy++;
+		rf__slot_start(c, s, r, o);
+	}
+}
+
+static void fire_timers(rf_client *c)
+{
+	if (c->now < c->next_timer)
+		return;
+	int64_t next = INT64_MAX;
+	for (unsigned i = 0; i < c->nslots; i++) {
+		struct rf__slot *s = &c->slots[i];
+		int which = 0;
+		int64_t d = rf__slot_deadline(c, s, &which);
+		if (d == INT64_MAX)
+			continue;
+		if (d <= c->now)
+			rf__slot_fail(c, s, which);
+		else if (d < next)
+			next = d;
+	}
+	c->next_timer = next;
+}
+
+static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
+{
+	(void)flags;
+	rf_client *c = arg;
+	enum rf__op_kind op = rf__tag_op(tag);
+	if (op == RF_OP_NONE)
+		return;
+	if (op == RF_OP_WAKE) {
+		rf__dns_on_wake(c->dns);
+		for (unsigned i = 0; i < c->nslots; i++) {
+			struct rf__slot *s = &c->slots[i];
+			if (s->state == RF_SLOT_RESOLVING && s->dns && s->dns->state != RF_DNS_PENDING &&
+			    !s->err)
+				rf__slot_dns_ready(c, s);
+		}
+		return;
+	}
+	uint32_t idx = rf__tag_idx(tag) & 0x7fffffffu;
+	unsigned buf = rf__tag_idx(tag) >> 31;
+	if (idx >= c->nslots)
+		return;
+	struct rf__slot *s = &c->slots[idx];
+	if (s->state == RF_SLOT_FREE || (s->gen & 0xffffff) != rf__tag_gen(tag))
+		return; /* a completion for an earlier use of this slot */
+	s->ops--;
+	rf__slot_on_completion(c, s, op, buf, res);
+}
+
+static bool work_left(const rf_client *c)
+{
+	if (c->nbusy || c->q_head || c->nparked)
+		return true;
+	return c->source && !c->source_done && !c->stopping;
+}
+
+int rf_run(rf_client *c, rf_source_fn source, void *source_arg)
+{
+	c->source = source;
+	c->source_arg = source_arg;
+	c->source_done = false;
+	for (;;) {
+		c->now = rf__now();
+		fill_slots(c);
+		if (c->stopping) {
+			for (struct rf__req *r; (r = rf__queue_pop(c));)
+				report_unstarted(c, r, RF_ECANCELED, "");
+		}
+		if (!work_left(c))
+			break;
+		if (c->nbusy == 0 && !c->q_head && c->nparked) {
+			/* cannot happen by construction (a parked origin has busy
+			 * connections); never spin on it */
+			c->fatal = -EDEADLK;
+			break;
+		}
+		int64_t timeout = -1;
+		if (c->next_timer != INT64_MAX)
+			timeout = c->next_timer > c->now ? c->next_timer - c->now : 0;
+		int err = rf__loop_run_once(c->loop, timeout, on_completion, c);
+		if (err) {
+			c->fatal = err;
+			break;
+		}
+		c->now = rf__now();
+		fire_timers(c);
+	}
+	c->source = NULL;
+	return c->fatal;
+}
+
+void rf_stop(rf_client *c)
+{
+	if (c->stopping)
+		return;
+	c->stopping = true;
+	for (unsigned i = 0; i < c->nslots; i++) {
+		struct rf__slot *s = &c->slots[i];
+		if (s->state != RF_SLOT_FREE && s->req)
+			rf__slot_fail(c, s, RF_ECANCELED);
+	}
+	for (unsigned b = 0; b < c->norigin_buckets; b++) {
+		for (struct rf__origin *o = c->origins[b]; o; o = o->hnext) {
+			while (o->parked) {
+				struct rf__req *r = o->parked;
+				o->parked = r->next;
+				o->nparked--;
+				c->nparked--;
+				rf__queue_push_back(c, r);
+			}
+			o->parked_tail = NULL;
+		}
+	}
+}

@@ -1,0 +1,240 @@
+/*
+ * engine.h - the engine's shared structures: client, request, origin,
+ * connection and slot, and the functions the engine files call on each other.
+ *
+ * Ownership in one sentence each:
+ *  - a request (rf__req) belongs to the client queue, an origin's parked
+ *    list, or exactly one slot; it is freed after its result is reported;
+ *  - a connection (rf__conn) belongs to the slot using it or to its origin's
+ *    idle list; the slot that closes it forgets it at once (the close op's
+ *    completion is ignored, nothing refers to the conn any more);
+ *  - a slot is recycled only when every op it submitted has completed
+ *    (slot->ops == 0); its generation is bumped so late completions that
+ *    still name it are dropped;
+ *  - an origin lives while it has connections or parked requests.
+ */
+#ifndef RF_ENGINE_H
+#define RF_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dns.h"
+#include "http1.h"
+#include "loop.h"
+#include "ringfetch.h"
+#include "url.h"
+
+/* ---- intrusive doubly linked list ---- */
+struct rf__link {
+	struct rf__link *prev, *next;
+};
+static inline void rf__list_init(struct rf__link *h) { h->prev = h->next = h; }
+static inline bool rf__list_empty(const struct rf__link *h) { return h->next == h; }
+static inline void rf__list_push(struct rf__link *h, struct rf__link *n)
+{
+	n->prev = h->prev;
+	n->next = h;
+	h->prev->next = n;
+	h->prev = n;
+}
+static inline void rf__list_del(struct rf__link *n)
+{
+	n->prev->next = n->next;
+	n->next->prev = n->prev;
+	n->prev = n->next = n;
+}
+#define rf__container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+
+/* ---- a request and its journey (redirects, retries) ---- */
+struct rf__req {
+	struct rf__req *next;
+	char *url;            /* as submitted */
+	char *cur_url;        /* after redirects */
+	struct rf__url u;     /* cur_url parsed */
+	enum rf_sink_kind sink;
+	char *path;
+	int fd;
+	rf_body_fn on_body;
+	void *user;
+	unsigned flags;
+	unsigned redirects;
+	unsigned attempts;
+	bool stale_retry_used;
+	uint64_t *visited;    /* hashes of URLs on the redirect chain */
+	int64_t t_start;      /* first dispatch (ns), 0 before */
+	int64_t deadline;     /* max-time, absolute ns; 0 = none */
+	double t_dns;
+};
+
+/* ---- connections and origins ---- */
+struct rf__origin;
+
+struct rf__conn {
+	struct rf__link olink;   /* origin's idle list */
+	struct rf__link glink;   /* client-wide idle LRU */
+	struct rf__origin *origin;
+	int fd;                  /* -1 until the socket op completes */
+};
+
+struct rf__origin {
+	struct rf__origin *hnext;
+	char *key;               /* "http://host:port" */
+	unsigned nconns;         /* connecting + busy + idle */
+	struct rf__link idle;
+	struct rf__req *parked, *parked_tail; /* waiting for the per-host cap */
+	unsigned nparked;
+};
+
+/* ---- a slot: one in-flight transfer ---- */
+enum rf__slot_state {
+	RF_SLOT_FREE,
+	RF_SLOT_RESOLVING,
+	RF_SLOT_CONNECTING,
+	RF_SLOT_SENDING,
+	RF_SLOT_RECEIVING,
+	RF_SLOT_FINISHING, /* response done or failed: writes, close, rename */
+};
+
+enum rf__buf_state { RF_BUF_FREE, RF_BUF_RECV, RF_BUF_HELD };
+
+/* A receive buffer.  Body bytes are written to the sink straight from it;
+ * it is not reused until those writes complete (bounded memory per slot). */
+struct rf__buf {
+	char *data;
+	enum rf__buf_state state;
+	char *body;        /* HELD: body span waiting for / under write */
+	size_t body_len;
+	size_t written;
+	int64_t off;       /* file offset of body[0] */
+	uint64_t seq;      /* parse order, for sinks that need order */
+	bool writing;
+};
+
+enum rf__body_mode { RF_BODY_UNDECIDED, RF_BODY_SINK, RF_BODY_DISCARD };
+enum rf__file_state {
+	RF_FILE_NONE, RF_FILE_OPENING, RF_FILE_OPEN, RF_FILE_CLOSING, RF_FILE_CLOSED,
+	RF_FILE_RENAMING, RF_FILE_UNLINKING, RF_FILE_DONE,
+};
+
+#define RF_SLOT_BUFS 2
+
+struct rf__slot {
+	uint32_t idx, gen;
+	enum rf__slot_state state;
+	struct rf__req *req;
+	struct rf__conn *conn;
+	bool conn_reused;
+	unsigned ops;            /* submitted, not yet completed */
+	bool sock_busy;          /* a socket op (one at a time) is in flight */
+	rf__tag sock_tag;
+	bool cancel_sent;
+	int err;                 /* first error; 0 while fine */
+	bool err_local;          /* ... and it came from the local output */
+	char detail[96];
+	bool http_done;          /* response complete and conn released */
+	bool requeue;            /* redirect or stale retry: back to the queue */
+	/* connect */
+	struct rf__dns_entry *dns;
+	struct rf__dns_addrs addrs;
+	unsigned addr_i;
+	int64_t connect_deadline;
+	int64_t last_io;
+	/* request */
+	char *reqbuf;
+	size_t reqlen, sent;
+	/* response */
+	struct rf__http1_resp resp;
+	enum rf__body_mode body;
+	int redirect_status;     /* 3xx being followed */
+	struct rf__buf buf[RF_SLOT_BUFS];
+	uint64_t next_seq;
+	int64_t next_off;
+	/* sink */
+	enum rf__file_state file;
+	int ffd;
+	bool fallocating;
+	unsigned writes;         /* write ops in flight */
+	char *part;              /* "<final>.part" or "<final>.<n>.part" */
+	char *target;            /* rename target being tried */
+	unsigned suffix;         /* last suffix tried for target */
+	uint64_t bytes;
+	/* timings (ns since req->t_start) */
+	int64_t t_connect, t_first_byte;
+};
+
+/* ---- the client ---- */
+struct rf_client {
+	rf_client_opts opts;
+	char *user_agent;
+	char **headers;
+	struct rf__loop *loop;
+	struct rf__dns *dns;
+	int64_t now;
+	/* slots */
+	struct rf__slot *slots;
+	unsigned nslots, nbusy;
+	uint32_t *free_slots;
+	unsigned nfree;
+	/* queue: ready requests (front: retries and redirects) */
+	struct rf__req *q_head, *q_tail;
+	unsigned nqueued, nparked;
+	rf_source_fn source;
+	void *source_arg;
+	bool source_done;
+	bool stopping;
+	/* origins and the idle LRU */
+	struct rf__origin **origins;
+	unsigned norigin_buckets, norigins;
+	struct rf__link idle_lru;
+	unsigned nidle;
+	int64_t next_timer;      /* earliest deadline that may fire, INT64_MAX none */
+	int fatal;               /* engine failure (ring) */
+};
+
+int64_t rf__now(void);
+
+/* pool.c */
+struct rf__origin *rf__origin_get(rf_client *c, const struct rf__url *u);
+struct rf__conn *rf__conn_take_idle(rf_client *c, struct rf__origin *o);
+struct rf__conn *rf__conn_new(rf_client *c, struct rf__origin *o);
+void rf__conn_release(rf_client *c, struct rf__conn *conn, bool reusable);
+bool rf__origin_at_cap(const rf_client *c, const struct rf__origin *o);
+void rf__origin_park(rf_client *c, struct rf__origin *o, struct rf__req *r);
+void rf__pool_free(rf_client *c);
+
+/* queue.c */
+void rf__queue_push_front(rf_client *c, struct rf__req *r);
+void rf__queue_push_back(rf_client *c, struct rf__req *r);
+struct rf__req *rf__queue_pop(rf_client *c);
+struct rf__req *rf__req_new(const rf_request *rq, int *err, const char **why);
+void rf__req_free(struct rf__req *r);
+
+/* slot.c */
+void rf__slot_start(rf_client *c, struct rf__slot *s, struct rf__req *r, struct rf__origin *o);
+void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op,
+                            unsigned buf, int res);
+void rf__slot_dns_ready(rf_client *c, struct rf__slot *s);
+void rf__slot_fail(rf_client *c, struct rf__slot *s, int err);
+int64_t rf__slot_deadline(const rf_client *c, const struct rf__slot *s, int *which);
+
+/* sink.c: the body's way to its destination */
+void rf__sink_headers(rf_client *c, struct rf__slot *s);
+void rf__sink_pump(rf_client *c, struct rf__slot *s);
+void rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op,
+                            unsigned buf, int res);
+/* Advance the finishing steps (close, rename or unlink); true when the
+ * sink has nothing left to do. */
+bool rf__sink_finish(rf_client *c, struct rf__slot *s);
+
+/* client.c */
+void rf__client_slot_done(rf_client *c, struct rf__slot *s);
+void rf__client_note_deadline(rf_client *c, int64_t deadline);
+
+static inline rf__tag rf__slot_tag(const struct rf__slot *s, enum rf__op_kind op, unsigned buf)
+{
+	return rf__tag_make(op, s->idx | (buf << 31), s->gen);
+}
+
+#endif

@@ -1,0 +1,308 @@
+/*
+ * http1.c - HTTP/1.1 requests out, llhttp-parsed responses in.
+ *
+ * The response side wraps llhttp 8.1 for what a fetcher needs: the final
+ * status and reason, Location and Content-Length, enforced limits on the
+ * header section (llhttp has none), keep-alive decision, and the body as one
+ * span per feed.  It fixes what 8.1 gets wrong for bodiless responses: 1xx,
+ * 204, 304 and answers to HEAD are told to llhttp as "no body" in
+ * on_headers_complete; interim 1xx responses are skipped.
+ *
+ * Body compaction: a chunked body arrives as several spans separated by chunk
+ * headers.  Each later span is memmove'd down to follow the previous one, so
+ * the caller can write the body of one receive buffer with one write op.  The
+ * move only overwrites bytes llhttp has already consumed.
+ */
+#include "http1.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ringfetch.h"
+
+enum { FIELD_OTHER, FIELD_LOCATION };
+
+static struct rf__http1_resp *resp_of(llhttp_t *p)
+{
+	return (struct rf__http1_resp *)p->data;
+}
+
+static int fail(struct rf__http1_resp *r, int err)
+{
+	if (!r->error)
+		r->error = err;
+	return -1;
+}
+
+static int count_header_bytes(struct rf__http1_resp *r, size_t n)
+{
+	r->header_bytes += n;
+	if (r->header_bytes > RF_HTTP1_MAX_HEADER_BYTES)
+		return fail(r, RF_EHEADERS_TOO_BIG);
+	return 0;
+}
+
+static int on_message_begin(llhttp_t *p)
+{
+	struct rf__http1_resp *r = resp_of(p);
+	r->reason_len = 0;
+	r->location_len = 0;
+	r->location_too_long = false;
+	r->header_bytes = 0;
+	r->header_count = 0;
+	r->field_len = 0;
+	r->in_value = false;
+	return 0;
+}
+
+static int on_status(llhttp_t *p, const char *at, size_t n)
+{
+	struct rf__http1_resp *r = resp_of(p);
+	if (count_header_bytes(r, n))
+		return -1;
+	size_t room = sizeof(r->reason) - 1 - r->reason_len;
+	if (n > room)
+		n = room;
+	memcpy(r->reason + r->reason_len, at, n);
+	r->reason_len += n;
+	r->reason[r->reason_len] = 0;
+	return 0;
+}
+
+static int on_header_field(llhttp_t *p, const char *at, size_t n)
+{
+	struct rf__http1_resp *r = resp_of(p);
+	if (count_header_bytes(r, n))
+		return -1;
+	if (r->in_value || r->header_count == 0) {
+		/* a new field starts */
+		if (++r->header_count > RF_HTTP1_MAX_HEADERS)
+			return fail(r, RF_ETOO_MANY_HEADERS);
+		r->in_value = false;
+		r->field_len = 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (r->field_len < sizeof(r->field) - 1)
+			r->field[r->field_len] = (char)tolower((unsigned char)at[i]);
+		r->field_len++;
+	}
+	return 0;
+}
+
+static int on_header_field_complete(llhttp_t *p)
+{
+	struct rf__http1_resp *r = resp_of(p);
+	r->field_kind = FIELD_OTHER;
+	if (r->field_len == 8 && memcmp(r->field, "location", 8) == 0) {
+		r->field_kind = FIELD_LOCATION;
+		r->location_len = 0; /* last Location wins */
+		r->location_too_long = false;
+	}
+	return 0;
+}
+
+static int on_header_value(llhttp_t *p, const char *at, size_t n)
+{
+	struct rf__http1_resp *r = resp_of(p);
+	r->in_value = true;
+	if (count_header_bytes(r, n))
+		return -1;
+	if (r->field_kind == FIELD_LOCATION) {
+		if (r->location_len + n >= sizeof(r->location)) {
+			r->location_too_long = true;
+			return 0;
+		}
+		memcpy(r->location + r->location_len, at, n);
+		r->location_len += n;
+		r->location[r->location_len] = 0;
+	}
+	return 0;
+}
+
+static int on_header_value_complete(llhttp_t *p)
+{
+	resp_of(p)->in_value = true;
+	return 0;
+}
+
+static int on_headers_complete(llhttp_t *p)
+{
+	struct rf__http1_resp *r = resp_of(p);
+	int status = p->status_code;
+	if (status < 200) {
+		if (status == 101)
+			return fail(r, RF_EPROTO); /* we never ask to upgrade */
+		return 1;  /* interim response: no body, parse the next one */
+	}
+	r->status = status;
+	r->headers_done = true;
+	r->has_length = (p->flags & F_CONTENT_LENGTH) != 0;
+	r->content_length = r->has_length ? p->content_length : 0;
+	if (r->no_body || status == 204 || status == 304) {
+		r->content_length = 0;
+		return 1;
+	}
+	return 0;
+}
+
+static int on_body(llhttp_t *p, const char *at, size_t n)
+{
+	struct rf__http1_resp *r = resp_of(p);
+	if (r->body_len == 0) {
+		r->body = (char *)at;
+	} else if (at != r->body + r->body_len) {
+		memmove(r->body + r->body_len, at, n);
+	}
+	r->body_len += n;
+	return 0;
+}
+
+static int on_message_complete(llhttp_t *p)
+{
+	struct rf__http1_resp *r = resp_of(p);
+	if (!r->headers_done)
+		return 0; /* end of a 1xx: keep parsing */
+	r->complete = true;
+	r->keep_alive = llhttp_should_keep_alive(p) != 0;
+	return HPE_PAUSED;
+}
+
+static const llhttp_settings_t settings = {
+	.on_message_begin = on_message_begin,
+	.on_status = on_status,
+	.on_header_field = on_header_field,
+	.on_header_field_complete = on_header_field_complete,
+	.on_header_value = on_header_value,
+	.on_header_value_complete = on_header_value_complete,
+	.on_headers_complete = on_headers_complete,
+	.on_body = on_body,
+	.on_message_complete = on_message_complete,
+};
+
+void rf__http1_init(struct rf__http1_resp *r, bool head)
+{
+	memset(r, 0, sizeof(*r));
+	llhttp_init(&r->parser, HTTP_RESPONSE, &settings);
+	r->parser.data = r;
+	r->no_body = head;
+}
+
+int rf__http1_feed(struct rf__http1_resp *r, char *data, size_t len, size_t *consumed)
+{
+	r->body = NULL;
+	r->body_len = 0;
+	*consumed = 0;
+	if (r->error)
+		return r->error;
+	if (r->complete || len == 0)
+		return 0;
+	enum llhttp_errno e = llhttp_execute(&r->parser, data, len);
+	if (e == HPE_OK) {
+		*consumed = len;
+	} else if (e == HPE_PAUSED && r->complete) {
+		*consumed = (size_t)(llhttp_get_error_pos(&r->parser) - data);
+	} else {
+		if (!r->error)
+			r->error = RF_EPROTO;
+		*consumed = len;
+	}
+	r->consumed_total += *consumed;
+	if (r->error) {
+		r->body_len = 0;
+		return r->error;
+	}
+	return 0;
+}
+
+int rf__http1_eof(struct rf__http1_resp *r)
+{
+	if (r->complete)
+		return 0;
+	if (r->error)
+		return r->error;
+	if (r->consumed_total == 0)
+		return RF_ENOANSWER;
+	if (r->headers_done && llhttp_message_needs_eof(&r->parser)) {
+		if (llhttp_finish(&r->parser) == HPE_OK) {
+			r->complete = true;
+			r->keep_alive = false;
+			return 0;
+		}
+	}
+	return r->headers_done ? RF_ETRUNCATED : RF_EPROTO;
+}
+
+static bool header_valid_byte(unsigned char c)
+{
+	return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+int rf__http1_header_check(const char *line)
+{
+	const char *colon = strchr(line, ':');
+	if (!colon || colon == line)
+		return RF_EHEADER;
+	for (const char *p = line; p < colon; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c <= 0x20 || c >= 0x7f || strchr("()<>@,;:\\\"/[]?={}", c))
+			return RF_EHEADER;
+	}
+	for (const char *p = colon + 1; *p; p++)
+		if (!header_valid_byte((unsigned char)*p))
+			return RF_EHEADER;
+	return 0;
+}
+
+/* Index of the extra header whose name is `name`, or -1. */
+static int find_extra(const char *name, const char *const *extra, size_t n)
+{
+	size_t nl = strlen(name);
+	for (size_t i = 0; i < n; i++)
+		if (strncasecmp(extra[i], name, nl) == 0 && extra[i][nl] == ':')
+			return (int)i;
+	return -1;
+}
+
+static bool value_empty(const char *line)
+{
+	const char *v = strchr(line, ':') + 1;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	return *v == 0;
+}
+
+int rf__http1_request(char *buf, size_t cap, const char *method, const char *target,
+                      const char *hostport, const char *user_agent,
+                      const char *const *extra, size_t n_extra)
+{
+	static const char *const names[] = {"Host", "User-Agent", "Accept",
+	                                    "Accept-Encoding"};
+	const char *values[] = {hostport, user_agent, "*/*", "identity"};
+	size_t w = 0;
+	int n = snprintf(buf, cap, "%s %s HTTP/1.1\r\n", method, target);
+	if (n < 0 || (size_t)n >= cap)
+		return -1;
+	w = (size_t)n;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (find_extra(names[i], extra, n_extra) >= 0)
+			continue;
+		n = snprintf(buf + w, cap - w, "%s: %s\r\n", names[i], values[i]);
+		if (n < 0 || (size_t)n >= cap - w)
+			return -1;
+		w += (size_t)n;
+	}
+	for (size_t i = 0; i < n_extra; i++) {
+		if (value_empty(extra[i]))
+			continue;
+		n = snprintf(buf + w, cap - w, "%s\r\n", extra[i]);
+		if (n < 0 || (size_t)n >= cap - w)
+			return -1;
+		w += (size_t)n;
+	}
+	if (cap - w < 3)
+		return -1;
+	memcpy(buf + w, "\r\n", 3);
+	return (int)(w + 2);
+}

@@ -1,0 +1,70 @@
+/*
+ * http1.h - HTTP/1.1 requests out, llhttp-parsed responses in.
+ */
+#ifndef RF_HTTP1_H
+#define RF_HTTP1_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <llhttp.h>
+
+#define RF_HTTP1_MAX_HEADER_BYTES (64 * 1024) /* status line + fields */
+#define RF_HTTP1_MAX_HEADERS 128
+#define RF_HTTP1_MAX_LOCATION 8192
+
+/* Response parser state for one response (1xx interim responses skipped). */
+struct rf__http1_resp {
+	llhttp_t parser;
+	int error;              /* first error, RF_E* */
+	int status;             /* final status once headers_done */
+	char reason[64];
+	size_t reason_len;
+	char location[RF_HTTP1_MAX_LOCATION];
+	size_t location_len;
+	bool location_too_long;
+	bool has_length;        /* Content-Length given */
+	uint64_t content_length;
+	bool headers_done;      /* final (non-1xx) header section complete */
+	bool complete;          /* whole message parsed */
+	bool keep_alive;        /* connection reusable after complete */
+	bool no_body;           /* HEAD request */
+	size_t consumed_total;  /* response bytes consumed so far */
+	/* header bookkeeping */
+	size_t header_bytes;
+	unsigned header_count;
+	char field[24];         /* current field name, lower-case, truncated */
+	size_t field_len;
+	int field_kind;
+	bool in_value;
+	/* body bytes of the last feed: contiguous, compacted in place */
+	char *body;
+	size_t body_len;
+};
+
+/* Start parsing a response to a request (head: it was a HEAD request). */
+void rf__http1_init(struct rf__http1_resp *r, bool head);
+
+/* Feed received bytes (the buffer is modified: body bytes of chunked
+ * responses are moved together so the body of this feed is one span,
+ * r->body / r->body_len).  Stops after the final message is complete.
+ * Returns 0 or an RF_E* error; *consumed gets the bytes used. */
+int rf__http1_feed(struct rf__http1_resp *r, char *data, size_t len, size_t *consumed);
+
+/* The peer closed the connection.  Returns 0 when that ends the message
+ * (close-delimited body), else RF_ETRUNCATED / RF_ENOANSWER. */
+int rf__http1_eof(struct rf__http1_resp *r);
+
+/* Build "GET target HTTP/1.1" with Host, User-Agent, Accept,
+ * Accept-Encoding: identity and the extra headers (an extra header with the
+ * name of a default one replaces it; "Name:" with no value removes it).
+ * Returns the length, or -1 when cap is too small. */
+int rf__http1_request(char *buf, size_t cap, const char *method, const char *target,
+                      const char *hostport, const char *user_agent,
+                      const char *const *extra, size_t n_extra);
+
+/* Check a custom header line "Name: value": 0 or RF_EHEADER. */
+int rf__http1_header_check(const char *line);
+
+#endif

@@ -1,0 +1,188 @@
+/*
+ * loop.c - the ring: setup with fallbacks, op submission, completion batches.
+ *
+ * Setup tries SINGLE_ISSUER | DEFER_TASKRUN (completions are only processed
+ * when this thread waits, which suits a single-threaded event loop), then
+ * COOP_TASKRUN, then plain flags, so older kernels still work.  The CQ is
+ * sized at four times the SQ so bursts of completions do not overflow.
+ *
+ * Completions are walked in batches with io_uring_for_each_cqe and retired
+ * with one io_uring_cq_advance; new SQEs from the handlers go out with the
+ * next io_uring_submit_and_wait_timeout, whose timeout is the next timer.
+ */
+#include "loop.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct rf__loop {
+	struct io_uring ring;
+	const char *mode;
+};
+
+int rf__loop_new(unsigned depth, struct rf__loop **out)
+{
+	struct rf__loop *l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	unsigned entries = 64;
+	while (entries < depth && entries < 4096)
+		entries <<= 1;
+	static const struct {
+		unsigned flags;
+		const char *name;
+	} modes[] = {
+		{IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN, "single-issuer+defer-taskrun"},
+		{IORING_SETUP_COOP_TASKRUN, "coop-taskrun"},
+		{0, "plain"},
+	};
+	int ret = -EINVAL;
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		struct io_uring_params p;
+		memset(&p, 0, sizeof(p));
+		p.flags = modes[i].flags | IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL;
+		p.cq_entries = entries * 4;
+		ret = io_uring_queue_init_params(entries, &l->ring, &p);
+		if (ret == 0) {
+			l->mode = modes[i].name;
+			*out = l;
+			return 0;
+		}
+		if (ret != -EINVAL)
+			break;
+	}
+	free(l);
+	return ret;
+}
+
+void rf__loop_free(struct rf__loop *l)
+{
+	if (!l)
+		return;
+	io_uring_queue_exit(&l->ring);
+	free(l);
+}
+
+const char *rf__loop_mode(const struct rf__loop *l)
+{
+	return l->mode;
+}
+
+static struct io_uring_sqe *get_sqe(struct rf__loop *l)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&l->ring);
+	while (!sqe) {
+		io_uring_submit(&l->ring);
+		sqe = io_uring_get_sqe(&l->ring);
+	}
+	return sqe;
+}
+
+int rf__loop_run_once(struct rf__loop *l, int64_t timeout_ns, rf__completion_fn fn, void *arg)
+{
+	struct io_uring_cqe *cqe;
+	struct __kernel_timespec ts, *tsp = NULL;
+	if (timeout_ns >= 0) {
+		ts.tv_sec = timeout_ns / 1000000000;
+		ts.tv_nsec = timeout_ns % 1000000000;
+		tsp = &ts;
+	}
+	int ret = io_uring_submit_and_wait_timeout(&l->ring, &cqe, 1, tsp, NULL);
+	if (ret < 0 && ret != -ETIME && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY)
+		return ret;
+	unsigned head, n = 0;
+	io_uring_for_each_cqe(&l->ring, head, cqe)
+	{
+		fn(arg, cqe->user_data, cqe->res, cqe->flags);
+		n++;
+	}
+	io_uring_cq_advance(&l->ring, n);
+	return 0;
+}
+
+void rf__op_socket(struct rf__loop *l, rf__tag t, int domain)
+{
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_socket(sqe, domain, SOCK_STREAM | SOCK_CLOEXEC, 0, 0);
+	io_uring_sqe_set_data64(sqe, t);
+}
+
+void rf__op_connect(struct rf__loop *l, rf__tag t, int fd, const struct sockaddr *sa, socklen_t len)
+{
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_connect(sqe, fd, sa, len);
+	io_uring_sqe_set_data64(sqe, t);
+}
+
+void rf__op_send(struct rf__loop *l, rf__tag t, int fd, const void *buf, unsigned len)
+{
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_send(sqe, fd, buf, len, MSG_NOSIGNAL);
+	io_uring_sqe_set_data64(sqe, t);
+}
+
+void rf__op_recv(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned len)
+{
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_recv(sqe, fd, buf, len, 0);
+	io_uring_sqe_set_data64(sqe, t);
+}
+
+void rf__op_read(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned len)
+{
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_read(sqe, fd, buf, len, (__u64)-1);
+	io_uring_sqe_set_data64(sqe, t);
+}
+
+void rf__op_open(struct rf__loop *l, rf__tag t, const char *path, int flags, unsigned mode)
+{
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_openat(sqe, AT_FDCWD, path, flags, mode);
+	io_uring_sqe_set_data64(sqe, t);
+}
+
+void rf__op_fallocate(struct rf__loop *l, rf__tag t, int fd, int mode, uint64_t off, uint64_t len)
+{
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_fallocate(sqe, fd, mode, off, len);
+	io_uring_sqe_set_data64(sqe, t);
+}
+
+void rf__op_write(struct rf__loop *l, rf__tag t, int fd, const void *buf, unsigned len, int64_t off)
+{
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_write(sqe, fd, buf, len, (__u64)off);
+	io_uring_sqe_set_data64(sqe, t);
+}
+
+void rf__op_close(struct rf__loop *l, rf__tag t, int fd)
+{
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_close(sqe, fd);
+	io_uring_sqe_set_data64(sqe, t);
+}
+
+void rf__op_rename(struct rf__loop *l, rf__tag t, const char *from, const char *to, unsigned flags)
+{
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_renameat(sqe, AT_FDCWD, from, AT_FDCWD, to, flags);
+	io_uring_sqe_set_data64(sqe, t);
+}
+
+void rf__op_unlink(struct rf__loop *l, rf__tag t, const char *path)
+{
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_unlinkat(sqe, AT_FDCWD, path, 0);
+	io_uring_sqe_set_data64(sqe, t);
+}
+
+void rf__op_cancel(struct rf__loop *l, rf__tag victim)
+{
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_cancel64(sqe, victim, 0);
+	io_uring_sqe_set_data64(sqe, rf__tag_make(RF_OP_NONE, 0, 0));
+}

@@ -1,0 +1,73 @@
+/*
+ * loop.h - the ring: setup, the op submission interface, completion tags.
+ *
+ * Every asynchronous operation of the engine goes through the rf__op_*
+ * functions below: the state machines never see an SQE.  A completion comes
+ * back through rf__loop_run_once() as (tag, result, flags).  This is the
+ * narrow interface a second kernel I/O path (epoll + syscalls) would
+ * implement.
+ */
+#ifndef RF_LOOP_H
+#define RF_LOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* A completion tag: owner index, owner generation and op kind in 64 bits. */
+typedef uint64_t rf__tag;
+
+enum rf__op_kind {
+	RF_OP_NONE = 0, /* completion ignored (fire-and-forget close, cancel) */
+	RF_OP_SOCKET,
+	RF_OP_CONNECT,
+	RF_OP_SEND,
+	RF_OP_RECV,
+	RF_OP_OPEN,
+	RF_OP_FALLOCATE,
+	RF_OP_WRITE,
+	RF_OP_FCLOSE,
+	RF_OP_RENAME,
+	RF_OP_UNLINK,
+	RF_OP_WAKE, /* resolver results are ready */
+};
+
+static inline rf__tag rf__tag_make(enum rf__op_kind op, uint32_t idx, uint32_t gen)
+{
+	return ((uint64_t)op << 56) | ((uint64_t)(gen & 0xffffff) << 32) | idx;
+}
+static inline enum rf__op_kind rf__tag_op(rf__tag t) { return (enum rf__op_kind)(t >> 56); }
+static inline uint32_t rf__tag_idx(rf__tag t) { return (uint32_t)t; }
+static inline uint32_t rf__tag_gen(rf__tag t) { return (uint32_t)(t >> 32) & 0xffffff; }
+
+struct rf__loop;
+
+/* Create a ring for about `depth` concurrent ops. */
+int rf__loop_new(unsigned depth, struct rf__loop **out);
+void rf__loop_free(struct rf__loop *l);
+/* Which setup flags the kernel took, for diagnostics. */
+const char *rf__loop_mode(const struct rf__loop *l);
+
+typedef void (*rf__completion_fn)(void *arg, rf__tag tag, int res, unsigned flags);
+
+/* Submit what is queued, wait for at least one completion or until
+ * timeout_ns (<0: forever), and hand every completion to fn. */
+int rf__loop_run_once(struct rf__loop *l, int64_t timeout_ns, rf__completion_fn fn, void *arg);
+
+/* The ops.  They queue an SQE (submitting first when the queue is full). */
+void rf__op_socket(struct rf__loop *l, rf__tag t, int domain);
+void rf__op_connect(struct rf__loop *l, rf__tag t, int fd, const struct sockaddr *sa, socklen_t len);
+void rf__op_send(struct rf__loop *l, rf__tag t, int fd, const void *buf, unsigned len);
+void rf__op_recv(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned len);
+void rf__op_open(struct rf__loop *l, rf__tag t, const char *path, int flags, unsigned mode);
+void rf__op_fallocate(struct rf__loop *l, rf__tag t, int fd, int mode, uint64_t off, uint64_t len);
+/* off = -1: at the file position (pipes, terminals) */
+void rf__op_write(struct rf__loop *l, rf__tag t, int fd, const void *buf, unsigned len, int64_t off);
+void rf__op_close(struct rf__loop *l, rf__tag t, int fd);
+void rf__op_rename(struct rf__loop *l, rf__tag t, const char *from, const char *to, unsigned flags);
+void rf__op_unlink(struct rf__loop *l, rf__tag t, const char *path);
+void rf__op_read(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned len);
+/* Cancel the op that carries tag `victim`; its completion reports -ECANCELED. */
+void rf__op_cancel(struct rf__loop *l, rf__tag victim);
+
+#endif

@@ -1,0 +1,80 @@
+/*
+ * naming.c - URL checks and safe local file names for URLs.
+ *
+ * A name is taken from the last segment of the URL path (the query is not
+ * part of it), percent-decoded, then made safe: '/' (from %2F), NUL and
+ * control bytes become '_', ".", ".." and "" become "index.html", and the
+ * result is cut to RF_NAME_MAX bytes (without splitting a UTF-8 sequence)
+ * so that suffixes like ".1.part" still fit a 255-byte file name.
+ */
+#include <string.h>
+
+#include "ringfetch.h"
+#include "url.h"
+
+int rf_url_check(const char *url, const char **why)
+{
+	struct rf__url u;
+	int err = rf__url_parse(url, &u, why);
+	if (!err)
+		rf__url_free(&u);
+	return err;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int rf_url_filename(const char *url, char *out, size_t cap)
+{
+	static const char fallback[] = "index.html";
+	if (cap < sizeof(fallback) || cap < RF_NAME_MAX + 1)
+		return RF_EINVAL;
+	struct rf__url u;
+	int err = rf__url_parse(url, &u, NULL);
+	if (err)
+		return err;
+	const char *path = u.target;
+	size_t plen = strcspn(path, "?");
+	const char *seg = path;
+	for (size_t i = 0; i < plen; i++)
+		if (path[i] == '/')
+			seg = path + i + 1;
+	size_t slen = (size_t)(path + plen - seg);
+
+	size_t w = 0;
+	for (size_t i = 0; i < slen && w < RF_NAME_MAX; i++) {
+		unsigned char c = (unsigned char)seg[i];
+		if (c == '%' && i + 2 < slen && hexval(seg[i + 1]) >= 0 && hexval(seg[i + 2]) >= 0) {
+			c = (unsigned char)(hexval(seg[i + 1]) * 16 + hexval(seg[i + 2]));
+			i += 2;
+		}
+		if (c < 0x20 || c == 0x7f || c == '/')
+			c = '_';
+		out[w++] = (char)c;
+	}
+	/* do not end in the middle of a UTF-8 sequence */
+	if (w == RF_NAME_MAX) {
+		size_t k = w;
+		while (k > 0 && ((unsigned char)out[k - 1] & 0xC0) == 0x80)
+			k--;
+		if (k > 0 && ((unsigned char)out[k - 1] & 0x80)) {
+			unsigned char lead = (unsigned char)out[k - 1];
+			size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+			if (w - (k - 1) < want)
+				w = k - 1;
+		}
+	}
+	out[w] = 0;
+	rf__url_free(&u);
+	if (w == 0 || strcmp(out, ".") == 0 || strcmp(out, "..") == 0)
+		memcpy(out, fallback, sizeof(fallback));
+	return 0;
+}

@@ -1,0 +1,209 @@
+/*
+ * pool.c - origins and their keep-alive connection pools.
+ *
+ * An origin is scheme://host:port.  It counts its open connections
+ * (connecting, busy and idle) so --max-per-host can be enforced: a request
+ * for an origin at its cap with no idle connection is parked on the origin
+ * (it does not take a slot) and moved back to the front of the client queue
+ * when a connection of that origin closes or becomes idle.
+ *
+ * Idle connections sit on their origin's list and on one client-wide LRU;
+ * at most max_inflight of them are kept, the oldest is closed first.  No
+ * receive is armed on an idle connection: a server that closed it is found
+ * out by the next request, which is then retried once on a fresh connection
+ * (see slot.c).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine.h"
+
+static uint32_t hash_str(const char *s)
+{
+	uint32_t h = 2166136261u;
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+static struct rf__origin **bucket_of(rf_client *c, const char *key)
+{
+	return &c->origins[hash_str(key) & (c->norigin_buckets - 1)];
+}
+
+static void origins_grow(rf_client *c)
+{
+	unsigned nb = c->norigin_buckets ? c->norigin_buckets * 2 : 64;
+	struct rf__origin **nbk = calloc(nb, sizeof(*nbk));
+	if (!nbk)
+		return; /* keep the old table: longer chains, still correct */
+	for (unsigned b = 0; b < c->norigin_buckets; b++) {
+		for (struct rf__origin *o = c->origins[b], *n; o; o = n) {
+			n = o->hnext;
+			uint32_t h = hash_str(o->key) & (nb - 1);
+			o->hnext = nbk[h];
+			nbk[h] = o;
+		}
+	}
+	free(c->origins);
+	c->origins = nbk;
+	c->norigin_buckets = nb;
+}
+
+struct rf__origin *rf__origin_get(rf_client *c, const struct rf__url *u)
+{
+	char key[300];
+	snprintf(key, sizeof(key), "%s://%s:%u", u->scheme, u->host, u->port);
+	if (c->norigins >= c->norigin_buckets)
+		origins_grow(c);
+	if (!c->origins)
+		return NULL;
+	struct rf__origin **b = bucket_of(c, key);
+	for (struct rf__origin *o = *b; o; o = o->hnext)
+		if (strcmp(o->key, key) == 0)
+			return o;
+	struct rf__origin *o = calloc(1, sizeof(*o));
+	if (!o || !(o->key = strdup(key))) {
+		free(o);
+		return NULL;
+	}
+	rf__list_init(&o->idle);
+	o->hnext = *b;
+	*b = o;
+	c->norigins++;
+	return o;
+}
+
+static void origin_maybe_free(rf_client *c, struct rf__origin *o)
+{
+	if (o->nconns || o->nparked)
+		return;
+	for (struct rf__origin **pp = bucket_of(c, o->key); *pp; pp = &(*pp)->hnext) {
+		if (*pp == o) {
+			*pp = o->hnext;
+			break;
+		}
+	}
+	c->norigins--;
+	free(o->key);
+	free(o);
+}
+
+bool rf__origin_at_cap(const rf_client *c, const struct rf__origin *o)
+{
+	return c->opts.max_per_host && rf__list_empty(&o->idle) &&
+	       o->nconns >= c->opts.max_per_host;
+}
+
+void rf__origin_park(rf_client *c, struct rf__origin *o, struct rf__req *r)
+{
+	r->next = NULL;
+	if (o->parked_tail)
+		o->parked_tail->next = r;
+	else
+		o->parked = r;
+	o->parked_tail = r;
+	o->nparked++;
+	c->nparked++;
+}
+
+/* Capacity at o was freed: one parked request may go. */
+static void unpark_one(rf_client *c, struct rf__origin *o)
+{
+	struct rf__req *r = o->parked;
+	if (!r)
+		return;
+	o->parked = r->next;
+	if (!o->parked)
+		o->parked_tail = NULL;
+	o->nparked--;
+	c->nparked--;
+	rf__queue_push_front(c, r);
+}
+
+struct rf__conn *rf__conn_take_idle(rf_client *c, struct rf__origin *o)
+{
+	if (rf__list_empty(&o->idle))
+		return NULL;
+	struct rf__conn *conn = rf__container_of(o->idle.prev, struct rf__conn, olink);
+	rf__list_del(&conn->olink);
+	rf__list_del(&conn->glink);
+	c->nidle--;
+	return conn;
+}
+
+struct rf__conn *rf__conn_new(rf_client *c, struct rf__origin *o)
+{
+	(void)c;
+	struct rf__conn *conn = calloc(1, sizeof(*conn));
+	if (!conn)
+		return NULL;
+	conn->fd = -1;
+	conn->origin = o;
+	rf__list_init(&conn->olink);
+	rf__list_init(&conn->glink);
+	o->nconns++;
+	return conn;
+}
+
+static void conn_close(rf_client *c, struct rf__conn *conn)
+{
+	struct rf__origin *o = conn->origin;
+	if (conn->fd >= 0)
+		rf__op_close(c->loop, rf__tag_make(RF_OP_NONE, 0, 0), conn->fd);
+	o->nconns--;
+	free(conn);
+	unpark_one(c, o);
+	origin_maybe_free(c, o);
+}
+
+void rf__conn_release(rf_client *c, struct rf__conn *conn, bool reusable)
+{
+	if (!reusable || conn->fd < 0 || c->stopping) {
+		conn_close(c, conn);
+		return;
+	}
+	struct rf__origin *o = conn->origin;
+	rf__list_push(&o->idle, &conn->olink);
+	rf__list_push(&c->idle_lru, &conn->glink);
+	c->nidle++;
+	if (c->nidle > c->opts.max_inflight) {
+		struct rf__conn *old = rf__container_of(c->idle_lru.next, struct rf__conn, glink);
+		rf__list_del(&old->olink);
+		rf__list_del(&old->glink);
+		c->nidle--;
+		conn_close(c, old);
+	}
+	unpark_one(c, o);
+}
+
+void rf__pool_free(rf_client *c)
+{
+	while (!rf__list_empty(&c->idle_lru)) {
+		struct rf__conn *conn = rf__container_of(c->idle_lru.next, struct rf__conn, glink);
+		rf__list_del(&conn->olink);
+		rf__list_del(&conn->glink);
+		c->nidle--;
+		if (conn->fd >= 0)
+			close(conn->fd);
+		conn->fd = -1;
+		conn_close(c, conn);
+	}
+	for (unsigned b = 0; b < c->norigin_buckets; b++) {
+		for (struct rf__origin *o = c->origins[b], *n; o; o = n) {
+			n = o->hnext;
+			for (struct rf__req *r = o->parked, *rn; r; r = rn) {
+				rn = r->next;
+				rf__req_free(r);
+			}
+			free(o->key);
+			free(o);
+		}
+	}
+	free(c->origins);
+	c->origins = NULL;
+	c->norigin_buckets = c->norigins = 0;
+}

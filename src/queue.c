@@ -1,0 +1,110 @@
+/*
+ * queue.c - requests: their creation from the API, and the ready queue.
+ *
+ * The ready queue is a FIFO; redirects, stale-connection retries and
+ * requests released by the per-host cap go to its front, so a request that
+ * has started is finished before new ones begin.  New requests are pulled
+ * from the source only when a slot is free and the queue is empty (see
+ * client.c), so the queue never holds more than the caller submitted
+ * directly plus what is in flight.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+void rf__queue_push_front(rf_client *c, struct rf__req *r)
+{
+	r->next = c->q_head;
+	c->q_head = r;
+	if (!c->q_tail)
+		c->q_tail = r;
+	c->nqueued++;
+}
+
+void rf__queue_push_back(rf_client *c, struct rf__req *r)
+{
+	r->next = NULL;
+	if (c->q_tail)
+		c->q_tail->next = r;
+	else
+		c->q_head = r;
+	c->q_tail = r;
+	c->nqueued++;
+}
+
+struct rf__req *rf__queue_pop(rf_client *c)
+{
+	struct rf__req *r = c->q_head;
+	if (!r)
+		return NULL;
+	c->q_head = r->next;
+	if (!c->q_head)
+		c->q_tail = NULL;
+	r->next = NULL;
+	c->nqueued--;
+	return r;
+}
+
+void rf__req_free(struct rf__req *r)
+{
+	if (!r)
+		return;
+	rf__url_free(&r->u);
+	if (r->cur_url != r->url)
+		free(r->cur_url);
+	free(r->url);
+	free(r->path);
+	free(r->visited);
+	free(r);
+}
+
+struct rf__req *rf__req_new(const rf_request *rq, int *err, const char **why)
+{
+	*why = "";
+	if (!rq || !rq->url) {
+		*err = RF_EINVAL;
+		*why = "no URL";
+		return NULL;
+	}
+	if (rq->sink == RF_SINK_FILE && (!rq->path || !*rq->path)) {
+		*err = RF_EINVAL;
+		*why = "file sink without a path";
+		return NULL;
+	}
+	if (rq->sink == RF_SINK_CALLBACK && !rq->on_body) {
+		*err = RF_EINVAL;
+		*why = "callback sink without on_body";
+		return NULL;
+	}
+	if (rq->sink > RF_SINK_FD) {
+		*err = RF_EINVAL;
+		*why = "unknown sink";
+		return NULL;
+	}
+	struct rf__req *r = calloc(1, sizeof(*r));
+	if (!r) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	r->url = strdup(rq->url);
+	r->path = rq->path ? strdup(rq->path) : NULL;
+	if (!r->url || (rq->path && !r->path)) {
+		rf__req_free(r);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	r->cur_url = r->url;
+	*err = rf__url_parse(r->url, &r->u, why);
+	if (*err) {
+		rf__req_free(r);
+		return NULL;
+	}
+	r->sink = rq->sink;
+	r->fd = rq->fd;
+	r->on_body = rq->on_body;
+	r->user = rq->user;
+	r->flags = rq->flags;
+	return r;
+}

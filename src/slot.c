@@ -1,0 +1,552 @@
+/*
+ * slot.c - one in-flight transfer: resolve, connect, send, receive, finish.
+ *
+ * A slot walks RESOLVING -> CONNECTING -> SENDING -> RECEIVING -> FINISHING,
+ * always through set_state() (RINGFETCH_TRACE=1 prints every transition).
+ * At most one socket op is in flight per slot (socket, connect, send or
+ * recv), so cancelling the slot's network side is one cancel of sock_tag.
+ *
+ * Receiving uses two buffers: while the body of one is being written to
+ * disk, the next recv fills the other; when both wait for the disk, no recv
+ * is armed, so a slow disk throttles the socket instead of growing memory.
+ *
+ * Finishing is reconciliation, not a fixed sequence: progress() is called
+ * after every event once the response ended (http_done), failed (err) or is
+ * to be re-queued (requeue), and does the next thing that is possible -
+ * cancel the socket op, release or close the connection, let the sink close
+ * and rename (or unlink) its file - until nothing is outstanding; only then
+ * is the result reported and the slot recycled.
+ *
+ * A request sent on a reused keep-alive connection that gets no response
+ * byte before EOF/reset is retried once on a fresh connection: the server
+ * closed the idle connection as we reused it, which is not a failure.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+static const char *const state_names[] = {
+	[RF_SLOT_FREE] = "free",
+	[RF_SLOT_RESOLVING] = "resolving",
+	[RF_SLOT_CONNECTING] = "connecting",
+	[RF_SLOT_SENDING] = "sending",
+	[RF_SLOT_RECEIVING] = "receiving",
+	[RF_SLOT_FINISHING] = "finishing",
+};
+
+static int trace = -1;
+
+static void set_state(struct rf__slot *s, enum rf__slot_state st)
+{
+	if (trace < 0) {
+		const char *t = getenv("RINGFETCH_TRACE");
+		trace = t && *t && *t != '0';
+	}
+	if (trace)
+		fprintf(stderr, "ringfetch: slot %u %s -> %s (%s)\n", s->idx, state_names[s->state],
+		        state_names[st], s->req ? s->req->cur_url : "");
+	s->state = st;
+}
+
+static void progress(rf_client *c, struct rf__slot *s);
+
+static void sock_submit_prep(struct rf__slot *s, enum rf__op_kind op, unsigned buf)
+{
+	s->ops++;
+	s->sock_busy = true;
+	s->cancel_sent = false;
+	s->sock_tag = rf__slot_tag(s, op, buf);
+}
+
+static void addr_text(const struct sockaddr_storage *sa, char *out, size_t cap)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+	if (sa->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)sa;
+		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
+		snprintf(out, cap, "%s:%u", ip, ntohs(s4->sin_port));
+	} else {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
+		snprintf(out, cap, "[%s]:%u", ip, ntohs(s6->sin6_port));
+	}
+}
+
+void rf__slot_fail(rf_client *c, struct rf__slot *s, int err)
+{
+	if (!s->err)
+		s->err = err;
+	progress(c, s);
+}
+
+static void fail_detail(rf_client *c, struct rf__slot *s, int err, const char *detail)
+{
+	if (!s->err)
+		snprintf(s->detail, sizeof(s->detail), "%s", detail);
+	rf__slot_fail(c, s, err);
+}
+
+static double since(const rf_client *c, const struct rf__req *r)
+{
+	return (double)(c->now - r->t_start) / 1e9;
+}
+
+/* ---- connect ---- */
+
+static void connect_next(rf_client *c, struct rf__slot *s)
+{
+	struct sockaddr_storage *sa = &s->addrs.addr[s->addr_i];
+	uint16_t port = htons(s->req->u.port);
+	if (sa->ss_family == AF_INET)
+		((struct sockaddr_in *)sa)->sin_port = port;
+	else
+		((struct sockaddr_in6 *)sa)->sin6_port = port;
+	set_state(s, RF_SLOT_CONNECTING);
+	sock_submit_prep(s, RF_OP_SOCKET, 0);
+	rf__op_socket(c->loop, s->sock_tag, sa->ss_family);
+}
+
+void rf__slot_dns_ready(rf_client *c, struct rf__slot *s)
+{
+	struct rf__dns_entry *e = s->dns;
+	s->dns = NULL;
+	s->req->t_dns = since(c, s->req);
+	if (e->state == RF_DNS_FAILED) {
+		char d[96];
+		snprintf(d, sizeof(d), "%s: %s", s->req->u.host, e->error ? e->error : "lookup failed");
+		fail_detail(c, s, RF_EDNS, d);
+		return;
+	}
+	s->addrs = e->addrs;
+	s->addr_i = 0;
+	connect_next(c, s);
+}
+
+static void begin_send(rf_client *c, struct rf__slot *s);
+
+void rf__slot_start(rf_client *c, struct rf__slot *s, struct rf__req *r, struct rf__origin *o)
+{
+	s->req = r;
+	if (!r->t_start) {
+		r->t_start = c->now;
+		if (c->opts.max_time > 0)
+			r->deadline = c->now + (int64_t)(c->opts.max_time * 1e9);
+	}
+	r->attempts++;
+	if (r->deadline) {
+		rf__client_note_deadline(c, r->deadline);
+		if (c->now >= r->deadline) {
+			rf__slot_fail(c, s, RF_EMAX_TIME);
+			return;
+		}
+	}
+	struct rf__conn *conn = rf__conn_take_idle(c, o);
+	if (conn) {
+		s->conn = conn;
+		s->conn_reused = true;
+		s->t_connect = c->now - r->t_start;
+		begin_send(c, s);
+		return;
+	}
+	s->conn = rf__conn_new(c, o);
+	if (!s->conn) {
+		rf__slot_fail(c, s, -ENOMEM);
+		return;
+	}
+	if (c->opts.connect_timeout > 0) {
+		s->connect_deadline = c->now + (int64_t)(c->opts.connect_timeout * 1e9);
+		rf__client_note_deadline(c, s->connect_deadline);
+	}
+	set_state(s, RF_SLOT_RESOLVING);
+	struct rf__dns_entry *e = rf__dns_lookup(c->dns, r->u.host);
+	if (!e) {
+		rf__slot_fail(c, s, -ENOMEM);
+		return;
+	}
+	s->dns = e;
+	if (e->state != RF_DNS_PENDING)
+		rf__slot_dns_ready(c, s);
+}
+
+static void on_socket(rf_client *c, struct rf__slot *s, int res)
+{
+	if (res < 0) {
+		fail_detail(c, s, res, "socket");
+		return;
+	}
+	s->conn->fd = res;
+	sock_submit_prep(s, RF_OP_CONNECT, 0);
+	rf__op_connect(c->loop, s->sock_tag, res, (struct sockaddr *)&s->addrs.addr[s->addr_i],
+	               s->addrs.len[s->addr_i]);
+}
+
+static void on_connect(rf_client *c, struct rf__slot *s, int res)
+{
+	if (res == 0) {
+		s->t_connect = c->now - s->req->t_start;
+		begin_send(c, s);
+		return;
+	}
+	char where[80];
+	addr_text(&s->addrs.addr[s->addr_i], where, sizeof(where));
+	if (res == -ECANCELED || s->err) {
+		if (!s->detail[0])
+			snprintf(s->detail, sizeof(s->detail), "%s", where);
+		progress(c, s);
+		return;
+	}
+	/* this address failed: close its socket, try the next one */
+	rf__op_close(c->loop, rf__tag_make(RF_OP_NONE, 0, 0), s->conn->fd);
+	s->conn->fd = -1;
+	if (++s->addr_i < s->addrs.n) {
+		connect_next(c, s);
+		return;
+	}
+	fail_detail(c, s, res, where);
+}
+
+/* ---- request ---- */
+
+#define REQBUF_SIZE 16384
+
+static void send_more(rf_client *c, struct rf__slot *s)
+{
+	sock_submit_prep(s, RF_OP_SEND, 0);
+	rf__op_send(c->loop, s->sock_tag, s->conn->fd, s->reqbuf + s->sent,
+	            (unsigned)(s->reqlen - s->sent));
+}
+
+static void begin_send(rf_client *c, struct rf__slot *s)
+{
+	if (!s->reqbuf && !(s->reqbuf = malloc(REQBUF_SIZE))) {
+		rf__slot_fail(c, s, -ENOMEM);
+		return;
+	}
+	int n = rf__http1_request(s->reqbuf, REQBUF_SIZE, "GET", s->req->u.target,
+	                          s->req->u.hostport, c->user_agent,
+	                          (const char *const *)c->headers, c->opts.n_headers);
+	if (n < 0) {
+		fail_detail(c, s, RF_EHEADER, "request header section over 16 KiB");
+		return;
+	}
+	s->reqlen = (size_t)n;
+	s->sent = 0;
+	rf__http1_init(&s->resp, false);
+	s->body = RF_BODY_UNDECIDED;
+	s->last_io = c->now;
+	if (c->opts.idle_timeout > 0)
+		rf__client_note_deadline(c, c->now + (int64_t)(c->opts.idle_timeout * 1e9));
+	set_state(s, RF_SLOT_SENDING);
+	send_more(c, s);
+}
+
+/* ---- response ---- */
+
+static bool stale_eligible(const struct rf__slot *s, int res)
+{
+	return s->conn_reused && !s->req->stale_retry_used && s->resp.consumed_total == 0 &&
+	       !s->err && (res == 0 || res == -ECONNRESET || res == -EPIPE || res == -ECONNABORTED);
+}
+
+static void stale_retry(rf_client *c, struct rf__slot *s)
+{
+	s->req->stale_retry_used = true;
+	s->requeue = true;
+	progress(c, s);
+}
+
+static void arm_recv(rf_client *c, struct rf__slot *s)
+{
+	if (s->err || s->requeue || s->http_done || s->sock_busy || s->state != RF_SLOT_RECEIVING)
+		return;
+	for (unsigned i = 0; i < RF_SLOT_BUFS; i++) {
+		struct rf__buf *b = &s->buf[i];
+		if (b->state != RF_BUF_FREE)
+			continue;
+		if (!b->data && !(b->data = malloc(c->opts.recv_buffer))) {
+			rf__slot_fail(c, s, -ENOMEM);
+			return;
+		}
+		b->state = RF_BUF_RECV;
+		sock_submit_prep(s, RF_OP_RECV, i);
+		rf__op_recv(c->loop, s->sock_tag, s->conn->fd, b->data, (unsigned)c->opts.recv_buffer);
+		return;
+	}
+	/* both buffers wait for the sink: the socket waits too */
+}
+
+static bool is_redirect(int status)
+{
+	return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+static uint64_t hash_url(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+	return h;
+}
+
+static void follow_redirect(rf_client *c, struct rf__slot *s)
+{
+	struct rf__req *r = s->req;
+	char *next = NULL;
+	int err = rf__url_resolve(r->cur_url, s->resp.location, &next);
+	if (err) {
+		fail_detail(c, s, RF_EREDIRECT_LOCATION, "cannot resolve Location");
+		return;
+	}
+	struct rf__url nu;
+	const char *why;
+	err = rf__url_parse(next, &nu, &why);
+	if (err) {
+		snprintf(s->detail, sizeof(s->detail), "Location %.60s: %s", next, why);
+		free(next);
+		rf__slot_fail(c, s, err == RF_ESCHEME ? RF_ESCHEME : RF_EREDIRECT_LOCATION);
+		return;
+	}
+	if (r->redirects >= (unsigned)c->opts.max_redirs) {
+		snprintf(s->detail, sizeof(s->detail), "more than %d", c->opts.max_redirs);
+		free(next);
+		rf__url_free(&nu);
+		rf__slot_fail(c, s, RF_ETOO_MANY_REDIRECTS);
+		return;
+	}
+	if (!r->visited) {
+		r->visited = calloc((size_t)c->opts.max_redirs + 1, sizeof(uint64_t));
+		if (!r->visited) {
+			free(next);
+			rf__url_free(&nu);
+			rf__slot_fail(c, s, -ENOMEM);
+			return;
+		}
+		r->visited[0] = hash_url(r->url);
+	}
+	uint64_t h = hash_url(next);
+	for (unsigned i = 0; i <= r->redirects; i++) {
+		if (r->visited[i] == h) {
+			snprintf(s->detail, sizeof(s->detail), "back to %.70s", next);
+			free(next);
+			rf__url_free(&nu);
+			rf__slot_fail(c, s, RF_EREDIRECT_LOOP);
+			return;
+		}
+	}
+	r->visited[++r->redirects] = h;
+	if (r->cur_url != r->url)
+		free(r->cur_url);
+	r->cur_url = next;
+	rf__url_free(&r->u);
+	r->u = nu;
+	s->requeue = true;
+	progress(c, s);
+}
+
+/* The response ended (or was abandoned after its headers); conn goes back
+ * to the pool if it can carry another request. */
+static void response_end(rf_client *c, struct rf__slot *s, bool reusable)
+{
+	rf__conn_release(c, s->conn, reusable);
+	s->conn = NULL;
+	s->http_done = true;
+	int st = s->resp.status;
+	if (s->redirect_status) {
+		follow_redirect(c, s);
+	} else if (st < 200 || st > 299) {
+		rf__slot_fail(c, s, RF_EHTTP_STATUS);
+	} else {
+		progress(c, s);
+	}
+}
+
+#define DRAIN_MAX (64 * 1024) /* read and drop bodies up to this, to keep the conn */
+
+static void on_headers(rf_client *c, struct rf__slot *s)
+{
+	int st = s->resp.status;
+	if (st >= 200 && st <= 299) {
+		s->body = RF_BODY_SINK;
+		rf__sink_headers(c, s);
+		return;
+	}
+	s->body = RF_BODY_DISCARD;
+	if (is_redirect(st) && c->opts.max_redirs > 0) {
+		if (s->resp.location_len == 0 || s->resp.location_too_long) {
+			fail_detail(c, s, RF_EREDIRECT_LOCATION,
+			            s->resp.location_too_long ? "Location too long" : "no Location header");
+			return;
+		}
+		s->redirect_status = st;
+	}
+	if (!s->resp.complete && !(s->resp.has_length && s->resp.content_length <= DRAIN_MAX))
+		response_end(c, s, false); /* not worth draining: close instead */
+}
+
+static void on_recv(rf_client *c, struct rf__slot *s, unsigned bi, int res)
+{
+	struct rf__buf *b = &s->buf[bi];
+	b->state = RF_BUF_FREE;
+	if (res < 0) {
+		if (res == -ECANCELED || s->err) {
+			progress(c, s);
+		} else if (stale_eligible(s, res)) {
+			stale_retry(c, s);
+		} else {
+			rf__slot_fail(c, s, res);
+		}
+		return;
+	}
+	if (res == 0) {
+		int e = rf__http1_eof(&s->resp);
+		if (e == RF_ENOANSWER && stale_eligible(s, 0))
+			stale_retry(c, s);
+		else if (e)
+			rf__slot_fail(c, s, e);
+		else
+			response_end(c, s, false);
+		return;
+	}
+	if (!s->t_first_byte)
+		s->t_first_byte = c->now - s->req->t_start;
+	s->last_io = c->now;
+	size_t consumed;
+	int e = rf__http1_feed(&s->resp, b->data, (size_t)res, &consumed);
+	if (e) {
+		rf__slot_fail(c, s, e);
+		return;
+	}
+	if (s->resp.headers_done && s->body == RF_BODY_UNDECIDED) {
+		on_headers(c, s);
+		if (s->err || s->http_done)
+			return;
+	}
+	if (s->resp.body_len > 0 && s->body == RF_BODY_SINK) {
+		b->state = RF_BUF_HELD;
+		b->body = s->resp.body;
+		b->body_len = s->resp.body_len;
+		b->written = 0;
+		b->off = s->next_off;
+		b->seq = s->next_seq++;
+		s->next_off += (int64_t)b->body_len;
+		rf__sink_pump(c, s);
+		if (s->err)
+			return;
+	}
+	if (s->resp.complete) {
+		bool extra = consumed < (size_t)res; /* bytes after the response */
+		response_end(c, s, s->resp.keep_alive && !extra);
+		return;
+	}
+	arm_recv(c, s);
+}
+
+static void on_send(rf_client *c, struct rf__slot *s, int res)
+{
+	if (res < 0) {
+		if (res == -ECANCELED || s->err)
+			progress(c, s);
+		else if (stale_eligible(s, res))
+			stale_retry(c, s);
+		else
+			rf__slot_fail(c, s, res);
+		return;
+	}
+	s->sent += (size_t)res;
+	s->last_io = c->now;
+	if (s->sent < s->reqlen) {
+		send_more(c, s);
+		return;
+	}
+	set_state(s, RF_SLOT_RECEIVING);
+	arm_recv(c, s);
+}
+
+void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op,
+                            unsigned buf, int res)
+{
+	switch (op) {
+	case RF_OP_SOCKET:
+	case RF_OP_CONNECT:
+	case RF_OP_SEND:
+	case RF_OP_RECV:
+		s->sock_busy = false;
+		if (s->err || s->requeue) {
+			/* the slot is tearing down; only the bookkeeping matters */
+			if (op == RF_OP_SOCKET && res >= 0)
+				s->conn->fd = res;
+			if (op == RF_OP_RECV)
+				s->buf[buf].state = RF_BUF_FREE;
+			progress(c, s);
+			return;
+		}
+		if (op == RF_OP_SOCKET)
+			on_socket(c, s, res);
+		else if (op == RF_OP_CONNECT)
+			on_connect(c, s, res);
+		else if (op == RF_OP_SEND)
+			on_send(c, s, res);
+		else
+			on_recv(c, s, buf, res);
+		return;
+	default:
+		rf__sink_on_completion(c, s, op, buf, res);
+		if (s->err || s->http_done || s->requeue)
+			progress(c, s);
+		else
+			arm_recv(c, s);
+		return;
+	}
+}
+
+int64_t rf__slot_deadline(const rf_client *c, const struct rf__slot *s, int *which)
+{
+	int64_t d = INT64_MAX;
+	if (s->state == RF_SLOT_FREE || s->state == RF_SLOT_FINISHING || s->err || s->http_done ||
+	    s->requeue)
+		return d;
+	if (s->req->deadline) {
+		d = s->req->deadline;
+		*which = RF_EMAX_TIME;
+	}
+	if (s->state == RF_SLOT_RESOLVING || s->state == RF_SLOT_CONNECTING) {
+		if (s->connect_deadline && s->connect_deadline < d) {
+			d = s->connect_deadline;
+			*which = RF_ECONNECT_TIMEOUT;
+		}
+	} else if (c->opts.idle_timeout > 0) {
+		int64_t t = s->last_io + (int64_t)(c->opts.idle_timeout * 1e9);
+		if (t < d) {
+			d = t;
+			*which = RF_EIDLE_TIMEOUT;
+		}
+	}
+	return d;
+}
+
+static void progress(rf_client *c, struct rf__slot *s)
+{
+	if (!s->err && !s->http_done && !s->requeue)
+		return;
+	if (s->state != RF_SLOT_FINISHING)
+		set_state(s, RF_SLOT_FINISHING);
+	if (s->sock_busy) {
+		if (!s->cancel_sent) {
+			rf__op_cancel(c->loop, s->sock_tag);
+			s->cancel_sent = true;
+		}
+		return;
+	}
+	s->dns = NULL;
+	if (s->conn) {
+		rf__conn_release(c, s->conn, false);
+		s->conn = NULL;
+	}
+	if (!rf__sink_finish(c, s) || s->ops)
+		return;
+	rf__client_slot_done(c, s);
+}

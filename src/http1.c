@@ -225,7 +225,9 @@ int rf__http1_eof(struct rf__http1_resp *r)
 	if (r->consumed_total == 0)
 		return RF_ENOANSWER;
 	if (r->headers_done && llhttp_message_needs_eof(&r->parser)) {
-		if (llhttp_finish(&r->parser) == HPE_OK) {
+		enum llhttp_errno e = llhttp_finish(&r->parser);
+		/* on_message_complete pauses, so a good finish may say PAUSED */
+		if (e == HPE_OK || (e == HPE_PAUSED && r->complete)) {
 			r->complete = true;
 			r->keep_alive = false;
 			return 0;

@@ -57,7 +57,7 @@ int rf__url_parse(const char *s, struct rf__url *u, const char **why)
 	size_t slen = (size_t)(colon - s);
 	for (size_t i = 0; i < slen; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (!(isalnum(c) || c == '+' || c == '-' || c == '.')) {
+		if (!(isalpha(c) || (i > 0 && (isdigit(c) || c == '+' || c == '-' || c == '.')))) {
 			*why = "invalid scheme";
 			return RF_EURL;
 		}

@@ -1,0 +1,202 @@
+"""harness.py - shared pieces of the integration tests.
+
+Starts real servers on ephemeral loopback ports (Debian's nginx with a
+generated config, and tests/servers/badserver.py), runs the ringfetch CLI,
+and reports each case in TAP so scripts/test can count cases, not files.
+A case is a function decorated with @case; it raises AssertionError (or any
+exception) to fail, or Skip to be skipped visibly.
+"""
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+RINGFETCH = os.environ.get("RINGFETCH") or os.path.join(ROOT, "build", "ringfetch")
+BADSERVER = os.path.join(ROOT, "tests", "servers", "badserver.py")
+sys.path.insert(0, os.path.join(ROOT, "tests", "servers"))
+from badserver import body_of  # noqa: E402  (the same bytes the server sends)
+
+_cases = []
+_cleanup = []
+
+
+class Skip(Exception):
+    pass
+
+
+def case(fn):
+    _cases.append(fn)
+    return fn
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def tmpdir():
+    d = tempfile.mkdtemp(prefix="rf-test-")
+    _cleanup.append(lambda: shutil.rmtree(d, ignore_errors=True))
+    return d
+
+
+def ipv6_available():
+    try:
+        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        s.bind(("::1", 0))
+        s.close()
+        return True
+    except OSError:
+        return False
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_port(port, host="127.0.0.1", timeout=10):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            socket.create_connection((host, port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {host}:{port}")
+
+
+def _stop(p):
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def start_nginx(root, extra_locations="", v6=True):
+    """nginx serving `root` on a free loopback port; returns the port."""
+    work = tmpdir()
+    for _ in range(5):
+        port = free_port()
+        listen = f"listen 127.0.0.1:{port};"
+        if v6 and ipv6_available():
+            listen += f"\n    listen [::1]:{port};"
+        conf = f"""
+daemon off;
+user root;
+worker_processes 1;
+error_log {work}/error.log;
+pid {work}/nginx.pid;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  keepalive_requests 100000;
+  types {{ application/octet-stream bin; text/plain txt; }}
+  server {{
+    {listen}
+    root {root};
+    {extra_locations}
+  }}
+}}
+"""
+        with open(os.path.join(work, "nginx.conf"), "w") as f:
+            f.write(conf)
+        p = subprocess.Popen(["nginx", "-c", os.path.join(work, "nginx.conf"), "-p", work],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            wait_port(port, timeout=5)
+        except RuntimeError:
+            _stop(p)
+            continue
+        _cleanup.append(lambda p=p: _stop(p))
+        return port
+    raise RuntimeError("nginx did not start")
+
+
+def start_badserver(v6=False):
+    args = [sys.executable, BADSERVER, "0"] + (["6"] if v6 else [])
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    line = p.stdout.readline().split()
+    if len(line) != 2 or line[0] != "PORT":
+        _stop(p)
+        raise RuntimeError("badserver did not start")
+    _cleanup.append(lambda: _stop(p))
+    return int(line[1])
+
+
+def http_get(port, path):
+    """A plain HTTP GET with the standard library, for server statistics."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    data = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        data += d
+    s.close()
+    return data.split(b"\r\n\r\n", 1)[1].decode()
+
+
+def stats(port):
+    out = {}
+    for kv in http_get(port, "/stats").split():
+        k, v = kv.split("=")
+        out[k] = int(v)
+    return out
+
+
+def run(args, cwd=None, timeout=60, stdin=None, env=None):
+    """Run ringfetch; returns (exit code, stdout bytes, stderr text)."""
+    p = subprocess.run([RINGFETCH] + list(args), cwd=cwd, timeout=timeout, input=stdin,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    return p.returncode, p.stdout, p.stderr.decode(errors="replace")
+
+
+def listdir(d):
+    return sorted(os.listdir(d))
+
+
+def main():
+    print(f"1..{len(_cases)}", flush=True)
+    failed = 0
+    for i, fn in enumerate(_cases, 1):
+        name = fn.__name__
+        t0 = time.time()
+        try:
+            fn()
+            print(f"ok {i} - {name} ({time.time() - t0:.2f}s)", flush=True)
+        except Skip as e:
+            print(f"ok {i} - {name} # SKIP {e}", flush=True)
+        except Exception:
+            failed += 1
+            print(f"not ok {i} - {name}", flush=True)
+            for line in traceback.format_exc().splitlines():
+                print("# " + line, flush=True)
+    for fn in reversed(_cleanup):
+        try:
+            fn()
+        except Exception:
+            pass
+    sys.exit(1 if failed else 0)

@@ -1,0 +1,276 @@
+#!/usr/bin/env python3
+"""Downloads from a real nginx (and the echo/statistics paths of badserver):
+content, names, collisions, lists, keep-alive, per-host cap, CLI behaviour."""
+import os
+import resource
+import subprocess
+
+from harness import (Skip, body_of, case, ipv6_available, listdir, main, run, sha256,
+                     sha256_file, start_badserver, start_nginx, stats, tmpdir, RINGFETCH)
+
+WWW = tmpdir()
+os.makedirs(os.path.join(WWW, "many"))
+FILES = {}
+for i in range(500):
+    data = os.urandom(i * 37 % 5000)
+    FILES[f"many/f{i}.bin"] = data
+    with open(os.path.join(WWW, "many", f"f{i}.bin"), "wb") as f:
+        f.write(data)
+BIG = os.urandom(1 << 20) * 48  # 48 MiB
+with open(os.path.join(WWW, "big.bin"), "wb") as f:
+    f.write(BIG)
+with open(os.path.join(WWW, "sp ace.txt"), "wb") as f:
+    f.write(b"space\n")
+with open(os.path.join(WWW, "index.html"), "wb") as f:
+    f.write(b"<p>index</p>\n")
+with open(os.path.join(WWW, "empty.txt"), "wb") as f:
+    pass
+PORT = start_nginx(WWW)
+BASE = f"http://127.0.0.1:{PORT}"
+BAD = start_badserver()
+BADURL = f"http://127.0.0.1:{BAD}"
+
+
+def no_part_files(d):
+    for root, _, names in os.walk(d):
+        for n in names:
+            assert not n.endswith(".part"), f"stray {os.path.join(root, n)}"
+
+
+@case
+def single_file_content_matches():
+    out = tmpdir()
+    code, _, err = run(["-P", out, f"{BASE}/big.bin"])
+    assert code == 0, err
+    assert listdir(out) == ["big.bin"]
+    assert sha256_file(os.path.join(out, "big.bin")) == sha256(BIG)
+    assert "1 ok, 0 failed" in err, err
+
+
+@case
+def empty_body_gives_empty_file():
+    out = tmpdir()
+    code, _, err = run(["-P", out, f"{BASE}/empty.txt"])
+    assert code == 0, err
+    assert os.path.getsize(os.path.join(out, "empty.txt")) == 0
+
+
+@case
+def many_files_from_list_j64():
+    out = tmpdir()
+    lst = os.path.join(out, "..", os.path.basename(out) + ".list")
+    with open(lst, "w") as f:
+        for name in FILES:
+            f.write(f"{BASE}/{name}\n")
+    code, _, err = run(["-j", "64", "-P", out, "-i", lst])
+    os.unlink(lst)
+    assert code == 0, err
+    assert len(listdir(out)) == len(FILES)
+    for name, data in FILES.items():
+        with open(os.path.join(out, os.path.basename(name)), "rb") as f:
+            assert f.read() == data, name
+    assert f"{len(FILES)} ok, 0 failed" in err
+
+
+@case
+def list_from_stdin():
+    out = tmpdir()
+    code, _, err = run(["-P", out, "-i", "-"], stdin=f"{BASE}/many/f1.bin\n{BASE}/many/f2.bin\n".encode())
+    assert code == 0, err
+    assert listdir(out) == ["f1.bin", "f2.bin"]
+
+
+@case
+def ipv6_literal():
+    if not ipv6_available():
+        raise Skip("no IPv6 on loopback")
+    out = tmpdir()
+    code, _, err = run(["-P", out, f"http://[::1]:{PORT}/many/f3.bin"])
+    assert code == 0, err
+    with open(os.path.join(out, "f3.bin"), "rb") as f:
+        assert f.read() == FILES["many/f3.bin"]
+
+
+@case
+def localhost_from_etc_hosts():
+    out = tmpdir()
+    code, _, err = run(["-P", out, f"http://localhost:{PORT}/many/f4.bin"])
+    assert code == 0, err
+    assert listdir(out) == ["f4.bin"]
+
+
+@case
+def same_name_never_overwritten():
+    out = tmpdir()
+    with open(os.path.join(out, "f5.bin"), "wb") as f:
+        f.write(b"precious")
+    code, _, err = run(["-P", out, f"{BASE}/many/f5.bin", f"{BASE}/many/f5.bin?again"])
+    assert code == 0, err
+    assert listdir(out) == ["f5.bin", "f5.bin.1", "f5.bin.2"]
+    with open(os.path.join(out, "f5.bin"), "rb") as f:
+        assert f.read() == b"precious"
+    for n in ("f5.bin.1", "f5.bin.2"):
+        with open(os.path.join(out, n), "rb") as f:
+            assert f.read() == FILES["many/f5.bin"]
+
+
+@case
+def output_file_and_stdout():
+    out = tmpdir()
+    target = os.path.join(out, "chosen.name")
+    with open(target, "wb") as f:
+        f.write(b"old")
+    code, _, err = run(["-o", target, f"{BASE}/many/f6.bin"])
+    assert code == 0, err
+    with open(target, "rb") as f:
+        assert f.read() == FILES["many/f6.bin"]
+    assert listdir(out) == ["chosen.name"]
+    code, stdout, err = run(["-q", "-O", "-", f"{BASE}/big.bin"])
+    assert code == 0, err
+    assert sha256(stdout) == sha256(BIG)
+    assert err == ""
+
+
+@case
+def names_from_urls_are_safe():
+    out = tmpdir()
+    inner = os.path.join(out, "inner")
+    code, _, err = run(["-P", inner, f"{BASE}/sp%20ace.txt", f"{BASE}/",
+                        f"{BADURL}/ok/10/..%2F..%2Fescape", f"{BADURL}/ok/11/%2e%2e"])
+    assert code == 0, err
+    assert listdir(out) == ["inner"], listdir(out)
+    assert listdir(inner) == [".._.._escape", "index.html", "index.html.1", "sp ace.txt"], listdir(inner)
+    with open(os.path.join(inner, ".._.._escape"), "rb") as f:
+        assert f.read() == body_of(10)
+
+
+@case
+def list_options_and_bad_lines():
+    out = tmpdir()
+    lst = os.path.join(tmpdir(), "urls.txt")
+    with open(lst, "w") as f:
+        f.write(f"""# comment line
+
+{BASE}/many/f7.bin
+  out=seven.bin
+  dir=sub/dir
+ftp://example.com/x
+  out=never.bin
+{BASE}/many/f8.bin
+  colour=blue
+{BASE}/many/f9.bin
+\tdir=../escape
+http://[::zz]/bad
+{BASE}/many/f10.bin
+""")
+    code, _, err = run(["-P", out, "-i", lst])
+    assert code == 7, (code, err)
+    assert f"{lst}:6: bad URL 'ftp://example.com/x': only http:// and https:// are supported" in err, err
+    assert f"{lst}:9: unknown option 'colour' (URL skipped)" in err, err
+    assert f"{lst}:11: dir=../escape: directory may not contain '..' (URL skipped)" in err, err
+    assert f"{lst}:12: bad URL" in err, err
+    assert listdir(out) == ["f10.bin", "sub"]
+    with open(os.path.join(out, "sub", "dir", "seven.bin"), "rb") as f:
+        assert f.read() == FILES["many/f7.bin"]
+    assert "2 ok, 4 failed" in err, err
+
+
+@case
+def keep_alive_reuses_one_connection():
+    http_get_reset = __import__("harness").http_get
+    http_get_reset(BAD, "/reset-stats")
+    out = tmpdir()
+    urls = [f"{BADURL}/ok/{n}" for n in range(100, 120)]
+    code, _, err = run(["-j", "1", "-P", out] + urls)
+    assert code == 0, err
+    assert stats(BAD)["accepted"] == 1 + 1, stats(BAD)  # ours + the /stats request
+
+
+@case
+def per_host_cap_is_respected():
+    http_get = __import__("harness").http_get
+    out = tmpdir()
+    urls = [f"{BADURL}/slow/{n}" for n in range(12)]
+    http_get(BAD, "/reset-stats")
+    code, _, err = run(["-j", "8", "--max-per-host", "2", "-P", out] + urls)
+    assert code == 0, err
+    assert stats(BAD)["max_concurrent"] == 2, stats(BAD)
+    http_get(BAD, "/reset-stats")
+    code, _, err = run(["-j", "8", "-P", tmpdir()] + urls)
+    assert code == 0, err
+    assert stats(BAD)["max_concurrent"] >= 6, stats(BAD)
+
+
+@case
+def request_headers_default_and_custom():
+    code, body, err = run(["-O", "-", f"{BADURL}/echo"])
+    assert code == 0, err
+    text = body.decode()
+    assert text.startswith("GET /echo HTTP/1.1\r\n"), text
+    assert f"Host: 127.0.0.1:{BAD}\r\n" in text
+    assert "User-Agent: ringfetch/0.1.0\r\n" in text
+    assert "Accept-Encoding: identity\r\n" in text
+    code, body, err = run(["-O", "-", "-H", "X-Test: 1", "-H", "Accept:", "-A", "agent/9",
+                           f"{BADURL}/echo"])
+    assert code == 0, err
+    text = body.decode()
+    assert "X-Test: 1\r\n" in text and "User-Agent: agent/9\r\n" in text
+    assert "Accept:" not in text, text
+    code, _, err = run(["-H", "Bad Header", f"{BADURL}/echo"])
+    assert code == 2 and "bad header" in err, err
+
+
+@case
+def usage_errors():
+    for args, msg in ((["-j", "0", "http://x/"], "-j needs a number"),
+                      (["--bogus", "http://x/"], "unknown option --bogus"),
+                      ([], "no URLs given"),
+                      (["--timeout", "soon", "http://x/"], "--timeout needs seconds"),
+                      (["-o", "a", "http://x/1", "http://x/2"], "-o/-O takes exactly one URL"),
+                      (["-j"], "needs a value")):
+        code, _, err = run(args)
+        assert code == 2, (args, code, err)
+        assert msg in err, (args, err)
+    code, _, err = run(["-i", "/nonexistent/list"])
+    assert code == 2 and "cannot read /nonexistent/list" in err, err
+    code, _, err = run(["-P", tmpdir(), f"{BASE}/many/f1.bin", "not a url", "http://"])
+    assert code == 7, (code, err)
+    assert "not a url: missing scheme" in err, err
+    assert "http://: empty host" in err, err
+
+
+@case
+def help_lists_every_option_and_version():
+    code, out, _ = run(["--help"])
+    assert code == 0
+    text = out.decode()
+    for opt in ("--input-file", "--directory", "--output", "-O", "--jobs", "--max-per-host",
+                "--connect-timeout", "--timeout", "--max-time", "--max-redirs", "--header",
+                "--user-agent", "--quiet", "--help", "--version"):
+        assert opt in text, opt
+    code, out, _ = run(["--version"])
+    assert code == 0 and out.decode().strip() == "ringfetch 0.1.0"
+
+
+def peak_rss_kib(args):
+    p = subprocess.Popen([RINGFETCH] + args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, ru = os.wait4(p.pid, 0)
+    return ru.ru_maxrss
+
+
+@case
+def input_is_read_lazily():
+    """Peak RSS for a 50 000-URL list stays within 2x of a 1 000-URL list."""
+    d = tmpdir()
+    for n in (1000, 50000):
+        with open(os.path.join(d, f"{n}.txt"), "w") as f:
+            for i in range(n):
+                f.write(f"{BASE}/missing/{i}\n")
+    small = peak_rss_kib(["-q", "-j", "16", "-P", d, "-i", os.path.join(d, "1000.txt")])
+    large = peak_rss_kib(["-q", "-j", "16", "-P", d, "-i", os.path.join(d, "50000.txt")])
+    assert large < 2 * small, (small, large)
+    assert listdir(d) == ["1000.txt", "50000.txt"]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,311 @@
+#!/usr/bin/env python3
+"""badserver.py - a deliberately misbehaving HTTP/1.1 server for ringfetch tests.
+
+Each path is one behaviour (see ROUTES).  Start it with a port of 0 and it
+prints the port it got on stdout ("PORT n"), then serves until killed.
+Connection statistics are kept for tests that check keep-alive reuse and the
+per-host cap: GET /stats answers "accepted=N max_concurrent=M" and /reset-stats
+zeroes them.
+
+Python standard library only; one thread per connection.
+"""
+import hashlib
+import socket
+import struct
+import sys
+import threading
+import time
+
+LOCK = threading.Lock()
+STATS = {"accepted": 0, "current": 0, "max_concurrent": 0}
+
+
+def body_of(n, seed="ringfetch"):
+    """Deterministic pseudo-random bytes, the same in the tests."""
+    out = bytearray()
+    i = 0
+    while len(out) < n:
+        out += hashlib.sha256(f"{seed}:{i}".encode()).digest()
+        i += 1
+    return bytes(out[:n])
+
+
+def head(status, reason, headers=()):
+    lines = [f"HTTP/1.1 {status} {reason}"] + [f"{k}: {v}" for k, v in headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def ok(body, extra=()):
+    return head(200, "OK", [("Content-Length", len(body))] + list(extra)) + body
+
+
+def chunked(parts):
+    out = b""
+    for p in parts:
+        out += b"%x\r\n" % len(p) + p + b"\r\n"
+    return out + b"0\r\n\r\n"
+
+
+class Conn:
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+
+    def read_request(self):
+        while b"\r\n\r\n" not in self.buf:
+            try:
+                data = self.sock.recv(65536)
+            except OSError:
+                return None
+            if not data:
+                return None
+            self.buf += data
+        raw, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        return raw
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def reset(self):
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.sock.close()
+
+
+# Each handler gets (conn, path, raw_request) and returns True to keep the
+# connection open for another request, False to close it.
+
+def h_ok(c, path, raw):
+    n = int(path.split("/")[2].split("?")[0])
+    c.send(ok(body_of(n)))
+    return True
+
+
+def h_slow(c, path, raw):
+    time.sleep(0.3)
+    c.send(ok(body_of(100)))
+    return True
+
+
+def h_chunked(c, path, raw):
+    b = body_of(10000)
+    parts = [b[:1], b[1:4000], b[4000:4001], b[4001:]]
+    c.send(head(200, "OK", [("Transfer-Encoding", "chunked")]) + chunked(parts))
+    return True
+
+
+def h_closebody(c, path, raw):
+    c.send(head(200, "OK", [("Connection", "close")]) + body_of(5000))
+    return False
+
+
+def h_truncated(c, path, raw):
+    c.send(head(200, "OK", [("Content-Length", 1000)]) + body_of(1000)[:500])
+    return False
+
+
+def h_truncated_chunked(c, path, raw):
+    b = body_of(3000)
+    c.send(head(200, "OK", [("Transfer-Encoding", "chunked")]) + b"bb8\r\n" + b[:1000])
+    return False
+
+
+def h_badchunk(c, path, raw):
+    c.send(head(200, "OK", [("Transfer-Encoding", "chunked")]) + b"zz\r\nhello\r\n0\r\n\r\n")
+    return False
+
+
+def h_reset(c, path, raw):
+    c.send(head(200, "OK", [("Content-Length", 100000)]) + body_of(100000)[:20000])
+    time.sleep(0.05)
+    c.reset()
+    return None
+
+
+def h_silent(c, path, raw):
+    time.sleep(30)
+    return False
+
+
+def h_silent_mid(c, path, raw):
+    c.send(head(200, "OK", [("Content-Length", 1000)]) + body_of(1000)[:10])
+    time.sleep(30)
+    return False
+
+
+def h_trickle(c, path, raw):
+    c.send(head(200, "OK", [("Content-Length", 100000)]))
+    for i in range(300):
+        try:
+            c.send(b"x")
+        except OSError:
+            return False
+        time.sleep(0.1)
+    return False
+
+
+def h_status(c, path, raw):
+    code = int(path.split("/")[2])
+    reasons = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 410: "Gone",
+               500: "Internal Server Error", 503: "Service Unavailable"}
+    body = b"error page\n"
+    c.send(head(code, reasons.get(code, "Whatever"), [("Content-Length", len(body))]) + body)
+    return True
+
+
+def h_status_big(c, path, raw):
+    # an error with a body too large to drain: the client must not save it
+    body = body_of(300000)
+    c.send(head(500, "Internal Server Error", [("Content-Length", len(body))]) + body)
+    return True
+
+
+def h_redirect(c, path, raw):
+    n = int(path.split("/")[2])
+    loc = f"/redirect/{n - 1}" if n > 0 else "/ok/123"
+    c.send(head(302, "Found", [("Location", loc), ("Content-Length", 0)]))
+    return True
+
+
+def h_loop(c, path, raw):
+    loc = "/loop-b" if path == "/loop-a" else "/loop-a"
+    body = b"moved"
+    c.send(head(301, "Moved Permanently", [("Location", loc), ("Content-Length", len(body))]) + body)
+    return True
+
+
+def h_rel(c, path, raw):
+    # relative reference: /dir/sub/rel -> ../../ok/77?x=1 -> /ok/77?x=1
+    c.send(head(307, "Temporary Redirect", [("Location", "../../ok/77?x=1"), ("Content-Length", 0)]))
+    return True
+
+
+def h_noloc(c, path, raw):
+    c.send(head(302, "Found", [("Content-Length", 0)]))
+    return True
+
+
+def h_giant_header(c, path, raw):
+    c.send(head(200, "OK", [("X-Big", "a" * 100000), ("Content-Length", 2)]) + b"hi")
+    return False
+
+
+def h_many_headers(c, path, raw):
+    hs = [(f"X-H{i}", "v") for i in range(300)] + [("Content-Length", 2)]
+    c.send(head(200, "OK", hs) + b"hi")
+    return False
+
+
+def h_interim(c, path, raw):
+    b = body_of(321)
+    c.send(b"HTTP/1.1 100 Continue\r\n\r\n"
+           b"HTTP/1.1 103 Early Hints\r\nLink: </x.css>; rel=preload\r\n\r\n" + ok(b))
+    return True
+
+
+def h_204(c, path, raw):
+    c.send(head(204, "No Content"))
+    return True
+
+
+def h_echo(c, path, raw):
+    c.send(ok(raw + b"\r\n"))
+    return True
+
+
+def h_kaclose(c, path, raw):
+    # looks keep-alive, but the server closes right after: the next request
+    # on this connection meets a closed socket
+    c.send(ok(body_of(64)))
+    time.sleep(0.05)
+    return False
+
+
+def h_garbage(c, path, raw):
+    c.send(b"this is not http\r\n\r\n")
+    return False
+
+
+def h_extra(c, path, raw):
+    # a complete response followed by bytes nobody asked for
+    c.send(ok(body_of(10)) + b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nbad")
+    return True
+
+
+def h_stats(c, path, raw):
+    with LOCK:
+        s = "accepted=%d max_concurrent=%d\n" % (STATS["accepted"], STATS["max_concurrent"])
+    c.send(ok(s.encode(), [("Connection", "close")]))
+    return False
+
+
+def h_reset_stats(c, path, raw):
+    with LOCK:
+        STATS["accepted"] = 0
+        STATS["max_concurrent"] = STATS["current"]
+    c.send(ok(b"ok\n", [("Connection", "close")]))
+    return False
+
+
+ROUTES = [
+    ("/ok/", h_ok), ("/slow/", h_slow), ("/chunked", h_chunked), ("/closebody", h_closebody),
+    ("/truncated-chunked", h_truncated_chunked), ("/truncated", h_truncated),
+    ("/badchunk", h_badchunk), ("/reset-stats", h_reset_stats), ("/reset", h_reset),
+    ("/silent-mid", h_silent_mid), ("/silent", h_silent), ("/trickle", h_trickle),
+    ("/status-big", h_status_big), ("/status/", h_status), ("/redirect/", h_redirect),
+    ("/loop-", h_loop), ("/dir/sub/rel", h_rel), ("/noloc", h_noloc),
+    ("/giant-header", h_giant_header), ("/many-headers", h_many_headers),
+    ("/interim", h_interim), ("/204", h_204), ("/echo", h_echo), ("/kaclose/", h_kaclose),
+    ("/garbage", h_garbage), ("/extra", h_extra), ("/stats", h_stats),
+]
+
+
+def serve(sock):
+    with LOCK:
+        STATS["accepted"] += 1
+        STATS["current"] += 1
+        STATS["max_concurrent"] = max(STATS["max_concurrent"], STATS["current"])
+    c = Conn(sock)
+    try:
+        while True:
+            raw = c.read_request()
+            if raw is None:
+                break
+            target = raw.split(b"\r\n", 1)[0].split(b" ")[1].decode()
+            for prefix, fn in ROUTES:
+                if target.startswith(prefix):
+                    keep = fn(c, target, raw)
+                    break
+            else:
+                body = b"no such path\n"
+                c.send(head(404, "Not Found", [("Content-Length", len(body))]) + body)
+                keep = True
+            if keep is None:
+                return
+            if not keep:
+                break
+    except OSError:
+        pass
+    finally:
+        with LOCK:
+            STATS["current"] -= 1
+        try:
+            sock.close()
+        except OSError:
+            pass
+
+
+def main():
+    family = socket.AF_INET6 if len(sys.argv) > 2 and sys.argv[2] == "6" else socket.AF_INET
+    host = "::1" if family == socket.AF_INET6 else "127.0.0.1"
+    ls = socket.socket(family, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((host, int(sys.argv[1]) if len(sys.argv) > 1 else 0))
+    ls.listen(128)
+    print("PORT", ls.getsockname()[1], flush=True)
+    while True:
+        s, _ = ls.accept()
+        threading.Thread(target=serve, args=(s,), daemon=True).start()
+
+
+if __name__ == "__main__":
+    main()

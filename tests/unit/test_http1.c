@@ -1,0 +1,211 @@
+/*
+ * test_http1.c - the llhttp wrapper fed every response at every split point.
+ *
+ * Each response is fed in two pieces split at every offset, and one byte at a
+ * time; every piece sits right before a PROT_NONE page, so reading past it
+ * faults.  The body collected from the spans, the status, completion and
+ * keep-alive must be the same whatever the split.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "http1.h"
+#include "ringfetch.h"
+#include "tap.h"
+
+struct expect {
+	const char *name;
+	const char *raw;
+	size_t raw_len; /* 0: strlen */
+	bool eof;       /* connection closes after raw */
+	int err;        /* expected error (from feed or eof) */
+	int status;
+	const char *body;
+	bool keep_alive;
+	size_t trailing; /* bytes after the message that must not be consumed */
+};
+
+static const struct expect cases[] = {
+	{"content-length", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 0, false, 0, 200,
+	 "hello", true, 0},
+	{"chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	            "3\r\nabc\r\n1;ext=1\r\nd\r\n0\r\nTrailer: x\r\n\r\n",
+	 0, false, 0, 200, "abcd", true, 0},
+	{"close-delimited", "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil eof", 0, true, 0,
+	 200, "until eof", false, 0},
+	{"http/1.0 no length", "HTTP/1.0 200 OK\r\n\r\nold", 0, true, 0, 200, "old", false, 0},
+	{"interim 100 and 103", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\n"
+	                        "Link: <a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+	 0, false, 0, 200, "ok", true, 0},
+	{"204 ignores length", "HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n", 0, false,
+	 0, 204, "", true, 0},
+	{"304", "HTTP/1.1 304 Not Modified\r\nETag: x\r\n\r\n", 0, false, 0, 304, "", true, 0},
+	{"404 with body", "HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\nnah", 0, false, 0,
+	 404, "nah", true, 0},
+	{"trailing bytes", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nXHTTP/1.1", 0, false, 0,
+	 200, "X", true, 8},
+	{"connection close", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\nX",
+	 0, false, 0, 200, "X", false, 0},
+	{"truncated body", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", 0, true,
+	 RF_ETRUNCATED, 200, "short", false, 0},
+	{"truncated chunk", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab", 0,
+	 true, RF_ETRUNCATED, 200, "ab", false, 0},
+	{"truncated headers", "HTTP/1.1 200 OK\r\nContent-Len", 0, true, RF_EPROTO, 0, "", false,
+	 0},
+	{"nothing at all", "", 0, true, RF_ENOANSWER, 0, "", false, 0},
+	{"bad chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 0,
+	 false, RF_EPROTO, 200, "", false, 0},
+	{"not http", "SSH-2.0-OpenSSH\r\n\r\n", 0, false, RF_EPROTO, 0, "", false, 0},
+	{"redirect location", "HTTP/1.1 302 Found\r\nLocation: /next?a=b\r\nContent-Length: 0\r\n\r\n",
+	 0, false, 0, 302, "", true, 0},
+};
+
+struct outcome {
+	int err, status;
+	bool complete, keep_alive;
+	char body[256];
+	size_t body_len, unconsumed;
+	char location[64];
+};
+
+static char *guarded(size_t len, char **base_out, size_t *map_len)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t pages = (len + (size_t)page - 1) / (size_t)page + 1;
+	char *base = mmap(NULL, pages * (size_t)page, PROT_READ | PROT_WRITE,
+	                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (base == MAP_FAILED)
+		abort();
+	mprotect(base + (pages - 1) * (size_t)page, (size_t)page, PROT_NONE);
+	*base_out = base;
+	*map_len = pages * (size_t)page;
+	return base + (pages - 1) * (size_t)page - len;
+}
+
+static void feed_piece(struct rf__http1_resp *r, struct outcome *o, const char *data, size_t len)
+{
+	if (o->err || r->complete) {
+		o->unconsumed += len;
+		return;
+	}
+	char *base;
+	size_t map_len;
+	char *p = guarded(len, &base, &map_len);
+	memcpy(p, data, len);
+	size_t consumed = 0;
+	int e = rf__http1_feed(r, p, len, &consumed);
+	if (e)
+		o->err = e;
+	if (r->body_len && o->body_len + r->body_len < sizeof(o->body)) {
+		memcpy(o->body + o->body_len, r->body, r->body_len);
+		o->body_len += r->body_len;
+	}
+	if (!e)
+		o->unconsumed += len - consumed;
+	munmap(base, map_len);
+}
+
+static void finish(struct rf__http1_resp *r, struct outcome *o, bool eof)
+{
+	if (!o->err && eof)
+		o->err = rf__http1_eof(r);
+	o->status = r->status;
+	o->complete = r->complete;
+	o->keep_alive = r->keep_alive;
+	snprintf(o->location, sizeof(o->location), "%.63s", r->location);
+}
+
+static bool same(const struct expect *x, const struct outcome *o)
+{
+	if (o->err != x->err || o->status != x->status)
+		return false;
+	if (o->body_len != strlen(x->body) || memcmp(o->body, x->body, o->body_len))
+		return false;
+	if (!x->err && (!o->complete || o->keep_alive != x->keep_alive || o->unconsumed != x->trailing))
+		return false;
+	return true;
+}
+
+int main(void)
+{
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct expect *x = &cases[i];
+		size_t n = x->raw_len ? x->raw_len : strlen(x->raw);
+		bool all_ok = true;
+		size_t bad_split = 0;
+		struct outcome o;
+		for (size_t split = 0; split <= n; split++) {
+			struct rf__http1_resp r;
+			rf__http1_init(&r, false);
+			memset(&o, 0, sizeof(o));
+			if (split > 0)
+				feed_piece(&r, &o, x->raw, split);
+			if (n - split > 0)
+				feed_piece(&r, &o, x->raw + split, n - split);
+			finish(&r, &o, x->eof);
+			if (!same(x, &o)) {
+				all_ok = false;
+				bad_split = split;
+				break;
+			}
+		}
+		CHECK(all_ok, "%s: every split point (first bad: %zu, err %d status %d body '%.*s')",
+		      x->name, bad_split, o.err, o.status, (int)o.body_len, o.body);
+
+		struct rf__http1_resp r;
+		rf__http1_init(&r, false);
+		memset(&o, 0, sizeof(o));
+		for (size_t k = 0; k < n; k++)
+			feed_piece(&r, &o, x->raw + k, 1);
+		finish(&r, &o, x->eof);
+		CHECK(same(x, &o), "%s: one byte at a time", x->name);
+		if (strcmp(x->name, "redirect location") == 0)
+			CHECK(strcmp(o.location, "/next?a=b") == 0, "Location captured byte by byte");
+	}
+
+	/* HEAD: a Content-Length but no body follows */
+	struct rf__http1_resp r;
+	rf__http1_init(&r, true);
+	char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n";
+	size_t consumed;
+	int e = rf__http1_feed(&r, head, strlen(head), &consumed);
+	CHECK(e == 0 && r.complete && r.content_length == 0, "HEAD response has no body");
+
+	/* limits */
+	size_t big = RF_HTTP1_MAX_HEADER_BYTES + 100;
+	char *giant = malloc(big + 100);
+	int w = sprintf(giant, "HTTP/1.1 200 OK\r\nX: ");
+	memset(giant + w, 'a', big);
+	memcpy(giant + w + big, "\r\n\r\n", 5);
+	rf__http1_init(&r, false);
+	e = rf__http1_feed(&r, giant, strlen(giant), &consumed);
+	CHECK(e == RF_EHEADERS_TOO_BIG, "header section over the limit refused (%d)", e);
+	free(giant);
+
+	char *many = malloc(64 * 1024);
+	w = sprintf(many, "HTTP/1.1 200 OK\r\n");
+	for (int k = 0; k <= RF_HTTP1_MAX_HEADERS; k++)
+		w += sprintf(many + w, "X-%d: v\r\n", k);
+	w += sprintf(many + w, "\r\n");
+	rf__http1_init(&r, false);
+	e = rf__http1_feed(&r, many, (size_t)w, &consumed);
+	CHECK(e == RF_ETOO_MANY_HEADERS, "too many header fields refused (%d)", e);
+	free(many);
+
+	/* request building */
+	char buf[512];
+	const char *extra[] = {"X-A: 1", "Accept:", "User-Agent: mine"};
+	int len = rf__http1_request(buf, sizeof(buf), "GET", "/p?q", "h:8080", "ringfetch/x", extra, 3);
+	CHECK(len > 0 && strcmp(buf, "GET /p?q HTTP/1.1\r\nHost: h:8080\r\n"
+	                             "Accept-Encoding: identity\r\nX-A: 1\r\nUser-Agent: mine\r\n\r\n") == 0,
+	      "request with replaced and removed defaults:\n%s", buf);
+	CHECK(rf__http1_request(buf, 20, "GET", "/", "h", "ua", NULL, 0) == -1, "small buffer refused");
+	CHECK(rf__http1_header_check("X-Ok: fine") == 0, "good header accepted");
+	CHECK(rf__http1_header_check("Bad Name: x") == RF_EHEADER, "space in name refused");
+	CHECK(rf__http1_header_check("X: a\r\nInjected: 1") == RF_EHEADER, "CRLF injection refused");
+	CHECK(rf__http1_header_check("NoColon") == RF_EHEADER, "missing colon refused");
+	return tap_done();
+}

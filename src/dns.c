@@ -51,6 +51,7 @@ struct rf__dns {
 	struct job *todo, *todo_tail, *done;
 	struct rf__dns_entry *buckets[CACHE_BUCKETS];
 	unsigned count;
+	unsigned pending;
 };
 
 static uint32_t hash_str(const char *s)
@@ -241,6 +242,7 @@ struct rf__dns_entry *rf__dns_lookup(struct rf__dns *d, const char *host)
 		j->entry = e;
 		j->host = copy;
 		e->state = RF_DNS_PENDING;
+		d->pending++;
 		pthread_mutex_lock(&d->mu);
 		if (d->todo_tail)
 			d->todo_tail->next = j;
@@ -258,6 +260,7 @@ struct rf__dns_entry *rf__dns_lookup(struct rf__dns *d, const char *host)
 			d->todo = d->todo_tail = NULL;
 			pthread_mutex_unlock(&d->mu);
 			resolve(j);
+			d->pending--;
 			e->state = j->gai_err ? RF_DNS_FAILED : RF_DNS_OK;
 			e->error = j->gai_err ? gai_strerror(j->gai_err) : NULL;
 			e->addrs = j->addrs;
@@ -286,6 +289,12 @@ unsigned rf__dns_on_wake(struct rf__dns *d)
 		free_job(j);
 		n++;
 	}
+	d->pending -= n;
 	arm(d);
 	return n;
+}
+
+unsigned rf__dns_pending(const struct rf__dns *d)
+{
+	return d->pending;
 }

@@ -42,4 +42,7 @@ struct rf__dns_entry *rf__dns_lookup(struct rf__dns *d, const char *host);
  * and re-arm.  Returns how many entries were completed. */
 unsigned rf__dns_on_wake(struct rf__dns *d);
 
+/* Lookups started and not yet applied. */
+unsigned rf__dns_pending(const struct rf__dns *d);
+
 #endif

@@ -132,7 +132,7 @@ struct rf__slot {
 	bool cancel_sent;
 	int err;                 /* first error; 0 while fine */
 	bool err_local;          /* ... and it came from the local output */
-	char detail[96];
+	char detail[192];
 	bool http_done;          /* response complete and conn released */
 	bool requeue;            /* redirect or stale retry: back to the queue */
 	/* connect */

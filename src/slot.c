@@ -267,7 +267,8 @@ static void arm_recv(rf_client *c, struct rf__slot *s)
 		struct rf__buf *b = &s->buf[i];
 		if (b->state != RF_BUF_FREE)
 			continue;
-		if (!b->data && !(b->data = malloc(c->opts.recv_buffer))) {
+		/* calloc: valgrind cannot see the kernel fill it through the ring */
+		if (!b->data && !(b->data = calloc(1, c->opts.recv_buffer))) {
 			rf__slot_fail(c, s, -ENOMEM);
 			return;
 		}
@@ -304,8 +305,13 @@ static void follow_redirect(rf_client *c, struct rf__slot *s)
 	struct rf__url nu;
 	const char *why;
 	err = rf__url_parse(next, &nu, &why);
+	if (!err && nu.tls) {
+		rf__url_free(&nu);
+		err = RF_ESCHEME;
+		why = "https:// is not supported yet";
+	}
 	if (err) {
-		snprintf(s->detail, sizeof(s->detail), "Location %.60s: %s", next, why);
+		snprintf(s->detail, sizeof(s->detail), "Location %.100s: %.60s", next, why);
 		free(next);
 		rf__slot_fail(c, s, err == RF_ESCHEME ? RF_ESCHEME : RF_EREDIRECT_LOCATION);
 		return;

@@ -20,6 +20,8 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 RINGFETCH = os.environ.get("RINGFETCH") or os.path.join(ROOT, "build", "ringfetch")
+# e.g. "valgrind --error-exitcode=99 ...": every ringfetch run goes through it
+WRAPPER = os.environ.get("RINGFETCH_WRAPPER", "").split()
 BADSERVER = os.path.join(ROOT, "tests", "servers", "badserver.py")
 sys.path.insert(0, os.path.join(ROOT, "tests", "servers"))
 from badserver import body_of  # noqa: E402  (the same bytes the server sends)
@@ -169,7 +171,7 @@ def stats(port):
 
 def run(args, cwd=None, timeout=60, stdin=None, env=None):
     """Run ringfetch; returns (exit code, stdout bytes, stderr text)."""
-    p = subprocess.run([RINGFETCH] + list(args), cwd=cwd, timeout=timeout, input=stdin,
+    p = subprocess.run(WRAPPER + [RINGFETCH] + list(args), cwd=cwd, timeout=timeout, input=stdin,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     return p.returncode, p.stdout, p.stderr.decode(errors="replace")
 

@@ -1,0 +1,287 @@
+/*
+ * test_api.c - the public library API against tests/servers/badserver.py:
+ * sinks (callback, discard, file, fd), lazy sources, results and timings,
+ * rf_stop, argument errors.  argv[1] is the path of badserver.py.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ringfetch.h"
+#include "tap.h"
+
+static char base[64];
+
+struct seen {
+	int n, errors, last_error, last_status, redirects;
+	uint64_t bytes;
+	char final_url[256], path[256];
+	double t_connect, t_first_byte, t_total;
+	int stop_after;
+	rf_client *client;
+};
+
+static void on_done(void *arg, const rf_result *r)
+{
+	struct seen *s = arg;
+	s->n++;
+	s->bytes += r->bytes;
+	if (r->error)
+		s->errors++;
+	s->last_error = r->error;
+	s->last_status = r->status;
+	s->redirects = (int)r->redirects;
+	snprintf(s->final_url, sizeof(s->final_url), "%s", r->final_url);
+	snprintf(s->path, sizeof(s->path), "%s", r->path ? r->path : "");
+	s->t_connect = r->t_connect;
+	s->t_first_byte = r->t_first_byte;
+	s->t_total = r->t_total;
+	if (s->stop_after && s->n == s->stop_after)
+		rf_stop(s->client);
+}
+
+struct collect {
+	char data[8192];
+	size_t len;
+	int calls, fail_at;
+};
+
+static int on_body(void *user, const void *data, size_t len)
+{
+	struct collect *c = user;
+	c->calls++;
+	if (c->fail_at && c->calls >= c->fail_at)
+		return 1;
+	size_t room = sizeof(c->data) - c->len;
+	memcpy(c->data + c->len, data, len < room ? len : room);
+	c->len += len < room ? len : room;
+	return 0;
+}
+
+static rf_client *client(struct seen *s, unsigned j)
+{
+	rf_client_opts o;
+	rf_client_opts_init(&o);
+	o.max_inflight = j;
+	o.on_done = on_done;
+	o.done_arg = s;
+	o.idle_timeout = 5;
+	rf_client *c = NULL;
+	int err = rf_client_new(&o, &c);
+	if (err) {
+		printf("Bail out! rf_client_new: %s\n", rf_strerror(err));
+		exit(1);
+	}
+	s->client = c;
+	return c;
+}
+
+static char url_buf[256];
+static const char *url(const char *path)
+{
+	snprintf(url_buf, sizeof(url_buf), "%s%s", base, path);
+	return url_buf;
+}
+
+struct source_state {
+	int given, max_ahead;
+	struct seen *seen;
+	char url[256];
+};
+
+static int source(void *arg, rf_request *rq)
+{
+	struct source_state *st = arg;
+	if (st->given == 50)
+		return 0;
+	int ahead = st->given - st->seen->n;
+	if (ahead > st->max_ahead)
+		st->max_ahead = ahead;
+	snprintf(st->url, sizeof(st->url), "%s/ok/%d", base, 1000 + st->given);
+	rq->url = st->url;
+	rq->sink = RF_SINK_DISCARD;
+	st->given++;
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		printf("Bail out! usage: test_api badserver.py\n");
+		return 1;
+	}
+	int sp[2];
+	if (pipe(sp))
+		return 1;
+	pid_t server = fork();
+	if (server == 0) {
+		dup2(sp[1], STDOUT_FILENO);
+		close(sp[0]);
+		execlp("python3", "python3", argv[1], "0", (char *)NULL);
+		_exit(127);
+	}
+	close(sp[1]);
+	FILE *srv = fdopen(sp[0], "r");
+	int port = 0;
+	if (server < 0 || !srv || fscanf(srv, "PORT %d", &port) != 1) {
+		printf("Bail out! badserver did not start\n");
+		return 1;
+	}
+	snprintf(base, sizeof(base), "http://127.0.0.1:%d", port);
+
+	/* callback sink */
+	struct seen s = {0};
+	rf_client *c = client(&s, 4);
+	struct collect col = {0};
+	rf_request rq = {.url = url("/echo"), .sink = RF_SINK_CALLBACK, .on_body = on_body,
+	                 .user = &col};
+	CHECK(rf_submit(c, &rq) == 0, "submit callback request");
+	CHECK(rf_run(c, NULL, NULL) == 0, "run");
+	CHECK(s.n == 1 && s.errors == 0 && s.last_status == 200, "callback request succeeded");
+	CHECK(col.len > 20 && memcmp(col.data, "GET /echo HTTP/1.1\r\n", 20) == 0 &&
+	          s.bytes == col.len,
+	      "callback got the whole body (%zu bytes)", col.len);
+	CHECK(s.t_connect >= 0 && s.t_connect <= s.t_first_byte && s.t_first_byte <= s.t_total &&
+	          s.t_total < 5,
+	      "timings ordered: connect %.6f <= first byte %.6f <= total %.6f", s.t_connect,
+	      s.t_first_byte, s.t_total);
+
+	/* callback asking to stop */
+	memset(&col, 0, sizeof(col));
+	col.fail_at = 1;
+	rq.url = url("/ok/100000");
+	rf_submit(c, &rq);
+	rf_run(c, NULL, NULL);
+	CHECK(s.last_error == RF_EBODY_CALLBACK, "callback stop reported (%s)",
+	      rf_strerror(s.last_error));
+
+	/* discard sink and redirects */
+	memset(&s, 0, sizeof(s));
+	s.client = c;
+	rf_request d = {.url = url("/redirect/2"), .sink = RF_SINK_DISCARD};
+	rf_submit(c, &d);
+	rf_run(c, NULL, NULL);
+	char want[128];
+	snprintf(want, sizeof(want), "%s/ok/123", base);
+	CHECK(s.last_error == 0 && s.bytes == 123 && s.redirects == 3 &&
+	          strcmp(s.final_url, want) == 0,
+	      "discard after three redirects: %llu bytes, final %s", (unsigned long long)s.bytes,
+	      s.final_url);
+
+	/* lazy source: never more ahead than the slots */
+	memset(&s, 0, sizeof(s));
+	s.client = c;
+	struct source_state st = {.seen = &s};
+	CHECK(rf_run(c, source, &st) == 0 && s.n == 50 && s.errors == 0, "50 from a source");
+	CHECK(st.max_ahead <= 4, "source read at most -j ahead (%d)", st.max_ahead);
+	rf_client_free(c);
+
+	/* file sink: no overwrite, then overwrite */
+	char dir[] = "/tmp/rf-api-XXXXXX";
+	CHECK(mkdtemp(dir) != NULL, "temp dir");
+	char path[300];
+	snprintf(path, sizeof(path), "%s/out", dir);
+	FILE *f = fopen(path, "w");
+	fputs("keep", f);
+	fclose(f);
+	memset(&s, 0, sizeof(s));
+	c = client(&s, 2);
+	rf_request fr = {.url = url("/ok/10"), .sink = RF_SINK_FILE, .path = path};
+	rf_submit(c, &fr);
+	rf_run(c, NULL, NULL);
+	char want_path[320];
+	snprintf(want_path, sizeof(want_path), "%s.1", path);
+	struct stat sb;
+	CHECK(s.last_error == 0 && strcmp(s.path, want_path) == 0 && stat(path, &sb) == 0 &&
+	          sb.st_size == 4,
+	      "existing file kept, body saved as %s", s.path);
+	fr.flags = RF_REQ_OVERWRITE;
+	rf_submit(c, &fr);
+	rf_run(c, NULL, NULL);
+	CHECK(s.last_error == 0 && strcmp(s.path, path) == 0 && stat(path, &sb) == 0 &&
+	          sb.st_size == 10,
+	      "RF_REQ_OVERWRITE replaces it");
+	fr.url = url("/truncated");
+	fr.path = path;
+	rf_submit(c, &fr);
+	rf_run(c, NULL, NULL);
+	char part[320];
+	snprintf(part, sizeof(part), "%s.part", path);
+	CHECK(s.last_error == RF_ETRUNCATED && s.path[0] == 0 && stat(path, &sb) == 0 &&
+	          sb.st_size == 10 && stat(part, &sb) != 0,
+	      "failed transfer leaves the old file and no .part");
+	unlink(path);
+	unlink(want_path);
+	rmdir(dir);
+
+	/* fd sink */
+	int fds[2];
+	CHECK(pipe(fds) == 0, "pipe");
+	rf_request pr = {.url = url("/ok/3000"), .sink = RF_SINK_FD, .fd = fds[1]};
+	rf_submit(c, &pr);
+	rf_run(c, NULL, NULL);
+	close(fds[1]);
+	char pbuf[4096];
+	ssize_t got = 0, r;
+	while ((r = read(fds[0], pbuf + got, sizeof(pbuf) - (size_t)got)) > 0)
+		got += r;
+	close(fds[0]);
+	CHECK(s.last_error == 0 && got == 3000, "fd sink wrote %zd bytes in order", got);
+	rf_client_free(c);
+
+	/* rf_stop from the done callback */
+	memset(&s, 0, sizeof(s));
+	c = client(&s, 2);
+	s.stop_after = 1;
+	for (int i = 0; i < 10; i++) {
+		rf_request sr = {.url = url("/slow/1"), .sink = RF_SINK_DISCARD};
+		rf_submit(c, &sr);
+	}
+	CHECK(rf_run(c, NULL, NULL) == 0, "run returns after rf_stop");
+	CHECK(s.n == 10 && s.errors == 9 && s.last_error == RF_ECANCELED,
+	      "the others are reported canceled (%d done, %d errors)", s.n, s.errors);
+	rf_client_free(c);
+
+	/* argument errors */
+	rf_client_opts o;
+	rf_client_opts_init(&o);
+	const char *bad_header[] = {"Bad Name: x"};
+	o.headers = bad_header;
+	o.n_headers = 1;
+	CHECK(rf_client_new(&o, &c) == RF_EHEADER, "bad header refused");
+	rf_client_opts_init(&o);
+	o.max_inflight = 0;
+	CHECK(rf_client_new(&o, &c) == RF_EINVAL, "zero slots refused");
+	rf_client_opts_init(&o);
+	CHECK(rf_client_new(&o, &c) == 0, "defaults accepted");
+	rf_request br = {.url = "nope", .sink = RF_SINK_DISCARD};
+	CHECK(rf_submit(c, &br) == RF_EURL, "bad URL refused by rf_submit");
+	br.url = "https://127.0.0.1/";
+	CHECK(rf_submit(c, &br) == RF_ESCHEME, "https refused until TLS exists");
+	br.url = url("/ok/1");
+	br.sink = RF_SINK_FILE;
+	CHECK(rf_submit(c, &br) == RF_EINVAL, "file sink without path refused");
+	rf_client_free(c);
+
+	int codes[] = {RF_EURL, RF_ESCHEME, RF_EDNS, RF_ECONNECT_TIMEOUT, RF_EIDLE_TIMEOUT,
+	               RF_EMAX_TIME, RF_EHTTP_STATUS, RF_EPROTO, RF_ETRUNCATED,
+	               RF_EHEADERS_TOO_BIG, RF_ETOO_MANY_HEADERS, RF_EREDIRECT_LOOP,
+	               RF_ETOO_MANY_REDIRECTS, RF_EREDIRECT_LOCATION, RF_ENOANSWER,
+	               RF_EOUTPUT_NAME, RF_ECANCELED, RF_EHEADER, RF_EBODY_CALLBACK, RF_EINVAL};
+	int named = 0;
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		named += strcmp(rf_strerror(codes[i]), "unknown error") != 0;
+	CHECK(named == (int)(sizeof(codes) / sizeof(codes[0])), "every RF_E code has a message");
+	CHECK(strcmp(rf_strerror(-ENOSPC), strerror(ENOSPC)) == 0, "errno codes use strerror");
+	CHECK(strcmp(rf_version(), RF_VERSION_STRING) == 0, "rf_version matches the header");
+
+	kill(server, SIGTERM);
+	waitpid(server, NULL, 0);
+	fclose(srv);
+	return tap_done();
+}

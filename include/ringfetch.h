@@ -63,6 +63,9 @@ enum rf_error {
 	RF_EHEADER = -1018,           /* invalid custom header */
 	RF_EBODY_CALLBACK = -1019,    /* the body callback asked to stop */
 	RF_EINVAL = -1020,            /* invalid argument to the API */
+	RF_ETLS = -1021,              /* TLS handshake or protocol failure */
+	RF_ETLS_VERIFY = -1022,       /* server certificate not trusted (see detail) */
+	RF_ETLS_CONFIG = -1023,       /* bad CA, certificate or key configuration */
 };
 
 /* A message for any code this library returns; never NULL. */
@@ -119,6 +122,8 @@ typedef struct rf_result {
 	unsigned redirects;    /* redirects followed */
 	unsigned attempts;     /* connections tried, stale-connection retry included */
 	int reused;            /* 1 if the final attempt used a kept-alive connection */
+	int tls_handshake;     /* 1 if the final attempt made a TLS handshake */
+	int tls_resumed;       /* ... and it resumed a cached session */
 	/* seconds, from the first dispatch of the request */
 	double t_dns;          /* name resolved (0 when cached) */
 	double t_connect;      /* TCP connected (or connection taken from the pool) */
@@ -145,6 +150,15 @@ typedef struct rf_client_opts {
 	                               a default header */
 	size_t n_headers;
 	size_t recv_buffer;       /* bytes per receive buffer; default 64 KiB */
+	/* HTTPS: verification is on unless tls_insecure */
+	const char *tls_ca_file;  /* CA bundle instead of the system store */
+	const char *tls_ca_path;  /* CA directory (c_rehash layout) */
+	const char *tls_cert_file; /* client certificate chain (PEM) */
+	const char *tls_key_file;  /* its private key (PEM) */
+	int tls_insecure;         /* 1: do not verify the server (unsafe) */
+	int tls_min_version;      /* 12 (default) or 13 */
+	char *error_detail;       /* if not NULL, rf_client_new writes why it failed */
+	size_t error_detail_len;
 	rf_done_fn on_done;
 	void *done_arg;
 } rf_client_opts;

@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -70,6 +71,7 @@ void rf_client_free(rf_client *c)
 	}
 	rf__loop_free(c->loop);
 	rf__dns_free(c->dns);
+	rf__tls_ctx_free(c->tls);
 	free(c->slots);
 	free(c->free_slots);
 	for (size_t i = 0; i < c->opts.n_headers; i++)
@@ -87,7 +89,8 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 		opts = &defaults;
 	}
 	if (opts->max_inflight == 0 || opts->max_inflight > 65536 || opts->max_redirs < 0 ||
-	    opts->connect_timeout < 0 || opts->idle_timeout < 0 || opts->max_time < 0)
+	    opts->connect_timeout < 0 || opts->idle_timeout < 0 || opts->max_time < 0 ||
+	    (opts->tls_min_version && opts->tls_min_version != 12 && opts->tls_min_version != 13))
 		return RF_EINVAL;
 	for (size_t i = 0; i < opts->n_headers; i++)
 		if (rf__http1_header_check(opts->headers[i]))
@@ -103,6 +106,7 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	if (c->opts.recv_buffer < 4096)
 		c->opts.recv_buffer = 4096;
 	c->opts.headers = NULL;
+	c->opts.error_detail = NULL;
 	rf__list_init(&c->idle_lru);
 	c->next_timer = INT64_MAX;
 	c->user_agent = strdup(opts->user_agent ? opts->user_agent : "ringfetch/" RF_VERSION_STRING);
@@ -131,6 +135,21 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	err = rf__dns_new(c->loop, rf__tag_make(RF_OP_WAKE, 0, 0), &c->dns);
 	if (err)
 		goto fail;
+	struct rf__tls_opts to = {
+		.ca_file = opts->tls_ca_file,
+		.ca_path = opts->tls_ca_path,
+		.cert_file = opts->tls_cert_file,
+		.key_file = opts->tls_key_file,
+		.insecure = opts->tls_insecure != 0,
+		.min_version = opts->tls_min_version ? opts->tls_min_version : 12,
+	};
+	char why[300] = "";
+	err = rf__tls_ctx_new(&to, &c->tls, why, sizeof(why));
+	if (err) {
+		if (opts->error_detail && opts->error_detail_len)
+			snprintf(opts->error_detail, opts->error_detail_len, "%s", why);
+		goto fail;
+	}
 	*out = c;
 	return 0;
 fail:
@@ -176,6 +195,8 @@ static void report(rf_client *c, struct rf__req *r, struct rf__slot *s, int err,
 			res.reason = s->resp.reason;
 		res.bytes = s->bytes;
 		res.reused = s->conn_reused;
+		res.tls_handshake = s->tls_handshake;
+		res.tls_resumed = s->tls_resumed;
 		res.local_error = err && s->err_local;
 		if (!err && r->sink == RF_SINK_FILE)
 			res.path = s->target;
@@ -302,7 +323,7 @@ static void fire_timers(rf_client *c)
 		if (d == INT64_MAX)
 			continue;
 		if (d <= c->now)
-			rf__slot_fail(c, s, which);
+			rf__slot_timeout(c, s, which);
 		else if (d < next)
 			next = d;
 	}

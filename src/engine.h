@@ -24,6 +24,7 @@
 #include "http1.h"
 #include "loop.h"
 #include "ringfetch.h"
+#include "tls.h"
 #include "url.h"
 
 /* ---- intrusive doubly linked list ---- */
@@ -76,6 +77,7 @@ struct rf__conn {
 	struct rf__link glink;   /* client-wide idle LRU */
 	struct rf__origin *origin;
 	int fd;                  /* -1 until the socket op completes */
+	struct rf__tls *tls;     /* https: the TLS state, kept across requests */
 };
 
 struct rf__origin {
@@ -92,6 +94,7 @@ enum rf__slot_state {
 	RF_SLOT_FREE,
 	RF_SLOT_RESOLVING,
 	RF_SLOT_CONNECTING,
+	RF_SLOT_HANDSHAKE, /* TLS */
 	RF_SLOT_SENDING,
 	RF_SLOT_RECEIVING,
 	RF_SLOT_FINISHING, /* response done or failed: writes, close, rename */
@@ -126,6 +129,8 @@ struct rf__slot {
 	struct rf__req *req;
 	struct rf__conn *conn;
 	bool conn_reused;
+	bool tls_handshake;      /* this attempt made a TLS handshake */
+	bool tls_resumed;
 	unsigned ops;            /* submitted, not yet completed */
 	bool sock_busy;          /* a socket op (one at a time) is in flight */
 	rf__tag sock_tag;
@@ -171,6 +176,7 @@ struct rf_client {
 	char **headers;
 	struct rf__loop *loop;
 	struct rf__dns *dns;
+	struct rf__tls_ctx *tls;
 	int64_t now;
 	/* slots */
 	struct rf__slot *slots;
@@ -217,6 +223,8 @@ void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
                             unsigned buf, int res);
 void rf__slot_dns_ready(rf_client *c, struct rf__slot *s);
 void rf__slot_fail(rf_client *c, struct rf__slot *s, int err);
+/* A deadline passed: fail with err, saying in which phase. */
+void rf__slot_timeout(rf_client *c, struct rf__slot *s, int err);
 int64_t rf__slot_deadline(const rf_client *c, const struct rf__slot *s, int *which);
 
 /* sink.c: the body's way to its destination */

@@ -29,6 +29,9 @@ const char *rf_strerror(int err)
 	case RF_EHEADER: return "invalid request header";
 	case RF_EBODY_CALLBACK: return "body callback stopped the transfer";
 	case RF_EINVAL: return "invalid argument";
+	case RF_ETLS: return "TLS error";
+	case RF_ETLS_VERIFY: return "TLS certificate verification failed";
+	case RF_ETLS_CONFIG: return "TLS configuration error";
 	default:
 		if (err < 0 && err > -4096)
 			return strerror(-err);

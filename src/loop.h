@@ -30,6 +30,8 @@ enum rf__op_kind {
 	RF_OP_RENAME,
 	RF_OP_UNLINK,
 	RF_OP_WAKE, /* resolver results are ready */
+	RF_OP_TLS_SEND, /* ciphertext out */
+	RF_OP_TLS_RECV, /* ciphertext in */
 };
 
 static inline rf__tag rf__tag_make(enum rf__op_kind op, uint32_t idx, uint32_t gen)

@@ -154,6 +154,7 @@ static void conn_close(rf_client *c, struct rf__conn *conn)
 	struct rf__origin *o = conn->origin;
 	if (conn->fd >= 0)
 		rf__op_close(c->loop, rf__tag_make(RF_OP_NONE, 0, 0), conn->fd);
+	rf__tls_free(conn->tls);
 	o->nconns--;
 	free(conn);
 	unpark_one(c, o);

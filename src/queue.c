@@ -97,10 +97,6 @@ struct rf__req *rf__req_new(const rf_request *rq, int *err, const char **why)
 	}
 	r->cur_url = r->url;
 	*err = rf__url_parse(r->url, &r->u, why);
-	if (!*err && r->u.tls) {
-		*err = RF_ESCHEME;
-		*why = "https:// is not supported yet";
-	}
 	if (*err) {
 		rf__req_free(r);
 		return NULL;

@@ -33,6 +33,7 @@ static const char *const state_names[] = {
 	[RF_SLOT_FREE] = "free",
 	[RF_SLOT_RESOLVING] = "resolving",
 	[RF_SLOT_CONNECTING] = "connecting",
+	[RF_SLOT_HANDSHAKE] = "tls-handshake",
 	[RF_SLOT_SENDING] = "sending",
 	[RF_SLOT_RECEIVING] = "receiving",
 	[RF_SLOT_FINISHING] = "finishing",
@@ -127,6 +128,7 @@ void rf__slot_dns_ready(rf_client *c, struct rf__slot *s)
 }
 
 static void begin_send(rf_client *c, struct rf__slot *s);
+static void start_tls(rf_client *c, struct rf__slot *s);
 
 void rf__slot_start(rf_client *c, struct rf__slot *s, struct rf__req *r, struct rf__origin *o)
 {
@@ -188,7 +190,10 @@ static void on_connect(rf_client *c, struct rf__slot *s, int res)
 {
 	if (res == 0) {
 		s->t_connect = c->now - s->req->t_start;
-		begin_send(c, s);
+		if (s->req->u.tls)
+			start_tls(c, s);
+		else
+			begin_send(c, s);
 		return;
 	}
 	char where[80];
@@ -209,12 +214,75 @@ static void on_connect(rf_client *c, struct rf__slot *s, int res)
 	fail_detail(c, s, res, where);
 }
 
+/* ---- TLS handshake ---- */
+
+static void tls_send_out(rf_client *c, struct rf__slot *s)
+{
+	size_t len;
+	const void *out = rf__tls_out(s->conn->tls, &len);
+	sock_submit_prep(s, RF_OP_TLS_SEND, 0);
+	rf__op_send(c->loop, s->sock_tag, s->conn->fd, out, (unsigned)len);
+}
+
+static void tls_recv_in(rf_client *c, struct rf__slot *s)
+{
+	size_t cap;
+	void *in = rf__tls_recv_buf(s->conn->tls, &cap);
+	sock_submit_prep(s, RF_OP_TLS_RECV, 0);
+	rf__op_recv(c->loop, s->sock_tag, s->conn->fd, in, (unsigned)cap);
+}
+
+static bool tls_has_output(struct rf__slot *s)
+{
+	size_t len;
+	return rf__tls_out(s->conn->tls, &len) != NULL;
+}
+
+static void handshake_step(rf_client *c, struct rf__slot *s)
+{
+	const char *detail;
+	int r = rf__tls_handshake(s->conn->tls, &detail);
+	if (r < 0) {
+		fail_detail(c, s, r, detail);
+		return;
+	}
+	if (tls_has_output(s)) {
+		tls_send_out(c, s);
+		return;
+	}
+	if (r == 1) {
+		tls_recv_in(c, s);
+		return;
+	}
+	s->tls_resumed = rf__tls_resumed(s->conn->tls);
+	s->t_connect = c->now - s->req->t_start;
+	begin_send(c, s);
+}
+
+static void start_tls(rf_client *c, struct rf__slot *s)
+{
+	char key[300];
+	snprintf(key, sizeof(key), "%s:%u", s->req->u.host, s->req->u.port);
+	int err = rf__tls_new(c->tls, s->req->u.host, s->req->u.ip_literal, key, &s->conn->tls);
+	if (err) {
+		rf__slot_fail(c, s, err);
+		return;
+	}
+	s->tls_handshake = true;
+	set_state(s, RF_SLOT_HANDSHAKE);
+	handshake_step(c, s);
+}
+
 /* ---- request ---- */
 
 #define REQBUF_SIZE 16384
 
 static void send_more(rf_client *c, struct rf__slot *s)
 {
+	if (s->conn->tls) {
+		tls_send_out(c, s);
+		return;
+	}
 	sock_submit_prep(s, RF_OP_SEND, 0);
 	rf__op_send(c->loop, s->sock_tag, s->conn->fd, s->reqbuf + s->sent,
 	            (unsigned)(s->reqlen - s->sent));
@@ -241,6 +309,14 @@ static void begin_send(rf_client *c, struct rf__slot *s)
 	if (c->opts.idle_timeout > 0)
 		rf__client_note_deadline(c, c->now + (int64_t)(c->opts.idle_timeout * 1e9));
 	set_state(s, RF_SLOT_SENDING);
+	if (s->conn->tls) {
+		const char *detail;
+		int err = rf__tls_write(s->conn->tls, s->reqbuf, s->reqlen, &detail);
+		if (err) {
+			fail_detail(c, s, err, detail);
+			return;
+		}
+	}
 	send_more(c, s);
 }
 
@@ -259,10 +335,9 @@ static void stale_retry(rf_client *c, struct rf__slot *s)
 	progress(c, s);
 }
 
-static void arm_recv(rf_client *c, struct rf__slot *s)
+/* A free receive buffer (allocated on first use), or -1. */
+static int free_buf(rf_client *c, struct rf__slot *s)
 {
-	if (s->err || s->requeue || s->http_done || s->sock_busy || s->state != RF_SLOT_RECEIVING)
-		return;
 	for (unsigned i = 0; i < RF_SLOT_BUFS; i++) {
 		struct rf__buf *b = &s->buf[i];
 		if (b->state != RF_BUF_FREE)
@@ -270,14 +345,68 @@ static void arm_recv(rf_client *c, struct rf__slot *s)
 		/* calloc: valgrind cannot see the kernel fill it through the ring */
 		if (!b->data && !(b->data = calloc(1, c->opts.recv_buffer))) {
 			rf__slot_fail(c, s, -ENOMEM);
+			return -1;
+		}
+		return (int)i;
+	}
+	return -1; /* both buffers wait for the sink: the socket waits too */
+}
+
+static bool receiving(const struct rf__slot *s)
+{
+	return !s->err && !s->requeue && !s->http_done && !s->sock_busy &&
+	       s->state == RF_SLOT_RECEIVING;
+}
+
+static void on_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n);
+static void on_plain_eof(rf_client *c, struct rf__slot *s, bool clean);
+
+/* TLS: decrypt what is buffered into free receive buffers; receive more
+ * ciphertext when OpenSSL needs it (sending its output first). */
+static void tls_pump(rf_client *c, struct rf__slot *s)
+{
+	while (receiving(s)) {
+		int bi = free_buf(c, s);
+		if (bi < 0)
+			return;
+		size_t got;
+		const char *detail;
+		int r = rf__tls_read(s->conn->tls, s->buf[bi].data, c->opts.recv_buffer, &got, &detail);
+		if (r == 0 && got > 0) {
+			on_plain(c, s, (unsigned)bi, got);
+			continue;
+		}
+		if (r == 0) {
+			if (tls_has_output(s))
+				tls_send_out(c, s);
+			else
+				tls_recv_in(c, s);
 			return;
 		}
-		b->state = RF_BUF_RECV;
-		sock_submit_prep(s, RF_OP_RECV, i);
-		rf__op_recv(c->loop, s->sock_tag, s->conn->fd, b->data, (unsigned)c->opts.recv_buffer);
+		if (r == 1 || r == RF_ETRUNCATED) {
+			on_plain_eof(c, s, r == 1);
+			return;
+		}
+		fail_detail(c, s, r, detail);
 		return;
 	}
-	/* both buffers wait for the sink: the socket waits too */
+}
+
+static void arm_recv(rf_client *c, struct rf__slot *s)
+{
+	if (!receiving(s))
+		return;
+	if (s->conn->tls) {
+		tls_pump(c, s);
+		return;
+	}
+	int bi = free_buf(c, s);
+	if (bi < 0)
+		return;
+	s->buf[bi].state = RF_BUF_RECV;
+	sock_submit_prep(s, RF_OP_RECV, (unsigned)bi);
+	rf__op_recv(c->loop, s->sock_tag, s->conn->fd, s->buf[bi].data,
+	            (unsigned)c->opts.recv_buffer);
 }
 
 static bool is_redirect(int status)
@@ -305,11 +434,6 @@ static void follow_redirect(rf_client *c, struct rf__slot *s)
 	struct rf__url nu;
 	const char *why;
 	err = rf__url_parse(next, &nu, &why);
-	if (!err && nu.tls) {
-		rf__url_free(&nu);
-		err = RF_ESCHEME;
-		why = "https:// is not supported yet";
-	}
 	if (err) {
 		snprintf(s->detail, sizeof(s->detail), "Location %.100s: %.60s", next, why);
 		free(next);
@@ -393,35 +517,30 @@ static void on_headers(rf_client *c, struct rf__slot *s)
 		response_end(c, s, false); /* not worth draining: close instead */
 }
 
-static void on_recv(rf_client *c, struct rf__slot *s, unsigned bi, int res)
+/* The peer closed the connection; clean: TLS close_notify or plain TCP. */
+static void on_plain_eof(rf_client *c, struct rf__slot *s, bool clean)
+{
+	int e = rf__http1_eof(&s->resp);
+	if (e == RF_ENOANSWER && stale_eligible(s, 0))
+		stale_retry(c, s);
+	else if (e)
+		rf__slot_fail(c, s, e);
+	else if (!clean) /* a close-delimited body needs close_notify to be proven */
+		fail_detail(c, s, RF_ETRUNCATED, "connection closed without TLS close_notify");
+	else
+		response_end(c, s, false);
+}
+
+/* n response bytes (plaintext) arrived in buffer bi. */
+static void on_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n)
 {
 	struct rf__buf *b = &s->buf[bi];
 	b->state = RF_BUF_FREE;
-	if (res < 0) {
-		if (res == -ECANCELED || s->err) {
-			progress(c, s);
-		} else if (stale_eligible(s, res)) {
-			stale_retry(c, s);
-		} else {
-			rf__slot_fail(c, s, res);
-		}
-		return;
-	}
-	if (res == 0) {
-		int e = rf__http1_eof(&s->resp);
-		if (e == RF_ENOANSWER && stale_eligible(s, 0))
-			stale_retry(c, s);
-		else if (e)
-			rf__slot_fail(c, s, e);
-		else
-			response_end(c, s, false);
-		return;
-	}
 	if (!s->t_first_byte)
 		s->t_first_byte = c->now - s->req->t_start;
 	s->last_io = c->now;
 	size_t consumed;
-	int e = rf__http1_feed(&s->resp, b->data, (size_t)res, &consumed);
+	int e = rf__http1_feed(&s->resp, b->data, n, &consumed);
 	if (e) {
 		rf__slot_fail(c, s, e);
 		return;
@@ -444,11 +563,49 @@ static void on_recv(rf_client *c, struct rf__slot *s, unsigned bi, int res)
 			return;
 	}
 	if (s->resp.complete) {
-		bool extra = consumed < (size_t)res; /* bytes after the response */
+		bool extra = consumed < n || (s->conn->tls && rf__tls_buffered(s->conn->tls));
 		response_end(c, s, s->resp.keep_alive && !extra);
+	}
+}
+
+/* A receive (plaintext or ciphertext) failed or hit EOF. */
+static void on_recv_error(rf_client *c, struct rf__slot *s, int res)
+{
+	if (res == -ECANCELED || s->err)
+		progress(c, s);
+	else if (stale_eligible(s, res))
+		stale_retry(c, s);
+	else
+		rf__slot_fail(c, s, res);
+}
+
+static void on_recv(rf_client *c, struct rf__slot *s, unsigned bi, int res)
+{
+	s->buf[bi].state = RF_BUF_FREE;
+	if (res < 0) {
+		on_recv_error(c, s, res);
 		return;
 	}
+	if (res == 0) {
+		on_plain_eof(c, s, true);
+		return;
+	}
+	on_plain(c, s, bi, (size_t)res);
 	arm_recv(c, s);
+}
+
+static void on_tls_recv(rf_client *c, struct rf__slot *s, int res)
+{
+	if (res < 0) {
+		on_recv_error(c, s, res);
+		return;
+	}
+	s->last_io = c->now;
+	rf__tls_received(s->conn->tls, (size_t)res);
+	if (s->state == RF_SLOT_HANDSHAKE)
+		handshake_step(c, s);
+	else
+		tls_pump(c, s);
 }
 
 static void on_send(rf_client *c, struct rf__slot *s, int res)
@@ -462,13 +619,26 @@ static void on_send(rf_client *c, struct rf__slot *s, int res)
 			rf__slot_fail(c, s, res);
 		return;
 	}
-	s->sent += (size_t)res;
 	s->last_io = c->now;
-	if (s->sent < s->reqlen) {
-		send_more(c, s);
-		return;
+	if (s->conn->tls) {
+		rf__tls_sent(s->conn->tls, (size_t)res);
+		if (tls_has_output(s)) {
+			tls_send_out(c, s);
+			return;
+		}
+		if (s->state == RF_SLOT_HANDSHAKE) {
+			handshake_step(c, s);
+			return;
+		}
+	} else {
+		s->sent += (size_t)res;
+		if (s->sent < s->reqlen) {
+			send_more(c, s);
+			return;
+		}
 	}
-	set_state(s, RF_SLOT_RECEIVING);
+	if (s->state == RF_SLOT_SENDING)
+		set_state(s, RF_SLOT_RECEIVING);
 	arm_recv(c, s);
 }
 
@@ -480,6 +650,8 @@ void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 	case RF_OP_CONNECT:
 	case RF_OP_SEND:
 	case RF_OP_RECV:
+	case RF_OP_TLS_SEND:
+	case RF_OP_TLS_RECV:
 		s->sock_busy = false;
 		if (s->err || s->requeue) {
 			/* the slot is tearing down; only the bookkeeping matters */
@@ -494,8 +666,10 @@ void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 			on_socket(c, s, res);
 		else if (op == RF_OP_CONNECT)
 			on_connect(c, s, res);
-		else if (op == RF_OP_SEND)
+		else if (op == RF_OP_SEND || op == RF_OP_TLS_SEND)
 			on_send(c, s, res);
+		else if (op == RF_OP_TLS_RECV)
+			on_tls_recv(c, s, res);
 		else
 			on_recv(c, s, buf, res);
 		return;
@@ -519,7 +693,8 @@ int64_t rf__slot_deadline(const rf_client *c, const struct rf__slot *s, int *whi
 		d = s->req->deadline;
 		*which = RF_EMAX_TIME;
 	}
-	if (s->state == RF_SLOT_RESOLVING || s->state == RF_SLOT_CONNECTING) {
+	if (s->state == RF_SLOT_RESOLVING || s->state == RF_SLOT_CONNECTING ||
+	    s->state == RF_SLOT_HANDSHAKE) {
 		if (s->connect_deadline && s->connect_deadline < d) {
 			d = s->connect_deadline;
 			*which = RF_ECONNECT_TIMEOUT;
@@ -532,6 +707,19 @@ int64_t rf__slot_deadline(const rf_client *c, const struct rf__slot *s, int *whi
 		}
 	}
 	return d;
+}
+
+void rf__slot_timeout(rf_client *c, struct rf__slot *s, int err)
+{
+	if (!s->err && err == RF_ECONNECT_TIMEOUT) {
+		if (s->state == RF_SLOT_RESOLVING)
+			snprintf(s->detail, sizeof(s->detail), "resolving %s", s->req->u.host);
+		else if (s->state == RF_SLOT_HANDSHAKE)
+			snprintf(s->detail, sizeof(s->detail), "TLS handshake");
+		else if (s->addr_i < s->addrs.n)
+			addr_text(&s->addrs.addr[s->addr_i], s->detail, sizeof(s->detail));
+	}
+	rf__slot_fail(c, s, err);
 }
 
 static void progress(rf_client *c, struct rf__slot *s)

@@ -17,6 +17,7 @@ struct rf__url {
 	uint16_t port;
 	bool tls;
 	bool ipv6_literal;
+	bool ip_literal;    /* IPv4 or IPv6 literal: no SNI, IP name check */
 };
 
 /* Parse an absolute http:// or https:// URL.  Returns 0, RF_EURL or

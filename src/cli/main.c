@@ -30,6 +30,7 @@ enum {
 	EXIT_USAGE = 2,    /* bad options or nothing to do */
 	EXIT_LOCAL = 3,    /* local output error: disk full, permissions, names */
 	EXIT_NETWORK = 4,  /* DNS, connect, timeouts, resets, truncated or bad responses */
+	EXIT_TLS = 5,      /* TLS handshake failure, untrusted certificate, TLS setup */
 	EXIT_HTTP = 6,     /* HTTP error status, bad or looping redirects */
 	EXIT_INPUT = 7,    /* bad URLs or options in the input */
 };
@@ -45,7 +46,7 @@ struct cli {
 	struct input in;
 	bool in_open;
 	int exit_code;
-	unsigned long ok, failed;
+	unsigned long ok, failed, tls_handshakes, tls_resumed;
 	unsigned long long bytes;
 	char path[PATH_MAX];
 	char *headers[256];
@@ -78,6 +79,14 @@ static void usage(FILE *f)
 	    "      --connect-timeout S   seconds to resolve and connect (default 10, 0 = none)\n"
 	    "      --timeout S           seconds without receiving a byte (default 30, 0 = none)\n"
 	    "      --max-time S          seconds for a whole URL, all attempts (default none)\n"
+	    "HTTPS:\n"
+	    "      --cacert FILE         trust the CA certificates in FILE instead of the system store\n"
+	    "      --capath DIR          trust the CA certificates in DIR (c_rehash layout)\n"
+	    "      --cert FILE           client certificate (PEM, may hold the key too)\n"
+	    "      --key FILE            client private key (PEM)\n"
+	    "      --tls-min 1.2|1.3     lowest TLS version accepted (default 1.2)\n"
+	    "  -k, --insecure            UNSAFE: do not verify the server's certificate or name;\n"
+	    "                            anyone on the path can read and change the data\n"
 	    "HTTP:\n"
 	    "      --max-redirs N        redirects to follow (default 10; 0 = do not follow)\n"
 	    "  -H, --header 'Name: value'  extra request header (repeatable; 'Name:' removes\n"
@@ -91,7 +100,8 @@ static void usage(FILE *f)
 	    "Files are written as NAME.part and renamed to NAME when complete; an existing\n"
 	    "NAME is never overwritten (the new file becomes NAME.1, NAME.2, ...), except\n"
 	    "with -o.  Exit status: 0 all fine, 1 internal error, 2 usage, 3 local file\n"
-	    "error, 4 network error, 6 HTTP error status or bad redirect, 7 bad input\n"
+	    "error, 4 network error, 5 TLS error, 6 HTTP error status or bad redirect,\n"
+	    "7 bad input\n"
 	    "(the lowest applies when several kinds occur).\n",
 	    f);
 }
@@ -235,6 +245,8 @@ static int next_request(void *arg, rf_request *req)
 static void on_done(void *arg, const rf_result *r)
 {
 	struct cli *c = arg;
+	c->tls_handshakes += r->tls_handshake;
+	c->tls_resumed += r->tls_resumed;
 	if (r->error == 0) {
 		c->ok++;
 		c->bytes += r->bytes;
@@ -257,6 +269,11 @@ static void on_done(void *arg, const rf_result *r)
 		break;
 	case RF_EOUTPUT_NAME:
 		code = EXIT_LOCAL;
+		break;
+	case RF_ETLS:
+	case RF_ETLS_VERIFY:
+	case RF_ETLS_CONFIG:
+		code = EXIT_TLS;
 		break;
 	default:
 		code = r->local_error ? EXIT_LOCAL : EXIT_NETWORK;
@@ -283,6 +300,11 @@ enum {
 	OPT_TIMEOUT,
 	OPT_MAX_TIME,
 	OPT_MAX_REDIRS,
+	OPT_CACERT,
+	OPT_CAPATH,
+	OPT_CERT,
+	OPT_KEY,
+	OPT_TLS_MIN,
 };
 
 static const struct option long_opts[] = {
@@ -297,6 +319,12 @@ static const struct option long_opts[] = {
 	{"max-time", required_argument, NULL, OPT_MAX_TIME},
 	{"max-redirs", required_argument, NULL, OPT_MAX_REDIRS},
 	{"header", required_argument, NULL, 'H'},
+	{"cacert", required_argument, NULL, OPT_CACERT},
+	{"capath", required_argument, NULL, OPT_CAPATH},
+	{"cert", required_argument, NULL, OPT_CERT},
+	{"key", required_argument, NULL, OPT_KEY},
+	{"tls-min", required_argument, NULL, OPT_TLS_MIN},
+	{"insecure", no_argument, NULL, 'k'},
 	{"user-agent", required_argument, NULL, 'A'},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
@@ -321,7 +349,7 @@ int main(int argc, char **argv)
 	double d;
 	int opt;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":i:P:o:O:j:H:A:qhV", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":i:P:o:O:j:H:A:kqhV", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'i':
 			c.input_path = optarg;
@@ -371,6 +399,29 @@ int main(int argc, char **argv)
 			break;
 		case 'A':
 			c.opts.user_agent = optarg;
+			break;
+		case OPT_CACERT:
+			c.opts.tls_ca_file = optarg;
+			break;
+		case OPT_CAPATH:
+			c.opts.tls_ca_path = optarg;
+			break;
+		case OPT_CERT:
+			c.opts.tls_cert_file = optarg;
+			break;
+		case OPT_KEY:
+			c.opts.tls_key_file = optarg;
+			break;
+		case OPT_TLS_MIN:
+			if (strcmp(optarg, "1.2") == 0)
+				c.opts.tls_min_version = 12;
+			else if (strcmp(optarg, "1.3") == 0)
+				c.opts.tls_min_version = 13;
+			else
+				return usage_error("--tls-min takes 1.2 or 1.3, not '%s'", optarg);
+			break;
+		case 'k':
+			c.opts.tls_insecure = 1;
 			break;
 		case 'q':
 			c.quiet = true;
@@ -430,10 +481,17 @@ int main(int argc, char **argv)
 	c.opts.done_arg = &c;
 
 	rf_client *client;
+	char why[300] = "";
+	c.opts.error_detail = why;
+	c.opts.error_detail_len = sizeof(why);
 	int err = rf_client_new(&c.opts, &client);
 	if (err) {
 		if (err == RF_EHEADER)
 			return usage_error("bad -H header%s", "");
+		if (err == RF_ETLS_CONFIG) {
+			fprintf(stderr, "ringfetch: %s\n", why);
+			return EXIT_TLS;
+		}
 		fprintf(stderr, "ringfetch: cannot start: %s\n", rf_strerror(err));
 		return EXIT_INTERNAL;
 	}
@@ -449,9 +507,13 @@ int main(int argc, char **argv)
 	}
 	if (!c.quiet) {
 		double mb = (double)c.bytes / 1e6;
-		fprintf(stderr, "ringfetch: %lu ok, %lu failed, %.1f MB in %.2f s (%.1f MB/s, %.0f files/s)\n",
+		fprintf(stderr, "ringfetch: %lu ok, %lu failed, %.1f MB in %.2f s (%.1f MB/s, %.0f files/s)",
 		        c.ok, c.failed, mb, secs, secs > 0 ? mb / secs : 0.0,
 		        secs > 0 ? (double)c.ok / secs : 0.0);
+		if (c.tls_handshakes)
+			fprintf(stderr, ", TLS handshakes %lu (%lu resumed)", c.tls_handshakes,
+			        c.tls_resumed);
+		fputc('\n', stderr);
 	}
 	return c.exit_code;
 }

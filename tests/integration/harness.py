@@ -96,14 +96,27 @@ def _stop(p):
             p.wait()
 
 
-def start_nginx(root, extra_locations="", v6=True):
-    """nginx serving `root` on a free loopback port; returns the port."""
+def start_nginx(root, extra_locations="", v6=True, tls=None):
+    """nginx serving `root` on a free loopback port; returns the port.
+    tls: (certificate, key[, client CA]) to serve HTTPS instead."""
     work = tmpdir()
     for _ in range(5):
         port = free_port()
-        listen = f"listen 127.0.0.1:{port};"
+        ssl_flag = " ssl" if tls else ""
+        listen = f"listen 127.0.0.1:{port}{ssl_flag};"
         if v6 and ipv6_available():
-            listen += f"\n    listen [::1]:{port};"
+            listen += f"\n    listen [::1]:{port}{ssl_flag};"
+        if tls:
+            listen += f"""
+    ssl_certificate {tls[0]};
+    ssl_certificate_key {tls[1]};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_cache shared:rf:1m;
+    ssl_session_tickets on;"""
+            if len(tls) > 2:
+                listen += f"""
+    ssl_client_certificate {tls[2]};
+    ssl_verify_client on;"""
         conf = f"""
 daemon off;
 user root;
@@ -136,8 +149,11 @@ http {{
     raise RuntimeError("nginx did not start")
 
 
-def start_badserver(v6=False):
+def start_badserver(v6=False, tls=None):
+    """tls: (certificate, key) to speak TLS."""
     args = [sys.executable, BADSERVER, "0"] + (["6"] if v6 else [])
+    if tls:
+        args += ["--tls", tls[0], tls[1]]
     p = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
     line = p.stdout.readline().split()
     if len(line) != 2 or line[0] != "PORT":
@@ -147,13 +163,22 @@ def start_badserver(v6=False):
     return int(line[1])
 
 
-def http_get(port, path):
+def http_get(port, path, tls=False):
     """A plain HTTP GET with the standard library, for server statistics."""
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    if tls:
+        import ssl
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        s = ctx.wrap_socket(s)
     s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
     data = b""
     while True:
-        d = s.recv(65536)
+        try:
+            d = s.recv(65536)
+        except OSError:  # TLS without close_notify
+            break
         if not d:
             break
         data += d
@@ -161,9 +186,9 @@ def http_get(port, path):
     return data.split(b"\r\n\r\n", 1)[1].decode()
 
 
-def stats(port):
+def stats(port, tls=False):
     out = {}
-    for kv in http_get(port, "/stats").split():
+    for kv in http_get(port, "/stats", tls).split():
         k, v = kv.split("=")
         out[k] = int(v)
     return out

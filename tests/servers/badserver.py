@@ -7,17 +7,22 @@ Connection statistics are kept for tests that check keep-alive reuse and the
 per-host cap: GET /stats answers "accepted=N max_concurrent=M" and /reset-stats
 zeroes them.
 
+With "--tls CERT KEY" it speaks TLS on the same paths (and counts resumed
+sessions in /stats); closing without close_notify is what its close does,
+/closebody-notify ends its close-delimited body with close_notify.
+
 Python standard library only; one thread per connection.
 """
 import hashlib
 import socket
+import ssl
 import struct
 import sys
 import threading
 import time
 
 LOCK = threading.Lock()
-STATS = {"accepted": 0, "current": 0, "max_concurrent": 0}
+STATS = {"accepted": 0, "current": 0, "max_concurrent": 0, "resumed": 0}
 
 
 def body_of(n, seed="ringfetch"):
@@ -70,6 +75,13 @@ class Conn:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.sock.close()
 
+    def close_notify(self):
+        if isinstance(self.sock, ssl.SSLSocket):
+            try:
+                self.sock.unwrap()
+            except (OSError, ValueError):
+                pass
+
 
 # Each handler gets (conn, path, raw_request) and returns True to keep the
 # connection open for another request, False to close it.
@@ -95,6 +107,12 @@ def h_chunked(c, path, raw):
 
 def h_closebody(c, path, raw):
     c.send(head(200, "OK", [("Connection", "close")]) + body_of(5000))
+    return False
+
+
+def h_closebody_notify(c, path, raw):
+    c.send(head(200, "OK", [("Connection", "close")]) + body_of(5000))
+    c.close_notify()
     return False
 
 
@@ -233,7 +251,8 @@ def h_extra(c, path, raw):
 
 def h_stats(c, path, raw):
     with LOCK:
-        s = "accepted=%d max_concurrent=%d\n" % (STATS["accepted"], STATS["max_concurrent"])
+        s = "accepted=%d max_concurrent=%d resumed=%d\n" % (
+            STATS["accepted"], STATS["max_concurrent"], STATS["resumed"])
     c.send(ok(s.encode(), [("Connection", "close")]))
     return False
 
@@ -241,13 +260,15 @@ def h_stats(c, path, raw):
 def h_reset_stats(c, path, raw):
     with LOCK:
         STATS["accepted"] = 0
+        STATS["resumed"] = 0
         STATS["max_concurrent"] = STATS["current"]
     c.send(ok(b"ok\n", [("Connection", "close")]))
     return False
 
 
 ROUTES = [
-    ("/ok/", h_ok), ("/slow/", h_slow), ("/chunked", h_chunked), ("/closebody", h_closebody),
+    ("/ok/", h_ok), ("/slow/", h_slow), ("/chunked", h_chunked), ("/closebody-notify", h_closebody_notify),
+    ("/closebody", h_closebody),
     ("/truncated-chunked", h_truncated_chunked), ("/truncated", h_truncated),
     ("/badchunk", h_badchunk), ("/reset-stats", h_reset_stats), ("/reset", h_reset),
     ("/silent-mid", h_silent_mid), ("/silent", h_silent), ("/trickle", h_trickle),
@@ -259,7 +280,18 @@ ROUTES = [
 ]
 
 
-def serve(sock):
+def serve(sock, tls_ctx=None):
+    if tls_ctx:
+        try:
+            sock.settimeout(10)
+            sock = tls_ctx.wrap_socket(sock, server_side=True)
+            sock.settimeout(None)
+        except (OSError, ssl.SSLError):
+            sock.close()
+            return
+        if sock.session_reused:
+            with LOCK:
+                STATS["resumed"] += 1
     with LOCK:
         STATS["accepted"] += 1
         STATS["current"] += 1
@@ -295,6 +327,12 @@ def serve(sock):
 
 
 def main():
+    tls_ctx = None
+    if "--tls" in sys.argv:
+        i = sys.argv.index("--tls")
+        tls_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls_ctx.load_cert_chain(sys.argv[i + 1], sys.argv[i + 2])
+        del sys.argv[i:i + 3]
     family = socket.AF_INET6 if len(sys.argv) > 2 and sys.argv[2] == "6" else socket.AF_INET
     host = "::1" if family == socket.AF_INET6 else "127.0.0.1"
     ls = socket.socket(family, socket.SOCK_STREAM)
@@ -304,7 +342,7 @@ def main():
     print("PORT", ls.getsockname()[1], flush=True)
     while True:
         s, _ = ls.accept()
-        threading.Thread(target=serve, args=(s,), daemon=True).start()
+        threading.Thread(target=serve, args=(s, tls_ctx), daemon=True).start()
 
 
 if __name__ == "__main__":

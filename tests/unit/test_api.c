@@ -261,8 +261,8 @@ int main(int argc, char **argv)
 	CHECK(rf_client_new(&o, &c) == 0, "defaults accepted");
 	rf_request br = {.url = "nope", .sink = RF_SINK_DISCARD};
 	CHECK(rf_submit(c, &br) == RF_EURL, "bad URL refused by rf_submit");
-	br.url = "https://127.0.0.1/";
-	CHECK(rf_submit(c, &br) == RF_ESCHEME, "https refused until TLS exists");
+	br.url = "gopher://127.0.0.1/";
+	CHECK(rf_submit(c, &br) == RF_ESCHEME, "other schemes refused");
 	br.url = url("/ok/1");
 	br.sink = RF_SINK_FILE;
 	CHECK(rf_submit(c, &br) == RF_EINVAL, "file sink without path refused");
@@ -272,7 +272,8 @@ int main(int argc, char **argv)
 	               RF_EMAX_TIME, RF_EHTTP_STATUS, RF_EPROTO, RF_ETRUNCATED,
 	               RF_EHEADERS_TOO_BIG, RF_ETOO_MANY_HEADERS, RF_EREDIRECT_LOOP,
 	               RF_ETOO_MANY_REDIRECTS, RF_EREDIRECT_LOCATION, RF_ENOANSWER,
-	               RF_EOUTPUT_NAME, RF_ECANCELED, RF_EHEADER, RF_EBODY_CALLBACK, RF_EINVAL};
+	               RF_EOUTPUT_NAME, RF_ECANCELED, RF_EHEADER, RF_EBODY_CALLBACK, RF_EINVAL,
+	               RF_ETLS, RF_ETLS_VERIFY, RF_ETLS_CONFIG};
 	int named = 0;
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
 		named += strcmp(rf_strerror(codes[i]), "unknown error") != 0;

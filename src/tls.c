@@ -1,0 +1,406 @@
+/*
+ * tls.c - TLS for one connection through OpenSSL memory BIOs.
+ *
+ * Each connection has an SSL with two memory BIOs: ciphertext received by
+ * the ring is written into the read BIO, ciphertext OpenSSL produces is taken
+ * from the write BIO into an output buffer the ring sends from.  After every
+ * SSL call the write BIO is drained into that buffer, whatever the call
+ * returned (a read can produce output: alerts, key updates).
+ *
+ * Verification is on unless insecure: the system CA store (or --cacert /
+ * --capath), SSL_VERIFY_PEER, the host name (DNS name or IP literal) checked
+ * against the certificate, SNI for DNS names only, ALPN "http/1.1", TLS 1.2
+ * minimum.  Sessions are cached per origin on the client side (TLS 1.3
+ * tickets arrive after the handshake, so they are collected by the new-session
+ * callback) and offered on the next connection to that origin.
+ *
+ * Memory per connection is bounded: SSL_MODE_RELEASE_BUFFERS, a fixed
+ * receive buffer, and the write BIO is drained into a fixed output buffer;
+ * the slot never queues more plaintext than one request.
+ */
+#include "tls.h"
+
+#include <errno.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ringfetch.h"
+
+#define TLS_RECV_BUF (32 * 1024)
+#define TLS_OUT_BUF (32 * 1024)
+#define SESSION_BUCKETS 256
+#define SESSION_MAX 1024
+
+struct session_entry {
+	struct session_entry *next;
+	char *key;
+	SSL_SESSION *sess;
+};
+
+struct rf__tls_ctx {
+	SSL_CTX *ctx;
+	struct session_entry *buckets[SESSION_BUCKETS];
+	unsigned nsessions;
+};
+
+struct rf__tls {
+	struct rf__tls_ctx *ctx;
+	SSL *ssl;
+	BIO *rbio, *wbio;
+	char *key;
+	bool eof;           /* transport EOF seen */
+	bool close_notify;  /* peer closed cleanly */
+	bool failed;        /* a TLS error: the session must not be resumed */
+	char *in;           /* ring recv buffer */
+	char *out;          /* ciphertext to send */
+	size_t out_len, out_off;
+	char detail[160];
+};
+
+static int ex_index = -1;
+
+static uint32_t hash_str(const char *s)
+{
+	uint32_t h = 2166136261u;
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+static struct session_entry **session_slot(struct rf__tls_ctx *c, const char *key)
+{
+	struct session_entry **pp = &c->buckets[hash_str(key) % SESSION_BUCKETS];
+	while (*pp && strcmp((*pp)->key, key) != 0)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+/* OpenSSL hands over a new session (after the handshake for TLS 1.3). */
+static int on_new_session(SSL *ssl, SSL_SESSION *sess)
+{
+	struct rf__tls *t = SSL_get_ex_data(ssl, ex_index);
+	if (!t || !t->key)
+		return 0;
+	struct rf__tls_ctx *c = t->ctx;
+	struct session_entry **pp = session_slot(c, t->key);
+	if (*pp) {
+		SSL_SESSION_free((*pp)->sess);
+		(*pp)->sess = sess;
+		return 1; /* we keep the reference */
+	}
+	if (c->nsessions >= SESSION_MAX)
+		return 0;
+	struct session_entry *e = calloc(1, sizeof(*e));
+	if (!e || !(e->key = strdup(t->key))) {
+		free(e);
+		return 0;
+	}
+	e->sess = sess;
+	*pp = e;
+	c->nsessions++;
+	return 1;
+}
+
+static void openssl_reason(char *buf, size_t len)
+{
+	unsigned long e = ERR_peek_last_error();
+	if (e)
+		ERR_error_string_n(e, buf, len);
+	else
+		snprintf(buf, len, "unknown OpenSSL error");
+	ERR_clear_error();
+}
+
+int rf__tls_ctx_new(const struct rf__tls_opts *o, struct rf__tls_ctx **out, char *err, size_t errlen)
+{
+	char why[200];
+	struct rf__tls_ctx *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	if (ex_index < 0)
+		ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	ERR_clear_error();
+	c->ctx = SSL_CTX_new(TLS_client_method());
+	if (!c->ctx)
+		goto openssl_fail;
+	SSL_CTX_set_min_proto_version(c->ctx, o->min_version == 13 ? TLS1_3_VERSION : TLS1_2_VERSION);
+	SSL_CTX_set_mode(c->ctx, SSL_MODE_RELEASE_BUFFERS);
+	static const unsigned char alpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+	SSL_CTX_set_alpn_protos(c->ctx, alpn, sizeof(alpn));
+	SSL_CTX_set_session_cache_mode(c->ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_sess_set_new_cb(c->ctx, on_new_session);
+	SSL_CTX_set_verify(c->ctx, o->insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, NULL);
+	if (o->ca_file || o->ca_path) {
+		if (!SSL_CTX_load_verify_locations(c->ctx, o->ca_file, o->ca_path)) {
+			openssl_reason(why, sizeof(why));
+			snprintf(err, errlen, "cannot load CA certificates from %s: %s",
+			         o->ca_file ? o->ca_file : o->ca_path, why);
+			goto fail;
+		}
+	} else if (!SSL_CTX_set_default_verify_paths(c->ctx)) {
+		goto openssl_fail;
+	}
+	if (o->cert_file || o->key_file) {
+		const char *cert = o->cert_file ? o->cert_file : o->key_file;
+		const char *key = o->key_file ? o->key_file : o->cert_file;
+		if (SSL_CTX_use_certificate_chain_file(c->ctx, cert) != 1) {
+			openssl_reason(why, sizeof(why));
+			snprintf(err, errlen, "cannot load client certificate %s: %s", cert, why);
+			goto fail;
+		}
+		if (SSL_CTX_use_PrivateKey_file(c->ctx, key, SSL_FILETYPE_PEM) != 1) {
+			openssl_reason(why, sizeof(why));
+			snprintf(err, errlen, "cannot load client key %s: %s", key, why);
+			goto fail;
+		}
+		if (SSL_CTX_check_private_key(c->ctx) != 1) {
+			snprintf(err, errlen, "client key %s does not match certificate %s", key, cert);
+			ERR_clear_error();
+			goto fail;
+		}
+	}
+	*out = c;
+	return 0;
+openssl_fail:
+	openssl_reason(why, sizeof(why));
+	snprintf(err, errlen, "TLS setup failed: %s", why);
+fail:
+	rf__tls_ctx_free(c);
+	return RF_ETLS_CONFIG;
+}
+
+void rf__tls_ctx_free(struct rf__tls_ctx *c)
+{
+	if (!c)
+		return;
+	for (unsigned b = 0; b < SESSION_BUCKETS; b++) {
+		for (struct session_entry *e = c->buckets[b], *n; e; e = n) {
+			n = e->next;
+			SSL_SESSION_free(e->sess);
+			free(e->key);
+			free(e);
+		}
+	}
+	SSL_CTX_free(c->ctx);
+	free(c);
+}
+
+void rf__tls_free(struct rf__tls *t)
+{
+	if (!t)
+		return;
+	/* We close without sending close_notify (HTTP framing tells us when a
+	 * response is complete).  Unless the connection failed in TLS, tell
+	 * OpenSSL the session is sound: otherwise SSL_free marks it not
+	 * resumable and every later connection does a full handshake. */
+	if (t->ssl && !t->failed && SSL_is_init_finished(t->ssl))
+		SSL_set_shutdown(t->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+	SSL_free(t->ssl); /* frees both BIOs */
+	free(t->key);
+	free(t->in);
+	free(t->out);
+	free(t);
+}
+
+int rf__tls_new(struct rf__tls_ctx *ctx, const char *host, bool ip_literal, const char *cache_key,
+                struct rf__tls **out)
+{
+	struct rf__tls *t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->ctx = ctx;
+	/* calloc: valgrind cannot see the kernel fill it through the ring */
+	t->in = calloc(1, TLS_RECV_BUF);
+	t->out = malloc(TLS_OUT_BUF);
+	t->key = strdup(cache_key);
+	ERR_clear_error();
+	t->ssl = SSL_new(ctx->ctx);
+	t->rbio = BIO_new(BIO_s_mem());
+	t->wbio = BIO_new(BIO_s_mem());
+	if (!t->in || !t->out || !t->key || !t->ssl || !t->rbio || !t->wbio) {
+		if (t->ssl && t->rbio && t->wbio) {
+			SSL_set_bio(t->ssl, t->rbio, t->wbio);
+		} else {
+			BIO_free(t->rbio);
+			BIO_free(t->wbio);
+		}
+		rf__tls_free(t);
+		ERR_clear_error();
+		return -ENOMEM;
+	}
+	BIO_set_mem_eof_return(t->rbio, -1); /* empty means "wait", not EOF */
+	SSL_set_bio(t->ssl, t->rbio, t->wbio);
+	SSL_set_ex_data(t->ssl, ex_index, t);
+	SSL_set_connect_state(t->ssl);
+	int ok;
+	if (ip_literal) {
+		ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), host);
+	} else {
+		ok = SSL_set_tlsext_host_name(t->ssl, host) && SSL_set1_host(t->ssl, host);
+	}
+	if (!ok) {
+		rf__tls_free(t);
+		ERR_clear_error();
+		return -ENOMEM;
+	}
+	struct session_entry *e = *session_slot(ctx, cache_key);
+	if (e)
+		SSL_set_session(t->ssl, e->sess);
+	*out = t;
+	return 0;
+}
+
+void *rf__tls_recv_buf(struct rf__tls *t, size_t *cap)
+{
+	*cap = TLS_RECV_BUF;
+	return t->in;
+}
+
+void rf__tls_received(struct rf__tls *t, size_t n)
+{
+	if (n == 0) {
+		t->eof = true;
+		BIO_set_mem_eof_return(t->rbio, 0);
+		return;
+	}
+	BIO_write(t->rbio, t->in, (int)n); /* memory BIOs grow; bounded by one recv */
+}
+
+/* Move what OpenSSL wrote into the output buffer. */
+static void drain(struct rf__tls *t)
+{
+	if (t->out_off == t->out_len)
+		t->out_off = t->out_len = 0;
+	while (t->out_len < TLS_OUT_BUF && BIO_ctrl_pending(t->wbio) > 0) {
+		int n = BIO_read(t->wbio, t->out + t->out_len, (int)(TLS_OUT_BUF - t->out_len));
+		if (n <= 0)
+			break;
+		t->out_len += (size_t)n;
+	}
+}
+
+const void *rf__tls_out(struct rf__tls *t, size_t *len)
+{
+	drain(t);
+	*len = t->out_len - t->out_off;
+	return *len ? t->out + t->out_off : NULL;
+}
+
+void rf__tls_sent(struct rf__tls *t, size_t n)
+{
+	t->out_off += n;
+	drain(t);
+}
+
+bool rf__tls_buffered(struct rf__tls *t)
+{
+	return BIO_ctrl_pending(t->rbio) > 0 || SSL_pending(t->ssl) > 0;
+}
+
+bool rf__tls_eof_unclean(const struct rf__tls *t)
+{
+	return t->eof && !t->close_notify;
+}
+
+bool rf__tls_resumed(const struct rf__tls *t)
+{
+	return SSL_session_reused(t->ssl) == 1;
+}
+
+/* Turn a failed SSL call into an error code and a reason. */
+static int classify(struct rf__tls *t, int ret, bool handshake, const char **detail)
+{
+	int e = SSL_get_error(t->ssl, ret);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		ERR_clear_error();
+		return 1;
+	}
+	if (e == SSL_ERROR_ZERO_RETURN) {
+		t->close_notify = true;
+		ERR_clear_error();
+		return 2;
+	}
+	long vr = SSL_get_verify_result(t->ssl);
+	if (handshake && vr != X509_V_OK) {
+		t->failed = true;
+		snprintf(t->detail, sizeof(t->detail), "%s", X509_verify_cert_error_string(vr));
+		*detail = t->detail;
+		ERR_clear_error();
+		return RF_ETLS_VERIFY;
+	}
+	unsigned long oe = ERR_peek_last_error();
+	if (oe == 0 && t->eof) {
+		*detail = handshake ? "connection closed during the TLS handshake"
+		                    : "connection closed without TLS close_notify";
+		return handshake ? RF_ETLS : RF_ETRUNCATED;
+	}
+	if (ERR_GET_REASON(oe) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+		ERR_clear_error();
+		*detail = handshake ? "connection closed during the TLS handshake"
+		                    : "connection closed without TLS close_notify";
+		return handshake ? RF_ETLS : RF_ETRUNCATED;
+	}
+	t->failed = true;
+	char why[120];
+	openssl_reason(why, sizeof(why));
+	snprintf(t->detail, sizeof(t->detail), "%s", why);
+	*detail = t->detail;
+	return RF_ETLS;
+}
+
+int rf__tls_handshake(struct rf__tls *t, const char **detail)
+{
+	*detail = "";
+	ERR_clear_error();
+	int r = SSL_do_handshake(t->ssl);
+	drain(t);
+	if (r == 1)
+		return 0;
+	int c = classify(t, r, true, detail);
+	if (c == 2) {
+		*detail = "peer closed during the TLS handshake";
+		return RF_ETLS;
+	}
+	if (c == 1 && t->eof) {
+		*detail = "connection closed during the TLS handshake";
+		return RF_ETLS;
+	}
+	return c;
+}
+
+int rf__tls_read(struct rf__tls *t, void *buf, size_t cap, size_t *got, const char **detail)
+{
+	*got = 0;
+	*detail = "";
+	ERR_clear_error();
+	size_t n = 0;
+	int r = SSL_read_ex(t->ssl, buf, cap, &n);
+	drain(t);
+	if (r == 1) {
+		*got = n;
+		return 0;
+	}
+	int c = classify(t, 0, false, detail);
+	if (c == 2)
+		return 1;
+	if (c == 1)
+		return 0;
+	return c;
+}
+
+int rf__tls_write(struct rf__tls *t, const void *buf, size_t len, const char **detail)
+{
+	*detail = "";
+	ERR_clear_error();
+	size_t n = 0;
+	int r = SSL_write_ex(t->ssl, buf, len, &n);
+	drain(t);
+	if (r == 1 && n == len)
+		return 0;
+	int c = classify(t, 0, false, detail);
+	return c < 0 ? c : RF_ETLS;
+}

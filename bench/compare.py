@@ -7,7 +7,10 @@ Reports medians of wall time, client CPU (user+sys) and peak RSS, and each
 tool's wall-time ratio to ringfetch.  Every run's output is checked (file
 count and total bytes).
 
-  python3 bench/compare.py [--runs 5] [--small 20000] [--big-mib 1024] [-j 64]
+  python3 bench/compare.py [--runs 5] [--small 20000] [--big-mib 1024] [-j 64] [--https]
+
+--https serves the same files over TLS (a test CA made with openssl; both
+tools verify against it with --cacert).
 
 This is the quick comparison of issue 2; the full suite (wget2, aria2, Go,
 HTTPS, a raw recv loop) belongs to bench/run.
@@ -53,6 +56,7 @@ def main():
     ap.add_argument("--small-size", type=int, default=16384)
     ap.add_argument("--big-mib", type=int, default=1024)
     ap.add_argument("-j", type=int, default=64)
+    ap.add_argument("--https", action="store_true")
     args = ap.parse_args()
 
     base = tempfile.mkdtemp(prefix="rf-bench-", dir="/dev/shm")
@@ -69,16 +73,24 @@ def main():
                 f.write(chunk)
         port = 20000 + os.getpid() % 20000
         conf = os.path.join(base, "nginx.conf")
+        tls_conf, tls_args, curl_tls, scheme = "", [], [], "http"
+        if args.https:
+            sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+            from pki import make_pki
+            pki = make_pki(base)
+            tls_conf = (f" ssl; ssl_certificate {pki['server']}; ssl_certificate_key {pki['key']};"
+                        " ssl_session_cache shared:b:1m")
+            tls_args, curl_tls, scheme = ["--cacert", pki["ca"]], ["--cacert", pki["ca"]], "https"
         with open(conf, "w") as f:
             f.write(f"""daemon on; user root; worker_processes 1;
 error_log {base}/error.log; pid {base}/nginx.pid;
 events {{ worker_connections 4096; }}
 http {{ access_log off; keepalive_requests 1000000; sendfile on;
-  server {{ listen 127.0.0.1:{port}; root {www}; }} }}
+  server {{ listen 127.0.0.1:{port}{tls_conf}; root {www}; }} }}
 """)
         subprocess.run(["nginx", "-c", conf, "-p", base], check=True)
         time.sleep(0.3)
-        url = f"http://127.0.0.1:{port}"
+        url = f"{scheme}://127.0.0.1:{port}"
         small_list = os.path.join(base, "small.txt")
         with open(small_list, "w") as f:
             for i in range(args.small):
@@ -94,13 +106,13 @@ http {{ access_log off; keepalive_requests 1000000; sendfile on;
         out = os.path.join(base, "out")
         workloads = {
             f"{args.small} x {args.small_size // 1024} KiB": {
-                "ringfetch": [RINGFETCH, "-q", "-j", str(args.j), "-P", out, "-i", small_list],
-                "curl": ["curl", "-s", "--parallel", "--parallel-max", str(args.j), "-K", curl_cfg],
+                "ringfetch": [RINGFETCH, "-q", "-j", str(args.j), "-P", out, "-i", small_list] + tls_args,
+                "curl": ["curl", "-s", "--parallel", "--parallel-max", str(args.j), "-K", curl_cfg] + curl_tls,
                 "expect": (args.small, args.small * args.small_size),
             },
             f"1 x {args.big_mib} MiB": {
-                "ringfetch": [RINGFETCH, "-q", "-P", out, f"{url}/big.bin"],
-                "curl": ["curl", "-s", "-K", big_curl],
+                "ringfetch": [RINGFETCH, "-q", "-P", out, f"{url}/big.bin"] + tls_args,
+                "curl": ["curl", "-s", "-K", big_curl] + curl_tls,
                 "expect": (1, args.big_mib << 20),
             },
         }
@@ -116,7 +128,7 @@ http {{ access_log off; keepalive_requests 1000000; sendfile on;
                     got = tree_stats(out)
                     if got != w["expect"]:
                         raise RuntimeError(f"{tool} {wname}: got {got}, want {w['expect']}")
-            print(f"\n## {wname} (-j {args.j}), medians of {args.runs}")
+            print(f"\n## {wname} over {scheme} (-j {args.j}), medians of {args.runs}")
             print("| tool | wall s | CPU s | peak RSS MiB | files/s | MB/s | wall / ringfetch |")
             print("| --- | --- | --- | --- | --- | --- | --- |")
             rf_wall = statistics.median(r[0] for r in res["ringfetch"])

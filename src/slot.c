@@ -361,21 +361,31 @@ static bool receiving(const struct rf__slot *s)
 static void on_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n);
 static void on_plain_eof(rf_client *c, struct rf__slot *s, bool clean);
 
-/* TLS: decrypt what is buffered into free receive buffers; receive more
- * ciphertext when OpenSSL needs it (sending its output first). */
+/* TLS: decrypt what is buffered into free receive buffers, each filled as
+ * far as the buffered records go (one parse and one write per buffer, not
+ * per 16 KiB record); receive more ciphertext when OpenSSL needs it, sending
+ * its output first. */
 static void tls_pump(rf_client *c, struct rf__slot *s)
 {
 	while (receiving(s)) {
 		int bi = free_buf(c, s);
 		if (bi < 0)
 			return;
-		size_t got;
+		size_t fill = 0, got;
 		const char *detail;
-		int r = rf__tls_read(s->conn->tls, s->buf[bi].data, c->opts.recv_buffer, &got, &detail);
-		if (r == 0 && got > 0) {
-			on_plain(c, s, (unsigned)bi, got);
-			continue;
+		int r;
+		do {
+			r = rf__tls_read(s->conn->tls, s->buf[bi].data + fill, c->opts.recv_buffer - fill,
+			                 &got, &detail);
+			fill += got;
+		} while (r == 0 && got > 0 && fill < c->opts.recv_buffer);
+		if (fill > 0) {
+			on_plain(c, s, (unsigned)bi, fill);
+			if (r == 0)
+				continue; /* buffer full, or more ciphertext needed: loop decides */
 		}
+		if (!receiving(s))
+			return;
 		if (r == 0) {
 			if (tls_has_output(s))
 				tls_send_out(c, s);

@@ -30,7 +30,7 @@
 
 #include "ringfetch.h"
 
-#define TLS_RECV_BUF (32 * 1024)
+#define TLS_RECV_BUF (64 * 1024)
 #define TLS_OUT_BUF (32 * 1024)
 #define SESSION_BUCKETS 256
 #define SESSION_MAX 1024

@@ -66,6 +66,8 @@ enum rf_error {
 	RF_ETLS = -1021,              /* TLS handshake or protocol failure */
 	RF_ETLS_VERIFY = -1022,       /* server certificate not trusted (see detail) */
 	RF_ETLS_CONFIG = -1023,       /* bad CA, certificate or key configuration */
+	RF_ECHECKSUM = -1024,         /* body does not match the expected checksum */
+	RF_ERANGE = -1025,            /* 206 Content-Range does not match the request */
 };
 
 /* A message for any code this library returns; never NULL. */
@@ -88,6 +90,10 @@ enum {
 	 * an existing name is never overwritten: the body is saved as path.1,
 	 * path.2, ... instead, and rf_result.path tells which. */
 	RF_REQ_OVERWRITE = 1u << 0,
+	/* SINK_FILE: continue path.part (or a shorter path left by another
+	 * tool) with Range / If-Range; a complete path is left alone and
+	 * reported as skipped.  Implies that path itself is the target. */
+	RF_REQ_RESUME = 1u << 1,
 };
 
 /* Body callback: return 0 to continue, anything else aborts the transfer
@@ -104,6 +110,9 @@ typedef struct rf_request {
 	rf_body_fn on_body; /* RF_SINK_CALLBACK */
 	void *user;         /* handed back in rf_result and to on_body */
 	unsigned flags;     /* RF_REQ_* */
+	const char *checksum; /* "sha-256=HEX" (sha-512, sha-1, md5): verified
+	                         while streaming; a mismatch is RF_ECHECKSUM and
+	                         the file never gets its final name */
 } rf_request;
 
 /* What happened to one request.  Valid only during the done callback. */
@@ -124,6 +133,12 @@ typedef struct rf_result {
 	int reused;            /* 1 if the final attempt used a kept-alive connection */
 	int tls_handshake;     /* 1 if the final attempt made a TLS handshake */
 	int tls_resumed;       /* ... and it resumed a cached session */
+	unsigned retries;      /* attempts repeated after retryable failures */
+	uint64_t resumed_from; /* bytes already on disk the final attempt kept */
+	int skipped;           /* RF_REQ_RESUME: the file was already complete */
+	const char *digest_algo; /* "sha-256"... when a digest was computed, else "" */
+	const char *digest;    /* its hex value over the whole file, else "" */
+	const char *note;      /* something the user should know, or "" */
 	/* seconds, from the first dispatch of the request */
 	double t_dns;          /* name resolved (0 when cached) */
 	double t_connect;      /* TCP connected (or connection taken from the pool) */
@@ -159,6 +174,20 @@ typedef struct rf_client_opts {
 	int tls_min_version;      /* 12 (default) or 13 */
 	char *error_detail;       /* if not NULL, rf_client_new writes why it failed */
 	size_t error_detail_len;
+	/* Data safety */
+	const char *digest;       /* compute this digest ("sha-256") for every body */
+	unsigned retries;         /* retries after retryable failures; default 2 */
+	double retry_delay;       /* first backoff in seconds (doubling, jittered);
+	                             default 1; Retry-After wins when present */
+	int retry_on_checksum;    /* 1: a checksum mismatch is retried too */
+	int fsync;                /* 1: fsync data before the rename, and the
+	                             directory after it */
+	/* A descriptor the loop watches (e.g. a signalfd): each time it is
+	 * readable one record (<= 128 bytes) is read and on_signal called on
+	 * the loop thread.  -1 (the default): none. */
+	int signal_fd;
+	void (*on_signal)(void *arg);
+	void *signal_arg;
 	rf_done_fn on_done;
 	void *done_arg;
 } rf_client_opts;
@@ -199,6 +228,13 @@ RF_API int rf_url_check(const char *url, const char **why);
  * the segment is empty).  Returns 0, RF_EURL/RF_ESCHEME, or RF_EINVAL when
  * cap is too small. */
 #define RF_NAME_MAX 200
+
+/* Check a checksum spec "ALGO=HEX" (sha-256, sha-512, sha-1, md5): 0, or
+ * RF_EINVAL and what is wrong. */
+RF_API int rf_checksum_check(const char *spec, const char **why);
+
+/* Is this digest algorithm name known ("sha-256", "sha512", "md5")? */
+RF_API int rf_digest_known(const char *algo);
 RF_API int rf_url_filename(const char *url, char *out, size_t cap);
 
 #ifdef __cplusplus

@@ -51,6 +51,9 @@ void rf_client_opts_init(rf_client_opts *o)
 	o->idle_timeout = 30;
 	o->max_redirs = 10;
 	o->recv_buffer = DEFAULT_RECV_BUFFER;
+	o->retries = 2;
+	o->retry_delay = 1;
+	o->signal_fd = -1;
 }
 
 void rf_client_free(rf_client *c)
@@ -60,15 +63,23 @@ void rf_client_free(rf_client *c)
 	rf__pool_free(c);
 	for (struct rf__req *r; (r = rf__queue_pop(c));)
 		rf__req_free(r);
+	for (unsigned i = 0; i < c->ndelayed; i++)
+		rf__req_free(c->delayed[i]);
+	free(c->delayed);
 	for (unsigned i = 0; i < c->nslots; i++) {
 		struct rf__slot *s = &c->slots[i];
 		rf__req_free(s->req);
 		free(s->reqbuf);
 		free(s->part);
 		free(s->target);
+		free(s->dirpath);
+		if (s->dg_print != s->dg_check)
+			rf__digest_free(s->dg_print);
+		rf__digest_free(s->dg_check);
 		for (unsigned b = 0; b < RF_SLOT_BUFS; b++)
 			free(s->buf[b].data);
 	}
+	free(c->print_algo);
 	rf__loop_free(c->loop);
 	rf__dns_free(c->dns);
 	rf__tls_ctx_free(c->tls);
@@ -90,6 +101,7 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	}
 	if (opts->max_inflight == 0 || opts->max_inflight > 65536 || opts->max_redirs < 0 ||
 	    opts->connect_timeout < 0 || opts->idle_timeout < 0 || opts->max_time < 0 ||
+	    opts->retry_delay < 0 || (opts->digest && !rf__digest_canonical(opts->digest)) ||
 	    (opts->tls_min_version && opts->tls_min_version != 12 && opts->tls_min_version != 13))
 		return RF_EINVAL;
 	for (size_t i = 0; i < opts->n_headers; i++)
@@ -126,15 +138,20 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 		goto fail;
 	for (unsigned i = 0; i < c->nslots; i++) {
 		c->slots[i].idx = i;
-		c->slots[i].ffd = -1;
+		c->slots[i].ffd = c->slots[i].pfx_fd = c->slots[i].dir_fd = -1;
 		c->free_slots[c->nfree++] = c->nslots - 1 - i;
 	}
+	if (opts->digest && !(c->print_algo = strdup(rf__digest_canonical(opts->digest))))
+		goto fail;
 	err = rf__loop_new(c->nslots * 4 + 16, &c->loop);
 	if (err)
 		goto fail;
 	err = rf__dns_new(c->loop, rf__tag_make(RF_OP_WAKE, 0, 0), &c->dns);
 	if (err)
 		goto fail;
+	if (opts->signal_fd >= 0)
+		rf__op_read(c->loop, rf__tag_make(RF_OP_SIGNAL, 0, 0), opts->signal_fd, c->signal_buf,
+		            sizeof(c->signal_buf));
 	struct rf__tls_opts to = {
 		.ca_file = opts->tls_ca_file,
 		.ca_path = opts->tls_ca_path,
@@ -189,6 +206,10 @@ static void report(rf_client *c, struct rf__req *r, struct rf__slot *s, int err,
 	res.detail = detail ? detail : "";
 	res.redirects = r->redirects;
 	res.attempts = r->attempts;
+	res.retries = r->retries;
+	res.note = r->note;
+	res.digest_algo = "";
+	res.digest = "";
 	if (s) {
 		res.status = s->resp.status;
 		if (s->resp.status)
@@ -197,6 +218,14 @@ static void report(rf_client *c, struct rf__req *r, struct rf__slot *s, int err,
 		res.reused = s->conn_reused;
 		res.tls_handshake = s->tls_handshake;
 		res.tls_resumed = s->tls_resumed;
+		res.resumed_from = (uint64_t)s->resume_from;
+		res.skipped = s->skipped;
+		if (!err && s->skipped && r->sink == RF_SINK_FILE)
+			res.path = r->path;
+		if (s->digest_hex[0]) {
+			res.digest_algo = c->print_algo ? c->print_algo : r->check_algo;
+			res.digest = s->digest_hex;
+		}
 		res.local_error = err && s->err_local;
 		if (!err && r->sink == RF_SINK_FILE)
 			res.path = s->target;
@@ -214,26 +243,143 @@ static void slot_recycle(rf_client *c, struct rf__slot *s)
 	for (unsigned b = 0; b < RF_SLOT_BUFS; b++)
 		bufs[b] = s->buf[b].data;
 	char *reqbuf = s->reqbuf;
+	struct rf__digest *dg_check = s->dg_check, *dg_print = s->dg_print;
 	uint32_t idx = s->idx, gen = s->gen + 1;
 	free(s->part);
 	free(s->target);
+	free(s->dirpath);
 	memset(s, 0, sizeof(*s));
 	for (unsigned b = 0; b < RF_SLOT_BUFS; b++)
 		s->buf[b].data = bufs[b];
 	s->reqbuf = reqbuf;
+	s->dg_check = dg_check; /* kept for reuse; reset before use */
+	s->dg_print = dg_print;
 	s->idx = idx;
 	s->gen = gen;
-	s->ffd = -1;
+	s->ffd = s->pfx_fd = s->dir_fd = -1;
 	c->free_slots[c->nfree++] = idx;
 	c->nbusy--;
+}
+
+/* ---- retries ---- */
+
+static bool retryable_status(int st)
+{
+	return st == 408 || st == 429 || st == 500 || st == 502 || st == 503 || st == 504;
+}
+
+bool rf__client_retryable(const rf_client *c, const struct rf__slot *s)
+{
+	switch (s->err) {
+	case -ECONNREFUSED: case -ECONNRESET: case -ECONNABORTED: case -EPIPE: case -ETIMEDOUT:
+	case -ENETUNREACH: case -EHOSTUNREACH: case -ENETDOWN: case -EHOSTDOWN:
+	case RF_ECONNECT_TIMEOUT: case RF_EIDLE_TIMEOUT: case RF_ETRUNCATED: case RF_ENOANSWER:
+		return !s->err_local;
+	case RF_EHTTP_STATUS:
+		return retryable_status(s->resp.status);
+	case RF_ECHECKSUM:
+		return c->opts.retry_on_checksum != 0;
+	default:
+		return false;
+	}
+}
+
+int64_t rf__client_retry_delay(rf_client *c, struct rf__slot *s)
+{
+	if (s->retry_decided)
+		return s->retry_delay;
+	s->retry_decided = true;
+	s->retry_delay = -1;
+	struct rf__req *r = s->req;
+	if (c->stopping || r->retries >= c->opts.retries || !rf__client_retryable(c, s))
+		return -1;
+	double delay = c->opts.retry_delay * (double)(1u << (r->retries < 16 ? r->retries : 16));
+	delay *= 0.5 + (double)random() / RAND_MAX; /* jitter: 0.5x to 1.5x */
+	double after = s->resp.retry_after[0]
+	                   ? rf__http1_retry_after(s->resp.retry_after, (int64_t)time(NULL))
+	                   : -1;
+	if (after >= 0)
+		delay = after; /* the server said when */
+	int64_t at = c->now + (int64_t)(delay * 1e9);
+	if (r->deadline && at >= r->deadline) {
+		snprintf(r->note, sizeof(r->note), "not retried: the next attempt (in %.1f s) would "
+		         "pass --max-time", delay);
+		return -1;
+	}
+	s->retry_delay = (int64_t)(delay * 1e9);
+	return s->retry_delay;
+}
+
+static bool delayed_before(const struct rf__req *a, const struct rf__req *b)
+{
+	return a->not_before < b->not_before;
+}
+
+static void delayed_push(rf_client *c, struct rf__req *r)
+{
+	if (c->ndelayed == c->cap_delayed) {
+		unsigned cap = c->cap_delayed ? 2 * c->cap_delayed : 64;
+		struct rf__req **n = realloc(c->delayed, cap * sizeof(*n));
+		if (!n) { /* no memory for the wait: retry at once */
+			rf__queue_push_back(c, r);
+			return;
+		}
+		c->delayed = n;
+		c->cap_delayed = cap;
+	}
+	unsigned i = c->ndelayed++;
+	while (i > 0 && delayed_before(r, c->delayed[(i - 1) / 2])) {
+		c->delayed[i] = c->delayed[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	c->delayed[i] = r;
+	rf__client_note_deadline(c, r->not_before);
+}
+
+static struct rf__req *delayed_pop(rf_client *c)
+{
+	struct rf__req *top = c->delayed[0], *last = c->delayed[--c->ndelayed];
+	unsigned i = 0;
+	for (;;) {
+		unsigned l = 2 * i + 1, m = i;
+		if (l < c->ndelayed && delayed_before(c->delayed[l], last))
+			m = l;
+		if (l + 1 < c->ndelayed && delayed_before(c->delayed[l + 1], m == i ? last : c->delayed[m]))
+			m = l + 1;
+		if (m == i)
+			break;
+		c->delayed[i] = c->delayed[m];
+		i = m;
+	}
+	if (c->ndelayed)
+		c->delayed[i] = last;
+	return top;
+}
+
+/* Requests whose retry delay has passed go to the front of the queue. */
+static void release_delayed(rf_client *c)
+{
+	while (c->ndelayed && c->delayed[0]->not_before <= c->now)
+		rf__queue_push_front(c, delayed_pop(c));
+	if (c->ndelayed)
+		rf__client_note_deadline(c, c->delayed[0]->not_before);
 }
 
 void rf__client_slot_done(rf_client *c, struct rf__slot *s)
 {
 	struct rf__req *r = s->req;
+	int64_t delay = s->err ? rf__client_retry_delay(c, s) : -1;
 	s->req = NULL;
 	if (s->requeue && !s->err && !c->stopping) {
 		rf__queue_push_front(c, r);
+	} else if (delay >= 0) {
+		r->retries++;
+		r->not_before = c->now + delay;
+		if (!s->keep_part)
+			r->resume = (r->flags & RF_REQ_RESUME) != 0;
+		if (s->err == RF_ECHECKSUM)
+			r->fresh = true;
+		delayed_push(c, r);
 	} else {
 		int err = s->err;
 		if (s->requeue && !err)
@@ -315,7 +461,7 @@ static void fire_timers(rf_client *c)
 {
 	if (c->now < c->next_timer)
 		return;
-	int64_t next = INT64_MAX;
+	int64_t next = c->ndelayed ? c->delayed[0]->not_before : INT64_MAX;
 	for (unsigned i = 0; i < c->nslots; i++) {
 		struct rf__slot *s = &c->slots[i];
 		int which = 0;
@@ -337,6 +483,13 @@ static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 	enum rf__op_kind op = rf__tag_op(tag);
 	if (op == RF_OP_NONE)
 		return;
+	if (op == RF_OP_SIGNAL) {
+		if (res > 0 && c->opts.on_signal)
+			c->opts.on_signal(c->opts.signal_arg);
+		if (res > 0 || res == -EAGAIN || res == -EINTR)
+			rf__op_read(c->loop, tag, c->opts.signal_fd, c->signal_buf, sizeof(c->signal_buf));
+		return;
+	}
 	if (op == RF_OP_WAKE) {
 		rf__dns_on_wake(c->dns);
 		for (unsigned i = 0; i < c->nslots; i++) {
@@ -360,7 +513,7 @@ static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 
 static bool work_left(const rf_client *c)
 {
-	if (c->nbusy || c->q_head || c->nparked)
+	if (c->nbusy || c->q_head || c->nparked || c->ndelayed)
 		return true;
 	return c->source && !c->source_done && !c->stopping;
 }
@@ -372,14 +525,17 @@ int rf_run(rf_client *c, rf_source_fn source, void *source_arg)
 	c->source_done = false;
 	for (;;) {
 		c->now = rf__now();
+		release_delayed(c);
 		fill_slots(c);
 		if (c->stopping) {
+			while (c->ndelayed)
+				rf__queue_push_back(c, delayed_pop(c));
 			for (struct rf__req *r; (r = rf__queue_pop(c));)
 				report_unstarted(c, r, RF_ECANCELED, "");
 		}
 		if (!work_left(c))
 			break;
-		if (c->nbusy == 0 && !c->q_head && c->nparked) {
+		if (c->nbusy == 0 && !c->q_head && !c->ndelayed && c->nparked) {
 			/* cannot happen by construction (a parked origin has busy
 			 * connections); never spin on it */
 			c->fatal = -EDEADLK;

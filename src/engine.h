@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "digest.h"
 #include "dns.h"
 #include "http1.h"
 #include "loop.h"
@@ -62,7 +63,15 @@ struct rf__req {
 	unsigned flags;
 	unsigned redirects;
 	unsigned attempts;
+	unsigned retries;
 	bool stale_retry_used;
+	bool resume;          /* continue the .part on disk (-c, or a retry) */
+	bool fresh;           /* the server disowned our prefix: no Range */
+	const char *check_algo; /* checksum: canonical algorithm, or NULL */
+	unsigned char check_want[RF_DIGEST_MAX];
+	size_t check_len;
+	int64_t not_before;   /* retry delay: not dispatched before (ns) */
+	char note[160];
 	uint64_t *visited;    /* hashes of URLs on the redirect chain */
 	int64_t t_start;      /* first dispatch (ns), 0 before */
 	int64_t deadline;     /* max-time, absolute ns; 0 = none */
@@ -92,6 +101,7 @@ struct rf__origin {
 /* ---- a slot: one in-flight transfer ---- */
 enum rf__slot_state {
 	RF_SLOT_FREE,
+	RF_SLOT_PREPARING, /* resume: hashing the prefix on disk */
 	RF_SLOT_RESOLVING,
 	RF_SLOT_CONNECTING,
 	RF_SLOT_HANDSHAKE, /* TLS */
@@ -117,8 +127,9 @@ struct rf__buf {
 
 enum rf__body_mode { RF_BODY_UNDECIDED, RF_BODY_SINK, RF_BODY_DISCARD };
 enum rf__file_state {
-	RF_FILE_NONE, RF_FILE_OPENING, RF_FILE_OPEN, RF_FILE_CLOSING, RF_FILE_CLOSED,
-	RF_FILE_RENAMING, RF_FILE_UNLINKING, RF_FILE_DONE,
+	RF_FILE_NONE, RF_FILE_ADOPTING, RF_FILE_OPENING, RF_FILE_OPEN, RF_FILE_SYNCING,
+	RF_FILE_CLOSING, RF_FILE_CLOSED, RF_FILE_RENAMING, RF_FILE_DIRSYNC, RF_FILE_UNLINKING,
+	RF_FILE_DONE,
 };
 
 #define RF_SLOT_BUFS 2
@@ -137,7 +148,7 @@ struct rf__slot {
 	bool cancel_sent;
 	int err;                 /* first error; 0 while fine */
 	bool err_local;          /* ... and it came from the local output */
-	char detail[192];
+	char detail[400];
 	bool http_done;          /* response complete and conn released */
 	bool requeue;            /* redirect or stale retry: back to the queue */
 	/* connect */
@@ -162,6 +173,23 @@ struct rf__slot {
 	bool fallocating;
 	unsigned writes;         /* write ops in flight */
 	char *part;              /* "<final>.part" or "<final>.<n>.part" */
+	bool part_is_default;    /* part == "<final>.part" (resumable name) */
+	int64_t resume_from;     /* bytes on disk this attempt continues */
+	bool resume_final;       /* ... and they sit under the final name */
+	bool range_complete;     /* 416: what is on disk is the whole body */
+	bool skipped;            /* RESUME and the final file was complete */
+	char validator[128];     /* If-Range value stored with the .part */
+	bool keep_part;          /* failure, but the .part stays (resumable) */
+	int pfx_fd;              /* prefix hashing */
+	int64_t pfx_off;
+	int dir_fd;              /* --fsync of the directory */
+	char *dirpath;
+	bool synced;
+	struct rf__digest *dg_check, *dg_print; /* dg_print may equal dg_check */
+	bool digest_checked;
+	char digest_hex[2 * RF_DIGEST_MAX + 1];
+	bool retry_decided;
+	int64_t retry_delay;     /* ns, or -1: no retry */
 	char *target;            /* rename target being tried */
 	unsigned suffix;         /* last suffix tried for target */
 	uint64_t bytes;
@@ -196,6 +224,11 @@ struct rf_client {
 	struct rf__link idle_lru;
 	unsigned nidle;
 	int64_t next_timer;      /* earliest deadline that may fire, INT64_MAX none */
+	/* requests waiting for their retry delay: a min-heap on not_before */
+	struct rf__req **delayed;
+	unsigned ndelayed, cap_delayed;
+	char *print_algo;        /* opts.digest, canonical */
+	char signal_buf[128];
 	int fatal;               /* engine failure (ring) */
 };
 
@@ -236,8 +269,28 @@ void rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
  * sink has nothing left to do. */
 bool rf__sink_finish(rf_client *c, struct rf__slot *s);
 
+/* sink.c, resume */
+/* Decide the .part name and whether this attempt continues a file on disk
+ * (set up digests too).  If rf__sink_need_prefix, the slot calls
+ * rf__sink_hash_prefix before sending; rf__slot_prepared follows. */
+void rf__sink_prepare(rf_client *c, struct rf__slot *s);
+/* This attempt continues a prefix that must be hashed first. */
+bool rf__sink_need_prefix(const struct rf__slot *s);
+void rf__sink_hash_prefix(rf_client *c, struct rf__slot *s);
+/* The raw Range / If-Range header lines for this attempt ("" if none). */
+void rf__sink_range_headers(const struct rf__slot *s, char *buf, size_t cap);
+/* Feed body bytes (in order) to the digests. */
+void rf__sink_digest(struct rf__slot *s, const void *p, size_t n);
+
+/* slot.c */
+void rf__slot_prepared(rf_client *c, struct rf__slot *s);
+
 /* client.c */
 void rf__client_slot_done(rf_client *c, struct rf__slot *s);
+/* Whether (and after how long, ns) the failed request of s is retried. */
+int64_t rf__client_retry_delay(rf_client *c, struct rf__slot *s);
+/* The failure of s is of a retryable kind (whatever the retry budget). */
+bool rf__client_retryable(const rf_client *c, const struct rf__slot *s);
 void rf__client_note_deadline(rf_client *c, int64_t deadline);
 
 static inline rf__tag rf__slot_tag(const struct rf__slot *s, enum rf__op_kind op, unsigned buf)

@@ -32,6 +32,8 @@ const char *rf_strerror(int err)
 	case RF_ETLS: return "TLS error";
 	case RF_ETLS_VERIFY: return "TLS certificate verification failed";
 	case RF_ETLS_CONFIG: return "TLS configuration error";
+	case RF_ECHECKSUM: return "checksum mismatch";
+	case RF_ERANGE: return "server answered a different range than asked";
 	default:
 		if (err < 0 && err > -4096)
 			return strerror(-err);

@@ -17,12 +17,43 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "ringfetch.h"
 
-enum { FIELD_OTHER, FIELD_LOCATION };
+enum {
+	FIELD_OTHER,
+	FIELD_LOCATION,
+	FIELD_ETAG,
+	FIELD_LAST_MODIFIED,
+	FIELD_CONTENT_RANGE,
+	FIELD_RETRY_AFTER,
+	FIELD_ACCEPT_RANGES,
+};
+
+static const struct {
+	const char *name;
+	int kind;
+} fields[] = {
+	{"location", FIELD_LOCATION},           {"etag", FIELD_ETAG},
+	{"last-modified", FIELD_LAST_MODIFIED}, {"content-range", FIELD_CONTENT_RANGE},
+	{"retry-after", FIELD_RETRY_AFTER},     {"accept-ranges", FIELD_ACCEPT_RANGES},
+};
+
+/* Where a captured short field's value goes. */
+static char *short_field(struct rf__http1_resp *r, int kind)
+{
+	switch (kind) {
+	case FIELD_ETAG: return r->etag;
+	case FIELD_LAST_MODIFIED: return r->last_modified;
+	case FIELD_CONTENT_RANGE: return r->content_range;
+	case FIELD_RETRY_AFTER: return r->retry_after;
+	default: return NULL;
+	}
+}
 
 static struct rf__http1_resp *resp_of(llhttp_t *p)
 {
@@ -50,6 +81,8 @@ static int on_message_begin(llhttp_t *p)
 	r->reason_len = 0;
 	r->location_len = 0;
 	r->location_too_long = false;
+	r->etag[0] = r->last_modified[0] = r->content_range[0] = r->retry_after[0] = 0;
+	r->accept_ranges = false;
 	r->header_bytes = 0;
 	r->header_count = 0;
 	r->field_len = 0;
@@ -95,11 +128,18 @@ static int on_header_field_complete(llhttp_t *p)
 {
 	struct rf__http1_resp *r = resp_of(p);
 	r->field_kind = FIELD_OTHER;
-	if (r->field_len == 8 && memcmp(r->field, "location", 8) == 0) {
-		r->field_kind = FIELD_LOCATION;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if (r->field_len == strlen(fields[i].name) &&
+		    memcmp(r->field, fields[i].name, r->field_len) == 0)
+			r->field_kind = fields[i].kind;
+	}
+	if (r->field_kind == FIELD_LOCATION) {
 		r->location_len = 0; /* last Location wins */
 		r->location_too_long = false;
 	}
+	char *sf = short_field(r, r->field_kind);
+	if (sf)
+		sf[0] = 0; /* last one wins */
 	return 0;
 }
 
@@ -118,6 +158,15 @@ static int on_header_value(llhttp_t *p, const char *at, size_t n)
 		r->location_len += n;
 		r->location[r->location_len] = 0;
 	}
+	char *sf = short_field(r, r->field_kind);
+	if (sf) {
+		size_t have = strlen(sf), room = 127 - have;
+		size_t k = n < room ? n : room;
+		memcpy(sf + have, at, k);
+		sf[have + k] = 0;
+	}
+	if (r->field_kind == FIELD_ACCEPT_RANGES && n >= 5 && strncasecmp(at, "bytes", 5) == 0)
+		r->accept_ranges = true;
 	return 0;
 }
 
@@ -277,7 +326,7 @@ static bool value_empty(const char *line)
 
 int rf__http1_request(char *buf, size_t cap, const char *method, const char *target,
                       const char *hostport, const char *user_agent,
-                      const char *const *extra, size_t n_extra)
+                      const char *const *extra, size_t n_extra, const char *raw_extra)
 {
 	static const char *const names[] = {"Host", "User-Agent", "Accept",
 	                                    "Accept-Encoding"};
@@ -303,8 +352,74 @@ int rf__http1_request(char *buf, size_t cap, const char *method, const char *tar
 			return -1;
 		w += (size_t)n;
 	}
+	if (raw_extra) {
+		n = snprintf(buf + w, cap - w, "%s", raw_extra);
+		if (n < 0 || (size_t)n >= cap - w)
+			return -1;
+		w += (size_t)n;
+	}
 	if (cap - w < 3)
 		return -1;
 	memcpy(buf + w, "\r\n", 3);
 	return (int)(w + 2);
+}
+
+int rf__http1_content_range(const char *v, int64_t *start, int64_t *end, int64_t *total)
+{
+	while (*v == ' ')
+		v++;
+	if (strncasecmp(v, "bytes ", 6) != 0)
+		return -1;
+	v += 6;
+	char *e;
+	*start = *end = -1;
+	if (*v == '*') {
+		v++;
+	} else {
+		if (!isdigit((unsigned char)*v))
+			return -1;
+		*start = (int64_t)strtoll(v, &e, 10);
+		if (*e != '-' || !isdigit((unsigned char)e[1]))
+			return -1;
+		*end = (int64_t)strtoll(e + 1, &e, 10);
+		v = e;
+		if (*end < *start)
+			return -1;
+	}
+	if (*v++ != '/')
+		return -1;
+	if (*v == '*') {
+		*total = -1;
+		v++;
+	} else {
+		if (!isdigit((unsigned char)*v))
+			return -1;
+		*total = (int64_t)strtoll(v, &e, 10);
+		v = e;
+	}
+	while (*v == ' ')
+		v++;
+	return *v ? -1 : 0;
+}
+
+double rf__http1_retry_after(const char *v, int64_t now_unix)
+{
+	while (*v == ' ')
+		v++;
+	if (!*v)
+		return -1;
+	if (isdigit((unsigned char)*v)) {
+		char *e;
+		double s = strtod(v, &e);
+		while (*e == ' ')
+			e++;
+		return *e ? -1 : s;
+	}
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	const char *e = strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	if (!e)
+		return -1;
+	double d = (double)(timegm(&tm) - now_unix);
+	return d > 0 ? d : 0;
 }

@@ -24,6 +24,9 @@ struct rf__http1_resp {
 	char location[RF_HTTP1_MAX_LOCATION];
 	size_t location_len;
 	bool location_too_long;
+	/* other fields the engine acts on (truncated at 127 bytes) */
+	char etag[128], last_modified[128], content_range[128], retry_after[128];
+	bool accept_ranges;     /* Accept-Ranges: bytes */
 	bool has_length;        /* Content-Length given */
 	uint64_t content_length;
 	bool headers_done;      /* final (non-1xx) header section complete */
@@ -62,7 +65,15 @@ int rf__http1_eof(struct rf__http1_resp *r);
  * Returns the length, or -1 when cap is too small. */
 int rf__http1_request(char *buf, size_t cap, const char *method, const char *target,
                       const char *hostport, const char *user_agent,
-                      const char *const *extra, size_t n_extra);
+                      const char *const *extra, size_t n_extra, const char *raw_extra);
+
+/* Parse "bytes START-END/TOTAL" or "bytes * /TOTAL" (TOTAL may be "*":
+ * total = -1).  START and END are -1 for the second form.  0 or -1. */
+int rf__http1_content_range(const char *v, int64_t *start, int64_t *end, int64_t *total);
+
+/* Retry-After: delta seconds or an HTTP-date; returns seconds from now
+ * (0 if in the past), or -1 when absent or unparsable. */
+double rf__http1_retry_after(const char *v, int64_t now_unix);
 
 /* Check a custom header line "Name: value": 0 or RF_EHEADER. */
 int rf__http1_header_check(const char *line);

@@ -138,6 +138,20 @@ void rf__op_read(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned len)
 	io_uring_sqe_set_data64(sqe, t);
 }
 
+void rf__op_read_at(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned len, uint64_t off)
+{
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_read(sqe, fd, buf, len, off);
+	io_uring_sqe_set_data64(sqe, t);
+}
+
+void rf__op_fsync(struct rf__loop *l, rf__tag t, int fd)
+{
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_fsync(sqe, fd, 0);
+	io_uring_sqe_set_data64(sqe, t);
+}
+
 void rf__op_open(struct rf__loop *l, rf__tag t, const char *path, int flags, unsigned mode)
 {
 	struct io_uring_sqe *sqe = get_sqe(l);

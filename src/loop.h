@@ -32,6 +32,15 @@ enum rf__op_kind {
 	RF_OP_WAKE, /* resolver results are ready */
 	RF_OP_TLS_SEND, /* ciphertext out */
 	RF_OP_TLS_RECV, /* ciphertext in */
+	RF_OP_SIGNAL,   /* the caller's signal descriptor is readable */
+	RF_OP_PFX_OPEN, /* resume: hash the prefix already on disk */
+	RF_OP_PFX_READ,
+	RF_OP_PFX_CLOSE,
+	RF_OP_ADOPT,    /* resume: take over a shorter final file as .part */
+	RF_OP_FSYNC,
+	RF_OP_DIR_OPEN, /* --fsync: the directory, after the rename */
+	RF_OP_DIR_FSYNC,
+	RF_OP_DIR_CLOSE,
 };
 
 static inline rf__tag rf__tag_make(enum rf__op_kind op, uint32_t idx, uint32_t gen)
@@ -69,6 +78,8 @@ void rf__op_close(struct rf__loop *l, rf__tag t, int fd);
 void rf__op_rename(struct rf__loop *l, rf__tag t, const char *from, const char *to, unsigned flags);
 void rf__op_unlink(struct rf__loop *l, rf__tag t, const char *path);
 void rf__op_read(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned len);
+void rf__op_read_at(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned len, uint64_t off);
+void rf__op_fsync(struct rf__loop *l, rf__tag t, int fd);
 /* Cancel the op that carries tag `victim`; its completion reports -ECANCELED. */
 void rf__op_cancel(struct rf__loop *l, rf__tag victim);
 

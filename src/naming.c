@@ -1,5 +1,5 @@
 /*
- * naming.c - URL checks and safe local file names for URLs.
+ * naming.c - URL and checksum checks, and safe local file names for URLs.
  *
  * A name is taken from the last segment of the URL path (the query is not
  * part of it), percent-decoded, then made safe: '/' (from %2F), NUL and
@@ -9,6 +9,7 @@
  */
 #include <string.h>
 
+#include "digest.h"
 #include "ringfetch.h"
 #include "url.h"
 
@@ -19,6 +20,19 @@ int rf_url_check(const char *url, const char **why)
 	if (!err)
 		rf__url_free(&u);
 	return err;
+}
+
+int rf_checksum_check(const char *spec, const char **why)
+{
+	const char *algo, *dummy;
+	unsigned char want[RF_DIGEST_MAX];
+	size_t len;
+	return rf__checksum_parse(spec, &algo, want, &len, why ? why : &dummy);
+}
+
+int rf_digest_known(const char *algo)
+{
+	return rf__digest_canonical(algo) != NULL;
 }
 
 static int hexval(char c)

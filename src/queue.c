@@ -101,6 +101,14 @@ struct rf__req *rf__req_new(const rf_request *rq, int *err, const char **why)
 		rf__req_free(r);
 		return NULL;
 	}
+	if (rq->checksum) {
+		*err = rf__checksum_parse(rq->checksum, &r->check_algo, r->check_want, &r->check_len, why);
+		if (*err) {
+			rf__req_free(r);
+			return NULL;
+		}
+	}
+	r->resume = (rq->flags & RF_REQ_RESUME) != 0;
 	r->sink = rq->sink;
 	r->fd = rq->fd;
 	r->on_body = rq->on_body;

@@ -1,33 +1,48 @@
 /*
- * sink.c - where a response body goes: a file, a descriptor, a callback or
- * nowhere.
+ * sink.c - where a response body goes (a file, a descriptor, a callback or
+ * nowhere), and what makes a file trustworthy: digests, resume, fsync.
  *
  * File sink: the body is written into "<path>.part" at explicit offsets,
  * straight from the slot's receive buffers, with fallocate (KEEP_SIZE) first
  * when the length is known so a full disk fails at once.  Only when the
- * response is complete and every write has landed is the file closed and
- * renamed to its final name; a failed transfer closes and unlinks the .part
- * and never touches the final name.
+ * response is complete, every write has landed and the checksum (if any)
+ * matched is the file (optionally fsynced,) closed and renamed to its final
+ * name (and, with fsync, the directory synced).  A failed transfer closes and
+ * unlinks the .part - unless it is worth resuming (interrupted, or a
+ * retryable failure that will be retried with Range, or -c), in which case
+ * the .part stays and never gets the final name.
  *
- * Names are never overwritten unless the request says RF_REQ_OVERWRITE:
- * the rename uses RENAME_NOREPLACE and, if the name exists (an earlier file,
- * or another URL of this run that mapped to the same name), tries
- * "<path>.1", "<path>.2", ... .  Two slots writing the same name at once get
- * distinct .part files ("<path>.part", "<path>.1.part", ...).
+ * Names are never overwritten unless the request says RF_REQ_OVERWRITE (or
+ * RF_REQ_RESUME, which means "this path is mine to complete"): the rename
+ * uses RENAME_NOREPLACE and, if the name exists, tries "<path>.1", ... .
+ * Concurrent slots writing the same name get distinct .part files.
+ *
+ * Resume: the .part's length says where to continue; its validator (strong
+ * ETag, else Last-Modified) is kept in the extended attribute
+ * user.ringfetch.validator and sent as If-Range.  A 206 must start exactly
+ * at the .part's length; a 200 means start again from zero (truncate).  When
+ * a digest is wanted, the prefix already on disk is read once through the
+ * ring to seed it, so the final digest covers the whole file.
+ * The stat and xattr calls that decide this are plain syscalls on a local
+ * path, made once per resumed attempt.
  *
  * Descriptor sink (stdout): writes at the file position, one at a time, in
  * order.  Callback and discard sinks consume the body synchronously.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <linux/falloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
 
 #include "engine.h"
 
 #define MAX_NAME_SUFFIX 9999
+#define VALIDATOR_XATTR "user.ringfetch.validator"
 
 static bool part_in_use(const rf_client *c, const struct rf__slot *self, const char *part)
 {
@@ -61,26 +76,223 @@ static void fail_path(rf_client *c, struct rf__slot *s, int err, const char *wha
 	rf__slot_fail(c, s, err);
 }
 
-void rf__sink_headers(rf_client *c, struct rf__slot *s)
+static void note(struct rf__slot *s, const char *text)
 {
-	if (s->req->sink != RF_SINK_FILE)
+	snprintf(s->req->note, sizeof(s->req->note), "%s", text);
+}
+
+/* ---- digests ---- */
+
+static struct rf__digest *digest_for(struct rf__digest *have, const char *algo)
+{
+	if (have) {
+		rf__digest_reset(have);
+		return have;
+	}
+	return rf__digest_new(algo);
+}
+
+void rf__sink_digest(struct rf__slot *s, const void *p, size_t n)
+{
+	if (s->dg_check)
+		rf__digest_update(s->dg_check, p, n);
+	if (s->dg_print && s->dg_print != s->dg_check)
+		rf__digest_update(s->dg_print, p, n);
+}
+
+static void digests_reset(struct rf__slot *s)
+{
+	if (s->dg_check)
+		rf__digest_reset(s->dg_check);
+	if (s->dg_print && s->dg_print != s->dg_check)
+		rf__digest_reset(s->dg_print);
+}
+
+/* All body bytes are in: compare the checksum, keep the printable digest. */
+static void digests_finish(rf_client *c, struct rf__slot *s)
+{
+	if (s->digest_checked)
+		return;
+	s->digest_checked = true;
+	unsigned char got[RF_DIGEST_MAX];
+	char got_hex[2 * RF_DIGEST_MAX + 1];
+	if (s->dg_check) {
+		size_t n = rf__digest_final(s->dg_check, got);
+		rf__hex(got, n, got_hex);
+		if (s->dg_print == s->dg_check)
+			memcpy(s->digest_hex, got_hex, sizeof(got_hex));
+		struct rf__req *r = s->req;
+		if (n != r->check_len || memcmp(got, r->check_want, n) != 0) {
+			char want_hex[2 * RF_DIGEST_MAX + 1];
+			rf__hex(r->check_want, r->check_len, want_hex);
+			snprintf(s->detail, sizeof(s->detail), "expected %s %s, got %s", r->check_algo,
+			         want_hex, got_hex);
+			s->err_local = false;
+			rf__slot_fail(c, s, RF_ECHECKSUM);
+		}
+	}
+	if (s->dg_print && s->dg_print != s->dg_check) {
+		size_t n = rf__digest_final(s->dg_print, got);
+		rf__hex(got, n, s->digest_hex);
+	}
+}
+
+/* ---- resume decisions ---- */
+
+void rf__sink_prepare(rf_client *c, struct rf__slot *s)
+{
+	struct rf__req *r = s->req;
+	s->resume_from = 0;
+	s->resume_final = false;
+	s->validator[0] = 0;
+	if (r->check_algo)
+		s->dg_check = digest_for(s->dg_check, r->check_algo);
+	if (c->print_algo) {
+		if (r->check_algo && strcmp(r->check_algo, c->print_algo) == 0) {
+			if (s->dg_print != s->dg_check)
+				rf__digest_free(s->dg_print);
+			s->dg_print = s->dg_check;
+		} else {
+			if (s->dg_print == s->dg_check)
+				s->dg_print = NULL;
+			s->dg_print = digest_for(s->dg_print, c->print_algo);
+		}
+	}
+	if (r->sink != RF_SINK_FILE)
 		return;
 	char *part = NULL;
-	for (unsigned n = 0; n <= MAX_NAME_SUFFIX; n++) {
+	unsigned n;
+	for (n = 0; n <= MAX_NAME_SUFFIX; n++) {
 		free(part);
-		part = fmt_path(s->req->path, n, ".part");
+		part = fmt_path(r->path, n, ".part");
 		if (!part || !part_in_use(c, s, part))
 			break;
 	}
-	if (!part) {
+	free(s->part);
+	s->part = part;
+	s->part_is_default = part && n == 0;
+	if (!part || !r->resume || r->fresh || !s->part_is_default)
+		return;
+	struct stat st;
+	if (stat(part, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+		s->resume_from = st.st_size;
+		ssize_t len = getxattr(part, VALIDATOR_XATTR, s->validator, sizeof(s->validator) - 1);
+		s->validator[len > 0 ? len : 0] = 0;
+	} else if ((r->flags & RF_REQ_RESUME) && stat(r->path, &st) == 0 && S_ISREG(st.st_mode) &&
+	           st.st_size > 0) {
+		s->resume_from = st.st_size;
+		s->resume_final = true;
+	}
+}
+
+bool rf__sink_need_prefix(const struct rf__slot *s)
+{
+	return s->resume_from > 0 && (s->dg_check || s->dg_print) && s->pfx_off < s->resume_from;
+}
+
+void rf__sink_range_headers(const struct rf__slot *s, char *buf, size_t cap)
+{
+	buf[0] = 0;
+	if (s->resume_from <= 0)
+		return;
+	int n = snprintf(buf, cap, "Range: bytes=%lld-\r\n", (long long)s->resume_from);
+	if (s->validator[0] && n > 0 && (size_t)n < cap)
+		snprintf(buf + n, cap - (size_t)n, "If-Range: %s\r\n", s->validator);
+}
+
+/* Hash the prefix on disk through the ring, into buf[0]. */
+void rf__sink_hash_prefix(rf_client *c, struct rf__slot *s)
+{
+	struct rf__buf *b = &s->buf[0];
+	if (!b->data && !(b->data = calloc(1, c->opts.recv_buffer))) {
 		rf__slot_fail(c, s, -ENOMEM);
 		return;
 	}
-	s->part = part;
+	b->state = RF_BUF_RECV; /* borrowed */
+	s->pfx_off = 0;
+	s->ops++;
+	rf__op_open(c->loop, rf__slot_tag(s, RF_OP_PFX_OPEN, 0),
+	            s->resume_final ? s->req->path : s->part, O_RDONLY | O_CLOEXEC, 0);
+}
+
+/* The prefix cannot be read: continue without it, from zero. */
+static void prefix_abandon(struct rf__slot *s, const char *why)
+{
+	s->resume_from = 0;
+	s->resume_final = false;
+	s->validator[0] = 0;
+	digests_reset(s);
+	note(s, why);
+}
+
+static void prefix_read_next(rf_client *c, struct rf__slot *s)
+{
+	int64_t left = s->resume_from - s->pfx_off;
+	unsigned len = (unsigned)(left < (int64_t)c->opts.recv_buffer ? left : (int64_t)c->opts.recv_buffer);
+	s->ops++;
+	rf__op_read_at(c->loop, rf__slot_tag(s, RF_OP_PFX_READ, 0), s->pfx_fd, s->buf[0].data, len,
+	               (uint64_t)s->pfx_off);
+}
+
+static void prefix_close(rf_client *c, struct rf__slot *s)
+{
+	s->ops++;
+	rf__op_close(c->loop, rf__slot_tag(s, RF_OP_PFX_CLOSE, 0), s->pfx_fd);
+	s->pfx_fd = -1;
+}
+
+/* ---- headers: open the file ---- */
+
+static void open_part(rf_client *c, struct rf__slot *s, bool append)
+{
 	s->file = RF_FILE_OPENING;
 	s->ops++;
-	rf__op_open(c->loop, rf__slot_tag(s, RF_OP_OPEN, 0), part,
-	            O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int flags = O_WRONLY | O_CLOEXEC | (append ? 0 : O_CREAT | O_TRUNC);
+	rf__op_open(c->loop, rf__slot_tag(s, RF_OP_OPEN, 0), s->part, flags, 0644);
+}
+
+void rf__sink_headers(rf_client *c, struct rf__slot *s)
+{
+	if (s->req->sink != RF_SINK_FILE) {
+		if (s->resp.status == 206)
+			rf__slot_fail(c, s, RF_ERANGE);
+		return;
+	}
+	if (!s->part) {
+		rf__slot_fail(c, s, -ENOMEM);
+		return;
+	}
+	if (s->resp.status == 206) {
+		int64_t start, end, total;
+		if (s->resume_from <= 0 ||
+		    rf__http1_content_range(s->resp.content_range, &start, &end, &total) ||
+		    start != s->resume_from) {
+			snprintf(s->detail, sizeof(s->detail),
+			         "206 with Content-Range '%.100s' for a request from byte %lld",
+			         s->resp.content_range, (long long)s->resume_from);
+			rf__slot_fail(c, s, RF_ERANGE);
+			return;
+		}
+		s->next_off = s->resume_from;
+		if (s->resume_final) {
+			/* a shorter file left by another tool becomes our .part */
+			s->file = RF_FILE_ADOPTING;
+			s->ops++;
+			rf__op_rename(c->loop, rf__slot_tag(s, RF_OP_ADOPT, 0), s->req->path, s->part, 0);
+			note(s, "continued a file left by another tool: only its length could be checked");
+			return;
+		}
+		open_part(c, s, true);
+		return;
+	}
+	if (s->resume_from > 0) {
+		note(s, "the server sent the whole file (range ignored or file changed): "
+		        "restarted from zero");
+		s->resume_from = 0;
+		s->validator[0] = 0;
+		digests_reset(s);
+	}
+	open_part(c, s, false);
 }
 
 static void buf_drop(struct rf__buf *b)
@@ -153,16 +365,77 @@ static void start_rename(rf_client *c, struct rf__slot *s)
 		rf__slot_fail(c, s, -ENOMEM);
 		return;
 	}
-	unsigned flags = (s->req->flags & RF_REQ_OVERWRITE) ? 0 : RENAME_NOREPLACE;
+	bool replace = s->req->flags & (RF_REQ_OVERWRITE | RF_REQ_RESUME);
 	s->file = RF_FILE_RENAMING;
 	s->ops++;
-	rf__op_rename(c->loop, rf__slot_tag(s, RF_OP_RENAME, 0), s->part, s->target, flags);
+	rf__op_rename(c->loop, rf__slot_tag(s, RF_OP_RENAME, 0), s->part, s->target,
+	              replace ? 0 : RENAME_NOREPLACE);
+}
+
+/* The strong validator of this response, for If-Range next time. */
+static void store_validator(struct rf__slot *s)
+{
+	const char *v = NULL;
+	if (s->resp.etag[0] && strncmp(s->resp.etag, "W/", 2) != 0)
+		v = s->resp.etag;
+	else if (s->resp.last_modified[0])
+		v = s->resp.last_modified;
+	if (s->resp.status == 206 && s->validator[0])
+		return; /* unchanged: If-Range matched */
+	if (v)
+		fsetxattr(s->ffd, VALIDATOR_XATTR, v, strlen(v), 0);
+	else
+		fremovexattr(s->ffd, VALIDATOR_XATTR);
+	/* a file system without user xattrs: resume then goes by length only */
 }
 
 void rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op,
                             unsigned bi, int res)
 {
 	switch (op) {
+	case RF_OP_PFX_OPEN:
+		if (res < 0) {
+			s->buf[0].state = RF_BUF_FREE;
+			prefix_abandon(s, "the partial file could not be read: restarted from zero");
+			rf__slot_prepared(c, s);
+			return;
+		}
+		s->pfx_fd = res;
+		if (s->err) {
+			prefix_close(c, s);
+			return;
+		}
+		prefix_read_next(c, s);
+		return;
+	case RF_OP_PFX_READ:
+		if (res > 0)
+			rf__sink_digest(s, s->buf[0].data, (size_t)res);
+		if (res < 0) {
+			prefix_abandon(s, "the partial file could not be read: restarted from zero");
+		} else if (res == 0) {
+			s->resume_from = s->pfx_off; /* shrank under us: continue from here */
+		} else {
+			s->pfx_off += res;
+			if (s->pfx_off < s->resume_from && !s->err) {
+				prefix_read_next(c, s);
+				return;
+			}
+		}
+		prefix_close(c, s);
+		return;
+	case RF_OP_PFX_CLOSE:
+		s->buf[0].state = RF_BUF_FREE;
+		if (!s->err)
+			rf__slot_prepared(c, s);
+		return;
+	case RF_OP_ADOPT:
+		if (res < 0) {
+			s->file = RF_FILE_NONE;
+			fail_path(c, s, res, "rename to", s->part);
+			return;
+		}
+		open_part(c, s, true);
+		return;
 	case RF_OP_OPEN:
 		if (res < 0) {
 			s->file = RF_FILE_NONE;
@@ -171,11 +444,12 @@ void rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 		}
 		s->ffd = res;
 		s->file = RF_FILE_OPEN;
+		store_validator(s);
 		if (s->resp.has_length && s->resp.content_length > 0 && !s->err) {
 			s->fallocating = true;
 			s->ops++;
 			rf__op_fallocate(c->loop, rf__slot_tag(s, RF_OP_FALLOCATE, 0), s->ffd,
-			                 FALLOC_FL_KEEP_SIZE, 0, s->resp.content_length);
+			                 FALLOC_FL_KEEP_SIZE, (uint64_t)s->next_off, s->resp.content_length);
 		}
 		rf__sink_pump(c, s);
 		return;
@@ -203,6 +477,12 @@ void rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 		rf__sink_pump(c, s); /* the rest of a short write, or the next in order */
 		return;
 	}
+	case RF_OP_FSYNC:
+		s->file = RF_FILE_OPEN;
+		s->synced = true;
+		if (res < 0)
+			fail_path(c, s, res, "fsync", s->part);
+		return;
 	case RF_OP_FCLOSE:
 		s->file = RF_FILE_CLOSED;
 		s->ffd = -1;
@@ -212,6 +492,17 @@ void rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 	case RF_OP_RENAME:
 		if (res == 0) {
 			s->file = RF_FILE_DONE;
+			if (c->opts.fsync) {
+				/* make the rename itself durable */
+				free(s->dirpath);
+				s->dirpath = strdup(s->target);
+				if (s->dirpath) {
+					s->file = RF_FILE_DIRSYNC;
+					s->ops++;
+					rf__op_open(c->loop, rf__slot_tag(s, RF_OP_DIR_OPEN, 0),
+					            dirname(s->dirpath), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+				}
+			}
 			return;
 		}
 		s->file = RF_FILE_CLOSED;
@@ -222,12 +513,52 @@ void rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 		}
 		fail_path(c, s, res, "rename to", s->target ? s->target : s->req->path);
 		return;
+	case RF_OP_DIR_OPEN:
+		if (res < 0) {
+			s->file = RF_FILE_DONE;
+			note(s, "the directory could not be synced after the rename");
+			return;
+		}
+		s->dir_fd = res;
+		s->ops++;
+		rf__op_fsync(c->loop, rf__slot_tag(s, RF_OP_DIR_FSYNC, 0), res);
+		return;
+	case RF_OP_DIR_FSYNC:
+		if (res < 0)
+			note(s, "the directory could not be synced after the rename");
+		s->ops++;
+		rf__op_close(c->loop, rf__slot_tag(s, RF_OP_DIR_CLOSE, 0), s->dir_fd);
+		s->dir_fd = -1;
+		return;
+	case RF_OP_DIR_CLOSE:
+		s->file = RF_FILE_DONE;
+		return;
 	case RF_OP_UNLINK:
 		s->file = RF_FILE_DONE;
 		return;
 	default:
 		return;
 	}
+}
+
+/* A failed transfer: is its .part worth keeping for a later resume? */
+static bool keep_part(rf_client *c, struct rf__slot *s)
+{
+	uint64_t on_disk = s->bytes + (uint64_t)s->resume_from;
+	if (on_disk == 0)
+		return false;
+	if (s->err == RF_ECANCELED)
+		return true; /* interrupted: resumable with -c */
+	if (s->err == RF_ECHECKSUM)
+		return false;
+	int64_t delay = rf__client_retry_delay(c, s);
+	bool ranges = s->resp.accept_ranges || s->resp.etag[0] || s->resp.last_modified[0] ||
+	              s->resume_from > 0;
+	if (delay >= 0) {
+		s->req->resume = ranges; /* the retry continues it with Range */
+		return ranges;
+	}
+	return (s->req->flags & RF_REQ_RESUME) && rf__client_retryable(c, s);
 }
 
 bool rf__sink_finish(rf_client *c, struct rf__slot *s)
@@ -241,24 +572,44 @@ bool rf__sink_finish(rf_client *c, struct rf__slot *s)
 			buf_drop(b);
 		}
 	}
-	if (s->file == RF_FILE_OPENING || s->fallocating || s->writes)
+	if (s->file == RF_FILE_ADOPTING || s->file == RF_FILE_OPENING || s->fallocating ||
+	    s->writes || s->pfx_fd >= 0 || s->ops)
 		return false;
+	if (!failed && !s->requeue) {
+		digests_finish(c, s);
+		failed = s->err != 0;
+	}
 	switch (s->file) {
 	case RF_FILE_NONE:
+		if (!failed && s->range_complete && !s->resume_final && s->req->sink == RF_SINK_FILE) {
+			/* 416 on a complete .part: it only needs its final name */
+			start_rename(c, s);
+			return false;
+		}
+		return true;
 	case RF_FILE_DONE:
 		return true;
 	case RF_FILE_OPEN:
+		if (!failed && c->opts.fsync && !s->synced) {
+			s->file = RF_FILE_SYNCING;
+			s->ops++;
+			rf__op_fsync(c->loop, rf__slot_tag(s, RF_OP_FSYNC, 0), s->ffd);
+			return false;
+		}
 		s->file = RF_FILE_CLOSING;
 		s->ops++;
 		rf__op_close(c->loop, rf__slot_tag(s, RF_OP_FCLOSE, 0), s->ffd);
 		return false;
 	case RF_FILE_CLOSED:
-		if (failed) {
+		if (!failed) {
+			start_rename(c, s);
+		} else if ((s->keep_part = keep_part(c, s))) {
+			s->file = RF_FILE_DONE;
+			return true;
+		} else {
 			s->file = RF_FILE_UNLINKING;
 			s->ops++;
 			rf__op_unlink(c->loop, rf__slot_tag(s, RF_OP_UNLINK, 0), s->part);
-		} else {
-			start_rename(c, s);
 		}
 		return false;
 	default:

@@ -31,6 +31,7 @@
 
 static const char *const state_names[] = {
 	[RF_SLOT_FREE] = "free",
+	[RF_SLOT_PREPARING] = "preparing",
 	[RF_SLOT_RESOLVING] = "resolving",
 	[RF_SLOT_CONNECTING] = "connecting",
 	[RF_SLOT_HANDSHAKE] = "tls-handshake",
@@ -139,6 +140,7 @@ void rf__slot_start(rf_client *c, struct rf__slot *s, struct rf__req *r, struct 
 			r->deadline = c->now + (int64_t)(c->opts.max_time * 1e9);
 	}
 	r->attempts++;
+	rf__sink_prepare(c, s);
 	if (r->deadline) {
 		rf__client_note_deadline(c, r->deadline);
 		if (c->now >= r->deadline) {
@@ -290,13 +292,21 @@ static void send_more(rf_client *c, struct rf__slot *s)
 
 static void begin_send(rf_client *c, struct rf__slot *s)
 {
+	if (rf__sink_need_prefix(s)) {
+		/* resume with a digest: hash what is on disk first */
+		set_state(s, RF_SLOT_PREPARING);
+		rf__sink_hash_prefix(c, s);
+		return;
+	}
 	if (!s->reqbuf && !(s->reqbuf = malloc(REQBUF_SIZE))) {
 		rf__slot_fail(c, s, -ENOMEM);
 		return;
 	}
+	char range[300];
+	rf__sink_range_headers(s, range, sizeof(range));
 	int n = rf__http1_request(s->reqbuf, REQBUF_SIZE, "GET", s->req->u.target,
 	                          s->req->u.hostport, c->user_agent,
-	                          (const char *const *)c->headers, c->opts.n_headers);
+	                          (const char *const *)c->headers, c->opts.n_headers, range);
 	if (n < 0) {
 		fail_detail(c, s, RF_EHEADER, "request header section over 16 KiB");
 		return;
@@ -318,6 +328,11 @@ static void begin_send(rf_client *c, struct rf__slot *s)
 		}
 	}
 	send_more(c, s);
+}
+
+void rf__slot_prepared(rf_client *c, struct rf__slot *s)
+{
+	begin_send(c, s);
 }
 
 /* ---- response ---- */
@@ -497,6 +512,15 @@ static void response_end(rf_client *c, struct rf__slot *s, bool reusable)
 	int st = s->resp.status;
 	if (s->redirect_status) {
 		follow_redirect(c, s);
+	} else if (s->range_complete) {
+		progress(c, s); /* what is on disk is the whole file */
+	} else if (st == 416 && s->resume_from > 0) {
+		/* our prefix is longer than the resource: it changed, start over */
+		s->req->fresh = true;
+		snprintf(s->req->note, sizeof(s->req->note),
+		         "the partial file was longer than the resource: restarted from zero");
+		s->requeue = true;
+		progress(c, s);
 	} else if (st < 200 || st > 299) {
 		rf__slot_fail(c, s, RF_EHTTP_STATUS);
 	} else {
@@ -515,6 +539,16 @@ static void on_headers(rf_client *c, struct rf__slot *s)
 		return;
 	}
 	s->body = RF_BODY_DISCARD;
+	if (st == 416 && s->resume_from > 0) {
+		int64_t start, end, total;
+		if (rf__http1_content_range(s->resp.content_range, &start, &end, &total) == 0 &&
+		    total == s->resume_from) {
+			s->range_complete = true;
+			s->skipped = s->resume_final;
+			snprintf(s->req->note, sizeof(s->req->note), "%s",
+			         s->resume_final ? "already complete" : "the partial file was complete");
+		}
+	}
 	if (is_redirect(st) && c->opts.max_redirs > 0) {
 		if (s->resp.location_len == 0 || s->resp.location_too_long) {
 			fail_detail(c, s, RF_EREDIRECT_LOCATION,
@@ -561,6 +595,7 @@ static void on_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n)
 			return;
 	}
 	if (s->resp.body_len > 0 && s->body == RF_BODY_SINK) {
+		rf__sink_digest(s, s->resp.body, s->resp.body_len);
 		b->state = RF_BUF_HELD;
 		b->body = s->resp.body;
 		b->body_len = s->resp.body_len;
@@ -703,6 +738,8 @@ int64_t rf__slot_deadline(const rf_client *c, const struct rf__slot *s, int *whi
 		d = s->req->deadline;
 		*which = RF_EMAX_TIME;
 	}
+	if (s->state == RF_SLOT_PREPARING)
+		return d; /* local disk work: only the whole deadline applies */
 	if (s->state == RF_SLOT_RESOLVING || s->state == RF_SLOT_CONNECTING ||
 	    s->state == RF_SLOT_HANDSHAKE) {
 		if (s->connect_deadline && s->connect_deadline < d) {

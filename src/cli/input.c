@@ -9,8 +9,9 @@
  *
  * One URL per line; blank lines and lines starting with '#' are ignored.
  * Indented lines (space or tab) under a URL set options for that URL as
- * key=value: out=NAME (a plain file name) and dir=DIR (a relative directory
- * under -P; never absolute, never "..").  The file is read one entry at a
+ * key=value: out=NAME (a plain file name), dir=DIR (a relative directory
+ * under -P; never absolute, never "..") and checksum=ALGO=HEX (sha-256,
+ * sha-512, sha-1 or md5, verified while the body streams).  The file is read one entry at a
  * time, so a list of ten million URLs costs no more memory than a short one.
  */
 #include "input.h"
@@ -50,6 +51,7 @@ void input_entry_clear(struct input_entry *e)
 	free(e->url);
 	free(e->out);
 	free(e->dir);
+	free(e->checksum);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -101,6 +103,12 @@ const char *input_check_name(const char *name)
 	return NULL;
 }
 
+const char *input_check_checksum(const char *spec)
+{
+	const char *why = NULL;
+	return rf_checksum_check(spec, &why) ? why : NULL;
+}
+
 const char *input_check_dir(const char *dir)
 {
 	if (!*dir)
@@ -126,7 +134,7 @@ const char *input_check_dir(const char *dir)
 /* Apply one "key=value" option line to e.  Returns false if it is bad. */
 static bool apply_option(struct input *in, struct input_entry *e, char *opt)
 {
-	char *eq = strchr(opt, '=');
+	char *eq = strchr(opt, '='); /* the first '=': checksum values hold another */
 	if (!eq) {
 		report(in, in->line, "expected key=value, got '%s'", opt);
 		return false;
@@ -141,6 +149,9 @@ static bool apply_option(struct input *in, struct input_entry *e, char *opt)
 	} else if (strcmp(key, "dir") == 0) {
 		slot = &e->dir;
 		bad = input_check_dir(val);
+	} else if (strcmp(key, "checksum") == 0) {
+		slot = &e->checksum;
+		bad = input_check_checksum(val);
 	} else {
 		report(in, in->line, "unknown option '%s' (URL skipped)", key);
 		return false;

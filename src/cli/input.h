@@ -11,6 +11,7 @@ struct input_entry {
 	char *url;
 	char *out;  /* out=NAME, or NULL */
 	char *dir;  /* dir=DIR, or NULL */
+	char *checksum; /* checksum=ALGO=HEX, or NULL */
 	unsigned line;
 };
 
@@ -40,5 +41,6 @@ void input_entry_clear(struct input_entry *e);
 /* Checks for out= and dir= values: NULL when fine, else what is wrong. */
 const char *input_check_name(const char *name);
 const char *input_check_dir(const char *dir);
+const char *input_check_checksum(const char *spec);
 
 #endif

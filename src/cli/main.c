@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +35,8 @@ enum {
 	EXIT_TLS = 5,      /* TLS handshake failure, untrusted certificate, TLS setup */
 	EXIT_HTTP = 6,     /* HTTP error status, bad or looping redirects */
 	EXIT_INPUT = 7,    /* bad URLs or options in the input */
+	EXIT_CHECKSUM = 8, /* a body did not match its checksum */
+	EXIT_INTERRUPTED = 130, /* SIGINT/SIGTERM: stopped early, .part files kept */
 };
 
 struct cli {
@@ -40,7 +44,11 @@ struct cli {
 	const char *out_dir;
 	const char *output;     /* -o */
 	const char *input_path; /* -i */
+	const char *checksum;   /* --checksum, single URL */
+	bool resume;            /* -c */
 	bool quiet;
+	int signals;
+	rf_client *client;
 	char **urls;
 	int nurls, next_url;
 	struct input in;
@@ -48,6 +56,8 @@ struct cli {
 	int exit_code;
 	unsigned long ok, failed, tls_handshakes, tls_resumed;
 	unsigned long long bytes;
+	bool print_digest;
+	FILE *digest_out;
 	char path[PATH_MAX];
 	char *headers[256];
 	size_t nheaders;
@@ -79,6 +89,18 @@ static void usage(FILE *f)
 	    "      --connect-timeout S   seconds to resolve and connect (default 10, 0 = none)\n"
 	    "      --timeout S           seconds without receiving a byte (default 30, 0 = none)\n"
 	    "      --max-time S          seconds for a whole URL, all attempts (default none)\n"
+	    "Data safety:\n"
+	    "  -c, --continue            resume NAME.part (or a shorter NAME from another tool)\n"
+	    "                            with Range/If-Range; a complete NAME is skipped; failed\n"
+	    "                            transfers keep their .part for the next -c run\n"
+	    "      --checksum ALGO=HEX   verify the single URL's body (sha-256, sha-512, sha-1,\n"
+	    "                            md5) while it streams; list lines use checksum=ALGO=HEX\n"
+	    "      --print-digest ALGO   print 'HEX  NAME' for every file (sha256sum format)\n"
+	    "      --retry N             retries after retryable failures (default 2): connect\n"
+	    "                            errors, resets, timeouts, truncation, 408 429 500 502 503 504\n"
+	    "      --retry-delay S       first backoff (default 1; doubles, jittered; Retry-After wins)\n"
+	    "      --retry-on-checksum   retry a checksum mismatch too (from zero)\n"
+	    "      --fsync               fsync each file before its rename, and its directory after\n"
 	    "HTTPS:\n"
 	    "      --cacert FILE         trust the CA certificates in FILE instead of the system store\n"
 	    "      --capath DIR          trust the CA certificates in DIR (c_rehash layout)\n"
@@ -101,7 +123,8 @@ static void usage(FILE *f)
 	    "NAME is never overwritten (the new file becomes NAME.1, NAME.2, ...), except\n"
 	    "with -o.  Exit status: 0 all fine, 1 internal error, 2 usage, 3 local file\n"
 	    "error, 4 network error, 5 TLS error, 6 HTTP error status or bad redirect,\n"
-	    "7 bad input\n"
+	    "7 bad input, 8 checksum mismatch, 130 interrupted (first SIGINT/SIGTERM stops\n"
+	    "cleanly and keeps .part files; a second one exits at once)\n"
 	    "(the lowest applies when several kinds occur).\n",
 	    f);
 }
@@ -166,11 +189,13 @@ static void url_error(struct cli *c, const char *url, const char *msg)
 
 /* Fill req for url (with list options out/dir); false if it must be skipped. */
 static bool prepare(struct cli *c, rf_request *req, const char *url, const char *out,
-                    const char *dir)
+                    const char *dir, const char *checksum)
 {
 	memset(req, 0, sizeof(*req));
 	req->url = url;
 	req->fd = -1;
+	req->checksum = checksum;
+	req->flags = c->resume ? RF_REQ_RESUME : 0;
 	const char *why;
 	if (rf_url_check(url, &why)) {
 		url_error(c, url, why);
@@ -183,7 +208,7 @@ static bool prepare(struct cli *c, rf_request *req, const char *url, const char 
 		} else {
 			req->sink = RF_SINK_FILE;
 			req->path = c->output;
-			req->flags = RF_REQ_OVERWRITE;
+			req->flags |= RF_REQ_OVERWRITE;
 		}
 		return true;
 	}
@@ -225,7 +250,7 @@ static int next_request(void *arg, rf_request *req)
 	static struct input_entry e;
 	while (c->next_url < c->nurls) {
 		const char *url = c->urls[c->next_url++];
-		if (prepare(c, req, url, NULL, NULL))
+		if (prepare(c, req, url, NULL, NULL, c->checksum))
 			return 1;
 	}
 	while (c->in_open) {
@@ -235,7 +260,7 @@ static int next_request(void *arg, rf_request *req)
 			c->in_open = false;
 			return 0;
 		}
-		if (prepare(c, req, e.url, e.out, e.dir))
+		if (prepare(c, req, e.url, e.out, e.dir, e.checksum))
 			return 1;
 	}
 	input_entry_clear(&e);
@@ -250,6 +275,10 @@ static void on_done(void *arg, const rf_result *r)
 	if (r->error == 0) {
 		c->ok++;
 		c->bytes += r->bytes;
+		if (r->digest[0] && c->print_digest)
+			fprintf(c->digest_out, "%s  %s\n", r->digest, r->path ? r->path : r->url);
+		if (r->note[0] && !c->quiet)
+			fprintf(stderr, "%s: note: %s\n", r->url, r->note);
 		return;
 	}
 	c->failed++;
@@ -275,6 +304,12 @@ static void on_done(void *arg, const rf_result *r)
 	case RF_ETLS_CONFIG:
 		code = EXIT_TLS;
 		break;
+	case RF_ECHECKSUM:
+		code = EXIT_CHECKSUM;
+		break;
+	case RF_ECANCELED:
+		code = EXIT_INTERRUPTED;
+		break;
 	default:
 		code = r->local_error ? EXIT_LOCAL : EXIT_NETWORK;
 	}
@@ -285,6 +320,28 @@ static void on_done(void *arg, const rf_result *r)
 		fprintf(stderr, "%s: %s (%s)\n", r->url, rf_strerror(r->error), r->detail);
 	else
 		fprintf(stderr, "%s: %s\n", r->url, rf_strerror(r->error));
+	if (r->note[0])
+		fprintf(stderr, "%s: note: %s\n", r->url, r->note);
+}
+
+/* The signal descriptor is readable: the first signal stops cleanly, the
+ * second exits at once. */
+static void on_signal(void *arg)
+{
+	struct cli *c = arg;
+	struct signalfd_siginfo si;
+	while (read(c->opts.signal_fd, &si, sizeof(si)) == sizeof(si))
+		c->signals++;
+	if (c->signals >= 2) {
+		static const char msg[] = "ringfetch: second signal, exiting now\n";
+		ssize_t w = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+		(void)w;
+		_exit(EXIT_INTERRUPTED);
+	}
+	fputs("ringfetch: interrupted: stopping; partial files stay as .part (resume with -c)\n",
+	      stderr);
+	set_exit(c, EXIT_INTERRUPTED);
+	rf_stop(c->client);
 }
 
 static double now_s(void)
@@ -305,6 +362,12 @@ enum {
 	OPT_CERT,
 	OPT_KEY,
 	OPT_TLS_MIN,
+	OPT_CHECKSUM,
+	OPT_PRINT_DIGEST,
+	OPT_RETRY,
+	OPT_RETRY_DELAY,
+	OPT_RETRY_ON_CHECKSUM,
+	OPT_FSYNC,
 };
 
 static const struct option long_opts[] = {
@@ -325,6 +388,13 @@ static const struct option long_opts[] = {
 	{"key", required_argument, NULL, OPT_KEY},
 	{"tls-min", required_argument, NULL, OPT_TLS_MIN},
 	{"insecure", no_argument, NULL, 'k'},
+	{"continue", no_argument, NULL, 'c'},
+	{"checksum", required_argument, NULL, OPT_CHECKSUM},
+	{"print-digest", required_argument, NULL, OPT_PRINT_DIGEST},
+	{"retry", required_argument, NULL, OPT_RETRY},
+	{"retry-delay", required_argument, NULL, OPT_RETRY_DELAY},
+	{"retry-on-checksum", no_argument, NULL, OPT_RETRY_ON_CHECKSUM},
+	{"fsync", no_argument, NULL, OPT_FSYNC},
 	{"user-agent", required_argument, NULL, 'A'},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
@@ -349,7 +419,7 @@ int main(int argc, char **argv)
 	double d;
 	int opt;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":i:P:o:O:j:H:A:kqhV", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":i:P:o:O:j:H:A:ckqhV", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'i':
 			c.input_path = optarg;
@@ -423,6 +493,39 @@ int main(int argc, char **argv)
 		case 'k':
 			c.opts.tls_insecure = 1;
 			break;
+		case 'c':
+			c.resume = true;
+			break;
+		case OPT_CHECKSUM: {
+			const char *why;
+			if (rf_checksum_check(optarg, &why))
+				return usage_error("--checksum: %s", why);
+			c.checksum = optarg;
+			break;
+		}
+		case OPT_PRINT_DIGEST:
+			if (!rf_digest_known(optarg))
+				return usage_error("--print-digest: unknown algorithm '%s' (sha-256, sha-512, "
+				                   "sha-1, md5)", optarg);
+			c.opts.digest = optarg;
+			c.print_digest = true;
+			break;
+		case OPT_RETRY:
+			if (!parse_uint(optarg, 1000, &u))
+				return usage_error("--retry needs a number from 0 to 1000, not '%s'", optarg);
+			c.opts.retries = (unsigned)u;
+			break;
+		case OPT_RETRY_DELAY:
+			if (!parse_seconds(optarg, &d))
+				return usage_error("--retry-delay needs seconds, not '%s'", optarg);
+			c.opts.retry_delay = d;
+			break;
+		case OPT_RETRY_ON_CHECKSUM:
+			c.opts.retry_on_checksum = 1;
+			break;
+		case OPT_FSYNC:
+			c.opts.fsync = 1;
+			break;
 		case 'q':
 			c.quiet = true;
 			break;
@@ -448,6 +551,11 @@ int main(int argc, char **argv)
 		return usage_error("no URLs given%s (see -i FILE)", "");
 	if (c.output && (c.nurls != 1 || c.input_path))
 		return usage_error("-o/-O takes exactly one URL and no -i%s", "");
+	if (c.checksum && (c.nurls != 1 || c.input_path))
+		return usage_error("--checksum takes exactly one URL (use checksum= in a list)%s", "");
+	if (c.resume && c.output && strcmp(c.output, "-") == 0)
+		return usage_error("-c cannot resume stdout%s", "");
+	c.digest_out = c.output && strcmp(c.output, "-") == 0 ? stderr : stdout;
 	c.opts.headers = (const char *const *)c.headers;
 	c.opts.n_headers = c.nheaders;
 	for (size_t i = 0; i < c.nheaders; i++) {
@@ -480,6 +588,16 @@ int main(int argc, char **argv)
 	c.opts.on_done = on_done;
 	c.opts.done_arg = &c;
 
+	/* SIGINT/SIGTERM arrive through a signalfd the ring reads */
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	c.opts.signal_fd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+	c.opts.on_signal = on_signal;
+	c.opts.signal_arg = &c;
+
 	rf_client *client;
 	char why[300] = "";
 	c.opts.error_detail = why;
@@ -495,6 +613,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ringfetch: cannot start: %s\n", rf_strerror(err));
 		return EXIT_INTERNAL;
 	}
+	c.client = client;
 	double t0 = now_s();
 	err = rf_run(client, next_request, &c);
 	double secs = now_s() - t0;
@@ -515,5 +634,5 @@ int main(int argc, char **argv)
 			        c.tls_resumed);
 		fputc('\n', stderr);
 	}
-	return c.exit_code;
+	return c.signals ? EXIT_INTERRUPTED : c.exit_code;
 }

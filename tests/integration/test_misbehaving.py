@@ -13,9 +13,15 @@ BAD = start_badserver()
 URL = f"http://127.0.0.1:{BAD}"
 
 
+def no_retry(opts):
+    """Failure cases here test one attempt; retries have their own tests."""
+    opts = list(opts)
+    return opts if "--retry" in opts else ["--retry", "0"] + opts
+
+
 def fetch(path, *opts, timeout=60):
     out = tmpdir()
-    code, _, err = run(list(opts) + ["-P", out, URL + path], timeout=timeout)
+    code, _, err = run(no_retry(opts) + ["-P", out, URL + path], timeout=timeout)
     return code, err, out
 
 
@@ -98,7 +104,8 @@ def connect_timeout_on_full_backlog():
     time.sleep(0.2)
     out = tmpdir()
     t0 = time.time()
-    code, _, err = run(["--connect-timeout", "1", "-P", out, f"http://127.0.0.1:{port}/x"])
+    code, _, err = run(["--retry", "0", "--connect-timeout", "1", "-P", out,
+                        f"http://127.0.0.1:{port}/x"])
     elapsed = time.time() - t0
     for s in fillers:
         s.close()
@@ -116,7 +123,7 @@ def connection_refused():
     port = s.getsockname()[1]
     s.close()
     out = tmpdir()
-    code, _, err = run(["-P", out, f"http://127.0.0.1:{port}/x"])
+    code, _, err = run(["--retry", "0", "-P", out, f"http://127.0.0.1:{port}/x"])
     assert code == 4, (code, err)
     assert f"http://127.0.0.1:{port}/x: Connection refused (127.0.0.1:{port})" in err, err
 
@@ -249,7 +256,8 @@ def extra_bytes_after_response_not_reused():
 @case
 def mixed_results_exit_status_and_summary():
     out = tmpdir()
-    code, _, err = run(["-P", out, f"{URL}/ok/5", f"{URL}/status/404", f"{URL}/truncated"])
+    code, _, err = run(["--retry", "0", "-P", out, f"{URL}/ok/5", f"{URL}/status/404",
+                        f"{URL}/truncated"])
     assert code == 4, (code, err)  # network (4) outranks HTTP status (6)
     assert "1 ok, 2 failed" in err
     assert listdir(out) == ["5"]

@@ -36,7 +36,7 @@ BADURL = f"https://127.0.0.1:{BAD}"
 
 def fetch(urls, *opts, timeout=60):
     out = tmpdir()
-    code, _, err = run(list(opts) + ["-P", out] + list(urls), timeout=timeout)
+    code, _, err = run(["--retry", "0"] + list(opts) + ["-P", out] + list(urls), timeout=timeout)
     return code, err, out
 
 

@@ -22,6 +22,8 @@ import threading
 import time
 
 LOCK = threading.Lock()
+HITS = {}     # key -> requests seen (per-key behaviours like "fail twice")
+RANGES = {}   # key -> list of (Range, If-Range) request headers seen
 STATS = {"accepted": 0, "current": 0, "max_concurrent": 0, "resumed": 0}
 
 
@@ -249,6 +251,119 @@ def h_extra(c, path, raw):
     return True
 
 
+def header(raw, name):
+    for line in raw.decode(errors="replace").split("\r\n")[1:]:
+        k, _, v = line.partition(":")
+        if k.strip().lower() == name:
+            return v.strip()
+    return None
+
+
+def hit(key, raw):
+    with LOCK:
+        HITS[key] = HITS.get(key, 0) + 1
+        RANGES.setdefault(key, []).append((header(raw, "range"), header(raw, "if-range")))
+        return HITS[key]
+
+
+def serve_ranged(c, raw, body, etag, honour=True, slow=0.0):
+    """A resource with a strong ETag that answers Range/If-Range like nginx."""
+    rng, if_range = header(raw, "range"), header(raw, "if-range")
+    start = None
+    if honour and rng and rng.startswith("bytes=") and rng.endswith("-"):
+        if if_range is None or if_range == etag:
+            start = int(rng[6:-1])
+    common = [("ETag", etag), ("Accept-Ranges", "bytes")]
+    if start is not None and start >= len(body):
+        c.send(head(416, "Range Not Satisfiable",
+                    common + [("Content-Range", f"bytes */{len(body)}"), ("Content-Length", 0)]))
+        return True
+    if start is not None:
+        part = body[start:]
+        c.send(head(206, "Partial Content", common + [
+            ("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}"),
+            ("Content-Length", len(part))]))
+    else:
+        part = body
+        c.send(head(200, "OK", common + [("Content-Length", len(part))]))
+    if not slow:
+        c.send(part)
+        return True
+    for i in range(0, len(part), 16384):
+        c.send(part[i:i + 16384])
+        time.sleep(slow)
+    return True
+
+
+def h_ranged(c, path, raw):
+    # /ranged/KEY/N: Range + If-Range against ETag "v1"
+    _, _, key, n = path.split("?")[0].split("/")[:4]
+    hit(key, raw)
+    return serve_ranged(c, raw, body_of(int(n)), '"v1"')
+
+
+def h_slowranged(c, path, raw):
+    # /slowranged/KEY/N: the same, 16 KiB every 20 ms
+    _, _, key, n = path.split("?")[0].split("/")[:4]
+    hit(key, raw)
+    return serve_ranged(c, raw, body_of(int(n)), '"v1"', slow=0.02)
+
+
+def h_norange(c, path, raw):
+    _, _, key, n = path.split("/")[:4]
+    hit(key, raw)
+    return serve_ranged(c, raw, body_of(int(n)), '"v1"', honour=False)
+
+
+def h_badrange(c, path, raw):
+    # answers 206 but from the wrong offset
+    _, _, key, n = path.split("/")[:4]
+    hit(key, raw)
+    body = body_of(int(n))
+    c.send(head(206, "Partial Content", [("Content-Range", f"bytes 10-{len(body) - 1}/{len(body)}"),
+                                         ("Content-Length", len(body) - 10)]) + body[10:])
+    return True
+
+
+def h_flaky(c, path, raw):
+    # /flaky/KEY/FAILS/STATUS/RETRY-AFTER: FAILS answers STATUS, then 200 body_of(100)
+    _, _, key, fails, status, after = path.split("/")[:6]
+    n = hit(key, raw)
+    if n <= int(fails):
+        hs = [("Content-Length", 0)]
+        if after == "date":
+            hs.append(("Retry-After", time.strftime("%a, %d %b %Y %H:%M:%S GMT",
+                                                    time.gmtime(time.time() + 2))))
+        elif after != "none":
+            hs.append(("Retry-After", after))
+        c.send(head(int(status), "Unavailable", hs))
+        return True
+    c.send(ok(body_of(100)))
+    return True
+
+
+def h_reset_once(c, path, raw):
+    # /reset-once/KEY/N: the first answer is cut by a reset halfway; later
+    # ones honour Range
+    _, _, key, n = path.split("/")[:4]
+    body = body_of(int(n))
+    if hit(key, raw) == 1:
+        c.send(head(200, "OK", [("ETag", '"v1"'), ("Accept-Ranges", "bytes"),
+                                ("Content-Length", len(body))]) + body[:len(body) // 2])
+        time.sleep(0.05)
+        c.reset()
+        return None
+    return serve_ranged(c, raw, body, '"v1"')
+
+
+def h_log(c, path, raw):
+    key = path.split("/")[2]
+    with LOCK:
+        lines = [f"{r or '-'} {i or '-'}" for r, i in RANGES.get(key, [])]
+    c.send(ok(("\n".join(lines) + "\n").encode(), [("Connection", "close")]))
+    return False
+
+
 def h_stats(c, path, raw):
     with LOCK:
         s = "accepted=%d max_concurrent=%d resumed=%d\n" % (
@@ -278,6 +393,12 @@ ROUTES = [
     ("/interim", h_interim), ("/204", h_204), ("/echo", h_echo), ("/kaclose/", h_kaclose),
     ("/garbage", h_garbage), ("/extra", h_extra), ("/stats", h_stats),
 ]
+# longer prefixes first: "/reset-once/" must not be taken for "/reset"
+ROUTES = [
+    ("/ranged/", h_ranged), ("/slowranged/", h_slowranged), ("/norange/", h_norange),
+    ("/badrange/", h_badrange), ("/flaky/", h_flaky), ("/reset-once/", h_reset_once),
+    ("/log/", h_log),
+] + ROUTES
 
 
 def serve(sock, tls_ctx=None):

@@ -198,11 +198,11 @@ int main(void)
 	/* request building */
 	char buf[512];
 	const char *extra[] = {"X-A: 1", "Accept:", "User-Agent: mine"};
-	int len = rf__http1_request(buf, sizeof(buf), "GET", "/p?q", "h:8080", "ringfetch/x", extra, 3);
+	int len = rf__http1_request(buf, sizeof(buf), "GET", "/p?q", "h:8080", "ringfetch/x", extra, 3, NULL);
 	CHECK(len > 0 && strcmp(buf, "GET /p?q HTTP/1.1\r\nHost: h:8080\r\n"
 	                             "Accept-Encoding: identity\r\nX-A: 1\r\nUser-Agent: mine\r\n\r\n") == 0,
 	      "request with replaced and removed defaults:\n%s", buf);
-	CHECK(rf__http1_request(buf, 20, "GET", "/", "h", "ua", NULL, 0) == -1, "small buffer refused");
+	CHECK(rf__http1_request(buf, 20, "GET", "/", "h", "ua", NULL, 0, NULL) == -1, "small buffer refused");
 	CHECK(rf__http1_header_check("X-Ok: fine") == 0, "good header accepted");
 	CHECK(rf__http1_header_check("Bad Name: x") == RF_EHEADER, "space in name refused");
 	CHECK(rf__http1_header_check("X: a\r\nInjected: 1") == RF_EHEADER, "CRLF injection refused");

@@ -180,6 +180,7 @@ struct rf__slot {
 	bool skipped;            /* RESUME and the final file was complete */
 	char validator[128];     /* If-Range value stored with the .part */
 	bool keep_part;          /* failure, but the .part stays (resumable) */
+	int64_t hole_at;         /* first byte a dropped buffer never wrote */
 	int pfx_fd;              /* prefix hashing */
 	int64_t pfx_off;
 	int dir_fd;              /* --fsync of the directory */

@@ -38,6 +38,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <unistd.h>
 
 #include "engine.h"
 
@@ -145,6 +146,7 @@ void rf__sink_prepare(rf_client *c, struct rf__slot *s)
 	s->resume_from = 0;
 	s->resume_final = false;
 	s->validator[0] = 0;
+	s->hole_at = INT64_MAX;
 	if (r->check_algo)
 		s->dg_check = digest_for(s->dg_check, r->check_algo);
 	if (c->print_algo) {
@@ -293,6 +295,14 @@ void rf__sink_headers(rf_client *c, struct rf__slot *s)
 		digests_reset(s);
 	}
 	open_part(c, s, false);
+}
+
+/* A held buffer is dropped unwritten (the transfer failed): the file must
+ * not be trusted beyond its first unwritten byte. */
+static void note_hole(struct rf__slot *s, const struct rf__buf *b)
+{
+	if (b->written < b->body_len && b->off + (int64_t)b->written < s->hole_at)
+		s->hole_at = b->off + (int64_t)b->written;
 }
 
 static void buf_drop(struct rf__buf *b)
@@ -465,6 +475,7 @@ void rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 		s->writes--;
 		s->last_io = c->now;
 		if (res <= 0) {
+			note_hole(s, b);
 			buf_drop(b);
 			fail_path(c, s, res < 0 ? res : -EIO, "write",
 			          s->req->sink == RF_SINK_FILE ? s->part : "output");
@@ -561,6 +572,14 @@ static bool keep_part(rf_client *c, struct rf__slot *s)
 	return (s->req->flags & RF_REQ_RESUME) && rf__client_retryable(c, s);
 }
 
+/* Writes land out of order: a kept .part is cut at the first byte that
+ * never landed, so a resume cannot take a hole for data.  (A plain truncate
+ * on a closed local file.)  False if that failed: then it is not kept. */
+static bool cut_at_hole(struct rf__slot *s)
+{
+	return s->hole_at == INT64_MAX || truncate(s->part, s->hole_at) == 0;
+}
+
 bool rf__sink_finish(rf_client *c, struct rf__slot *s)
 {
 	bool failed = s->err || s->requeue;
@@ -569,6 +588,7 @@ bool rf__sink_finish(rf_client *c, struct rf__slot *s)
 		if (b->state == RF_BUF_HELD && !b->writing) {
 			if (!failed)
 				return false; /* still to be written (ordered sink) */
+			note_hole(s, b);
 			buf_drop(b);
 		}
 	}
@@ -603,14 +623,16 @@ bool rf__sink_finish(rf_client *c, struct rf__slot *s)
 	case RF_FILE_CLOSED:
 		if (!failed) {
 			start_rename(c, s);
-		} else if ((s->keep_part = keep_part(c, s))) {
+			return false;
+		}
+		s->keep_part = keep_part(c, s) && cut_at_hole(s);
+		if (s->keep_part) {
 			s->file = RF_FILE_DONE;
 			return true;
-		} else {
-			s->file = RF_FILE_UNLINKING;
-			s->ops++;
-			rf__op_unlink(c->loop, rf__slot_tag(s, RF_OP_UNLINK, 0), s->part);
 		}
+		s->file = RF_FILE_UNLINKING;
+		s->ops++;
+		rf__op_unlink(c->loop, rf__slot_tag(s, RF_OP_UNLINK, 0), s->part);
 		return false;
 	default:
 		return false;

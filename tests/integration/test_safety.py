@@ -91,6 +91,17 @@ def checksums_in_list_and_print_digest():
     assert listdir(out) == ["777", "data.bin"]
 
 
+@case
+def fsync_mode_produces_the_same_files():
+    out = tmpdir()
+    code, _, err = run(["--fsync", "-j", "4", "-P", out, f"{NURL}/data.bin", f"{URL}/ok/1234",
+                        f"{URL}/ok/0"])
+    assert code == 0, err
+    with open(os.path.join(out, "data.bin"), "rb") as f:
+        assert f.read() == DATA
+    assert sorted(listdir(out)) == ["0", "1234", "data.bin"]
+
+
 # ---- resume ----
 
 @case

@@ -152,20 +152,16 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	if (opts->signal_fd >= 0)
 		rf__op_read(c->loop, rf__tag_make(RF_OP_SIGNAL, 0, 0), opts->signal_fd, c->signal_buf,
 		            sizeof(c->signal_buf));
-	struct rf__tls_opts to = {
-		.ca_file = opts->tls_ca_file,
-		.ca_path = opts->tls_ca_path,
-		.cert_file = opts->tls_cert_file,
-		.key_file = opts->tls_key_file,
-		.insecure = opts->tls_insecure != 0,
-		.min_version = opts->tls_min_version ? opts->tls_min_version : 12,
-	};
-	char why[300] = "";
-	err = rf__tls_ctx_new(&to, &c->tls, why, sizeof(why));
-	if (err) {
-		if (opts->error_detail && opts->error_detail_len)
-			snprintf(opts->error_detail, opts->error_detail_len, "%s", why);
-		goto fail;
+	/* TLS is set up at the first https URL (OpenSSL costs a few MiB), or
+	 * now when files were named, so a bad one is reported before any work */
+	if (opts->tls_ca_file || opts->tls_ca_path || opts->tls_cert_file || opts->tls_key_file) {
+		char why[300] = "";
+		err = rf__client_tls(c, why, sizeof(why));
+		if (err) {
+			if (opts->error_detail && opts->error_detail_len)
+				snprintf(opts->error_detail, opts->error_detail_len, "%s", why);
+			goto fail;
+		}
 	}
 	*out = c;
 	return 0;
@@ -183,6 +179,21 @@ int rf_submit(rf_client *c, const rf_request *rq)
 		return err;
 	rf__queue_push_back(c, r);
 	return 0;
+}
+
+int rf__client_tls(rf_client *c, char *why, size_t len)
+{
+	if (c->tls)
+		return 0;
+	struct rf__tls_opts to = {
+		.ca_file = c->opts.tls_ca_file,
+		.ca_path = c->opts.tls_ca_path,
+		.cert_file = c->opts.tls_cert_file,
+		.key_file = c->opts.tls_key_file,
+		.insecure = c->opts.tls_insecure != 0,
+		.min_version = c->opts.tls_min_version ? c->opts.tls_min_version : 12,
+	};
+	return rf__tls_ctx_new(&to, &c->tls, why, len);
 }
 
 void rf__client_note_deadline(rf_client *c, int64_t deadline)

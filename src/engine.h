@@ -293,6 +293,8 @@ int64_t rf__client_retry_delay(rf_client *c, struct rf__slot *s);
 /* The failure of s is of a retryable kind (whatever the retry budget). */
 bool rf__client_retryable(const rf_client *c, const struct rf__slot *s);
 void rf__client_note_deadline(rf_client *c, int64_t deadline);
+/* The TLS context, made on first use: 0 or RF_ETLS_CONFIG with why. */
+int rf__client_tls(rf_client *c, char *why, size_t len);
 
 static inline rf__tag rf__slot_tag(const struct rf__slot *s, enum rf__op_kind op, unsigned buf)
 {

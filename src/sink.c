@@ -382,21 +382,22 @@ static void start_rename(rf_client *c, struct rf__slot *s)
 	              replace ? 0 : RENAME_NOREPLACE);
 }
 
-/* The strong validator of this response, for If-Range next time. */
+/* A .part is kept: record the strong validator of the response it holds,
+ * for If-Range next time (done only then, not for every file).  A file
+ * system without user xattrs: resume then goes by length only. */
 static void store_validator(struct rf__slot *s)
 {
 	const char *v = NULL;
+	if (s->resp.status == 206 && s->validator[0])
+		return; /* unchanged: If-Range matched */
 	if (s->resp.etag[0] && strncmp(s->resp.etag, "W/", 2) != 0)
 		v = s->resp.etag;
 	else if (s->resp.last_modified[0])
 		v = s->resp.last_modified;
-	if (s->resp.status == 206 && s->validator[0])
-		return; /* unchanged: If-Range matched */
 	if (v)
-		fsetxattr(s->ffd, VALIDATOR_XATTR, v, strlen(v), 0);
+		setxattr(s->part, VALIDATOR_XATTR, v, strlen(v), 0);
 	else
-		fremovexattr(s->ffd, VALIDATOR_XATTR);
-	/* a file system without user xattrs: resume then goes by length only */
+		removexattr(s->part, VALIDATOR_XATTR);
 }
 
 void rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op,
@@ -454,8 +455,11 @@ void rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 		}
 		s->ffd = res;
 		s->file = RF_FILE_OPEN;
-		store_validator(s);
-		if (s->resp.has_length && s->resp.content_length > 0 && !s->err) {
+		/* reserve the space of bodies larger than the receive buffers, so a
+		 * full disk fails before the first write; smaller ones are written
+		 * whole at once and fail just as early without it */
+		if (s->resp.has_length && s->resp.content_length > RF_SLOT_BUFS * c->opts.recv_buffer &&
+		    !s->err) {
 			s->fallocating = true;
 			s->ops++;
 			rf__op_fallocate(c->loop, rf__slot_tag(s, RF_OP_FALLOCATE, 0), s->ffd,
@@ -627,6 +631,8 @@ bool rf__sink_finish(rf_client *c, struct rf__slot *s)
 		}
 		s->keep_part = keep_part(c, s) && cut_at_hole(s);
 		if (s->keep_part) {
+			if (s->resp.headers_done)
+				store_validator(s);
 			s->file = RF_FILE_DONE;
 			return true;
 		}

@@ -264,8 +264,13 @@ static void handshake_step(rf_client *c, struct rf__slot *s)
 static void start_tls(rf_client *c, struct rf__slot *s)
 {
 	char key[300];
+	int err = rf__client_tls(c, key, sizeof(key));
+	if (err) {
+		fail_detail(c, s, err, key);
+		return;
+	}
 	snprintf(key, sizeof(key), "%s:%u", s->req->u.host, s->req->u.port);
-	int err = rf__tls_new(c->tls, s->req->u.host, s->req->u.ip_literal, key, &s->conn->tls);
+	err = rf__tls_new(c->tls, s->req->u.host, s->req->u.ip_literal, key, &s->conn->tls);
 	if (err) {
 		rf__slot_fail(c, s, err);
 		return;

@@ -165,6 +165,10 @@ typedef struct rf_client_opts {
 	                               a default header */
 	size_t n_headers;
 	size_t recv_buffer;       /* bytes per receive buffer; default 64 KiB */
+	size_t big_buffer;        /* large bodies get receive buffers this big
+	                             (default 1 MiB; 0 = never) ... */
+	size_t big_budget;        /* ... while all of them together stay under
+	                             this (default 8 MiB) */
 	/* HTTPS: verification is on unless tls_insecure */
 	const char *tls_ca_file;  /* CA bundle instead of the system store */
 	const char *tls_ca_path;  /* CA directory (c_rehash layout) */

@@ -51,6 +51,8 @@ void rf_client_opts_init(rf_client_opts *o)
 	o->idle_timeout = 30;
 	o->max_redirs = 10;
 	o->recv_buffer = DEFAULT_RECV_BUFFER;
+	o->big_buffer = 1024 * 1024;
+	o->big_budget = 8 * 1024 * 1024;
 	o->retries = 2;
 	o->retry_delay = 1;
 	o->signal_fd = -1;
@@ -117,6 +119,8 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 		c->opts.recv_buffer = DEFAULT_RECV_BUFFER;
 	if (c->opts.recv_buffer < 4096)
 		c->opts.recv_buffer = 4096;
+	if (c->opts.big_buffer > c->opts.recv_buffer)
+		c->big_max = (unsigned)(c->opts.big_budget / (RF_SLOT_BUFS * c->opts.big_buffer));
 	c->opts.headers = NULL;
 	c->opts.error_detail = NULL;
 	rf__list_init(&c->idle_lru);
@@ -250,9 +254,19 @@ static void report(rf_client *c, struct rf__req *r, struct rf__slot *s, int err,
 
 static void slot_recycle(rf_client *c, struct rf__slot *s)
 {
+	if (s->big)
+		c->big_in_use--;
 	char *bufs[RF_SLOT_BUFS];
-	for (unsigned b = 0; b < RF_SLOT_BUFS; b++)
+	size_t caps[RF_SLOT_BUFS];
+	for (unsigned b = 0; b < RF_SLOT_BUFS; b++) {
 		bufs[b] = s->buf[b].data;
+		caps[b] = s->buf[b].cap;
+		if (caps[b] != c->opts.recv_buffer) { /* big buffers go back */
+			free(bufs[b]);
+			bufs[b] = NULL;
+			caps[b] = 0;
+		}
+	}
 	char *reqbuf = s->reqbuf;
 	struct rf__digest *dg_check = s->dg_check, *dg_print = s->dg_print;
 	uint32_t idx = s->idx, gen = s->gen + 1;
@@ -260,8 +274,10 @@ static void slot_recycle(rf_client *c, struct rf__slot *s)
 	free(s->target);
 	free(s->dirpath);
 	memset(s, 0, sizeof(*s));
-	for (unsigned b = 0; b < RF_SLOT_BUFS; b++)
+	for (unsigned b = 0; b < RF_SLOT_BUFS; b++) {
 		s->buf[b].data = bufs[b];
+		s->buf[b].cap = caps[b];
+	}
 	s->reqbuf = reqbuf;
 	s->dg_check = dg_check; /* kept for reuse; reset before use */
 	s->dg_print = dg_print;

@@ -116,6 +116,7 @@ enum rf__buf_state { RF_BUF_FREE, RF_BUF_RECV, RF_BUF_HELD };
  * it is not reused until those writes complete (bounded memory per slot). */
 struct rf__buf {
 	char *data;
+	size_t cap;        /* bytes at data */
 	enum rf__buf_state state;
 	char *body;        /* HELD: body span waiting for / under write */
 	size_t body_len;
@@ -140,6 +141,7 @@ struct rf__slot {
 	struct rf__req *req;
 	struct rf__conn *conn;
 	bool conn_reused;
+	bool big;                /* holds one of the client's big-buffer grants */
 	bool tls_handshake;      /* this attempt made a TLS handshake */
 	bool tls_resumed;
 	unsigned ops;            /* submitted, not yet completed */
@@ -229,6 +231,7 @@ struct rf_client {
 	struct rf__req **delayed;
 	unsigned ndelayed, cap_delayed;
 	char *print_algo;        /* opts.digest, canonical */
+	unsigned big_in_use, big_max; /* slots with big receive buffers */
 	char signal_buf[128];
 	int fatal;               /* engine failure (ring) */
 };
@@ -285,6 +288,8 @@ void rf__sink_digest(struct rf__slot *s, const void *p, size_t n);
 
 /* slot.c */
 void rf__slot_prepared(rf_client *c, struct rf__slot *s);
+/* Make b's memory the size this slot receives with now: 0 or -ENOMEM. */
+int rf__buf_ready(const rf_client *c, const struct rf__slot *s, struct rf__buf *b);
 
 /* client.c */
 void rf__client_slot_done(rf_client *c, struct rf__slot *s);

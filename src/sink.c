@@ -206,7 +206,7 @@ void rf__sink_range_headers(const struct rf__slot *s, char *buf, size_t cap)
 void rf__sink_hash_prefix(rf_client *c, struct rf__slot *s)
 {
 	struct rf__buf *b = &s->buf[0];
-	if (!b->data && !(b->data = calloc(1, c->opts.recv_buffer))) {
+	if (rf__buf_ready(c, s, b)) {
 		rf__slot_fail(c, s, -ENOMEM);
 		return;
 	}
@@ -230,7 +230,8 @@ static void prefix_abandon(struct rf__slot *s, const char *why)
 static void prefix_read_next(rf_client *c, struct rf__slot *s)
 {
 	int64_t left = s->resume_from - s->pfx_off;
-	unsigned len = (unsigned)(left < (int64_t)c->opts.recv_buffer ? left : (int64_t)c->opts.recv_buffer);
+	int64_t cap = (int64_t)s->buf[0].cap;
+	unsigned len = (unsigned)(left < cap ? left : cap);
 	s->ops++;
 	rf__op_read_at(c->loop, rf__slot_tag(s, RF_OP_PFX_READ, 0), s->pfx_fd, s->buf[0].data, len,
 	               (uint64_t)s->pfx_off);

@@ -356,14 +356,25 @@ static void stale_retry(rf_client *c, struct rf__slot *s)
 }
 
 /* A free receive buffer (allocated on first use), or -1. */
+int rf__buf_ready(const rf_client *c, const struct rf__slot *s, struct rf__buf *b)
+{
+	size_t want = s->big ? c->opts.big_buffer : c->opts.recv_buffer;
+	if (b->data && b->cap == want)
+		return 0;
+	free(b->data);
+	/* calloc: valgrind cannot see the kernel fill it through the ring */
+	b->data = calloc(1, want);
+	b->cap = b->data ? want : 0;
+	return b->data ? 0 : -ENOMEM;
+}
+
 static int free_buf(rf_client *c, struct rf__slot *s)
 {
 	for (unsigned i = 0; i < RF_SLOT_BUFS; i++) {
 		struct rf__buf *b = &s->buf[i];
 		if (b->state != RF_BUF_FREE)
 			continue;
-		/* calloc: valgrind cannot see the kernel fill it through the ring */
-		if (!b->data && !(b->data = calloc(1, c->opts.recv_buffer))) {
+		if (rf__buf_ready(c, s, b)) {
 			rf__slot_fail(c, s, -ENOMEM);
 			return -1;
 		}
@@ -395,10 +406,10 @@ static void tls_pump(rf_client *c, struct rf__slot *s)
 		const char *detail;
 		int r;
 		do {
-			r = rf__tls_read(s->conn->tls, s->buf[bi].data + fill, c->opts.recv_buffer - fill,
+			r = rf__tls_read(s->conn->tls, s->buf[bi].data + fill, s->buf[bi].cap - fill,
 			                 &got, &detail);
 			fill += got;
-		} while (r == 0 && got > 0 && fill < c->opts.recv_buffer);
+		} while (r == 0 && got > 0 && fill < s->buf[bi].cap);
 		if (fill > 0) {
 			on_plain(c, s, (unsigned)bi, fill);
 			if (r == 0)
@@ -435,8 +446,7 @@ static void arm_recv(rf_client *c, struct rf__slot *s)
 		return;
 	s->buf[bi].state = RF_BUF_RECV;
 	sock_submit_prep(s, RF_OP_RECV, (unsigned)bi);
-	rf__op_recv(c->loop, s->sock_tag, s->conn->fd, s->buf[bi].data,
-	            (unsigned)c->opts.recv_buffer);
+	rf__op_recv(c->loop, s->sock_tag, s->conn->fd, s->buf[bi].data, (unsigned)s->buf[bi].cap);
 }
 
 static bool is_redirect(int status)
@@ -540,6 +550,14 @@ static void on_headers(rf_client *c, struct rf__slot *s)
 	int st = s->resp.status;
 	if (st >= 200 && st <= 299) {
 		s->body = RF_BODY_SINK;
+		/* a large body gets big receive buffers while the budget lasts:
+		 * fewer, larger recvs and writes */
+		uint64_t big_body = 8 * (uint64_t)c->opts.recv_buffer;
+		if (!s->big && c->big_in_use < c->big_max &&
+		    (!s->resp.has_length || s->resp.content_length >= big_body)) {
+			s->big = true;
+			c->big_in_use++;
+		}
 		rf__sink_headers(c, s);
 		return;
 	}

@@ -114,6 +114,9 @@ static void usage(FILE *f)
 	    "  -H, --header 'Name: value'  extra request header (repeatable; 'Name:' removes\n"
 	    "                            a default header)\n"
 	    "  -A, --user-agent UA       User-Agent (default ringfetch/" RF_VERSION_STRING ")\n"
+	    "Kernel I/O path knobs (defaults are the fastest measured; see bench/):\n"
+	    "      --uring-recv-buffer N   bytes per receive buffer (default 65536)\n"
+	    "      --uring-big-buffer N    receive buffer for large bodies (default 1048576, 0 = off)\n"
 	    "Other:\n"
 	    "  -q, --quiet               no summary line (errors are still printed)\n"
 	    "  -h, --help                this help\n"
@@ -368,6 +371,8 @@ enum {
 	OPT_RETRY_DELAY,
 	OPT_RETRY_ON_CHECKSUM,
 	OPT_FSYNC,
+	OPT_URING_RECV_BUFFER,
+	OPT_URING_BIG_BUFFER,
 };
 
 static const struct option long_opts[] = {
@@ -395,6 +400,8 @@ static const struct option long_opts[] = {
 	{"retry-delay", required_argument, NULL, OPT_RETRY_DELAY},
 	{"retry-on-checksum", no_argument, NULL, OPT_RETRY_ON_CHECKSUM},
 	{"fsync", no_argument, NULL, OPT_FSYNC},
+	{"uring-recv-buffer", required_argument, NULL, OPT_URING_RECV_BUFFER},
+	{"uring-big-buffer", required_argument, NULL, OPT_URING_BIG_BUFFER},
 	{"user-agent", required_argument, NULL, 'A'},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
@@ -526,6 +533,18 @@ int main(int argc, char **argv)
 		case OPT_FSYNC:
 			c.opts.fsync = 1;
 			break;
+		case OPT_URING_RECV_BUFFER:
+			if (!parse_uint(optarg, 64u << 20, &u) || u < 4096)
+				return usage_error("--uring-recv-buffer needs bytes from 4096 to 64 MiB, not '%s'",
+				                   optarg);
+			c.opts.recv_buffer = u;
+			break;
+		case OPT_URING_BIG_BUFFER:
+			if (!parse_uint(optarg, 64u << 20, &u))
+				return usage_error("--uring-big-buffer needs bytes up to 64 MiB, not '%s'", optarg);
+			c.opts.big_buffer = u;
+			break;
+
 		case 'q':
 			c.quiet = true;
 			break;

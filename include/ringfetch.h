@@ -169,6 +169,9 @@ typedef struct rf_client_opts {
 	                             (default 1 MiB; 0 = never) ... */
 	size_t big_budget;        /* ... while all of them together stay under
 	                             this (default 8 MiB) */
+	int no_splice;            /* 1: never splice plain-HTTP bodies into files
+	                             (by default large ones go socket -> pipe ->
+	                             file without passing through user memory) */
 	/* HTTPS: verification is on unless tls_insecure */
 	const char *tls_ca_file;  /* CA bundle instead of the system store */
 	const char *tls_ca_path;  /* CA directory (c_rehash layout) */

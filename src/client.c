@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "engine.h"
 
@@ -75,6 +76,10 @@ void rf_client_free(rf_client *c)
 		free(s->part);
 		free(s->target);
 		free(s->dirpath);
+		if (s->pipe_r >= 0) {
+			close(s->pipe_r);
+			close(s->pipe_w);
+		}
 		if (s->dg_print != s->dg_check)
 			rf__digest_free(s->dg_print);
 		rf__digest_free(s->dg_check);
@@ -143,6 +148,7 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	for (unsigned i = 0; i < c->nslots; i++) {
 		c->slots[i].idx = i;
 		c->slots[i].ffd = c->slots[i].pfx_fd = c->slots[i].dir_fd = -1;
+		c->slots[i].pipe_r = c->slots[i].pipe_w = -1;
 		c->free_slots[c->nfree++] = c->nslots - 1 - i;
 	}
 	if (opts->digest && !(c->print_algo = strdup(rf__digest_canonical(opts->digest))))
@@ -269,6 +275,8 @@ static void slot_recycle(rf_client *c, struct rf__slot *s)
 	}
 	char *reqbuf = s->reqbuf;
 	struct rf__digest *dg_check = s->dg_check, *dg_print = s->dg_print;
+	int pipe_r = s->pipe_r, pipe_w = s->pipe_w;
+	unsigned pipe_len = s->pipe_len;
 	uint32_t idx = s->idx, gen = s->gen + 1;
 	free(s->part);
 	free(s->target);
@@ -281,6 +289,9 @@ static void slot_recycle(rf_client *c, struct rf__slot *s)
 	s->reqbuf = reqbuf;
 	s->dg_check = dg_check; /* kept for reuse; reset before use */
 	s->dg_print = dg_print;
+	s->pipe_r = pipe_r; /* kept for reuse; always left empty */
+	s->pipe_w = pipe_w;
+	s->pipe_len = pipe_len;
 	s->idx = idx;
 	s->gen = gen;
 	s->ffd = s->pfx_fd = s->dir_fd = -1;

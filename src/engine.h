@@ -142,6 +142,12 @@ struct rf__slot {
 	struct rf__conn *conn;
 	bool conn_reused;
 	bool big;                /* holds one of the client's big-buffer grants */
+	uint64_t body_in;        /* body bytes of this response taken so far */
+	int pipe_r, pipe_w;      /* splice: this slot's pipe (-1: none yet) */
+	unsigned pipe_len;       /* bytes one splice moves at most */
+	uint64_t in_pipe;        /* spliced in, not yet out */
+	bool splice_in_busy, splice_out_busy;
+	bool splicing;           /* the rest of this body goes around the parser */
 	bool tls_handshake;      /* this attempt made a TLS handshake */
 	bool tls_resumed;
 	unsigned ops;            /* submitted, not yet completed */

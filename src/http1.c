@@ -265,6 +265,12 @@ int rf__http1_feed(struct rf__http1_resp *r, char *data, size_t len, size_t *con
 	return 0;
 }
 
+void rf__http1_body_done(struct rf__http1_resp *r)
+{
+	r->complete = true;
+	r->keep_alive = llhttp_should_keep_alive(&r->parser) != 0;
+}
+
 int rf__http1_eof(struct rf__http1_resp *r)
 {
 	if (r->complete)

@@ -55,6 +55,10 @@ void rf__http1_init(struct rf__http1_resp *r, bool head);
  * Returns 0 or an RF_E* error; *consumed gets the bytes used. */
 int rf__http1_feed(struct rf__http1_resp *r, char *data, size_t len, size_t *consumed);
 
+/* The rest of a Content-Length body went around the parser (spliced
+ * straight to a file): the message is complete. */
+void rf__http1_body_done(struct rf__http1_resp *r);
+
 /* The peer closed the connection.  Returns 0 when that ends the message
  * (close-delimited body), else RF_ETRUNCATED / RF_ENOANSWER. */
 int rf__http1_eof(struct rf__http1_resp *r);

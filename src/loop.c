@@ -145,6 +145,18 @@ void rf__op_read_at(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned l
 	io_uring_sqe_set_data64(sqe, t);
 }
 
+void rf__op_splice(struct rf__loop *l, rf__tag t, int fd_in, int64_t off_in, int fd_out,
+                   int64_t off_out, unsigned len, unsigned flags, bool hardlink)
+{
+	if (hardlink && io_uring_sq_space_left(&l->ring) < 2)
+		io_uring_submit(&l->ring); /* the pair must not be split */
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_splice(sqe, fd_in, off_in, fd_out, off_out, len, flags);
+	if (hardlink)
+		sqe->flags |= IOSQE_IO_HARDLINK;
+	io_uring_sqe_set_data64(sqe, t);
+}
+
 void rf__op_fsync(struct rf__loop *l, rf__tag t, int fd)
 {
 	struct io_uring_sqe *sqe = get_sqe(l);

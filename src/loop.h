@@ -41,6 +41,8 @@ enum rf__op_kind {
 	RF_OP_DIR_OPEN, /* --fsync: the directory, after the rename */
 	RF_OP_DIR_FSYNC,
 	RF_OP_DIR_CLOSE,
+	RF_OP_SPLICE_IN,  /* plain body: socket -> pipe (zero copy) */
+	RF_OP_SPLICE_OUT, /* pipe -> file at an offset */
 };
 
 static inline rf__tag rf__tag_make(enum rf__op_kind op, uint32_t idx, uint32_t gen)
@@ -80,6 +82,10 @@ void rf__op_unlink(struct rf__loop *l, rf__tag t, const char *path);
 void rf__op_read(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned len);
 void rf__op_read_at(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned len, uint64_t off);
 void rf__op_fsync(struct rf__loop *l, rf__tag t, int fd);
+/* splice(2) through the ring; off -1 = none.  hardlink: the next op runs
+ * whatever this one returns (IOSQE_IO_HARDLINK). */
+void rf__op_splice(struct rf__loop *l, rf__tag t, int fd_in, int64_t off_in, int fd_out,
+                   int64_t off_out, unsigned len, unsigned flags, bool hardlink);
 /* Cancel the op that carries tag `victim`; its completion reports -ECANCELED. */
 void rf__op_cancel(struct rf__loop *l, rf__tag victim);
 

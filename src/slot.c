@@ -23,6 +23,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +57,7 @@ static void set_state(struct rf__slot *s, enum rf__slot_state st)
 }
 
 static void progress(rf_client *c, struct rf__slot *s);
+static void response_end(rf_client *c, struct rf__slot *s, bool reusable);
 
 static void sock_submit_prep(struct rf__slot *s, enum rf__op_kind op, unsigned buf)
 {
@@ -433,9 +436,125 @@ static void tls_pump(rf_client *c, struct rf__slot *s)
 	}
 }
 
+/* ---- splice: the rest of a large plain body straight into the file ----
+ * socket -> pipe moves page references (no copy), pipe -> file copies once
+ * into the page cache: one copy per byte instead of recv's two.  The pair is
+ * hard-linked (the second runs even when the first moves fewer bytes) and
+ * the second is non-blocking, so a failed first cannot leave it waiting. */
+
+#define SPLICE_MIN (1u << 20) /* bodies with less left than this are not worth a pipe */
+
+static bool splice_ok(const rf_client *c, const struct rf__slot *s)
+{
+	return !c->opts.no_splice && !s->conn->tls && s->body == RF_BODY_SINK &&
+	       s->req->sink == RF_SINK_FILE && s->file == RF_FILE_OPEN && s->resp.has_length &&
+	       !s->dg_check && !s->dg_print && s->resp.content_length - s->body_in >= SPLICE_MIN;
+}
+
+static void pipe_close(struct rf__slot *s)
+{
+	if (s->pipe_r >= 0) {
+		close(s->pipe_r);
+		close(s->pipe_w);
+	}
+	s->pipe_r = s->pipe_w = -1;
+	s->in_pipe = 0;
+}
+
+/* Start moving the next piece; false when no pipe could be made. */
+static bool splice_next(rf_client *c, struct rf__slot *s)
+{
+	if (s->pipe_r < 0) {
+		int fds[2];
+		if (pipe2(fds, O_CLOEXEC))
+			return false;
+		s->pipe_r = fds[0];
+		s->pipe_w = fds[1];
+		int sz = fcntl(s->pipe_w, F_SETPIPE_SZ, 1 << 20);
+		s->pipe_len = sz > 0 ? (unsigned)sz : 65536;
+	}
+	s->splicing = true;
+	uint64_t left = s->resp.content_length - s->body_in;
+	unsigned len = left < s->pipe_len ? (unsigned)left : s->pipe_len;
+	sock_submit_prep(s, RF_OP_SPLICE_IN, 0);
+	s->splice_in_busy = true;
+	rf__op_splice(c->loop, s->sock_tag, s->conn->fd, -1, s->pipe_w, -1, len, 0, true);
+	s->ops++;
+	s->writes++;
+	s->splice_out_busy = true;
+	rf__op_splice(c->loop, rf__slot_tag(s, RF_OP_SPLICE_OUT, 0), s->pipe_r, -1, s->ffd,
+	              s->next_off, len, SPLICE_F_NONBLOCK, false);
+	return true;
+}
+
+/* Both halves of a splice are back: drain, go on, or finish. */
+static void splice_step(rf_client *c, struct rf__slot *s)
+{
+	if (s->splice_in_busy || s->splice_out_busy)
+		return;
+	if (s->err || s->requeue) {
+		if (s->in_pipe)
+			pipe_close(s); /* bytes nobody will take */
+		progress(c, s);
+		return;
+	}
+	if (s->in_pipe) { /* the file took fewer than the pipe held */
+		s->ops++;
+		s->writes++;
+		s->splice_out_busy = true;
+		rf__op_splice(c->loop, rf__slot_tag(s, RF_OP_SPLICE_OUT, 0), s->pipe_r, -1, s->ffd,
+		              s->next_off, (unsigned)s->in_pipe, SPLICE_F_NONBLOCK, false);
+		return;
+	}
+	if (s->body_in == s->resp.content_length) {
+		s->splicing = false;
+		rf__http1_body_done(&s->resp);
+		response_end(c, s, s->resp.keep_alive);
+		return;
+	}
+	splice_next(c, s);
+}
+
+static void on_splice_in(rf_client *c, struct rf__slot *s, int res)
+{
+	s->splice_in_busy = false;
+	if (res > 0) {
+		s->in_pipe += (uint64_t)res;
+		s->last_io = c->now;
+	} else if (!s->err && !s->requeue) {
+		if (res == 0)
+			rf__slot_fail(c, s, RF_ETRUNCATED);
+		else if (res != -ECANCELED)
+			rf__slot_fail(c, s, res);
+	}
+	splice_step(c, s);
+}
+
+static void on_splice_out(rf_client *c, struct rf__slot *s, int res)
+{
+	s->splice_out_busy = false;
+	s->writes--;
+	if (res > 0) {
+		s->in_pipe -= (uint64_t)res;
+		s->bytes += (uint64_t)res;
+		s->body_in += (uint64_t)res;
+		s->next_off += res;
+		s->last_io = c->now;
+	} else if (res < 0 && res != -EAGAIN && res != -ECANCELED && !s->err) {
+		snprintf(s->detail, sizeof(s->detail), "write %s", s->part);
+		s->err_local = true;
+		rf__slot_fail(c, s, res);
+	}
+	splice_step(c, s);
+}
+
 static void arm_recv(rf_client *c, struct rf__slot *s)
 {
 	if (!receiving(s))
+		return;
+	if (s->splicing)
+		return; /* splice_step drives the rest of the body */
+	if (splice_ok(c, s) && splice_next(c, s))
 		return;
 	if (s->conn->tls) {
 		tls_pump(c, s);
@@ -619,6 +738,7 @@ static void on_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n)
 	}
 	if (s->resp.body_len > 0 && s->body == RF_BODY_SINK) {
 		rf__sink_digest(s, s->resp.body, s->resp.body_len);
+		s->body_in += s->resp.body_len;
 		b->state = RF_BUF_HELD;
 		b->body = s->resp.body;
 		b->body_len = s->resp.body_len;
@@ -720,7 +840,12 @@ void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 	case RF_OP_RECV:
 	case RF_OP_TLS_SEND:
 	case RF_OP_TLS_RECV:
+	case RF_OP_SPLICE_IN:
 		s->sock_busy = false;
+		if (op == RF_OP_SPLICE_IN) {
+			on_splice_in(c, s, res);
+			return;
+		}
 		if (s->err || s->requeue) {
 			/* the slot is tearing down; only the bookkeeping matters */
 			if (op == RF_OP_SOCKET && res >= 0)
@@ -740,6 +865,9 @@ void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 			on_tls_recv(c, s, res);
 		else
 			on_recv(c, s, buf, res);
+		return;
+	case RF_OP_SPLICE_OUT:
+		on_splice_out(c, s, res);
 		return;
 	default:
 		rf__sink_on_completion(c, s, op, buf, res);

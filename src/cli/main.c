@@ -117,6 +117,7 @@ static void usage(FILE *f)
 	    "Kernel I/O path knobs (defaults are the fastest measured; see bench/):\n"
 	    "      --uring-recv-buffer N   bytes per receive buffer (default 65536)\n"
 	    "      --uring-big-buffer N    receive buffer for large bodies (default 1048576, 0 = off)\n"
+	    "      --uring-no-splice       receive large plain-HTTP bodies instead of splicing them\n"
 	    "Other:\n"
 	    "  -q, --quiet               no summary line (errors are still printed)\n"
 	    "  -h, --help                this help\n"
@@ -373,6 +374,7 @@ enum {
 	OPT_FSYNC,
 	OPT_URING_RECV_BUFFER,
 	OPT_URING_BIG_BUFFER,
+	OPT_URING_NO_SPLICE,
 };
 
 static const struct option long_opts[] = {
@@ -402,6 +404,7 @@ static const struct option long_opts[] = {
 	{"fsync", no_argument, NULL, OPT_FSYNC},
 	{"uring-recv-buffer", required_argument, NULL, OPT_URING_RECV_BUFFER},
 	{"uring-big-buffer", required_argument, NULL, OPT_URING_BIG_BUFFER},
+	{"uring-no-splice", no_argument, NULL, OPT_URING_NO_SPLICE},
 	{"user-agent", required_argument, NULL, 'A'},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
@@ -543,6 +546,9 @@ int main(int argc, char **argv)
 			if (!parse_uint(optarg, 64u << 20, &u))
 				return usage_error("--uring-big-buffer needs bytes up to 64 MiB, not '%s'", optarg);
 			c.opts.big_buffer = u;
+			break;
+		case OPT_URING_NO_SPLICE:
+			c.opts.no_splice = 1;
 			break;
 
 		case 'q':

@@ -53,6 +53,23 @@ def truncated_chunked():
 
 
 @case
+def large_bodies_cut_while_spliced():
+    """Large plain bodies are spliced socket -> pipe -> file: a cut, a reset
+    and a silent server must end the same way as with recv."""
+    expect_failure("/bigcut/6000000/close", 4, "connection closed before the body was complete")
+    expect_failure("/bigcut/6000000/reset", 4, "Connection reset by peer")
+    t0 = time.time()
+    expect_failure("/bigcut/6000000/silent", 4, "timed out waiting for data", "--timeout", "1")
+    assert time.time() - t0 < 5
+
+
+@case
+def large_body_same_with_and_without_splice():
+    for opts in ([], ["--uring-no-splice"], ["--uring-big-buffer", "0"]):
+        expect_body("/ok/5000000", body_of(5000000), "5000000", *opts)
+
+
+@case
 def bad_chunk_size():
     expect_failure("/badchunk", 4, "malformed HTTP response")
 

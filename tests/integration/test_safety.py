@@ -292,6 +292,20 @@ def reset_mid_body_then_resumed_retry():
 
 
 @case
+def large_reset_then_resumed_retry_spliced():
+    """Without a checksum a large plain body is spliced; the resumed retry
+    must land at the right offset too."""
+    k, out = key(), tmpdir()
+    body = body_of(3_000_000)
+    code, _, err = run(["--retry-delay", "0.1", "-P", out, f"{URL}/reset-once/{k}/3000000"])
+    assert code == 0, err
+    with open(os.path.join(out, "3000000"), "rb") as f:
+        assert sha256(f.read()) == sha256(body)
+    seen = log(k)
+    assert len(seen) == 2 and seen[1].startswith("bytes="), seen
+
+
+@case
 def checksum_mismatch_retried_only_when_asked():
     k, out = key(), tmpdir()
     bad = "md5=" + "0" * 32

@@ -356,6 +356,20 @@ def h_reset_once(c, path, raw):
     return serve_ranged(c, raw, body, '"v1"')
 
 
+def h_bigcut(c, path, raw):
+    # /bigcut/N/MODE: Content-Length N, half the body, then close|reset|silent
+    _, _, n, mode = path.split("/")[:4]
+    body = body_of(int(n))
+    c.send(head(200, "OK", [("Content-Length", len(body))]) + body[:len(body) // 2])
+    if mode == "reset":
+        time.sleep(0.05)
+        c.reset()
+        return None
+    if mode == "silent":
+        time.sleep(30)
+    return False
+
+
 def h_log(c, path, raw):
     key = path.split("/")[2]
     with LOCK:
@@ -397,7 +411,7 @@ ROUTES = [
 ROUTES = [
     ("/ranged/", h_ranged), ("/slowranged/", h_slowranged), ("/norange/", h_norange),
     ("/badrange/", h_badrange), ("/flaky/", h_flaky), ("/reset-once/", h_reset_once),
-    ("/log/", h_log),
+    ("/log/", h_log), ("/bigcut/", h_bigcut),
 ] + ROUTES
 
 

@@ -756,8 +756,8 @@ static void on_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n)
 	}
 }
 
-/* A receive (plaintext or ciphertext) failed or hit EOF. */
-static void on_recv_error(rf_client *c, struct rf__slot *s, int res)
+/* A send or receive (plaintext or ciphertext) failed. */
+static void on_io_error(rf_client *c, struct rf__slot *s, int res)
 {
 	if (res == -ECANCELED || s->err)
 		progress(c, s);
@@ -771,7 +771,7 @@ static void on_recv(rf_client *c, struct rf__slot *s, unsigned bi, int res)
 {
 	s->buf[bi].state = RF_BUF_FREE;
 	if (res < 0) {
-		on_recv_error(c, s, res);
+		on_io_error(c, s, res);
 		return;
 	}
 	if (res == 0) {
@@ -785,7 +785,7 @@ static void on_recv(rf_client *c, struct rf__slot *s, unsigned bi, int res)
 static void on_tls_recv(rf_client *c, struct rf__slot *s, int res)
 {
 	if (res < 0) {
-		on_recv_error(c, s, res);
+		on_io_error(c, s, res);
 		return;
 	}
 	s->last_io = c->now;
@@ -799,12 +799,7 @@ static void on_tls_recv(rf_client *c, struct rf__slot *s, int res)
 static void on_send(rf_client *c, struct rf__slot *s, int res)
 {
 	if (res < 0) {
-		if (res == -ECANCELED || s->err)
-			progress(c, s);
-		else if (stale_eligible(s, res))
-			stale_retry(c, s);
-		else
-			rf__slot_fail(c, s, res);
+		on_io_error(c, s, res);
 		return;
 	}
 	s->last_io = c->now;

@@ -301,10 +301,18 @@ set grid ytics
 plot for [i=2:{len(tools) + 1}] "{data}" using i:xtic(1) title columnhead(i)
 """
     subprocess.run(["gnuplot"], input=gp, text=True, check=False)
+    # the hand-written analysis after the marker survives a rerun
+    marker = "<!-- analysis: kept across reruns -->"
+    analysis = ""
+    if os.path.exists(res):
+        old = open(res).read()
+        if marker in old:
+            analysis = old[old.index(marker):]
     with open(res, "w") as f:
         f.write("# Benchmark results\n\n")
         f.write("Produced by `./bench/run` (see `bench/run.py` for what each workload does).\n\n")
-        f.write("\n".join(report) + "\n\n![wall time relative to ringfetch](results.png)\n")
+        f.write("\n".join(report) + "\n\n![wall time relative to ringfetch](results.png)\n\n")
+        f.write(analysis or marker + "\n")
 
 
 if __name__ == "__main__":

@@ -149,6 +149,7 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 		c->slots[i].idx = i;
 		c->slots[i].ffd = c->slots[i].pfx_fd = c->slots[i].dir_fd = -1;
 		c->slots[i].pipe_r = c->slots[i].pipe_w = -1;
+		c->slots[i].tls_partial = -1;
 		c->free_slots[c->nfree++] = c->nslots - 1 - i;
 	}
 	if (opts->digest && !(c->print_algo = strdup(rf__digest_canonical(opts->digest))))
@@ -295,6 +296,7 @@ static void slot_recycle(rf_client *c, struct rf__slot *s)
 	s->idx = idx;
 	s->gen = gen;
 	s->ffd = s->pfx_fd = s->dir_fd = -1;
+	s->tls_partial = -1;
 	c->free_slots[c->nfree++] = idx;
 	c->nbusy--;
 }

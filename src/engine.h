@@ -148,6 +148,8 @@ struct rf__slot {
 	uint64_t in_pipe;        /* spliced in, not yet out */
 	bool splice_in_busy, splice_out_busy;
 	bool splicing;           /* the rest of this body goes around the parser */
+	int tls_partial;         /* TLS: buffer being filled across records, or -1 */
+	size_t tls_fill;         /* ... bytes in it so far */
 	bool tls_handshake;      /* this attempt made a TLS handshake */
 	bool tls_resumed;
 	unsigned ops;            /* submitted, not yet completed */

@@ -402,17 +402,33 @@ static void on_plain_eof(rf_client *c, struct rf__slot *s, bool clean);
 static void tls_pump(rf_client *c, struct rf__slot *s)
 {
 	while (receiving(s)) {
-		int bi = free_buf(c, s);
+		/* a large body's buffer is filled across records and receives,
+		 * so it is parsed and written in big pieces */
+		int bi = s->tls_partial >= 0 ? s->tls_partial : free_buf(c, s);
 		if (bi < 0)
 			return;
-		size_t fill = 0, got;
+		struct rf__buf *b = &s->buf[bi];
+		size_t fill = s->tls_partial >= 0 ? s->tls_fill : 0, got;
+		s->tls_partial = -1;
 		const char *detail;
 		int r;
 		do {
-			r = rf__tls_read(s->conn->tls, s->buf[bi].data + fill, s->buf[bi].cap - fill,
-			                 &got, &detail);
+			r = rf__tls_read(s->conn->tls, b->data + fill, b->cap - fill, &got, &detail);
 			fill += got;
-		} while (r == 0 && got > 0 && fill < s->buf[bi].cap);
+		} while (r == 0 && got > 0 && fill < b->cap);
+		if (r == 0 && got == 0 && fill > 0 && fill < b->cap && s->big &&
+		    s->body == RF_BODY_SINK && s->resp.has_length &&
+		    s->body_in + fill < s->resp.content_length) {
+			/* more of this body is surely coming: keep filling */
+			b->state = RF_BUF_RECV;
+			s->tls_partial = bi;
+			s->tls_fill = fill;
+			if (tls_has_output(s))
+				tls_send_out(c, s);
+			else
+				tls_recv_in(c, s);
+			return;
+		}
 		if (fill > 0) {
 			on_plain(c, s, (unsigned)bi, fill);
 			if (r == 0)
@@ -640,6 +656,8 @@ static void follow_redirect(rf_client *c, struct rf__slot *s)
  * to the pool if it can carry another request. */
 static void response_end(rf_client *c, struct rf__slot *s, bool reusable)
 {
+	if (s->big && s->conn->tls)
+		rf__tls_set_recv_size(s->conn->tls, 0); /* pooled conns stay small */
 	rf__conn_release(c, s->conn, reusable);
 	s->conn = NULL;
 	s->http_done = true;
@@ -676,6 +694,9 @@ static void on_headers(rf_client *c, struct rf__slot *s)
 		    (!s->resp.has_length || s->resp.content_length >= big_body)) {
 			s->big = true;
 			c->big_in_use++;
+			/* no recv is in flight here: ciphertext in big pieces too */
+			if (s->conn->tls)
+				rf__tls_set_recv_size(s->conn->tls, c->opts.big_buffer / 4);
 		}
 		rf__sink_headers(c, s);
 		return;

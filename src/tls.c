@@ -30,8 +30,8 @@
 
 #include "ringfetch.h"
 
-#define TLS_RECV_BUF (64 * 1024)
-#define TLS_OUT_BUF (32 * 1024)
+#define TLS_RECV_BUF (32 * 1024) /* two full records; large bodies ask for more */
+#define TLS_OUT_BUF (17 * 1024)  /* one full record; more waits in the BIO */
 #define SESSION_BUCKETS 256
 #define SESSION_MAX 1024
 
@@ -56,6 +56,7 @@ struct rf__tls {
 	bool close_notify;  /* peer closed cleanly */
 	bool failed;        /* a TLS error: the session must not be resumed */
 	char *in;           /* ring recv buffer */
+	size_t in_cap;
 	char *out;          /* ciphertext to send */
 	size_t out_len, out_off;
 	char detail[160];
@@ -215,6 +216,7 @@ int rf__tls_new(struct rf__tls_ctx *ctx, const char *host, bool ip_literal, cons
 	t->ctx = ctx;
 	/* calloc: valgrind cannot see the kernel fill it through the ring */
 	t->in = calloc(1, TLS_RECV_BUF);
+	t->in_cap = TLS_RECV_BUF;
 	t->out = malloc(TLS_OUT_BUF);
 	t->key = strdup(cache_key);
 	ERR_clear_error();
@@ -256,8 +258,23 @@ int rf__tls_new(struct rf__tls_ctx *ctx, const char *host, bool ip_literal, cons
 
 void *rf__tls_recv_buf(struct rf__tls *t, size_t *cap)
 {
-	*cap = TLS_RECV_BUF;
+	*cap = t->in_cap;
 	return t->in;
+}
+
+int rf__tls_set_recv_size(struct rf__tls *t, size_t size)
+{
+	if (!size)
+		size = TLS_RECV_BUF;
+	if (size == t->in_cap)
+		return 0;
+	char *in = calloc(1, size); /* calloc: see rf__tls_new */
+	if (!in)
+		return -ENOMEM;
+	free(t->in);
+	t->in = in;
+	t->in_cap = size;
+	return 0;
 }
 
 void rf__tls_received(struct rf__tls *t, size_t n)

@@ -35,6 +35,9 @@ void rf__tls_free(struct rf__tls *t);
 
 /* Where the next ring recv should put ciphertext. */
 void *rf__tls_recv_buf(struct rf__tls *t, size_t *cap);
+/* Receive ciphertext in pieces of this size from now on (0: the default;
+ * no recv may be in flight).  0 or -ENOMEM (the old buffer stays). */
+int rf__tls_set_recv_size(struct rf__tls *t, size_t size);
 /* n bytes of ciphertext arrived in the recv buffer (n == 0: transport EOF). */
 void rf__tls_received(struct rf__tls *t, size_t n);
 

@@ -245,7 +245,10 @@ def help_lists_every_option_and_version():
     text = out.decode()
     for opt in ("--input-file", "--directory", "--output", "-O", "--jobs", "--max-per-host",
                 "--connect-timeout", "--timeout", "--max-time", "--max-redirs", "--header",
-                "--user-agent", "--quiet", "--help", "--version"):
+                "--user-agent", "--quiet", "--help", "--version", "--cacert", "--capath", "--cert",
+                "--key", "--tls-min", "--insecure", "--continue", "--checksum", "--print-digest",
+                "--retry", "--retry-delay", "--retry-on-checksum", "--fsync", "--uring-recv-buffer",
+                "--uring-big-buffer", "--uring-no-splice"):
         assert opt in text, opt
     code, out, _ = run(["--version"])
     assert code == 0 and out.decode().strip() == "ringfetch 0.1.0"

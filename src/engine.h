@@ -296,6 +296,20 @@ void rf__sink_digest(struct rf__slot *s, const void *p, size_t n);
 
 /* slot.c */
 void rf__slot_prepared(rf_client *c, struct rf__slot *s);
+/* Mark op as the slot's one socket op in flight (for cancel); counts it. */
+void rf__slot_sock_op(struct rf__slot *s, enum rf__op_kind op, unsigned buf);
+/* The response ended: release or close the connection, then redirect,
+ * fail on the status, or finish. */
+void rf__slot_response_end(rf_client *c, struct rf__slot *s, bool reusable);
+/* Do the next step of finishing (see slot.c); no-op while running. */
+void rf__slot_progress(rf_client *c, struct rf__slot *s);
+
+/* splice.c: large plain bodies socket -> pipe -> file */
+bool rf__splice_ok(const rf_client *c, const struct rf__slot *s);
+/* Move the next piece; false when no pipe could be made (use recv). */
+bool rf__splice_next(rf_client *c, struct rf__slot *s);
+void rf__splice_on_in(rf_client *c, struct rf__slot *s, int res);
+void rf__splice_on_out(rf_client *c, struct rf__slot *s, int res);
 /* Make b's memory the size this slot receives with now: 0 or -ENOMEM. */
 int rf__buf_ready(const rf_client *c, const struct rf__slot *s, struct rf__buf *b);
 

@@ -23,8 +23,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,10 +54,8 @@ static void set_state(struct rf__slot *s, enum rf__slot_state st)
 	s->state = st;
 }
 
-static void progress(rf_client *c, struct rf__slot *s);
-static void response_end(rf_client *c, struct rf__slot *s, bool reusable);
 
-static void sock_submit_prep(struct rf__slot *s, enum rf__op_kind op, unsigned buf)
+void rf__slot_sock_op(struct rf__slot *s, enum rf__op_kind op, unsigned buf)
 {
 	s->ops++;
 	s->sock_busy = true;
@@ -85,7 +81,7 @@ void rf__slot_fail(rf_client *c, struct rf__slot *s, int err)
 {
 	if (!s->err)
 		s->err = err;
-	progress(c, s);
+	rf__slot_progress(c, s);
 }
 
 static void fail_detail(rf_client *c, struct rf__slot *s, int err, const char *detail)
@@ -111,7 +107,7 @@ static void connect_next(rf_client *c, struct rf__slot *s)
 	else
 		((struct sockaddr_in6 *)sa)->sin6_port = port;
 	set_state(s, RF_SLOT_CONNECTING);
-	sock_submit_prep(s, RF_OP_SOCKET, 0);
+	rf__slot_sock_op(s, RF_OP_SOCKET, 0);
 	rf__op_socket(c->loop, s->sock_tag, sa->ss_family);
 }
 
@@ -186,7 +182,7 @@ static void on_socket(rf_client *c, struct rf__slot *s, int res)
 		return;
 	}
 	s->conn->fd = res;
-	sock_submit_prep(s, RF_OP_CONNECT, 0);
+	rf__slot_sock_op(s, RF_OP_CONNECT, 0);
 	rf__op_connect(c->loop, s->sock_tag, res, (struct sockaddr *)&s->addrs.addr[s->addr_i],
 	               s->addrs.len[s->addr_i]);
 }
@@ -206,7 +202,7 @@ static void on_connect(rf_client *c, struct rf__slot *s, int res)
 	if (res == -ECANCELED || s->err) {
 		if (!s->detail[0])
 			snprintf(s->detail, sizeof(s->detail), "%s", where);
-		progress(c, s);
+		rf__slot_progress(c, s);
 		return;
 	}
 	/* this address failed: close its socket, try the next one */
@@ -225,7 +221,7 @@ static void tls_send_out(rf_client *c, struct rf__slot *s)
 {
 	size_t len;
 	const void *out = rf__tls_out(s->conn->tls, &len);
-	sock_submit_prep(s, RF_OP_TLS_SEND, 0);
+	rf__slot_sock_op(s, RF_OP_TLS_SEND, 0);
 	rf__op_send(c->loop, s->sock_tag, s->conn->fd, out, (unsigned)len);
 }
 
@@ -233,7 +229,7 @@ static void tls_recv_in(rf_client *c, struct rf__slot *s)
 {
 	size_t cap;
 	void *in = rf__tls_recv_buf(s->conn->tls, &cap);
-	sock_submit_prep(s, RF_OP_TLS_RECV, 0);
+	rf__slot_sock_op(s, RF_OP_TLS_RECV, 0);
 	rf__op_recv(c->loop, s->sock_tag, s->conn->fd, in, (unsigned)cap);
 }
 
@@ -293,7 +289,7 @@ static void send_more(rf_client *c, struct rf__slot *s)
 		tls_send_out(c, s);
 		return;
 	}
-	sock_submit_prep(s, RF_OP_SEND, 0);
+	rf__slot_sock_op(s, RF_OP_SEND, 0);
 	rf__op_send(c->loop, s->sock_tag, s->conn->fd, s->reqbuf + s->sent,
 	            (unsigned)(s->reqlen - s->sent));
 }
@@ -355,7 +351,7 @@ static void stale_retry(rf_client *c, struct rf__slot *s)
 {
 	s->req->stale_retry_used = true;
 	s->requeue = true;
-	progress(c, s);
+	rf__slot_progress(c, s);
 }
 
 /* A free receive buffer (allocated on first use), or -1. */
@@ -452,125 +448,13 @@ static void tls_pump(rf_client *c, struct rf__slot *s)
 	}
 }
 
-/* ---- splice: the rest of a large plain body straight into the file ----
- * socket -> pipe moves page references (no copy), pipe -> file copies once
- * into the page cache: one copy per byte instead of recv's two.  The pair is
- * hard-linked (the second runs even when the first moves fewer bytes) and
- * the second is non-blocking, so a failed first cannot leave it waiting. */
-
-#define SPLICE_MIN (1u << 20) /* bodies with less left than this are not worth a pipe */
-
-static bool splice_ok(const rf_client *c, const struct rf__slot *s)
-{
-	return !c->opts.no_splice && !s->conn->tls && s->body == RF_BODY_SINK &&
-	       s->req->sink == RF_SINK_FILE && s->file == RF_FILE_OPEN && s->resp.has_length &&
-	       !s->dg_check && !s->dg_print && s->resp.content_length - s->body_in >= SPLICE_MIN;
-}
-
-static void pipe_close(struct rf__slot *s)
-{
-	if (s->pipe_r >= 0) {
-		close(s->pipe_r);
-		close(s->pipe_w);
-	}
-	s->pipe_r = s->pipe_w = -1;
-	s->in_pipe = 0;
-}
-
-/* Start moving the next piece; false when no pipe could be made. */
-static bool splice_next(rf_client *c, struct rf__slot *s)
-{
-	if (s->pipe_r < 0) {
-		int fds[2];
-		if (pipe2(fds, O_CLOEXEC))
-			return false;
-		s->pipe_r = fds[0];
-		s->pipe_w = fds[1];
-		int sz = fcntl(s->pipe_w, F_SETPIPE_SZ, 1 << 20);
-		s->pipe_len = sz > 0 ? (unsigned)sz : 65536;
-	}
-	s->splicing = true;
-	uint64_t left = s->resp.content_length - s->body_in;
-	unsigned len = left < s->pipe_len ? (unsigned)left : s->pipe_len;
-	sock_submit_prep(s, RF_OP_SPLICE_IN, 0);
-	s->splice_in_busy = true;
-	rf__op_splice(c->loop, s->sock_tag, s->conn->fd, -1, s->pipe_w, -1, len, 0, true);
-	s->ops++;
-	s->writes++;
-	s->splice_out_busy = true;
-	rf__op_splice(c->loop, rf__slot_tag(s, RF_OP_SPLICE_OUT, 0), s->pipe_r, -1, s->ffd,
-	              s->next_off, len, SPLICE_F_NONBLOCK, false);
-	return true;
-}
-
-/* Both halves of a splice are back: drain, go on, or finish. */
-static void splice_step(rf_client *c, struct rf__slot *s)
-{
-	if (s->splice_in_busy || s->splice_out_busy)
-		return;
-	if (s->err || s->requeue) {
-		if (s->in_pipe)
-			pipe_close(s); /* bytes nobody will take */
-		progress(c, s);
-		return;
-	}
-	if (s->in_pipe) { /* the file took fewer than the pipe held */
-		s->ops++;
-		s->writes++;
-		s->splice_out_busy = true;
-		rf__op_splice(c->loop, rf__slot_tag(s, RF_OP_SPLICE_OUT, 0), s->pipe_r, -1, s->ffd,
-		              s->next_off, (unsigned)s->in_pipe, SPLICE_F_NONBLOCK, false);
-		return;
-	}
-	if (s->body_in == s->resp.content_length) {
-		s->splicing = false;
-		rf__http1_body_done(&s->resp);
-		response_end(c, s, s->resp.keep_alive);
-		return;
-	}
-	splice_next(c, s);
-}
-
-static void on_splice_in(rf_client *c, struct rf__slot *s, int res)
-{
-	s->splice_in_busy = false;
-	if (res > 0) {
-		s->in_pipe += (uint64_t)res;
-		s->last_io = c->now;
-	} else if (!s->err && !s->requeue) {
-		if (res == 0)
-			rf__slot_fail(c, s, RF_ETRUNCATED);
-		else if (res != -ECANCELED)
-			rf__slot_fail(c, s, res);
-	}
-	splice_step(c, s);
-}
-
-static void on_splice_out(rf_client *c, struct rf__slot *s, int res)
-{
-	s->splice_out_busy = false;
-	s->writes--;
-	if (res > 0) {
-		s->in_pipe -= (uint64_t)res;
-		s->bytes += (uint64_t)res;
-		s->body_in += (uint64_t)res;
-		s->next_off += res;
-		s->last_io = c->now;
-	} else if (res < 0 && res != -EAGAIN && res != -ECANCELED && !s->err) {
-		snprintf(s->detail, sizeof(s->detail), "write %s", s->part);
-		s->err_local = true;
-		rf__slot_fail(c, s, res);
-	}
-	splice_step(c, s);
-}
-
 static void arm_recv(rf_client *c, struct rf__slot *s)
 {
 	if (!receiving(s))
 		return;
 	if (s->splicing)
 		return; /* splice_step drives the rest of the body */
-	if (splice_ok(c, s) && splice_next(c, s))
+	if (rf__splice_ok(c, s) && rf__splice_next(c, s))
 		return;
 	if (s->conn->tls) {
 		tls_pump(c, s);
@@ -580,7 +464,7 @@ static void arm_recv(rf_client *c, struct rf__slot *s)
 	if (bi < 0)
 		return;
 	s->buf[bi].state = RF_BUF_RECV;
-	sock_submit_prep(s, RF_OP_RECV, (unsigned)bi);
+	rf__slot_sock_op(s, RF_OP_RECV, (unsigned)bi);
 	rf__op_recv(c->loop, s->sock_tag, s->conn->fd, s->buf[bi].data, (unsigned)s->buf[bi].cap);
 }
 
@@ -649,12 +533,12 @@ static void follow_redirect(rf_client *c, struct rf__slot *s)
 	rf__url_free(&r->u);
 	r->u = nu;
 	s->requeue = true;
-	progress(c, s);
+	rf__slot_progress(c, s);
 }
 
 /* The response ended (or was abandoned after its headers); conn goes back
  * to the pool if it can carry another request. */
-static void response_end(rf_client *c, struct rf__slot *s, bool reusable)
+void rf__slot_response_end(rf_client *c, struct rf__slot *s, bool reusable)
 {
 	if (s->big && s->conn->tls)
 		rf__tls_set_recv_size(s->conn->tls, 0); /* pooled conns stay small */
@@ -665,18 +549,18 @@ static void response_end(rf_client *c, struct rf__slot *s, bool reusable)
 	if (s->redirect_status) {
 		follow_redirect(c, s);
 	} else if (s->range_complete) {
-		progress(c, s); /* what is on disk is the whole file */
+		rf__slot_progress(c, s); /* what is on disk is the whole file */
 	} else if (st == 416 && s->resume_from > 0) {
 		/* our prefix is longer than the resource: it changed, start over */
 		s->req->fresh = true;
 		snprintf(s->req->note, sizeof(s->req->note),
 		         "the partial file was longer than the resource: restarted from zero");
 		s->requeue = true;
-		progress(c, s);
+		rf__slot_progress(c, s);
 	} else if (st < 200 || st > 299) {
 		rf__slot_fail(c, s, RF_EHTTP_STATUS);
 	} else {
-		progress(c, s);
+		rf__slot_progress(c, s);
 	}
 }
 
@@ -721,7 +605,7 @@ static void on_headers(rf_client *c, struct rf__slot *s)
 		s->redirect_status = st;
 	}
 	if (!s->resp.complete && !(s->resp.has_length && s->resp.content_length <= DRAIN_MAX))
-		response_end(c, s, false); /* not worth draining: close instead */
+		rf__slot_response_end(c, s, false); /* not worth draining: close instead */
 }
 
 /* The peer closed the connection; clean: TLS close_notify or plain TCP. */
@@ -735,7 +619,7 @@ static void on_plain_eof(rf_client *c, struct rf__slot *s, bool clean)
 	else if (!clean) /* a close-delimited body needs close_notify to be proven */
 		fail_detail(c, s, RF_ETRUNCATED, "connection closed without TLS close_notify");
 	else
-		response_end(c, s, false);
+		rf__slot_response_end(c, s, false);
 }
 
 /* n response bytes (plaintext) arrived in buffer bi. */
@@ -773,7 +657,7 @@ static void on_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n)
 	}
 	if (s->resp.complete) {
 		bool extra = consumed < n || (s->conn->tls && rf__tls_buffered(s->conn->tls));
-		response_end(c, s, s->resp.keep_alive && !extra);
+		rf__slot_response_end(c, s, s->resp.keep_alive && !extra);
 	}
 }
 
@@ -781,7 +665,7 @@ static void on_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n)
 static void on_io_error(rf_client *c, struct rf__slot *s, int res)
 {
 	if (res == -ECANCELED || s->err)
-		progress(c, s);
+		rf__slot_progress(c, s);
 	else if (stale_eligible(s, res))
 		stale_retry(c, s);
 	else
@@ -859,7 +743,7 @@ void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 	case RF_OP_SPLICE_IN:
 		s->sock_busy = false;
 		if (op == RF_OP_SPLICE_IN) {
-			on_splice_in(c, s, res);
+			rf__splice_on_in(c, s, res);
 			return;
 		}
 		if (s->err || s->requeue) {
@@ -868,7 +752,7 @@ void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 				s->conn->fd = res;
 			if (op == RF_OP_RECV)
 				s->buf[buf].state = RF_BUF_FREE;
-			progress(c, s);
+			rf__slot_progress(c, s);
 			return;
 		}
 		if (op == RF_OP_SOCKET)
@@ -883,12 +767,12 @@ void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 			on_recv(c, s, buf, res);
 		return;
 	case RF_OP_SPLICE_OUT:
-		on_splice_out(c, s, res);
+		rf__splice_on_out(c, s, res);
 		return;
 	default:
 		rf__sink_on_completion(c, s, op, buf, res);
 		if (s->err || s->http_done || s->requeue)
-			progress(c, s);
+			rf__slot_progress(c, s);
 		else
 			arm_recv(c, s);
 		return;
@@ -936,7 +820,7 @@ void rf__slot_timeout(rf_client *c, struct rf__slot *s, int err)
 	rf__slot_fail(c, s, err);
 }
 
-static void progress(rf_client *c, struct rf__slot *s)
+void rf__slot_progress(rf_client *c, struct rf__slot *s)
 {
 	if (!s->err && !s->http_done && !s->requeue)
 		return;

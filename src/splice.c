@@ -1,0 +1,123 @@
+/*
+ * splice.c - the rest of a large plain-HTTP body straight into its file.
+ *
+ * socket -> pipe moves page references (no copy), pipe -> file copies once
+ * into the page cache: one copy per byte instead of recv's two.  The pair is
+ * hard-linked (the second runs even when the first moves fewer bytes) and
+ * the second is non-blocking, so a failed first cannot leave it waiting.
+ * Used only where no byte needs to be seen: plain HTTP (not TLS), a file
+ * sink, a known Content-Length with at least SPLICE_MIN left, no digest.
+ * The pipe belongs to the slot and is kept (empty) for its next transfer.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "engine.h"
+
+#define SPLICE_MIN (1u << 20) /* bodies with less left than this are not worth a pipe */
+
+bool rf__splice_ok(const rf_client *c, const struct rf__slot *s)
+{
+	return !c->opts.no_splice && !s->conn->tls && s->body == RF_BODY_SINK &&
+	       s->req->sink == RF_SINK_FILE && s->file == RF_FILE_OPEN && s->resp.has_length &&
+	       !s->dg_check && !s->dg_print && s->resp.content_length - s->body_in >= SPLICE_MIN;
+}
+
+static void pipe_close(struct rf__slot *s)
+{
+	if (s->pipe_r >= 0) {
+		close(s->pipe_r);
+		close(s->pipe_w);
+	}
+	s->pipe_r = s->pipe_w = -1;
+	s->in_pipe = 0;
+}
+
+/* Start moving the next piece; false when no pipe could be made. */
+bool rf__splice_next(rf_client *c, struct rf__slot *s)
+{
+	if (s->pipe_r < 0) {
+		int fds[2];
+		if (pipe2(fds, O_CLOEXEC))
+			return false;
+		s->pipe_r = fds[0];
+		s->pipe_w = fds[1];
+		int sz = fcntl(s->pipe_w, F_SETPIPE_SZ, 1 << 20);
+		s->pipe_len = sz > 0 ? (unsigned)sz : 65536;
+	}
+	s->splicing = true;
+	uint64_t left = s->resp.content_length - s->body_in;
+	unsigned len = left < s->pipe_len ? (unsigned)left : s->pipe_len;
+	rf__slot_sock_op(s, RF_OP_SPLICE_IN, 0);
+	s->splice_in_busy = true;
+	rf__op_splice(c->loop, s->sock_tag, s->conn->fd, -1, s->pipe_w, -1, len, 0, true);
+	s->ops++;
+	s->writes++;
+	s->splice_out_busy = true;
+	rf__op_splice(c->loop, rf__slot_tag(s, RF_OP_SPLICE_OUT, 0), s->pipe_r, -1, s->ffd,
+	              s->next_off, len, SPLICE_F_NONBLOCK, false);
+	return true;
+}
+
+/* Both halves of a splice are back: drain, go on, or finish. */
+static void splice_step(rf_client *c, struct rf__slot *s)
+{
+	if (s->splice_in_busy || s->splice_out_busy)
+		return;
+	if (s->err || s->requeue) {
+		if (s->in_pipe)
+			pipe_close(s); /* bytes nobody will take */
+		rf__slot_progress(c, s);
+		return;
+	}
+	if (s->in_pipe) { /* the file took fewer than the pipe held */
+		s->ops++;
+		s->writes++;
+		s->splice_out_busy = true;
+		rf__op_splice(c->loop, rf__slot_tag(s, RF_OP_SPLICE_OUT, 0), s->pipe_r, -1, s->ffd,
+		              s->next_off, (unsigned)s->in_pipe, SPLICE_F_NONBLOCK, false);
+		return;
+	}
+	if (s->body_in == s->resp.content_length) {
+		s->splicing = false;
+		rf__http1_body_done(&s->resp);
+		rf__slot_response_end(c, s, s->resp.keep_alive);
+		return;
+	}
+	rf__splice_next(c, s);
+}
+
+void rf__splice_on_in(rf_client *c, struct rf__slot *s, int res)
+{
+	s->splice_in_busy = false;
+	if (res > 0) {
+		s->in_pipe += (uint64_t)res;
+		s->last_io = c->now;
+	} else if (!s->err && !s->requeue) {
+		if (res == 0)
+			rf__slot_fail(c, s, RF_ETRUNCATED);
+		else if (res != -ECANCELED)
+			rf__slot_fail(c, s, res);
+	}
+	splice_step(c, s);
+}
+
+void rf__splice_on_out(rf_client *c, struct rf__slot *s, int res)
+{
+	s->splice_out_busy = false;
+	s->writes--;
+	if (res > 0) {
+		s->in_pipe -= (uint64_t)res;
+		s->bytes += (uint64_t)res;
+		s->body_in += (uint64_t)res;
+		s->next_off += res;
+		s->last_io = c->now;
+	} else if (res < 0 && res != -EAGAIN && res != -ECANCELED && !s->err) {
+		snprintf(s->detail, sizeof(s->detail), "write %s", s->part);
+		s->err_local = true;
+		rf__slot_fail(c, s, res);
+	}
+	splice_step(c, s);
+}

@@ -33,7 +33,8 @@ int rf__tls_new(struct rf__tls_ctx *ctx, const char *host, bool ip_literal, cons
                 struct rf__tls **out);
 void rf__tls_free(struct rf__tls *t);
 
-/* Where the next ring recv should put ciphertext. */
+/* Where the next ring recv should put ciphertext (and how much fits).
+ * Unread ciphertext is kept: call only when a recv is about to be armed. */
 void *rf__tls_recv_buf(struct rf__tls *t, size_t *cap);
 /* Receive ciphertext in pieces of this size from now on (0: the default;
  * no recv may be in flight).  0 or -ENOMEM (the old buffer stays). */

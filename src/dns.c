@@ -26,6 +26,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "hash.h"
+
 #define RESOLVER_THREADS 2
 #define CACHE_BUCKETS 1024
 #define CACHE_MAX 4096
@@ -53,14 +55,6 @@ struct rf__dns {
 	unsigned count;
 	unsigned pending;
 };
-
-static uint32_t hash_str(const char *s)
-{
-	uint32_t h = 2166136261u;
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h;
-}
 
 static void resolve(struct job *j)
 {
@@ -212,7 +206,7 @@ static void evict_finished(struct rf__dns *d)
 
 struct rf__dns_entry *rf__dns_lookup(struct rf__dns *d, const char *host)
 {
-	uint32_t b = hash_str(host) % CACHE_BUCKETS;
+	uint32_t b = rf__hash32(host) % CACHE_BUCKETS;
 	for (struct rf__dns_entry *e = d->buckets[b]; e; e = e->hnext)
 		if (strcmp(e->host, host) == 0)
 			return e;

@@ -20,18 +20,11 @@
 #include <unistd.h>
 
 #include "engine.h"
-
-static uint32_t hash_str(const char *s)
-{
-	uint32_t h = 2166136261u;
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h;
-}
+#include "hash.h"
 
 static struct rf__origin **bucket_of(rf_client *c, const char *key)
 {
-	return &c->origins[hash_str(key) & (c->norigin_buckets - 1)];
+	return &c->origins[rf__hash32(key) & (c->norigin_buckets - 1)];
 }
 
 static void origins_grow(rf_client *c)
@@ -43,7 +36,7 @@ static void origins_grow(rf_client *c)
 	for (unsigned b = 0; b < c->norigin_buckets; b++) {
 		for (struct rf__origin *o = c->origins[b], *n; o; o = n) {
 			n = o->hnext;
-			uint32_t h = hash_str(o->key) & (nb - 1);
+			uint32_t h = rf__hash32(o->key) & (nb - 1);
 			o->hnext = nbk[h];
 			nbk[h] = o;
 		}

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "hash.h"
 
 static const char *const state_names[] = {
 	[RF_SLOT_FREE] = "free",
@@ -473,14 +474,6 @@ static bool is_redirect(int status)
 	return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
-static uint64_t hash_url(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
-	return h;
-}
-
 static void follow_redirect(rf_client *c, struct rf__slot *s)
 {
 	struct rf__req *r = s->req;
@@ -514,9 +507,9 @@ static void follow_redirect(rf_client *c, struct rf__slot *s)
 			rf__slot_fail(c, s, -ENOMEM);
 			return;
 		}
-		r->visited[0] = hash_url(r->url);
+		r->visited[0] = rf__hash64(r->url);
 	}
-	uint64_t h = hash_url(next);
+	uint64_t h = rf__hash64(next);
 	for (unsigned i = 0; i <= r->redirects; i++) {
 		if (r->visited[i] == h) {
 			snprintf(s->detail, sizeof(s->detail), "back to %.70s", next);

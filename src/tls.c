@@ -22,6 +22,7 @@
  * the slot never queues more plaintext than one request.
  */
 #include "tls.h"
+#include "hash.h"
 
 #include <errno.h>
 #include <openssl/err.h>
@@ -124,17 +125,9 @@ static BIO_METHOD *in_bio_method(void)
 	return in_method;
 }
 
-static uint32_t hash_str(const char *s)
-{
-	uint32_t h = 2166136261u;
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h;
-}
-
 static struct session_entry **session_slot(struct rf__tls_ctx *c, const char *key)
 {
-	struct session_entry **pp = &c->buckets[hash_str(key) % SESSION_BUCKETS];
+	struct session_entry **pp = &c->buckets[rf__hash32(key) % SESSION_BUCKETS];
 	while (*pp && strcmp((*pp)->key, key) != 0)
 		pp = &(*pp)->next;
 	return pp;

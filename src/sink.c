@@ -332,7 +332,9 @@ void rf__sink_pump(rf_client *c, struct rf__slot *s)
 	struct rf__req *r = s->req;
 	switch (r->sink) {
 	case RF_SINK_FILE:
-		if (s->file != RF_FILE_OPEN)
+		/* nothing is written before the space is reserved: a full disk
+		 * fails before the first byte, and takes nobody else's space */
+		if (s->file != RF_FILE_OPEN || s->fallocating)
 			return;
 		for (unsigned i = 0; i < RF_SLOT_BUFS; i++)
 			if (s->buf[i].state == RF_BUF_HELD && !s->buf[i].writing)
@@ -473,6 +475,8 @@ void rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 		/* file systems without fallocate: carry on without the early check */
 		if (res < 0 && res != -EOPNOTSUPP && res != -EINVAL)
 			fail_path(c, s, res, "fallocate", s->part);
+		else
+			rf__sink_pump(c, s);
 		return;
 	case RF_OP_WRITE: {
 		struct rf__buf *b = &s->buf[bi];

@@ -21,7 +21,8 @@
 bool rf__splice_ok(const rf_client *c, const struct rf__slot *s)
 {
 	return !c->opts.no_splice && !s->conn->tls && s->body == RF_BODY_SINK &&
-	       s->req->sink == RF_SINK_FILE && s->file == RF_FILE_OPEN && s->resp.has_length &&
+	       s->req->sink == RF_SINK_FILE && s->file == RF_FILE_OPEN && !s->fallocating &&
+	       s->resp.has_length &&
 	       !s->dg_check && !s->dg_print && s->resp.content_length - s->body_in >= SPLICE_MIN;
 }
 

@@ -8,6 +8,7 @@
  * Used only where no byte needs to be seen: plain HTTP (not TLS), a file
  * sink, a known Content-Length with at least SPLICE_MIN left, no digest.
  * The pipe belongs to the slot and is kept (empty) for its next transfer.
+ * The connection is not reused after a spliced body (see splice_step).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -84,7 +85,10 @@ static void splice_step(rf_client *c, struct rf__slot *s)
 	if (s->body_in == s->resp.content_length) {
 		s->splicing = false;
 		rf__http1_body_done(&s->resp);
-		rf__slot_response_end(c, s, s->resp.keep_alive);
+		/* the body never passed the parser, so bytes a broken server sent
+		 * after it would go unseen into the next response: no reuse (a
+		 * new connection is cheap next to a body this large) */
+		rf__slot_response_end(c, s, false);
 		return;
 	}
 	rf__splice_next(c, s);

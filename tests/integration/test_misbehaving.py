@@ -271,6 +271,20 @@ def extra_bytes_after_response_not_reused():
 
 
 @case
+def connection_not_reused_after_spliced_body():
+    """Junk after a large (spliced) body must not become the next response."""
+    out = tmpdir()
+    http_get(BAD, "/reset-stats")
+    code, _, err = run(["-j", "1", "-P", out, f"{URL}/bigextra", f"{URL}/ok/9"])
+    assert code == 0, err
+    with open(os.path.join(out, "bigextra"), "rb") as f:
+        assert f.read() == body_of(3_000_000)
+    with open(os.path.join(out, "9"), "rb") as f:
+        assert f.read() == body_of(9)
+    assert stats(BAD)["accepted"] == 2 + 1
+
+
+@case
 def mixed_results_exit_status_and_summary():
     out = tmpdir()
     code, _, err = run(["--retry", "0", "-P", out, f"{URL}/ok/5", f"{URL}/status/404",

@@ -245,6 +245,12 @@ def h_garbage(c, path, raw):
     return False
 
 
+def h_bigextra(c, path, raw):
+    # a large response (spliced by the client) followed by junk
+    c.send(ok(body_of(3_000_000)) + b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nbad")
+    return True
+
+
 def h_extra(c, path, raw):
     # a complete response followed by bytes nobody asked for
     c.send(ok(body_of(10)) + b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nbad")
@@ -411,7 +417,7 @@ ROUTES = [
 ROUTES = [
     ("/ranged/", h_ranged), ("/slowranged/", h_slowranged), ("/norange/", h_norange),
     ("/badrange/", h_badrange), ("/flaky/", h_flaky), ("/reset-once/", h_reset_once),
-    ("/log/", h_log), ("/bigcut/", h_bigcut),
+    ("/log/", h_log), ("/bigcut/", h_bigcut), ("/bigextra", h_bigextra),
 ] + ROUTES
 
 

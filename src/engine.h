@@ -145,7 +145,7 @@ struct rf__slot {
 	uint64_t body_in;        /* body bytes of this response taken so far */
 	int pipe_r, pipe_w;      /* splice: this slot's pipe (-1: none yet) */
 	unsigned pipe_len;       /* bytes one splice moves at most */
-	uint64_t in_pipe;        /* spliced in, not yet out */
+	int64_t in_pipe;         /* spliced in, not yet out (either CQE may come first) */
 	bool splice_in_busy, splice_out_busy;
 	bool splicing;           /* the rest of this body goes around the parser */
 	int tls_partial;         /* TLS: buffer being filled across records, or -1 */

@@ -98,7 +98,7 @@ void rf__splice_on_in(rf_client *c, struct rf__slot *s, int res)
 {
 	s->splice_in_busy = false;
 	if (res > 0) {
-		s->in_pipe += (uint64_t)res;
+		s->in_pipe += res;
 		s->last_io = c->now;
 	} else if (!s->err && !s->requeue) {
 		if (res == 0)
@@ -114,12 +114,15 @@ void rf__splice_on_out(rf_client *c, struct rf__slot *s, int res)
 	s->splice_out_busy = false;
 	s->writes--;
 	if (res > 0) {
-		s->in_pipe -= (uint64_t)res;
+		s->in_pipe -= res;
 		s->bytes += (uint64_t)res;
 		s->body_in += (uint64_t)res;
 		s->next_off += res;
 		s->last_io = c->now;
-	} else if (res < 0 && res != -EAGAIN && res != -ECANCELED && !s->err) {
+	} else if (res == 0 && s->in_pipe && !s->err) {
+		res = -EIO; /* the file took nothing: do not spin on it */
+	}
+	if (res < 0 && res != -EAGAIN && res != -ECANCELED && !s->err) {
 		snprintf(s->detail, sizeof(s->detail), "write %s", s->part);
 		s->err_local = true;
 		rf__slot_fail(c, s, res);

@@ -8,6 +8,10 @@
  * completions with the next deadline as timeout, route each completion to
  * its slot after checking the slot's generation, then fire expired timers.
  *
+ * Retries: a failed request that may be retried (rf__client_retryable) waits
+ * in a min-heap on its not-before time, holding no slot; backoff doubles from
+ * --retry-delay with jitter, Retry-After wins, --max-time caps it.
+ *
  * Timers: each slot has at most one live deadline (connect, idle or
  * max-time, see rf__slot_deadline).  The loop keeps only the earliest
  * possible one; when it passes, one scan over the slots fires what expired

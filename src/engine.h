@@ -4,7 +4,8 @@
  *
  * Ownership in one sentence each:
  *  - a request (rf__req) belongs to the client queue, an origin's parked
- *    list, or exactly one slot; it is freed after its result is reported;
+ *    list, the retry heap, or exactly one slot; it is freed after its result
+ *    is reported;
  *  - a connection (rf__conn) belongs to the slot using it or to its origin's
  *    idle list; the slot that closes it forgets it at once (the close op's
  *    completion is ignored, nothing refers to the conn any more);

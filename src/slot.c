@@ -1,16 +1,20 @@
 /*
  * slot.c - one in-flight transfer: resolve, connect, send, receive, finish.
  *
- * A slot walks RESOLVING -> CONNECTING -> SENDING -> RECEIVING -> FINISHING,
- * always through set_state() (RINGFETCH_TRACE=1 prints every transition).
- * At most one socket op is in flight per slot (socket, connect, send or
- * recv), so cancelling the slot's network side is one cancel of sock_tag.
+ * A slot walks RESOLVING -> CONNECTING -> [HANDSHAKE] -> [PREPARING] ->
+ * SENDING -> RECEIVING -> FINISHING, always through set_state()
+ * (RINGFETCH_TRACE=1 prints every transition).  HANDSHAKE is TLS (tls.c does
+ * the crypto, this file moves its bytes); PREPARING hashes a resumed prefix
+ * (sink.c).  At most one socket op is in flight per slot (socket, connect,
+ * send, recv or splice-in), so cancelling the slot's network side is one
+ * cancel of sock_tag.
  *
  * Receiving uses two buffers: while the body of one is being written to
  * disk, the next recv fills the other; when both wait for the disk, no recv
  * is armed, so a slow disk throttles the socket instead of growing memory.
+ * Large plain bodies leave this path for splice.c once the headers are in.
  *
- * Finishing is reconciliation, not a fixed sequence: progress() is called
+ * Finishing is reconciliation, not a fixed sequence: rf__slot_progress() is called
  * after every event once the response ended (http_done), failed (err) or is
  * to be re-queued (requeue), and does the next thing that is possible -
  * cancel the socket op, release or close the connection, let the sink close
@@ -54,7 +58,6 @@ static void set_state(struct rf__slot *s, enum rf__slot_state st)
 		        state_names[st], s->req ? s->req->cur_url : "");
 	s->state = st;
 }
-
 
 void rf__slot_sock_op(struct rf__slot *s, enum rf__op_kind op, unsigned buf)
 {

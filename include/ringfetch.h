@@ -148,6 +148,18 @@ typedef struct rf_result {
 
 typedef void (*rf_done_fn)(void *arg, const rf_result *result);
 
+/* A snapshot of a running client, for progress displays. */
+typedef struct rf_progress {
+	uint64_t ok, failed;   /* requests reported so far */
+	uint64_t bytes;        /* body bytes delivered, finished and in flight */
+	unsigned active;       /* requests in slots */
+	unsigned waiting;      /* queued, parked for the per-host cap, or
+	                          waiting for a retry (not counting unread input) */
+	double elapsed;        /* seconds since rf_run started */
+} rf_progress;
+
+typedef void (*rf_progress_fn)(void *arg, const rf_progress *p);
+
 /* Lazy input: fill *req and return 1, or return 0 when there is no more.
  * Called only when a slot is about to be free, so input is never read
  * further ahead than the concurrency needs. */
@@ -195,6 +207,11 @@ typedef struct rf_client_opts {
 	int signal_fd;
 	void (*on_signal)(void *arg);
 	void *signal_arg;
+	/* Called on the loop thread every progress_interval seconds while
+	 * rf_run runs (and once at its end); 0 or NULL: never. */
+	double progress_interval;
+	rf_progress_fn on_progress;
+	void *progress_arg;
 	rf_done_fn on_done;
 	void *done_arg;
 } rf_client_opts;

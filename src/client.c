@@ -220,6 +220,12 @@ void rf__client_note_deadline(rf_client *c, int64_t deadline)
 static void report(rf_client *c, struct rf__req *r, struct rf__slot *s, int err,
                    const char *detail)
 {
+	if (err)
+		c->n_failed++;
+	else
+		c->n_ok++;
+	if (s)
+		c->bytes_done += s->bytes;
 	if (!c->opts.on_done)
 		return;
 	rf_result res;
@@ -467,6 +473,7 @@ static struct rf__req *next_request(rf_client *c)
 		r = rf__req_new(&rq, &err, &why);
 		if (r)
 			return r;
+		c->n_failed++;
 		if (c->opts.on_done) {
 			rf_result res;
 			memset(&res, 0, sizeof(res));
@@ -506,6 +513,8 @@ static void fire_timers(rf_client *c)
 	if (c->now < c->next_timer)
 		return;
 	int64_t next = c->ndelayed ? c->delayed[0]->not_before : INT64_MAX;
+	if (c->opts.on_progress && c->opts.progress_interval > 0 && c->next_progress < next)
+		next = c->next_progress;
 	for (unsigned i = 0; i < c->nslots; i++) {
 		struct rf__slot *s = &c->slots[i];
 		int which = 0;
@@ -555,6 +564,34 @@ static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 	rf__slot_on_completion(c, s, op, buf, res);
 }
 
+static void progress_report(rf_client *c)
+{
+	rf_progress p = {
+		.ok = c->n_ok,
+		.failed = c->n_failed,
+		.bytes = c->bytes_done,
+		.active = c->nbusy,
+		.waiting = c->nqueued + c->nparked + c->ndelayed,
+		.elapsed = (double)(c->now - c->run_start) / 1e9,
+	};
+	for (unsigned i = 0; i < c->nslots; i++)
+		if (c->slots[i].state != RF_SLOT_FREE)
+			p.bytes += c->slots[i].bytes;
+	c->opts.on_progress(c->opts.progress_arg, &p);
+}
+
+/* Progress every progress_interval: a deadline like the others. */
+static void progress_tick(rf_client *c)
+{
+	if (!c->opts.on_progress || c->opts.progress_interval <= 0)
+		return;
+	if (c->now >= c->next_progress) {
+		progress_report(c);
+		c->next_progress = c->now + (int64_t)(c->opts.progress_interval * 1e9);
+	}
+	rf__client_note_deadline(c, c->next_progress);
+}
+
 static bool work_left(const rf_client *c)
 {
 	if (c->nbusy || c->q_head || c->nparked || c->ndelayed)
@@ -567,8 +604,11 @@ int rf_run(rf_client *c, rf_source_fn source, void *source_arg)
 	c->source = source;
 	c->source_arg = source_arg;
 	c->source_done = false;
+	c->run_start = rf__now();
+	c->next_progress = c->run_start + (int64_t)(c->opts.progress_interval * 1e9);
 	for (;;) {
 		c->now = rf__now();
+		progress_tick(c);
 		release_delayed(c);
 		fill_slots(c);
 		if (c->stopping) {
@@ -604,6 +644,10 @@ int rf_run(rf_client *c, rf_source_fn source, void *source_arg)
 		fire_timers(c);
 	}
 	c->source = NULL;
+	if (c->opts.on_progress && c->opts.progress_interval > 0) {
+		c->now = rf__now();
+		progress_report(c);
+	}
 	return c->fatal;
 }
 

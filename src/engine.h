@@ -241,6 +241,8 @@ struct rf_client {
 	unsigned ndelayed, cap_delayed;
 	char *print_algo;        /* opts.digest, canonical */
 	unsigned big_in_use, big_max; /* slots with big receive buffers */
+	uint64_t n_ok, n_failed, bytes_done; /* reported so far */
+	int64_t run_start, next_progress;
 	char signal_buf[128];
 	int fatal;               /* engine failure (ring) */
 };

@@ -47,6 +47,8 @@ struct cli {
 	const char *checksum;   /* --checksum, single URL */
 	bool resume;            /* -c */
 	bool quiet;
+	int progress;           /* -1 auto (a terminal), 0 off, 1 on */
+	bool progress_tty, progress_shown;
 	int signals;
 	rf_client *client;
 	char **urls;
@@ -62,6 +64,13 @@ struct cli {
 	char *headers[256];
 	size_t nheaders;
 };
+
+/* Before a message: clear the progress line it would otherwise run into. */
+static void clear_progress(struct cli *c)
+{
+	if (c->progress_shown && c->progress_tty)
+		fputs("\r\033[K", stderr);
+}
 
 static void set_exit(struct cli *c, int code)
 {
@@ -119,7 +128,9 @@ static void usage(FILE *f)
 	    "      --uring-big-buffer N    receive buffer for large bodies (default 1048576, 0 = off)\n"
 	    "      --uring-no-splice       receive large plain-HTTP bodies instead of splicing them\n"
 	    "Other:\n"
-	    "  -q, --quiet               no summary line (errors are still printed)\n"
+	    "  -q, --quiet               no summary or progress (errors are still printed)\n"
+	    "      --progress            a progress line every second (default when stderr is\n"
+	    "                            a terminal); --no-progress turns it off\n"
 	    "  -h, --help                this help\n"
 	    "  -V, --version             print the version\n"
 	    "\n"
@@ -179,6 +190,7 @@ static int mkdirs(const char *dir)
 static void input_error(void *arg, const char *file, unsigned line, const char *msg)
 {
 	struct cli *c = arg;
+	clear_progress(c);
 	fprintf(stderr, "%s:%u: %s\n", file, line, msg);
 	c->failed++;
 	set_exit(c, EXIT_INPUT);
@@ -186,6 +198,7 @@ static void input_error(void *arg, const char *file, unsigned line, const char *
 
 static void url_error(struct cli *c, const char *url, const char *msg)
 {
+	clear_progress(c);
 	fprintf(stderr, "%s: %s\n", url, msg);
 	c->failed++;
 	set_exit(c, EXIT_INPUT);
@@ -281,10 +294,13 @@ static void on_done(void *arg, const rf_result *r)
 		c->bytes += r->bytes;
 		if (r->digest[0] && c->print_digest)
 			fprintf(c->digest_out, "%s  %s\n", r->digest, r->path ? r->path : r->url);
-		if (r->note[0] && !c->quiet)
+		if (r->note[0] && !c->quiet) {
+			clear_progress(c);
 			fprintf(stderr, "%s: note: %s\n", r->url, r->note);
+		}
 		return;
 	}
+	clear_progress(c);
 	c->failed++;
 	c->bytes += r->bytes;
 	int code;
@@ -348,6 +364,18 @@ static void on_signal(void *arg)
 	rf_stop(c->client);
 }
 
+/* One progress line: rewritten in place on a terminal, appended otherwise. */
+static void on_progress(void *arg, const rf_progress *p)
+{
+	struct cli *c = arg;
+	double mb = (double)p->bytes / 1e6;
+	fprintf(stderr, "%sringfetch: %llu ok, %llu failed, %u active, %u waiting, %.1f MB, %.1f MB/s%s",
+	        c->progress_tty ? "\r\033[K" : "", (unsigned long long)p->ok,
+	        (unsigned long long)p->failed, p->active, p->waiting, mb,
+	        p->elapsed > 0 ? mb / p->elapsed : 0.0, c->progress_tty ? "" : "\n");
+	c->progress_shown = true;
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -375,6 +403,8 @@ enum {
 	OPT_URING_RECV_BUFFER,
 	OPT_URING_BIG_BUFFER,
 	OPT_URING_NO_SPLICE,
+	OPT_PROGRESS,
+	OPT_NO_PROGRESS,
 };
 
 static const struct option long_opts[] = {
@@ -405,6 +435,8 @@ static const struct option long_opts[] = {
 	{"uring-recv-buffer", required_argument, NULL, OPT_URING_RECV_BUFFER},
 	{"uring-big-buffer", required_argument, NULL, OPT_URING_BIG_BUFFER},
 	{"uring-no-splice", no_argument, NULL, OPT_URING_NO_SPLICE},
+	{"progress", no_argument, NULL, OPT_PROGRESS},
+	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 	{"user-agent", required_argument, NULL, 'A'},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
@@ -424,6 +456,7 @@ int main(int argc, char **argv)
 {
 	static struct cli c;
 	rf_client_opts_init(&c.opts);
+	c.progress = -1;
 	c.out_dir = ".";
 	unsigned long u;
 	double d;
@@ -550,6 +583,12 @@ int main(int argc, char **argv)
 		case OPT_URING_NO_SPLICE:
 			c.opts.no_splice = 1;
 			break;
+		case OPT_PROGRESS:
+			c.progress = 1;
+			break;
+		case OPT_NO_PROGRESS:
+			c.progress = 0;
+			break;
 
 		case 'q':
 			c.quiet = true;
@@ -612,6 +651,14 @@ int main(int argc, char **argv)
 	}
 	c.opts.on_done = on_done;
 	c.opts.done_arg = &c;
+	c.progress_tty = isatty(STDERR_FILENO);
+	if (c.progress < 0)
+		c.progress = c.progress_tty;
+	if (c.progress && !c.quiet) {
+		c.opts.progress_interval = 1.0;
+		c.opts.on_progress = on_progress;
+		c.opts.progress_arg = &c;
+	}
 
 	/* SIGINT/SIGTERM arrive through a signalfd the ring reads */
 	sigset_t sigs;
@@ -649,6 +696,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ringfetch: engine failure: %s\n", rf_strerror(err));
 		set_exit(&c, EXIT_INTERNAL);
 	}
+	if (c.progress_shown && c.progress_tty)
+		fputc('\n', stderr);
 	if (!c.quiet) {
 		double mb = (double)c.bytes / 1e6;
 		fprintf(stderr, "ringfetch: %lu ok, %lu failed, %.1f MB in %.2f s (%.1f MB/s, %.0f files/s)",

@@ -248,7 +248,7 @@ def help_lists_every_option_and_version():
                 "--user-agent", "--quiet", "--help", "--version", "--cacert", "--capath", "--cert",
                 "--key", "--tls-min", "--insecure", "--continue", "--checksum", "--print-digest",
                 "--retry", "--retry-delay", "--retry-on-checksum", "--fsync", "--uring-recv-buffer",
-                "--uring-big-buffer", "--uring-no-splice"):
+                "--uring-big-buffer", "--uring-no-splice", "--progress", "--no-progress"):
         assert opt in text, opt
     code, out, _ = run(["--version"])
     assert code == 0 and out.decode().strip() == "ringfetch 0.1.0"

@@ -340,6 +340,21 @@ def full_disk_fails_fast_and_others_continue():
         subprocess.run(["umount", mnt])
 
 
+# ---- progress ----
+
+@case
+def progress_lines_while_running():
+    k, out = key(), tmpdir()
+    code, _, err = run(["--progress", "-P", out, f"{URL}/slowranged/{k}/2000000"])
+    assert code == 0, err
+    lines = [l for l in err.splitlines() if " active, " in l]
+    assert len(lines) >= 2, err  # about 2.5 s at one line per second
+    assert "0 ok, 0 failed, 1 active, 0 waiting" in lines[0], lines
+    assert lines[-1].startswith("ringfetch: 1 ok, 0 failed, 0 active, 0 waiting, 2.0 MB"), lines
+    code, _, err = run(["-P", out, f"{URL}/ok/5"])  # not a terminal: off by default
+    assert " active, " not in err, err
+
+
 # ---- signals ----
 
 @case

@@ -63,6 +63,21 @@ static int on_body(void *user, const void *data, size_t len)
 	return 0;
 }
 
+static struct {
+	int calls;
+	unsigned max_active;
+	rf_progress last;
+} progress_seen;
+
+static void on_progress(void *arg, const rf_progress *p)
+{
+	(void)arg;
+	progress_seen.calls++;
+	if (p->active > progress_seen.max_active)
+		progress_seen.max_active = p->active;
+	progress_seen.last = *p;
+}
+
 static rf_client *client(struct seen *s, unsigned j)
 {
 	rf_client_opts o;
@@ -246,6 +261,34 @@ int main(int argc, char **argv)
 	CHECK(s.n == 10 && s.errors == 9 && s.last_error == RF_ECANCELED,
 	      "the others are reported canceled (%d done, %d errors)", s.n, s.errors);
 	rf_client_free(c);
+
+	/* progress snapshots */
+	{
+		struct seen ps = {0};
+		rf_client_opts po;
+		rf_client_opts_init(&po);
+		po.max_inflight = 2;
+		po.on_done = on_done;
+		po.done_arg = &ps;
+		po.progress_interval = 0.1;
+		po.on_progress = on_progress;
+		po.progress_arg = &progress_seen;
+		rf_client *pc;
+		CHECK(rf_client_new(&po, &pc) == 0, "client with progress");
+		for (int i = 0; i < 4; i++) {
+			rf_request sr = {.url = url("/slow/2"), .sink = RF_SINK_DISCARD};
+			rf_submit(pc, &sr);
+		}
+		rf_run(pc, NULL, NULL);
+		CHECK(progress_seen.calls >= 3 && progress_seen.max_active == 2 &&
+		          progress_seen.last.ok == 4 && progress_seen.last.active == 0 &&
+		          progress_seen.last.bytes == 400,
+		      "progress: %d calls, at most %u active, last %llu ok %llu bytes",
+		      progress_seen.calls, progress_seen.max_active,
+		      (unsigned long long)progress_seen.last.ok,
+		      (unsigned long long)progress_seen.last.bytes);
+		rf_client_free(pc);
+	}
 
 	/* argument errors */
 	rf_client_opts o;

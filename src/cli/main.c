@@ -350,8 +350,9 @@ static void on_signal(void *arg)
 {
 	struct cli *c = arg;
 	struct signalfd_siginfo si;
+	c->signals++; /* the record the ring read */
 	while (read(c->opts.signal_fd, &si, sizeof(si)) == sizeof(si))
-		c->signals++;
+		c->signals++; /* and any that came with it */
 	if (c->signals >= 2) {
 		static const char msg[] = "ringfetch: second signal, exiting now\n";
 		ssize_t w = write(STDERR_FILENO, msg, sizeof(msg) - 1);

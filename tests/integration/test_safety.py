@@ -385,5 +385,24 @@ def sigint_keeps_parts_then_continue_completes():
     assert any(l.startswith("bytes=") for l in log(k)), log(k)
 
 
+@case
+def second_signal_exits_at_once():
+    if WRAPPER:
+        raise Skip("timing of a signal under a wrapper")
+    k, out = key(), tmpdir()
+    urls = [f"{URL}/slowranged/{k}/2000000?{i}" for i in range(3)]
+    p = subprocess.Popen([RINGFETCH, "-j", "3", "-P", out] + urls, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    time.sleep(0.5)
+    p.send_signal(signal.SIGTERM)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=20)
+    err = err.decode()
+    assert p.returncode == 130, (p.returncode, err)
+    assert "second signal, exiting now" in err, err
+    assert " ok, " not in err, err  # no summary: it did not wait
+    assert all(n.endswith(".part") for n in listdir(out)), listdir(out)
+
+
 if __name__ == "__main__":
     main()

@@ -96,7 +96,7 @@ def _stop(p):
             p.wait()
 
 
-def start_nginx(root, extra_locations="", v6=True, tls=None):
+def start_nginx(root, extra_locations="", v6=True, tls=None, tls_protocols="TLSv1.2 TLSv1.3"):
     """nginx serving `root` on a free loopback port; returns the port.
     tls: (certificate, key[, client CA]) to serve HTTPS instead."""
     work = tmpdir()
@@ -110,7 +110,7 @@ def start_nginx(root, extra_locations="", v6=True, tls=None):
             listen += f"""
     ssl_certificate {tls[0]};
     ssl_certificate_key {tls[1]};
-    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_protocols {tls_protocols};
     ssl_session_cache shared:rf:1m;
     ssl_session_tickets on;"""
             if len(tls) > 2:

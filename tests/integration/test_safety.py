@@ -68,6 +68,11 @@ def checksum_spec_errors():
                       ("sha-256", "sha-256=HEX"), ("md5=" + "zz" * 16, "not hexadecimal")):
         code, _, err = run(["--checksum", spec, f"{NURL}/data.bin"])
         assert code == 2 and msg in err, (spec, err)
+    code, body, err = run(["-O", "-", "--print-digest", "sha-256", f"{NURL}/data.bin"])
+    assert code == 0 and body == DATA, err
+    assert f"{sha256(DATA)}  {NURL}/data.bin" in err, err  # stdout holds the body
+    code, _, err = run(["-c", "-O", "-", f"{NURL}/data.bin"])
+    assert code == 2 and "-c cannot resume stdout" in err, err
     code, _, err = run(["--checksum", "md5=" + "0" * 32, f"{NURL}/a", f"{NURL}/b"])
     assert code == 2 and "--checksum takes exactly one URL" in err, err
 

@@ -29,6 +29,7 @@ WRONG = start_nginx(WWW, tls=(PKI["wrong"], PKI["wrong_key"]), v6=False)
 EXPIRED = start_nginx(WWW, tls=(PKI["expired"], PKI["expired_key"]), v6=False)
 ROGUE = start_nginx(WWW, tls=(PKI["rogue"], PKI["rogue_key"]), v6=False)
 MTLS = start_nginx(WWW, tls=(PKI["server"], PKI["key"], PKI["ca"]), v6=False)
+TLS12 = start_nginx(WWW, tls=(PKI["server"], PKI["key"]), v6=False, tls_protocols="TLSv1.2")
 BAD = start_badserver(tls=(PKI["server"], PKI["key"]))
 BASE = f"https://127.0.0.1:{TLS}"
 BADURL = f"https://127.0.0.1:{BAD}"
@@ -203,6 +204,12 @@ def client_certificate():
 def tls_min_version():
     code, err, out = fetch([f"{BASE}/many/f8.bin"], *CA, "--tls-min", "1.3")
     assert code == 0, err
+    url12 = f"https://127.0.0.1:{TLS12}/many/f8.bin"
+    code, err, out = fetch([url12], *CA)
+    assert code == 0, err
+    code, err, out = fetch([url12], *CA, "--tls-min", "1.3")
+    assert code == 5 and f"{url12}: TLS error (" in err, (code, err)
+    assert listdir(out) == []
     code, _, err = run(["--tls-min", "1.1", f"{BASE}/x"])
     assert code == 2 and "--tls-min takes 1.2 or 1.3" in err, err
 

@@ -58,7 +58,7 @@ enum rf_error {
 	RF_ETOO_MANY_REDIRECTS = -1013, /* more hops than max_redirs */
 	RF_EREDIRECT_LOCATION = -1014, /* redirect without a usable Location */
 	RF_ENOANSWER = -1015,         /* connection closed before any response */
-	RF_EOUTPUT_NAME = -1016,      /* no safe output name could be made */
+	RF_EOUTPUT_NAME = -1016,      /* output name not usable (e.g. not a regular file) */
 	RF_ECANCELED = -1017,         /* request canceled by rf_stop() */
 	RF_EHEADER = -1018,           /* invalid custom header */
 	RF_EBODY_CALLBACK = -1019,    /* the body callback asked to stop */

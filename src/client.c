@@ -161,6 +161,9 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	err = rf__loop_new(c->nslots * 4 + 16, &c->loop);
 	if (err)
 		goto fail;
+	const char *trace = getenv("RINGFETCH_TRACE");
+	if (trace && *trace && *trace != '0')
+		fprintf(stderr, "ringfetch: ring set up as %s\n", rf__loop_mode(c->loop));
 	err = rf__dns_new(c->loop, rf__tag_make(RF_OP_WAKE, 0, 0), &c->dns);
 	if (err)
 		goto fail;

@@ -24,7 +24,7 @@ const char *rf_strerror(int err)
 	case RF_ETOO_MANY_REDIRECTS: return "too many redirects";
 	case RF_EREDIRECT_LOCATION: return "bad redirect";
 	case RF_ENOANSWER: return "connection closed without a response";
-	case RF_EOUTPUT_NAME: return "no safe output file name";
+	case RF_EOUTPUT_NAME: return "refusing to write there";
 	case RF_ECANCELED: return "canceled";
 	case RF_EHEADER: return "invalid request header";
 	case RF_EBODY_CALLBACK: return "body callback stopped the transfer";

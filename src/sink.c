@@ -379,6 +379,16 @@ static void start_rename(rf_client *c, struct rf__slot *s)
 		return;
 	}
 	bool replace = s->req->flags & (RF_REQ_OVERWRITE | RF_REQ_RESUME);
+	struct stat st;
+	if (replace && lstat(s->target, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* replacing means a regular file: never a device, FIFO, link or
+		 * directory put there by someone (a plain lstat, once per file) */
+		snprintf(s->detail, sizeof(s->detail), "%s is not a regular file", s->target);
+		s->err_local = true;
+		s->file = RF_FILE_CLOSED;
+		rf__slot_fail(c, s, RF_EOUTPUT_NAME);
+		return;
+	}
 	s->file = RF_FILE_RENAMING;
 	s->ops++;
 	rf__op_rename(c->loop, rf__slot_tag(s, RF_OP_RENAME, 0), s->part, s->target,

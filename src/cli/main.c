@@ -9,6 +9,7 @@
  * the same name end up as NAME and NAME.1.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -43,6 +44,7 @@ struct cli {
 	rf_client_opts opts;
 	const char *out_dir;
 	const char *output;     /* -o */
+	int output_fd;          /* -o names something that is not a regular file */
 	const char *input_path; /* -i */
 	const char *checksum;   /* --checksum, single URL */
 	bool resume;            /* -c */
@@ -90,7 +92,8 @@ static void usage(FILE *f)
 	    "                            set options for the URL above them\n"
 	    "  -P, --directory DIR       save files under DIR (default .; created if missing)\n"
 	    "  -o, --output FILE         save the single URL as FILE (replaces FILE);\n"
-	    "                            '-' writes the body to stdout\n"
+	    "                            '-' writes the body to stdout; a device or FIFO\n"
+	    "                            (/dev/null) is written in place, never replaced\n"
 	    "  -O FILE                   same as -o ('-O -' = stdout)\n"
 	    "Connections:\n"
 	    "  -j, --jobs N              transfers in flight (default 16)\n"
@@ -222,6 +225,9 @@ static bool prepare(struct cli *c, rf_request *req, const char *url, const char 
 		if (strcmp(c->output, "-") == 0) {
 			req->sink = RF_SINK_FD;
 			req->fd = STDOUT_FILENO;
+		} else if (c->output_fd >= 0) {
+			req->sink = RF_SINK_FD; /* -o /dev/null, a FIFO: written in place */
+			req->fd = c->output_fd;
 		} else {
 			req->sink = RF_SINK_FILE;
 			req->path = c->output;
@@ -621,6 +627,22 @@ int main(int argc, char **argv)
 	if (c.resume && c.output && strcmp(c.output, "-") == 0)
 		return usage_error("-c cannot resume stdout%s", "");
 	c.digest_out = c.output && strcmp(c.output, "-") == 0 ? stderr : stdout;
+	/* -o /dev/null (or a FIFO, a terminal): never replaced by a rename,
+	 * written in place like curl does */
+	c.output_fd = -1;
+	struct stat ost;
+	if (c.output && strcmp(c.output, "-") != 0 && stat(c.output, &ost) == 0 &&
+	    !S_ISREG(ost.st_mode)) {
+		if (S_ISDIR(ost.st_mode))
+			return usage_error("-o %s is a directory (use -P)", c.output);
+		if (c.resume)
+			return usage_error("-c cannot resume %s: not a regular file", c.output);
+		c.output_fd = open(c.output, O_WRONLY | O_CLOEXEC);
+		if (c.output_fd < 0) {
+			fprintf(stderr, "ringfetch: cannot open %s: %s\n", c.output, strerror(errno));
+			return EXIT_LOCAL;
+		}
+	}
 	c.opts.headers = (const char *const *)c.headers;
 	c.opts.n_headers = c.nheaders;
 	for (size_t i = 0; i < c.nheaders; i++) {
@@ -693,6 +715,8 @@ int main(int argc, char **argv)
 	rf_client_free(client);
 	if (c.in_open)
 		input_close(&c.in);
+	if (c.output_fd >= 0)
+		close(c.output_fd);
 	if (err) {
 		fprintf(stderr, "ringfetch: engine failure: %s\n", rf_strerror(err));
 		set_exit(&c, EXIT_INTERNAL);

@@ -2,6 +2,7 @@
 """Downloads from a real nginx (and the echo/statistics paths of badserver):
 content, names, collisions, lists, keep-alive, per-host cap, CLI behaviour."""
 import os
+import stat
 import subprocess
 
 from harness import (Skip, body_of, case, ipv6_available, listdir, main, run, sha256,
@@ -124,6 +125,12 @@ def output_file_and_stdout():
     with open(target, "rb") as f:
         assert f.read() == FILES["many/f6.bin"]
     assert listdir(out) == ["chosen.name"]
+    code, _, err = run(["-o", "/dev/null", f"{BASE}/big.bin"])
+    assert code == 0, err
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)  # written to, never renamed over
+    assert not os.path.exists("/dev/null.part")
+    code, _, err = run(["-o", out, f"{BASE}/big.bin"])
+    assert code == 2 and "is a directory" in err, err
     code, stdout, err = run(["-q", "-O", "-", f"{BASE}/big.bin"])
     assert code == 0, err
     assert sha256(stdout) == sha256(BIG)

@@ -230,6 +230,19 @@ int main(int argc, char **argv)
 	CHECK(s.last_error == RF_ETRUNCATED && s.path[0] == 0 && stat(path, &sb) == 0 &&
 	          sb.st_size == 10 && stat(part, &sb) != 0,
 	      "failed transfer leaves the old file and no .part");
+	/* overwriting never replaces something that is not a regular file */
+	char fifo[300];
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	CHECK(mkfifo(fifo, 0600) == 0, "fifo");
+	rf_request ff = {.url = url("/ok/10"), .sink = RF_SINK_FILE, .path = fifo,
+	                 .flags = RF_REQ_OVERWRITE};
+	rf_submit(c, &ff);
+	rf_run(c, NULL, NULL);
+	CHECK(s.last_error == RF_EOUTPUT_NAME && stat(fifo, &sb) == 0 && S_ISFIFO(sb.st_mode),
+	      "a FIFO under the name is left alone (%s)", rf_strerror(s.last_error));
+	snprintf(part, sizeof(part), "%s.part", fifo);
+	CHECK(stat(part, &sb) != 0, "and its .part is gone");
+	unlink(fifo);
 	unlink(path);
 	unlink(want_path);
 	rmdir(dir);

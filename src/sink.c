@@ -176,11 +176,11 @@ void rf__sink_prepare(rf_client *c, struct rf__slot *s)
 	if (!part || !r->resume || r->fresh || !s->part_is_default)
 		return;
 	struct stat st;
-	if (stat(part, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+	if (lstat(part, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
 		s->resume_from = st.st_size;
 		ssize_t len = getxattr(part, VALIDATOR_XATTR, s->validator, sizeof(s->validator) - 1);
 		s->validator[len > 0 ? len : 0] = 0;
-	} else if ((r->flags & RF_REQ_RESUME) && stat(r->path, &st) == 0 && S_ISREG(st.st_mode) &&
+	} else if ((r->flags & RF_REQ_RESUME) && lstat(r->path, &st) == 0 && S_ISREG(st.st_mode) &&
 	           st.st_size > 0) {
 		s->resume_from = st.st_size;
 		s->resume_final = true;
@@ -214,7 +214,7 @@ void rf__sink_hash_prefix(rf_client *c, struct rf__slot *s)
 	s->pfx_off = 0;
 	s->ops++;
 	rf__op_open(c->loop, rf__slot_tag(s, RF_OP_PFX_OPEN, 0),
-	            s->resume_final ? s->req->path : s->part, O_RDONLY | O_CLOEXEC, 0);
+	            s->resume_final ? s->req->path : s->part, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);
 }
 
 /* The prefix cannot be read: continue without it, from zero. */
@@ -250,7 +250,8 @@ static void open_part(rf_client *c, struct rf__slot *s, bool append)
 {
 	s->file = RF_FILE_OPENING;
 	s->ops++;
-	int flags = O_WRONLY | O_CLOEXEC | (append ? 0 : O_CREAT | O_TRUNC);
+	/* O_NOFOLLOW: a .part planted as a symlink must not redirect our writes */
+	int flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW | (append ? 0 : O_CREAT | O_TRUNC);
 	rf__op_open(c->loop, rf__slot_tag(s, RF_OP_OPEN, 0), s->part, flags, 0644);
 }
 

@@ -115,6 +115,22 @@ def same_name_never_overwritten():
 
 
 @case
+def planted_part_symlink_is_not_followed():
+    """A .part planted as a symlink must not redirect the download."""
+    out, elsewhere = tmpdir(), tmpdir()
+    victim = os.path.join(elsewhere, "victim")
+    with open(victim, "wb") as f:
+        f.write(b"keep me")
+    os.symlink(victim, os.path.join(out, "f9.bin.part"))
+    code, _, err = run(["--retry", "0", "-P", out, f"{BASE}/many/f9.bin"])
+    assert code == 3, (code, err)
+    assert "Too many levels of symbolic links (open" in err, err
+    with open(victim, "rb") as f:
+        assert f.read() == b"keep me"
+    assert listdir(out) == ["f9.bin.part"] and os.path.islink(os.path.join(out, "f9.bin.part"))
+
+
+@case
 def output_file_and_stdout():
     out = tmpdir()
     target = os.path.join(out, "chosen.name")

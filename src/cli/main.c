@@ -207,6 +207,28 @@ static void url_error(struct cli *c, const char *url, const char *msg)
 	set_exit(c, EXIT_INPUT);
 }
 
+/* Is any existing component of dir (below base) a symlink?  Then
+ * dir= could lead outside the output directory: refused before anything is
+ * created. */
+static bool symlink_in(const char *base, const char *dir)
+{
+	char p[PATH_MAX];
+	int n = snprintf(p, sizeof(p), "%s/", base);
+	for (const char *d = dir; *d && n > 0 && n < (int)sizeof(p);) {
+		size_t len = strcspn(d, "/");
+		n += snprintf(p + n, sizeof(p) - (size_t)n, "%.*s", (int)len, d);
+		struct stat st;
+		if (n < (int)sizeof(p) && lstat(p, &st) == 0 && S_ISLNK(st.st_mode))
+			return true;
+		d += len;
+		while (*d == '/')
+			d++;
+		if (n < (int)sizeof(p) - 1)
+			p[n++] = '/', p[n] = 0;
+	}
+	return false;
+}
+
 /* Fill req for url (with list options out/dir); false if it must be skipped. */
 static bool prepare(struct cli *c, rf_request *req, const char *url, const char *out,
                     const char *dir, const char *checksum)
@@ -244,6 +266,10 @@ static bool prepare(struct cli *c, rf_request *req, const char *url, const char 
 	}
 	int n;
 	if (dir) {
+		if (symlink_in(c->out_dir, dir)) {
+			url_error(c, url, "dir= leads outside the output directory");
+			return false;
+		}
 		n = snprintf(c->path, sizeof(c->path), "%s/%s", c->out_dir, dir);
 		int err = n < (int)sizeof(c->path) ? mkdirs(c->path) : -ENAMETOOLONG;
 		if (err) {
@@ -251,6 +277,14 @@ static bool prepare(struct cli *c, rf_request *req, const char *url, const char 
 			        strerror(-err));
 			c->failed++;
 			set_exit(c, EXIT_LOCAL);
+			return false;
+		}
+		/* a symlink inside the output directory must not lead out of it */
+		char real_dir[PATH_MAX], real_out[PATH_MAX];
+		if (!realpath(c->path, real_dir) || !realpath(c->out_dir, real_out) ||
+		    strncmp(real_dir, real_out, strlen(real_out)) != 0 ||
+		    (real_dir[strlen(real_out)] != '/' && real_dir[strlen(real_out)] != 0)) {
+			url_error(c, url, "dir= leads outside the output directory");
 			return false;
 		}
 		n = snprintf(c->path, sizeof(c->path), "%s/%s/%s", c->out_dir, dir, name);

@@ -131,6 +131,21 @@ def planted_part_symlink_is_not_followed():
 
 
 @case
+def dir_through_a_symlink_stays_inside():
+    out, elsewhere = tmpdir(), tmpdir()
+    os.symlink(elsewhere, os.path.join(out, "link"))
+    lst = os.path.join(tmpdir(), "l.txt")
+    with open(lst, "w") as f:
+        f.write(f"{BASE}/many/f11.bin\n  dir=link/sub\n{BASE}/many/f12.bin\n")
+    code, _, err = run(["-P", out, "-i", lst])
+    assert code == 7, (code, err)
+    assert f"{BASE}/many/f11.bin: dir= leads outside the output directory" in err, err
+    assert listdir(elsewhere) == [], listdir(elsewhere)  # not even a directory
+    assert not os.path.exists(os.path.join(elsewhere, "sub", "f11.bin"))
+    assert sorted(listdir(out)) == ["f12.bin", "link"]
+
+
+@case
 def output_file_and_stdout():
     out = tmpdir()
     target = os.path.join(out, "chosen.name")

@@ -192,7 +192,6 @@ int rf__url_parse(const char *s, struct rf__url *u, const char **why)
 	u->mem = mem;
 	u->port = (uint16_t)port;
 	u->tls = tls;
-	u->ipv6_literal = v6;
 	struct in_addr a4;
 	u->ip_literal = v6 || inet_pton(AF_INET, host, &a4) == 1;
 	return 0;

@@ -16,7 +16,6 @@ struct rf__url {
 	const char *hostport; /* Host header value: host[:port], brackets kept */
 	uint16_t port;
 	bool tls;
-	bool ipv6_literal;
 	bool ip_literal;    /* IPv4 or IPv6 literal: no SNI, IP name check */
 };
 

@@ -68,6 +68,7 @@ enum rf_error {
 	RF_ETLS_CONFIG = -1023,       /* bad CA, certificate or key configuration */
 	RF_ECHECKSUM = -1024,         /* body does not match the expected checksum */
 	RF_ERANGE = -1025,            /* 206 Content-Range does not match the request */
+	RF_ECODING = -1026,           /* a transfer coding other than chunked */
 };
 
 /* A message for any code this library returns; never NULL. */
@@ -117,8 +118,9 @@ typedef struct rf_request {
 
 /* What happened to one request.  Valid only during the done callback. */
 typedef struct rf_result {
-	const char *url;       /* as submitted */
-	const char *final_url; /* after redirects */
+	const char *url;       /* as submitted, with any userinfo replaced by
+	                          three stars (see rf_url_redact) */
+	const char *final_url; /* after redirects, redacted the same way */
 	const char *path;      /* SINK_FILE: the name the body was saved under,
 	                          NULL if nothing was saved */
 	void *user;
@@ -139,6 +141,8 @@ typedef struct rf_result {
 	const char *digest_algo; /* "sha-256"... when a digest was computed, else "" */
 	const char *digest;    /* its hex value over the whole file, else "" */
 	const char *note;      /* something the user should know, or "" */
+	const char *content_encoding; /* the response's Content-Encoding ("gzip"),
+	                          "" if none: the body was saved as sent */
 	/* seconds, from the first dispatch of the request */
 	double t_dns;          /* name resolved (0 when cached) */
 	double t_connect;      /* TCP connected (or connection taken from the pool) */
@@ -214,6 +218,17 @@ typedef struct rf_client_opts {
 	void *progress_arg;
 	rf_done_fn on_done;
 	void *done_arg;
+	/* Credentials (see README "Security").  Authorization, Cookie and
+	 * Proxy-Authorization, whatever their source, go only to the origin of
+	 * the URL they came with; a redirect elsewhere drops them for the rest
+	 * of that chain. */
+	const char *user;         /* "USER[:PASS]": Basic auth for every URL
+	                             without userinfo of its own; NULL: none */
+	const char *netrc_file;   /* read at rf_client_new: the entry for a URL's
+	                             host is used when neither userinfo nor user
+	                             is given; NULL: none */
+	int location_trusted;     /* 1: credentials follow redirects to other
+	                             origins too (never from https to http) */
 } rf_client_opts;
 
 /* Fill opts with the defaults above. */
@@ -245,6 +260,12 @@ RF_API void rf_client_free(rf_client *c);
 /* Check that url can be fetched (http or https, well formed).  Returns 0,
  * or RF_EURL / RF_ESCHEME and, if why is not NULL, what was wrong. */
 RF_API int rf_url_check(const char *url, const char **why);
+
+/* Copy url into out (cap bytes, truncated) with any userinfo replaced by
+ * three stars, for messages and logs (user "alice" and password "pw" in
+ * front of "@h/x" leave only the stars and "@h/x").  Works on malformed URLs
+ * too.  Returns out. */
+RF_API char *rf_url_redact(const char *url, char *out, size_t cap);
 
 /* The local file name for url: the last segment of its path,
  * percent-decoded and made safe (never empty, ".", "..", never containing

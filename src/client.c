@@ -100,7 +100,51 @@ void rf_client_free(rf_client *c)
 		free(c->headers[i]);
 	free(c->headers);
 	free(c->user_agent);
+	if (c->opts.user) {
+		explicit_bzero((char *)c->opts.user, strlen(c->opts.user));
+		free((char *)c->opts.user);
+	}
+	if (c->netrc) {
+		explicit_bzero(c->netrc, c->netrc_len);
+		free(c->netrc);
+	}
 	free(c);
+}
+
+/* The netrc file's text, kept for lookups (at most 1 MiB). */
+static int read_netrc(rf_client *c, const char *path)
+{
+	int err = 0;
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	size_t cap = 4096;
+	c->netrc = malloc(cap);
+	while (c->netrc) {
+		size_t n = fread(c->netrc + c->netrc_len, 1, cap - c->netrc_len, f);
+		c->netrc_len += n;
+		if (n == 0)
+			break;
+		if (c->netrc_len == cap) {
+			if (cap >= (1u << 20)) {
+				err = -EFBIG;
+				break;
+			}
+			char *bigger = malloc(cap * 2);
+			if (bigger)
+				memcpy(bigger, c->netrc, c->netrc_len);
+			explicit_bzero(c->netrc, c->netrc_len);
+			free(c->netrc);
+			c->netrc = bigger;
+			cap *= 2;
+		}
+	}
+	if (!c->netrc)
+		err = -ENOMEM;
+	else if (ferror(f))
+		err = -EIO;
+	fclose(f);
+	return err;
 }
 
 int rf_client_new(const rf_client_opts *opts, rf_client **out)
@@ -132,6 +176,19 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 		c->big_max = (unsigned)(c->opts.big_budget / (RF_SLOT_BUFS * c->opts.big_buffer));
 	c->opts.headers = NULL;
 	c->opts.error_detail = NULL;
+	c->opts.user = NULL;
+	c->opts.netrc_file = NULL;
+	if (opts->user && !(c->opts.user = strdup(opts->user)))
+		goto fail;
+	if (opts->netrc_file) {
+		err = read_netrc(c, opts->netrc_file);
+		if (err) {
+			if (opts->error_detail && opts->error_detail_len)
+				snprintf(opts->error_detail, opts->error_detail_len, "cannot read netrc file %s: %s",
+				         opts->netrc_file, rf_strerror(err));
+			goto fail;
+		}
+	}
 	rf__list_init(&c->idle_lru);
 	c->next_timer = INT64_MAX;
 	c->user_agent = strdup(opts->user_agent ? opts->user_agent : "ringfetch/" RF_VERSION_STRING);
@@ -192,7 +249,7 @@ int rf_submit(rf_client *c, const rf_request *rq)
 {
 	int err;
 	const char *why;
-	struct rf__req *r = rf__req_new(rq, &err, &why);
+	struct rf__req *r = rf__req_new(c, rq, &err, &why);
 	if (!r)
 		return err;
 	rf__queue_push_back(c, r);
@@ -233,8 +290,11 @@ static void report(rf_client *c, struct rf__req *r, struct rf__slot *s, int err,
 		return;
 	rf_result res;
 	memset(&res, 0, sizeof(res));
-	res.url = r->url;
-	res.final_url = r->cur_url;
+	char shown_final[RF_URL_MAX + 300];
+	res.url = r->shown_url;
+	res.final_url = r->cur_url == r->url ? r->shown_url
+	                : rf__url_redact(r->cur_url, shown_final, sizeof(shown_final));
+	res.content_encoding = s ? s->resp.content_encoding : "";
 	res.user = r->user;
 	res.error = err;
 	res.reason = "";
@@ -473,19 +533,24 @@ static struct rf__req *next_request(rf_client *c)
 		}
 		int err;
 		const char *why;
-		r = rf__req_new(&rq, &err, &why);
+		r = rf__req_new(c, &rq, &err, &why);
 		if (r)
 			return r;
 		c->n_failed++;
 		if (c->opts.on_done) {
 			rf_result res;
 			memset(&res, 0, sizeof(res));
-			res.url = res.final_url = rq.url ? rq.url : "";
+			size_t cap = rq.url ? strlen(rq.url) + 1 : 1;
+			char *shown = malloc(cap);
+			res.url = res.final_url = shown ? rf__url_redact(rq.url ? rq.url : "", shown, cap)
+			                                : "(URL not shown: out of memory)";
 			res.user = rq.user;
 			res.error = err;
-			res.reason = "";
+			res.reason = res.detail = res.note = res.digest_algo = res.digest = "";
+			res.content_encoding = "";
 			res.detail = why;
 			c->opts.on_done(c->opts.done_arg, &res);
+			free(shown);
 		}
 	}
 }

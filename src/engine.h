@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth.h"
 #include "digest.h"
 #include "dns.h"
 #include "http1.h"
@@ -54,7 +55,9 @@ static inline void rf__list_del(struct rf__link *n)
 struct rf__req {
 	struct rf__req *next;
 	char *url;            /* as submitted */
+	char *shown_url;      /* url with userinfo redacted: what messages show */
 	char *cur_url;        /* after redirects */
+	struct rf__auth auth; /* credentials and where they may go */
 	struct rf__url u;     /* cur_url parsed */
 	enum rf_sink_kind sink;
 	char *path;
@@ -214,6 +217,8 @@ struct rf_client {
 	rf_client_opts opts;
 	char *user_agent;
 	char **headers;
+	char *netrc;             /* opts.netrc_file's text, or NULL */
+	size_t netrc_len;
 	struct rf__loop *loop;
 	struct rf__dns *dns;
 	struct rf__tls_ctx *tls;
@@ -262,7 +267,7 @@ void rf__pool_free(rf_client *c);
 void rf__queue_push_front(rf_client *c, struct rf__req *r);
 void rf__queue_push_back(rf_client *c, struct rf__req *r);
 struct rf__req *rf__queue_pop(rf_client *c);
-struct rf__req *rf__req_new(const rf_request *rq, int *err, const char **why);
+struct rf__req *rf__req_new(const rf_client *c, const rf_request *rq, int *err, const char **why);
 void rf__req_free(struct rf__req *r);
 
 /* slot.c */

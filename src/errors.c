@@ -34,6 +34,7 @@ const char *rf_strerror(int err)
 	case RF_ETLS_CONFIG: return "TLS configuration error";
 	case RF_ECHECKSUM: return "checksum mismatch";
 	case RF_ERANGE: return "server answered a different range than asked";
+	case RF_ECODING: return "response uses a transfer coding that was not asked for";
 	default:
 		if (err < 0 && err > -4096)
 			return strerror(-err);

@@ -6,7 +6,14 @@
  * header section (llhttp has none), keep-alive decision, and the body as one
  * span per feed.  It fixes what 8.1 gets wrong for bodiless responses: 1xx,
  * 204, 304 and answers to HEAD are told to llhttp as "no body" in
- * on_headers_complete; interim 1xx responses are skipped.
+ * on_headers_complete; interim 1xx responses are skipped (at most
+ * RF_HTTP1_MAX_INTERIM of them, so endless 100s cannot hold a transfer).
+ *
+ * Codings: only "chunked" is accepted as a transfer coding (the request
+ * asks for none, so a body in any other is not the resource: RF_ECODING);
+ * Content-Encoding is recorded and the body kept as sent, as curl does
+ * without --compressed.  A framing error carries llhttp's reason ("Invalid
+ * character in chunk size") in error_detail.
  *
  * Body compaction: a chunked body arrives as several spans separated by chunk
  * headers.  Each later span is memmove'd down to follow the previous one, so
@@ -32,6 +39,8 @@ enum {
 	FIELD_CONTENT_RANGE,
 	FIELD_RETRY_AFTER,
 	FIELD_ACCEPT_RANGES,
+	FIELD_CONTENT_ENCODING,
+	FIELD_TRANSFER_ENCODING,
 };
 
 static const struct {
@@ -41,6 +50,8 @@ static const struct {
 	{"location", FIELD_LOCATION},           {"etag", FIELD_ETAG},
 	{"last-modified", FIELD_LAST_MODIFIED}, {"content-range", FIELD_CONTENT_RANGE},
 	{"retry-after", FIELD_RETRY_AFTER},     {"accept-ranges", FIELD_ACCEPT_RANGES},
+	{"content-encoding", FIELD_CONTENT_ENCODING},
+	{"transfer-encoding", FIELD_TRANSFER_ENCODING},
 };
 
 /* Where a captured short field's value goes. */
@@ -67,6 +78,13 @@ static int fail(struct rf__http1_resp *r, int err)
 	return -1;
 }
 
+static int fail_why(struct rf__http1_resp *r, int err, const char *why)
+{
+	if (!r->error)
+		snprintf(r->error_detail, sizeof(r->error_detail), "%s", why);
+	return fail(r, err);
+}
+
 static int count_header_bytes(struct rf__http1_resp *r, size_t n)
 {
 	r->header_bytes += n;
@@ -83,6 +101,8 @@ static int on_message_begin(llhttp_t *p)
 	r->location_too_long = false;
 	r->etag[0] = r->last_modified[0] = r->content_range[0] = r->retry_after[0] = 0;
 	r->accept_ranges = false;
+	r->content_encoding[0] = r->transfer_encoding[0] = 0;
+	r->te_too_long = false;
 	r->header_bytes = 0;
 	r->header_count = 0;
 	r->field_len = 0;
@@ -124,6 +144,32 @@ static int on_header_field(llhttp_t *p, const char *at, size_t n)
 	return 0;
 }
 
+/* Append [at, at+n) to the NUL-terminated value in buf; *cut when it did
+ * not fit. */
+static void append_value(char *buf, size_t cap, const char *at, size_t n, bool *cut)
+{
+	size_t have = strlen(buf), room = cap - 1 - have;
+	if (n > room) {
+		n = room;
+		*cut = true;
+	}
+	memcpy(buf + have, at, n);
+	buf[have + n] = 0;
+}
+
+/* Is the Transfer-Encoding list exactly "chunked" (any case, blanks)? */
+static bool only_chunked(const char *te)
+{
+	while (*te == ' ' || *te == '\t')
+		te++;
+	if (strncasecmp(te, "chunked", 7) != 0)
+		return false;
+	te += 7;
+	while (*te == ' ' || *te == '\t')
+		te++;
+	return *te == 0;
+}
+
 static int on_header_field_complete(llhttp_t *p)
 {
 	struct rf__http1_resp *r = resp_of(p);
@@ -136,6 +182,13 @@ static int on_header_field_complete(llhttp_t *p)
 	if (r->field_kind == FIELD_LOCATION) {
 		r->location_len = 0; /* last Location wins */
 		r->location_too_long = false;
+	}
+	if (r->field_kind == FIELD_TRANSFER_ENCODING && r->transfer_encoding[0])
+		append_value(r->transfer_encoding, sizeof(r->transfer_encoding), ", ", 2,
+		             &r->te_too_long); /* several fields make one list */
+	if (r->field_kind == FIELD_CONTENT_ENCODING && r->content_encoding[0]) {
+		bool cut = false;
+		append_value(r->content_encoding, sizeof(r->content_encoding), ", ", 2, &cut);
 	}
 	char *sf = short_field(r, r->field_kind);
 	if (sf)
@@ -167,6 +220,12 @@ static int on_header_value(llhttp_t *p, const char *at, size_t n)
 	}
 	if (r->field_kind == FIELD_ACCEPT_RANGES && n >= 5 && strncasecmp(at, "bytes", 5) == 0)
 		r->accept_ranges = true;
+	if (r->field_kind == FIELD_TRANSFER_ENCODING)
+		append_value(r->transfer_encoding, sizeof(r->transfer_encoding), at, n, &r->te_too_long);
+	if (r->field_kind == FIELD_CONTENT_ENCODING) {
+		bool cut = false; /* a record for the user: cut to fit is fine */
+		append_value(r->content_encoding, sizeof(r->content_encoding), at, n, &cut);
+	}
 	return 0;
 }
 
@@ -182,11 +241,21 @@ static int on_headers_complete(llhttp_t *p)
 	int status = p->status_code;
 	if (status < 200) {
 		if (status == 101)
-			return fail(r, RF_EPROTO); /* we never ask to upgrade */
+			return fail_why(r, RF_EPROTO, "101 Switching Protocols without an upgrade request");
+		if (++r->interim > RF_HTTP1_MAX_INTERIM)
+			return fail_why(r, RF_EPROTO, "more than 16 interim (1xx) responses");
 		return 1;  /* interim response: no body, parse the next one */
 	}
 	r->status = status;
 	r->headers_done = true;
+	bool bodiless = r->no_body || status == 204 || status == 304;
+	if (!bodiless && (p->flags & F_TRANSFER_ENCODING) &&
+	    (r->te_too_long || !only_chunked(r->transfer_encoding))) {
+		char why[sizeof(r->error_detail)];
+		snprintf(why, sizeof(why), "Transfer-Encoding: %.80s%s", r->transfer_encoding,
+		         r->te_too_long ? "..." : "");
+		return fail_why(r, RF_ECODING, why);
+	}
 	r->has_length = (p->flags & F_CONTENT_LENGTH) != 0;
 	r->content_length = r->has_length ? p->content_length : 0;
 	if (r->no_body || status == 204 || status == 304) {
@@ -253,8 +322,12 @@ int rf__http1_feed(struct rf__http1_resp *r, char *data, size_t len, size_t *con
 	} else if (e == HPE_PAUSED && r->complete) {
 		*consumed = (size_t)(llhttp_get_error_pos(&r->parser) - data);
 	} else {
-		if (!r->error)
+		if (!r->error) {
 			r->error = RF_EPROTO;
+			snprintf(r->error_detail, sizeof(r->error_detail), "%s",
+			         llhttp_get_error_reason(&r->parser) ? llhttp_get_error_reason(&r->parser)
+			                                             : llhttp_errno_name(e));
+		}
 		*consumed = len;
 	}
 	r->consumed_total += *consumed;
@@ -287,6 +360,9 @@ int rf__http1_eof(struct rf__http1_resp *r)
 			r->keep_alive = false;
 			return 0;
 		}
+		if (llhttp_get_error_reason(&r->parser))
+			snprintf(r->error_detail, sizeof(r->error_detail), "%s",
+			         llhttp_get_error_reason(&r->parser));
 	}
 	return r->headers_done ? RF_ETRUNCATED : RF_EPROTO;
 }
@@ -330,36 +406,47 @@ static bool value_empty(const char *line)
 	return *v == 0;
 }
 
-int rf__http1_request(char *buf, size_t cap, const char *method, const char *target,
-                      const char *hostport, const char *user_agent,
-                      const char *const *extra, size_t n_extra, const char *raw_extra)
+bool rf__http1_credential_header(const char *line)
 {
-	static const char *const names[] = {"Host", "User-Agent", "Accept",
-	                                    "Accept-Encoding"};
-	const char *values[] = {hostport, user_agent, "*/*", "identity"};
+	static const char *const names[] = {"Authorization", "Cookie", "Proxy-Authorization"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		size_t nl = strlen(names[i]);
+		if (strncasecmp(line, names[i], nl) == 0 && line[nl] == ':')
+			return true;
+	}
+	return false;
+}
+
+int rf__http1_request(char *buf, size_t cap, const struct rf__http1_request_spec *rq)
+{
+	static const char *const names[] = {"Host", "User-Agent", "Accept", "Accept-Encoding",
+	                                    "Authorization"};
+	const char *values[] = {rq->hostport, rq->user_agent, "*/*", "identity",
+	                        rq->credentials ? rq->authorization : NULL};
 	size_t w = 0;
-	int n = snprintf(buf, cap, "%s %s HTTP/1.1\r\n", method, target);
+	int n = snprintf(buf, cap, "%s %s HTTP/1.1\r\n", rq->method, rq->target);
 	if (n < 0 || (size_t)n >= cap)
 		return -1;
 	w = (size_t)n;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (find_extra(names[i], extra, n_extra) >= 0)
+		if (!values[i] || find_extra(names[i], rq->extra, rq->n_extra) >= 0)
 			continue;
 		n = snprintf(buf + w, cap - w, "%s: %s\r\n", names[i], values[i]);
 		if (n < 0 || (size_t)n >= cap - w)
 			return -1;
 		w += (size_t)n;
 	}
-	for (size_t i = 0; i < n_extra; i++) {
-		if (value_empty(extra[i]))
+	for (size_t i = 0; i < rq->n_extra; i++) {
+		const char *line = rq->extra[i];
+		if (value_empty(line) || (!rq->credentials && rf__http1_credential_header(line)))
 			continue;
-		n = snprintf(buf + w, cap - w, "%s\r\n", extra[i]);
+		n = snprintf(buf + w, cap - w, "%s\r\n", line);
 		if (n < 0 || (size_t)n >= cap - w)
 			return -1;
 		w += (size_t)n;
 	}
-	if (raw_extra) {
-		n = snprintf(buf + w, cap - w, "%s", raw_extra);
+	if (rq->raw_extra) {
+		n = snprintf(buf + w, cap - w, "%s", rq->raw_extra);
 		if (n < 0 || (size_t)n >= cap - w)
 			return -1;
 		w += (size_t)n;

@@ -13,11 +13,14 @@
 #define RF_HTTP1_MAX_HEADER_BYTES (64 * 1024) /* status line + fields */
 #define RF_HTTP1_MAX_HEADERS 128
 #define RF_HTTP1_MAX_LOCATION 8192
+#define RF_HTTP1_MAX_INTERIM 16 /* 1xx responses before the final one */
 
 /* Response parser state for one response (1xx interim responses skipped). */
 struct rf__http1_resp {
 	llhttp_t parser;
 	int error;              /* first error, RF_E* */
+	char error_detail[128]; /* which rule the response broke (llhttp's
+	                           reason, or ours), "" if none */
 	int status;             /* final status once headers_done */
 	char reason[64];
 	size_t reason_len;
@@ -27,6 +30,10 @@ struct rf__http1_resp {
 	/* other fields the engine acts on (truncated at 127 bytes) */
 	char etag[128], last_modified[128], content_range[128], retry_after[128];
 	bool accept_ranges;     /* Accept-Ranges: bytes */
+	char content_encoding[64]; /* recorded, not decoded: saved as sent */
+	char transfer_encoding[128]; /* all Transfer-Encoding values, joined */
+	bool te_too_long;
+	unsigned interim;       /* 1xx responses skipped */
 	bool has_length;        /* Content-Length given */
 	uint64_t content_length;
 	bool headers_done;      /* final (non-1xx) header section complete */
@@ -63,13 +70,27 @@ void rf__http1_body_done(struct rf__http1_resp *r);
  * (close-delimited body), else RF_ETRUNCATED / RF_ENOANSWER. */
 int rf__http1_eof(struct rf__http1_resp *r);
 
-/* Build "GET target HTTP/1.1" with Host, User-Agent, Accept,
- * Accept-Encoding: identity and the extra headers (an extra header with the
- * name of a default one replaces it; "Name:" with no value removes it).
- * Returns the length, or -1 when cap is too small. */
-int rf__http1_request(char *buf, size_t cap, const char *method, const char *target,
-                      const char *hostport, const char *user_agent,
-                      const char *const *extra, size_t n_extra, const char *raw_extra);
+/* What one request carries. */
+struct rf__http1_request_spec {
+	const char *method, *target, *hostport, *user_agent;
+	const char *const *extra;  /* "Name: value" lines from the user */
+	size_t n_extra;
+	const char *authorization; /* default Authorization value, or NULL */
+	bool credentials;          /* false: leave out Authorization, Cookie and
+	                              Proxy-Authorization, whatever their source */
+	const char *raw_extra;     /* ready CRLF-terminated lines (Range), or NULL */
+};
+
+/* Build "METHOD target HTTP/1.1" with Host, User-Agent, Accept,
+ * Accept-Encoding: identity, Authorization (when given and credentials
+ * allowed) and the extra headers (an extra header with the name of a default
+ * one replaces it; "Name:" with no value removes it).  Returns the length,
+ * or -1 when cap is too small. */
+int rf__http1_request(char *buf, size_t cap, const struct rf__http1_request_spec *rq);
+
+/* Is this header name one that carries credentials (Authorization, Cookie,
+ * Proxy-Authorization)?  Such headers go only where they were given for. */
+bool rf__http1_credential_header(const char *line);
 
 /* Parse "bytes START-END/TOTAL" or "bytes * /TOTAL" (TOTAL may be "*":
  * total = -1).  START and END are -1 for the second form.  0 or -1. */

@@ -22,6 +22,11 @@ int rf_url_check(const char *url, const char **why)
 	return err;
 }
 
+char *rf_url_redact(const char *url, char *out, size_t cap)
+{
+	return rf__url_redact(url, out, cap);
+}
+
 int rf_checksum_check(const char *spec, const char **why)
 {
 	const char *algo, *dummy;

@@ -52,15 +52,17 @@ void rf__req_free(struct rf__req *r)
 	if (!r)
 		return;
 	rf__url_free(&r->u);
+	rf__auth_free(&r->auth);
 	if (r->cur_url != r->url)
 		free(r->cur_url);
 	free(r->url);
+	free(r->shown_url);
 	free(r->path);
 	free(r->visited);
 	free(r);
 }
 
-struct rf__req *rf__req_new(const rf_request *rq, int *err, const char **why)
+struct rf__req *rf__req_new(const rf_client *c, const rf_request *rq, int *err, const char **why)
 {
 	*why = "";
 	if (!rq || !rq->url) {
@@ -90,13 +92,22 @@ struct rf__req *rf__req_new(const rf_request *rq, int *err, const char **why)
 	}
 	r->url = strdup(rq->url);
 	r->path = rq->path ? strdup(rq->path) : NULL;
-	if (!r->url || (rq->path && !r->path)) {
+	size_t shown_cap = strlen(rq->url) + 1;
+	r->shown_url = malloc(shown_cap);
+	if (r->shown_url)
+		rf__url_redact(rq->url, r->shown_url, shown_cap);
+	if (!r->url || !r->shown_url || (rq->path && !r->path)) {
 		rf__req_free(r);
 		*err = -ENOMEM;
 		return NULL;
 	}
 	r->cur_url = r->url;
 	*err = rf__url_parse(r->url, &r->u, why);
+	if (*err) {
+		rf__req_free(r);
+		return NULL;
+	}
+	*err = rf__auth_init(&r->auth, &r->u, c->opts.user, c->netrc, c->netrc_len);
 	if (*err) {
 		rf__req_free(r);
 		return NULL;

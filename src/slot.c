@@ -312,9 +312,18 @@ static void begin_send(rf_client *c, struct rf__slot *s)
 	}
 	char range[300];
 	rf__sink_range_headers(s, range, sizeof(range));
-	int n = rf__http1_request(s->reqbuf, REQBUF_SIZE, "GET", s->req->u.target,
-	                          s->req->u.hostport, c->user_agent,
-	                          (const char *const *)c->headers, c->opts.n_headers, range);
+	struct rf__http1_request_spec spec = {
+		.method = "GET",
+		.target = s->req->u.target,
+		.hostport = s->req->u.hostport,
+		.user_agent = c->user_agent,
+		.extra = (const char *const *)c->headers,
+		.n_extra = c->opts.n_headers,
+		.authorization = s->req->auth.basic,
+		.credentials = rf__auth_allowed(&s->req->auth),
+		.raw_extra = range,
+	};
+	int n = rf__http1_request(s->reqbuf, REQBUF_SIZE, &spec);
 	if (n < 0) {
 		fail_detail(c, s, RF_EHEADER, "request header section over 16 KiB");
 		return;
@@ -489,8 +498,10 @@ static void follow_redirect(rf_client *c, struct rf__slot *s)
 	struct rf__url nu;
 	const char *why;
 	err = rf__url_parse(next, &nu, &why);
+	char shown[120];
+	rf__url_redact(next, shown, sizeof(shown));
 	if (err) {
-		snprintf(s->detail, sizeof(s->detail), "Location %.100s: %.60s", next, why);
+		snprintf(s->detail, sizeof(s->detail), "Location %.100s: %.100s", shown, why);
 		free(next);
 		rf__slot_fail(c, s, err == RF_ESCHEME ? RF_ESCHEME : RF_EREDIRECT_LOCATION);
 		return;
@@ -515,7 +526,7 @@ static void follow_redirect(rf_client *c, struct rf__slot *s)
 	uint64_t h = rf__hash64(next);
 	for (unsigned i = 0; i <= r->redirects; i++) {
 		if (r->visited[i] == h) {
-			snprintf(s->detail, sizeof(s->detail), "back to %.70s", next);
+			snprintf(s->detail, sizeof(s->detail), "back to %.100s", shown);
 			free(next);
 			rf__url_free(&nu);
 			rf__slot_fail(c, s, RF_EREDIRECT_LOOP);
@@ -523,6 +534,7 @@ static void follow_redirect(rf_client *c, struct rf__slot *s)
 		}
 	}
 	r->visited[++r->redirects] = h;
+	rf__auth_redirect(&r->auth, &nu, c->opts.location_trusted != 0);
 	if (r->cur_url != r->url)
 		free(r->cur_url);
 	r->cur_url = next;
@@ -611,7 +623,7 @@ static void on_plain_eof(rf_client *c, struct rf__slot *s, bool clean)
 	if (e == RF_ENOANSWER && stale_eligible(s, 0))
 		stale_retry(c, s);
 	else if (e)
-		rf__slot_fail(c, s, e);
+		fail_detail(c, s, e, s->resp.error_detail);
 	else if (!clean) /* a close-delimited body needs close_notify to be proven */
 		fail_detail(c, s, RF_ETRUNCATED, "connection closed without TLS close_notify");
 	else
@@ -629,7 +641,7 @@ static void on_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n)
 	size_t consumed;
 	int e = rf__http1_feed(&s->resp, b->data, n, &consumed);
 	if (e) {
-		rf__slot_fail(c, s, e);
+		fail_detail(c, s, e, s->resp.error_detail);
 		return;
 	}
 	if (s->resp.headers_done && s->body == RF_BODY_UNDECIDED) {

@@ -12,7 +12,8 @@
  *
  * Verification is on unless insecure: the system CA store (or --cacert /
  * --capath), SSL_VERIFY_PEER, the host name (DNS name or IP literal) checked
- * against the certificate, SNI for DNS names only, ALPN "http/1.1", TLS 1.2
+ * against the certificate's subjectAltName only (no CN fallback, no partial
+ * wildcards), SNI for DNS names only, ALPN "http/1.1", TLS 1.2
  * minimum.  Sessions are cached per origin on the client side (TLS 1.3
  * tickets arrive after the handshake, so they are collected by the new-session
  * callback) and offered on the next connection to that origin.
@@ -298,6 +299,11 @@ int rf__tls_new(struct rf__tls_ctx *ctx, const char *host, bool ip_literal, cons
 	SSL_set_bio(t->ssl, t->rbio, t->wbio);
 	SSL_set_ex_data(t->ssl, ex_index, t);
 	SSL_set_connect_state(t->ssl);
+	/* RFC 9525: names only from subjectAltName (never the subject's CN),
+	 * a wildcard only as a whole left-most label; an IP literal only
+	 * against iPAddress SANs */
+	SSL_set_hostflags(t->ssl, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT |
+	                              X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
 	int ok;
 	if (ip_literal) {
 		ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), host);

@@ -4,9 +4,13 @@
  * rf__url_parse() turns an absolute URL into what a request needs: scheme,
  * host (checked: a DNS-style name, an IPv4 or a bracketed IPv6 literal),
  * port, the Host header value and the request target.  It is strict where
- * a mistake would send a request somewhere unexpected (userinfo, bad ports,
- * bad host characters) and lenient where a browser is (spaces and non-ASCII
- * bytes in the path are percent-encoded rather than refused).
+ * a mistake would send a request somewhere unexpected (bad ports, bad host
+ * characters, '@' tricks: the host is what follows the last '@' of the
+ * authority) and lenient where a browser is (spaces and non-ASCII bytes in
+ * the path are percent-encoded rather than refused).  Userinfo is
+ * percent-decoded into user and password; where they may be sent is decided
+ * by the engine (see auth.c), and rf__url_redact() keeps them out of every
+ * message.
  *
  * rf__url_resolve() implements RFC 3986 section 5.2 (merge paths, remove
  * dot segments) for redirect Location values.
@@ -37,8 +41,61 @@ static bool host_byte_ok(unsigned char c)
 
 void rf__url_free(struct rf__url *u)
 {
+	if (u->password)
+		explicit_bzero((char *)u->password, strlen(u->password));
 	free(u->mem);
 	memset(u, 0, sizeof(*u));
+}
+
+char *rf__url_redact(const char *url, char *out, size_t cap)
+{
+	if (!cap)
+		return out;
+	const char *sep = strstr(url, "://");
+	const char *auth = sep ? sep + 3 : url;
+	size_t alen = strcspn(auth, "/?#");
+	const char *at = NULL;
+	for (const char *p = auth; p < auth + alen; p++)
+		if (*p == '@')
+			at = p;
+	if (!at)
+		snprintf(out, cap, "%s", url);
+	else
+		snprintf(out, cap, "%.*s***%s", (int)(auth - url), url, at);
+	return out;
+}
+
+static int hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (unsigned char)tolower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Percent-decode [p, p+n) into out (room for n+1).  false on a bad escape
+ * or a decoded NUL. */
+static bool pct_decode(const char *p, size_t n, char *out)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c == '%') {
+			if (i + 2 >= n)
+				return false;
+			int h = hexval((unsigned char)p[i + 1]), l = hexval((unsigned char)p[i + 2]);
+			if (h < 0 || l < 0 || (h == 0 && l == 0))
+				return false;
+			out[w++] = (char)(h * 16 + l);
+			i += 2;
+		} else {
+			if (c < 0x20 || c == 0x7f)
+				return false;
+			out[w++] = (char)c;
+		}
+	}
+	out[w] = 0;
+	return true;
 }
 
 int rf__url_parse(const char *s, struct rf__url *u, const char **why)
@@ -75,9 +132,21 @@ int rf__url_parse(const char *s, struct rf__url *u, const char **why)
 	const char *auth = colon + 3;
 	size_t alen = strcspn(auth, "/?#");
 	const char *rest = auth + alen;
-	if (memchr(auth, '@', alen)) {
-		*why = "user credentials in URLs are not supported";
-		return RF_EURL;
+	/* userinfo: everything up to the last '@' of the authority */
+	const char *info = NULL;
+	size_t ilen = 0;
+	for (const char *p = auth; p < auth + alen; p++)
+		if (*p == '@')
+			info = auth, ilen = (size_t)(p - auth);
+	if (info) {
+		auth += ilen + 1;
+		alen -= ilen + 1;
+	}
+	size_t ulen = 0, plen = 0;
+	if (ilen) {
+		const char *pc = memchr(info, ':', ilen);
+		ulen = pc ? (size_t)(pc - info) : ilen;
+		plen = pc ? ilen - ulen - 1 : 0;
 	}
 
 	char host[256];
@@ -158,12 +227,35 @@ int rf__url_parse(const char *s, struct rf__url *u, const char **why)
 	for (size_t i = 0; i < tlen; i++)
 		need += target_byte_ok((unsigned char)rest[i]) ? 1 : 3;
 
+	if (need + hlen > RF_URL_MAX) {
+		*why = "URL too long (more than 8000 bytes)";
+		return RF_EURL;
+	}
+
 	bool default_port = port == (tls ? 443u : 80u);
-	size_t cap = 6 + hlen + 1 + need + 1 + hlen + 2 + 6 + 1;
+	size_t cap = 6 + hlen + 1 + need + 1 + hlen + 2 + 6 + 1 + ulen + 1 + plen + 1;
 	char *mem = malloc(cap);
 	if (!mem)
 		return -ENOMEM;
 	char *w = mem;
+	if (ilen) {
+		char *user = w, *pass = w + ulen + 1;
+		if (!pct_decode(info, ulen, user) || !pct_decode(info + ulen + (ulen < ilen), plen, pass)) {
+			explicit_bzero(mem, cap);
+			free(mem);
+			*why = "bad percent-encoding or control character in the URL's user name or password";
+			return RF_EURL;
+		}
+		if (strchr(user, ':')) {
+			explicit_bzero(mem, cap);
+			free(mem);
+			*why = "a user name may not contain ':'";
+			return RF_EURL;
+		}
+		u->user = user;
+		u->password = pass;
+		w = pass + plen + 1;
+	}
 	u->scheme = w;
 	w += sprintf(w, "%s", tls ? "https" : "http") + 1;
 	u->host = w;

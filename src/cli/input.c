@@ -197,8 +197,9 @@ int input_next(struct input *in, struct input_entry *e)
 		bool ok = true;
 		const char *why = "";
 		if (rf_url_check(url, &why) != 0) {
-			char msg[400];
-			snprintf(msg, sizeof(msg), "bad URL '%.300s': %s", url, why);
+			char msg[400], shown[300];
+			snprintf(msg, sizeof(msg), "bad URL '%s': %s", rf_url_redact(url, shown, sizeof(shown)),
+			         why);
 			report(in, url_line, "%s", msg);
 			ok = false;
 		}

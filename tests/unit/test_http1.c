@@ -198,11 +198,35 @@ int main(void)
 	/* request building */
 	char buf[512];
 	const char *extra[] = {"X-A: 1", "Accept:", "User-Agent: mine"};
-	int len = rf__http1_request(buf, sizeof(buf), "GET", "/p?q", "h:8080", "ringfetch/x", extra, 3, NULL);
+	struct rf__http1_request_spec rq = {.method = "GET", .target = "/p?q", .hostport = "h:8080",
+	                                    .user_agent = "ringfetch/x", .extra = extra, .n_extra = 3,
+	                                    .credentials = true};
+	int len = rf__http1_request(buf, sizeof(buf), &rq);
 	CHECK(len > 0 && strcmp(buf, "GET /p?q HTTP/1.1\r\nHost: h:8080\r\n"
 	                             "Accept-Encoding: identity\r\nX-A: 1\r\nUser-Agent: mine\r\n\r\n") == 0,
 	      "request with replaced and removed defaults:\n%s", buf);
-	CHECK(rf__http1_request(buf, 20, "GET", "/", "h", "ua", NULL, 0, NULL) == -1, "small buffer refused");
+	CHECK(rf__http1_request(buf, 20, &rq) == -1, "small buffer refused");
+	/* credentials: a default Authorization, replaced by -H, and all of them
+	 * left out where they may not go */
+	const char *creds[] = {"Cookie: c=1", "X-B: 2", "proxy-authorization: Basic eA=="};
+	struct rf__http1_request_spec cr = {.method = "GET", .target = "/", .hostport = "h",
+	                                    .user_agent = "ua", .extra = creds, .n_extra = 3,
+	                                    .authorization = "Basic YTpi", .credentials = true};
+	len = rf__http1_request(buf, sizeof(buf), &cr);
+	CHECK(len > 0 && strstr(buf, "\r\nAuthorization: Basic YTpi\r\n") && strstr(buf, "Cookie: c=1") &&
+	          strstr(buf, "proxy-authorization: Basic eA=="),
+	      "credentials sent where allowed:\n%s", buf);
+	cr.credentials = false;
+	len = rf__http1_request(buf, sizeof(buf), &cr);
+	CHECK(len > 0 && !strstr(buf, "uthorization") && !strstr(buf, "Cookie") && strstr(buf, "X-B: 2"),
+	      "credentials left out where not allowed:\n%s", buf);
+	const char *own[] = {"authorization: Bearer t"};
+	cr.credentials = true;
+	cr.extra = own;
+	cr.n_extra = 1;
+	len = rf__http1_request(buf, sizeof(buf), &cr);
+	CHECK(len > 0 && !strstr(buf, "Basic") && strstr(buf, "authorization: Bearer t"),
+	      "-H Authorization replaces the Basic one:\n%s", buf);
 	CHECK(rf__http1_header_check("X-Ok: fine") == 0, "good header accepted");
 	CHECK(rf__http1_header_check("Bad Name: x") == RF_EHEADER, "space in name refused");
 	CHECK(rf__http1_header_check("X: a\r\nInjected: 1") == RF_EHEADER, "CRLF injection refused");

@@ -1,4 +1,5 @@
 /* test_url.c - URL parsing and RFC 3986 reference resolution. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,7 +60,18 @@ int main(void)
 	bad("ftp://h/x", RF_ESCHEME, "only http:// and https:// are supported");
 	bad("http://", RF_EURL, "empty host");
 	bad("http://:80/", RF_EURL, "empty host");
-	bad("http://user:pw@h/", RF_EURL, "user credentials in URLs are not supported");
+	bad("http://a%zz:pw@h/", RF_EURL,
+	    "bad percent-encoding or control character in the URL's user name or password");
+	bad("http://a:p%00w@h/", RF_EURL,
+	    "bad percent-encoding or control character in the URL's user name or password");
+	bad("http://a%3Ab:pw@h/", RF_EURL, "a user name may not contain ':'");
+	bad("http://user:pw@/x", RF_EURL, "empty host");
+	{
+		char longurl[9000] = "http://h/";
+		memset(longurl + 9, 'a', sizeof(longurl) - 10);
+		longurl[sizeof(longurl) - 1] = 0;
+		bad(longurl, RF_EURL, "URL too long (more than 8000 bytes)");
+	}
 	bad("http://h:0/", RF_EURL, "port out of range");
 	bad("http://h:65536/", RF_EURL, "port out of range");
 	bad("http://h:99999999999999999999/", RF_EURL, "invalid port");
@@ -69,6 +81,45 @@ int main(void)
 	bad("http://[::1]x/", RF_EURL, "garbage after IPv6 literal");
 	bad("http://ex ample.com/", RF_EURL, "invalid character in host name");
 	bad("1http://h/", RF_EURL, "invalid scheme");
+
+	/* userinfo: decoded, the host is after the last '@' */
+	static const char *const infos[][4] = {
+		{"http://alice:s%40cret@h:81/x", "alice", "s@cret", "h"},
+		{"http://alice@h/", "alice", "", "h"},
+		{"http://:pw@h/", "", "pw", "h"},
+		{"http://a:b:c@evil@good.example/", "a", "b:c@evil", "good.example"},
+		{"https://us%20er:p%C3%A9@[::1]/", "us er", "p\xc3\xa9", "::1"},
+	};
+	for (size_t i = 0; i < sizeof(infos) / sizeof(infos[0]); i++) {
+		struct rf__url u;
+		int err = rf__url_parse(infos[i][0], &u, NULL);
+		CHECK(err == 0 && u.user && strcmp(u.user, infos[i][1]) == 0 &&
+		          strcmp(u.password, infos[i][2]) == 0 &&
+		          strcmp(u.host, infos[i][3]) == 0 && !strchr(u.hostport, '@'),
+		      "userinfo of %s", infos[i][0]);
+		if (!err)
+			rf__url_free(&u);
+	}
+	{
+		struct rf__url u;
+		CHECK(rf__url_parse("http://@h/", &u, NULL) == 0 && !u.user && !u.password,
+		      "empty userinfo is no credentials");
+		rf__url_free(&u);
+	}
+	/* redaction: no password or user name survives, malformed URLs too */
+	static const char *const red[][2] = {
+		{"http://alice:secret@h/x", "http://***@h/x"},
+		{"https://a:b@c@h:8/p?q@r", "https://***@h:8/p?q@r"},
+		{"http://h/a@b", "http://h/a@b"},
+		{"user:secret@host/x", "***@host/x"},
+		{"ftp://u:secret@h", "ftp://***@h"},
+		{"", ""},
+	};
+	for (size_t i = 0; i < sizeof(red) / sizeof(red[0]); i++) {
+		char out[100];
+		rf_url_redact(red[i][0], out, sizeof(out));
+		CHECK(strcmp(out, red[i][1]) == 0, "redact '%s' -> '%s'", red[i][0], out);
+	}
 
 	/* RFC 3986 section 5.4.1 and 5.4.2 */
 	const char *b = "http://a/b/c/d;p?q";

@@ -1,0 +1,436 @@
+/*
+ * options.c - the ringfetch command line parsed into values, nothing done.
+ *
+ * Parsing has no side effect but messages (and blanking the password of
+ * --user in argv), so it can be fuzzed (tests/fuzz/fuzz_options.c).  Long
+ * options match exact names only: getopt_long alone accepts any unambiguous
+ * prefix, and "--user alice:secret" taken as "--user-agent" would send a
+ * password to every server.
+ */
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SHORT_OPTS ":i:P:o:O:j:H:A:ckqhV"
+
+static void usage(FILE *f)
+{
+	fputs(
+	    "Usage: ringfetch [options] URL... | -i FILE\n"
+	    "Download HTTP/1.1 URLs concurrently through one io_uring ring.\n"
+	    "\n"
+	    "Input and output:\n"
+	    "  -i, --input-file FILE     read URLs from FILE ('-' = stdin); one per line,\n"
+	    "                            '#' comments, indented 'out=NAME' / 'dir=DIR' lines\n"
+	    "                            set options for the URL above them\n"
+	    "  -P, --directory DIR       save files under DIR (default .; created if missing)\n"
+	    "  -o, --output FILE         save the single URL as FILE (replaces FILE);\n"
+	    "                            '-' writes the body to stdout; a device or FIFO\n"
+	    "                            (/dev/null) is written in place, never replaced\n"
+	    "  -O FILE                   same as -o ('-O -' = stdout)\n"
+	    "Connections:\n"
+	    "  -j, --jobs N              transfers in flight (default 16)\n"
+	    "      --max-per-host N      open connections per origin (default: no cap)\n"
+	    "      --connect-timeout S   seconds to resolve and connect (default 10, 0 = none)\n"
+	    "      --timeout S           seconds without receiving a byte (default 30, 0 = none)\n"
+	    "      --max-time S          seconds for a whole URL, all attempts (default none)\n"
+	    "Data safety:\n"
+	    "  -c, --continue            resume NAME.part (or a shorter NAME from another tool)\n"
+	    "                            with Range/If-Range; a complete NAME is skipped; failed\n"
+	    "                            transfers keep their .part for the next -c run\n"
+	    "      --checksum ALGO=HEX   verify the single URL's body (sha-256, sha-512, sha-1,\n"
+	    "                            md5) while it streams; list lines use checksum=ALGO=HEX\n"
+	    "      --print-digest ALGO   print 'HEX  NAME' for every file (sha256sum format)\n"
+	    "      --retry N             retries after retryable failures (default 2): connect\n"
+	    "                            errors, resets, timeouts, truncation, 408 429 500 502 503 504\n"
+	    "      --retry-delay S       first backoff (default 1; doubles, jittered; Retry-After wins)\n"
+	    "      --retry-on-checksum   retry a checksum mismatch too (from zero)\n"
+	    "      --fsync               fsync each file before its rename, and its directory after\n"
+	    "HTTPS:\n"
+	    "      --cacert FILE         trust the CA certificates in FILE instead of the system store\n"
+	    "      --capath DIR          trust the CA certificates in DIR (c_rehash layout)\n"
+	    "      --cert FILE           client certificate (PEM, may hold the key too)\n"
+	    "      --key FILE            client private key (PEM)\n"
+	    "      --tls-min 1.2|1.3     lowest TLS version accepted (default 1.2)\n"
+	    "  -k, --insecure            UNSAFE: do not verify the server's certificate or name;\n"
+	    "                            anyone on the path can read and change the data\n"
+	    "HTTP:\n"
+	    "      --max-redirs N        redirects to follow (default 10; 0 = do not follow)\n"
+	    "  -H, --header 'Name: value'  extra request header (repeatable; 'Name:' removes\n"
+	    "                            a default header)\n"
+	    "  -A, --user-agent UA       User-Agent (default ringfetch/" RF_VERSION_STRING ")\n"
+	    "Credentials (sent only to the origin they are given for; see README):\n"
+	    "      --user USER[:PASS]    Basic auth for every URL without user:pass@ of its own\n"
+	    "      --netrc               take credentials for a URL's host from ~/.netrc\n"
+	    "      --netrc-file FILE     ... from FILE\n"
+	    "      --location-trusted    let credentials follow redirects to other hosts too\n"
+	    "                            (never from https:// to http://)\n"
+	    "Kernel I/O path knobs (defaults are the fastest measured; see bench/):\n"
+	    "      --uring-recv-buffer N   bytes per receive buffer (default 65536)\n"
+	    "      --uring-big-buffer N    receive buffer for large bodies (default 1048576, 0 = off)\n"
+	    "      --uring-no-splice       receive large plain-HTTP bodies instead of splicing them\n"
+	    "Other:\n"
+	    "  -q, --quiet               no summary or progress (errors are still printed)\n"
+	    "      --progress            a progress line every second (default when stderr is\n"
+	    "                            a terminal); --no-progress turns it off\n"
+	    "  -h, --help                this help\n"
+	    "  -V, --version             print the version\n"
+	    "\n"
+	    "Files are written as NAME.part and renamed to NAME when complete; an existing\n"
+	    "NAME is never overwritten (the new file becomes NAME.1, NAME.2, ...), except\n"
+	    "with -o.  Exit status: 0 all fine, 1 internal error, 2 usage, 3 local file\n"
+	    "error, 4 network error, 5 TLS error, 6 HTTP error status or bad redirect,\n"
+	    "7 bad input, 8 checksum mismatch, 130 interrupted (first SIGINT/SIGTERM stops\n"
+	    "cleanly and keeps .part files; a second one exits at once)\n"
+	    "(the lowest applies when several kinds occur).\n",
+	    f);
+}
+
+static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool parse_seconds(const char *s, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= 0) || v > 1e7)
+		return false;
+	*out = v;
+	return true;
+}
+
+enum {
+	OPT_MAX_PER_HOST = 256,
+	OPT_CONNECT_TIMEOUT,
+	OPT_TIMEOUT,
+	OPT_MAX_TIME,
+	OPT_MAX_REDIRS,
+	OPT_CACERT,
+	OPT_CAPATH,
+	OPT_CERT,
+	OPT_KEY,
+	OPT_TLS_MIN,
+	OPT_CHECKSUM,
+	OPT_PRINT_DIGEST,
+	OPT_RETRY,
+	OPT_RETRY_DELAY,
+	OPT_RETRY_ON_CHECKSUM,
+	OPT_FSYNC,
+	OPT_URING_RECV_BUFFER,
+	OPT_URING_BIG_BUFFER,
+	OPT_URING_NO_SPLICE,
+	OPT_PROGRESS,
+	OPT_NO_PROGRESS,
+	OPT_USER,
+	OPT_NETRC,
+	OPT_NETRC_FILE,
+	OPT_LOCATION_TRUSTED,
+};
+
+static const struct option long_opts[] = {
+	{"input-file", required_argument, NULL, 'i'},
+	{"directory", required_argument, NULL, 'P'},
+	{"directory-prefix", required_argument, NULL, 'P'},
+	{"output", required_argument, NULL, 'o'},
+	{"jobs", required_argument, NULL, 'j'},
+	{"max-per-host", required_argument, NULL, OPT_MAX_PER_HOST},
+	{"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"max-time", required_argument, NULL, OPT_MAX_TIME},
+	{"max-redirs", required_argument, NULL, OPT_MAX_REDIRS},
+	{"header", required_argument, NULL, 'H'},
+	{"cacert", required_argument, NULL, OPT_CACERT},
+	{"capath", required_argument, NULL, OPT_CAPATH},
+	{"cert", required_argument, NULL, OPT_CERT},
+	{"key", required_argument, NULL, OPT_KEY},
+	{"tls-min", required_argument, NULL, OPT_TLS_MIN},
+	{"insecure", no_argument, NULL, 'k'},
+	{"continue", no_argument, NULL, 'c'},
+	{"checksum", required_argument, NULL, OPT_CHECKSUM},
+	{"print-digest", required_argument, NULL, OPT_PRINT_DIGEST},
+	{"retry", required_argument, NULL, OPT_RETRY},
+	{"retry-delay", required_argument, NULL, OPT_RETRY_DELAY},
+	{"retry-on-checksum", no_argument, NULL, OPT_RETRY_ON_CHECKSUM},
+	{"fsync", no_argument, NULL, OPT_FSYNC},
+	{"uring-recv-buffer", required_argument, NULL, OPT_URING_RECV_BUFFER},
+	{"uring-big-buffer", required_argument, NULL, OPT_URING_BIG_BUFFER},
+	{"uring-no-splice", no_argument, NULL, OPT_URING_NO_SPLICE},
+	{"progress", no_argument, NULL, OPT_PROGRESS},
+	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+	{"user-agent", required_argument, NULL, 'A'},
+	{"user", required_argument, NULL, OPT_USER},
+	{"netrc", no_argument, NULL, OPT_NETRC},
+	{"netrc-file", required_argument, NULL, OPT_NETRC_FILE},
+	{"location-trusted", no_argument, NULL, OPT_LOCATION_TRUSTED},
+	{"quiet", no_argument, NULL, 'q'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
+
+static int usage_error(FILE *err, const char *fmt, const char *arg)
+{
+	fputs("ringfetch: ", err);
+	fprintf(err, fmt, arg);
+	fputs("\nTry 'ringfetch --help'.\n", err);
+	return EXIT_USAGE;
+}
+
+/* Refuse any long option that is not spelt out in full.  Walks argv as
+ * getopt would (values of options that take one are skipped; "--" ends the
+ * options), naming only the option, never its value. */
+static int check_exact_names(int argc, char **argv, FILE *err)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--") == 0)
+			break;
+		if (a[0] != '-' || a[1] == 0)
+			continue; /* an operand, or "-" */
+		if (a[1] != '-') {
+			for (const char *p = a + 1; *p; p++) {
+				const char *spec = *p == ':' ? NULL : strchr(SHORT_OPTS, *p);
+				if (spec && spec[1] == ':') {
+					if (!p[1])
+						i++; /* the value is the next word */
+					break;
+				}
+			}
+			continue;
+		}
+		size_t n = strcspn(a + 2, "=");
+		const struct option *found = NULL;
+		for (const struct option *lo = long_opts; lo->name; lo++)
+			if (strlen(lo->name) == n && strncmp(lo->name, a + 2, n) == 0)
+				found = lo;
+		if (!found) {
+			char name[64];
+			snprintf(name, sizeof(name), "--%.*s", (int)(n < 40 ? n : 40), a + 2);
+			return usage_error(err, "unknown option %s", name);
+		}
+		if (found->has_arg == no_argument && a[2 + n] == '=')
+			return usage_error(err, "option --%s takes no value", found->name);
+		if (found->has_arg == required_argument && a[2 + n] != '=')
+			i++;
+	}
+	return CLI_RUN;
+}
+
+void cli_options_free(struct cli_options *o)
+{
+	if (o->user) {
+		explicit_bzero(o->user, strlen(o->user));
+		free(o->user);
+		o->user = NULL;
+	}
+}
+
+int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, FILE *err)
+{
+	memset(o, 0, sizeof(*o));
+	rf_client_opts_init(&o->opts);
+	o->progress = -1;
+	o->out_dir = ".";
+	unsigned long u;
+	double d;
+	int opt;
+	opterr = 0;
+	optind = 0; /* a fresh scan (glibc), also when called again */
+	int bad = check_exact_names(argc, argv, err);
+	if (bad != CLI_RUN)
+		return bad;
+	while ((opt = getopt_long(argc, argv, SHORT_OPTS, long_opts, NULL)) != -1) {
+		switch (opt) {
+		case 'i':
+			o->input_path = optarg;
+			break;
+		case 'P':
+			o->out_dir = optarg;
+			break;
+		case 'o':
+		case 'O':
+			o->output = optarg;
+			break;
+		case 'j':
+			if (!parse_uint(optarg, 65536, &u) || u == 0)
+				return usage_error(err, "-j needs a number from 1 to 65536, not '%s'", optarg);
+			o->opts.max_inflight = (unsigned)u;
+			break;
+		case OPT_MAX_PER_HOST:
+			if (!parse_uint(optarg, 65536, &u))
+				return usage_error(err, "--max-per-host needs a number, not '%s'", optarg);
+			o->opts.max_per_host = (unsigned)u;
+			break;
+		case OPT_CONNECT_TIMEOUT:
+			if (!parse_seconds(optarg, &d))
+				return usage_error(err, "--connect-timeout needs seconds, not '%s'", optarg);
+			o->opts.connect_timeout = d;
+			break;
+		case OPT_TIMEOUT:
+			if (!parse_seconds(optarg, &d))
+				return usage_error(err, "--timeout needs seconds, not '%s'", optarg);
+			o->opts.idle_timeout = d;
+			break;
+		case OPT_MAX_TIME:
+			if (!parse_seconds(optarg, &d))
+				return usage_error(err, "--max-time needs seconds, not '%s'", optarg);
+			o->opts.max_time = d;
+			break;
+		case OPT_MAX_REDIRS:
+			if (!parse_uint(optarg, 1000, &u))
+				return usage_error(err, "--max-redirs needs a number from 0 to 1000, not '%s'",
+				                   optarg);
+			o->opts.max_redirs = (int)u;
+			break;
+		case 'H':
+			if (o->nheaders >= CLI_MAX_HEADERS)
+				return usage_error(err, "too many -H headers%s", "");
+			if (!strchr(optarg, ':') || optarg[0] == ':' || strpbrk(optarg, "\r\n")) {
+				/* not echoed: it may be a credential */
+				return usage_error(err, "bad header in -H (expected 'Name: value' on one line)%s", "");
+			}
+			o->headers[o->nheaders++] = optarg;
+			break;
+		case 'A':
+			o->opts.user_agent = optarg;
+			break;
+		case OPT_CACERT:
+			o->opts.tls_ca_file = optarg;
+			break;
+		case OPT_CAPATH:
+			o->opts.tls_ca_path = optarg;
+			break;
+		case OPT_CERT:
+			o->opts.tls_cert_file = optarg;
+			break;
+		case OPT_KEY:
+			o->opts.tls_key_file = optarg;
+			break;
+		case OPT_TLS_MIN:
+			if (strcmp(optarg, "1.2") == 0)
+				o->opts.tls_min_version = 12;
+			else if (strcmp(optarg, "1.3") == 0)
+				o->opts.tls_min_version = 13;
+			else
+				return usage_error(err, "--tls-min takes 1.2 or 1.3, not '%s'", optarg);
+			break;
+		case 'k':
+			o->opts.tls_insecure = 1;
+			break;
+		case 'c':
+			o->resume = true;
+			break;
+		case OPT_CHECKSUM: {
+			const char *why;
+			if (rf_checksum_check(optarg, &why))
+				return usage_error(err, "--checksum: %s", why);
+			o->checksum = optarg;
+			break;
+		}
+		case OPT_PRINT_DIGEST:
+			if (!rf_digest_known(optarg))
+				return usage_error(err, "--print-digest: unknown algorithm '%s' (sha-256, sha-512, "
+				                   "sha-1, md5)", optarg);
+			o->opts.digest = optarg;
+			o->print_digest = true;
+			break;
+		case OPT_RETRY:
+			if (!parse_uint(optarg, 1000, &u))
+				return usage_error(err, "--retry needs a number from 0 to 1000, not '%s'", optarg);
+			o->opts.retries = (unsigned)u;
+			break;
+		case OPT_RETRY_DELAY:
+			if (!parse_seconds(optarg, &d))
+				return usage_error(err, "--retry-delay needs seconds, not '%s'", optarg);
+			o->opts.retry_delay = d;
+			break;
+		case OPT_RETRY_ON_CHECKSUM:
+			o->opts.retry_on_checksum = 1;
+			break;
+		case OPT_FSYNC:
+			o->opts.fsync = 1;
+			break;
+		case OPT_URING_RECV_BUFFER:
+			if (!parse_uint(optarg, 64u << 20, &u) || u < 4096)
+				return usage_error(err, "--uring-recv-buffer needs bytes from 4096 to 64 MiB, not '%s'",
+				                   optarg);
+			o->opts.recv_buffer = u;
+			break;
+		case OPT_URING_BIG_BUFFER:
+			if (!parse_uint(optarg, 64u << 20, &u))
+				return usage_error(err, "--uring-big-buffer needs bytes up to 64 MiB, not '%s'", optarg);
+			o->opts.big_buffer = u;
+			break;
+		case OPT_URING_NO_SPLICE:
+			o->opts.no_splice = 1;
+			break;
+		case OPT_PROGRESS:
+			o->progress = 1;
+			break;
+		case OPT_NO_PROGRESS:
+			o->progress = 0;
+			break;
+
+		case OPT_USER: {
+			free(o->user);
+			if (!(o->user = strdup(optarg)))
+				return EXIT_INTERNAL;
+			o->opts.user = o->user;
+			char *colon = strchr(optarg, ':');
+			if (colon) /* keep the password out of ps */
+				memset(colon + 1, '*', strlen(colon + 1));
+			break;
+		}
+		case OPT_NETRC:
+			o->netrc = true;
+			break;
+		case OPT_NETRC_FILE:
+			o->opts.netrc_file = optarg;
+			break;
+		case OPT_LOCATION_TRUSTED:
+			o->opts.location_trusted = 1;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'h':
+			usage(out);
+			return EXIT_OK;
+		case 'V':
+			fprintf(out, "ringfetch %s\n", rf_version());
+			return EXIT_OK;
+		case ':':
+			if (optopt)
+				return usage_error(err, "option -%c needs a value", (char[]){(char)optopt, 0});
+			return usage_error(err, "option %s needs a value", argv[optind - 1]);
+		default:
+			if (optopt)
+				return usage_error(err, "unknown option -%s", (char[]){(char)optopt, 0});
+			return usage_error(err, "option %s takes no value",
+			                   strndupa(argv[optind - 1], strcspn(argv[optind - 1], "=")));
+		}
+	}
+	o->urls = argv + optind;
+	o->nurls = argc - optind;
+	if (o->nurls == 0 && !o->input_path)
+		return usage_error(err, "no URLs given%s (see -i FILE)", "");
+	if (o->output && (o->nurls != 1 || o->input_path))
+		return usage_error(err, "-o/-O takes exactly one URL and no -i%s", "");
+	if (o->checksum && (o->nurls != 1 || o->input_path))
+		return usage_error(err, "--checksum takes exactly one URL (use checksum= in a list)%s", "");
+	if (o->resume && o->output && strcmp(o->output, "-") == 0)
+		return usage_error(err, "-c cannot resume stdout%s", "");
+	return CLI_RUN;
+}

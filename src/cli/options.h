@@ -1,0 +1,57 @@
+/*
+ * options.h - the ringfetch command line parsed into values, nothing done.
+ */
+#ifndef RF_CLI_OPTIONS_H
+#define RF_CLI_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <ringfetch.h>
+
+#define CLI_MAX_HEADERS 256
+
+struct cli_options {
+	rf_client_opts opts;    /* engine options (defaults from rf_client_opts_init) */
+	const char *out_dir;    /* -P (default ".") */
+	const char *output;     /* -o / -O, or NULL */
+	const char *input_path; /* -i, or NULL */
+	const char *checksum;   /* --checksum (single URL), or NULL */
+	bool resume;            /* -c */
+	bool quiet;             /* -q */
+	int progress;           /* -1 auto (a terminal), 0 off, 1 on */
+	bool print_digest;      /* --print-digest */
+	bool netrc;             /* --netrc: ~/.netrc */
+	char *user;             /* --user, a copy (argv's password is blanked) */
+	char *headers[CLI_MAX_HEADERS];
+	size_t nheaders;
+	char **urls;            /* the operands */
+	int nurls;
+};
+
+/* Exit statuses; when URLs fail in several ways the lowest applies. */
+enum {
+	EXIT_OK = 0,
+	EXIT_INTERNAL = 1, /* the engine itself failed (ring setup, memory) */
+	EXIT_USAGE = 2,    /* bad options or nothing to do */
+	EXIT_LOCAL = 3,    /* local output error: disk full, permissions, names */
+	EXIT_NETWORK = 4,  /* DNS, connect, timeouts, resets, truncated or bad responses */
+	EXIT_TLS = 5,      /* TLS handshake failure, untrusted certificate, TLS setup */
+	EXIT_HTTP = 6,     /* HTTP error status, bad or looping redirects */
+	EXIT_INPUT = 7,    /* bad URLs or options in the input */
+	EXIT_CHECKSUM = 8, /* a body did not match its checksum */
+	EXIT_INTERRUPTED = 130, /* SIGINT/SIGTERM: stopped early, .part files kept */
+};
+
+#define CLI_RUN (-1)
+
+/* Parse argv into o.  Long options match their exact names only (never an
+ * abbreviation: "--user" must not become "--user-agent").  Returns CLI_RUN
+ * to go on, or the status to exit with: EXIT_OK after --help / --version
+ * (printed to out), EXIT_USAGE after a message on err.  The password of
+ * --user is blanked in argv (so ps does not show it).  Free with
+ * cli_options_free. */
+int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, FILE *err);
+void cli_options_free(struct cli_options *o);
+
+#endif

@@ -172,6 +172,9 @@ struct rf__slot {
 	int64_t connect_deadline;
 	int64_t last_io;
 	/* request */
+	int64_t request_at;      /* the request began to be sent: its response's
+	                            header section must be complete within the
+	                            idle timeout from here (no slow trickle) */
 	char *reqbuf;
 	size_t reqlen, sent;
 	/* response */

@@ -332,7 +332,7 @@ static void begin_send(rf_client *c, struct rf__slot *s)
 	s->sent = 0;
 	rf__http1_init(&s->resp, false);
 	s->body = RF_BODY_UNDECIDED;
-	s->last_io = c->now;
+	s->last_io = s->request_at = c->now;
 	if (c->opts.idle_timeout > 0)
 		rf__client_note_deadline(c, c->now + (int64_t)(c->opts.idle_timeout * 1e9));
 	set_state(s, RF_SLOT_SENDING);
@@ -806,7 +806,9 @@ int64_t rf__slot_deadline(const rf_client *c, const struct rf__slot *s, int *whi
 			*which = RF_ECONNECT_TIMEOUT;
 		}
 	} else if (c->opts.idle_timeout > 0) {
-		int64_t t = s->last_io + (int64_t)(c->opts.idle_timeout * 1e9);
+		/* bytes trickling in keep a body alive, but not a header section */
+		int64_t from = s->resp.headers_done ? s->last_io : s->request_at;
+		int64_t t = from + (int64_t)(c->opts.idle_timeout * 1e9);
 		if (t < d) {
 			d = t;
 			*which = RF_EIDLE_TIMEOUT;
@@ -825,6 +827,9 @@ void rf__slot_timeout(rf_client *c, struct rf__slot *s, int err)
 		else if (s->addr_i < s->addrs.n)
 			addr_text(&s->addrs.addr[s->addr_i], s->detail, sizeof(s->detail));
 	}
+	if (!s->err && err == RF_EIDLE_TIMEOUT && !s->resp.headers_done && s->resp.consumed_total)
+		snprintf(s->detail, sizeof(s->detail), "response header section incomplete after %g s",
+		         c->opts.idle_timeout);
 	rf__slot_fail(c, s, err);
 }
 

@@ -7,6 +7,10 @@ make_pki(dir) returns a dict of paths:
   expired       signed by ca, expired yesterday
   rogue         localhost/127.0.0.1, signed by a CA ringfetch does not trust
   client, client_key   a client certificate signed by ca
+  cn_only       CN=localhost and no subjectAltName (must be refused)
+  ip_cn         CN=127.0.0.1 and no subjectAltName (must be refused)
+  wildcard      DNS:*.wild.test and DNS:f*.part.test (a partial wildcard)
+(each certificate's key is NAME_key)
 """
 import os
 import subprocess
@@ -29,13 +33,14 @@ def _ca(d, name):
     return pem, key
 
 
-def _leaf(d, name, ca, ca_key, san, days="7", client=False):
+def _leaf(d, name, ca, ca_key, san, days="7", client=False, cn=None):
     key, csr, pem = (os.path.join(d, name + ext) for ext in (".key", ".csr", ".pem"))
     _key(key)
-    _run("req", "-new", "-key", key, "-out", csr, "-subj", f"/CN={name}")
+    _run("req", "-new", "-key", key, "-out", csr, "-subj", f"/CN={cn or name}")
     ext = os.path.join(d, name + ".ext")
     with open(ext, "w") as f:
-        f.write(f"subjectAltName={san}\n")
+        if san:
+            f.write(f"subjectAltName={san}\n")
         f.write("extendedKeyUsage=" + ("clientAuth" if client else "serverAuth") + "\n")
     _run("x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-out", pem,
          "-days", days, "-extfile", ext)
@@ -51,6 +56,11 @@ def make_pki(d):
     expired, expired_key = _leaf(d, "expired", ca, ca_key, local, days="-1")
     rogue, rogue_leaf_key = _leaf(d, "rogue", rogue_ca, rogue_key, local)
     client, client_key = _leaf(d, "client", ca, ca_key, "DNS:client.test", client=True)
-    return {"ca": ca, "server": server, "key": key, "wrong": wrong, "wrong_key": wrong_key,
+    cn_only, cn_only_key = _leaf(d, "cn_only", ca, ca_key, None, cn="localhost")
+    ip_cn, ip_cn_key = _leaf(d, "ip_cn", ca, ca_key, None, cn="127.0.0.1")
+    wildcard, wildcard_key = _leaf(d, "wildcard", ca, ca_key, "DNS:*.wild.test,DNS:f*.part.test")
+    return {"cn_only": cn_only, "cn_only_key": cn_only_key, "ip_cn": ip_cn,
+            "ip_cn_key": ip_cn_key, "wildcard": wildcard, "wildcard_key": wildcard_key,
+            "ca": ca, "server": server, "key": key, "wrong": wrong, "wrong_key": wrong_key,
             "expired": expired, "expired_key": expired_key, "rogue": rogue,
             "rogue_key": rogue_leaf_key, "client": client, "client_key": client_key}

@@ -3,9 +3,10 @@
 content by SHA-256, the exit status (5 for TLS failures) and the message."""
 import os
 import socket
+import subprocess
 import time
 
-from harness import (Skip, body_of, case, http_get, ipv6_available, listdir, main, run, sha256,
+from harness import (RINGFETCH, WRAPPER, Skip, body_of, case, http_get, ipv6_available, listdir, main, run, sha256,
                      sha256_file, start_badserver, start_nginx, stats, tmpdir)
 from pki import make_pki
 
@@ -240,6 +241,50 @@ def plain_http_server_on_https_port():
     assert code == 5, (code, err)
     assert f"{url}: TLS error (" in err and "wrong version number" in err, err
     assert listdir(out) == []
+
+
+CN_ONLY = start_nginx(WWW, tls=(PKI["cn_only"], PKI["cn_only_key"]), v6=False)
+IP_CN = start_nginx(WWW, tls=(PKI["ip_cn"], PKI["ip_cn_key"]), v6=False)
+WILD = start_nginx(WWW, tls=(PKI["wildcard"], PKI["wildcard_key"]), v6=False)
+
+
+@case
+def common_name_is_never_checked():
+    """RFC 9525: a certificate without subjectAltName names nothing, whatever
+    its CN says (OpenSSL falls back to the CN unless told not to)."""
+    expect_failure(f"https://localhost:{CN_ONLY}/many/f1.bin", 5,
+                   "TLS certificate verification failed (hostname mismatch)", *CA)
+    expect_failure(f"https://127.0.0.1:{IP_CN}/many/f1.bin", 5,
+                   "TLS certificate verification failed (IP address mismatch)", *CA)
+
+
+def fetch_with_hosts(names, url):
+    """Run ringfetch with a private /etc/hosts (a mount namespace) mapping
+    names to 127.0.0.1."""
+    if subprocess.run(["unshare", "-m", "true"]).returncode != 0:
+        raise Skip("cannot create a mount namespace")
+    d = tmpdir()
+    hosts = os.path.join(d, "hosts")
+    with open(hosts, "w") as f:
+        f.write("".join(f"127.0.0.1 {n}\n" for n in names))
+    out = tmpdir()
+    script = f'mount --bind {hosts} /etc/hosts && exec "$0" "$@"'
+    p = subprocess.run(["unshare", "-m", "sh", "-c", script] + WRAPPER +
+                       [RINGFETCH, "--retry", "0", *CA, "-P", out, url],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    return p.returncode, p.stderr.decode(errors="replace"), out
+
+
+@case
+def wildcards_whole_left_label_only():
+    names = ["a.wild.test", "a.b.wild.test", "foo.part.test", "wild.test"]
+    code, err, out = fetch_with_hosts(names, f"https://a.wild.test:{WILD}/many/f3.bin")
+    assert code == 0, err
+    assert open(os.path.join(out, "f3.bin"), "rb").read() == FILES["f3.bin"]
+    for host in ("a.b.wild.test", "wild.test", "foo.part.test"):
+        code, err, out = fetch_with_hosts(names, f"https://{host}:{WILD}/many/f3.bin")
+        assert code == 5 and "(hostname mismatch)" in err, (host, code, err)
+        assert listdir(out) == []
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ LOCK = threading.Lock()
 HITS = {}     # key -> requests seen (per-key behaviours like "fail twice")
 RANGES = {}   # key -> list of (Range, If-Range) request headers seen
 STATS = {"accepted": 0, "current": 0, "max_concurrent": 0, "resumed": 0}
+CREDS = []    # (path, Authorization, Cookie, Proxy-Authorization) of every request
 
 
 def body_of(n, seed="ringfetch"):
@@ -376,6 +377,93 @@ def h_bigcut(c, path, raw):
     return False
 
 
+def h_goto(c, path, raw):
+    # /goto?URL: a redirect to any URL (percent-decoded)
+    from urllib.parse import unquote
+    loc = unquote(path.split("?", 1)[1])
+    c.send(head(302, "Found", [("Location", loc), ("Content-Length", 0)]))
+    return True
+
+
+def h_creds(c, path, raw):
+    # which credentials did the client send? (every request is logged in serve)
+    with LOCK:
+        lines = ["|".join(x or "-" for x in row) for row in CREDS]
+        CREDS.clear()
+    c.send(ok(("\n".join(lines) + "\n").encode()))
+    return True
+
+
+def h_te(c, path, raw):
+    # /te/VALUE: a Transfer-Encoding nobody asked for (chunked framing when
+    # the list ends with chunked, else the body runs to the close)
+    from urllib.parse import unquote
+    te = unquote(path.split("/")[2])
+    b = body_of(3000)
+    if te.replace(" ", "").lower().endswith("chunked"):
+        c.send(head(200, "OK", [("Transfer-Encoding", te)]) + chunked([b]))
+        return True
+    c.send(head(200, "OK", [("Transfer-Encoding", te), ("Connection", "close")]) + b)
+    return False
+
+
+def h_gzip(c, path, raw):
+    # Content-Encoding: the bytes are the resource as sent; saved as they are
+    import gzip
+    b = gzip.compress(body_of(5000), mtime=0)
+    c.send(ok(b, [("Content-Encoding", "gzip")]))
+    return True
+
+
+def h_dup_length(c, path, raw):
+    c.send(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!")
+    return False
+
+
+def h_endless_1xx(c, path, raw):
+    while True:
+        c.send(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+
+def h_endless_header(c, path, raw):
+    # header lines forever, each byte in its own segment
+    c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    c.send(b"HTTP/1.1 200 OK\r\n")
+    while True:
+        for byte in b"X-Endless: yes\r\n":
+            c.send(bytes([byte]))
+
+
+def h_slow_header(c, path, raw):
+    # one header byte every 0.2 s: alive, but the header section never ends
+    c.send(b"HTTP/1.1 200 OK\r\n")
+    while True:
+        c.send(b"X")
+        time.sleep(0.2)
+
+
+def h_endless_chunks(c, path, raw):
+    c.send(head(200, "OK", [("Transfer-Encoding", "chunked")]))
+    piece = b"".join(b"1\r\nx\r\n" for _ in range(2000))
+    while True:
+        c.send(piece)
+
+
+def h_endless_chunk_ext(c, path, raw):
+    # one chunk whose extension never ends
+    c.send(head(200, "OK", [("Transfer-Encoding", "chunked")]) + b"5;ext=")
+    piece = b"a" * 65536
+    while True:
+        c.send(piece)
+
+
+def h_huge_length(c, path, raw):
+    # a Content-Length no disk has room for, then a little of it
+    c.send(head(200, "OK", [("Content-Length", 10 ** 15)]) + body_of(100000))
+    time.sleep(5)
+    return False
+
+
 def h_log(c, path, raw):
     key = path.split("/")[2]
     with LOCK:
@@ -418,6 +506,11 @@ ROUTES = [
     ("/ranged/", h_ranged), ("/slowranged/", h_slowranged), ("/norange/", h_norange),
     ("/badrange/", h_badrange), ("/flaky/", h_flaky), ("/reset-once/", h_reset_once),
     ("/log/", h_log), ("/bigcut/", h_bigcut), ("/bigextra", h_bigextra),
+    ("/goto?", h_goto), ("/creds", h_creds), ("/te/", h_te), ("/gzip", h_gzip),
+    ("/dup-length", h_dup_length), ("/endless-1xx", h_endless_1xx),
+    ("/endless-header", h_endless_header), ("/slow-header", h_slow_header),
+    ("/endless-chunks", h_endless_chunks), ("/endless-chunk-ext", h_endless_chunk_ext),
+    ("/huge-length", h_huge_length),
 ] + ROUTES
 
 
@@ -444,6 +537,10 @@ def serve(sock, tls_ctx=None):
             if raw is None:
                 break
             target = raw.split(b"\r\n", 1)[0].split(b" ")[1].decode()
+            if not target.startswith("/creds"):
+                with LOCK:
+                    CREDS.append((target.split("?")[0], header(raw, "authorization"),
+                                  header(raw, "cookie"), header(raw, "proxy-authorization")))
             for prefix, fn in ROUTES:
                 if target.startswith(prefix):
                     keep = fn(c, target, raw)

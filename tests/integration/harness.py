@@ -103,7 +103,7 @@ def start_nginx(root, extra_locations="", v6=True, tls=None, tls_protocols="TLSv
     for _ in range(5):
         port = free_port()
         ssl_flag = " ssl" if tls else ""
-        listen = f"listen 127.0.0.1:{port}{ssl_flag};"
+        listen = f"listen 127.0.0.1:{port}{ssl_flag} backlog=4096;"
         if v6 and ipv6_available():
             listen += f"\n    listen [::1]:{port}{ssl_flag};"
         if tls:
@@ -121,9 +121,10 @@ def start_nginx(root, extra_locations="", v6=True, tls=None, tls_protocols="TLSv
 daemon off;
 user root;
 worker_processes 1;
+worker_rlimit_nofile 20000;
 error_log {work}/error.log;
 pid {work}/nginx.pid;
-events {{ worker_connections 4096; }}
+events {{ worker_connections 10000; }}
 http {{
   access_log off;
   keepalive_requests 100000;

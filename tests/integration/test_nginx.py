@@ -2,6 +2,7 @@
 """Downloads from a real nginx (and the echo/statistics paths of badserver):
 content, names, collisions, lists, keep-alive, per-host cap, CLI behaviour."""
 import os
+import resource
 import stat
 import subprocess
 
@@ -333,6 +334,43 @@ def memory_flat_whatever_the_file_size():
     assert large < small + 2048 + 2 * 1024, (small, large)  # one slot: 2 x 1 MiB
     assert sha256_file(os.path.join(d, "big.bin")) == sha256(BIG)
     assert sha256_file(os.path.join(d, "b2")) == sha256(BIG)
+
+
+def with_nofile(soft, hard):
+    return lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+@case
+def jobs_4096_raise_the_descriptor_limit():
+    """-j 4096 with a soft limit of 1024: ringfetch raises it (to what the
+    hard limit allows) and fetches 8192 files with 4096 in flight."""
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY and hard < 2 * 4096 + 32:
+        raise Skip(f"hard open-file limit {hard} is below what -j 4096 needs")
+    out = tmpdir()
+    lst = os.path.join(tmpdir(), "list")
+    with open(lst, "w") as f:
+        for i in range(8192):
+            f.write(f"{BASE}/many/f{i % 500}.bin\n  out=c{i}\n")
+    p = subprocess.run([RINGFETCH, "-q", "-j", "4096", "-P", out, "-i", lst],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300,
+                       preexec_fn=with_nofile(1024, hard))
+    assert p.returncode == 0, p.stderr.decode()[-2000:]
+    names = os.listdir(out)
+    assert len(names) == 8192, len(names)
+    for i in range(0, 8192, 97):
+        with open(os.path.join(out, f"c{i}"), "rb") as f:
+            assert f.read() == FILES[f"many/f{i % 500}.bin"], i
+
+
+@case
+def jobs_beyond_the_hard_limit_refused_clearly():
+    p = subprocess.run([RINGFETCH, "-j", "4096", "-o", "/dev/null", f"{BASE}/many/f1.bin"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30,
+                       preexec_fn=with_nofile(256, 256))
+    err = p.stderr.decode()
+    assert p.returncode == 2, (p.returncode, err)
+    assert "-j 4096 needs at least 8224 open files, but the limit is 256" in err, err
 
 
 if __name__ == "__main__":

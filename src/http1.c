@@ -364,6 +364,9 @@ int rf__http1_eof(struct rf__http1_resp *r)
 			snprintf(r->error_detail, sizeof(r->error_detail), "%s",
 			         llhttp_get_error_reason(&r->parser));
 	}
+	if (!r->headers_done && !r->error_detail[0])
+		snprintf(r->error_detail, sizeof(r->error_detail),
+		         "connection closed inside the header section");
 	return r->headers_done ? RF_ETRUNCATED : RF_EPROTO;
 }
 

@@ -61,6 +61,20 @@ static const struct expect cases[] = {
 	{"not http", "SSH-2.0-OpenSSH\r\n\r\n", 0, false, RF_EPROTO, 0, "", false, 0},
 	{"redirect location", "HTTP/1.1 302 Found\r\nLocation: /next?a=b\r\nContent-Length: 0\r\n\r\n",
 	 0, false, 0, 302, "", true, 0},
+	{"gzip transfer coding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+	 0, false, RF_ECODING, 200, "", false, 0},
+	{"unknown transfer coding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: foo\r\n\r\nraw", 0, true,
+	 RF_ECODING, 200, "", false, 0},
+	{"transfer codings over two fields",
+	 "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+	 0, false, RF_ECODING, 200, "", false, 0},
+	{"chunked in capitals", "HTTP/1.1 200 OK\r\nTransfer-Encoding:  CHUNKED \r\n\r\n1\r\nz\r\n0\r\n\r\n",
+	 0, false, 0, 200, "z", true, 0},
+	{"content coding kept", "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 2\r\n\r\n\x1f\x8b",
+	 0, false, 0, 200, "\x1f\x8b", true, 0},
+	{"eof inside an empty header value (found by fuzz_http1)",
+	 "HTTP/1.1 302 Found\r\nLocation: /x\r\nContent-Encoding: br: br\r\nContent-Length:\r\n", 0,
+	 true, RF_EPROTO, 0, "", false, 0},
 };
 
 struct outcome {
@@ -173,6 +187,42 @@ int main(void)
 	size_t consumed;
 	int e = rf__http1_feed(&r, head, strlen(head), &consumed);
 	CHECK(e == 0 && r.complete && r.content_length == 0, "HEAD response has no body");
+
+	/* why a response was refused */
+	static const struct {
+		const char *raw, *why;
+	} reasons[] = {
+		{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+		 "Invalid character in chunk size"},
+		{"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+		 "Duplicate Content-Length"},
+		{"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+		 "Transfer-Encoding: gzip, chunked"},
+		{"HTTP/1.1 101 Switching Protocols\r\n\r\n",
+		 "101 Switching Protocols without an upgrade request"},
+		{"HTTP/1.1 200 OK\r\nContent-Le", "connection closed inside the header section"},
+	};
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+		char copy[256];
+		snprintf(copy, sizeof(copy), "%s", reasons[i].raw);
+		rf__http1_init(&r, false);
+		e = rf__http1_feed(&r, copy, strlen(copy), &consumed);
+		if (!e && !r.complete)
+			e = rf__http1_eof(&r);
+		CHECK(e && strcmp(r.error_detail, reasons[i].why) == 0, "refused, saying '%s' (got '%s')",
+		      reasons[i].why, r.error_detail);
+	}
+	char ce[] = "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\ncontent-encoding: br\r\n\r\n";
+	rf__http1_init(&r, true);
+	e = rf__http1_feed(&r, ce, strlen(ce), &consumed);
+	CHECK(e == 0 && strcmp(r.content_encoding, "gzip, br") == 0, "Content-Encoding recorded: %s",
+	      r.content_encoding);
+	char interim[17 * 25 + 1] = "";
+	for (int k = 0; k < 17; k++)
+		strcat(interim, "HTTP/1.1 100 Continue\r\n\r\n");
+	rf__http1_init(&r, false);
+	e = rf__http1_feed(&r, interim, strlen(interim), &consumed);
+	CHECK(e == RF_EPROTO && strstr(r.error_detail, "interim"), "17 interim responses refused");
 
 	/* limits */
 	size_t big = RF_HTTP1_MAX_HEADER_BYTES + 100;

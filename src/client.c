@@ -175,7 +175,10 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	if (c->opts.big_buffer > c->opts.recv_buffer)
 		c->big_max = (unsigned)(c->opts.big_budget / (RF_SLOT_BUFS * c->opts.big_buffer));
 	c->opts.headers = NULL;
+	c->opts.n_headers = 0; /* counts the copies made below */
 	c->opts.error_detail = NULL;
+	rf__list_init(&c->idle_lru);
+	c->next_timer = INT64_MAX;
 	c->opts.user = NULL;
 	c->opts.netrc_file = NULL;
 	if (opts->user && !(c->opts.user = strdup(opts->user)))
@@ -189,8 +192,6 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 			goto fail;
 		}
 	}
-	rf__list_init(&c->idle_lru);
-	c->next_timer = INT64_MAX;
 	c->user_agent = strdup(opts->user_agent ? opts->user_agent : "ringfetch/" RF_VERSION_STRING);
 	c->headers = calloc(opts->n_headers + 1, sizeof(char *));
 	if (!c->user_agent || !c->headers)

@@ -53,9 +53,11 @@ static void set_state(struct rf__slot *s, enum rf__slot_state st)
 		const char *t = getenv("RINGFETCH_TRACE");
 		trace = t && *t && *t != '0';
 	}
-	if (trace)
+	if (trace) {
+		char shown[300];
 		fprintf(stderr, "ringfetch: slot %u %s -> %s (%s)\n", s->idx, state_names[s->state],
-		        state_names[st], s->req ? s->req->cur_url : "");
+		        state_names[st], s->req ? rf__url_redact(s->req->cur_url, shown, sizeof(shown)) : "");
+	}
 	s->state = st;
 }
 

@@ -187,7 +187,8 @@ def netrc_file_machine_and_default():
     code, err, _ = fetch("--netrc-file", netrc, goto(URL_A, URL_B + "/ok/3"))
     assert code == 0, err
     assert creds(B) == [("/ok/3", None, None, None)]
-    code, _, err = run(["--netrc-file", os.path.join(d, "missing"), URL_A + "/ok/1"])
+    code, _, err = run(["-H", "X-A: 1", "--user", "u:p", "--netrc-file", os.path.join(d, "missing"),
+                        URL_A + "/ok/1"])
     assert code == 2 and "cannot read netrc file" in err and "missing" in err, (code, err)
 
 
@@ -212,6 +213,9 @@ def secrets_never_printed():
     assert "back to" in err or "redirect" in err, err
     code, err, _ = fetch(f"http://alice:{SECRET}@bad host/")
     assert code == 7 and "http://***@bad host/" in err, err
+    # the slot trace too
+    code, err, _ = fetch(userinfo(URL_A) + "/ok/1", env=dict(os.environ, RINGFETCH_TRACE="1"))
+    assert code == 0 and "slot 0" in err and "http://***@" in err, err
 
 
 @case

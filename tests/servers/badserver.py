@@ -390,8 +390,8 @@ def h_creds(c, path, raw):
     with LOCK:
         lines = ["|".join(x or "-" for x in row) for row in CREDS]
         CREDS.clear()
-    c.send(ok(("\n".join(lines) + "\n").encode()))
-    return True
+    c.send(ok(("\n".join(lines) + "\n").encode(), [("Connection", "close")]))
+    return False
 
 
 def h_te(c, path, raw):

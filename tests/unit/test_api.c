@@ -20,7 +20,7 @@ static char base[64];
 struct seen {
 	int n, errors, last_error, last_status, redirects;
 	uint64_t bytes;
-	char final_url[256], path[256];
+	char url[256], final_url[256], path[256], content_encoding[64];
 	double t_connect, t_first_byte, t_total;
 	int stop_after;
 	rf_client *client;
@@ -36,7 +36,9 @@ static void on_done(void *arg, const rf_result *r)
 	s->last_error = r->error;
 	s->last_status = r->status;
 	s->redirects = (int)r->redirects;
+	snprintf(s->url, sizeof(s->url), "%s", r->url);
 	snprintf(s->final_url, sizeof(s->final_url), "%s", r->final_url);
+	snprintf(s->content_encoding, sizeof(s->content_encoding), "%s", r->content_encoding);
 	snprintf(s->path, sizeof(s->path), "%s", r->path ? r->path : "");
 	s->t_connect = r->t_connect;
 	s->t_first_byte = r->t_first_byte;
@@ -187,6 +189,23 @@ int main(int argc, char **argv)
 	          strcmp(s.final_url, want) == 0,
 	      "discard after three redirects: %llu bytes, final %s", (unsigned long long)s.bytes,
 	      s.final_url);
+
+	/* results: Content-Encoding recorded, userinfo redacted */
+	memset(&s, 0, sizeof(s));
+	s.client = c;
+	char cred_url[128];
+	snprintf(cred_url, sizeof(cred_url), "http://alice:pw@%s/gzip", base + 7);
+	rf_request g = {.url = cred_url, .sink = RF_SINK_DISCARD};
+	rf_submit(c, &g);
+	rf_run(c, NULL, NULL);
+	snprintf(want, sizeof(want), "http://***@%s/gzip", base + 7);
+	CHECK(s.last_error == 0 && strcmp(s.content_encoding, "gzip") == 0,
+	      "Content-Encoding recorded: '%s'", s.content_encoding);
+	CHECK(strcmp(s.url, want) == 0 && strcmp(s.final_url, want) == 0 && !strstr(s.url, "pw"),
+	      "result URLs redacted: %s", s.url);
+	char shown[64];
+	CHECK(strcmp(rf_url_redact("https://u:p@h/x", shown, sizeof(shown)), "https://***@h/x") == 0,
+	      "rf_url_redact");
 
 	/* lazy source: never more ahead than the slots */
 	memset(&s, 0, sizeof(s));

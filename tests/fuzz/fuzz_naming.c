@@ -5,15 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "ringfetch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *s = malloc(size + 1);
+	char *s = fuzz_cstring(data, size);
 	if (!s)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = 0;
 	char name[RF_NAME_MAX + 1];
 	if (rf_url_filename(s, name, sizeof(name)) == 0) {
 		size_t n = strlen(name);

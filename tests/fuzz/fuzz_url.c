@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "ringfetch.h"
 #include "url.h"
 
@@ -41,11 +42,9 @@ static void check_redacted(const char *s)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *s = malloc(size + 1);
+	char *s = fuzz_cstring(data, size);
 	if (!s)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = 0;
 	char *ref = strchr(s, '\n');
 	if (ref)
 		*ref++ = 0;

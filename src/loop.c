@@ -9,6 +9,17 @@
  * Completions are walked in batches with io_uring_for_each_cqe and retired
  * with one io_uring_cq_advance; new SQEs from the handlers go out with the
  * next io_uring_submit_and_wait_timeout, whose timeout is the next timer.
+ *
+ * Fault injection (builds without NDEBUG):
+ * RINGFETCH_FAULTS=SEED[:PERCENT[:KINDS]] makes PERCENT % (default 5) of
+ * the ops misbehave the way a real kernel may, deterministically for a
+ * seed.  KINDS (default "seq") picks among: s, reads, receives, sends,
+ * writes and splices cut short (a random length from 1 byte); e, socket and
+ * file ops failing instead of running (-EINTR, -EAGAIN, -ECONNRESET on
+ * sockets, -EIO, -ENOSPC on files, -EMFILE on socket creation), delivered
+ * as the op's completion through a NOP; q, the SQ flushed early, as when it
+ * is full.  Closes, cancels, unlinks and the loop's own reads are never
+ * touched: a fault must look like the kernel, not leak a descriptor.
  */
 #include "loop.h"
 
@@ -21,7 +32,64 @@
 struct rf__loop {
 	struct io_uring ring;
 	const char *mode;
+	unsigned fault_percent;  /* 0: no fault injection */
+	bool fault_short, fault_errors, fault_flush;
+	uint64_t fault_state;    /* xorshift state, from the seed */
 };
+
+/* Injected failures ride in the top three bits of the NOP's user_data (op
+ * kinds use bits 56..60), as an index into this table. */
+#define FAULT_SHIFT 61
+static const int fault_errno[8] = {0, EINTR, EAGAIN, ECONNRESET, EIO, ENOSPC, EMFILE, 0};
+enum { F_EINTR = 1, F_EAGAIN, F_ECONNRESET, F_EIO, F_ENOSPC, F_EMFILE };
+
+#ifndef NDEBUG
+static uint64_t fault_rand(struct rf__loop *l)
+{
+	uint64_t x = l->fault_state;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return l->fault_state = x;
+}
+
+static bool fault_now(struct rf__loop *l, bool kind)
+{
+	return kind && l->fault_percent && fault_rand(l) % 100 < l->fault_percent;
+}
+
+static void faults_setup(struct rf__loop *l)
+{
+	const char *f = getenv("RINGFETCH_FAULTS");
+	if (!f || !*f)
+		return;
+	char *end;
+	unsigned long long seed = strtoull(f, &end, 10);
+	l->fault_percent = *end == ':' ? (unsigned)strtoul(end + 1, &end, 10) : 5;
+	const char *kinds = *end == ':' ? end + 1 : "seq";
+	l->fault_short = strchr(kinds, 's') != NULL;
+	l->fault_errors = strchr(kinds, 'e') != NULL;
+	l->fault_flush = strchr(kinds, 'q') != NULL;
+	if (l->fault_percent > 100)
+		l->fault_percent = 100;
+	l->fault_state = seed * 0x9E3779B97F4A7C15ull + 1;
+}
+#else
+static bool fault_now(struct rf__loop *l, bool kind)
+{
+	(void)l, (void)kind;
+	return false;
+}
+static uint64_t fault_rand(struct rf__loop *l)
+{
+	(void)l;
+	return 0;
+}
+static void faults_setup(struct rf__loop *l)
+{
+	(void)l;
+}
+#endif
 
 int rf__loop_new(unsigned depth, struct rf__loop **out)
 {
@@ -48,6 +116,7 @@ int rf__loop_new(unsigned depth, struct rf__loop **out)
 		ret = io_uring_queue_init_params(entries, &l->ring, &p);
 		if (ret == 0) {
 			l->mode = modes[i].name;
+			faults_setup(l);
 			*out = l;
 			return 0;
 		}
@@ -73,6 +142,8 @@ const char *rf__loop_mode(const struct rf__loop *l)
 
 static struct io_uring_sqe *get_sqe(struct rf__loop *l)
 {
+	if (fault_now(l, l->fault_flush))
+		io_uring_submit(&l->ring); /* as if the SQ were full */
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&l->ring);
 	while (!sqe) {
 		io_uring_submit(&l->ring);
@@ -96,15 +167,49 @@ int rf__loop_run_once(struct rf__loop *l, int64_t timeout_ns, rf__completion_fn 
 	unsigned head, n = 0;
 	io_uring_for_each_cqe(&l->ring, head, cqe)
 	{
-		fn(arg, cqe->user_data, cqe->res, cqe->flags);
+		uint64_t tag = cqe->user_data;
+		int res = cqe->res;
+		unsigned fault = (unsigned)(tag >> FAULT_SHIFT);
+		if (fault) { /* an injected failure (see the top of this file) */
+			tag &= ~(7ull << FAULT_SHIFT);
+			res = -fault_errno[fault];
+		}
+		fn(arg, tag, res, cqe->flags);
 		n++;
 	}
 	io_uring_cq_advance(&l->ring, n);
 	return 0;
 }
 
+/* Instead of the op: a NOP whose completion reports the failure. */
+static bool inject_failure(struct rf__loop *l, rf__tag t, const unsigned char *choices,
+                           unsigned n)
+{
+	if (!fault_now(l, l->fault_errors))
+		return false;
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_nop(sqe);
+	io_uring_sqe_set_data64(sqe, t | (uint64_t)choices[fault_rand(l) % n] << FAULT_SHIFT);
+	return true;
+}
+
+static const unsigned char sock_faults[] = {F_EINTR, F_EAGAIN, F_ECONNRESET};
+static const unsigned char file_faults[] = {F_EIO, F_ENOSPC};
+static const unsigned char socket_faults[] = {F_EMFILE};
+#define INJECT(l, t, set) inject_failure(l, t, set, sizeof(set))
+
+/* A random shorter length (1..len), sometimes. */
+static unsigned maybe_short(struct rf__loop *l, unsigned len)
+{
+	if (len > 1 && fault_now(l, l->fault_short))
+		return 1 + (unsigned)(fault_rand(l) % (len - 1));
+	return len;
+}
+
 void rf__op_socket(struct rf__loop *l, rf__tag t, int domain)
 {
+	if (INJECT(l, t, socket_faults))
+		return;
 	struct io_uring_sqe *sqe = get_sqe(l);
 	io_uring_prep_socket(sqe, domain, SOCK_STREAM | SOCK_CLOEXEC, 0, 0);
 	io_uring_sqe_set_data64(sqe, t);
@@ -119,15 +224,19 @@ void rf__op_connect(struct rf__loop *l, rf__tag t, int fd, const struct sockaddr
 
 void rf__op_send(struct rf__loop *l, rf__tag t, int fd, const void *buf, unsigned len)
 {
+	if (INJECT(l, t, sock_faults))
+		return;
 	struct io_uring_sqe *sqe = get_sqe(l);
-	io_uring_prep_send(sqe, fd, buf, len, MSG_NOSIGNAL);
+	io_uring_prep_send(sqe, fd, buf, maybe_short(l, len), MSG_NOSIGNAL);
 	io_uring_sqe_set_data64(sqe, t);
 }
 
 void rf__op_recv(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned len)
 {
+	if (INJECT(l, t, sock_faults))
+		return;
 	struct io_uring_sqe *sqe = get_sqe(l);
-	io_uring_prep_recv(sqe, fd, buf, len, 0);
+	io_uring_prep_recv(sqe, fd, buf, maybe_short(l, len), 0);
 	io_uring_sqe_set_data64(sqe, t);
 }
 
@@ -140,8 +249,10 @@ void rf__op_read(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned len)
 
 void rf__op_read_at(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned len, uint64_t off)
 {
+	if (INJECT(l, t, file_faults))
+		return;
 	struct io_uring_sqe *sqe = get_sqe(l);
-	io_uring_prep_read(sqe, fd, buf, len, off);
+	io_uring_prep_read(sqe, fd, buf, maybe_short(l, len), off);
 	io_uring_sqe_set_data64(sqe, t);
 }
 
@@ -151,7 +262,7 @@ void rf__op_splice(struct rf__loop *l, rf__tag t, int fd_in, int64_t off_in, int
 	if (hardlink && io_uring_sq_space_left(&l->ring) < 2)
 		io_uring_submit(&l->ring); /* the pair must not be split */
 	struct io_uring_sqe *sqe = get_sqe(l);
-	io_uring_prep_splice(sqe, fd_in, off_in, fd_out, off_out, len, flags);
+	io_uring_prep_splice(sqe, fd_in, off_in, fd_out, off_out, maybe_short(l, len), flags);
 	if (hardlink)
 		sqe->flags |= IOSQE_IO_HARDLINK;
 	io_uring_sqe_set_data64(sqe, t);
@@ -159,6 +270,8 @@ void rf__op_splice(struct rf__loop *l, rf__tag t, int fd_in, int64_t off_in, int
 
 void rf__op_fsync(struct rf__loop *l, rf__tag t, int fd)
 {
+	if (INJECT(l, t, file_faults))
+		return;
 	struct io_uring_sqe *sqe = get_sqe(l);
 	io_uring_prep_fsync(sqe, fd, 0);
 	io_uring_sqe_set_data64(sqe, t);
@@ -166,6 +279,8 @@ void rf__op_fsync(struct rf__loop *l, rf__tag t, int fd)
 
 void rf__op_open(struct rf__loop *l, rf__tag t, const char *path, int flags, unsigned mode)
 {
+	if (INJECT(l, t, file_faults))
+		return;
 	struct io_uring_sqe *sqe = get_sqe(l);
 	io_uring_prep_openat(sqe, AT_FDCWD, path, flags, mode);
 	io_uring_sqe_set_data64(sqe, t);
@@ -173,6 +288,8 @@ void rf__op_open(struct rf__loop *l, rf__tag t, const char *path, int flags, uns
 
 void rf__op_fallocate(struct rf__loop *l, rf__tag t, int fd, int mode, uint64_t off, uint64_t len)
 {
+	if (INJECT(l, t, file_faults))
+		return;
 	struct io_uring_sqe *sqe = get_sqe(l);
 	io_uring_prep_fallocate(sqe, fd, mode, off, len);
 	io_uring_sqe_set_data64(sqe, t);
@@ -180,8 +297,10 @@ void rf__op_fallocate(struct rf__loop *l, rf__tag t, int fd, int mode, uint64_t 
 
 void rf__op_write(struct rf__loop *l, rf__tag t, int fd, const void *buf, unsigned len, int64_t off)
 {
+	if (INJECT(l, t, file_faults))
+		return;
 	struct io_uring_sqe *sqe = get_sqe(l);
-	io_uring_prep_write(sqe, fd, buf, len, (__u64)off);
+	io_uring_prep_write(sqe, fd, buf, maybe_short(l, len), (__u64)off);
 	io_uring_sqe_set_data64(sqe, t);
 }
 
@@ -194,6 +313,8 @@ void rf__op_close(struct rf__loop *l, rf__tag t, int fd)
 
 void rf__op_rename(struct rf__loop *l, rf__tag t, const char *from, const char *to, unsigned flags)
 {
+	if (INJECT(l, t, file_faults))
+		return;
 	struct io_uring_sqe *sqe = get_sqe(l);
 	io_uring_prep_renameat(sqe, AT_FDCWD, from, AT_FDCWD, to, flags);
 	io_uring_sqe_set_data64(sqe, t);

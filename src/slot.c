@@ -740,6 +740,27 @@ static void on_send(rf_client *c, struct rf__slot *s, int res)
 	arm_recv(c, s);
 }
 
+/* A send or receive that moved nothing (-EAGAIN, -EINTR): submit it again
+ * as it was. */
+static void reissue(rf_client *c, struct rf__slot *s, enum rf__op_kind op, unsigned buf)
+{
+	switch (op) {
+	case RF_OP_SEND:
+		send_more(c, s);
+		break;
+	case RF_OP_TLS_SEND:
+		tls_send_out(c, s);
+		break;
+	case RF_OP_TLS_RECV:
+		tls_recv_in(c, s);
+		break;
+	default: /* RF_OP_RECV */
+		s->buf[buf].state = RF_BUF_FREE;
+		arm_recv(c, s);
+		break;
+	}
+}
+
 void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op,
                             unsigned buf, int res)
 {
@@ -763,6 +784,10 @@ void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 			if (op == RF_OP_RECV)
 				s->buf[buf].state = RF_BUF_FREE;
 			rf__slot_progress(c, s);
+			return;
+		}
+		if ((res == -EAGAIN || res == -EINTR) && op != RF_OP_SOCKET && op != RF_OP_CONNECT) {
+			reissue(c, s, op, buf); /* nothing moved: the same op again */
 			return;
 		}
 		if (op == RF_OP_SOCKET)

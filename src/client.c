@@ -481,6 +481,9 @@ static void release_delayed(rf_client *c)
 
 void rf__client_slot_done(rf_client *c, struct rf__slot *s)
 {
+	/* reported and recycled only when nothing of it is in flight or open */
+	assert(s->ops == 0 && !s->sock_busy && s->writes == 0 && !s->conn);
+	assert(s->ffd < 0 && s->pfx_fd < 0 && s->dir_fd < 0);
 	struct rf__req *r = s->req;
 	int64_t delay = s->err ? rf__client_retry_delay(c, s) : -1;
 	s->req = NULL;
@@ -622,13 +625,14 @@ static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 		}
 		return;
 	}
-	uint32_t idx = rf__tag_idx(tag) & 0x7fffffffu;
-	unsigned buf = rf__tag_idx(tag) >> 31;
+	uint32_t idx = rf__tag_slot(tag);
+	unsigned buf = rf__tag_buf(tag);
 	if (idx >= c->nslots)
 		return;
 	struct rf__slot *s = &c->slots[idx];
 	if (s->state == RF_SLOT_FREE || (s->gen & 0xffffff) != rf__tag_gen(tag))
 		return; /* a completion for an earlier use of this slot */
+	assert(s->ops > 0);
 	s->ops--;
 	rf__slot_on_completion(c, s, op, buf, res);
 }

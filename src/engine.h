@@ -17,6 +17,7 @@
 #ifndef RF_ENGINE_H
 #define RF_ENGINE_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -334,9 +335,31 @@ void rf__client_note_deadline(rf_client *c, int64_t deadline);
 /* The TLS context, made on first use: 0 or RF_ETLS_CONFIG with why. */
 int rf__client_tls(rf_client *c, char *why, size_t len);
 
-static inline rf__tag rf__slot_tag(const struct rf__slot *s, enum rf__op_kind op, unsigned buf)
+/* A slot's tag index: the slot in the low 31 bits, the receive buffer an op
+ * uses in bit 31 (the one place this layout is defined). */
+#define RF_TAG_BUF_SHIFT 31
+static inline uint32_t rf__slot_tag_idx(uint32_t slot, unsigned buf)
 {
-	return rf__tag_make(op, s->idx | (buf << 31), s->gen);
+	return slot | ((uint32_t)buf << RF_TAG_BUF_SHIFT);
+}
+static inline uint32_t rf__tag_slot(rf__tag t)
+{
+	return rf__tag_idx(t) & ((1u << RF_TAG_BUF_SHIFT) - 1);
+}
+static inline unsigned rf__tag_buf(rf__tag t)
+{
+	return rf__tag_idx(t) >> RF_TAG_BUF_SHIFT;
+}
+
+/* The tag of an op s submits now, counted.  Every op a slot submits takes
+ * its tag from here and every completion routed to the slot uncounts it
+ * (client.c), so ops == 0 means nothing of this slot is in flight: only
+ * then is it reported and recycled. */
+static inline rf__tag rf__slot_op(struct rf__slot *s, enum rf__op_kind op, unsigned buf)
+{
+	assert(s->state != RF_SLOT_FREE && buf < RF_SLOT_BUFS);
+	s->ops++;
+	return rf__tag_make(op, rf__slot_tag_idx(s->idx, buf), s->gen);
 }
 
 #endif

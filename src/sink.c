@@ -212,8 +212,7 @@ void rf__sink_hash_prefix(rf_client *c, struct rf__slot *s)
 	}
 	b->state = RF_BUF_RECV; /* borrowed */
 	s->pfx_off = 0;
-	s->ops++;
-	rf__op_open(c->loop, rf__slot_tag(s, RF_OP_PFX_OPEN, 0),
+	rf__op_open(c->loop, rf__slot_op(s, RF_OP_PFX_OPEN, 0),
 	            s->resume_final ? s->req->path : s->part, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);
 }
 
@@ -232,15 +231,13 @@ static void prefix_read_next(rf_client *c, struct rf__slot *s)
 	int64_t left = s->resume_from - s->pfx_off;
 	int64_t cap = (int64_t)s->buf[0].cap;
 	unsigned len = (unsigned)(left < cap ? left : cap);
-	s->ops++;
-	rf__op_read_at(c->loop, rf__slot_tag(s, RF_OP_PFX_READ, 0), s->pfx_fd, s->buf[0].data, len,
+	rf__op_read_at(c->loop, rf__slot_op(s, RF_OP_PFX_READ, 0), s->pfx_fd, s->buf[0].data, len,
 	               (uint64_t)s->pfx_off);
 }
 
 static void prefix_close(rf_client *c, struct rf__slot *s)
 {
-	s->ops++;
-	rf__op_close(c->loop, rf__slot_tag(s, RF_OP_PFX_CLOSE, 0), s->pfx_fd);
+	rf__op_close(c->loop, rf__slot_op(s, RF_OP_PFX_CLOSE, 0), s->pfx_fd);
 	s->pfx_fd = -1;
 }
 
@@ -249,10 +246,9 @@ static void prefix_close(rf_client *c, struct rf__slot *s)
 static void open_part(rf_client *c, struct rf__slot *s, bool append)
 {
 	s->file = RF_FILE_OPENING;
-	s->ops++;
 	/* O_NOFOLLOW: a .part planted as a symlink must not redirect our writes */
 	int flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW | (append ? 0 : O_CREAT | O_TRUNC);
-	rf__op_open(c->loop, rf__slot_tag(s, RF_OP_OPEN, 0), s->part, flags, 0644);
+	rf__op_open(c->loop, rf__slot_op(s, RF_OP_OPEN, 0), s->part, flags, 0644);
 }
 
 void rf__sink_headers(rf_client *c, struct rf__slot *s)
@@ -281,8 +277,7 @@ void rf__sink_headers(rf_client *c, struct rf__slot *s)
 		if (s->resume_final) {
 			/* a shorter file left by another tool becomes our .part */
 			s->file = RF_FILE_ADOPTING;
-			s->ops++;
-			rf__op_rename(c->loop, rf__slot_tag(s, RF_OP_ADOPT, 0), s->req->path, s->part, 0);
+			rf__op_rename(c->loop, rf__slot_op(s, RF_OP_ADOPT, 0), s->req->path, s->part, 0);
 			note(s, "continued a file left by another tool: only its length could be checked");
 			return;
 		}
@@ -320,8 +315,7 @@ static void submit_write(rf_client *c, struct rf__slot *s, unsigned i, int fd, b
 	struct rf__buf *b = &s->buf[i];
 	b->writing = true;
 	s->writes++;
-	s->ops++;
-	rf__op_write(c->loop, rf__slot_tag(s, RF_OP_WRITE, i), fd, b->body + b->written,
+	rf__op_write(c->loop, rf__slot_op(s, RF_OP_WRITE, i), fd, b->body + b->written,
 	             (unsigned)(b->body_len - b->written),
 	             positional ? b->off + (int64_t)b->written : -1);
 }
@@ -391,8 +385,7 @@ static void start_rename(rf_client *c, struct rf__slot *s)
 		return;
 	}
 	s->file = RF_FILE_RENAMING;
-	s->ops++;
-	rf__op_rename(c->loop, rf__slot_tag(s, RF_OP_RENAME, 0), s->part, s->target,
+	rf__op_rename(c->loop, rf__slot_op(s, RF_OP_RENAME, 0), s->part, s->target,
 	              replace ? 0 : RENAME_NOREPLACE);
 }
 
@@ -475,8 +468,7 @@ void rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 		if (s->resp.has_length && s->resp.content_length > RF_SLOT_BUFS * c->opts.recv_buffer &&
 		    !s->err) {
 			s->fallocating = true;
-			s->ops++;
-			rf__op_fallocate(c->loop, rf__slot_tag(s, RF_OP_FALLOCATE, 0), s->ffd,
+			rf__op_fallocate(c->loop, rf__slot_op(s, RF_OP_FALLOCATE, 0), s->ffd,
 			                 FALLOC_FL_KEEP_SIZE, (uint64_t)s->next_off, s->resp.content_length);
 		}
 		rf__sink_pump(c, s);
@@ -529,8 +521,7 @@ void rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 				s->dirpath = strdup(s->target);
 				if (s->dirpath) {
 					s->file = RF_FILE_DIRSYNC;
-					s->ops++;
-					rf__op_open(c->loop, rf__slot_tag(s, RF_OP_DIR_OPEN, 0),
+					rf__op_open(c->loop, rf__slot_op(s, RF_OP_DIR_OPEN, 0),
 					            dirname(s->dirpath), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 				}
 			}
@@ -551,14 +542,12 @@ void rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 			return;
 		}
 		s->dir_fd = res;
-		s->ops++;
-		rf__op_fsync(c->loop, rf__slot_tag(s, RF_OP_DIR_FSYNC, 0), res);
+		rf__op_fsync(c->loop, rf__slot_op(s, RF_OP_DIR_FSYNC, 0), res);
 		return;
 	case RF_OP_DIR_FSYNC:
 		if (res < 0)
 			note(s, "the directory could not be synced after the rename");
-		s->ops++;
-		rf__op_close(c->loop, rf__slot_tag(s, RF_OP_DIR_CLOSE, 0), s->dir_fd);
+		rf__op_close(c->loop, rf__slot_op(s, RF_OP_DIR_CLOSE, 0), s->dir_fd);
 		s->dir_fd = -1;
 		return;
 	case RF_OP_DIR_CLOSE:
@@ -626,19 +615,28 @@ bool rf__sink_finish(rf_client *c, struct rf__slot *s)
 			start_rename(c, s);
 			return false;
 		}
+		if (s->err && s->req->sink == RF_SINK_FILE && s->part && s->resume_from > 0 &&
+		    !s->resume_final) {
+			/* this attempt failed before touching the .part an earlier one
+			 * kept: keep it for the user's -c or a retry, else it goes */
+			s->keep_part = (s->req->flags & RF_REQ_RESUME) || keep_part(c, s);
+			if (s->keep_part)
+				return true;
+			s->file = RF_FILE_UNLINKING;
+			rf__op_unlink(c->loop, rf__slot_op(s, RF_OP_UNLINK, 0), s->part);
+			return false;
+		}
 		return true;
 	case RF_FILE_DONE:
 		return true;
 	case RF_FILE_OPEN:
 		if (!failed && c->opts.fsync && !s->synced) {
 			s->file = RF_FILE_SYNCING;
-			s->ops++;
-			rf__op_fsync(c->loop, rf__slot_tag(s, RF_OP_FSYNC, 0), s->ffd);
+			rf__op_fsync(c->loop, rf__slot_op(s, RF_OP_FSYNC, 0), s->ffd);
 			return false;
 		}
 		s->file = RF_FILE_CLOSING;
-		s->ops++;
-		rf__op_close(c->loop, rf__slot_tag(s, RF_OP_FCLOSE, 0), s->ffd);
+		rf__op_close(c->loop, rf__slot_op(s, RF_OP_FCLOSE, 0), s->ffd);
 		return false;
 	case RF_FILE_CLOSED:
 		if (!failed) {
@@ -653,8 +651,7 @@ bool rf__sink_finish(rf_client *c, struct rf__slot *s)
 			return true;
 		}
 		s->file = RF_FILE_UNLINKING;
-		s->ops++;
-		rf__op_unlink(c->loop, rf__slot_tag(s, RF_OP_UNLINK, 0), s->part);
+		rf__op_unlink(c->loop, rf__slot_op(s, RF_OP_UNLINK, 0), s->part);
 		return false;
 	default:
 		return false;

@@ -63,10 +63,10 @@ static void set_state(struct rf__slot *s, enum rf__slot_state st)
 
 void rf__slot_sock_op(struct rf__slot *s, enum rf__op_kind op, unsigned buf)
 {
-	s->ops++;
+	assert(!s->sock_busy); /* one socket op at a time: sock_tag names it */
 	s->sock_busy = true;
 	s->cancel_sent = false;
-	s->sock_tag = rf__slot_tag(s, op, buf);
+	s->sock_tag = rf__slot_op(s, op, buf);
 }
 
 static void addr_text(const struct sockaddr_storage *sa, char *out, size_t cap)

@@ -55,10 +55,9 @@ bool rf__splice_next(rf_client *c, struct rf__slot *s)
 	rf__slot_sock_op(s, RF_OP_SPLICE_IN, 0);
 	s->splice_in_busy = true;
 	rf__op_splice(c->loop, s->sock_tag, s->conn->fd, -1, s->pipe_w, -1, len, 0, true);
-	s->ops++;
 	s->writes++;
 	s->splice_out_busy = true;
-	rf__op_splice(c->loop, rf__slot_tag(s, RF_OP_SPLICE_OUT, 0), s->pipe_r, -1, s->ffd,
+	rf__op_splice(c->loop, rf__slot_op(s, RF_OP_SPLICE_OUT, 0), s->pipe_r, -1, s->ffd,
 	              s->next_off, len, SPLICE_F_NONBLOCK, false);
 	return true;
 }
@@ -75,10 +74,9 @@ static void splice_step(rf_client *c, struct rf__slot *s)
 		return;
 	}
 	if (s->in_pipe) { /* the file took fewer than the pipe held */
-		s->ops++;
 		s->writes++;
 		s->splice_out_busy = true;
-		rf__op_splice(c->loop, rf__slot_tag(s, RF_OP_SPLICE_OUT, 0), s->pipe_r, -1, s->ffd,
+		rf__op_splice(c->loop, rf__slot_op(s, RF_OP_SPLICE_OUT, 0), s->pipe_r, -1, s->ffd,
 		              s->next_off, (unsigned)s->in_pipe, SPLICE_F_NONBLOCK, false);
 		return;
 	}

@@ -297,6 +297,22 @@ def reset_mid_body_then_resumed_retry():
 
 
 @case
+def kept_part_removed_when_the_retry_fails_otherwise():
+    """A cut body keeps its .part for the retry; the retry gets a 404 and never
+    opens the .part: it must still go (found by fault injection, where the
+    retry's open of the .part failed).  With -c it stays for the user."""
+    for resume in (False, True):
+        k, out = key(), tmpdir()
+        opts = ["-c"] if resume else []
+        code, _, err = run(["--retry-delay", "0.05", "-P", out] + opts +
+                           [f"{URL}/cut-then-gone/{k}/400000"])
+        assert code == 6 and "HTTP 404" in err, (code, err)
+        assert listdir(out) == (["400000.part"] if resume else []), listdir(out)
+        seen = log(k)
+        assert len(seen) == 2 and seen[1].startswith("bytes="), seen
+
+
+@case
 def large_reset_then_resumed_retry_spliced():
     """Without a checksum a large plain body is spliced; the resumed retry
     must land at the right offset too."""

@@ -363,6 +363,21 @@ def h_reset_once(c, path, raw):
     return serve_ranged(c, raw, body, '"v1"')
 
 
+def h_cut_then_gone(c, path, raw):
+    # /cut-then-gone/KEY/N: a resumable answer cut by a reset, then 404s
+    _, _, key, n = path.split("/")[:4]
+    body = body_of(int(n))
+    if hit(key, raw) == 1:
+        c.send(head(200, "OK", [("ETag", '"v1"'), ("Accept-Ranges", "bytes"),
+                                ("Content-Length", len(body))]) + body[:len(body) // 2])
+        time.sleep(0.05)
+        c.reset()
+        return None
+    msg = b"gone\n"
+    c.send(head(404, "Not Found", [("Content-Length", len(msg))]) + msg)
+    return True
+
+
 def h_bigcut(c, path, raw):
     # /bigcut/N/MODE: Content-Length N, half the body, then close|reset|silent
     _, _, n, mode = path.split("/")[:4]
@@ -506,7 +521,7 @@ ROUTES = [
     ("/ranged/", h_ranged), ("/slowranged/", h_slowranged), ("/norange/", h_norange),
     ("/badrange/", h_badrange), ("/flaky/", h_flaky), ("/reset-once/", h_reset_once),
     ("/log/", h_log), ("/bigcut/", h_bigcut), ("/bigextra", h_bigextra),
-    ("/goto?", h_goto), ("/creds", h_creds), ("/te/", h_te), ("/gzip", h_gzip),
+    ("/cut-then-gone/", h_cut_then_gone), ("/goto?", h_goto), ("/creds", h_creds), ("/te/", h_te), ("/gzip", h_gzip),
     ("/dup-length", h_dup_length), ("/endless-1xx", h_endless_1xx),
     ("/endless-header", h_endless_header), ("/slow-header", h_slow_header),
     ("/endless-chunks", h_endless_chunks), ("/endless-chunk-ext", h_endless_chunk_ext),

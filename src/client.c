@@ -8,7 +8,7 @@
  * completions with the next deadline as timeout, route each completion to
  * its slot after checking the slot's generation, then fire expired timers.
  *
- * Retries: a failed request that may be retried (rf__client_retryable) waits
+ * Retries: a failed request that may be retried (retry.c) waits
  * in a min-heap on its not-before time, holding no slot; backoff doubles from
  * --retry-delay with jitter, Retry-After wins, --max-time caps it.
  *
@@ -109,6 +109,22 @@ void rf_client_free(rf_client *c)
 		free(c->netrc);
 	}
 	free(c);
+}
+
+/* The TLS context, made on first use: 0 or RF_ETLS_CONFIG with why. */
+static int client_tls(rf_client *c, char *why, size_t len)
+{
+	if (c->tls)
+		return 0;
+	struct rf__tls_opts to = {
+		.ca_file = c->opts.tls_ca_file,
+		.ca_path = c->opts.tls_ca_path,
+		.cert_file = c->opts.tls_cert_file,
+		.key_file = c->opts.tls_key_file,
+		.insecure = c->opts.tls_insecure != 0,
+		.min_version = c->opts.tls_min_version ? c->opts.tls_min_version : 12,
+	};
+	return rf__tls_ctx_new(&to, &c->tls, why, len);
 }
 
 /* The netrc file's text, kept for lookups (at most 1 MiB). */
@@ -232,7 +248,7 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	 * now when files were named, so a bad one is reported before any work */
 	if (opts->tls_ca_file || opts->tls_ca_path || opts->tls_cert_file || opts->tls_key_file) {
 		char why[300] = "";
-		err = rf__client_tls(c, why, sizeof(why));
+		err = client_tls(c, why, sizeof(why));
 		if (err) {
 			if (opts->error_detail && opts->error_detail_len)
 				snprintf(opts->error_detail, opts->error_detail_len, "%s", why);
@@ -257,26 +273,6 @@ int rf_submit(rf_client *c, const rf_request *rq)
 	return 0;
 }
 
-int rf__client_tls(rf_client *c, char *why, size_t len)
-{
-	if (c->tls)
-		return 0;
-	struct rf__tls_opts to = {
-		.ca_file = c->opts.tls_ca_file,
-		.ca_path = c->opts.tls_ca_path,
-		.cert_file = c->opts.tls_cert_file,
-		.key_file = c->opts.tls_key_file,
-		.insecure = c->opts.tls_insecure != 0,
-		.min_version = c->opts.tls_min_version ? c->opts.tls_min_version : 12,
-	};
-	return rf__tls_ctx_new(&to, &c->tls, why, len);
-}
-
-void rf__client_note_deadline(rf_client *c, int64_t deadline)
-{
-	if (deadline < c->next_timer)
-		c->next_timer = deadline;
-}
 
 static void report(rf_client *c, struct rf__req *r, struct rf__slot *s, int err,
                    const char *detail)
@@ -375,54 +371,7 @@ static void slot_recycle(rf_client *c, struct rf__slot *s)
 	c->nbusy--;
 }
 
-/* ---- retries ---- */
-
-static bool retryable_status(int st)
-{
-	return st == 408 || st == 429 || st == 500 || st == 502 || st == 503 || st == 504;
-}
-
-bool rf__client_retryable(const rf_client *c, const struct rf__slot *s)
-{
-	switch (s->err) {
-	case -ECONNREFUSED: case -ECONNRESET: case -ECONNABORTED: case -EPIPE: case -ETIMEDOUT:
-	case -ENETUNREACH: case -EHOSTUNREACH: case -ENETDOWN: case -EHOSTDOWN:
-	case RF_ECONNECT_TIMEOUT: case RF_EIDLE_TIMEOUT: case RF_ETRUNCATED: case RF_ENOANSWER:
-		return !s->err_local;
-	case RF_EHTTP_STATUS:
-		return retryable_status(s->resp.status);
-	case RF_ECHECKSUM:
-		return c->opts.retry_on_checksum != 0;
-	default:
-		return false;
-	}
-}
-
-int64_t rf__client_retry_delay(rf_client *c, struct rf__slot *s)
-{
-	if (s->retry_decided)
-		return s->retry_delay;
-	s->retry_decided = true;
-	s->retry_delay = -1;
-	struct rf__req *r = s->req;
-	if (c->stopping || r->retries >= c->opts.retries || !rf__client_retryable(c, s))
-		return -1;
-	double delay = c->opts.retry_delay * (double)(1u << (r->retries < 16 ? r->retries : 16));
-	delay *= 0.5 + (double)random() / RAND_MAX; /* jitter: 0.5x to 1.5x */
-	double after = s->resp.retry_after[0]
-	                   ? rf__http1_retry_after(s->resp.retry_after, (int64_t)time(NULL))
-	                   : -1;
-	if (after >= 0)
-		delay = after; /* the server said when */
-	int64_t at = c->now + (int64_t)(delay * 1e9);
-	if (r->deadline && at >= r->deadline) {
-		snprintf(r->note, sizeof(r->note), "not retried: the next attempt (in %.1f s) would "
-		         "pass --max-time", delay);
-		return -1;
-	}
-	s->retry_delay = (int64_t)(delay * 1e9);
-	return s->retry_delay;
-}
+/* ---- requests waiting for a retry: a min-heap on not_before ---- */
 
 static bool delayed_before(const struct rf__req *a, const struct rf__req *b)
 {
@@ -479,13 +428,13 @@ static void release_delayed(rf_client *c)
 		rf__client_note_deadline(c, c->delayed[0]->not_before);
 }
 
-void rf__client_slot_done(rf_client *c, struct rf__slot *s)
+static void slot_done(rf_client *c, struct rf__slot *s)
 {
 	/* reported and recycled only when nothing of it is in flight or open */
 	assert(s->ops == 0 && !s->sock_busy && s->writes == 0 && !s->conn);
 	assert(s->ffd < 0 && s->pfx_fd < 0 && s->dir_fd < 0);
 	struct rf__req *r = s->req;
-	int64_t delay = s->err ? rf__client_retry_delay(c, s) : -1;
+	int64_t delay = s->err ? rf__retry_delay(c, s) : -1;
 	s->req = NULL;
 	if (s->requeue && !s->err && !c->stopping) {
 		rf__queue_push_front(c, r);
@@ -559,6 +508,15 @@ static struct rf__req *next_request(rf_client *c)
 	}
 }
 
+/* After any call into a slot: a slot that finished is reported (or its
+ * request queued for a retry) and recycled here, never from inside the
+ * slot's own code. */
+static void settle(rf_client *c, struct rf__slot *s)
+{
+	if (s->finished)
+		slot_done(c, s);
+}
+
 static void fill_slots(rf_client *c)
 {
 	while (c->nfree > 0 && !c->stopping) {
@@ -574,9 +532,15 @@ static void fill_slots(rf_client *c)
 			rf__origin_park(c, o, r);
 			continue;
 		}
+		char why[300] = "";
+		if (r->u.tls && client_tls(c, why, sizeof(why))) {
+			report_unstarted(c, r, RF_ETLS_CONFIG, why);
+			continue;
+		}
 		struct rf__slot *s = &c->slots[c->free_slots[--c->nfree]];
 		c->nbusy++;
 		rf__slot_start(c, s, r, o);
+		settle(c, s);
 	}
 }
 
@@ -593,9 +557,10 @@ static void fire_timers(rf_client *c)
 		int64_t d = rf__slot_deadline(c, s, &which);
 		if (d == INT64_MAX)
 			continue;
-		if (d <= c->now)
+		if (d <= c->now) {
 			rf__slot_timeout(c, s, which);
-		else if (d < next)
+			settle(c, s);
+		} else if (d < next)
 			next = d;
 	}
 	c->next_timer = next;
@@ -620,8 +585,10 @@ static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 		for (unsigned i = 0; i < c->nslots; i++) {
 			struct rf__slot *s = &c->slots[i];
 			if (s->state == RF_SLOT_RESOLVING && s->dns && s->dns->state != RF_DNS_PENDING &&
-			    !s->err)
+			    !s->err) {
 				rf__slot_dns_ready(c, s);
+				settle(c, s);
+			}
 		}
 		return;
 	}
@@ -635,6 +602,7 @@ static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 	assert(s->ops > 0);
 	s->ops--;
 	rf__slot_on_completion(c, s, op, buf, res);
+	settle(c, s);
 }
 
 static void progress_report(rf_client *c)
@@ -731,8 +699,10 @@ void rf_stop(rf_client *c)
 	c->stopping = true;
 	for (unsigned i = 0; i < c->nslots; i++) {
 		struct rf__slot *s = &c->slots[i];
-		if (s->state != RF_SLOT_FREE && s->req)
+		if (s->state != RF_SLOT_FREE && s->req) {
 			rf__slot_fail(c, s, RF_ECANCELED);
+			settle(c, s);
+		}
 	}
 	for (unsigned b = 0; b < c->norigin_buckets; b++) {
 		for (struct rf__origin *o = c->origins[b]; o; o = o->hnext) {

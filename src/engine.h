@@ -158,6 +158,9 @@ struct rf__slot {
 	bool tls_handshake;      /* this attempt made a TLS handshake */
 	bool tls_resumed;
 	unsigned ops;            /* submitted, not yet completed */
+	bool finished;           /* all done (ops == 0, sink finished): the
+	                            client reports and recycles it once the
+	                            call into the slot returns */
 	bool sock_busy;          /* a socket op (one at a time) is in flight */
 	rf__tag sock_tag;
 	bool cancel_sent;
@@ -325,15 +328,21 @@ void rf__splice_on_out(rf_client *c, struct rf__slot *s, int res);
 /* Make b's memory the size this slot receives with now: 0 or -ENOMEM. */
 int rf__buf_ready(const rf_client *c, const struct rf__slot *s, struct rf__buf *b);
 
-/* client.c */
-void rf__client_slot_done(rf_client *c, struct rf__slot *s);
-/* Whether (and after how long, ns) the failed request of s is retried. */
-int64_t rf__client_retry_delay(rf_client *c, struct rf__slot *s);
+/* retry.c */
+/* Whether (and after how long, ns) the failed request of s is retried;
+ * decided once per attempt, -1 for no. */
+int64_t rf__retry_delay(rf_client *c, struct rf__slot *s);
 /* The failure of s is of a retryable kind (whatever the retry budget). */
-bool rf__client_retryable(const rf_client *c, const struct rf__slot *s);
-void rf__client_note_deadline(rf_client *c, int64_t deadline);
-/* The TLS context, made on first use: 0 or RF_ETLS_CONFIG with why. */
-int rf__client_tls(rf_client *c, char *why, size_t len);
+bool rf__retry_allowed(const rf_client *c, const struct rf__slot *s);
+
+/* client.c */
+
+/* A deadline the loop must wake up for (it keeps only the earliest). */
+static inline void rf__client_note_deadline(rf_client *c, int64_t deadline)
+{
+	if (deadline < c->next_timer)
+		c->next_timer = deadline;
+}
 
 /* A slot's tag index: the slot in the low 31 bits, the receive buffer an op
  * uses in bit 31 (the one place this layout is defined). */

@@ -571,14 +571,14 @@ static bool keep_part(rf_client *c, struct rf__slot *s)
 		return true; /* interrupted: resumable with -c */
 	if (s->err == RF_ECHECKSUM)
 		return false;
-	int64_t delay = rf__client_retry_delay(c, s);
+	int64_t delay = rf__retry_delay(c, s);
 	bool ranges = s->resp.accept_ranges || s->resp.etag[0] || s->resp.last_modified[0] ||
 	              s->resume_from > 0;
 	if (delay >= 0) {
 		s->req->resume = ranges; /* the retry continues it with Range */
 		return ranges;
 	}
-	return (s->req->flags & RF_REQ_RESUME) && rf__client_retryable(c, s);
+	return (s->req->flags & RF_REQ_RESUME) && rf__retry_allowed(c, s);
 }
 
 /* Writes land out of order: a kept .part is cut at the first byte that

@@ -269,9 +269,9 @@ static void handshake_step(rf_client *c, struct rf__slot *s)
 static void start_tls(rf_client *c, struct rf__slot *s)
 {
 	char key[300];
-	int err = rf__client_tls(c, key, sizeof(key));
-	if (err) {
-		fail_detail(c, s, err, key);
+	int err;
+	if (!c->tls) { /* the client sets TLS up before an https request starts */
+		fail_detail(c, s, RF_ETLS_CONFIG, "TLS was not set up");
 		return;
 	}
 	snprintf(key, sizeof(key), "%s:%u", s->req->u.host, s->req->u.port);
@@ -880,5 +880,5 @@ void rf__slot_progress(rf_client *c, struct rf__slot *s)
 	}
 	if (!rf__sink_finish(c, s) || s->ops)
 		return;
-	rf__client_slot_done(c, s);
+	s->finished = true; /* the client reports and recycles it */
 }

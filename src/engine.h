@@ -290,7 +290,10 @@ int64_t rf__slot_deadline(const rf_client *c, const struct rf__slot *s, int *whi
 /* sink.c: the body's way to its destination */
 void rf__sink_headers(rf_client *c, struct rf__slot *s);
 void rf__sink_pump(rf_client *c, struct rf__slot *s);
-void rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op,
+/* True when the prefix on disk has been hashed (or given up): the slot
+ * sends its request then.  Failures are recorded in s->err (the sink never
+ * calls up); the slot winds down when it sees one after any sink call. */
+bool rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op,
                             unsigned buf, int res);
 /* Advance the finishing steps (close, rename or unlink); true when the
  * sink has nothing left to do. */
@@ -298,8 +301,9 @@ bool rf__sink_finish(rf_client *c, struct rf__slot *s);
 
 /* sink.c, resume */
 /* Decide the .part name and whether this attempt continues a file on disk
- * (set up digests too).  If rf__sink_need_prefix, the slot calls
- * rf__sink_hash_prefix before sending; rf__slot_prepared follows. */
+ * (set up digests too).  If rf__sink_need_prefix, the slot makes buf[0]
+ * ready and calls rf__sink_hash_prefix before sending, and sends when
+ * rf__sink_on_completion says the prefix is done. */
 void rf__sink_prepare(rf_client *c, struct rf__slot *s);
 /* This attempt continues a prefix that must be hashed first. */
 bool rf__sink_need_prefix(const struct rf__slot *s);
@@ -310,7 +314,6 @@ void rf__sink_range_headers(const struct rf__slot *s, char *buf, size_t cap);
 void rf__sink_digest(struct rf__slot *s, const void *p, size_t n);
 
 /* slot.c */
-void rf__slot_prepared(rf_client *c, struct rf__slot *s);
 /* Mark op as the slot's one socket op in flight (for cancel); counts it. */
 void rf__slot_sock_op(struct rf__slot *s, enum rf__op_kind op, unsigned buf);
 /* The response ended: release or close the connection, then redirect,

@@ -68,13 +68,22 @@ static char *fmt_path(const char *base, unsigned n, const char *ext)
 	return p;
 }
 
-static void fail_path(rf_client *c, struct rf__slot *s, int err, const char *what, const char *path)
+/* Record a failure in the slot (the first one wins); the slot's code that
+ * called into the sink sees s->err and winds the transfer down.  The sink
+ * never calls up. */
+static void sink_fail(struct rf__slot *s, int err)
+{
+	if (!s->err)
+		s->err = err;
+}
+
+static void fail_path(struct rf__slot *s, int err, const char *what, const char *path)
 {
 	if (!s->err) {
 		snprintf(s->detail, sizeof(s->detail), "%s %s", what, path);
 		s->err_local = true;
 	}
-	rf__slot_fail(c, s, err);
+	sink_fail(s, err);
 }
 
 static void note(struct rf__slot *s, const char *text)
@@ -110,7 +119,7 @@ static void digests_reset(struct rf__slot *s)
 }
 
 /* All body bytes are in: compare the checksum, keep the printable digest. */
-static void digests_finish(rf_client *c, struct rf__slot *s)
+static void digests_finish(struct rf__slot *s)
 {
 	if (s->digest_checked)
 		return;
@@ -129,7 +138,7 @@ static void digests_finish(rf_client *c, struct rf__slot *s)
 			snprintf(s->detail, sizeof(s->detail), "expected %s %s, got %s", r->check_algo,
 			         want_hex, got_hex);
 			s->err_local = false;
-			rf__slot_fail(c, s, RF_ECHECKSUM);
+			sink_fail(s, RF_ECHECKSUM);
 		}
 	}
 	if (s->dg_print && s->dg_print != s->dg_check) {
@@ -205,11 +214,7 @@ void rf__sink_range_headers(const struct rf__slot *s, char *buf, size_t cap)
 /* Hash the prefix on disk through the ring, into buf[0]. */
 void rf__sink_hash_prefix(rf_client *c, struct rf__slot *s)
 {
-	struct rf__buf *b = &s->buf[0];
-	if (rf__buf_ready(c, s, b)) {
-		rf__slot_fail(c, s, -ENOMEM);
-		return;
-	}
+	struct rf__buf *b = &s->buf[0]; /* made ready by the slot */
 	b->state = RF_BUF_RECV; /* borrowed */
 	s->pfx_off = 0;
 	rf__op_open(c->loop, rf__slot_op(s, RF_OP_PFX_OPEN, 0),
@@ -255,11 +260,11 @@ void rf__sink_headers(rf_client *c, struct rf__slot *s)
 {
 	if (s->req->sink != RF_SINK_FILE) {
 		if (s->resp.status == 206)
-			rf__slot_fail(c, s, RF_ERANGE);
+			sink_fail(s, RF_ERANGE);
 		return;
 	}
 	if (!s->part) {
-		rf__slot_fail(c, s, -ENOMEM);
+		sink_fail(s, -ENOMEM);
 		return;
 	}
 	if (s->resp.status == 206) {
@@ -270,7 +275,7 @@ void rf__sink_headers(rf_client *c, struct rf__slot *s)
 			snprintf(s->detail, sizeof(s->detail),
 			         "206 with Content-Range '%.100s' for a request from byte %lld",
 			         s->resp.content_range, (long long)s->resume_from);
-			rf__slot_fail(c, s, RF_ERANGE);
+			sink_fail(s, RF_ERANGE);
 			return;
 		}
 		s->next_off = s->resume_from;
@@ -355,7 +360,7 @@ void rf__sink_pump(rf_client *c, struct rf__slot *s)
 				continue;
 			if (r->sink == RF_SINK_CALLBACK && r->on_body(r->user, b->body, b->body_len)) {
 				buf_drop(b);
-				rf__slot_fail(c, s, RF_EBODY_CALLBACK);
+				sink_fail(s, RF_EBODY_CALLBACK);
 				return;
 			}
 			s->bytes += b->body_len;
@@ -370,7 +375,7 @@ static void start_rename(rf_client *c, struct rf__slot *s)
 	free(s->target);
 	s->target = fmt_path(s->req->path, s->suffix, "");
 	if (!s->target) {
-		rf__slot_fail(c, s, -ENOMEM);
+		sink_fail(s, -ENOMEM);
 		return;
 	}
 	bool replace = s->req->flags & (RF_REQ_OVERWRITE | RF_REQ_RESUME);
@@ -381,7 +386,7 @@ static void start_rename(rf_client *c, struct rf__slot *s)
 		snprintf(s->detail, sizeof(s->detail), "%s is not a regular file", s->target);
 		s->err_local = true;
 		s->file = RF_FILE_CLOSED;
-		rf__slot_fail(c, s, RF_EOUTPUT_NAME);
+		sink_fail(s, RF_EOUTPUT_NAME);
 		return;
 	}
 	s->file = RF_FILE_RENAMING;
@@ -407,7 +412,7 @@ static void store_validator(struct rf__slot *s)
 		removexattr(s->part, VALIDATOR_XATTR);
 }
 
-void rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op,
+bool rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op,
                             unsigned bi, int res)
 {
 	switch (op) {
@@ -415,16 +420,15 @@ void rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 		if (res < 0) {
 			s->buf[0].state = RF_BUF_FREE;
 			prefix_abandon(s, "the partial file could not be read: restarted from zero");
-			rf__slot_prepared(c, s);
-			return;
+			return true;
 		}
 		s->pfx_fd = res;
 		if (s->err) {
 			prefix_close(c, s);
-			return;
+			return false;
 		}
 		prefix_read_next(c, s);
-		return;
+		return false;
 	case RF_OP_PFX_READ:
 		if (res > 0)
 			rf__sink_digest(s, s->buf[0].data, (size_t)res);
@@ -436,29 +440,27 @@ void rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 			s->pfx_off += res;
 			if (s->pfx_off < s->resume_from && !s->err) {
 				prefix_read_next(c, s);
-				return;
+				return false;
 			}
 		}
 		prefix_close(c, s);
-		return;
+		return false;
 	case RF_OP_PFX_CLOSE:
 		s->buf[0].state = RF_BUF_FREE;
-		if (!s->err)
-			rf__slot_prepared(c, s);
-		return;
+		return !s->err;
 	case RF_OP_ADOPT:
 		if (res < 0) {
 			s->file = RF_FILE_NONE;
-			fail_path(c, s, res, "rename to", s->part);
-			return;
+			fail_path(s, res, "rename to", s->part);
+			return false;
 		}
 		open_part(c, s, true);
-		return;
+		return false;
 	case RF_OP_OPEN:
 		if (res < 0) {
 			s->file = RF_FILE_NONE;
-			fail_path(c, s, res, "open", s->part);
-			return;
+			fail_path(s, res, "open", s->part);
+			return false;
 		}
 		s->ffd = res;
 		s->file = RF_FILE_OPEN;
@@ -472,15 +474,15 @@ void rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 			                 FALLOC_FL_KEEP_SIZE, (uint64_t)s->next_off, s->resp.content_length);
 		}
 		rf__sink_pump(c, s);
-		return;
+		return false;
 	case RF_OP_FALLOCATE:
 		s->fallocating = false;
 		/* file systems without fallocate: carry on without the early check */
 		if (res < 0 && res != -EOPNOTSUPP && res != -EINVAL)
-			fail_path(c, s, res, "fallocate", s->part);
+			fail_path(s, res, "fallocate", s->part);
 		else
 			rf__sink_pump(c, s);
-		return;
+		return false;
 	case RF_OP_WRITE: {
 		struct rf__buf *b = &s->buf[bi];
 		b->writing = false;
@@ -489,29 +491,29 @@ void rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 		if (res <= 0) {
 			note_hole(s, b);
 			buf_drop(b);
-			fail_path(c, s, res < 0 ? res : -EIO, "write",
+			fail_path(s, res < 0 ? res : -EIO, "write",
 			          s->req->sink == RF_SINK_FILE ? s->part : "output");
-			return;
+			return false;
 		}
 		b->written += (size_t)res;
 		s->bytes += (uint64_t)res;
 		if (b->written >= b->body_len)
 			buf_drop(b);
 		rf__sink_pump(c, s); /* the rest of a short write, or the next in order */
-		return;
+		return false;
 	}
 	case RF_OP_FSYNC:
 		s->file = RF_FILE_OPEN;
 		s->synced = true;
 		if (res < 0)
-			fail_path(c, s, res, "fsync", s->part);
-		return;
+			fail_path(s, res, "fsync", s->part);
+		return false;
 	case RF_OP_FCLOSE:
 		s->file = RF_FILE_CLOSED;
 		s->ffd = -1;
 		if (res < 0)
-			fail_path(c, s, res, "close", s->part);
-		return;
+			fail_path(s, res, "close", s->part);
+		return false;
 	case RF_OP_RENAME:
 		if (res == 0) {
 			s->file = RF_FILE_DONE;
@@ -525,40 +527,41 @@ void rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 					            dirname(s->dirpath), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 				}
 			}
-			return;
+			return false;
 		}
 		s->file = RF_FILE_CLOSED;
 		if (res == -EEXIST && s->suffix < MAX_NAME_SUFFIX && !s->err) {
 			s->suffix++;
 			start_rename(c, s);
-			return;
+			return false;
 		}
-		fail_path(c, s, res, "rename to", s->target ? s->target : s->req->path);
-		return;
+		fail_path(s, res, "rename to", s->target ? s->target : s->req->path);
+		return false;
 	case RF_OP_DIR_OPEN:
 		if (res < 0) {
 			s->file = RF_FILE_DONE;
 			note(s, "the directory could not be synced after the rename");
-			return;
+			return false;
 		}
 		s->dir_fd = res;
 		rf__op_fsync(c->loop, rf__slot_op(s, RF_OP_DIR_FSYNC, 0), res);
-		return;
+		return false;
 	case RF_OP_DIR_FSYNC:
 		if (res < 0)
 			note(s, "the directory could not be synced after the rename");
 		rf__op_close(c->loop, rf__slot_op(s, RF_OP_DIR_CLOSE, 0), s->dir_fd);
 		s->dir_fd = -1;
-		return;
+		return false;
 	case RF_OP_DIR_CLOSE:
 		s->file = RF_FILE_DONE;
-		return;
+		return false;
 	case RF_OP_UNLINK:
 		s->file = RF_FILE_DONE;
-		return;
+		return false;
 	default:
-		return;
+		return false;
 	}
+	return false;
 }
 
 /* A failed transfer: is its .part worth keeping for a later resume? */
@@ -589,6 +592,14 @@ static bool cut_at_hole(struct rf__slot *s)
 	return s->hole_at == INT64_MAX || truncate(s->part, s->hole_at) == 0;
 }
 
+/* Finishing: the rename started (false: wait for it), or it could not
+ * start and the file is finished as a failure instead. */
+static bool rename_or_fail(rf_client *c, struct rf__slot *s)
+{
+	start_rename(c, s);
+	return s->file == RF_FILE_RENAMING ? false : rf__sink_finish(c, s);
+}
+
 bool rf__sink_finish(rf_client *c, struct rf__slot *s)
 {
 	bool failed = s->err || s->requeue;
@@ -605,15 +616,14 @@ bool rf__sink_finish(rf_client *c, struct rf__slot *s)
 	    s->writes || s->pfx_fd >= 0 || s->ops)
 		return false;
 	if (!failed && !s->requeue) {
-		digests_finish(c, s);
+		digests_finish(s);
 		failed = s->err != 0;
 	}
 	switch (s->file) {
 	case RF_FILE_NONE:
 		if (!failed && s->range_complete && !s->resume_final && s->req->sink == RF_SINK_FILE) {
 			/* 416 on a complete .part: it only needs its final name */
-			start_rename(c, s);
-			return false;
+			return rename_or_fail(c, s);
 		}
 		if (s->err && s->req->sink == RF_SINK_FILE && s->part && s->resume_from > 0 &&
 		    !s->resume_final) {
@@ -639,10 +649,8 @@ bool rf__sink_finish(rf_client *c, struct rf__slot *s)
 		rf__op_close(c->loop, rf__slot_op(s, RF_OP_FCLOSE, 0), s->ffd);
 		return false;
 	case RF_FILE_CLOSED:
-		if (!failed) {
-			start_rename(c, s);
-			return false;
-		}
+		if (!failed)
+			return rename_or_fail(c, s);
 		s->keep_part = keep_part(c, s) && cut_at_hole(s);
 		if (s->keep_part) {
 			if (s->resp.headers_done)

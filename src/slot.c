@@ -305,6 +305,10 @@ static void begin_send(rf_client *c, struct rf__slot *s)
 	if (rf__sink_need_prefix(s)) {
 		/* resume with a digest: hash what is on disk first */
 		set_state(s, RF_SLOT_PREPARING);
+		if (rf__buf_ready(c, s, &s->buf[0])) {
+			rf__slot_fail(c, s, -ENOMEM);
+			return;
+		}
 		rf__sink_hash_prefix(c, s);
 		return;
 	}
@@ -347,11 +351,6 @@ static void begin_send(rf_client *c, struct rf__slot *s)
 		}
 	}
 	send_more(c, s);
-}
-
-void rf__slot_prepared(rf_client *c, struct rf__slot *s)
-{
-	begin_send(c, s);
 }
 
 /* ---- response ---- */
@@ -593,6 +592,8 @@ static void on_headers(rf_client *c, struct rf__slot *s)
 				rf__tls_set_recv_size(s->conn->tls, c->opts.big_buffer / 4);
 		}
 		rf__sink_headers(c, s);
+		if (s->err)
+			rf__slot_progress(c, s);
 		return;
 	}
 	s->body = RF_BODY_DISCARD;
@@ -662,8 +663,10 @@ static void on_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n)
 		b->seq = s->next_seq++;
 		s->next_off += (int64_t)b->body_len;
 		rf__sink_pump(c, s);
-		if (s->err)
+		if (s->err) {
+			rf__slot_progress(c, s);
 			return;
+		}
 	}
 	if (s->resp.complete) {
 		bool extra = consumed < n || (s->conn->tls && rf__tls_buffered(s->conn->tls));
@@ -805,7 +808,10 @@ void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 		rf__splice_on_out(c, s, res);
 		return;
 	default:
-		rf__sink_on_completion(c, s, op, buf, res);
+		if (rf__sink_on_completion(c, s, op, buf, res) && !s->err && !s->requeue) {
+			begin_send(c, s); /* the prefix on disk is hashed */
+			return;
+		}
 		if (s->err || s->http_done || s->requeue)
 			rf__slot_progress(c, s);
 		else

@@ -314,8 +314,6 @@ void rf__sink_range_headers(const struct rf__slot *s, char *buf, size_t cap);
 void rf__sink_digest(struct rf__slot *s, const void *p, size_t n);
 
 /* slot.c */
-/* Mark op as the slot's one socket op in flight (for cancel); counts it. */
-void rf__slot_sock_op(struct rf__slot *s, enum rf__op_kind op, unsigned buf);
 /* The response ended: release or close the connection, then redirect,
  * fail on the status, or finish. */
 void rf__slot_response_end(rf_client *c, struct rf__slot *s, bool reusable);
@@ -326,8 +324,14 @@ void rf__slot_progress(rf_client *c, struct rf__slot *s);
 bool rf__splice_ok(const rf_client *c, const struct rf__slot *s);
 /* Move the next piece; false when no pipe could be made (use recv). */
 bool rf__splice_next(rf_client *c, struct rf__slot *s);
-void rf__splice_on_in(rf_client *c, struct rf__slot *s, int res);
-void rf__splice_on_out(rf_client *c, struct rf__slot *s, int res);
+/* What a splice completion leaves the slot to do. */
+enum rf__splice_outcome {
+	RF_SPLICE_MOVING,    /* a half is still out, or the next piece moves */
+	RF_SPLICE_STOP,      /* failed or abandoned (s->err, s->requeue): wind down */
+	RF_SPLICE_BODY_DONE, /* the whole body is in the file: end the response */
+};
+enum rf__splice_outcome rf__splice_on_in(rf_client *c, struct rf__slot *s, int res);
+enum rf__splice_outcome rf__splice_on_out(rf_client *c, struct rf__slot *s, int res);
 /* Make b's memory the size this slot receives with now: 0 or -ENOMEM. */
 int rf__buf_ready(const rf_client *c, const struct rf__slot *s, struct rf__buf *b);
 
@@ -372,6 +376,15 @@ static inline rf__tag rf__slot_op(struct rf__slot *s, enum rf__op_kind op, unsig
 	assert(s->state != RF_SLOT_FREE && buf < RF_SLOT_BUFS);
 	s->ops++;
 	return rf__tag_make(op, rf__slot_tag_idx(s->idx, buf), s->gen);
+}
+
+/* Mark op as the slot's one socket op in flight (for cancel); counts it. */
+static inline void rf__slot_sock_op(struct rf__slot *s, enum rf__op_kind op, unsigned buf)
+{
+	assert(!s->sock_busy); /* one socket op at a time: sock_tag names it */
+	s->sock_busy = true;
+	s->cancel_sent = false;
+	s->sock_tag = rf__slot_op(s, op, buf);
 }
 
 #endif

@@ -61,14 +61,6 @@ static void set_state(struct rf__slot *s, enum rf__slot_state st)
 	s->state = st;
 }
 
-void rf__slot_sock_op(struct rf__slot *s, enum rf__op_kind op, unsigned buf)
-{
-	assert(!s->sock_busy); /* one socket op at a time: sock_tag names it */
-	s->sock_busy = true;
-	s->cancel_sent = false;
-	s->sock_tag = rf__slot_op(s, op, buf);
-}
-
 static void addr_text(const struct sockaddr_storage *sa, char *out, size_t cap)
 {
 	char ip[INET6_ADDRSTRLEN] = "?";
@@ -743,6 +735,14 @@ static void on_send(rf_client *c, struct rf__slot *s, int res)
 	arm_recv(c, s);
 }
 
+static void after_splice(rf_client *c, struct rf__slot *s, enum rf__splice_outcome o)
+{
+	if (o == RF_SPLICE_STOP)
+		rf__slot_progress(c, s);
+	else if (o == RF_SPLICE_BODY_DONE)
+		rf__slot_response_end(c, s, false); /* never reused: see splice.c */
+}
+
 /* A send or receive that moved nothing (-EAGAIN, -EINTR): submit it again
  * as it was. */
 static void reissue(rf_client *c, struct rf__slot *s, enum rf__op_kind op, unsigned buf)
@@ -777,7 +777,7 @@ void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 	case RF_OP_SPLICE_IN:
 		s->sock_busy = false;
 		if (op == RF_OP_SPLICE_IN) {
-			rf__splice_on_in(c, s, res);
+			after_splice(c, s, rf__splice_on_in(c, s, res));
 			return;
 		}
 		if (s->err || s->requeue) {
@@ -805,7 +805,7 @@ void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 			on_recv(c, s, buf, res);
 		return;
 	case RF_OP_SPLICE_OUT:
-		rf__splice_on_out(c, s, res);
+		after_splice(c, s, rf__splice_on_out(c, s, res));
 		return;
 	default:
 		if (rf__sink_on_completion(c, s, op, buf, res) && !s->err && !s->requeue) {

@@ -8,7 +8,11 @@
  * Used only where no byte needs to be seen: plain HTTP (not TLS), a file
  * sink, a known Content-Length with at least SPLICE_MIN left, no digest.
  * The pipe belongs to the slot and is kept (empty) for its next transfer.
- * The connection is not reused after a spliced body (see splice_step).
+ * The body never passes the parser, so bytes a broken server sent after it
+ * would go unseen into the next response: the slot does not reuse the
+ * connection after RF_SPLICE_BODY_DONE (a new connection is cheap next to a
+ * body this large).  Failures are recorded in the slot and reported as
+ * RF_SPLICE_STOP; this file never calls up.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -62,37 +66,40 @@ bool rf__splice_next(rf_client *c, struct rf__slot *s)
 	return true;
 }
 
-/* Both halves of a splice are back: drain, go on, or finish. */
-static void splice_step(rf_client *c, struct rf__slot *s)
+/* Record a failure (the first wins); the slot winds down on RF_SPLICE_STOP. */
+static void splice_fail(struct rf__slot *s, int err)
+{
+	if (!s->err)
+		s->err = err;
+}
+
+/* Both halves of a splice are back: drain, go on, or say it is over. */
+static enum rf__splice_outcome splice_step(rf_client *c, struct rf__slot *s)
 {
 	if (s->splice_in_busy || s->splice_out_busy)
-		return;
+		return RF_SPLICE_MOVING;
 	if (s->err || s->requeue) {
 		if (s->in_pipe)
 			pipe_close(s); /* bytes nobody will take */
-		rf__slot_progress(c, s);
-		return;
+		return RF_SPLICE_STOP;
 	}
 	if (s->in_pipe) { /* the file took fewer than the pipe held */
 		s->writes++;
 		s->splice_out_busy = true;
 		rf__op_splice(c->loop, rf__slot_op(s, RF_OP_SPLICE_OUT, 0), s->pipe_r, -1, s->ffd,
 		              s->next_off, (unsigned)s->in_pipe, SPLICE_F_NONBLOCK, false);
-		return;
+		return RF_SPLICE_MOVING;
 	}
 	if (s->body_in == s->resp.content_length) {
 		s->splicing = false;
 		rf__http1_body_done(&s->resp);
-		/* the body never passed the parser, so bytes a broken server sent
-		 * after it would go unseen into the next response: no reuse (a
-		 * new connection is cheap next to a body this large) */
-		rf__slot_response_end(c, s, false);
-		return;
+		return RF_SPLICE_BODY_DONE;
 	}
 	rf__splice_next(c, s);
+	return RF_SPLICE_MOVING;
 }
 
-void rf__splice_on_in(rf_client *c, struct rf__slot *s, int res)
+enum rf__splice_outcome rf__splice_on_in(rf_client *c, struct rf__slot *s, int res)
 {
 	s->splice_in_busy = false;
 	if (res > 0) {
@@ -100,14 +107,14 @@ void rf__splice_on_in(rf_client *c, struct rf__slot *s, int res)
 		s->last_io = c->now;
 	} else if (!s->err && !s->requeue) {
 		if (res == 0)
-			rf__slot_fail(c, s, RF_ETRUNCATED);
+			splice_fail(s, RF_ETRUNCATED);
 		else if (res != -ECANCELED)
-			rf__slot_fail(c, s, res);
+			splice_fail(s, res);
 	}
-	splice_step(c, s);
+	return splice_step(c, s);
 }
 
-void rf__splice_on_out(rf_client *c, struct rf__slot *s, int res)
+enum rf__splice_outcome rf__splice_on_out(rf_client *c, struct rf__slot *s, int res)
 {
 	s->splice_out_busy = false;
 	s->writes--;
@@ -123,7 +130,7 @@ void rf__splice_on_out(rf_client *c, struct rf__slot *s, int res)
 	if (res < 0 && res != -EAGAIN && res != -ECANCELED && !s->err) {
 		snprintf(s->detail, sizeof(s->detail), "write %s", s->part);
 		s->err_local = true;
-		rf__slot_fail(c, s, res);
+		splice_fail(s, res);
 	}
-	splice_step(c, s);
+	return splice_step(c, s);
 }

@@ -18,6 +18,8 @@
 #define RF_ENGINE_H
 
 #include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -318,7 +320,7 @@ void rf__sink_digest(struct rf__slot *s, const void *p, size_t n);
  * fail on the status, or finish. */
 void rf__slot_response_end(rf_client *c, struct rf__slot *s, bool reusable);
 /* Do the next step of finishing (see slot.c); no-op while running. */
-void rf__slot_progress(rf_client *c, struct rf__slot *s);
+void rf__slot_finish_step(rf_client *c, struct rf__slot *s);
 
 /* splice.c: large plain bodies socket -> pipe -> file */
 bool rf__splice_ok(const rf_client *c, const struct rf__slot *s);
@@ -385,6 +387,25 @@ static inline void rf__slot_sock_op(struct rf__slot *s, enum rf__op_kind op, uns
 	s->sock_busy = true;
 	s->cancel_sent = false;
 	s->sock_tag = rf__slot_op(s, op, buf);
+}
+
+/* Record the attempt's error: the first one wins, with its detail (a
+ * printf format, or NULL) and whether it came from the local output, so a
+ * reported detail always belongs to the reported error.  Records only; the
+ * slot winds down when it sees s->err. */
+static inline __attribute__((format(printf, 4, 5))) void
+rf__slot_error(struct rf__slot *s, int err, bool local, const char *fmt, ...)
+{
+	if (s->err)
+		return;
+	s->err = err;
+	s->err_local = local;
+	if (fmt) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(s->detail, sizeof(s->detail), fmt, ap);
+		va_end(ap);
+	}
 }
 
 #endif

@@ -73,17 +73,12 @@ static char *fmt_path(const char *base, unsigned n, const char *ext)
  * never calls up. */
 static void sink_fail(struct rf__slot *s, int err)
 {
-	if (!s->err)
-		s->err = err;
+	rf__slot_error(s, err, false, NULL);
 }
 
 static void fail_path(struct rf__slot *s, int err, const char *what, const char *path)
 {
-	if (!s->err) {
-		snprintf(s->detail, sizeof(s->detail), "%s %s", what, path);
-		s->err_local = true;
-	}
-	sink_fail(s, err);
+	rf__slot_error(s, err, true, "%s %s", what, path);
 }
 
 static void note(struct rf__slot *s, const char *text)
@@ -135,10 +130,8 @@ static void digests_finish(struct rf__slot *s)
 		if (n != r->check_len || memcmp(got, r->check_want, n) != 0) {
 			char want_hex[2 * RF_DIGEST_MAX + 1];
 			rf__hex(r->check_want, r->check_len, want_hex);
-			snprintf(s->detail, sizeof(s->detail), "expected %s %s, got %s", r->check_algo,
-			         want_hex, got_hex);
-			s->err_local = false;
-			sink_fail(s, RF_ECHECKSUM);
+			rf__slot_error(s, RF_ECHECKSUM, false, "expected %s %s, got %s", r->check_algo,
+			               want_hex, got_hex);
 		}
 	}
 	if (s->dg_print && s->dg_print != s->dg_check) {
@@ -272,10 +265,9 @@ void rf__sink_headers(rf_client *c, struct rf__slot *s)
 		if (s->resume_from <= 0 ||
 		    rf__http1_content_range(s->resp.content_range, &start, &end, &total) ||
 		    start != s->resume_from) {
-			snprintf(s->detail, sizeof(s->detail),
-			         "206 with Content-Range '%.100s' for a request from byte %lld",
-			         s->resp.content_range, (long long)s->resume_from);
-			sink_fail(s, RF_ERANGE);
+			rf__slot_error(s, RF_ERANGE, false,
+			               "206 with Content-Range '%.100s' for a request from byte %lld",
+			               s->resp.content_range, (long long)s->resume_from);
 			return;
 		}
 		s->next_off = s->resume_from;
@@ -383,10 +375,8 @@ static void start_rename(rf_client *c, struct rf__slot *s)
 	if (replace && lstat(s->target, &st) == 0 && !S_ISREG(st.st_mode)) {
 		/* replacing means a regular file: never a device, FIFO, link or
 		 * directory put there by someone (a plain lstat, once per file) */
-		snprintf(s->detail, sizeof(s->detail), "%s is not a regular file", s->target);
-		s->err_local = true;
+		rf__slot_error(s, RF_EOUTPUT_NAME, true, "%s is not a regular file", s->target);
 		s->file = RF_FILE_CLOSED;
-		sink_fail(s, RF_EOUTPUT_NAME);
 		return;
 	}
 	s->file = RF_FILE_RENAMING;

@@ -14,7 +14,7 @@
  * is armed, so a slow disk throttles the socket instead of growing memory.
  * Large plain bodies leave this path for splice.c once the headers are in.
  *
- * Finishing is reconciliation, not a fixed sequence: rf__slot_progress() is called
+ * Finishing is reconciliation, not a fixed sequence: rf__slot_finish_step() is called
  * after every event once the response ended (http_done), failed (err) or is
  * to be re-queued (requeue), and does the next thing that is possible -
  * cancel the socket op, release or close the connection, let the sink close
@@ -77,16 +77,14 @@ static void addr_text(const struct sockaddr_storage *sa, char *out, size_t cap)
 
 void rf__slot_fail(rf_client *c, struct rf__slot *s, int err)
 {
-	if (!s->err)
-		s->err = err;
-	rf__slot_progress(c, s);
+	rf__slot_error(s, err, false, NULL);
+	rf__slot_finish_step(c, s);
 }
 
 static void fail_detail(rf_client *c, struct rf__slot *s, int err, const char *detail)
 {
-	if (!s->err)
-		snprintf(s->detail, sizeof(s->detail), "%s", detail);
-	rf__slot_fail(c, s, err);
+	rf__slot_error(s, err, false, "%s", detail);
+	rf__slot_finish_step(c, s);
 }
 
 static double since(const rf_client *c, const struct rf__req *r)
@@ -200,7 +198,7 @@ static void on_connect(rf_client *c, struct rf__slot *s, int res)
 	if (res == -ECANCELED || s->err) {
 		if (!s->detail[0])
 			snprintf(s->detail, sizeof(s->detail), "%s", where);
-		rf__slot_progress(c, s);
+		rf__slot_finish_step(c, s);
 		return;
 	}
 	/* this address failed: close its socket, try the next one */
@@ -357,7 +355,7 @@ static void stale_retry(rf_client *c, struct rf__slot *s)
 {
 	s->req->stale_retry_used = true;
 	s->requeue = true;
-	rf__slot_progress(c, s);
+	rf__slot_finish_step(c, s);
 }
 
 /* A free receive buffer (allocated on first use), or -1. */
@@ -494,16 +492,17 @@ static void follow_redirect(rf_client *c, struct rf__slot *s)
 	char shown[120];
 	rf__url_redact(next, shown, sizeof(shown));
 	if (err) {
-		snprintf(s->detail, sizeof(s->detail), "Location %.100s: %.100s", shown, why);
+		rf__slot_error(s, err == RF_ESCHEME ? RF_ESCHEME : RF_EREDIRECT_LOCATION, false,
+		               "Location %.100s: %.100s", shown, why);
 		free(next);
-		rf__slot_fail(c, s, err == RF_ESCHEME ? RF_ESCHEME : RF_EREDIRECT_LOCATION);
+		rf__slot_finish_step(c, s);
 		return;
 	}
 	if (r->redirects >= (unsigned)c->opts.max_redirs) {
-		snprintf(s->detail, sizeof(s->detail), "more than %d", c->opts.max_redirs);
+		rf__slot_error(s, RF_ETOO_MANY_REDIRECTS, false, "more than %d", c->opts.max_redirs);
 		free(next);
 		rf__url_free(&nu);
-		rf__slot_fail(c, s, RF_ETOO_MANY_REDIRECTS);
+		rf__slot_finish_step(c, s);
 		return;
 	}
 	if (!r->visited) {
@@ -519,10 +518,10 @@ static void follow_redirect(rf_client *c, struct rf__slot *s)
 	uint64_t h = rf__hash64(next);
 	for (unsigned i = 0; i <= r->redirects; i++) {
 		if (r->visited[i] == h) {
-			snprintf(s->detail, sizeof(s->detail), "back to %.100s", shown);
+			rf__slot_error(s, RF_EREDIRECT_LOOP, false, "back to %.100s", shown);
 			free(next);
 			rf__url_free(&nu);
-			rf__slot_fail(c, s, RF_EREDIRECT_LOOP);
+			rf__slot_finish_step(c, s);
 			return;
 		}
 	}
@@ -534,7 +533,7 @@ static void follow_redirect(rf_client *c, struct rf__slot *s)
 	rf__url_free(&r->u);
 	r->u = nu;
 	s->requeue = true;
-	rf__slot_progress(c, s);
+	rf__slot_finish_step(c, s);
 }
 
 /* The response ended (or was abandoned after its headers); conn goes back
@@ -550,18 +549,18 @@ void rf__slot_response_end(rf_client *c, struct rf__slot *s, bool reusable)
 	if (s->redirect_status) {
 		follow_redirect(c, s);
 	} else if (s->range_complete) {
-		rf__slot_progress(c, s); /* what is on disk is the whole file */
+		rf__slot_finish_step(c, s); /* what is on disk is the whole file */
 	} else if (st == 416 && s->resume_from > 0) {
 		/* our prefix is longer than the resource: it changed, start over */
 		s->req->fresh = true;
 		snprintf(s->req->note, sizeof(s->req->note),
 		         "the partial file was longer than the resource: restarted from zero");
 		s->requeue = true;
-		rf__slot_progress(c, s);
+		rf__slot_finish_step(c, s);
 	} else if (st < 200 || st > 299) {
 		rf__slot_fail(c, s, RF_EHTTP_STATUS);
 	} else {
-		rf__slot_progress(c, s);
+		rf__slot_finish_step(c, s);
 	}
 }
 
@@ -585,7 +584,7 @@ static void on_headers(rf_client *c, struct rf__slot *s)
 		}
 		rf__sink_headers(c, s);
 		if (s->err)
-			rf__slot_progress(c, s);
+			rf__slot_finish_step(c, s);
 		return;
 	}
 	s->body = RF_BODY_DISCARD;
@@ -656,7 +655,7 @@ static void on_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n)
 		s->next_off += (int64_t)b->body_len;
 		rf__sink_pump(c, s);
 		if (s->err) {
-			rf__slot_progress(c, s);
+			rf__slot_finish_step(c, s);
 			return;
 		}
 	}
@@ -670,7 +669,7 @@ static void on_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n)
 static void on_io_error(rf_client *c, struct rf__slot *s, int res)
 {
 	if (res == -ECANCELED || s->err)
-		rf__slot_progress(c, s);
+		rf__slot_finish_step(c, s);
 	else if (stale_eligible(s, res))
 		stale_retry(c, s);
 	else
@@ -738,7 +737,7 @@ static void on_send(rf_client *c, struct rf__slot *s, int res)
 static void after_splice(rf_client *c, struct rf__slot *s, enum rf__splice_outcome o)
 {
 	if (o == RF_SPLICE_STOP)
-		rf__slot_progress(c, s);
+		rf__slot_finish_step(c, s);
 	else if (o == RF_SPLICE_BODY_DONE)
 		rf__slot_response_end(c, s, false); /* never reused: see splice.c */
 }
@@ -786,7 +785,7 @@ void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 				s->conn->fd = res;
 			if (op == RF_OP_RECV)
 				s->buf[buf].state = RF_BUF_FREE;
-			rf__slot_progress(c, s);
+			rf__slot_finish_step(c, s);
 			return;
 		}
 		if ((res == -EAGAIN || res == -EINTR) && op != RF_OP_SOCKET && op != RF_OP_CONNECT) {
@@ -813,7 +812,7 @@ void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 			return;
 		}
 		if (s->err || s->http_done || s->requeue)
-			rf__slot_progress(c, s);
+			rf__slot_finish_step(c, s);
 		else
 			arm_recv(c, s);
 		return;
@@ -866,7 +865,7 @@ void rf__slot_timeout(rf_client *c, struct rf__slot *s, int err)
 	rf__slot_fail(c, s, err);
 }
 
-void rf__slot_progress(rf_client *c, struct rf__slot *s)
+void rf__slot_finish_step(rf_client *c, struct rf__slot *s)
 {
 	if (!s->err && !s->http_done && !s->requeue)
 		return;

@@ -66,13 +66,6 @@ bool rf__splice_next(rf_client *c, struct rf__slot *s)
 	return true;
 }
 
-/* Record a failure (the first wins); the slot winds down on RF_SPLICE_STOP. */
-static void splice_fail(struct rf__slot *s, int err)
-{
-	if (!s->err)
-		s->err = err;
-}
-
 /* Both halves of a splice are back: drain, go on, or say it is over. */
 static enum rf__splice_outcome splice_step(rf_client *c, struct rf__slot *s)
 {
@@ -107,9 +100,9 @@ enum rf__splice_outcome rf__splice_on_in(rf_client *c, struct rf__slot *s, int r
 		s->last_io = c->now;
 	} else if (!s->err && !s->requeue) {
 		if (res == 0)
-			splice_fail(s, RF_ETRUNCATED);
+			rf__slot_error(s, RF_ETRUNCATED, false, NULL);
 		else if (res != -ECANCELED)
-			splice_fail(s, res);
+			rf__slot_error(s, res, false, NULL);
 	}
 	return splice_step(c, s);
 }
@@ -128,9 +121,7 @@ enum rf__splice_outcome rf__splice_on_out(rf_client *c, struct rf__slot *s, int 
 		res = -EIO; /* the file took nothing: do not spin on it */
 	}
 	if (res < 0 && res != -EAGAIN && res != -ECANCELED && !s->err) {
-		snprintf(s->detail, sizeof(s->detail), "write %s", s->part);
-		s->err_local = true;
-		splice_fail(s, res);
+		rf__slot_error(s, res, true, "write %s", s->part);
 	}
 	return splice_step(c, s);
 }

@@ -12,7 +12,17 @@
  * turns any code (negative errno or RF_E*) into a message.  All types are
  * opaque or plain C; no liburing or OpenSSL type appears here.
  *
- * Versioning: same RF_VERSION_MAJOR means source and ABI compatible.
+ * Versioning: same RF_VERSION_MAJOR means source and ABI compatible.  The
+ * structs a caller allocates (rf_client_opts, rf_request) end with reserved
+ * fields that must be zero (rf_client_opts_init and a designated
+ * initializer do it): later minor versions add fields there without
+ * changing their size.  The structs the library hands out (rf_result,
+ * rf_progress) may grow at their end; read them only through the pointer.
+ *
+ * Threads: a client belongs to one thread.  rf_submit, rf_run, rf_stop and
+ * rf_client_free are called from that thread only (rf_stop and rf_submit
+ * also from inside its callbacks); every callback runs on it, inside
+ * rf_run.  Different clients on different threads share nothing.
  */
 #ifndef RINGFETCH_H
 #define RINGFETCH_H
@@ -102,7 +112,9 @@ enum {
 typedef int (*rf_body_fn)(void *user, const void *data, size_t len);
 
 /* One URL to fetch.  rf_submit() and sources copy every string, so the
- * caller's memory need not outlive the call. */
+ * caller's memory need not outlive the call (a source may reuse one buffer
+ * for every request it hands out).  RF_SINK_FD: the descriptor stays the
+ * caller's; ringfetch writes to it and never closes it. */
 typedef struct rf_request {
 	const char *url;
 	enum rf_sink_kind sink;
@@ -114,6 +126,7 @@ typedef struct rf_request {
 	const char *checksum; /* "sha-256=HEX" (sha-512, sha-1, md5): verified
 	                         while streaming; a mismatch is RF_ECHECKSUM and
 	                         the file never gets its final name */
+	void *reserved[4];    /* zero: room for later fields */
 } rf_request;
 
 /* What happened to one request.  Valid only during the done callback. */
@@ -229,6 +242,7 @@ typedef struct rf_client_opts {
 	                             is given; NULL: none */
 	int location_trusted;     /* 1: credentials follow redirects to other
 	                             origins too (never from https to http) */
+	void *reserved[8];        /* zero: room for later fields */
 } rf_client_opts;
 
 /* Fill opts with the defaults above. */

@@ -178,6 +178,9 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	for (size_t i = 0; i < opts->n_headers; i++)
 		if (rf__http1_header_check(opts->headers[i]))
 			return RF_EHEADER;
+	for (size_t i = 0; i < sizeof(opts->reserved) / sizeof(opts->reserved[0]); i++)
+		if (opts->reserved[i])
+			return RF_EINVAL; /* a caller built for a later version */
 
 	int err = -ENOMEM;
 	rf_client *c = calloc(1, sizeof(*c));

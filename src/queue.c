@@ -85,6 +85,13 @@ struct rf__req *rf__req_new(const rf_client *c, const rf_request *rq, int *err, 
 		*why = "unknown sink";
 		return NULL;
 	}
+	for (size_t i = 0; i < sizeof(rq->reserved) / sizeof(rq->reserved[0]); i++) {
+		if (rq->reserved[i]) {
+			*err = RF_EINVAL;
+			*why = "reserved fields must be zero";
+			return NULL;
+		}
+	}
 	struct rf__req *r = calloc(1, sizeof(*r));
 	if (!r) {
 		*err = -ENOMEM;

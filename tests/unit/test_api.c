@@ -334,6 +334,14 @@ int main(int argc, char **argv)
 	CHECK(rf_client_new(&o, &c) == RF_EINVAL, "zero slots refused");
 	rf_client_opts_init(&o);
 	CHECK(rf_client_new(&o, &c) == 0, "defaults accepted");
+	rf_request rz = {.url = url("/ok/1"), .sink = RF_SINK_DISCARD};
+	rz.reserved[0] = &rz;
+	CHECK(rf_submit(c, &rz) == RF_EINVAL, "non-zero reserved request fields refused");
+	rf_client_opts oz;
+	rf_client_opts_init(&oz);
+	oz.reserved[7] = &oz;
+	rf_client *cz = NULL;
+	CHECK(rf_client_new(&oz, &cz) == RF_EINVAL && !cz, "non-zero reserved options refused");
 	rf_request br = {.url = "nope", .sink = RF_SINK_DISCARD};
 	CHECK(rf_submit(c, &br) == RF_EURL, "bad URL refused by rf_submit");
 	br.url = "gopher://127.0.0.1/";

@@ -79,6 +79,7 @@ enum rf_error {
 	RF_ECHECKSUM = -1024,         /* body does not match the expected checksum */
 	RF_ERANGE = -1025,            /* 206 Content-Range does not match the request */
 	RF_ECODING = -1026,           /* a transfer coding other than chunked */
+	RF_EKERNEL = -1027,           /* io_uring unavailable or too old (see detail) */
 };
 
 /* A message for any code this library returns; never NULL. */

@@ -208,6 +208,7 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 			if (opts->error_detail && opts->error_detail_len)
 				snprintf(opts->error_detail, opts->error_detail_len, "cannot read netrc file %s: %s",
 				         opts->netrc_file, rf_strerror(err));
+			err = RF_EINVAL;
 			goto fail;
 		}
 	}
@@ -235,9 +236,13 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	}
 	if (opts->digest && !(c->print_algo = strdup(rf__digest_canonical(opts->digest))))
 		goto fail;
-	err = rf__loop_new(c->nslots * 4 + 16, &c->loop);
-	if (err)
+	const char *ring_why;
+	err = rf__loop_new(c->nslots * 4 + 16, &c->loop, &ring_why);
+	if (err) {
+		if (*ring_why && opts->error_detail && opts->error_detail_len)
+			snprintf(opts->error_detail, opts->error_detail_len, "%s", ring_why);
 		goto fail;
+	}
 	const char *trace = getenv("RINGFETCH_TRACE");
 	if (trace && *trace && *trace != '0')
 		fprintf(stderr, "ringfetch: ring set up as %s\n", rf__loop_mode(c->loop));

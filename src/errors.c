@@ -35,6 +35,7 @@ const char *rf_strerror(int err)
 	case RF_ECHECKSUM: return "checksum mismatch";
 	case RF_ERANGE: return "server answered a different range than asked";
 	case RF_ECODING: return "response uses a transfer coding that was not asked for";
+	case RF_EKERNEL: return "io_uring is not available or lacks what ringfetch needs";
 	default:
 		if (err < 0 && err > -4096)
 			return strerror(-err);

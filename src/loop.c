@@ -22,8 +22,10 @@
  * touched: a fault must look like the kernel, not leak a descriptor.
  */
 #include "loop.h"
+#include "ringfetch.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <liburing.h>
 #include <stdlib.h>
@@ -91,8 +93,43 @@ static void faults_setup(struct rf__loop *l)
 }
 #endif
 
-int rf__loop_new(unsigned depth, struct rf__loop **out)
+/* The ops the engine submits, with the kernel that brought the newest. */
+static const struct {
+	int op;
+	const char *name;
+} needed_ops[] = {
+	{IORING_OP_NOP, "NOP"},           {IORING_OP_SOCKET, "SOCKET (Linux 5.19)"},
+	{IORING_OP_CONNECT, "CONNECT"},   {IORING_OP_SEND, "SEND"},
+	{IORING_OP_RECV, "RECV"},         {IORING_OP_OPENAT, "OPENAT"},
+	{IORING_OP_FALLOCATE, "FALLOCATE"}, {IORING_OP_WRITE, "WRITE"},
+	{IORING_OP_READ, "READ"},         {IORING_OP_CLOSE, "CLOSE"},
+	{IORING_OP_RENAMEAT, "RENAMEAT (Linux 5.11)"},
+	{IORING_OP_UNLINKAT, "UNLINKAT (Linux 5.11)"},
+	{IORING_OP_FSYNC, "FSYNC"},       {IORING_OP_SPLICE, "SPLICE"},
+	{IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL"},
+};
+
+/* Does the ring support every op we submit?  NULL, or the missing op. */
+static const char *missing_op(struct io_uring *ring)
 {
+	struct io_uring_probe *p = io_uring_get_probe_ring(ring);
+	if (!p)
+		return "the op probe (Linux 5.6)";
+	const char *missing = NULL;
+	for (size_t i = 0; i < sizeof(needed_ops) / sizeof(needed_ops[0]) && !missing; i++)
+		if (!io_uring_opcode_supported(p, needed_ops[i].op))
+			missing = needed_ops[i].name;
+	io_uring_free_probe(p);
+	return missing;
+}
+
+int rf__loop_new(unsigned depth, struct rf__loop **out, const char **why)
+{
+	static char reason[160];
+	const char *dummy;
+	if (!why)
+		why = &dummy;
+	*why = "";
 	struct rf__loop *l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
@@ -115,6 +152,16 @@ int rf__loop_new(unsigned depth, struct rf__loop **out)
 		p.cq_entries = entries * 4;
 		ret = io_uring_queue_init_params(entries, &l->ring, &p);
 		if (ret == 0) {
+			const char *missing = missing_op(&l->ring);
+			if (missing) {
+				snprintf(reason, sizeof(reason),
+				         "this kernel's io_uring lacks %s; ringfetch needs Linux 5.19 or later",
+				         missing);
+				*why = reason;
+				io_uring_queue_exit(&l->ring);
+				free(l);
+				return RF_EKERNEL;
+			}
 			l->mode = modes[i].name;
 			faults_setup(l);
 			*out = l;
@@ -124,6 +171,13 @@ int rf__loop_new(unsigned depth, struct rf__loop **out)
 			break;
 	}
 	free(l);
+	if (ret == -EPERM || ret == -ENOSYS || ret == -EACCES) {
+		snprintf(reason, sizeof(reason),
+		         "io_uring cannot be set up here (%s): it is disabled "
+		         "(sysctl kernel.io_uring_disabled, a seccomp profile as in Docker, gVisor) "
+		         "or missing", strerror(-ret));
+		*why = reason;
+	}
 	return ret;
 }
 

@@ -55,8 +55,11 @@ static inline uint32_t rf__tag_gen(rf__tag t) { return (uint32_t)(t >> 32) & 0xf
 
 struct rf__loop;
 
-/* Create a ring for about `depth` concurrent ops. */
-int rf__loop_new(unsigned depth, struct rf__loop **out);
+/* Create a ring for about `depth` concurrent ops, after checking that the
+ * kernel has every op the engine uses (Linux 5.19 or later).  Returns 0,
+ * the kernel's -errno when io_uring cannot be set up at all, or RF_EKERNEL
+ * when an op is missing; *why (if not NULL) then says what, for a user. */
+int rf__loop_new(unsigned depth, struct rf__loop **out, const char **why);
 void rf__loop_free(struct rf__loop *l);
 /* Which setup flags the kernel took, for diagnostics. */
 const char *rf__loop_mode(const struct rf__loop *l);

@@ -442,7 +442,7 @@ int main(int argc, char **argv)
 		}
 		if (why[0]) {
 			fprintf(stderr, "ringfetch: %s\n", why);
-			return EXIT_USAGE;
+			return err == RF_EINVAL ? EXIT_USAGE : EXIT_INTERNAL;
 		}
 		fprintf(stderr, "ringfetch: cannot start: %s\n", rf_strerror(err));
 		return EXIT_INTERNAL;

@@ -373,5 +373,19 @@ def jobs_beyond_the_hard_limit_refused_clearly():
     assert "-j 4096 needs at least 8224 open files, but the limit is 256" in err, err
 
 
+@case
+def io_uring_refused_says_so():
+    """Docker's default seccomp profile refuses io_uring_setup: the message
+    names io_uring and the likely causes (a fallback backend is issue 12)."""
+    p = subprocess.run([os.environ["NO_URING"], RINGFETCH, "-o", "/dev/null", f"{BASE}/empty.txt"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    if p.returncode == 77:
+        raise Skip("seccomp filters cannot be installed here")
+    err = p.stderr.decode()
+    assert p.returncode == 1, (p.returncode, err)
+    assert "io_uring cannot be set up here (Operation not permitted)" in err, err
+    assert "seccomp" in err and "kernel.io_uring_disabled" in err, err
+
+
 if __name__ == "__main__":
     main()

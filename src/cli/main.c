@@ -354,64 +354,63 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int main(int argc, char **argv)
+/* Everything the run needs besides the engine: ~/.netrc, the -o target, the
+ * output directory, the list, callbacks, signals, the descriptor limit.
+ * CLI_RUN, or the status to exit with (the message printed). */
+static int set_up(struct cli *c)
 {
-	static struct cli c;
-	int status = cli_options_parse(&c.o, argc, argv, stdout, stderr);
-	if (status != CLI_RUN)
-		return status;
-	if (c.o.netrc && !c.o.opts.netrc_file) {
+	if (c->o.netrc && !c->o.opts.netrc_file) {
 		const char *home = getenv("HOME");
-		if (home && asprintf(&c.netrc_path, "%s/.netrc", home) > 0 &&
-		    access(c.netrc_path, R_OK) == 0)
-			c.o.opts.netrc_file = c.netrc_path; /* no ~/.netrc: nothing to use */
+		if (home && asprintf(&c->netrc_path, "%s/.netrc", home) > 0 &&
+		    access(c->netrc_path, R_OK) == 0)
+			c->o.opts.netrc_file = c->netrc_path; /* no ~/.netrc: nothing to use */
 	}
-	c.digest_out = c.o.output && strcmp(c.o.output, "-") == 0 ? stderr : stdout;
+	c->digest_out = c->o.output && strcmp(c->o.output, "-") == 0 ? stderr : stdout;
 	/* -o /dev/null (or a FIFO, a terminal): never replaced by a rename,
 	 * written in place like curl does */
-	c.output_fd = -1;
+	c->output_fd = -1;
 	struct stat ost;
-	if (c.o.output && strcmp(c.o.output, "-") != 0 && stat(c.o.output, &ost) == 0 &&
+	if (c->o.output && strcmp(c->o.output, "-") != 0 && stat(c->o.output, &ost) == 0 &&
 	    !S_ISREG(ost.st_mode)) {
 		if (S_ISDIR(ost.st_mode))
-			return usage_fail("-o %s is a directory (use -P)", c.o.output);
-		if (c.o.resume)
-			return usage_fail("-c cannot resume %s: not a regular file", c.o.output);
-		c.output_fd = open(c.o.output, O_WRONLY | O_CLOEXEC);
-		if (c.output_fd < 0) {
-			fprintf(stderr, "ringfetch: cannot open %s: %s\n", c.o.output, strerror(errno));
+			return usage_fail("-o %s is a directory (use -P)", c->o.output);
+		if (c->o.resume)
+			return usage_fail("-c cannot resume %s: not a regular file", c->o.output);
+		c->output_fd = open(c->o.output, O_WRONLY | O_CLOEXEC);
+		if (c->output_fd < 0) {
+			fprintf(stderr, "ringfetch: cannot open %s: %s\n", c->o.output, strerror(errno));
 			return EXIT_LOCAL;
 		}
 	}
-	c.o.opts.headers = (const char *const *)c.o.headers;
-	c.o.opts.n_headers = c.o.nheaders;
-	if (!c.o.output) {
-		int err = mkdirs(c.o.out_dir);
+	c->o.opts.headers = (const char *const *)c->o.headers;
+	c->o.opts.n_headers = c->o.nheaders;
+	if (!c->o.output) {
+		int err = mkdirs(c->o.out_dir);
 		if (err) {
-			fprintf(stderr, "ringfetch: cannot use output directory %s: %s\n", c.o.out_dir,
+			fprintf(stderr, "ringfetch: cannot use output directory %s: %s\n", c->o.out_dir,
 			        strerror(-err));
 			return EXIT_LOCAL;
 		}
 	}
-	if (c.o.input_path) {
-		int err = input_open(&c.in, c.o.input_path);
+	if (c->o.input_path) {
+		int err = input_open(&c->in, c->o.input_path);
 		if (err) {
-			fprintf(stderr, "ringfetch: cannot read %s: %s\n", c.o.input_path, strerror(-err));
+			fprintf(stderr, "ringfetch: cannot read %s: %s\n", c->o.input_path, strerror(-err));
 			return EXIT_USAGE;
 		}
-		c.in.report = input_error;
-		c.in.report_arg = &c;
-		c.in_open = true;
+		c->in.report = input_error;
+		c->in.report_arg = c;
+		c->in_open = true;
 	}
-	c.o.opts.on_done = on_done;
-	c.o.opts.done_arg = &c;
-	c.progress_tty = isatty(STDERR_FILENO);
-	if (c.o.progress < 0)
-		c.o.progress = c.progress_tty;
-	if (c.o.progress && !c.o.quiet) {
-		c.o.opts.progress_interval = 1.0;
-		c.o.opts.on_progress = on_progress;
-		c.o.opts.progress_arg = &c;
+	c->o.opts.on_done = on_done;
+	c->o.opts.done_arg = c;
+	c->progress_tty = isatty(STDERR_FILENO);
+	if (c->o.progress < 0)
+		c->o.progress = c->progress_tty;
+	if (c->o.progress && !c->o.quiet) {
+		c->o.opts.progress_interval = 1.0;
+		c->o.opts.on_progress = on_progress;
+		c->o.opts.progress_arg = c;
 	}
 
 	/* SIGINT/SIGTERM arrive through a signalfd the ring reads */
@@ -420,59 +419,88 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
-	c.o.opts.signal_fd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
-	c.o.opts.on_signal = on_signal;
-	c.o.opts.signal_arg = &c;
+	c->o.opts.signal_fd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+	c->o.opts.on_signal = on_signal;
+	c->o.opts.signal_arg = c;
 
-	status = raise_fd_limit(c.o.opts.max_inflight);
-	if (status != CLI_RUN)
-		return status;
+	return raise_fd_limit(c->o.opts.max_inflight);
+}
 
-	rf_client *client;
+/* The engine: CLI_RUN and c->client, or the status to exit with. */
+static int start_client(struct cli *c)
+{
 	char why[300] = "";
-	c.o.opts.error_detail = why;
-	c.o.opts.error_detail_len = sizeof(why);
-	int err = rf_client_new(&c.o.opts, &client);
-	if (err) {
-		if (err == RF_EHEADER)
-			return usage_fail("bad -H header%s", "");
-		if (err == RF_ETLS_CONFIG) {
-			fprintf(stderr, "ringfetch: %s\n", why);
-			return EXIT_TLS;
-		}
-		if (why[0]) {
-			fprintf(stderr, "ringfetch: %s\n", why);
-			return err == RF_EINVAL ? EXIT_USAGE : EXIT_INTERNAL;
-		}
-		fprintf(stderr, "ringfetch: cannot start: %s\n", rf_strerror(err));
-		return EXIT_INTERNAL;
+	c->o.opts.error_detail = why;
+	c->o.opts.error_detail_len = sizeof(why);
+	int err = rf_client_new(&c->o.opts, &c->client);
+	c->o.opts.error_detail = NULL;
+	if (!err)
+		return CLI_RUN;
+	if (err == RF_EHEADER)
+		return usage_fail("bad -H header%s", "");
+	if (err == RF_ETLS_CONFIG) {
+		fprintf(stderr, "ringfetch: %s\n", why);
+		return EXIT_TLS;
 	}
-	c.client = client;
+	if (why[0]) {
+		fprintf(stderr, "ringfetch: %s\n", why);
+		return err == RF_EINVAL ? EXIT_USAGE : EXIT_INTERNAL;
+	}
+	fprintf(stderr, "ringfetch: cannot start: %s\n", rf_strerror(err));
+	return EXIT_INTERNAL;
+}
+
+/* The summary line: what was fetched, how fast. */
+static void summarise(const struct cli *c, double secs)
+{
+	if (c->progress_shown && c->progress_tty)
+		fputc('\n', stderr);
+	if (c->o.quiet)
+		return;
+	double mb = (double)c->bytes / 1e6;
+	fprintf(stderr, "ringfetch: %lu ok, %lu failed, %.1f MB in %.2f s (%.1f MB/s, %.0f files/s)",
+	        c->ok, c->failed, mb, secs, secs > 0 ? mb / secs : 0.0,
+	        secs > 0 ? (double)c->ok / secs : 0.0);
+	if (c->tls_handshakes)
+		fprintf(stderr, ", TLS handshakes %lu (%lu resumed)", c->tls_handshakes,
+		        c->tls_resumed);
+	fputc('\n', stderr);
+}
+
+static void clean_up(struct cli *c)
+{
+	rf_client_free(c->client);
+	c->client = NULL;
+	if (c->in_open)
+		input_close(&c->in);
+	if (c->output_fd >= 0)
+		close(c->output_fd);
+	cli_options_free(&c->o);
+	free(c->netrc_path);
+}
+
+/* parse, set up, run, summarise */
+int main(int argc, char **argv)
+{
+	static struct cli c;
+	c.output_fd = -1;
+	int status = cli_options_parse(&c.o, argc, argv, stdout, stderr);
+	if (status == CLI_RUN)
+		status = set_up(&c);
+	if (status == CLI_RUN)
+		status = start_client(&c);
+	if (status != CLI_RUN) {
+		clean_up(&c);
+		return status;
+	}
 	double t0 = now_s();
-	err = rf_run(client, next_request, &c);
+	int err = rf_run(c.client, next_request, &c);
 	double secs = now_s() - t0;
-	rf_client_free(client);
-	if (c.in_open)
-		input_close(&c.in);
-	if (c.output_fd >= 0)
-		close(c.output_fd);
-	cli_options_free(&c.o);
-	free(c.netrc_path);
+	clean_up(&c);
 	if (err) {
 		fprintf(stderr, "ringfetch: engine failure: %s\n", rf_strerror(err));
 		set_exit(&c, EXIT_INTERNAL);
 	}
-	if (c.progress_shown && c.progress_tty)
-		fputc('\n', stderr);
-	if (!c.o.quiet) {
-		double mb = (double)c.bytes / 1e6;
-		fprintf(stderr, "ringfetch: %lu ok, %lu failed, %.1f MB in %.2f s (%.1f MB/s, %.0f files/s)",
-		        c.ok, c.failed, mb, secs, secs > 0 ? mb / secs : 0.0,
-		        secs > 0 ? (double)c.ok / secs : 0.0);
-		if (c.tls_handshakes)
-			fprintf(stderr, ", TLS handshakes %lu (%lu resumed)", c.tls_handshakes,
-			        c.tls_resumed);
-		fputc('\n', stderr);
-	}
+	summarise(&c, secs);
 	return c.signals ? EXIT_INTERRUPTED : c.exit_code;
 }

@@ -282,6 +282,22 @@ int rf_submit(rf_client *c, const rf_request *rq)
 }
 
 
+/* Every rf_result starts here: strings are never NULL, URLs are shown
+ * redacted. */
+static void result_init(rf_result *res, const char *shown_url, const char *shown_final,
+                        void *user, int err, const char *detail)
+{
+	memset(res, 0, sizeof(*res));
+	res->url = shown_url;
+	res->final_url = shown_final;
+	res->user = user;
+	res->error = err;
+	res->detail = detail ? detail : "";
+	res->reason = res->note = res->digest_algo = res->digest = res->content_encoding = "";
+}
+
+/* The one report of a request (counted, then handed to on_done); s is the
+ * slot of its last attempt, or NULL when it never got one. */
 static void report(rf_client *c, struct rf__req *r, struct rf__slot *s, int err,
                    const char *detail)
 {
@@ -294,22 +310,17 @@ static void report(rf_client *c, struct rf__req *r, struct rf__slot *s, int err,
 	if (!c->opts.on_done)
 		return;
 	rf_result res;
-	memset(&res, 0, sizeof(res));
 	char shown_final[RF_URL_MAX + 300];
-	res.url = r->shown_url;
-	res.final_url = r->cur_url == r->url ? r->shown_url
-	                : rf__url_redact(r->cur_url, shown_final, sizeof(shown_final));
-	res.content_encoding = s ? s->resp.content_encoding : "";
-	res.user = r->user;
-	res.error = err;
-	res.reason = "";
-	res.detail = detail ? detail : "";
+	result_init(&res, r->shown_url,
+	            r->cur_url == r->url ? r->shown_url
+	                                 : rf__url_redact(r->cur_url, shown_final, sizeof(shown_final)),
+	            r->user, err, detail);
+	if (s)
+		res.content_encoding = s->resp.content_encoding;
 	res.redirects = r->redirects;
 	res.attempts = r->attempts;
 	res.retries = r->retries;
 	res.note = r->note;
-	res.digest_algo = "";
-	res.digest = "";
 	if (s) {
 		res.status = s->resp.status;
 		if (s->resp.status)
@@ -500,16 +511,11 @@ static struct rf__req *next_request(rf_client *c)
 		c->n_failed++;
 		if (c->opts.on_done) {
 			rf_result res;
-			memset(&res, 0, sizeof(res));
 			size_t cap = rq.url ? strlen(rq.url) + 1 : 1;
 			char *shown = malloc(cap);
-			res.url = res.final_url = shown ? rf__url_redact(rq.url ? rq.url : "", shown, cap)
-			                                : "(URL not shown: out of memory)";
-			res.user = rq.user;
-			res.error = err;
-			res.reason = res.detail = res.note = res.digest_algo = res.digest = "";
-			res.content_encoding = "";
-			res.detail = why;
+			const char *url = shown ? rf__url_redact(rq.url ? rq.url : "", shown, cap)
+			                        : "(URL not shown: out of memory)";
+			result_init(&res, url, url, rq.user, err, why);
 			c->opts.on_done(c->opts.done_arg, &res);
 			free(shown);
 		}

@@ -77,16 +77,16 @@ void rf_client_free(rf_client *c)
 		struct rf__slot *s = &c->slots[i];
 		rf__req_free(s->req);
 		free(s->reqbuf);
-		free(s->part);
-		free(s->target);
-		free(s->dirpath);
-		if (s->pipe_r >= 0) {
-			close(s->pipe_r);
-			close(s->pipe_w);
+		free(s->sink.part);
+		free(s->sink.target);
+		free(s->sink.dirpath);
+		if (s->splice.pipe_r >= 0) {
+			close(s->splice.pipe_r);
+			close(s->splice.pipe_w);
 		}
-		if (s->dg_print != s->dg_check)
-			rf__digest_free(s->dg_print);
-		rf__digest_free(s->dg_check);
+		if (s->sink.dg_print != s->sink.dg_check)
+			rf__digest_free(s->sink.dg_print);
+		rf__digest_free(s->sink.dg_check);
 		for (unsigned b = 0; b < RF_SLOT_BUFS; b++)
 			free(s->buf[b].data);
 	}
@@ -229,8 +229,8 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 		goto fail;
 	for (unsigned i = 0; i < c->nslots; i++) {
 		c->slots[i].idx = i;
-		c->slots[i].ffd = c->slots[i].pfx_fd = c->slots[i].dir_fd = -1;
-		c->slots[i].pipe_r = c->slots[i].pipe_w = -1;
+		c->slots[i].sink.ffd = c->slots[i].sink.pfx_fd = c->slots[i].sink.dir_fd = -1;
+		c->slots[i].splice.pipe_r = c->slots[i].splice.pipe_w = -1;
 		c->slots[i].tls_partial = -1;
 		c->free_slots[c->nfree++] = c->nslots - 1 - i;
 	}
@@ -329,17 +329,17 @@ static void report(rf_client *c, struct rf__req *r, struct rf__slot *s, int err,
 		res.reused = s->conn_reused;
 		res.tls_handshake = s->tls_handshake;
 		res.tls_resumed = s->tls_resumed;
-		res.resumed_from = (uint64_t)s->resume_from;
-		res.skipped = s->skipped;
-		if (!err && s->skipped && r->sink == RF_SINK_FILE)
+		res.resumed_from = (uint64_t)s->sink.resume_from;
+		res.skipped = s->sink.skipped;
+		if (!err && s->sink.skipped && r->sink == RF_SINK_FILE)
 			res.path = r->path;
-		if (s->digest_hex[0]) {
+		if (s->sink.digest_hex[0]) {
 			res.digest_algo = c->print_algo ? c->print_algo : r->check_algo;
-			res.digest = s->digest_hex;
+			res.digest = s->sink.digest_hex;
 		}
 		res.local_error = err && s->err_local;
 		if (!err && r->sink == RF_SINK_FILE)
-			res.path = s->target;
+			res.path = s->sink.target;
 		res.t_dns = r->t_dns;
 		res.t_connect = (double)s->t_connect / 1e9;
 		res.t_first_byte = (double)s->t_first_byte / 1e9;
@@ -364,27 +364,27 @@ static void slot_recycle(rf_client *c, struct rf__slot *s)
 		}
 	}
 	char *reqbuf = s->reqbuf;
-	struct rf__digest *dg_check = s->dg_check, *dg_print = s->dg_print;
-	int pipe_r = s->pipe_r, pipe_w = s->pipe_w;
-	unsigned pipe_len = s->pipe_len;
+	struct rf__digest *dg_check = s->sink.dg_check, *dg_print = s->sink.dg_print;
+	int pipe_r = s->splice.pipe_r, pipe_w = s->splice.pipe_w;
+	unsigned pipe_len = s->splice.pipe_len;
 	uint32_t idx = s->idx, gen = s->gen + 1;
-	free(s->part);
-	free(s->target);
-	free(s->dirpath);
+	free(s->sink.part);
+	free(s->sink.target);
+	free(s->sink.dirpath);
 	memset(s, 0, sizeof(*s));
 	for (unsigned b = 0; b < RF_SLOT_BUFS; b++) {
 		s->buf[b].data = bufs[b];
 		s->buf[b].cap = caps[b];
 	}
 	s->reqbuf = reqbuf;
-	s->dg_check = dg_check; /* kept for reuse; reset before use */
-	s->dg_print = dg_print;
-	s->pipe_r = pipe_r; /* kept for reuse; always left empty */
-	s->pipe_w = pipe_w;
-	s->pipe_len = pipe_len;
+	s->sink.dg_check = dg_check; /* kept for reuse; reset before use */
+	s->sink.dg_print = dg_print;
+	s->splice.pipe_r = pipe_r; /* kept for reuse; always left empty */
+	s->splice.pipe_w = pipe_w;
+	s->splice.pipe_len = pipe_len;
 	s->idx = idx;
 	s->gen = gen;
-	s->ffd = s->pfx_fd = s->dir_fd = -1;
+	s->sink.ffd = s->sink.pfx_fd = s->sink.dir_fd = -1;
 	s->tls_partial = -1;
 	c->free_slots[c->nfree++] = idx;
 	c->nbusy--;
@@ -450,8 +450,8 @@ static void release_delayed(rf_client *c)
 static void slot_done(rf_client *c, struct rf__slot *s)
 {
 	/* reported and recycled only when nothing of it is in flight or open */
-	assert(s->ops == 0 && !s->sock_busy && s->writes == 0 && !s->conn);
-	assert(s->ffd < 0 && s->pfx_fd < 0 && s->dir_fd < 0);
+	assert(s->ops == 0 && !s->sock_busy && s->sink.writes == 0 && !s->conn);
+	assert(s->sink.ffd < 0 && s->sink.pfx_fd < 0 && s->sink.dir_fd < 0);
 	struct rf__req *r = s->req;
 	int64_t delay = s->err ? rf__retry_delay(c, s) : -1;
 	s->req = NULL;
@@ -460,7 +460,7 @@ static void slot_done(rf_client *c, struct rf__slot *s)
 	} else if (delay >= 0) {
 		r->retries++;
 		r->not_before = c->now + delay;
-		if (!s->keep_part)
+		if (!s->sink.keep_part)
 			r->resume = (r->flags & RF_REQ_RESUME) != 0;
 		if (s->err == RF_ECHECKSUM)
 			r->fresh = true;

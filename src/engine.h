@@ -30,6 +30,8 @@
 #include "http1.h"
 #include "loop.h"
 #include "ringfetch.h"
+#include "sink.h"
+#include "splice.h"
 #include "tls.h"
 #include "url.h"
 
@@ -134,11 +136,6 @@ struct rf__buf {
 };
 
 enum rf__body_mode { RF_BODY_UNDECIDED, RF_BODY_SINK, RF_BODY_DISCARD };
-enum rf__file_state {
-	RF_FILE_NONE, RF_FILE_ADOPTING, RF_FILE_OPENING, RF_FILE_OPEN, RF_FILE_SYNCING,
-	RF_FILE_CLOSING, RF_FILE_CLOSED, RF_FILE_RENAMING, RF_FILE_DIRSYNC, RF_FILE_UNLINKING,
-	RF_FILE_DONE,
-};
 
 #define RF_SLOT_BUFS 2
 
@@ -150,11 +147,7 @@ struct rf__slot {
 	bool conn_reused;
 	bool big;                /* holds one of the client's big-buffer grants */
 	uint64_t body_in;        /* body bytes of this response taken so far */
-	int pipe_r, pipe_w;      /* splice: this slot's pipe (-1: none yet) */
-	unsigned pipe_len;       /* bytes one splice moves at most */
-	int64_t in_pipe;         /* spliced in, not yet out (either CQE may come first) */
-	bool splice_in_busy, splice_out_busy;
-	bool splicing;           /* the rest of this body goes around the parser */
+	struct rf__splice splice; /* large plain bodies (splice.h) */
 	int tls_partial;         /* TLS: buffer being filled across records, or -1 */
 	size_t tls_fill;         /* ... bytes in it so far */
 	bool tls_handshake;      /* this attempt made a TLS handshake */
@@ -190,32 +183,9 @@ struct rf__slot {
 	struct rf__buf buf[RF_SLOT_BUFS];
 	uint64_t next_seq;
 	int64_t next_off;
-	/* sink */
-	enum rf__file_state file;
-	int ffd;
-	bool fallocating;
-	unsigned writes;         /* write ops in flight */
-	char *part;              /* "<final>.part" or "<final>.<n>.part" */
-	bool part_is_default;    /* part == "<final>.part" (resumable name) */
-	int64_t resume_from;     /* bytes on disk this attempt continues */
-	bool resume_final;       /* ... and they sit under the final name */
-	bool range_complete;     /* 416: what is on disk is the whole body */
-	bool skipped;            /* RESUME and the final file was complete */
-	char validator[128];     /* If-Range value stored with the .part */
-	bool keep_part;          /* failure, but the .part stays (resumable) */
-	int64_t hole_at;         /* first byte a dropped buffer never wrote */
-	int pfx_fd;              /* prefix hashing */
-	int64_t pfx_off;
-	int dir_fd;              /* --fsync of the directory */
-	char *dirpath;
-	bool synced;
-	struct rf__digest *dg_check, *dg_print; /* dg_print may equal dg_check */
-	bool digest_checked;
-	char digest_hex[2 * RF_DIGEST_MAX + 1];
+	struct rf__sink sink;     /* the body's destination (sink.h) */
 	bool retry_decided;
 	int64_t retry_delay;     /* ns, or -1: no retry */
-	char *target;            /* rename target being tried */
-	unsigned suffix;         /* last suffix tried for target */
 	uint64_t bytes;
 	/* timings (ns since req->t_start) */
 	int64_t t_connect, t_first_byte;

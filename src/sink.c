@@ -49,7 +49,7 @@ static bool part_in_use(const rf_client *c, const struct rf__slot *self, const c
 {
 	for (unsigned i = 0; i < c->nslots; i++) {
 		const struct rf__slot *o = &c->slots[i];
-		if (o != self && o->state != RF_SLOT_FREE && o->part && strcmp(o->part, part) == 0)
+		if (o != self && o->state != RF_SLOT_FREE && o->sink.part && strcmp(o->sink.part, part) == 0)
 			return true;
 	}
 	return false;
@@ -99,33 +99,33 @@ static struct rf__digest *digest_for(struct rf__digest *have, const char *algo)
 
 void rf__sink_digest(struct rf__slot *s, const void *p, size_t n)
 {
-	if (s->dg_check)
-		rf__digest_update(s->dg_check, p, n);
-	if (s->dg_print && s->dg_print != s->dg_check)
-		rf__digest_update(s->dg_print, p, n);
+	if (s->sink.dg_check)
+		rf__digest_update(s->sink.dg_check, p, n);
+	if (s->sink.dg_print && s->sink.dg_print != s->sink.dg_check)
+		rf__digest_update(s->sink.dg_print, p, n);
 }
 
 static void digests_reset(struct rf__slot *s)
 {
-	if (s->dg_check)
-		rf__digest_reset(s->dg_check);
-	if (s->dg_print && s->dg_print != s->dg_check)
-		rf__digest_reset(s->dg_print);
+	if (s->sink.dg_check)
+		rf__digest_reset(s->sink.dg_check);
+	if (s->sink.dg_print && s->sink.dg_print != s->sink.dg_check)
+		rf__digest_reset(s->sink.dg_print);
 }
 
 /* All body bytes are in: compare the checksum, keep the printable digest. */
 static void digests_finish(struct rf__slot *s)
 {
-	if (s->digest_checked)
+	if (s->sink.digest_checked)
 		return;
-	s->digest_checked = true;
+	s->sink.digest_checked = true;
 	unsigned char got[RF_DIGEST_MAX];
 	char got_hex[2 * RF_DIGEST_MAX + 1];
-	if (s->dg_check) {
-		size_t n = rf__digest_final(s->dg_check, got);
+	if (s->sink.dg_check) {
+		size_t n = rf__digest_final(s->sink.dg_check, got);
 		rf__hex(got, n, got_hex);
-		if (s->dg_print == s->dg_check)
-			memcpy(s->digest_hex, got_hex, sizeof(got_hex));
+		if (s->sink.dg_print == s->sink.dg_check)
+			memcpy(s->sink.digest_hex, got_hex, sizeof(got_hex));
 		struct rf__req *r = s->req;
 		if (n != r->check_len || memcmp(got, r->check_want, n) != 0) {
 			char want_hex[2 * RF_DIGEST_MAX + 1];
@@ -134,9 +134,9 @@ static void digests_finish(struct rf__slot *s)
 			               want_hex, got_hex);
 		}
 	}
-	if (s->dg_print && s->dg_print != s->dg_check) {
-		size_t n = rf__digest_final(s->dg_print, got);
-		rf__hex(got, n, s->digest_hex);
+	if (s->sink.dg_print && s->sink.dg_print != s->sink.dg_check) {
+		size_t n = rf__digest_final(s->sink.dg_print, got);
+		rf__hex(got, n, s->sink.digest_hex);
 	}
 }
 
@@ -145,21 +145,21 @@ static void digests_finish(struct rf__slot *s)
 void rf__sink_prepare(rf_client *c, struct rf__slot *s)
 {
 	struct rf__req *r = s->req;
-	s->resume_from = 0;
-	s->resume_final = false;
-	s->validator[0] = 0;
-	s->hole_at = INT64_MAX;
+	s->sink.resume_from = 0;
+	s->sink.resume_final = false;
+	s->sink.validator[0] = 0;
+	s->sink.hole_at = INT64_MAX;
 	if (r->check_algo)
-		s->dg_check = digest_for(s->dg_check, r->check_algo);
+		s->sink.dg_check = digest_for(s->sink.dg_check, r->check_algo);
 	if (c->print_algo) {
 		if (r->check_algo && strcmp(r->check_algo, c->print_algo) == 0) {
-			if (s->dg_print != s->dg_check)
-				rf__digest_free(s->dg_print);
-			s->dg_print = s->dg_check;
+			if (s->sink.dg_print != s->sink.dg_check)
+				rf__digest_free(s->sink.dg_print);
+			s->sink.dg_print = s->sink.dg_check;
 		} else {
-			if (s->dg_print == s->dg_check)
-				s->dg_print = NULL;
-			s->dg_print = digest_for(s->dg_print, c->print_algo);
+			if (s->sink.dg_print == s->sink.dg_check)
+				s->sink.dg_print = NULL;
+			s->sink.dg_print = digest_for(s->sink.dg_print, c->print_algo);
 		}
 	}
 	if (r->sink != RF_SINK_FILE)
@@ -172,36 +172,36 @@ void rf__sink_prepare(rf_client *c, struct rf__slot *s)
 		if (!part || !part_in_use(c, s, part))
 			break;
 	}
-	free(s->part);
-	s->part = part;
-	s->part_is_default = part && n == 0;
-	if (!part || !r->resume || r->fresh || !s->part_is_default)
+	free(s->sink.part);
+	s->sink.part = part;
+	s->sink.part_is_default = part && n == 0;
+	if (!part || !r->resume || r->fresh || !s->sink.part_is_default)
 		return;
 	struct stat st;
 	if (lstat(part, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-		s->resume_from = st.st_size;
-		ssize_t len = getxattr(part, VALIDATOR_XATTR, s->validator, sizeof(s->validator) - 1);
-		s->validator[len > 0 ? len : 0] = 0;
+		s->sink.resume_from = st.st_size;
+		ssize_t len = getxattr(part, VALIDATOR_XATTR, s->sink.validator, sizeof(s->sink.validator) - 1);
+		s->sink.validator[len > 0 ? len : 0] = 0;
 	} else if ((r->flags & RF_REQ_RESUME) && lstat(r->path, &st) == 0 && S_ISREG(st.st_mode) &&
 	           st.st_size > 0) {
-		s->resume_from = st.st_size;
-		s->resume_final = true;
+		s->sink.resume_from = st.st_size;
+		s->sink.resume_final = true;
 	}
 }
 
 bool rf__sink_need_prefix(const struct rf__slot *s)
 {
-	return s->resume_from > 0 && (s->dg_check || s->dg_print) && s->pfx_off < s->resume_from;
+	return s->sink.resume_from > 0 && (s->sink.dg_check || s->sink.dg_print) && s->sink.pfx_off < s->sink.resume_from;
 }
 
 void rf__sink_range_headers(const struct rf__slot *s, char *buf, size_t cap)
 {
 	buf[0] = 0;
-	if (s->resume_from <= 0)
+	if (s->sink.resume_from <= 0)
 		return;
-	int n = snprintf(buf, cap, "Range: bytes=%lld-\r\n", (long long)s->resume_from);
-	if (s->validator[0] && n > 0 && (size_t)n < cap)
-		snprintf(buf + n, cap - (size_t)n, "If-Range: %s\r\n", s->validator);
+	int n = snprintf(buf, cap, "Range: bytes=%lld-\r\n", (long long)s->sink.resume_from);
+	if (s->sink.validator[0] && n > 0 && (size_t)n < cap)
+		snprintf(buf + n, cap - (size_t)n, "If-Range: %s\r\n", s->sink.validator);
 }
 
 /* Hash the prefix on disk through the ring, into buf[0]. */
@@ -209,44 +209,44 @@ void rf__sink_hash_prefix(rf_client *c, struct rf__slot *s)
 {
 	struct rf__buf *b = &s->buf[0]; /* made ready by the slot */
 	b->state = RF_BUF_RECV; /* borrowed */
-	s->pfx_off = 0;
+	s->sink.pfx_off = 0;
 	rf__op_open(c->loop, rf__slot_op(s, RF_OP_PFX_OPEN, 0),
-	            s->resume_final ? s->req->path : s->part, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);
+	            s->sink.resume_final ? s->req->path : s->sink.part, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);
 }
 
 /* The prefix cannot be read: continue without it, from zero. */
 static void prefix_abandon(struct rf__slot *s, const char *why)
 {
-	s->resume_from = 0;
-	s->resume_final = false;
-	s->validator[0] = 0;
+	s->sink.resume_from = 0;
+	s->sink.resume_final = false;
+	s->sink.validator[0] = 0;
 	digests_reset(s);
 	note(s, why);
 }
 
 static void prefix_read_next(rf_client *c, struct rf__slot *s)
 {
-	int64_t left = s->resume_from - s->pfx_off;
+	int64_t left = s->sink.resume_from - s->sink.pfx_off;
 	int64_t cap = (int64_t)s->buf[0].cap;
 	unsigned len = (unsigned)(left < cap ? left : cap);
-	rf__op_read_at(c->loop, rf__slot_op(s, RF_OP_PFX_READ, 0), s->pfx_fd, s->buf[0].data, len,
-	               (uint64_t)s->pfx_off);
+	rf__op_read_at(c->loop, rf__slot_op(s, RF_OP_PFX_READ, 0), s->sink.pfx_fd, s->buf[0].data, len,
+	               (uint64_t)s->sink.pfx_off);
 }
 
 static void prefix_close(rf_client *c, struct rf__slot *s)
 {
-	rf__op_close(c->loop, rf__slot_op(s, RF_OP_PFX_CLOSE, 0), s->pfx_fd);
-	s->pfx_fd = -1;
+	rf__op_close(c->loop, rf__slot_op(s, RF_OP_PFX_CLOSE, 0), s->sink.pfx_fd);
+	s->sink.pfx_fd = -1;
 }
 
 /* ---- headers: open the file ---- */
 
 static void open_part(rf_client *c, struct rf__slot *s, bool append)
 {
-	s->file = RF_FILE_OPENING;
+	s->sink.file = RF_FILE_OPENING;
 	/* O_NOFOLLOW: a .part planted as a symlink must not redirect our writes */
 	int flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW | (append ? 0 : O_CREAT | O_TRUNC);
-	rf__op_open(c->loop, rf__slot_op(s, RF_OP_OPEN, 0), s->part, flags, 0644);
+	rf__op_open(c->loop, rf__slot_op(s, RF_OP_OPEN, 0), s->sink.part, flags, 0644);
 }
 
 void rf__sink_headers(rf_client *c, struct rf__slot *s)
@@ -256,36 +256,36 @@ void rf__sink_headers(rf_client *c, struct rf__slot *s)
 			sink_fail(s, RF_ERANGE);
 		return;
 	}
-	if (!s->part) {
+	if (!s->sink.part) {
 		sink_fail(s, -ENOMEM);
 		return;
 	}
 	if (s->resp.status == 206) {
 		int64_t start, end, total;
-		if (s->resume_from <= 0 ||
+		if (s->sink.resume_from <= 0 ||
 		    rf__http1_content_range(s->resp.content_range, &start, &end, &total) ||
-		    start != s->resume_from) {
+		    start != s->sink.resume_from) {
 			rf__slot_error(s, RF_ERANGE, false,
 			               "206 with Content-Range '%.100s' for a request from byte %lld",
-			               s->resp.content_range, (long long)s->resume_from);
+			               s->resp.content_range, (long long)s->sink.resume_from);
 			return;
 		}
-		s->next_off = s->resume_from;
-		if (s->resume_final) {
+		s->next_off = s->sink.resume_from;
+		if (s->sink.resume_final) {
 			/* a shorter file left by another tool becomes our .part */
-			s->file = RF_FILE_ADOPTING;
-			rf__op_rename(c->loop, rf__slot_op(s, RF_OP_ADOPT, 0), s->req->path, s->part, 0);
+			s->sink.file = RF_FILE_ADOPTING;
+			rf__op_rename(c->loop, rf__slot_op(s, RF_OP_ADOPT, 0), s->req->path, s->sink.part, 0);
 			note(s, "continued a file left by another tool: only its length could be checked");
 			return;
 		}
 		open_part(c, s, true);
 		return;
 	}
-	if (s->resume_from > 0) {
+	if (s->sink.resume_from > 0) {
 		note(s, "the server sent the whole file (range ignored or file changed): "
 		        "restarted from zero");
-		s->resume_from = 0;
-		s->validator[0] = 0;
+		s->sink.resume_from = 0;
+		s->sink.validator[0] = 0;
 		digests_reset(s);
 	}
 	open_part(c, s, false);
@@ -295,8 +295,8 @@ void rf__sink_headers(rf_client *c, struct rf__slot *s)
  * not be trusted beyond its first unwritten byte. */
 static void note_hole(struct rf__slot *s, const struct rf__buf *b)
 {
-	if (b->written < b->body_len && b->off + (int64_t)b->written < s->hole_at)
-		s->hole_at = b->off + (int64_t)b->written;
+	if (b->written < b->body_len && b->off + (int64_t)b->written < s->sink.hole_at)
+		s->sink.hole_at = b->off + (int64_t)b->written;
 }
 
 static void buf_drop(struct rf__buf *b)
@@ -311,7 +311,7 @@ static void submit_write(rf_client *c, struct rf__slot *s, unsigned i, int fd, b
 {
 	struct rf__buf *b = &s->buf[i];
 	b->writing = true;
-	s->writes++;
+	s->sink.writes++;
 	rf__op_write(c->loop, rf__slot_op(s, RF_OP_WRITE, i), fd, b->body + b->written,
 	             (unsigned)(b->body_len - b->written),
 	             positional ? b->off + (int64_t)b->written : -1);
@@ -326,14 +326,14 @@ void rf__sink_pump(rf_client *c, struct rf__slot *s)
 	case RF_SINK_FILE:
 		/* nothing is written before the space is reserved: a full disk
 		 * fails before the first byte, and takes nobody else's space */
-		if (s->file != RF_FILE_OPEN || s->fallocating)
+		if (s->sink.file != RF_FILE_OPEN || s->sink.fallocating)
 			return;
 		for (unsigned i = 0; i < RF_SLOT_BUFS; i++)
 			if (s->buf[i].state == RF_BUF_HELD && !s->buf[i].writing)
-				submit_write(c, s, i, s->ffd, true);
+				submit_write(c, s, i, s->sink.ffd, true);
 		return;
 	case RF_SINK_FD: {
-		if (s->writes)
+		if (s->sink.writes)
 			return;
 		int best = -1;
 		for (unsigned i = 0; i < RF_SLOT_BUFS; i++)
@@ -364,23 +364,23 @@ void rf__sink_pump(rf_client *c, struct rf__slot *s)
 
 static void start_rename(rf_client *c, struct rf__slot *s)
 {
-	free(s->target);
-	s->target = fmt_path(s->req->path, s->suffix, "");
-	if (!s->target) {
+	free(s->sink.target);
+	s->sink.target = fmt_path(s->req->path, s->sink.suffix, "");
+	if (!s->sink.target) {
 		sink_fail(s, -ENOMEM);
 		return;
 	}
 	bool replace = s->req->flags & (RF_REQ_OVERWRITE | RF_REQ_RESUME);
 	struct stat st;
-	if (replace && lstat(s->target, &st) == 0 && !S_ISREG(st.st_mode)) {
+	if (replace && lstat(s->sink.target, &st) == 0 && !S_ISREG(st.st_mode)) {
 		/* replacing means a regular file: never a device, FIFO, link or
 		 * directory put there by someone (a plain lstat, once per file) */
-		rf__slot_error(s, RF_EOUTPUT_NAME, true, "%s is not a regular file", s->target);
-		s->file = RF_FILE_CLOSED;
+		rf__slot_error(s, RF_EOUTPUT_NAME, true, "%s is not a regular file", s->sink.target);
+		s->sink.file = RF_FILE_CLOSED;
 		return;
 	}
-	s->file = RF_FILE_RENAMING;
-	rf__op_rename(c->loop, rf__slot_op(s, RF_OP_RENAME, 0), s->part, s->target,
+	s->sink.file = RF_FILE_RENAMING;
+	rf__op_rename(c->loop, rf__slot_op(s, RF_OP_RENAME, 0), s->sink.part, s->sink.target,
 	              replace ? 0 : RENAME_NOREPLACE);
 }
 
@@ -390,16 +390,16 @@ static void start_rename(rf_client *c, struct rf__slot *s)
 static void store_validator(struct rf__slot *s)
 {
 	const char *v = NULL;
-	if (s->resp.status == 206 && s->validator[0])
+	if (s->resp.status == 206 && s->sink.validator[0])
 		return; /* unchanged: If-Range matched */
 	if (s->resp.etag[0] && strncmp(s->resp.etag, "W/", 2) != 0)
 		v = s->resp.etag;
 	else if (s->resp.last_modified[0])
 		v = s->resp.last_modified;
 	if (v)
-		setxattr(s->part, VALIDATOR_XATTR, v, strlen(v), 0);
+		setxattr(s->sink.part, VALIDATOR_XATTR, v, strlen(v), 0);
 	else
-		removexattr(s->part, VALIDATOR_XATTR);
+		removexattr(s->sink.part, VALIDATOR_XATTR);
 }
 
 bool rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op,
@@ -412,7 +412,7 @@ bool rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 			prefix_abandon(s, "the partial file could not be read: restarted from zero");
 			return true;
 		}
-		s->pfx_fd = res;
+		s->sink.pfx_fd = res;
 		if (s->err) {
 			prefix_close(c, s);
 			return false;
@@ -425,10 +425,10 @@ bool rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 		if (res < 0) {
 			prefix_abandon(s, "the partial file could not be read: restarted from zero");
 		} else if (res == 0) {
-			s->resume_from = s->pfx_off; /* shrank under us: continue from here */
+			s->sink.resume_from = s->sink.pfx_off; /* shrank under us: continue from here */
 		} else {
-			s->pfx_off += res;
-			if (s->pfx_off < s->resume_from && !s->err) {
+			s->sink.pfx_off += res;
+			if (s->sink.pfx_off < s->sink.resume_from && !s->err) {
 				prefix_read_next(c, s);
 				return false;
 			}
@@ -440,49 +440,49 @@ bool rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 		return !s->err;
 	case RF_OP_ADOPT:
 		if (res < 0) {
-			s->file = RF_FILE_NONE;
-			fail_path(s, res, "rename to", s->part);
+			s->sink.file = RF_FILE_NONE;
+			fail_path(s, res, "rename to", s->sink.part);
 			return false;
 		}
 		open_part(c, s, true);
 		return false;
 	case RF_OP_OPEN:
 		if (res < 0) {
-			s->file = RF_FILE_NONE;
-			fail_path(s, res, "open", s->part);
+			s->sink.file = RF_FILE_NONE;
+			fail_path(s, res, "open", s->sink.part);
 			return false;
 		}
-		s->ffd = res;
-		s->file = RF_FILE_OPEN;
+		s->sink.ffd = res;
+		s->sink.file = RF_FILE_OPEN;
 		/* reserve the space of bodies larger than the receive buffers, so a
 		 * full disk fails before the first write; smaller ones are written
 		 * whole at once and fail just as early without it */
 		if (s->resp.has_length && s->resp.content_length > RF_SLOT_BUFS * c->opts.recv_buffer &&
 		    !s->err) {
-			s->fallocating = true;
-			rf__op_fallocate(c->loop, rf__slot_op(s, RF_OP_FALLOCATE, 0), s->ffd,
+			s->sink.fallocating = true;
+			rf__op_fallocate(c->loop, rf__slot_op(s, RF_OP_FALLOCATE, 0), s->sink.ffd,
 			                 FALLOC_FL_KEEP_SIZE, (uint64_t)s->next_off, s->resp.content_length);
 		}
 		rf__sink_pump(c, s);
 		return false;
 	case RF_OP_FALLOCATE:
-		s->fallocating = false;
+		s->sink.fallocating = false;
 		/* file systems without fallocate: carry on without the early check */
 		if (res < 0 && res != -EOPNOTSUPP && res != -EINVAL)
-			fail_path(s, res, "fallocate", s->part);
+			fail_path(s, res, "fallocate", s->sink.part);
 		else
 			rf__sink_pump(c, s);
 		return false;
 	case RF_OP_WRITE: {
 		struct rf__buf *b = &s->buf[bi];
 		b->writing = false;
-		s->writes--;
+		s->sink.writes--;
 		s->last_io = c->now;
 		if (res <= 0) {
 			note_hole(s, b);
 			buf_drop(b);
 			fail_path(s, res < 0 ? res : -EIO, "write",
-			          s->req->sink == RF_SINK_FILE ? s->part : "output");
+			          s->req->sink == RF_SINK_FILE ? s->sink.part : "output");
 			return false;
 		}
 		b->written += (size_t)res;
@@ -493,60 +493,60 @@ bool rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 		return false;
 	}
 	case RF_OP_FSYNC:
-		s->file = RF_FILE_OPEN;
-		s->synced = true;
+		s->sink.file = RF_FILE_OPEN;
+		s->sink.synced = true;
 		if (res < 0)
-			fail_path(s, res, "fsync", s->part);
+			fail_path(s, res, "fsync", s->sink.part);
 		return false;
 	case RF_OP_FCLOSE:
-		s->file = RF_FILE_CLOSED;
-		s->ffd = -1;
+		s->sink.file = RF_FILE_CLOSED;
+		s->sink.ffd = -1;
 		if (res < 0)
-			fail_path(s, res, "close", s->part);
+			fail_path(s, res, "close", s->sink.part);
 		return false;
 	case RF_OP_RENAME:
 		if (res == 0) {
-			s->file = RF_FILE_DONE;
+			s->sink.file = RF_FILE_DONE;
 			if (c->opts.fsync) {
 				/* make the rename itself durable */
-				free(s->dirpath);
-				s->dirpath = strdup(s->target);
-				if (s->dirpath) {
-					s->file = RF_FILE_DIRSYNC;
+				free(s->sink.dirpath);
+				s->sink.dirpath = strdup(s->sink.target);
+				if (s->sink.dirpath) {
+					s->sink.file = RF_FILE_DIRSYNC;
 					rf__op_open(c->loop, rf__slot_op(s, RF_OP_DIR_OPEN, 0),
-					            dirname(s->dirpath), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+					            dirname(s->sink.dirpath), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 				}
 			}
 			return false;
 		}
-		s->file = RF_FILE_CLOSED;
-		if (res == -EEXIST && s->suffix < MAX_NAME_SUFFIX && !s->err) {
-			s->suffix++;
+		s->sink.file = RF_FILE_CLOSED;
+		if (res == -EEXIST && s->sink.suffix < MAX_NAME_SUFFIX && !s->err) {
+			s->sink.suffix++;
 			start_rename(c, s);
 			return false;
 		}
-		fail_path(s, res, "rename to", s->target ? s->target : s->req->path);
+		fail_path(s, res, "rename to", s->sink.target ? s->sink.target : s->req->path);
 		return false;
 	case RF_OP_DIR_OPEN:
 		if (res < 0) {
-			s->file = RF_FILE_DONE;
+			s->sink.file = RF_FILE_DONE;
 			note(s, "the directory could not be synced after the rename");
 			return false;
 		}
-		s->dir_fd = res;
+		s->sink.dir_fd = res;
 		rf__op_fsync(c->loop, rf__slot_op(s, RF_OP_DIR_FSYNC, 0), res);
 		return false;
 	case RF_OP_DIR_FSYNC:
 		if (res < 0)
 			note(s, "the directory could not be synced after the rename");
-		rf__op_close(c->loop, rf__slot_op(s, RF_OP_DIR_CLOSE, 0), s->dir_fd);
-		s->dir_fd = -1;
+		rf__op_close(c->loop, rf__slot_op(s, RF_OP_DIR_CLOSE, 0), s->sink.dir_fd);
+		s->sink.dir_fd = -1;
 		return false;
 	case RF_OP_DIR_CLOSE:
-		s->file = RF_FILE_DONE;
+		s->sink.file = RF_FILE_DONE;
 		return false;
 	case RF_OP_UNLINK:
-		s->file = RF_FILE_DONE;
+		s->sink.file = RF_FILE_DONE;
 		return false;
 	default:
 		return false;
@@ -557,7 +557,7 @@ bool rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 /* A failed transfer: is its .part worth keeping for a later resume? */
 static bool keep_part(rf_client *c, struct rf__slot *s)
 {
-	uint64_t on_disk = s->bytes + (uint64_t)s->resume_from;
+	uint64_t on_disk = s->bytes + (uint64_t)s->sink.resume_from;
 	if (on_disk == 0)
 		return false;
 	if (s->err == RF_ECANCELED)
@@ -566,7 +566,7 @@ static bool keep_part(rf_client *c, struct rf__slot *s)
 		return false;
 	int64_t delay = rf__retry_delay(c, s);
 	bool ranges = s->resp.accept_ranges || s->resp.etag[0] || s->resp.last_modified[0] ||
-	              s->resume_from > 0;
+	              s->sink.resume_from > 0;
 	if (delay >= 0) {
 		s->req->resume = ranges; /* the retry continues it with Range */
 		return ranges;
@@ -579,7 +579,7 @@ static bool keep_part(rf_client *c, struct rf__slot *s)
  * on a closed local file.)  False if that failed: then it is not kept. */
 static bool cut_at_hole(struct rf__slot *s)
 {
-	return s->hole_at == INT64_MAX || truncate(s->part, s->hole_at) == 0;
+	return s->sink.hole_at == INT64_MAX || truncate(s->sink.part, s->sink.hole_at) == 0;
 }
 
 /* Finishing: the rename started (false: wait for it), or it could not
@@ -587,7 +587,7 @@ static bool cut_at_hole(struct rf__slot *s)
 static bool rename_or_fail(rf_client *c, struct rf__slot *s)
 {
 	start_rename(c, s);
-	return s->file == RF_FILE_RENAMING ? false : rf__sink_finish(c, s);
+	return s->sink.file == RF_FILE_RENAMING ? false : rf__sink_finish(c, s);
 }
 
 bool rf__sink_finish(rf_client *c, struct rf__slot *s)
@@ -602,54 +602,54 @@ bool rf__sink_finish(rf_client *c, struct rf__slot *s)
 			buf_drop(b);
 		}
 	}
-	if (s->file == RF_FILE_ADOPTING || s->file == RF_FILE_OPENING || s->fallocating ||
-	    s->writes || s->pfx_fd >= 0 || s->ops)
+	if (s->sink.file == RF_FILE_ADOPTING || s->sink.file == RF_FILE_OPENING || s->sink.fallocating ||
+	    s->sink.writes || s->sink.pfx_fd >= 0 || s->ops)
 		return false;
 	if (!failed && !s->requeue) {
 		digests_finish(s);
 		failed = s->err != 0;
 	}
-	switch (s->file) {
+	switch (s->sink.file) {
 	case RF_FILE_NONE:
-		if (!failed && s->range_complete && !s->resume_final && s->req->sink == RF_SINK_FILE) {
+		if (!failed && s->sink.range_complete && !s->sink.resume_final && s->req->sink == RF_SINK_FILE) {
 			/* 416 on a complete .part: it only needs its final name */
 			return rename_or_fail(c, s);
 		}
-		if (s->err && s->req->sink == RF_SINK_FILE && s->part && s->resume_from > 0 &&
-		    !s->resume_final) {
+		if (s->err && s->req->sink == RF_SINK_FILE && s->sink.part && s->sink.resume_from > 0 &&
+		    !s->sink.resume_final) {
 			/* this attempt failed before touching the .part an earlier one
 			 * kept: keep it for the user's -c or a retry, else it goes */
-			s->keep_part = (s->req->flags & RF_REQ_RESUME) || keep_part(c, s);
-			if (s->keep_part)
+			s->sink.keep_part = (s->req->flags & RF_REQ_RESUME) || keep_part(c, s);
+			if (s->sink.keep_part)
 				return true;
-			s->file = RF_FILE_UNLINKING;
-			rf__op_unlink(c->loop, rf__slot_op(s, RF_OP_UNLINK, 0), s->part);
+			s->sink.file = RF_FILE_UNLINKING;
+			rf__op_unlink(c->loop, rf__slot_op(s, RF_OP_UNLINK, 0), s->sink.part);
 			return false;
 		}
 		return true;
 	case RF_FILE_DONE:
 		return true;
 	case RF_FILE_OPEN:
-		if (!failed && c->opts.fsync && !s->synced) {
-			s->file = RF_FILE_SYNCING;
-			rf__op_fsync(c->loop, rf__slot_op(s, RF_OP_FSYNC, 0), s->ffd);
+		if (!failed && c->opts.fsync && !s->sink.synced) {
+			s->sink.file = RF_FILE_SYNCING;
+			rf__op_fsync(c->loop, rf__slot_op(s, RF_OP_FSYNC, 0), s->sink.ffd);
 			return false;
 		}
-		s->file = RF_FILE_CLOSING;
-		rf__op_close(c->loop, rf__slot_op(s, RF_OP_FCLOSE, 0), s->ffd);
+		s->sink.file = RF_FILE_CLOSING;
+		rf__op_close(c->loop, rf__slot_op(s, RF_OP_FCLOSE, 0), s->sink.ffd);
 		return false;
 	case RF_FILE_CLOSED:
 		if (!failed)
 			return rename_or_fail(c, s);
-		s->keep_part = keep_part(c, s) && cut_at_hole(s);
-		if (s->keep_part) {
+		s->sink.keep_part = keep_part(c, s) && cut_at_hole(s);
+		if (s->sink.keep_part) {
 			if (s->resp.headers_done)
 				store_validator(s);
-			s->file = RF_FILE_DONE;
+			s->sink.file = RF_FILE_DONE;
 			return true;
 		}
-		s->file = RF_FILE_UNLINKING;
-		rf__op_unlink(c->loop, rf__slot_op(s, RF_OP_UNLINK, 0), s->part);
+		s->sink.file = RF_FILE_UNLINKING;
+		rf__op_unlink(c->loop, rf__slot_op(s, RF_OP_UNLINK, 0), s->sink.part);
 		return false;
 	default:
 		return false;

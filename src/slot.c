@@ -456,7 +456,7 @@ static void arm_recv(rf_client *c, struct rf__slot *s)
 {
 	if (!receiving(s))
 		return;
-	if (s->splicing)
+	if (s->splice.splicing)
 		return; /* splice_step drives the rest of the body */
 	if (rf__splice_ok(c, s) && rf__splice_next(c, s))
 		return;
@@ -548,9 +548,9 @@ void rf__slot_response_end(rf_client *c, struct rf__slot *s, bool reusable)
 	int st = s->resp.status;
 	if (s->redirect_status) {
 		follow_redirect(c, s);
-	} else if (s->range_complete) {
+	} else if (s->sink.range_complete) {
 		rf__slot_finish_step(c, s); /* what is on disk is the whole file */
-	} else if (st == 416 && s->resume_from > 0) {
+	} else if (st == 416 && s->sink.resume_from > 0) {
 		/* our prefix is longer than the resource: it changed, start over */
 		s->req->fresh = true;
 		snprintf(s->req->note, sizeof(s->req->note),
@@ -588,14 +588,14 @@ static void on_headers(rf_client *c, struct rf__slot *s)
 		return;
 	}
 	s->body = RF_BODY_DISCARD;
-	if (st == 416 && s->resume_from > 0) {
+	if (st == 416 && s->sink.resume_from > 0) {
 		int64_t start, end, total;
 		if (rf__http1_content_range(s->resp.content_range, &start, &end, &total) == 0 &&
-		    total == s->resume_from) {
-			s->range_complete = true;
-			s->skipped = s->resume_final;
+		    total == s->sink.resume_from) {
+			s->sink.range_complete = true;
+			s->sink.skipped = s->sink.resume_final;
 			snprintf(s->req->note, sizeof(s->req->note), "%s",
-			         s->resume_final ? "already complete" : "the partial file was complete");
+			         s->sink.resume_final ? "already complete" : "the partial file was complete");
 		}
 	}
 	if (is_redirect(st) && c->opts.max_redirs > 0) {

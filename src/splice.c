@@ -26,42 +26,42 @@
 bool rf__splice_ok(const rf_client *c, const struct rf__slot *s)
 {
 	return !c->opts.no_splice && !s->conn->tls && s->body == RF_BODY_SINK &&
-	       s->req->sink == RF_SINK_FILE && s->file == RF_FILE_OPEN && !s->fallocating &&
+	       s->req->sink == RF_SINK_FILE && s->sink.file == RF_FILE_OPEN && !s->sink.fallocating &&
 	       s->resp.has_length &&
-	       !s->dg_check && !s->dg_print && s->resp.content_length - s->body_in >= SPLICE_MIN;
+	       !s->sink.dg_check && !s->sink.dg_print && s->resp.content_length - s->body_in >= SPLICE_MIN;
 }
 
 static void pipe_close(struct rf__slot *s)
 {
-	if (s->pipe_r >= 0) {
-		close(s->pipe_r);
-		close(s->pipe_w);
+	if (s->splice.pipe_r >= 0) {
+		close(s->splice.pipe_r);
+		close(s->splice.pipe_w);
 	}
-	s->pipe_r = s->pipe_w = -1;
-	s->in_pipe = 0;
+	s->splice.pipe_r = s->splice.pipe_w = -1;
+	s->splice.in_pipe = 0;
 }
 
 /* Start moving the next piece; false when no pipe could be made. */
 bool rf__splice_next(rf_client *c, struct rf__slot *s)
 {
-	if (s->pipe_r < 0) {
+	if (s->splice.pipe_r < 0) {
 		int fds[2];
 		if (pipe2(fds, O_CLOEXEC))
 			return false;
-		s->pipe_r = fds[0];
-		s->pipe_w = fds[1];
-		int sz = fcntl(s->pipe_w, F_SETPIPE_SZ, 1 << 20);
-		s->pipe_len = sz > 0 ? (unsigned)sz : 65536;
+		s->splice.pipe_r = fds[0];
+		s->splice.pipe_w = fds[1];
+		int sz = fcntl(s->splice.pipe_w, F_SETPIPE_SZ, 1 << 20);
+		s->splice.pipe_len = sz > 0 ? (unsigned)sz : 65536;
 	}
-	s->splicing = true;
+	s->splice.splicing = true;
 	uint64_t left = s->resp.content_length - s->body_in;
-	unsigned len = left < s->pipe_len ? (unsigned)left : s->pipe_len;
+	unsigned len = left < s->splice.pipe_len ? (unsigned)left : s->splice.pipe_len;
 	rf__slot_sock_op(s, RF_OP_SPLICE_IN, 0);
-	s->splice_in_busy = true;
-	rf__op_splice(c->loop, s->sock_tag, s->conn->fd, -1, s->pipe_w, -1, len, 0, true);
-	s->writes++;
-	s->splice_out_busy = true;
-	rf__op_splice(c->loop, rf__slot_op(s, RF_OP_SPLICE_OUT, 0), s->pipe_r, -1, s->ffd,
+	s->splice.in_busy = true;
+	rf__op_splice(c->loop, s->sock_tag, s->conn->fd, -1, s->splice.pipe_w, -1, len, 0, true);
+	s->sink.writes++;
+	s->splice.out_busy = true;
+	rf__op_splice(c->loop, rf__slot_op(s, RF_OP_SPLICE_OUT, 0), s->splice.pipe_r, -1, s->sink.ffd,
 	              s->next_off, len, SPLICE_F_NONBLOCK, false);
 	return true;
 }
@@ -69,22 +69,22 @@ bool rf__splice_next(rf_client *c, struct rf__slot *s)
 /* Both halves of a splice are back: drain, go on, or say it is over. */
 static enum rf__splice_outcome splice_step(rf_client *c, struct rf__slot *s)
 {
-	if (s->splice_in_busy || s->splice_out_busy)
+	if (s->splice.in_busy || s->splice.out_busy)
 		return RF_SPLICE_MOVING;
 	if (s->err || s->requeue) {
-		if (s->in_pipe)
+		if (s->splice.in_pipe)
 			pipe_close(s); /* bytes nobody will take */
 		return RF_SPLICE_STOP;
 	}
-	if (s->in_pipe) { /* the file took fewer than the pipe held */
-		s->writes++;
-		s->splice_out_busy = true;
-		rf__op_splice(c->loop, rf__slot_op(s, RF_OP_SPLICE_OUT, 0), s->pipe_r, -1, s->ffd,
-		              s->next_off, (unsigned)s->in_pipe, SPLICE_F_NONBLOCK, false);
+	if (s->splice.in_pipe) { /* the file took fewer than the pipe held */
+		s->sink.writes++;
+		s->splice.out_busy = true;
+		rf__op_splice(c->loop, rf__slot_op(s, RF_OP_SPLICE_OUT, 0), s->splice.pipe_r, -1, s->sink.ffd,
+		              s->next_off, (unsigned)s->splice.in_pipe, SPLICE_F_NONBLOCK, false);
 		return RF_SPLICE_MOVING;
 	}
 	if (s->body_in == s->resp.content_length) {
-		s->splicing = false;
+		s->splice.splicing = false;
 		rf__http1_body_done(&s->resp);
 		return RF_SPLICE_BODY_DONE;
 	}
@@ -94,9 +94,9 @@ static enum rf__splice_outcome splice_step(rf_client *c, struct rf__slot *s)
 
 enum rf__splice_outcome rf__splice_on_in(rf_client *c, struct rf__slot *s, int res)
 {
-	s->splice_in_busy = false;
+	s->splice.in_busy = false;
 	if (res > 0) {
-		s->in_pipe += res;
+		s->splice.in_pipe += res;
 		s->last_io = c->now;
 	} else if (!s->err && !s->requeue) {
 		if (res == 0)
@@ -109,19 +109,19 @@ enum rf__splice_outcome rf__splice_on_in(rf_client *c, struct rf__slot *s, int r
 
 enum rf__splice_outcome rf__splice_on_out(rf_client *c, struct rf__slot *s, int res)
 {
-	s->splice_out_busy = false;
-	s->writes--;
+	s->splice.out_busy = false;
+	s->sink.writes--;
 	if (res > 0) {
-		s->in_pipe -= res;
+		s->splice.in_pipe -= res;
 		s->bytes += (uint64_t)res;
 		s->body_in += (uint64_t)res;
 		s->next_off += res;
 		s->last_io = c->now;
-	} else if (res == 0 && s->in_pipe && !s->err) {
+	} else if (res == 0 && s->splice.in_pipe && !s->err) {
 		res = -EIO; /* the file took nothing: do not spin on it */
 	}
 	if (res < 0 && res != -EAGAIN && res != -ECANCELED && !s->err) {
-		rf__slot_error(s, res, true, "write %s", s->part);
+		rf__slot_error(s, res, true, "write %s", s->sink.part);
 	}
 	return splice_step(c, s);
 }

@@ -1,0 +1,51 @@
+/*
+ * sink.h - the state of a body's destination, embedded in its slot.
+ *
+ * sink.c owns these fields (the slot reads a few: the file state while
+ * finishing, resume_from for the Range header, skipped and digest_hex for
+ * the result).  The file moves through rf__file_state: NONE -> OPENING (or
+ * ADOPTING a shorter final file) -> OPEN -> [SYNCING] -> CLOSING -> CLOSED
+ * -> RENAMING -> [DIRSYNC] -> DONE on success; CLOSED -> UNLINKING -> DONE,
+ * or DONE with the .part kept, on failure.
+ */
+#ifndef RF_SINK_H
+#define RF_SINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "digest.h"
+
+enum rf__file_state {
+	RF_FILE_NONE, RF_FILE_ADOPTING, RF_FILE_OPENING, RF_FILE_OPEN, RF_FILE_SYNCING,
+	RF_FILE_CLOSING, RF_FILE_CLOSED, RF_FILE_RENAMING, RF_FILE_DIRSYNC, RF_FILE_UNLINKING,
+	RF_FILE_DONE,
+};
+
+struct rf__sink {
+	enum rf__file_state file;
+	int ffd;                 /* the .part (or RF_SINK_FD's descriptor: not ours) */
+	bool fallocating;
+	unsigned writes;         /* write ops in flight (splices out included) */
+	char *part;              /* "<final>.part" or "<final>.<n>.part" */
+	bool part_is_default;    /* part == "<final>.part" (resumable name) */
+	int64_t resume_from;     /* bytes on disk this attempt continues */
+	bool resume_final;       /* ... and they sit under the final name */
+	bool range_complete;     /* 416: what is on disk is the whole body */
+	bool skipped;            /* RESUME and the final file was complete */
+	char validator[128];     /* If-Range value stored with the .part */
+	bool keep_part;          /* failure, but the .part stays (resumable) */
+	int64_t hole_at;         /* first byte a dropped buffer never wrote */
+	int pfx_fd;              /* prefix hashing */
+	int64_t pfx_off;
+	int dir_fd;              /* --fsync of the directory */
+	char *dirpath;
+	bool synced;
+	struct rf__digest *dg_check, *dg_print; /* dg_print may equal dg_check */
+	bool digest_checked;
+	char digest_hex[2 * RF_DIGEST_MAX + 1];
+	char *target;            /* rename target being tried */
+	unsigned suffix;         /* last suffix tried for target */
+};
+
+#endif

@@ -713,7 +713,10 @@ void rf_stop(rf_client *c)
 	c->stopping = true;
 	for (unsigned i = 0; i < c->nslots; i++) {
 		struct rf__slot *s = &c->slots[i];
-		if (s->state != RF_SLOT_FREE && s->req) {
+		/* a transfer whose response is complete only has local steps
+		 * left (write, close, rename): it finishes and is reported as
+		 * it is, never as canceled next to its complete file */
+		if (s->state != RF_SLOT_FREE && s->req && !(s->http_done && !s->err && !s->requeue)) {
 			rf__slot_fail(c, s, RF_ECANCELED);
 			settle(c, s);
 		}

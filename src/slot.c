@@ -26,6 +26,7 @@
  * closed the idle connection as we reused it, which is not a failure.
  */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -873,6 +874,7 @@ void rf__slot_finish_step(rf_client *c, struct rf__slot *s)
 		set_state(s, RF_SLOT_FINISHING);
 	if (s->sock_busy) {
 		if (!s->cancel_sent) {
+			assert(rf__tag_op(s->sock_tag) != RF_OP_NONE); /* busy names a live op */
 			rf__op_cancel(c->loop, s->sock_tag);
 			s->cancel_sent = true;
 		}

@@ -14,6 +14,7 @@
  * body this large).  Failures are recorded in the slot and reported as
  * RF_SPLICE_STOP; this file never calls up.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -44,6 +45,8 @@ static void pipe_close(struct rf__slot *s)
 /* Start moving the next piece; false when no pipe could be made. */
 bool rf__splice_next(rf_client *c, struct rf__slot *s)
 {
+	/* the body goes around the parser and TLS: plain, known length, a file */
+	assert(!s->conn->tls && s->resp.has_length && s->sink.file == RF_FILE_OPEN);
 	if (s->splice.pipe_r < 0) {
 		int fds[2];
 		if (pipe2(fds, O_CLOEXEC))

@@ -547,9 +547,14 @@ static void fill_slots(rf_client *c)
 			continue;
 		}
 		char why[300] = "";
-		if (r->u.tls && client_tls(c, why, sizeof(why))) {
-			report_unstarted(c, r, RF_ETLS_CONFIG, why);
-			continue;
+		if (r->u.tls && !c->tls) {
+			/* loading the CA store can take a while: deadlines start after */
+			int err = client_tls(c, why, sizeof(why));
+			c->now = rf__now();
+			if (err) {
+				report_unstarted(c, r, RF_ETLS_CONFIG, why);
+				continue;
+			}
 		}
 		struct rf__slot *s = &c->slots[c->free_slots[--c->nfree]];
 		c->nbusy++;

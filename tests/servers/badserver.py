@@ -349,9 +349,9 @@ def h_flaky(c, path, raw):
     return True
 
 
-def h_reset_once(c, path, raw):
-    # /reset-once/KEY/N: the first answer is cut by a reset halfway; later
-    # ones honour Range
+def cut_first(c, path, raw):
+    """/NAME/KEY/N: the first request's resumable answer is cut by a reset
+    halfway (returns None then); later ones get (key, body) back."""
     _, _, key, n = path.split("/")[:4]
     body = body_of(int(n))
     if hit(key, raw) == 1:
@@ -360,18 +360,18 @@ def h_reset_once(c, path, raw):
         time.sleep(0.05)
         c.reset()
         return None
-    return serve_ranged(c, raw, body, '"v1"')
+    return key, body
+
+
+def h_reset_once(c, path, raw):
+    # /reset-once/KEY/N: cut once, then Range is honoured
+    later = cut_first(c, path, raw)
+    return later and serve_ranged(c, raw, later[1], '"v1"')
 
 
 def h_cut_then_gone(c, path, raw):
-    # /cut-then-gone/KEY/N: a resumable answer cut by a reset, then 404s
-    _, _, key, n = path.split("/")[:4]
-    body = body_of(int(n))
-    if hit(key, raw) == 1:
-        c.send(head(200, "OK", [("ETag", '"v1"'), ("Accept-Ranges", "bytes"),
-                                ("Content-Length", len(body))]) + body[:len(body) // 2])
-        time.sleep(0.05)
-        c.reset()
+    # /cut-then-gone/KEY/N: cut once, then 404s
+    if cut_first(c, path, raw) is None:
         return None
     msg = b"gone\n"
     c.send(head(404, "Not Found", [("Content-Length", len(msg))]) + msg)

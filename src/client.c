@@ -8,7 +8,7 @@
  * completions with the next deadline as timeout, route each completion to
  * its slot after checking the slot's generation, then fire expired timers.
  *
- * Retries: a failed request that may be retried (retry.c) waits
+ * Retries: a failed request that may be retried (outcome.c) waits
  * in a min-heap on its not-before time, holding no slot; backoff doubles from
  * --retry-delay with jitter, Retry-After wins, --max-time caps it.
  *
@@ -453,15 +453,15 @@ static void slot_done(rf_client *c, struct rf__slot *s)
 	assert(s->ops == 0 && !s->sock_busy && s->sink.writes == 0 && !s->conn);
 	assert(s->sink.ffd < 0 && s->sink.pfx_fd < 0 && s->sink.dir_fd < 0);
 	struct rf__req *r = s->req;
-	int64_t delay = s->err ? rf__retry_delay(c, s) : -1;
+	const struct rf__outcome *o = rf__outcome(c, s);
 	s->req = NULL;
-	if (s->requeue && !s->err && !c->stopping) {
+	if (o->next == RF_NEXT_REQUEUE) {
 		rf__queue_push_front(c, r);
-	} else if (delay >= 0) {
+	} else if (o->next == RF_NEXT_RETRY) {
 		r->retries++;
-		r->not_before = c->now + delay;
-		if (!s->sink.keep_part)
-			r->resume = (r->flags & RF_REQ_RESUME) != 0;
+		r->not_before = c->now + o->delay;
+		/* a kept .part is continued; else from zero (or the user's -c) */
+		r->resume = s->sink.keep_part ? o->resume : (r->flags & RF_REQ_RESUME) != 0;
 		if (s->err == RF_ECHECKSUM)
 			r->fresh = true;
 		delayed_push(c, r);

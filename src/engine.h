@@ -107,6 +107,20 @@ struct rf__origin {
 	unsigned nparked;
 };
 
+/* What a finished attempt leads to (outcome.c). */
+enum rf__next {
+	RF_NEXT_REPORT,  /* report the result (success or failure) */
+	RF_NEXT_REQUEUE, /* redirect or stale connection: back to the queue now */
+	RF_NEXT_RETRY,   /* a retryable failure: again after delay */
+};
+struct rf__outcome {
+	bool decided;
+	enum rf__next next;
+	int64_t delay;   /* RF_NEXT_RETRY: ns */
+	bool keep_part;  /* a failed attempt's .part is worth keeping */
+	bool resume;     /* ... and the retry continues it with Range */
+};
+
 /* ---- a slot: one in-flight transfer ---- */
 enum rf__slot_state {
 	RF_SLOT_FREE,
@@ -184,8 +198,7 @@ struct rf__slot {
 	uint64_t next_seq;
 	int64_t next_off;
 	struct rf__sink sink;     /* the body's destination (sink.h) */
-	bool retry_decided;
-	int64_t retry_delay;     /* ns, or -1: no retry */
+	struct rf__outcome outcome; /* what this attempt leads to (outcome.c) */
 	uint64_t bytes;
 	/* timings (ns since req->t_start) */
 	int64_t t_connect, t_first_byte;
@@ -307,10 +320,10 @@ enum rf__splice_outcome rf__splice_on_out(rf_client *c, struct rf__slot *s, int 
 /* Make b's memory the size this slot receives with now: 0 or -ENOMEM. */
 int rf__buf_ready(const rf_client *c, const struct rf__slot *s, struct rf__buf *b);
 
-/* retry.c */
-/* Whether (and after how long, ns) the failed request of s is retried;
- * decided once per attempt, -1 for no. */
-int64_t rf__retry_delay(rf_client *c, struct rf__slot *s);
+/* outcome.c */
+/* What the finished attempt of s leads to, decided at the first call (once
+ * its bytes are all on disk) and the same for every later one. */
+const struct rf__outcome *rf__outcome(rf_client *c, struct rf__slot *s);
 /* The failure of s is of a retryable kind (whatever the retry budget). */
 bool rf__retry_allowed(const rf_client *c, const struct rf__slot *s);
 

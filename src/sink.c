@@ -557,21 +557,7 @@ bool rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 /* A failed transfer: is its .part worth keeping for a later resume? */
 static bool keep_part(rf_client *c, struct rf__slot *s)
 {
-	uint64_t on_disk = s->bytes + (uint64_t)s->sink.resume_from;
-	if (on_disk == 0)
-		return false;
-	if (s->err == RF_ECANCELED)
-		return true; /* interrupted: resumable with -c */
-	if (s->err == RF_ECHECKSUM)
-		return false;
-	int64_t delay = rf__retry_delay(c, s);
-	bool ranges = s->resp.accept_ranges || s->resp.etag[0] || s->resp.last_modified[0] ||
-	              s->sink.resume_from > 0;
-	if (delay >= 0) {
-		s->req->resume = ranges; /* the retry continues it with Range */
-		return ranges;
-	}
-	return (s->req->flags & RF_REQ_RESUME) && rf__retry_allowed(c, s);
+	return rf__outcome(c, s)->keep_part;
 }
 
 /* Writes land out of order: a kept .part is cut at the first byte that

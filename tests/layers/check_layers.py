@@ -15,7 +15,7 @@ LAYERS = [
     ("client", ["client.c"]),                     # public API, run loop, settles slots
     ("slot", ["slot.c"]),                         # one transfer's state machine
     ("body", ["sink.c", "splice.c"]),             # where the body goes
-    ("policy", ["retry.c", "pool.c"]),            # retries, connection pool
+    ("policy", ["outcome.c", "pool.c"]),          # what an attempt leads to, connection pool
     ("requests", ["queue.c"]),                    # requests and the ready queue
     ("services", ["dns.c", "auth.c", "naming.c"]),
     ("leaves", ["http1.c", "tls.c", "url.c", "netrc.c", "digest.c"]),

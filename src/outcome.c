@@ -1,13 +1,19 @@
 /*
- * retry.c - whether a failed attempt is tried again, and after how long.
+ * outcome.c - what a finished attempt leads to, decided once: report it,
+ * requeue it (redirect, stale connection), or retry it later; and whether
+ * a failed attempt's .part is kept (for that retry, or for the user's -c).
  *
  * The policy in one place: retried are connect failures, resets, timeouts,
  * truncated bodies and the statuses 408 429 500 502 503 504 (a checksum
  * mismatch only with retry_on_checksum); local errors never.  The backoff
  * doubles from retry_delay with 0.5x-1.5x jitter, a Retry-After wins, and
- * no retry is planned past the request's max-time deadline.  The decision
- * is taken once per attempt (the slot remembers it), so the sink (keep the
- * .part for the retry?) and the client (queue the retry) agree.
+ * no retry is planned past the request's max-time deadline.  A .part with
+ * data is kept when the retry can continue it with Range (the server spoke
+ * of ranges or validators), when the user asked for -c and the failure is
+ * of a retryable kind, or when the run was interrupted; never after a
+ * checksum mismatch.  The decision is taken once per attempt and kept in
+ * the slot, so the sink (keep or drop the .part) and the client (report,
+ * requeue, retry) act on the same one.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -37,12 +43,9 @@ bool rf__retry_allowed(const rf_client *c, const struct rf__slot *s)
 	}
 }
 
-int64_t rf__retry_delay(rf_client *c, struct rf__slot *s)
+/* ns until the retry, or -1 for none */
+static int64_t retry_delay(rf_client *c, struct rf__slot *s)
 {
-	if (s->retry_decided)
-		return s->retry_delay;
-	s->retry_decided = true;
-	s->retry_delay = -1;
 	struct rf__req *r = s->req;
 	if (c->stopping || r->retries >= c->opts.retries || !rf__retry_allowed(c, s))
 		return -1;
@@ -59,7 +62,32 @@ int64_t rf__retry_delay(rf_client *c, struct rf__slot *s)
 		         "pass --max-time", delay);
 		return -1;
 	}
-	s->retry_delay = (int64_t)(delay * 1e9);
-	return s->retry_delay;
+	return (int64_t)(delay * 1e9);
+}
+
+const struct rf__outcome *rf__outcome(rf_client *c, struct rf__slot *s)
+{
+	struct rf__outcome *o = &s->outcome;
+	if (o->decided)
+		return o;
+	o->decided = true;
+	if (!s->err) {
+		o->next = s->requeue && !c->stopping ? RF_NEXT_REQUEUE : RF_NEXT_REPORT;
+		return o;
+	}
+	o->delay = retry_delay(c, s);
+	o->next = o->delay >= 0 ? RF_NEXT_RETRY : RF_NEXT_REPORT;
+	uint64_t on_disk = s->bytes + (uint64_t)s->sink.resume_from;
+	bool ranges = s->resp.accept_ranges || s->resp.etag[0] || s->resp.last_modified[0] ||
+	              s->sink.resume_from > 0;
+	if (on_disk == 0 || s->err == RF_ECHECKSUM)
+		o->keep_part = false;
+	else if (s->err == RF_ECANCELED)
+		o->keep_part = true; /* interrupted: resumable with -c */
+	else if (o->next == RF_NEXT_RETRY)
+		o->keep_part = o->resume = ranges; /* the retry continues it with Range */
+	else
+		o->keep_part = (s->req->flags & RF_REQ_RESUME) && rf__retry_allowed(c, s);
+	return o;
 }
 

@@ -279,19 +279,26 @@ static void on_done(void *arg, const rf_result *r)
 
 /* The signal descriptor is readable: the first signal stops cleanly, the
  * second exits at once. */
-static void on_signal(void *arg)
+/* Count the signals waiting in the descriptor; a second one exits at once. */
+static void take_signals(struct cli *c)
 {
-	struct cli *c = arg;
 	struct signalfd_siginfo si;
-	c->signals++; /* the record the ring read */
-	while (read(c->o.opts.signal_fd, &si, sizeof(si)) == sizeof(si))
-		c->signals++; /* and any that came with it */
+	while (c->o.opts.signal_fd >= 0 &&
+	       read(c->o.opts.signal_fd, &si, sizeof(si)) == sizeof(si))
+		c->signals++;
 	if (c->signals >= 2) {
 		static const char msg[] = "ringfetch: second signal, exiting now\n";
 		ssize_t w = write(STDERR_FILENO, msg, sizeof(msg) - 1);
 		(void)w;
 		_exit(EXIT_INTERRUPTED);
 	}
+}
+
+static void on_signal(void *arg)
+{
+	struct cli *c = arg;
+	c->signals++; /* the record the ring read */
+	take_signals(c); /* and any that came with it */
 	fputs("ringfetch: interrupted: stopping; partial files stay as .part (resume with -c)\n",
 	      stderr);
 	set_exit(c, EXIT_INTERRUPTED);
@@ -496,6 +503,8 @@ int main(int argc, char **argv)
 	double t0 = now_s();
 	int err = rf_run(c.client, next_request, &c);
 	double secs = now_s() - t0;
+	if (c.signals)
+		take_signals(&c); /* a second signal that came while stopping */
 	clean_up(&c);
 	if (err) {
 		fprintf(stderr, "ringfetch: engine failure: %s\n", rf_strerror(err));

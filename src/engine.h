@@ -10,8 +10,10 @@
  *    idle list; the slot that closes it forgets it at once (the close op's
  *    completion is ignored, nothing refers to the conn any more);
  *  - a slot is recycled only when every op it submitted has completed
- *    (slot->ops == 0); its generation is bumped so late completions that
- *    still name it are dropped;
+ *    (slot->ops == 0, counted by rf__slot_op) and it marked itself
+ *    finished; the client does it after the call into the slot returns, and
+ *    bumps its generation so late completions that still name it are
+ *    dropped;
  *  - an origin lives while it has connections or parked requests.
  */
 #ifndef RF_ENGINE_H

@@ -14,12 +14,16 @@
  * is armed, so a slow disk throttles the socket instead of growing memory.
  * Large plain bodies leave this path for splice.c once the headers are in.
  *
- * Finishing is reconciliation, not a fixed sequence: rf__slot_finish_step() is called
- * after every event once the response ended (http_done), failed (err) or is
- * to be re-queued (requeue), and does the next thing that is possible -
- * cancel the socket op, release or close the connection, let the sink close
- * and rename (or unlink) its file - until nothing is outstanding; only then
- * is the result reported and the slot recycled.
+ * Finishing is reconciliation, not a fixed sequence: rf__slot_finish_step()
+ * is called after every event once the response ended (http_done), failed
+ * (err) or is to be re-queued (requeue), and does the next thing that is
+ * possible - cancel the socket op, release or close the connection, let the
+ * sink close and rename (or unlink) its file - until nothing is
+ * outstanding; then the slot marks itself finished and the client, once the
+ * call into the slot returns, reports the result (or queues the retry that
+ * outcome.c decided) and recycles it.  This file calls only down: sink.c and
+ * splice.c record failures here and return outcomes, which this file turns
+ * into actions.
  *
  * A request sent on a reused keep-alive connection that gets no response
  * byte before EOF/reset is retried once on a fresh connection: the server

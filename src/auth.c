@@ -53,9 +53,11 @@ static char *basic_value(const char *user, const char *password)
 }
 
 int rf__auth_init(struct rf__auth *a, const struct rf__url *u, const char *user,
-                  const char *netrc, size_t netrc_len)
+                  const char *netrc, size_t netrc_len, bool header_creds)
 {
 	memset(a, 0, sizeof(*a));
+	if (!u->user && !user && !netrc && !header_creds)
+		return 0; /* nothing to protect: no origin to remember */
 	a->host = strdup(u->host);
 	if (!a->host)
 		return -ENOMEM;
@@ -91,6 +93,8 @@ int rf__auth_init(struct rf__auth *a, const struct rf__url *u, const char *user,
 
 void rf__auth_redirect(struct rf__auth *a, const struct rf__url *to, bool trusted)
 {
+	if (!a->host)
+		return; /* nothing to protect */
 	bool same_origin = to->tls == a->tls && to->port == a->port && strcmp(to->host, a->host) == 0;
 	if (a->seen_tls && !to->tls)
 		a->dropped = true;

@@ -24,14 +24,17 @@ struct rf__auth {
 /* Set up the credentials of a request to u: u's userinfo, else user
  * ("USER[:PASS]", a missing password is empty), else the netrc entry for
  * u's host (netrc may be NULL).  The origin is u's whatever the source,
- * since -H credential headers follow the same rule.  0 or -ENOMEM. */
+ * since -H credential headers follow the same rule; it is only recorded
+ * when there is something to protect (credentials, or header_creds: the
+ * client sends -H credential headers).  0 or -ENOMEM. */
 int rf__auth_init(struct rf__auth *a, const struct rf__url *u, const char *user,
-                  const char *netrc, size_t netrc_len);
+                  const char *netrc, size_t netrc_len, bool header_creds);
 
 /* The chain goes on to `to`.  Leaving the origin drops the credentials for
  * good unless trusted (--location-trusted); an https -> http hop drops them
  * for good even then. */
 void rf__auth_redirect(struct rf__auth *a, const struct rf__url *to, bool trusted);
+/* (Without anything to protect, redirects change nothing.) */
 
 /* May Authorization, Cookie and Proxy-Authorization go to the current hop? */
 static inline bool rf__auth_allowed(const struct rf__auth *a)

@@ -220,6 +220,7 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	for (size_t i = 0; i < opts->n_headers; i++) {
 		if (!(c->headers[i] = strdup(opts->headers[i])))
 			goto fail;
+		c->header_creds |= rf__http1_credential_header(opts->headers[i]);
 		c->opts.n_headers++;
 	}
 	c->nslots = opts->max_inflight;

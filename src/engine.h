@@ -62,7 +62,8 @@ static inline void rf__list_del(struct rf__link *n)
 struct rf__req {
 	struct rf__req *next;
 	char *url;            /* as submitted */
-	char *shown_url;      /* url with userinfo redacted: what messages show */
+	char *shown_url;      /* url with userinfo redacted: what messages show
+	                         (url itself when it has no '@') */
 	char *cur_url;        /* after redirects */
 	struct rf__auth auth; /* credentials and where they may go */
 	struct rf__url u;     /* cur_url parsed */
@@ -212,6 +213,7 @@ struct rf_client {
 	char *user_agent;
 	char **headers;
 	char *netrc;             /* opts.netrc_file's text, or NULL */
+	bool header_creds;       /* some -H header carries credentials */
 	size_t netrc_len;
 	struct rf__loop *loop;
 	struct rf__dns *dns;

@@ -23,6 +23,7 @@
 #include "http1.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,15 +44,17 @@ enum {
 	FIELD_TRANSFER_ENCODING,
 };
 
+#define FIELD(name, kind) {name, sizeof(name) - 1, kind}
 static const struct {
 	const char *name;
+	size_t len;
 	int kind;
 } fields[] = {
-	{"location", FIELD_LOCATION},           {"etag", FIELD_ETAG},
-	{"last-modified", FIELD_LAST_MODIFIED}, {"content-range", FIELD_CONTENT_RANGE},
-	{"retry-after", FIELD_RETRY_AFTER},     {"accept-ranges", FIELD_ACCEPT_RANGES},
-	{"content-encoding", FIELD_CONTENT_ENCODING},
-	{"transfer-encoding", FIELD_TRANSFER_ENCODING},
+	FIELD("location", FIELD_LOCATION),           FIELD("etag", FIELD_ETAG),
+	FIELD("last-modified", FIELD_LAST_MODIFIED), FIELD("content-range", FIELD_CONTENT_RANGE),
+	FIELD("retry-after", FIELD_RETRY_AFTER),     FIELD("accept-ranges", FIELD_ACCEPT_RANGES),
+	FIELD("content-encoding", FIELD_CONTENT_ENCODING),
+	FIELD("transfer-encoding", FIELD_TRANSFER_ENCODING),
 };
 
 /* Where a captured short field's value goes. */
@@ -175,7 +178,7 @@ static int on_header_field_complete(llhttp_t *p)
 	struct rf__http1_resp *r = resp_of(p);
 	r->field_kind = FIELD_OTHER;
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		if (r->field_len == strlen(fields[i].name) &&
+		if (r->field_len == fields[i].len &&
 		    memcmp(r->field, fields[i].name, r->field_len) == 0)
 			r->field_kind = fields[i].kind;
 	}
@@ -301,7 +304,10 @@ static const llhttp_settings_t settings = {
 
 void rf__http1_init(struct rf__http1_resp *r, bool head)
 {
-	memset(r, 0, sizeof(*r));
+	memset(r, 0, offsetof(struct rf__http1_resp, reason));
+	r->reason[0] = r->error_detail[0] = r->location[0] = r->etag[0] = r->last_modified[0] = 0;
+	r->content_range[0] = r->retry_after[0] = r->content_encoding[0] = 0;
+	r->transfer_encoding[0] = r->field[0] = 0;
 	llhttp_init(&r->parser, HTTP_RESPONSE, &settings);
 	r->parser.data = r;
 	r->no_body = head;

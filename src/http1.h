@@ -19,19 +19,11 @@
 struct rf__http1_resp {
 	llhttp_t parser;
 	int error;              /* first error, RF_E* */
-	char error_detail[128]; /* which rule the response broke (llhttp's
-	                           reason, or ours), "" if none */
 	int status;             /* final status once headers_done */
-	char reason[64];
 	size_t reason_len;
-	char location[RF_HTTP1_MAX_LOCATION];
 	size_t location_len;
 	bool location_too_long;
-	/* other fields the engine acts on (truncated at 127 bytes) */
-	char etag[128], last_modified[128], content_range[128], retry_after[128];
 	bool accept_ranges;     /* Accept-Ranges: bytes */
-	char content_encoding[64]; /* recorded, not decoded: saved as sent */
-	char transfer_encoding[128]; /* all Transfer-Encoding values, joined */
 	bool te_too_long;
 	unsigned interim;       /* 1xx responses skipped */
 	bool has_length;        /* Content-Length given */
@@ -44,13 +36,23 @@ struct rf__http1_resp {
 	/* header bookkeeping */
 	size_t header_bytes;
 	unsigned header_count;
-	char field[24];         /* current field name, lower-case, truncated */
-	size_t field_len;
+	size_t field_len;       /* of field[] below */
 	int field_kind;
 	bool in_value;
 	/* body bytes of the last feed: contiguous, compacted in place */
 	char *body;
 	size_t body_len;
+	/* Text, last: rf__http1_init clears only the first byte of each (the
+	 * lengths above say what is valid), not these 9 KiB per response. */
+	char reason[64];
+	char error_detail[128]; /* which rule the response broke (llhttp's
+	                           reason, or ours), "" if none */
+	char location[RF_HTTP1_MAX_LOCATION];
+	/* other fields the engine acts on (truncated at 127 bytes) */
+	char etag[128], last_modified[128], content_range[128], retry_after[128];
+	char content_encoding[64]; /* recorded, not decoded: saved as sent */
+	char transfer_encoding[128]; /* all Transfer-Encoding values, joined */
+	char field[24];         /* current field name, lower-case, truncated */
 };
 
 /* Start parsing a response to a request (head: it was a HEAD request). */

@@ -196,7 +196,7 @@ const char *rf__loop_mode(const struct rf__loop *l)
 
 static struct io_uring_sqe *get_sqe(struct rf__loop *l)
 {
-	if (fault_now(l, l->fault_flush))
+	if (l->fault_percent && fault_now(l, l->fault_flush))
 		io_uring_submit(&l->ring); /* as if the SQ were full */
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&l->ring);
 	while (!sqe) {
@@ -250,12 +250,12 @@ static bool inject_failure(struct rf__loop *l, rf__tag t, const unsigned char *c
 static const unsigned char sock_faults[] = {F_EINTR, F_EAGAIN, F_ECONNRESET};
 static const unsigned char file_faults[] = {F_EIO, F_ENOSPC};
 static const unsigned char socket_faults[] = {F_EMFILE};
-#define INJECT(l, t, set) inject_failure(l, t, set, sizeof(set))
+#define INJECT(l, t, set) ((l)->fault_percent && inject_failure(l, t, set, sizeof(set)))
 
 /* A random shorter length (1..len), sometimes. */
 static unsigned maybe_short(struct rf__loop *l, unsigned len)
 {
-	if (len > 1 && fault_now(l, l->fault_short))
+	if (l->fault_percent && len > 1 && fault_now(l, l->fault_short))
 		return 1 + (unsigned)(fault_rand(l) % (len - 1));
 	return len;
 }

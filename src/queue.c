@@ -56,7 +56,8 @@ void rf__req_free(struct rf__req *r)
 	if (r->cur_url != r->url)
 		free(r->cur_url);
 	free(r->url);
-	free(r->shown_url);
+	if (r->shown_url != r->url)
+		free(r->shown_url);
 	free(r->path);
 	free(r->visited);
 	free(r);
@@ -99,10 +100,13 @@ struct rf__req *rf__req_new(const rf_client *c, const rf_request *rq, int *err, 
 	}
 	r->url = strdup(rq->url);
 	r->path = rq->path ? strdup(rq->path) : NULL;
-	size_t shown_cap = strlen(rq->url) + 1;
-	r->shown_url = malloc(shown_cap);
-	if (r->shown_url)
-		rf__url_redact(rq->url, r->shown_url, shown_cap);
+	if (r->url && strchr(r->url, '@')) { /* maybe userinfo: a redacted copy */
+		size_t shown_cap = strlen(rq->url) + 1;
+		if ((r->shown_url = malloc(shown_cap)))
+			rf__url_redact(rq->url, r->shown_url, shown_cap);
+	} else {
+		r->shown_url = r->url;
+	}
 	if (!r->url || !r->shown_url || (rq->path && !r->path)) {
 		rf__req_free(r);
 		*err = -ENOMEM;
@@ -114,7 +118,8 @@ struct rf__req *rf__req_new(const rf_client *c, const rf_request *rq, int *err, 
 		rf__req_free(r);
 		return NULL;
 	}
-	*err = rf__auth_init(&r->auth, &r->u, c->opts.user, c->netrc, c->netrc_len);
+	*err = rf__auth_init(&r->auth, &r->u, c->opts.user, c->netrc, c->netrc_len,
+	                     c->header_creds);
 	if (*err) {
 		rf__req_free(r);
 		return NULL;

@@ -135,9 +135,9 @@ int rf__url_parse(const char *s, struct rf__url *u, const char **why)
 	/* userinfo: everything up to the last '@' of the authority */
 	const char *info = NULL;
 	size_t ilen = 0;
-	for (const char *p = auth; p < auth + alen; p++)
-		if (*p == '@')
-			info = auth, ilen = (size_t)(p - auth);
+	const char *at = memrchr(auth, '@', alen);
+	if (at)
+		info = auth, ilen = (size_t)(at - auth);
 	if (info) {
 		auth += ilen + 1;
 		alen -= ilen + 1;

@@ -57,7 +57,7 @@ int main(void)
 	               b = url("http://b.example/"), as = url("https://a.example/"),
 	               ap = url("http://a.example:8080/");
 	struct rf__auth au;
-	CHECK(rf__auth_init(&au, &a, NULL, NULL, 0) == 0 && au.basic &&
+	CHECK(rf__auth_init(&au, &a, NULL, NULL, 0, false) == 0 && au.basic &&
 	          strcmp(au.basic, "Basic dTpw") == 0 && rf__auth_allowed(&au),
 	      "userinfo gives Basic");
 	rf__auth_redirect(&au, &a2, false);
@@ -68,25 +68,31 @@ int main(void)
 	CHECK(!rf__auth_allowed(&au), "coming back does not bring them back");
 	rf__auth_free(&au);
 
-	rf__auth_init(&au, &a, NULL, NULL, 0);
+	rf__auth_init(&au, &a, NULL, NULL, 0, false);
 	rf__auth_redirect(&au, &as, false);
 	CHECK(!rf__auth_allowed(&au), "http -> https is another origin");
 	rf__auth_free(&au);
 
-	rf__auth_init(&au, &as, "alice:pw", NULL, 0);
+	rf__auth_init(&au, &as, "alice:pw", NULL, 0, false);
 	CHECK(au.basic && strcmp(au.basic, "Basic YWxpY2U6cHc=") == 0, "user option gives Basic");
 	rf__auth_redirect(&au, &b, true);
 	CHECK(!rf__auth_allowed(&au), "trusted, but https -> http drops them");
 	rf__auth_free(&au);
 
-	rf__auth_init(&au, &a2, NULL, "default login n password m", 26);
+	rf__auth_init(&au, &a2, NULL, "default login n password m", 26, false);
 	CHECK(au.basic && strcmp(au.basic, "Basic bjpt") == 0, "netrc gives Basic");
 	rf__auth_redirect(&au, &b, true);
 	CHECK(rf__auth_allowed(&au), "trusted: they follow to another host");
 	rf__auth_free(&au);
 
-	rf__auth_init(&au, &a2, NULL, NULL, 0);
+	rf__auth_init(&au, &a2, NULL, NULL, 0, true);
 	CHECK(!au.basic && rf__auth_allowed(&au), "no credentials: -H ones still allowed here");
+	rf__auth_redirect(&au, &b, false);
+	CHECK(!rf__auth_allowed(&au), "... and not after a redirect elsewhere");
+	rf__auth_free(&au);
+	rf__auth_init(&au, &a2, NULL, NULL, 0, false);
+	rf__auth_redirect(&au, &b, false);
+	CHECK(!au.host && rf__auth_allowed(&au), "nothing to protect: nothing remembered");
 	rf__auth_free(&au);
 
 	rf__url_free(&a);

@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""bench/ab.py OLD NEW [--runs N] - two ringfetch binaries, same workloads.
+
+For checking that a change did not slow the hot paths: W1 20 000 x 16 KiB
+over HTTP, W2 2 x 256 MiB over HTTP, W3 20 000 x 16 KiB over HTTPS, all from
+a loopback nginx with one worker, -j 64, output in /dev/shm, the two
+binaries interleaved, medians of wall time and NEW/OLD ratios.  Build the
+old one from a commit with e.g.:
+
+  git worktree add /tmp/old REV && (cd /tmp/old && meson setup build && ninja -C build)
+  python3 bench/ab.py /tmp/old/build/ringfetch build/ringfetch
+
+Uses the test harness for nginx and the test CA (tests/integration).
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+from harness import _cleanup, start_nginx, tmpdir  # noqa: E402
+from pki import make_pki  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("old")
+    ap.add_argument("new")
+    ap.add_argument("--runs", type=int, default=5)
+    a = ap.parse_args()
+    www = "/dev/shm/rf-ab-www"
+    shutil.rmtree(www, ignore_errors=True)
+    os.makedirs(www)
+    with open(os.path.join(www, "f.bin"), "wb") as f:
+        f.write(os.urandom(16384))
+    for i in range(2):
+        with open(os.path.join(www, f"big{i}.bin"), "wb") as f:
+            f.write(os.urandom(1 << 20) * 256)
+    pki = make_pki(tmpdir())
+    port = start_nginx(www, v6=False)
+    tport = start_nginx(www, v6=False, tls=(pki["server"], pki["key"]))
+
+    def url_list(base, n):
+        p = os.path.join(tmpdir(), "list")
+        with open(p, "w") as f:
+            for i in range(n):
+                f.write(f"{base}/f.bin\n  out=f{i}\n")
+        return p
+
+    work = {
+        "W1 20000 x 16 KiB http": ["-i", url_list(f"http://127.0.0.1:{port}", 20000)],
+        "W2 2 x 256 MiB http": [f"http://127.0.0.1:{port}/big0.bin",
+                                f"http://127.0.0.1:{port}/big1.bin"],
+        "W3 20000 x 16 KiB https": ["--cacert", pki["ca"], "-i",
+                                    url_list(f"https://127.0.0.1:{tport}", 20000)],
+    }
+    times = {}
+    out = "/dev/shm/rf-ab-out"
+    try:
+        for _ in range(a.runs):
+            for name, args in work.items():
+                for which, exe in (("old", a.old), ("new", a.new)):
+                    shutil.rmtree(out, ignore_errors=True)
+                    t0 = time.time()
+                    p = subprocess.run([exe, "-q", "-j", "64", "-P", out] + args)
+                    times.setdefault((name, which), []).append(time.time() - t0)
+                    if p.returncode != 0:
+                        sys.exit(f"{which} failed on {name} (exit {p.returncode})")
+        for name in work:
+            o = sorted(times[(name, "old")])[a.runs // 2]
+            n = sorted(times[(name, "new")])[a.runs // 2]
+            print(f"{name}: old {o:.3f} s, new {n:.3f} s, new/old {n / o:.2f}")
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+        shutil.rmtree(www, ignore_errors=True)
+        for fn in reversed(_cleanup):
+            fn()
+
+
+main()

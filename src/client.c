@@ -372,7 +372,8 @@ static void slot_recycle(rf_client *c, struct rf__slot *s)
 	free(s->sink.part);
 	free(s->sink.target);
 	free(s->sink.dirpath);
-	memset(s, 0, sizeof(*s));
+	memset(s, 0, offsetof(struct rf__slot, resp));
+	rf__http1_init(&s->resp, false);
 	for (unsigned b = 0; b < RF_SLOT_BUFS; b++) {
 		s->buf[b].data = bufs[b];
 		s->buf[b].cap = caps[b];

@@ -193,8 +193,7 @@ struct rf__slot {
 	                            idle timeout from here (no slow trickle) */
 	char *reqbuf;
 	size_t reqlen, sent;
-	/* response */
-	struct rf__http1_resp resp;
+	/* response (resp itself is last: see the end of this struct) */
 	enum rf__body_mode body;
 	int redirect_status;     /* 3xx being followed */
 	struct rf__buf buf[RF_SLOT_BUFS];
@@ -205,6 +204,9 @@ struct rf__slot {
 	uint64_t bytes;
 	/* timings (ns since req->t_start) */
 	int64_t t_connect, t_first_byte;
+	/* Last, so recycling clears everything before it and only resets this
+	 * (rf__http1_init), not its 9 KiB of text. */
+	struct rf__http1_resp resp;
 };
 
 /* ---- the client ---- */

@@ -4,7 +4,9 @@
 For checking that a change did not slow the hot paths: W1 20 000 x 16 KiB
 over HTTP, W2 2 x 256 MiB over HTTP, W3 20 000 x 16 KiB over HTTPS, all from
 a loopback nginx with one worker, -j 64, output in /dev/shm, the two
-binaries interleaved, medians of wall time and NEW/OLD ratios.  Build the
+binaries interleaved, medians of wall time and of CPU time (user+sys of the
+client, its threads and its io-wq workers) and
+NEW/OLD ratios.  Build the
 old one from a commit with e.g.:
 
   git worktree add /tmp/old REV && (cd /tmp/old && meson setup build && ninja -C build)
@@ -14,6 +16,7 @@ Uses the test harness for nginx and the test CA (tests/integration).
 """
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -64,15 +67,23 @@ def main():
             for name, args in work.items():
                 for which, exe in (("old", a.old), ("new", a.new)):
                     shutil.rmtree(out, ignore_errors=True)
+                    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
                     t0 = time.time()
                     p = subprocess.run([exe, "-q", "-j", "64", "-P", out] + args)
-                    times.setdefault((name, which), []).append(time.time() - t0)
+                    wall = time.time() - t0
+                    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                    cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+                    times.setdefault((name, which), []).append(wall)
+                    times.setdefault((name, which + " cpu"), []).append(cpu)
                     if p.returncode != 0:
                         sys.exit(f"{which} failed on {name} (exit {p.returncode})")
+        def med(key):
+            return sorted(times[key])[a.runs // 2]
         for name in work:
-            o = sorted(times[(name, "old")])[a.runs // 2]
-            n = sorted(times[(name, "new")])[a.runs // 2]
-            print(f"{name}: old {o:.3f} s, new {n:.3f} s, new/old {n / o:.2f}")
+            o, n = med((name, "old")), med((name, "new"))
+            oc, nc = med((name, "old cpu")), med((name, "new cpu"))
+            print(f"{name}: wall old {o:.3f} s, new {n:.3f} s, new/old {n / o:.2f}; "
+                  f"cpu old {oc:.3f} s, new {nc:.3f} s, new/old {nc / oc:.2f}")
     finally:
         shutil.rmtree(out, ignore_errors=True)
         shutil.rmtree(www, ignore_errors=True)

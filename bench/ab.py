@@ -5,8 +5,7 @@ For checking that a change did not slow the hot paths: W1 20 000 x 16 KiB
 over HTTP, W2 2 x 256 MiB over HTTP, W3 20 000 x 16 KiB over HTTPS, all from
 a loopback nginx with one worker, -j 64, output in /dev/shm, the two
 binaries interleaved, medians of wall time and of CPU time (user+sys of the
-client, its threads and its io-wq workers) and
-NEW/OLD ratios.  Build the
+client, its threads and its io-wq workers) and NEW/OLD ratios.  Build the
 old one from a commit with e.g.:
 
   git worktree add /tmp/old REV && (cd /tmp/old && meson setup build && ninja -C build)

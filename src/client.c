@@ -548,9 +548,9 @@ static void fill_slots(rf_client *c)
 			rf__origin_park(c, o, r);
 			continue;
 		}
-		char why[300] = "";
 		if (r->u.tls && !c->tls) {
 			/* loading the CA store can take a while: deadlines start after */
+			char why[300] = "";
 			int err = client_tls(c, why, sizeof(why));
 			c->now = rf__now();
 			if (err) {

@@ -705,6 +705,11 @@ int rf_run(rf_client *c, rf_source_fn source, void *source_arg)
 		c->now = rf__now();
 		fire_timers(c);
 	}
+	/* a signal record the ring read as the work ended still reaches
+	 * on_signal (a second Ctrl-C while stopping must not be lost); any
+	 * other late completion names a recycled slot and is dropped */
+	if (!c->fatal && c->opts.signal_fd >= 0)
+		rf__loop_run_once(c->loop, 0, on_completion, c);
 	c->source = NULL;
 	if (c->opts.on_progress && c->opts.progress_interval > 0) {
 		c->now = rf__now();

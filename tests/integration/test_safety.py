@@ -415,8 +415,19 @@ def second_signal_exits_at_once():
     p = subprocess.Popen([RINGFETCH, "-j", "3", "-P", out] + urls, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
     time.sleep(0.5)
+    # both signals must be pending together: with the process running, the
+    # first can stop everything before the second is sent (then a summary is
+    # right). Stop it, wait until it is stopped, send both, let it go on.
+    p.send_signal(signal.SIGSTOP)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        with open(f"/proc/{p.pid}/stat") as f:
+            if f.read().rsplit(")", 1)[1].split()[0] == "T":
+                break
+        time.sleep(0.01)
     p.send_signal(signal.SIGTERM)
     p.send_signal(signal.SIGINT)
+    p.send_signal(signal.SIGCONT)
     _, err = p.communicate(timeout=20)
     err = err.decode()
     assert p.returncode == 130, (p.returncode, err)

@@ -232,7 +232,7 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 		c->slots[i].idx = i;
 		c->slots[i].sink.ffd = c->slots[i].sink.pfx_fd = c->slots[i].sink.dir_fd = -1;
 		c->slots[i].splice.pipe_r = c->slots[i].splice.pipe_w = -1;
-		c->slots[i].tls_partial = -1;
+		c->slots[i].partial = -1;
 		c->free_slots[c->nfree++] = c->nslots - 1 - i;
 	}
 	if (opts->digest && !(c->print_algo = strdup(rf__digest_canonical(opts->digest))))
@@ -387,7 +387,7 @@ static void slot_recycle(rf_client *c, struct rf__slot *s)
 	s->idx = idx;
 	s->gen = gen;
 	s->sink.ffd = s->sink.pfx_fd = s->sink.dir_fd = -1;
-	s->tls_partial = -1;
+	s->partial = -1;
 	c->free_slots[c->nfree++] = idx;
 	c->nbusy--;
 }

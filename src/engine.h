@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "auth.h"
+#include "conn.h"
 #include "digest.h"
 #include "dns.h"
 #include "http1.h"
@@ -36,27 +37,6 @@
 #include "splice.h"
 #include "tls.h"
 #include "url.h"
-
-/* ---- intrusive doubly linked list ---- */
-struct rf__link {
-	struct rf__link *prev, *next;
-};
-static inline void rf__list_init(struct rf__link *h) { h->prev = h->next = h; }
-static inline bool rf__list_empty(const struct rf__link *h) { return h->next == h; }
-static inline void rf__list_push(struct rf__link *h, struct rf__link *n)
-{
-	n->prev = h->prev;
-	n->next = h;
-	h->prev->next = n;
-	h->prev = n;
-}
-static inline void rf__list_del(struct rf__link *n)
-{
-	n->prev->next = n->next;
-	n->next->prev = n->prev;
-	n->prev = n->next = n;
-}
-#define rf__container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
 
 /* ---- a request and its journey (redirects, retries) ---- */
 struct rf__req {
@@ -90,17 +70,7 @@ struct rf__req {
 	double t_dns;
 };
 
-/* ---- connections and origins ---- */
-struct rf__origin;
-
-struct rf__conn {
-	struct rf__link olink;   /* origin's idle list */
-	struct rf__link glink;   /* client-wide idle LRU */
-	struct rf__origin *origin;
-	int fd;                  /* -1 until the socket op completes */
-	struct rf__tls *tls;     /* https: the TLS state, kept across requests */
-};
-
+/* ---- origins (their connections: conn.h) ---- */
 struct rf__origin {
 	struct rf__origin *hnext;
 	char *key;               /* "http://host:port" */
@@ -165,8 +135,8 @@ struct rf__slot {
 	bool big;                /* holds one of the client's big-buffer grants */
 	uint64_t body_in;        /* body bytes of this response taken so far */
 	struct rf__splice splice; /* large plain bodies (splice.h) */
-	int tls_partial;         /* TLS: buffer being filled across records, or -1 */
-	size_t tls_fill;         /* ... bytes in it so far */
+	int partial;             /* buffer being filled across reads (TLS), or -1 */
+	size_t partial_fill;     /* ... bytes in it so far */
 	bool tls_handshake;      /* this attempt made a TLS handshake */
 	bool tls_resumed;
 	unsigned ops;            /* submitted, not yet completed */
@@ -192,7 +162,7 @@ struct rf__slot {
 	                            header section must be complete within the
 	                            idle timeout from here (no slow trickle) */
 	char *reqbuf;
-	size_t reqlen, sent;
+	size_t reqlen;
 	/* response (resp itself is last: see the end of this struct) */
 	enum rf__body_mode body;
 	int redirect_status;     /* 3xx being followed */

@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "engine.h"
 #include "hash.h"
@@ -134,10 +133,8 @@ struct rf__conn *rf__conn_new(rf_client *c, struct rf__origin *o)
 	struct rf__conn *conn = calloc(1, sizeof(*conn));
 	if (!conn)
 		return NULL;
-	conn->fd = -1;
+	rf__conn_init(conn);
 	conn->origin = o;
-	rf__list_init(&conn->olink);
-	rf__list_init(&conn->glink);
 	o->nconns++;
 	return conn;
 }
@@ -145,9 +142,7 @@ struct rf__conn *rf__conn_new(rf_client *c, struct rf__origin *o)
 static void conn_close(rf_client *c, struct rf__conn *conn)
 {
 	struct rf__origin *o = conn->origin;
-	if (conn->fd >= 0)
-		rf__op_close(c->loop, rf__tag_make(RF_OP_NONE, 0, 0), conn->fd);
-	rf__tls_free(conn->tls);
+	rf__conn_close(c->loop, conn);
 	o->nconns--;
 	free(conn);
 	unpark_one(c, o);
@@ -181,9 +176,7 @@ void rf__pool_free(rf_client *c)
 		rf__list_del(&conn->olink);
 		rf__list_del(&conn->glink);
 		c->nidle--;
-		if (conn->fd >= 0)
-			close(conn->fd);
-		conn->fd = -1;
+		rf__conn_close_now(conn); /* the ring is going away */
 		conn_close(c, conn);
 	}
 	for (unsigned b = 0; b < c->norigin_buckets; b++) {

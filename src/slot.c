@@ -3,11 +3,12 @@
  *
  * A slot walks RESOLVING -> CONNECTING -> [HANDSHAKE] -> [PREPARING] ->
  * SENDING -> RECEIVING -> FINISHING, always through set_state()
- * (RINGFETCH_TRACE=1 prints every transition).  HANDSHAKE is TLS (tls.c does
- * the crypto, this file moves its bytes); PREPARING hashes a resumed prefix
- * (sink.c).  At most one socket op is in flight per slot (socket, connect,
- * send, recv or splice-in), so cancelling the slot's network side is one
- * cancel of sock_tag.
+ * (RINGFETCH_TRACE=1 prints every transition).  HANDSHAKE is the connection
+ * stack's (conn.c: TLS today); PREPARING hashes a resumed prefix (sink.c).
+ * The slot speaks plaintext to its connection and submits the socket op the
+ * stack asks for, counted under the slot's tag.  At most one socket op is
+ * in flight per slot (socket, connect, send, recv or splice-in), so
+ * cancelling the slot's network side is one cancel of sock_tag.
  *
  * Receiving uses two buffers: while the body of one is being written to
  * disk, the next recv fills the other; when both wait for the disk, no recv
@@ -109,7 +110,7 @@ static void connect_next(rf_client *c, struct rf__slot *s)
 		((struct sockaddr_in6 *)sa)->sin6_port = port;
 	set_state(s, RF_SLOT_CONNECTING);
 	rf__slot_sock_op(s, RF_OP_SOCKET, 0);
-	rf__op_socket(c->loop, s->sock_tag, sa->ss_family);
+	rf__conn_socket(c->loop, s->conn, s->sock_tag, sa->ss_family);
 }
 
 void rf__slot_dns_ready(rf_client *c, struct rf__slot *s)
@@ -182,10 +183,10 @@ static void on_socket(rf_client *c, struct rf__slot *s, int res)
 		fail_detail(c, s, res, "socket");
 		return;
 	}
-	s->conn->fd = res;
+	rf__conn_opened(s->conn, res);
 	rf__slot_sock_op(s, RF_OP_CONNECT, 0);
-	rf__op_connect(c->loop, s->sock_tag, res, (struct sockaddr *)&s->addrs.addr[s->addr_i],
-	               s->addrs.len[s->addr_i]);
+	rf__conn_connect(c->loop, s->conn, s->sock_tag, (struct sockaddr *)&s->addrs.addr[s->addr_i],
+	                 s->addrs.len[s->addr_i]);
 }
 
 static void on_connect(rf_client *c, struct rf__slot *s, int res)
@@ -207,8 +208,7 @@ static void on_connect(rf_client *c, struct rf__slot *s, int res)
 		return;
 	}
 	/* this address failed: close its socket, try the next one */
-	rf__op_close(c->loop, rf__tag_make(RF_OP_NONE, 0, 0), s->conn->fd);
-	s->conn->fd = -1;
+	rf__conn_drop_socket(c->loop, s->conn);
 	if (++s->addr_i < s->addrs.n) {
 		connect_next(c, s);
 		return;
@@ -216,47 +216,30 @@ static void on_connect(rf_client *c, struct rf__slot *s, int res)
 	fail_detail(c, s, res, where);
 }
 
-/* ---- TLS handshake ---- */
+/* ---- the connection's handshakes (TLS) ---- */
 
-static void tls_send_out(rf_client *c, struct rf__slot *s)
+/* Submit the socket op the connection stack asks for (bi: the receive
+ * buffer a plain RF_OP_RECV fills). */
+static void submit(rf_client *c, struct rf__slot *s, const struct rf__conn_op *op, unsigned bi)
 {
-	size_t len;
-	const void *out = rf__tls_out(s->conn->tls, &len);
-	rf__slot_sock_op(s, RF_OP_TLS_SEND, 0);
-	rf__op_send(c->loop, s->sock_tag, s->conn->fd, out, (unsigned)len);
-}
-
-static void tls_recv_in(rf_client *c, struct rf__slot *s)
-{
-	size_t cap;
-	void *in = rf__tls_recv_buf(s->conn->tls, &cap);
-	rf__slot_sock_op(s, RF_OP_TLS_RECV, 0);
-	rf__op_recv(c->loop, s->sock_tag, s->conn->fd, in, (unsigned)cap);
-}
-
-static bool tls_has_output(struct rf__slot *s)
-{
-	size_t len;
-	return rf__tls_out(s->conn->tls, &len) != NULL;
+	rf__slot_sock_op(s, op->kind, bi);
+	rf__conn_submit(c->loop, s->conn, s->sock_tag, op);
 }
 
 static void handshake_step(rf_client *c, struct rf__slot *s)
 {
+	struct rf__conn_op next;
 	const char *detail;
-	int r = rf__tls_handshake(s->conn->tls, &detail);
+	int r = rf__conn_handshake(s->conn, &next, &detail);
 	if (r < 0) {
 		fail_detail(c, s, r, detail);
 		return;
 	}
-	if (tls_has_output(s)) {
-		tls_send_out(c, s);
-		return;
-	}
 	if (r == 1) {
-		tls_recv_in(c, s);
+		submit(c, s, &next, 0);
 		return;
 	}
-	s->tls_resumed = rf__tls_resumed(s->conn->tls);
+	s->tls_resumed = rf__conn_resumed(s->conn);
 	s->t_connect = c->now - s->req->t_start;
 	begin_send(c, s);
 }
@@ -270,7 +253,7 @@ static void start_tls(rf_client *c, struct rf__slot *s)
 		return;
 	}
 	snprintf(key, sizeof(key), "%s:%u", s->req->u.host, s->req->u.port);
-	err = rf__tls_new(c->tls, s->req->u.host, s->req->u.ip_literal, key, &s->conn->tls);
+	err = rf__conn_start_tls(s->conn, c->tls, s->req->u.host, s->req->u.ip_literal, key);
 	if (err) {
 		rf__slot_fail(c, s, err);
 		return;
@@ -284,15 +267,14 @@ static void start_tls(rf_client *c, struct rf__slot *s)
 
 #define REQBUF_SIZE 16384
 
-static void send_more(rf_client *c, struct rf__slot *s)
+/* Submit the next send, if anything is left to go out. */
+static bool send_more(rf_client *c, struct rf__slot *s)
 {
-	if (s->conn->tls) {
-		tls_send_out(c, s);
-		return;
-	}
-	rf__slot_sock_op(s, RF_OP_SEND, 0);
-	rf__op_send(c->loop, s->sock_tag, s->conn->fd, s->reqbuf + s->sent,
-	            (unsigned)(s->reqlen - s->sent));
+	struct rf__conn_op next;
+	if (!rf__conn_next_send(s->conn, &next))
+		return false;
+	submit(c, s, &next, 0);
+	return true;
 }
 
 static void begin_send(rf_client *c, struct rf__slot *s)
@@ -330,20 +312,17 @@ static void begin_send(rf_client *c, struct rf__slot *s)
 		return;
 	}
 	s->reqlen = (size_t)n;
-	s->sent = 0;
 	rf__http1_init(&s->resp, false);
 	s->body = RF_BODY_UNDECIDED;
 	s->last_io = s->request_at = c->now;
 	if (c->opts.idle_timeout > 0)
 		rf__client_note_deadline(c, c->now + (int64_t)(c->opts.idle_timeout * 1e9));
 	set_state(s, RF_SLOT_SENDING);
-	if (s->conn->tls) {
-		const char *detail;
-		int err = rf__tls_write(s->conn->tls, s->reqbuf, s->reqlen, &detail);
-		if (err) {
-			fail_detail(c, s, err, detail);
-			return;
-		}
+	const char *detail;
+	int err = rf__conn_send(s->conn, s->reqbuf, s->reqlen, &detail);
+	if (err) {
+		fail_detail(c, s, err, detail);
+		return;
 	}
 	send_more(c, s);
 }
@@ -400,52 +379,59 @@ static bool receiving(const struct rf__slot *s)
 static void on_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n);
 static void on_plain_eof(rf_client *c, struct rf__slot *s, bool clean);
 
-/* TLS: decrypt what is buffered into free receive buffers, each filled as
- * far as the buffered records go (one parse and one write per buffer, not
- * per 16 KiB record); receive more ciphertext when OpenSSL needs it, sending
- * its output first. */
-static void tls_pump(rf_client *c, struct rf__slot *s)
+/* Read from the connection into free receive buffers.  Plain TCP: one
+ * recv straight into a buffer.  TLS: decrypt what is buffered, each buffer
+ * filled as far as the buffered records go (one parse and one write per
+ * buffer, not per 16 KiB record), and receive more ciphertext when the
+ * stack needs it. */
+static void arm_recv(rf_client *c, struct rf__slot *s)
 {
+	if (!receiving(s))
+		return;
+	if (s->splice.splicing)
+		return; /* splice_step drives the rest of the body */
+	if (rf__splice_ok(c, s) && rf__splice_next(c, s))
+		return;
 	while (receiving(s)) {
 		/* a large body's buffer is filled across records and receives,
 		 * so it is parsed and written in big pieces */
-		int bi = s->tls_partial >= 0 ? s->tls_partial : free_buf(c, s);
+		int bi = s->partial >= 0 ? s->partial : free_buf(c, s);
 		if (bi < 0)
 			return;
 		struct rf__buf *b = &s->buf[bi];
-		size_t fill = s->tls_partial >= 0 ? s->tls_fill : 0, got;
-		s->tls_partial = -1;
+		size_t fill = s->partial >= 0 ? s->partial_fill : 0, got;
+		s->partial = -1;
+		struct rf__conn_op next;
 		const char *detail;
 		int r;
 		do {
-			r = rf__tls_read(s->conn->tls, b->data + fill, b->cap - fill, &got, &detail);
+			r = rf__conn_read(s->conn, b->data + fill, b->cap - fill, &got, &next, &detail);
 			fill += got;
 		} while (r == 0 && got > 0 && fill < b->cap);
+		if (r == 0 && next.kind == RF_OP_RECV) { /* the kernel fills b */
+			b->state = RF_BUF_RECV;
+			submit(c, s, &next, (unsigned)bi);
+			return;
+		}
 		if (r == 0 && got == 0 && fill > 0 && fill < b->cap && s->big &&
 		    s->body == RF_BODY_SINK && s->resp.has_length &&
 		    s->body_in + fill < s->resp.content_length) {
 			/* more of this body is surely coming: keep filling */
 			b->state = RF_BUF_RECV;
-			s->tls_partial = bi;
-			s->tls_fill = fill;
-			if (tls_has_output(s))
-				tls_send_out(c, s);
-			else
-				tls_recv_in(c, s);
+			s->partial = bi;
+			s->partial_fill = fill;
+			submit(c, s, &next, 0);
 			return;
 		}
 		if (fill > 0) {
 			on_plain(c, s, (unsigned)bi, fill);
 			if (r == 0)
-				continue; /* buffer full, or more ciphertext needed: loop decides */
+				continue; /* buffer full, or more needed: the loop asks again */
 		}
 		if (!receiving(s))
 			return;
 		if (r == 0) {
-			if (tls_has_output(s))
-				tls_send_out(c, s);
-			else
-				tls_recv_in(c, s);
+			submit(c, s, &next, 0);
 			return;
 		}
 		if (r == 1 || r == RF_ETRUNCATED) {
@@ -455,26 +441,6 @@ static void tls_pump(rf_client *c, struct rf__slot *s)
 		fail_detail(c, s, r, detail);
 		return;
 	}
-}
-
-static void arm_recv(rf_client *c, struct rf__slot *s)
-{
-	if (!receiving(s))
-		return;
-	if (s->splice.splicing)
-		return; /* splice_step drives the rest of the body */
-	if (rf__splice_ok(c, s) && rf__splice_next(c, s))
-		return;
-	if (s->conn->tls) {
-		tls_pump(c, s);
-		return;
-	}
-	int bi = free_buf(c, s);
-	if (bi < 0)
-		return;
-	s->buf[bi].state = RF_BUF_RECV;
-	rf__slot_sock_op(s, RF_OP_RECV, (unsigned)bi);
-	rf__op_recv(c->loop, s->sock_tag, s->conn->fd, s->buf[bi].data, (unsigned)s->buf[bi].cap);
 }
 
 static bool is_redirect(int status)
@@ -545,8 +511,8 @@ static void follow_redirect(rf_client *c, struct rf__slot *s)
  * to the pool if it can carry another request. */
 void rf__slot_response_end(rf_client *c, struct rf__slot *s, bool reusable)
 {
-	if (s->big && s->conn->tls)
-		rf__tls_set_recv_size(s->conn->tls, 0); /* pooled conns stay small */
+	if (s->big)
+		rf__conn_set_recv_size(s->conn, 0); /* pooled conns stay small */
 	rf__conn_release(c, s->conn, reusable);
 	s->conn = NULL;
 	s->http_done = true;
@@ -584,8 +550,7 @@ static void on_headers(rf_client *c, struct rf__slot *s)
 			s->big = true;
 			c->big_in_use++;
 			/* no recv is in flight here: ciphertext in big pieces too */
-			if (s->conn->tls)
-				rf__tls_set_recv_size(s->conn->tls, c->opts.big_buffer / 4);
+			rf__conn_set_recv_size(s->conn, c->opts.big_buffer / 4);
 		}
 		rf__sink_headers(c, s);
 		if (s->err)
@@ -665,7 +630,7 @@ static void on_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n)
 		}
 	}
 	if (s->resp.complete) {
-		bool extra = consumed < n || (s->conn->tls && rf__tls_buffered(s->conn->tls));
+		bool extra = consumed < n || rf__conn_buffered(s->conn);
 		rf__slot_response_end(c, s, s->resp.keep_alive && !extra);
 	}
 }
@@ -703,36 +668,26 @@ static void on_tls_recv(rf_client *c, struct rf__slot *s, int res)
 		return;
 	}
 	s->last_io = c->now;
-	rf__tls_received(s->conn->tls, (size_t)res);
+	rf__conn_received(s->conn, (size_t)res);
 	if (s->state == RF_SLOT_HANDSHAKE)
 		handshake_step(c, s);
 	else
-		tls_pump(c, s);
+		arm_recv(c, s);
 }
 
-static void on_send(rf_client *c, struct rf__slot *s, int res)
+static void on_send(rf_client *c, struct rf__slot *s, enum rf__op_kind op, int res)
 {
 	if (res < 0) {
 		on_io_error(c, s, res);
 		return;
 	}
 	s->last_io = c->now;
-	if (s->conn->tls) {
-		rf__tls_sent(s->conn->tls, (size_t)res);
-		if (tls_has_output(s)) {
-			tls_send_out(c, s);
-			return;
-		}
-		if (s->state == RF_SLOT_HANDSHAKE) {
-			handshake_step(c, s);
-			return;
-		}
-	} else {
-		s->sent += (size_t)res;
-		if (s->sent < s->reqlen) {
-			send_more(c, s);
-			return;
-		}
+	rf__conn_sent(s->conn, op, (size_t)res);
+	if (send_more(c, s))
+		return;
+	if (s->state == RF_SLOT_HANDSHAKE) {
+		handshake_step(c, s);
+		return;
 	}
 	if (s->state == RF_SLOT_SENDING)
 		set_state(s, RF_SLOT_RECEIVING);
@@ -747,24 +702,18 @@ static void after_splice(rf_client *c, struct rf__slot *s, enum rf__splice_outco
 		rf__slot_response_end(c, s, false); /* never reused: see splice.c */
 }
 
-/* A send or receive that moved nothing (-EAGAIN, -EINTR): submit it again
- * as it was. */
+/* A send or receive that moved nothing (-EAGAIN, -EINTR): ask the
+ * connection again, which submits the same op. */
 static void reissue(rf_client *c, struct rf__slot *s, enum rf__op_kind op, unsigned buf)
 {
-	switch (op) {
-	case RF_OP_SEND:
+	if (op == RF_OP_SEND || op == RF_OP_TLS_SEND)
 		send_more(c, s);
-		break;
-	case RF_OP_TLS_SEND:
-		tls_send_out(c, s);
-		break;
-	case RF_OP_TLS_RECV:
-		tls_recv_in(c, s);
-		break;
-	default: /* RF_OP_RECV */
-		s->buf[buf].state = RF_BUF_FREE;
+	else if (s->state == RF_SLOT_HANDSHAKE)
+		handshake_step(c, s);
+	else {
+		if (op == RF_OP_RECV)
+			s->buf[buf].state = RF_BUF_FREE;
 		arm_recv(c, s);
-		break;
 	}
 }
 
@@ -787,7 +736,7 @@ void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 		if (s->err || s->requeue) {
 			/* the slot is tearing down; only the bookkeeping matters */
 			if (op == RF_OP_SOCKET && res >= 0)
-				s->conn->fd = res;
+				rf__conn_opened(s->conn, res);
 			if (op == RF_OP_RECV)
 				s->buf[buf].state = RF_BUF_FREE;
 			rf__slot_finish_step(c, s);
@@ -802,7 +751,7 @@ void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 		else if (op == RF_OP_CONNECT)
 			on_connect(c, s, res);
 		else if (op == RF_OP_SEND || op == RF_OP_TLS_SEND)
-			on_send(c, s, res);
+			on_send(c, s, op, res);
 		else if (op == RF_OP_TLS_RECV)
 			on_tls_recv(c, s, res);
 		else

@@ -26,7 +26,7 @@
 
 bool rf__splice_ok(const rf_client *c, const struct rf__slot *s)
 {
-	return !c->opts.no_splice && !s->conn->tls && s->body == RF_BODY_SINK &&
+	return !c->opts.no_splice && !rf__conn_is_tls(s->conn) && s->body == RF_BODY_SINK &&
 	       s->req->sink == RF_SINK_FILE && s->sink.file == RF_FILE_OPEN && !s->sink.fallocating &&
 	       s->resp.has_length &&
 	       !s->sink.dg_check && !s->sink.dg_print && s->resp.content_length - s->body_in >= SPLICE_MIN;
@@ -46,7 +46,7 @@ static void pipe_close(struct rf__slot *s)
 bool rf__splice_next(rf_client *c, struct rf__slot *s)
 {
 	/* the body goes around the parser and TLS: plain, known length, a file */
-	assert(!s->conn->tls && s->resp.has_length && s->sink.file == RF_FILE_OPEN);
+	assert(!rf__conn_is_tls(s->conn) && s->resp.has_length && s->sink.file == RF_FILE_OPEN);
 	if (s->splice.pipe_r < 0) {
 		int fds[2];
 		if (pipe2(fds, O_CLOEXEC))

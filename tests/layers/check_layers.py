@@ -17,6 +17,7 @@ LAYERS = [
     ("body", ["sink.c", "splice.c"]),             # where the body goes
     ("policy", ["outcome.c", "pool.c"]),          # what an attempt leads to, connection pool
     ("requests", ["queue.c"]),                    # requests and the ready queue
+    ("connection", ["conn.c"]),                   # the socket and TLS under a transfer
     ("services", ["dns.c", "auth.c", "naming.c"]),
     ("leaves", ["http1.c", "tls.c", "url.c", "netrc.c", "digest.c"]),
     ("base", ["errors.c", "loop.c"]),

@@ -1,0 +1,102 @@
+/*
+ * conn.h - the connection stack under a slot: a TCP socket, TLS over it
+ * when the origin is https (and, later, an HTTP CONNECT tunnel between the
+ * two).  The stack owns the socket's ops, the ciphertext buffers and the TLS
+ * object; the slot above sees plaintext in, plaintext out, end and error.
+ *
+ * Like tls.c and http1.c it never calls up.  It submits the socket ops it
+ * is asked for under the caller's tag (the slot counts them) and says, as a
+ * struct rf__conn_op, which op should go next:
+ *
+ *   RF_OP_SEND      plaintext straight from the caller's memory (plain TCP)
+ *   RF_OP_RECV      plaintext straight into the caller's buffer (plain TCP):
+ *                   the completion's result is the plaintext byte count
+ *   RF_OP_TLS_SEND  the stack's own bytes out: rf__conn_sent() after it
+ *   RF_OP_TLS_RECV  the stack's own bytes in: rf__conn_received() after it,
+ *                   then ask again (handshake or read)
+ *
+ * A connection outlives the slot that opened it: it goes to its origin's
+ * idle list (pool.c) with its TLS session and is taken by the next request.
+ */
+#ifndef RF_CONN_H
+#define RF_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "list.h"
+#include "loop.h"
+#include "tls.h"
+
+struct rf__origin;
+
+struct rf__conn {
+	int fd;                  /* -1 until the socket op completes */
+	struct rf__tls *tls;     /* https: the TLS layer, kept across requests */
+	const char *out;         /* plaintext being sent (the caller's memory) */
+	size_t out_len, out_done;
+	/* the pool's (pool.c) */
+	struct rf__link olink;   /* origin's idle list */
+	struct rf__link glink;   /* client-wide idle LRU */
+	struct rf__origin *origin;
+};
+
+/* The socket op the stack wants submitted next (kind RF_OP_NONE: none). */
+struct rf__conn_op {
+	enum rf__op_kind kind;
+	void *buf;
+	unsigned len;
+};
+
+void rf__conn_init(struct rf__conn *k);
+/* Submit op on k's socket under tag t (the caller counted it). */
+void rf__conn_submit(struct rf__loop *l, struct rf__conn *k, rf__tag t, const struct rf__conn_op *op);
+/* TCP: make the socket (RF_OP_SOCKET), then rf__conn_opened with its
+ * result; connect it (RF_OP_CONNECT). */
+void rf__conn_socket(struct rf__loop *l, struct rf__conn *k, rf__tag t, int family);
+void rf__conn_opened(struct rf__conn *k, int fd);
+void rf__conn_connect(struct rf__loop *l, struct rf__conn *k, rf__tag t,
+                      const struct sockaddr *sa, socklen_t len);
+/* The connected socket failed over to another address: close it. */
+void rf__conn_drop_socket(struct rf__loop *l, struct rf__conn *k);
+
+/* Put TLS over the connected socket, for host (checked against the
+ * certificate) and the origin named cache_key (session resumption). */
+int rf__conn_start_tls(struct rf__conn *k, struct rf__tls_ctx *ctx, const char *host,
+                       bool ip_literal, const char *cache_key);
+bool rf__conn_is_tls(const struct rf__conn *k);
+/* Advance the stack's handshakes: 0 when it carries plaintext, 1 with
+ * *next to submit, or a negative code with *detail. */
+int rf__conn_handshake(struct rf__conn *k, struct rf__conn_op *next, const char **detail);
+/* This connection's TLS resumed a cached session. */
+bool rf__conn_resumed(const struct rf__conn *k);
+
+/* Send len plaintext bytes from p (kept alive until all is sent): 0 or a
+ * negative code with *detail.  Then rf__conn_next_send says what to submit. */
+int rf__conn_send(struct rf__conn *k, const void *p, size_t len, const char **detail);
+/* A send op (RF_OP_SEND or RF_OP_TLS_SEND) moved n bytes. */
+void rf__conn_sent(struct rf__conn *k, enum rf__op_kind op, size_t n);
+/* Something is still to go out: true with *next. */
+bool rf__conn_next_send(struct rf__conn *k, struct rf__conn_op *next);
+
+/* Read plaintext into buf[0..cap): 0 with *got > 0; 0 with *got == 0 and
+ * *next to submit; 1 at a clean end (TLS close_notify); RF_ETRUNCATED when
+ * the transport ended without it; another negative code with *detail. */
+int rf__conn_read(struct rf__conn *k, void *buf, size_t cap, size_t *got,
+                  struct rf__conn_op *next, const char **detail);
+/* An RF_OP_TLS_RECV brought n bytes (0: the peer closed). */
+void rf__conn_received(struct rf__conn *k, size_t n);
+/* Bytes already received are waiting in the stack: more is there to read
+ * before the socket (a response followed by extra bytes). */
+bool rf__conn_buffered(struct rf__conn *k);
+/* Receive the stack's own bytes in pieces of this size (0: default; no
+ * receive may be in flight): 0 or -ENOMEM (the old size stays). */
+int rf__conn_set_recv_size(struct rf__conn *k, size_t size);
+
+/* Close the socket (a fire-and-forget ring op) and free the stack. */
+void rf__conn_close(struct rf__loop *l, struct rf__conn *k);
+/* The same at teardown, when the ring is going away: close(2) now. */
+void rf__conn_close_now(struct rf__conn *k);
+
+#endif

@@ -12,6 +12,7 @@
  * over http:// once a hop was https://.  Userinfo in a redirect's Location
  * is never used: the server does not get to choose credentials.
  */
+#include "alloc.h"
 #include "auth.h"
 
 #include <errno.h>
@@ -34,8 +35,8 @@ static char *basic_value(const char *user, const char *password)
 {
 	size_t ul = strlen(user), pl = password ? strlen(password) : 0;
 	size_t raw_len = ul + 1 + pl;
-	unsigned char *raw = malloc(raw_len + 1);
-	char *out = malloc(6 + 4 * ((raw_len + 2) / 3) + 1);
+	unsigned char *raw = rf__malloc(raw_len + 1);
+	char *out = rf__malloc(6 + 4 * ((raw_len + 2) / 3) + 1);
 	if (!raw || !out) {
 		free(raw);
 		free(out);
@@ -58,7 +59,7 @@ int rf__auth_init(struct rf__auth *a, const struct rf__url *u, const char *user,
 	memset(a, 0, sizeof(*a));
 	if (!u->user && !user && !netrc && !header_creds)
 		return 0; /* nothing to protect: no origin to remember */
-	a->host = strdup(u->host);
+	a->host = rf__strdup(u->host);
 	if (!a->host)
 		return -ENOMEM;
 	a->port = u->port;
@@ -68,7 +69,7 @@ int rf__auth_init(struct rf__auth *a, const struct rf__url *u, const char *user,
 	} else if (user) {
 		const char *colon = strchr(user, ':');
 		size_t ul = colon ? (size_t)(colon - user) : strlen(user);
-		char *name = strndup(user, ul);
+		char *name = rf__strndup(user, ul);
 		if (!name)
 			return -ENOMEM;
 		a->basic = basic_value(name, colon ? colon + 1 : "");

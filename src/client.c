@@ -449,6 +449,16 @@ static void release_delayed(rf_client *c)
 		rf__client_note_deadline(c, c->delayed[0]->not_before);
 }
 
+/* The next attempt of r continues the .part this attempt had: it takes the
+ * name over (no allocation, so it cannot be lost on the way). */
+static void pass_part(struct rf__req *r, struct rf__slot *s)
+{
+	if (r->kept_part || !s->sink.part)
+		return;
+	r->kept_part = s->sink.part;
+	s->sink.part = NULL;
+}
+
 static void slot_done(rf_client *c, struct rf__slot *s)
 {
 	/* reported and recycled only when nothing of it is in flight or open */
@@ -458,12 +468,17 @@ static void slot_done(rf_client *c, struct rf__slot *s)
 	const struct rf__outcome *o = rf__outcome(c, s);
 	s->req = NULL;
 	if (o->next == RF_NEXT_REQUEUE) {
+		/* untouched, the .part it was to continue is the next attempt's */
+		if (s->sink.part_on_disk && s->sink.file == RF_FILE_NONE)
+			pass_part(r, s);
 		rf__queue_push_front(c, r);
 	} else if (o->next == RF_NEXT_RETRY) {
 		r->retries++;
 		r->not_before = c->now + o->delay;
 		/* a kept .part is continued; else from zero (or the user's -c) */
 		r->resume = s->sink.keep_part ? o->resume : (r->flags & RF_REQ_RESUME) != 0;
+		if (s->sink.keep_part && r->resume)
+			pass_part(r, s);
 		if (s->err == RF_ECHECKSUM)
 			r->fresh = true;
 		delayed_push(c, r);
@@ -480,6 +495,10 @@ static void slot_done(rf_client *c, struct rf__slot *s)
 /* A request that never reached a slot (bad URL from a source, canceled). */
 static void report_unstarted(rf_client *c, struct rf__req *r, int err, const char *detail)
 {
+	/* a .part kept for the retry that now never comes stays only for -c
+	 * or an interrupted run, as when an attempt fails (outcome.c) */
+	if (r->kept_part && err != RF_ECANCELED && !(r->flags & RF_REQ_RESUME))
+		unlink(r->kept_part);
 	report(c, r, NULL, err, detail);
 	rf__req_free(r);
 }

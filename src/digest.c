@@ -6,6 +6,7 @@
  * checked; only a resumed prefix already on disk is read (once) to seed the
  * digest (see sink.c).
  */
+#include "alloc.h"
 #include "digest.h"
 
 #include <ctype.h>
@@ -98,7 +99,7 @@ struct rf__digest *rf__digest_new(const char *algo)
 	const EVP_MD *md = evp ? EVP_get_digestbyname(evp) : NULL;
 	if (!md)
 		return NULL;
-	struct rf__digest *d = calloc(1, sizeof(*d));
+	struct rf__digest *d = rf__calloc(1, sizeof(*d));
 	if (!d)
 		return NULL;
 	d->md = md;

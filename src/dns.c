@@ -13,6 +13,7 @@
  * (no TTL: runs are short next to DNS TTLs); the cache is capped and, when
  * full, forgets finished entries.
  */
+#include "alloc.h"
 #include "dns.h"
 
 #include <arpa/inet.h>
@@ -213,10 +214,10 @@ struct rf__dns_entry *rf__dns_lookup(struct rf__dns *d, const char *host)
 	if (d->count >= CACHE_MAX)
 		evict_finished(d);
 
-	struct rf__dns_entry *e = calloc(1, sizeof(*e));
+	struct rf__dns_entry *e = rf__calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
-	e->host = strdup(host);
+	e->host = rf__strdup(host);
 	if (!e->host) {
 		free(e);
 		return NULL;
@@ -224,8 +225,8 @@ struct rf__dns_entry *rf__dns_lookup(struct rf__dns *d, const char *host)
 	if (parse_literal(host, &e->addrs)) {
 		e->state = RF_DNS_OK;
 	} else {
-		struct job *j = calloc(1, sizeof(*j));
-		char *copy = strdup(host);
+		struct job *j = rf__calloc(1, sizeof(*j));
+		char *copy = rf__strdup(host);
 		if (!j || !copy) {
 			free(j);
 			free(copy);

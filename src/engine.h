@@ -49,6 +49,7 @@ struct rf__req {
 	struct rf__url u;     /* cur_url parsed */
 	enum rf_sink_kind sink;
 	char *path;
+	char *kept_part;      /* the .part a failed attempt kept for the retry */
 	int fd;
 	rf_body_fn on_body;
 	void *user;

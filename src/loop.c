@@ -10,18 +10,18 @@
  * with one io_uring_cq_advance; new SQEs from the handlers go out with the
  * next io_uring_submit_and_wait_timeout, whose timeout is the next timer.
  *
- * Fault injection (builds without NDEBUG):
- * RINGFETCH_FAULTS=SEED[:PERCENT[:KINDS]] makes PERCENT % (default 5) of
- * the ops misbehave the way a real kernel may, deterministically for a
- * seed.  KINDS (default "seq") picks among: s, reads, receives, sends,
- * writes and splices cut short (a random length from 1 byte); e, socket and
- * file ops failing instead of running (-EINTR, -EAGAIN, -ECONNRESET on
- * sockets, -EIO, -ENOSPC on files, -EMFILE on socket creation), delivered
- * as the op's completion through a NOP; q, the SQ flushed early, as when it
- * is full.  Closes, cancels, unlinks and the loop's own reads are never
- * touched: a fault must look like the kernel, not leak a descriptor.
+ * Fault injection (builds without NDEBUG, RINGFETCH_FAULTS, fault.h): PERCENT %
+ * of the ops misbehave the way a real kernel may: kind s, reads, receives,
+ * sends, writes and splices cut short (a random length from 1 byte); e,
+ * socket and file ops failing instead of running (-EINTR, -EAGAIN,
+ * -ECONNRESET on sockets, -EIO, -ENOSPC on files, -EMFILE on socket
+ * creation), delivered as the op's completion through a NOP; q, the SQ
+ * flushed early, as when it is full.  Closes, cancels, unlinks and the
+ * loop's own reads are never touched: a fault must look like the kernel,
+ * not leak a descriptor.
  */
 #include "loop.h"
+#include "fault.h"
 #include "ringfetch.h"
 
 #include <errno.h>
@@ -34,9 +34,7 @@
 struct rf__loop {
 	struct io_uring ring;
 	const char *mode;
-	unsigned fault_percent;  /* 0: no fault injection */
-	bool fault_short, fault_errors, fault_flush;
-	uint64_t fault_state;    /* xorshift state, from the seed */
+	struct rf__faults faults; /* injection (fault.h); percent 0: off */
 };
 
 /* Injected failures ride in the top three bits of the NOP's user_data (op
@@ -44,54 +42,6 @@ struct rf__loop {
 #define FAULT_SHIFT 61
 static const int fault_errno[8] = {0, EINTR, EAGAIN, ECONNRESET, EIO, ENOSPC, EMFILE, 0};
 enum { F_EINTR = 1, F_EAGAIN, F_ECONNRESET, F_EIO, F_ENOSPC, F_EMFILE };
-
-#ifndef NDEBUG
-static uint64_t fault_rand(struct rf__loop *l)
-{
-	uint64_t x = l->fault_state;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return l->fault_state = x;
-}
-
-static bool fault_now(struct rf__loop *l, bool kind)
-{
-	return kind && l->fault_percent && fault_rand(l) % 100 < l->fault_percent;
-}
-
-static void faults_setup(struct rf__loop *l)
-{
-	const char *f = getenv("RINGFETCH_FAULTS");
-	if (!f || !*f)
-		return;
-	char *end;
-	unsigned long long seed = strtoull(f, &end, 10);
-	l->fault_percent = *end == ':' ? (unsigned)strtoul(end + 1, &end, 10) : 5;
-	const char *kinds = *end == ':' ? end + 1 : "seq";
-	l->fault_short = strchr(kinds, 's') != NULL;
-	l->fault_errors = strchr(kinds, 'e') != NULL;
-	l->fault_flush = strchr(kinds, 'q') != NULL;
-	if (l->fault_percent > 100)
-		l->fault_percent = 100;
-	l->fault_state = seed * 0x9E3779B97F4A7C15ull + 1;
-}
-#else
-static bool fault_now(struct rf__loop *l, bool kind)
-{
-	(void)l, (void)kind;
-	return false;
-}
-static uint64_t fault_rand(struct rf__loop *l)
-{
-	(void)l;
-	return 0;
-}
-static void faults_setup(struct rf__loop *l)
-{
-	(void)l;
-}
-#endif
 
 /* The ops the engine submits, with the kernel that brought the newest. */
 static const struct {
@@ -163,7 +113,7 @@ int rf__loop_new(unsigned depth, struct rf__loop **out, const char **why)
 				return RF_EKERNEL;
 			}
 			l->mode = modes[i].name;
-			faults_setup(l);
+			rf__faults_setup(&l->faults, 0);
 			*out = l;
 			return 0;
 		}
@@ -196,7 +146,7 @@ const char *rf__loop_mode(const struct rf__loop *l)
 
 static struct io_uring_sqe *get_sqe(struct rf__loop *l)
 {
-	if (l->fault_percent && fault_now(l, l->fault_flush))
+	if (rf__fault_now(&l->faults, l->faults.flush))
 		io_uring_submit(&l->ring); /* as if the SQ were full */
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&l->ring);
 	while (!sqe) {
@@ -239,24 +189,24 @@ int rf__loop_run_once(struct rf__loop *l, int64_t timeout_ns, rf__completion_fn 
 static bool inject_failure(struct rf__loop *l, rf__tag t, const unsigned char *choices,
                            unsigned n)
 {
-	if (!fault_now(l, l->fault_errors))
+	if (!rf__fault_now(&l->faults, l->faults.errors))
 		return false;
 	struct io_uring_sqe *sqe = get_sqe(l);
 	io_uring_prep_nop(sqe);
-	io_uring_sqe_set_data64(sqe, t | (uint64_t)choices[fault_rand(l) % n] << FAULT_SHIFT);
+	io_uring_sqe_set_data64(sqe, t | (uint64_t)choices[rf__fault_rand(&l->faults) % n] << FAULT_SHIFT);
 	return true;
 }
 
 static const unsigned char sock_faults[] = {F_EINTR, F_EAGAIN, F_ECONNRESET};
 static const unsigned char file_faults[] = {F_EIO, F_ENOSPC};
 static const unsigned char socket_faults[] = {F_EMFILE};
-#define INJECT(l, t, set) ((l)->fault_percent && inject_failure(l, t, set, sizeof(set)))
+#define INJECT(l, t, set) ((l)->faults.percent && inject_failure(l, t, set, sizeof(set)))
 
 /* A random shorter length (1..len), sometimes. */
 static unsigned maybe_short(struct rf__loop *l, unsigned len)
 {
-	if (l->fault_percent && len > 1 && fault_now(l, l->fault_short))
-		return 1 + (unsigned)(fault_rand(l) % (len - 1));
+	if (l->faults.percent && len > 1 && rf__fault_now(&l->faults, l->faults.shorts))
+		return 1 + (unsigned)(rf__fault_rand(&l->faults) % (len - 1));
 	return len;
 }
 

@@ -16,9 +16,15 @@
 int rf_url_check(const char *url, const char **why)
 {
 	struct rf__url u;
+	const char *dummy;
+	if (!why)
+		why = &dummy;
+	*why = "";
 	int err = rf__url_parse(url, &u, why);
 	if (!err)
 		rf__url_free(&u);
+	else if (!*why || !**why)
+		*why = rf_strerror(err); /* out of memory says so */
 	return err;
 }
 

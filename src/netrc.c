@@ -10,6 +10,7 @@
  * netrc is small and lookups happen once per request, not per byte), so no
  * parsed copy of anyone's passwords is kept around.
  */
+#include "alloc.h"
 #include "netrc.h"
 
 #include <errno.h>
@@ -85,7 +86,7 @@ static void skip_macro(struct lexer *lx)
 static int set_field(char **field, const char *v)
 {
 	free(*field);
-	*field = strdup(v);
+	*field = rf__strdup(v);
 	return *field ? 0 : -ENOMEM;
 }
 
@@ -101,7 +102,7 @@ static void wipe(char **s)
 int rf__netrc_lookup(const char *text, size_t len, const char *host, char **login,
                      char **password)
 {
-	struct lexer *lx = malloc(sizeof(*lx));
+	struct lexer *lx = rf__malloc(sizeof(*lx));
 	if (!lx)
 		return -ENOMEM;
 	lx->p = text;

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "engine.h"
 #include "hash.h"
 
@@ -57,8 +58,8 @@ struct rf__origin *rf__origin_get(rf_client *c, const struct rf__url *u)
 	for (struct rf__origin *o = *b; o; o = o->hnext)
 		if (strcmp(o->key, key) == 0)
 			return o;
-	struct rf__origin *o = calloc(1, sizeof(*o));
-	if (!o || !(o->key = strdup(key))) {
+	struct rf__origin *o = rf__calloc(1, sizeof(*o));
+	if (!o || !(o->key = rf__strdup(key))) {
 		free(o);
 		return NULL;
 	}
@@ -130,7 +131,7 @@ struct rf__conn *rf__conn_take_idle(rf_client *c, struct rf__origin *o)
 struct rf__conn *rf__conn_new(rf_client *c, struct rf__origin *o)
 {
 	(void)c;
-	struct rf__conn *conn = calloc(1, sizeof(*conn));
+	struct rf__conn *conn = rf__calloc(1, sizeof(*conn));
 	if (!conn)
 		return NULL;
 	rf__conn_init(conn);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "engine.h"
 
 void rf__queue_push_front(rf_client *c, struct rf__req *r)
@@ -59,6 +60,7 @@ void rf__req_free(struct rf__req *r)
 	if (r->shown_url != r->url)
 		free(r->shown_url);
 	free(r->path);
+	free(r->kept_part);
 	free(r->visited);
 	free(r);
 }
@@ -93,16 +95,16 @@ struct rf__req *rf__req_new(const rf_client *c, const rf_request *rq, int *err, 
 			return NULL;
 		}
 	}
-	struct rf__req *r = calloc(1, sizeof(*r));
+	struct rf__req *r = rf__calloc(1, sizeof(*r));
 	if (!r) {
 		*err = -ENOMEM;
 		return NULL;
 	}
-	r->url = strdup(rq->url);
-	r->path = rq->path ? strdup(rq->path) : NULL;
+	r->url = rf__strdup(rq->url);
+	r->path = rq->path ? rf__strdup(rq->path) : NULL;
 	if (r->url && strchr(r->url, '@')) { /* maybe userinfo: a redacted copy */
 		size_t shown_cap = strlen(rq->url) + 1;
-		if ((r->shown_url = malloc(shown_cap)))
+		if ((r->shown_url = rf__malloc(shown_cap)))
 			rf__url_redact(rq->url, r->shown_url, shown_cap);
 	} else {
 		r->shown_url = r->url;

@@ -40,6 +40,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "engine.h"
 
 #define MAX_NAME_SUFFIX 9999
@@ -52,13 +53,16 @@ static bool part_in_use(const rf_client *c, const struct rf__slot *self, const c
 		if (o != self && o->state != RF_SLOT_FREE && o->sink.part && strcmp(o->sink.part, part) == 0)
 			return true;
 	}
+	for (unsigned i = 0; i < c->ndelayed; i++) /* kept for a retry */
+		if (c->delayed[i]->kept_part && strcmp(c->delayed[i]->kept_part, part) == 0)
+			return true;
 	return false;
 }
 
 static char *fmt_path(const char *base, unsigned n, const char *ext)
 {
 	size_t cap = strlen(base) + 24;
-	char *p = malloc(cap);
+	char *p = rf__malloc(cap);
 	if (!p)
 		return NULL;
 	if (n)
@@ -142,10 +146,13 @@ static void digests_finish(struct rf__slot *s)
 
 /* ---- resume decisions ---- */
 
+static void choose_part(rf_client *c, struct rf__slot *s);
+
 void rf__sink_prepare(rf_client *c, struct rf__slot *s)
 {
 	struct rf__req *r = s->req;
 	s->sink.resume_from = 0;
+	s->sink.part_on_disk = false;
 	s->sink.resume_final = false;
 	s->sink.validator[0] = 0;
 	s->sink.hole_at = INT64_MAX;
@@ -162,24 +169,42 @@ void rf__sink_prepare(rf_client *c, struct rf__slot *s)
 			s->sink.dg_print = digest_for(s->sink.dg_print, c->print_algo);
 		}
 	}
-	if (r->sink != RF_SINK_FILE)
-		return;
+	if (r->sink == RF_SINK_FILE)
+		choose_part(c, s);
+	if ((r->check_algo && !s->sink.dg_check) || (c->print_algo && !s->sink.dg_print))
+		sink_fail(s, -ENOMEM); /* never a fetch whose checksum goes unchecked */
+}
+
+/* The .part this attempt writes, and what of it is continued. */
+static void choose_part(rf_client *c, struct rf__slot *s)
+{
+	struct rf__req *r = s->req;
 	char *part = NULL;
-	unsigned n;
-	for (n = 0; n <= MAX_NAME_SUFFIX; n++) {
-		free(part);
-		part = fmt_path(r->path, n, ".part");
-		if (!part || !part_in_use(c, s, part))
-			break;
+	unsigned n = 0;
+	if (r->kept_part) { /* an earlier attempt kept it for this retry */
+		part = r->kept_part;
+		r->kept_part = NULL;
+	} else {
+		for (n = 0; n <= MAX_NAME_SUFFIX; n++) {
+			free(part);
+			part = fmt_path(r->path, n, ".part");
+			if (!part || !part_in_use(c, s, part))
+				break;
+		}
 	}
 	free(s->sink.part);
 	s->sink.part = part;
-	s->sink.part_is_default = part && n == 0;
-	if (!part || !r->resume || r->fresh || !s->sink.part_is_default)
+	s->sink.part_resumable = part && n == 0;
+	if (!part) {
+		sink_fail(s, -ENOMEM);
+		return;
+	}
+	if (!r->resume || r->fresh || !s->sink.part_resumable)
 		return;
 	struct stat st;
 	if (lstat(part, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
 		s->sink.resume_from = st.st_size;
+		s->sink.part_on_disk = true;
 		ssize_t len = getxattr(part, VALIDATOR_XATTR, s->sink.validator, sizeof(s->sink.validator) - 1);
 		s->sink.validator[len > 0 ? len : 0] = 0;
 	} else if ((r->flags & RF_REQ_RESUME) && lstat(r->path, &st) == 0 && S_ISREG(st.st_mode) &&
@@ -510,7 +535,7 @@ bool rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 			if (c->opts.fsync) {
 				/* make the rename itself durable */
 				free(s->sink.dirpath);
-				s->sink.dirpath = strdup(s->sink.target);
+				s->sink.dirpath = rf__strdup(s->sink.target);
 				if (s->sink.dirpath) {
 					s->sink.file = RF_FILE_DIRSYNC;
 					rf__op_open(c->loop, rf__slot_op(s, RF_OP_DIR_OPEN, 0),
@@ -601,7 +626,7 @@ bool rf__sink_finish(rf_client *c, struct rf__slot *s)
 			/* 416 on a complete .part: it only needs its final name */
 			return rename_or_fail(c, s);
 		}
-		if (s->err && s->req->sink == RF_SINK_FILE && s->sink.part && s->sink.resume_from > 0 &&
+		if (s->err && s->req->sink == RF_SINK_FILE && s->sink.part && s->sink.part_on_disk &&
 		    !s->sink.resume_final) {
 			/* this attempt failed before touching the .part an earlier one
 			 * kept: keep it for the user's -c or a retry, else it goes */

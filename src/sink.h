@@ -28,8 +28,11 @@ struct rf__sink {
 	bool fallocating;
 	unsigned writes;         /* write ops in flight (splices out included) */
 	char *part;              /* "<final>.part" or "<final>.<n>.part" */
-	bool part_is_default;    /* part == "<final>.part" (resumable name) */
+	bool part_resumable;     /* part is "<final>.part", or the one this
+	                            request kept: it may be continued */
 	int64_t resume_from;     /* bytes on disk this attempt continues */
+	bool part_on_disk;       /* part held data when this attempt began
+	                            (even if it then restarts from zero) */
 	bool resume_final;       /* ... and they sit under the final name */
 	bool range_complete;     /* 416: what is on disk is the whole body */
 	bool skipped;            /* RESUME and the final file was complete */

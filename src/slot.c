@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "engine.h"
 #include "hash.h"
 
@@ -142,6 +143,10 @@ void rf__slot_start(rf_client *c, struct rf__slot *s, struct rf__req *r, struct 
 	}
 	r->attempts++;
 	rf__sink_prepare(c, s);
+	if (s->err) {
+		rf__slot_finish_step(c, s);
+		return;
+	}
 	if (r->deadline) {
 		rf__client_note_deadline(c, r->deadline);
 		if (c->now >= r->deadline) {
@@ -289,7 +294,7 @@ static void begin_send(rf_client *c, struct rf__slot *s)
 		rf__sink_hash_prefix(c, s);
 		return;
 	}
-	if (!s->reqbuf && !(s->reqbuf = malloc(REQBUF_SIZE))) {
+	if (!s->reqbuf && !(s->reqbuf = rf__malloc(REQBUF_SIZE))) {
 		rf__slot_fail(c, s, -ENOMEM);
 		return;
 	}
@@ -350,7 +355,7 @@ int rf__buf_ready(const rf_client *c, const struct rf__slot *s, struct rf__buf *
 		return 0;
 	free(b->data);
 	/* calloc: valgrind cannot see the kernel fill it through the ring */
-	b->data = calloc(1, want);
+	b->data = rf__calloc(1, want);
 	b->cap = b->data ? want : 0;
 	return b->data ? 0 : -ENOMEM;
 }
@@ -477,7 +482,7 @@ static void follow_redirect(rf_client *c, struct rf__slot *s)
 		return;
 	}
 	if (!r->visited) {
-		r->visited = calloc((size_t)c->opts.max_redirs + 1, sizeof(uint64_t));
+		r->visited = rf__calloc((size_t)c->opts.max_redirs + 1, sizeof(uint64_t));
 		if (!r->visited) {
 			free(next);
 			rf__url_free(&nu);

@@ -22,6 +22,7 @@
  * receive buffer, and the write BIO is drained into a fixed output buffer;
  * the slot never queues more plaintext than one request.
  */
+#include "alloc.h"
 #include "tls.h"
 #include "hash.h"
 
@@ -149,8 +150,8 @@ static int on_new_session(SSL *ssl, SSL_SESSION *sess)
 	}
 	if (c->nsessions >= SESSION_MAX)
 		return 0;
-	struct session_entry *e = calloc(1, sizeof(*e));
-	if (!e || !(e->key = strdup(t->key))) {
+	struct session_entry *e = rf__calloc(1, sizeof(*e));
+	if (!e || !(e->key = rf__strdup(t->key))) {
 		free(e);
 		return 0;
 	}
@@ -271,15 +272,15 @@ void rf__tls_free(struct rf__tls *t)
 int rf__tls_new(struct rf__tls_ctx *ctx, const char *host, bool ip_literal, const char *cache_key,
                 struct rf__tls **out)
 {
-	struct rf__tls *t = calloc(1, sizeof(*t));
+	struct rf__tls *t = rf__calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
 	t->ctx = ctx;
 	/* calloc: valgrind cannot see the kernel fill it through the ring */
-	t->in = calloc(1, TLS_RECV_BUF);
+	t->in = rf__calloc(1, TLS_RECV_BUF);
 	t->in_cap = TLS_RECV_BUF;
-	t->out = malloc(TLS_OUT_BUF);
-	t->key = strdup(cache_key);
+	t->out = rf__malloc(TLS_OUT_BUF);
+	t->key = rf__strdup(cache_key);
 	ERR_clear_error();
 	t->ssl = SSL_new(ctx->ctx);
 	t->rbio = in_bio_method() ? BIO_new(in_bio_method()) : NULL;
@@ -343,7 +344,7 @@ int rf__tls_set_recv_size(struct rf__tls *t, size_t size)
 	size_t left = t->in_len - t->in_off;
 	if (size == t->in_cap || left > size)
 		return 0;
-	char *in = calloc(1, size); /* calloc: see rf__tls_new */
+	char *in = rf__calloc(1, size); /* calloc: see rf__tls_new */
 	if (!in)
 		return -ENOMEM;
 	memcpy(in, t->in + t->in_off, left); /* unread ciphertext comes along */

@@ -15,6 +15,7 @@
  * rf__url_resolve() implements RFC 3986 section 5.2 (merge paths, remove
  * dot segments) for redirect Location values.
  */
+#include "alloc.h"
 #include "url.h"
 
 #include <arpa/inet.h>
@@ -234,7 +235,7 @@ int rf__url_parse(const char *s, struct rf__url *u, const char **why)
 
 	bool default_port = port == (tls ? 443u : 80u);
 	size_t cap = 6 + hlen + 1 + need + 1 + hlen + 2 + 6 + 1 + ulen + 1 + plen + 1;
-	char *mem = malloc(cap);
+	char *mem = rf__malloc(cap);
 	if (!mem)
 		return -ENOMEM;
 	char *w = mem;
@@ -374,8 +375,8 @@ int rf__url_resolve(const char *base, const char *ref, char **out)
 		return RF_EURL;
 
 	size_t cap = strlen(base) + strlen(ref) + 8;
-	char *path = malloc(cap);
-	char *res = malloc(cap + 8);
+	char *path = rf__malloc(cap);
+	char *res = rf__malloc(cap + 8);
 	if (!path || !res) {
 		free(path);
 		free(res);

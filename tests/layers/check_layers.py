@@ -21,6 +21,7 @@ LAYERS = [
     ("services", ["dns.c", "auth.c", "naming.c"]),
     ("leaves", ["http1.c", "tls.c", "url.c", "netrc.c", "digest.c"]),
     ("base", ["errors.c", "loop.c"]),
+    ("faults", ["fault.c"]),                      # fault injection switch (debug builds)
 ]
 __doc__ += "".join(f"  {name}: {' '.join(files)}\n" for name, files in LAYERS)
 RANK = {f: len(LAYERS) - i for i, (_, files) in enumerate(LAYERS) for f in files}

@@ -243,8 +243,18 @@ typedef struct rf_client_opts {
 	                             is given; NULL: none */
 	int location_trusted;     /* 1: credentials follow redirects to other
 	                             origins too (never from https to http) */
+	int file_io;              /* how output-file operations reach the kernel:
+	                             RF_FILE_IO_AUTO (0, by the filesystem of the
+	                             first output file), _RING or _INLINE */
 	void *reserved[8];        /* zero: room for later fields */
 } rf_client_opts;
+
+/* rf_client_opts.file_io.  RING: every file op is an io_uring op.  INLINE:
+ * opens, renames, unlinks, closes, fallocates and writes up to 256 KiB are
+ * plain syscalls on the loop thread (large writes and fsync stay on the
+ * ring); on ext4 and xfs those ops would each be handed to an io-wq worker.
+ * AUTO picks by the filesystem the first output file is on (README). */
+enum rf_file_io { RF_FILE_IO_AUTO = 0, RF_FILE_IO_RING = 1, RF_FILE_IO_INLINE = 2 };
 
 /* Fill opts with the defaults above. */
 RF_API void rf_client_opts_init(rf_client_opts *opts);
@@ -268,6 +278,10 @@ RF_API int rf_run(rf_client *c, rf_source_fn source, void *source_arg);
 /* Stop taking new requests; in-flight ones are canceled (RF_ECANCELED) and
  * rf_run() returns once they are reported.  Safe from a done callback. */
 RF_API void rf_stop(rf_client *c);
+
+/* The output-file path the client took, and why: "ring", "inline",
+ * "inline (auto: ext4)", ...; loop thread or after rf_run. */
+RF_API const char *rf_client_file_io(const rf_client *c);
 
 /* Free a client that is not running. */
 RF_API void rf_client_free(rf_client *c);

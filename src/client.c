@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -163,6 +164,13 @@ static int read_netrc(rf_client *c, const char *path)
 	return err;
 }
 
+static void set_file_io(rf_client *c, bool inline_ops, const char *why)
+{
+	rf__loop_set_file_inline(c->loop, inline_ops);
+	snprintf(c->file_io, sizeof(c->file_io), "%s%s%s%s", inline_ops ? "inline" : "ring",
+	         *why ? " (auto: " : "", why, *why ? ")" : "");
+}
+
 int rf_client_new(const rf_client_opts *opts, rf_client **out)
 {
 	rf_client_opts defaults;
@@ -173,7 +181,8 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	if (opts->max_inflight == 0 || opts->max_inflight > 65536 || opts->max_redirs < 0 ||
 	    opts->connect_timeout < 0 || opts->idle_timeout < 0 || opts->max_time < 0 ||
 	    opts->retry_delay < 0 || (opts->digest && !rf__digest_canonical(opts->digest)) ||
-	    (opts->tls_min_version && opts->tls_min_version != 12 && opts->tls_min_version != 13))
+	    (opts->tls_min_version && opts->tls_min_version != 12 && opts->tls_min_version != 13) ||
+	    opts->file_io < RF_FILE_IO_AUTO || opts->file_io > RF_FILE_IO_INLINE)
 		return RF_EINVAL;
 	for (size_t i = 0; i < opts->n_headers; i++)
 		if (rf__http1_header_check(opts->headers[i]))
@@ -247,6 +256,8 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	const char *trace = getenv("RINGFETCH_TRACE");
 	if (trace && *trace && *trace != '0')
 		fprintf(stderr, "ringfetch: ring set up as %s\n", rf__loop_mode(c->loop));
+	if (opts->file_io != RF_FILE_IO_AUTO)
+		set_file_io(c, opts->file_io == RF_FILE_IO_INLINE, "");
 	err = rf__dns_new(c->loop, rf__tag_make(RF_OP_WAKE, 0, 0), &c->dns);
 	if (err)
 		goto fail;
@@ -552,6 +563,44 @@ static void settle(rf_client *c, struct rf__slot *s)
 		slot_done(c, s);
 }
 
+/* The first output file's filesystem decides the file path (--file-io
+ * auto).  Measured (docs/DESIGN-NOTES.md "File I/O on real filesystems"):
+ * on ext4, xfs and tmpfs the inline syscalls cost less than io-wq
+ * hand-offs; network and FUSE filesystems, whose calls may block for long,
+ * keep the ring. */
+static void choose_file_io(rf_client *c, const char *path)
+{
+	static const struct {
+		unsigned long magic;
+		const char *name;
+		bool inline_ops;
+	} known[] = {
+		{0xEF53, "ext4", true},         /* EXT4_SUPER_MAGIC (ext2/3 too) */
+		{0x58465342, "xfs", true},      /* XFS_SUPER_MAGIC */
+		{0x01021994, "tmpfs", true},    /* TMPFS_MAGIC */
+		{0x9123683E, "btrfs", true},    /* BTRFS_SUPER_MAGIC */
+	};
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = 0;
+	else
+		snprintf(dir, sizeof(dir), ".");
+	struct statfs st;
+	const char *fs = "unknown filesystem";
+	bool inline_ops = false;
+	if (statfs(dir, &st) == 0) {
+		for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+			if ((unsigned long)st.f_type == known[i].magic) {
+				fs = known[i].name;
+				inline_ops = known[i].inline_ops;
+			}
+		}
+	}
+	set_file_io(c, inline_ops, fs);
+}
+
 static void fill_slots(rf_client *c)
 {
 	while (c->nfree > 0 && !c->stopping) {
@@ -577,6 +626,8 @@ static void fill_slots(rf_client *c)
 				continue;
 			}
 		}
+		if (!c->file_io[0] && r->sink == RF_SINK_FILE)
+			choose_file_io(c, r->path);
 		struct rf__slot *s = &c->slots[c->free_slots[--c->nfree]];
 		c->nbusy++;
 		rf__slot_start(c, s, r, o);
@@ -764,4 +815,9 @@ void rf_stop(rf_client *c)
 			o->parked_tail = NULL;
 		}
 	}
+}
+
+const char *rf_client_file_io(const rf_client *c)
+{
+	return c->file_io[0] ? c->file_io : "not decided (no output file yet)";
 }

@@ -10,6 +10,17 @@
  * with one io_uring_cq_advance; new SQEs from the handlers go out with the
  * next io_uring_submit_and_wait_timeout, whose timeout is the next timer.
  *
+ * File ops inline (rf__loop_set_file_inline, --file-io inline): opens,
+ * fallocates, renames, unlinks, closes of files, prefix reads and writes of
+ * at most INLINE_WRITE_MAX bytes at an offset become plain syscalls on the
+ * loop thread.  On ext4 and xfs an O_CREAT open, a rename and a buffered
+ * write never complete inside io_uring, so each would cost a hand-off to an
+ * io-wq worker (and the workers contend on the directory's lock); done here
+ * they cost the syscall alone.  Their results wait in `done` and are handed
+ * out at the next rf__loop_run_once, before the CQEs, never from inside the
+ * call that asked: the state machines see a completion as from the ring.
+ * fsync, splices, writes to pipes and large writes stay on the ring.
+ *
  * Fault injection (builds without NDEBUG, RINGFETCH_FAULTS, fault.h): PERCENT %
  * of the ops misbehave the way a real kernel may: kind s, reads, receives,
  * sends, writes and splices cut short (a random length from 1 byte); e,
@@ -27,6 +38,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <fcntl.h>
+#include <unistd.h>
 #include <liburing.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +47,15 @@ struct rf__loop {
 	struct io_uring ring;
 	const char *mode;
 	struct rf__faults faults; /* injection (fault.h); percent 0: off */
+	bool file_inline;         /* file ops as syscalls here (see above) */
+	struct inline_done {
+		rf__tag t;
+		int res;
+	} *done;                  /* their completions, in order */
+	unsigned ndone, cap_done;
 };
+
+#define INLINE_WRITE_MAX (256u * 1024)
 
 /* Injected failures ride in the top three bits of the NOP's user_data (op
  * kinds use bits 56..60), as an index into this table. */
@@ -136,7 +156,40 @@ void rf__loop_free(struct rf__loop *l)
 	if (!l)
 		return;
 	io_uring_queue_exit(&l->ring);
+	free(l->done);
 	free(l);
+}
+
+void rf__loop_set_file_inline(struct rf__loop *l, bool on)
+{
+	l->file_inline = on;
+}
+
+bool rf__loop_file_inline(const struct rf__loop *l)
+{
+	return l->file_inline;
+}
+
+/* Room for one more inline completion?  false: use the ring instead. */
+static bool inline_room(struct rf__loop *l)
+{
+	if (!l->file_inline)
+		return false;
+	if (l->ndone < l->cap_done)
+		return true;
+	unsigned cap = l->cap_done ? 2 * l->cap_done : 64;
+	struct inline_done *d = realloc(l->done, cap * sizeof(*d));
+	if (!d)
+		return false;
+	l->done = d;
+	l->cap_done = cap;
+	return true;
+}
+
+/* The result of a syscall done inline, for the next rf__loop_run_once. */
+static void post(struct rf__loop *l, rf__tag t, long ret)
+{
+	l->done[l->ndone++] = (struct inline_done){t, ret < 0 ? -errno : (int)ret};
 }
 
 const char *rf__loop_mode(const struct rf__loop *l)
@@ -165,9 +218,19 @@ int rf__loop_run_once(struct rf__loop *l, int64_t timeout_ns, rf__completion_fn 
 		ts.tv_nsec = timeout_ns % 1000000000;
 		tsp = &ts;
 	}
-	int ret = io_uring_submit_and_wait_timeout(&l->ring, &cqe, 1, tsp, NULL);
+	unsigned pending = l->ndone; /* inline results: do not wait */
+	int ret = pending ? io_uring_submit(&l->ring)
+	                  : io_uring_submit_and_wait_timeout(&l->ring, &cqe, 1, tsp, NULL);
 	if (ret < 0 && ret != -ETIME && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY)
 		return ret;
+	for (unsigned i = 0; i < pending; i++) {
+		struct inline_done d = l->done[i]; /* fn may post more (and move done) */
+		fn(arg, d.t, d.res, 0);
+	}
+	if (pending) {
+		memmove(l->done, l->done + pending, (l->ndone - pending) * sizeof(*l->done));
+		l->ndone -= pending;
+	}
 	unsigned head, n = 0;
 	io_uring_for_each_cqe(&l->ring, head, cqe)
 	{
@@ -255,6 +318,10 @@ void rf__op_read_at(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned l
 {
 	if (INJECT(l, t, file_faults))
 		return;
+	if (inline_room(l)) {
+		post(l, t, pread(fd, buf, maybe_short(l, len), (off_t)off));
+		return;
+	}
 	struct io_uring_sqe *sqe = get_sqe(l);
 	io_uring_prep_read(sqe, fd, buf, maybe_short(l, len), off);
 	io_uring_sqe_set_data64(sqe, t);
@@ -285,6 +352,10 @@ void rf__op_open(struct rf__loop *l, rf__tag t, const char *path, int flags, uns
 {
 	if (INJECT(l, t, file_faults))
 		return;
+	if (inline_room(l)) {
+		post(l, t, openat(AT_FDCWD, path, flags, mode));
+		return;
+	}
 	struct io_uring_sqe *sqe = get_sqe(l);
 	io_uring_prep_openat(sqe, AT_FDCWD, path, flags, mode);
 	io_uring_sqe_set_data64(sqe, t);
@@ -294,6 +365,10 @@ void rf__op_fallocate(struct rf__loop *l, rf__tag t, int fd, int mode, uint64_t 
 {
 	if (INJECT(l, t, file_faults))
 		return;
+	if (inline_room(l)) {
+		post(l, t, fallocate(fd, mode, (off_t)off, (off_t)len));
+		return;
+	}
 	struct io_uring_sqe *sqe = get_sqe(l);
 	io_uring_prep_fallocate(sqe, fd, mode, off, len);
 	io_uring_sqe_set_data64(sqe, t);
@@ -303,6 +378,11 @@ void rf__op_write(struct rf__loop *l, rf__tag t, int fd, const void *buf, unsign
 {
 	if (INJECT(l, t, file_faults))
 		return;
+	/* at an offset: a file (a pipe or terminal could block the loop) */
+	if (off >= 0 && len <= INLINE_WRITE_MAX && inline_room(l)) {
+		post(l, t, pwrite(fd, buf, maybe_short(l, len), (off_t)off));
+		return;
+	}
 	struct io_uring_sqe *sqe = get_sqe(l);
 	io_uring_prep_write(sqe, fd, buf, maybe_short(l, len), (__u64)off);
 	io_uring_sqe_set_data64(sqe, t);
@@ -310,6 +390,11 @@ void rf__op_write(struct rf__loop *l, rf__tag t, int fd, const void *buf, unsign
 
 void rf__op_close(struct rf__loop *l, rf__tag t, int fd)
 {
+	/* files (their closes are waited for); sockets' closes are not */
+	if (rf__tag_op(t) != RF_OP_NONE && inline_room(l)) {
+		post(l, t, close(fd));
+		return;
+	}
 	struct io_uring_sqe *sqe = get_sqe(l);
 	io_uring_prep_close(sqe, fd);
 	io_uring_sqe_set_data64(sqe, t);
@@ -319,6 +404,10 @@ void rf__op_rename(struct rf__loop *l, rf__tag t, const char *from, const char *
 {
 	if (INJECT(l, t, file_faults))
 		return;
+	if (inline_room(l)) {
+		post(l, t, renameat2(AT_FDCWD, from, AT_FDCWD, to, flags));
+		return;
+	}
 	struct io_uring_sqe *sqe = get_sqe(l);
 	io_uring_prep_renameat(sqe, AT_FDCWD, from, AT_FDCWD, to, flags);
 	io_uring_sqe_set_data64(sqe, t);
@@ -326,6 +415,10 @@ void rf__op_rename(struct rf__loop *l, rf__tag t, const char *from, const char *
 
 void rf__op_unlink(struct rf__loop *l, rf__tag t, const char *path)
 {
+	if (inline_room(l)) {
+		post(l, t, unlinkat(AT_FDCWD, path, 0));
+		return;
+	}
 	struct io_uring_sqe *sqe = get_sqe(l);
 	io_uring_prep_unlinkat(sqe, AT_FDCWD, path, 0);
 	io_uring_sqe_set_data64(sqe, t);

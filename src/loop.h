@@ -63,6 +63,11 @@ int rf__loop_new(unsigned depth, struct rf__loop **out, const char **why);
 void rf__loop_free(struct rf__loop *l);
 /* Which setup flags the kernel took, for diagnostics. */
 const char *rf__loop_mode(const struct rf__loop *l);
+/* File ops (open, fallocate, small writes at an offset, close of a file,
+ * rename, unlink, reads at an offset) as plain syscalls on this thread,
+ * their completions handed out at the next rf__loop_run_once (loop.c). */
+void rf__loop_set_file_inline(struct rf__loop *l, bool on);
+bool rf__loop_file_inline(const struct rf__loop *l);
 
 typedef void (*rf__completion_fn)(void *arg, rf__tag tag, int res, unsigned flags);
 

@@ -39,6 +39,7 @@ struct cli {
 	bool in_open;
 	int exit_code;
 	unsigned long ok, failed, tls_handshakes, tls_resumed;
+	char file_io[64];        /* --file-io: the path the client took */
 	unsigned long long bytes;
 	FILE *digest_out;
 	char path[PATH_MAX];
@@ -471,6 +472,8 @@ static void summarise(const struct cli *c, double secs)
 	if (c->tls_handshakes)
 		fprintf(stderr, ", TLS handshakes %lu (%lu resumed)", c->tls_handshakes,
 		        c->tls_resumed);
+	if (c->file_io[0])
+		fprintf(stderr, ", file I/O %s", c->file_io);
 	fputc('\n', stderr);
 }
 
@@ -505,6 +508,8 @@ int main(int argc, char **argv)
 	double secs = now_s() - t0;
 	if (c.signals)
 		take_signals(&c); /* a second signal that came while stopping */
+	if (c.o.file_io_report)
+		snprintf(c.file_io, sizeof(c.file_io), "%s", rf_client_file_io(c.client));
 	clean_up(&c);
 	if (err) {
 		fprintf(stderr, "ringfetch: engine failure: %s\n", rf_strerror(err));

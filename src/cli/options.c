@@ -72,6 +72,10 @@ static void usage(FILE *f)
 	    "      --uring-recv-buffer N   bytes per receive buffer (default 65536)\n"
 	    "      --uring-big-buffer N    receive buffer for large bodies (default 1048576, 0 = off)\n"
 	    "      --uring-no-splice       receive large plain-HTTP bodies instead of splicing them\n"
+	    "      --file-io MODE        output-file ops: ring (io_uring ops), inline (syscalls\n"
+	    "                            on the loop thread; large writes stay on the ring) or\n"
+	    "                            auto (default: by the output filesystem); the summary\n"
+	    "                            says which was taken when this option is given\n"
 	    "Other:\n"
 	    "  -q, --quiet               no summary or progress (errors are still printed)\n"
 	    "      --progress            a progress line every second (default when stderr is\n"
@@ -131,6 +135,7 @@ enum {
 	OPT_URING_RECV_BUFFER,
 	OPT_URING_BIG_BUFFER,
 	OPT_URING_NO_SPLICE,
+	OPT_FILE_IO,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
 	OPT_USER,
@@ -167,6 +172,7 @@ static const struct option long_opts[] = {
 	{"uring-recv-buffer", required_argument, NULL, OPT_URING_RECV_BUFFER},
 	{"uring-big-buffer", required_argument, NULL, OPT_URING_BIG_BUFFER},
 	{"uring-no-splice", no_argument, NULL, OPT_URING_NO_SPLICE},
+	{"file-io", required_argument, NULL, OPT_FILE_IO},
 	{"progress", no_argument, NULL, OPT_PROGRESS},
 	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 	{"user-agent", required_argument, NULL, 'A'},
@@ -375,6 +381,17 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			break;
 		case OPT_URING_NO_SPLICE:
 			o->opts.no_splice = 1;
+			break;
+		case OPT_FILE_IO:
+			if (strcmp(optarg, "auto") == 0)
+				o->opts.file_io = RF_FILE_IO_AUTO;
+			else if (strcmp(optarg, "ring") == 0)
+				o->opts.file_io = RF_FILE_IO_RING;
+			else if (strcmp(optarg, "inline") == 0)
+				o->opts.file_io = RF_FILE_IO_INLINE;
+			else
+				return usage_error(err, "--file-io takes ring, inline or auto, not '%s'", optarg);
+			o->file_io_report = true;
 			break;
 		case OPT_PROGRESS:
 			o->progress = 1;

@@ -21,6 +21,7 @@ struct cli_options {
 	bool quiet;             /* -q */
 	int progress;           /* -1 auto (a terminal), 0 off, 1 on */
 	bool print_digest;      /* --print-digest */
+	bool file_io_report;    /* --file-io given: the summary names the path */
 	bool netrc;             /* --netrc: ~/.netrc */
 	char *user;             /* --user, a copy (argv's password is blanked) */
 	char *headers[CLI_MAX_HEADERS];

@@ -22,6 +22,9 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 RINGFETCH = os.environ.get("RINGFETCH") or os.path.join(ROOT, "build", "ringfetch")
 # e.g. "valgrind --error-exitcode=99 ...": every ringfetch run goes through it
 WRAPPER = os.environ.get("RINGFETCH_WRAPPER", "").split()
+# options every run() gets first, e.g. "--file-io ring" (tests/meson.build
+# runs suites once per file path)
+EXTRA_ARGS = os.environ.get("RINGFETCH_EXTRA_ARGS", "").split()
 BADSERVER = os.path.join(ROOT, "tests", "servers", "badserver.py")
 sys.path.insert(0, os.path.join(ROOT, "tests", "servers"))
 from badserver import body_of  # noqa: E402  (the same bytes the server sends)
@@ -197,7 +200,7 @@ def stats(port, tls=False):
 
 def run(args, cwd=None, timeout=60, stdin=None, env=None):
     """Run ringfetch; returns (exit code, stdout bytes, stderr text)."""
-    p = subprocess.run(WRAPPER + [RINGFETCH] + list(args), cwd=cwd, timeout=timeout, input=stdin,
+    p = subprocess.run(WRAPPER + [RINGFETCH] + EXTRA_ARGS + list(args), cwd=cwd, timeout=timeout, input=stdin,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     return p.returncode, p.stdout, p.stderr.decode(errors="replace")
 

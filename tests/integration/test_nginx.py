@@ -2,6 +2,8 @@
 """Downloads from a real nginx (and the echo/statistics paths of badserver):
 content, names, collisions, lists, keep-alive, per-host cap, CLI behaviour."""
 import os
+import shutil
+import tempfile
 import resource
 import stat
 import subprocess
@@ -46,6 +48,25 @@ def single_file_content_matches():
     assert listdir(out) == ["big.bin"]
     assert sha256_file(os.path.join(out, "big.bin")) == sha256(BIG)
     assert "1 ok, 0 failed" in err, err
+
+
+@case
+def file_io_auto_names_the_filesystem_and_path():
+    out = tempfile.mkdtemp(prefix="rf-test-", dir="/dev/shm")
+    try:
+        code, _, err = run(["--file-io", "auto", "-P", out, f"{BASE}/big.bin"])
+        assert code == 0, err
+        assert "file I/O inline (auto: tmpfs)" in err, err
+        assert sha256_file(os.path.join(out, "big.bin")) == sha256(BIG)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    for mode in ("ring", "inline"):
+        out = tmpdir()
+        code, _, err = run(["--file-io", mode, "-P", out, f"{BASE}/big.bin"])
+        assert code == 0 and f"file I/O {mode}\n" in err, err
+        assert sha256_file(os.path.join(out, "big.bin")) == sha256(BIG)
+    code, _, err = run(["--file-io", "fast", f"{BASE}/big.bin"])
+    assert code == 2 and "--file-io takes ring, inline or auto, not 'fast'" in err, err
 
 
 @case

@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""bench/fs.py - W1 (N x 16 KiB over HTTP, -j 64) written to tmpfs, ext4 and
+xfs, each file path of ringfetch next to curl and the floor.
+
+  ./bench/run-fs [--runs 3] [--small 20000] [--fs tmpfs,ext4,xfs] [--write]
+
+ext4 and xfs are made here on loop devices over files in /dev/shm (so the
+device is memory and the filesystem code is what is measured), mounted,
+and unmounted and removed afterwards; a filesystem that cannot be made or
+mounted is skipped with a visible line.  Per filesystem: ringfetch with
+--file-io ring, inline and auto, curl, interleaved, medians of wall time,
+client CPU (user+sys, threads and io-wq workers included), CPU per file and
+voluntary context switches (GNU time); the floor (bench/peers/floor.c: the
+file work alone of the atomic scheme, one thread, plain syscalls); and
+wrk's time and CPU for the same number of requests of the same file, so
+"floor + wrk" is the limit a fetcher that writes every file can approach.
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run as bench  # noqa: E402
+
+FLOOR = os.path.join(bench.BUILD, "bench", "floor")
+
+
+def measure(cmd, cwd):
+    """(wall s, user+sys s, voluntary context switches)."""
+    tf = tempfile.NamedTemporaryFile(mode="r", suffix=".time")
+    t0 = time.perf_counter()
+    p = subprocess.run(["/usr/bin/time", "-o", tf.name, "-f", "%U %S %w"] + bench.pinned(0, cmd),
+                       cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wall = time.perf_counter() - t0
+    if p.returncode != 0:
+        raise RuntimeError(f"{cmd[0]} exited {p.returncode}: {p.stderr.decode()[-800:]}")
+    user, sys_, vcs = tf.read().split()[-3:]
+    return wall, float(user) + float(sys_), int(vcs)
+
+
+def make_fs(kind, base):
+    """A directory on a fresh filesystem of this kind, and its cleanup; None if not here."""
+    mnt = os.path.join(base, f"mnt-{kind}")
+    os.makedirs(mnt)
+    if kind == "tmpfs":
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4g", "tmpfs", mnt],
+                           stderr=subprocess.PIPE, text=True)
+        img = None
+    else:
+        img = os.path.join(base, f"{kind}.img")
+        subprocess.run(["truncate", "-s", "4G", img], check=True)
+        mk = ["mkfs.ext4", "-q", "-F", img] if kind == "ext4" else ["mkfs.xfs", "-q", "-f", img]
+        r = subprocess.run(mk, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        if r.returncode == 0:
+            r = subprocess.run(["mount", "-o", "loop", img, mnt], stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        print(f"skipped: {kind}: {r.stderr.strip()}", flush=True)
+        return None
+
+    def cleanup():
+        subprocess.run(["umount", mnt])
+        if img:
+            os.unlink(img)
+    return mnt, cleanup
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--small", type=int, default=20000)
+    ap.add_argument("--fs", default="tmpfs,ext4,xfs")
+    ap.add_argument("--write", action="store_true", help="write bench/RESULTS-fs.md")
+    args = ap.parse_args()
+    n = args.small
+    base = tempfile.mkdtemp(prefix="rf-fsbench-", dir="/dev/shm")
+    origin = None
+    cleanups = []
+    report = [f"Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}  ",
+              f"Machine: {os.cpu_count()} CPUs, kernel {os.uname().release}, nginx 1 worker on "
+              f"CPU 1, clients on CPU 0; ext4/xfs on loop devices over files in /dev/shm  ",
+              f"Command: `./bench/run-fs {' '.join(sys.argv[1:])}` (medians of {args.runs} "
+              f"interleaved runs)\n"]
+    try:
+        www = os.path.join(base, "www")
+        os.makedirs(os.path.join(www, "s"))
+        blob = os.urandom(16384)
+        for i in range(n):
+            with open(os.path.join(www, "s", f"f{i}"), "wb") as f:
+                f.write(blob)
+        origin = bench.Origin(base, False)
+        urls = [f"{origin.url}/s/f{i}" for i in range(n)]
+        lists = bench.write_lists(base, "w1", urls)
+        # wrk: requests/s and CPU per request on the same file
+        wrk_cmd = ["wrk", "-t1", "-c64", "-d3s", urls[0]]
+        w_wall, w_cpu, _ = measure(wrk_cmd, base)
+        out = subprocess.run(bench.pinned(0, ["wrk", "-t1", "-c64", "-d3s", urls[0]]),
+                             stdout=subprocess.PIPE, text=True).stdout
+        rate = float(out.split("Requests/sec:")[1].split()[0])
+        wrk_wall, wrk_cpu = n / rate, w_cpu / (rate * w_wall) * n
+        for kind in args.fs.split(","):
+            made = make_fs(kind, base)
+            if not made:
+                report.append(f"\n### {kind}: skipped (cannot make or mount it here)\n")
+                continue
+            mnt, cleanup = made
+            cleanups.append(cleanup)
+            dest = os.path.join(mnt, "out")
+            tools = {}
+            for mode in ("ring", "inline", "auto"):
+                tools[f"ringfetch --file-io {mode}"] = [bench.RINGFETCH, "-q", "-j", "64", "-P", dest,
+                                                        "-i", lists["plain"], "--file-io", mode]
+            tools["curl"] = ["curl", "-s", "--parallel", "--parallel-max", "64", "-K", lists["curl"]]
+            tools["floor (file work alone)"] = [FLOOR, dest, str(n), "16384"]
+            res = {t: [] for t in tools}
+            for _ in range(args.runs):
+                for tool, cmd in tools.items():
+                    shutil.rmtree(dest, ignore_errors=True)
+                    os.makedirs(dest)
+                    subprocess.run(["sync"])
+                    res[tool].append(measure(cmd, dest))
+                    got = bench.tree_stats(dest)
+                    if got != (n, n * 16384):
+                        raise RuntimeError(f"{tool} on {kind}: got {got}")
+            med = {t: (statistics.median(r[0] for r in v), statistics.median(r[1] for r in v),
+                       statistics.median(r[2] for r in v)) for t, v in res.items()}
+            fl = med["floor (file work alone)"]
+            report.append(f"\n### W1 {n} x 16 KiB over HTTP, -j 64, output on {kind}\n")
+            report.append("| tool | wall s | CPU s | CPU us/file | voluntary ctx switches | wall / curl | "
+                          "CPU / curl | wall / (floor + wrk) | CPU / (floor + wrk) |")
+            report.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+            cw, cc = med["curl"][0], med["curl"][1]
+            for tool, (wall, cpu, vcs) in med.items():
+                report.append(f"| {tool} | {wall:.3f} | {cpu:.3f} | {1e6 * cpu / n:.0f} | {vcs:.0f} | "
+                              f"{wall / cw:.2f} | {cpu / cc:.2f} | {wall / (fl[0] + wrk_wall):.2f} | "
+                              f"{cpu / (fl[1] + wrk_cpu):.2f} |")
+            report.append(f"| wrk, {n} requests (from {rate:.0f} req/s) | {wrk_wall:.3f} | "
+                          f"{wrk_cpu:.3f} | {1e6 * wrk_cpu / n:.0f} | | | | | |")
+            print("\n".join(report[-len(med) - 4:]), flush=True)
+            shutil.rmtree(dest, ignore_errors=True)
+        if args.write:
+            with open(os.path.join(bench.ROOT, "bench", "RESULTS-fs.md"), "w") as f:
+                f.write("# Output filesystems: tmpfs, ext4, xfs\n\n" + "\n".join(report) + "\n")
+    finally:
+        for c in reversed(cleanups):
+            c()
+        if origin:
+            origin.stop()
+        time.sleep(0.2)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

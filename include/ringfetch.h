@@ -246,7 +246,12 @@ typedef struct rf_client_opts {
 	int file_io;              /* how output-file operations reach the kernel:
 	                             RF_FILE_IO_AUTO (0, by the filesystem of the
 	                             first output file), _RING or _INLINE */
-	void *reserved[8];        /* zero: room for later fields */
+	int no_tmpfile;           /* 1: small files too are written as NAME.part
+	                             and renamed (by default a complete body of
+	                             at most 256 KiB is written to an unnamed
+	                             O_TMPFILE file and linked to its name) */
+	int reserved_int;         /* zero */
+	void *reserved[7];        /* zero: room for later fields */
 } rf_client_opts;
 
 /* rf_client_opts.file_io.  RING: every file op is an io_uring op.  INLINE:

@@ -190,6 +190,8 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	for (size_t i = 0; i < sizeof(opts->reserved) / sizeof(opts->reserved[0]); i++)
 		if (opts->reserved[i])
 			return RF_EINVAL; /* a caller built for a later version */
+	if (opts->reserved_int)
+		return RF_EINVAL;
 
 	int err = -ENOMEM;
 	rf_client *c = calloc(1, sizeof(*c));
@@ -256,6 +258,8 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	const char *trace = getenv("RINGFETCH_TRACE");
 	if (trace && *trace && *trace != '0')
 		fprintf(stderr, "ringfetch: ring set up as %s\n", rf__loop_mode(c->loop));
+	/* unnamed files are linked by their /proc/self/fd name */
+	c->tmpfile_off = opts->no_tmpfile || access("/proc/self/fd", X_OK) != 0;
 	if (opts->file_io != RF_FILE_IO_AUTO)
 		set_file_io(c, opts->file_io == RF_FILE_IO_INLINE, "");
 	err = rf__dns_new(c->loop, rf__tag_make(RF_OP_WAKE, 0, 0), &c->dns);

@@ -218,6 +218,8 @@ struct rf_client {
 	uint64_t n_ok, n_failed, bytes_done; /* reported so far */
 	int64_t run_start, next_progress;
 	char signal_buf[128];
+	bool tmpfile_off;        /* no O_TMPFILE files (asked, no /proc, or the
+	                            file system refused one) */
 	char file_io[48];        /* the file path taken, and why; "" until the
 	                            first output file (opts.file_io auto) */
 	int fatal;               /* engine failure (ring) */

@@ -11,7 +11,7 @@
  * next io_uring_submit_and_wait_timeout, whose timeout is the next timer.
  *
  * File ops inline (rf__loop_set_file_inline, --file-io inline): opens,
- * fallocates, renames, unlinks, closes of files, prefix reads and writes of
+ * fallocates, renames, links, unlinks, closes of files, prefix reads and writes of
  * at most INLINE_WRITE_MAX bytes at an offset become plain syscalls on the
  * loop thread.  On ext4 and xfs an O_CREAT open, a rename and a buffered
  * write never complete inside io_uring, so each would cost a hand-off to an
@@ -75,6 +75,7 @@ static const struct {
 	{IORING_OP_READ, "READ"},         {IORING_OP_CLOSE, "CLOSE"},
 	{IORING_OP_RENAMEAT, "RENAMEAT (Linux 5.11)"},
 	{IORING_OP_UNLINKAT, "UNLINKAT (Linux 5.11)"},
+	{IORING_OP_LINKAT, "LINKAT (Linux 5.15)"},
 	{IORING_OP_FSYNC, "FSYNC"},       {IORING_OP_SPLICE, "SPLICE"},
 	{IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL"},
 };
@@ -410,6 +411,19 @@ void rf__op_rename(struct rf__loop *l, rf__tag t, const char *from, const char *
 	}
 	struct io_uring_sqe *sqe = get_sqe(l);
 	io_uring_prep_renameat(sqe, AT_FDCWD, from, AT_FDCWD, to, flags);
+	io_uring_sqe_set_data64(sqe, t);
+}
+
+void rf__op_link(struct rf__loop *l, rf__tag t, const char *from, const char *to)
+{
+	if (INJECT(l, t, file_faults))
+		return;
+	if (inline_room(l)) {
+		post(l, t, linkat(AT_FDCWD, from, AT_FDCWD, to, AT_SYMLINK_FOLLOW));
+		return;
+	}
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_linkat(sqe, AT_FDCWD, from, AT_FDCWD, to, AT_SYMLINK_FOLLOW);
 	io_uring_sqe_set_data64(sqe, t);
 }
 

@@ -43,6 +43,7 @@ enum rf__op_kind {
 	RF_OP_DIR_CLOSE,
 	RF_OP_SPLICE_IN,  /* plain body: socket -> pipe (zero copy) */
 	RF_OP_SPLICE_OUT, /* pipe -> file at an offset */
+	RF_OP_LINK,       /* an unnamed (O_TMPFILE) file gets its final name */
 };
 
 static inline rf__tag rf__tag_make(enum rf__op_kind op, uint32_t idx, uint32_t gen)
@@ -87,6 +88,10 @@ void rf__op_write(struct rf__loop *l, rf__tag t, int fd, const void *buf, unsign
 void rf__op_close(struct rf__loop *l, rf__tag t, int fd);
 void rf__op_rename(struct rf__loop *l, rf__tag t, const char *from, const char *to, unsigned flags);
 void rf__op_unlink(struct rf__loop *l, rf__tag t, const char *path);
+/* linkat(AT_FDCWD, from, AT_FDCWD, to, AT_SYMLINK_FOLLOW): from is
+ * "/proc/self/fd/N" for an O_TMPFILE file; fails with -EEXIST, never
+ * replaces. */
+void rf__op_link(struct rf__loop *l, rf__tag t, const char *from, const char *to);
 void rf__op_read(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned len);
 void rf__op_read_at(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned len, uint64_t off);
 void rf__op_fsync(struct rf__loop *l, rf__tag t, int fd);

@@ -18,7 +18,7 @@
 
 enum rf__file_state {
 	RF_FILE_NONE, RF_FILE_ADOPTING, RF_FILE_OPENING, RF_FILE_OPEN, RF_FILE_SYNCING,
-	RF_FILE_CLOSING, RF_FILE_CLOSED, RF_FILE_RENAMING, RF_FILE_DIRSYNC, RF_FILE_UNLINKING,
+	RF_FILE_CLOSING, RF_FILE_CLOSED, RF_FILE_RENAMING, RF_FILE_LINKING, RF_FILE_DIRSYNC, RF_FILE_UNLINKING,
 	RF_FILE_DONE,
 };
 
@@ -28,6 +28,9 @@ struct rf__sink {
 	bool fallocating;
 	unsigned writes;         /* write ops in flight (splices out included) */
 	char *part;              /* "<final>.part" or "<final>.<n>.part" */
+	bool unnamed;            /* the file is O_TMPFILE: no name until linked */
+	bool linked;             /* ... and it now has its final name */
+	char fd_path[32];        /* "/proc/self/fd/N", what is linked */
 	bool part_resumable;     /* part is "<final>.part", or the one this
 	                            request kept: it may be continued */
 	int64_t resume_from;     /* bytes on disk this attempt continues */

@@ -76,6 +76,9 @@ static void usage(FILE *f)
 	    "                            on the loop thread; large writes stay on the ring) or\n"
 	    "                            auto (default: by the output filesystem); the summary\n"
 	    "                            says which was taken when this option is given\n"
+	    "      --no-tmpfile          write small files as NAME.part + rename too (default:\n"
+	    "                            a whole body of at most 256 KiB goes to an unnamed file\n"
+	    "                            that is linked to its name when complete)\n"
 	    "Other:\n"
 	    "  -q, --quiet               no summary or progress (errors are still printed)\n"
 	    "      --progress            a progress line every second (default when stderr is\n"
@@ -136,6 +139,7 @@ enum {
 	OPT_URING_BIG_BUFFER,
 	OPT_URING_NO_SPLICE,
 	OPT_FILE_IO,
+	OPT_NO_TMPFILE,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
 	OPT_USER,
@@ -173,6 +177,7 @@ static const struct option long_opts[] = {
 	{"uring-big-buffer", required_argument, NULL, OPT_URING_BIG_BUFFER},
 	{"uring-no-splice", no_argument, NULL, OPT_URING_NO_SPLICE},
 	{"file-io", required_argument, NULL, OPT_FILE_IO},
+	{"no-tmpfile", no_argument, NULL, OPT_NO_TMPFILE},
 	{"progress", no_argument, NULL, OPT_PROGRESS},
 	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 	{"user-agent", required_argument, NULL, 'A'},
@@ -392,6 +397,9 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			else
 				return usage_error(err, "--file-io takes ring, inline or auto, not '%s'", optarg);
 			o->file_io_report = true;
+			break;
+		case OPT_NO_TMPFILE:
+			o->opts.no_tmpfile = 1;
 			break;
 		case OPT_PROGRESS:
 			o->progress = 1;

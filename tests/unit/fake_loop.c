@@ -49,7 +49,7 @@ struct op {
 };
 
 enum { C_SOCKET, C_CONNECT, C_SEND, C_RECV, C_READ, C_OPEN, C_FALLOCATE, C_WRITE, C_CLOSE,
-       C_RENAME, C_UNLINK, C_FSYNC, C_SPLICE };
+       C_RENAME, C_UNLINK, C_FSYNC, C_SPLICE, C_LINK };
 
 struct rf__loop {
 	int dummy;
@@ -306,6 +306,14 @@ void rf__op_unlink(struct rf__loop *l, rf__tag t, const char *path)
 	snprintf(queue(t, C_UNLINK)->path, sizeof(F.ops[0].path), "%s", path);
 }
 
+void rf__op_link(struct rf__loop *l, rf__tag t, const char *from, const char *to)
+{
+	(void)l;
+	struct op *o = queue(t, C_LINK);
+	snprintf(o->path, sizeof(o->path), "%s", from);
+	snprintf(o->path2, sizeof(o->path2), "%s", to);
+}
+
 void rf__op_fsync(struct rf__loop *l, rf__tag t, int fd)
 {
 	(void)l;
@@ -420,6 +428,9 @@ static int complete(struct op *o)
 		return (int)n;
 	}
 	case C_OPEN: {
+		/* a file system without O_TMPFILE: the sink falls back to .part */
+		if ((o->flags & O_TMPFILE) == O_TMPFILE)
+			return -EOPNOTSUPP;
 		struct fake_file *file = file_named(o->path, false);
 		if (o->flags & O_DIRECTORY)
 			return new_fd(FD_DIR);
@@ -490,6 +501,8 @@ static int complete(struct op *o)
 		file->exists = 0;
 		return 0;
 	}
+	case C_LINK:
+		return -EOPNOTSUPP; /* never reached: no O_TMPFILE here */
 	default:
 		return -EINVAL; /* splice: the tests run without it */
 	}

@@ -247,9 +247,10 @@ typedef struct rf_client_opts {
 	                             RF_FILE_IO_AUTO (0, by the filesystem of the
 	                             first output file), _RING or _INLINE */
 	int no_tmpfile;           /* 1: small files too are written as NAME.part
-	                             and renamed (by default a complete body of
-	                             at most 256 KiB is written to an unnamed
-	                             O_TMPFILE file and linked to its name) */
+	                             and renamed (by default, where measured
+	                             faster (ext4), a complete body of at most
+	                             256 KiB is written to an unnamed O_TMPFILE
+	                             file and linked to its name) */
 	int reserved_int;         /* zero */
 	void *reserved[7];        /* zero: room for later fields */
 } rf_client_opts;

@@ -260,8 +260,8 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 		fprintf(stderr, "ringfetch: ring set up as %s\n", rf__loop_mode(c->loop));
 	/* unnamed files are linked by their /proc/self/fd name */
 	c->tmpfile_off = opts->no_tmpfile || access("/proc/self/fd", X_OK) != 0;
-	if (opts->file_io != RF_FILE_IO_AUTO)
-		set_file_io(c, opts->file_io == RF_FILE_IO_INLINE, "");
+	if (opts->file_io != RF_FILE_IO_AUTO) /* until the first output file */
+		rf__loop_set_file_inline(c->loop, opts->file_io == RF_FILE_IO_INLINE);
 	err = rf__dns_new(c->loop, rf__tag_make(RF_OP_WAKE, 0, 0), &c->dns);
 	if (err)
 		goto fail;
@@ -567,22 +567,24 @@ static void settle(rf_client *c, struct rf__slot *s)
 		slot_done(c, s);
 }
 
-/* The first output file's filesystem decides the file path (--file-io
- * auto).  Measured (docs/DESIGN-NOTES.md "File I/O on real filesystems"):
- * on ext4, xfs and tmpfs the inline syscalls cost less than io-wq
- * hand-offs; network and FUSE filesystems, whose calls may block for long,
- * keep the ring. */
+/* The first output file's filesystem decides the file path (opts.file_io
+ * auto) and whether small bodies go to unnamed files (unless no_tmpfile).
+ * Measured with bench/fs.py (docs/DESIGN-NOTES.md "File I/O on real
+ * filesystems"): on ext4, xfs and tmpfs the inline syscalls cost less than
+ * io-wq hand-offs; O_TMPFILE + linkat beats create + rename on ext4 only
+ * (on tmpfs the /proc/self/fd lookup costs more than it saves, on xfs they
+ * are even).  Network and FUSE filesystems, whose calls may block for long,
+ * and anything unknown keep the ring and the .part. */
 static void choose_file_io(rf_client *c, const char *path)
 {
 	static const struct {
 		unsigned long magic;
 		const char *name;
-		bool inline_ops;
+		bool inline_ops, tmpfile;
 	} known[] = {
-		{0xEF53, "ext4", true},         /* EXT4_SUPER_MAGIC (ext2/3 too) */
-		{0x58465342, "xfs", true},      /* XFS_SUPER_MAGIC */
-		{0x01021994, "tmpfs", true},    /* TMPFS_MAGIC */
-		{0x9123683E, "btrfs", true},    /* BTRFS_SUPER_MAGIC */
+		{0xEF53, "ext4", true, true},          /* EXT4_SUPER_MAGIC (ext2/3 too) */
+		{0x58465342, "xfs", true, false},      /* XFS_SUPER_MAGIC */
+		{0x01021994, "tmpfs", true, false},    /* TMPFS_MAGIC */
 	};
 	char dir[4096];
 	snprintf(dir, sizeof(dir), "%s", path);
@@ -593,16 +595,25 @@ static void choose_file_io(rf_client *c, const char *path)
 		snprintf(dir, sizeof(dir), ".");
 	struct statfs st;
 	const char *fs = "unknown filesystem";
-	bool inline_ops = false;
+	bool inline_ops = false, tmpfile = false;
 	if (statfs(dir, &st) == 0) {
 		for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
 			if ((unsigned long)st.f_type == known[i].magic) {
 				fs = known[i].name;
 				inline_ops = known[i].inline_ops;
+				tmpfile = known[i].tmpfile;
 			}
 		}
 	}
-	set_file_io(c, inline_ops, fs);
+	if (!tmpfile)
+		c->tmpfile_off = true;
+	if (c->opts.file_io == RF_FILE_IO_AUTO)
+		set_file_io(c, inline_ops, fs);
+	else
+		set_file_io(c, c->opts.file_io == RF_FILE_IO_INLINE, "");
+	size_t len = strlen(c->file_io);
+	snprintf(c->file_io + len, sizeof(c->file_io) - len, ", %s",
+	         c->tmpfile_off ? ".part + rename" : "small files unnamed + link");
 }
 
 static void fill_slots(rf_client *c)

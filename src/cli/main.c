@@ -39,7 +39,7 @@ struct cli {
 	bool in_open;
 	int exit_code;
 	unsigned long ok, failed, tls_handshakes, tls_resumed;
-	char file_io[64];        /* --file-io: the path the client took */
+	char file_io[128];       /* --file-io: the path the client took */
 	unsigned long long bytes;
 	FILE *digest_out;
 	char path[PATH_MAX];

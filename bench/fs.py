@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""bench/fs.py - W1 (N x 16 KiB over HTTP, -j 64) written to tmpfs, ext4 and
-xfs, each file path of ringfetch next to curl and the floor.
+"""bench/fs.py - W1 (N x 16 KiB over HTTP, -j 64) and W2 (4 x 256 MiB, 4 at
+once) written to tmpfs, ext4 and xfs: each file path of ringfetch next to
+curl, the Go peer, the floor and (W2) the raw recv+write loop.
 
-  ./bench/run-fs [--runs 3] [--small 20000] [--fs tmpfs,ext4,xfs] [--write]
+  ./bench/run-fs [--runs 3] [--small 20000] [--big-mib 256] [--fs tmpfs,ext4,xfs] [--write]
 
 ext4 and xfs are made here on loop devices over files in /dev/shm (so the
 device is memory and the filesystem code is what is measured), mounted,
@@ -28,6 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run as bench  # noqa: E402
 
 FLOOR = os.path.join(bench.BUILD, "bench", "floor")
+TMPFILE_FS = ("ext4",)  # where --file-io auto writes small files unnamed (src/client.c)
 
 
 def measure(cmd, cwd):
@@ -69,11 +71,83 @@ def make_fs(kind, base):
     return mnt, cleanup
 
 
+def w2(args, origin, base, kind, dest, report):
+    """4 x big files, 4 at once, against the raw recv+write loop on the same fs."""
+    urls = [f"{origin.url}/big{i}.bin" for i in range(4)]
+    lists = bench.write_lists(base, "w2", urls)
+    tools = {"ringfetch (default)": [bench.RINGFETCH, "-q", "-j", "4", "-P", dest, "-i", lists["plain"]],
+             "curl": ["curl", "-s", "--parallel", "--parallel-max", "4", "-K", lists["curl"]],
+             "raw recv+write loop": [bench.RAWLOOP, "127.0.0.1", str(origin.port), dest] +
+                                    [f"/big{i}.bin" for i in range(4)]}
+    tools = {t: c for t, c in tools.items() if os.path.exists(c[0]) or shutil.which(c[0])}
+    res = {t: [] for t in tools}
+    for _ in range(args.runs):
+        for tool, cmd in tools.items():
+            shutil.rmtree(dest, ignore_errors=True)
+            os.makedirs(dest)
+            subprocess.run(["sync"])
+            res[tool].append(measure(cmd, dest))
+            got = bench.tree_stats(dest)
+            if got != (4, 4 * args.big_mib << 20):
+                raise RuntimeError(f"{tool} W2 on {kind}: got {got}")
+    shutil.rmtree(dest, ignore_errors=True)
+    raw = statistics.median(r[0] for r in res.get("raw recv+write loop", res["ringfetch (default)"]))
+    report.append(f"\n### W2 4 x {args.big_mib} MiB over HTTP, 4 at once, output on {kind}\n")
+    report.append("| tool | wall s | CPU s | MiB/s | wall / raw loop |")
+    report.append("| --- | --- | --- | --- | --- |")
+    for tool, runs in res.items():
+        wall = statistics.median(r[0] for r in runs)
+        cpu = statistics.median(r[1] for r in runs)
+        report.append(f"| {tool} | {wall:.3f} | {cpu:.3f} | {4 * args.big_mib / wall:.0f} | "
+                      f"{wall / raw:.2f} |")
+    print("\n".join(report[-len(res) - 3:]), flush=True)
+
+
+def https(args, base, kind, dest, report):
+    """W3 (the small files) and W4 (the big ones) over HTTPS."""
+    tls = bench.Origin(base, True)  # the same www, its own port
+    try:
+        for name, urls, j, expect in (
+                (f"W3 {args.small} x 16 KiB over HTTPS, -j 64",
+                 [f"{tls.url}/s/f{i}" for i in range(args.small)], 64, (args.small, args.small * 16384)),
+                (f"W4 4 x {args.big_mib} MiB over HTTPS, 4 at once",
+                 [f"{tls.url}/big{i}.bin" for i in range(4)], 4, (4, 4 * args.big_mib << 20))):
+            if not args.big_mib and j == 4:
+                continue
+            lists = bench.write_lists(base, f"tls{j}", urls)
+            tools = {t: bench.commands(t, urls, lists, dest, j, tls) for t in ("ringfetch", "curl", "go")
+                     if t != "go" or os.path.exists(bench.GOFETCH)}
+            res = {t: [] for t in tools}
+            for _ in range(args.runs):
+                for tool, cmd in tools.items():
+                    shutil.rmtree(dest, ignore_errors=True)
+                    os.makedirs(dest)
+                    subprocess.run(["sync"])
+                    res[tool].append(measure(cmd, dest))
+                    if bench.tree_stats(dest) != expect:
+                        raise RuntimeError(f"{tool} {name} on {kind}: got {bench.tree_stats(dest)}")
+            shutil.rmtree(dest, ignore_errors=True)
+            med = {t: (statistics.median(r[0] for r in v), statistics.median(r[1] for r in v))
+                   for t, v in res.items()}
+            peers = [t for t in med if t != "ringfetch"]
+            fastest = min(peers, key=lambda t: med[t][0])
+            report.append(f"\n### {name}, output on {kind}\n")
+            report.append(f"| tool | wall s | CPU s | wall / fastest peer ({fastest}) |")
+            report.append("| --- | --- | --- | --- |")
+            for tool, (wall, cpu) in med.items():
+                report.append(f"| {tool} | {wall:.3f} | {cpu:.3f} | {wall / med[fastest][0]:.2f} |")
+            print("\n".join(report[-len(med) - 3:]), flush=True)
+    finally:
+        tls.stop()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--small", type=int, default=20000)
     ap.add_argument("--fs", default="tmpfs,ext4,xfs")
+    ap.add_argument("--big-mib", type=int, default=256, help="W2: 4 files of this size; 0 = skip W2")
+    ap.add_argument("--https-on", default="ext4", help="W3/W4 (HTTPS) on these filesystems")
     ap.add_argument("--write", action="store_true", help="write bench/RESULTS-fs.md")
     args = ap.parse_args()
     n = args.small
@@ -92,6 +166,11 @@ def main():
         for i in range(n):
             with open(os.path.join(www, "s", f"f{i}"), "wb") as f:
                 f.write(blob)
+        chunk = os.urandom(1 << 20)
+        for i in range(4 if args.big_mib else 0):
+            with open(os.path.join(www, f"big{i}.bin"), "wb") as f:
+                for _ in range(args.big_mib):
+                    f.write(chunk)
         origin = bench.Origin(base, False)
         urls = [f"{origin.url}/s/f{i}" for i in range(n)]
         lists = bench.write_lists(base, "w1", urls)
@@ -114,9 +193,9 @@ def main():
             rf = [bench.RINGFETCH, "-q", "-j", "64", "-P", dest, "-i", lists["plain"]]
             tools["ringfetch (default: auto)"] = rf
             for mode in ("ring", "inline"):
-                tools[f"ringfetch --file-io {mode}"] = rf + ["--file-io", mode]
-                tools[f"ringfetch --file-io {mode} --no-tmpfile"] = rf + ["--file-io", mode,
-                                                                          "--no-tmpfile"]
+                for tf in ("off", "on"):
+                    tools[f"ringfetch --file-io {mode} --tmpfile {tf}"] = rf + ["--file-io", mode,
+                                                                                "--tmpfile", tf]
             tools["curl"] = ["curl", "-s", "--parallel", "--parallel-max", "64", "-K", lists["curl"]]
             if os.path.exists(bench.GOFETCH):
                 tools["go"] = [bench.GOFETCH, "-j", "64", "-o", dest, lists["plain"]]
@@ -135,7 +214,7 @@ def main():
             med = {t: (statistics.median(r[0] for r in v), statistics.median(r[1] for r in v),
                        statistics.median(r[2] for r in v)) for t, v in res.items()}
             # the floor of the scheme ringfetch takes by default here
-            fl = min(med["floor: .part + rename"], med["floor: O_TMPFILE + linkat"])
+            fl = med["floor: O_TMPFILE + linkat" if kind in TMPFILE_FS else "floor: .part + rename"]
             report.append(f"\n### W1 {n} x 16 KiB over HTTP, -j 64, output on {kind}\n")
             peers = [t for t in ("curl", "go") if t in med]
             fastest = min(peers, key=lambda t: med[t][0])
@@ -153,6 +232,10 @@ def main():
                           f"{wrk_cpu:.3f} | {1e6 * wrk_cpu / n:.0f} | | | | | |")
             print("\n".join(report[-len(med) - 4:]), flush=True)
             shutil.rmtree(dest, ignore_errors=True)
+            if args.big_mib:
+                w2(args, origin, base, kind, dest, report)
+            if kind in args.https_on.split(","):
+                https(args, base, kind, dest, report)
         if args.write:
             with open(os.path.join(bench.ROOT, "bench", "RESULTS-fs.md"), "w") as f:
                 f.write("# Output filesystems: tmpfs, ext4, xfs\n\n" + "\n".join(report) + "\n")

@@ -246,21 +246,24 @@ typedef struct rf_client_opts {
 	int file_io;              /* how output-file operations reach the kernel:
 	                             RF_FILE_IO_AUTO (0, by the filesystem of the
 	                             first output file), _RING or _INLINE */
-	int no_tmpfile;           /* 1: small files too are written as NAME.part
-	                             and renamed (by default, where measured
-	                             faster (ext4), a complete body of at most
-	                             256 KiB is written to an unnamed O_TMPFILE
-	                             file and linked to its name) */
+	int tmpfile;              /* small whole bodies (<= 256 KiB, nothing to
+	                             resume) to an unnamed O_TMPFILE file linked
+	                             to its name when complete, instead of
+	                             NAME.part + rename: RF_TMPFILE_AUTO (0,
+	                             where measured faster: ext4), _OFF, _ON */
 	int reserved_int;         /* zero */
 	void *reserved[7];        /* zero: room for later fields */
 } rf_client_opts;
 
 /* rf_client_opts.file_io.  RING: every file op is an io_uring op.  INLINE:
- * opens, renames, unlinks, closes, fallocates and writes up to 256 KiB are
- * plain syscalls on the loop thread (large writes and fsync stay on the
- * ring); on ext4 and xfs those ops would each be handed to an io-wq worker.
+ * opens, renames, links, unlinks, closes, fallocates and the writes of a
+ * file's first 256 KiB are plain syscalls on the loop thread (the rest of
+ * a large body and fsync stay on the ring); on ext4 and xfs those ops
+ * would each be handed to an io-wq worker.
  * AUTO picks by the filesystem the first output file is on (README). */
 enum rf_file_io { RF_FILE_IO_AUTO = 0, RF_FILE_IO_RING = 1, RF_FILE_IO_INLINE = 2 };
+/* rf_client_opts.tmpfile */
+enum rf_tmpfile { RF_TMPFILE_AUTO = 0, RF_TMPFILE_OFF = 1, RF_TMPFILE_ON = 2 };
 
 /* Fill opts with the defaults above. */
 RF_API void rf_client_opts_init(rf_client_opts *opts);

@@ -182,7 +182,8 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	    opts->connect_timeout < 0 || opts->idle_timeout < 0 || opts->max_time < 0 ||
 	    opts->retry_delay < 0 || (opts->digest && !rf__digest_canonical(opts->digest)) ||
 	    (opts->tls_min_version && opts->tls_min_version != 12 && opts->tls_min_version != 13) ||
-	    opts->file_io < RF_FILE_IO_AUTO || opts->file_io > RF_FILE_IO_INLINE)
+	    opts->file_io < RF_FILE_IO_AUTO || opts->file_io > RF_FILE_IO_INLINE ||
+	    opts->tmpfile < RF_TMPFILE_AUTO || opts->tmpfile > RF_TMPFILE_ON)
 		return RF_EINVAL;
 	for (size_t i = 0; i < opts->n_headers; i++)
 		if (rf__http1_header_check(opts->headers[i]))
@@ -259,7 +260,7 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	if (trace && *trace && *trace != '0')
 		fprintf(stderr, "ringfetch: ring set up as %s\n", rf__loop_mode(c->loop));
 	/* unnamed files are linked by their /proc/self/fd name */
-	c->tmpfile_off = opts->no_tmpfile || access("/proc/self/fd", X_OK) != 0;
+	c->tmpfile_off = opts->tmpfile == RF_TMPFILE_OFF || access("/proc/self/fd", X_OK) != 0;
 	if (opts->file_io != RF_FILE_IO_AUTO) /* until the first output file */
 		rf__loop_set_file_inline(c->loop, opts->file_io == RF_FILE_IO_INLINE);
 	err = rf__dns_new(c->loop, rf__tag_make(RF_OP_WAKE, 0, 0), &c->dns);
@@ -568,7 +569,7 @@ static void settle(rf_client *c, struct rf__slot *s)
 }
 
 /* The first output file's filesystem decides the file path (opts.file_io
- * auto) and whether small bodies go to unnamed files (unless no_tmpfile).
+ * auto) and whether small bodies go to unnamed files (opts.tmpfile auto).
  * Measured with bench/fs.py (docs/DESIGN-NOTES.md "File I/O on real
  * filesystems"): on ext4, xfs and tmpfs the inline syscalls cost less than
  * io-wq hand-offs; O_TMPFILE + linkat beats create + rename on ext4 only
@@ -605,7 +606,7 @@ static void choose_file_io(rf_client *c, const char *path)
 			}
 		}
 	}
-	if (!tmpfile)
+	if (!tmpfile && c->opts.tmpfile == RF_TMPFILE_AUTO)
 		c->tmpfile_off = true;
 	if (c->opts.file_io == RF_FILE_IO_AUTO)
 		set_file_io(c, inline_ops, fs);

@@ -11,8 +11,8 @@
  * next io_uring_submit_and_wait_timeout, whose timeout is the next timer.
  *
  * File ops inline (rf__loop_set_file_inline, --file-io inline): opens,
- * fallocates, renames, links, unlinks, closes of files, prefix reads and writes of
- * at most INLINE_WRITE_MAX bytes at an offset become plain syscalls on the
+ * fallocates, renames, links, unlinks, closes of files, prefix reads and writes
+ * within a file's first INLINE_WRITE_MAX bytes become plain syscalls on the
  * loop thread.  On ext4 and xfs an O_CREAT open, a rename and a buffered
  * write never complete inside io_uring, so each would cost a hand-off to an
  * io-wq worker (and the workers contend on the directory's lock); done here
@@ -319,7 +319,7 @@ void rf__op_read_at(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned l
 {
 	if (INJECT(l, t, file_faults))
 		return;
-	if (inline_room(l)) {
+	if (off + len <= INLINE_WRITE_MAX && inline_room(l)) { /* not a long prefix */
 		post(l, t, pread(fd, buf, maybe_short(l, len), (off_t)off));
 		return;
 	}
@@ -379,8 +379,10 @@ void rf__op_write(struct rf__loop *l, rf__tag t, int fd, const void *buf, unsign
 {
 	if (INJECT(l, t, file_faults))
 		return;
-	/* at an offset: a file (a pipe or terminal could block the loop) */
-	if (off >= 0 && len <= INLINE_WRITE_MAX && inline_room(l)) {
+	/* at an offset: a file (a pipe or terminal could block the loop); and
+	 * only a file's first INLINE_WRITE_MAX bytes: a large body is written
+	 * by io-wq, which absorbs the waits of dirty-page throttling */
+	if (off >= 0 && (uint64_t)off + len <= INLINE_WRITE_MAX && inline_room(l)) {
 		post(l, t, pwrite(fd, buf, maybe_short(l, len), (off_t)off));
 		return;
 	}

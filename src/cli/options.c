@@ -73,12 +73,12 @@ static void usage(FILE *f)
 	    "      --uring-big-buffer N    receive buffer for large bodies (default 1048576, 0 = off)\n"
 	    "      --uring-no-splice       receive large plain-HTTP bodies instead of splicing them\n"
 	    "      --file-io MODE        output-file ops: ring (io_uring ops), inline (syscalls\n"
-	    "                            on the loop thread; large writes stay on the ring) or\n"
+	    "                            on the loop thread; large bodies stay on the ring) or\n"
 	    "                            auto (default: by the output filesystem); the summary\n"
 	    "                            says which was taken when this option is given\n"
-	    "      --no-tmpfile          write small files as NAME.part + rename too (default, on\n"
-	    "                            ext4 where it is faster: a whole body of at most 256 KiB\n"
-	    "                            goes to an unnamed file linked to its name when complete)\n"
+	    "      --tmpfile MODE        on: a whole body of at most 256 KiB goes to an unnamed\n"
+	    "                            file linked to its name when complete; off: NAME.part\n"
+	    "                            + rename for all; auto (default): on where faster (ext4)\n"
 	    "Other:\n"
 	    "  -q, --quiet               no summary or progress (errors are still printed)\n"
 	    "      --progress            a progress line every second (default when stderr is\n"
@@ -139,7 +139,7 @@ enum {
 	OPT_URING_BIG_BUFFER,
 	OPT_URING_NO_SPLICE,
 	OPT_FILE_IO,
-	OPT_NO_TMPFILE,
+	OPT_TMPFILE,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
 	OPT_USER,
@@ -177,7 +177,7 @@ static const struct option long_opts[] = {
 	{"uring-big-buffer", required_argument, NULL, OPT_URING_BIG_BUFFER},
 	{"uring-no-splice", no_argument, NULL, OPT_URING_NO_SPLICE},
 	{"file-io", required_argument, NULL, OPT_FILE_IO},
-	{"no-tmpfile", no_argument, NULL, OPT_NO_TMPFILE},
+	{"tmpfile", required_argument, NULL, OPT_TMPFILE},
 	{"progress", no_argument, NULL, OPT_PROGRESS},
 	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 	{"user-agent", required_argument, NULL, 'A'},
@@ -398,8 +398,15 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 				return usage_error(err, "--file-io takes ring, inline or auto, not '%s'", optarg);
 			o->file_io_report = true;
 			break;
-		case OPT_NO_TMPFILE:
-			o->opts.no_tmpfile = 1;
+		case OPT_TMPFILE:
+			if (strcmp(optarg, "auto") == 0)
+				o->opts.tmpfile = RF_TMPFILE_AUTO;
+			else if (strcmp(optarg, "off") == 0)
+				o->opts.tmpfile = RF_TMPFILE_OFF;
+			else if (strcmp(optarg, "on") == 0)
+				o->opts.tmpfile = RF_TMPFILE_ON;
+			else
+				return usage_error(err, "--tmpfile takes on, off or auto, not '%s'", optarg);
 			break;
 		case OPT_PROGRESS:
 			o->progress = 1;

@@ -67,6 +67,40 @@ def file_io_auto_names_the_filesystem_and_path():
         assert sha256_file(os.path.join(out, "big.bin")) == sha256(BIG)
     code, _, err = run(["--file-io", "fast", f"{BASE}/big.bin"])
     assert code == 2 and "--file-io takes ring, inline or auto, not 'fast'" in err, err
+    code, _, err = run(["--tmpfile", "maybe", f"{BASE}/big.bin"])
+    assert code == 2 and "--tmpfile takes on, off or auto, not 'maybe'" in err, err
+
+
+@case
+def unnamed_small_files_get_their_names_last():
+    """--tmpfile on: small bodies are linked to their names (NAME.N when
+    taken, never replacing); a NAME.part left from before sends that file the
+    .part way (which takes the stale .part along); nothing else is left."""
+    out = tmpdir()
+    small = [n for n in FILES if len(FILES[n]) <= 256 * 1024][:3]
+    assert small
+    with open(os.path.join(out, os.path.basename(small[0])), "wb") as f:
+        f.write(b"mine")
+    with open(os.path.join(out, os.path.basename(small[1]) + ".part"), "wb") as f:
+        f.write(b"stale")
+    for mode in ("ring", "inline"):
+        code, _, err = run(["--file-io", mode, "--tmpfile", "on", "-P", out] +
+                           [f"{BASE}/{n}" for n in small])
+        assert code == 0 and f"small files unnamed + link" in err, err
+    names = listdir(out)
+    assert not [n for n in names if n.endswith(".part")], names
+    first, second = (os.path.basename(n) for n in small[:2])
+    with open(os.path.join(out, first), "rb") as f:
+        assert f.read() == b"mine"
+    for n in small:
+        base = os.path.basename(n)
+        copies = [x for x in names if x == base or x.startswith(base + ".")]
+        for x in copies:
+            if x == first:
+                continue
+            with open(os.path.join(out, x), "rb") as f:
+                assert f.read() == FILES[n], x
+        assert len(copies) == (3 if base == first else 2), (base, copies)
 
 
 @case

@@ -4,6 +4,8 @@ backoff and Retry-After, a full disk, and SIGINT then -c.  Each asserts exact
 outcomes: content, exit status, messages, what the server was asked."""
 import hashlib
 import os
+import tempfile
+import shutil
 import signal
 import subprocess
 import time
@@ -359,6 +361,50 @@ def full_disk_fails_fast_and_others_continue():
             assert f.read() == DATA
     finally:
         subprocess.run(["umount", mnt])
+
+
+@case
+def full_disk_on_ext4_and_xfs():
+    """The same on real filesystems (loop devices), in both file paths: the
+    big body fails at its fallocate, the small one (unnamed where auto says
+    so) is complete, nothing else is left."""
+    if os.geteuid() != 0:
+        raise Skip("mounting a loop device needs root")
+    for kind, mkfs, size in (("ext4", ["mkfs.ext4", "-q", "-F"], "8M"),
+                             ("xfs", ["mkfs.xfs", "-q", "-f"], "300M")):
+        if not shutil.which(mkfs[0]):
+            raise Skip(f"no {mkfs[0]}")
+        base = tempfile.mkdtemp(prefix="rf-full-", dir="/dev/shm")
+        img, mnt = os.path.join(base, "img"), os.path.join(base, "mnt")
+        os.makedirs(mnt)
+        subprocess.run(["truncate", "-s", size, img], check=True)
+        if subprocess.run(mkfs + [img], stdout=subprocess.DEVNULL).returncode or \
+                subprocess.run(["mount", "-o", "loop", img, mnt]).returncode:
+            shutil.rmtree(base, ignore_errors=True)
+            raise Skip(f"cannot make or mount {kind} on a loop device here")
+        try:
+            free = shutil.disk_usage(mnt).free
+            filler = os.path.join(mnt, "filler")
+            with open(filler, "wb") as f:  # leave about 2 MiB: data.bin fits, big.bin not
+                f.truncate(0)
+            subprocess.run(["fallocate", "-l", str(max(free - (2 << 20), 0)), filler], check=True)
+            for mode in ("ring", "inline"):
+                out = os.path.join(mnt, mode)
+                os.makedirs(out)
+                # one at a time: a failed fallocate on ext4 keeps what it
+                # got until the .part is unlinked, which would starve the
+                # other one if both ran at once
+                code, _, err = run(["-j", "1", "--retry", "2", "--file-io", mode, "-P", out,
+                                    f"{NURL}/big.bin", f"{NURL}/data.bin"])
+                assert code == 3, (kind, mode, code, err)
+                assert f"{NURL}/big.bin: No space left on device (fallocate {out}/big.bin.part)" \
+                    in err, (kind, err)
+                assert listdir(out) == ["data.bin"], (kind, mode, listdir(out), err)
+                with open(os.path.join(out, "data.bin"), "rb") as f:
+                    assert f.read() == DATA
+        finally:
+            subprocess.run(["umount", mnt])
+            shutil.rmtree(base, ignore_errors=True)
 
 
 # ---- progress ----

@@ -45,6 +45,23 @@ def measure(cmd, cwd):
     return wall, float(user) + float(sys_), int(vcs)
 
 
+def interleaved(tools, runs, dest, expect, what):
+    """Every tool `runs` times, interleaved, into a fresh dest; every run's
+    output checked (file count and bytes).  {tool: [(wall, cpu, vcs), ...]}"""
+    res = {t: [] for t in tools}
+    for _ in range(runs):
+        for tool, cmd in tools.items():
+            shutil.rmtree(dest, ignore_errors=True)
+            os.makedirs(dest)
+            subprocess.run(["sync"])
+            res[tool].append(measure(cmd, dest))
+            got = bench.tree_stats(dest)
+            if got != expect:
+                raise RuntimeError(f"{tool} {what}: got {got}, want {expect}")
+    shutil.rmtree(dest, ignore_errors=True)
+    return res
+
+
 def make_fs(kind, base):
     """A directory on a fresh filesystem of this kind, and its cleanup; None if not here."""
     mnt = os.path.join(base, f"mnt-{kind}")
@@ -80,17 +97,7 @@ def w2(args, origin, base, kind, dest, report):
              "raw recv+write loop": [bench.RAWLOOP, "127.0.0.1", str(origin.port), dest] +
                                     [f"/big{i}.bin" for i in range(4)]}
     tools = {t: c for t, c in tools.items() if os.path.exists(c[0]) or shutil.which(c[0])}
-    res = {t: [] for t in tools}
-    for _ in range(args.runs):
-        for tool, cmd in tools.items():
-            shutil.rmtree(dest, ignore_errors=True)
-            os.makedirs(dest)
-            subprocess.run(["sync"])
-            res[tool].append(measure(cmd, dest))
-            got = bench.tree_stats(dest)
-            if got != (4, 4 * args.big_mib << 20):
-                raise RuntimeError(f"{tool} W2 on {kind}: got {got}")
-    shutil.rmtree(dest, ignore_errors=True)
+    res = interleaved(tools, args.runs, dest, (4, 4 * args.big_mib << 20), f"W2 on {kind}")
     raw = statistics.median(r[0] for r in res.get("raw recv+write loop", res["ringfetch (default)"]))
     report.append(f"\n### W2 4 x {args.big_mib} MiB over HTTP, 4 at once, output on {kind}\n")
     report.append("| tool | wall s | CPU s | MiB/s | wall / raw loop |")
@@ -117,16 +124,7 @@ def https(args, base, kind, dest, report):
             lists = bench.write_lists(base, f"tls{j}", urls)
             tools = {t: bench.commands(t, urls, lists, dest, j, tls) for t in ("ringfetch", "curl", "go")
                      if t != "go" or os.path.exists(bench.GOFETCH)}
-            res = {t: [] for t in tools}
-            for _ in range(args.runs):
-                for tool, cmd in tools.items():
-                    shutil.rmtree(dest, ignore_errors=True)
-                    os.makedirs(dest)
-                    subprocess.run(["sync"])
-                    res[tool].append(measure(cmd, dest))
-                    if bench.tree_stats(dest) != expect:
-                        raise RuntimeError(f"{tool} {name} on {kind}: got {bench.tree_stats(dest)}")
-            shutil.rmtree(dest, ignore_errors=True)
+            res = interleaved(tools, args.runs, dest, expect, f"{name} on {kind}")
             med = {t: (statistics.median(r[0] for r in v), statistics.median(r[1] for r in v))
                    for t, v in res.items()}
             peers = [t for t in med if t != "ringfetch"]
@@ -201,16 +199,7 @@ def main():
                 tools["go"] = [bench.GOFETCH, "-j", "64", "-o", dest, lists["plain"]]
             tools["floor: .part + rename"] = [FLOOR, dest, str(n), "16384", "part"]
             tools["floor: O_TMPFILE + linkat"] = [FLOOR, dest, str(n), "16384", "tmpfile"]
-            res = {t: [] for t in tools}
-            for _ in range(args.runs):
-                for tool, cmd in tools.items():
-                    shutil.rmtree(dest, ignore_errors=True)
-                    os.makedirs(dest)
-                    subprocess.run(["sync"])
-                    res[tool].append(measure(cmd, dest))
-                    got = bench.tree_stats(dest)
-                    if got != (n, n * 16384):
-                        raise RuntimeError(f"{tool} on {kind}: got {got}")
+            res = interleaved(tools, args.runs, dest, (n, n * 16384), f"W1 on {kind}")
             med = {t: (statistics.median(r[0] for r in v), statistics.median(r[1] for r in v),
                        statistics.median(r[2] for r in v)) for t, v in res.items()}
             # the floor of the scheme ringfetch takes by default here
@@ -231,7 +220,6 @@ def main():
             report.append(f"| wrk, {n} requests (from {rate:.0f} req/s) | {wrk_wall:.3f} | "
                           f"{wrk_cpu:.3f} | {1e6 * wrk_cpu / n:.0f} | | | | | |")
             print("\n".join(report[-len(med) - 4:]), flush=True)
-            shutil.rmtree(dest, ignore_errors=True)
             if args.big_mib:
                 w2(args, origin, base, kind, dest, report)
             if kind in args.https_on.split(","):

@@ -435,6 +435,17 @@ void rf__sink_pump(rf_client *c, struct rf__slot *s)
 	}
 }
 
+/* The name to try now: NAME, or NAME.<suffix> after EEXIST.  false (the
+ * slot failed) when it cannot be made. */
+static bool next_target(struct rf__slot *s)
+{
+	free(s->sink.target);
+	s->sink.target = fmt_path(s->req->path, s->sink.suffix, "");
+	if (!s->sink.target)
+		sink_fail(s, -ENOMEM);
+	return s->sink.target != NULL;
+}
+
 /* The file has its final name: done, or (--fsync) make the name durable. */
 static void named(rf_client *c, struct rf__slot *s)
 {
@@ -454,12 +465,8 @@ static void named(rf_client *c, struct rf__slot *s)
  * first free NAME.N): it never replaces anything. */
 static void start_link(rf_client *c, struct rf__slot *s)
 {
-	free(s->sink.target);
-	s->sink.target = fmt_path(s->req->path, s->sink.suffix, "");
-	if (!s->sink.target) {
-		sink_fail(s, -ENOMEM);
+	if (!next_target(s))
 		return;
-	}
 	snprintf(s->sink.fd_path, sizeof(s->sink.fd_path), "/proc/self/fd/%d", s->sink.ffd);
 	s->sink.file = RF_FILE_LINKING;
 	rf__op_link(c->loop, rf__slot_op(s, RF_OP_LINK, 0), s->sink.fd_path, s->sink.target);
@@ -467,12 +474,8 @@ static void start_link(rf_client *c, struct rf__slot *s)
 
 static void start_rename(rf_client *c, struct rf__slot *s)
 {
-	free(s->sink.target);
-	s->sink.target = fmt_path(s->req->path, s->sink.suffix, "");
-	if (!s->sink.target) {
-		sink_fail(s, -ENOMEM);
+	if (!next_target(s))
 		return;
-	}
 	bool replace = s->req->flags & (RF_REQ_OVERWRITE | RF_REQ_RESUME);
 	struct stat st;
 	if (replace && lstat(s->sink.target, &st) == 0 && !S_ISREG(st.st_mode)) {

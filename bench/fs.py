@@ -5,6 +5,9 @@ curl, the Go peer, the floor and (W2) the raw recv+write loop.
 
   ./bench/run-fs [--runs 3] [--small 20000] [--big-mib 256] [--fs tmpfs,ext4,xfs] [--write]
 
+--write puts the tables, the targets of issue 10 (met / not met) and a chart
+(bench/results-fs.png) into their own section of bench/RESULTS.md.
+
 ext4 and xfs are made here on loop devices over files in /dev/shm (so the
 device is memory and the filesystem code is what is measured), mounted,
 and unmounted and removed afterwards; a filesystem that cannot be made or
@@ -88,7 +91,7 @@ def make_fs(kind, base):
     return mnt, cleanup
 
 
-def w2(args, origin, base, kind, dest, report):
+def w2(args, origin, base, kind, dest, report, targets):
     """4 x big files, 4 at once, against the raw recv+write loop on the same fs."""
     urls = [f"{origin.url}/big{i}.bin" for i in range(4)]
     lists = bench.write_lists(base, "w2", urls)
@@ -108,9 +111,12 @@ def w2(args, origin, base, kind, dest, report):
         report.append(f"| {tool} | {wall:.3f} | {cpu:.3f} | {4 * args.big_mib / wall:.0f} | "
                       f"{wall / raw:.2f} |")
     print("\n".join(report[-len(res) - 3:]), flush=True)
+    if kind in ("ext4", "xfs") and "raw recv+write loop" in res:
+        rf = statistics.median(r[0] for r in res["ringfetch (default)"])
+        targets.append((f"W2 on {kind}: wall / raw recv+write loop", rf / raw, 1.0))
 
 
-def https(args, base, kind, dest, report):
+def https(args, base, kind, dest, report, targets):
     """W3 (the small files) and W4 (the big ones) over HTTPS."""
     tls = bench.Origin(base, True)  # the same www, its own port
     try:
@@ -135,8 +141,50 @@ def https(args, base, kind, dest, report):
             for tool, (wall, cpu) in med.items():
                 report.append(f"| {tool} | {wall:.3f} | {cpu:.3f} | {wall / med[fastest][0]:.2f} |")
             print("\n".join(report[-len(med) - 3:]), flush=True)
+            targets.append((f"{name.split()[0]} on {kind}: wall / fastest peer ({fastest})",
+                            med["ringfetch"][0] / med[fastest][0], 0.6 if j == 64 else None))
     finally:
         tls.stop()
+
+
+CHART_TOOLS = ["ringfetch (default: auto)", "ringfetch --file-io ring --tmpfile off", "curl", "go",
+               "floor: .part + rename", "floor: O_TMPFILE + linkat"]
+BEGIN = "<!-- fs: written by bench/run-fs --write; kept by bench/run -->"
+END = "<!-- /fs -->"
+
+
+def write_results(report, chart):
+    """The tables, targets and a chart into bench/RESULTS.md, in its own
+    section (after bench/run's kept analysis marker, replaced on each run)."""
+    png = os.path.join(bench.ROOT, "bench", "results-fs.png")
+    data = os.path.join(bench.ROOT, "bench", "results-fs.dat")
+    with open(data, "w") as f:
+        f.write("fs " + " ".join(f'"{t}"' for t in CHART_TOOLS) + "\n")
+        for kind, vals in chart:
+            f.write(kind + " " + " ".join(f"{vals.get(t, float('nan')):.3f}" for t in CHART_TOOLS) + "\n")
+    gp = f"""set terminal pngcairo size 1000,440 font ",10" noenhanced
+set output "{png}"
+set title "W1, 20 000 x 16 KiB: wall time relative to curl, by output filesystem (lower is better)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set yrange [0:*]
+set ylabel "wall time / curl"
+set key outside right
+set grid ytics
+plot for [i=2:{len(CHART_TOOLS) + 1}] "{data}" using i:xtic(1) title columnhead(i)
+"""
+    subprocess.run(["gnuplot"], input=gp, text=True, check=False)
+    section = (BEGIN + "\n## Output filesystems: tmpfs, ext4, xfs (`./bench/run-fs`)\n\n" +
+               "\n".join(report) + "\n\n![W1 by filesystem](results-fs.png)\n" + END + "\n")
+    res = os.path.join(bench.ROOT, "bench", "RESULTS.md")
+    text = open(res).read() if os.path.exists(res) else "# Benchmark results\n\n"
+    if BEGIN in text and END in text:
+        text = text[:text.index(BEGIN)] + section + text[text.index(END) + len(END) + 1:]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    with open(res, "w") as f:
+        f.write(text)
 
 
 def main():
@@ -146,12 +194,14 @@ def main():
     ap.add_argument("--fs", default="tmpfs,ext4,xfs")
     ap.add_argument("--big-mib", type=int, default=256, help="W2: 4 files of this size; 0 = skip W2")
     ap.add_argument("--https-on", default="ext4", help="W3/W4 (HTTPS) on these filesystems")
-    ap.add_argument("--write", action="store_true", help="write bench/RESULTS-fs.md")
+    ap.add_argument("--write", action="store_true",
+                    help="write the tables, targets and chart into bench/RESULTS.md")
     args = ap.parse_args()
     n = args.small
     base = tempfile.mkdtemp(prefix="rf-fsbench-", dir="/dev/shm")
     origin = None
     cleanups = []
+    targets, chart = [], []
     report = [f"Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}  ",
               f"Machine: {os.cpu_count()} CPUs, kernel {os.uname().release}, nginx 1 worker on "
               f"CPU 1, clients on CPU 0; ext4/xfs on loop devices over files in /dev/shm  ",
@@ -220,13 +270,29 @@ def main():
             report.append(f"| wrk, {n} requests (from {rate:.0f} req/s) | {wrk_wall:.3f} | "
                           f"{wrk_cpu:.3f} | {1e6 * wrk_cpu / n:.0f} | | | | | |")
             print("\n".join(report[-len(med) - 4:]), flush=True)
+            d_wall, d_cpu = med["ringfetch (default: auto)"][:2]
+            if kind in ("ext4", "xfs"):
+                targets.append((f"W1 on {kind}: wall / fastest peer ({fastest})", d_wall / cw, 0.85))
+                targets.append((f"W1 on {kind}: CPU per file / most frugal peer's ({frugal})",
+                                d_cpu / cc, 1.0))
+            if kind == "tmpfs":
+                targets.append((f"W1 on tmpfs: wall / fastest peer ({fastest})", d_wall / cw, 0.75))
+            targets.append((f"W1 on {kind}: CPU / (floor + wrk)", d_cpu / (fl[1] + wrk_cpu), 1.15))
+            targets.append((f"W1 on {kind}: wall / (floor + wrk)", d_wall / (fl[0] + wrk_wall), 1.1))
+            chart.append((kind, {t: med[t][0] / cw for t in CHART_TOOLS if t in med}))
             if args.big_mib:
-                w2(args, origin, base, kind, dest, report)
+                w2(args, origin, base, kind, dest, report, targets)
             if kind in args.https_on.split(","):
-                https(args, base, kind, dest, report)
+                https(args, base, kind, dest, report, targets)
+        report.append("\n### Targets of issue 10 (this run; the default, `--file-io auto`)\n")
+        report.append("| target | measured | limit | met |")
+        report.append("| --- | --- | --- | --- |")
+        for what, value, limit in targets:
+            report.append(f"| {what} | {value:.2f} | {'<= %.2f' % limit if limit else 'report'} | "
+                          f"{'—' if not limit else 'met' if value <= limit else 'not met'} |")
+        print("\n".join(report[-len(targets) - 3:]), flush=True)
         if args.write:
-            with open(os.path.join(bench.ROOT, "bench", "RESULTS-fs.md"), "w") as f:
-                f.write("# Output filesystems: tmpfs, ext4, xfs\n\n" + "\n".join(report) + "\n")
+            write_results(report, chart)
     finally:
         for c in reversed(cleanups):
             c()

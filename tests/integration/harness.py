@@ -6,6 +6,7 @@ and reports each case in TAP so scripts/test can count cases, not files.
 A case is a function decorated with @case; it raises AssertionError (or any
 exception) to fail, or Skip to be skipped visibly.
 """
+import atexit
 import hashlib
 import os
 import shutil
@@ -31,6 +32,21 @@ from badserver import body_of  # noqa: E402  (the same bytes the server sends)
 
 _cases = []
 _cleanup = []
+
+
+def run_cleanup():
+    """Stop the servers and remove the directories this process made; runs
+    once, at the end of main() or at any exit (an uncaught error at import,
+    a script using these helpers, meson's SIGTERM on a timeout)."""
+    while _cleanup:
+        try:
+            _cleanup.pop()()
+        except Exception:
+            pass
+
+
+atexit.register(run_cleanup)
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 class Skip(Exception):
@@ -228,9 +244,5 @@ def main():
             print(f"not ok {i} - {name}", flush=True)
             for line in traceback.format_exc().splitlines():
                 print("# " + line, flush=True)
-    for fn in reversed(_cleanup):
-        try:
-            fn()
-        except Exception:
-            pass
+    run_cleanup()
     sys.exit(1 if failed else 0)

@@ -3,7 +3,7 @@
 once) written to tmpfs, ext4 and xfs: each file path of ringfetch next to
 curl, the Go peer, the floor and (W2) the raw recv+write loop.
 
-  ./bench/run-fs [--runs 3] [--small 20000] [--big-mib 256] [--fs tmpfs,ext4,xfs] [--write]
+  ./bench/run-fs [--runs 3] [--small 20000] [--big-mib 256] [--fs tmpfs,ext4,xfs,overlay] [--write]
 
 --write puts the tables, the targets of issue 10 (met / not met) and a chart
 (bench/results-fs.png) into their own section of bench/RESULTS.md.
@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run as bench  # noqa: E402
 
 FLOOR = os.path.join(bench.BUILD, "bench", "floor")
-TMPFILE_FS = ("ext4", "xfs")  # where auto writes small files unnamed (src/client.c)
+TMPFILE_FS = ("ext4", "xfs", "overlay")  # where auto writes small files unnamed (src/client.c)
 
 
 def measure(cmd, cwd):
@@ -67,14 +67,32 @@ def interleaved(tools, runs, dest, expect, what):
 
 def make_fs(kind, base):
     """A directory on a fresh filesystem of this kind, and its cleanup; None if not here."""
-    mnt = os.path.join(base, f"mnt-{kind}")
-    os.makedirs(mnt)
+    mnt = tempfile.mkdtemp(prefix=f"mnt-{kind}-", dir=base)
+    img = None
     if kind == "tmpfs":
         r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4g", "tmpfs", mnt],
                            stderr=subprocess.PIPE, text=True)
-        img = None
+    elif kind == "overlay":  # as in a container: an overlay whose upper layer is ext4
+        made = make_fs("ext4", base)
+        if not made:
+            return None
+        lower_fs, lower_cleanup = made
+        for d in ("lower", "upper", "work"):
+            os.makedirs(os.path.join(lower_fs, d))
+        r = subprocess.run(["mount", "-t", "overlay", "overlay", "-o",
+                            f"lowerdir={lower_fs}/lower,upperdir={lower_fs}/upper,"
+                            f"workdir={lower_fs}/work", mnt], stderr=subprocess.PIPE, text=True)
+        if r.returncode != 0:
+            lower_cleanup()
+            print(f"skipped: overlay: {r.stderr.strip()}", flush=True)
+            return None
+
+        def cleanup_overlay():
+            subprocess.run(["umount", mnt])
+            lower_cleanup()
+        return mnt, cleanup_overlay
     else:
-        img = os.path.join(base, f"{kind}.img")
+        img = mnt + ".img"
         subprocess.run(["truncate", "-s", "4G", img], check=True)
         mk = ["mkfs.ext4", "-q", "-F", img] if kind == "ext4" else ["mkfs.xfs", "-q", "-f", img]
         r = subprocess.run(mk, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
@@ -191,7 +209,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--small", type=int, default=20000)
-    ap.add_argument("--fs", default="tmpfs,ext4,xfs")
+    ap.add_argument("--fs", default="tmpfs,ext4,xfs,overlay")
     ap.add_argument("--big-mib", type=int, default=256, help="W2: 4 files of this size; 0 = skip W2")
     ap.add_argument("--https-on", default="ext4", help="W3/W4 (HTTPS) on these filesystems")
     ap.add_argument("--write", action="store_true",

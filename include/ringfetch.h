@@ -250,7 +250,8 @@ typedef struct rf_client_opts {
 	                             resume) to an unnamed O_TMPFILE file linked
 	                             to its name when complete, instead of
 	                             NAME.part + rename: RF_TMPFILE_AUTO (0,
-	                             where measured faster: ext4, xfs), _OFF, _ON */
+	                             where measured faster: ext4, xfs,
+	                             overlay), _OFF, _ON */
 	int reserved_int;         /* zero */
 	void *reserved[7];        /* zero: room for later fields */
 } rf_client_opts;

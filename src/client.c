@@ -572,8 +572,9 @@ static void settle(rf_client *c, struct rf__slot *s)
  * auto) and whether small bodies go to unnamed files (opts.tmpfile auto).
  * Measured with bench/fs.py (docs/DESIGN-NOTES.md "File I/O on real
  * filesystems"): on ext4, xfs and tmpfs the inline syscalls cost less than
- * io-wq hand-offs; O_TMPFILE + linkat beats create + rename on ext4 and
- * xfs (on tmpfs the /proc/self/fd lookup costs more than it saves).  Network and FUSE filesystems, whose calls may block for long,
+ * io-wq hand-offs; O_TMPFILE + linkat beats create + rename on ext4, xfs
+ * and a container's overlay (on tmpfs the /proc/self/fd lookup costs more
+ * than it saves).  Network and FUSE filesystems, whose calls may block for long,
  * and anything unknown keep the ring and the .part. */
 static void choose_file_io(rf_client *c, const char *path)
 {
@@ -585,6 +586,7 @@ static void choose_file_io(rf_client *c, const char *path)
 		{0xEF53, "ext4", true, true},          /* EXT4_SUPER_MAGIC (ext2/3 too) */
 		{0x58465342, "xfs", true, true},       /* XFS_SUPER_MAGIC */
 		{0x01021994, "tmpfs", true, false},    /* TMPFS_MAGIC */
+		{0x794C7630, "overlay", true, true},   /* OVERLAYFS_SUPER_MAGIC: containers */
 	};
 	char dir[4096];
 	snprintf(dir, sizeof(dir), "%s", path);

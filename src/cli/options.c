@@ -78,7 +78,7 @@ static void usage(FILE *f)
 	    "                            says which was taken when this option is given\n"
 	    "      --tmpfile MODE        on: a whole body of at most 256 KiB goes to an unnamed\n"
 	    "                            file linked to its name when complete; off: NAME.part\n"
-	    "                            + rename for all; auto (default): on ext4 and xfs\n"
+	    "                            + rename for all; auto (default): on ext4, xfs, overlay\n"
 	    "Other:\n"
 	    "  -q, --quiet               no summary or progress (errors are still printed)\n"
 	    "      --progress            a progress line every second (default when stderr is\n"

@@ -60,6 +60,15 @@ def file_io_auto_names_the_filesystem_and_path():
         assert sha256_file(os.path.join(out, "big.bin")) == sha256(BIG)
     finally:
         shutil.rmtree(out, ignore_errors=True)
+    # wherever the temporary directories are (tests/integration/on_fs.py)
+    out = tmpdir()
+    kind = subprocess.run(["stat", "-f", "-c", "%T", out], stdout=subprocess.PIPE,
+                          text=True).stdout.strip()
+    want = {"ext2/ext3": "inline (auto: ext4)", "xfs": "inline (auto: xfs)",
+            "overlayfs": "inline (auto: overlay)",
+            "tmpfs": "inline (auto: tmpfs)"}.get(kind, "ring (auto: unknown filesystem)")
+    code, _, err = run(["--file-io", "auto", "-P", out, f"{BASE}/big.bin"])
+    assert code == 0 and f"file I/O {want}" in err, (kind, err)
     for mode in ("ring", "inline"):
         out = tmpdir()
         code, _, err = run(["--file-io", mode, "-P", out, f"{BASE}/big.bin"])

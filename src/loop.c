@@ -166,11 +166,6 @@ void rf__loop_set_file_inline(struct rf__loop *l, bool on)
 	l->file_inline = on;
 }
 
-bool rf__loop_file_inline(const struct rf__loop *l)
-{
-	return l->file_inline;
-}
-
 /* Room for one more inline completion?  false: use the ring instead. */
 static bool inline_room(struct rf__loop *l)
 {

@@ -68,7 +68,6 @@ const char *rf__loop_mode(const struct rf__loop *l);
  * rename, unlink, reads at an offset) as plain syscalls on this thread,
  * their completions handed out at the next rf__loop_run_once (loop.c). */
 void rf__loop_set_file_inline(struct rf__loop *l, bool on);
-bool rf__loop_file_inline(const struct rf__loop *l);
 
 typedef void (*rf__completion_fn)(void *arg, rf__tag tag, int res, unsigned flags);
 

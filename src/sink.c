@@ -15,13 +15,13 @@
  * A complete body of at most UNNAMED_MAX bytes (length known, nothing to
  * resume, no name to replace, no .part of that name left by an earlier run,
  * which the .part way truncates and takes along) is not worth a resumable
- * .part: it is written
- * to an unnamed file (O_TMPFILE in the target's directory) which is linked
- * to its final name (linkat of /proc/self/fd/N, which fails with EEXIST as
- * RENAME_NOREPLACE does) once complete and verified, then closed.  On ext4
- * and xfs that costs a third less than create + rename (docs/DESIGN-NOTES.md),
- * and a failed or interrupted one leaves nothing at all.  A file system
- * without O_TMPFILE gets the .part way from then on.
+ * .part where the client chose unnamed files (ext4, xfs, overlay: up to a
+ * third cheaper than create + rename, docs/DESIGN-NOTES.md): it is written
+ * to an unnamed file (O_TMPFILE in the target's directory), linked to its
+ * final name (linkat of /proc/self/fd/N, which fails with EEXIST as
+ * RENAME_NOREPLACE does) once complete and verified, then closed.  A failed
+ * or interrupted one leaves nothing at all.  A file system without
+ * O_TMPFILE gets the .part way from then on.
  *
  * Names are never overwritten unless the request says RF_REQ_OVERWRITE (or
  * RF_REQ_RESUME, which means "this path is mine to complete"): the rename

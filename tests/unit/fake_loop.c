@@ -172,12 +172,6 @@ void rf__loop_set_file_inline(struct rf__loop *l, bool on)
 	(void)l, (void)on;
 }
 
-bool rf__loop_file_inline(const struct rf__loop *l)
-{
-	(void)l;
-	return false;
-}
-
 static struct op *queue(rf__tag t, int code)
 {
 	if (F.nops == MAX_OPS) {

@@ -19,7 +19,7 @@ LAYERS = [
     ("requests", ["queue.c"]),                    # requests and the ready queue
     ("connection", ["conn.c"]),                   # the socket and TLS under a transfer
     ("services", ["dns.c", "auth.c", "naming.c"]),
-    ("leaves", ["http1.c", "tls.c", "url.c", "netrc.c", "digest.c"]),
+    ("leaves", ["http1.c", "tls.c", "url.c", "netrc.c", "digest.c", "hdr.c"]),
     ("base", ["errors.c", "loop.c"]),
     ("faults", ["fault.c"]),                      # fault injection switch (debug builds)
 ]

@@ -176,23 +176,9 @@ def write_results(report, chart):
     section (after bench/run's kept analysis marker, replaced on each run)."""
     png = os.path.join(bench.ROOT, "bench", "results-fs.png")
     data = os.path.join(bench.ROOT, "bench", "results-fs.dat")
-    with open(data, "w") as f:
-        f.write("fs " + " ".join(f'"{t}"' for t in CHART_TOOLS) + "\n")
-        for kind, vals in chart:
-            f.write(kind + " " + " ".join(f"{vals.get(t, float('nan')):.3f}" for t in CHART_TOOLS) + "\n")
-    gp = f"""set terminal pngcairo size 1000,440 font ",10" noenhanced
-set output "{png}"
-set title "W1, 20 000 x 16 KiB: wall time relative to curl, by output filesystem (lower is better)"
-set style data histograms
-set style histogram clustered gap 1
-set style fill solid 0.8 border -1
-set yrange [0:*]
-set ylabel "wall time / curl"
-set key outside right
-set grid ytics
-plot for [i=2:{len(CHART_TOOLS) + 1}] "{data}" using i:xtic(1) title columnhead(i)
-"""
-    subprocess.run(["gnuplot"], input=gp, text=True, check=False)
+    bench.bar_chart(chart, CHART_TOOLS, data, png,
+                    "W1, 20 000 x 16 KiB: wall time relative to curl, by output filesystem "
+                    "(lower is better)", "wall time / curl", size="1000,440")
     section = (BEGIN + "\n## Output filesystems: tmpfs, ext4, xfs (`./bench/run-fs`)\n\n" +
                "\n".join(report) + "\n\n![W1 by filesystem](results-fs.png)\n" + END + "\n")
     res = os.path.join(bench.ROOT, "bench", "RESULTS.md")

@@ -274,6 +274,28 @@ def lists_of(cmds):
     return {"plain": plain, "curl": plain[:-4] + ".curl"}
 
 
+def bar_chart(rows, columns, data, png, title, ylabel, size="900,420"):
+    """A clustered bar chart (gnuplot, if installed): rows of (label,
+    {column: value}), one cluster per row; the data also kept in `data`."""
+    with open(data, "w") as f:
+        f.write("label " + " ".join(f'"{c}"' for c in columns) + "\n")
+        for label, vals in rows:
+            f.write(label + " " + " ".join(f"{vals.get(c, float('nan')):.3f}" for c in columns) + "\n")
+    gp = f"""set terminal pngcairo size {size} font ",10" noenhanced
+set output "{png}"
+set title "{title}"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set yrange [0:*]
+set ylabel "{ylabel}"
+set key outside right
+set grid ytics
+plot for [i=2:{len(columns) + 1}] "{data}" using i:xtic(1) title columnhead(i)
+"""
+    subprocess.run(["gnuplot"], input=gp, text=True, check=False)
+
+
 def write_results(report, chart):
     res = os.path.join(ROOT, "bench", "RESULTS.md")
     data = os.path.join(ROOT, "bench", "results.dat")
@@ -283,24 +305,9 @@ def write_results(report, chart):
     for _, t, _ in chart:
         if t not in tools:
             tools.append(t)
-    with open(data, "w") as f:
-        f.write("workload " + " ".join(f'"{t}"' for t in tools) + "\n")
-        for w in workloads:
-            vals = {t: r for ww, t, r in chart if ww == w}
-            f.write(w + " " + " ".join(f"{vals.get(t, float('nan')):.3f}" for t in tools) + "\n")
-    gp = f"""set terminal pngcairo size 900,420 font ",10"
-set output "{png}"
-set title "Wall time relative to ringfetch (lower is better; ringfetch = 1)"
-set style data histograms
-set style histogram clustered gap 1
-set style fill solid 0.8 border -1
-set yrange [0:*]
-set ylabel "wall time / ringfetch"
-set key outside right
-set grid ytics
-plot for [i=2:{len(tools) + 1}] "{data}" using i:xtic(1) title columnhead(i)
-"""
-    subprocess.run(["gnuplot"], input=gp, text=True, check=False)
+    rows = [(w, {t: r for ww, t, r in chart if ww == w}) for w in workloads]
+    bar_chart(rows, tools, data, png, "Wall time relative to ringfetch (lower is better; ringfetch = 1)",
+              "wall time / ringfetch")
     # the hand-written analysis after the marker survives a rerun
     marker = "<!-- analysis: kept across reruns -->"
     analysis = ""

@@ -133,15 +133,6 @@ int rf__hdr_add_counter(struct rf__hdr *h, size_t i, uint64_t count, uint64_t va
 {
 	if (i >= RF_HDR_COUNTS || top_of(i) != value)
 		return -EINVAL; /* written by a histogram of another layout */
-	if (!count)
-		return 0;
-	h->counts[i] += count;
-	h->total += count;
-	if (value < h->min)
-		h->min = value;
-	if (value > h->max)
-		h->max = value;
-	h->sum += (double)value * (double)count;
-	h->sum_sq += (double)value * (double)value * (double)count;
+	rf__hdr_record_n(h, value, count); /* a counter's top falls in that counter */
 	return 0;
 }

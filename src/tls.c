@@ -61,6 +61,7 @@ struct rf__tls {
 	bool eof;           /* transport EOF seen */
 	bool close_notify;  /* peer closed cleanly */
 	bool failed;        /* a TLS error: the session must not be resumed */
+	bool established;   /* the handshake completed (the session is sound) */
 	char *in;           /* ring recv buffer; [in_off, in_len) not yet read */
 	size_t in_cap, in_off, in_len;
 	char *out;          /* ciphertext to send */
@@ -259,8 +260,12 @@ void rf__tls_free(struct rf__tls *t)
 	/* We close without sending close_notify (HTTP framing tells us when a
 	 * response is complete).  Unless the connection failed in TLS, tell
 	 * OpenSSL the session is sound: otherwise SSL_free marks it not
-	 * resumable and every later connection does a full handshake. */
-	if (t->ssl && !t->failed && SSL_is_init_finished(t->ssl))
+	 * resumable and every later connection does a full handshake.  A peer
+	 * that closed without close_notify leaves OpenSSL in its error state
+	 * (SSL_is_init_finished is false then), yet the session it issued is
+	 * as good as ever (RFC 8446 6.1: truncation does not spoil it), so
+	 * what counts is that the handshake once completed. */
+	if (t->ssl && t->established && !t->failed)
 		SSL_set_shutdown(t->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
 	SSL_free(t->ssl); /* frees both BIOs */
 	free(t->key);
@@ -453,8 +458,10 @@ int rf__tls_handshake(struct rf__tls *t, const char **detail)
 	ERR_clear_error();
 	int r = SSL_do_handshake(t->ssl);
 	drain(t);
-	if (r == 1)
+	if (r == 1) {
+		t->established = true;
 		return 0;
+	}
 	int c = classify(t, r, true, detail);
 	if (c == 2) {
 		*detail = "peer closed during the TLS handshake";
@@ -471,6 +478,13 @@ int rf__tls_read(struct rf__tls *t, void *buf, size_t cap, size_t *got, const ch
 {
 	*got = 0;
 	*detail = "";
+	/* The peer closed without close_notify and everything it sent is
+	 * consumed: say so without asking OpenSSL, which would answer with a
+	 * fatal alert and, with it, mark the session not resumable. */
+	if (t->eof && !t->close_notify && t->in_len == t->in_off && !SSL_has_pending(t->ssl)) {
+		*detail = "connection closed without TLS close_notify";
+		return RF_ETRUNCATED;
+	}
 	ERR_clear_error();
 	size_t n = 0;
 	int r = SSL_read_ex(t->ssl, buf, cap, &n);

@@ -222,6 +222,15 @@ int main(void)
 	rf__tls_free(t);
 	server_free(&sv);
 
+	/* a server that closed without close_notify (after the ticket it sent
+	 * on that connection) has not spoiled the session */
+	server_new(&sv);
+	rf__tls_new(ctx, "localhost", false, "localhost:443", &t);
+	CHECK(handshake(t, &sv, 1000, &detail) == 0 && rf__tls_resumed(t),
+	      "the connection after a truncated one still resumes");
+	rf__tls_free(t);
+	server_free(&sv);
+
 	/* verification failures */
 	server_new(&sv);
 	rf__tls_new(ctx, "other.example", false, "other.example:443", &t);

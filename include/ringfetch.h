@@ -321,6 +321,149 @@ RF_API int rf_checksum_check(const char *spec, const char **why);
 RF_API int rf_digest_known(const char *algo);
 RF_API int rf_url_filename(const char *url, char *out, size_t cap);
 
+/*
+ * Latency histograms (the load generator's, and for merging its results):
+ * log-linear, microseconds from 1 us to about 71 minutes, every value kept
+ * within 1/1024 of itself (3 significant digits), about 190 KiB each,
+ * whatever the number of values.  Histograms add; percentiles come from the
+ * sum, never from averaged percentiles.
+ */
+typedef struct rf_hist rf_hist;
+
+RF_API rf_hist *rf_hist_new(void);
+RF_API void rf_hist_free(rf_hist *h);
+RF_API void rf_hist_record(rf_hist *h, uint64_t us);
+/* dst += src */
+RF_API void rf_hist_merge(rf_hist *dst, const rf_hist *src);
+RF_API uint64_t rf_hist_count(const rf_hist *h);
+/* exact smallest and largest value (0 when empty), mean and standard
+ * deviation of the recorded values */
+RF_API uint64_t rf_hist_min(const rf_hist *h);
+RF_API uint64_t rf_hist_max(const rf_hist *h);
+RF_API double rf_hist_mean(const rf_hist *h);
+RF_API double rf_hist_stdev(const rf_hist *h);
+/* The value at percentile p (0..100): p % of the values are at or below it
+ * (a counter's highest value, so never below what was measured). */
+RF_API uint64_t rf_hist_percentile(const rf_hist *h, double p);
+/* Writing a histogram out and reading it back: counter i's count and the
+ * highest value it stands for (returns 0 past the last counter, else 1);
+ * rf_hist_add_counter adds count values to counter i (RF_EINVAL when value
+ * does not match, i.e. written by another layout).  rf_hist_exact reads and
+ * rf_hist_set_exact restores what the counters only approximate: the
+ * exact minimum, maximum, sum and sum of squares. */
+RF_API int rf_hist_counter(const rf_hist *h, size_t i, uint64_t *count, uint64_t *value);
+RF_API int rf_hist_add_counter(rf_hist *h, size_t i, uint64_t count, uint64_t value);
+RF_API void rf_hist_exact(const rf_hist *h, uint64_t *min, uint64_t *max, double *sum,
+                          double *sum_sq);
+RF_API void rf_hist_set_exact(rf_hist *h, uint64_t min, uint64_t max, double sum, double sum_sq);
+
+/*
+ * Load generation (ringfetch bench): T threads, each with its own ring,
+ * connections and TLS context, sharing nothing, drive requests at the URLs
+ * round-robin and record every response's latency.
+ *
+ * Closed model (rate 0, as wrk): each connection sends its next request as
+ * soon as the last response is in; latency runs from the send.  Open model
+ * (rate R): request k of the run is due at start + k/R on connection
+ * k mod C whether or not earlier ones have finished, and latency runs from
+ * that due time, so a stalled server shows as the wait every user of it
+ * would have had (coordinated omission corrected).
+ */
+enum rf_bench_error {
+	RF_BENCH_ERR_CONNECT = 0, /* socket, connect, name */
+	RF_BENCH_ERR_TIMEOUT,     /* no complete response within the timeout */
+	RF_BENCH_ERR_RESET,       /* reset, or closed before the response ended */
+	RF_BENCH_ERR_PROTOCOL,    /* malformed HTTP, data after the response */
+	RF_BENCH_ERR_TLS,         /* handshake, verification, TLS records */
+	RF_BENCH_ERR_STATUS,      /* a response with status 400..599 */
+	RF_BENCH_ERR_KINDS
+};
+
+/* A snapshot for a live display; all threads together. */
+typedef struct rf_bench_progress {
+	double elapsed;        /* seconds since the measured part began (< 0:
+	                          still connecting or warming up) */
+	uint64_t requests;     /* responses counted so far */
+	uint64_t errors;       /* all kinds */
+	uint64_t p99_us;       /* latency p99 so far (the threads' largest) */
+} rf_bench_progress;
+
+typedef struct rf_bench_opts {
+	const char *const *urls;  /* http:// or https://, round-robin */
+	size_t n_urls;
+	unsigned connections;     /* in total; default 64 */
+	unsigned threads;         /* default 1; each gets connections/threads */
+	uint64_t requests;        /* counted requests in total; 0: by duration */
+	double duration;          /* seconds measured when requests is 0;
+	                             default 10 */
+	double warmup;            /* seconds run first and not counted */
+	double rate;              /* requests/s in total: open model; 0: closed */
+	double timeout;           /* seconds per request; default 10 */
+	double start_at;          /* CLOCK_REALTIME seconds: connect first, then
+	                             begin at this instant (several machines
+	                             together); 0: at once */
+	const char *method;       /* GET (default), HEAD, POST, PUT */
+	const void *body;         /* POST/PUT request body */
+	size_t body_len;
+	const char *const *headers; /* extra "Name: value" lines */
+	size_t n_headers;
+	int no_keepalive;         /* 1: a new connection (and TLS handshake) per
+	                             request: connection and handshake rate */
+	const char *tls_ca_file;  /* HTTPS: verification is on unless insecure */
+	int tls_insecure;
+	int tls_no_resume;        /* 1: every handshake is a full one */
+	size_t recv_buffer;       /* bytes per connection; default 16 KiB */
+	double progress_interval; /* seconds; 0: no progress calls */
+	void (*on_progress)(void *arg, const rf_bench_progress *p);
+	void *progress_arg;
+	char *error_detail;       /* if not NULL, rf_bench_new/run say why they failed */
+	size_t error_detail_len;
+	void *reserved[8];        /* zero */
+} rf_bench_opts;
+
+typedef struct rf_bench rf_bench;
+
+/* The results of a run, all threads merged.  Valid until rf_bench_free. */
+typedef struct rf_bench_results {
+	int open_model;           /* 1: latency from the due time (rate given) */
+	int stopped;              /* 1: rf_bench_stop ended the run early */
+	double rate;              /* the requested rate (open model) */
+	unsigned connections, threads;
+	double duration;          /* seconds of the measured part */
+	uint64_t requests;        /* complete responses counted (any status) */
+	uint64_t ok;              /* ... with status 100..399 */
+	uint64_t bytes;           /* response bytes (header and body) */
+	uint64_t errors[RF_BENCH_ERR_KINDS];
+	uint64_t status[600];     /* responses by status code */
+	uint64_t connects;        /* connections opened */
+	uint64_t handshakes, resumed; /* TLS handshakes, and how many resumed */
+	uint64_t unsent;          /* open model: requests that fell due but
+	                             never went out before the end (the server
+	                             could not keep up with the rate) */
+	const rf_hist *latency;   /* complete responses: the model's origin to
+	                             the last byte */
+	const rf_hist *ttfb;      /* the same origin to the first byte */
+	const rf_hist *connect;   /* TCP connect times */
+	const rf_hist *handshake; /* TLS handshake times */
+	const char *error_samples[RF_BENCH_ERR_KINDS]; /* the first error of
+	                             each kind, as a message, or "" */
+} rf_bench_results;
+
+RF_API void rf_bench_opts_init(rf_bench_opts *opts);
+/* Check the options, parse the URLs and resolve their hosts (once, here),
+ * build the requests.  0, or a negative code (RF_EURL, RF_EINVAL, RF_EDNS,
+ * RF_ETLS_CONFIG, RF_EHEADER...) with error_detail. */
+RF_API int rf_bench_new(const rf_bench_opts *opts, rf_bench **out)
+	__attribute__((nonnull(2)));
+/* Run to the end (blocks; progress calls on this thread).  0 or a negative
+ * code when a ring or a thread could not be set up. */
+RF_API int rf_bench_run(rf_bench *b);
+/* End the run early (the results cover what was done).  Safe from a signal
+ * handler and from any thread. */
+RF_API void rf_bench_stop(rf_bench *b);
+RF_API const rf_bench_results *rf_bench_results_get(const rf_bench *b);
+RF_API void rf_bench_free(rf_bench *b);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,6 +10,8 @@
  * phase, with TLS's name check still against the origin.
  */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <unistd.h>
 
 #include "conn.h"
@@ -41,6 +43,10 @@ void rf__conn_socket(struct rf__loop *l, struct rf__conn *k, rf__tag t, int fami
 void rf__conn_opened(struct rf__conn *k, int fd)
 {
 	k->fd = fd;
+	/* A request must never wait behind the unacknowledged last handshake
+	 * record for the server's delayed ACK (Nagle: 40 ms per new TLS
+	 * connection); requests go out whole anyway. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
 }
 
 void rf__conn_connect(struct rf__loop *l, struct rf__conn *k, rf__tag t,

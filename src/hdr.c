@@ -10,9 +10,11 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hdr.h"
+#include "ringfetch.h"
 
 #define SUB_COUNT (1u << RF_HDR_SUB_BITS)
 #define SUB_HALF (SUB_COUNT / 2)
@@ -135,4 +137,91 @@ int rf__hdr_add_counter(struct rf__hdr *h, size_t i, uint64_t count, uint64_t va
 		return -EINVAL; /* written by a histogram of another layout */
 	rf__hdr_record_n(h, value, count); /* a counter's top falls in that counter */
 	return 0;
+}
+
+/* ---- the public face (ringfetch.h): rf_hist is this histogram ---- */
+
+struct rf_hist {
+	struct rf__hdr h;
+};
+
+rf_hist *rf_hist_new(void)
+{
+	rf_hist *h = malloc(sizeof(*h));
+	if (h)
+		rf__hdr_init(&h->h);
+	return h;
+}
+
+void rf_hist_free(rf_hist *h)
+{
+	free(h);
+}
+
+void rf_hist_record(rf_hist *h, uint64_t us)
+{
+	rf__hdr_record(&h->h, us);
+}
+
+void rf_hist_merge(rf_hist *dst, const rf_hist *src)
+{
+	rf__hdr_merge(&dst->h, &src->h);
+}
+
+uint64_t rf_hist_count(const rf_hist *h)
+{
+	return h->h.total;
+}
+
+uint64_t rf_hist_min(const rf_hist *h)
+{
+	return h->h.total ? h->h.min : 0;
+}
+
+uint64_t rf_hist_max(const rf_hist *h)
+{
+	return h->h.max;
+}
+
+double rf_hist_mean(const rf_hist *h)
+{
+	return rf__hdr_mean(&h->h);
+}
+
+double rf_hist_stdev(const rf_hist *h)
+{
+	return rf__hdr_stdev(&h->h);
+}
+
+uint64_t rf_hist_percentile(const rf_hist *h, double p)
+{
+	return rf__hdr_percentile(&h->h, p);
+}
+
+int rf_hist_counter(const rf_hist *h, size_t i, uint64_t *count, uint64_t *value)
+{
+	return rf__hdr_counter(&h->h, i, count, value) ? 1 : 0;
+}
+
+int rf_hist_add_counter(rf_hist *h, size_t i, uint64_t count, uint64_t value)
+{
+	return rf__hdr_add_counter(&h->h, i, count, value) ? RF_EINVAL : 0;
+}
+
+void rf_hist_exact(const rf_hist *h, uint64_t *min, uint64_t *max, double *sum, double *sum_sq)
+{
+	*min = rf_hist_min(h);
+	*max = h->h.max;
+	*sum = h->h.sum;
+	*sum_sq = h->h.sum_sq;
+}
+
+void rf_hist_set_exact(rf_hist *h, uint64_t min, uint64_t max, double sum, double sum_sq)
+{
+	if (!h->h.total)
+		return;
+	h->h.min = min;
+	h->h.max = max;
+	h->h.sum = sum;
+	h->h.sum_sq = sum_sq;
 }

@@ -188,8 +188,14 @@ int rf__tls_ctx_new(const struct rf__tls_opts *o, struct rf__tls_ctx **out, char
 	SSL_CTX_set_mode(c->ctx, SSL_MODE_RELEASE_BUFFERS);
 	static const unsigned char alpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
 	SSL_CTX_set_alpn_protos(c->ctx, alpn, sizeof(alpn));
-	SSL_CTX_set_session_cache_mode(c->ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
-	SSL_CTX_sess_set_new_cb(c->ctx, on_new_session);
+	if (o->no_resume) { /* every handshake a full one (load generator) */
+		SSL_CTX_set_session_cache_mode(c->ctx, SSL_SESS_CACHE_OFF);
+		SSL_CTX_set_options(c->ctx, SSL_OP_NO_TICKET);
+	} else {
+		SSL_CTX_set_session_cache_mode(c->ctx,
+		                               SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+		SSL_CTX_sess_set_new_cb(c->ctx, on_new_session);
+	}
 	SSL_CTX_set_verify(c->ctx, o->insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, NULL);
 	if (o->ca_file || o->ca_path) {
 		if (!SSL_CTX_load_verify_locations(c->ctx, o->ca_file, o->ca_path)) {

@@ -25,6 +25,7 @@
 
 #include <ringfetch.h>
 
+#include "bench.h"
 #include "input.h"
 #include "options.h"
 
@@ -492,6 +493,8 @@ static void clean_up(struct cli *c)
 /* parse, set up, run, summarise */
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "bench") == 0)
+		return cli_bench_main(argc - 1, argv + 1);
 	static struct cli c;
 	c.output_fd = -1;
 	int status = cli_options_parse(&c.o, argc, argv, stdout, stderr);

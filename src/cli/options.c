@@ -202,7 +202,8 @@ static int usage_error(FILE *err, const char *fmt, const char *arg)
 /* Refuse any long option that is not spelt out in full.  Walks argv as
  * getopt would (values of options that take one are skipped; "--" ends the
  * options), naming only the option, never its value. */
-static int check_exact_names(int argc, char **argv, FILE *err)
+int cli_check_exact_names(int argc, char **argv, const char *short_opts,
+                          const struct option *long_opts, FILE *err)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -212,7 +213,7 @@ static int check_exact_names(int argc, char **argv, FILE *err)
 			continue; /* an operand, or "-" */
 		if (a[1] != '-') {
 			for (const char *p = a + 1; *p; p++) {
-				const char *spec = *p == ':' ? NULL : strchr(SHORT_OPTS, *p);
+				const char *spec = *p == ':' ? NULL : strchr(short_opts, *p);
 				if (spec && spec[1] == ':') {
 					if (!p[1])
 						i++; /* the value is the next word */
@@ -259,7 +260,7 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 	int opt;
 	opterr = 0;
 	optind = 0; /* a fresh scan (glibc), also when called again */
-	int bad = check_exact_names(argc, argv, err);
+	int bad = cli_check_exact_names(argc, argv, SHORT_OPTS, long_opts, err);
 	if (bad != CLI_RUN)
 		return bad;
 	while ((opt = getopt_long(argc, argv, SHORT_OPTS, long_opts, NULL)) != -1) {

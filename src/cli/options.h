@@ -55,4 +55,11 @@ enum {
 int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, FILE *err);
 void cli_options_free(struct cli_options *o);
 
+struct option;
+/* Refuse any long option not spelt out in full (argv walked as getopt
+ * would): CLI_RUN, or EXIT_USAGE after naming the option (never its value)
+ * on err. */
+int cli_check_exact_names(int argc, char **argv, const char *short_opts,
+                          const struct option *long_opts, FILE *err);
+
 #endif

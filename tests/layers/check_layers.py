@@ -12,7 +12,8 @@ import re
 import sys
 
 LAYERS = [
-    ("client", ["client.c"]),                     # public API, run loop, settles slots
+    ("api", ["client.c", "bench.c"]),             # fetch client (run loop, settles slots);
+                                                  # load generator (its own connections)
     ("slot", ["slot.c"]),                         # one transfer's state machine
     ("body", ["sink.c", "splice.c"]),             # where the body goes
     ("policy", ["outcome.c", "pool.c"]),          # what an attempt leads to, connection pool

@@ -1,0 +1,1198 @@
+/*
+ * bench.c - the load generator (rf_bench_*, ringfetch.h): threads, each
+ * with its own ring, connections, TLS context and histograms, drive
+ * requests at a server and record every response; the results of all
+ * threads are merged at the end.
+ *
+ * A bench connection is a small state machine of its own, leaner than a
+ * fetch slot: its request bytes are built once per URL at rf_bench_new,
+ * responses are parsed by http1.c and dropped (no copy beyond the
+ * receive), nothing is pooled, redirected, retried or written.  It uses the
+ * same connection stack (conn.c: TCP, TLS over memory BIOs) and ring
+ * (loop.c) as the fetcher.
+ *
+ *   CLOSED -> CONNECTING -> HANDSHAKE (https) -> IDLE <-> BUSY (a request)
+ *   any state with an error, or a response without keep-alive -> DRAINING
+ *   (the socket is shut down; every op it still has in flight completes)
+ *   -> CLOSED, then what was decided: the next request, the same one again
+ *   (a kept-alive connection the server had closed), or nothing.
+ *
+ * Schedules.  Closed model: a connection sends its next request when the
+ * last response is in; latency runs from the send.  Open model (a rate):
+ * thread t with c connections and rate r (its share) releases request k at
+ * t0 + phase + k/r onto connection k mod c; a busy connection owes it and
+ * sends it the moment it is free; latency runs from the due time.  So a
+ * server that stalls is charged the wait of every request that fell due
+ * meanwhile, not just of the few in flight (coordinated omission).
+ *
+ * Window.  A request counts when its origin (due or send time) is at or
+ * after t0 + warmup and, with a duration, before the end.  At the end no new
+ * request goes out; those in flight finish or time out and count; requests
+ * owed but never sent are counted as unsent.
+ */
+#include <errno.h>
+#include <math.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "conn.h"
+#include "hdr.h"
+#include "http1.h"
+#include "loop.h"
+#include "ringfetch.h"
+#include "tls.h"
+#include "url.h"
+
+#define DEFAULT_RECV (16 * 1024)
+#define SCAN_NS 100000000       /* timeouts are checked every 100 ms */
+#define PUBLISH_NS 200000000    /* live figures refreshed every 200 ms */
+#define SAMPLE_LEN 200
+
+struct bench_target {
+	char *req;                   /* the whole request, body included */
+	size_t req_len;
+	bool head;
+};
+
+struct bench_origin {
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	int family;
+	bool tls, ip_literal;
+	char *host, *key;            /* name checked on the certificate; session cache key */
+	char *shown;                 /* host:port, for messages */
+	unsigned *targets;           /* indexes into rf_bench.targets */
+	unsigned n_targets;
+};
+
+enum bconn_state { BC_CLOSED, BC_CONNECTING, BC_HANDSHAKE, BC_IDLE, BC_BUSY, BC_DRAINING };
+enum bconn_then { THEN_NOTHING, THEN_NEXT, THEN_SAME };
+
+struct bconn {
+	struct rf__conn k;
+	enum bconn_state state;
+	enum bconn_then then;        /* DRAINING: what follows the close */
+	unsigned idx, origin;
+	unsigned ops;                /* ring ops in flight */
+	unsigned rr;                 /* round-robin over the origin's targets */
+	bool want;                   /* a request waits for the connection */
+	bool counted;                /* that request is in the measured window */
+	bool served;                 /* this connection completed a response */
+	bool stale_retried;          /* the request was resent once already */
+	bool recv_armed;
+	uint32_t seq;                /* requests sent on this connection */
+	int64_t origin_ns;           /* latency origin: due or send time */
+	int64_t first_ns;            /* first response byte, 0 before */
+	int64_t start_ns;            /* connect (or handshake) phase began */
+	int64_t deadline;            /* timeout of the current phase, 0 none */
+	uint64_t next_k;             /* open model: first owed request */
+	uint64_t owed;
+	uint64_t resp_bytes;
+	const struct bench_target *cur;
+	char *buf;
+	struct rf__http1_resp resp;
+};
+
+struct bench_thread {
+	struct rf_bench *b;
+	unsigned index;
+	pthread_t tid;
+	struct rf__loop *loop;
+	struct rf__tls_ctx *tls;
+	struct bconn *conns;
+	unsigned n;
+	unsigned first_conn;         /* global index of conns[0] */
+	int64_t now;
+	/* schedule */
+	double rate;                 /* this thread's share (open model) */
+	int64_t phase;
+	uint64_t next_k, k_end;      /* open model: next release, end */
+	uint64_t quota, issued;      /* closed model by count */
+	uint64_t quota_used;         /* counted requests issued */
+	int64_t next_scan, next_publish;
+	/* results */
+	struct rf__hdr *lat, *ttfb, *conn_h, *hs_h;
+	uint64_t requests, ok, bytes, errors[RF_BENCH_ERR_KINDS], status[600];
+	uint64_t connects, handshakes, resumed, unsent;
+	char samples[RF_BENCH_ERR_KINDS][SAMPLE_LEN];
+	int error;
+	char error_detail[SAMPLE_LEN];
+	/* live figures, read by the thread running rf_bench_run */
+	_Atomic uint64_t pub_requests, pub_errors, pub_p99;
+};
+
+struct rf_bench {
+	rf_bench_opts o;
+	struct bench_target *targets;
+	unsigned n_targets;
+	struct bench_origin *origins;
+	unsigned n_origins;
+	struct bench_thread *threads;
+	unsigned n_threads;
+	pthread_barrier_t connected, go;
+	int64_t t0, measure_start, measure_end; /* measure_end 0: by count */
+	atomic_int stop;
+	struct rf__tls_opts tls_opts;
+	bool need_tls;
+	rf_bench_results res;
+	rf_hist *lat, *ttfb, *conn_h, *hs_h;
+	char samples[RF_BENCH_ERR_KINDS][SAMPLE_LEN];
+};
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void say(rf_bench_opts *o, const char *fmt, const char *a, const char *b)
+{
+	if (o->error_detail && o->error_detail_len)
+		snprintf(o->error_detail, o->error_detail_len, fmt, a, b);
+}
+
+/* ---- setup: URLs, origins, request bytes ---- */
+
+static int find_origin(struct rf_bench *b, const struct rf__url *u)
+{
+	for (unsigned i = 0; i < b->n_origins; i++) {
+		struct bench_origin *g = &b->origins[i];
+		if (g->tls == u->tls && strcmp(g->shown, u->hostport) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+static int resolve(struct bench_origin *g, const struct rf__url *u, rf_bench_opts *o)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+	char port[8];
+	snprintf(port, sizeof(port), "%u", u->port);
+	int e = getaddrinfo(u->host, port, &hints, &res);
+	if (e || !res) {
+		say(o, "cannot resolve %s: %s", u->host, gai_strerror(e));
+		return RF_EDNS;
+	}
+	memcpy(&g->addr, res->ai_addr, res->ai_addrlen);
+	g->addr_len = res->ai_addrlen;
+	g->family = res->ai_family;
+	freeaddrinfo(res);
+	return 0;
+}
+
+static int add_url(struct rf_bench *b, unsigned ti, const char *url)
+{
+	rf_bench_opts *o = &b->o;
+	struct rf__url u;
+	const char *why = "";
+	int err = rf__url_parse(url, &u, &why);
+	if (err) {
+		char shown[300];
+		rf__url_redact(url, shown, sizeof(shown));
+		say(o, "bad URL %s: %s", shown, why);
+		return err;
+	}
+	if (u.user) {
+		rf__url_free(&u);
+		say(o, "%s%s", "credentials in a bench URL are not supported: use -H 'Authorization: ...'",
+		    "");
+		return RF_EURL;
+	}
+	int gi = find_origin(b, &u);
+	if (gi < 0) {
+		struct bench_origin *g = &b->origins[b->n_origins];
+		memset(g, 0, sizeof(*g));
+		g->tls = u.tls;
+		g->ip_literal = u.ip_literal;
+		g->host = strdup(u.host);
+		g->shown = strdup(u.hostport);
+		size_t kl = strlen(u.host) + 8;
+		g->key = malloc(kl);
+		g->targets = calloc(b->n_targets + 1, sizeof(unsigned));
+		if (!g->host || !g->shown || !g->key || !g->targets) {
+			rf__url_free(&u);
+			return -ENOMEM;
+		}
+		snprintf(g->key, kl, "%s:%u", u.host, u.port);
+		gi = (int)b->n_origins++;
+		if ((err = resolve(g, &u, o))) {
+			rf__url_free(&u);
+			return err;
+		}
+		b->need_tls |= u.tls;
+	}
+	struct bench_origin *g = &b->origins[gi];
+	g->targets[g->n_targets++] = ti;
+
+	/* the request, built once */
+	struct bench_target *t = &b->targets[ti];
+	t->head = strcmp(o->method, "HEAD") == 0;
+	char extra[128];
+	int el = 0;
+	if (o->body_len || strcmp(o->method, "POST") == 0 || strcmp(o->method, "PUT") == 0)
+		el += snprintf(extra + el, sizeof(extra) - (size_t)el, "Content-Length: %zu\r\n",
+		               o->body_len);
+	if (o->no_keepalive)
+		el += snprintf(extra + el, sizeof(extra) - (size_t)el, "Connection: close\r\n");
+	struct rf__http1_request_spec spec = {
+		.method = o->method,
+		.target = u.target,
+		.hostport = u.hostport,
+		.user_agent = "ringfetch/" RF_VERSION_STRING " bench",
+		.extra = o->headers,
+		.n_extra = o->n_headers,
+		.credentials = true,
+		.raw_extra = extra,
+	};
+	size_t cap = 16384;
+	char *head = malloc(cap);
+	int n = head ? rf__http1_request(head, cap, &spec) : -1;
+	rf__url_free(&u);
+	if (!head)
+		return -ENOMEM;
+	if (n < 0) {
+		free(head);
+		say(o, "%s%s", "request header section over 16 KiB", "");
+		return RF_EHEADER;
+	}
+	t->req = malloc((size_t)n + o->body_len);
+	if (!t->req) {
+		free(head);
+		return -ENOMEM;
+	}
+	memcpy(t->req, head, (size_t)n);
+	if (o->body_len)
+		memcpy(t->req + n, o->body, o->body_len);
+	t->req_len = (size_t)n + o->body_len;
+	free(head);
+	return 0;
+}
+
+void rf_bench_opts_init(rf_bench_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->connections = 64;
+	o->threads = 1;
+	o->duration = 10;
+	o->timeout = 10;
+	o->method = "GET";
+	o->recv_buffer = DEFAULT_RECV;
+}
+
+static int check_opts(rf_bench_opts *o)
+{
+	static const char *const methods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"};
+	bool known = false;
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		known |= o->method && strcmp(o->method, methods[i]) == 0;
+	if (!known) {
+		say(o, "unknown method '%s' (GET, HEAD, POST, PUT, DELETE, OPTIONS)%s",
+		    o->method ? o->method : "", "");
+		return RF_EINVAL;
+	}
+	if (!o->n_urls || !o->urls) {
+		say(o, "%s%s", "no URL to benchmark", "");
+		return RF_EINVAL;
+	}
+	if (!o->threads || o->threads > 1024 || !o->connections || o->connections > 1000000) {
+		say(o, "%s%s", "connections and threads must be at least 1", "");
+		return RF_EINVAL;
+	}
+	if (o->connections < o->threads) {
+		say(o, "%s%s", "each thread needs at least one connection (-c >= -t)", "");
+		return RF_EINVAL;
+	}
+	if (!o->requests && !(o->duration > 0)) {
+		say(o, "%s%s", "give a number of requests or a duration", "");
+		return RF_EINVAL;
+	}
+	if (o->rate < 0 || o->warmup < 0 || o->timeout < 0) {
+		say(o, "%s%s", "rate, warmup and timeout cannot be negative", "");
+		return RF_EINVAL;
+	}
+	if (o->body_len && !o->body) {
+		say(o, "%s%s", "body_len without a body", "");
+		return RF_EINVAL;
+	}
+	for (size_t i = 0; i < o->n_headers; i++) {
+		if (rf__http1_header_check(o->headers[i])) {
+			say(o, "invalid header '%s'%s", o->headers[i], "");
+			return RF_EHEADER;
+		}
+	}
+	if (!o->recv_buffer)
+		o->recv_buffer = DEFAULT_RECV;
+	if (!(o->timeout > 0))
+		o->timeout = 1e7;
+	return 0;
+}
+
+int rf_bench_new(const rf_bench_opts *opts, rf_bench **out)
+{
+	*out = NULL;
+	struct rf_bench *b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->o = *opts;
+	int err = check_opts(&b->o);
+	if (err) {
+		free(b);
+		return err;
+	}
+	rf_bench_opts *o = &b->o;
+	b->targets = calloc(o->n_urls, sizeof(*b->targets));
+	b->origins = calloc(o->n_urls, sizeof(*b->origins));
+	b->n_targets = (unsigned)o->n_urls;
+	b->lat = rf_hist_new();
+	b->ttfb = rf_hist_new();
+	b->conn_h = rf_hist_new();
+	b->hs_h = rf_hist_new();
+	if (!b->targets || !b->origins || !b->lat || !b->ttfb || !b->conn_h || !b->hs_h) {
+		rf_bench_free(b);
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < b->n_targets; i++) {
+		if ((err = add_url(b, i, o->urls[i]))) {
+			rf_bench_free(b);
+			return err;
+		}
+	}
+	if (b->n_origins > o->connections) {
+		say(o, "%s%s", "more origins than connections: each connection serves one origin", "");
+		rf_bench_free(b);
+		return RF_EINVAL;
+	}
+	b->tls_opts = (struct rf__tls_opts){
+		.ca_file = o->tls_ca_file,
+		.insecure = o->tls_insecure != 0,
+		.min_version = 12,
+		.no_resume = o->tls_no_resume != 0,
+	};
+	if (b->need_tls) { /* check the CA setup now, once, with a clear message */
+		struct rf__tls_ctx *ctx = NULL;
+		char why[256];
+		if ((err = rf__tls_ctx_new(&b->tls_opts, &ctx, why, sizeof(why)))) {
+			say(o, "%s%s", why, "");
+			rf_bench_free(b);
+			return err;
+		}
+		rf__tls_ctx_free(ctx);
+	}
+	o->error_detail = opts->error_detail; /* kept for rf_bench_run */
+	*out = b;
+	return 0;
+}
+
+void rf_bench_free(rf_bench *b)
+{
+	if (!b)
+		return;
+	for (unsigned i = 0; i < b->n_targets && b->targets; i++)
+		free(b->targets[i].req);
+	for (unsigned i = 0; i < b->n_origins; i++) {
+		free(b->origins[i].host);
+		free(b->origins[i].key);
+		free(b->origins[i].shown);
+		free(b->origins[i].targets);
+	}
+	free(b->targets);
+	free(b->origins);
+	free(b->threads);
+	rf_hist_free(b->lat);
+	rf_hist_free(b->ttfb);
+	rf_hist_free(b->conn_h);
+	rf_hist_free(b->hs_h);
+	free(b);
+}
+
+void rf_bench_stop(rf_bench *b)
+{
+	atomic_store_explicit(&b->stop, 1, memory_order_relaxed);
+}
+
+const rf_bench_results *rf_bench_results_get(const rf_bench *b)
+{
+	return &b->res;
+}
+
+/* ---- one connection ---- */
+
+static rf__tag tag_of(const struct bconn *c, enum rf__op_kind op)
+{
+	return rf__tag_make(op, c->idx, 0);
+}
+
+static void submit(struct bench_thread *bt, struct bconn *c, const struct rf__conn_op *op)
+{
+	c->ops++;
+	rf__conn_submit(bt->loop, &c->k, tag_of(c, op->kind), op);
+}
+
+static bool by_time(const struct rf_bench *b)
+{
+	return b->measure_end != 0;
+}
+
+static bool in_window(const struct bench_thread *bt, int64_t origin)
+{
+	const struct rf_bench *b = bt->b;
+	return b->t0 && origin >= b->measure_start && (!by_time(b) || origin < b->measure_end);
+}
+
+static void record_error(struct bench_thread *bt, struct bconn *c, enum rf_bench_error kind,
+                         int err, const char *detail)
+{
+	if (!c->counted)
+		return;
+	c->counted = false; /* once per request */
+	bt->errors[kind]++;
+	if (!bt->samples[kind][0]) {
+		const char *why = err ? rf_strerror(err) : "";
+		snprintf(bt->samples[kind], SAMPLE_LEN, "%s%s%s%s%s", bt->b->origins[c->origin].shown,
+		         detail && *detail ? ": " : "", detail ? detail : "", *why ? ": " : "", why);
+	}
+}
+
+static void issue(struct bench_thread *bt, struct bconn *c, int64_t origin);
+static void next_request(struct bench_thread *bt, struct bconn *c);
+
+/* Close the connection once its ops are in; then do what c->then says. */
+static void drain(struct bench_thread *bt, struct bconn *c, enum bconn_then then)
+{
+	c->then = then;
+	c->deadline = 0;
+	c->recv_armed = false;
+	if (c->state != BC_DRAINING && c->k.fd >= 0 && c->ops)
+		shutdown(c->k.fd, SHUT_RDWR); /* the ops in flight end now */
+	c->state = BC_DRAINING;
+	if (c->ops)
+		return;
+	rf__conn_close(bt->loop, &c->k);
+	rf__conn_init(&c->k);
+	c->state = BC_CLOSED;
+	c->served = false;
+	if (c->then == THEN_SAME)
+		issue(bt, c, c->origin_ns);
+	else if (c->then == THEN_NEXT)
+		next_request(bt, c);
+}
+
+static void fail(struct bench_thread *bt, struct bconn *c, enum rf_bench_error kind, int err,
+                 const char *detail)
+{
+	if (c->state == BC_DRAINING)
+		return;
+	bool had_request = c->want || c->state == BC_BUSY;
+	record_error(bt, c, kind, err, detail);
+	c->want = false;
+	drain(bt, c, had_request ? THEN_NEXT : THEN_NOTHING);
+}
+
+static void arm_recv(struct bench_thread *bt, struct bconn *c)
+{
+	if (c->recv_armed)
+		return;
+	c->recv_armed = true;
+	c->ops++;
+	rf__op_recv(bt->loop, tag_of(c, RF_OP_RECV), c->k.fd, c->buf,
+	            (unsigned)bt->b->o.recv_buffer);
+}
+
+static void send_request(struct bench_thread *bt, struct bconn *c)
+{
+	const struct bench_origin *g = &bt->b->origins[c->origin];
+	c->cur = &bt->b->targets[g->targets[c->rr++ % g->n_targets]];
+	c->seq++;
+	c->want = false;
+	c->state = BC_BUSY;
+	c->first_ns = 0;
+	c->resp_bytes = 0;
+	c->deadline = bt->now + (int64_t)(bt->b->o.timeout * 1e9);
+	rf__http1_init(&c->resp, c->cur->head);
+	const char *detail = "";
+	int err = rf__conn_send(&c->k, c->cur->req, c->cur->req_len, &detail);
+	if (err) {
+		fail(bt, c, RF_BENCH_ERR_TLS, err, detail);
+		return;
+	}
+	struct rf__conn_op op;
+	if (rf__conn_next_send(&c->k, &op))
+		submit(bt, c, &op);
+	if (!rf__conn_is_tls(&c->k))
+		arm_recv(bt, c); /* the response may start before the send completes */
+}
+
+static void connect_start(struct bench_thread *bt, struct bconn *c)
+{
+	c->state = BC_CONNECTING;
+	c->start_ns = bt->now;
+	c->deadline = bt->now + (int64_t)(bt->b->o.timeout * 1e9);
+	c->ops++;
+	rf__conn_socket(bt->loop, &c->k, tag_of(c, RF_OP_SOCKET),
+	                bt->b->origins[c->origin].family);
+}
+
+/* Send a request with this latency origin now, or once connected. */
+static void issue(struct bench_thread *bt, struct bconn *c, int64_t origin)
+{
+	c->origin_ns = origin;
+	c->counted = in_window(bt, origin);
+	if (c->state == BC_IDLE && !c->ops) {
+		send_request(bt, c);
+		return;
+	}
+	c->want = true;
+	if (c->state == BC_CLOSED)
+		connect_start(bt, c);
+}
+
+static bool open_model(const struct bench_thread *bt)
+{
+	return bt->rate > 0;
+}
+
+static int64_t due_of(const struct bench_thread *bt, uint64_t k)
+{
+	return bt->b->t0 + bt->phase + (int64_t)((double)k * 1e9 / bt->rate);
+}
+
+static bool stopping(const struct bench_thread *bt)
+{
+	const struct rf_bench *b = bt->b;
+	return atomic_load_explicit(&b->stop, memory_order_relaxed) ||
+	       (by_time(b) && bt->now >= b->measure_end);
+}
+
+/* The connection is free: its next request, if the schedule has one. */
+static void next_request(struct bench_thread *bt, struct bconn *c)
+{
+	if (stopping(bt))
+		return;
+	if (open_model(bt)) {
+		if (!c->owed)
+			return;
+		uint64_t k = c->next_k;
+		c->owed--;
+		c->next_k += bt->n;
+		issue(bt, c, due_of(bt, k));
+		return;
+	}
+	if (bt->b->t0 == 0 || bt->now < bt->b->t0)
+		return; /* still connecting: the run has not begun */
+	bool counted = in_window(bt, bt->now);
+	if (counted && !by_time(bt->b)) {
+		if (bt->quota_used >= bt->quota)
+			return;
+		bt->quota_used++;
+	}
+	bt->issued++;
+	issue(bt, c, bt->now);
+}
+
+static void connected(struct bench_thread *bt, struct bconn *c)
+{
+	c->state = BC_IDLE;
+	c->deadline = 0;
+	if (c->want)
+		send_request(bt, c);
+}
+
+static void handshake_step(struct bench_thread *bt, struct bconn *c)
+{
+	struct rf__conn_op op;
+	const char *detail = "";
+	int r = rf__conn_handshake(&c->k, &op, &detail);
+	if (r < 0) {
+		fail(bt, c, RF_BENCH_ERR_TLS, r, detail);
+		return;
+	}
+	if (r > 0) {
+		submit(bt, c, &op);
+		return;
+	}
+	if (in_window(bt, c->start_ns)) {
+		rf__hdr_record(bt->hs_h, (uint64_t)(bt->now - c->start_ns) / 1000);
+		bt->handshakes++;
+		bt->resumed += rf__conn_resumed(&c->k);
+	}
+	connected(bt, c);
+}
+
+static void complete(struct bench_thread *bt, struct bconn *c)
+{
+	int status = c->resp.status;
+	if (c->counted) {
+		bt->requests++;
+		bt->bytes += c->resp_bytes;
+		if (status >= 100 && status < 600)
+			bt->status[status]++;
+		rf__hdr_record(bt->lat, (uint64_t)(bt->now - c->origin_ns) / 1000);
+		rf__hdr_record(bt->ttfb, (uint64_t)(c->first_ns - c->origin_ns) / 1000);
+		if (status >= 400) {
+			char why[32];
+			snprintf(why, sizeof(why), "HTTP %d", status);
+			record_error(bt, c, RF_BENCH_ERR_STATUS, 0, why);
+		} else {
+			bt->ok++;
+		}
+	}
+	c->counted = false;
+	c->served = true;
+	c->stale_retried = false;
+	c->deadline = 0;
+	if (bt->b->o.no_keepalive || !c->resp.keep_alive) {
+		drain(bt, c, THEN_NEXT);
+		return;
+	}
+	c->state = BC_IDLE;
+	if (!c->ops) /* else when the send's completion comes */
+		next_request(bt, c);
+}
+
+/* Response bytes in: parse, and finish the request when it is whole. */
+static void on_data(struct bench_thread *bt, struct bconn *c, char *data, size_t len)
+{
+	if (!c->first_ns)
+		c->first_ns = bt->now;
+	c->resp_bytes += len;
+	size_t used = 0;
+	int err = rf__http1_feed(&c->resp, data, len, &used);
+	if (err) {
+		fail(bt, c, RF_BENCH_ERR_PROTOCOL, err, c->resp.error_detail);
+		return;
+	}
+	if (!c->resp.complete)
+		return;
+	if (used < len) {
+		fail(bt, c, RF_BENCH_ERR_PROTOCOL, RF_EPROTO, "data after the response");
+		return;
+	}
+	complete(bt, c);
+}
+
+static void on_eof(struct bench_thread *bt, struct bconn *c, int tls_err, const char *detail)
+{
+	if (c->state != BC_BUSY) {
+		fail(bt, c, RF_BENCH_ERR_RESET, RF_ENOANSWER, "closed by the server");
+		return;
+	}
+	int err = rf__http1_eof(&c->resp);
+	if (!err) {
+		complete(bt, c);
+		return;
+	}
+	if (c->resp_bytes == 0 && c->served && !c->stale_retried) {
+		/* a kept-alive connection the server had closed: once more, anew */
+		c->stale_retried = true;
+		drain(bt, c, THEN_SAME);
+		return;
+	}
+	fail(bt, c, RF_BENCH_ERR_RESET, tls_err ? tls_err : err,
+	     tls_err ? detail : c->resp.error_detail);
+}
+
+static void tls_read_step(struct bench_thread *bt, struct bconn *c)
+{
+	uint32_t seq = c->seq; /* a response completed: the next request reads anew */
+	while (c->state == BC_BUSY && c->seq == seq) {
+		size_t got = 0;
+		struct rf__conn_op op;
+		const char *detail = "";
+		int r = rf__conn_read(&c->k, c->buf, bt->b->o.recv_buffer, &got, &op, &detail);
+		if (r == 0 && got > 0) {
+			on_data(bt, c, c->buf, got);
+			continue;
+		}
+		if (r == 0) {
+			submit(bt, c, &op);
+			return;
+		}
+		if (r == 1 || r == RF_ETRUNCATED) {
+			on_eof(bt, c, r == 1 ? 0 : r, detail);
+			return;
+		}
+		fail(bt, c, RF_BENCH_ERR_TLS, r, detail);
+		return;
+	}
+}
+
+static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
+{
+	(void)flags;
+	struct bench_thread *bt = arg;
+	enum rf__op_kind op = rf__tag_op(tag);
+	if (op == RF_OP_NONE)
+		return; /* a close */
+	struct bconn *c = &bt->conns[rf__tag_idx(tag)];
+	c->ops--;
+	bt->now = mono_ns();
+	if (c->state == BC_DRAINING) {
+		if (op == RF_OP_SOCKET && res >= 0)
+			rf__conn_opened(&c->k, res); /* closed by the drain below */
+		if (!c->ops)
+			drain(bt, c, c->then);
+		return;
+	}
+	const struct bench_origin *g = &bt->b->origins[c->origin];
+	switch (op) {
+	case RF_OP_SOCKET:
+		if (res < 0) {
+			fail(bt, c, RF_BENCH_ERR_CONNECT, res, "socket");
+			return;
+		}
+		rf__conn_opened(&c->k, res);
+		c->ops++;
+		rf__conn_connect(bt->loop, &c->k, tag_of(c, RF_OP_CONNECT),
+		                 (const struct sockaddr *)&g->addr, g->addr_len);
+		return;
+	case RF_OP_CONNECT:
+		if (res < 0) {
+			fail(bt, c, RF_BENCH_ERR_CONNECT, res, "connect");
+			return;
+		}
+		bt->connects++;
+		if (in_window(bt, c->start_ns))
+			rf__hdr_record(bt->conn_h, (uint64_t)(bt->now - c->start_ns) / 1000);
+		if (!g->tls) {
+			connected(bt, c);
+			return;
+		}
+		c->state = BC_HANDSHAKE;
+		c->start_ns = bt->now;
+		res = rf__conn_start_tls(&c->k, bt->tls, g->host, g->ip_literal, g->key);
+		if (res < 0) {
+			fail(bt, c, RF_BENCH_ERR_TLS, res, "TLS setup");
+			return;
+		}
+		handshake_step(bt, c);
+		return;
+	case RF_OP_TLS_SEND:
+	case RF_OP_SEND: {
+		if (res <= 0) {
+			fail(bt, c, c->state == BC_HANDSHAKE ? RF_BENCH_ERR_TLS : RF_BENCH_ERR_RESET,
+			     res ? res : -EPIPE, "send");
+			return;
+		}
+		rf__conn_sent(&c->k, op, (size_t)res);
+		struct rf__conn_op next;
+		if (c->state == BC_HANDSHAKE) {
+			handshake_step(bt, c);
+		} else if (rf__conn_next_send(&c->k, &next)) {
+			submit(bt, c, &next);
+		} else if (op == RF_OP_TLS_SEND && c->state == BC_BUSY) {
+			tls_read_step(bt, c);
+		} else if (c->state == BC_IDLE && !c->ops) { /* the response came first */
+			if (c->want)
+				send_request(bt, c);
+			else
+				next_request(bt, c);
+		}
+		return;
+	}
+	case RF_OP_TLS_RECV:
+		if (res < 0) {
+			fail(bt, c, c->state == BC_HANDSHAKE ? RF_BENCH_ERR_TLS : RF_BENCH_ERR_RESET, res,
+			     "receive");
+			return;
+		}
+		rf__conn_received(&c->k, (size_t)res);
+		if (c->state == BC_HANDSHAKE)
+			handshake_step(bt, c);
+		else
+			tls_read_step(bt, c);
+		return;
+	case RF_OP_RECV:
+		c->recv_armed = false;
+		if (res < 0) {
+			fail(bt, c, RF_BENCH_ERR_RESET, res, "receive");
+		} else if (res == 0) {
+			on_eof(bt, c, 0, "");
+		} else if (c->state == BC_BUSY) {
+			on_data(bt, c, c->buf, (size_t)res);
+			if (c->state == BC_BUSY)
+				arm_recv(bt, c);
+		} else {
+			fail(bt, c, RF_BENCH_ERR_PROTOCOL, RF_EPROTO, "data with no request");
+		}
+		return;
+	default:
+		return;
+	}
+}
+
+/* ---- one thread ---- */
+
+/* Open model: release the requests that have fallen due. */
+static void release_due(struct bench_thread *bt)
+{
+	while (bt->next_k < bt->k_end && !stopping(bt)) {
+		int64_t due = due_of(bt, bt->next_k);
+		if (due > bt->now)
+			return;
+		if (by_time(bt->b) && due >= bt->b->measure_end)
+			return;
+		struct bconn *c = &bt->conns[bt->next_k % bt->n];
+		bool free_now = (c->state == BC_IDLE || c->state == BC_CLOSED) && !c->want && !c->owed;
+		if (free_now) {
+			issue(bt, c, due);
+		} else {
+			if (!c->owed)
+				c->next_k = bt->next_k;
+			c->owed++;
+		}
+		bt->next_k++;
+	}
+}
+
+static void scan_timeouts(struct bench_thread *bt)
+{
+	for (unsigned i = 0; i < bt->n; i++) {
+		struct bconn *c = &bt->conns[i];
+		if (c->deadline && c->deadline <= bt->now && c->state != BC_DRAINING) {
+			char why[64];
+			snprintf(why, sizeof(why), "no complete response in %g s", bt->b->o.timeout);
+			fail(bt, c,
+			     c->state == BC_CONNECTING ? RF_BENCH_ERR_CONNECT
+			     : c->state == BC_HANDSHAKE ? RF_BENCH_ERR_TLS
+			                                : RF_BENCH_ERR_TIMEOUT,
+			     0, c->state == BC_BUSY ? why : "timed out");
+		}
+	}
+	bt->next_scan = bt->now + SCAN_NS;
+}
+
+static bool busy(const struct bench_thread *bt)
+{
+	for (unsigned i = 0; i < bt->n; i++) {
+		const struct bconn *c = &bt->conns[i];
+		if (c->want || c->state == BC_BUSY || c->state == BC_DRAINING ||
+		    ((c->state == BC_CONNECTING || c->state == BC_HANDSHAKE) && c->ops))
+			return true;
+	}
+	return false;
+}
+
+static bool schedule_left(const struct bench_thread *bt)
+{
+	if (stopping(bt))
+		return false;
+	if (open_model(bt))
+		return bt->next_k < bt->k_end;
+	return by_time(bt->b) || bt->quota_used < bt->quota;
+}
+
+static void publish(struct bench_thread *bt)
+{
+	uint64_t errors = 0;
+	for (int k = 0; k < RF_BENCH_ERR_KINDS; k++)
+		errors += bt->errors[k];
+	atomic_store_explicit(&bt->pub_requests, bt->requests, memory_order_relaxed);
+	atomic_store_explicit(&bt->pub_errors, errors, memory_order_relaxed);
+	atomic_store_explicit(&bt->pub_p99, rf__hdr_percentile(bt->lat, 99), memory_order_relaxed);
+	bt->next_publish = bt->now + PUBLISH_NS;
+}
+
+static int wait_once(struct bench_thread *bt, int64_t until)
+{
+	int64_t t = until - mono_ns();
+	if (t < 0)
+		t = 0;
+	int err = rf__loop_run_once(bt->loop, t, on_completion, bt);
+	bt->now = mono_ns();
+	return err;
+}
+
+static void thread_fail(struct bench_thread *bt, int err, const char *what)
+{
+	bt->error = err;
+	snprintf(bt->error_detail, sizeof(bt->error_detail), "%s", what);
+}
+
+static void *thread_main(void *arg)
+{
+	struct bench_thread *bt = arg;
+	struct rf_bench *b = bt->b;
+	const char *why = NULL;
+	int err = rf__loop_new(2 * bt->n + 64, &bt->loop, &why);
+	if (err)
+		thread_fail(bt, err, why ? why : "cannot set up io_uring");
+	char tls_why[256] = "";
+	if (!err && b->need_tls && (err = rf__tls_ctx_new(&b->tls_opts, &bt->tls, tls_why,
+	                                                  sizeof(tls_why))))
+		thread_fail(bt, err, tls_why);
+	bt->now = mono_ns();
+
+	/* keep-alive: connect everything before the clock starts */
+	if (!err && !b->o.no_keepalive) {
+		for (unsigned i = 0; i < bt->n; i++)
+			connect_start(bt, &bt->conns[i]);
+		int64_t limit = bt->now + (int64_t)(b->o.timeout * 1e9);
+		while (!err && busy(bt) && bt->now < limit && !stopping(bt))
+			err = wait_once(bt, limit);
+	}
+	pthread_barrier_wait(&b->connected);
+	pthread_barrier_wait(&b->go); /* b->t0 and the window are set */
+	bt->now = mono_ns();
+	bt->next_scan = bt->now + SCAN_NS;
+	bt->next_publish = bt->now;
+	if (err) {
+		if (!bt->error)
+			thread_fail(bt, err, "the ring failed");
+		return NULL;
+	}
+	while (bt->now < b->t0 && !stopping(bt) && !(err = wait_once(bt, b->t0)))
+		;
+	/* closed model: every connection starts at once */
+	if (!open_model(bt))
+		for (unsigned i = 0; i < bt->n && !err; i++)
+			if (bt->conns[i].state == BC_IDLE || bt->conns[i].state == BC_CLOSED)
+				next_request(bt, &bt->conns[i]);
+	while (!err) {
+		if (open_model(bt))
+			release_due(bt);
+		if (bt->now >= bt->next_scan)
+			scan_timeouts(bt);
+		if (bt->now >= bt->next_publish)
+			publish(bt);
+		bool left = schedule_left(bt);
+		if (!left && !busy(bt)) /* busy() walks the connections: only at the end */
+			break;
+		if (atomic_load_explicit(&b->stop, memory_order_relaxed)) {
+			for (unsigned i = 0; i < bt->n; i++) { /* not counted: the user ended it */
+				bt->conns[i].counted = false;
+				bt->conns[i].owed = 0;
+				if (bt->conns[i].state != BC_CLOSED && bt->conns[i].state != BC_IDLE)
+					fail(bt, &bt->conns[i], RF_BENCH_ERR_RESET, 0, "");
+			}
+		}
+		int64_t until = bt->next_scan < bt->next_publish ? bt->next_scan : bt->next_publish;
+		if (open_model(bt) && left && bt->next_k < bt->k_end) {
+			int64_t due = due_of(bt, bt->next_k);
+			if (due < until)
+				until = due;
+		}
+		if (by_time(b) && left && b->measure_end < until)
+			until = b->measure_end;
+		err = wait_once(bt, until);
+	}
+	for (unsigned i = 0; i < bt->n; i++)
+		bt->unsent += bt->conns[i].owed;
+	if (err)
+		thread_fail(bt, err, "the ring failed");
+	publish(bt);
+	return NULL;
+}
+
+/* ---- the run ---- */
+
+static int threads_new(struct rf_bench *b)
+{
+	rf_bench_opts *o = &b->o;
+	b->n_threads = o->threads;
+	b->threads = calloc(b->n_threads, sizeof(*b->threads));
+	if (!b->threads)
+		return -ENOMEM;
+	unsigned first = 0;
+	for (unsigned t = 0; t < b->n_threads; t++) {
+		struct bench_thread *bt = &b->threads[t];
+		bt->b = b;
+		bt->index = t;
+		bt->n = o->connections / o->threads + (t < o->connections % o->threads);
+		bt->first_conn = first;
+		bt->conns = calloc(bt->n, sizeof(*bt->conns));
+		bt->lat = malloc(sizeof(*bt->lat));
+		bt->ttfb = malloc(sizeof(*bt->ttfb));
+		bt->conn_h = malloc(sizeof(*bt->conn_h));
+		bt->hs_h = malloc(sizeof(*bt->hs_h));
+		if (!bt->conns || !bt->lat || !bt->ttfb || !bt->conn_h || !bt->hs_h)
+			return -ENOMEM;
+		rf__hdr_init(bt->lat);
+		rf__hdr_init(bt->ttfb);
+		rf__hdr_init(bt->conn_h);
+		rf__hdr_init(bt->hs_h);
+		for (unsigned i = 0; i < bt->n; i++) {
+			struct bconn *c = &bt->conns[i];
+			rf__conn_init(&c->k);
+			c->idx = i;
+			c->origin = (first + i) % b->n_origins;
+			c->rr = (first + i) / b->n_origins; /* spread over the origin's URLs */
+			if (!(c->buf = malloc(o->recv_buffer)))
+				return -ENOMEM;
+		}
+		/* shares of the schedule */
+		uint64_t share = o->requests / o->threads + (t < o->requests % o->threads);
+		if (o->rate > 0) {
+			/* thread t's requests fall between the others': phase t/R */
+			bt->rate = o->rate * bt->n / o->connections;
+			bt->phase = (int64_t)(1e9 * t / o->rate);
+			double before = (o->warmup - (double)bt->phase / 1e9) * bt->rate;
+			uint64_t k_first = before > 0 ? (uint64_t)ceil(before - 1e-9) : 0;
+			bt->next_k = 0;
+			bt->k_end = o->requests ? k_first + share : UINT64_MAX;
+		} else {
+			bt->quota = o->requests ? share : UINT64_MAX;
+		}
+		first += bt->n;
+	}
+	return 0;
+}
+
+static void threads_free(struct rf_bench *b)
+{
+	for (unsigned t = 0; b->threads && t < b->n_threads; t++) {
+		struct bench_thread *bt = &b->threads[t];
+		for (unsigned i = 0; bt->conns && i < bt->n; i++) {
+			rf__conn_close_now(&bt->conns[i].k);
+			free(bt->conns[i].buf);
+		}
+		free(bt->conns);
+		free(bt->lat);
+		free(bt->ttfb);
+		free(bt->conn_h);
+		free(bt->hs_h);
+		rf__tls_ctx_free(bt->tls);
+		rf__loop_free(bt->loop);
+	}
+}
+
+static void merge(struct rf_bench *b)
+{
+	rf_bench_results *r = &b->res;
+	r->open_model = b->o.rate > 0;
+	r->stopped = atomic_load(&b->stop);
+	r->rate = b->o.rate;
+	r->connections = b->o.connections;
+	r->threads = b->n_threads;
+	for (unsigned t = 0; t < b->n_threads; t++) {
+		struct bench_thread *bt = &b->threads[t];
+		r->requests += bt->requests;
+		r->ok += bt->ok;
+		r->bytes += bt->bytes;
+		for (int k = 0; k < RF_BENCH_ERR_KINDS; k++) {
+			r->errors[k] += bt->errors[k];
+			if (!b->samples[k][0] && bt->samples[k][0])
+				memcpy(b->samples[k], bt->samples[k], SAMPLE_LEN);
+		}
+		for (int s = 0; s < 600; s++)
+			r->status[s] += bt->status[s];
+		r->connects += bt->connects;
+		r->handshakes += bt->handshakes;
+		r->resumed += bt->resumed;
+		r->unsent += bt->unsent;
+		/* rf_hist is an rf__hdr (hdr.c) */
+		rf__hdr_merge((struct rf__hdr *)b->lat, bt->lat);
+		rf__hdr_merge((struct rf__hdr *)b->ttfb, bt->ttfb);
+		rf__hdr_merge((struct rf__hdr *)b->conn_h, bt->conn_h);
+		rf__hdr_merge((struct rf__hdr *)b->hs_h, bt->hs_h);
+	}
+	for (int k = 0; k < RF_BENCH_ERR_KINDS; k++)
+		r->error_samples[k] = b->samples[k];
+	r->latency = b->lat;
+	r->ttfb = b->ttfb;
+	r->connect = b->conn_h;
+	r->handshake = b->hs_h;
+}
+
+static void progress(struct rf_bench *b, int64_t now)
+{
+	rf_bench_progress p = {.elapsed = (double)(now - b->measure_start) / 1e9};
+	for (unsigned t = 0; t < b->n_threads; t++) {
+		struct bench_thread *bt = &b->threads[t];
+		p.requests += atomic_load_explicit(&bt->pub_requests, memory_order_relaxed);
+		p.errors += atomic_load_explicit(&bt->pub_errors, memory_order_relaxed);
+		uint64_t p99 = atomic_load_explicit(&bt->pub_p99, memory_order_relaxed);
+		if (p99 > p.p99_us)
+			p.p99_us = p99;
+	}
+	b->o.on_progress(b->o.progress_arg, &p);
+}
+
+int rf_bench_run(rf_bench *b)
+{
+	rf_bench_opts *o = &b->o;
+	int err = threads_new(b);
+	if (err) {
+		threads_free(b);
+		return err;
+	}
+	pthread_barrier_init(&b->connected, NULL, b->n_threads + 1);
+	pthread_barrier_init(&b->go, NULL, b->n_threads + 1);
+	unsigned started = 0;
+	for (; started < b->n_threads; started++)
+		if ((err = -pthread_create(&b->threads[started].tid, NULL, thread_main,
+		                           &b->threads[started])))
+			break;
+	if (err) { /* let the ones running go, stopped at once */
+		rf_bench_stop(b);
+		for (unsigned t = started; t < b->n_threads; t++) {
+			pthread_barrier_wait(&b->connected);
+			pthread_barrier_wait(&b->go);
+		}
+	}
+	pthread_barrier_wait(&b->connected);
+	int64_t now = mono_ns();
+	int64_t t0 = now + 1000000; /* 1 ms: every thread is past the barrier */
+	if (o->start_at > 0) {
+		struct timespec rt;
+		clock_gettime(CLOCK_REALTIME, &rt);
+		double wait = o->start_at - ((double)rt.tv_sec + rt.tv_nsec / 1e9);
+		if (wait > 0)
+			t0 = now + (int64_t)(wait * 1e9);
+	}
+	b->t0 = t0;
+	b->measure_start = t0 + (int64_t)(o->warmup * 1e9);
+	b->measure_end = o->requests ? 0 : b->measure_start + (int64_t)(o->duration * 1e9);
+	pthread_barrier_wait(&b->go);
+	int64_t next_progress = mono_ns() + (int64_t)(o->progress_interval * 1e9);
+	for (unsigned t = 0; t < started; t++) {
+		for (;;) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 50000000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			if (pthread_timedjoin_np(b->threads[t].tid, NULL, &ts) == 0)
+				break;
+			now = mono_ns();
+			if (o->on_progress && o->progress_interval > 0 && now >= next_progress) {
+				progress(b, now);
+				next_progress = now + (int64_t)(o->progress_interval * 1e9);
+			}
+		}
+	}
+	int64_t end = mono_ns();
+	pthread_barrier_destroy(&b->connected);
+	pthread_barrier_destroy(&b->go);
+	merge(b);
+	/* the measured part: to the end of the window, or of the last response */
+	int64_t stop = by_time(b) && end > b->measure_end ? b->measure_end : end;
+	b->res.duration = stop > b->measure_start ? (double)(stop - b->measure_start) / 1e9 : 0;
+	if (!err) {
+		for (unsigned t = 0; t < started; t++) {
+			if (b->threads[t].error) {
+				err = b->threads[t].error;
+				if (o->error_detail && o->error_detail_len)
+					snprintf(o->error_detail, o->error_detail_len, "%s",
+					         b->threads[t].error_detail);
+				break;
+			}
+		}
+	}
+	if (o->on_progress && o->progress_interval > 0)
+		progress(b, end);
+	threads_free(b);
+	free(b->threads);
+	b->threads = NULL;
+	return err;
+}

@@ -1,0 +1,606 @@
+/*
+ * bench.c - `ringfetch bench`: the load generator's command line.  Parses
+ * its options, runs rf_bench (ringfetch.h) with a live line on a terminal,
+ * and reports (bench_report.c): the table, --json, --percentiles and its
+ * plot.  `ringfetch bench --merge A.json B.json ...` adds up saved runs
+ * instead of running one.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <ringfetch.h>
+
+#include "bench.h"
+#include "bench_report.h"
+#include "input.h"
+#include "options.h"
+
+#define MAX_BODY (1u << 30)
+
+enum {
+	OPT_WARMUP = 256,
+	OPT_RATE,
+	OPT_METHOD,
+	OPT_BODY_FILE,
+	OPT_NO_KEEPALIVE,
+	OPT_CACERT,
+	OPT_NO_TLS_RESUME,
+	OPT_TIMEOUT,
+	OPT_JSON,
+	OPT_PERCENTILES,
+	OPT_PLOT,
+	OPT_START_AT,
+	OPT_MERGE,
+	OPT_RECV_BUFFER,
+};
+
+static const char SHORT_OPTS[] = "+c:t:n:d:H:i:kqhX:";
+
+static const struct option long_opts[] = {
+	{"connections", required_argument, NULL, 'c'},
+	{"threads", required_argument, NULL, 't'},
+	{"requests", required_argument, NULL, 'n'},
+	{"duration", required_argument, NULL, 'd'},
+	{"warmup", required_argument, NULL, OPT_WARMUP},
+	{"rate", required_argument, NULL, OPT_RATE},
+	{"header", required_argument, NULL, 'H'},
+	{"method", required_argument, NULL, OPT_METHOD},
+	{"body-file", required_argument, NULL, OPT_BODY_FILE},
+	{"no-keepalive", no_argument, NULL, OPT_NO_KEEPALIVE},
+	{"insecure", no_argument, NULL, 'k'},
+	{"cacert", required_argument, NULL, OPT_CACERT},
+	{"no-tls-resume", no_argument, NULL, OPT_NO_TLS_RESUME},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"input-file", required_argument, NULL, 'i'},
+	{"json", required_argument, NULL, OPT_JSON},
+	{"percentiles", required_argument, NULL, OPT_PERCENTILES},
+	{"plot", required_argument, NULL, OPT_PLOT},
+	{"start-at", required_argument, NULL, OPT_START_AT},
+	{"merge", no_argument, NULL, OPT_MERGE},
+	{"recv-buffer", required_argument, NULL, OPT_RECV_BUFFER},
+	{"quiet", no_argument, NULL, 'q'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static void usage(FILE *f)
+{
+	fputs("Usage: ringfetch bench [options] URL...\n"
+	      "       ringfetch bench --merge [--json FILE] [--percentiles FILE] RESULT.json...\n"
+	      "Load an HTTP/1.1 server and report throughput and latency.  Several URLs\n"
+	      "(or -i FILE) are requested round-robin.\n"
+	      "\n"
+	      "  -c, --connections N    connections in total (default 64)\n"
+	      "  -t, --threads N        threads, each with its own ring and share of the\n"
+	      "                         connections (default 1)\n"
+	      "  -n, --requests N       this many requests in total, or\n"
+	      "  -d, --duration TIME    run this long (default 10s; 500ms, 10s, 2m, 1h)\n"
+	      "      --warmup TIME      run this long first, not counted\n"
+	      "      --rate R           R requests/s in total, open model: request k is due at\n"
+	      "                         start + k/R and its latency runs from then, sent or\n"
+	      "                         not (coordinated omission corrected).  Without it the\n"
+	      "                         closed model: latency from the send, as wrk\n"
+	      "  -H, --header 'N: V'    add a request header (repeatable)\n"
+	      "  -X, --method M         GET (default), HEAD, POST, PUT, DELETE, OPTIONS\n"
+	      "      --body-file FILE   request body for POST/PUT\n"
+	      "      --no-keepalive     a new connection (and TLS handshake) per request\n"
+	      "  -k, --insecure         do not verify the server's certificate\n"
+	      "      --cacert FILE      CA certificates to verify with\n"
+	      "      --no-tls-resume    full TLS handshakes only (no session resumption)\n"
+	      "      --timeout SECS     per request (default 10): then it counts as a timeout\n"
+	      "  -i, --input-file FILE  URLs, one per line ('-' for stdin)\n"
+	      "      --json FILE        the whole result, histograms included ('-': stdout)\n"
+	      "      --percentiles FILE the latency spectrum (HdrHistogram's format, ms), and\n"
+	      "                         FILE.png with gnuplot when it is installed\n"
+	      "      --plot FILE.png    the spectrum plotted to this file (needs gnuplot)\n"
+	      "      --start-at T       connect, then start at UNIX time T (several machines)\n"
+	      "      --merge            add up RESULT.json files of runs into one report\n"
+	      "      --recv-buffer N    receive buffer per connection in bytes (16384)\n"
+	      "  -q, --quiet            no live line\n"
+	      "  -h, --help             this help\n"
+	      "\n"
+	      "Exit status: 0 when responses came (errors are counted in the report), 2 for\n"
+	      "bad options, 4 when no response came at all, 5 for a TLS setup error, 7 for a\n"
+	      "bad URL, 1 when the engine could not start, 130 when interrupted.\n",
+	      f);
+}
+
+struct bench_cli {
+	rf_bench_opts o;
+	char *headers[256];
+	size_t n_headers;
+	char **urls;
+	size_t n_urls, cap_urls;
+	char *body;
+	const char *json_path, *percentiles_path, *plot_path;
+	bool quiet, merge, live;
+	int live_width;
+};
+
+static rf_bench *running;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (running)
+		rf_bench_stop(running);
+}
+
+static int bad(const char *fmt, const char *arg)
+{
+	fputs("ringfetch bench: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs("\nTry 'ringfetch bench --help'.\n", stderr);
+	return EXIT_USAGE;
+}
+
+/* "10s", "500ms", "2m", "1h", "1.5" (seconds) */
+static bool parse_duration(const char *s, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || !(v >= 0))
+		return false;
+	double unit = 1;
+	if (strcmp(end, "ms") == 0)
+		unit = 1e-3;
+	else if (strcmp(end, "s") == 0 || !*end)
+		unit = 1;
+	else if (strcmp(end, "m") == 0)
+		unit = 60;
+	else if (strcmp(end, "h") == 0)
+		unit = 3600;
+	else
+		return false;
+	*out = v * unit;
+	return *out <= 1e7;
+}
+
+static bool parse_count(const char *s, unsigned long long max, unsigned long long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static int add_url(struct bench_cli *b, const char *url)
+{
+	if (b->n_urls == b->cap_urls) {
+		size_t cap = b->cap_urls ? 2 * b->cap_urls : 16;
+		char **n = realloc(b->urls, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		b->urls = n;
+		b->cap_urls = cap;
+	}
+	if (!(b->urls[b->n_urls] = strdup(url)))
+		return -ENOMEM;
+	b->n_urls++;
+	return 0;
+}
+
+static int read_body(struct bench_cli *b, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		fprintf(stderr, "ringfetch bench: --body-file %s: %s\n", path, strerror(errno));
+		return EXIT_USAGE;
+	}
+	size_t cap = 1 << 16, n = 0, got;
+	char *buf = malloc(cap);
+	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+		n += got;
+		if (n == cap) {
+			char *nb = cap < MAX_BODY ? realloc(buf, cap * 2) : NULL;
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	bool err = ferror(f);
+	fclose(f);
+	if (!buf || err) {
+		free(buf);
+		fprintf(stderr, "ringfetch bench: --body-file %s: %s\n", path,
+		        err ? "read error" : "too large (1 GiB at most)");
+		return EXIT_USAGE;
+	}
+	free(b->body);
+	b->body = buf;
+	b->o.body = buf;
+	b->o.body_len = n;
+	return CLI_RUN;
+}
+
+static void input_problem(void *arg, const char *file, unsigned line, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "ringfetch bench: %s:%u: %s\n", file, line, msg);
+}
+
+static int read_urls(struct bench_cli *b, const char *path)
+{
+	struct input in;
+	int err = input_open(&in, path);
+	if (err) {
+		fprintf(stderr, "ringfetch bench: -i %s: %s\n", path, strerror(-err));
+		return EXIT_USAGE;
+	}
+	in.report = input_problem;
+	in.report_arg = b;
+	struct input_entry e;
+	while (input_next(&in, &e) > 0) {
+		err = add_url(b, e.url);
+		input_entry_clear(&e);
+		if (err) {
+			input_close(&in);
+			return EXIT_INTERNAL;
+		}
+	}
+	unsigned errors = in.errors;
+	input_close(&in);
+	return errors ? EXIT_INPUT : CLI_RUN;
+}
+
+static int parse(struct bench_cli *b, int argc, char **argv)
+{
+	rf_bench_opts_init(&b->o);
+	opterr = 0;
+	optind = 0;
+	int st = cli_check_exact_names(argc, argv, SHORT_OPTS, long_opts, stderr);
+	if (st != CLI_RUN)
+		return st;
+	unsigned long long u;
+	double d;
+	const char *input = NULL;
+	bool duration_given = false;
+	int opt;
+	while ((opt = getopt_long(argc, argv, SHORT_OPTS, long_opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			if (!parse_count(optarg, 1000000, &u) || !u)
+				return bad("-c needs a number of connections from 1 to 1000000, not '%s'", optarg);
+			b->o.connections = (unsigned)u;
+			break;
+		case 't':
+			if (!parse_count(optarg, 1024, &u) || !u)
+				return bad("-t needs a number of threads from 1 to 1024, not '%s'", optarg);
+			b->o.threads = (unsigned)u;
+			break;
+		case 'n':
+			if (!parse_count(optarg, UINT64_MAX / 2, &u) || !u)
+				return bad("-n needs a number of requests, not '%s'", optarg);
+			b->o.requests = u;
+			break;
+		case 'd':
+			if (!parse_duration(optarg, &d) || !(d > 0))
+				return bad("-d needs a duration such as 10s, 500ms or 2m, not '%s'", optarg);
+			b->o.duration = d;
+			duration_given = true;
+			break;
+		case OPT_WARMUP:
+			if (!parse_duration(optarg, &d))
+				return bad("--warmup needs a duration such as 2s, not '%s'", optarg);
+			b->o.warmup = d;
+			break;
+		case OPT_RATE: {
+			char *end;
+			errno = 0;
+			d = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(d > 0) || d > 1e9)
+				return bad("--rate needs requests per second (a number above 0), not '%s'", optarg);
+			b->o.rate = d;
+			break;
+		}
+		case 'H':
+			if (b->n_headers == sizeof(b->headers) / sizeof(b->headers[0]))
+				return bad("too many -H headers%s", "");
+			if (!strchr(optarg, ':'))
+				return bad("-H needs 'Name: value', not '%s'", optarg);
+			b->headers[b->n_headers++] = optarg;
+			break;
+		case 'X':
+		case OPT_METHOD:
+			b->o.method = optarg;
+			break;
+		case OPT_BODY_FILE:
+			if ((st = read_body(b, optarg)) != CLI_RUN)
+				return st;
+			break;
+		case OPT_NO_KEEPALIVE:
+			b->o.no_keepalive = 1;
+			break;
+		case 'k':
+			b->o.tls_insecure = 1;
+			break;
+		case OPT_CACERT:
+			b->o.tls_ca_file = optarg;
+			break;
+		case OPT_NO_TLS_RESUME:
+			b->o.tls_no_resume = 1;
+			break;
+		case OPT_TIMEOUT: {
+			char *end;
+			errno = 0;
+			d = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(d > 0) || d > 1e6)
+				return bad("--timeout needs seconds above 0, not '%s'", optarg);
+			b->o.timeout = d;
+			break;
+		}
+		case 'i':
+			input = optarg;
+			break;
+		case OPT_JSON:
+			b->json_path = optarg;
+			break;
+		case OPT_PERCENTILES:
+			b->percentiles_path = optarg;
+			break;
+		case OPT_PLOT:
+			b->plot_path = optarg;
+			break;
+		case OPT_START_AT: {
+			char *end;
+			errno = 0;
+			d = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(d > 1e9))
+				return bad("--start-at needs a UNIX time in seconds (date +%%s), not '%s'", optarg);
+			b->o.start_at = d;
+			break;
+		}
+		case OPT_MERGE:
+			b->merge = true;
+			break;
+		case OPT_RECV_BUFFER:
+			if (!parse_count(optarg, 64u << 20, &u) || u < 1024)
+				return bad("--recv-buffer needs bytes from 1024 to 64 MiB, not '%s'", optarg);
+			b->o.recv_buffer = (size_t)u;
+			break;
+		case 'q':
+			b->quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			if (optopt && strchr("ctndHiX", optopt))
+				return bad("option -%s needs a value", (char[]){(char)optopt, 0});
+			return bad("unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (b->o.requests && duration_given)
+		return bad("give -n or -d, not both%s", "");
+	if (b->o.body_len && strcmp(b->o.method, "POST") != 0 && strcmp(b->o.method, "PUT") != 0)
+		return bad("--body-file goes with --method POST or PUT, not %s", b->o.method);
+	for (int i = optind; i < argc; i++)
+		if (add_url(b, argv[i]))
+			return EXIT_INTERNAL;
+	if (input && !b->merge && (st = read_urls(b, input)) != CLI_RUN)
+		return st;
+	if (!b->n_urls)
+		return bad(b->merge ? "--merge needs result files%s" : "no URL to benchmark%s", "");
+	b->o.urls = (const char *const *)b->urls;
+	b->o.n_urls = b->n_urls;
+	b->o.headers = (const char *const *)b->headers;
+	b->o.n_headers = b->n_headers;
+	return CLI_RUN;
+}
+
+static void on_progress(void *arg, const rf_bench_progress *p)
+{
+	struct bench_cli *b = arg;
+	if (!b->live)
+		return;
+	char line[160];
+	if (p->elapsed < 0) {
+		snprintf(line, sizeof(line), "  starting in %.1f s", -p->elapsed);
+	} else {
+		double secs = p->elapsed > 0 ? p->elapsed : 1e-9;
+		snprintf(line, sizeof(line), "  %.1f s  %llu requests  %.0f req/s  errors %llu  p99 %.2f ms",
+		         p->elapsed, (unsigned long long)p->requests, (double)p->requests / secs,
+		         (unsigned long long)p->errors, (double)p->p99_us / 1e3);
+	}
+	fprintf(stderr, "\r%-*.*s", b->live_width, b->live_width, line);
+	fflush(stderr);
+}
+
+static int write_outputs(struct bench_cli *b, const struct bench_report *rep)
+{
+	int st = EXIT_OK;
+	if (b->json_path) {
+		FILE *f = strcmp(b->json_path, "-") == 0 ? stdout : fopen(b->json_path, "w");
+		if (!f) {
+			fprintf(stderr, "ringfetch bench: --json %s: %s\n", b->json_path, strerror(errno));
+			st = EXIT_LOCAL;
+		} else {
+			report_write_json(f, rep);
+			if ((f == stdout ? fflush(f) : fclose(f)) != 0) {
+				fprintf(stderr, "ringfetch bench: --json %s: %s\n", b->json_path, strerror(errno));
+				st = EXIT_LOCAL;
+			}
+		}
+	}
+	char png[4096];
+	const char *spectrum = b->percentiles_path;
+	char tmp[] = "/tmp/ringfetch-spectrum-XXXXXX";
+	if (!spectrum && b->plot_path) { /* a spectrum file only for the plot */
+		int fd = mkstemp(tmp);
+		if (fd >= 0) {
+			close(fd);
+			spectrum = tmp;
+		}
+	}
+	if (spectrum) {
+		FILE *f = fopen(spectrum, "w");
+		if (!f) {
+			fprintf(stderr, "ringfetch bench: --percentiles %s: %s\n", spectrum, strerror(errno));
+			return EXIT_LOCAL;
+		}
+		report_write_percentiles(f, rep->latency);
+		if (fclose(f) != 0) {
+			fprintf(stderr, "ringfetch bench: --percentiles %s: %s\n", spectrum, strerror(errno));
+			st = EXIT_LOCAL;
+		}
+		const char *to = b->plot_path;
+		if (!to) {
+			snprintf(png, sizeof(png), "%s.png", spectrum);
+			to = png;
+		}
+		char title[300];
+		snprintf(title, sizeof(title), "%s %s: latency by percentile (%s model)", rep->method,
+		         rep->n_urls ? rep->urls[0] : "", rep->open_model ? "open" : "closed");
+		int r = report_plot(spectrum, to, title);
+		if (r == 1 && b->plot_path)
+			fprintf(stderr, "ringfetch bench: note: --plot needs gnuplot, which is not installed\n");
+		else if (r < 0)
+			fprintf(stderr, "ringfetch bench: note: gnuplot could not plot %s\n", to);
+		if (spectrum == tmp)
+			unlink(tmp);
+	}
+	return st;
+}
+
+static int merge_main(struct bench_cli *b)
+{
+	struct bench_report rep;
+	if (report_init(&rep))
+		return EXIT_INTERNAL;
+	for (size_t i = 0; i < b->n_urls; i++) {
+		char err[512];
+		if (report_merge_json(&rep, b->urls[i], err, sizeof(err))) {
+			fprintf(stderr, "ringfetch bench: --merge: %s\n", err);
+			report_free(&rep);
+			return EXIT_INPUT;
+		}
+	}
+	report_print(stdout, &rep);
+	int st = write_outputs(b, &rep);
+	report_free(&rep);
+	return st;
+}
+
+static int exit_for(int err)
+{
+	switch (err) {
+	case RF_EURL:
+	case RF_ESCHEME:
+		return EXIT_INPUT;
+	case RF_EINVAL:
+	case RF_EHEADER:
+		return EXIT_USAGE;
+	case RF_EDNS:
+		return EXIT_NETWORK;
+	case RF_ETLS_CONFIG:
+	case RF_ETLS:
+		return EXIT_TLS;
+	default:
+		return EXIT_INTERNAL;
+	}
+}
+
+/* Room for every connection's descriptor. */
+static void raise_fd_limit(unsigned connections)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < connections + 64ull) {
+		rl.rlim_cur = connections + 64ull < rl.rlim_max ? connections + 64ull : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static void free_cli(struct bench_cli *b)
+{
+	for (size_t i = 0; i < b->n_urls; i++)
+		free(b->urls[i]);
+	free(b->urls);
+	free(b->body);
+}
+
+int cli_bench_main(int argc, char **argv)
+{
+	static struct bench_cli b;
+	int st = parse(&b, argc, argv);
+	if (st != CLI_RUN) {
+		free_cli(&b);
+		return st;
+	}
+	if (b.merge) {
+		st = merge_main(&b);
+		free_cli(&b);
+		return st;
+	}
+	char detail[512] = "";
+	b.o.error_detail = detail;
+	b.o.error_detail_len = sizeof(detail);
+	b.live = !b.quiet && isatty(2);
+	b.live_width = 72;
+	if (b.live) {
+		b.o.progress_interval = 0.5;
+		b.o.on_progress = on_progress;
+		b.o.progress_arg = &b;
+	}
+	raise_fd_limit(b.o.connections);
+	rf_bench *bench = NULL;
+	int err = rf_bench_new(&b.o, &bench);
+	if (err) {
+		fprintf(stderr, "ringfetch bench: %s\n", detail[0] ? detail : rf_strerror(err));
+		free_cli(&b);
+		return exit_for(err);
+	}
+	running = bench;
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	err = rf_bench_run(bench);
+	sigset_t block;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, NULL);
+	running = NULL;
+	if (b.live)
+		fprintf(stderr, "\r%*s\r", b.live_width, "");
+	if (err) {
+		fprintf(stderr, "ringfetch bench: cannot run: %s\n", detail[0] ? detail : rf_strerror(err));
+		rf_bench_free(bench);
+		free_cli(&b);
+		return EXIT_INTERNAL;
+	}
+	struct bench_report rep;
+	if (report_init(&rep)) {
+		rf_bench_free(bench);
+		free_cli(&b);
+		return EXIT_INTERNAL;
+	}
+	const rf_bench_results *res = rf_bench_results_get(bench);
+	bool interrupted = res->stopped;
+	report_from_run(&rep, &b.o, res);
+	report_print(stdout, &rep);
+	fflush(stdout);
+	st = write_outputs(&b, &rep);
+	uint64_t errors = 0;
+	for (int k = 0; k < RF_BENCH_ERR_KINDS; k++)
+		errors += res->errors[k];
+	if (st == EXIT_OK && !res->requests && errors)
+		st = EXIT_NETWORK;
+	report_free(&rep);
+	rf_bench_free(bench);
+	free_cli(&b);
+	return interrupted ? EXIT_INTERRUPTED : st;
+}

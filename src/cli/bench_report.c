@@ -1,0 +1,549 @@
+/*
+ * bench_report.c - `ringfetch bench` reports (see bench_report.h).
+ *
+ * Merging is exact: counts add, histograms add counter by counter (their
+ * exact minimum, maximum, sum and sum of squares travel with them), and
+ * every percentile of a merged report comes from the summed histogram.
+ * Runs on several machines overlap in time, so the merged duration is the
+ * longest run's and the merged rate is all requests over it.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bench_report.h"
+#include "json.h"
+
+const char *const bench_error_names[RF_BENCH_ERR_KINDS] = {
+	"connect", "timeout", "reset", "protocol", "tls", "status",
+};
+
+static const double spectrum_points[] = {50, 75, 90, 99, 99.9, 99.99};
+
+int report_init(struct bench_report *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->latency = rf_hist_new();
+	r->ttfb = rf_hist_new();
+	r->connect = rf_hist_new();
+	r->handshake = rf_hist_new();
+	if (!r->latency || !r->ttfb || !r->connect || !r->handshake) {
+		report_free(r);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void report_free(struct bench_report *r)
+{
+	for (size_t i = 0; i < r->n_urls && i < REPORT_MAX_URLS; i++)
+		free(r->urls[i]);
+	rf_hist_free(r->latency);
+	rf_hist_free(r->ttfb);
+	rf_hist_free(r->connect);
+	rf_hist_free(r->handshake);
+	memset(r, 0, sizeof(*r));
+}
+
+static void add_url(struct bench_report *r, const char *url)
+{
+	if (r->n_urls < REPORT_MAX_URLS) {
+		char shown[512];
+		r->urls[r->n_urls] = strdup(rf_url_redact(url, shown, sizeof(shown)));
+		if (!r->urls[r->n_urls])
+			return;
+	}
+	r->n_urls++;
+}
+
+void report_from_run(struct bench_report *r, const rf_bench_opts *o, const rf_bench_results *res)
+{
+	for (size_t i = 0; i < o->n_urls; i++)
+		add_url(r, o->urls[i]);
+	snprintf(r->method, sizeof(r->method), "%s", o->method);
+	r->open_model = res->open_model;
+	r->no_keepalive = o->no_keepalive;
+	r->rate = res->rate;
+	r->connections = res->connections;
+	r->threads = res->threads;
+	r->runs = 1;
+	r->duration = res->duration;
+	r->requests = res->requests;
+	r->ok = res->ok;
+	r->bytes = res->bytes;
+	memcpy(r->errors, res->errors, sizeof(r->errors));
+	memcpy(r->status, res->status, sizeof(r->status));
+	r->connects = res->connects;
+	r->handshakes = res->handshakes;
+	r->resumed = res->resumed;
+	r->unsent = res->unsent;
+	for (int k = 0; k < RF_BENCH_ERR_KINDS; k++)
+		snprintf(r->samples[k], sizeof(r->samples[k]), "%s", res->error_samples[k]);
+	rf_hist_merge(r->latency, res->latency);
+	rf_hist_merge(r->ttfb, res->ttfb);
+	rf_hist_merge(r->connect, res->connect);
+	rf_hist_merge(r->handshake, res->handshake);
+}
+
+/* ---- the table ---- */
+
+static void fmt_us(char *buf, size_t cap, double us)
+{
+	if (us < 1000)
+		snprintf(buf, cap, "%.0fus", us);
+	else if (us < 1e6)
+		snprintf(buf, cap, "%.2fms", us / 1e3);
+	else
+		snprintf(buf, cap, "%.2fs", us / 1e6);
+}
+
+static void latency_row(FILE *f, const char *name, const rf_hist *h)
+{
+	if (!rf_hist_count(h))
+		return;
+	char cell[32];
+	fprintf(f, "  %-13s", name);
+	fmt_us(cell, sizeof(cell), (double)rf_hist_min(h));
+	fprintf(f, " %9s", cell);
+	fmt_us(cell, sizeof(cell), rf_hist_mean(h));
+	fprintf(f, " %9s", cell);
+	fmt_us(cell, sizeof(cell), rf_hist_stdev(h));
+	fprintf(f, " %9s", cell);
+	for (size_t i = 0; i < sizeof(spectrum_points) / sizeof(spectrum_points[0]); i++) {
+		fmt_us(cell, sizeof(cell), (double)rf_hist_percentile(h, spectrum_points[i]));
+		fprintf(f, " %9s", cell);
+	}
+	fmt_us(cell, sizeof(cell), (double)rf_hist_max(h));
+	fprintf(f, " %9s\n", cell);
+}
+
+void report_print(FILE *f, const struct bench_report *r)
+{
+	fprintf(f, "ringfetch bench: %s %s", r->method, r->n_urls ? r->urls[0] : "");
+	if (r->n_urls > 1)
+		fprintf(f, " and %zu more URL%s", r->n_urls - 1, r->n_urls > 2 ? "s" : "");
+	fprintf(f, "\n  %u connection%s%s, %u thread%s", r->connections, r->connections == 1 ? "" : "s",
+	        r->no_keepalive ? " (a new one per request)" : "", r->threads,
+	        r->threads == 1 ? "" : "s");
+	if (r->runs > 1)
+		fprintf(f, ", %u runs merged", r->runs);
+	fprintf(f, "\n");
+	if (r->open_model)
+		fprintf(f, "  open model at %.6g requests/s: latency measured from each request's "
+		           "scheduled time\n  (a stalled server is charged for every request that "
+		           "fell due meanwhile)\n",
+		        r->rate);
+	else
+		fprintf(f, "  closed model (no --rate): latency measured from each request's send "
+		           "time,\n  as wrk does: requests a stalled server kept from being sent are "
+		           "not seen\n");
+	double secs = r->duration > 0 ? r->duration : 1e-9;
+	fprintf(f, "  requests   %" PRIu64 " in %.2f s: %.0f requests/s, %.2f MB/s\n", r->requests,
+	        r->duration, (double)r->requests / secs, (double)r->bytes / secs / 1e6);
+	fprintf(f, "  responses ");
+	bool any = false;
+	for (int s = 100; s < 600; s++) {
+		if (r->status[s]) {
+			fprintf(f, " %d: %" PRIu64, s, r->status[s]);
+			any = true;
+		}
+	}
+	fprintf(f, "%s\n", any ? "" : " none");
+	uint64_t errors = 0;
+	for (int k = 0; k < RF_BENCH_ERR_KINDS; k++)
+		errors += r->errors[k];
+	fprintf(f, "  errors    ");
+	if (!errors)
+		fprintf(f, " none\n");
+	else {
+		for (int k = 0; k < RF_BENCH_ERR_KINDS; k++)
+			if (r->errors[k])
+				fprintf(f, " %s %" PRIu64, bench_error_names[k], r->errors[k]);
+		fprintf(f, "\n");
+		for (int k = 0; k < RF_BENCH_ERR_KINDS; k++)
+			if (r->errors[k] && r->samples[k][0])
+				fprintf(f, "    first %s error: %s\n", bench_error_names[k], r->samples[k]);
+	}
+	if (r->unsent)
+		fprintf(f, "  unsent     %" PRIu64 " requests fell due but were never sent: the server "
+		           "did not keep up with the rate\n",
+		        r->unsent);
+	if (r->handshakes)
+		fprintf(f, "  TLS        %" PRIu64 " handshakes (%" PRIu64 " resumed)\n", r->handshakes,
+		        r->resumed);
+	fprintf(f, "  latency          min      mean     stdev       p50       p75       p90"
+	           "       p99     p99.9    p99.99       max\n");
+	latency_row(f, "total", r->latency);
+	latency_row(f, "first byte", r->ttfb);
+	latency_row(f, "connect", r->connect);
+	latency_row(f, "TLS handshake", r->handshake);
+}
+
+/* ---- JSON out ---- */
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+static void json_hist(FILE *f, const char *name, const rf_hist *h)
+{
+	uint64_t min, max;
+	double sum, sum_sq;
+	rf_hist_exact(h, &min, &max, &sum, &sum_sq);
+	fprintf(f, ",\n  \"%s\": {\"count\": %" PRIu64 ", \"min\": %" PRIu64 ", \"mean\": %.3f, "
+	           "\"stdev\": %.3f, \"max\": %" PRIu64,
+	        name, rf_hist_count(h), min, rf_hist_mean(h), rf_hist_stdev(h), max);
+	static const double pts[] = {50, 75, 90, 99, 99.9, 99.99, 99.999};
+	fprintf(f, ", \"percentiles\": {");
+	for (size_t i = 0; i < sizeof(pts) / sizeof(pts[0]); i++)
+		fprintf(f, "%s\"%g\": %" PRIu64, i ? ", " : "", pts[i], rf_hist_percentile(h, pts[i]));
+	fprintf(f, "},\n    \"histogram\": {\"layout\": \"log-linear-us-2048\", \"sum\": %.17g, "
+	           "\"sum_sq\": %.17g, \"counters\": [",
+	        sum, sum_sq);
+	uint64_t count, value;
+	bool first = true;
+	for (size_t i = 0; rf_hist_counter(h, i, &count, &value); i++) {
+		if (!count)
+			continue;
+		fprintf(f, "%s[%zu, %" PRIu64 ", %" PRIu64 "]", first ? "" : ", ", i, value, count);
+		first = false;
+	}
+	fprintf(f, "]}}");
+}
+
+void report_write_json(FILE *f, const struct bench_report *r)
+{
+	double secs = r->duration > 0 ? r->duration : 1e-9;
+	fprintf(f, "{\"ringfetch_bench\": 1, \"version\": ");
+	json_str(f, rf_version());
+	fprintf(f, ",\n  \"method\": ");
+	json_str(f, r->method);
+	fprintf(f, ", \"urls\": [");
+	for (size_t i = 0; i < r->n_urls && i < REPORT_MAX_URLS; i++) {
+		fprintf(f, "%s", i ? ", " : "");
+		json_str(f, r->urls[i]);
+	}
+	fprintf(f, "], \"url_count\": %zu,\n  \"model\": \"%s\", \"rate\": %.17g, "
+	           "\"connections\": %u, \"threads\": %u, \"keepalive\": %s, \"runs\": %u,\n"
+	           "  \"duration_s\": %.6f, \"requests\": %" PRIu64 ", \"ok\": %" PRIu64
+	           ", \"bytes\": %" PRIu64 ", \"requests_per_s\": %.3f, \"mb_per_s\": %.3f,\n"
+	           "  \"connects\": %" PRIu64 ", \"tls_handshakes\": %" PRIu64
+	           ", \"tls_resumed\": %" PRIu64 ", \"unsent\": %" PRIu64 ",\n  \"errors\": {",
+	        r->n_urls, r->open_model ? "open" : "closed", r->rate, r->connections, r->threads,
+	        r->no_keepalive ? "false" : "true", r->runs, r->duration, r->requests, r->ok,
+	        r->bytes, (double)r->requests / secs, (double)r->bytes / secs / 1e6, r->connects,
+	        r->handshakes, r->resumed, r->unsent);
+	for (int k = 0; k < RF_BENCH_ERR_KINDS; k++)
+		fprintf(f, "%s\"%s\": %" PRIu64, k ? ", " : "", bench_error_names[k], r->errors[k]);
+	fprintf(f, "},\n  \"error_samples\": {");
+	bool first = true;
+	for (int k = 0; k < RF_BENCH_ERR_KINDS; k++) {
+		if (!r->samples[k][0])
+			continue;
+		fprintf(f, "%s\"%s\": ", first ? "" : ", ", bench_error_names[k]);
+		json_str(f, r->samples[k]);
+		first = false;
+	}
+	fprintf(f, "},\n  \"status\": {");
+	first = true;
+	for (int s = 0; s < 600; s++) {
+		if (!r->status[s])
+			continue;
+		fprintf(f, "%s\"%d\": %" PRIu64, first ? "" : ", ", s, r->status[s]);
+		first = false;
+	}
+	fprintf(f, "}");
+	json_hist(f, "latency_us", r->latency);
+	json_hist(f, "first_byte_us", r->ttfb);
+	json_hist(f, "connect_us", r->connect);
+	json_hist(f, "tls_handshake_us", r->handshake);
+	fprintf(f, "\n}\n");
+}
+
+/* ---- JSON in, merged ---- */
+
+static int read_file(const char *path, char **out, size_t *len, char *err, size_t errlen)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	size_t cap = 1 << 16, n = 0;
+	char *buf = malloc(cap);
+	size_t got;
+	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+		n += got;
+		if (n == cap) {
+			char *nb = cap < (256u << 20) ? realloc(buf, cap * 2) : NULL;
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	bool bad = ferror(f);
+	if (f != stdin)
+		fclose(f);
+	if (!buf || bad) {
+		free(buf);
+		snprintf(err, errlen, "%s: %s", path, bad ? "read error" : "too large (over 256 MiB)");
+		return -1;
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+static int merge_hist(rf_hist *into, const struct json *o, const char *name, char *err,
+                      size_t errlen, const char *path)
+{
+	const struct json *h = json_get(json_get(o, name), "histogram");
+	const struct json *counters = json_get(h, "counters");
+	const struct json *layout = json_get(h, "layout");
+	uint64_t min = 0, max = 0, count = 0;
+	double sum = 0, sum_sq = 0;
+	if (!counters || counters->kind != JSON_ARRAY || !layout || layout->kind != JSON_STRING ||
+	    strcmp(layout->string, "log-linear-us-2048") != 0 || !json_uint(json_get(o, name), "min", &min) ||
+	    !json_uint(json_get(o, name), "max", &max) || !json_uint(json_get(o, name), "count", &count) ||
+	    !json_double(h, "sum", &sum) || !json_double(h, "sum_sq", &sum_sq)) {
+		snprintf(err, errlen, "%s: %s: no histogram this version can read", path, name);
+		return -1;
+	}
+	rf_hist *one = rf_hist_new();
+	if (!one) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (const struct json *c = counters->child; c; c = c->next) {
+		const struct json *i = c->kind == JSON_ARRAY ? c->child : NULL;
+		const struct json *v = i ? i->next : NULL;
+		const struct json *n = v ? v->next : NULL;
+		if (!n || !i->is_uint || !v->is_uint || !n->is_uint ||
+		    rf_hist_add_counter(one, (size_t)i->uint, n->uint, v->uint) != 0) {
+			rf_hist_free(one);
+			snprintf(err, errlen, "%s: %s: a counter does not fit this histogram's layout",
+			         path, name);
+			return -1;
+		}
+	}
+	if (rf_hist_count(one) != count) {
+		rf_hist_free(one);
+		snprintf(err, errlen, "%s: %s: the counters do not add up to the count", path, name);
+		return -1;
+	}
+	rf_hist_set_exact(one, min, max, sum, sum_sq);
+	rf_hist_merge(into, one);
+	rf_hist_free(one);
+	return 0;
+}
+
+int report_merge_json(struct bench_report *r, const char *path, char *err, size_t errlen)
+{
+	char *text;
+	size_t len;
+	if (read_file(path, &text, &len, err, errlen))
+		return -1;
+	char why[128];
+	struct json *o = json_parse(text, len, why, sizeof(why));
+	free(text);
+	if (!o) {
+		snprintf(err, errlen, "%s: not JSON (%s)", path, why);
+		return -1;
+	}
+	int ret = -1;
+	uint64_t version = 0, conns = 0, threads = 0, runs = 1, u;
+	double duration = 0, rate = 0;
+	const struct json *model = json_get(o, "model");
+	if (!json_uint(o, "ringfetch_bench", &version) || version != 1) {
+		snprintf(err, errlen, "%s: not a ringfetch bench result (no \"ringfetch_bench\": 1)", path);
+		goto out;
+	}
+	if (!json_double(o, "duration_s", &duration) || !json_uint(o, "connections", &conns) ||
+	    !json_uint(o, "threads", &threads) || !model || model->kind != JSON_STRING) {
+		snprintf(err, errlen, "%s: missing duration_s, connections, threads or model", path);
+		goto out;
+	}
+	json_uint(o, "runs", &runs);
+	json_double(o, "rate", &rate);
+	struct bench_report add = {0};
+	if (!json_uint(o, "requests", &add.requests) || !json_uint(o, "ok", &add.ok) ||
+	    !json_uint(o, "bytes", &add.bytes)) {
+		snprintf(err, errlen, "%s: missing requests, ok or bytes", path);
+		goto out;
+	}
+	const struct json *errors = json_get(o, "errors");
+	for (int k = 0; k < RF_BENCH_ERR_KINDS; k++) {
+		if (!json_uint(errors, bench_error_names[k], &add.errors[k])) {
+			snprintf(err, errlen, "%s: errors.%s missing", path, bench_error_names[k]);
+			goto out;
+		}
+	}
+	const struct json *status = json_get(o, "status");
+	for (const struct json *s = status ? status->child : NULL; s; s = s->next) {
+		char *end;
+		long code = strtol(s->key, &end, 10);
+		if (*end || code < 0 || code >= 600 || s->kind != JSON_NUMBER || !s->is_uint) {
+			snprintf(err, errlen, "%s: bad status count \"%s\"", path, s->key);
+			goto out;
+		}
+		add.status[code] = s->uint;
+	}
+	if (merge_hist(r->latency, o, "latency_us", err, errlen, path) ||
+	    merge_hist(r->ttfb, o, "first_byte_us", err, errlen, path) ||
+	    merge_hist(r->connect, o, "connect_us", err, errlen, path) ||
+	    merge_hist(r->handshake, o, "tls_handshake_us", err, errlen, path))
+		goto out;
+	/* everything read: add it up */
+	bool open = strcmp(model->string, "open") == 0;
+	if (r->runs == 0) {
+		const struct json *m = json_get(o, "method");
+		snprintf(r->method, sizeof(r->method), "%s", m && m->kind == JSON_STRING ? m->string : "GET");
+		r->open_model = open;
+		const struct json *ka = json_get(o, "keepalive");
+		r->no_keepalive = ka && ka->kind == JSON_BOOL && !ka->boolean;
+	} else if (r->open_model != open) {
+		fprintf(stderr, "ringfetch: note: %s used the %s model, the others the %s one\n", path,
+		        open ? "open" : "closed", r->open_model ? "open" : "closed");
+	}
+	const struct json *urls = json_get(o, "urls");
+	for (const struct json *s = urls ? urls->child : NULL; s; s = s->next) {
+		bool seen = false;
+		for (size_t i = 0; i < r->n_urls && i < REPORT_MAX_URLS; i++)
+			seen |= s->kind == JSON_STRING && strcmp(r->urls[i], s->string) == 0;
+		if (!seen && s->kind == JSON_STRING)
+			add_url(r, s->string);
+	}
+	r->runs += (unsigned)runs;
+	r->rate += rate;
+	r->connections += (unsigned)conns;
+	r->threads += (unsigned)threads;
+	if (duration > r->duration)
+		r->duration = duration;
+	r->requests += add.requests;
+	r->ok += add.ok;
+	r->bytes += add.bytes;
+	for (int k = 0; k < RF_BENCH_ERR_KINDS; k++)
+		r->errors[k] += add.errors[k];
+	for (int s = 0; s < 600; s++)
+		r->status[s] += add.status[s];
+	if (json_uint(o, "connects", &u))
+		r->connects += u;
+	if (json_uint(o, "tls_handshakes", &u))
+		r->handshakes += u;
+	if (json_uint(o, "tls_resumed", &u))
+		r->resumed += u;
+	if (json_uint(o, "unsent", &u))
+		r->unsent += u;
+	const struct json *samples = json_get(o, "error_samples");
+	for (int k = 0; k < RF_BENCH_ERR_KINDS; k++) {
+		const struct json *s = json_get(samples, bench_error_names[k]);
+		if (!r->samples[k][0] && s && s->kind == JSON_STRING)
+			snprintf(r->samples[k], sizeof(r->samples[k]), "%s", s->string);
+	}
+	ret = 0;
+out:
+	json_free(o);
+	return ret;
+}
+
+/* ---- the spectrum ---- */
+
+void report_write_percentiles(FILE *f, const rf_hist *h)
+{
+	fprintf(f, "%12s %14s %10s %14s\n\n", "Value", "Percentile", "TotalCount", "1/(1-Percentile)");
+	uint64_t total = rf_hist_count(h);
+	if (total) {
+		/* HdrHistogram's iteration: 5 ticks per halving of the distance to 100 % */
+		size_t i = 0;
+		uint64_t cum = 0, count, value = 0;
+		rf_hist_counter(h, 0, &count, &value);
+		cum = count;
+		double p = 0;
+		for (;;) {
+			uint64_t rank = (uint64_t)ceil(p / 100.0 * (double)total);
+			if (rank < 1)
+				rank = 1;
+			while (cum < rank && rf_hist_counter(h, ++i, &count, &value))
+				cum += count;
+			uint64_t v = value > rf_hist_max(h) ? rf_hist_max(h) : value;
+			if (v < rf_hist_min(h))
+				v = rf_hist_min(h);
+			if (cum >= total) {
+				fprintf(f, "%12.3f %14.12f %10" PRIu64 "\n", (double)rf_hist_max(h) / 1e3, 1.0,
+				        total);
+				break;
+			}
+			fprintf(f, "%12.3f %14.12f %10" PRIu64 " %14.2f\n", (double)v / 1e3, p / 100, cum,
+			        1 / (1 - p / 100));
+			double ticks = 5 * pow(2, floor(log2(100 / (100 - p))) + 1);
+			p += 100 / ticks;
+		}
+	}
+	fprintf(f, "#[Mean    = %12.3f, StdDeviation   = %12.3f]\n", rf_hist_mean(h) / 1e3,
+	        rf_hist_stdev(h) / 1e3);
+	fprintf(f, "#[Max     = %12.3f, Total count    = %12" PRIu64 "]\n",
+	        (double)rf_hist_max(h) / 1e3, total);
+	fprintf(f, "#[Buckets = %12d, SubBuckets     = %12d]\n", 23, 2048);
+}
+
+static bool gnuplot_installed(void)
+{
+	const char *path = getenv("PATH");
+	if (!path)
+		return false;
+	char dir[4096];
+	while (*path) {
+		size_t n = strcspn(path, ":");
+		if (n && n < sizeof(dir) - 10) {
+			snprintf(dir, sizeof(dir), "%.*s/gnuplot", (int)n, path);
+			if (access(dir, X_OK) == 0)
+				return true;
+		}
+		path += n + (path[n] == ':');
+	}
+	return false;
+}
+
+int report_plot(const char *percentiles_path, const char *png_path, const char *title)
+{
+	if (!gnuplot_installed())
+		return 1;
+	if (strpbrk(percentiles_path, "'\"\n\\") || strpbrk(png_path, "'\"\n\\"))
+		return -1; /* no quoting games in a gnuplot script */
+	FILE *g = popen("gnuplot 2>/dev/null", "w");
+	if (!g)
+		return -1;
+	fprintf(g, "set terminal png size 900,500\nset output '%s'\n", png_path);
+	fprintf(g, "set logscale x\nset xtics (\"0%%\" 1, \"90%%\" 10, \"99%%\" 100, \"99.9%%\" 1000, "
+	           "\"99.99%%\" 10000, \"99.999%%\" 100000, \"99.9999%%\" 1000000)\n");
+	fprintf(g, "set xlabel 'percentile'\nset ylabel 'latency (ms)'\nset grid\nset key top left\n");
+	fprintf(g, "set title \"");
+	for (const char *p = title; *p; p++)
+		if (*p != '"' && *p != '\\' && *p != '\n')
+			fputc(*p, g);
+	fprintf(g, "\"\nplot \"< awk 'NF==4 && $1+0==$1' '%s'\" using 4:1 with lines lw 2 "
+	           "title 'latency'\n",
+	        percentiles_path);
+	int st = pclose(g);
+	struct stat sb;
+	return st == 0 && stat(png_path, &sb) == 0 && sb.st_size > 0 ? 0 : -1;
+}

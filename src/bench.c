@@ -448,6 +448,13 @@ static bool in_window(const struct bench_thread *bt, int64_t origin)
 	return b->t0 && origin >= b->measure_start && (!by_time(b) || origin < b->measure_end);
 }
 
+/* Connections made before the run (keep-alive) count with it; those of
+ * the warmup do not. */
+static bool connection_counted(const struct bench_thread *bt, const struct bconn *c)
+{
+	return !bt->b->t0 || in_window(bt, c->start_ns);
+}
+
 static void record_error(struct bench_thread *bt, struct bconn *c, enum rf_bench_error kind,
                          int err, const char *detail)
 {
@@ -619,7 +626,7 @@ static void handshake_step(struct bench_thread *bt, struct bconn *c)
 		submit(bt, c, &op);
 		return;
 	}
-	if (in_window(bt, c->start_ns)) {
+	if (connection_counted(bt, c)) {
 		rf__hdr_record(bt->hs_h, (uint64_t)(bt->now - c->start_ns) / 1000);
 		bt->handshakes++;
 		bt->resumed += rf__conn_resumed(&c->k);
@@ -759,9 +766,10 @@ static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 			fail(bt, c, RF_BENCH_ERR_CONNECT, res, "connect");
 			return;
 		}
-		bt->connects++;
-		if (in_window(bt, c->start_ns))
+		if (connection_counted(bt, c)) {
+			bt->connects++;
 			rf__hdr_record(bt->conn_h, (uint64_t)(bt->now - c->start_ns) / 1000);
+		}
 		if (!g->tls) {
 			connected(bt, c);
 			return;
@@ -1025,7 +1033,8 @@ static int threads_new(struct rf_bench *b)
 			c->idx = i;
 			c->origin = (first + i) % b->n_origins;
 			c->rr = (first + i) / b->n_origins; /* spread over the origin's URLs */
-			if (!(c->buf = malloc(o->recv_buffer)))
+			/* calloc: valgrind cannot see the kernel fill it through the ring */
+			if (!(c->buf = calloc(1, o->recv_buffer)))
 				return -ENOMEM;
 		}
 		/* shares of the schedule */

@@ -41,10 +41,16 @@
 #define SESSION_BUCKETS 256
 #define SESSION_MAX 1024
 
+#define TICKETS_PER_ORIGIN 4
+
+/* An origin's sessions.  TLS 1.3 tickets are used once each (RFC 8446
+ * C.4; servers may refuse a ticket seen before), newest first, and every
+ * connection brings new ones; a TLS 1.2 session is kept and reused. */
 struct session_entry {
 	struct session_entry *next;
 	char *key;
-	SSL_SESSION *sess;
+	SSL_SESSION *sess[TICKETS_PER_ORIGIN]; /* oldest first */
+	unsigned n;
 };
 
 struct rf__tls_ctx {
@@ -144,22 +150,28 @@ static int on_new_session(SSL *ssl, SSL_SESSION *sess)
 		return 0;
 	struct rf__tls_ctx *c = t->ctx;
 	struct session_entry **pp = session_slot(c, t->key);
-	if (*pp) {
-		SSL_SESSION_free((*pp)->sess);
-		(*pp)->sess = sess;
-		return 1; /* we keep the reference */
+	struct session_entry *e = *pp;
+	if (!e) {
+		if (c->nsessions >= SESSION_MAX)
+			return 0;
+		e = rf__calloc(1, sizeof(*e));
+		if (!e || !(e->key = rf__strdup(t->key))) {
+			free(e);
+			return 0;
+		}
+		*pp = e;
+		c->nsessions++;
 	}
-	if (c->nsessions >= SESSION_MAX)
-		return 0;
-	struct session_entry *e = rf__calloc(1, sizeof(*e));
-	if (!e || !(e->key = rf__strdup(t->key))) {
-		free(e);
-		return 0;
+	if (SSL_SESSION_get_protocol_version(sess) != TLS1_3_VERSION) {
+		while (e->n) /* a TLS 1.2 session replaces whatever was kept */
+			SSL_SESSION_free(e->sess[--e->n]);
+	} else if (e->n == TICKETS_PER_ORIGIN) {
+		SSL_SESSION_free(e->sess[0]);
+		memmove(e->sess, e->sess + 1, (TICKETS_PER_ORIGIN - 1) * sizeof(e->sess[0]));
+		e->n--;
 	}
-	e->sess = sess;
-	*pp = e;
-	c->nsessions++;
-	return 1;
+	e->sess[e->n++] = sess;
+	return 1; /* we keep the reference */
 }
 
 static void openssl_reason(char *buf, size_t len)
@@ -243,7 +255,8 @@ void rf__tls_ctx_free(struct rf__tls_ctx *c)
 	for (unsigned b = 0; b < SESSION_BUCKETS; b++) {
 		for (struct session_entry *e = c->buckets[b], *n; e; e = n) {
 			n = e->next;
-			SSL_SESSION_free(e->sess);
+			for (unsigned i = 0; i < e->n; i++)
+				SSL_SESSION_free(e->sess[i]);
 			free(e->key);
 			free(e);
 		}
@@ -328,8 +341,14 @@ int rf__tls_new(struct rf__tls_ctx *ctx, const char *host, bool ip_literal, cons
 		return -ENOMEM;
 	}
 	struct session_entry *e = *session_slot(ctx, cache_key);
-	if (e)
-		SSL_set_session(t->ssl, e->sess);
+	if (e && e->n) {
+		SSL_SESSION *sess = e->sess[e->n - 1];
+		SSL_set_session(t->ssl, sess); /* takes its own reference */
+		if (SSL_SESSION_get_protocol_version(sess) == TLS1_3_VERSION) {
+			SSL_SESSION_free(sess); /* a ticket goes once */
+			e->n--;
+		}
+	}
 	*out = t;
 	return 0;
 }

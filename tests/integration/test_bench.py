@@ -1,0 +1,351 @@
+#!/usr/bin/env python3
+"""ringfetch bench against tests/servers/benchserver.py (a server whose
+timing and failures are known: fixed delays, a freeze, resets and 500s on a
+schedule, server-side counts and arrival times) and a real nginx over HTTPS.
+Every figure the report gives is checked against what the server saw or
+what the arithmetic of the schedule says."""
+import json
+import math
+import os
+import subprocess
+import sys
+import threading
+import time
+
+from harness import (RINGFETCH, WRAPPER, _cleanup, _stop, case, main, start_nginx, tmpdir)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SERVER = os.path.join(os.path.dirname(HERE), "servers", "benchserver.py")
+
+
+def start_benchserver():
+    p = subprocess.Popen([sys.executable, SERVER, "0"], stdout=subprocess.PIPE, text=True)
+    line = p.stdout.readline().split()
+    if len(line) != 2 or line[0] != "PORT":
+        _stop(p)
+        raise RuntimeError("benchserver did not start")
+    _cleanup.append(lambda: _stop(p))
+    return int(line[1])
+
+
+PORT = start_benchserver()
+URL = f"http://127.0.0.1:{PORT}"
+
+
+def control(path):
+    import urllib.request
+    with urllib.request.urlopen(URL + path, timeout=10) as r:
+        return r.read()
+
+
+def server_stats():
+    return json.loads(control("/stats"))
+
+
+def bench(*args, timeout=120):
+    """Run `ringfetch bench ARGS --json F`; returns (code, stdout, stderr, result)."""
+    out = os.path.join(tmpdir(), "r.json")
+    p = subprocess.run(WRAPPER + [RINGFETCH, "bench", "-q", "--json", out] + list(args),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    res = None
+    if os.path.exists(out) and os.path.getsize(out):
+        with open(out) as f:
+            res = json.load(f)
+    return p.returncode, p.stdout.decode(), p.stderr.decode(errors="replace"), res
+
+
+def counters(res, name="latency_us"):
+    return [(i, v, c) for i, v, c in res[name]["histogram"]["counters"]]
+
+
+def percentile(cnt, p):
+    """The same rule as hdr.c: the counter where ceil(p% of all) is reached."""
+    total = sum(c for _, _, c in cnt)
+    rank = max(1, math.ceil(p / 100 * total))
+    seen = 0
+    for _, v, c in sorted(cnt):
+        seen += c
+        if seen >= rank:
+            return v
+    return None
+
+
+def at_least(res, us):
+    return sum(c for _, v, c in counters(res) if v >= us)
+
+
+def check_p50(conns, delay_ms, *extra):
+    control("/reset-stats")
+    code, out, err, res = bench("-c", str(conns), *extra, f"{URL}/delay/{delay_ms}")
+    assert code == 0, err
+    p50 = res["latency_us"]["percentiles"]["50"]
+    d = delay_ms * 1000
+    assert abs(p50 - d) <= 0.05 * d + 200, (p50, d, out)
+    assert res["requests"] == server_stats()["answered"], (res["requests"], server_stats())
+
+
+@case
+def p50_is_the_servers_delay_at_c1():
+    check_p50(1, 40, "-n", "40")
+
+
+@case
+def p50_is_the_servers_delay_at_c32():
+    check_p50(32, 40, "-d", "2s")
+
+
+@case
+def n_requests_are_exactly_n():
+    control("/reset-stats")
+    code, out, err, res = bench("-c", "16", "-n", "1000", f"{URL}/fast")
+    assert code == 0, err
+    st = server_stats()
+    assert st["requests"] == 1000 and res["requests"] == 1000 and res["ok"] == 1000, (st, res)
+    assert res["latency_us"]["count"] == 1000
+    assert res["status"] == {"200": 1000}, res["status"]
+    assert "requests   1000 in" in out, out
+
+
+@case
+def rate_is_kept_and_evenly_spaced():
+    control("/reset-stats")
+    code, out, err, res = bench("-c", "8", "--rate", "200", "-d", "5s", f"{URL}/fast")
+    assert code == 0, err
+    st = server_stats()
+    assert 980 <= st["requests"] <= 1020, st["requests"]
+    assert res["requests"] == st["requests"], (res["requests"], st["requests"])
+    times = st["times"]
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert max(gaps) <= 3 * 0.005, sorted(gaps)[-5:]
+    assert "open model at 200 requests/s" in out, out
+
+
+def freeze_run(*model):
+    """5 s against a server that freezes for 1 s after 2 s."""
+    control("/reset-stats")
+    t = threading.Timer(2.0, lambda: control("/control/freeze?ms=1000"))
+    t.start()
+    try:
+        return bench("-c", "8", "-d", "5s", *model, f"{URL}/fast")
+    finally:
+        t.join()
+
+
+@case
+def a_freeze_shows_in_the_open_model_and_hides_in_the_closed_one():
+    code, out, err, res = freeze_run("--rate", "200")
+    assert code == 0, err
+    # due during the first half of the 1 s freeze: waited >= 0.5 s
+    slow = at_least(res, 500000)
+    assert 90 <= slow <= 110, (slow, out)
+    assert res["latency_us"]["percentiles"]["99"] >= 500000, out
+    assert 900000 <= res["latency_us"]["max"] <= 1300000, out
+    assert res["model"] == "open" and "scheduled time" in out, out
+    # the closed model: only the requests in flight saw the freeze
+    code, out, err, closed = freeze_run()
+    assert code == 0, err
+    assert at_least(closed, 500000) <= 8, (at_least(closed, 500000), out)
+    assert closed["latency_us"]["percentiles"]["99"] < 500000, out
+    assert closed["model"] == "closed" and "send time" in out, out
+
+
+def check_error_counts(*opts):
+    control("/reset-stats")
+    code, out, err, res = bench("-n", "500", *opts, f"{URL}/flaky?reset=10&e500=5")
+    assert code == 0, err
+    st = server_stats()
+    assert st["resets"] > 0 and st["e500"] > 0, st
+    assert res["errors"]["reset"] == st["resets"], (res["errors"], st)
+    assert res["errors"]["status"] == st["e500"], (res["errors"], st)
+    assert res["status"].get("500") == st["e500"], res["status"]
+    assert res["requests"] == st["answered"], (res["requests"], st)
+    assert res["requests"] + res["errors"]["reset"] == 500, res
+    assert res["ok"] == st["answered"] - st["e500"], res
+    others = {k: v for k, v in res["errors"].items() if k not in ("reset", "status")}
+    assert not any(others.values()), others
+    assert "first reset error" in out and "first status error" in out and "HTTP 500" in out, out
+    return st
+
+
+@case
+def errors_are_counted_by_kind_exactly():
+    # a connection per request: every 10th is reset, 50 in all
+    st = check_error_counts("-c", "8", "--no-keepalive")
+    assert st["resets"] == 50 and st["e500"] == 90, st
+    # kept alive: connections 10, 20 and 30 are reset at their first request
+    st = check_error_counts("-c", "30")
+    assert st["resets"] == 3, st
+
+
+@case
+def two_threads_share_the_count():
+    control("/reset-stats")
+    code, out, err, res = bench("-t", "2", "-c", "8", "-n", "1000", f"{URL}/fast")
+    assert code == 0, err
+    assert server_stats()["requests"] == 1000
+    assert res["requests"] == 1000 and res["threads"] == 2
+    assert sum(c for _, _, c in counters(res)) == 1000
+    # the open model over two threads keeps the total rate
+    control("/reset-stats")
+    code, out, err, res = bench("-t", "2", "-c", "8", "--rate", "400", "-d", "2s",
+                                f"{URL}/fast")
+    assert code == 0, err
+    assert 780 <= server_stats()["requests"] <= 820, server_stats()["requests"]
+
+
+@case
+def merged_runs_equal_one_run_over_the_same_samples():
+    code, _, err, a = bench("-c", "4", "-n", "300", f"{URL}/delay/2")
+    assert code == 0, err
+    code, _, err, b = bench("-c", "4", "-n", "200", f"{URL}/fast")
+    assert code == 0, err
+    d = tmpdir()
+    for name, res in (("a.json", a), ("b.json", b)):
+        with open(os.path.join(d, name), "w") as f:
+            json.dump(res, f)
+    out_json = os.path.join(d, "m.json")
+    p = subprocess.run(WRAPPER + [RINGFETCH, "bench", "--merge", "--json", out_json,
+                                  os.path.join(d, "a.json"), os.path.join(d, "b.json")],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    assert p.returncode == 0, p.stderr
+    with open(out_json) as f:
+        m = json.load(f)
+    assert m["requests"] == 500 and m["runs"] == 2 and m["connections"] == 8, m
+    both = {}
+    for i, v, c in counters(a) + counters(b):
+        both[(i, v)] = both.get((i, v), 0) + c
+    merged = [(i, v, c) for (i, v), c in both.items()]
+    assert sorted(counters(m)) == sorted(merged)
+    for p_ in ("50", "75", "90", "99", "99.9"):
+        want = percentile(merged, float(p_))
+        want = min(max(want, min(a["latency_us"]["min"], b["latency_us"]["min"])),
+                   max(a["latency_us"]["max"], b["latency_us"]["max"]))
+        assert m["latency_us"]["percentiles"][p_] == want, (p_, m["latency_us"], want)
+    assert m["latency_us"]["min"] == min(a["latency_us"]["min"], b["latency_us"]["min"])
+    assert m["latency_us"]["max"] == max(a["latency_us"]["max"], b["latency_us"]["max"])
+    mean = (a["latency_us"]["mean"] * 300 + b["latency_us"]["mean"] * 200) / 500
+    assert abs(m["latency_us"]["mean"] - mean) < 0.01, (m["latency_us"]["mean"], mean)
+    assert "2 runs merged" in p.stdout.decode(), p.stdout
+
+
+@case
+def merge_refuses_what_it_cannot_read():
+    d = tmpdir()
+    bad = os.path.join(d, "bad.json")
+    with open(bad, "w") as f:
+        f.write('{"ringfetch_bench": 1, "requests": ')
+    p = subprocess.run(WRAPPER + [RINGFETCH, "bench", "--merge", bad],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    assert p.returncode == 7 and b"not JSON" in p.stderr and b"bad.json" in p.stderr, p.stderr
+    with open(bad, "w") as f:
+        f.write('{"hello": 1}')
+    p = subprocess.run(WRAPPER + [RINGFETCH, "bench", "--merge", bad],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    assert p.returncode == 7 and b"not a ringfetch bench result" in p.stderr, p.stderr
+
+
+@case
+def methods_bodies_and_head():
+    control("/reset-stats")
+    body = os.path.join(tmpdir(), "body")
+    with open(body, "wb") as f:
+        f.write(b"b" * 5000)
+    code, out, err, res = bench("-c", "2", "-n", "20", "--method", "POST", "--body-file", body,
+                                f"{URL}/fast")
+    assert code == 0, err
+    st = server_stats()
+    assert st["methods"] == {"POST": 20} and st["bodies"] == 20, st
+    code, out, err, res = bench("-c", "2", "-n", "20", "-X", "HEAD", f"{URL}/fast")
+    assert code == 0 and res["requests"] == 20 and res["errors"]["protocol"] == 0, (err, res)
+    assert res["bytes"] < 20 * 100, res["bytes"]  # headers only
+
+
+@case
+def bad_input_is_named():
+    for args, code, msg in [
+        (["-n", "10", "-d", "1s", URL], 2, "give -n or -d, not both"),
+        (["-c", "0", URL], 2, "-c needs a number"),
+        (["--durat", "1s", URL], 2, "unknown option --durat"),
+        (["-d", "10x", URL], 2, "-d needs a duration"),
+        (["--rate", "-5", URL], 2, "--rate needs"),
+        (["-n", "5", "ftp://127.0.0.1/"], 7, "ftp://127.0.0.1/"),
+        (["-n", "5", "-X", "BREW", URL], 2, "unknown method 'BREW'"),
+        (["-n", "5", "-H", "Bad Header", URL], 2, "-H needs 'Name: value'"),
+        (["-n", "5", "http://user:secret@127.0.0.1/"], 7, "credentials"),
+        ([], 2, "no URL to benchmark"),
+    ]:
+        p = subprocess.run(WRAPPER + [RINGFETCH, "bench"] + args, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=30)
+        err = p.stderr.decode()
+        assert p.returncode == code and msg in err, (args, p.returncode, err)
+        assert "secret" not in err, err
+
+
+@case
+def refused_connections_are_connect_errors():
+    code, out, err, res = bench("-c", "4", "-n", "50", "http://127.0.0.1:1/")
+    assert code == 4, (code, err)
+    assert res["errors"]["connect"] == 50 and res["requests"] == 0, res
+    assert "Connection refused" in out, out
+
+
+@case
+def percentile_spectrum_file():
+    d = tmpdir()
+    spec = os.path.join(d, "p.txt")
+    code, out, err, res = bench("-c", "4", "-n", "2000", "--percentiles", spec, f"{URL}/fast")
+    assert code == 0, err
+    lines = open(spec).read().splitlines()
+    assert lines[0].split() == ["Value", "Percentile", "TotalCount", "1/(1-Percentile)"]
+    rows = [l.split() for l in lines[2:] if l and not l.startswith("#")]
+    values = [float(r[0]) for r in rows]
+    pcts = [float(r[1]) for r in rows]
+    assert values == sorted(values) and pcts == sorted(pcts), rows[:5]
+    assert rows[-1][1] == "1.000000000000" and int(rows[-1][2]) == 2000, rows[-1]
+    assert abs(values[-1] * 1000 - res["latency_us"]["max"]) < 1, (values[-1], res["latency_us"])
+    assert any(l.startswith("#[Mean") for l in lines)
+
+
+NGINX_ROOT = tmpdir()
+with open(os.path.join(NGINX_ROOT, "f16k"), "wb") as f:
+    f.write(os.urandom(16384))
+
+
+def tls_origin():
+    from pki import make_pki
+    pki = make_pki(tmpdir())
+    port = start_nginx(NGINX_ROOT, v6=False, tls=(pki["server"], pki["key"]))
+    return pki, f"https://127.0.0.1:{port}/f16k"
+
+
+PKI, TLS_URL = tls_origin()
+
+
+@case
+def https_verifies_by_default():
+    code, out, err, res = bench("-c", "2", "-n", "10", TLS_URL)
+    assert code == 4 and res["errors"]["tls"] == 10, (code, res and res["errors"], err)
+    assert "certificate" in out, out
+    code, out, err, res = bench("-c", "4", "-n", "200", "--cacert", PKI["ca"], TLS_URL)
+    assert code == 0 and res["requests"] == 200 and res["bytes"] >= 200 * 16384, (err, res)
+    assert res["tls_handshakes"] == 4, res  # keep-alive: one per connection
+    code, out, err, res = bench("-c", "2", "-n", "20", "-k", TLS_URL)
+    assert code == 0 and res["requests"] == 20, err
+
+
+@case
+def no_keepalive_measures_connections_and_handshakes():
+    code, out, err, res = bench("-c", "4", "-n", "200", "--no-keepalive", "--cacert", PKI["ca"],
+                                TLS_URL)
+    assert code == 0 and res["requests"] == 200, err
+    assert res["connects"] == 200 and res["tls_handshakes"] == 200, res
+    assert res["tls_resumed"] >= 196, res  # all but the first four
+    assert res["connect_us"]["count"] == 200 and res["tls_handshake_us"]["count"] == 200
+    assert "TLS handshake" in out, out
+    code, out, err, res = bench("-c", "4", "-n", "100", "--no-keepalive", "--no-tls-resume",
+                                "--cacert", PKI["ca"], TLS_URL)
+    assert code == 0 and res["tls_handshakes"] == 100 and res["tls_resumed"] == 0, res
+
+
+if __name__ == "__main__":
+    main()

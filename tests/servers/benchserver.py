@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""benchserver.py PORT - an HTTP/1.1 origin whose timing and failures a load
+test can predict, for tests/integration/test_bench.py.  One asyncio thread;
+keep-alive; prints "PORT n" when listening (PORT 0: any free port).
+
+  /delay/MS          answers after MS milliseconds (a fixed service time)
+  /fast              answers at once
+  /flaky?reset=R&e500=E
+                     every R-th connection (in accept order) is reset (RST)
+                     when its first request arrives; of the requests answered,
+                     every E-th gets 500 instead of 200
+  /control/freeze?ms=MS
+                     from now on for MS ms nothing is answered (requests in
+                     flight and new ones wait), as a stalled server
+  /stats             JSON: requests answered, resets, 500s, connections, the
+                     arrival times (monotonic s) of every counted request
+  /reset-stats       zero the above
+Every request but /stats, /reset-stats and /control/* is counted.
+"""
+import asyncio
+import json
+import socket
+import struct
+import sys
+import time
+from urllib.parse import parse_qs, urlsplit
+
+BODY = b"x" * 100
+STATS = {}
+FROZEN_UNTIL = [0.0]
+CONNECTIONS = [0]
+
+
+def reset_stats():
+    STATS.update(requests=0, answered=0, resets=0, e500=0, connections=0, times=[],
+                 methods={}, bodies=0)
+    CONNECTIONS[0] = 0
+
+
+def response(status, body, keep=True):
+    reason = {200: "OK", 500: "Internal Server Error", 404: "Not Found"}[status]
+    head = (f"HTTP/1.1 {status} {reason}\r\nContent-Length: {len(body)}\r\n"
+            f"Content-Type: text/plain\r\n{'' if keep else 'Connection: close' + chr(13) + chr(10)}"
+            "\r\n")
+    return head.encode() + body
+
+
+async def wait_thaw():
+    while True:
+        left = FROZEN_UNTIL[0] - time.monotonic()
+        if left <= 0:
+            return
+        await asyncio.sleep(left)
+
+
+async def handle(reader, writer):
+    CONNECTIONS[0] += 1
+    STATS["connections"] += 1
+    conn_no = CONNECTIONS[0]
+    first = True
+    try:
+        while True:
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except (asyncio.IncompleteReadError, ConnectionError):
+                return
+            arrived = time.monotonic()
+            lines = head.decode("latin-1").split("\r\n")
+            method, target, _ = lines[0].split(" ", 2)
+            length = 0
+            for line in lines[1:]:
+                if line.lower().startswith("content-length:"):
+                    length = int(line.split(":", 1)[1])
+            if length:
+                await reader.readexactly(length)
+            url = urlsplit(target)
+            q = {k: v[0] for k, v in parse_qs(url.query).items()}
+            path = url.path
+            if path == "/stats":
+                writer.write(response(200, json.dumps(STATS).encode()))
+                await writer.drain()
+                continue
+            if path == "/reset-stats":
+                reset_stats()
+                writer.write(response(200, b"ok"))
+                await writer.drain()
+                continue
+            if path == "/control/freeze":
+                FROZEN_UNTIL[0] = time.monotonic() + int(q.get("ms", "1000")) / 1000
+                writer.write(response(200, b"frozen"))
+                await writer.drain()
+                continue
+            STATS["requests"] += 1
+            STATS["times"].append(arrived)
+            STATS["methods"][method] = STATS["methods"].get(method, 0) + 1
+            if length:
+                STATS["bodies"] += 1
+            status = 200
+            if path.startswith("/delay/"):
+                await asyncio.sleep(int(path[7:]) / 1000)
+            elif path == "/flaky":
+                reset_every = int(q.get("reset", "0"))
+                if first and reset_every and conn_no % reset_every == 0:
+                    STATS["resets"] += 1
+                    sock = writer.get_extra_info("socket")
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                    struct.pack("ii", 1, 0))
+                    writer.transport.abort()
+                    return
+                e500 = int(q.get("e500", "0"))
+                if e500 and (STATS["answered"] + 1) % e500 == 0:
+                    status = 500
+            elif path != "/fast":
+                status = 404
+            first = False
+            await wait_thaw()
+            STATS["answered"] += 1
+            if status == 500:
+                STATS["e500"] += 1
+            writer.write(response(status, b"" if method == "HEAD" else BODY))
+            await writer.drain()
+    finally:
+        if not writer.transport.is_closing():
+            writer.close()
+
+
+async def main():
+    reset_stats()
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    server = await asyncio.start_server(handle, "127.0.0.1", port, backlog=1024)
+    print("PORT", server.sockets[0].getsockname()[1], flush=True)
+    async with server:
+        await server.serve_forever()
+
+
+if __name__ == "__main__":
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass

@@ -302,6 +302,43 @@ static const llhttp_settings_t settings = {
 	.on_message_complete = on_message_complete,
 };
 
+/* The lean parse (rf__http1_init_lean): framing and status, nothing kept. */
+static int on_headers_complete_lean(llhttp_t *p)
+{
+	struct rf__http1_resp *r = resp_of(p);
+	int status = p->status_code;
+	if (status < 200) {
+		if (status == 101)
+			return fail_why(r, RF_EPROTO, "101 Switching Protocols without an upgrade request");
+		if (++r->interim > RF_HTTP1_MAX_INTERIM)
+			return fail_why(r, RF_EPROTO, "more than 16 interim (1xx) responses");
+		return 1;
+	}
+	r->status = status;
+	r->headers_done = true;
+	bool bodiless = r->no_body || status == 204 || status == 304;
+	if (!bodiless && (p->flags & F_TRANSFER_ENCODING) && !(p->flags & F_CHUNKED))
+		return fail_why(r, RF_ECODING, "a Transfer-Encoding that does not end in chunked");
+	r->has_length = (p->flags & F_CONTENT_LENGTH) != 0;
+	r->content_length = bodiless || !r->has_length ? 0 : p->content_length;
+	return bodiless ? 1 : 0;
+}
+
+static const llhttp_settings_t settings_lean = {
+	.on_headers_complete = on_headers_complete_lean,
+	.on_message_complete = on_message_complete,
+};
+
+void rf__http1_init_lean(struct rf__http1_resp *r, bool head)
+{
+	memset(r, 0, offsetof(struct rf__http1_resp, reason));
+	r->error_detail[0] = 0;
+	llhttp_init(&r->parser, HTTP_RESPONSE, &settings_lean);
+	r->parser.data = r;
+	r->no_body = head;
+	r->lean = true;
+}
+
 void rf__http1_init(struct rf__http1_resp *r, bool head)
 {
 	memset(r, 0, offsetof(struct rf__http1_resp, reason));
@@ -337,6 +374,11 @@ int rf__http1_feed(struct rf__http1_resp *r, char *data, size_t len, size_t *con
 		*consumed = len;
 	}
 	r->consumed_total += *consumed;
+	if (r->lean && !r->headers_done && r->consumed_total > RF_HTTP1_MAX_HEADER_BYTES && !r->error) {
+		r->error = RF_EHEADERS_TOO_BIG; /* the lean parse counts no fields */
+		snprintf(r->error_detail, sizeof(r->error_detail), "header section over %d KiB",
+		         RF_HTTP1_MAX_HEADER_BYTES / 1024);
+	}
 	if (r->error) {
 		r->body_len = 0;
 		return r->error;

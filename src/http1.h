@@ -32,6 +32,7 @@ struct rf__http1_resp {
 	bool complete;          /* whole message parsed */
 	bool keep_alive;        /* connection reusable after complete */
 	bool no_body;           /* HEAD request */
+	bool lean;              /* rf__http1_init_lean */
 	size_t consumed_total;  /* response bytes consumed so far */
 	/* header bookkeeping */
 	size_t header_bytes;
@@ -57,6 +58,11 @@ struct rf__http1_resp {
 
 /* Start parsing a response to a request (head: it was a HEAD request). */
 void rf__http1_init(struct rf__http1_resp *r, bool head);
+/* The same for a response that is checked and dropped (the load
+ * generator): status, framing (Content-Length, chunked, a Transfer-Encoding
+ * not ending in chunked is RF_ECODING), keep-alive and the header-section
+ * limit are as above; no field is kept and r->body is not gathered. */
+void rf__http1_init_lean(struct rf__http1_resp *r, bool head);
 
 /* Feed received bytes (the buffer is modified: body bytes of chunked
  * responses are moved together so the body of this feed is one span,

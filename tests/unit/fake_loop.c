@@ -539,3 +539,4 @@ void fake_dump_pending(void)
 			        F.ops[i].fd, completable(&F.ops[i]) ? "" : " (cannot complete)");
 }
 
+

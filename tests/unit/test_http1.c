@@ -188,6 +188,58 @@ int main(void)
 	int e = rf__http1_feed(&r, head, strlen(head), &consumed);
 	CHECK(e == 0 && r.complete && r.content_length == 0, "HEAD response has no body");
 
+	/* the lean parse (load generator): status, framing, keep-alive, limits */
+	static const struct {
+		const char *raw;
+		int err, status;
+		bool complete, keep_alive;
+	} lean[] = {
+		{"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 0, 200, true, true},
+		{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 0,
+		 200, true, true},
+		{"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", 0,
+		 404, true, true},
+		{"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok", 0, 200, true,
+		 false},
+		{"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nxx", RF_ECODING, 0, false, false},
+		{"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhel", 0, 200, false, false},
+		{"HTTP/1.1 2x0 OK\r\n\r\n", RF_EPROTO, 0, false, false},
+	};
+	for (size_t i = 0; i < sizeof(lean) / sizeof(lean[0]); i++) {
+		size_t n = strlen(lean[i].raw);
+		bool ok = true;
+		const size_t steps[] = {1, 2, 3, 7, n};
+		for (size_t si = 0; si < sizeof(steps) / sizeof(steps[0]); si++) {
+			size_t step = steps[si];
+			struct rf__http1_resp lr;
+			rf__http1_init_lean(&lr, false);
+			char buf[256];
+			memcpy(buf, lean[i].raw, n);
+			int err = 0;
+			for (size_t off = 0; off < n && !err && !lr.complete; off += step) {
+				size_t used, k = n - off < step ? n - off : step;
+				err = rf__http1_feed(&lr, buf + off, k, &used);
+			}
+			ok &= err == lean[i].err && lr.complete == lean[i].complete &&
+			      (err || lr.status == lean[i].status) &&
+			      (!lr.complete || lr.keep_alive == lean[i].keep_alive) && lr.body == NULL;
+		}
+		CHECK(ok, "lean parse, every piece size: %.40s", lean[i].raw);
+	}
+	{
+		struct rf__http1_resp lr;
+		rf__http1_init_lean(&lr, false);
+		static char big[70000];
+		size_t k = (size_t)snprintf(big, sizeof(big), "HTTP/1.1 200 OK\r\n");
+		while (k < sizeof(big) - 100)
+			k += (size_t)snprintf(big + k, sizeof(big) - k, "X-Filler: %050d\r\n", 7);
+		size_t used;
+		int err = 0;
+		for (size_t off = 0; off < k && !err; off += 4096)
+			err = rf__http1_feed(&lr, big + off, k - off < 4096 ? k - off : 4096, &used);
+		CHECK(err == RF_EHEADERS_TOO_BIG, "lean parse: a header section over 64 KiB (%d)", err);
+	}
+
 	/* why a response was refused */
 	static const struct {
 		const char *raw, *why;

@@ -486,7 +486,9 @@ static void drain(struct bench_thread *bt, struct bconn *c, enum bconn_then then
 	c->then = then;
 	c->deadline = 0;
 	c->recv_armed = false;
-	if (c->state != BC_DRAINING && c->k.fd >= 0 && c->ops)
+	if (c->state == BC_CONNECTING && c->ops) /* shutdown does not end a connect */
+		rf__op_cancel(bt->loop, tag_of(c, RF_OP_CONNECT));
+	else if (c->state != BC_DRAINING && c->k.fd >= 0 && c->ops)
 		shutdown(c->k.fd, SHUT_RDWR); /* the ops in flight end now */
 	set_state(bt, c, BC_DRAINING);
 	if (c->ops)
@@ -954,7 +956,7 @@ static void *thread_main(void *arg)
 			connect_start(bt, &bt->conns[i]);
 		int64_t limit = bt->now + (int64_t)(b->o.timeout * 1e9);
 		while (!err && busy(bt) && bt->now < limit && !stopping(bt))
-			err = wait_once(bt, limit);
+			err = wait_once(bt, limit < bt->now + SCAN_NS ? limit : bt->now + SCAN_NS);
 	}
 	pthread_barrier_wait(&b->connected);
 	pthread_barrier_wait(&b->go); /* b->t0 and the window are set */
@@ -966,7 +968,8 @@ static void *thread_main(void *arg)
 			thread_fail(bt, err, "the ring failed");
 		return NULL;
 	}
-	while (bt->now < b->t0 && !stopping(bt) && !(err = wait_once(bt, b->t0)))
+	while (bt->now < b->t0 && !stopping(bt) &&
+	       !(err = wait_once(bt, b->t0 < bt->now + SCAN_NS ? b->t0 : bt->now + SCAN_NS)))
 		;
 	/* closed model: every connection starts at once */
 	if (!open_model(bt))

@@ -377,6 +377,7 @@ int rf_bench_new(const rf_bench_opts *opts, rf_bench **out)
 		.insecure = o->tls_insecure != 0,
 		.min_version = 12,
 		.no_resume = o->tls_no_resume != 0,
+		.keep_buffers = true, /* every connection is busy all the time */
 	};
 	if (b->need_tls) { /* check the CA setup now, once, with a clear message */
 		struct rf__tls_ctx *ctx = NULL;

@@ -197,7 +197,8 @@ int rf__tls_ctx_new(const struct rf__tls_opts *o, struct rf__tls_ctx **out, char
 	if (!c->ctx)
 		goto openssl_fail;
 	SSL_CTX_set_min_proto_version(c->ctx, o->min_version == 13 ? TLS1_3_VERSION : TLS1_2_VERSION);
-	SSL_CTX_set_mode(c->ctx, SSL_MODE_RELEASE_BUFFERS);
+	if (!o->keep_buffers)
+		SSL_CTX_set_mode(c->ctx, SSL_MODE_RELEASE_BUFFERS);
 	static const unsigned char alpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
 	SSL_CTX_set_alpn_protos(c->ctx, alpn, sizeof(alpn));
 	if (o->no_resume) { /* every handshake a full one (load generator) */

@@ -20,6 +20,8 @@ struct rf__tls_opts {
 	const char *cert_file, *key_file;
 	bool insecure;
 	bool no_resume;  /* never offer or keep sessions: full handshakes only */
+	bool keep_buffers; /* keep OpenSSL's record buffers between records
+	                      (busy connections: no malloc/free per record) */
 	int min_version; /* 12 or 13 */
 };
 

@@ -533,8 +533,9 @@ int report_plot(const char *percentiles_path, const char *png_path, const char *
 	if (!g)
 		return -1;
 	fprintf(g, "set terminal png size 900,500\nset output '%s'\n", png_path);
-	fprintf(g, "set logscale x\nset xtics (\"0%%\" 1, \"90%%\" 10, \"99%%\" 100, \"99.9%%\" 1000, "
-	           "\"99.99%%\" 10000, \"99.999%%\" 100000, \"99.9999%%\" 1000000)\n");
+	/* tic labels are formats to gnuplot: a literal % is %% there */
+	fputs("set logscale x\nset xtics (\"0%%\" 1, \"90%%\" 10, \"99%%\" 100, \"99.9%%\" 1000, "
+	      "\"99.99%%\" 10000, \"99.999%%\" 100000, \"99.9999%%\" 1000000)\n", g);
 	fprintf(g, "set xlabel 'percentile'\nset ylabel 'latency (ms)'\nset grid\nset key top left\n");
 	fprintf(g, "set title \"");
 	for (const char *p = title; *p; p++)

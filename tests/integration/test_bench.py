@@ -7,6 +7,7 @@ what the arithmetic of the schedule says."""
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -304,6 +305,10 @@ def percentile_spectrum_file():
     assert rows[-1][1] == "1.000000000000" and int(rows[-1][2]) == 2000, rows[-1]
     assert abs(values[-1] * 1000 - res["latency_us"]["max"]) < 1, (values[-1], res["latency_us"])
     assert any(l.startswith("#[Mean") for l in lines)
+    if shutil.which("gnuplot"):  # scripts/deps installs it: the plot must be there
+        with open(spec + ".png", "rb") as f:
+            assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+        assert "gnuplot" not in err, err
 
 
 NGINX_ROOT = tmpdir()

@@ -252,7 +252,10 @@ typedef struct rf_client_opts {
 	                             NAME.part + rename: RF_TMPFILE_AUTO (0,
 	                             where measured faster: ext4, xfs,
 	                             overlay), _OFF, _ON */
-	int reserved_int;         /* zero */
+	int io;                   /* the kernel path: RF_IO_AUTO (0: io_uring,
+	                             or epoll where the ring cannot be set up:
+	                             seccomp, kernel.io_uring_disabled, gVisor),
+	                             RF_IO_URING, RF_IO_EPOLL */
 	void *reserved[7];        /* zero: room for later fields */
 } rf_client_opts;
 
@@ -263,6 +266,8 @@ typedef struct rf_client_opts {
  * would each be handed to an io-wq worker.
  * AUTO picks by the filesystem the first output file is on (README). */
 enum rf_file_io { RF_FILE_IO_AUTO = 0, RF_FILE_IO_RING = 1, RF_FILE_IO_INLINE = 2 };
+/* rf_client_opts.io (and rf_bench_opts.io) */
+enum rf_io { RF_IO_AUTO = 0, RF_IO_URING = 1, RF_IO_EPOLL = 2 };
 /* rf_client_opts.tmpfile */
 enum rf_tmpfile { RF_TMPFILE_AUTO = 0, RF_TMPFILE_OFF = 1, RF_TMPFILE_ON = 2 };
 
@@ -292,6 +297,11 @@ RF_API void rf_stop(rf_client *c);
 /* The output-file path the client took, and why: "ring", "inline",
  * "inline (auto: ext4)", ...; loop thread or after rf_run. */
 RF_API const char *rf_client_file_io(const rf_client *c);
+
+/* The kernel path the client runs on: "io_uring (MODE)" or "epoll"; and
+ * why it is not io_uring when RF_IO_AUTO fell back ("" otherwise). */
+RF_API const char *rf_client_io(const rf_client *c);
+RF_API const char *rf_client_io_note(const rf_client *c);
 
 /* Free a client that is not running. */
 RF_API void rf_client_free(rf_client *c);
@@ -413,6 +423,7 @@ typedef struct rf_bench_opts {
 	int tls_insecure;
 	int tls_no_resume;        /* 1: every handshake is a full one */
 	size_t recv_buffer;       /* bytes per connection; default 16 KiB */
+	int io;                   /* RF_IO_AUTO (default), RF_IO_URING, RF_IO_EPOLL */
 	double progress_interval; /* seconds; 0: no progress calls */
 	void (*on_progress)(void *arg, const rf_bench_progress *p);
 	void *progress_arg;
@@ -427,6 +438,8 @@ typedef struct rf_bench rf_bench;
 typedef struct rf_bench_results {
 	int open_model;           /* 1: latency from the due time (rate given) */
 	int stopped;              /* 1: rf_bench_stop ended the run early */
+	const char *io;           /* the kernel path: "io_uring (MODE)" or "epoll" */
+	const char *io_note;      /* why not io_uring under RF_IO_AUTO, or "" */
 	double rate;              /* the requested rate (open model) */
 	unsigned connections, threads;
 	double duration;          /* seconds of the measured part */

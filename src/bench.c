@@ -146,6 +146,7 @@ struct rf_bench {
 	rf_bench_results res;
 	rf_hist *lat, *ttfb, *conn_h, *hs_h;
 	char samples[RF_BENCH_ERR_KINDS][SAMPLE_LEN];
+	char io_mode[64], io_note[300];
 };
 
 static int64_t mono_ns(void)
@@ -318,6 +319,10 @@ static int check_opts(rf_bench_opts *o)
 	}
 	if (o->rate < 0 || o->warmup < 0 || o->timeout < 0) {
 		say(o, "%s%s", "rate, warmup and timeout cannot be negative", "");
+		return RF_EINVAL;
+	}
+	if (o->io < RF_IO_AUTO || o->io > RF_IO_EPOLL) {
+		say(o, "%s%s", "unknown io (RF_IO_AUTO, RF_IO_URING, RF_IO_EPOLL)", "");
 		return RF_EINVAL;
 	}
 	if (o->body_len && !o->body) {
@@ -942,9 +947,16 @@ static void *thread_main(void *arg)
 	struct bench_thread *bt = arg;
 	struct rf_bench *b = bt->b;
 	const char *why = NULL;
-	int err = rf__loop_new(2 * bt->n + 64, &bt->loop, &why);
+	int err = rf__loop_new(2 * bt->n + 64, (enum rf__io)b->o.io, &bt->loop, &why);
 	if (err)
-		thread_fail(bt, err, why ? why : "cannot set up io_uring");
+		thread_fail(bt, err, why && *why ? why : "cannot set up the event loop");
+	if (!err && bt->index == 0) { /* the threads all make the same choice */
+		if (rf__loop_is_epoll(bt->loop))
+			snprintf(b->io_mode, sizeof(b->io_mode), "epoll");
+		else
+			snprintf(b->io_mode, sizeof(b->io_mode), "io_uring (%s)", rf__loop_mode(bt->loop));
+		snprintf(b->io_note, sizeof(b->io_note), "%s", why ? why : "");
+	}
 	char tls_why[256] = "";
 	if (!err && b->need_tls && (err = rf__tls_ctx_new(&b->tls_opts, &bt->tls, tls_why,
 	                                                  sizeof(tls_why))))
@@ -1091,6 +1103,8 @@ static void merge(struct rf_bench *b)
 	rf_bench_results *r = &b->res;
 	r->open_model = b->o.rate > 0;
 	r->stopped = atomic_load(&b->stop);
+	r->io = b->io_mode;
+	r->io_note = b->io_note;
 	r->rate = b->o.rate;
 	r->connections = b->o.connections;
 	r->threads = b->n_threads;

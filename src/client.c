@@ -191,7 +191,7 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	for (size_t i = 0; i < sizeof(opts->reserved) / sizeof(opts->reserved[0]); i++)
 		if (opts->reserved[i])
 			return RF_EINVAL; /* a caller built for a later version */
-	if (opts->reserved_int)
+	if (opts->io < RF_IO_AUTO || opts->io > RF_IO_EPOLL)
 		return RF_EINVAL;
 
 	int err = -ENOMEM;
@@ -250,11 +250,18 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	if (opts->digest && !(c->print_algo = strdup(rf__digest_canonical(opts->digest))))
 		goto fail;
 	const char *ring_why;
-	err = rf__loop_new(c->nslots * 4 + 16, &c->loop, &ring_why);
+	err = rf__loop_new(c->nslots * 4 + 16, (enum rf__io)opts->io, &c->loop, &ring_why);
 	if (err) {
 		if (*ring_why && opts->error_detail && opts->error_detail_len)
 			snprintf(opts->error_detail, opts->error_detail_len, "%s", ring_why);
 		goto fail;
+	}
+	snprintf(c->io_note, sizeof(c->io_note), "%s", ring_why);
+	if (rf__loop_is_epoll(c->loop)) {
+		c->opts.no_splice = 1; /* splice chains need the ring's linked ops */
+		snprintf(c->io_mode, sizeof(c->io_mode), "epoll");
+	} else {
+		snprintf(c->io_mode, sizeof(c->io_mode), "io_uring (%s)", rf__loop_mode(c->loop));
 	}
 	const char *trace = getenv("RINGFETCH_TRACE");
 	if (trace && *trace && *trace != '0')
@@ -832,6 +839,16 @@ void rf_stop(rf_client *c)
 			o->parked_tail = NULL;
 		}
 	}
+}
+
+const char *rf_client_io(const rf_client *c)
+{
+	return c->io_mode;
+}
+
+const char *rf_client_io_note(const rf_client *c)
+{
+	return c->io_note;
 }
 
 const char *rf_client_file_io(const rf_client *c)

@@ -220,6 +220,8 @@ struct rf_client {
 	char signal_buf[128];
 	bool tmpfile_off;        /* no O_TMPFILE files (asked, no /proc, or the
 	                            file system refused one) */
+	char io_mode[64];        /* rf_client_io */
+	char io_note[300];       /* rf_client_io_note */
 	char file_io[96];        /* the file path taken, and why; "" until the
 	                            first output file decides it */
 	int fatal;               /* engine failure (ring) */

@@ -33,6 +33,7 @@
  */
 #include "loop.h"
 #include "fault.h"
+#include "loop_epoll.h"
 #include "ringfetch.h"
 
 #include <errno.h>
@@ -44,6 +45,7 @@
 #include <string.h>
 
 struct rf__loop {
+	struct rf__ep *ep;        /* --io epoll: every op goes there, no ring */
 	struct io_uring ring;
 	const char *mode;
 	struct rf__faults faults; /* injection (fault.h); percent 0: off */
@@ -94,9 +96,9 @@ static const char *missing_op(struct io_uring *ring)
 	return missing;
 }
 
-int rf__loop_new(unsigned depth, struct rf__loop **out, const char **why)
+static int ring_new(unsigned depth, struct rf__loop **out, const char **why)
 {
-	static char reason[160];
+	static __thread char reason[200];
 	const char *dummy;
 	if (!why)
 		why = &dummy;
@@ -152,11 +154,53 @@ int rf__loop_new(unsigned depth, struct rf__loop **out, const char **why)
 	return ret;
 }
 
+int rf__loop_new(unsigned depth, enum rf__io io, struct rf__loop **out, const char **why)
+{
+	static __thread char note[300];
+	const char *dummy;
+	if (!why)
+		why = &dummy;
+	*why = "";
+	bool fell_back = false;
+	if (io != RF__IO_EPOLL) {
+		int ret = ring_new(depth, out, why);
+		if (ret == 0 || io == RF__IO_URING)
+			return ret;
+		/* auto: whatever kept the ring from being set up, epoll will do */
+		snprintf(note, sizeof(note), "%s; using epoll instead",
+		         **why ? *why : ret == -ENOMEM ? "io_uring could not be set up (no memory for the ring)"
+		                                      : "io_uring could not be set up");
+		fell_back = true;
+	}
+	struct rf__loop *l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	int err = rf__ep_new(&l->ep);
+	if (err) {
+		free(l);
+		*why = "epoll could not be set up";
+		return err;
+	}
+	l->mode = "epoll";
+	rf__faults_setup(&l->faults, 0);
+	*out = l;
+	*why = fell_back ? note : "";
+	return 0;
+}
+
+bool rf__loop_is_epoll(const struct rf__loop *l)
+{
+	return l->ep != NULL;
+}
+
 void rf__loop_free(struct rf__loop *l)
 {
 	if (!l)
 		return;
-	io_uring_queue_exit(&l->ring);
+	if (l->ep)
+		rf__ep_free(l->ep);
+	else
+		io_uring_queue_exit(&l->ring);
 	free(l->done);
 	free(l);
 }
@@ -169,6 +213,8 @@ void rf__loop_set_file_inline(struct rf__loop *l, bool on)
 /* Room for one more inline completion?  false: use the ring instead. */
 static bool inline_room(struct rf__loop *l)
 {
+	if (l->ep)
+		return true; /* epoll: every file op is a syscall here */
 	if (!l->file_inline)
 		return false;
 	if (l->ndone < l->cap_done)
@@ -185,6 +231,10 @@ static bool inline_room(struct rf__loop *l)
 /* The result of a syscall done inline, for the next rf__loop_run_once. */
 static void post(struct rf__loop *l, rf__tag t, long ret)
 {
+	if (l->ep) {
+		rf__ep_post(l->ep, t, ret < 0 ? -errno : (int)ret);
+		return;
+	}
 	l->done[l->ndone++] = (struct inline_done){t, ret < 0 ? -errno : (int)ret};
 }
 
@@ -207,6 +257,8 @@ static struct io_uring_sqe *get_sqe(struct rf__loop *l)
 
 int rf__loop_run_once(struct rf__loop *l, int64_t timeout_ns, rf__completion_fn fn, void *arg)
 {
+	if (l->ep)
+		return rf__ep_run(l->ep, timeout_ns, fn, arg);
 	struct io_uring_cqe *cqe;
 	struct __kernel_timespec ts, *tsp = NULL;
 	if (timeout_ns >= 0) {
@@ -250,6 +302,10 @@ static bool inject_failure(struct rf__loop *l, rf__tag t, const unsigned char *c
 {
 	if (!rf__fault_now(&l->faults, l->faults.errors))
 		return false;
+	if (l->ep) {
+		rf__ep_post(l->ep, t, -fault_errno[choices[rf__fault_rand(&l->faults) % n]]);
+		return true;
+	}
 	struct io_uring_sqe *sqe = get_sqe(l);
 	io_uring_prep_nop(sqe);
 	io_uring_sqe_set_data64(sqe, t | (uint64_t)choices[rf__fault_rand(&l->faults) % n] << FAULT_SHIFT);
@@ -273,6 +329,10 @@ void rf__op_socket(struct rf__loop *l, rf__tag t, int domain)
 {
 	if (INJECT(l, t, socket_faults))
 		return;
+	if (l->ep) {
+		rf__ep_socket(l->ep, t, domain);
+		return;
+	}
 	struct io_uring_sqe *sqe = get_sqe(l);
 	io_uring_prep_socket(sqe, domain, SOCK_STREAM | SOCK_CLOEXEC, 0, 0);
 	io_uring_sqe_set_data64(sqe, t);
@@ -280,6 +340,10 @@ void rf__op_socket(struct rf__loop *l, rf__tag t, int domain)
 
 void rf__op_connect(struct rf__loop *l, rf__tag t, int fd, const struct sockaddr *sa, socklen_t len)
 {
+	if (l->ep) {
+		rf__ep_connect(l->ep, t, fd, sa, len);
+		return;
+	}
 	struct io_uring_sqe *sqe = get_sqe(l);
 	io_uring_prep_connect(sqe, fd, sa, len);
 	io_uring_sqe_set_data64(sqe, t);
@@ -289,6 +353,10 @@ void rf__op_send(struct rf__loop *l, rf__tag t, int fd, const void *buf, unsigne
 {
 	if (INJECT(l, t, sock_faults))
 		return;
+	if (l->ep) {
+		rf__ep_send(l->ep, t, fd, buf, maybe_short(l, len));
+		return;
+	}
 	struct io_uring_sqe *sqe = get_sqe(l);
 	io_uring_prep_send(sqe, fd, buf, maybe_short(l, len), MSG_NOSIGNAL);
 	io_uring_sqe_set_data64(sqe, t);
@@ -298,6 +366,10 @@ void rf__op_recv(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned len)
 {
 	if (INJECT(l, t, sock_faults))
 		return;
+	if (l->ep) {
+		rf__ep_recv(l->ep, t, fd, buf, maybe_short(l, len));
+		return;
+	}
 	struct io_uring_sqe *sqe = get_sqe(l);
 	io_uring_prep_recv(sqe, fd, buf, maybe_short(l, len), 0);
 	io_uring_sqe_set_data64(sqe, t);
@@ -305,6 +377,10 @@ void rf__op_recv(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned len)
 
 void rf__op_read(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned len)
 {
+	if (l->ep) {
+		rf__ep_read(l->ep, t, fd, buf, len);
+		return;
+	}
 	struct io_uring_sqe *sqe = get_sqe(l);
 	io_uring_prep_read(sqe, fd, buf, len, (__u64)-1);
 	io_uring_sqe_set_data64(sqe, t);
@@ -314,7 +390,7 @@ void rf__op_read_at(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned l
 {
 	if (INJECT(l, t, file_faults))
 		return;
-	if (off + len <= INLINE_WRITE_MAX && inline_room(l)) { /* not a long prefix */
+	if ((l->ep || off + len <= INLINE_WRITE_MAX) && inline_room(l)) { /* not a long prefix */
 		post(l, t, pread(fd, buf, maybe_short(l, len), (off_t)off));
 		return;
 	}
@@ -326,6 +402,10 @@ void rf__op_read_at(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned l
 void rf__op_splice(struct rf__loop *l, rf__tag t, int fd_in, int64_t off_in, int fd_out,
                    int64_t off_out, unsigned len, unsigned flags, bool hardlink)
 {
+	if (l->ep) { /* the client does not splice over epoll (rf__loop_is_epoll) */
+		post(l, t, (errno = EOPNOTSUPP, -1));
+		return;
+	}
 	if (hardlink && io_uring_sq_space_left(&l->ring) < 2)
 		io_uring_submit(&l->ring); /* the pair must not be split */
 	struct io_uring_sqe *sqe = get_sqe(l);
@@ -339,6 +419,10 @@ void rf__op_fsync(struct rf__loop *l, rf__tag t, int fd)
 {
 	if (INJECT(l, t, file_faults))
 		return;
+	if (l->ep) {
+		post(l, t, fsync(fd));
+		return;
+	}
 	struct io_uring_sqe *sqe = get_sqe(l);
 	io_uring_prep_fsync(sqe, fd, 0);
 	io_uring_sqe_set_data64(sqe, t);
@@ -377,8 +461,12 @@ void rf__op_write(struct rf__loop *l, rf__tag t, int fd, const void *buf, unsign
 	/* at an offset: a file (a pipe or terminal could block the loop); and
 	 * only a file's first INLINE_WRITE_MAX bytes: a large body is written
 	 * by io-wq, which absorbs the waits of dirty-page throttling */
-	if (off >= 0 && (uint64_t)off + len <= INLINE_WRITE_MAX && inline_room(l)) {
+	if (off >= 0 && (l->ep || (uint64_t)off + len <= INLINE_WRITE_MAX) && inline_room(l)) {
 		post(l, t, pwrite(fd, buf, maybe_short(l, len), (off_t)off));
+		return;
+	}
+	if (l->ep) { /* a pipe or terminal: epoll mode waits for it here */
+		post(l, t, write(fd, buf, maybe_short(l, len)));
 		return;
 	}
 	struct io_uring_sqe *sqe = get_sqe(l);
@@ -388,6 +476,10 @@ void rf__op_write(struct rf__loop *l, rf__tag t, int fd, const void *buf, unsign
 
 void rf__op_close(struct rf__loop *l, rf__tag t, int fd)
 {
+	if (l->ep) {
+		rf__ep_close(l->ep, t, fd);
+		return;
+	}
 	/* files (their closes are waited for); sockets' closes are not */
 	if (rf__tag_op(t) != RF_OP_NONE && inline_room(l)) {
 		post(l, t, close(fd));
@@ -437,6 +529,10 @@ void rf__op_unlink(struct rf__loop *l, rf__tag t, const char *path)
 
 void rf__op_cancel(struct rf__loop *l, rf__tag victim)
 {
+	if (l->ep) {
+		rf__ep_cancel(l->ep, victim);
+		return;
+	}
 	struct io_uring_sqe *sqe = get_sqe(l);
 	io_uring_prep_cancel64(sqe, victim, 0);
 	io_uring_sqe_set_data64(sqe, rf__tag_make(RF_OP_NONE, 0, 0));

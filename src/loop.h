@@ -60,7 +60,17 @@ struct rf__loop;
  * kernel has every op the engine uses (Linux 5.19 or later).  Returns 0,
  * the kernel's -errno when io_uring cannot be set up at all, or RF_EKERNEL
  * when an op is missing; *why (if not NULL) then says what, for a user. */
-int rf__loop_new(unsigned depth, struct rf__loop **out, const char **why);
+/* Which kernel path: the ring, epoll readiness and plain syscalls
+ * (loop_epoll.c), or the ring and epoll when the ring cannot be set up.
+ * Same values as the public RF_IO_*. */
+enum rf__io { RF__IO_AUTO = 0, RF__IO_URING = 1, RF__IO_EPOLL = 2 };
+
+/* io URING: as before.  io EPOLL: an epoll loop.  io AUTO: the ring, or,
+ * when it cannot be set up, an epoll loop with *why saying why (a note:
+ * the return is 0). */
+int rf__loop_new(unsigned depth, enum rf__io io, struct rf__loop **out, const char **why);
+/* The loop runs on epoll (no splice there). */
+bool rf__loop_is_epoll(const struct rf__loop *l);
 void rf__loop_free(struct rf__loop *l);
 /* Which setup flags the kernel took, for diagnostics. */
 const char *rf__loop_mode(const struct rf__loop *l);

@@ -41,11 +41,13 @@
 #define SESSION_BUCKETS 256
 #define SESSION_MAX 1024
 
-#define TICKETS_PER_ORIGIN 4
+#define TICKETS_PER_ORIGIN 8
 
 /* An origin's sessions.  TLS 1.3 tickets are used once each (RFC 8446
  * C.4; servers may refuse a ticket seen before), newest first, and every
- * connection brings new ones; a TLS 1.2 session is kept and reused. */
+ * connection brings new ones; when only one is left it is offered again
+ * (many connections opening at once would otherwise find none).  A TLS 1.2
+ * session is kept and reused. */
 struct session_entry {
 	struct session_entry *next;
 	char *key;
@@ -345,9 +347,9 @@ int rf__tls_new(struct rf__tls_ctx *ctx, const char *host, bool ip_literal, cons
 	if (e && e->n) {
 		SSL_SESSION *sess = e->sess[e->n - 1];
 		SSL_set_session(t->ssl, sess); /* takes its own reference */
-		if (SSL_SESSION_get_protocol_version(sess) == TLS1_3_VERSION) {
-			SSL_SESSION_free(sess); /* a ticket goes once */
-			e->n--;
+		if (SSL_SESSION_get_protocol_version(sess) == TLS1_3_VERSION && e->n > 1) {
+			SSL_SESSION_free(sess); /* a ticket goes once, but the last */
+			e->n--;                 /* is offered again rather than none */
 		}
 	}
 	*out = t;

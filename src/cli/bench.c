@@ -39,6 +39,7 @@ enum {
 	OPT_START_AT,
 	OPT_MERGE,
 	OPT_RECV_BUFFER,
+	OPT_IO,
 };
 
 static const char SHORT_OPTS[] = "+c:t:n:d:H:i:kqhX:";
@@ -65,6 +66,7 @@ static const struct option long_opts[] = {
 	{"start-at", required_argument, NULL, OPT_START_AT},
 	{"merge", no_argument, NULL, OPT_MERGE},
 	{"recv-buffer", required_argument, NULL, OPT_RECV_BUFFER},
+	{"io", required_argument, NULL, OPT_IO},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -103,6 +105,8 @@ static void usage(FILE *f)
 	      "      --start-at T       connect, then start at UNIX time T (several machines)\n"
 	      "      --merge            add up RESULT.json files of runs into one report\n"
 	      "      --recv-buffer N    receive buffer per connection in bytes (16384)\n"
+	      "      --io PATH          uring, epoll or auto (default: io_uring, epoll where\n"
+	      "                         it is refused)\n"
 	      "  -q, --quiet            no live line\n"
 	      "  -h, --help             this help\n"
 	      "\n"
@@ -372,6 +376,10 @@ static int parse(struct bench_cli *b, int argc, char **argv)
 				return bad("--recv-buffer needs bytes from 1024 to 64 MiB, not '%s'", optarg);
 			b->o.recv_buffer = (size_t)u;
 			break;
+		case OPT_IO:
+			if ((b->o.io = cli_parse_io(optarg)) < 0)
+				return bad("--io takes uring, epoll or auto, not '%s'", optarg);
+			break;
 		case 'q':
 			b->quiet = true;
 			break;
@@ -590,6 +598,8 @@ int cli_bench_main(int argc, char **argv)
 	}
 	const rf_bench_results *res = rf_bench_results_get(bench);
 	bool interrupted = res->stopped;
+	if (res->io_note[0])
+		fprintf(stderr, "ringfetch bench: note: %s\n", res->io_note);
 	report_from_run(&rep, &b.o, res);
 	report_print(stdout, &rep);
 	fflush(stdout);

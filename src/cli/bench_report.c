@@ -66,6 +66,7 @@ void report_from_run(struct bench_report *r, const rf_bench_opts *o, const rf_be
 	for (size_t i = 0; i < o->n_urls; i++)
 		add_url(r, o->urls[i]);
 	snprintf(r->method, sizeof(r->method), "%s", o->method);
+	snprintf(r->io, sizeof(r->io), "%s", res->io ? res->io : "");
 	r->open_model = res->open_model;
 	r->no_keepalive = o->no_keepalive;
 	r->rate = res->rate;
@@ -132,6 +133,8 @@ void report_print(FILE *f, const struct bench_report *r)
 	        r->threads == 1 ? "" : "s");
 	if (r->runs > 1)
 		fprintf(f, ", %u runs merged", r->runs);
+	if (r->io[0])
+		fprintf(f, ", %s", r->io);
 	fprintf(f, "\n");
 	if (r->open_model)
 		fprintf(f, "  open model at %.6g requests/s: latency measured from each request's "
@@ -233,6 +236,8 @@ void report_write_json(FILE *f, const struct bench_report *r)
 	json_str(f, rf_version());
 	fprintf(f, ",\n  \"method\": ");
 	json_str(f, r->method);
+	fprintf(f, ", \"io\": ");
+	json_str(f, r->io);
 	fprintf(f, ", \"urls\": [");
 	for (size_t i = 0; i < r->n_urls && i < REPORT_MAX_URLS; i++) {
 		fprintf(f, "%s", i ? ", " : "");
@@ -417,6 +422,8 @@ int report_merge_json(struct bench_report *r, const char *path, char *err, size_
 	if (r->runs == 0) {
 		const struct json *m = json_get(o, "method");
 		snprintf(r->method, sizeof(r->method), "%s", m && m->kind == JSON_STRING ? m->string : "GET");
+		const struct json *io = json_get(o, "io");
+		snprintf(r->io, sizeof(r->io), "%s", io && io->kind == JSON_STRING ? io->string : "");
 		r->open_model = open;
 		const struct json *ka = json_get(o, "keepalive");
 		r->no_keepalive = ka && ka->kind == JSON_BOOL && !ka->boolean;

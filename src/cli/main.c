@@ -41,6 +41,7 @@ struct cli {
 	int exit_code;
 	unsigned long ok, failed, tls_handshakes, tls_resumed;
 	char file_io[128];       /* --file-io: the path the client took */
+	char io[80];             /* --io: the kernel path */
 	unsigned long long bytes;
 	FILE *digest_out;
 	char path[PATH_MAX];
@@ -443,8 +444,11 @@ static int start_client(struct cli *c)
 	c->o.opts.error_detail_len = sizeof(why);
 	int err = rf_client_new(&c->o.opts, &c->client);
 	c->o.opts.error_detail = NULL;
-	if (!err)
+	if (!err) {
+		if (rf_client_io_note(c->client)[0] && !c->o.quiet)
+			fprintf(stderr, "ringfetch: note: %s\n", rf_client_io_note(c->client));
 		return CLI_RUN;
+	}
 	if (err == RF_EHEADER)
 		return usage_fail("bad -H header%s", "");
 	if (err == RF_ETLS_CONFIG) {
@@ -475,6 +479,8 @@ static void summarise(const struct cli *c, double secs)
 		        c->tls_resumed);
 	if (c->file_io[0])
 		fprintf(stderr, ", file I/O %s", c->file_io);
+	if (c->io[0])
+		fprintf(stderr, ", %s", c->io);
 	fputc('\n', stderr);
 }
 
@@ -513,6 +519,8 @@ int main(int argc, char **argv)
 		take_signals(&c); /* a second signal that came while stopping */
 	if (c.o.file_io_report)
 		snprintf(c.file_io, sizeof(c.file_io), "%s", rf_client_file_io(c.client));
+	if (c.o.io_report)
+		snprintf(c.io, sizeof(c.io), "%s", rf_client_io(c.client));
 	clean_up(&c);
 	if (err) {
 		fprintf(stderr, "ringfetch: engine failure: %s\n", rf_strerror(err));

@@ -69,6 +69,9 @@ static void usage(FILE *f)
 	    "      --location-trusted    let credentials follow redirects to other hosts too\n"
 	    "                            (never from https:// to http://)\n"
 	    "Kernel I/O path knobs (defaults are the fastest measured; see bench/):\n"
+	    "      --io PATH             uring, epoll (readiness + plain syscalls) or auto\n"
+	    "                            (default: io_uring, epoll where it is refused, with\n"
+	    "                            a note); the summary names the path when given\n"
 	    "      --uring-recv-buffer N   bytes per receive buffer (default 65536)\n"
 	    "      --uring-big-buffer N    receive buffer for large bodies (default 1048576, 0 = off)\n"
 	    "      --uring-no-splice       receive large plain-HTTP bodies instead of splicing them\n"
@@ -139,6 +142,7 @@ enum {
 	OPT_URING_BIG_BUFFER,
 	OPT_URING_NO_SPLICE,
 	OPT_FILE_IO,
+	OPT_IO,
 	OPT_TMPFILE,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
@@ -177,6 +181,7 @@ static const struct option long_opts[] = {
 	{"uring-big-buffer", required_argument, NULL, OPT_URING_BIG_BUFFER},
 	{"uring-no-splice", no_argument, NULL, OPT_URING_NO_SPLICE},
 	{"file-io", required_argument, NULL, OPT_FILE_IO},
+	{"io", required_argument, NULL, OPT_IO},
 	{"tmpfile", required_argument, NULL, OPT_TMPFILE},
 	{"progress", no_argument, NULL, OPT_PROGRESS},
 	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
@@ -238,6 +243,14 @@ int cli_check_exact_names(int argc, char **argv, const char *short_opts,
 			i++;
 	}
 	return CLI_RUN;
+}
+
+int cli_parse_io(const char *s)
+{
+	return strcmp(s, "auto") == 0    ? RF_IO_AUTO
+	       : strcmp(s, "uring") == 0 ? RF_IO_URING
+	       : strcmp(s, "epoll") == 0 ? RF_IO_EPOLL
+	                                 : -1;
 }
 
 void cli_options_free(struct cli_options *o)
@@ -398,6 +411,11 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			else
 				return usage_error(err, "--file-io takes ring, inline or auto, not '%s'", optarg);
 			o->file_io_report = true;
+			break;
+		case OPT_IO:
+			if ((o->opts.io = cli_parse_io(optarg)) < 0)
+				return usage_error(err, "--io takes uring, epoll or auto, not '%s'", optarg);
+			o->io_report = true;
 			break;
 		case OPT_TMPFILE:
 			if (strcmp(optarg, "auto") == 0)

@@ -22,6 +22,7 @@ struct cli_options {
 	int progress;           /* -1 auto (a terminal), 0 off, 1 on */
 	bool print_digest;      /* --print-digest */
 	bool file_io_report;    /* --file-io given: the summary names the path */
+	bool io_report;         /* --io given: the summary names the kernel path */
 	bool netrc;             /* --netrc: ~/.netrc */
 	char *user;             /* --user, a copy (argv's password is blanked) */
 	char *headers[CLI_MAX_HEADERS];
@@ -54,6 +55,9 @@ enum {
  * cli_options_free. */
 int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, FILE *err);
 void cli_options_free(struct cli_options *o);
+
+/* "auto", "uring", "epoll": RF_IO_*, or -1. */
+int cli_parse_io(const char *s);
 
 struct option;
 /* Refuse any long option not spelt out in full (argv walked as getopt

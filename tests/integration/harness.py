@@ -161,6 +161,12 @@ http {{
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             wait_port(port, timeout=5)
+            # something answers: make sure it is this nginx, not another
+            # test's server that took the same free port first (ours then
+            # exits with "Address already in use")
+            time.sleep(0.05)
+            if p.poll() is not None:
+                raise RuntimeError("nginx exited")
         except RuntimeError:
             _stop(p)
             continue

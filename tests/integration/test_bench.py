@@ -13,7 +13,8 @@ import sys
 import threading
 import time
 
-from harness import (RINGFETCH, WRAPPER, _cleanup, _stop, case, main, start_nginx, tmpdir)
+from harness import (EXTRA_ARGS, RINGFETCH, WRAPPER, _cleanup, _stop, case, main, start_nginx,
+                     tmpdir)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER = os.path.join(os.path.dirname(HERE), "servers", "benchserver.py")
@@ -46,7 +47,7 @@ def server_stats():
 def bench(*args, timeout=120):
     """Run `ringfetch bench ARGS --json F`; returns (code, stdout, stderr, result)."""
     out = os.path.join(tmpdir(), "r.json")
-    p = subprocess.run(WRAPPER + [RINGFETCH, "bench", "-q", "--json", out] + list(args),
+    p = subprocess.run(WRAPPER + [RINGFETCH, "bench"] + EXTRA_ARGS + ["-q", "--json", out] + list(args),
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
     res = None
     if os.path.exists(out) and os.path.getsize(out):

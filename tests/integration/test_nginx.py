@@ -438,17 +438,44 @@ def jobs_beyond_the_hard_limit_refused_clearly():
 
 
 @case
-def io_uring_refused_says_so():
-    """Docker's default seccomp profile refuses io_uring_setup: the message
-    names io_uring and the likely causes (a fallback backend is issue 12)."""
-    p = subprocess.run([os.environ["NO_URING"], RINGFETCH, "-o", "/dev/null", f"{BASE}/empty.txt"],
+def io_uring_refused_falls_back_to_epoll():
+    """Docker's default seccomp profile refuses io_uring_setup: by default
+    ringfetch says so once and runs on epoll; --io uring fails naming
+    io_uring and the likely causes; bench mode falls back the same way."""
+    out = tmpdir()
+    p = subprocess.run([os.environ["NO_URING"], RINGFETCH, "-P", out, f"{BASE}/many/f1.bin"],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
     if p.returncode == 77:
         raise Skip("seccomp filters cannot be installed here")
     err = p.stderr.decode()
+    assert p.returncode == 0, (p.returncode, err)
+    assert err.count("note: io_uring cannot be set up here (Operation not permitted)") == 1, err
+    assert "seccomp" in err and "using epoll instead" in err, err
+    with open(os.path.join(out, "f1.bin"), "rb") as f:
+        assert f.read() == FILES["many/f1.bin"]
+    p = subprocess.run([os.environ["NO_URING"], RINGFETCH, "--io", "uring", "-o", "/dev/null",
+                        f"{BASE}/empty.txt"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=30)
+    err = p.stderr.decode()
     assert p.returncode == 1, (p.returncode, err)
     assert "io_uring cannot be set up here (Operation not permitted)" in err, err
     assert "seccomp" in err and "kernel.io_uring_disabled" in err, err
+    p = subprocess.run([os.environ["NO_URING"], RINGFETCH, "bench", "-q", "-c", "2", "-n", "20",
+                        f"{BASE}/many/f1.bin"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=30)
+    err = p.stderr.decode()
+    assert p.returncode == 0 and "using epoll instead" in err, (p.returncode, err)
+    assert "requests   20 in" in p.stdout.decode(), p.stdout
+
+
+@case
+def io_path_is_named_when_asked():
+    for io, want in (("epoll", "epoll"), ("uring", "io_uring (")):
+        out = tmpdir()
+        code, _, err = run(["--io", io, "-P", out, f"{BASE}/many/f1.bin"])
+        assert code == 0 and f", {want}" in err, (io, err)
+    code, _, err = run(["--io", "kqueue", f"{BASE}/many/f1.bin"])
+    assert code == 2 and "--io takes uring, epoll or auto, not 'kqueue'" in err, err
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ LAYERS = [
     ("services", ["dns.c", "auth.c", "naming.c"]),
     ("leaves", ["http1.c", "tls.c", "url.c", "netrc.c", "digest.c", "hdr.c"]),
     ("base", ["errors.c", "loop.c"]),
+    ("kernel paths", ["loop_epoll.c"]),            # the epoll backend under loop.c's ops
     ("faults", ["fault.c"]),                      # fault injection switch (debug builds)
 ]
 __doc__ += "".join(f"  {name}: {' '.join(files)}\n" for name, files in LAYERS)

@@ -145,9 +145,9 @@ unsigned long fake_completions(void)
 
 /* ---- the loop interface ---- */
 
-int rf__loop_new(unsigned depth, struct rf__loop **out, const char **why)
+int rf__loop_new(unsigned depth, enum rf__io io, struct rf__loop **out, const char **why)
 {
-	(void)depth;
+	(void)depth, (void)io;
 	if (why)
 		*why = "";
 	*out = calloc(1, sizeof(**out));
@@ -157,6 +157,12 @@ int rf__loop_new(unsigned depth, struct rf__loop **out, const char **why)
 void rf__loop_free(struct rf__loop *l)
 {
 	free(l);
+}
+
+bool rf__loop_is_epoll(const struct rf__loop *l)
+{
+	(void)l;
+	return false;
 }
 
 const char *rf__loop_mode(const struct rf__loop *l)

@@ -343,8 +343,8 @@ int main(int argc, char **argv)
 	rf_client *cz = NULL;
 	CHECK(rf_client_new(&oz, &cz) == RF_EINVAL && !cz, "non-zero reserved options refused");
 	rf_client_opts_init(&oz);
-	oz.reserved_int = 1;
-	CHECK(rf_client_new(&oz, &cz) == RF_EINVAL && !cz, "non-zero reserved_int refused");
+	oz.io = 3;
+	CHECK(rf_client_new(&oz, &cz) == RF_EINVAL && !cz, "unknown io refused");
 	rf_client_opts_init(&oz);
 	oz.file_io = 3;
 	CHECK(rf_client_new(&oz, &cz) == RF_EINVAL && !cz, "unknown file_io refused");

@@ -303,6 +303,18 @@ RF_API const char *rf_client_file_io(const rf_client *c);
 RF_API const char *rf_client_io(const rf_client *c);
 RF_API const char *rf_client_io_note(const rf_client *c);
 
+/* What the client's loop asked of the kernel (--io-report): the syscalls
+ * it made itself, by kind (under io_uring the socket and file ops run
+ * inside io_uring_enter and are not syscalls of their own; syscalls of the
+ * resolver threads, of OpenSSL and of setup are not counted), and the
+ * ring's SQEs submitted and CQEs reaped. */
+typedef struct rf_io_stats {
+	uint64_t io_uring_enter, epoll_wait, epoll_ctl, socket, connect, send, recv, read, write,
+	         open, close, rename, link, unlink, fallocate, fsync, other;
+	uint64_t sqes, cqes;
+} rf_io_stats;
+RF_API void rf_client_io_stats(const rf_client *c, rf_io_stats *out);
+
 /* Free a client that is not running. */
 RF_API void rf_client_free(rf_client *c);
 
@@ -440,6 +452,7 @@ typedef struct rf_bench_results {
 	int stopped;              /* 1: rf_bench_stop ended the run early */
 	const char *io;           /* the kernel path: "io_uring (MODE)" or "epoll" */
 	const char *io_note;      /* why not io_uring under RF_IO_AUTO, or "" */
+	rf_io_stats io_stats;     /* all threads' loops together */
 	double rate;              /* the requested rate (open model) */
 	unsigned connections, threads;
 	double duration;          /* seconds of the measured part */

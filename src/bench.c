@@ -1082,6 +1082,9 @@ static int threads_new(struct rf_bench *b)
 
 static void threads_free(struct rf_bench *b)
 {
+	for (unsigned t = 0; b->threads && t < b->n_threads; t++)
+		if (b->threads[t].loop)
+			rf__loop_add_stats(b->threads[t].loop, &b->res.io_stats);
 	for (unsigned t = 0; b->threads && t < b->n_threads; t++) {
 		struct bench_thread *bt = &b->threads[t];
 		for (unsigned i = 0; bt->conns && i < bt->n; i++) {

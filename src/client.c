@@ -851,6 +851,13 @@ const char *rf_client_io_note(const rf_client *c)
 	return c->io_note;
 }
 
+void rf_client_io_stats(const rf_client *c, rf_io_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (c->loop)
+		rf__loop_add_stats(c->loop, out);
+}
+
 const char *rf_client_file_io(const rf_client *c)
 {
 	return c->file_io[0] ? c->file_io : "not decided (no output file yet)";

@@ -46,6 +46,7 @@
 
 struct rf__loop {
 	struct rf__ep *ep;        /* --io epoll: every op goes there, no ring */
+	struct rf__loop_stats st; /* rf__loop_stats */
 	struct io_uring ring;
 	const char *mode;
 	struct rf__faults faults; /* injection (fault.h); percent 0: off */
@@ -175,7 +176,7 @@ int rf__loop_new(unsigned depth, enum rf__io io, struct rf__loop **out, const ch
 	struct rf__loop *l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
-	int err = rf__ep_new(&l->ep);
+	int err = rf__ep_new(&l->ep, l->st.sys);
 	if (err) {
 		free(l);
 		*why = "epoll could not be set up";
@@ -191,6 +192,35 @@ int rf__loop_new(unsigned depth, enum rf__io io, struct rf__loop **out, const ch
 bool rf__loop_is_epoll(const struct rf__loop *l)
 {
 	return l->ep != NULL;
+}
+
+const struct rf__loop_stats *rf__loop_stats(const struct rf__loop *l)
+{
+	return &l->st;
+}
+
+void rf__loop_add_stats(const struct rf__loop *l, struct rf_io_stats *o)
+{
+	const uint64_t *s = l->st.sys;
+	o->io_uring_enter += s[RF__SYS_IO_URING_ENTER];
+	o->epoll_wait += s[RF__SYS_EPOLL_WAIT];
+	o->epoll_ctl += s[RF__SYS_EPOLL_CTL];
+	o->socket += s[RF__SYS_SOCKET];
+	o->connect += s[RF__SYS_CONNECT];
+	o->send += s[RF__SYS_SEND];
+	o->recv += s[RF__SYS_RECV];
+	o->read += s[RF__SYS_READ];
+	o->write += s[RF__SYS_WRITE];
+	o->open += s[RF__SYS_OPEN];
+	o->close += s[RF__SYS_CLOSE];
+	o->rename += s[RF__SYS_RENAME];
+	o->link += s[RF__SYS_LINK];
+	o->unlink += s[RF__SYS_UNLINK];
+	o->fallocate += s[RF__SYS_FALLOCATE];
+	o->fsync += s[RF__SYS_FSYNC];
+	o->other += s[RF__SYS_OTHER];
+	o->sqes += l->st.sqes;
+	o->cqes += l->st.cqes;
 }
 
 void rf__loop_free(struct rf__loop *l)
@@ -243,13 +273,24 @@ const char *rf__loop_mode(const struct rf__loop *l)
 	return l->mode;
 }
 
+/* io_uring_submit, counted (liburing enters only when there is work) */
+static void submit_now(struct rf__loop *l)
+{
+	unsigned n = io_uring_sq_ready(&l->ring);
+	if (!n)
+		return;
+	l->st.sys[RF__SYS_IO_URING_ENTER]++;
+	l->st.sqes += n;
+	io_uring_submit(&l->ring);
+}
+
 static struct io_uring_sqe *get_sqe(struct rf__loop *l)
 {
 	if (rf__fault_now(&l->faults, l->faults.flush))
-		io_uring_submit(&l->ring); /* as if the SQ were full */
+		submit_now(l); /* as if the SQ were full */
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&l->ring);
 	while (!sqe) {
-		io_uring_submit(&l->ring);
+		submit_now(l);
 		sqe = io_uring_get_sqe(&l->ring);
 	}
 	return sqe;
@@ -267,6 +308,12 @@ int rf__loop_run_once(struct rf__loop *l, int64_t timeout_ns, rf__completion_fn 
 		tsp = &ts;
 	}
 	unsigned pending = l->ndone; /* inline results: do not wait */
+	/* liburing 2.3 enters the kernel when there is something to submit, or
+	 * (waiting) when no completion is ready yet: count it the same way */
+	unsigned to_submit = io_uring_sq_ready(&l->ring);
+	if (to_submit || (!pending && !io_uring_cq_ready(&l->ring)))
+		l->st.sys[RF__SYS_IO_URING_ENTER]++;
+	l->st.sqes += to_submit;
 	int ret = pending ? io_uring_submit(&l->ring)
 	                  : io_uring_submit_and_wait_timeout(&l->ring, &cqe, 1, tsp, NULL);
 	if (ret < 0 && ret != -ETIME && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY)
@@ -293,6 +340,7 @@ int rf__loop_run_once(struct rf__loop *l, int64_t timeout_ns, rf__completion_fn 
 		n++;
 	}
 	io_uring_cq_advance(&l->ring, n);
+	l->st.cqes += n;
 	return 0;
 }
 
@@ -391,7 +439,7 @@ void rf__op_read_at(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned l
 	if (INJECT(l, t, file_faults))
 		return;
 	if ((l->ep || off + len <= INLINE_WRITE_MAX) && inline_room(l)) { /* not a long prefix */
-		post(l, t, pread(fd, buf, maybe_short(l, len), (off_t)off));
+		post(l, t, (l->st.sys[RF__SYS_READ]++, pread(fd, buf, maybe_short(l, len), (off_t)off)));
 		return;
 	}
 	struct io_uring_sqe *sqe = get_sqe(l);
@@ -420,7 +468,7 @@ void rf__op_fsync(struct rf__loop *l, rf__tag t, int fd)
 	if (INJECT(l, t, file_faults))
 		return;
 	if (l->ep) {
-		post(l, t, fsync(fd));
+		post(l, t, (l->st.sys[RF__SYS_FSYNC]++, fsync(fd)));
 		return;
 	}
 	struct io_uring_sqe *sqe = get_sqe(l);
@@ -433,7 +481,7 @@ void rf__op_open(struct rf__loop *l, rf__tag t, const char *path, int flags, uns
 	if (INJECT(l, t, file_faults))
 		return;
 	if (inline_room(l)) {
-		post(l, t, openat(AT_FDCWD, path, flags, mode));
+		post(l, t, (l->st.sys[RF__SYS_OPEN]++, openat(AT_FDCWD, path, flags, mode)));
 		return;
 	}
 	struct io_uring_sqe *sqe = get_sqe(l);
@@ -446,7 +494,7 @@ void rf__op_fallocate(struct rf__loop *l, rf__tag t, int fd, int mode, uint64_t 
 	if (INJECT(l, t, file_faults))
 		return;
 	if (inline_room(l)) {
-		post(l, t, fallocate(fd, mode, (off_t)off, (off_t)len));
+		post(l, t, (l->st.sys[RF__SYS_FALLOCATE]++, fallocate(fd, mode, (off_t)off, (off_t)len)));
 		return;
 	}
 	struct io_uring_sqe *sqe = get_sqe(l);
@@ -462,11 +510,11 @@ void rf__op_write(struct rf__loop *l, rf__tag t, int fd, const void *buf, unsign
 	 * only a file's first INLINE_WRITE_MAX bytes: a large body is written
 	 * by io-wq, which absorbs the waits of dirty-page throttling */
 	if (off >= 0 && (l->ep || (uint64_t)off + len <= INLINE_WRITE_MAX) && inline_room(l)) {
-		post(l, t, pwrite(fd, buf, maybe_short(l, len), (off_t)off));
+		post(l, t, (l->st.sys[RF__SYS_WRITE]++, pwrite(fd, buf, maybe_short(l, len), (off_t)off)));
 		return;
 	}
 	if (l->ep) { /* a pipe or terminal: epoll mode waits for it here */
-		post(l, t, write(fd, buf, maybe_short(l, len)));
+		post(l, t, (l->st.sys[RF__SYS_WRITE]++, write(fd, buf, maybe_short(l, len))));
 		return;
 	}
 	struct io_uring_sqe *sqe = get_sqe(l);
@@ -482,7 +530,7 @@ void rf__op_close(struct rf__loop *l, rf__tag t, int fd)
 	}
 	/* files (their closes are waited for); sockets' closes are not */
 	if (rf__tag_op(t) != RF_OP_NONE && inline_room(l)) {
-		post(l, t, close(fd));
+		post(l, t, (l->st.sys[RF__SYS_CLOSE]++, close(fd)));
 		return;
 	}
 	struct io_uring_sqe *sqe = get_sqe(l);
@@ -495,7 +543,7 @@ void rf__op_rename(struct rf__loop *l, rf__tag t, const char *from, const char *
 	if (INJECT(l, t, file_faults))
 		return;
 	if (inline_room(l)) {
-		post(l, t, renameat2(AT_FDCWD, from, AT_FDCWD, to, flags));
+		post(l, t, (l->st.sys[RF__SYS_RENAME]++, renameat2(AT_FDCWD, from, AT_FDCWD, to, flags)));
 		return;
 	}
 	struct io_uring_sqe *sqe = get_sqe(l);
@@ -508,7 +556,7 @@ void rf__op_link(struct rf__loop *l, rf__tag t, const char *from, const char *to
 	if (INJECT(l, t, file_faults))
 		return;
 	if (inline_room(l)) {
-		post(l, t, linkat(AT_FDCWD, from, AT_FDCWD, to, AT_SYMLINK_FOLLOW));
+		post(l, t, (l->st.sys[RF__SYS_LINK]++, linkat(AT_FDCWD, from, AT_FDCWD, to, AT_SYMLINK_FOLLOW)));
 		return;
 	}
 	struct io_uring_sqe *sqe = get_sqe(l);
@@ -519,7 +567,7 @@ void rf__op_link(struct rf__loop *l, rf__tag t, const char *from, const char *to
 void rf__op_unlink(struct rf__loop *l, rf__tag t, const char *path)
 {
 	if (inline_room(l)) {
-		post(l, t, unlinkat(AT_FDCWD, path, 0));
+		post(l, t, (l->st.sys[RF__SYS_UNLINK]++, unlinkat(AT_FDCWD, path, 0)));
 		return;
 	}
 	struct io_uring_sqe *sqe = get_sqe(l);

@@ -71,6 +71,24 @@ enum rf__io { RF__IO_AUTO = 0, RF__IO_URING = 1, RF__IO_EPOLL = 2 };
 int rf__loop_new(unsigned depth, enum rf__io io, struct rf__loop **out, const char **why);
 /* The loop runs on epoll (no splice there). */
 bool rf__loop_is_epoll(const struct rf__loop *l);
+
+/* What the loop asked of the kernel: the syscalls it made itself, by kind
+ * (the ring's ops run inside io_uring_enter and are not syscalls), and the
+ * ring's SQEs and CQEs.  For --io-report. */
+enum rf__sys {
+	RF__SYS_IO_URING_ENTER, RF__SYS_EPOLL_WAIT, RF__SYS_EPOLL_CTL, RF__SYS_SOCKET,
+	RF__SYS_CONNECT, RF__SYS_SEND, RF__SYS_RECV, RF__SYS_READ, RF__SYS_WRITE, RF__SYS_OPEN,
+	RF__SYS_CLOSE, RF__SYS_RENAME, RF__SYS_LINK, RF__SYS_UNLINK, RF__SYS_FALLOCATE,
+	RF__SYS_FSYNC, RF__SYS_OTHER, RF__SYS_KINDS
+};
+struct rf__loop_stats {
+	uint64_t sys[RF__SYS_KINDS];
+	uint64_t sqes, cqes;
+};
+const struct rf__loop_stats *rf__loop_stats(const struct rf__loop *l);
+struct rf_io_stats;
+/* Add the loop's counts to a public rf_io_stats. */
+void rf__loop_add_stats(const struct rf__loop *l, struct rf_io_stats *out);
 void rf__loop_free(struct rf__loop *l);
 /* Which setup flags the kernel took, for diagnostics. */
 const char *rf__loop_mode(const struct rf__loop *l);

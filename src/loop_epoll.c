@@ -46,13 +46,17 @@ struct rf__ep {
 	struct ep_done *done;
 	unsigned ndone, cap_done;
 	unsigned waiting; /* ops waiting for an edge */
+	uint64_t *sys;    /* the loop's syscall counters */
 };
 
-int rf__ep_new(struct rf__ep **out)
+#define COUNT(e, kind) ((e)->sys[RF__SYS_##kind]++)
+
+int rf__ep_new(struct rf__ep **out, uint64_t *sys)
 {
 	struct rf__ep *e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
+	e->sys = sys;
 	e->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (e->epfd < 0) {
 		int err = -errno;
@@ -114,6 +118,7 @@ static struct ep_fd *watch(struct rf__ep *e, int fd, rf__tag t)
 	if (f->registered)
 		return f;
 	struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.fd = fd};
+	COUNT(e, EPOLL_CTL);
 	if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
 		if (errno != EPERM) {
 			rf__ep_post(e, t, -errno);
@@ -121,8 +126,9 @@ static struct ep_fd *watch(struct rf__ep *e, int fd, rf__tag t)
 		}
 		f->file = true;
 	} else {
+		COUNT(e, OTHER);
 		int fl = fcntl(fd, F_GETFL);
-		if (fl >= 0 && !(fl & O_NONBLOCK))
+		if (fl >= 0 && !(fl & O_NONBLOCK) && (COUNT(e, OTHER), 1))
 			fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 	}
 	f->registered = true;
@@ -134,6 +140,7 @@ static struct ep_fd *watch(struct rf__ep *e, int fd, rf__tag t)
 static bool try_read(struct rf__ep *e, struct ep_fd *f, int fd)
 {
 	struct ep_op *op = &f->rd;
+	op->kind == EP_RECV ? COUNT(e, RECV) : COUNT(e, READ);
 	ssize_t n = op->kind == EP_RECV ? recv(fd, op->buf, op->len, MSG_DONTWAIT)
 	                                : read(fd, op->buf, op->len);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -154,11 +161,12 @@ static bool try_write(struct rf__ep *e, struct ep_fd *f, int fd)
 	if (op->kind == EP_CONNECT) {
 		int err = 0;
 		socklen_t len = sizeof(err);
+		COUNT(e, OTHER);
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
 			err = errno;
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof(peer);
-		if (!err && getpeername(fd, (struct sockaddr *)&peer, &plen) != 0)
+		if (!err && (COUNT(e, OTHER), getpeername(fd, (struct sockaddr *)&peer, &plen) != 0))
 			err = errno == ENOTCONN ? EINPROGRESS : errno; /* not yet */
 		if (err == EINPROGRESS || err == EALREADY) {
 			f->wr_blocked = true;
@@ -166,6 +174,7 @@ static bool try_write(struct rf__ep *e, struct ep_fd *f, int fd)
 		}
 		res = -err;
 	} else {
+		COUNT(e, SEND);
 		ssize_t n = send(fd, op->buf, op->len, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			f->wr_blocked = true;
@@ -187,6 +196,7 @@ static void start(struct rf__ep *e, rf__tag t, int fd, enum ep_kind kind, void *
 		return;
 	bool rd = kind == EP_RECV || kind == EP_READ;
 	if (f->file) { /* a regular file: never blocks for readiness */
+		COUNT(e, READ);
 		ssize_t n = read(fd, buf, len);
 		rf__ep_post(e, t, n < 0 ? -errno : (int)n);
 		return;
@@ -205,6 +215,7 @@ static void start(struct rf__ep *e, rf__tag t, int fd, enum ep_kind kind, void *
 
 void rf__ep_socket(struct rf__ep *e, rf__tag t, int domain)
 {
+	COUNT(e, SOCKET);
 	int fd = socket(domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	rf__ep_post(e, t, fd < 0 ? -errno : fd);
 }
@@ -213,6 +224,7 @@ void rf__ep_connect(struct rf__ep *e, rf__tag t, int fd, const struct sockaddr *
 {
 	/* connect first, then register: an unconnected socket reads as
 	 * writable (and hung up), which is not the edge a connect waits for */
+	COUNT(e, CONNECT);
 	int r = connect(fd, sa, len);
 	int err = r == 0 ? 0 : errno;
 	struct ep_fd *f = watch(e, fd, t);
@@ -257,10 +269,9 @@ void rf__ep_close(struct rf__ep *e, rf__tag t, int fd)
 		struct ep_fd *f = &e->fds[fd];
 		cancel_op(e, &f->rd);
 		cancel_op(e, &f->wr);
-		if (f->registered && !f->file)
-			epoll_ctl(e->epfd, EPOLL_CTL_DEL, fd, NULL);
 		memset(f, 0, sizeof(*f));
 	}
+	COUNT(e, CLOSE);
 	rf__ep_post(e, t, close(fd) == 0 ? 0 : -errno);
 }
 
@@ -303,6 +314,7 @@ int rf__ep_run(struct rf__ep *e, int64_t timeout_ns, rf__completion_fn fn, void 
 		ts.tv_nsec = timeout_ns % 1000000000;
 		tsp = &ts;
 	}
+	COUNT(e, EPOLL_WAIT);
 	int n = epoll_pwait2(e->epfd, evs, sizeof(evs) / sizeof(evs[0]), tsp, NULL);
 	if (n < 0 && errno != EINTR)
 		return -errno;

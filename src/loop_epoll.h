@@ -20,7 +20,8 @@
 
 struct rf__ep;
 
-int rf__ep_new(struct rf__ep **out);
+/* sys: the loop's syscall counters (loop.h, enum rf__sys), kept up to date. */
+int rf__ep_new(struct rf__ep **out, uint64_t *sys);
 void rf__ep_free(struct rf__ep *e);
 
 /* A result known now (a file syscall, an injected fault): queued. */

@@ -20,6 +20,7 @@
 #include "bench.h"
 #include "bench_report.h"
 #include "input.h"
+#include "io_report.h"
 #include "options.h"
 
 #define MAX_BODY (1u << 30)
@@ -40,6 +41,7 @@ enum {
 	OPT_MERGE,
 	OPT_RECV_BUFFER,
 	OPT_IO,
+	OPT_IO_REPORT,
 };
 
 static const char SHORT_OPTS[] = "+c:t:n:d:H:i:kqhX:";
@@ -67,6 +69,7 @@ static const struct option long_opts[] = {
 	{"merge", no_argument, NULL, OPT_MERGE},
 	{"recv-buffer", required_argument, NULL, OPT_RECV_BUFFER},
 	{"io", required_argument, NULL, OPT_IO},
+	{"io-report", optional_argument, NULL, OPT_IO_REPORT},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -107,6 +110,8 @@ static void usage(FILE *f)
 	      "      --recv-buffer N    receive buffer per connection in bytes (16384)\n"
 	      "      --io PATH          uring, epoll or auto (default: io_uring, epoll where\n"
 	      "                         it is refused)\n"
+	      "      --io-report[=json] after the run: kernel path, the loop's syscalls by\n"
+	      "                         kind, SQEs/CQEs, CPU, context switches, peak RSS\n"
 	      "  -q, --quiet            no live line\n"
 	      "  -h, --help             this help\n"
 	      "\n"
@@ -125,6 +130,7 @@ struct bench_cli {
 	char *body;
 	const char *json_path, *percentiles_path, *plot_path;
 	bool quiet, merge, live;
+	int io_report;
 	int live_width;
 };
 
@@ -380,6 +386,11 @@ static int parse(struct bench_cli *b, int argc, char **argv)
 			if ((b->o.io = cli_parse_io(optarg)) < 0)
 				return bad("--io takes uring, epoll or auto, not '%s'", optarg);
 			break;
+		case OPT_IO_REPORT:
+			if (optarg && strcmp(optarg, "json") != 0)
+				return bad("--io-report takes no value or =json, not '%s'", optarg);
+			b->io_report = optarg ? 2 : 1;
+			break;
 		case 'q':
 			b->quiet = true;
 			break;
@@ -604,6 +615,9 @@ int cli_bench_main(int argc, char **argv)
 	report_print(stdout, &rep);
 	fflush(stdout);
 	st = write_outputs(&b, &rep);
+	if (b.io_report)
+		io_report_print(stderr, b.io_report == 2, res->io, &res->io_stats, res->duration,
+		                (unsigned long long)res->requests, "request");
 	uint64_t errors = 0;
 	for (int k = 0; k < RF_BENCH_ERR_KINDS; k++)
 		errors += res->errors[k];

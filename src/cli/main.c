@@ -27,6 +27,7 @@
 
 #include "bench.h"
 #include "input.h"
+#include "io_report.h"
 #include "options.h"
 
 struct cli {
@@ -42,6 +43,7 @@ struct cli {
 	unsigned long ok, failed, tls_handshakes, tls_resumed;
 	char file_io[128];       /* --file-io: the path the client took */
 	char io[80];             /* --io: the kernel path */
+	char io_path[80];        /* the same, for --io-report */
 	unsigned long long bytes;
 	FILE *digest_out;
 	char path[PATH_MAX];
@@ -519,13 +521,18 @@ int main(int argc, char **argv)
 		take_signals(&c); /* a second signal that came while stopping */
 	if (c.o.file_io_report)
 		snprintf(c.file_io, sizeof(c.file_io), "%s", rf_client_file_io(c.client));
-	if (c.o.io_report)
+	if (c.o.io_named)
 		snprintf(c.io, sizeof(c.io), "%s", rf_client_io(c.client));
+	rf_io_stats io_stats;
+	rf_client_io_stats(c.client, &io_stats);
+	snprintf(c.io_path, sizeof(c.io_path), "%s", rf_client_io(c.client));
 	clean_up(&c);
 	if (err) {
 		fprintf(stderr, "ringfetch: engine failure: %s\n", rf_strerror(err));
 		set_exit(&c, EXIT_INTERNAL);
 	}
 	summarise(&c, secs);
+	if (c.o.io_report)
+		io_report_print(stderr, c.o.io_report == 2, c.io_path, &io_stats, secs, c.ok, "file");
 	return c.signals ? EXIT_INTERRUPTED : c.exit_code;
 }

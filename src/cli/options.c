@@ -72,6 +72,8 @@ static void usage(FILE *f)
 	    "      --io PATH             uring, epoll (readiness + plain syscalls) or auto\n"
 	    "                            (default: io_uring, epoll where it is refused, with\n"
 	    "                            a note); the summary names the path when given\n"
+	    "      --io-report[=json]    after the run: the kernel path, the loop's syscalls\n"
+	    "                            by kind, SQEs/CQEs, CPU, context switches, peak RSS\n"
 	    "      --uring-recv-buffer N   bytes per receive buffer (default 65536)\n"
 	    "      --uring-big-buffer N    receive buffer for large bodies (default 1048576, 0 = off)\n"
 	    "      --uring-no-splice       receive large plain-HTTP bodies instead of splicing them\n"
@@ -143,6 +145,7 @@ enum {
 	OPT_URING_NO_SPLICE,
 	OPT_FILE_IO,
 	OPT_IO,
+	OPT_IO_REPORT,
 	OPT_TMPFILE,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
@@ -182,6 +185,7 @@ static const struct option long_opts[] = {
 	{"uring-no-splice", no_argument, NULL, OPT_URING_NO_SPLICE},
 	{"file-io", required_argument, NULL, OPT_FILE_IO},
 	{"io", required_argument, NULL, OPT_IO},
+	{"io-report", optional_argument, NULL, OPT_IO_REPORT},
 	{"tmpfile", required_argument, NULL, OPT_TMPFILE},
 	{"progress", no_argument, NULL, OPT_PROGRESS},
 	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
@@ -415,7 +419,12 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 		case OPT_IO:
 			if ((o->opts.io = cli_parse_io(optarg)) < 0)
 				return usage_error(err, "--io takes uring, epoll or auto, not '%s'", optarg);
-			o->io_report = true;
+			o->io_named = true;
+			break;
+		case OPT_IO_REPORT:
+			if (optarg && strcmp(optarg, "json") != 0)
+				return usage_error(err, "--io-report takes no value or =json, not '%s'", optarg);
+			o->io_report = optarg ? 2 : 1;
 			break;
 		case OPT_TMPFILE:
 			if (strcmp(optarg, "auto") == 0)

@@ -22,7 +22,8 @@ struct cli_options {
 	int progress;           /* -1 auto (a terminal), 0 off, 1 on */
 	bool print_digest;      /* --print-digest */
 	bool file_io_report;    /* --file-io given: the summary names the path */
-	bool io_report;         /* --io given: the summary names the kernel path */
+	bool io_named;          /* --io given: the summary names the kernel path */
+	int io_report;          /* --io-report: 1 text, 2 JSON (to stderr) */
 	bool netrc;             /* --netrc: ~/.netrc */
 	char *user;             /* --user, a copy (argv's password is blanked) */
 	char *headers[CLI_MAX_HEADERS];

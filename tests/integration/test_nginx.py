@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Downloads from a real nginx (and the echo/statistics paths of badserver):
 content, names, collisions, lists, keep-alive, per-host cap, CLI behaviour."""
+import json
 import os
 import shutil
 import tempfile
@@ -466,6 +467,41 @@ def io_uring_refused_falls_back_to_epoll():
     err = p.stderr.decode()
     assert p.returncode == 0 and "using epoll instead" in err, (p.returncode, err)
     assert "requests   20 in" in p.stdout.decode(), p.stdout
+
+
+def strace_counts(args):
+    """Run ringfetch under strace -f -c; (its --io-report=json, strace's
+    counts by syscall)."""
+    d = tmpdir()
+    trace = os.path.join(d, "strace.txt")
+    p = subprocess.run(["strace", "-f", "-c", "-o", trace, RINGFETCH, "--io-report=json", "-q",
+                        "-P", os.path.join(d, "out")] + args,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    assert p.returncode == 0, p.stderr
+    report = json.loads(p.stderr.decode().strip().splitlines()[-1])
+    counts = {}
+    for line in open(trace):
+        f = line.split()
+        if len(f) >= 5 and f[3].isdigit():
+            counts[f[-1]] = int(f[3])
+    return report, counts
+
+
+@case
+def io_report_agrees_with_strace():
+    if not shutil.which("strace"):
+        raise Skip("strace is not installed")
+    urls = [f"{BASE}/many/f{i}.bin" for i in range(40)]
+    report, counts = strace_counts(["--io", "uring", "-j", "8"] + urls)
+    assert report["io_path"].startswith("io_uring"), report
+    assert report["files"] == 40, report
+    assert abs(report["syscalls"]["io_uring_enter"] - counts["io_uring_enter"]) <= 2, (report, counts)
+    report, counts = strace_counts(["--io", "epoll", "-j", "8"] + urls)
+    assert report["io_path"] == "epoll" and report["files"] == 40, report
+    for ours, theirs in (("epoll_wait", "epoll_pwait2"), ("send", "sendto"), ("recv", "recvfrom"),
+                         ("connect", "connect"), ("socket", "socket")):
+        assert abs(report["syscalls"][ours] - counts.get(theirs, 0)) <= 2, (ours, report, counts)
+    assert "io_uring_enter" not in counts, counts
 
 
 @case

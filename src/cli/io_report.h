@@ -1,0 +1,19 @@
+/*
+ * io_report.h - `--io-report`: what a run asked of the kernel, for
+ * comparing kernel I/O paths (fetch and bench).
+ */
+#ifndef RF_CLI_IO_REPORT_H
+#define RF_CLI_IO_REPORT_H
+
+#include <stdio.h>
+
+#include <ringfetch.h>
+
+/* The kernel path, the loop's syscalls by kind, SQEs and CQEs, the
+ * process's CPU (io-wq workers included), context switches, peak RSS and
+ * the rate of units ("file", "request": singular); as text, or as one JSON
+ * object when json. */
+void io_report_print(FILE *f, int json, const char *path, const rf_io_stats *st, double secs,
+                     unsigned long long units, const char *unit);
+
+#endif

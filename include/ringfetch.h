@@ -256,6 +256,7 @@ typedef struct rf_client_opts {
 	                             or epoll where the ring cannot be set up:
 	                             seccomp, kernel.io_uring_disabled, gVisor),
 	                             RF_IO_URING, RF_IO_EPOLL */
+	int uring_setup;          /* RF_URING_SETUP_AUTO (0) or one mode exactly */
 	void *reserved[7];        /* zero: room for later fields */
 } rf_client_opts;
 
@@ -268,6 +269,14 @@ typedef struct rf_client_opts {
 enum rf_file_io { RF_FILE_IO_AUTO = 0, RF_FILE_IO_RING = 1, RF_FILE_IO_INLINE = 2 };
 /* rf_client_opts.io (and rf_bench_opts.io) */
 enum rf_io { RF_IO_AUTO = 0, RF_IO_URING = 1, RF_IO_EPOLL = 2 };
+/* rf_client_opts.uring_setup (and rf_bench_opts'): how the ring is set up.
+ * AUTO: DEFER_TASKRUN (+ SINGLE_ISSUER), else COOP_TASKRUN, else plain, by
+ * what the kernel takes.  Any other: that mode or the client fails with
+ * RF_EKERNEL (no silent fallback).  SQPOLL: a kernel thread polls the SQ. */
+enum rf_uring_setup {
+	RF_URING_SETUP_AUTO = 0, RF_URING_SETUP_DEFER_TASKRUN, RF_URING_SETUP_COOP_TASKRUN,
+	RF_URING_SETUP_PLAIN, RF_URING_SETUP_SQPOLL
+};
 /* rf_client_opts.tmpfile */
 enum rf_tmpfile { RF_TMPFILE_AUTO = 0, RF_TMPFILE_OFF = 1, RF_TMPFILE_ON = 2 };
 
@@ -436,6 +445,7 @@ typedef struct rf_bench_opts {
 	int tls_no_resume;        /* 1: every handshake is a full one */
 	size_t recv_buffer;       /* bytes per connection; default 16 KiB */
 	int io;                   /* RF_IO_AUTO (default), RF_IO_URING, RF_IO_EPOLL */
+	int uring_setup;          /* RF_URING_SETUP_* */
 	double progress_interval; /* seconds; 0: no progress calls */
 	void (*on_progress)(void *arg, const rf_bench_progress *p);
 	void *progress_arg;

@@ -321,7 +321,8 @@ static int check_opts(rf_bench_opts *o)
 		say(o, "%s%s", "rate, warmup and timeout cannot be negative", "");
 		return RF_EINVAL;
 	}
-	if (o->io < RF_IO_AUTO || o->io > RF_IO_EPOLL) {
+	if (o->io < RF_IO_AUTO || o->io > RF_IO_EPOLL || o->uring_setup < 0 ||
+	    o->uring_setup > RF_URING_SETUP_SQPOLL) {
 		say(o, "%s%s", "unknown io (RF_IO_AUTO, RF_IO_URING, RF_IO_EPOLL)", "");
 		return RF_EINVAL;
 	}
@@ -947,7 +948,8 @@ static void *thread_main(void *arg)
 	struct bench_thread *bt = arg;
 	struct rf_bench *b = bt->b;
 	const char *why = NULL;
-	int err = rf__loop_new(2 * bt->n + 64, (enum rf__io)b->o.io, &bt->loop, &why);
+	int err = rf__loop_new(2 * bt->n + 64, (enum rf__io)b->o.io,
+	                       (enum rf__setup)b->o.uring_setup, &bt->loop, &why);
 	if (err)
 		thread_fail(bt, err, why && *why ? why : "cannot set up the event loop");
 	if (!err && bt->index == 0) { /* the threads all make the same choice */

@@ -191,7 +191,8 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	for (size_t i = 0; i < sizeof(opts->reserved) / sizeof(opts->reserved[0]); i++)
 		if (opts->reserved[i])
 			return RF_EINVAL; /* a caller built for a later version */
-	if (opts->io < RF_IO_AUTO || opts->io > RF_IO_EPOLL)
+	if (opts->io < RF_IO_AUTO || opts->io > RF_IO_EPOLL || opts->uring_setup < 0 ||
+	    opts->uring_setup > RF_URING_SETUP_SQPOLL)
 		return RF_EINVAL;
 
 	int err = -ENOMEM;
@@ -250,7 +251,8 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	if (opts->digest && !(c->print_algo = strdup(rf__digest_canonical(opts->digest))))
 		goto fail;
 	const char *ring_why;
-	err = rf__loop_new(c->nslots * 4 + 16, (enum rf__io)opts->io, &c->loop, &ring_why);
+	err = rf__loop_new(c->nslots * 4 + 16, (enum rf__io)opts->io,
+	                   (enum rf__setup)opts->uring_setup, &c->loop, &ring_why);
 	if (err) {
 		if (*ring_why && opts->error_detail && opts->error_detail_len)
 			snprintf(opts->error_detail, opts->error_detail_len, "%s", ring_why);

@@ -47,6 +47,7 @@
 struct rf__loop {
 	struct rf__ep *ep;        /* --io epoll: every op goes there, no ring */
 	struct rf__loop_stats st; /* rf__loop_stats */
+	bool sqpoll;              /* a kernel thread submits: no enter to submit */
 	struct io_uring ring;
 	const char *mode;
 	struct rf__faults faults; /* injection (fault.h); percent 0: off */
@@ -97,7 +98,7 @@ static const char *missing_op(struct io_uring *ring)
 	return missing;
 }
 
-static int ring_new(unsigned depth, struct rf__loop **out, const char **why)
+static int ring_new(unsigned depth, enum rf__setup setup, struct rf__loop **out, const char **why)
 {
 	static __thread char reason[200];
 	const char *dummy;
@@ -110,6 +111,7 @@ static int ring_new(unsigned depth, struct rf__loop **out, const char **why)
 	unsigned entries = 64;
 	while (entries < depth && entries < 4096)
 		entries <<= 1;
+	/* by enum rf__setup; AUTO tries the first three in turn */
 	static const struct {
 		unsigned flags;
 		const char *name;
@@ -117,13 +119,17 @@ static int ring_new(unsigned depth, struct rf__loop **out, const char **why)
 		{IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN, "single-issuer+defer-taskrun"},
 		{IORING_SETUP_COOP_TASKRUN, "coop-taskrun"},
 		{0, "plain"},
+		{IORING_SETUP_SQPOLL, "sqpoll"},
 	};
+	size_t first = setup == RF__SETUP_AUTO ? 0 : (size_t)setup - 1;
+	size_t last = setup == RF__SETUP_AUTO ? 2 : first;
 	int ret = -EINVAL;
-	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+	for (size_t i = first; i <= last; i++) {
 		struct io_uring_params p;
 		memset(&p, 0, sizeof(p));
 		p.flags = modes[i].flags | IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL;
 		p.cq_entries = entries * 4;
+		p.sq_thread_idle = 1000; /* sqpoll: the kernel thread sleeps after 1 s idle */
 		ret = io_uring_queue_init_params(entries, &l->ring, &p);
 		if (ret == 0) {
 			const char *missing = missing_op(&l->ring);
@@ -137,6 +143,7 @@ static int ring_new(unsigned depth, struct rf__loop **out, const char **why)
 				return RF_EKERNEL;
 			}
 			l->mode = modes[i].name;
+			l->sqpoll = (modes[i].flags & IORING_SETUP_SQPOLL) != 0;
 			rf__faults_setup(&l->faults, 0);
 			*out = l;
 			return 0;
@@ -145,6 +152,12 @@ static int ring_new(unsigned depth, struct rf__loop **out, const char **why)
 			break;
 	}
 	free(l);
+	if (ret == -EINVAL && setup != RF__SETUP_AUTO) {
+		snprintf(reason, sizeof(reason), "this kernel cannot set up an io_uring as %s",
+		         modes[first].name);
+		*why = reason;
+		return RF_EKERNEL;
+	}
 	if (ret == -EPERM || ret == -ENOSYS || ret == -EACCES) {
 		snprintf(reason, sizeof(reason),
 		         "io_uring cannot be set up here (%s): it is disabled "
@@ -155,7 +168,8 @@ static int ring_new(unsigned depth, struct rf__loop **out, const char **why)
 	return ret;
 }
 
-int rf__loop_new(unsigned depth, enum rf__io io, struct rf__loop **out, const char **why)
+int rf__loop_new(unsigned depth, enum rf__io io, enum rf__setup setup, struct rf__loop **out,
+                 const char **why)
 {
 	static __thread char note[300];
 	const char *dummy;
@@ -164,7 +178,7 @@ int rf__loop_new(unsigned depth, enum rf__io io, struct rf__loop **out, const ch
 	*why = "";
 	bool fell_back = false;
 	if (io != RF__IO_EPOLL) {
-		int ret = ring_new(depth, out, why);
+		int ret = ring_new(depth, setup, out, why);
 		if (ret == 0 || io == RF__IO_URING)
 			return ret;
 		/* auto: whatever kept the ring from being set up, epoll will do */
@@ -273,13 +287,20 @@ const char *rf__loop_mode(const struct rf__loop *l)
 	return l->mode;
 }
 
+/* SQPOLL: the kernel thread went to sleep and must be woken by an enter */
+static bool sq_needs_wakeup(const struct rf__loop *l)
+{
+	return (IO_URING_READ_ONCE(*l->ring.sq.kflags) & IORING_SQ_NEED_WAKEUP) != 0;
+}
+
 /* io_uring_submit, counted (liburing enters only when there is work) */
 static void submit_now(struct rf__loop *l)
 {
 	unsigned n = io_uring_sq_ready(&l->ring);
 	if (!n)
 		return;
-	l->st.sys[RF__SYS_IO_URING_ENTER]++;
+	if (!l->sqpoll || sq_needs_wakeup(l))
+		l->st.sys[RF__SYS_IO_URING_ENTER]++;
 	l->st.sqes += n;
 	io_uring_submit(&l->ring);
 }
@@ -311,7 +332,8 @@ int rf__loop_run_once(struct rf__loop *l, int64_t timeout_ns, rf__completion_fn 
 	/* liburing 2.3 enters the kernel when there is something to submit, or
 	 * (waiting) when no completion is ready yet: count it the same way */
 	unsigned to_submit = io_uring_sq_ready(&l->ring);
-	if (to_submit || (!pending && !io_uring_cq_ready(&l->ring)))
+	bool submit_enters = to_submit && (!l->sqpoll || sq_needs_wakeup(l));
+	if (submit_enters || (!pending && !io_uring_cq_ready(&l->ring)))
 		l->st.sys[RF__SYS_IO_URING_ENTER]++;
 	l->st.sqes += to_submit;
 	int ret = pending ? io_uring_submit(&l->ring)

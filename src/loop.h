@@ -68,7 +68,15 @@ enum rf__io { RF__IO_AUTO = 0, RF__IO_URING = 1, RF__IO_EPOLL = 2 };
 /* io URING: as before.  io EPOLL: an epoll loop.  io AUTO: the ring, or,
  * when it cannot be set up, an epoll loop with *why saying why (a note:
  * the return is 0). */
-int rf__loop_new(unsigned depth, enum rf__io io, struct rf__loop **out, const char **why);
+/* How the ring is set up (same values as the public RF_URING_SETUP_*):
+ * AUTO tries DEFER_TASKRUN (with SINGLE_ISSUER), then COOP_TASKRUN, then
+ * plain; any other is that one or RF_EKERNEL (never a silent fallback). */
+enum rf__setup {
+	RF__SETUP_AUTO = 0, RF__SETUP_DEFER_TASKRUN, RF__SETUP_COOP_TASKRUN, RF__SETUP_PLAIN,
+	RF__SETUP_SQPOLL
+};
+int rf__loop_new(unsigned depth, enum rf__io io, enum rf__setup setup, struct rf__loop **out,
+                 const char **why);
 /* The loop runs on epoll (no splice there). */
 bool rf__loop_is_epoll(const struct rf__loop *l);
 

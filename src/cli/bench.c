@@ -42,6 +42,7 @@ enum {
 	OPT_RECV_BUFFER,
 	OPT_IO,
 	OPT_IO_REPORT,
+	OPT_URING_SETUP,
 };
 
 static const char SHORT_OPTS[] = "+c:t:n:d:H:i:kqhX:";
@@ -70,6 +71,7 @@ static const struct option long_opts[] = {
 	{"recv-buffer", required_argument, NULL, OPT_RECV_BUFFER},
 	{"io", required_argument, NULL, OPT_IO},
 	{"io-report", optional_argument, NULL, OPT_IO_REPORT},
+	{"uring-setup", required_argument, NULL, OPT_URING_SETUP},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -110,6 +112,7 @@ static void usage(FILE *f)
 	      "      --recv-buffer N    receive buffer per connection in bytes (16384)\n"
 	      "      --io PATH          uring, epoll or auto (default: io_uring, epoll where\n"
 	      "                         it is refused)\n"
+	      "      --uring-setup MODE defer-taskrun, coop-taskrun, plain or sqpoll\n"
 	      "      --io-report[=json] after the run: kernel path, the loop's syscalls by\n"
 	      "                         kind, SQEs/CQEs, CPU, context switches, peak RSS\n"
 	      "  -q, --quiet            no live line\n"
@@ -385,6 +388,11 @@ static int parse(struct bench_cli *b, int argc, char **argv)
 		case OPT_IO:
 			if ((b->o.io = cli_parse_io(optarg)) < 0)
 				return bad("--io takes uring, epoll or auto, not '%s'", optarg);
+			break;
+		case OPT_URING_SETUP:
+			if ((b->o.uring_setup = cli_parse_uring_setup(optarg)) < 0)
+				return bad("--uring-setup takes defer-taskrun, coop-taskrun, plain or sqpoll, "
+				           "not '%s'", optarg);
 			break;
 		case OPT_IO_REPORT:
 			if (optarg && strcmp(optarg, "json") != 0)

@@ -72,6 +72,8 @@ static void usage(FILE *f)
 	    "      --io PATH             uring, epoll (readiness + plain syscalls) or auto\n"
 	    "                            (default: io_uring, epoll where it is refused, with\n"
 	    "                            a note); the summary names the path when given\n"
+	    "      --uring-setup MODE    defer-taskrun, coop-taskrun, plain or sqpoll: that ring\n"
+	    "                            setup or an error (default: the first the kernel takes)\n"
 	    "      --io-report[=json]    after the run: the kernel path, the loop's syscalls\n"
 	    "                            by kind, SQEs/CQEs, CPU, context switches, peak RSS\n"
 	    "      --uring-recv-buffer N   bytes per receive buffer (default 65536)\n"
@@ -146,6 +148,7 @@ enum {
 	OPT_FILE_IO,
 	OPT_IO,
 	OPT_IO_REPORT,
+	OPT_URING_SETUP,
 	OPT_TMPFILE,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
@@ -186,6 +189,7 @@ static const struct option long_opts[] = {
 	{"file-io", required_argument, NULL, OPT_FILE_IO},
 	{"io", required_argument, NULL, OPT_IO},
 	{"io-report", optional_argument, NULL, OPT_IO_REPORT},
+	{"uring-setup", required_argument, NULL, OPT_URING_SETUP},
 	{"tmpfile", required_argument, NULL, OPT_TMPFILE},
 	{"progress", no_argument, NULL, OPT_PROGRESS},
 	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
@@ -247,6 +251,16 @@ int cli_check_exact_names(int argc, char **argv, const char *short_opts,
 			i++;
 	}
 	return CLI_RUN;
+}
+
+int cli_parse_uring_setup(const char *s)
+{
+	return strcmp(s, "auto") == 0             ? RF_URING_SETUP_AUTO
+	       : strcmp(s, "defer-taskrun") == 0 ? RF_URING_SETUP_DEFER_TASKRUN
+	       : strcmp(s, "coop-taskrun") == 0  ? RF_URING_SETUP_COOP_TASKRUN
+	       : strcmp(s, "plain") == 0         ? RF_URING_SETUP_PLAIN
+	       : strcmp(s, "sqpoll") == 0        ? RF_URING_SETUP_SQPOLL
+	                                         : -1;
 }
 
 int cli_parse_io(const char *s)
@@ -419,6 +433,12 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 		case OPT_IO:
 			if ((o->opts.io = cli_parse_io(optarg)) < 0)
 				return usage_error(err, "--io takes uring, epoll or auto, not '%s'", optarg);
+			o->io_named = true;
+			break;
+		case OPT_URING_SETUP:
+			if ((o->opts.uring_setup = cli_parse_uring_setup(optarg)) < 0)
+				return usage_error(err, "--uring-setup takes defer-taskrun, coop-taskrun, plain or "
+				                        "sqpoll, not '%s'", optarg);
 			o->io_named = true;
 			break;
 		case OPT_IO_REPORT:

@@ -59,6 +59,9 @@ void cli_options_free(struct cli_options *o);
 
 /* "auto", "uring", "epoll": RF_IO_*, or -1. */
 int cli_parse_io(const char *s);
+/* "auto", "defer-taskrun", "coop-taskrun", "plain", "sqpoll":
+ * RF_URING_SETUP_*, or -1. */
+int cli_parse_uring_setup(const char *s);
 
 struct option;
 /* Refuse any long option not spelt out in full (argv walked as getopt

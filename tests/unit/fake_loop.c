@@ -145,9 +145,10 @@ unsigned long fake_completions(void)
 
 /* ---- the loop interface ---- */
 
-int rf__loop_new(unsigned depth, enum rf__io io, struct rf__loop **out, const char **why)
+int rf__loop_new(unsigned depth, enum rf__io io, enum rf__setup setup, struct rf__loop **out,
+                 const char **why)
 {
-	(void)depth, (void)io;
+	(void)depth, (void)io, (void)setup;
 	if (why)
 		*why = "";
 	*out = calloc(1, sizeof(**out));

@@ -326,7 +326,9 @@ int rf__ep_run(struct rf__ep *e, int64_t timeout_ns, rf__completion_fn fn, void 
 		struct ep_done d = e->done[i];
 		fn(arg, d.t, d.res, 0);
 	}
-	memmove(e->done, e->done + count, (e->ndone - count) * sizeof(*e->done));
-	e->ndone -= count;
+	if (count) {
+		memmove(e->done, e->done + count, (e->ndone - count) * sizeof(*e->done));
+		e->ndone -= count;
+	}
 	return 0;
 }

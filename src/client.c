@@ -94,6 +94,7 @@ void rf_client_free(rf_client *c)
 	free(c->print_algo);
 	rf__loop_free(c->loop);
 	rf__dns_free(c->dns);
+	rf__namecache_free(c->names);
 	rf__tls_ctx_free(c->tls);
 	free(c->slots);
 	free(c->free_slots);
@@ -272,6 +273,9 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	c->tmpfile_off = opts->tmpfile == RF_TMPFILE_OFF || access("/proc/self/fd", X_OK) != 0;
 	if (opts->file_io != RF_FILE_IO_AUTO) /* until the first output file */
 		rf__loop_set_file_inline(c->loop, opts->file_io == RF_FILE_IO_INLINE);
+	err = rf__namecache_new(&c->names);
+	if (err)
+		goto fail;
 	err = rf__dns_new(c->loop, rf__tag_make(RF_OP_WAKE, 0, 0), &c->dns);
 	if (err)
 		goto fail;

@@ -32,6 +32,7 @@
 #include "dns.h"
 #include "http1.h"
 #include "loop.h"
+#include "namecache.h"
 #include "ringfetch.h"
 #include "sink.h"
 #include "splice.h"
@@ -190,6 +191,7 @@ struct rf_client {
 	size_t netrc_len;
 	struct rf__loop *loop;
 	struct rf__dns *dns;
+	struct rf__namecache *names; /* suffixes given to final names (namecache.h) */
 	struct rf__tls_ctx *tls;
 	int64_t now;
 	/* slots */

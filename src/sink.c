@@ -463,8 +463,23 @@ static void named(rf_client *c, struct rf__slot *s)
 
 /* The unnamed file, complete and verified, gets the final name (or the
  * first free NAME.N): it never replaces anything. */
+/* A new name (not replacing one) starts where this run's last file of the
+ * same name left off (namecache.h), not at NAME again; the name about to be
+ * tried counts as taken at once, so files finishing together do not all
+ * try it. */
+static void skip_taken_names(rf_client *c, struct rf__slot *s)
+{
+	if (s->req->flags & (RF_REQ_OVERWRITE | RF_REQ_RESUME))
+		return;
+	unsigned next = rf__namecache_next(c->names, s->req->path);
+	if (next > s->sink.suffix)
+		s->sink.suffix = next;
+	rf__namecache_taken(c->names, s->req->path, s->sink.suffix);
+}
+
 static void start_link(rf_client *c, struct rf__slot *s)
 {
+	skip_taken_names(c, s);
 	if (!next_target(s))
 		return;
 	snprintf(s->sink.fd_path, sizeof(s->sink.fd_path), "/proc/self/fd/%d", s->sink.ffd);
@@ -474,6 +489,7 @@ static void start_link(rf_client *c, struct rf__slot *s)
 
 static void start_rename(rf_client *c, struct rf__slot *s)
 {
+	skip_taken_names(c, s);
 	if (!next_target(s))
 		return;
 	bool replace = s->req->flags & (RF_REQ_OVERWRITE | RF_REQ_RESUME);

@@ -506,6 +506,24 @@ def io_report_agrees_with_strace():
 
 
 @case
+def same_named_files_do_not_probe_every_taken_name():
+    """50 URLs with one file name: NAME, NAME.1 ... NAME.49, each found in
+    about one try (it was NAME, NAME.1, ... for every file: 1 275 renames)."""
+    for tmp in ("off", "on"):
+        out = tmpdir()
+        urls = [f"{BASE}/many/f1.bin?{i}" for i in range(50)]
+        p = subprocess.run([RINGFETCH, "--io-report=json", "-q", "--file-io", "inline", "--tmpfile",
+                            tmp, "-j", "8", "-P", out] + urls, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=60)
+        assert p.returncode == 0, p.stderr
+        report = json.loads(p.stderr.decode().strip().splitlines()[-1])
+        names = ["f1.bin"] + [f"f1.bin.{i}" for i in range(1, 50)]
+        assert sorted(os.listdir(out)) == sorted(names), sorted(os.listdir(out))
+        tries = report["syscalls"]["rename"] + report["syscalls"]["link"]
+        assert 50 <= tries <= 55, (tmp, report["syscalls"])
+
+
+@case
 def each_ring_setup_runs_as_asked_or_fails():
     """--uring-setup MODE is that mode or an error, never another one: the
     summary names the mode that ran (fetch), the report too (bench)."""

@@ -181,14 +181,7 @@ def write_results(report, chart):
                     "(lower is better)", "wall time / curl", size="1000,440")
     section = (BEGIN + "\n## Output filesystems: tmpfs, ext4, xfs (`./bench/run-fs`)\n\n" +
                "\n".join(report) + "\n\n![W1 by filesystem](results-fs.png)\n" + END + "\n")
-    res = os.path.join(bench.ROOT, "bench", "RESULTS.md")
-    text = open(res).read() if os.path.exists(res) else "# Benchmark results\n\n"
-    if BEGIN in text and END in text:
-        text = text[:text.index(BEGIN)] + section + text[text.index(END) + len(END) + 1:]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    with open(res, "w") as f:
-        f.write(text)
+    bench.write_section(BEGIN, END, section)
 
 
 def main():

@@ -257,16 +257,9 @@ def write_results(report, chart):
     bench.bar_chart(rows, TOOLS, data, png,
                     "Client CPU per request relative to wrk (lower is better; wrk = 1)",
                     "CPU per request / wrk", size="1000,440")
-    section = (BEGIN + "\n## Load generation: `ringfetch bench` (`./bench/run-load`)\n\n" +
-               "\n".join(report) + "\n![CPU per request vs wrk](results-load.png)\n" + END + "\n")
-    res = os.path.join(ROOT, "bench", "RESULTS.md")
-    text = open(res).read() if os.path.exists(res) else "# Benchmark results\n\n"
-    if BEGIN in text and END in text:
-        text = text[:text.index(BEGIN)] + section + text[text.index(END) + len(END) + 1:]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    with open(res, "w") as f:
-        f.write(text)
+    bench.write_section(BEGIN, END, BEGIN + "\n## Load generation: `ringfetch bench` "
+                        "(`./bench/run-load`)\n\n" + "\n".join(report) +
+                        "\n![CPU per request vs wrk](results-load.png)\n" + END + "\n")
 
 
 def main():

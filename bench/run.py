@@ -296,6 +296,19 @@ plot for [i=2:{len(columns) + 1}] "{data}" using i:xtic(1) title columnhead(i)
     subprocess.run(["gnuplot"], input=gp, text=True, check=False)
 
 
+def write_section(begin, end, section):
+    """Put section (starting with begin, ending with end) into
+    bench/RESULTS.md in place of the old one, or at its end."""
+    res = os.path.join(ROOT, "bench", "RESULTS.md")
+    text = open(res).read() if os.path.exists(res) else "# Benchmark results\n\n"
+    if begin in text and end in text:
+        text = text[:text.index(begin)] + section + text[text.index(end) + len(end) + 1:]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    with open(res, "w") as f:
+        f.write(text)
+
+
 def write_results(report, chart):
     res = os.path.join(ROOT, "bench", "RESULTS.md")
     data = os.path.join(ROOT, "bench", "results.dat")

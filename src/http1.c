@@ -238,19 +238,31 @@ static int on_header_value_complete(llhttp_t *p)
 	return 0;
 }
 
-static int on_headers_complete(llhttp_t *p)
+/* A header section is complete: 1 for an interim (1xx) response (no
+ * body: parse the next one) or a refusal (via fail_why), 0 for the final
+ * one, whose status is then set. */
+static int interim_or_final(struct rf__http1_resp *r, int status, int *ret)
 {
-	struct rf__http1_resp *r = resp_of(p);
-	int status = p->status_code;
 	if (status < 200) {
 		if (status == 101)
-			return fail_why(r, RF_EPROTO, "101 Switching Protocols without an upgrade request");
-		if (++r->interim > RF_HTTP1_MAX_INTERIM)
-			return fail_why(r, RF_EPROTO, "more than 16 interim (1xx) responses");
-		return 1;  /* interim response: no body, parse the next one */
+			*ret = fail_why(r, RF_EPROTO, "101 Switching Protocols without an upgrade request");
+		else if (++r->interim > RF_HTTP1_MAX_INTERIM)
+			*ret = fail_why(r, RF_EPROTO, "more than 16 interim (1xx) responses");
+		else
+			*ret = 1;
+		return 1;
 	}
 	r->status = status;
 	r->headers_done = true;
+	return 0;
+}
+
+static int on_headers_complete(llhttp_t *p)
+{
+	struct rf__http1_resp *r = resp_of(p);
+	int status = p->status_code, ret;
+	if (interim_or_final(r, status, &ret))
+		return ret;
 	bool bodiless = r->no_body || status == 204 || status == 304;
 	if (!bodiless && (p->flags & F_TRANSFER_ENCODING) &&
 	    (r->te_too_long || !only_chunked(r->transfer_encoding))) {
@@ -306,16 +318,9 @@ static const llhttp_settings_t settings = {
 static int on_headers_complete_lean(llhttp_t *p)
 {
 	struct rf__http1_resp *r = resp_of(p);
-	int status = p->status_code;
-	if (status < 200) {
-		if (status == 101)
-			return fail_why(r, RF_EPROTO, "101 Switching Protocols without an upgrade request");
-		if (++r->interim > RF_HTTP1_MAX_INTERIM)
-			return fail_why(r, RF_EPROTO, "more than 16 interim (1xx) responses");
-		return 1;
-	}
-	r->status = status;
-	r->headers_done = true;
+	int status = p->status_code, ret;
+	if (interim_or_final(r, status, &ret))
+		return ret;
 	bool bodiless = r->no_body || status == 204 || status == 304;
 	if (!bodiless && (p->flags & F_TRANSFER_ENCODING) && !(p->flags & F_CHUNKED))
 		return fail_why(r, RF_ECODING, "a Transfer-Encoding that does not end in chunked");

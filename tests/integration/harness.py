@@ -175,18 +175,23 @@ http {{
     raise RuntimeError("nginx did not start")
 
 
-def start_badserver(v6=False, tls=None):
-    """tls: (certificate, key) to speak TLS."""
-    args = [sys.executable, BADSERVER, "0"] + (["6"] if v6 else [])
-    if tls:
-        args += ["--tls", tls[0], tls[1]]
-    p = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+def start_script_server(script, *args):
+    """A tests/servers script that prints "PORT n" when it listens; stopped
+    at exit.  Returns the port."""
+    p = subprocess.Popen([sys.executable, script, "0"] + list(args), stdout=subprocess.PIPE,
+                         text=True)
     line = p.stdout.readline().split()
     if len(line) != 2 or line[0] != "PORT":
         _stop(p)
-        raise RuntimeError("badserver did not start")
+        raise RuntimeError(f"{os.path.basename(script)} did not start")
     _cleanup.append(lambda: _stop(p))
     return int(line[1])
+
+
+def start_badserver(v6=False, tls=None):
+    """tls: (certificate, key) to speak TLS."""
+    return start_script_server(BADSERVER, *((["6"] if v6 else []) +
+                                           (["--tls", tls[0], tls[1]] if tls else [])))
 
 
 def http_get(port, path, tls=False):

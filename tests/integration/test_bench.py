@@ -13,24 +13,14 @@ import sys
 import threading
 import time
 
-from harness import (EXTRA_ARGS, RINGFETCH, WRAPPER, _cleanup, _stop, case, main, start_nginx,
-                     tmpdir)
+from harness import (EXTRA_ARGS, RINGFETCH, WRAPPER, case, main, start_nginx,
+                     start_script_server, tmpdir)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER = os.path.join(os.path.dirname(HERE), "servers", "benchserver.py")
 
 
-def start_benchserver():
-    p = subprocess.Popen([sys.executable, SERVER, "0"], stdout=subprocess.PIPE, text=True)
-    line = p.stdout.readline().split()
-    if len(line) != 2 or line[0] != "PORT":
-        _stop(p)
-        raise RuntimeError("benchserver did not start")
-    _cleanup.append(lambda: _stop(p))
-    return int(line[1])
-
-
-PORT = start_benchserver()
+PORT = start_script_server(SERVER)
 URL = f"http://127.0.0.1:{PORT}"
 
 

@@ -117,9 +117,10 @@ def table(results, report, chart):
         rows = [(n, results[(key, kind, n)]) for n, _ in PATHS if (key, kind, n) in results]
         unit = "request" if key == "P4" else "file"
         report.append(f"### {key}: {what[key]}" + (f", output on {kind}" if kind != "-" else "") + "\n")
-        report.append(f"| path | wall s | {unit}s/s | CPU us per {unit} | syscalls per {unit} | "
+        size = {"P1": 16384, "P2": 256 << 20, "P3": 16384, "P4": 1024}[key]
+        report.append(f"| path | wall s | {unit}s/s | MB/s | CPU us per {unit} | syscalls per {unit} | "
                       f"SQEs per enter | ctx switches (vol/invol) | peak RSS MiB |")
-        report.append("|---|---|---|---|---|---|---|---|")
+        report.append("|---|---|---|---|---|---|---|---|---|")
         base = None
         for name, reps in rows:
             med = lambda f: statistics.median(f(r) for r in reps)
@@ -132,7 +133,8 @@ def table(results, report, chart):
             vol = med(lambda r: r["voluntary_switches"])
             inv = med(lambda r: r["involuntary_switches"])
             rss = med(lambda r: r["peak_rss_kib"] / 1024)
-            report.append(f"| {name} | {wall:.3f} | {rate:,.0f} | {cpu:.2f} | {sysc:.2f} | "
+            report.append(f"| {name} | {wall:.3f} | {rate:,.0f} | {rate * size / 1e6:,.0f} | "
+                          f"{cpu:.2f} | {sysc:.2f} | "
                           f"{spe:.1f} | {vol:.0f}/{inv:.0f} | {rss:.1f} |")
             if base is None:
                 base = cpu

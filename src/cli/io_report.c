@@ -5,6 +5,7 @@
  * workers (they belong to the process's thread group).
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <sys/resource.h>
 
 #include "io_report.h"
@@ -20,6 +21,21 @@ static const struct {
 #undef K
 };
 
+/* Peak RSS in KiB: VmHWM of this process image (ru_maxrss survives execve,
+ * so it can be the parent's, e.g. a benchmark script that held its data). */
+static long peak_rss_kib(const struct rusage *ru)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kib = -1;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %ld kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kib >= 0 ? kib : ru->ru_maxrss;
+}
+
 static uint64_t count_of(const rf_io_stats *st, size_t i)
 {
 	return *(const uint64_t *)((const char *)st + kinds[i].off);
@@ -32,6 +48,7 @@ void io_report_print(FILE *f, int json, const char *path, const rf_io_stats *st,
 	getrusage(RUSAGE_SELF, &ru);
 	double user = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
 	double sys = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	long rss = peak_rss_kib(&ru);
 	uint64_t total = 0;
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		total += count_of(st, i);
@@ -44,7 +61,7 @@ void io_report_print(FILE *f, int json, const char *path, const rf_io_stats *st,
 		           ", \"user_s\": %.3f, \"sys_s\": %.3f, \"voluntary_switches\": %ld, "
 		           "\"involuntary_switches\": %ld, \"peak_rss_kib\": %ld, \"seconds\": %.3f, "
 		           "\"%ss\": %llu, \"%ss_per_s\": %.1f}\n",
-		        total, st->sqes, st->cqes, user, sys, ru.ru_nvcsw, ru.ru_nivcsw, ru.ru_maxrss, secs,
+		        total, st->sqes, st->cqes, user, sys, ru.ru_nvcsw, ru.ru_nivcsw, rss, secs,
 		        unit, units, unit, rate);
 		return;
 	}
@@ -62,6 +79,6 @@ void io_report_print(FILE *f, int json, const char *path, const rf_io_stats *st,
 	fprintf(f, "  CPU %.3f s user + %.3f s sys (all threads, io-wq workers included), %.1f us "
 	           "per %s; context switches %ld voluntary, %ld involuntary; peak RSS %.1f MiB\n",
 	        user, sys, units ? (user + sys) * 1e6 / (double)units : 0.0, unit, ru.ru_nvcsw,
-	        ru.ru_nivcsw, ru.ru_maxrss / 1024.0);
+	        ru.ru_nivcsw, rss / 1024.0);
 	fprintf(f, "  %llu %ss in %.3f s: %.0f %ss/s\n", units, unit, secs, rate, unit);
 }

@@ -138,7 +138,7 @@ def table(results, report, chart):
                           f"{spe:.1f} | {vol:.0f}/{inv:.0f} | {rss:.1f} |")
             if base is None:
                 base = cpu
-            chart.append((f"{key} {kind}" if kind != "-" else key, name, cpu / base))
+            chart.append((f"{key}/{kind}" if kind != "-" else key, name, cpu / base))
         report.append("")
 
 

@@ -83,7 +83,10 @@ def p50_is_the_servers_delay_at_c1():
 
 @case
 def p50_is_the_servers_delay_at_c32():
-    check_p50(32, 40, "-d", "2s")
+    # 100 ms: the Python server answers 32 requests that wake together one
+    # after another (about 50 us each, more beside an ASan client), an
+    # absolute spread that 5 % of 40 ms did not always cover
+    check_p50(32, 100, "-d", "3s")
 
 
 @case

@@ -43,6 +43,7 @@ PATHS = [
     ("uring coop-taskrun", ["--io", "uring", "--uring-setup", "coop-taskrun"]),
     ("uring plain", ["--io", "uring", "--uring-setup", "plain"]),
     ("uring sqpoll", ["--io", "uring", "--uring-setup", "sqpoll"]),
+    ("uring submit-batch 1", ["--io", "uring", "--uring-submit-batch", "1"]),
     ("uring file-io ring", ["--io", "uring", "--file-io", "ring"]),
     ("uring no-splice", ["--io", "uring", "--uring-no-splice"]),
     ("epoll", ["--io", "epoll"]),

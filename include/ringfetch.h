@@ -257,7 +257,10 @@ typedef struct rf_client_opts {
 	                             seccomp, kernel.io_uring_disabled, gVisor),
 	                             RF_IO_URING, RF_IO_EPOLL */
 	int uring_setup;          /* RF_URING_SETUP_AUTO (0) or one mode exactly */
-	void *reserved[7];        /* zero: room for later fields */
+	unsigned uring_submit_batch; /* submit as soon as this many SQEs are
+	                             queued; 0 (default): all with the next wait */
+	int reserved_int;         /* zero */
+	void *reserved[6];        /* zero: room for later fields */
 } rf_client_opts;
 
 /* rf_client_opts.file_io.  RING: every file op is an io_uring op.  INLINE:
@@ -446,6 +449,7 @@ typedef struct rf_bench_opts {
 	size_t recv_buffer;       /* bytes per connection; default 16 KiB */
 	int io;                   /* RF_IO_AUTO (default), RF_IO_URING, RF_IO_EPOLL */
 	int uring_setup;          /* RF_URING_SETUP_* */
+	unsigned uring_submit_batch; /* as in rf_client_opts */
 	double progress_interval; /* seconds; 0: no progress calls */
 	void (*on_progress)(void *arg, const rf_bench_progress *p);
 	void *progress_arg;

@@ -952,6 +952,8 @@ static void *thread_main(void *arg)
 	                       (enum rf__setup)b->o.uring_setup, &bt->loop, &why);
 	if (err)
 		thread_fail(bt, err, why && *why ? why : "cannot set up the event loop");
+	if (!err)
+		rf__loop_set_submit_batch(bt->loop, b->o.uring_submit_batch);
 	if (!err && bt->index == 0) { /* the threads all make the same choice */
 		if (rf__loop_is_epoll(bt->loop))
 			snprintf(b->io_mode, sizeof(b->io_mode), "epoll");

@@ -193,7 +193,7 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 		if (opts->reserved[i])
 			return RF_EINVAL; /* a caller built for a later version */
 	if (opts->io < RF_IO_AUTO || opts->io > RF_IO_EPOLL || opts->uring_setup < 0 ||
-	    opts->uring_setup > RF_URING_SETUP_SQPOLL)
+	    opts->uring_setup > RF_URING_SETUP_SQPOLL || opts->reserved_int)
 		return RF_EINVAL;
 
 	int err = -ENOMEM;
@@ -260,6 +260,7 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 		goto fail;
 	}
 	snprintf(c->io_note, sizeof(c->io_note), "%s", ring_why);
+	rf__loop_set_submit_batch(c->loop, opts->uring_submit_batch);
 	if (rf__loop_is_epoll(c->loop)) {
 		c->opts.no_splice = 1; /* splice chains need the ring's linked ops */
 		snprintf(c->io_mode, sizeof(c->io_mode), "epoll");

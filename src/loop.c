@@ -48,6 +48,7 @@ struct rf__loop {
 	struct rf__ep *ep;        /* --io epoll: every op goes there, no ring */
 	struct rf__loop_stats st; /* rf__loop_stats */
 	bool sqpoll;              /* a kernel thread submits: no enter to submit */
+	unsigned submit_batch;    /* > 0: submit as soon as this many SQEs wait */
 	struct io_uring ring;
 	const char *mode;
 	struct rf__faults faults; /* injection (fault.h); percent 0: off */
@@ -249,6 +250,11 @@ void rf__loop_free(struct rf__loop *l)
 	free(l);
 }
 
+void rf__loop_set_submit_batch(struct rf__loop *l, unsigned n)
+{
+	l->submit_batch = n;
+}
+
 void rf__loop_set_file_inline(struct rf__loop *l, bool on)
 {
 	l->file_inline = on;
@@ -309,6 +315,8 @@ static struct io_uring_sqe *get_sqe(struct rf__loop *l)
 {
 	if (rf__fault_now(&l->faults, l->faults.flush))
 		submit_now(l); /* as if the SQ were full */
+	if (l->submit_batch && io_uring_sq_ready(&l->ring) >= l->submit_batch)
+		submit_now(l);
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&l->ring);
 	while (!sqe) {
 		submit_now(l);

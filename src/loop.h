@@ -104,6 +104,9 @@ const char *rf__loop_mode(const struct rf__loop *l);
  * rename, unlink, reads at an offset) as plain syscalls on this thread,
  * their completions handed out at the next rf__loop_run_once (loop.c). */
 void rf__loop_set_file_inline(struct rf__loop *l, bool on);
+/* Submit as soon as n SQEs are queued (0, the default: everything queued
+ * goes with the next wait, one io_uring_enter).  Ring only. */
+void rf__loop_set_submit_batch(struct rf__loop *l, unsigned n);
 
 typedef void (*rf__completion_fn)(void *arg, rf__tag tag, int res, unsigned flags);
 

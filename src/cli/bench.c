@@ -43,6 +43,7 @@ enum {
 	OPT_IO,
 	OPT_IO_REPORT,
 	OPT_URING_SETUP,
+	OPT_URING_SUBMIT_BATCH,
 };
 
 static const char SHORT_OPTS[] = "+c:t:n:d:H:i:kqhX:";
@@ -72,6 +73,7 @@ static const struct option long_opts[] = {
 	{"io", required_argument, NULL, OPT_IO},
 	{"io-report", optional_argument, NULL, OPT_IO_REPORT},
 	{"uring-setup", required_argument, NULL, OPT_URING_SETUP},
+	{"uring-submit-batch", required_argument, NULL, OPT_URING_SUBMIT_BATCH},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -113,6 +115,7 @@ static void usage(FILE *f)
 	      "      --io PATH          uring, epoll or auto (default: io_uring, epoll where\n"
 	      "                         it is refused)\n"
 	      "      --uring-setup MODE defer-taskrun, coop-taskrun, plain or sqpoll\n"
+	      "      --uring-submit-batch N  submit as soon as N SQEs are queued (0: at the wait)\n"
 	      "      --io-report[=json] after the run: kernel path, the loop's syscalls by\n"
 	      "                         kind, SQEs/CQEs, CPU, context switches, peak RSS\n"
 	      "  -q, --quiet            no live line\n"
@@ -393,6 +396,12 @@ static int parse(struct bench_cli *b, int argc, char **argv)
 			if ((b->o.uring_setup = cli_parse_uring_setup(optarg)) < 0)
 				return bad("--uring-setup takes defer-taskrun, coop-taskrun, plain or sqpoll, "
 				           "not '%s'", optarg);
+			break;
+		case OPT_URING_SUBMIT_BATCH:
+			if (!parse_count(optarg, 4096, &u))
+				return bad("--uring-submit-batch needs a number of SQEs from 0 to 4096, not '%s'",
+				           optarg);
+			b->o.uring_submit_batch = (unsigned)u;
 			break;
 		case OPT_IO_REPORT:
 			if (optarg && strcmp(optarg, "json") != 0)

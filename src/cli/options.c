@@ -74,6 +74,8 @@ static void usage(FILE *f)
 	    "                            a note); the summary names the path when given\n"
 	    "      --uring-setup MODE    defer-taskrun, coop-taskrun, plain or sqpoll: that ring\n"
 	    "                            setup or an error (default: the first the kernel takes)\n"
+	    "      --uring-submit-batch N  submit as soon as N SQEs are queued (default 0: all\n"
+	    "                            of them with the next wait)\n"
 	    "      --io-report[=json]    after the run: the kernel path, the loop's syscalls\n"
 	    "                            by kind, SQEs/CQEs, CPU, context switches, peak RSS\n"
 	    "      --uring-recv-buffer N   bytes per receive buffer (default 65536)\n"
@@ -149,6 +151,7 @@ enum {
 	OPT_IO,
 	OPT_IO_REPORT,
 	OPT_URING_SETUP,
+	OPT_URING_SUBMIT_BATCH,
 	OPT_TMPFILE,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
@@ -190,6 +193,7 @@ static const struct option long_opts[] = {
 	{"io", required_argument, NULL, OPT_IO},
 	{"io-report", optional_argument, NULL, OPT_IO_REPORT},
 	{"uring-setup", required_argument, NULL, OPT_URING_SETUP},
+	{"uring-submit-batch", required_argument, NULL, OPT_URING_SUBMIT_BATCH},
 	{"tmpfile", required_argument, NULL, OPT_TMPFILE},
 	{"progress", no_argument, NULL, OPT_PROGRESS},
 	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
@@ -440,6 +444,12 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 				return usage_error(err, "--uring-setup takes defer-taskrun, coop-taskrun, plain or "
 				                        "sqpoll, not '%s'", optarg);
 			o->io_named = true;
+			break;
+		case OPT_URING_SUBMIT_BATCH:
+			if (!parse_uint(optarg, 4096, &u))
+				return usage_error(err, "--uring-submit-batch needs a number of SQEs from 0 to "
+				                        "4096, not '%s'", optarg);
+			o->opts.uring_submit_batch = (unsigned)u;
 			break;
 		case OPT_IO_REPORT:
 			if (optarg && strcmp(optarg, "json") != 0)

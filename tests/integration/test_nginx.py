@@ -524,6 +524,25 @@ def same_named_files_do_not_probe_every_taken_name():
 
 
 @case
+def submit_batch_one_submits_each_sqe_alone():
+    """--uring-submit-batch 1: no io_uring_enter carries more than one new SQE
+    (by default the SQEs of a pass go together); files still arrive whole."""
+    out = tmpdir()
+    urls = [f"{BASE}/many/f{i}.bin" for i in range(30)]
+    p = subprocess.run([RINGFETCH, "--io", "uring", "--uring-submit-batch", "1", "--io-report=json",
+                        "-q", "-j", "8", "-P", out] + urls, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=60)
+    assert p.returncode == 0, p.stderr
+    rep = json.loads(p.stderr.decode().strip().splitlines()[-1])
+    assert rep["sqes"] <= rep["syscalls"]["io_uring_enter"], rep
+    for i in range(30):
+        with open(os.path.join(out, f"f{i}.bin"), "rb") as f:
+            assert f.read() == FILES[f"many/f{i}.bin"]
+    code, _, err = run(["--uring-submit-batch", "x", f"{BASE}/many/f1.bin"])
+    assert code == 2 and "--uring-submit-batch needs a number" in err, err
+
+
+@case
 def each_ring_setup_runs_as_asked_or_fails():
     """--uring-setup MODE is that mode or an error, never another one: the
     summary names the mode that ran (fetch), the report too (bench)."""

@@ -180,6 +180,18 @@ static bool parse_duration(const char *s, double *out)
 	return *out <= 1e7;
 }
 
+/* A number in (above, max]. */
+static bool parse_above(const char *s, double above, double max, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !(v > above) || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
 static bool parse_count(const char *s, unsigned long long max, unsigned long long *out)
 {
 	char *end;
@@ -314,15 +326,11 @@ static int parse(struct bench_cli *b, int argc, char **argv)
 				return bad("--warmup needs a duration such as 2s, not '%s'", optarg);
 			b->o.warmup = d;
 			break;
-		case OPT_RATE: {
-			char *end;
-			errno = 0;
-			d = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !(d > 0) || d > 1e9)
+		case OPT_RATE:
+			if (!parse_above(optarg, 0, 1e9, &d))
 				return bad("--rate needs requests per second (a number above 0), not '%s'", optarg);
 			b->o.rate = d;
 			break;
-		}
 		case 'H':
 			if (b->n_headers == sizeof(b->headers) / sizeof(b->headers[0]))
 				return bad("too many -H headers%s", "");
@@ -350,15 +358,11 @@ static int parse(struct bench_cli *b, int argc, char **argv)
 		case OPT_NO_TLS_RESUME:
 			b->o.tls_no_resume = 1;
 			break;
-		case OPT_TIMEOUT: {
-			char *end;
-			errno = 0;
-			d = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !(d > 0) || d > 1e6)
+		case OPT_TIMEOUT:
+			if (!parse_above(optarg, 0, 1e6, &d))
 				return bad("--timeout needs seconds above 0, not '%s'", optarg);
 			b->o.timeout = d;
 			break;
-		}
 		case 'i':
 			input = optarg;
 			break;
@@ -371,15 +375,11 @@ static int parse(struct bench_cli *b, int argc, char **argv)
 		case OPT_PLOT:
 			b->plot_path = optarg;
 			break;
-		case OPT_START_AT: {
-			char *end;
-			errno = 0;
-			d = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !(d > 1e9))
+		case OPT_START_AT:
+			if (!parse_above(optarg, 1e9, 1e11, &d))
 				return bad("--start-at needs a UNIX time in seconds (date +%%s), not '%s'", optarg);
 			b->o.start_at = d;
 			break;
-		}
 		case OPT_MERGE:
 			b->merge = true;
 			break;

@@ -14,10 +14,15 @@ Workloads:
   P2  2 x 256 MiB over HTTP, -j 2              (per filesystem)
   P3  2 000 x 16 KiB over HTTPS, -j 64         (per filesystem)
   P4  ringfetch bench, 1 KiB, 64 connections, 4 s (no files)
+  P5  4 096 x 8 KiB trickled at 4 KB/s each (nginx limit_rate), -j 4096:
+      every transfer open at once; what receive memory costs (tmpfs only)
 
 Paths: io_uring with each ring setup (defer-taskrun, the default; coop-taskrun;
-plain; sqpoll), io_uring with the file ops on the ring (--file-io ring) and
-with large bodies received instead of spliced (--uring-no-splice), and epoll.
+plain; sqpoll), io_uring submitting every SQE alone (--uring-submit-batch 1),
+with the file ops on the ring (--file-io ring), with large bodies received
+instead of spliced (--uring-no-splice), with multishot receives into the
+receive pool and with a buffer pair per transfer instead of the pool
+(--uring-recv multishot|own), and epoll.
 
 Writes bench/PATHS.md (tables and the command), bench/paths.png (CPU per
 unit relative to the default path) and bench/paths.json (every run).
@@ -46,6 +51,8 @@ PATHS = [
     ("uring submit-batch 1", ["--io", "uring", "--uring-submit-batch", "1"]),
     ("uring file-io ring", ["--io", "uring", "--file-io", "ring"]),
     ("uring no-splice", ["--io", "uring", "--uring-no-splice"]),
+    ("uring recv multishot", ["--io", "uring", "--uring-recv", "multishot"]),
+    ("uring recv own", ["--io", "uring", "--uring-recv", "own"]),
     ("epoll", ["--io", "epoll"]),
 ]
 
@@ -62,12 +69,20 @@ def run_once(cmd, cwd=None):
     return wall, json.loads(line)
 
 
+# P5 is about receive memory: the paths that differ there
+P5_PATHS = ("uring", "uring recv multishot", "uring recv own", "epoll")
+
+
 def fetch_workload(args, origin, lists, n_files, size, jobs, kind, dest_base, ca, results, key):
     extra = ["--cacert", ca] if ca else []
     for r in range(args.runs):
         for name, flags in PATHS:
             if name == "uring no-splice" and size < (1 << 20):
                 continue  # only large plain bodies are spliced
+            if ca and name.startswith("uring recv"):
+                continue  # HTTPS keeps its own buffers
+            if key == "P5" and name not in P5_PATHS:
+                continue
             dest = tempfile.mkdtemp(dir=dest_base)
             try:
                 wall, rep = run_once([RINGFETCH, "-q", "--io-report=json", "-j", str(jobs),
@@ -91,8 +106,8 @@ def bench_workload(args, origin, results):
     url = f"{origin.url}/1k"
     for r in range(args.runs):
         for name, flags in PATHS:
-            if name in ("uring file-io ring", "uring no-splice"):
-                continue  # no files, no splice in bench mode
+            if name in ("uring file-io ring", "uring no-splice") or name.startswith("uring recv"):
+                continue  # no files, no splice, its own receive buffers in bench mode
             try:
                 wall, rep = run_once([RINGFETCH, "bench", "-q", "--io-report=json", "-c", "64",
                                       "-d", f"{args.seconds}s"] + flags + [url])
@@ -113,12 +128,13 @@ def units_of(rep):
 def table(results, report, chart):
     keys = sorted({(k, f) for k, f, _ in results})
     what = {"P1": "5 000 x 16 KiB over HTTP, -j 64", "P2": "2 x 256 MiB over HTTP, -j 2",
-            "P3": "2 000 x 16 KiB over HTTPS, -j 64", "P4": "bench, 1 KiB, 64 connections"}
+            "P3": "2 000 x 16 KiB over HTTPS, -j 64", "P4": "bench, 1 KiB, 64 connections",
+            "P5": "4 096 x 8 KiB trickled at 4 KB/s each, -j 4096 (all open at once)"}
     for key, kind in keys:
         rows = [(n, results[(key, kind, n)]) for n, _ in PATHS if (key, kind, n) in results]
         unit = "request" if key == "P4" else "file"
         report.append(f"### {key}: {what[key]}" + (f", output on {kind}" if kind != "-" else "") + "\n")
-        size = {"P1": 16384, "P2": 256 << 20, "P3": 16384, "P4": 1024}[key]
+        size = {"P1": 16384, "P2": 256 << 20, "P3": 16384, "P4": 1024, "P5": 8192}[key]
         report.append(f"| path | wall s | {unit}s/s | MB/s | CPU us per {unit} | syscalls per {unit} | "
                       f"SQEs per enter | ctx switches (vol/invol) | peak RSS MiB |")
         report.append("|---|---|---|---|---|---|---|---|---|")
@@ -148,9 +164,15 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--seconds", type=int, default=4)
     ap.add_argument("--fs", nargs="*", default=["tmpfs", "ext4"])
-    ap.add_argument("--only", nargs="*", help="workloads (P1 ... P4)")
+    ap.add_argument("--only", nargs="*", help="workloads (P1 ... P5)")
+    ap.add_argument("--paths", nargs="*", help="only these paths (names as in the tables)")
     ap.add_argument("--write", action="store_true", help="write bench/PATHS.md, .png, .json")
     args = ap.parse_args()
+    if args.paths:
+        unknown = set(args.paths) - {n for n, _ in PATHS}
+        if unknown:
+            ap.error(f"unknown paths: {', '.join(sorted(unknown))}")
+        PATHS[:] = [(n, f) for n, f in PATHS if n in args.paths]
     base = tempfile.mkdtemp(prefix="rf-paths-", dir="/dev/shm")
     www = os.path.join(base, "www")
     os.makedirs(www)
@@ -164,6 +186,11 @@ def main():
             f.write(big)
     with open(os.path.join(www, "1k"), "wb") as f:
         f.write(os.urandom(1024))
+    os.makedirs(os.path.join(www, "slow"))
+    slow = os.urandom(8192)
+    for i in range(4096):
+        with open(os.path.join(www, "slow", f"t{i}"), "wb") as f:
+            f.write(slow)
     http = bench.Origin(base, False)
     https = bench.Origin(base, True)
     ca = https.tls_args["ringfetch"][1]
@@ -171,6 +198,7 @@ def main():
         "P1": bench.write_lists(base, "p1", [f"{http.url}/s{i}" for i in range(5000)])["plain"],
         "P2": bench.write_lists(base, "p2", [f"{http.url}/b{i}" for i in range(2)])["plain"],
         "P3": bench.write_lists(base, "p3", [f"{https.url}/s{i}" for i in range(2000)])["plain"],
+        "P5": bench.write_lists(base, "p5", [f"{http.url}/slow/t{i}" for i in range(4096)])["plain"],
     }
     want = lambda k: not args.only or k in args.only
     results = {}
@@ -190,6 +218,9 @@ def main():
                 if want("P3"):
                     fetch_workload(args, https, lists["P3"], 2000, 16384, 64, kind, mnt, ca,
                                    results, "P3")
+                if want("P5") and kind == "tmpfs":
+                    fetch_workload(args, http, lists["P5"], 4096, 8192, 4096, kind, mnt, None,
+                                   results, "P5")
             finally:
                 cleanup()
         if want("P4"):

@@ -79,9 +79,11 @@ class Origin:
         with open(conf, "w") as f:
             f.write(f"""daemon on; user root; worker_processes 1; worker_cpu_affinity 10;
 error_log {base}/error-{https}.log; pid {base}/nginx-{https}.pid;
-events {{ worker_connections 4096; }}
+worker_rlimit_nofile 20000;
+events {{ worker_connections 10000; }}
 http {{ access_log off; keepalive_requests 1000000; sendfile on;
-  server {{ listen 127.0.0.1:{self.port}{tls}; root {self.www}; }} }}
+  server {{ listen 127.0.0.1:{self.port} backlog=8192{tls}; root {self.www};
+    location /slow/ {{ limit_rate 4k; }} }} }}
 """)
         subprocess.run(["nginx", "-c", conf, "-p", base], check=True)
         self.pidfile = os.path.join(base, f"nginx-{https}.pid")

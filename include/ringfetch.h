@@ -259,8 +259,14 @@ typedef struct rf_client_opts {
 	int uring_setup;          /* RF_URING_SETUP_AUTO (0) or one mode exactly */
 	unsigned uring_submit_batch; /* submit as soon as this many SQEs are
 	                             queued; 0 (default): all with the next wait */
-	int reserved_int;         /* zero */
-	void *reserved[6];        /* zero: room for later fields */
+	int uring_recv;           /* how plain-HTTP responses are received:
+	                             RF_URING_RECV_AUTO (0), _OWN, _POOL,
+	                             _MULTISHOT (see enum rf_uring_recv) */
+	unsigned uring_recv_pool; /* buffers in the receive pool, rounded up to
+	                             a power of two (at most 32768); 0: two per
+	                             transfer in flight, within 16 MiB */
+	unsigned reserved_u;      /* zero */
+	void *reserved[5];        /* zero: room for later fields */
 } rf_client_opts;
 
 /* rf_client_opts.file_io.  RING: every file op is an io_uring op.  INLINE:
@@ -272,6 +278,18 @@ typedef struct rf_client_opts {
 enum rf_file_io { RF_FILE_IO_AUTO = 0, RF_FILE_IO_RING = 1, RF_FILE_IO_INLINE = 2 };
 /* rf_client_opts.io (and rf_bench_opts.io) */
 enum rf_io { RF_IO_AUTO = 0, RF_IO_URING = 1, RF_IO_EPOLL = 2 };
+/* rf_client_opts.uring_recv.  OWN: every transfer in flight holds its own
+ * receive buffers (2 x uring_recv_buffer).  POOL: one pool of buffers shared
+ * by the client's connections (an io_uring provided buffer ring; on epoll a
+ * pool taken from when a socket is readable), a buffer taken only when
+ * bytes arrive and given back when they are written, so receive memory
+ * follows the data in flight, not the connections.  MULTISHOT: POOL with
+ * one multishot receive per response (io_uring, Linux 6.0).  AUTO: the
+ * default measured fastest (README).  HTTPS and large bodies keep their
+ * own buffers either way. */
+enum rf_uring_recv {
+	RF_URING_RECV_AUTO = 0, RF_URING_RECV_OWN, RF_URING_RECV_POOL, RF_URING_RECV_MULTISHOT
+};
 /* rf_client_opts.uring_setup (and rf_bench_opts'): how the ring is set up.
  * AUTO: DEFER_TASKRUN (+ SINGLE_ISSUER), else COOP_TASKRUN, else plain, by
  * what the kernel takes.  Any other: that mode or the client fails with
@@ -319,11 +337,16 @@ RF_API const char *rf_client_io_note(const rf_client *c);
  * it made itself, by kind (under io_uring the socket and file ops run
  * inside io_uring_enter and are not syscalls of their own; syscalls of the
  * resolver threads, of OpenSSL and of setup are not counted), and the
- * ring's SQEs submitted and CQEs reaped. */
+ * ring's SQEs submitted and CQEs reaped; and how responses were received. */
 typedef struct rf_io_stats {
 	uint64_t io_uring_enter, epoll_wait, epoll_ctl, socket, connect, send, recv, read, write,
 	         open, close, rename, link, unlink, fallocate, fsync, other;
 	uint64_t sqes, cqes;
+	uint64_t pool_waits;      /* receives that found the receive pool empty
+	                             and waited for a buffer to come back */
+	char recv_mode[64];       /* how plain responses were received: "own
+	                             buffers", "pool N x SIZE", "multishot pool
+	                             N x SIZE" (rf_client_opts.uring_recv) */
 } rf_io_stats;
 RF_API void rf_client_io_stats(const rf_client *c, rf_io_stats *out);
 

@@ -21,6 +21,10 @@ static inline void *rf__calloc(size_t n, size_t size)
 {
 	return rf__fault_alloc() ? NULL : calloc(n, size);
 }
+static inline void *rf__realloc(void *p, size_t n)
+{
+	return rf__fault_alloc() ? NULL : realloc(p, n);
+}
 static inline char *rf__strdup(const char *s)
 {
 	return rf__fault_alloc() ? NULL : strdup(s);

@@ -36,6 +36,7 @@
 #endif
 
 #define DEFAULT_RECV_BUFFER (64 * 1024)
+#define DEFAULT_URING_RECV RF_URING_RECV_POOL /* measured: README, bench/PATHS.md */
 
 int64_t rf__now(void)
 {
@@ -78,6 +79,7 @@ void rf_client_free(rf_client *c)
 		struct rf__slot *s = &c->slots[i];
 		rf__req_free(s->req);
 		free(s->reqbuf);
+		free(s->ms_pend);
 		free(s->sink.part);
 		free(s->sink.target);
 		free(s->sink.dirpath);
@@ -89,9 +91,11 @@ void rf_client_free(rf_client *c)
 			rf__digest_free(s->sink.dg_print);
 		rf__digest_free(s->sink.dg_check);
 		for (unsigned b = 0; b < RF_SLOT_BUFS; b++)
-			free(s->buf[b].data);
+			if (!s->buf[b].pooled) /* pool memory goes with the loop */
+				free(s->buf[b].data);
 	}
 	free(c->print_algo);
+	free(c->pool_waiters);
 	rf__loop_free(c->loop);
 	rf__dns_free(c->dns);
 	rf__namecache_free(c->names);
@@ -172,6 +176,50 @@ static void set_file_io(rf_client *c, bool inline_ops, const char *why)
 	         *why ? " (auto: " : "", why, *why ? ")" : "");
 }
 
+/* The receive pool: two buffers per slot, within RECV_POOL_BUDGET bytes
+ * (at least 16 buffers), or as many as asked, rounded up to a power of
+ * two. */
+#define RECV_POOL_BUDGET (16u << 20)
+
+static int setup_recv_pool(rf_client *c, char *detail, size_t detail_len)
+{
+	int mode = c->opts.uring_recv;
+	if (mode == RF_URING_RECV_AUTO)
+		mode = DEFAULT_URING_RECV;
+	if (mode == RF_URING_RECV_OWN)
+		return 0;
+	size_t size = c->opts.recv_buffer;
+	size_t want = 2 * (size_t)c->nslots, most = RECV_POOL_BUDGET / size;
+	if (want > most)
+		want = most;
+	if (want < 16)
+		want = 16;
+	if (c->opts.uring_recv_pool)
+		want = c->opts.uring_recv_pool;
+	unsigned n = 1;
+	while (n < want && n < 32768)
+		n <<= 1;
+	int err = size > UINT32_MAX ? -EINVAL : rf__loop_pool_setup(c->loop, n, (unsigned)size);
+	/* a ring knob: epoll has no multishot, and its pool is taken from
+	 * on readiness anyway (like --uring-setup, it does not apply there) */
+	bool multishot = mode == RF_URING_RECV_MULTISHOT && !rf__loop_is_epoll(c->loop);
+	if (!err && multishot && !rf__loop_pool_multishot(c->loop))
+		err = RF_EKERNEL;
+	if (err) {
+		if (c->opts.uring_recv == RF_URING_RECV_AUTO)
+			return 0; /* own buffers, as before */
+		if (detail && detail_len)
+			snprintf(detail, detail_len, "%s",
+			         multishot ? "multishot receive needs io_uring on Linux 6.0 or later"
+			                   : "the receive pool could not be set up");
+		return err == RF_EKERNEL ? err : RF_EKERNEL;
+	}
+	c->pool_on = true;
+	c->pool_multishot = multishot;
+	c->pool_count = n;
+	return 0;
+}
+
 int rf_client_new(const rf_client_opts *opts, rf_client **out)
 {
 	rf_client_opts defaults;
@@ -193,7 +241,9 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 		if (opts->reserved[i])
 			return RF_EINVAL; /* a caller built for a later version */
 	if (opts->io < RF_IO_AUTO || opts->io > RF_IO_EPOLL || opts->uring_setup < 0 ||
-	    opts->uring_setup > RF_URING_SETUP_SQPOLL || opts->reserved_int)
+	    opts->uring_setup > RF_URING_SETUP_SQPOLL || opts->uring_recv < RF_URING_RECV_AUTO ||
+	    opts->uring_recv > RF_URING_RECV_MULTISHOT || opts->uring_recv_pool > 32768 ||
+	    opts->reserved_u)
 		return RF_EINVAL;
 
 	int err = -ENOMEM;
@@ -267,6 +317,9 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	} else {
 		snprintf(c->io_mode, sizeof(c->io_mode), "io_uring (%s)", rf__loop_mode(c->loop));
 	}
+	err = setup_recv_pool(c, opts->error_detail, opts->error_detail_len);
+	if (err)
+		goto fail;
 	const char *trace = getenv("RINGFETCH_TRACE");
 	if (trace && *trace && *trace != '0')
 		fprintf(stderr, "ringfetch: ring set up as %s\n", rf__loop_mode(c->loop));
@@ -386,6 +439,7 @@ static void slot_recycle(rf_client *c, struct rf__slot *s)
 	char *bufs[RF_SLOT_BUFS];
 	size_t caps[RF_SLOT_BUFS];
 	for (unsigned b = 0; b < RF_SLOT_BUFS; b++) {
+		assert(!s->buf[b].pooled); /* given back when it became free */
 		bufs[b] = s->buf[b].data;
 		caps[b] = s->buf[b].cap;
 		if (caps[b] != c->opts.recv_buffer) { /* big buffers go back */
@@ -395,6 +449,10 @@ static void slot_recycle(rf_client *c, struct rf__slot *s)
 		}
 	}
 	char *reqbuf = s->reqbuf;
+	size_t reqcap = s->reqcap;
+	struct rf__ms_pending *ms_pend = s->ms_pend;
+	unsigned ms_cap = s->ms_cap;
+	assert(!s->ms_npend); /* given back when the slot wound down */
 	struct rf__digest *dg_check = s->sink.dg_check, *dg_print = s->sink.dg_print;
 	int pipe_r = s->splice.pipe_r, pipe_w = s->splice.pipe_w;
 	unsigned pipe_len = s->splice.pipe_len;
@@ -409,6 +467,9 @@ static void slot_recycle(rf_client *c, struct rf__slot *s)
 		s->buf[b].cap = caps[b];
 	}
 	s->reqbuf = reqbuf;
+	s->reqcap = reqcap;
+	s->ms_pend = ms_pend;
+	s->ms_cap = ms_cap;
 	s->sink.dg_check = dg_check; /* kept for reuse; reset before use */
 	s->sink.dg_print = dg_print;
 	s->splice.pipe_r = pipe_r; /* kept for reuse; always left empty */
@@ -688,9 +749,47 @@ static void fire_timers(rf_client *c)
 	c->next_timer = next;
 }
 
+/* s waits for the receive pool (rf__slot_pool_ready when it has buffers). */
+static void pool_wait(rf_client *c, struct rf__slot *s)
+{
+	if (c->npool_waiters == c->cap_pool_waiters) {
+		unsigned cap = c->cap_pool_waiters ? 2 * c->cap_pool_waiters : 64;
+		uint32_t *w = realloc(c->pool_waiters, cap * sizeof(*w));
+		if (!w) {
+			s->pool_wait = false;
+			rf__slot_fail(c, s, -ENOMEM);
+			return;
+		}
+		c->pool_waiters = w;
+		c->cap_pool_waiters = cap;
+	}
+	c->pool_waiters[c->npool_waiters++] = s->idx;
+	c->pool_waits++;
+	s->pool_queued = true;
+}
+
+/* Buffers came back to the pool: as many waiting slots receive again, in
+ * the order they began to wait. */
+static void pool_kick(rf_client *c)
+{
+	unsigned avail = rf__loop_pool_avail(c->loop), i = 0;
+	for (; i < c->npool_waiters && avail; i++) {
+		struct rf__slot *s = &c->slots[c->pool_waiters[i]];
+		if (!s->pool_wait)
+			continue; /* it moved on (failed, recycled) */
+		s->pool_queued = false;
+		avail--;
+		rf__slot_pool_ready(c, s);
+		if (s->pool_wait && !s->pool_queued)
+			pool_wait(c, s); /* found it empty again: back of the line */
+		settle(c, s);
+	}
+	memmove(c->pool_waiters, c->pool_waiters + i, (c->npool_waiters - i) * sizeof(uint32_t));
+	c->npool_waiters -= i;
+}
+
 static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 {
-	(void)flags;
 	rf_client *c = arg;
 	enum rf__op_kind op = rf__tag_op(tag);
 	if (op == RF_OP_NONE)
@@ -722,8 +821,11 @@ static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 	if (s->state == RF_SLOT_FREE || (s->gen & 0xffffff) != rf__tag_gen(tag))
 		return; /* a completion for an earlier use of this slot */
 	assert(s->ops > 0);
-	s->ops--;
-	rf__slot_on_completion(c, s, op, buf, res);
+	if (!(flags & RF__F_MORE))
+		s->ops--; /* a multishot receive stays counted while armed */
+	rf__slot_on_completion(c, s, op, buf, res, flags);
+	if (s->pool_wait && !s->pool_queued)
+		pool_wait(c, s);
 	settle(c, s);
 }
 
@@ -805,6 +907,8 @@ int rf_run(rf_client *c, rf_source_fn source, void *source_arg)
 		}
 		c->now = rf__now();
 		fire_timers(c);
+		if (c->npool_waiters)
+			pool_kick(c);
 	}
 	/* a signal record the ring read as the work ended still reaches
 	 * on_signal (a second Ctrl-C while stopping must not be lost); any
@@ -863,6 +967,13 @@ void rf_client_io_stats(const rf_client *c, rf_io_stats *out)
 	memset(out, 0, sizeof(*out));
 	if (c->loop)
 		rf__loop_add_stats(c->loop, out);
+	out->pool_waits = c->pool_waits;
+	if (c->pool_on)
+		snprintf(out->recv_mode, sizeof(out->recv_mode), "%spool %u x %u KiB",
+		         c->pool_multishot ? "multishot " : "", c->pool_count, rf__loop_pool_size(c->loop) / 1024);
+	else
+		snprintf(out->recv_mode, sizeof(out->recv_mode), "own buffers (%u x %zu KiB per transfer)",
+		         RF_SLOT_BUFS, c->opts.recv_buffer / 1024);
 }
 
 const char *rf_client_file_io(const rf_client *c)

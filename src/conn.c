@@ -30,6 +30,8 @@ void rf__conn_submit(struct rf__loop *l, struct rf__conn *k, rf__tag t, const st
 {
 	if (op->kind == RF_OP_SEND || op->kind == RF_OP_TLS_SEND)
 		rf__op_send(l, t, k->fd, op->buf, op->len);
+	else if (op->kind == RF_OP_RECV_MULTI)
+		rf__op_recv_multishot(l, t, k->fd);
 	else
 		rf__op_recv(l, t, k->fd, op->buf, op->len);
 }

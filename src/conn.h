@@ -14,6 +14,8 @@
  *   RF_OP_TLS_SEND  the stack's own bytes out: rf__conn_sent() after it
  *   RF_OP_TLS_RECV  the stack's own bytes in: rf__conn_received() after it,
  *                   then ask again (handshake or read)
+ *   RF_OP_RECV_MULTI  (the caller's choice, plain TCP) a multishot receive
+ *                   into the loop's pool
  *
  * A connection outlives the slot that opened it: it goes to its origin's
  * idle list (pool.c) with its TLS session and is taken by the next request.

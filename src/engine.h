@@ -111,10 +111,17 @@ enum rf__slot_state {
 enum rf__buf_state { RF_BUF_FREE, RF_BUF_RECV, RF_BUF_HELD };
 
 /* A receive buffer.  Body bytes are written to the sink straight from it;
- * it is not reused until those writes complete (bounded memory per slot). */
+ * it is not reused until those writes complete (bounded memory per slot).
+ * Its memory is the slot's own, or (plain HTTP with a receive pool) a pool
+ * buffer the kernel picked when bytes arrived, given back the moment the
+ * buffer is free again (rf__buf_release): a slot waiting for a slow
+ * server then holds no receive memory at all. */
 struct rf__buf {
 	char *data;
 	size_t cap;        /* bytes at data */
+	bool pooled;       /* data is the loop's pool buffer bid */
+	bool pool_recv;    /* RECV: a receive into the pool fills it */
+	uint16_t bid;
 	enum rf__buf_state state;
 	char *body;        /* HELD: body span waiting for / under write */
 	size_t body_len;
@@ -146,6 +153,21 @@ struct rf__slot {
 	                            client reports and recycles it once the
 	                            call into the slot returns */
 	bool sock_busy;          /* a socket op (one at a time) is in flight */
+	bool pool_wait;          /* a receive found the pool empty: the client
+	                            receives again when buffers come back */
+	bool pool_queued;        /* ... and it is in the client's waiters */
+	bool ms_armed;           /* a multishot receive is the socket op */
+	bool ms_ended;           /* ... it ended (ms_res) and that is still to
+	                            be acted on, after the queue below */
+	int ms_res;
+	bool ms_keep_conn;       /* the response ended cleanly while it was
+	                            armed: the conn goes back to the pool once
+	                            its cancel completes */
+	struct rf__ms_pending {  /* pool buffers it filled that wait for a free */
+		uint16_t bid;        /* receive buffer, in arrival order (kept */
+		uint32_t len;        /* across recycling, empty then) */
+	} *ms_pend;
+	unsigned ms_npend, ms_cap;
 	rf__tag sock_tag;
 	bool cancel_sent;
 	int err;                 /* first error; 0 while fine */
@@ -163,7 +185,8 @@ struct rf__slot {
 	int64_t request_at;      /* the request began to be sent: its response's
 	                            header section must be complete within the
 	                            idle timeout from here (no slow trickle) */
-	char *reqbuf;
+	char *reqbuf;            /* the request being sent (reqcap bytes) */
+	size_t reqcap;
 	size_t reqlen;
 	/* response (resp itself is last: see the end of this struct) */
 	enum rf__body_mode body;
@@ -180,6 +203,19 @@ struct rf__slot {
 	 * (rf__http1_init), not its 9 KiB of text. */
 	struct rf__http1_resp resp;
 };
+
+/* b is free again; a pool buffer goes back to the loop at once. */
+static inline void rf__buf_release(struct rf__loop *l, struct rf__buf *b)
+{
+	b->state = RF_BUF_FREE;
+	b->pool_recv = false;
+	if (b->pooled) {
+		rf__loop_pool_put(l, b->bid);
+		b->pooled = false;
+		b->data = NULL;
+		b->cap = 0;
+	}
+}
 
 /* ---- the client ---- */
 struct rf_client {
@@ -217,6 +253,12 @@ struct rf_client {
 	unsigned ndelayed, cap_delayed;
 	char *print_algo;        /* opts.digest, canonical */
 	unsigned big_in_use, big_max; /* slots with big receive buffers */
+	bool pool_on;            /* plain receives take the loop's pool buffers */
+	bool pool_multishot;     /* ... through one multishot receive */
+	unsigned pool_count;     /* buffers in the pool */
+	uint64_t pool_waits;     /* receives that found it empty */
+	uint32_t *pool_waiters;  /* slots whose receive found the pool empty, */
+	unsigned npool_waiters, cap_pool_waiters; /* in order */
 	uint64_t n_ok, n_failed, bytes_done; /* reported so far */
 	int64_t run_start, next_progress;
 	char signal_buf[128];
@@ -251,7 +293,9 @@ void rf__req_free(struct rf__req *r);
 /* slot.c */
 void rf__slot_start(rf_client *c, struct rf__slot *s, struct rf__req *r, struct rf__origin *o);
 void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op,
-                            unsigned buf, int res);
+                            unsigned buf, int res, unsigned flags);
+/* The receive pool has buffers again: receive, if s still waits for one. */
+void rf__slot_pool_ready(rf_client *c, struct rf__slot *s);
 void rf__slot_dns_ready(rf_client *c, struct rf__slot *s);
 void rf__slot_fail(rf_client *c, struct rf__slot *s, int err);
 /* A deadline passed: fail with err, saying in which phase. */

@@ -32,6 +32,7 @@
  * not leak a descriptor.
  */
 #include "loop.h"
+#include "bufring.h"
 #include "fault.h"
 #include "loop_epoll.h"
 #include "ringfetch.h"
@@ -43,6 +44,10 @@
 #include <liburing.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
+
+_Static_assert(RF__F_POOL == IORING_CQE_F_BUFFER && RF__F_MORE == IORING_CQE_F_MORE &&
+               RF__F_BID_SHIFT == IORING_CQE_BUFFER_SHIFT, "completion flags are the CQE's");
 
 struct rf__loop {
 	struct rf__ep *ep;        /* --io epoll: every op goes there, no ring */
@@ -58,7 +63,10 @@ struct rf__loop {
 		int res;
 	} *done;                  /* their completions, in order */
 	unsigned ndone, cap_done;
+	struct rf__bufring *pool; /* the receive pool, or NULL */
 };
+
+#define POOL_GROUP 1
 
 #define INLINE_WRITE_MAX (256u * 1024)
 
@@ -242,12 +250,59 @@ void rf__loop_free(struct rf__loop *l)
 {
 	if (!l)
 		return;
-	if (l->ep)
+	if (l->ep) {
 		rf__ep_free(l->ep);
-	else
+		rf__bufring_free(NULL, l->pool);
+	} else {
+		rf__bufring_free(&l->ring, l->pool);
 		io_uring_queue_exit(&l->ring);
+	}
 	free(l->done);
 	free(l);
+}
+
+int rf__loop_pool_setup(struct rf__loop *l, unsigned n, unsigned size)
+{
+	if (l->pool)
+		return -EBUSY;
+	int err = rf__bufring_new(l->ep ? NULL : &l->ring, POOL_GROUP, n, size, &l->pool);
+	if (!err && l->ep)
+		rf__ep_set_pool(l->ep, l->pool);
+	return err;
+}
+
+bool rf__loop_has_pool(const struct rf__loop *l)
+{
+	return l->pool != NULL;
+}
+
+char *rf__loop_pool_buf(const struct rf__loop *l, unsigned bid)
+{
+	return rf__bufring_addr(l->pool, bid);
+}
+
+unsigned rf__loop_pool_size(const struct rf__loop *l)
+{
+	return l->pool ? rf__bufring_size(l->pool) : 0;
+}
+
+unsigned rf__loop_pool_avail(const struct rf__loop *l)
+{
+	return l->pool ? rf__bufring_avail(l->pool) : 0;
+}
+
+void rf__loop_pool_put(struct rf__loop *l, unsigned bid)
+{
+	rf__bufring_put(l->pool, bid);
+}
+
+bool rf__loop_pool_multishot(const struct rf__loop *l)
+{
+	struct utsname u;
+	unsigned major = 0, minor = 0; /* 6.0 and later */
+	if (l->ep || !l->pool || uname(&u) != 0 || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		return false;
+	return major >= 6; /* multishot receive came in Linux 6.0 */
 }
 
 void rf__loop_set_submit_batch(struct rf__loop *l, unsigned n)
@@ -366,6 +421,8 @@ int rf__loop_run_once(struct rf__loop *l, int64_t timeout_ns, rf__completion_fn 
 			tag &= ~(7ull << FAULT_SHIFT);
 			res = -fault_errno[fault];
 		}
+		if ((cqe->flags & IORING_CQE_F_BUFFER) && l->pool)
+			rf__bufring_taken(l->pool);
 		fn(arg, tag, res, cqe->flags);
 		n++;
 	}
@@ -449,7 +506,24 @@ void rf__op_recv(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned len)
 		return;
 	}
 	struct io_uring_sqe *sqe = get_sqe(l);
-	io_uring_prep_recv(sqe, fd, buf, maybe_short(l, len), 0);
+	if (buf) {
+		io_uring_prep_recv(sqe, fd, buf, maybe_short(l, len), 0);
+	} else { /* the kernel picks a pool buffer when bytes are there */
+		io_uring_prep_recv(sqe, fd, NULL, 0, 0);
+		sqe->flags |= IOSQE_BUFFER_SELECT;
+		sqe->buf_group = POOL_GROUP;
+	}
+	io_uring_sqe_set_data64(sqe, t);
+}
+
+void rf__op_recv_multishot(struct rf__loop *l, rf__tag t, int fd)
+{
+	if (INJECT(l, t, sock_faults))
+		return;
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_recv_multishot(sqe, fd, NULL, 0, 0);
+	sqe->flags |= IOSQE_BUFFER_SELECT;
+	sqe->buf_group = POOL_GROUP;
 	io_uring_sqe_set_data64(sqe, t);
 }
 

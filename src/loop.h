@@ -44,6 +44,7 @@ enum rf__op_kind {
 	RF_OP_SPLICE_IN,  /* plain body: socket -> pipe (zero copy) */
 	RF_OP_SPLICE_OUT, /* pipe -> file at an offset */
 	RF_OP_LINK,       /* an unnamed (O_TMPFILE) file gets its final name */
+	RF_OP_RECV_MULTI, /* a multishot receive into the pool */
 };
 
 static inline rf__tag rf__tag_make(enum rf__op_kind op, uint32_t idx, uint32_t gen)
@@ -108,6 +109,28 @@ void rf__loop_set_file_inline(struct rf__loop *l, bool on);
  * goes with the next wait, one io_uring_enter).  Ring only. */
 void rf__loop_set_submit_batch(struct rf__loop *l, unsigned n);
 
+/* Completion flags (the same bits as io_uring's CQE flags): RF__F_POOL,
+ * the op's bytes are in the receive pool's buffer rf__f_bid(flags), which
+ * the engine gives back with rf__loop_pool_put; RF__F_MORE, the op stays
+ * armed and more completions of it follow (multishot receive). */
+#define RF__F_POOL 1u
+#define RF__F_MORE 2u
+#define RF__F_BID_SHIFT 16
+static inline unsigned rf__f_bid(unsigned flags) { return flags >> RF__F_BID_SHIFT; }
+
+/* The receive pool (bufring.h): n buffers (a power of two) of size bytes,
+ * shared by every receive given no buffer.  0, or -errno: no pool (receives
+ * then need buffers of their own). */
+int rf__loop_pool_setup(struct rf__loop *l, unsigned n, unsigned size);
+bool rf__loop_has_pool(const struct rf__loop *l);
+char *rf__loop_pool_buf(const struct rf__loop *l, unsigned bid);
+unsigned rf__loop_pool_size(const struct rf__loop *l);
+/* Buffers not handed out (the kernel may pick them). */
+unsigned rf__loop_pool_avail(const struct rf__loop *l);
+void rf__loop_pool_put(struct rf__loop *l, unsigned bid);
+/* The kernel can arm a receive for many completions (Linux 6.0). */
+bool rf__loop_pool_multishot(const struct rf__loop *l);
+
 typedef void (*rf__completion_fn)(void *arg, rf__tag tag, int res, unsigned flags);
 
 /* Submit what is queued, wait for at least one completion or until
@@ -118,7 +141,14 @@ int rf__loop_run_once(struct rf__loop *l, int64_t timeout_ns, rf__completion_fn 
 void rf__op_socket(struct rf__loop *l, rf__tag t, int domain);
 void rf__op_connect(struct rf__loop *l, rf__tag t, int fd, const struct sockaddr *sa, socklen_t len);
 void rf__op_send(struct rf__loop *l, rf__tag t, int fd, const void *buf, unsigned len);
+/* buf NULL: a buffer of the receive pool, picked when bytes arrive
+ * (RF__F_POOL); -ENOBUFS when none is left. */
 void rf__op_recv(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned len);
+/* A multishot receive into the pool: a completion (RF__F_POOL, and
+ * RF__F_MORE while it stays armed) each time bytes arrive, until an error,
+ * the end of the stream, an empty pool (-ENOBUFS) or a cancel.  Ring only
+ * (rf__loop_pool_multishot). */
+void rf__op_recv_multishot(struct rf__loop *l, rf__tag t, int fd);
 void rf__op_open(struct rf__loop *l, rf__tag t, const char *path, int flags, unsigned mode);
 void rf__op_fallocate(struct rf__loop *l, rf__tag t, int fd, int mode, uint64_t off, uint64_t len);
 /* off = -1: at the file position (pipes, terminals) */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "loop_epoll.h"
+#include "bufring.h"
 
 enum ep_kind { EP_NONE, EP_RECV, EP_READ, EP_SEND, EP_CONNECT };
 
@@ -37,6 +38,7 @@ struct ep_fd {
 struct ep_done {
 	rf__tag t;
 	int res;
+	unsigned flags; /* RF__F_POOL with the buffer id (loop.h) */
 };
 
 struct rf__ep {
@@ -47,6 +49,7 @@ struct rf__ep {
 	unsigned ndone, cap_done;
 	unsigned waiting; /* ops waiting for an edge */
 	uint64_t *sys;    /* the loop's syscall counters */
+	struct rf__bufring *pool; /* receives without a buffer take from it */
 };
 
 #define COUNT(e, kind) ((e)->sys[RF__SYS_##kind]++)
@@ -77,7 +80,7 @@ void rf__ep_free(struct rf__ep *e)
 	free(e);
 }
 
-void rf__ep_post(struct rf__ep *e, rf__tag t, int res)
+static void post_flags(struct rf__ep *e, rf__tag t, int res, unsigned flags)
 {
 	if (e->ndone == e->cap_done) {
 		unsigned cap = e->cap_done ? 2 * e->cap_done : 256;
@@ -87,7 +90,17 @@ void rf__ep_post(struct rf__ep *e, rf__tag t, int res)
 		e->done = d;
 		e->cap_done = cap;
 	}
-	e->done[e->ndone++] = (struct ep_done){t, res};
+	e->done[e->ndone++] = (struct ep_done){t, res, flags};
+}
+
+void rf__ep_post(struct rf__ep *e, rf__tag t, int res)
+{
+	post_flags(e, t, res, 0);
+}
+
+void rf__ep_set_pool(struct rf__ep *e, struct rf__bufring *pool)
+{
+	e->pool = pool;
 }
 
 static struct ep_fd *fd_state(struct rf__ep *e, int fd)
@@ -140,16 +153,30 @@ static struct ep_fd *watch(struct rf__ep *e, int fd, rf__tag t)
 static bool try_read(struct rf__ep *e, struct ep_fd *f, int fd)
 {
 	struct ep_op *op = &f->rd;
+	void *buf = op->buf;
+	unsigned len = op->len, bid = 0;
+	bool pooled = op->kind == EP_RECV && !buf;
+	if (pooled) { /* the pool's buffer, taken now that bytes may be there */
+		if (!e->pool || !rf__bufring_take(e->pool, &bid)) {
+			rf__ep_post(e, op->tag, -ENOBUFS);
+			op->kind = EP_NONE;
+			return true;
+		}
+		buf = rf__bufring_addr(e->pool, bid);
+		len = rf__bufring_size(e->pool);
+	}
 	op->kind == EP_RECV ? COUNT(e, RECV) : COUNT(e, READ);
-	ssize_t n = op->kind == EP_RECV ? recv(fd, op->buf, op->len, MSG_DONTWAIT)
-	                                : read(fd, op->buf, op->len);
+	ssize_t n = op->kind == EP_RECV ? recv(fd, buf, len, MSG_DONTWAIT) : read(fd, buf, len);
+	if (pooled && n < 0)
+		rf__bufring_put(e->pool, bid);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 		f->rd_blocked = true;
 		return false;
 	}
 	if (n < 0 && errno == EINTR)
 		return false;
-	rf__ep_post(e, op->tag, n < 0 ? -errno : (int)n);
+	post_flags(e, op->tag, n < 0 ? -errno : (int)n,
+	           pooled && n >= 0 ? RF__F_POOL | bid << RF__F_BID_SHIFT : 0);
 	op->kind = EP_NONE;
 	return true;
 }
@@ -324,7 +351,7 @@ int rf__ep_run(struct rf__ep *e, int64_t timeout_ns, rf__completion_fn fn, void 
 	unsigned count = e->ndone;
 	for (unsigned i = 0; i < count; i++) {
 		struct ep_done d = e->done[i];
-		fn(arg, d.t, d.res, 0);
+		fn(arg, d.t, d.res, d.flags);
 	}
 	if (count) {
 		memmove(e->done, e->done + count, (e->ndone - count) * sizeof(*e->done));

@@ -24,6 +24,11 @@ struct rf__ep;
 int rf__ep_new(struct rf__ep **out, uint64_t *sys);
 void rf__ep_free(struct rf__ep *e);
 
+/* Receives without a buffer (rf__ep_recv with buf NULL) take one from
+ * pool when the socket is readable; none left: -ENOBUFS. */
+struct rf__bufring;
+void rf__ep_set_pool(struct rf__ep *e, struct rf__bufring *pool);
+
 /* A result known now (a file syscall, an injected fault): queued. */
 void rf__ep_post(struct rf__ep *e, rf__tag t, int res);
 

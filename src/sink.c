@@ -372,9 +372,9 @@ static void note_hole(struct rf__slot *s, const struct rf__buf *b)
 		s->sink.hole_at = b->off + (int64_t)b->written;
 }
 
-static void buf_drop(struct rf__buf *b)
+static void buf_drop(rf_client *c, struct rf__buf *b)
 {
-	b->state = RF_BUF_FREE;
+	rf__buf_release(c->loop, b);
 	b->body = NULL;
 	b->body_len = b->written = 0;
 	b->writing = false;
@@ -424,12 +424,12 @@ void rf__sink_pump(rf_client *c, struct rf__slot *s)
 			if (b->state != RF_BUF_HELD)
 				continue;
 			if (r->sink == RF_SINK_CALLBACK && r->on_body(r->user, b->body, b->body_len)) {
-				buf_drop(b);
+				buf_drop(c, b);
 				sink_fail(s, RF_EBODY_CALLBACK);
 				return;
 			}
 			s->bytes += b->body_len;
-			buf_drop(b);
+			buf_drop(c, b);
 		}
 		return;
 	}
@@ -613,7 +613,7 @@ bool rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 		s->last_io = c->now;
 		if (res <= 0) {
 			note_hole(s, b);
-			buf_drop(b);
+			buf_drop(c, b);
 			fail_path(s, res < 0 ? res : -EIO, "write",
 			          s->req->sink == RF_SINK_FILE ? file_shown(s) : "output");
 			return false;
@@ -621,7 +621,7 @@ bool rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 		b->written += (size_t)res;
 		s->bytes += (uint64_t)res;
 		if (b->written >= b->body_len)
-			buf_drop(b);
+			buf_drop(c, b);
 		rf__sink_pump(c, s); /* the rest of a short write, or the next in order */
 		return false;
 	}
@@ -721,7 +721,7 @@ bool rf__sink_finish(rf_client *c, struct rf__slot *s)
 			if (!failed)
 				return false; /* still to be written (ordered sink) */
 			note_hole(s, b);
-			buf_drop(b);
+			buf_drop(c, b);
 		}
 	}
 	if (s->sink.file == RF_FILE_ADOPTING || s->sink.file == RF_FILE_OPENING || s->sink.fallocating ||

@@ -294,10 +294,6 @@ static void begin_send(rf_client *c, struct rf__slot *s)
 		rf__sink_hash_prefix(c, s);
 		return;
 	}
-	if (!s->reqbuf && !(s->reqbuf = rf__malloc(REQBUF_SIZE))) {
-		rf__slot_fail(c, s, -ENOMEM);
-		return;
-	}
 	char range[300];
 	rf__sink_range_headers(s, range, sizeof(range));
 	struct rf__http1_request_spec spec = {
@@ -311,11 +307,26 @@ static void begin_send(rf_client *c, struct rf__slot *s)
 		.credentials = rf__auth_allowed(&s->req->auth),
 		.raw_extra = range,
 	};
-	int n = rf__http1_request(s->reqbuf, REQBUF_SIZE, &spec);
+	/* made in a scratch buffer, kept in one of its own size: a slot holds
+	 * a few hundred bytes of request, not 16 KiB (at -j 4096 that is
+	 * 16 MiB of touched pages) */
+	static __thread char scratch[REQBUF_SIZE];
+	int n = rf__http1_request(scratch, REQBUF_SIZE, &spec);
 	if (n < 0) {
 		fail_detail(c, s, RF_EHEADER, "request header section over 16 KiB");
 		return;
 	}
+	if ((size_t)n > s->reqcap) {
+		size_t cap = ((size_t)n + 511) & ~(size_t)511;
+		char *p = rf__realloc(s->reqbuf, cap);
+		if (!p) {
+			rf__slot_fail(c, s, -ENOMEM);
+			return;
+		}
+		s->reqbuf = p;
+		s->reqcap = cap;
+	}
+	memcpy(s->reqbuf, scratch, (size_t)n);
 	s->reqlen = (size_t)n;
 	rf__http1_init(&s->resp, false);
 	s->body = RF_BODY_UNDECIDED;
@@ -350,6 +361,7 @@ static void stale_retry(rf_client *c, struct rf__slot *s)
 /* A free receive buffer (allocated on first use), or -1. */
 int rf__buf_ready(const rf_client *c, const struct rf__slot *s, struct rf__buf *b)
 {
+	assert(!b->pooled); /* pool buffers are given back when free */
 	size_t want = s->big ? c->opts.big_buffer : c->opts.recv_buffer;
 	if (b->data && b->cap == want)
 		return 0;
@@ -375,6 +387,36 @@ static int free_buf(rf_client *c, struct rf__slot *s)
 	return -1; /* both buffers wait for the sink: the socket waits too */
 }
 
+/* Plain HTTP with a receive pool, and not a large body (those keep their
+ * own big buffers, or splice). */
+static bool pool_receives(const rf_client *c, const struct rf__slot *s)
+{
+	return c->pool_on && !s->big && !rf__conn_is_tls(s->conn);
+}
+
+static int free_entry(const struct rf__slot *s)
+{
+	for (unsigned i = 0; i < RF_SLOT_BUFS; i++)
+		if (s->buf[i].state == RF_BUF_FREE)
+			return (int)i;
+	return -1;
+}
+
+/* A completion that names a pool buffer: b holds it now. */
+static void attach_pool_buf(rf_client *c, struct rf__buf *b, unsigned flags)
+{
+	if (!(flags & RF__F_POOL))
+		return;
+	if (b->pooled)
+		rf__loop_pool_put(c->loop, b->bid);
+	else
+		free(b->data); /* the slot's own memory is not needed here */
+	b->pooled = true;
+	b->bid = (uint16_t)rf__f_bid(flags);
+	b->data = rf__loop_pool_buf(c->loop, b->bid);
+	b->cap = rf__loop_pool_size(c->loop);
+}
+
 static bool receiving(const struct rf__slot *s)
 {
 	return !s->err && !s->requeue && !s->http_done && !s->sock_busy &&
@@ -383,6 +425,100 @@ static bool receiving(const struct rf__slot *s)
 
 static void on_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n);
 static void on_plain_eof(rf_client *c, struct rf__slot *s, bool clean);
+static void on_io_error(rf_client *c, struct rf__slot *s, int res);
+static void arm_recv(rf_client *c, struct rf__slot *s);
+
+/* ---- multishot receive (--uring-recv multishot) ----
+ * One receive stays armed for the response; each completion brings a pool
+ * buffer.  They can come faster than the sink frees receive buffers, so
+ * they wait in s->ms_pend, in order, and are parsed as buffers free up.
+ * The connection is not handed on while the receive is armed: the end of
+ * the response cancels it, and the release waits for its last completion. */
+
+static void ms_drop_pending(rf_client *c, struct rf__slot *s)
+{
+	for (unsigned i = 0; i < s->ms_npend; i++)
+		rf__loop_pool_put(c->loop, s->ms_pend[i].bid);
+	s->ms_npend = 0;
+}
+
+static bool ms_queue(struct rf__slot *s, unsigned bid, unsigned len)
+{
+	if (s->ms_npend == s->ms_cap) {
+		unsigned cap = s->ms_cap ? 2 * s->ms_cap : 8;
+		struct rf__ms_pending *p = rf__realloc(s->ms_pend, cap * sizeof(*p));
+		if (!p)
+			return false;
+		s->ms_pend = p;
+		s->ms_cap = cap;
+	}
+	s->ms_pend[s->ms_npend++] = (struct rf__ms_pending){(uint16_t)bid, len};
+	return true;
+}
+
+/* Parse the queued buffers in order while receive buffers are free. */
+static void ms_drain(rf_client *c, struct rf__slot *s)
+{
+	while (s->ms_npend) {
+		if (s->err || s->requeue || s->http_done) {
+			if (s->http_done)
+				s->ms_keep_conn = false; /* bytes after the response */
+			ms_drop_pending(c, s);
+			return;
+		}
+		int bi = free_entry(s);
+		if (bi < 0)
+			return;
+		struct rf__ms_pending p = s->ms_pend[0];
+		memmove(s->ms_pend, s->ms_pend + 1, --s->ms_npend * sizeof(p));
+		s->buf[bi].state = RF_BUF_RECV;
+		attach_pool_buf(c, &s->buf[bi], RF__F_POOL | (unsigned)p.bid << RF__F_BID_SHIFT);
+		on_plain(c, s, (unsigned)bi, p.len);
+	}
+}
+
+/* The multishot receive ended with ms_res and everything it brought is
+ * parsed: true when that was acted on, false to receive again. */
+static bool ms_end(rf_client *c, struct rf__slot *s)
+{
+	int res = s->ms_res;
+	if (s->err || s->requeue || s->http_done) {
+		if (res != -ECANCELED)
+			s->ms_keep_conn = false; /* the peer closed or failed after all */
+		rf__slot_finish_step(c, s);
+		return true;
+	}
+	if (res == -ENOBUFS) {
+		s->pool_wait = true; /* see on_recv */
+		return true;
+	}
+	if (res > 0 || res == -EAGAIN || res == -EINTR || res == -ECANCELED)
+		return false; /* the kernel stopped it, or we did (large body) */
+	if (res == 0)
+		on_plain_eof(c, s, true);
+	else
+		on_io_error(c, s, res);
+	return true;
+}
+
+static void on_recv_multi(rf_client *c, struct rf__slot *s, int res, unsigned flags)
+{
+	if (!(flags & RF__F_MORE)) {
+		s->sock_busy = false;
+		s->ms_armed = false;
+		s->ms_ended = true;
+		s->ms_res = res;
+	}
+	if (flags & RF__F_POOL) {
+		unsigned bid = rf__f_bid(flags);
+		if (res <= 0 || !ms_queue(s, bid, (unsigned)res)) {
+			rf__loop_pool_put(c->loop, bid);
+			if (res > 0)
+				rf__slot_error(s, -ENOMEM, false, NULL);
+		}
+	}
+	arm_recv(c, s);
+}
 
 /* Read from the connection into free receive buffers.  Plain TCP: one
  * recv straight into a buffer.  TLS: decrypt what is buffered, each buffer
@@ -391,12 +527,52 @@ static void on_plain_eof(rf_client *c, struct rf__slot *s, bool clean);
  * stack needs it. */
 static void arm_recv(rf_client *c, struct rf__slot *s)
 {
+	if (s->ms_npend || s->ms_ended) {
+		/* a multishot receive: what it brought first, then how it ended */
+		ms_drain(c, s);
+		if (s->ms_npend)
+			return; /* the rest when a receive buffer is free */
+		if (s->ms_ended) {
+			s->ms_ended = false;
+			if (ms_end(c, s))
+				return;
+		}
+	}
+	if (s->ms_armed) {
+		/* bytes come by themselves; a large body (big buffers, splice)
+		 * needs the socket to itself, and a failed slot winds down: end
+		 * the multishot first */
+		bool stop = s->err || s->requeue || s->http_done || !pool_receives(c, s) ||
+		            rf__splice_ok(c, s);
+		if (stop && !s->cancel_sent) {
+			rf__op_cancel(c->loop, s->sock_tag);
+			s->cancel_sent = true;
+		}
+		return;
+	}
 	if (!receiving(s))
 		return;
 	if (s->splice.splicing)
 		return; /* splice_step drives the rest of the body */
 	if (rf__splice_ok(c, s) && rf__splice_next(c, s))
 		return;
+	if (pool_receives(c, s) && c->pool_multishot) {
+		/* one receive for the whole response: a completion (with a pool
+		 * buffer) each time bytes arrive */
+		s->ms_armed = true;
+		submit(c, s, &(struct rf__conn_op){RF_OP_RECV_MULTI, NULL, 0}, 0);
+		return;
+	}
+	if (pool_receives(c, s)) {
+		/* the kernel picks a pool buffer when bytes arrive */
+		int bi = free_entry(s);
+		if (bi < 0)
+			return; /* both buffers wait for the sink: the socket waits too */
+		s->buf[bi].state = RF_BUF_RECV;
+		s->buf[bi].pool_recv = true;
+		submit(c, s, &(struct rf__conn_op){RF_OP_RECV, NULL, 0}, (unsigned)bi);
+		return;
+	}
 	while (receiving(s)) {
 		/* a large body's buffer is filled across records and receives,
 		 * so it is parsed and written in big pieces */
@@ -518,8 +694,18 @@ void rf__slot_response_end(rf_client *c, struct rf__slot *s, bool reusable)
 {
 	if (s->big)
 		rf__conn_set_recv_size(s->conn, 0); /* pooled conns stay small */
-	rf__conn_release(c, s->conn, reusable);
-	s->conn = NULL;
+	if (s->ms_armed) {
+		/* no other request may use the conn while our multishot receive
+		 * is armed on it: cancel that; finish_step releases the conn */
+		s->ms_keep_conn = reusable;
+		if (!s->cancel_sent) {
+			rf__op_cancel(c->loop, s->sock_tag);
+			s->cancel_sent = true;
+		}
+	} else {
+		rf__conn_release(c, s->conn, reusable);
+		s->conn = NULL;
+	}
 	s->http_done = true;
 	int st = s->resp.status;
 	if (s->redirect_status) {
@@ -600,7 +786,16 @@ static void on_plain_eof(rf_client *c, struct rf__slot *s, bool clean)
 }
 
 /* n response bytes (plaintext) arrived in buffer bi. */
+static void parse_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n);
+
 static void on_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n)
+{
+	parse_plain(c, s, bi, n);
+	if (s->buf[bi].state == RF_BUF_FREE)
+		rf__buf_release(c->loop, &s->buf[bi]); /* nothing of it is held */
+}
+
+static void parse_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n)
 {
 	struct rf__buf *b = &s->buf[bi];
 	b->state = RF_BUF_FREE;
@@ -653,7 +848,15 @@ static void on_io_error(rf_client *c, struct rf__slot *s, int res)
 
 static void on_recv(rf_client *c, struct rf__slot *s, unsigned bi, int res)
 {
-	s->buf[bi].state = RF_BUF_FREE;
+	bool pooled = s->buf[bi].pool_recv;
+	if (res <= 0)
+		rf__buf_release(c->loop, &s->buf[bi]);
+	if (res == -ENOBUFS && pooled) {
+		/* bytes are there but every pool buffer is taken: the client
+		 * receives again when some come back (rf__slot_pool_ready) */
+		s->pool_wait = true;
+		return;
+	}
 	if (res < 0) {
 		on_io_error(c, s, res);
 		return;
@@ -663,6 +866,14 @@ static void on_recv(rf_client *c, struct rf__slot *s, unsigned bi, int res)
 		return;
 	}
 	on_plain(c, s, bi, (size_t)res);
+	arm_recv(c, s);
+}
+
+void rf__slot_pool_ready(rf_client *c, struct rf__slot *s)
+{
+	if (!s->pool_wait)
+		return;
+	s->pool_wait = false;
 	arm_recv(c, s);
 }
 
@@ -717,14 +928,20 @@ static void reissue(rf_client *c, struct rf__slot *s, enum rf__op_kind op, unsig
 		handshake_step(c, s);
 	else {
 		if (op == RF_OP_RECV)
-			s->buf[buf].state = RF_BUF_FREE;
+			rf__buf_release(c->loop, &s->buf[buf]);
 		arm_recv(c, s);
 	}
 }
 
 void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op,
-                            unsigned buf, int res)
+                            unsigned buf, int res, unsigned flags)
 {
+	if (op == RF_OP_RECV_MULTI) {
+		on_recv_multi(c, s, res, flags);
+		return;
+	}
+	if (op == RF_OP_RECV)
+		attach_pool_buf(c, &s->buf[buf], flags);
 	switch (op) {
 	case RF_OP_SOCKET:
 	case RF_OP_CONNECT:
@@ -743,7 +960,7 @@ void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 			if (op == RF_OP_SOCKET && res >= 0)
 				rf__conn_opened(s->conn, res);
 			if (op == RF_OP_RECV)
-				s->buf[buf].state = RF_BUF_FREE;
+				rf__buf_release(c->loop, &s->buf[buf]);
 			rf__slot_finish_step(c, s);
 			return;
 		}
@@ -839,8 +1056,14 @@ void rf__slot_finish_step(rf_client *c, struct rf__slot *s)
 		return;
 	}
 	s->dns = NULL;
+	if (s->ms_npend) { /* a multishot receive's bytes nobody will parse */
+		if (s->http_done)
+			s->ms_keep_conn = false;
+		ms_drop_pending(c, s);
+	}
 	if (s->conn) {
-		rf__conn_release(c, s->conn, false);
+		/* reusable only when a multishot receive held it past a clean end */
+		rf__conn_release(c, s->conn, s->ms_keep_conn && !s->err && !s->ms_npend);
 		s->conn = NULL;
 	}
 	if (!rf__sink_finish(c, s) || s->ops)

@@ -54,7 +54,8 @@ void io_report_print(FILE *f, int json, const char *path, const rf_io_stats *st,
 		total += count_of(st, i);
 	double rate = secs > 0 ? (double)units / secs : 0;
 	if (json) {
-		fprintf(f, "{\"io_path\": \"%s\", \"syscalls\": {", path);
+		fprintf(f, "{\"io_path\": \"%s\", \"recv\": \"%s\", \"pool_waits\": %" PRIu64
+		           ", \"syscalls\": {", path, st->recv_mode, st->pool_waits);
 		for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 			fprintf(f, "%s\"%s\": %" PRIu64, i ? ", " : "", kinds[i].name, count_of(st, i));
 		fprintf(f, "}, \"syscalls_total\": %" PRIu64 ", \"sqes\": %" PRIu64 ", \"cqes\": %" PRIu64
@@ -65,7 +66,11 @@ void io_report_print(FILE *f, int json, const char *path, const rf_io_stats *st,
 		        unit, units, unit, rate);
 		return;
 	}
-	fprintf(f, "io report: %s\n  syscalls made by the loop:", path);
+	fprintf(f, "io report: %s\n", path);
+	if (st->recv_mode[0])
+		fprintf(f, "  receive: %s, %" PRIu64 " waits for a pool buffer\n", st->recv_mode,
+		        st->pool_waits);
+	fprintf(f, "  syscalls made by the loop:");
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (count_of(st, i))
 			fprintf(f, " %s %" PRIu64, kinds[i].name, count_of(st, i));

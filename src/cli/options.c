@@ -76,6 +76,12 @@ static void usage(FILE *f)
 	    "                            setup or an error (default: the first the kernel takes)\n"
 	    "      --uring-submit-batch N  submit as soon as N SQEs are queued (default 0: all\n"
 	    "                            of them with the next wait)\n"
+	    "      --uring-recv MODE     plain-HTTP receive buffers: pool (one pool shared by\n"
+	    "                            all connections, taken when bytes arrive; default),\n"
+	    "                            multishot (the pool, one multishot receive per\n"
+	    "                            response), own (2 per transfer), or auto\n"
+	    "      --uring-recv-pool N   buffers in the pool (default: 2 per transfer in flight,\n"
+	    "                            at most 16 MiB of them)\n"
 	    "      --io-report[=json]    after the run: the kernel path, the loop's syscalls\n"
 	    "                            by kind, SQEs/CQEs, CPU, context switches, peak RSS\n"
 	    "      --uring-recv-buffer N   bytes per receive buffer (default 65536)\n"
@@ -152,6 +158,8 @@ enum {
 	OPT_IO_REPORT,
 	OPT_URING_SETUP,
 	OPT_URING_SUBMIT_BATCH,
+	OPT_URING_RECV,
+	OPT_URING_RECV_POOL,
 	OPT_TMPFILE,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
@@ -194,6 +202,8 @@ static const struct option long_opts[] = {
 	{"io-report", optional_argument, NULL, OPT_IO_REPORT},
 	{"uring-setup", required_argument, NULL, OPT_URING_SETUP},
 	{"uring-submit-batch", required_argument, NULL, OPT_URING_SUBMIT_BATCH},
+	{"uring-recv", required_argument, NULL, OPT_URING_RECV},
+	{"uring-recv-pool", required_argument, NULL, OPT_URING_RECV_POOL},
 	{"tmpfile", required_argument, NULL, OPT_TMPFILE},
 	{"progress", no_argument, NULL, OPT_PROGRESS},
 	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
@@ -265,6 +275,15 @@ int cli_parse_uring_setup(const char *s)
 	       : strcmp(s, "plain") == 0         ? RF_URING_SETUP_PLAIN
 	       : strcmp(s, "sqpoll") == 0        ? RF_URING_SETUP_SQPOLL
 	                                         : -1;
+}
+
+int cli_parse_uring_recv(const char *s)
+{
+	return strcmp(s, "auto") == 0        ? RF_URING_RECV_AUTO
+	       : strcmp(s, "own") == 0       ? RF_URING_RECV_OWN
+	       : strcmp(s, "pool") == 0      ? RF_URING_RECV_POOL
+	       : strcmp(s, "multishot") == 0 ? RF_URING_RECV_MULTISHOT
+	                                     : -1;
 }
 
 int cli_parse_io(const char *s)
@@ -444,6 +463,17 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 				return usage_error(err, "--uring-setup takes defer-taskrun, coop-taskrun, plain or "
 				                        "sqpoll, not '%s'", optarg);
 			o->io_named = true;
+			break;
+		case OPT_URING_RECV:
+			if ((o->opts.uring_recv = cli_parse_uring_recv(optarg)) < 0)
+				return usage_error(err, "--uring-recv takes pool, multishot, own or auto, not '%s'",
+				                   optarg);
+			break;
+		case OPT_URING_RECV_POOL:
+			if (!parse_uint(optarg, 32768, &u) || u == 0)
+				return usage_error(err, "--uring-recv-pool needs a number of buffers from 1 to "
+				                        "32768, not '%s'", optarg);
+			o->opts.uring_recv_pool = (unsigned)u;
 			break;
 		case OPT_URING_SUBMIT_BATCH:
 			if (!parse_uint(optarg, 4096, &u))

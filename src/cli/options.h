@@ -62,6 +62,7 @@ int cli_parse_io(const char *s);
 /* "auto", "defer-taskrun", "coop-taskrun", "plain", "sqpoll":
  * RF_URING_SETUP_*, or -1. */
 int cli_parse_uring_setup(const char *s);
+int cli_parse_uring_recv(const char *s);
 
 struct option;
 /* Refuse any long option not spelt out in full (argv walked as getopt

@@ -557,3 +557,52 @@ void rf__loop_add_stats(const struct rf__loop *l, struct rf_io_stats *out)
 {
 	(void)l, (void)out; /* no kernel here */
 }
+
+/* No receive pool here: the engine keeps its own buffers (the pool runs
+ * against the real ring and epoll in the integration suites). */
+int rf__loop_pool_setup(struct rf__loop *l, unsigned n, unsigned size)
+{
+	(void)l, (void)n, (void)size;
+	return -EOPNOTSUPP;
+}
+
+bool rf__loop_has_pool(const struct rf__loop *l)
+{
+	(void)l;
+	return false;
+}
+
+char *rf__loop_pool_buf(const struct rf__loop *l, unsigned bid)
+{
+	(void)l, (void)bid;
+	return NULL;
+}
+
+unsigned rf__loop_pool_size(const struct rf__loop *l)
+{
+	(void)l;
+	return 0;
+}
+
+unsigned rf__loop_pool_avail(const struct rf__loop *l)
+{
+	(void)l;
+	return 0;
+}
+
+void rf__loop_pool_put(struct rf__loop *l, unsigned bid)
+{
+	(void)l, (void)bid;
+}
+
+bool rf__loop_pool_multishot(const struct rf__loop *l)
+{
+	(void)l;
+	return false;
+}
+
+void rf__op_recv_multishot(struct rf__loop *l, rf__tag t, int fd)
+{
+	(void)l, (void)t, (void)fd;
+	abort(); /* never asked for without a pool */
+}

@@ -339,15 +339,15 @@ int main(int argc, char **argv)
 	CHECK(rf_submit(c, &rz) == RF_EINVAL, "non-zero reserved request fields refused");
 	rf_client_opts oz;
 	rf_client_opts_init(&oz);
-	oz.reserved[5] = &oz;
+	oz.reserved[4] = &oz;
 	rf_client *cz = NULL;
 	CHECK(rf_client_new(&oz, &cz) == RF_EINVAL && !cz, "non-zero reserved options refused");
 	rf_client_opts_init(&oz);
 	oz.io = 3;
 	CHECK(rf_client_new(&oz, &cz) == RF_EINVAL && !cz, "unknown io refused");
 	rf_client_opts_init(&oz);
-	oz.reserved_int = 1;
-	CHECK(rf_client_new(&oz, &cz) == RF_EINVAL && !cz, "non-zero reserved_int refused");
+	oz.uring_recv = 4;
+	CHECK(rf_client_new(&oz, &cz) == RF_EINVAL && !cz, "unknown uring_recv refused");
 	rf_client_opts_init(&oz);
 	oz.file_io = 3;
 	CHECK(rf_client_new(&oz, &cz) == RF_EINVAL && !cz, "unknown file_io refused");

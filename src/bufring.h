@@ -1,0 +1,40 @@
+/*
+ * bufring.h - the receive pool: buffers shared by every connection of a
+ * loop, taken only when bytes arrive, so receive memory follows the data in
+ * flight rather than the number of open connections.
+ *
+ * On the ring it is an io_uring provided buffer ring (Linux 5.19): a recv
+ * submitted without a buffer names the pool's group, the kernel picks a
+ * buffer when data is there and the completion names it (RF__F_POOL); with
+ * none left the recv ends with -ENOBUFS.  On epoll the same pool is a stack
+ * the epoll loop takes from when a socket is readable.  Either way the
+ * engine gives a buffer back (rf__bufring_put) when its bytes are done with.
+ */
+#ifndef RF_BUFRING_H
+#define RF_BUFRING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct io_uring;
+struct rf__bufring;
+
+/* n buffers (a power of two, at most 32768) of size bytes; ring: the
+ * io_uring to register with as group bgid, or NULL for a userspace pool.
+ * 0, -ENOMEM, or the kernel's error. */
+int rf__bufring_new(struct io_uring *ring, unsigned bgid, unsigned n, unsigned size,
+                    struct rf__bufring **out);
+void rf__bufring_free(struct io_uring *ring, struct rf__bufring *p);
+char *rf__bufring_addr(const struct rf__bufring *p, unsigned bid);
+unsigned rf__bufring_size(const struct rf__bufring *p);
+unsigned rf__bufring_count(const struct rf__bufring *p);
+/* Buffers that can be handed out now. */
+unsigned rf__bufring_avail(const struct rf__bufring *p);
+/* The kernel handed buffer bid out (a completion named it). */
+void rf__bufring_taken(struct rf__bufring *p);
+/* Userspace pool: take a buffer (false: none left). */
+bool rf__bufring_take(struct rf__bufring *p, unsigned *bid);
+/* Buffer bid may be handed out again. */
+void rf__bufring_put(struct rf__bufring *p, unsigned bid);
+
+#endif

@@ -221,7 +221,9 @@ typedef struct rf_client_opts {
 	                             directory after it */
 	/* A descriptor the loop watches (e.g. a signalfd): each time it is
 	 * readable one record (<= 128 bytes) is read and on_signal called on
-	 * the loop thread.  -1 (the default): none. */
+	 * the loop thread.  -1 (the default): none.  On the epoll path it is
+	 * made nonblocking (O_NONBLOCK is on the open file description, so
+	 * other descriptors of it see that too). */
 	int signal_fd;
 	void (*on_signal)(void *arg);
 	void *signal_arg;

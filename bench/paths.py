@@ -16,13 +16,18 @@ Workloads:
   P4  ringfetch bench, 1 KiB, 64 connections, 4 s (no files)
   P5  4 096 x 8 KiB trickled at 4 KB/s each (nginx limit_rate), -j 4096:
       every transfer open at once; what receive memory costs (tmpfs only)
+  P6  ringfetch bench, POST of a 64 KiB body answered 204, 16 connections,
+      4 s: where zero-copy sends apply
 
 Paths: io_uring with each ring setup (defer-taskrun, the default; coop-taskrun;
 plain; sqpoll), io_uring submitting every SQE alone (--uring-submit-batch 1),
 with the file ops on the ring (--file-io ring), with large bodies received
 instead of spliced (--uring-no-splice), with multishot receives into the
 receive pool and with a buffer pair per transfer instead of the pool
-(--uring-recv multishot|own), and epoll.
+(--uring-recv multishot|own), without the registered file table
+(--uring-fixed-files off), with ring file writes not from registered
+buffers (--file-io ring --uring-write-fixed off), with zero-copy request
+bodies (--uring-send-zc on, bench), and epoll.
 
 Writes bench/PATHS.md (tables and the command), bench/paths.png (CPU per
 unit relative to the default path) and bench/paths.json (every run).
@@ -53,6 +58,10 @@ PATHS = [
     ("uring no-splice", ["--io", "uring", "--uring-no-splice"]),
     ("uring recv multishot", ["--io", "uring", "--uring-recv", "multishot"]),
     ("uring recv own", ["--io", "uring", "--uring-recv", "own"]),
+    ("uring no fixed files", ["--io", "uring", "--uring-fixed-files", "off"]),
+    ("uring file-io ring no write-fixed", ["--io", "uring", "--file-io", "ring",
+                                           "--uring-write-fixed", "off"]),
+    ("uring send-zc", ["--io", "uring", "--uring-send-zc", "on"]),
     ("epoll", ["--io", "epoll"]),
 ]
 
@@ -83,6 +92,10 @@ def fetch_workload(args, origin, lists, n_files, size, jobs, kind, dest_base, ca
                 continue  # HTTPS keeps its own buffers
             if key == "P5" and name not in P5_PATHS:
                 continue
+            if name == "uring send-zc":
+                continue  # request bodies: bench mode only
+            if name == "uring file-io ring no write-fixed" and (ca or key == "P5"):
+                continue  # HTTPS writes from its own buffers
             dest = tempfile.mkdtemp(dir=dest_base)
             try:
                 wall, rep = run_once([RINGFETCH, "-q", "--io-report=json", "-j", str(jobs),
@@ -102,21 +115,26 @@ def fetch_workload(args, origin, lists, n_files, size, jobs, kind, dest_base, ca
                   f"{rep['syscalls_total']} syscalls", file=sys.stderr)
 
 
-def bench_workload(args, origin, results):
-    url = f"{origin.url}/1k"
+def bench_workload(args, origin, results, key, body=None):
+    """P4: GET 1 KiB, 64 connections.  P6: POST of a 64 KiB body (nginx
+    answers 204), 16 connections: where SEND_ZC applies."""
+    url = f"{origin.url}/1k" if not body else f"{origin.url}/sink"
+    extra = ["-c", "64"] if not body else ["-c", "16", "-X", "POST", "--body-file", body]
     for r in range(args.runs):
         for name, flags in PATHS:
-            if name in ("uring file-io ring", "uring no-splice") or name.startswith("uring recv"):
+            if "file-io" in name or name in ("uring no-splice",) or name.startswith("uring recv"):
                 continue  # no files, no splice, its own receive buffers in bench mode
+            if name == "uring send-zc" and not body:
+                continue
             try:
-                wall, rep = run_once([RINGFETCH, "bench", "-q", "--io-report=json", "-c", "64",
-                                      "-d", f"{args.seconds}s"] + flags + [url])
+                wall, rep = run_once([RINGFETCH, "bench", "-q", "--io-report=json", "-d",
+                                      f"{args.seconds}s"] + extra + flags + [url])
             except RuntimeError as e:
-                print(f"  P4 {name}: {e}", file=sys.stderr)
+                print(f"  {key} {name}: {e}", file=sys.stderr)
                 continue
             rep["wall_s"] = wall
-            results.setdefault(("P4", "-", name), []).append(rep)
-            print(f"  P4 run {r + 1} {name}: {rep['requests_per_s']:.0f} req/s, "
+            results.setdefault((key, "-", name), []).append(rep)
+            print(f"  {key} run {r + 1} {name}: {rep['requests_per_s']:.0f} req/s, "
                   f"{(rep['user_s'] + rep['sys_s']) / rep['requests'] * 1e6:.2f} us CPU/req",
                   file=sys.stderr)
 
@@ -129,15 +147,17 @@ def table(results, report, chart):
     keys = sorted({(k, f) for k, f, _ in results})
     what = {"P1": "5 000 x 16 KiB over HTTP, -j 64", "P2": "2 x 256 MiB over HTTP, -j 2",
             "P3": "2 000 x 16 KiB over HTTPS, -j 64", "P4": "bench, 1 KiB, 64 connections",
-            "P5": "4 096 x 8 KiB trickled at 4 KB/s each, -j 4096 (all open at once)"}
+            "P5": "4 096 x 8 KiB trickled at 4 KB/s each, -j 4096 (all open at once)",
+            "P6": "bench, POST of a 64 KiB body (answered 204), 16 connections"}
     for key, kind in keys:
         rows = [(n, results[(key, kind, n)]) for n, _ in PATHS if (key, kind, n) in results]
-        unit = "request" if key == "P4" else "file"
+        unit = "request" if key in ("P4", "P6") else "file"
         report.append(f"### {key}: {what[key]}" + (f", output on {kind}" if kind != "-" else "") + "\n")
-        size = {"P1": 16384, "P2": 256 << 20, "P3": 16384, "P4": 1024, "P5": 8192}[key]
+        size = {"P1": 16384, "P2": 256 << 20, "P3": 16384, "P4": 1024, "P5": 8192, "P6": 65536}[key]
         report.append(f"| path | wall s | {unit}s/s | MB/s | CPU us per {unit} | syscalls per {unit} | "
-                      f"SQEs per enter | ctx switches (vol/invol) | peak RSS MiB |")
-        report.append("|---|---|---|---|---|---|---|---|---|")
+                      f"SQEs per enter | io-wq hand-offs per {unit} | ctx switches (vol/invol) | "
+                      f"peak RSS MiB |")
+        report.append("|---|---|---|---|---|---|---|---|---|---|")
         base = None
         for name, reps in rows:
             med = lambda f: statistics.median(f(r) for r in reps)
@@ -150,9 +170,11 @@ def table(results, report, chart):
             vol = med(lambda r: r["voluntary_switches"])
             inv = med(lambda r: r["involuntary_switches"])
             rss = med(lambda r: r["peak_rss_kib"] / 1024)
+            punts = med(lambda r: r.get("iowq_punts", -1) / units_of(r))
+            punts_s = f"{punts:.2f}" if punts >= 0 else "-"
             report.append(f"| {name} | {wall:.3f} | {rate:,.0f} | {rate * size / 1e6:,.0f} | "
                           f"{cpu:.2f} | {sysc:.2f} | "
-                          f"{spe:.1f} | {vol:.0f}/{inv:.0f} | {rss:.1f} |")
+                          f"{spe:.1f} | {punts_s} | {vol:.0f}/{inv:.0f} | {rss:.1f} |")
             if base is None:
                 base = cpu
             chart.append((f"{key}/{kind}" if kind != "-" else key, name, cpu / base))
@@ -164,7 +186,7 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--seconds", type=int, default=4)
     ap.add_argument("--fs", nargs="*", default=["tmpfs", "ext4"])
-    ap.add_argument("--only", nargs="*", help="workloads (P1 ... P5)")
+    ap.add_argument("--only", nargs="*", help="workloads (P1 ... P6)")
     ap.add_argument("--paths", nargs="*", help="only these paths (names as in the tables)")
     ap.add_argument("--write", action="store_true", help="write bench/PATHS.md, .png, .json")
     args = ap.parse_args()
@@ -173,6 +195,10 @@ def main():
         if unknown:
             ap.error(f"unknown paths: {', '.join(sorted(unknown))}")
         PATHS[:] = [(n, f) for n, f in PATHS if n in args.paths]
+    # io-wq hand-offs are counted from the io_uring tracepoints (--io-report)
+    if not os.path.exists("/sys/kernel/tracing/events/io_uring") and os.geteuid() == 0:
+        subprocess.run(["mount", "-t", "tracefs", "nodev", "/sys/kernel/tracing"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = tempfile.mkdtemp(prefix="rf-paths-", dir="/dev/shm")
     www = os.path.join(base, "www")
     os.makedirs(www)
@@ -224,7 +250,12 @@ def main():
             finally:
                 cleanup()
         if want("P4"):
-            bench_workload(args, http, results)
+            bench_workload(args, http, results, "P4")
+        if want("P6"):
+            body = os.path.join(base, "body64k")
+            with open(body, "wb") as f:
+                f.write(os.urandom(65536))
+            bench_workload(args, http, results, "P6", body)
     finally:
         http.stop()
         https.stop()

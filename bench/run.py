@@ -83,7 +83,8 @@ worker_rlimit_nofile 20000;
 events {{ worker_connections 10000; }}
 http {{ access_log off; keepalive_requests 1000000; sendfile on;
   server {{ listen 127.0.0.1:{self.port} backlog=8192{tls}; root {self.www};
-    location /slow/ {{ limit_rate 4k; }} }} }}
+    location /slow/ {{ limit_rate 4k; }}
+    location = /sink {{ return 204; }} }} }}
 """)
         subprocess.run(["nginx", "-c", conf, "-p", base], check=True)
         self.pidfile = os.path.join(base, f"nginx-{https}.pid")

@@ -267,8 +267,16 @@ typedef struct rf_client_opts {
 	unsigned uring_recv_pool; /* buffers in the receive pool, rounded up to
 	                             a power of two (at most 32768); 0: two per
 	                             transfer in flight, within 16 MiB */
-	unsigned reserved_u;      /* zero */
-	void *reserved[5];        /* zero: room for later fields */
+	int uring_fixed_files;    /* sockets in the ring's registered file
+	                             table, their ops naming the slot:
+	                             RF_URING_FIXED_AUTO (0, the default
+	                             measured), _ON, _OFF; not on epoll */
+	int uring_write_fixed;    /* the receive pool's memory registered with
+	                             the ring, so file writes from it on the
+	                             ring are WRITE_FIXED: RF_URING_FIXED_AUTO
+	                             (0, the default measured), _ON, _OFF */
+	int reserved_int;         /* zero */
+	void *reserved[4];        /* zero: room for later fields */
 } rf_client_opts;
 
 /* rf_client_opts.file_io.  RING: every file op is an io_uring op.  INLINE:
@@ -292,6 +300,8 @@ enum rf_io { RF_IO_AUTO = 0, RF_IO_URING = 1, RF_IO_EPOLL = 2 };
 enum rf_uring_recv {
 	RF_URING_RECV_AUTO = 0, RF_URING_RECV_OWN, RF_URING_RECV_POOL, RF_URING_RECV_MULTISHOT
 };
+/* rf_client_opts.uring_fixed_files (and rf_bench_opts') */
+enum rf_uring_fixed { RF_URING_FIXED_AUTO = 0, RF_URING_FIXED_ON, RF_URING_FIXED_OFF };
 /* rf_client_opts.uring_setup (and rf_bench_opts'): how the ring is set up.
  * AUTO: DEFER_TASKRUN (+ SINGLE_ISSUER), else COOP_TASKRUN, else plain, by
  * what the kernel takes.  Any other: that mode or the client fails with
@@ -344,6 +354,12 @@ typedef struct rf_io_stats {
 	uint64_t io_uring_enter, epoll_wait, epoll_ctl, socket, connect, send, recv, read, write,
 	         open, close, rename, link, unlink, fallocate, fsync, other;
 	uint64_t sqes, cqes;
+	uint64_t fixed_files;     /* sockets put in the registered file table */
+	uint64_t fixed_writes;    /* file writes from registered buffers
+	                             (IORING_OP_WRITE_FIXED) */
+	uint64_t send_zc;         /* zero-copy sends (IORING_OP_SEND_ZC) */
+	uint64_t send_zc_copied;  /* ... of which the kernel copied the bytes
+	                             after all (loopback always does) */
 	uint64_t pool_waits;      /* receives that found the receive pool empty
 	                             and waited for a buffer to come back */
 	char recv_mode[64];       /* how plain responses were received: "own
@@ -475,12 +491,18 @@ typedef struct rf_bench_opts {
 	int io;                   /* RF_IO_AUTO (default), RF_IO_URING, RF_IO_EPOLL */
 	int uring_setup;          /* RF_URING_SETUP_* */
 	unsigned uring_submit_batch; /* as in rf_client_opts */
+	int uring_fixed_files;    /* as in rf_client_opts */
 	double progress_interval; /* seconds; 0: no progress calls */
 	void (*on_progress)(void *arg, const rf_bench_progress *p);
 	void *progress_arg;
 	char *error_detail;       /* if not NULL, rf_bench_new/run say why they failed */
 	size_t error_detail_len;
-	void *reserved[8];        /* zero */
+	int uring_send_zc;        /* plain-HTTP requests sent with
+	                             IORING_OP_SEND_ZC (their memory is the
+	                             run's): RF_URING_FIXED_AUTO (0: off,
+	                             measured), _ON, _OFF */
+	int reserved_int;         /* zero */
+	void *reserved[7];        /* zero */
 } rf_bench_opts;
 
 typedef struct rf_bench rf_bench;

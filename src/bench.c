@@ -106,6 +106,7 @@ struct bench_thread {
 	unsigned index;
 	pthread_t tid;
 	struct rf__loop *loop;
+	bool send_zc;                /* plain requests go out with SEND_ZC */
 	struct rf__tls_ctx *tls;
 	struct bconn *conns;
 	unsigned n;
@@ -322,7 +323,9 @@ static int check_opts(rf_bench_opts *o)
 		return RF_EINVAL;
 	}
 	if (o->io < RF_IO_AUTO || o->io > RF_IO_EPOLL || o->uring_setup < 0 ||
-	    o->uring_setup > RF_URING_SETUP_SQPOLL) {
+	    o->uring_setup > RF_URING_SETUP_SQPOLL || o->uring_fixed_files < RF_URING_FIXED_AUTO ||
+	    o->uring_fixed_files > RF_URING_FIXED_OFF || o->uring_send_zc < RF_URING_FIXED_AUTO ||
+	    o->uring_send_zc > RF_URING_FIXED_OFF || o->reserved_int) {
 		say(o, "%s%s", "unknown io (RF_IO_AUTO, RF_IO_URING, RF_IO_EPOLL)", "");
 		return RF_EINVAL;
 	}
@@ -449,7 +452,10 @@ static rf__tag tag_of(const struct bconn *c, enum rf__op_kind op)
 static void submit(struct bench_thread *bt, struct bconn *c, const struct rf__conn_op *op)
 {
 	c->ops++;
-	rf__conn_submit(bt->loop, &c->k, tag_of(c, op->kind), op);
+	if (op->kind == RF_OP_SEND && bt->send_zc) /* the request's memory is the run's */
+		rf__op_send_zc(bt->loop, tag_of(c, op->kind), c->k.fd, op->buf, op->len);
+	else
+		rf__conn_submit(bt->loop, &c->k, tag_of(c, op->kind), op);
 }
 
 static bool by_time(const struct rf_bench *b)
@@ -954,6 +960,18 @@ static void *thread_main(void *arg)
 		thread_fail(bt, err, why && *why ? why : "cannot set up the event loop");
 	if (!err)
 		rf__loop_set_submit_batch(bt->loop, b->o.uring_submit_batch);
+	if (!err) {
+		char detail[200] = "";
+		err = rf__loop_use_fixed_files(bt->loop, b->o.uring_fixed_files, 2 * bt->n + 16, detail,
+		                               sizeof(detail));
+		if (err)
+			thread_fail(bt, err, detail);
+	}
+	if (!err && b->o.uring_send_zc == RF_URING_FIXED_ON && !rf__loop_is_epoll(bt->loop)) {
+		bt->send_zc = rf__loop_send_zc_ok(bt->loop);
+		if (!bt->send_zc)
+			thread_fail(bt, err = RF_EKERNEL, "this kernel's io_uring has no SEND_ZC (Linux 6.0)");
+	}
 	if (!err && bt->index == 0) { /* the threads all make the same choice */
 		if (rf__loop_is_epoll(bt->loop))
 			snprintf(b->io_mode, sizeof(b->io_mode), "epoll");

@@ -114,6 +114,18 @@ unsigned rf__bufring_count(const struct rf__bufring *p)
 	return p->n;
 }
 
+bool rf__bufring_holds(const struct rf__bufring *p, const void *at, unsigned len)
+{
+	const char *c = at;
+	return c >= p->mem && c + len <= p->mem + p->mem_bytes;
+}
+
+int rf__bufring_register_memory(struct rf__bufring *p, struct io_uring *ring)
+{
+	struct iovec iov = {.iov_base = p->mem, .iov_len = p->mem_bytes};
+	return io_uring_register_buffers(ring, &iov, 1);
+}
+
 unsigned rf__bufring_avail(const struct rf__bufring *p)
 {
 	return p->avail;

@@ -28,6 +28,12 @@ void rf__bufring_free(struct io_uring *ring, struct rf__bufring *p);
 char *rf__bufring_addr(const struct rf__bufring *p, unsigned bid);
 unsigned rf__bufring_size(const struct rf__bufring *p);
 unsigned rf__bufring_count(const struct rf__bufring *p);
+/* Is [p, p + len) inside the pool's memory? */
+bool rf__bufring_holds(const struct rf__bufring *p, const void *at, unsigned len);
+/* Register the pool's memory with ring as fixed buffer 0 (writes from it
+ * can then be IORING_OP_WRITE_FIXED: no page pinning per write).  0 or the
+ * kernel's error (RLIMIT_MEMLOCK without CAP_IPC_LOCK, for one). */
+int rf__bufring_register_memory(struct rf__bufring *p, struct io_uring *ring);
 /* Buffers that can be handed out now. */
 unsigned rf__bufring_avail(const struct rf__bufring *p);
 /* The kernel handed buffer bid out (a completion named it). */

@@ -37,6 +37,7 @@
 
 #define DEFAULT_RECV_BUFFER (64 * 1024)
 #define DEFAULT_URING_RECV RF_URING_RECV_POOL /* measured: README, bench/PATHS.md */
+#define DEFAULT_WRITE_FIXED true              /* measured: README, bench/PATHS.md */
 
 int64_t rf__now(void)
 {
@@ -217,6 +218,16 @@ static int setup_recv_pool(rf_client *c, char *detail, size_t detail_len)
 	c->pool_on = true;
 	c->pool_multishot = multishot;
 	c->pool_count = n;
+	int wf = c->opts.uring_write_fixed;
+	if (wf == RF_URING_FIXED_ON || (wf == RF_URING_FIXED_AUTO && DEFAULT_WRITE_FIXED)) {
+		if (!rf__loop_is_epoll(c->loop) && (err = rf__loop_pool_register(c->loop)) &&
+		    wf == RF_URING_FIXED_ON) {
+			if (detail && detail_len)
+				snprintf(detail, detail_len, "the receive pool could not be registered with the "
+				         "ring: %s", strerror(-err));
+			return RF_EKERNEL;
+		}
+	}
 	return 0;
 }
 
@@ -243,7 +254,9 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	if (opts->io < RF_IO_AUTO || opts->io > RF_IO_EPOLL || opts->uring_setup < 0 ||
 	    opts->uring_setup > RF_URING_SETUP_SQPOLL || opts->uring_recv < RF_URING_RECV_AUTO ||
 	    opts->uring_recv > RF_URING_RECV_MULTISHOT || opts->uring_recv_pool > 32768 ||
-	    opts->reserved_u)
+	    opts->uring_fixed_files < RF_URING_FIXED_AUTO || opts->uring_fixed_files > RF_URING_FIXED_OFF ||
+	    opts->uring_write_fixed < RF_URING_FIXED_AUTO || opts->uring_write_fixed > RF_URING_FIXED_OFF ||
+	    opts->reserved_int)
 		return RF_EINVAL;
 
 	int err = -ENOMEM;
@@ -318,6 +331,11 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 		snprintf(c->io_mode, sizeof(c->io_mode), "io_uring (%s)", rf__loop_mode(c->loop));
 	}
 	err = setup_recv_pool(c, opts->error_detail, opts->error_detail_len);
+	if (err)
+		goto fail;
+	/* sockets: at most one per slot busy and one per slot idle */
+	err = rf__loop_use_fixed_files(c->loop, opts->uring_fixed_files, 2 * c->nslots + 16,
+	                               opts->error_detail, opts->error_detail_len);
 	if (err)
 		goto fail;
 	const char *trace = getenv("RINGFETCH_TRACE");

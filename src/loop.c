@@ -34,6 +34,7 @@
 #include "loop.h"
 #include "bufring.h"
 #include "fault.h"
+#include "fixtab.h"
 #include "loop_epoll.h"
 #include "ringfetch.h"
 
@@ -45,6 +46,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+
+/* liburing 2.3's copy of the uapi lacks these; the values are the kernel's
+ * (include/uapi/linux/io_uring.h, Linux 6.2) */
+#ifndef IORING_SEND_ZC_REPORT_USAGE
+#define IORING_SEND_ZC_REPORT_USAGE (1U << 3)
+#endif
+#ifndef IORING_NOTIF_USAGE_ZC_COPIED
+#define IORING_NOTIF_USAGE_ZC_COPIED (1U << 31)
+#endif
 
 _Static_assert(RF__F_POOL == IORING_CQE_F_BUFFER && RF__F_MORE == IORING_CQE_F_MORE &&
                RF__F_BID_SHIFT == IORING_CQE_BUFFER_SHIFT, "completion flags are the CQE's");
@@ -64,9 +74,17 @@ struct rf__loop {
 	} *done;                  /* their completions, in order */
 	unsigned ndone, cap_done;
 	struct rf__bufring *pool; /* the receive pool, or NULL */
+	bool pool_registered;     /* the pool's memory is fixed buffer 0 */
+	uint64_t fixed_writes;    /* writes from it as WRITE_FIXED */
+	uint64_t send_zc, send_zc_copied; /* zero-copy sends; the kernel copied */
+	struct rf__fixtab *fixed; /* sockets in the registered file table, or NULL */
+	uint64_t fixed_added;
 };
 
 #define POOL_GROUP 1
+
+static struct io_uring_sqe *get_sqe(struct rf__loop *l);
+#define FIXED_FILES_DEFAULT true /* measured: README, bench/PATHS.md */
 
 #define INLINE_WRITE_MAX (256u * 1024)
 
@@ -244,6 +262,10 @@ void rf__loop_add_stats(const struct rf__loop *l, struct rf_io_stats *o)
 	o->other += s[RF__SYS_OTHER];
 	o->sqes += l->st.sqes;
 	o->cqes += l->st.cqes;
+	o->fixed_files += l->fixed_added;
+	o->fixed_writes += l->fixed_writes;
+	o->send_zc += l->send_zc;
+	o->send_zc_copied += l->send_zc_copied;
 }
 
 void rf__loop_free(struct rf__loop *l)
@@ -257,6 +279,7 @@ void rf__loop_free(struct rf__loop *l)
 		rf__bufring_free(&l->ring, l->pool);
 		io_uring_queue_exit(&l->ring);
 	}
+	rf__fixtab_free(l->fixed);
 	free(l->done);
 	free(l);
 }
@@ -268,6 +291,15 @@ int rf__loop_pool_setup(struct rf__loop *l, unsigned n, unsigned size)
 	int err = rf__bufring_new(l->ep ? NULL : &l->ring, POOL_GROUP, n, size, &l->pool);
 	if (!err && l->ep)
 		rf__ep_set_pool(l->ep, l->pool);
+	return err;
+}
+
+int rf__loop_pool_register(struct rf__loop *l)
+{
+	if (l->ep || !l->pool)
+		return -EINVAL;
+	int err = rf__bufring_register_memory(l->pool, &l->ring);
+	l->pool_registered = err == 0;
 	return err;
 }
 
@@ -294,6 +326,61 @@ unsigned rf__loop_pool_avail(const struct rf__loop *l)
 void rf__loop_pool_put(struct rf__loop *l, unsigned bid)
 {
 	rf__bufring_put(l->pool, bid);
+}
+
+int rf__loop_set_fixed_files(struct rf__loop *l, unsigned n)
+{
+	if (l->ep || l->fixed || !n)
+		return -EINVAL;
+	int err = io_uring_register_files_sparse(&l->ring, n);
+	if (err)
+		return err;
+	err = rf__fixtab_new(n, &l->fixed);
+	if (err)
+		io_uring_unregister_files(&l->ring);
+	return err;
+}
+
+uint64_t rf__loop_fixed_files(const struct rf__loop *l)
+{
+	return l->fixed_added;
+}
+
+int rf__loop_use_fixed_files(struct rf__loop *l, int mode, unsigned n, char *detail, size_t len)
+{
+	bool on = mode == RF_URING_FIXED_ON || (mode == RF_URING_FIXED_AUTO && FIXED_FILES_DEFAULT);
+	if (!on || l->ep)
+		return 0; /* a ring knob: nothing to register on epoll */
+	int err = rf__loop_set_fixed_files(l, n);
+	if (err && mode == RF_URING_FIXED_ON) {
+		if (detail && len)
+			snprintf(detail, len, "the registered file table (%u slots) could not be set up: %s", n,
+			         strerror(-err));
+		return RF_EKERNEL;
+	}
+	return 0; /* auto: descriptors as before */
+}
+
+/* The socket fd (just made by an RF_OP_SOCKET) goes into the table. */
+static void fixed_add(struct rf__loop *l, int fd)
+{
+	int i = rf__fixtab_add(l->fixed, fd);
+	if (i < 0)
+		return; /* table full: this socket's ops name the descriptor */
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_files_update(sqe, rf__fixtab_fd_at(l->fixed, i), 1, i);
+	io_uring_sqe_set_data64(sqe, rf__tag_make(RF_OP_NONE, 0, 0));
+	l->fixed_added++;
+}
+
+/* The op in sqe names fd: by its table slot when it has one. */
+static void fixed_name(struct rf__loop *l, struct io_uring_sqe *sqe, int fd)
+{
+	int i = l->fixed ? rf__fixtab_of(l->fixed, fd) : -1;
+	if (i >= 0) {
+		sqe->fd = i;
+		sqe->flags |= IOSQE_FIXED_FILE;
+	}
 }
 
 bool rf__loop_pool_multishot(const struct rf__loop *l)
@@ -364,6 +451,8 @@ static void submit_now(struct rf__loop *l)
 		l->st.sys[RF__SYS_IO_URING_ENTER]++;
 	l->st.sqes += n;
 	io_uring_submit(&l->ring);
+	if (l->fixed)
+		rf__fixtab_submitted(l->fixed);
 }
 
 static struct io_uring_sqe *get_sqe(struct rf__loop *l)
@@ -401,6 +490,8 @@ int rf__loop_run_once(struct rf__loop *l, int64_t timeout_ns, rf__completion_fn 
 	l->st.sqes += to_submit;
 	int ret = pending ? io_uring_submit(&l->ring)
 	                  : io_uring_submit_and_wait_timeout(&l->ring, &cqe, 1, tsp, NULL);
+	if (l->fixed)
+		rf__fixtab_submitted(l->fixed);
 	if (ret < 0 && ret != -ETIME && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY)
 		return ret;
 	for (unsigned i = 0; i < pending; i++) {
@@ -423,7 +514,18 @@ int rf__loop_run_once(struct rf__loop *l, int64_t timeout_ns, rf__completion_fn 
 		}
 		if ((cqe->flags & IORING_CQE_F_BUFFER) && l->pool)
 			rf__bufring_taken(l->pool);
-		fn(arg, tag, res, cqe->flags);
+		if (l->fixed && res >= 0 && rf__tag_op(tag) == RF_OP_SOCKET)
+			fixed_add(l, res);
+		if (cqe->flags & IORING_CQE_F_NOTIF) { /* a zero-copy send let go of its memory */
+			if ((unsigned)res & IORING_NOTIF_USAGE_ZC_COPIED)
+				l->send_zc_copied++;
+			n++;
+			continue;
+		}
+		unsigned flags = cqe->flags;
+		if (rf__tag_op(tag) == RF_OP_SEND || rf__tag_op(tag) == RF_OP_TLS_SEND)
+			flags &= ~IORING_CQE_F_MORE; /* that notification: see rf__op_send_zc */
+		fn(arg, tag, res, flags);
 		n++;
 	}
 	io_uring_cq_advance(&l->ring, n);
@@ -481,6 +583,7 @@ void rf__op_connect(struct rf__loop *l, rf__tag t, int fd, const struct sockaddr
 	}
 	struct io_uring_sqe *sqe = get_sqe(l);
 	io_uring_prep_connect(sqe, fd, sa, len);
+	fixed_name(l, sqe, fd);
 	io_uring_sqe_set_data64(sqe, t);
 }
 
@@ -494,7 +597,31 @@ void rf__op_send(struct rf__loop *l, rf__tag t, int fd, const void *buf, unsigne
 	}
 	struct io_uring_sqe *sqe = get_sqe(l);
 	io_uring_prep_send(sqe, fd, buf, maybe_short(l, len), MSG_NOSIGNAL);
+	fixed_name(l, sqe, fd);
 	io_uring_sqe_set_data64(sqe, t);
+}
+
+bool rf__loop_send_zc_ok(struct rf__loop *l)
+{
+	if (l->ep)
+		return false;
+	struct io_uring_probe *p = io_uring_get_probe_ring(&l->ring);
+	bool ok = p && io_uring_opcode_supported(p, IORING_OP_SEND_ZC);
+	if (p)
+		io_uring_free_probe(p);
+	return ok;
+}
+
+void rf__op_send_zc(struct rf__loop *l, rf__tag t, int fd, const void *buf, unsigned len)
+{
+	if (INJECT(l, t, sock_faults))
+		return;
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_send_zc(sqe, fd, buf, maybe_short(l, len), MSG_NOSIGNAL, 0);
+	sqe->ioprio |= IORING_SEND_ZC_REPORT_USAGE;
+	fixed_name(l, sqe, fd);
+	io_uring_sqe_set_data64(sqe, t);
+	l->send_zc++;
 }
 
 void rf__op_recv(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned len)
@@ -513,6 +640,7 @@ void rf__op_recv(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned len)
 		sqe->flags |= IOSQE_BUFFER_SELECT;
 		sqe->buf_group = POOL_GROUP;
 	}
+	fixed_name(l, sqe, fd);
 	io_uring_sqe_set_data64(sqe, t);
 }
 
@@ -524,6 +652,7 @@ void rf__op_recv_multishot(struct rf__loop *l, rf__tag t, int fd)
 	io_uring_prep_recv_multishot(sqe, fd, NULL, 0, 0);
 	sqe->flags |= IOSQE_BUFFER_SELECT;
 	sqe->buf_group = POOL_GROUP;
+	fixed_name(l, sqe, fd);
 	io_uring_sqe_set_data64(sqe, t);
 }
 
@@ -561,7 +690,9 @@ void rf__op_splice(struct rf__loop *l, rf__tag t, int fd_in, int64_t off_in, int
 	if (hardlink && io_uring_sq_space_left(&l->ring) < 2)
 		io_uring_submit(&l->ring); /* the pair must not be split */
 	struct io_uring_sqe *sqe = get_sqe(l);
-	io_uring_prep_splice(sqe, fd_in, off_in, fd_out, off_out, maybe_short(l, len), flags);
+	int in_slot = l->fixed ? rf__fixtab_of(l->fixed, fd_in) : -1;
+	io_uring_prep_splice(sqe, in_slot >= 0 ? in_slot : fd_in, off_in, fd_out, off_out,
+	                     maybe_short(l, len), flags | (in_slot >= 0 ? SPLICE_F_FD_IN_FIXED : 0));
 	if (hardlink)
 		sqe->flags |= IOSQE_IO_HARDLINK;
 	io_uring_sqe_set_data64(sqe, t);
@@ -622,7 +753,13 @@ void rf__op_write(struct rf__loop *l, rf__tag t, int fd, const void *buf, unsign
 		return;
 	}
 	struct io_uring_sqe *sqe = get_sqe(l);
-	io_uring_prep_write(sqe, fd, buf, maybe_short(l, len), (__u64)off);
+	len = maybe_short(l, len);
+	if (l->pool_registered && rf__bufring_holds(l->pool, buf, len)) {
+		io_uring_prep_write_fixed(sqe, fd, buf, len, (__u64)off, 0);
+		l->fixed_writes++;
+	} else {
+		io_uring_prep_write(sqe, fd, buf, len, (__u64)off);
+	}
 	io_uring_sqe_set_data64(sqe, t);
 }
 
@@ -631,6 +768,13 @@ void rf__op_close(struct rf__loop *l, rf__tag t, int fd)
 	if (l->ep) {
 		rf__ep_close(l->ep, t, fd);
 		return;
+	}
+	int slot = l->fixed ? rf__fixtab_remove(l->fixed, fd) : -1;
+	if (slot >= 0) { /* out of the table first (the ops on it have ended) */
+		static int no_file = -1;
+		struct io_uring_sqe *sqe = get_sqe(l);
+		io_uring_prep_files_update(sqe, &no_file, 1, slot);
+		io_uring_sqe_set_data64(sqe, rf__tag_make(RF_OP_NONE, 0, 0));
 	}
 	/* files (their closes are waited for); sockets' closes are not */
 	if (rf__tag_op(t) != RF_OP_NONE && inline_room(l)) {

@@ -123,11 +123,25 @@ static inline unsigned rf__f_bid(unsigned flags) { return flags >> RF__F_BID_SHI
  * then need buffers of their own). */
 int rf__loop_pool_setup(struct rf__loop *l, unsigned n, unsigned size);
 bool rf__loop_has_pool(const struct rf__loop *l);
+/* Register the pool's memory as a fixed buffer: ring writes from pool
+ * buffers become WRITE_FIXED (no page pinning per write).  0 or -errno. */
+int rf__loop_pool_register(struct rf__loop *l);
 char *rf__loop_pool_buf(const struct rf__loop *l, unsigned bid);
 unsigned rf__loop_pool_size(const struct rf__loop *l);
 /* Buffers not handed out (the kernel may pick them). */
 unsigned rf__loop_pool_avail(const struct rf__loop *l);
 void rf__loop_pool_put(struct rf__loop *l, unsigned bid);
+/* Registered files (ring only): every socket the ring makes goes into a
+ * table of n slots (an IORING_OP_FILES_UPDATE, no syscall) and its ops
+ * name the slot (IOSQE_FIXED_FILE), sparing the kernel a descriptor lookup
+ * per op; rf__op_close takes it out.  The descriptor stays usable for
+ * syscalls (setsockopt, shutdown).  0 or -errno. */
+int rf__loop_set_fixed_files(struct rf__loop *l, unsigned n);
+/* The same by an rf_uring_fixed mode (AUTO: the default measured), for n
+ * sockets at most: 0, or RF_EKERNEL with *detail when ON cannot be had. */
+int rf__loop_use_fixed_files(struct rf__loop *l, int mode, unsigned n, char *detail, size_t len);
+/* Sockets put in the table so far. */
+uint64_t rf__loop_fixed_files(const struct rf__loop *l);
 /* The kernel can arm a receive for many completions (Linux 6.0). */
 bool rf__loop_pool_multishot(const struct rf__loop *l);
 
@@ -141,6 +155,12 @@ int rf__loop_run_once(struct rf__loop *l, int64_t timeout_ns, rf__completion_fn 
 void rf__op_socket(struct rf__loop *l, rf__tag t, int domain);
 void rf__op_connect(struct rf__loop *l, rf__tag t, int fd, const struct sockaddr *sa, socklen_t len);
 void rf__op_send(struct rf__loop *l, rf__tag t, int fd, const void *buf, unsigned len);
+/* IORING_OP_SEND_ZC (Linux 6.0): the pages are sent from, not copied.
+ * The completion says what was sent; the kernel's later notification that
+ * it let go of buf is taken by the loop, so buf must stay unchanged until
+ * the loop is freed (the load generator's requests do).  Ring only. */
+void rf__op_send_zc(struct rf__loop *l, rf__tag t, int fd, const void *buf, unsigned len);
+bool rf__loop_send_zc_ok(struct rf__loop *l);
 /* buf NULL: a buffer of the receive pool, picked when bytes arrive
  * (RF__F_POOL); -ENOBUFS when none is left. */
 void rf__op_recv(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned len);

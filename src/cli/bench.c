@@ -43,6 +43,8 @@ enum {
 	OPT_IO,
 	OPT_IO_REPORT,
 	OPT_URING_SETUP,
+	OPT_URING_FIXED_FILES,
+	OPT_URING_SEND_ZC,
 	OPT_URING_SUBMIT_BATCH,
 };
 
@@ -73,6 +75,8 @@ static const struct option long_opts[] = {
 	{"io", required_argument, NULL, OPT_IO},
 	{"io-report", optional_argument, NULL, OPT_IO_REPORT},
 	{"uring-setup", required_argument, NULL, OPT_URING_SETUP},
+	{"uring-fixed-files", required_argument, NULL, OPT_URING_FIXED_FILES},
+	{"uring-send-zc", required_argument, NULL, OPT_URING_SEND_ZC},
 	{"uring-submit-batch", required_argument, NULL, OPT_URING_SUBMIT_BATCH},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
@@ -116,6 +120,8 @@ static void usage(FILE *f)
 	      "                         it is refused)\n"
 	      "      --uring-setup MODE defer-taskrun, coop-taskrun, plain or sqpoll\n"
 	      "      --uring-submit-batch N  submit as soon as N SQEs are queued (0: at the wait)\n"
+	      "      --uring-fixed-files on|off|auto  sockets in the ring's registered file table\n"
+	      "      --uring-send-zc on|off|auto  plain requests sent with SEND_ZC (default off)\n"
 	      "      --io-report[=json] after the run: kernel path, the loop's syscalls by\n"
 	      "                         kind, SQEs/CQEs, CPU, context switches, peak RSS\n"
 	      "  -q, --quiet            no live line\n"
@@ -392,6 +398,14 @@ static int parse(struct bench_cli *b, int argc, char **argv)
 			if ((b->o.io = cli_parse_io(optarg)) < 0)
 				return bad("--io takes uring, epoll or auto, not '%s'", optarg);
 			break;
+		case OPT_URING_SEND_ZC:
+			if ((b->o.uring_send_zc = cli_parse_on_off_auto(optarg)) < 0)
+				return bad("--uring-send-zc takes on, off or auto, not '%s'", optarg);
+			break;
+		case OPT_URING_FIXED_FILES:
+			if ((b->o.uring_fixed_files = cli_parse_on_off_auto(optarg)) < 0)
+				return bad("--uring-fixed-files takes on, off or auto, not '%s'", optarg);
+			break;
 		case OPT_URING_SETUP:
 			if ((b->o.uring_setup = cli_parse_uring_setup(optarg)) < 0)
 				return bad("--uring-setup takes defer-taskrun, coop-taskrun, plain or sqpoll, "
@@ -593,6 +607,8 @@ int cli_bench_main(int argc, char **argv)
 	}
 	raise_fd_limit(b.o.connections);
 	rf_bench *bench = NULL;
+	if (b.io_report)
+		io_report_start(); /* before the threads: they inherit the counters */
 	int err = rf_bench_new(&b.o, &bench);
 	if (err) {
 		fprintf(stderr, "ringfetch bench: %s\n", detail[0] ? detail : rf_strerror(err));

@@ -514,6 +514,8 @@ int main(int argc, char **argv)
 		clean_up(&c);
 		return status;
 	}
+	if (c.o.io_report)
+		io_report_start();
 	double t0 = now_s();
 	int err = rf_run(c.client, next_request, &c);
 	double secs = now_s() - t0;

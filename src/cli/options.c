@@ -82,6 +82,10 @@ static void usage(FILE *f)
 	    "                            response), own (2 per transfer), or auto\n"
 	    "      --uring-recv-pool N   buffers in the pool (default: 2 per transfer in flight,\n"
 	    "                            at most 16 MiB of them)\n"
+	    "      --uring-fixed-files on|off|auto  sockets in the ring's registered file\n"
+	    "                            table, their ops naming the slot (default: auto)\n"
+	    "      --uring-write-fixed on|off|auto  the pool's memory registered with the ring:\n"
+	    "                            file writes from it on the ring are WRITE_FIXED\n"
 	    "      --io-report[=json]    after the run: the kernel path, the loop's syscalls\n"
 	    "                            by kind, SQEs/CQEs, CPU, context switches, peak RSS\n"
 	    "      --uring-recv-buffer N   bytes per receive buffer (default 65536)\n"
@@ -160,6 +164,8 @@ enum {
 	OPT_URING_SUBMIT_BATCH,
 	OPT_URING_RECV,
 	OPT_URING_RECV_POOL,
+	OPT_URING_FIXED_FILES,
+	OPT_URING_WRITE_FIXED,
 	OPT_TMPFILE,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
@@ -204,6 +210,8 @@ static const struct option long_opts[] = {
 	{"uring-submit-batch", required_argument, NULL, OPT_URING_SUBMIT_BATCH},
 	{"uring-recv", required_argument, NULL, OPT_URING_RECV},
 	{"uring-recv-pool", required_argument, NULL, OPT_URING_RECV_POOL},
+	{"uring-fixed-files", required_argument, NULL, OPT_URING_FIXED_FILES},
+	{"uring-write-fixed", required_argument, NULL, OPT_URING_WRITE_FIXED},
 	{"tmpfile", required_argument, NULL, OPT_TMPFILE},
 	{"progress", no_argument, NULL, OPT_PROGRESS},
 	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
@@ -275,6 +283,14 @@ int cli_parse_uring_setup(const char *s)
 	       : strcmp(s, "plain") == 0         ? RF_URING_SETUP_PLAIN
 	       : strcmp(s, "sqpoll") == 0        ? RF_URING_SETUP_SQPOLL
 	                                         : -1;
+}
+
+int cli_parse_on_off_auto(const char *s)
+{
+	return strcmp(s, "auto") == 0  ? RF_URING_FIXED_AUTO
+	       : strcmp(s, "on") == 0  ? RF_URING_FIXED_ON
+	       : strcmp(s, "off") == 0 ? RF_URING_FIXED_OFF
+	                               : -1;
 }
 
 int cli_parse_uring_recv(const char *s)
@@ -468,6 +484,14 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			if ((o->opts.uring_recv = cli_parse_uring_recv(optarg)) < 0)
 				return usage_error(err, "--uring-recv takes pool, multishot, own or auto, not '%s'",
 				                   optarg);
+			break;
+		case OPT_URING_WRITE_FIXED:
+			if ((o->opts.uring_write_fixed = cli_parse_on_off_auto(optarg)) < 0)
+				return usage_error(err, "--uring-write-fixed takes on, off or auto, not '%s'", optarg);
+			break;
+		case OPT_URING_FIXED_FILES:
+			if ((o->opts.uring_fixed_files = cli_parse_on_off_auto(optarg)) < 0)
+				return usage_error(err, "--uring-fixed-files takes on, off or auto, not '%s'", optarg);
 			break;
 		case OPT_URING_RECV_POOL:
 			if (!parse_uint(optarg, 32768, &u) || u == 0)

@@ -63,6 +63,8 @@ int cli_parse_io(const char *s);
  * RF_URING_SETUP_*, or -1. */
 int cli_parse_uring_setup(const char *s);
 int cli_parse_uring_recv(const char *s);
+/* --uring-fixed-files: RF_URING_FIXED_*, or -1 */
+int cli_parse_on_off_auto(const char *s);
 
 struct option;
 /* Refuse any long option not spelt out in full (argv walked as getopt

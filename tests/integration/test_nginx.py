@@ -511,6 +511,35 @@ def io_report_agrees_with_strace():
     assert "io_uring_enter" not in counts, counts
 
 
+def tracefs_ready():
+    """The io_uring tracepoints' ids, mounting tracefs if it is not (root)."""
+    ev = "/sys/kernel/tracing/events/io_uring/io_uring_queue_async_work/id"
+    if not os.path.exists(ev) and os.path.isdir("/sys/kernel/tracing"):
+        subprocess.run(["mount", "-t", "tracefs", "nodev", "/sys/kernel/tracing"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return os.path.exists(ev)
+
+
+@case
+def io_report_counts_iowq_hand_offs():
+    """--io-report counts the ops the kernel handed to io-wq workers (the
+    io_uring_queue_async_work tracepoint, through perf events): with the file
+    ops on the ring every O_CREAT open goes there; done inline, none do."""
+    if not tracefs_ready():
+        raise Skip("no tracefs with the io_uring events here")
+    urls = [f"{BASE}/many/f{i}.bin" for i in range(1, 41)]
+    punts = {}
+    for mode in ("ring", "inline"):
+        code, rep, err = io_report_run(["--io", "uring", "--file-io", mode, "-j", "8", "-P",
+                                        tmpdir()] + urls)
+        assert code == 0 and rep, err
+        if rep["iowq_punts"] < 0:
+            raise Skip("perf events are not allowed here: " + err.strip().splitlines()[-1][:200])
+        punts[mode] = rep["iowq_punts"]
+        assert rep["poll_arms"] >= 0, rep
+    assert punts["ring"] >= 40 and punts["inline"] * 4 < punts["ring"], punts
+
+
 @case
 def same_named_files_do_not_probe_every_taken_name():
     """50 URLs with one file name: NAME, NAME.1 ... NAME.49, each found in
@@ -620,6 +649,57 @@ def each_receive_mode_runs_as_asked():
             with open(os.path.join(out, f"f{i}.bin"), "rb") as f:
                 assert f.read() == FILES[f"many/f{i}.bin"], (mode, i)
         assert sha256_file(os.path.join(out, "big.bin")) == sha256(BIG), mode
+
+
+@case
+def registered_file_table_as_asked():
+    """--uring-fixed-files on: the ring's sockets go into its registered file
+    table (the report counts them: one per connection) and their ops name the
+    slot; the files arrive whole, over HTTP (pool receives, splice of a large
+    body) and HTTPS-free bench mode alike.  off: none."""
+    urls = [f"{BASE}/many/f{i}.bin" for i in range(0, 500, 5)] + [f"{BASE}/big.bin"]
+    for mode in ("on", "off"):
+        out = tmpdir()
+        code, rep, err = io_report_run(["--io", "uring", "--uring-fixed-files", mode, "-j", "8",
+                                        "--max-per-host", "4", "-P", out] + urls)
+        assert code == 0 and rep, (mode, err)
+        if mode == "on":
+            assert 4 <= rep["fixed_files"] <= 8, rep  # the connections, reused
+        else:
+            assert rep["fixed_files"] == 0, rep
+        for i in range(0, 500, 5):
+            with open(os.path.join(out, f"f{i}.bin"), "rb") as f:
+                assert f.read() == FILES[f"many/f{i}.bin"], (mode, i)
+        assert sha256_file(os.path.join(out, "big.bin")) == sha256(BIG), mode
+        p = subprocess.run([RINGFETCH, "bench", "-q", "--io", "uring", "--uring-fixed-files", mode,
+                            "--io-report=json", "-c", "4", "-n", "200", f"{BASE}/many/f3.bin"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        assert p.returncode == 0, p.stderr
+        brep = json.loads(p.stderr.decode().strip().splitlines()[-1])
+        assert brep["requests"] == 200 and brep["fixed_files"] == (4 if mode == "on" else 0), brep
+    code, _, err = run(["--uring-fixed-files", "maybe", f"{BASE}/many/f1.bin"])
+    assert code == 2 and "--uring-fixed-files takes on, off or auto, not 'maybe'" in err, err
+
+
+@case
+def registered_buffers_for_file_writes():
+    """--uring-write-fixed on: the receive pool's memory is registered with
+    the ring, so body writes from it that go through the ring (--file-io
+    ring) are WRITE_FIXED (counted); off: none.  Files arrive whole."""
+    urls = [f"{BASE}/many/f{i}.bin" for i in range(0, 500, 5)]
+    for mode in ("on", "off"):
+        out = tmpdir()
+        code, rep, err = io_report_run(["--io", "uring", "--file-io", "ring", "--uring-recv", "pool",
+                                        "--uring-write-fixed", mode, "-j", "8", "-P", out] + urls)
+        assert code == 0 and rep, (mode, err)
+        nonempty = sum(1 for i in range(0, 500, 5) if FILES[f"many/f{i}.bin"])
+        if mode == "on":
+            assert rep["fixed_writes"] >= nonempty, (nonempty, rep)
+        else:
+            assert rep["fixed_writes"] == 0, rep
+        for i in range(0, 500, 5):
+            with open(os.path.join(out, f"f{i}.bin"), "rb") as f:
+                assert f.read() == FILES[f"many/f{i}.bin"], (mode, i)
 
 
 @case

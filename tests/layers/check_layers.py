@@ -23,7 +23,7 @@ LAYERS = [
     ("leaves", ["http1.c", "tls.c", "url.c", "netrc.c", "digest.c", "hdr.c", "namecache.c"]),
     ("base", ["errors.c", "loop.c"]),
     ("kernel paths", ["loop_epoll.c"]),            # the epoll backend under loop.c's ops
-    ("receive pool", ["bufring.c"]),              # buffers shared by all receives (both paths)
+    ("ring resources", ["bufring.c", "fixtab.c"]), # receive pool (both paths); registered file table
     ("faults", ["fault.c"]),                      # fault injection switch (debug builds)
 ]
 __doc__ += "".join(f"  {name}: {' '.join(files)}\n" for name, files in LAYERS)

@@ -18,6 +18,7 @@ keep-alive; prints "PORT n" when listening (PORT 0: any free port).
 Every request but /stats, /reset-stats and /control/* is counted.
 """
 import asyncio
+import hashlib
 import json
 import socket
 import struct
@@ -33,7 +34,7 @@ CONNECTIONS = [0]
 
 def reset_stats():
     STATS.update(requests=0, answered=0, resets=0, e500=0, connections=0, times=[],
-                 methods={}, bodies=0)
+                 methods={}, bodies=0, body_sha256={})
     CONNECTIONS[0] = 0
 
 
@@ -71,8 +72,7 @@ async def handle(reader, writer):
             for line in lines[1:]:
                 if line.lower().startswith("content-length:"):
                     length = int(line.split(":", 1)[1])
-            if length:
-                await reader.readexactly(length)
+            body = await reader.readexactly(length) if length else b""
             url = urlsplit(target)
             q = {k: v[0] for k, v in parse_qs(url.query).items()}
             path = url.path
@@ -95,6 +95,8 @@ async def handle(reader, writer):
             STATS["methods"][method] = STATS["methods"].get(method, 0) + 1
             if length:
                 STATS["bodies"] += 1
+                h = hashlib.sha256(body).hexdigest()
+                STATS["body_sha256"][h] = STATS["body_sha256"].get(h, 0) + 1
             status = 200
             if path.startswith("/delay/"):
                 await asyncio.sleep(int(path[7:]) / 1000)

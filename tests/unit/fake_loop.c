@@ -606,3 +606,27 @@ void rf__op_recv_multishot(struct rf__loop *l, rf__tag t, int fd)
 	(void)l, (void)t, (void)fd;
 	abort(); /* never asked for without a pool */
 }
+
+int rf__loop_use_fixed_files(struct rf__loop *l, int mode, unsigned n, char *detail, size_t len)
+{
+	(void)l, (void)mode, (void)n, (void)detail, (void)len;
+	return 0; /* no kernel table here */
+}
+
+int rf__loop_pool_register(struct rf__loop *l)
+{
+	(void)l;
+	return -EOPNOTSUPP; /* never asked: there is no pool here */
+}
+
+bool rf__loop_send_zc_ok(struct rf__loop *l)
+{
+	(void)l;
+	return false;
+}
+
+void rf__op_send_zc(struct rf__loop *l, rf__tag t, int fd, const void *buf, unsigned len)
+{
+	(void)l, (void)t, (void)fd, (void)buf, (void)len;
+	abort(); /* never asked for without the kernel's SEND_ZC */
+}

@@ -25,8 +25,8 @@ with the file ops on the ring (--file-io ring), with large bodies received
 instead of spliced (--uring-no-splice), with multishot receives into the
 receive pool and with a buffer pair per transfer instead of the pool
 (--uring-recv multishot|own), without the registered file table
-(--uring-fixed-files off), with ring file writes not from registered
-buffers (--file-io ring --uring-write-fixed off), with zero-copy request
+(--uring-fixed-files off), with ring file writes from registered
+buffers (--file-io ring --uring-write-fixed on), with zero-copy request
 bodies (--uring-send-zc on, bench), and epoll.
 
 Writes bench/PATHS.md (tables and the command), bench/paths.png (CPU per
@@ -59,8 +59,8 @@ PATHS = [
     ("uring recv multishot", ["--io", "uring", "--uring-recv", "multishot"]),
     ("uring recv own", ["--io", "uring", "--uring-recv", "own"]),
     ("uring no fixed files", ["--io", "uring", "--uring-fixed-files", "off"]),
-    ("uring file-io ring no write-fixed", ["--io", "uring", "--file-io", "ring",
-                                           "--uring-write-fixed", "off"]),
+    ("uring file-io ring write-fixed", ["--io", "uring", "--file-io", "ring",
+                                        "--uring-write-fixed", "on"]),
     ("uring send-zc", ["--io", "uring", "--uring-send-zc", "on"]),
     ("epoll", ["--io", "epoll"]),
 ]
@@ -94,7 +94,7 @@ def fetch_workload(args, origin, lists, n_files, size, jobs, kind, dest_base, ca
                 continue
             if name == "uring send-zc":
                 continue  # request bodies: bench mode only
-            if name == "uring file-io ring no write-fixed" and (ca or key == "P5"):
+            if name == "uring file-io ring write-fixed" and (ca or key == "P5"):
                 continue  # HTTPS writes from its own buffers
             dest = tempfile.mkdtemp(dir=dest_base)
             try:

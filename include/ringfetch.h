@@ -275,7 +275,11 @@ typedef struct rf_client_opts {
 	                             the ring, so file writes from it on the
 	                             ring are WRITE_FIXED: RF_URING_FIXED_AUTO
 	                             (0, the default measured), _ON, _OFF */
-	int reserved_int;         /* zero */
+	int uring_recv_inc;       /* the pool's buffers consumed incrementally
+	                             (io_uring, Linux 6.12): a receive takes
+	                             only the bytes it got, the next continues
+	                             in the same buffer: RF_URING_FIXED_AUTO
+	                             (0, the default measured), _ON, _OFF */
 	void *reserved[4];        /* zero: room for later fields */
 } rf_client_opts;
 

@@ -20,10 +20,12 @@ struct io_uring;
 struct rf__bufring;
 
 /* n buffers (a power of two, at most 32768) of size bytes; ring: the
- * io_uring to register with as group bgid, or NULL for a userspace pool.
- * 0, -ENOMEM, or the kernel's error. */
-int rf__bufring_new(struct io_uring *ring, unsigned bgid, unsigned n, unsigned size,
+ * io_uring to register with as group bgid, or NULL for a userspace pool;
+ * inc: incremental consumption (bufring.c; the kernel's -EINVAL when it
+ * lacks it).  0, -ENOMEM, or the kernel's error. */
+int rf__bufring_new(struct io_uring *ring, unsigned bgid, unsigned n, unsigned size, bool inc,
                     struct rf__bufring **out);
+bool rf__bufring_inc(const struct rf__bufring *p);
 void rf__bufring_free(struct io_uring *ring, struct rf__bufring *p);
 char *rf__bufring_addr(const struct rf__bufring *p, unsigned bid);
 unsigned rf__bufring_size(const struct rf__bufring *p);
@@ -36,11 +38,15 @@ bool rf__bufring_holds(const struct rf__bufring *p, const void *at, unsigned len
 int rf__bufring_register_memory(struct rf__bufring *p, struct io_uring *ring);
 /* Buffers that can be handed out now. */
 unsigned rf__bufring_avail(const struct rf__bufring *p);
-/* The kernel handed buffer bid out (a completion named it). */
-void rf__bufring_taken(struct rf__bufring *p);
+/* A completion (cqe_flags) named buffer bid with len bytes: where they
+ * are, and *room, the bytes from there to the buffer's end.  Every such
+ * completion is put back once (rf__bufring_put), whatever len. */
+char *rf__bufring_taken(struct rf__bufring *p, unsigned bid, unsigned len, unsigned cqe_flags,
+                        unsigned *room);
 /* Userspace pool: take a buffer (false: none left). */
 bool rf__bufring_take(struct rf__bufring *p, unsigned *bid);
-/* Buffer bid may be handed out again. */
+/* A piece of buffer bid (or, userspace pool, the buffer) is done with;
+ * the buffer goes back when nothing of it is out any more. */
 void rf__bufring_put(struct rf__bufring *p, unsigned bid);
 
 #endif

@@ -37,7 +37,8 @@
 
 #define DEFAULT_RECV_BUFFER (64 * 1024)
 #define DEFAULT_URING_RECV RF_URING_RECV_POOL /* measured: README, bench/PATHS.md */
-#define DEFAULT_WRITE_FIXED true              /* measured: README, bench/PATHS.md */
+#define DEFAULT_WRITE_FIXED false /* pins the whole pool resident; gains only on the ring file path */
+#define DEFAULT_RECV_INC false                /* measured: README, bench/PATHS.md */
 
 int64_t rf__now(void)
 {
@@ -200,7 +201,12 @@ static int setup_recv_pool(rf_client *c, char *detail, size_t detail_len)
 	unsigned n = 1;
 	while (n < want && n < 32768)
 		n <<= 1;
-	int err = size > UINT32_MAX ? -EINVAL : rf__loop_pool_setup(c->loop, n, (unsigned)size);
+	bool inc = c->opts.uring_recv_inc == RF_URING_FIXED_ON ||
+	           (c->opts.uring_recv_inc == RF_URING_FIXED_AUTO && DEFAULT_RECV_INC);
+	inc = inc && !rf__loop_is_epoll(c->loop); /* a ring knob */
+	int err = size > UINT32_MAX ? -EINVAL : rf__loop_pool_setup(c->loop, n, (unsigned)size, inc);
+	if (err == -EINVAL && inc && c->opts.uring_recv_inc == RF_URING_FIXED_AUTO)
+		err = rf__loop_pool_setup(c->loop, n, (unsigned)size, inc = false); /* Linux < 6.12 */
 	/* a ring knob: epoll has no multishot, and its pool is taken from
 	 * on readiness anyway (like --uring-setup, it does not apply there) */
 	bool multishot = mode == RF_URING_RECV_MULTISHOT && !rf__loop_is_epoll(c->loop);
@@ -212,12 +218,14 @@ static int setup_recv_pool(rf_client *c, char *detail, size_t detail_len)
 		if (detail && detail_len)
 			snprintf(detail, detail_len, "%s",
 			         multishot ? "multishot receive needs io_uring on Linux 6.0 or later"
-			                   : "the receive pool could not be set up");
+			         : inc ? "incremental buffer consumption needs io_uring on Linux 6.12 or later"
+			               : "the receive pool could not be set up");
 		return err == RF_EKERNEL ? err : RF_EKERNEL;
 	}
 	c->pool_on = true;
 	c->pool_multishot = multishot;
 	c->pool_count = n;
+	c->pool_inc = inc;
 	int wf = c->opts.uring_write_fixed;
 	if (wf == RF_URING_FIXED_ON || (wf == RF_URING_FIXED_AUTO && DEFAULT_WRITE_FIXED)) {
 		if (!rf__loop_is_epoll(c->loop) && (err = rf__loop_pool_register(c->loop)) &&
@@ -256,7 +264,7 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	    opts->uring_recv > RF_URING_RECV_MULTISHOT || opts->uring_recv_pool > 32768 ||
 	    opts->uring_fixed_files < RF_URING_FIXED_AUTO || opts->uring_fixed_files > RF_URING_FIXED_OFF ||
 	    opts->uring_write_fixed < RF_URING_FIXED_AUTO || opts->uring_write_fixed > RF_URING_FIXED_OFF ||
-	    opts->reserved_int)
+	    opts->uring_recv_inc < RF_URING_FIXED_AUTO || opts->uring_recv_inc > RF_URING_FIXED_OFF)
 		return RF_EINVAL;
 
 	int err = -ENOMEM;
@@ -987,8 +995,9 @@ void rf_client_io_stats(const rf_client *c, rf_io_stats *out)
 		rf__loop_add_stats(c->loop, out);
 	out->pool_waits = c->pool_waits;
 	if (c->pool_on)
-		snprintf(out->recv_mode, sizeof(out->recv_mode), "%spool %u x %u KiB",
-		         c->pool_multishot ? "multishot " : "", c->pool_count, rf__loop_pool_size(c->loop) / 1024);
+		snprintf(out->recv_mode, sizeof(out->recv_mode), "%spool %u x %u KiB%s",
+		         c->pool_multishot ? "multishot " : "", c->pool_count, rf__loop_pool_size(c->loop) / 1024,
+		         c->pool_inc ? ", incremental" : "");
 	else
 		snprintf(out->recv_mode, sizeof(out->recv_mode), "own buffers (%u x %zu KiB per transfer)",
 		         RF_SLOT_BUFS, c->opts.recv_buffer / 1024);

@@ -163,9 +163,10 @@ struct rf__slot {
 	bool ms_keep_conn;       /* the response ended cleanly while it was
 	                            armed: the conn goes back to the pool once
 	                            its cancel completes */
-	struct rf__ms_pending {  /* pool buffers it filled that wait for a free */
+	struct rf__ms_pending {  /* pool bytes it brought that wait for a free */
 		uint16_t bid;        /* receive buffer, in arrival order (kept */
 		uint32_t len;        /* across recycling, empty then) */
+		char *at;
 	} *ms_pend;
 	unsigned ms_npend, ms_cap;
 	rf__tag sock_tag;
@@ -256,6 +257,7 @@ struct rf_client {
 	bool pool_on;            /* plain receives take the loop's pool buffers */
 	bool pool_multishot;     /* ... through one multishot receive */
 	unsigned pool_count;     /* buffers in the pool */
+	bool pool_inc;           /* ... consumed incrementally */
 	uint64_t pool_waits;     /* receives that found it empty */
 	uint32_t *pool_waiters;  /* slots whose receive found the pool empty, */
 	unsigned npool_waiters, cap_pool_waiters; /* in order */

@@ -74,6 +74,8 @@ struct rf__loop {
 	} *done;                  /* their completions, in order */
 	unsigned ndone, cap_done;
 	struct rf__bufring *pool; /* the receive pool, or NULL */
+	char *piece;              /* the pool bytes of the completion being */
+	unsigned piece_room;      /* handed out (rf__loop_pool_piece) */
 	bool pool_registered;     /* the pool's memory is fixed buffer 0 */
 	uint64_t fixed_writes;    /* writes from it as WRITE_FIXED */
 	uint64_t send_zc, send_zc_copied; /* zero-copy sends; the kernel copied */
@@ -277,6 +279,11 @@ void rf__loop_free(struct rf__loop *l)
 		rf__bufring_free(NULL, l->pool);
 	} else {
 		rf__bufring_free(&l->ring, l->pool);
+		/* the table holds the sockets closed at teardown: let go of them
+		 * now (the ring's own exit runs later, in a kernel worker, and the
+		 * peers would see them open after we are gone) */
+		if (l->fixed)
+			io_uring_unregister_files(&l->ring);
 		io_uring_queue_exit(&l->ring);
 	}
 	rf__fixtab_free(l->fixed);
@@ -284,11 +291,11 @@ void rf__loop_free(struct rf__loop *l)
 	free(l);
 }
 
-int rf__loop_pool_setup(struct rf__loop *l, unsigned n, unsigned size)
+int rf__loop_pool_setup(struct rf__loop *l, unsigned n, unsigned size, bool incremental)
 {
 	if (l->pool)
 		return -EBUSY;
-	int err = rf__bufring_new(l->ep ? NULL : &l->ring, POOL_GROUP, n, size, &l->pool);
+	int err = rf__bufring_new(l->ep ? NULL : &l->ring, POOL_GROUP, n, size, incremental, &l->pool);
 	if (!err && l->ep)
 		rf__ep_set_pool(l->ep, l->pool);
 	return err;
@@ -308,9 +315,14 @@ bool rf__loop_has_pool(const struct rf__loop *l)
 	return l->pool != NULL;
 }
 
-char *rf__loop_pool_buf(const struct rf__loop *l, unsigned bid)
+char *rf__loop_pool_piece(const struct rf__loop *l, unsigned flags, unsigned *room)
 {
-	return rf__bufring_addr(l->pool, bid);
+	if (l->ep) { /* epoll hands out whole buffers */
+		*room = rf__bufring_size(l->pool);
+		return rf__bufring_addr(l->pool, rf__f_bid(flags));
+	}
+	*room = l->piece_room;
+	return l->piece;
 }
 
 unsigned rf__loop_pool_size(const struct rf__loop *l)
@@ -332,6 +344,12 @@ int rf__loop_set_fixed_files(struct rf__loop *l, unsigned n)
 {
 	if (l->ep || l->fixed || !n)
 		return -EINVAL;
+	struct io_uring_probe *p = io_uring_get_probe_ring(&l->ring);
+	bool ok = p && io_uring_opcode_supported(p, IORING_OP_FILES_UPDATE);
+	if (p)
+		io_uring_free_probe(p);
+	if (!ok)
+		return -EOPNOTSUPP;
 	int err = io_uring_register_files_sparse(&l->ring, n);
 	if (err)
 		return err;
@@ -513,7 +531,8 @@ int rf__loop_run_once(struct rf__loop *l, int64_t timeout_ns, rf__completion_fn 
 			res = -fault_errno[fault];
 		}
 		if ((cqe->flags & IORING_CQE_F_BUFFER) && l->pool)
-			rf__bufring_taken(l->pool);
+			l->piece = rf__bufring_taken(l->pool, cqe->flags >> IORING_CQE_BUFFER_SHIFT,
+			                             res > 0 ? (unsigned)res : 0, cqe->flags, &l->piece_room);
 		if (l->fixed && res >= 0 && rf__tag_op(tag) == RF_OP_SOCKET)
 			fixed_add(l, res);
 		if (cqe->flags & IORING_CQE_F_NOTIF) { /* a zero-copy send let go of its memory */
@@ -770,7 +789,8 @@ void rf__op_close(struct rf__loop *l, rf__tag t, int fd)
 		return;
 	}
 	int slot = l->fixed ? rf__fixtab_remove(l->fixed, fd) : -1;
-	if (slot >= 0) { /* out of the table first (the ops on it have ended) */
+	if (slot >= 0) {
+		/* out of the table first (the ops on it have ended) */
 		static int no_file = -1;
 		struct io_uring_sqe *sqe = get_sqe(l);
 		io_uring_prep_files_update(sqe, &no_file, 1, slot);

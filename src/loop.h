@@ -119,14 +119,21 @@ void rf__loop_set_submit_batch(struct rf__loop *l, unsigned n);
 static inline unsigned rf__f_bid(unsigned flags) { return flags >> RF__F_BID_SHIFT; }
 
 /* The receive pool (bufring.h): n buffers (a power of two) of size bytes,
- * shared by every receive given no buffer.  0, or -errno: no pool (receives
- * then need buffers of their own). */
-int rf__loop_pool_setup(struct rf__loop *l, unsigned n, unsigned size);
+ * shared by every receive given no buffer; incremental: the kernel fills
+ * each buffer piece by piece across receives (ring, Linux 6.12; -EINVAL
+ * where it cannot).  0, or -errno: no pool (receives then need buffers of
+ * their own). */
+int rf__loop_pool_setup(struct rf__loop *l, unsigned n, unsigned size, bool incremental);
 bool rf__loop_has_pool(const struct rf__loop *l);
 /* Register the pool's memory as a fixed buffer: ring writes from pool
  * buffers become WRITE_FIXED (no page pinning per write).  0 or -errno. */
 int rf__loop_pool_register(struct rf__loop *l);
-char *rf__loop_pool_buf(const struct rf__loop *l, unsigned bid);
+/* In a completion with RF__F_POOL (and only there): where its bytes are,
+ * and *room, the bytes from there to the end of their buffer.  With
+ * incremental consumption (Linux 6.12) that is a piece of a buffer other
+ * receives fill further.  Each such completion is given back once with
+ * rf__loop_pool_put, whatever its result. */
+char *rf__loop_pool_piece(const struct rf__loop *l, unsigned flags, unsigned *room);
 unsigned rf__loop_pool_size(const struct rf__loop *l);
 /* Buffers not handed out (the kernel may pick them). */
 unsigned rf__loop_pool_avail(const struct rf__loop *l);

@@ -402,19 +402,15 @@ static int free_entry(const struct rf__slot *s)
 	return -1;
 }
 
-/* A completion that names a pool buffer: b holds it now. */
-static void attach_pool_buf(rf_client *c, struct rf__buf *b, unsigned flags)
+/* b holds the pool bytes at `at` (of buffer bid) now. */
+static void attach_pool_buf(struct rf__buf *b, unsigned bid, char *at, unsigned room)
 {
-	if (!(flags & RF__F_POOL))
-		return;
-	if (b->pooled)
-		rf__loop_pool_put(c->loop, b->bid);
-	else
-		free(b->data); /* the slot's own memory is not needed here */
+	assert(!b->pooled);
+	free(b->data); /* the slot's own memory is not needed here */
 	b->pooled = true;
-	b->bid = (uint16_t)rf__f_bid(flags);
-	b->data = rf__loop_pool_buf(c->loop, b->bid);
-	b->cap = rf__loop_pool_size(c->loop);
+	b->bid = (uint16_t)bid;
+	b->data = at;
+	b->cap = room;
 }
 
 static bool receiving(const struct rf__slot *s)
@@ -442,7 +438,7 @@ static void ms_drop_pending(rf_client *c, struct rf__slot *s)
 	s->ms_npend = 0;
 }
 
-static bool ms_queue(struct rf__slot *s, unsigned bid, unsigned len)
+static bool ms_queue(struct rf__slot *s, unsigned bid, char *at, unsigned len)
 {
 	if (s->ms_npend == s->ms_cap) {
 		unsigned cap = s->ms_cap ? 2 * s->ms_cap : 8;
@@ -452,7 +448,7 @@ static bool ms_queue(struct rf__slot *s, unsigned bid, unsigned len)
 		s->ms_pend = p;
 		s->ms_cap = cap;
 	}
-	s->ms_pend[s->ms_npend++] = (struct rf__ms_pending){(uint16_t)bid, len};
+	s->ms_pend[s->ms_npend++] = (struct rf__ms_pending){(uint16_t)bid, len, at};
 	return true;
 }
 
@@ -472,7 +468,7 @@ static void ms_drain(rf_client *c, struct rf__slot *s)
 		struct rf__ms_pending p = s->ms_pend[0];
 		memmove(s->ms_pend, s->ms_pend + 1, --s->ms_npend * sizeof(p));
 		s->buf[bi].state = RF_BUF_RECV;
-		attach_pool_buf(c, &s->buf[bi], RF__F_POOL | (unsigned)p.bid << RF__F_BID_SHIFT);
+		attach_pool_buf(&s->buf[bi], p.bid, p.at, p.len);
 		on_plain(c, s, (unsigned)bi, p.len);
 	}
 }
@@ -510,8 +506,9 @@ static void on_recv_multi(rf_client *c, struct rf__slot *s, int res, unsigned fl
 		s->ms_res = res;
 	}
 	if (flags & RF__F_POOL) {
-		unsigned bid = rf__f_bid(flags);
-		if (res <= 0 || !ms_queue(s, bid, (unsigned)res)) {
+		unsigned bid = rf__f_bid(flags), room;
+		char *at = rf__loop_pool_piece(c->loop, flags, &room);
+		if (res <= 0 || !ms_queue(s, bid, at, (unsigned)res)) {
 			rf__loop_pool_put(c->loop, bid);
 			if (res > 0)
 				rf__slot_error(s, -ENOMEM, false, NULL);
@@ -940,8 +937,11 @@ void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 		on_recv_multi(c, s, res, flags);
 		return;
 	}
-	if (op == RF_OP_RECV)
-		attach_pool_buf(c, &s->buf[buf], flags);
+	if (op == RF_OP_RECV && (flags & RF__F_POOL)) {
+		unsigned room;
+		char *at = rf__loop_pool_piece(c->loop, flags, &room);
+		attach_pool_buf(&s->buf[buf], rf__f_bid(flags), at, room);
+	}
 	switch (op) {
 	case RF_OP_SOCKET:
 	case RF_OP_CONNECT:

@@ -82,6 +82,8 @@ static void usage(FILE *f)
 	    "                            response), own (2 per transfer), or auto\n"
 	    "      --uring-recv-pool N   buffers in the pool (default: 2 per transfer in flight,\n"
 	    "                            at most 16 MiB of them)\n"
+	    "      --uring-recv-inc on|off|auto  pool buffers consumed incrementally (Linux\n"
+	    "                            6.12): each receive takes only the bytes it got\n"
 	    "      --uring-fixed-files on|off|auto  sockets in the ring's registered file\n"
 	    "                            table, their ops naming the slot (default: auto)\n"
 	    "      --uring-write-fixed on|off|auto  the pool's memory registered with the ring:\n"
@@ -166,6 +168,7 @@ enum {
 	OPT_URING_RECV_POOL,
 	OPT_URING_FIXED_FILES,
 	OPT_URING_WRITE_FIXED,
+	OPT_URING_RECV_INC,
 	OPT_TMPFILE,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
@@ -212,6 +215,7 @@ static const struct option long_opts[] = {
 	{"uring-recv-pool", required_argument, NULL, OPT_URING_RECV_POOL},
 	{"uring-fixed-files", required_argument, NULL, OPT_URING_FIXED_FILES},
 	{"uring-write-fixed", required_argument, NULL, OPT_URING_WRITE_FIXED},
+	{"uring-recv-inc", required_argument, NULL, OPT_URING_RECV_INC},
 	{"tmpfile", required_argument, NULL, OPT_TMPFILE},
 	{"progress", no_argument, NULL, OPT_PROGRESS},
 	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
@@ -484,6 +488,10 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			if ((o->opts.uring_recv = cli_parse_uring_recv(optarg)) < 0)
 				return usage_error(err, "--uring-recv takes pool, multishot, own or auto, not '%s'",
 				                   optarg);
+			break;
+		case OPT_URING_RECV_INC:
+			if ((o->opts.uring_recv_inc = cli_parse_on_off_auto(optarg)) < 0)
+				return usage_error(err, "--uring-recv-inc takes on, off or auto, not '%s'", optarg);
 			break;
 		case OPT_URING_WRITE_FIXED:
 			if ((o->opts.uring_write_fixed = cli_parse_on_off_auto(optarg)) < 0)

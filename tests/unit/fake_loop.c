@@ -560,9 +560,9 @@ void rf__loop_add_stats(const struct rf__loop *l, struct rf_io_stats *out)
 
 /* No receive pool here: the engine keeps its own buffers (the pool runs
  * against the real ring and epoll in the integration suites). */
-int rf__loop_pool_setup(struct rf__loop *l, unsigned n, unsigned size)
+int rf__loop_pool_setup(struct rf__loop *l, unsigned n, unsigned size, bool incremental)
 {
-	(void)l, (void)n, (void)size;
+	(void)l, (void)n, (void)size, (void)incremental;
 	return -EOPNOTSUPP;
 }
 
@@ -572,9 +572,10 @@ bool rf__loop_has_pool(const struct rf__loop *l)
 	return false;
 }
 
-char *rf__loop_pool_buf(const struct rf__loop *l, unsigned bid)
+char *rf__loop_pool_piece(const struct rf__loop *l, unsigned flags, unsigned *room)
 {
-	(void)l, (void)bid;
+	(void)l, (void)flags;
+	*room = 0;
 	return NULL;
 }
 

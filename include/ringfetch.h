@@ -267,8 +267,9 @@ typedef struct rf_client_opts {
 	unsigned uring_recv_pool; /* buffers in the receive pool, rounded up to
 	                             a power of two (at most 32768); 0: two per
 	                             transfer in flight, within 16 MiB */
-	int uring_fixed_files;    /* sockets in the ring's registered file
-	                             table, their ops naming the slot:
+	int uring_fixed_files;    /* sockets and ring-opened output files in the
+	                             ring's registered file table, their ops
+	                             naming the slot:
 	                             RF_URING_FIXED_AUTO (0, the default
 	                             measured), _ON, _OFF; not on epoll */
 	int uring_write_fixed;    /* the receive pool's memory registered with
@@ -358,7 +359,8 @@ typedef struct rf_io_stats {
 	uint64_t io_uring_enter, epoll_wait, epoll_ctl, socket, connect, send, recv, read, write,
 	         open, close, rename, link, unlink, fallocate, fsync, other;
 	uint64_t sqes, cqes;
-	uint64_t fixed_files;     /* sockets put in the registered file table */
+	uint64_t fixed_files;     /* sockets and ring-opened output files put in
+	                             the registered file table */
 	uint64_t fixed_writes;    /* file writes from registered buffers
 	                             (IORING_OP_WRITE_FIXED) */
 	uint64_t send_zc;         /* zero-copy sends (IORING_OP_SEND_ZC) */

@@ -341,8 +341,9 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	err = setup_recv_pool(c, opts->error_detail, opts->error_detail_len);
 	if (err)
 		goto fail;
-	/* sockets: at most one per slot busy and one per slot idle */
-	err = rf__loop_use_fixed_files(c->loop, opts->uring_fixed_files, 2 * c->nslots + 16,
+	/* sockets: at most one per slot busy and one per slot idle; files:
+	 * one per slot */
+	err = rf__loop_use_fixed_files(c->loop, opts->uring_fixed_files, 3 * c->nslots + 16,
 	                               opts->error_detail, opts->error_detail_len);
 	if (err)
 		goto fail;

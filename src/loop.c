@@ -379,7 +379,8 @@ int rf__loop_use_fixed_files(struct rf__loop *l, int mode, unsigned n, char *det
 	return 0; /* auto: descriptors as before */
 }
 
-/* The socket fd (just made by an RF_OP_SOCKET) goes into the table. */
+/* fd (a socket just made by an RF_OP_SOCKET, or an output file just
+ * opened by an RF_OP_OPEN on the ring) goes into the table. */
 static void fixed_add(struct rf__loop *l, int fd)
 {
 	int i = rf__fixtab_add(l->fixed, fd);
@@ -533,8 +534,9 @@ int rf__loop_run_once(struct rf__loop *l, int64_t timeout_ns, rf__completion_fn 
 		if ((cqe->flags & IORING_CQE_F_BUFFER) && l->pool)
 			l->piece = rf__bufring_taken(l->pool, cqe->flags >> IORING_CQE_BUFFER_SHIFT,
 			                             res > 0 ? (unsigned)res : 0, cqe->flags, &l->piece_room);
-		if (l->fixed && res >= 0 && rf__tag_op(tag) == RF_OP_SOCKET)
-			fixed_add(l, res);
+		if (l->fixed && res >= 0 &&
+		    (rf__tag_op(tag) == RF_OP_SOCKET || rf__tag_op(tag) == RF_OP_OPEN))
+			fixed_add(l, res); /* a socket, or an output file opened by the ring */
 		if (cqe->flags & IORING_CQE_F_NOTIF) { /* a zero-copy send let go of its memory */
 			if ((unsigned)res & IORING_NOTIF_USAGE_ZC_COPIED)
 				l->send_zc_copied++;
@@ -712,6 +714,7 @@ void rf__op_splice(struct rf__loop *l, rf__tag t, int fd_in, int64_t off_in, int
 	int in_slot = l->fixed ? rf__fixtab_of(l->fixed, fd_in) : -1;
 	io_uring_prep_splice(sqe, in_slot >= 0 ? in_slot : fd_in, off_in, fd_out, off_out,
 	                     maybe_short(l, len), flags | (in_slot >= 0 ? SPLICE_F_FD_IN_FIXED : 0));
+	fixed_name(l, sqe, fd_out); /* the output file, when the ring opened it */
 	if (hardlink)
 		sqe->flags |= IOSQE_IO_HARDLINK;
 	io_uring_sqe_set_data64(sqe, t);
@@ -727,6 +730,7 @@ void rf__op_fsync(struct rf__loop *l, rf__tag t, int fd)
 	}
 	struct io_uring_sqe *sqe = get_sqe(l);
 	io_uring_prep_fsync(sqe, fd, 0);
+	fixed_name(l, sqe, fd);
 	io_uring_sqe_set_data64(sqe, t);
 }
 
@@ -753,6 +757,7 @@ void rf__op_fallocate(struct rf__loop *l, rf__tag t, int fd, int mode, uint64_t 
 	}
 	struct io_uring_sqe *sqe = get_sqe(l);
 	io_uring_prep_fallocate(sqe, fd, mode, off, len);
+	fixed_name(l, sqe, fd);
 	io_uring_sqe_set_data64(sqe, t);
 }
 
@@ -779,6 +784,7 @@ void rf__op_write(struct rf__loop *l, rf__tag t, int fd, const void *buf, unsign
 	} else {
 		io_uring_prep_write(sqe, fd, buf, len, (__u64)off);
 	}
+	fixed_name(l, sqe, fd);
 	io_uring_sqe_set_data64(sqe, t);
 }
 

@@ -138,16 +138,19 @@ unsigned rf__loop_pool_size(const struct rf__loop *l);
 /* Buffers not handed out (the kernel may pick them). */
 unsigned rf__loop_pool_avail(const struct rf__loop *l);
 void rf__loop_pool_put(struct rf__loop *l, unsigned bid);
-/* Registered files (ring only): every socket the ring makes goes into a
- * table of n slots (an IORING_OP_FILES_UPDATE, no syscall) and its ops
- * name the slot (IOSQE_FIXED_FILE), sparing the kernel a descriptor lookup
- * per op; rf__op_close takes it out.  The descriptor stays usable for
- * syscalls (setsockopt, shutdown).  0 or -errno. */
+/* Registered files (ring only): every socket the ring makes, and every
+ * output file it opens (RF_OP_OPEN), goes into a table of n slots (an
+ * IORING_OP_FILES_UPDATE, no syscall) and its ring ops name the slot
+ * (IOSQE_FIXED_FILE), sparing the kernel a descriptor lookup per op;
+ * rf__op_close takes it out.  The descriptor stays usable for syscalls
+ * (setsockopt, shutdown, inline pwrite, linkat through /proc/self/fd).
+ * Nothing may be submitted on a descriptor after its close (an op punted to
+ * io-wq looks its slot up when it runs).  0 or -errno. */
 int rf__loop_set_fixed_files(struct rf__loop *l, unsigned n);
 /* The same by an rf_uring_fixed mode (AUTO: the default measured), for n
  * sockets at most: 0, or RF_EKERNEL with *detail when ON cannot be had. */
 int rf__loop_use_fixed_files(struct rf__loop *l, int mode, unsigned n, char *detail, size_t len);
-/* Sockets put in the table so far. */
+/* Sockets and files put in the table so far. */
 uint64_t rf__loop_fixed_files(const struct rf__loop *l);
 /* The kernel can arm a receive for many completions (Linux 6.0). */
 bool rf__loop_pool_multishot(const struct rf__loop *l);

@@ -155,8 +155,8 @@ void io_report_print(FILE *f, int json, const char *path, const rf_io_stats *st,
 		        st->sqes, st->cqes,
 		        st->io_uring_enter ? (double)st->sqes / (double)st->io_uring_enter : 0.0);
 	if (st->fixed_files)
-		fprintf(f, "  registered file table: %" PRIu64 " sockets put in it, their ops naming "
-		           "the slot\n", st->fixed_files);
+		fprintf(f, "  registered file table: %" PRIu64 " sockets and files put in it, their ops "
+		           "naming the slot\n", st->fixed_files);
 	if (st->sqes) {
 		if (punts >= 0)
 			fprintf(f, "  kernel: %lld ops handed to io-wq workers, %lld waited on a poll (io_uring "

@@ -666,20 +666,24 @@ def each_receive_mode_runs_as_asked():
 
 @case
 def registered_file_table_as_asked():
-    """--uring-fixed-files on: the ring's sockets go into its registered file
-    table (the report counts them: one per connection) and their ops name the
-    slot; the files arrive whole, over HTTP (pool receives, splice of a large
-    body) and HTTPS-free bench mode alike.  off: none."""
+    """--uring-fixed-files on: the ring's sockets, and the output files it
+    opens (--file-io ring), go into its registered file table (the report
+    counts them) and their ops name the slot; the files arrive whole (pool
+    receives, a large body spliced into a registered file), and bench mode
+    registers its connections.  off: none."""
     urls = [f"{BASE}/many/f{i}.bin" for i in range(0, 500, 5)] + [f"{BASE}/big.bin"]
-    for mode in ("on", "off"):
+    for mode, fio in (("on", "inline"), ("on", "ring"), ("off", "ring")):
         out = tmpdir()
-        code, rep, err = io_report_run(["--io", "uring", "--uring-fixed-files", mode, "-j", "8",
-                                        "--max-per-host", "4", "-P", out] + urls)
+        code, rep, err = io_report_run(["--io", "uring", "--uring-fixed-files", mode, "--file-io", fio,
+                                        "--tmpfile", "off", "-j", "8", "--max-per-host", "4", "-P",
+                                        out] + urls)
         assert code == 0 and rep, (mode, err)
-        if mode == "on":
-            assert 4 <= rep["fixed_files"] <= 8, rep  # the connections, reused
-        else:
+        if mode == "off":
             assert rep["fixed_files"] == 0, rep
+        elif fio == "inline":
+            assert 4 <= rep["fixed_files"] <= 8, rep  # the connections, reused
+        else:  # and every output file the ring opened (the large one spliced into it)
+            assert 4 + len(urls) <= rep["fixed_files"] <= 8 + len(urls), rep
         for i in range(0, 500, 5):
             with open(os.path.join(out, f"f{i}.bin"), "rb") as f:
                 assert f.read() == FILES[f"many/f{i}.bin"], (mode, i)

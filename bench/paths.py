@@ -78,6 +78,8 @@ def run_once(cmd, cwd=None):
     return wall, json.loads(line)
 
 
+ANALYSIS_MARK = "<!-- analysis: written by hand, kept by bench/paths -->"
+
 # P5 is about receive memory: the paths that differ there
 P5_PATHS = ("uring", "uring recv multishot", "uring recv own", "epoll")
 
@@ -277,9 +279,14 @@ def main():
         with open(os.path.join(ROOT, "bench", "paths.json"), "w") as f:
             json.dump([{"workload": k, "fs": fs_, "path": n, "runs": v}
                        for (k, fs_, n), v in sorted(results.items())], f, indent=1)
-        with open(os.path.join(ROOT, "bench", "PATHS.md"), "w") as f:
+        md = os.path.join(ROOT, "bench", "PATHS.md")
+        kept = ""  # the hand-written analysis after the marker survives reruns
+        if os.path.exists(md) and ANALYSIS_MARK in open(md).read():
+            kept = open(md).read().split(ANALYSIS_MARK, 1)[1]
+        with open(md, "w") as f:
             f.write("# Kernel I/O paths, side by side\n\n" + "\n".join(report) +
-                    "\n![CPU per unit relative to the default path](paths.png)\n")
+                    "\n![CPU per unit relative to the default path](paths.png)\n\n" + ANALYSIS_MARK +
+                    kept)
 
 
 if __name__ == "__main__":

@@ -294,7 +294,8 @@ set yrange [0:*]
 set ylabel "{ylabel}"
 set key outside right
 set grid ytics
-plot for [i=2:{len(columns) + 1}] "{data}" using i:xtic(1) title columnhead(i)
+colors = "#9400d3 #009e73 #56b4e9 #e69f00 #f0e442 #0072b2 #e51e10 #000000 #a0a0a0 #ff69b4 #8b4513 #00ced1 #7cfc00 #800000 #000080 #808000"
+plot for [i=2:{len(columns) + 1}] "{data}" using i:xtic(1) title columnhead(i) lc rgb word(colors, (i - 2) % 16 + 1)
 """
     subprocess.run(["gnuplot"], input=gp, text=True, check=False)
 

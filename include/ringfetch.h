@@ -368,6 +368,9 @@ typedef struct rf_io_stats {
 	                             after all (loopback always does) */
 	uint64_t pool_waits;      /* receives that found the receive pool empty
 	                             and waited for a buffer to come back */
+	char variants[256];       /* the kernel-path variants in effect: ring
+	                             setup, submit batch, registered files and
+	                             buffers, splice, file I/O, zero-copy sends */
 	char recv_mode[64];       /* how plain responses were received: "own
 	                             buffers", "pool N x SIZE", "multishot pool
 	                             N x SIZE" (rf_client_opts.uring_recv) */

@@ -1107,6 +1107,12 @@ static void threads_free(struct rf_bench *b)
 	for (unsigned t = 0; b->threads && t < b->n_threads; t++)
 		if (b->threads[t].loop)
 			rf__loop_add_stats(b->threads[t].loop, &b->res.io_stats);
+	if (b->threads && b->n_threads && b->threads[0].loop) { /* the threads choose alike */
+		char ring[200];
+		rf__loop_describe(b->threads[0].loop, ring, sizeof(ring));
+		snprintf(b->res.io_stats.variants, sizeof(b->res.io_stats.variants),
+		         "%s, zero-copy sends %s", ring, b->threads[0].send_zc ? "on" : "off");
+	}
 	for (unsigned t = 0; b->threads && t < b->n_threads; t++) {
 		struct bench_thread *bt = &b->threads[t];
 		for (unsigned i = 0; bt->conns && i < bt->n; i++) {

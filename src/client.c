@@ -995,6 +995,12 @@ void rf_client_io_stats(const rf_client *c, rf_io_stats *out)
 	if (c->loop)
 		rf__loop_add_stats(c->loop, out);
 	out->pool_waits = c->pool_waits;
+	if (c->loop) {
+		char ring[128];
+		rf__loop_describe(c->loop, ring, sizeof(ring));
+		snprintf(out->variants, sizeof(out->variants), "%.127s, splice %s, file I/O %.96s", ring,
+		         c->opts.no_splice ? "off" : "on", c->file_io[0] ? c->file_io : "not decided (no file)");
+	}
 	if (c->pool_on)
 		snprintf(out->recv_mode, sizeof(out->recv_mode), "%spool %u x %u KiB%s",
 		         c->pool_multishot ? "multishot " : "", c->pool_count, rf__loop_pool_size(c->loop) / 1024,

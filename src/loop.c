@@ -359,6 +359,19 @@ int rf__loop_set_fixed_files(struct rf__loop *l, unsigned n)
 	return err;
 }
 
+void rf__loop_describe(const struct rf__loop *l, char *buf, size_t len)
+{
+	if (l->ep) {
+		snprintf(buf, len, "readiness + plain syscalls");
+		return;
+	}
+	char batch[32];
+	snprintf(batch, sizeof(batch), "%u", l->submit_batch);
+	snprintf(buf, len, "setup %s, submit batch %s, registered files %s, write-fixed %s", l->mode,
+	         l->submit_batch ? batch : "all with the wait", l->fixed ? "on" : "off",
+	         l->pool_registered ? "on" : "off");
+}
+
 uint64_t rf__loop_fixed_files(const struct rf__loop *l)
 {
 	return l->fixed_added;

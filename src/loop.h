@@ -11,6 +11,7 @@
 #define RF_LOOP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -150,6 +151,9 @@ int rf__loop_set_fixed_files(struct rf__loop *l, unsigned n);
 /* The same by an rf_uring_fixed mode (AUTO: the default measured), for n
  * sockets at most: 0, or RF_EKERNEL with *detail when ON cannot be had. */
 int rf__loop_use_fixed_files(struct rf__loop *l, int mode, unsigned n, char *detail, size_t len);
+/* The ring's variants in effect, for a report ("setup ..., submit batch
+ * ..., registered files on|off, write-fixed on|off"; epoll: its own). */
+void rf__loop_describe(const struct rf__loop *l, char *buf, size_t len);
 /* Sockets and files put in the table so far. */
 uint64_t rf__loop_fixed_files(const struct rf__loop *l);
 /* The kernel can arm a receive for many completions (Linux 6.0). */

@@ -123,11 +123,11 @@ void io_report_print(FILE *f, int json, const char *path, const rf_io_stats *st,
 	double rate = secs > 0 ? (double)units / secs : 0;
 	long long punts = trace_count(0), polls = trace_count(1);
 	if (json) {
-		fprintf(f, "{\"io_path\": \"%s\", \"recv\": \"%s\", \"pool_waits\": %" PRIu64
+		fprintf(f, "{\"io_path\": \"%s\", \"variants\": \"%s\", \"recv\": \"%s\", \"pool_waits\": %" PRIu64
 		           ", \"fixed_files\": %" PRIu64 ", \"fixed_writes\": %" PRIu64 ", \"send_zc\": %" PRIu64
 		           ", \"send_zc_copied\": %" PRIu64 ", \"iowq_punts\": %lld, \"poll_arms\": %lld"
 		           ", \"syscalls\": {",
-		        path, st->recv_mode, st->pool_waits, st->fixed_files, st->fixed_writes, st->send_zc,
+		        path, st->variants, st->recv_mode, st->pool_waits, st->fixed_files, st->fixed_writes, st->send_zc,
 		        st->send_zc_copied, punts, polls);
 		for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 			fprintf(f, "%s\"%s\": %" PRIu64, i ? ", " : "", kinds[i].name, count_of(st, i));
@@ -140,6 +140,8 @@ void io_report_print(FILE *f, int json, const char *path, const rf_io_stats *st,
 		return;
 	}
 	fprintf(f, "io report: %s\n", path);
+	if (st->variants[0])
+		fprintf(f, "  variants: %s\n", st->variants);
 	if (st->recv_mode[0])
 		fprintf(f, "  receive: %s, %" PRIu64 " waits for a pool buffer\n", st->recv_mode,
 		        st->pool_waits);

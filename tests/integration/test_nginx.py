@@ -680,6 +680,7 @@ def registered_file_table_as_asked():
                                         "--tmpfile", "off", "-j", "8", "--max-per-host", "4", "-P",
                                         out] + urls)
         assert code == 0 and rep, (mode, err)
+        assert f"registered files {mode}" in rep["variants"], rep  # the report names the variant
         if mode == "off":
             assert rep["fixed_files"] == 0, rep
         elif fio == "inline":
@@ -734,6 +735,7 @@ def submit_batch_one_submits_each_sqe_alone():
     assert p.returncode == 0, p.stderr
     rep = json.loads(p.stderr.decode().strip().splitlines()[-1])
     assert rep["sqes"] <= rep["syscalls"]["io_uring_enter"], rep
+    assert "submit batch 1," in rep["variants"], rep
     for i in range(30):
         with open(os.path.join(out, f"f{i}.bin"), "rb") as f:
             assert f.read() == FILES[f"many/f{i}.bin"]

@@ -631,3 +631,9 @@ void rf__op_send_zc(struct rf__loop *l, rf__tag t, int fd, const void *buf, unsi
 	(void)l, (void)t, (void)fd, (void)buf, (void)len;
 	abort(); /* never asked for without the kernel's SEND_ZC */
 }
+
+void rf__loop_describe(const struct rf__loop *l, char *buf, size_t len)
+{
+	(void)l;
+	snprintf(buf, len, "fake loop");
+}

@@ -279,39 +279,44 @@ int cli_check_exact_names(int argc, char **argv, const char *short_opts,
 	return CLI_RUN;
 }
 
+/* The value named s in names, or -1. */
+struct cli_name {
+	const char *name;
+	int value;
+};
+static int by_name(const char *s, const struct cli_name *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s, names[i].name) == 0)
+			return names[i].value;
+	return -1;
+}
+#define BY_NAME(s, ...)                                                                \
+	by_name(s, (const struct cli_name[]){__VA_ARGS__},                             \
+	        sizeof((const struct cli_name[]){__VA_ARGS__}) / sizeof(struct cli_name))
+
 int cli_parse_uring_setup(const char *s)
 {
-	return strcmp(s, "auto") == 0             ? RF_URING_SETUP_AUTO
-	       : strcmp(s, "defer-taskrun") == 0 ? RF_URING_SETUP_DEFER_TASKRUN
-	       : strcmp(s, "coop-taskrun") == 0  ? RF_URING_SETUP_COOP_TASKRUN
-	       : strcmp(s, "plain") == 0         ? RF_URING_SETUP_PLAIN
-	       : strcmp(s, "sqpoll") == 0        ? RF_URING_SETUP_SQPOLL
-	                                         : -1;
+	return BY_NAME(s, {"auto", RF_URING_SETUP_AUTO}, {"defer-taskrun", RF_URING_SETUP_DEFER_TASKRUN},
+	               {"coop-taskrun", RF_URING_SETUP_COOP_TASKRUN}, {"plain", RF_URING_SETUP_PLAIN},
+	               {"sqpoll", RF_URING_SETUP_SQPOLL});
 }
 
 int cli_parse_on_off_auto(const char *s)
 {
-	return strcmp(s, "auto") == 0  ? RF_URING_FIXED_AUTO
-	       : strcmp(s, "on") == 0  ? RF_URING_FIXED_ON
-	       : strcmp(s, "off") == 0 ? RF_URING_FIXED_OFF
-	                               : -1;
+	return BY_NAME(s, {"auto", RF_URING_FIXED_AUTO}, {"on", RF_URING_FIXED_ON},
+	               {"off", RF_URING_FIXED_OFF});
 }
 
 int cli_parse_uring_recv(const char *s)
 {
-	return strcmp(s, "auto") == 0        ? RF_URING_RECV_AUTO
-	       : strcmp(s, "own") == 0       ? RF_URING_RECV_OWN
-	       : strcmp(s, "pool") == 0      ? RF_URING_RECV_POOL
-	       : strcmp(s, "multishot") == 0 ? RF_URING_RECV_MULTISHOT
-	                                     : -1;
+	return BY_NAME(s, {"auto", RF_URING_RECV_AUTO}, {"own", RF_URING_RECV_OWN},
+	               {"pool", RF_URING_RECV_POOL}, {"multishot", RF_URING_RECV_MULTISHOT});
 }
 
 int cli_parse_io(const char *s)
 {
-	return strcmp(s, "auto") == 0    ? RF_IO_AUTO
-	       : strcmp(s, "uring") == 0 ? RF_IO_URING
-	       : strcmp(s, "epoll") == 0 ? RF_IO_EPOLL
-	                                 : -1;
+	return BY_NAME(s, {"auto", RF_IO_AUTO}, {"uring", RF_IO_URING}, {"epoll", RF_IO_EPOLL});
 }
 
 void cli_options_free(struct cli_options *o)

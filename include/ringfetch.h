@@ -281,7 +281,13 @@ typedef struct rf_client_opts {
 	                             only the bytes it got, the next continues
 	                             in the same buffer: RF_URING_FIXED_AUTO
 	                             (0, the default measured), _ON, _OFF */
-	void *reserved[4];        /* zero: room for later fields */
+	double limit_rate;        /* bytes/s received in total (all transfers);
+	                             0: no limit.  A receive is armed only when
+	                             the token bucket allows (the loop sleeps in
+	                             its ring wait meanwhile); splice and
+	                             multishot receives are off under a limit */
+	double limit_rate_per_host; /* the same per origin (scheme, host, port) */
+	void *reserved[2];        /* zero: room for later fields */
 } rf_client_opts;
 
 /* rf_client_opts.file_io.  RING: every file op is an io_uring op.  INLINE:

@@ -264,7 +264,8 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	    opts->uring_recv > RF_URING_RECV_MULTISHOT || opts->uring_recv_pool > 32768 ||
 	    opts->uring_fixed_files < RF_URING_FIXED_AUTO || opts->uring_fixed_files > RF_URING_FIXED_OFF ||
 	    opts->uring_write_fixed < RF_URING_FIXED_AUTO || opts->uring_write_fixed > RF_URING_FIXED_OFF ||
-	    opts->uring_recv_inc < RF_URING_FIXED_AUTO || opts->uring_recv_inc > RF_URING_FIXED_OFF)
+	    opts->uring_recv_inc < RF_URING_FIXED_AUTO || opts->uring_recv_inc > RF_URING_FIXED_OFF ||
+	    !(opts->limit_rate >= 0) || !(opts->limit_rate_per_host >= 0))
 		return RF_EINVAL;
 
 	int err = -ENOMEM;
@@ -337,6 +338,16 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 		snprintf(c->io_mode, sizeof(c->io_mode), "epoll");
 	} else {
 		snprintf(c->io_mode, sizeof(c->io_mode), "io_uring (%s)", rf__loop_mode(c->loop));
+	}
+	rf__bucket_init(&c->rate, opts->limit_rate, rf__now());
+	if (opts->limit_rate > 0 || opts->limit_rate_per_host > 0) {
+		/* every receive asks the buckets first: a splice pair or a
+		 * multishot receive would move bytes without asking, and a 1 MiB
+		 * receive would run that far ahead of the limit */
+		c->opts.no_splice = 1;
+		c->big_max = 0; /* one receive is at most a receive buffer ahead */
+		if (c->opts.uring_recv == RF_URING_RECV_MULTISHOT)
+			c->opts.uring_recv = RF_URING_RECV_POOL;
 	}
 	err = setup_recv_pool(c, opts->error_detail, opts->error_detail_len);
 	if (err)
@@ -768,7 +779,10 @@ static void fire_timers(rf_client *c)
 		if (d == INT64_MAX)
 			continue;
 		if (d <= c->now) {
-			rf__slot_timeout(c, s, which);
+			if (which == RF__RATE_WAKE)
+				rf__slot_rate_ready(c, s);
+			else
+				rf__slot_timeout(c, s, which);
 			settle(c, s);
 		} else if (d < next)
 			next = d;

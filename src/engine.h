@@ -33,6 +33,7 @@
 #include "http1.h"
 #include "loop.h"
 #include "namecache.h"
+#include "ratelimit.h"
 #include "ringfetch.h"
 #include "sink.h"
 #include "splice.h"
@@ -80,6 +81,7 @@ struct rf__origin {
 	struct rf__link idle;
 	struct rf__req *parked, *parked_tail; /* waiting for the per-host cap */
 	unsigned nparked;
+	struct rf__bucket bucket; /* --limit-rate-per-host */
 };
 
 /* What a finished attempt leads to (outcome.c). */
@@ -156,6 +158,8 @@ struct rf__slot {
 	bool pool_wait;          /* a receive found the pool empty: the client
 	                            receives again when buffers come back */
 	bool pool_queued;        /* ... and it is in the client's waiters */
+	int64_t rate_until;      /* a rate limit holds the next receive until
+	                            then (ns); 0: none */
 	bool ms_armed;           /* a multishot receive is the socket op */
 	bool ms_ended;           /* ... it ended (ms_res) and that is still to
 	                            be acted on, after the queue below */
@@ -254,6 +258,7 @@ struct rf_client {
 	unsigned ndelayed, cap_delayed;
 	char *print_algo;        /* opts.digest, canonical */
 	unsigned big_in_use, big_max; /* slots with big receive buffers */
+	struct rf__bucket rate;  /* --limit-rate */
 	bool pool_on;            /* plain receives take the loop's pool buffers */
 	bool pool_multishot;     /* ... through one multishot receive */
 	unsigned pool_count;     /* buffers in the pool */
@@ -298,11 +303,16 @@ void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
                             unsigned buf, int res, unsigned flags);
 /* The receive pool has buffers again: receive, if s still waits for one. */
 void rf__slot_pool_ready(rf_client *c, struct rf__slot *s);
+/* The rate limit's wait (rate_until) is over: receive. */
+void rf__slot_rate_ready(rf_client *c, struct rf__slot *s);
 void rf__slot_dns_ready(rf_client *c, struct rf__slot *s);
 void rf__slot_fail(rf_client *c, struct rf__slot *s, int err);
 /* A deadline passed: fail with err, saying in which phase. */
 void rf__slot_timeout(rf_client *c, struct rf__slot *s, int err);
 int64_t rf__slot_deadline(const rf_client *c, const struct rf__slot *s, int *which);
+/* rf__slot_deadline's `which` when the deadline is the end of a rate
+ * limit's wait, not a timeout. */
+#define RF__RATE_WAKE 1
 
 /* sink.c: the body's way to its destination */
 void rf__sink_headers(rf_client *c, struct rf__slot *s);

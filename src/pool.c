@@ -64,6 +64,7 @@ struct rf__origin *rf__origin_get(rf_client *c, const struct rf__url *u)
 		return NULL;
 	}
 	rf__list_init(&o->idle);
+	rf__bucket_init(&o->bucket, c->opts.limit_rate_per_host, c->now);
 	o->hnext = *b;
 	*b = o;
 	c->norigins++;

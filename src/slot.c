@@ -413,6 +413,44 @@ static void attach_pool_buf(struct rf__buf *b, unsigned bid, char *at, unsigned 
 	b->cap = room;
 }
 
+static void arm_recv(rf_client *c, struct rf__slot *s);
+
+/* A rate limit (--limit-rate, --limit-rate-per-host) holds the next
+ * receive: true, and the client wakes the slot at rate_until. */
+static bool rate_held(rf_client *c, struct rf__slot *s)
+{
+	if (c->rate.rate <= 0 && c->opts.limit_rate_per_host <= 0)
+		return false;
+	int64_t w = rf__bucket_wait(&c->rate, c->now);
+	if (s->conn && s->conn->origin) {
+		int64_t h = rf__bucket_wait(&s->conn->origin->bucket, c->now);
+		if (h > w)
+			w = h;
+	}
+	if (!w)
+		return false;
+	s->rate_until = c->now + w;
+	rf__client_note_deadline(c, s->rate_until);
+	return true;
+}
+
+/* n bytes came off s's connection: the rate limits count them. */
+static void rate_spend(rf_client *c, struct rf__slot *s, int res)
+{
+	if (res <= 0 || (c->rate.rate <= 0 && c->opts.limit_rate_per_host <= 0))
+		return;
+	rf__bucket_spend(&c->rate, c->now, (uint64_t)res);
+	if (s->conn && s->conn->origin)
+		rf__bucket_spend(&s->conn->origin->bucket, c->now, (uint64_t)res);
+}
+
+void rf__slot_rate_ready(rf_client *c, struct rf__slot *s)
+{
+	s->rate_until = 0;
+	s->last_io = c->now; /* the wait was ours, not the server's */
+	arm_recv(c, s);
+}
+
 static bool receiving(const struct rf__slot *s)
 {
 	return !s->err && !s->requeue && !s->http_done && !s->sock_busy &&
@@ -422,7 +460,6 @@ static bool receiving(const struct rf__slot *s)
 static void on_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n);
 static void on_plain_eof(rf_client *c, struct rf__slot *s, bool clean);
 static void on_io_error(rf_client *c, struct rf__slot *s, int res);
-static void arm_recv(rf_client *c, struct rf__slot *s);
 
 /* ---- multishot receive (--uring-recv multishot) ----
  * One receive stays armed for the response; each completion brings a pool
@@ -547,7 +584,7 @@ static void arm_recv(rf_client *c, struct rf__slot *s)
 		}
 		return;
 	}
-	if (!receiving(s))
+	if (!receiving(s) || rate_held(c, s))
 		return;
 	if (s->splice.splicing)
 		return; /* splice_step drives the rest of the body */
@@ -933,6 +970,8 @@ static void reissue(rf_client *c, struct rf__slot *s, enum rf__op_kind op, unsig
 void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op,
                             unsigned buf, int res, unsigned flags)
 {
+	if (op == RF_OP_RECV || op == RF_OP_TLS_RECV || op == RF_OP_RECV_MULTI || op == RF_OP_SPLICE_IN)
+		rate_spend(c, s, res);
 	if (op == RF_OP_RECV_MULTI) {
 		on_recv_multi(c, s, res, flags);
 		return;
@@ -1012,6 +1051,12 @@ int64_t rf__slot_deadline(const rf_client *c, const struct rf__slot *s, int *whi
 		if (s->connect_deadline && s->connect_deadline < d) {
 			d = s->connect_deadline;
 			*which = RF_ECONNECT_TIMEOUT;
+		}
+	} else if (s->rate_until) {
+		/* our own rate limit holds the receive: no idle timeout meanwhile */
+		if (s->rate_until < d) {
+			d = s->rate_until;
+			*which = RF__RATE_WAKE;
 		}
 	} else if (c->opts.idle_timeout > 0) {
 		/* bytes trickling in keep a body alive, but not a header section */

@@ -37,6 +37,8 @@ static void usage(FILE *f)
 	    "      --connect-timeout S   seconds to resolve and connect (default 10, 0 = none)\n"
 	    "      --timeout S           seconds without receiving a byte (default 30, 0 = none)\n"
 	    "      --max-time S          seconds for a whole URL, all attempts (default none)\n"
+	    "      --limit-rate RATE     receive at most RATE bytes/s in total (k, m, g: x1024)\n"
+	    "      --limit-rate-per-host RATE  ... and at most RATE from each origin\n"
 	    "Data safety:\n"
 	    "  -c, --continue            resume NAME.part (or a shorter NAME from another tool)\n"
 	    "                            with Range/If-Range; a complete NAME is skipped; failed\n"
@@ -128,6 +130,26 @@ static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return true;
 }
 
+/* A rate in bytes per second, as curl takes it: a number with an optional
+ * k, m or g (powers of 1024); at least 1 byte/s. */
+static bool parse_rate(const char *s, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || !(v > 0) || *s == '-')
+		return false;
+	switch (*end) {
+	case 'k': case 'K': v *= 1024; end++; break;
+	case 'm': case 'M': v *= 1024 * 1024; end++; break;
+	case 'g': case 'G': v *= 1024.0 * 1024 * 1024; end++; break;
+	}
+	if (*end || v < 1 || v > 1e12)
+		return false;
+	*out = v;
+	return true;
+}
+
 static bool parse_seconds(const char *s, double *out)
 {
 	char *end;
@@ -144,6 +166,8 @@ enum {
 	OPT_CONNECT_TIMEOUT,
 	OPT_TIMEOUT,
 	OPT_MAX_TIME,
+	OPT_LIMIT_RATE,
+	OPT_LIMIT_RATE_PER_HOST,
 	OPT_MAX_REDIRS,
 	OPT_CACERT,
 	OPT_CAPATH,
@@ -188,6 +212,8 @@ static const struct option long_opts[] = {
 	{"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"max-time", required_argument, NULL, OPT_MAX_TIME},
+	{"limit-rate", required_argument, NULL, OPT_LIMIT_RATE},
+	{"limit-rate-per-host", required_argument, NULL, OPT_LIMIT_RATE_PER_HOST},
 	{"max-redirs", required_argument, NULL, OPT_MAX_REDIRS},
 	{"header", required_argument, NULL, 'H'},
 	{"cacert", required_argument, NULL, OPT_CACERT},
@@ -373,6 +399,16 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			if (!parse_seconds(optarg, &d))
 				return usage_error(err, "--timeout needs seconds, not '%s'", optarg);
 			o->opts.idle_timeout = d;
+			break;
+		case OPT_LIMIT_RATE:
+			if (!parse_rate(optarg, &o->opts.limit_rate))
+				return usage_error(err, "--limit-rate needs bytes per second (e.g. 500k, 2M), "
+				                        "not '%s'", optarg);
+			break;
+		case OPT_LIMIT_RATE_PER_HOST:
+			if (!parse_rate(optarg, &o->opts.limit_rate_per_host))
+				return usage_error(err, "--limit-rate-per-host needs bytes per second (e.g. 500k, "
+				                        "2M), not '%s'", optarg);
 			break;
 		case OPT_MAX_TIME:
 			if (!parse_seconds(optarg, &d))

@@ -20,7 +20,8 @@ LAYERS = [
     ("requests", ["queue.c"]),                    # requests and the ready queue
     ("connection", ["conn.c"]),                   # the socket and TLS under a transfer
     ("services", ["dns.c", "auth.c", "naming.c"]),
-    ("leaves", ["http1.c", "tls.c", "url.c", "netrc.c", "digest.c", "hdr.c", "namecache.c"]),
+    ("leaves", ["http1.c", "tls.c", "url.c", "netrc.c", "digest.c", "hdr.c", "namecache.c",
+                "ratelimit.c"]),
     ("base", ["errors.c", "loop.c"]),
     ("kernel paths", ["loop_epoll.c"]),            # the epoll backend under loop.c's ops
     ("ring resources", ["bufring.c", "fixtab.c"]), # receive pool (both paths); registered file table

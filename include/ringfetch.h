@@ -106,6 +106,13 @@ enum {
 	 * tool) with Range / If-Range; a complete path is left alone and
 	 * reported as skipped.  Implies that path itself is the target. */
 	RF_REQ_RESUME = 1u << 1,
+	/* SINK_FILE, mirroring (wget -N, curl -z -R): when path exists, ask
+	 * whether the resource changed (If-None-Match with the ETag stored on
+	 * the file, If-Modified-Since its mtime); 304 leaves it alone and is
+	 * reported as skipped; a changed resource replaces it atomically.
+	 * The file gets the Last-Modified time as its mtime and its ETag
+	 * (xattr user.ringfetch.etag) for the next run.  Not with RESUME. */
+	RF_REQ_MIRROR = 1u << 2,
 };
 
 /* Body callback: return 0 to continue, anything else aborts the transfer

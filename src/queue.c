@@ -88,6 +88,11 @@ struct rf__req *rf__req_new(const rf_client *c, const rf_request *rq, int *err, 
 		*why = "unknown sink";
 		return NULL;
 	}
+	if ((rq->flags & RF_REQ_MIRROR) && (rq->flags & RF_REQ_RESUME)) {
+		*err = RF_EINVAL;
+		*why = "mirroring and resuming cannot be combined";
+		return NULL;
+	}
 	for (size_t i = 0; i < sizeof(rq->reserved) / sizeof(rq->reserved[0]); i++) {
 		if (rq->reserved[i]) {
 			*err = RF_EINVAL;

@@ -49,6 +49,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -57,6 +58,7 @@
 #define MAX_NAME_SUFFIX 9999
 #define UNNAMED_MAX (256 * 1024)
 #define VALIDATOR_XATTR "user.ringfetch.validator"
+#define ETAG_XATTR "user.ringfetch.etag" /* RF_REQ_MIRROR: the final file's */
 
 static bool part_in_use(const rf_client *c, const struct rf__slot *self, const char *part)
 {
@@ -159,6 +161,7 @@ static void digests_finish(struct rf__slot *s)
 /* ---- resume decisions ---- */
 
 static void choose_part(rf_client *c, struct rf__slot *s);
+static void mirror_prepare(struct rf__slot *s);
 
 void rf__sink_prepare(rf_client *c, struct rf__slot *s)
 {
@@ -183,8 +186,45 @@ void rf__sink_prepare(rf_client *c, struct rf__slot *s)
 	}
 	if (r->sink == RF_SINK_FILE)
 		choose_part(c, s);
+	if (r->sink == RF_SINK_FILE && (r->flags & RF_REQ_MIRROR))
+		mirror_prepare(s);
 	if ((r->check_algo && !s->sink.dg_check) || (c->print_algo && !s->sink.dg_print))
 		sink_fail(s, -ENOMEM); /* never a fetch whose checksum goes unchecked */
+}
+
+/* Mirroring: what we have under the final name makes the request
+ * conditional (plain syscalls on the local path, as for resume). */
+static void mirror_prepare(struct rf__slot *s)
+{
+	struct stat st;
+	s->sink.mirror_have = false;
+	s->sink.mirror_etag[0] = 0;
+	if (lstat(s->req->path, &st) != 0 || !S_ISREG(st.st_mode))
+		return;
+	s->sink.mirror_have = true;
+	s->sink.mirror_mtime = st.st_mtim.tv_sec;
+	ssize_t len = getxattr(s->req->path, ETAG_XATTR, s->sink.mirror_etag,
+	                       sizeof(s->sink.mirror_etag) - 1);
+	s->sink.mirror_etag[len > 0 ? len : 0] = 0;
+	if (strpbrk(s->sink.mirror_etag, "\r\n"))
+		s->sink.mirror_etag[0] = 0; /* never a header line of its own */
+}
+
+/* A mirrored file got its final name: the server's Last-Modified becomes
+ * its mtime and its ETag is kept for the next run's If-None-Match. */
+static void mirror_stamp(struct rf__slot *s)
+{
+	const char *name = s->sink.target;
+	if (s->resp.etag[0])
+		setxattr(name, ETAG_XATTR, s->resp.etag, strlen(s->resp.etag), 0);
+	else
+		removexattr(name, ETAG_XATTR);
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	if (s->resp.last_modified[0] && strptime(s->resp.last_modified, "%a, %d %b %Y %H:%M:%S GMT", &tm)) {
+		struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_sec = timegm(&tm)}};
+		utimensat(AT_FDCWD, name, ts, AT_SYMLINK_NOFOLLOW);
+	}
 }
 
 /* The .part this attempt writes, and what of it is continued. */
@@ -234,6 +274,16 @@ bool rf__sink_need_prefix(const struct rf__slot *s)
 void rf__sink_range_headers(const struct rf__slot *s, char *buf, size_t cap)
 {
 	buf[0] = 0;
+	if (s->sink.mirror_have) {
+		char date[64];
+		time_t t = (time_t)s->sink.mirror_mtime;
+		struct tm tm;
+		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&t, &tm));
+		int n = snprintf(buf, cap, "If-Modified-Since: %s\r\n", date);
+		if (s->sink.mirror_etag[0] && n > 0 && (size_t)n < cap)
+			snprintf(buf + n, cap - (size_t)n, "If-None-Match: %s\r\n", s->sink.mirror_etag);
+		return;
+	}
 	if (s->sink.resume_from <= 0)
 		return;
 	int n = snprintf(buf, cap, "Range: bytes=%lld-\r\n", (long long)s->sink.resume_from);
@@ -290,7 +340,7 @@ static bool unnamed_ok(const rf_client *c, const struct rf__slot *s)
 {
 	struct stat st;
 	return !c->tmpfile_off && s->resp.has_length && s->resp.content_length <= UNNAMED_MAX &&
-	       s->sink.resume_from == 0 && !(s->req->flags & (RF_REQ_OVERWRITE | RF_REQ_RESUME)) &&
+	       s->sink.resume_from == 0 && !(s->req->flags & (RF_REQ_OVERWRITE | RF_REQ_RESUME | RF_REQ_MIRROR)) &&
 	       lstat(s->sink.part, &st) != 0;
 }
 
@@ -450,6 +500,8 @@ static bool next_target(struct rf__slot *s)
 static void named(rf_client *c, struct rf__slot *s)
 {
 	s->sink.file = RF_FILE_DONE;
+	if (s->req->flags & RF_REQ_MIRROR)
+		mirror_stamp(s);
 	if (!c->opts.fsync)
 		return;
 	free(s->sink.dirpath);
@@ -469,7 +521,7 @@ static void named(rf_client *c, struct rf__slot *s)
  * try it. */
 static void skip_taken_names(rf_client *c, struct rf__slot *s)
 {
-	if (s->req->flags & (RF_REQ_OVERWRITE | RF_REQ_RESUME))
+	if (s->req->flags & (RF_REQ_OVERWRITE | RF_REQ_RESUME | RF_REQ_MIRROR))
 		return;
 	unsigned next = rf__namecache_next(c->names, s->req->path);
 	if (next > s->sink.suffix)
@@ -492,7 +544,7 @@ static void start_rename(rf_client *c, struct rf__slot *s)
 	skip_taken_names(c, s);
 	if (!next_target(s))
 		return;
-	bool replace = s->req->flags & (RF_REQ_OVERWRITE | RF_REQ_RESUME);
+	bool replace = s->req->flags & (RF_REQ_OVERWRITE | RF_REQ_RESUME | RF_REQ_MIRROR);
 	struct stat st;
 	if (replace && lstat(s->sink.target, &st) == 0 && !S_ISREG(st.st_mode)) {
 		/* replacing means a regular file: never a device, FIFO, link or

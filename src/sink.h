@@ -38,7 +38,12 @@ struct rf__sink {
 	                            (even if it then restarts from zero) */
 	bool resume_final;       /* ... and they sit under the final name */
 	bool range_complete;     /* 416: what is on disk is the whole body */
-	bool skipped;            /* RESUME and the final file was complete */
+	bool skipped;            /* RESUME and the final file was complete, or
+	                            MIRROR and the server said 304 */
+	bool mirror_have;        /* MIRROR and the final file exists: the
+	                            request is conditional on it */
+	int64_t mirror_mtime;    /* ... its mtime (unix seconds) */
+	char mirror_etag[128];   /* ... the ETag stored on it, or "" */
 	char validator[128];     /* If-Range value stored with the .part */
 	bool keep_part;          /* failure, but the .part stays (resumable) */
 	int64_t hole_at;         /* first byte a dropped buffer never wrote */

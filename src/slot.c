@@ -783,6 +783,12 @@ static void on_headers(rf_client *c, struct rf__slot *s)
 		return;
 	}
 	s->body = RF_BODY_DISCARD;
+	if (st == 304 && s->sink.mirror_have) { /* mirroring: ours is current */
+		s->sink.range_complete = true;
+		s->sink.resume_final = true;
+		s->sink.skipped = true;
+		snprintf(s->req->note, sizeof(s->req->note), "up to date");
+	}
 	if (st == 416 && s->sink.resume_from > 0) {
 		int64_t start, end, total;
 		if (rf__http1_content_range(s->resp.content_range, &start, &end, &total) == 0 &&

@@ -133,7 +133,7 @@ static bool prepare(struct cli *c, rf_request *req, const char *url, const char 
 	req->url = url;
 	req->fd = -1;
 	req->checksum = checksum;
-	req->flags = c->o.resume ? RF_REQ_RESUME : 0;
+	req->flags = (c->o.resume ? RF_REQ_RESUME : 0) | (c->o.mirror ? RF_REQ_MIRROR : 0);
 	const char *why;
 	if (rf_url_check(url, &why)) {
 		url_error(c, url, why);

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SHORT_OPTS ":i:P:o:O:j:H:A:ckqhV"
+#define SHORT_OPTS ":i:P:o:O:j:H:A:cNkqhV"
 
 static void usage(FILE *f)
 {
@@ -40,6 +40,10 @@ static void usage(FILE *f)
 	    "      --limit-rate RATE     receive at most RATE bytes/s in total (k, m, g: x1024)\n"
 	    "      --limit-rate-per-host RATE  ... and at most RATE from each origin\n"
 	    "Data safety:\n"
+	    "  -N, --timestamping        mirror: an existing NAME is re-fetched only if the\n"
+	    "                            server says it changed (If-None-Match with its stored\n"
+	    "                            ETag, If-Modified-Since its mtime), then replaced; 304\n"
+	    "                            keeps it; mtime set from Last-Modified\n"
 	    "  -c, --continue            resume NAME.part (or a shorter NAME from another tool)\n"
 	    "                            with Range/If-Range; a complete NAME is skipped; failed\n"
 	    "                            transfers keep their .part for the next -c run\n"
@@ -223,6 +227,7 @@ static const struct option long_opts[] = {
 	{"tls-min", required_argument, NULL, OPT_TLS_MIN},
 	{"insecure", no_argument, NULL, 'k'},
 	{"continue", no_argument, NULL, 'c'},
+	{"timestamping", no_argument, NULL, 'N'},
 	{"checksum", required_argument, NULL, OPT_CHECKSUM},
 	{"print-digest", required_argument, NULL, OPT_PRINT_DIGEST},
 	{"retry", required_argument, NULL, OPT_RETRY},
@@ -459,6 +464,9 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 		case 'c':
 			o->resume = true;
 			break;
+		case 'N':
+			o->mirror = true;
+			break;
 		case OPT_CHECKSUM: {
 			const char *why;
 			if (rf_checksum_check(optarg, &why))
@@ -625,5 +633,8 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 		return usage_error(err, "--checksum takes exactly one URL (use checksum= in a list)%s", "");
 	if (o->resume && o->output && strcmp(o->output, "-") == 0)
 		return usage_error(err, "-c cannot resume stdout%s", "");
+	if (o->mirror && o->resume)
+		return usage_error(err, "-N and -c cannot be combined (-N re-fetches a changed file whole)%s",
+		                   "");
 	return CLI_RUN;
 }

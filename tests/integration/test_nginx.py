@@ -667,6 +667,44 @@ def each_receive_mode_runs_as_asked():
 
 
 @case
+def timestamping_refetches_only_what_changed():
+    """-N: the first fetch stamps the file with Last-Modified (mtime) and the
+    ETag (xattr); a second run asks conditionally and nginx's 304 leaves the
+    file untouched (same inode); after the resource changes the next run
+    replaces the file atomically under the same name (no NAME.1), with the
+    new mtime.  -N with -c is a usage error."""
+    src = os.path.join(WWW, "mirror.txt")
+    with open(src, "wb") as f:
+        f.write(b"version one\n")
+    os.utime(src, (1_700_000_000, 1_700_000_000))
+    out = tmpdir()
+    code, _, err = run(["-N", "-P", out, f"{BASE}/mirror.txt"])
+    dst = os.path.join(out, "mirror.txt")
+    assert code == 0, err
+    st = os.stat(dst)
+    assert st.st_mtime == 1_700_000_000, st
+    try:
+        etag = os.getxattr(dst, "user.ringfetch.etag").decode()
+        assert etag.startswith('"'), etag
+    except OSError:
+        pass  # a file system without user xattrs: If-Modified-Since still works
+    code, _, err = run(["-N", "-P", out, f"{BASE}/mirror.txt"])
+    assert code == 0 and "up to date" in err, err
+    assert os.stat(dst).st_ino == st.st_ino and listdir(out) == ["mirror.txt"]
+    with open(src, "wb") as f:
+        f.write(b"version two, longer\n")
+    os.utime(src, (1_700_000_100, 1_700_000_100))
+    code, _, err = run(["-N", "-P", out, f"{BASE}/mirror.txt"])
+    assert code == 0 and "up to date" not in err, err
+    assert listdir(out) == ["mirror.txt"], listdir(out)
+    with open(dst, "rb") as f:
+        assert f.read() == b"version two, longer\n"
+    assert os.stat(dst).st_mtime == 1_700_000_100
+    code, _, err = run(["-N", "-c", "-P", out, f"{BASE}/mirror.txt"])
+    assert code == 2 and "-N and -c cannot be combined" in err, err
+
+
+@case
 def registered_file_table_as_asked():
     """--uring-fixed-files on: the ring's sockets, and the output files it
     opens (--file-io ring), go into its registered file table (the report

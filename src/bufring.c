@@ -144,11 +144,6 @@ unsigned rf__bufring_size(const struct rf__bufring *p)
 	return p->size;
 }
 
-unsigned rf__bufring_count(const struct rf__bufring *p)
-{
-	return p->n;
-}
-
 bool rf__bufring_holds(const struct rf__bufring *p, const void *at, unsigned len)
 {
 	const char *c = at;

@@ -29,7 +29,6 @@ bool rf__bufring_inc(const struct rf__bufring *p);
 void rf__bufring_free(struct io_uring *ring, struct rf__bufring *p);
 char *rf__bufring_addr(const struct rf__bufring *p, unsigned bid);
 unsigned rf__bufring_size(const struct rf__bufring *p);
-unsigned rf__bufring_count(const struct rf__bufring *p);
 /* Is [p, p + len) inside the pool's memory? */
 bool rf__bufring_holds(const struct rf__bufring *p, const void *at, unsigned len);
 /* Register the pool's memory with ring as fixed buffer 0 (writes from it

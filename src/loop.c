@@ -310,11 +310,6 @@ int rf__loop_pool_register(struct rf__loop *l)
 	return err;
 }
 
-bool rf__loop_has_pool(const struct rf__loop *l)
-{
-	return l->pool != NULL;
-}
-
 char *rf__loop_pool_piece(const struct rf__loop *l, unsigned flags, unsigned *room)
 {
 	if (l->ep) { /* epoll hands out whole buffers */
@@ -370,11 +365,6 @@ void rf__loop_describe(const struct rf__loop *l, char *buf, size_t len)
 	snprintf(buf, len, "setup %s, submit batch %s, registered files %s, write-fixed %s", l->mode,
 	         l->submit_batch ? batch : "all with the wait", l->fixed ? "on" : "off",
 	         l->pool_registered ? "on" : "off");
-}
-
-uint64_t rf__loop_fixed_files(const struct rf__loop *l)
-{
-	return l->fixed_added;
 }
 
 int rf__loop_use_fixed_files(struct rf__loop *l, int mode, unsigned n, char *detail, size_t len)

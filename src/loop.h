@@ -125,7 +125,6 @@ static inline unsigned rf__f_bid(unsigned flags) { return flags >> RF__F_BID_SHI
  * where it cannot).  0, or -errno: no pool (receives then need buffers of
  * their own). */
 int rf__loop_pool_setup(struct rf__loop *l, unsigned n, unsigned size, bool incremental);
-bool rf__loop_has_pool(const struct rf__loop *l);
 /* Register the pool's memory as a fixed buffer: ring writes from pool
  * buffers become WRITE_FIXED (no page pinning per write).  0 or -errno. */
 int rf__loop_pool_register(struct rf__loop *l);
@@ -154,8 +153,6 @@ int rf__loop_use_fixed_files(struct rf__loop *l, int mode, unsigned n, char *det
 /* The ring's variants in effect, for a report ("setup ..., submit batch
  * ..., registered files on|off, write-fixed on|off"; epoll: its own). */
 void rf__loop_describe(const struct rf__loop *l, char *buf, size_t len);
-/* Sockets and files put in the table so far. */
-uint64_t rf__loop_fixed_files(const struct rf__loop *l);
 /* The kernel can arm a receive for many completions (Linux 6.0). */
 bool rf__loop_pool_multishot(const struct rf__loop *l);
 

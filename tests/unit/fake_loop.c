@@ -566,12 +566,6 @@ int rf__loop_pool_setup(struct rf__loop *l, unsigned n, unsigned size, bool incr
 	return -EOPNOTSUPP;
 }
 
-bool rf__loop_has_pool(const struct rf__loop *l)
-{
-	(void)l;
-	return false;
-}
-
 char *rf__loop_pool_piece(const struct rf__loop *l, unsigned flags, unsigned *room)
 {
 	(void)l, (void)flags;

@@ -213,8 +213,8 @@ static int setup_recv_pool(rf_client *c, char *detail, size_t detail_len)
 	if (!err && multishot && !rf__loop_pool_multishot(c->loop))
 		err = RF_EKERNEL;
 	if (err) {
-		if (c->opts.uring_recv == RF_URING_RECV_AUTO)
-			return 0; /* own buffers, as before */
+		if (c->opts.uring_recv == RF_URING_RECV_AUTO && c->opts.uring_recv_inc != RF_URING_FIXED_ON)
+			return 0; /* nothing was asked for by name: own buffers, as before */
 		if (detail && detail_len)
 			snprintf(detail, detail_len, "%s",
 			         multishot ? "multishot receive needs io_uring on Linux 6.0 or later"

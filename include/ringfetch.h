@@ -80,6 +80,8 @@ enum rf_error {
 	RF_ERANGE = -1025,            /* 206 Content-Range does not match the request */
 	RF_ECODING = -1026,           /* a transfer coding other than chunked */
 	RF_EKERNEL = -1027,           /* io_uring unavailable or too old (see detail) */
+	RF_EPROXY = -1028,            /* the proxy refused or broke the tunnel (see detail) */
+	RF_EPROXY_AUTH = -1029,       /* the proxy wants (other) credentials: 407 */
 };
 
 /* A message for any code this library returns; never NULL. */
@@ -294,6 +296,18 @@ typedef struct rf_client_opts {
 	                             its ring wait meanwhile); splice and
 	                             multishot receives are off under a limit */
 	double limit_rate_per_host; /* the same per origin (scheme, host, port) */
+	/* Proxies (README "Proxies").  The library does not read the
+	 * environment: the CLI turns http_proxy, https_proxy, all_proxy and
+	 * no_proxy into these.  A proxy is http://[USER:PASS@]HOST[:PORT]
+	 * (no scheme: http://; no port: 1080); its userinfo becomes
+	 * Proxy-Authorization: Basic, sent to the proxy only.  http:// URLs
+	 * go to it as absolute-form requests, https:// URLs through a CONNECT
+	 * tunnel, TLS inside checked against the origin. */
+	const char *proxy_http;   /* for http:// URLs; NULL: direct */
+	const char *proxy_https;  /* for https:// URLs; NULL: direct */
+	const char *no_proxy;     /* hosts that go direct: "*", domains (and
+	                             every name under them), IPs, CIDR
+	                             networks, separated by commas */
 	void *reserved[2];        /* zero: room for later fields */
 } rf_client_opts;
 

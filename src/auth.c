@@ -30,8 +30,7 @@ static void wipe_free(char *s)
 	}
 }
 
-/* "Basic " + base64(user ":" password) */
-static char *basic_value(const char *user, const char *password)
+char *rf__auth_basic_value(const char *user, const char *password)
 {
 	size_t ul = strlen(user), pl = password ? strlen(password) : 0;
 	size_t raw_len = ul + 1 + pl;
@@ -65,14 +64,14 @@ int rf__auth_init(struct rf__auth *a, const struct rf__url *u, const char *user,
 	a->port = u->port;
 	a->tls = a->seen_tls = u->tls;
 	if (u->user) {
-		a->basic = basic_value(u->user, u->password);
+		a->basic = rf__auth_basic_value(u->user, u->password);
 	} else if (user) {
 		const char *colon = strchr(user, ':');
 		size_t ul = colon ? (size_t)(colon - user) : strlen(user);
 		char *name = rf__strndup(user, ul);
 		if (!name)
 			return -ENOMEM;
-		a->basic = basic_value(name, colon ? colon + 1 : "");
+		a->basic = rf__auth_basic_value(name, colon ? colon + 1 : "");
 		wipe_free(name);
 	} else if (netrc) {
 		char *login = NULL, *password = NULL;
@@ -80,7 +79,7 @@ int rf__auth_init(struct rf__auth *a, const struct rf__url *u, const char *user,
 		if (found < 0)
 			return found;
 		if (found && (login || password))
-			a->basic = basic_value(login ? login : "", password ? password : "");
+			a->basic = rf__auth_basic_value(login ? login : "", password ? password : "");
 		wipe_free(login);
 		wipe_free(password);
 		if (found && (login || password) && !a->basic)

@@ -36,6 +36,10 @@ int rf__auth_init(struct rf__auth *a, const struct rf__url *u, const char *user,
 void rf__auth_redirect(struct rf__auth *a, const struct rf__url *to, bool trusted);
 /* (Without anything to protect, redirects change nothing.) */
 
+/* "Basic " + base64(user ":" password) (password NULL: empty), or NULL
+ * when out of memory; free with free() after explicit_bzero. */
+char *rf__auth_basic_value(const char *user, const char *password);
+
 /* May Authorization, Cookie and Proxy-Authorization go to the current hop? */
 static inline bool rf__auth_allowed(const struct rf__auth *a)
 {

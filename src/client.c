@@ -108,6 +108,9 @@ void rf_client_free(rf_client *c)
 		free(c->headers[i]);
 	free(c->headers);
 	free(c->user_agent);
+	rf__proxy_free(&c->proxy_http);
+	rf__proxy_free(&c->proxy_https);
+	free(c->no_proxy);
 	if (c->opts.user) {
 		explicit_bzero((char *)c->opts.user, strlen(c->opts.user));
 		free((char *)c->opts.user);
@@ -239,6 +242,27 @@ static int setup_recv_pool(rf_client *c, char *detail, size_t detail_len)
 	return 0;
 }
 
+/* The proxies of opts, parsed into c (an empty string is no proxy). */
+static int setup_proxies(rf_client *c, const rf_client_opts *opts)
+{
+	const char *specs[] = {opts->proxy_http, opts->proxy_https};
+	struct rf__proxy *dst[] = {&c->proxy_http, &c->proxy_https};
+	for (int i = 0; i < 2; i++) {
+		if (!specs[i] || !*specs[i])
+			continue;
+		char why[160];
+		int err = rf__proxy_parse(specs[i], dst[i], why, sizeof(why));
+		if (err) {
+			if (err == RF_EINVAL && opts->error_detail && opts->error_detail_len)
+				snprintf(opts->error_detail, opts->error_detail_len, "%s", why);
+			return err;
+		}
+	}
+	if (opts->no_proxy && !(c->no_proxy = strdup(opts->no_proxy)))
+		return -ENOMEM;
+	return 0;
+}
+
 int rf_client_new(const rf_client_opts *opts, rf_client **out)
 {
 	rf_client_opts defaults;
@@ -298,6 +322,11 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 			goto fail;
 		}
 	}
+	c->opts.proxy_http = c->opts.proxy_https = c->opts.no_proxy = NULL; /* parsed copies below */
+	err = setup_proxies(c, opts);
+	if (err)
+		goto fail;
+	err = -ENOMEM;
 	c->user_agent = strdup(opts->user_agent ? opts->user_agent : "ringfetch/" RF_VERSION_STRING);
 	c->headers = calloc(opts->n_headers + 1, sizeof(char *));
 	if (!c->user_agent || !c->headers)

@@ -6,20 +6,43 @@
  * ciphertext in tls.c's buffers and hands plaintext over in rf__conn_read;
  * what it must send (handshake records, alerts, encrypted requests) always
  * goes before anything is received, so one socket op at a time is enough.
- * An HTTP CONNECT tunnel would sit between the two as one more handshake
- * phase, with TLS's name check still against the origin.
+ * Through a proxy, an HTTP CONNECT tunnel sits between the two as the
+ * first handshake phase (its request out, the proxy's answer in, with the
+ * stack's own-bytes ops); TLS's name check is still against the origin.
  */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "conn.h"
+#include "http1.h"
+#include "ringfetch.h"
+
+/* The proxy's answer to CONNECT must fit here (squid and tinyproxy send a
+ * few hundred bytes; an error page body is not read). */
+#define TUNNEL_BUF 8192
+
+struct rf__tunnel {
+	size_t len, sent;    /* request: bytes in buf, bytes sent */
+	bool reading;        /* request out, reading the answer into buf */
+	bool eof;            /* the proxy closed while we read */
+	bool with_credentials; /* Proxy-Authorization was sent */
+	size_t got;          /* answer bytes in buf */
+	char hostport[280];
+	char detail[480];
+	char buf[TUNNEL_BUF];
+};
 
 void rf__conn_init(struct rf__conn *k)
 {
 	k->fd = -1;
 	k->tls = NULL;
+	k->tunnel = NULL;
 	k->out = NULL;
 	k->out_len = k->out_done = 0;
 	rf__list_init(&k->olink);
@@ -64,6 +87,102 @@ void rf__conn_drop_socket(struct rf__loop *l, struct rf__conn *k)
 	k->fd = -1;
 }
 
+/* ---- the CONNECT tunnel ---- */
+
+int rf__conn_start_tunnel(struct rf__conn *k, const char *hostport, const char *user_agent,
+                          const char *proxy_auth)
+{
+	/* zeroed: bytes the ring's receive writes are invisible to valgrind */
+	struct rf__tunnel *t = rf__calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	int n = rf__http1_connect_request(t->buf, sizeof(t->buf), hostport, user_agent, proxy_auth);
+	if (n < 0) {
+		free(t);
+		return RF_EINVAL;
+	}
+	t->len = (size_t)n;
+	t->sent = t->got = 0;
+	t->reading = t->eof = false;
+	t->with_credentials = proxy_auth != NULL;
+	snprintf(t->hostport, sizeof(t->hostport), "%s", hostport);
+	t->detail[0] = '\0';
+	k->tunnel = t;
+	return 0;
+}
+
+static void tunnel_free(struct rf__conn *k)
+{
+	if (k->tunnel) {
+		explicit_bzero(k->tunnel->buf, k->tunnel->len); /* Proxy-Authorization */
+		free(k->tunnel);
+		k->tunnel = NULL;
+	}
+}
+
+/* 1 with *next, 0 when the tunnel is open, or a negative code. */
+static int tunnel_step(struct rf__conn *k, struct rf__conn_op *next, const char **detail)
+{
+	struct rf__tunnel *t = k->tunnel;
+	*detail = t->detail;
+	if (!t->reading) {
+		if (t->sent < t->len) {
+			*next = (struct rf__conn_op){RF_OP_TLS_SEND, t->buf + t->sent, (unsigned)(t->len - t->sent)};
+			return 1;
+		}
+		explicit_bzero(t->buf, t->len);
+		t->reading = true;
+	}
+	int status;
+	const char *reason;
+	size_t reason_len;
+	int n = t->got ? rf__http1_connect_response(t->buf, t->got, &status, &reason, &reason_len) : 0;
+	if (n < 0) {
+		snprintf(t->detail, sizeof(t->detail), "the proxy's answer to CONNECT %s is not HTTP",
+		         t->hostport);
+		return RF_EPROXY;
+	}
+	if (n == 0) {
+		if (t->eof) {
+			snprintf(t->detail, sizeof(t->detail),
+			         "the proxy closed the connection before answering CONNECT %s", t->hostport);
+			return RF_EPROXY;
+		}
+		if (t->got == sizeof(t->buf)) {
+			snprintf(t->detail, sizeof(t->detail), "the proxy's answer to CONNECT %s is over %d bytes",
+			         t->hostport, TUNNEL_BUF);
+			return RF_EPROXY;
+		}
+		*next = (struct rf__conn_op){RF_OP_TLS_RECV, t->buf + t->got, (unsigned)(sizeof(t->buf) - t->got)};
+		return 1;
+	}
+	char why[100];
+	size_t printable = 0;
+	while (printable < reason_len && printable < sizeof(why) - 1 &&
+	       (unsigned char)reason[printable] >= 0x20 && (unsigned char)reason[printable] < 0x7f)
+		printable++;
+	snprintf(why, sizeof(why), "%.*s", (int)printable, reason);
+	if (status == 407) {
+		snprintf(t->detail, sizeof(t->detail), "CONNECT %s: %s", t->hostport,
+		         t->with_credentials ? "the proxy refused the credentials given"
+		                             : "the proxy asks for credentials, none were given");
+		return RF_EPROXY_AUTH;
+	}
+	if (status < 200 || status > 299) {
+		snprintf(t->detail, sizeof(t->detail), "the proxy refused CONNECT %s: %d %s", t->hostport,
+		         status, why);
+		return RF_EPROXY;
+	}
+	if ((size_t)n < t->got) {
+		/* the origin cannot have spoken yet: TLS starts with the client */
+		snprintf(t->detail, sizeof(t->detail),
+		         "the proxy sent bytes after its answer to CONNECT %s", t->hostport);
+		return RF_EPROXY;
+	}
+	tunnel_free(k);
+	return 0;
+}
+
 /* ---- TLS ---- */
 
 int rf__conn_start_tls(struct rf__conn *k, struct rf__tls_ctx *ctx, const char *host,
@@ -98,6 +217,11 @@ static void tls_next(struct rf__conn *k, struct rf__conn_op *next)
 int rf__conn_handshake(struct rf__conn *k, struct rf__conn_op *next, const char **detail)
 {
 	next->kind = RF_OP_NONE;
+	if (k->tunnel) {
+		int r = tunnel_step(k, next, detail);
+		if (r != 0)
+			return r;
+	}
 	if (!k->tls)
 		return 0;
 	int r = rf__tls_handshake(k->tls, detail);
@@ -124,7 +248,9 @@ int rf__conn_send(struct rf__conn *k, const void *p, size_t len, const char **de
 
 void rf__conn_sent(struct rf__conn *k, enum rf__op_kind op, size_t n)
 {
-	if (op == RF_OP_TLS_SEND)
+	if (op == RF_OP_TLS_SEND && k->tunnel)
+		k->tunnel->sent += n;
+	else if (op == RF_OP_TLS_SEND)
 		rf__tls_sent(k->tls, n);
 	else
 		k->out_done += n;
@@ -132,6 +258,13 @@ void rf__conn_sent(struct rf__conn *k, enum rf__op_kind op, size_t n)
 
 bool rf__conn_next_send(struct rf__conn *k, struct rf__conn_op *next)
 {
+	if (k->tunnel) { /* the CONNECT request: handshake steps send it */
+		if (k->tunnel->reading || k->tunnel->sent >= k->tunnel->len)
+			return false;
+		*next = (struct rf__conn_op){RF_OP_TLS_SEND, k->tunnel->buf + k->tunnel->sent,
+		                             (unsigned)(k->tunnel->len - k->tunnel->sent)};
+		return true;
+	}
 	if (k->tls) {
 		size_t len;
 		const void *out = rf__tls_out(k->tls, &len);
@@ -165,6 +298,11 @@ int rf__conn_read(struct rf__conn *k, void *buf, size_t cap, size_t *got,
 
 void rf__conn_received(struct rf__conn *k, size_t n)
 {
+	if (k->tunnel) {
+		k->tunnel->got += n;
+		k->tunnel->eof |= n == 0;
+		return;
+	}
 	rf__tls_received(k->tls, n);
 }
 
@@ -183,6 +321,7 @@ int rf__conn_set_recv_size(struct rf__conn *k, size_t size)
 void rf__conn_close(struct rf__loop *l, struct rf__conn *k)
 {
 	rf__conn_drop_socket(l, k);
+	tunnel_free(k);
 	rf__tls_free(k->tls);
 	k->tls = NULL;
 }
@@ -192,6 +331,7 @@ void rf__conn_close_now(struct rf__conn *k)
 	if (k->fd >= 0)
 		close(k->fd);
 	k->fd = -1;
+	tunnel_free(k);
 	rf__tls_free(k->tls);
 	k->tls = NULL;
 }

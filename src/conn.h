@@ -1,7 +1,7 @@
 /*
  * conn.h - the connection stack under a slot: a TCP socket, TLS over it
- * when the origin is https (and, later, an HTTP CONNECT tunnel between the
- * two).  The stack owns the socket's ops, the ciphertext buffers and the TLS
+ * when the origin is https, and an HTTP CONNECT tunnel between the two when
+ * the socket goes to a proxy.  The stack owns the socket's ops, the ciphertext buffers and the TLS
  * object; the slot above sees plaintext in, plaintext out, end and error.
  *
  * Like tls.c and http1.c it never calls up.  It submits the socket ops it
@@ -11,9 +11,11 @@
  *   RF_OP_SEND      plaintext straight from the caller's memory (plain TCP)
  *   RF_OP_RECV      plaintext straight into the caller's buffer (plain TCP):
  *                   the completion's result is the plaintext byte count
- *   RF_OP_TLS_SEND  the stack's own bytes out: rf__conn_sent() after it
- *   RF_OP_TLS_RECV  the stack's own bytes in: rf__conn_received() after it,
- *                   then ask again (handshake or read)
+ *   RF_OP_TLS_SEND  the stack's own bytes out (TLS records, the CONNECT
+ *                   request): rf__conn_sent() after it
+ *   RF_OP_TLS_RECV  the stack's own bytes in (TLS records, the proxy's
+ *                   answer): rf__conn_received() after it, then ask again
+ *                   (handshake or read)
  *   RF_OP_RECV_MULTI  (the caller's choice, plain TCP) a multishot receive
  *                   into the loop's pool
  *
@@ -32,10 +34,12 @@
 #include "tls.h"
 
 struct rf__origin;
+struct rf__tunnel;
 
 struct rf__conn {
 	int fd;                  /* -1 until the socket op completes */
 	struct rf__tls *tls;     /* https: the TLS layer, kept across requests */
+	struct rf__tunnel *tunnel; /* a CONNECT still being set up, or NULL */
 	const char *out;         /* plaintext being sent (the caller's memory) */
 	size_t out_len, out_done;
 	/* the pool's (pool.c) */
@@ -63,7 +67,15 @@ void rf__conn_connect(struct rf__loop *l, struct rf__conn *k, rf__tag t,
 /* The connected socket failed over to another address: close it. */
 void rf__conn_drop_socket(struct rf__loop *l, struct rf__conn *k);
 
-/* Put TLS over the connected socket, for host (checked against the
+/* The socket goes to a proxy: before anything else, ask it for a tunnel
+ * to hostport ("CONNECT hostport", with Proxy-Authorization when
+ * proxy_auth is not NULL).  rf__conn_handshake then carries it out and
+ * fails with RF_EPROXY_AUTH (407) or RF_EPROXY (any other refusal, a
+ * close, a malformed or oversized answer, bytes after it).  0 or -ENOMEM. */
+int rf__conn_start_tunnel(struct rf__conn *k, const char *hostport, const char *user_agent,
+                          const char *proxy_auth);
+
+/* Put TLS over the connected socket (or tunnel), for host (checked against the
  * certificate) and the origin named cache_key (session resumption). */
 int rf__conn_start_tls(struct rf__conn *k, struct rf__tls_ctx *ctx, const char *host,
                        bool ip_literal, const char *cache_key);

@@ -33,6 +33,7 @@
 #include "http1.h"
 #include "loop.h"
 #include "namecache.h"
+#include "proxy.h"
 #include "ratelimit.h"
 #include "ringfetch.h"
 #include "sink.h"
@@ -59,7 +60,7 @@ struct rf__req {
 	unsigned redirects;
 	unsigned attempts;
 	unsigned retries;
-	bool stale_retry_used;
+	unsigned stale_retries; /* went again after a closed idle connection */
 	bool resume;          /* continue the .part on disk (-c, or a retry) */
 	bool fresh;           /* the server disowned our prefix: no Range */
 	const char *check_algo; /* checksum: canonical algorithm, or NULL */
@@ -76,7 +77,10 @@ struct rf__req {
 /* ---- origins (their connections: conn.h) ---- */
 struct rf__origin {
 	struct rf__origin *hnext;
-	char *key;               /* "http://host:port" */
+	char *key;               /* "http://host:port", + " via proxy" */
+	const struct rf__proxy *proxy; /* the route: the client's proxy for this
+	                            scheme unless no_proxy exempts the host;
+	                            NULL: direct */
 	unsigned nconns;         /* connecting + busy + idle */
 	struct rf__link idle;
 	struct rf__req *parked, *parked_tail; /* waiting for the per-host cap */
@@ -228,6 +232,8 @@ struct rf_client {
 	char *user_agent;
 	char **headers;
 	char *netrc;             /* opts.netrc_file's text, or NULL */
+	struct rf__proxy proxy_http, proxy_https; /* host NULL: none */
+	char *no_proxy;
 	bool header_creds;       /* some -H header carries credentials */
 	size_t netrc_len;
 	struct rf__loop *loop;

@@ -36,6 +36,8 @@ const char *rf_strerror(int err)
 	case RF_ERANGE: return "server answered a different range than asked";
 	case RF_ECODING: return "response uses a transfer coding that was not asked for";
 	case RF_EKERNEL: return "io_uring is not available or lacks what ringfetch needs";
+	case RF_EPROXY: return "proxy error";
+	case RF_EPROXY_AUTH: return "proxy authentication required (407)";
 	default:
 		if (err < 0 && err > -4096)
 			return strerror(-err);

@@ -444,12 +444,17 @@ int rf__http1_header_check(const char *line)
 	return 0;
 }
 
+static bool header_named(const char *line, const char *name)
+{
+	size_t nl = strlen(name);
+	return strncasecmp(line, name, nl) == 0 && line[nl] == ':';
+}
+
 /* Index of the extra header whose name is `name`, or -1. */
 static int find_extra(const char *name, const char *const *extra, size_t n)
 {
-	size_t nl = strlen(name);
 	for (size_t i = 0; i < n; i++)
-		if (strncasecmp(extra[i], name, nl) == 0 && extra[i][nl] == ':')
+		if (header_named(extra[i], name))
 			return (int)i;
 	return -1;
 }
@@ -465,27 +470,26 @@ static bool value_empty(const char *line)
 bool rf__http1_credential_header(const char *line)
 {
 	static const char *const names[] = {"Authorization", "Cookie", "Proxy-Authorization"};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		size_t nl = strlen(names[i]);
-		if (strncasecmp(line, names[i], nl) == 0 && line[nl] == ':')
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (header_named(line, names[i]))
 			return true;
-	}
 	return false;
 }
 
 int rf__http1_request(char *buf, size_t cap, const struct rf__http1_request_spec *rq)
 {
 	static const char *const names[] = {"Host", "User-Agent", "Accept", "Accept-Encoding",
-	                                    "Authorization"};
+	                                    "Authorization", "Proxy-Authorization"};
 	const char *values[] = {rq->hostport, rq->user_agent, "*/*", "identity",
-	                        rq->credentials ? rq->authorization : NULL};
+	                        rq->credentials ? rq->authorization : NULL,
+	                        rq->proxy_authorization};
 	size_t w = 0;
 	int n = snprintf(buf, cap, "%s %s HTTP/1.1\r\n", rq->method, rq->target);
 	if (n < 0 || (size_t)n >= cap)
 		return -1;
 	w = (size_t)n;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!values[i] || find_extra(names[i], rq->extra, rq->n_extra) >= 0)
+		if (!values[i] || (i < 5 && find_extra(names[i], rq->extra, rq->n_extra) >= 0))
 			continue;
 		n = snprintf(buf + w, cap - w, "%s: %s\r\n", names[i], values[i]);
 		if (n < 0 || (size_t)n >= cap - w)
@@ -494,7 +498,8 @@ int rf__http1_request(char *buf, size_t cap, const struct rf__http1_request_spec
 	}
 	for (size_t i = 0; i < rq->n_extra; i++) {
 		const char *line = rq->extra[i];
-		if (value_empty(line) || (!rq->credentials && rf__http1_credential_header(line)))
+		if (value_empty(line) || (!rq->credentials && rf__http1_credential_header(line)) ||
+		    (rq->proxy_authorization && header_named(line, "Proxy-Authorization")))
 			continue;
 		n = snprintf(buf + w, cap - w, "%s\r\n", line);
 		if (n < 0 || (size_t)n >= cap - w)
@@ -511,6 +516,46 @@ int rf__http1_request(char *buf, size_t cap, const struct rf__http1_request_spec
 		return -1;
 	memcpy(buf + w, "\r\n", 3);
 	return (int)(w + 2);
+}
+
+int rf__http1_connect_request(char *buf, size_t cap, const char *hostport, const char *user_agent,
+                              const char *proxy_authorization)
+{
+	int n = snprintf(buf, cap, "CONNECT %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n%s%s%s\r\n",
+	                 hostport, hostport, user_agent, proxy_authorization ? "Proxy-Authorization: " : "",
+	                 proxy_authorization ? proxy_authorization : "", proxy_authorization ? "\r\n" : "");
+	return n < 0 || (size_t)n >= cap ? -1 : n;
+}
+
+int rf__http1_connect_response(const char *buf, size_t len, int *status, const char **reason,
+                               size_t *reason_len)
+{
+	/* "HTTP/1.x NNN reason\r\n": judged as soon as the status line is in */
+	const char *eol = memchr(buf, '\n', len);
+	size_t head = eol ? (size_t)(eol - buf) : len;
+	if (memcmp(buf, "HTTP/1.", head < 7 ? head : 7) != 0)
+		return -1;
+	if (!eol)
+		return 0;
+	if (head < 12 || (buf[7] != '0' && buf[7] != '1') || buf[8] != ' ' ||
+	    !isdigit((unsigned char)buf[9]) || !isdigit((unsigned char)buf[10]) ||
+	    !isdigit((unsigned char)buf[11]) || (head > 12 && buf[12] != ' ' && buf[12] != '\r'))
+		return -1;
+	*status = (buf[9] - '0') * 100 + (buf[10] - '0') * 10 + (buf[11] - '0');
+	*reason = buf + (head > 12 && buf[12] == ' ' ? 13 : 12);
+	*reason_len = (size_t)(eol - *reason);
+	if (*reason_len && (*reason)[*reason_len - 1] == '\r')
+		(*reason_len)--;
+	/* then header lines up to an empty one (CRLF or bare LF) */
+	for (const char *p = eol + 1; p < buf + len;) {
+		const char *nl = memchr(p, '\n', (size_t)(buf + len - p));
+		if (!nl)
+			return 0;
+		if (nl == p || (nl == p + 1 && *p == '\r'))
+			return (int)(nl + 1 - buf);
+		p = nl + 1;
+	}
+	return 0;
 }
 
 int rf__http1_content_range(const char *v, int64_t *start, int64_t *end, int64_t *total)

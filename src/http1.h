@@ -87,6 +87,9 @@ struct rf__http1_request_spec {
 	bool credentials;          /* false: leave out Authorization, Cookie and
 	                              Proxy-Authorization, whatever their source */
 	const char *raw_extra;     /* ready CRLF-terminated lines (Range), or NULL */
+	const char *proxy_authorization; /* for the proxy an absolute-form
+	                              request goes through (it replaces any -H
+	                              Proxy-Authorization), or NULL */
 };
 
 /* Build "METHOD target HTTP/1.1" with Host, User-Agent, Accept,
@@ -95,6 +98,17 @@ struct rf__http1_request_spec {
  * one replaces it; "Name:" with no value removes it).  Returns the length,
  * or -1 when cap is too small. */
 int rf__http1_request(char *buf, size_t cap, const struct rf__http1_request_spec *rq);
+
+/* Build "CONNECT hostport HTTP/1.1" for a proxy tunnel, with Host,
+ * User-Agent and Proxy-Authorization (when not NULL).  Length, or -1 when
+ * cap is too small. */
+int rf__http1_connect_request(char *buf, size_t cap, const char *hostport, const char *user_agent,
+                              const char *proxy_authorization);
+/* The proxy's answer to CONNECT in buf[0..len): 0 while its header section
+ * is incomplete; else the section's length, with the status and the reason
+ * phrase (not terminated, *reason_len bytes); -1 when it is not HTTP. */
+int rf__http1_connect_response(const char *buf, size_t len, int *status, const char **reason,
+                               size_t *reason_len);
 
 /* Is this header name one that carries credentials (Authorization, Cookie,
  * Proxy-Authorization)?  Such headers go only where they were given for. */

@@ -1,7 +1,9 @@
 /*
  * pool.c - origins and their keep-alive connection pools.
  *
- * An origin is scheme://host:port.  It counts its open connections
+ * An origin is scheme://host:port and its route (direct, or through the
+ * client's proxy for that scheme: pooled connections to a proxy serve the
+ * origin they were opened for).  It counts its open connections
  * (connecting, busy and idle) so --max-per-host can be enforced: a request
  * for an origin at its cap with no idle connection is parked on the origin
  * (it does not take a slot) and moved back to the front of the client queue
@@ -48,8 +50,11 @@ static void origins_grow(rf_client *c)
 
 struct rf__origin *rf__origin_get(rf_client *c, const struct rf__url *u)
 {
+	const struct rf__proxy *px = u->tls ? &c->proxy_https : &c->proxy_http;
+	if (!px->host || rf__noproxy_match(c->no_proxy, u->host))
+		px = NULL;
 	char key[300];
-	snprintf(key, sizeof(key), "%s://%s:%u", u->scheme, u->host, u->port);
+	snprintf(key, sizeof(key), "%s://%s:%u%s", u->scheme, u->host, u->port, px ? " via proxy" : "");
 	if (c->norigins >= c->norigin_buckets)
 		origins_grow(c);
 	if (!c->origins)
@@ -64,6 +69,7 @@ struct rf__origin *rf__origin_get(rf_client *c, const struct rf__url *u)
 		return NULL;
 	}
 	rf__list_init(&o->idle);
+	o->proxy = px;
 	rf__bucket_init(&o->bucket, c->opts.limit_rate_per_host, c->now);
 	o->hnext = *b;
 	*b = o;

@@ -101,10 +101,17 @@ static double since(const rf_client *c, const struct rf__req *r)
 
 /* ---- connect ---- */
 
+/* Where the connection goes: the origin, or the proxy of its route. */
+static const struct rf__proxy *route_proxy(const struct rf__slot *s)
+{
+	return s->conn->origin->proxy;
+}
+
 static void connect_next(rf_client *c, struct rf__slot *s)
 {
 	struct sockaddr_storage *sa = &s->addrs.addr[s->addr_i];
-	uint16_t port = htons(s->req->u.port);
+	const struct rf__proxy *px = route_proxy(s);
+	uint16_t port = htons(px ? px->port : s->req->u.port);
 	if (sa->ss_family == AF_INET)
 		((struct sockaddr_in *)sa)->sin_port = port;
 	else
@@ -120,8 +127,10 @@ void rf__slot_dns_ready(rf_client *c, struct rf__slot *s)
 	s->dns = NULL;
 	s->req->t_dns = since(c, s->req);
 	if (e->state == RF_DNS_FAILED) {
-		char d[96];
-		snprintf(d, sizeof(d), "%s: %s", s->req->u.host, e->error ? e->error : "lookup failed");
+		char d[160];
+		snprintf(d, sizeof(d), "%s%s: %s", route_proxy(s) ? "proxy " : "",
+		         route_proxy(s) ? route_proxy(s)->host : s->req->u.host,
+		         e->error ? e->error : "lookup failed");
 		fail_detail(c, s, RF_EDNS, d);
 		return;
 	}
@@ -132,6 +141,7 @@ void rf__slot_dns_ready(rf_client *c, struct rf__slot *s)
 
 static void begin_send(rf_client *c, struct rf__slot *s);
 static void start_tls(rf_client *c, struct rf__slot *s);
+static bool start_tunnel(rf_client *c, struct rf__slot *s);
 
 void rf__slot_start(rf_client *c, struct rf__slot *s, struct rf__req *r, struct rf__origin *o)
 {
@@ -172,7 +182,7 @@ void rf__slot_start(rf_client *c, struct rf__slot *s, struct rf__req *r, struct 
 		rf__client_note_deadline(c, s->connect_deadline);
 	}
 	set_state(s, RF_SLOT_RESOLVING);
-	struct rf__dns_entry *e = rf__dns_lookup(c->dns, r->u.host);
+	struct rf__dns_entry *e = rf__dns_lookup(c->dns, o->proxy ? o->proxy->host : r->u.host);
 	if (!e) {
 		rf__slot_fail(c, s, -ENOMEM);
 		return;
@@ -198,14 +208,17 @@ static void on_connect(rf_client *c, struct rf__slot *s, int res)
 {
 	if (res == 0) {
 		s->t_connect = c->now - s->req->t_start;
+		if (s->req->u.tls && route_proxy(s) && start_tunnel(c, s))
+			return;
 		if (s->req->u.tls)
 			start_tls(c, s);
 		else
 			begin_send(c, s);
 		return;
 	}
-	char where[80];
-	addr_text(&s->addrs.addr[s->addr_i], where, sizeof(where));
+	char where[96];
+	strcpy(where, route_proxy(s) ? "proxy " : "");
+	addr_text(&s->addrs.addr[s->addr_i], where + strlen(where), sizeof(where) - strlen(where));
 	if (res == -ECANCELED || s->err) {
 		if (!s->detail[0])
 			snprintf(s->detail, sizeof(s->detail), "%s", where);
@@ -247,6 +260,21 @@ static void handshake_step(rf_client *c, struct rf__slot *s)
 	s->tls_resumed = rf__conn_resumed(s->conn);
 	s->t_connect = c->now - s->req->t_start;
 	begin_send(c, s);
+}
+
+/* https through a proxy: a CONNECT tunnel to the origin comes first (the
+ * handshake steps carry it out before TLS).  true when the slot failed. */
+static bool start_tunnel(rf_client *c, struct rf__slot *s)
+{
+	const struct rf__url *u = &s->req->u;
+	char authority[300];
+	snprintf(authority, sizeof(authority), strchr(u->host, ':') ? "[%s]:%u" : "%s:%u", u->host, u->port);
+	int err = rf__conn_start_tunnel(s->conn, authority, c->user_agent, route_proxy(s)->basic);
+	if (err) {
+		rf__slot_fail(c, s, err);
+		return true;
+	}
+	return false;
 }
 
 static void start_tls(rf_client *c, struct rf__slot *s)
@@ -296,9 +324,16 @@ static void begin_send(rf_client *c, struct rf__slot *s)
 	}
 	char range[300];
 	rf__sink_range_headers(s, range, sizeof(range));
+	/* http:// through a proxy: the absolute form, and the proxy's
+	 * credentials (never sent when the route is direct or a tunnel) */
+	const struct rf__proxy *px = s->req->u.tls ? NULL : route_proxy(s);
+	static __thread char absolute[RF_URL_MAX + 320];
+	if (px)
+		snprintf(absolute, sizeof(absolute), "http://%s%s", s->req->u.hostport, s->req->u.target);
 	struct rf__http1_request_spec spec = {
 		.method = "GET",
-		.target = s->req->u.target,
+		.target = px ? absolute : s->req->u.target,
+		.proxy_authorization = px ? px->basic : NULL,
 		.hostport = s->req->u.hostport,
 		.user_agent = c->user_agent,
 		.extra = (const char *const *)c->headers,
@@ -345,15 +380,22 @@ static void begin_send(rf_client *c, struct rf__slot *s)
 
 /* ---- response ---- */
 
-static bool stale_eligible(const struct rf__slot *s, int res)
+/* A kept-alive connection the server (or a proxy: tinyproxy answers
+ * HTTP/1.1 without "Connection: close" and closes anyway) closed while it
+ * was idle: the request goes again at once, not counted as a retry.  Each
+ * such failure closes one idle connection and at most max_inflight are
+ * kept, so max_inflight + 1 of them in a row are enough to reach a fresh
+ * connection, whose failure counts. */
+static bool stale_eligible(const rf_client *c, const struct rf__slot *s, int res)
 {
-	return s->conn_reused && !s->req->stale_retry_used && s->resp.consumed_total == 0 &&
+	return s->conn_reused && s->req->stale_retries <= c->opts.max_inflight &&
+	       s->resp.consumed_total == 0 &&
 	       !s->err && (res == 0 || res == -ECONNRESET || res == -EPIPE || res == -ECONNABORTED);
 }
 
 static void stale_retry(rf_client *c, struct rf__slot *s)
 {
-	s->req->stale_retry_used = true;
+	s->req->stale_retries++;
 	s->requeue = true;
 	rf__slot_finish_step(c, s);
 }
@@ -783,6 +825,13 @@ static void on_headers(rf_client *c, struct rf__slot *s)
 		return;
 	}
 	s->body = RF_BODY_DISCARD;
+	if (st == 407 && !s->req->u.tls && route_proxy(s)) { /* from the proxy itself */
+		char d[200];
+		snprintf(d, sizeof(d), "proxy %s: %s", route_proxy(s)->hostport, route_proxy(s)->basic ?
+		         "it refused the credentials given" : "it asks for credentials, none were given");
+		fail_detail(c, s, RF_EPROXY_AUTH, d);
+		return;
+	}
 	if (st == 304 && s->sink.mirror_have) { /* mirroring: ours is current */
 		s->sink.range_complete = true;
 		s->sink.resume_final = true;
@@ -815,7 +864,7 @@ static void on_headers(rf_client *c, struct rf__slot *s)
 static void on_plain_eof(rf_client *c, struct rf__slot *s, bool clean)
 {
 	int e = rf__http1_eof(&s->resp);
-	if (e == RF_ENOANSWER && stale_eligible(s, 0))
+	if (e == RF_ENOANSWER && stale_eligible(c, s, 0))
 		stale_retry(c, s);
 	else if (e)
 		fail_detail(c, s, e, s->resp.error_detail);
@@ -880,7 +929,7 @@ static void on_io_error(rf_client *c, struct rf__slot *s, int res)
 {
 	if (res == -ECANCELED || s->err)
 		rf__slot_finish_step(c, s);
-	else if (stale_eligible(s, res))
+	else if (stale_eligible(c, s, res))
 		stale_retry(c, s);
 	else
 		rf__slot_fail(c, s, res);
@@ -1080,11 +1129,18 @@ void rf__slot_timeout(rf_client *c, struct rf__slot *s, int err)
 {
 	if (!s->err && err == RF_ECONNECT_TIMEOUT) {
 		if (s->state == RF_SLOT_RESOLVING)
-			snprintf(s->detail, sizeof(s->detail), "resolving %s", s->req->u.host);
+			snprintf(s->detail, sizeof(s->detail), "resolving %s%s", route_proxy(s) ? "proxy " : "",
+			         route_proxy(s) ? route_proxy(s)->host : s->req->u.host);
+		else if (s->state == RF_SLOT_HANDSHAKE && s->conn->tunnel)
+			snprintf(s->detail, sizeof(s->detail), "waiting for proxy %s to open the tunnel",
+			         route_proxy(s)->hostport);
 		else if (s->state == RF_SLOT_HANDSHAKE)
 			snprintf(s->detail, sizeof(s->detail), "TLS handshake");
-		else if (s->addr_i < s->addrs.n)
-			addr_text(&s->addrs.addr[s->addr_i], s->detail, sizeof(s->detail));
+		else if (s->addr_i < s->addrs.n) {
+			size_t at = (size_t)snprintf(s->detail, sizeof(s->detail), "%s",
+			                             route_proxy(s) ? "proxy " : "");
+			addr_text(&s->addrs.addr[s->addr_i], s->detail + at, sizeof(s->detail) - at);
+		}
 	}
 	if (!s->err && err == RF_EIDLE_TIMEOUT && !s->resp.headers_done && s->resp.consumed_total)
 		snprintf(s->detail, sizeof(s->detail), "response header section incomplete after %g s",

@@ -8,6 +8,7 @@
  * and the engine is asked not to overwrite existing files, so two URLs with
  * the same name end up as NAME and NAME.1.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -48,6 +50,8 @@ struct cli {
 	FILE *digest_out;
 	char path[PATH_MAX];
 	char *netrc_path;       /* --netrc: ~/.netrc */
+	char *proxy_with_user;  /* the proxy URL with --proxy-user in it */
+	char proxy_from[64];    /* the environment variables the proxies came from */
 };
 
 /* Before a message: clear the progress line it would otherwise run into. */
@@ -265,6 +269,10 @@ static void on_done(void *arg, const rf_result *r)
 	case RF_ECHECKSUM:
 		code = EXIT_CHECKSUM;
 		break;
+	case RF_EPROXY:
+	case RF_EPROXY_AUTH:
+		code = EXIT_PROXY;
+		break;
 	case RF_ECANCELED:
 		code = EXIT_INTERRUPTED;
 		break;
@@ -366,6 +374,93 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* getenv, with "" as unset. */
+static const char *env(const char *name, const char **used)
+{
+	const char *v = getenv(name);
+	if (v && *v)
+		*used = name;
+	return v && *v ? v : NULL;
+}
+
+/* USER:PASS percent-encoded for a URL's userinfo. */
+static void append_userinfo_part(char *out, size_t cap, const char *s, size_t n)
+{
+	size_t w = strlen(out);
+	for (size_t i = 0; i < n && w + 4 < cap; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (isalnum(ch) || strchr("-._~", ch))
+			out[w++] = (char)ch;
+		else
+			w += (size_t)snprintf(out + w, cap - w, "%%%02X", ch);
+	}
+	out[w] = '\0';
+}
+
+/* The proxies, as curl chooses them: -x for every URL ("" = none), else
+ * http_proxy for http:// (never HTTP_PROXY: a CGI request header can set
+ * that one), https_proxy or HTTPS_PROXY for https://, all_proxy or
+ * ALL_PROXY for either when unset; --noproxy, else no_proxy or NO_PROXY.
+ * --proxy-user puts credentials into the proxy URL. */
+static int choose_proxies(struct cli *c)
+{
+	rf_client_opts *o = &c->o.opts;
+	const char *used_http = NULL, *used_https = NULL, *used_all = NULL, *unused = NULL;
+	if (c->o.proxy_given) {
+		o->proxy_http = o->proxy_https = c->o.proxy;
+	} else {
+		const char *all = env("all_proxy", &used_all);
+		if (!all)
+			all = env("ALL_PROXY", &used_all);
+		o->proxy_http = env("http_proxy", &used_http);
+		o->proxy_https = env("https_proxy", &used_https);
+		if (!o->proxy_https)
+			o->proxy_https = env("HTTPS_PROXY", &used_https);
+		if (!o->proxy_http && (o->proxy_http = all))
+			used_http = used_all;
+		if (!o->proxy_https && (o->proxy_https = all))
+			used_https = used_all;
+		snprintf(c->proxy_from, sizeof(c->proxy_from), "%s%s%s", used_http ? used_http : "",
+		         used_http && used_https && used_http != used_https ? ", " : "",
+		         used_https && used_https != used_http ? used_https : "");
+	}
+	o->no_proxy = c->o.noproxy;
+	if (!o->no_proxy && !(o->no_proxy = env("no_proxy", &unused)))
+		o->no_proxy = env("NO_PROXY", &unused);
+	if (!c->o.proxy_user)
+		return CLI_RUN;
+	if (!o->proxy_http && !o->proxy_https)
+		return usage_fail("--proxy-user needs a proxy (-x or http_proxy/https_proxy)%s", "");
+	if (o->proxy_http && o->proxy_https && strcmp(o->proxy_http, o->proxy_https) != 0)
+		return usage_fail("--proxy-user with two different proxies: give one with -x%s", "");
+	const char *px = o->proxy_http ? o->proxy_http : o->proxy_https;
+	const char *sep = strstr(px, "://");
+	const char *authority = sep ? sep + 3 : px;
+	const char *at = strchr(authority, '@');
+	const char *slash = strchr(authority, '/');
+	if (at && (!slash || at < slash))
+		authority = at + 1; /* --proxy-user replaces the URL's userinfo */
+	const char *pu = c->o.proxy_user, *colon = strchr(pu, ':');
+	size_t cap = 3 * strlen(pu) + strlen(authority) + 16;
+	if (!(c->proxy_with_user = calloc(1, cap)))
+		return EXIT_INTERNAL;
+	strcpy(c->proxy_with_user, "http://");
+	append_userinfo_part(c->proxy_with_user, cap, pu, colon ? (size_t)(colon - pu) : strlen(pu));
+	if (colon) {
+		strcat(c->proxy_with_user, ":");
+		append_userinfo_part(c->proxy_with_user, cap, colon + 1, strlen(colon + 1));
+	}
+	strcat(c->proxy_with_user, "@");
+	strcat(c->proxy_with_user, authority);
+	if (sep && !(sep - px == 4 && strncasecmp(px, "http", 4) == 0))
+		return usage_fail("--proxy-user: the proxy must be http://%s", "");
+	if (o->proxy_http)
+		o->proxy_http = c->proxy_with_user;
+	if (o->proxy_https)
+		o->proxy_https = c->proxy_with_user;
+	return CLI_RUN;
+}
+
 /* Everything the run needs besides the engine: ~/.netrc, the -o target, the
  * output directory, the list, callbacks, signals, the descriptor limit.
  * CLI_RUN, or the status to exit with (the message printed). */
@@ -377,6 +472,9 @@ static int set_up(struct cli *c)
 		    access(c->netrc_path, R_OK) == 0)
 			c->o.opts.netrc_file = c->netrc_path; /* no ~/.netrc: nothing to use */
 	}
+	int st = choose_proxies(c);
+	if (st != CLI_RUN)
+		return st;
 	c->digest_out = c->o.output && strcmp(c->o.output, "-") == 0 ? stderr : stdout;
 	/* -o /dev/null (or a FIFO, a terminal): never replaced by a rename,
 	 * written in place like curl does */
@@ -458,7 +556,10 @@ static int start_client(struct cli *c)
 		return EXIT_TLS;
 	}
 	if (why[0]) {
-		fprintf(stderr, "ringfetch: %s\n", why);
+		fprintf(stderr, "ringfetch: %s%s%s%s\n", why, c->proxy_from[0] && strstr(why, "proxy") ?
+		        " (the proxy came from the environment: " : "", c->proxy_from[0] &&
+		        strstr(why, "proxy") ? c->proxy_from : "", c->proxy_from[0] && strstr(why, "proxy") ?
+		        ")" : "");
 		return err == RF_EINVAL ? EXIT_USAGE : EXIT_INTERNAL;
 	}
 	fprintf(stderr, "ringfetch: cannot start: %s\n", rf_strerror(err));
@@ -496,6 +597,10 @@ static void clean_up(struct cli *c)
 		close(c->output_fd);
 	cli_options_free(&c->o);
 	free(c->netrc_path);
+	if (c->proxy_with_user) {
+		explicit_bzero(c->proxy_with_user, strlen(c->proxy_with_user));
+		free(c->proxy_with_user);
+	}
 }
 
 /* parse, set up, run, summarise */

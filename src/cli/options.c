@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SHORT_OPTS ":i:P:o:O:j:H:A:cNkqhV"
+#define SHORT_OPTS ":i:P:o:O:j:H:A:x:cNkqhV"
 
 static void usage(FILE *f)
 {
@@ -74,6 +74,12 @@ static void usage(FILE *f)
 	    "      --netrc-file FILE     ... from FILE\n"
 	    "      --location-trusted    let credentials follow redirects to other hosts too\n"
 	    "                            (never from https:// to http://)\n"
+	    "Proxies (default: http_proxy, https_proxy/HTTPS_PROXY, all_proxy/ALL_PROXY,\n"
+	    "no_proxy/NO_PROXY from the environment, as curl reads them):\n"
+	    "  -x, --proxy URL           http://[USER:PASS@]HOST[:PORT] for every URL ('' = none);\n"
+	    "                            https:// URLs go through a CONNECT tunnel\n"
+	    "      --proxy-user USER:PASS  the proxy's credentials (Basic, sent to the proxy only)\n"
+	    "      --noproxy LIST        hosts to reach directly: '*', domains, IPs, CIDR, by commas\n"
 	    "Kernel I/O path knobs (defaults are the fastest measured; see bench/):\n"
 	    "      --io PATH             uring, epoll (readiness + plain syscalls) or auto\n"
 	    "                            (default: io_uring, epoll where it is refused, with\n"
@@ -204,6 +210,8 @@ enum {
 	OPT_NETRC,
 	OPT_NETRC_FILE,
 	OPT_LOCATION_TRUSTED,
+	OPT_PROXY_USER,
+	OPT_NOPROXY,
 };
 
 static const struct option long_opts[] = {
@@ -255,6 +263,9 @@ static const struct option long_opts[] = {
 	{"netrc", no_argument, NULL, OPT_NETRC},
 	{"netrc-file", required_argument, NULL, OPT_NETRC_FILE},
 	{"location-trusted", no_argument, NULL, OPT_LOCATION_TRUSTED},
+	{"proxy", required_argument, NULL, 'x'},
+	{"proxy-user", required_argument, NULL, OPT_PROXY_USER},
+	{"noproxy", required_argument, NULL, OPT_NOPROXY},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
@@ -350,13 +361,29 @@ int cli_parse_io(const char *s)
 	return BY_NAME(s, {"auto", RF_IO_AUTO}, {"uring", RF_IO_URING}, {"epoll", RF_IO_EPOLL});
 }
 
+static void wipe(char **p)
+{
+	if (*p) {
+		explicit_bzero(*p, strlen(*p));
+		free(*p);
+		*p = NULL;
+	}
+}
+
+/* Blank the password of a USER:PASS@HOST authority in argv (ps shows argv). */
+static void blank_password(char *authority)
+{
+	char *at = strrchr(authority, '@');
+	char *colon = at ? memchr(authority, ':', (size_t)(at - authority)) : NULL;
+	if (colon)
+		memset(colon + 1, '*', (size_t)(at - colon - 1));
+}
+
 void cli_options_free(struct cli_options *o)
 {
-	if (o->user) {
-		explicit_bzero(o->user, strlen(o->user));
-		free(o->user);
-		o->user = NULL;
-	}
+	wipe(&o->user);
+	wipe(&o->proxy);
+	wipe(&o->proxy_user);
 }
 
 int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, FILE *err)
@@ -602,6 +629,25 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			break;
 		case OPT_LOCATION_TRUSTED:
 			o->opts.location_trusted = 1;
+			break;
+		case 'x':
+			free(o->proxy);
+			if (!(o->proxy = strdup(optarg)))
+				return EXIT_INTERNAL;
+			o->proxy_given = true;
+			blank_password(strstr(optarg, "://") ? strstr(optarg, "://") + 3 : optarg);
+			break;
+		case OPT_PROXY_USER: {
+			free(o->proxy_user);
+			if (!(o->proxy_user = strdup(optarg)))
+				return EXIT_INTERNAL;
+			char *colon = strchr(optarg, ':');
+			if (colon) /* keep the password out of ps */
+				memset(colon + 1, '*', strlen(colon + 1));
+			break;
+		}
+		case OPT_NOPROXY:
+			o->noproxy = optarg;
 			break;
 		case 'q':
 			o->quiet = true;

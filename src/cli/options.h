@@ -27,6 +27,10 @@ struct cli_options {
 	int io_report;          /* --io-report: 1 text, 2 JSON (to stderr) */
 	bool netrc;             /* --netrc: ~/.netrc */
 	char *user;             /* --user, a copy (argv's password is blanked) */
+	char *proxy;            /* -x/--proxy, a copy (likewise), or NULL */
+	bool proxy_given;       /* -x given ("" = no proxy, whatever the environment) */
+	char *proxy_user;       /* --proxy-user, a copy (likewise), or NULL */
+	const char *noproxy;    /* --noproxy, or NULL (then no_proxy/NO_PROXY) */
 	char *headers[CLI_MAX_HEADERS];
 	size_t nheaders;
 	char **urls;            /* the operands */
@@ -44,6 +48,7 @@ enum {
 	EXIT_HTTP = 6,     /* HTTP error status, bad or looping redirects */
 	EXIT_INPUT = 7,    /* bad URLs or options in the input */
 	EXIT_CHECKSUM = 8, /* a body did not match its checksum */
+	EXIT_PROXY = 9,    /* the proxy refused the tunnel or wants credentials (407) */
 	EXIT_INTERRUPTED = 130, /* SIGINT/SIGTERM: stopped early, .part files kept */
 };
 

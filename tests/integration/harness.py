@@ -46,6 +46,12 @@ def run_cleanup():
 
 
 atexit.register(run_cleanup)
+
+# Tests decide the proxies themselves: a proxy set where CI runs must not
+# reroute loopback fetches (test_proxy.py passes its own environment).
+for _var in ("http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy",
+             "NO_PROXY", "HTTP_PROXY"):
+    os.environ.pop(_var, None)
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
@@ -186,6 +192,35 @@ def start_script_server(script, *args):
         raise RuntimeError(f"{os.path.basename(script)} did not start")
     _cleanup.append(lambda: _stop(p))
     return int(line[1])
+
+
+def start_tinyproxy(auth=None):
+    """tinyproxy (Debian's) on a free loopback port, logging each request;
+    auth: (user, password) it demands (Basic).  Returns (port, log path)."""
+    work = tmpdir()
+    for _ in range(5):
+        port = free_port()
+        log = os.path.join(work, "tinyproxy.log")
+        conf = os.path.join(work, "tinyproxy.conf")
+        with open(conf, "w") as f:
+            f.write(f"Port {port}\nListen 127.0.0.1\nTimeout 60\nMaxClients 512\n"
+                    f"Allow 127.0.0.1\nLogFile \"{log}\"\nLogLevel Info\n"
+                    f"PidFile \"{work}/tinyproxy.pid\"\n")
+            if auth:
+                f.write(f"BasicAuth {auth[0]} {auth[1]}\n")
+        p = subprocess.Popen(["tinyproxy", "-d", "-c", conf], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        try:
+            wait_port(port, timeout=5)
+            time.sleep(0.05)
+            if p.poll() is not None:
+                raise RuntimeError("tinyproxy exited")
+        except RuntimeError:
+            _stop(p)
+            continue
+        _cleanup.append(lambda p=p: _stop(p))
+        return port, log
+    raise RuntimeError("tinyproxy did not start")
 
 
 def start_badserver(v6=False, tls=None):

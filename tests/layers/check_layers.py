@@ -18,7 +18,8 @@ LAYERS = [
     ("body", ["sink.c", "splice.c"]),             # where the body goes
     ("policy", ["outcome.c", "pool.c"]),          # what an attempt leads to, connection pool
     ("requests", ["queue.c"]),                    # requests and the ready queue
-    ("connection", ["conn.c"]),                   # the socket and TLS under a transfer
+    ("connection", ["conn.c"]),                   # the socket, CONNECT tunnel and TLS under a transfer
+    ("routes", ["proxy.c"]),                      # direct or through a proxy (proxy URLs, no_proxy)
     ("services", ["dns.c", "auth.c", "naming.c"]),
     ("leaves", ["http1.c", "tls.c", "url.c", "netrc.c", "digest.c", "hdr.c", "namecache.c",
                 "ratelimit.c"]),

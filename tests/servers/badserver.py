@@ -26,6 +26,7 @@ HITS = {}     # key -> requests seen (per-key behaviours like "fail twice")
 RANGES = {}   # key -> list of (Range, If-Range) request headers seen
 STATS = {"accepted": 0, "current": 0, "max_concurrent": 0, "resumed": 0}
 CREDS = []    # (path, Authorization, Cookie, Proxy-Authorization) of every request
+PROXYLOG = [] # (request line, Proxy-Authorization) of requests made to it as a proxy
 
 
 def body_of(n, seed="ringfetch"):
@@ -487,6 +488,83 @@ def h_log(c, path, raw):
     return False
 
 
+def h_proxylog(c, path, raw):
+    with LOCK:
+        lines = [f"{line}|{auth or '-'}" for line, auth in PROXYLOG]
+        PROXYLOG.clear()
+    c.send(ok(("\n".join(lines) + "\n").encode(), [("Connection", "close")]))
+    return False
+
+
+def relay(a, b):
+    """Copy a -> b until a ends, then end b's sending side."""
+    try:
+        while True:
+            d = a.recv(65536)
+            if not d:
+                break
+            b.sendall(d)
+    except OSError:
+        pass
+    try:
+        b.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+
+
+def proxy_connect(c, target):
+    """As a proxy asked for a tunnel: the host name picks the behaviour;
+    localhost and 127.0.0.1 get a real tunnel to that port."""
+    host, _, port = target.rpartition(":")
+    if host == "deny.test":
+        body = b"no tunnels for you\n"
+        c.send(head(403, "Forbidden", [("Content-Length", len(body))]) + body)
+        return False
+    if host == "auth.test":
+        body = b"credentials please\n"
+        c.send(head(407, "Proxy Authentication Required",
+                    [("Proxy-Authenticate", 'Basic realm="bad"'), ("Content-Length", len(body))]) + body)
+        return False
+    if host == "close.test":
+        return None
+    if host == "garbage.test":
+        c.send(b"SSH-2.0-OpenSSH_9.2\r\n\r\n")
+        return False
+    if host == "extra.test":
+        c.send(b"HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x01junk")
+        time.sleep(1)
+        return False
+    if host == "huge.test":
+        c.send(b"HTTP/1.1 200 Connection established\r\n")
+        try:
+            for _ in range(100000):
+                c.send(b"X-Pad: " + b"a" * 100 + b"\r\n")
+        except OSError:
+            pass
+        return None
+    if host == "silent.test":
+        time.sleep(30)
+        return None
+    if host not in ("localhost", "127.0.0.1"):
+        c.send(head(502, "Bad Gateway", [("Content-Length", 0)]))
+        return False
+    try:
+        up = socket.create_connection(("127.0.0.1", int(port)), timeout=5)
+    except OSError:
+        c.send(head(502, "Bad Gateway", [("Content-Length", 0)]))
+        return False
+    up.settimeout(None)
+    c.send(b"HTTP/1.1 200 Connection established\r\n\r\n")
+    if c.buf:
+        up.sendall(c.buf)
+    t = threading.Thread(target=relay, args=(up, c.sock), daemon=True)
+    t.start()
+    relay(c.sock, up)
+    t.join()
+    up.close()
+    return None
+
+
 def h_stats(c, path, raw):
     with LOCK:
         s = "accepted=%d max_concurrent=%d resumed=%d\n" % (
@@ -525,7 +603,7 @@ ROUTES = [
     ("/dup-length", h_dup_length), ("/endless-1xx", h_endless_1xx),
     ("/endless-header", h_endless_header), ("/slow-header", h_slow_header),
     ("/endless-chunks", h_endless_chunks), ("/endless-chunk-ext", h_endless_chunk_ext),
-    ("/huge-length", h_huge_length),
+    ("/huge-length", h_huge_length), ("/proxylog", h_proxylog),
 ] + ROUTES
 
 
@@ -551,7 +629,17 @@ def serve(sock, tls_ctx=None):
             raw = c.read_request()
             if raw is None:
                 break
-            target = raw.split(b"\r\n", 1)[0].split(b" ")[1].decode()
+            line = raw.split(b"\r\n", 1)[0].decode(errors="replace")
+            target = line.split(" ")[1]
+            if line.startswith("CONNECT ") or target.startswith("http://"):
+                with LOCK:  # a request made to it as a proxy
+                    PROXYLOG.append((line, header(raw, "proxy-authorization")))
+                if line.startswith("CONNECT "):
+                    keep = proxy_connect(c, target)
+                    if keep is None or not keep:
+                        break
+                    continue
+                target = "/" + target[len("http://"):].partition("/")[2]
             if not target.startswith("/creds"):
                 with LOCK:
                     CREDS.append((target.split("?")[0], header(raw, "authorization"),

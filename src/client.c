@@ -810,6 +810,8 @@ static void fire_timers(rf_client *c)
 		if (d <= c->now) {
 			if (which == RF__RATE_WAKE)
 				rf__slot_rate_ready(c, s);
+			else if (which == RF__STAGGER_WAKE)
+				rf__slot_stagger(c, s);
 			else
 				rf__slot_timeout(c, s, which);
 			settle(c, s);

@@ -74,6 +74,22 @@ void rf__conn_opened(struct rf__conn *k, int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
 }
 
+void rf__conn_dial_socket(struct rf__loop *l, rf__tag t, int family)
+{
+	rf__op_socket(l, t, family);
+}
+
+void rf__conn_dial_connect(struct rf__loop *l, rf__tag t, int fd, const struct sockaddr *sa,
+                           socklen_t len)
+{
+	rf__op_connect(l, t, fd, sa, len);
+}
+
+void rf__conn_dial_close(struct rf__loop *l, int fd)
+{
+	rf__op_close(l, rf__tag_make(RF_OP_NONE, 0, 0), fd);
+}
+
 void rf__conn_connect(struct rf__loop *l, struct rf__conn *k, rf__tag t,
                       const struct sockaddr *sa, socklen_t len)
 {

@@ -67,6 +67,14 @@ void rf__conn_connect(struct rf__loop *l, struct rf__conn *k, rf__tag t,
 /* The connected socket failed over to another address: close it. */
 void rf__conn_drop_socket(struct rf__loop *l, struct rf__conn *k);
 
+/* Racing connection attempts (Happy Eyeballs, in slot.c): sockets not yet
+ * part of a stack.  Make one (RF_OP_SOCKET), connect it (RF_OP_CONNECT),
+ * close a loser; the winner becomes the stack's with rf__conn_opened. */
+void rf__conn_dial_socket(struct rf__loop *l, rf__tag t, int family);
+void rf__conn_dial_connect(struct rf__loop *l, rf__tag t, int fd, const struct sockaddr *sa,
+                           socklen_t len);
+void rf__conn_dial_close(struct rf__loop *l, int fd);
+
 /* The socket goes to a proxy: before anything else, ask it for a tunnel
  * to hostport ("CONNECT hostport", with Proxy-Authorization when
  * proxy_auth is not NULL).  rf__conn_handshake then carries it out and

@@ -140,6 +140,7 @@ struct rf__buf {
 enum rf__body_mode { RF_BODY_UNDECIDED, RF_BODY_SINK, RF_BODY_DISCARD };
 
 #define RF_SLOT_BUFS 2
+#define RF_SLOT_DIALS 2 /* attempts in flight at once; their tags' buf is the dial */
 
 struct rf__slot {
 	uint32_t idx, gen;
@@ -186,8 +187,20 @@ struct rf__slot {
 	bool requeue;            /* redirect or stale retry: back to the queue */
 	/* connect */
 	struct rf__dns_entry *dns;
-	struct rf__dns_addrs addrs;
-	unsigned addr_i;
+	struct rf__dns_addrs addrs; /* in the order they are tried */
+	unsigned addr_i;         /* the latest attempt's address */
+	unsigned next_addr;      /* the next address to try */
+	struct rf__dial {        /* connection attempts racing (Happy Eyeballs) */
+		int fd;              /* when open */
+		bool open;           /* a socket not yet closed or handed over */
+		bool busy;           /* its socket or connect op is in flight */
+		bool cancel_sent;
+		uint8_t addr;
+		rf__tag tag;
+	} dial[RF_SLOT_DIALS];
+	int64_t stagger_at;      /* the next attempt starts then (ns); 0: none */
+	int dial_err;            /* the last failed attempt's error ... */
+	char dial_where[96];     /* ... and its address */
 	int64_t connect_deadline;
 	int64_t last_io;
 	/* request */
@@ -311,6 +324,8 @@ void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 void rf__slot_pool_ready(rf_client *c, struct rf__slot *s);
 /* The rate limit's wait (rate_until) is over: receive. */
 void rf__slot_rate_ready(rf_client *c, struct rf__slot *s);
+/* The Happy Eyeballs stagger passed: start the next connection attempt. */
+void rf__slot_stagger(rf_client *c, struct rf__slot *s);
 void rf__slot_dns_ready(rf_client *c, struct rf__slot *s);
 void rf__slot_fail(rf_client *c, struct rf__slot *s, int err);
 /* A deadline passed: fail with err, saying in which phase. */
@@ -319,6 +334,7 @@ int64_t rf__slot_deadline(const rf_client *c, const struct rf__slot *s, int *whi
 /* rf__slot_deadline's `which` when the deadline is the end of a rate
  * limit's wait, not a timeout. */
 #define RF__RATE_WAKE 1
+#define RF__STAGGER_WAKE 2
 
 /* sink.c: the body's way to its destination */
 void rf__sink_headers(rf_client *c, struct rf__slot *s);

@@ -7,8 +7,9 @@
  * stack's (conn.c: TLS today); PREPARING hashes a resumed prefix (sink.c).
  * The slot speaks plaintext to its connection and submits the socket op the
  * stack asks for, counted under the slot's tag.  At most one socket op is
- * in flight per slot (socket, connect, send, recv or splice-in), so
- * cancelling the slot's network side is one cancel of sock_tag.
+ * in flight per slot (send, recv or splice-in), so cancelling the slot's
+ * network side is one cancel of sock_tag; before that, while connecting,
+ * up to RF_SLOT_DIALS attempts race (Happy Eyeballs), each with its tag.
  *
  * Receiving uses two buffers: while the body of one is being written to
  * disk, the next recv fills the other; when both wait for the disk, no recv
@@ -107,18 +108,121 @@ static const struct rf__proxy *route_proxy(const struct rf__slot *s)
 	return s->conn->origin->proxy;
 }
 
-static void connect_next(rf_client *c, struct rf__slot *s)
+/* ---- connect: Happy Eyeballs (RFC 8305) ----
+ *
+ * The addresses are tried in an order that alternates the families (the
+ * resolver's first family first), each attempt started when the one
+ * before fails or after a stagger of CONNECT_STAGGER without an answer,
+ * with at most RF_SLOT_DIALS in flight; the first to connect wins, the
+ * other is cancelled and closed.  A host whose AAAA leads nowhere (SYNs
+ * dropped) is then reached over IPv4 a quarter second later instead of
+ * after the connect timeout.  While dialing, the slot's socket ops are the
+ * dials' (tagged with the dial's index), not sock_tag. */
+
+#define CONNECT_STAGGER (250 * 1000000LL) /* ns: RFC 8305's recommended delay */
+
+static void interleave_families(struct rf__dns_addrs *a)
 {
-	struct sockaddr_storage *sa = &s->addrs.addr[s->addr_i];
+	if (a->n < 3 && (a->n < 2 || a->addr[0].ss_family != a->addr[1].ss_family))
+		return;
+	struct rf__dns_addrs in = *a;
+	unsigned first[RF_DNS_MAX_ADDRS], other[RF_DNS_MAX_ADDRS], nf = 0, no = 0;
+	for (unsigned i = 0; i < in.n; i++) {
+		if (in.addr[i].ss_family == in.addr[0].ss_family)
+			first[nf++] = i;
+		else
+			other[no++] = i;
+	}
+	unsigned k = 0;
+	for (unsigned i = 0; i < nf || i < no; i++) {
+		if (i < nf) {
+			a->addr[k] = in.addr[first[i]];
+			a->len[k++] = in.len[first[i]];
+		}
+		if (i < no) {
+			a->addr[k] = in.addr[other[i]];
+			a->len[k++] = in.len[other[i]];
+		}
+	}
+}
+
+static int free_dial(const struct rf__slot *s)
+{
+	for (int i = 0; i < RF_SLOT_DIALS; i++)
+		if (!s->dial[i].busy && !s->dial[i].open)
+			return i;
+	return -1;
+}
+
+static bool dialing(const struct rf__slot *s)
+{
+	for (int i = 0; i < RF_SLOT_DIALS; i++)
+		if (s->dial[i].busy || s->dial[i].open)
+			return true;
+	return false;
+}
+
+/* Start an attempt on the next address (a dial must be free). */
+static void dial_next(rf_client *c, struct rf__slot *s)
+{
+	unsigned di = (unsigned)free_dial(s);
+	struct rf__dial *d = &s->dial[di];
+	d->addr = (uint8_t)s->next_addr++;
+	s->addr_i = d->addr; /* the latest attempt, for messages */
+	struct sockaddr_storage *sa = &s->addrs.addr[d->addr];
 	const struct rf__proxy *px = route_proxy(s);
 	uint16_t port = htons(px ? px->port : s->req->u.port);
 	if (sa->ss_family == AF_INET)
 		((struct sockaddr_in *)sa)->sin_port = port;
 	else
 		((struct sockaddr_in6 *)sa)->sin6_port = port;
-	set_state(s, RF_SLOT_CONNECTING);
-	rf__slot_sock_op(s, RF_OP_SOCKET, 0);
-	rf__conn_socket(c->loop, s->conn, s->sock_tag, sa->ss_family);
+	d->busy = true;
+	d->cancel_sent = false;
+	d->tag = rf__slot_op(s, RF_OP_SOCKET, di);
+	rf__conn_dial_socket(c->loop, d->tag, sa->ss_family);
+	s->stagger_at = s->next_addr < s->addrs.n ? c->now + CONNECT_STAGGER : 0;
+	if (s->stagger_at)
+		rf__client_note_deadline(c, s->stagger_at);
+}
+
+void rf__slot_stagger(rf_client *c, struct rf__slot *s)
+{
+	s->stagger_at = 0;
+	if (s->state == RF_SLOT_CONNECTING && s->next_addr < s->addrs.n && free_dial(s) >= 0)
+		dial_next(c, s);
+}
+
+static void dial_close(rf_client *c, struct rf__dial *d)
+{
+	if (d->open)
+		rf__conn_dial_close(c->loop, d->fd);
+	d->open = false;
+}
+
+/* Cancel the dials still in flight, close the others: true while some
+ * op of theirs is still to complete. */
+static bool dials_stop(rf_client *c, struct rf__slot *s)
+{
+	bool pending = false;
+	for (int i = 0; i < RF_SLOT_DIALS; i++) {
+		struct rf__dial *d = &s->dial[i];
+		if (d->busy) {
+			if (!d->cancel_sent)
+				rf__op_cancel(c->loop, d->tag);
+			d->cancel_sent = true;
+			pending = true;
+		} else {
+			dial_close(c, d);
+		}
+	}
+	s->stagger_at = 0;
+	return pending;
+}
+
+static void dial_text(const struct rf__slot *s, unsigned addr, char *where, size_t cap)
+{
+	size_t at = (size_t)snprintf(where, cap, "%s", route_proxy(s) ? "proxy " : "");
+	addr_text(&s->addrs.addr[addr], where + at, cap - at);
 }
 
 void rf__slot_dns_ready(rf_client *c, struct rf__slot *s)
@@ -135,8 +239,10 @@ void rf__slot_dns_ready(rf_client *c, struct rf__slot *s)
 		return;
 	}
 	s->addrs = e->addrs;
-	s->addr_i = 0;
-	connect_next(c, s);
+	interleave_families(&s->addrs);
+	s->addr_i = s->next_addr = 0;
+	set_state(s, RF_SLOT_CONNECTING);
+	dial_next(c, s);
 }
 
 static void begin_send(rf_client *c, struct rf__slot *s);
@@ -192,46 +298,64 @@ void rf__slot_start(rf_client *c, struct rf__slot *s, struct rf__req *r, struct 
 		rf__slot_dns_ready(c, s);
 }
 
-static void on_socket(rf_client *c, struct rf__slot *s, int res)
+static void connected(rf_client *c, struct rf__slot *s)
 {
-	if (res < 0) {
-		fail_detail(c, s, res, "socket");
+	s->t_connect = c->now - s->req->t_start;
+	if (s->req->u.tls && route_proxy(s) && start_tunnel(c, s))
 		return;
-	}
-	rf__conn_opened(s->conn, res);
-	rf__slot_sock_op(s, RF_OP_CONNECT, 0);
-	rf__conn_connect(c->loop, s->conn, s->sock_tag, (struct sockaddr *)&s->addrs.addr[s->addr_i],
-	                 s->addrs.len[s->addr_i]);
+	if (s->req->u.tls)
+		start_tls(c, s);
+	else
+		begin_send(c, s);
 }
 
-static void on_connect(rf_client *c, struct rf__slot *s, int res)
+/* An attempt failed (res): the next address goes now; the last failure
+ * fails the slot once no attempt is left. */
+static void dial_failed(rf_client *c, struct rf__slot *s, struct rf__dial *d, int res)
 {
-	if (res == 0) {
-		s->t_connect = c->now - s->req->t_start;
-		if (s->req->u.tls && route_proxy(s) && start_tunnel(c, s))
-			return;
-		if (s->req->u.tls)
-			start_tls(c, s);
-		else
-			begin_send(c, s);
+	dial_close(c, d);
+	s->dial_err = res;
+	dial_text(s, d->addr, s->dial_where, sizeof(s->dial_where));
+	if (s->next_addr < s->addrs.n) {
+		dial_next(c, s);
 		return;
 	}
-	char where[96];
-	strcpy(where, route_proxy(s) ? "proxy " : "");
-	addr_text(&s->addrs.addr[s->addr_i], where + strlen(where), sizeof(where) - strlen(where));
-	if (res == -ECANCELED || s->err) {
-		if (!s->detail[0])
-			snprintf(s->detail, sizeof(s->detail), "%s", where);
+	if (!dialing(s))
+		fail_detail(c, s, s->dial_err, s->dial_where);
+}
+
+/* A socket or connect op of dial di completed. */
+static void on_dial(rf_client *c, struct rf__slot *s, enum rf__op_kind op, unsigned di, int res)
+{
+	struct rf__dial *d = &s->dial[di];
+	d->busy = false;
+	if (op == RF_OP_SOCKET && res >= 0) {
+		d->fd = res;
+		d->open = true;
+	}
+	if (s->err || s->requeue || s->state != RF_SLOT_CONNECTING) {
+		/* the slot is winding down, or another attempt won */
+		dial_close(c, d);
 		rf__slot_finish_step(c, s);
 		return;
 	}
-	/* this address failed: close its socket, try the next one */
-	rf__conn_drop_socket(c->loop, s->conn);
-	if (++s->addr_i < s->addrs.n) {
-		connect_next(c, s);
+	if (res < 0) {
+		dial_failed(c, s, d, res);
 		return;
 	}
-	fail_detail(c, s, res, where);
+	if (op == RF_OP_SOCKET) {
+		d->busy = true;
+		d->tag = rf__slot_op(s, RF_OP_CONNECT, di);
+		rf__conn_dial_connect(c->loop, d->tag, d->fd, (struct sockaddr *)&s->addrs.addr[d->addr],
+		                      s->addrs.len[d->addr]);
+		return;
+	}
+	/* connected: this attempt is the connection, the others go */
+	d->open = false;
+	rf__conn_opened(s->conn, d->fd);
+	s->addr_i = d->addr;
+	dials_stop(c, s);
+	connected(c, s);
 }
 
 /* ---- the connection's handshakes (TLS) ---- */
@@ -1036,9 +1160,11 @@ void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 		char *at = rf__loop_pool_piece(c->loop, flags, &room);
 		attach_pool_buf(&s->buf[buf], rf__f_bid(flags), at, room);
 	}
+	if (op == RF_OP_SOCKET || op == RF_OP_CONNECT) {
+		on_dial(c, s, op, buf, res);
+		return;
+	}
 	switch (op) {
-	case RF_OP_SOCKET:
-	case RF_OP_CONNECT:
 	case RF_OP_SEND:
 	case RF_OP_RECV:
 	case RF_OP_TLS_SEND:
@@ -1051,22 +1177,16 @@ void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 		}
 		if (s->err || s->requeue) {
 			/* the slot is tearing down; only the bookkeeping matters */
-			if (op == RF_OP_SOCKET && res >= 0)
-				rf__conn_opened(s->conn, res);
 			if (op == RF_OP_RECV)
 				rf__buf_release(c->loop, &s->buf[buf]);
 			rf__slot_finish_step(c, s);
 			return;
 		}
-		if ((res == -EAGAIN || res == -EINTR) && op != RF_OP_SOCKET && op != RF_OP_CONNECT) {
+		if (res == -EAGAIN || res == -EINTR) {
 			reissue(c, s, op, buf); /* nothing moved: the same op again */
 			return;
 		}
-		if (op == RF_OP_SOCKET)
-			on_socket(c, s, res);
-		else if (op == RF_OP_CONNECT)
-			on_connect(c, s, res);
-		else if (op == RF_OP_SEND || op == RF_OP_TLS_SEND)
+		if (op == RF_OP_SEND || op == RF_OP_TLS_SEND)
 			on_send(c, s, op, res);
 		else if (op == RF_OP_TLS_RECV)
 			on_tls_recv(c, s, res);
@@ -1106,6 +1226,11 @@ int64_t rf__slot_deadline(const rf_client *c, const struct rf__slot *s, int *whi
 		if (s->connect_deadline && s->connect_deadline < d) {
 			d = s->connect_deadline;
 			*which = RF_ECONNECT_TIMEOUT;
+		}
+		if (s->state == RF_SLOT_CONNECTING && s->stagger_at && s->stagger_at < d &&
+		    free_dial(s) >= 0) {
+			d = s->stagger_at;
+			*which = RF__STAGGER_WAKE;
 		}
 	} else if (s->rate_until) {
 		/* our own rate limit holds the receive: no idle timeout meanwhile */
@@ -1154,6 +1279,8 @@ void rf__slot_finish_step(rf_client *c, struct rf__slot *s)
 		return;
 	if (s->state != RF_SLOT_FINISHING)
 		set_state(s, RF_SLOT_FINISHING);
+	if (dials_stop(c, s))
+		return;
 	if (s->sock_busy) {
 		if (!s->cancel_sent) {
 			assert(rf__tag_op(s->sock_tag) != RF_OP_NONE); /* busy names a live op */

@@ -267,6 +267,20 @@ def run(args, cwd=None, timeout=60, stdin=None, env=None):
     return p.returncode, p.stdout, p.stderr.decode(errors="replace")
 
 
+def run_with_hosts(lines, args, timeout=60):
+    """Run ringfetch with a private /etc/hosts holding `lines` (a mount
+    namespace); returns (exit code, stdout bytes, stderr text)."""
+    if subprocess.run(["unshare", "-m", "true"]).returncode != 0:
+        raise Skip("cannot create a mount namespace")
+    hosts = os.path.join(tmpdir(), "hosts")
+    with open(hosts, "w") as f:
+        f.write("".join(line + "\n" for line in lines))
+    script = f'mount --bind {hosts} /etc/hosts && exec "$0" "$@"'
+    p = subprocess.run(["unshare", "-m", "sh", "-c", script] + WRAPPER + [RINGFETCH] + EXTRA_ARGS +
+                       list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    return p.returncode, p.stdout, p.stderr.decode(errors="replace")
+
+
 def listdir(d):
     return sorted(os.listdir(d))
 

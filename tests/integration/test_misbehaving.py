@@ -6,7 +6,7 @@ import socket
 import subprocess
 import time
 
-from harness import (RINGFETCH, Skip, body_of, case, http_get, ipv6_available, listdir, main,
+from harness import (RINGFETCH, Skip, body_of, case, http_get, ipv6_available, listdir, main, run_with_hosts,
                      run, start_badserver, stats, tmpdir)
 
 BAD = start_badserver()
@@ -160,22 +160,72 @@ def next_address_after_failure():
     address comes first, one of the two runs must fall through to the next."""
     if not ipv6_available():
         raise Skip("no IPv6 on loopback")
-    if subprocess.run(["unshare", "-m", "true"]).returncode != 0:
-        raise Skip("cannot create a mount namespace")
-    d = tmpdir()
-    hosts = os.path.join(d, "hosts")
-    with open(hosts, "w") as f:
-        f.write("::1 dual.test\n127.0.0.1 dual.test\n")
     v6 = start_badserver(v6=True)
     for port in (BAD, v6):
         out = tmpdir()
-        script = f'mount --bind {hosts} /etc/hosts && exec "$0" "$@"'
-        p = subprocess.run(["unshare", "-m", "sh", "-c", script, RINGFETCH, "-P", out,
-                            f"http://dual.test:{port}/ok/55"],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
-        assert p.returncode == 0, p.stderr
+        code, _, err = run_with_hosts(["::1 dual.test", "127.0.0.1 dual.test"],
+                                      ["-P", out, f"http://dual.test:{port}/ok/55"], timeout=30)
+        assert code == 0, err
         with open(os.path.join(out, "55"), "rb") as f:
             assert f.read() == body_of(55)
+
+
+def blackhole_v6(port):
+    """[::1]:port drops every SYN: a listener whose accept queue is full and
+    never accepted (what a dead AAAA looks like: no answer at all).  Returns
+    the sockets to keep open."""
+    ls = socket.socket(socket.AF_INET6)
+    ls.bind(("::1", port))
+    ls.listen(0)
+    keep = [ls]
+    for _ in range(3):
+        f = socket.socket(socket.AF_INET6)
+        f.setblocking(False)
+        f.connect_ex(("::1", port))
+        keep.append(f)
+    time.sleep(0.2)
+    probe = socket.socket(socket.AF_INET6)
+    probe.settimeout(0.5)
+    try:
+        probe.connect(("::1", port))
+        answered = True
+    except (socket.timeout, OSError):
+        answered = False
+    probe.close()
+    keep.append(probe)
+    if answered:
+        for k in keep:
+            k.close()
+        raise Skip("could not make a port that drops SYNs")
+    return keep
+
+
+@case
+def happy_eyeballs_dead_aaaa():
+    """The name's IPv6 address leads nowhere (SYNs dropped); its IPv4 address
+    works.  Without racing the attempts, the first one would hold the whole
+    --connect-timeout and the URL would fail; with a 250 ms stagger the IPv4
+    attempt starts and wins."""
+    if not ipv6_available():
+        raise Skip("no IPv6 on loopback")
+    keep = blackhole_v6(BAD)
+    try:
+        for lines in (["::1 dead6.test", "127.0.0.1 dead6.test"],
+                      # two more: refused at once (nothing on 127.0.0.2), then the good one
+                      ["::1 dead6.test", "127.0.0.2 dead6.test", "127.0.0.1 dead6.test"]):
+            out = tmpdir()
+            code, _, err = run_with_hosts(lines, ["--retry", "0", "--connect-timeout", "5", "-P", out,
+                                                  f"http://dead6.test:{BAD}/ok/77"], timeout=30)
+            assert code == 0, (lines, err)
+            with open(os.path.join(out, "77"), "rb") as f:
+                assert f.read() == body_of(77)
+        # only the dead address: the connect timeout, naming it
+        code, _, err = run_with_hosts(["::1 dead6.test"], ["--retry", "0", "--connect-timeout", "1",
+                                                           "-P", tmpdir(), f"http://dead6.test:{BAD}/x"])
+        assert code == 4 and f"connect timed out ([::1]:{BAD})" in err, (code, err)
+    finally:
+        for k in keep:
+            k.close()
 
 
 @case

@@ -136,7 +136,12 @@ typedef struct rf_request {
 	const char *checksum; /* "sha-256=HEX" (sha-512, sha-1, md5): verified
 	                         while streaming; a mismatch is RF_ECHECKSUM and
 	                         the file never gets its final name */
-	void *reserved[4];    /* zero: room for later fields */
+	unsigned split;       /* RF_SINK_FILE: fetch a large file over up to this
+	                         many connections with Range requests into the
+	                         same .part (README "Segmented downloads");
+	                         0 or 1: one connection */
+	unsigned reserved_u;  /* zero */
+	void *reserved[3];    /* zero: room for later fields */
 } rf_request;
 
 /* What happened to one request.  Valid only during the done callback. */

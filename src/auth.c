@@ -103,6 +103,18 @@ void rf__auth_redirect(struct rf__auth *a, const struct rf__url *to, bool truste
 	a->seen_tls |= to->tls;
 }
 
+int rf__auth_copy(struct rf__auth *to, const struct rf__auth *from)
+{
+	*to = *from;
+	to->basic = from->basic ? rf__strdup(from->basic) : NULL;
+	to->host = from->host ? rf__strdup(from->host) : NULL;
+	if ((from->basic && !to->basic) || (from->host && !to->host)) {
+		rf__auth_free(to);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 void rf__auth_free(struct rf__auth *a)
 {
 	wipe_free(a->basic);

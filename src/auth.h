@@ -47,6 +47,8 @@ static inline bool rf__auth_allowed(const struct rf__auth *a)
 }
 
 /* Free (and wipe) the credentials. */
+/* A copy of from (the same rule applies to both): 0 or -ENOMEM. */
+int rf__auth_copy(struct rf__auth *to, const struct rf__auth *from);
 void rf__auth_free(struct rf__auth *a);
 
 #endif

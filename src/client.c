@@ -460,6 +460,7 @@ static void report(rf_client *c, struct rf__req *r, struct rf__slot *s, int err,
 		c->bytes_done += s->bytes;
 	if (!c->opts.on_done)
 		return;
+	uint64_t split_bytes = r->split_bytes; /* counted as its segments ended */
 	rf_result res;
 	char shown_final[RF_URL_MAX + 300];
 	result_init(&res, r->shown_url,
@@ -480,7 +481,7 @@ static void report(rf_client *c, struct rf__req *r, struct rf__slot *s, int err,
 		res.reused = s->conn_reused;
 		res.tls_handshake = s->tls_handshake;
 		res.tls_resumed = s->tls_resumed;
-		res.resumed_from = (uint64_t)s->sink.resume_from;
+		res.resumed_from = r->split_done ? 0 : (uint64_t)s->sink.resume_from;
 		res.skipped = s->sink.skipped;
 		if (!err && s->sink.skipped && r->sink == RF_SINK_FILE)
 			res.path = r->path;
@@ -496,6 +497,7 @@ static void report(rf_client *c, struct rf__req *r, struct rf__slot *s, int err,
 		res.t_first_byte = (double)s->t_first_byte / 1e9;
 		res.t_total = r->t_start ? (double)(c->now - r->t_start) / 1e9 : 0;
 	}
+	res.bytes += split_bytes;
 	c->opts.on_done(c->opts.done_arg, &res);
 }
 
@@ -617,6 +619,52 @@ static void pass_part(struct rf__req *r, struct rf__slot *s)
 	s->sink.part = NULL;
 }
 
+/* A split job said what comes after one of its segments ended (r: that
+ * segment's request, not retried). */
+static void split_next(rf_client *c, struct rf__req *r, bool was_leader, enum rf__split_next next,
+                       struct rf__req *leader)
+{
+	if (!was_leader)
+		rf__req_free(r); /* a child: the job took what it brought */
+	switch (next) {
+	case RF_SPLIT_WAIT:
+		return;
+	case RF_SPLIT_FINALIZE: /* the complete .part: digest, final name */
+	case RF_SPLIT_RESTART:  /* the whole file again, one connection */
+		rf__queue_push_front(c, leader);
+		return;
+	case RF_SPLIT_FAIL:
+		report(c, leader, NULL, leader->split_err, leader->split_detail ? leader->split_detail : "");
+		rf__req_free(leader);
+		return;
+	}
+}
+
+/* An attempt at a segment of a split job ended: retried as any request
+ * is, else the job takes its result (split.c). */
+static void segment_done(rf_client *c, struct rf__slot *s, const struct rf__outcome *o)
+{
+	struct rf__req *r = s->req, *leader;
+	bool again = o->next != RF_NEXT_REPORT;
+	int err = s->err ? s->err : s->requeue ? RF_ECANCELED : 0;
+	bool was_leader = r->job_leader;
+	c->bytes_done += s->bytes;
+	enum rf__split_next next = rf__split_attempt_end(c, r, rf__sink_landed(s), s->bytes, err,
+	                                                 s->detail, again, &leader);
+	s->req = NULL;
+	if (again && r->job) {
+		if (o->next == RF_NEXT_RETRY) {
+			r->retries++;
+			r->not_before = c->now + o->delay;
+			delayed_push(c, r);
+		} else {
+			rf__queue_push_front(c, r);
+		}
+		return;
+	}
+	split_next(c, r, was_leader, next, leader);
+}
+
 static void slot_done(rf_client *c, struct rf__slot *s)
 {
 	/* reported and recycled only when nothing of it is in flight or open */
@@ -624,6 +672,11 @@ static void slot_done(rf_client *c, struct rf__slot *s)
 	assert(s->sink.ffd < 0 && s->sink.pfx_fd < 0 && s->sink.dir_fd < 0);
 	struct rf__req *r = s->req;
 	const struct rf__outcome *o = rf__outcome(c, s);
+	if (r->job) {
+		segment_done(c, s, o);
+		slot_recycle(c, s);
+		return;
+	}
 	s->req = NULL;
 	if (o->next == RF_NEXT_REQUEUE) {
 		/* untouched, the .part it was to continue is the next attempt's */
@@ -653,6 +706,14 @@ static void slot_done(rf_client *c, struct rf__slot *s)
 /* A request that never reached a slot (bad URL from a source, canceled). */
 static void report_unstarted(rf_client *c, struct rf__req *r, int err, const char *detail)
 {
+	if (r->job) { /* a segment that never ran (rf_stop): the job's */
+		struct rf__req *leader;
+		bool was_leader = r->job_leader;
+		enum rf__split_next next =
+		    rf__split_attempt_end(c, r, rf__split_from(r), 0, err, detail, false, &leader);
+		split_next(c, r, was_leader, next, leader);
+		return;
+	}
 	/* a .part kept for the retry that now never comes stays only for -c
 	 * or an interrupted run, as when an attempt fails (outcome.c) */
 	if (r->kept_part && err != RF_ECANCELED && !(r->flags & RF_REQ_RESUME))

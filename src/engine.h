@@ -38,6 +38,7 @@
 #include "ringfetch.h"
 #include "sink.h"
 #include "splice.h"
+#include "split.h"
 #include "tls.h"
 #include "url.h"
 
@@ -72,6 +73,15 @@ struct rf__req {
 	int64_t t_start;      /* first dispatch (ns), 0 before */
 	int64_t deadline;     /* max-time, absolute ns; 0 = none */
 	double t_dns;
+	/* segmented download (split.h) */
+	unsigned split;       /* connections asked for (rf_request.split) */
+	struct rf__split *job; /* the job this request fetches a segment of */
+	bool job_leader;      /* ... and it is the URL's own request */
+	unsigned seg;         /* ... which one */
+	bool split_done;      /* the job completed: this is its final resume */
+	int split_err;        /* the job failed: why (reported with the leader) */
+	char *split_detail;
+	uint64_t split_bytes; /* body bytes the job's segments received */
 };
 
 /* ---- origins (their connections: conn.h) ---- */
@@ -314,6 +324,9 @@ void rf__queue_push_front(rf_client *c, struct rf__req *r);
 void rf__queue_push_back(rf_client *c, struct rf__req *r);
 struct rf__req *rf__queue_pop(rf_client *c);
 struct rf__req *rf__req_new(const rf_client *c, const rf_request *rq, int *err, const char **why);
+/* A request for one segment of leader's file: its current URL, credentials
+ * as they stand on its redirect chain, its path and deadline. */
+struct rf__req *rf__req_segment(const struct rf__req *leader);
 void rf__req_free(struct rf__req *r);
 
 /* slot.c */
@@ -356,6 +369,9 @@ bool rf__sink_finish(rf_client *c, struct rf__slot *s);
 void rf__sink_prepare(rf_client *c, struct rf__slot *s);
 /* This attempt continues a prefix that must be hashed first. */
 bool rf__sink_need_prefix(const struct rf__slot *s);
+/* Where the bytes of this attempt certainly ended on disk: every byte
+ * below it (from the attempt's start) landed. */
+int64_t rf__sink_landed(const struct rf__slot *s);
 void rf__sink_hash_prefix(rf_client *c, struct rf__slot *s);
 /* The raw Range / If-Range header lines for this attempt ("" if none). */
 void rf__sink_range_headers(const struct rf__slot *s, char *buf, size_t cap);

@@ -62,7 +62,38 @@ void rf__req_free(struct rf__req *r)
 	free(r->path);
 	free(r->kept_part);
 	free(r->visited);
+	free(r->split_detail);
+	if (r->job_leader)
+		rf__split_free(r->job); /* teardown with the job unfinished */
 	free(r);
+}
+
+struct rf__req *rf__req_segment(const struct rf__req *leader)
+{
+	struct rf__req *r = rf__calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	const char *why;
+	r->url = rf__strdup(leader->cur_url);
+	r->path = rf__strdup(leader->path);
+	r->shown_url = r->url;
+	r->cur_url = r->url;
+	if (!r->url || !r->path || rf__url_parse(r->url, &r->u, &why) ||
+	    rf__auth_copy(&r->auth, &leader->auth)) {
+		rf__req_free(r);
+		return NULL;
+	}
+	if (leader->shown_url != leader->url && !(r->shown_url = rf__strdup(leader->shown_url))) {
+		r->shown_url = r->url;
+		rf__req_free(r);
+		return NULL;
+	}
+	r->sink = RF_SINK_FILE;
+	r->fd = -1;
+	r->flags = leader->flags & ~(unsigned)RF_REQ_MIRROR;
+	r->t_start = leader->t_start;
+	r->deadline = leader->deadline;
+	return r;
 }
 
 struct rf__req *rf__req_new(const rf_client *c, const rf_request *rq, int *err, const char **why)
@@ -94,7 +125,7 @@ struct rf__req *rf__req_new(const rf_client *c, const rf_request *rq, int *err, 
 		return NULL;
 	}
 	for (size_t i = 0; i < sizeof(rq->reserved) / sizeof(rq->reserved[0]); i++) {
-		if (rq->reserved[i]) {
+		if (rq->reserved[i] || rq->reserved_u) {
 			*err = RF_EINVAL;
 			*why = "reserved fields must be zero";
 			return NULL;
@@ -144,5 +175,6 @@ struct rf__req *rf__req_new(const rf_client *c, const rf_request *rq, int *err, 
 	r->on_body = rq->on_body;
 	r->user = rq->user;
 	r->flags = rq->flags;
+	r->split = rq->split;
 	return r;
 }

@@ -117,6 +117,8 @@ static struct rf__digest *digest_for(struct rf__digest *have, const char *algo)
 
 void rf__sink_digest(struct rf__slot *s, const void *p, size_t n)
 {
+	if (s->sink.segment)
+		return;
 	if (s->sink.dg_check)
 		rf__digest_update(s->sink.dg_check, p, n);
 	if (s->sink.dg_print && s->sink.dg_print != s->sink.dg_check)
@@ -134,7 +136,7 @@ static void digests_reset(struct rf__slot *s)
 /* All body bytes are in: compare the checksum, keep the printable digest. */
 static void digests_finish(struct rf__slot *s)
 {
-	if (s->sink.digest_checked)
+	if (s->sink.digest_checked || s->sink.segment)
 		return;
 	s->sink.digest_checked = true;
 	unsigned char got[RF_DIGEST_MAX];
@@ -161,6 +163,7 @@ static void digests_finish(struct rf__slot *s)
 /* ---- resume decisions ---- */
 
 static void choose_part(rf_client *c, struct rf__slot *s);
+static void segment_part(struct rf__slot *s);
 static void mirror_prepare(struct rf__slot *s);
 
 void rf__sink_prepare(rf_client *c, struct rf__slot *s)
@@ -171,6 +174,7 @@ void rf__sink_prepare(rf_client *c, struct rf__slot *s)
 	s->sink.resume_final = false;
 	s->sink.validator[0] = 0;
 	s->sink.hole_at = INT64_MAX;
+	s->sink.segment = false;
 	if (r->check_algo)
 		s->sink.dg_check = digest_for(s->sink.dg_check, r->check_algo);
 	if (c->print_algo) {
@@ -184,8 +188,13 @@ void rf__sink_prepare(rf_client *c, struct rf__slot *s)
 			s->sink.dg_print = digest_for(s->sink.dg_print, c->print_algo);
 		}
 	}
-	if (r->sink == RF_SINK_FILE)
+	if (r->sink == RF_SINK_FILE && r->job)
+		segment_part(s);
+	else if (r->sink == RF_SINK_FILE)
 		choose_part(c, s);
+	if (r->sink == RF_SINK_FILE && !r->job && s->sink.part_on_disk && !s->err &&
+	    rf__split_resume(c, s)) /* -c on a .part with segments left */
+		segment_part(s);
 	if (r->sink == RF_SINK_FILE && (r->flags & RF_REQ_MIRROR))
 		mirror_prepare(s);
 	if ((r->check_algo && !s->sink.dg_check) || (c->print_algo && !s->sink.dg_print))
@@ -225,6 +234,32 @@ static void mirror_stamp(struct rf__slot *s)
 		struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_sec = timegm(&tm)}};
 		utimensat(AT_FDCWD, name, ts, AT_SYMLINK_NOFOLLOW);
 	}
+}
+
+int64_t rf__sink_landed(const struct rf__slot *s)
+{
+	if (s->next_off <= s->sink.resume_from)
+		return s->sink.resume_from; /* nothing of this attempt landed */
+	return s->next_off < s->sink.hole_at ? s->next_off : s->sink.hole_at;
+}
+
+/* A segment of a split job: the job's .part, from where the segment's
+ * bytes on disk end. */
+static void segment_part(struct rf__slot *s)
+{
+	struct rf__split *j = s->req->job;
+	free(s->sink.part);
+	s->sink.part = rf__strdup(j->part);
+	if (!s->sink.part) {
+		sink_fail(s, -ENOMEM);
+		return;
+	}
+	s->sink.segment = true;
+	s->sink.part_resumable = false;
+	s->sink.part_on_disk = true;
+	s->sink.resume_final = false;
+	s->sink.resume_from = rf__split_from(s->req);
+	snprintf(s->sink.validator, sizeof(s->sink.validator), "%s", j->validator);
 }
 
 /* The .part this attempt writes, and what of it is continued. */
@@ -268,7 +303,8 @@ static void choose_part(rf_client *c, struct rf__slot *s)
 
 bool rf__sink_need_prefix(const struct rf__slot *s)
 {
-	return s->sink.resume_from > 0 && (s->sink.dg_check || s->sink.dg_print) && s->sink.pfx_off < s->sink.resume_from;
+	return s->sink.resume_from > 0 && !s->sink.segment && (s->sink.dg_check || s->sink.dg_print) &&
+	       s->sink.pfx_off < s->sink.resume_from;
 }
 
 void rf__sink_range_headers(const struct rf__slot *s, char *buf, size_t cap)
@@ -282,6 +318,13 @@ void rf__sink_range_headers(const struct rf__slot *s, char *buf, size_t cap)
 		int n = snprintf(buf, cap, "If-Modified-Since: %s\r\n", date);
 		if (s->sink.mirror_etag[0] && n > 0 && (size_t)n < cap)
 			snprintf(buf + n, cap - (size_t)n, "If-None-Match: %s\r\n", s->sink.mirror_etag);
+		return;
+	}
+	if (s->sink.segment) {
+		int n = snprintf(buf, cap, "Range: bytes=%lld-%lld\r\n", (long long)s->sink.resume_from,
+		                 (long long)rf__split_end(s->req) - 1);
+		if (n > 0 && (size_t)n < cap)
+			snprintf(buf + n, cap - (size_t)n, "If-Range: %s\r\n", s->sink.validator);
 		return;
 	}
 	if (s->sink.resume_from <= 0)
@@ -369,6 +412,14 @@ static void open_part(rf_client *c, struct rf__slot *s, bool append)
 	rf__op_open(c->loop, rf__slot_op(s, RF_OP_OPEN, 0), s->sink.part, flags, 0644);
 }
 
+/* A segment's 206 covers exactly what was asked, of the job's file. */
+static bool segment_range_ok(const struct rf__slot *s)
+{
+	int64_t start, end, total;
+	return rf__http1_content_range(s->resp.content_range, &start, &end, &total) == 0 &&
+	       start == s->sink.resume_from && total == s->req->job->total && end < total;
+}
+
 void rf__sink_headers(rf_client *c, struct rf__slot *s)
 {
 	if (s->req->sink != RF_SINK_FILE) {
@@ -380,9 +431,17 @@ void rf__sink_headers(rf_client *c, struct rf__slot *s)
 		sink_fail(s, -ENOMEM);
 		return;
 	}
+	if (s->sink.segment && (s->resp.status != 206 || !segment_range_ok(s))) {
+		/* the file changed (If-Range), or ranges stopped working: the
+		 * job starts again (split.c) */
+		rf__slot_error(s, RF_ERANGE, false, "a segment request was answered %d%s%.100s", s->resp.status,
+		               s->resp.status == 206 ? " with Content-Range " : "",
+		               s->resp.status == 206 ? s->resp.content_range : "");
+		return;
+	}
 	if (s->resp.status == 206) {
 		int64_t start, end, total;
-		if (s->sink.resume_from <= 0 ||
+		if ((s->sink.resume_from <= 0 && !s->sink.segment) ||
 		    rf__http1_content_range(s->resp.content_range, &start, &end, &total) ||
 		    start != s->sink.resume_from) {
 			rf__slot_error(s, RF_ERANGE, false,
@@ -642,8 +701,14 @@ bool rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 		/* reserve the space of bodies larger than the receive buffers, so a
 		 * full disk fails before the first write; smaller ones are written
 		 * whole at once and fail just as early without it */
+		if (s->req->split > 1 && !s->sink.segment && !s->err) {
+			if (rf__split_start(c, s))
+				sink_fail(s, -ENOMEM);
+			else if (s->req->job)
+				s->sink.segment = true; /* from now on segment 0 of the job */
+		}
 		if (s->resp.has_length && s->resp.content_length > RF_SLOT_BUFS * c->opts.recv_buffer &&
-		    !s->err) {
+		    !s->err && (!s->sink.segment || s->resp.status == 200)) {
 			s->sink.fallocating = true;
 			rf__op_fallocate(c->loop, rf__slot_op(s, RF_OP_FALLOCATE, 0), s->sink.ffd,
 			                 FALLOC_FL_KEEP_SIZE, (uint64_t)s->next_off, s->resp.content_length);
@@ -782,6 +847,11 @@ bool rf__sink_finish(rf_client *c, struct rf__slot *s)
 	if (!failed && !s->requeue) {
 		digests_finish(s);
 		failed = s->err != 0;
+	}
+	if (s->sink.segment && (s->sink.file == RF_FILE_NONE || s->sink.file == RF_FILE_CLOSED)) {
+		s->sink.file = RF_FILE_DONE; /* the shared .part stays as it is */
+		s->sink.keep_part = true;
+		return true;
 	}
 	switch (s->sink.file) {
 	case RF_FILE_NONE:

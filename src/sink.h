@@ -46,6 +46,10 @@ struct rf__sink {
 	char mirror_etag[128];   /* ... the ETag stored on it, or "" */
 	char validator[128];     /* If-Range value stored with the .part */
 	bool keep_part;          /* failure, but the .part stays (resumable) */
+	bool segment;            /* a segment of a split job (split.h): the
+	                            .part is shared; it is never truncated,
+	                            renamed or unlinked here, and no digest is
+	                            taken (the job's final resume does that) */
 	int64_t hole_at;         /* first byte a dropped buffer never wrote */
 	int pfx_fd;              /* prefix hashing */
 	int64_t pfx_off;

@@ -968,9 +968,14 @@ static void on_headers(rf_client *c, struct rf__slot *s)
 		    total == s->sink.resume_from) {
 			s->sink.range_complete = true;
 			s->sink.skipped = s->sink.resume_final;
-			snprintf(s->req->note, sizeof(s->req->note), "%s",
-			         s->sink.resume_final ? "already complete" : "the partial file was complete");
+			if (!s->req->split_done) /* a split job's note stays */
+				snprintf(s->req->note, sizeof(s->req->note), "%s",
+				         s->sink.resume_final ? "already complete" : "the partial file was complete");
 		}
+	}
+	if (is_redirect(st) && s->req->job) {
+		fail_detail(c, s, RF_ERANGE, "a segment request was redirected");
+		return;
 	}
 	if (is_redirect(st) && c->opts.max_redirs > 0) {
 		if (s->resp.location_len == 0 || s->resp.location_too_long) {
@@ -1026,6 +1031,15 @@ static void parse_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n)
 		if (s->err || s->http_done)
 			return;
 	}
+	bool cut = false; /* a segment's end came before the response's */
+	if (s->resp.body_len > 0 && s->body == RF_BODY_SINK && s->sink.segment) {
+		int64_t end = rf__split_end(s->req);
+		if (s->next_off + (int64_t)s->resp.body_len >= end) {
+			size_t keep = end > s->next_off ? (size_t)(end - s->next_off) : 0;
+			cut = keep < s->resp.body_len || !s->resp.complete;
+			s->resp.body_len = keep;
+		}
+	}
 	if (s->resp.body_len > 0 && s->body == RF_BODY_SINK) {
 		rf__sink_digest(s, s->resp.body, s->resp.body_len);
 		s->body_in += s->resp.body_len;
@@ -1036,11 +1050,17 @@ static void parse_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n)
 		b->off = s->next_off;
 		b->seq = s->next_seq++;
 		s->next_off += (int64_t)b->body_len;
+		if (s->sink.segment)
+			rf__split_received(s->req, s->next_off);
 		rf__sink_pump(c, s);
 		if (s->err) {
 			rf__slot_finish_step(c, s);
 			return;
 		}
+	}
+	if (cut) { /* the rest belongs to another segment: this connection goes */
+		rf__slot_response_end(c, s, false);
+		return;
 	}
 	if (s->resp.complete) {
 		bool extra = consumed < n || rf__conn_buffered(s->conn);

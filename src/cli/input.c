@@ -10,7 +10,8 @@
  * One URL per line; blank lines and lines starting with '#' are ignored.
  * Indented lines (space or tab) under a URL set options for that URL as
  * key=value: out=NAME (a plain file name), dir=DIR (a relative directory
- * under -P; never absolute, never "..") and checksum=ALGO=HEX (sha-256,
+ * under -P; never absolute, never ".."), split=N (connections for one large
+ * file, 1..64) and checksum=ALGO=HEX (sha-256,
  * sha-512, sha-1 or md5, verified while the body streams).  The file is read one entry at a
  * time, so a list of ten million URLs costs no more memory than a short one.
  */
@@ -152,6 +153,15 @@ static bool apply_option(struct input *in, struct input_entry *e, char *opt)
 	} else if (strcmp(key, "checksum") == 0) {
 		slot = &e->checksum;
 		bad = input_check_checksum(val);
+	} else if (strcmp(key, "split") == 0) {
+		char *end;
+		unsigned long n = strtoul(val, &end, 10);
+		if (*val < '0' || *val > '9' || *end || n < 1 || n > 64) {
+			report(in, in->line, "split=%s: not a number of connections from 1 to 64 (URL skipped)", val);
+			return false;
+		}
+		e->split = (unsigned)n;
+		return true;
 	} else {
 		report(in, in->line, "unknown option '%s' (URL skipped)", key);
 		return false;

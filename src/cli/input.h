@@ -12,6 +12,7 @@ struct input_entry {
 	char *out;  /* out=NAME, or NULL */
 	char *dir;  /* dir=DIR, or NULL */
 	char *checksum; /* checksum=ALGO=HEX, or NULL */
+	unsigned split; /* split=N (1..64), or 0 */
 	unsigned line;
 };
 

@@ -131,12 +131,13 @@ static bool symlink_in(const char *base, const char *dir)
 
 /* Fill req for url (with list options out/dir); false if it must be skipped. */
 static bool prepare(struct cli *c, rf_request *req, const char *url, const char *out,
-                    const char *dir, const char *checksum)
+                    const char *dir, const char *checksum, unsigned split)
 {
 	memset(req, 0, sizeof(*req));
 	req->url = url;
 	req->fd = -1;
 	req->checksum = checksum;
+	req->split = split ? split : c->o.split;
 	req->flags = (c->o.resume ? RF_REQ_RESUME : 0) | (c->o.mirror ? RF_REQ_MIRROR : 0);
 	const char *why;
 	if (rf_url_check(url, &why)) {
@@ -209,7 +210,7 @@ static int next_request(void *arg, rf_request *req)
 	static struct input_entry e;
 	while (c->next_url < c->o.nurls) {
 		const char *url = c->o.urls[c->next_url++];
-		if (prepare(c, req, url, NULL, NULL, c->o.checksum))
+		if (prepare(c, req, url, NULL, NULL, c->o.checksum, 0))
 			return 1;
 	}
 	while (c->in_open) {
@@ -219,7 +220,7 @@ static int next_request(void *arg, rf_request *req)
 			c->in_open = false;
 			return 0;
 		}
-		if (prepare(c, req, e.url, e.out, e.dir, e.checksum))
+		if (prepare(c, req, e.url, e.out, e.dir, e.checksum, e.split))
 			return 1;
 	}
 	input_entry_clear(&e);

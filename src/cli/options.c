@@ -39,6 +39,8 @@ static void usage(FILE *f)
 	    "      --max-time S          seconds for a whole URL, all attempts (default none)\n"
 	    "      --limit-rate RATE     receive at most RATE bytes/s in total (k, m, g: x1024)\n"
 	    "      --limit-rate-per-host RATE  ... and at most RATE from each origin\n"
+	    "      --split N             fetch each large file over up to N connections (Range\n"
+	    "                            requests into one .part; list lines: split=N)\n"
 	    "Data safety:\n"
 	    "  -N, --timestamping        mirror: an existing NAME is re-fetched only if the\n"
 	    "                            server says it changed (If-None-Match with its stored\n"
@@ -211,6 +213,7 @@ enum {
 	OPT_NETRC_FILE,
 	OPT_LOCATION_TRUSTED,
 	OPT_PROXY_USER,
+	OPT_SPLIT,
 	OPT_NOPROXY,
 };
 
@@ -263,6 +266,7 @@ static const struct option long_opts[] = {
 	{"netrc", no_argument, NULL, OPT_NETRC},
 	{"netrc-file", required_argument, NULL, OPT_NETRC_FILE},
 	{"location-trusted", no_argument, NULL, OPT_LOCATION_TRUSTED},
+	{"split", required_argument, NULL, OPT_SPLIT},
 	{"proxy", required_argument, NULL, 'x'},
 	{"proxy-user", required_argument, NULL, OPT_PROXY_USER},
 	{"noproxy", required_argument, NULL, OPT_NOPROXY},
@@ -649,6 +653,15 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 		case OPT_NOPROXY:
 			o->noproxy = optarg;
 			break;
+		case OPT_SPLIT: {
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
+			if (*optarg < '0' || *optarg > '9' || *end || n < 1 || n > 64)
+				return usage_error(err, "--split needs a number of connections from 1 to 64, "
+				                   "not '%s'", optarg);
+			o->split = (unsigned)n;
+			break;
+		}
 		case 'q':
 			o->quiet = true;
 			break;

@@ -18,6 +18,7 @@ struct cli_options {
 	const char *input_path; /* -i, or NULL */
 	const char *checksum;   /* --checksum (single URL), or NULL */
 	bool resume;            /* -c */
+	unsigned split;         /* --split N, or 0 */
 	bool mirror;            /* -N */
 	bool quiet;             /* -q */
 	int progress;           /* -1 auto (a terminal), 0 off, 1 on */

@@ -16,7 +16,8 @@ LAYERS = [
                                                   # load generator (its own connections)
     ("slot", ["slot.c"]),                         # one transfer's state machine
     ("body", ["sink.c", "splice.c"]),             # where the body goes
-    ("policy", ["outcome.c", "pool.c"]),          # what an attempt leads to, connection pool
+    ("policy", ["outcome.c", "pool.c", "split.c"]),  # what an attempt leads to, connection pool,
+                                                  # segmented downloads
     ("requests", ["queue.c"]),                    # requests and the ready queue
     ("connection", ["conn.c"]),                   # the socket, CONNECT tunnel and TLS under a transfer
     ("routes", ["proxy.c"]),                      # direct or through a proxy (proxy URLs, no_proxy)

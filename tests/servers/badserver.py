@@ -13,6 +13,7 @@ sessions in /stats); closing without close_notify is what its close does,
 
 Python standard library only; one thread per connection.
 """
+import functools
 import hashlib
 import socket
 import ssl
@@ -29,6 +30,7 @@ CREDS = []    # (path, Authorization, Cookie, Proxy-Authorization) of every requ
 PROXYLOG = [] # (request line, Proxy-Authorization) of requests made to it as a proxy
 
 
+@functools.lru_cache(maxsize=16)
 def body_of(n, seed="ringfetch"):
     """Deterministic pseudo-random bytes, the same in the tests."""
     out = bytearray()
@@ -74,6 +76,16 @@ class Conn:
 
     def send(self, data):
         self.sock.sendall(data)
+
+    def pace(self, n, rate):
+        """n more bytes went out on a connection capped at rate bytes/s."""
+        now = time.monotonic()
+        if not hasattr(self, "paced"):
+            self.paced, self.pace_t0 = 0, now
+        self.paced += n
+        ahead = self.pace_t0 + self.paced / rate - now
+        if ahead > 0:
+            time.sleep(ahead)
 
     def reset(self):
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -274,33 +286,61 @@ def hit(key, raw):
         return HITS[key]
 
 
-def serve_ranged(c, raw, body, etag, honour=True, slow=0.0):
-    """A resource with a strong ETag that answers Range/If-Range like nginx."""
+def serve_ranged(c, raw, body, etag, honour=True, slow=0.0, rate=0):
+    """A resource with a strong ETag that answers Range ("bytes=A-" and
+    "bytes=A-B") and If-Range like nginx.  slow: a pause per 16 KiB; rate:
+    this connection's bandwidth cap in bytes/s (over its whole life, as a
+    real link's share would be)."""
     rng, if_range = header(raw, "range"), header(raw, "if-range")
-    start = None
-    if honour and rng and rng.startswith("bytes=") and rng.endswith("-"):
-        if if_range is None or if_range == etag:
-            start = int(rng[6:-1])
+    start = end = None
+    if honour and rng and rng.startswith("bytes=") and "-" in rng and "," not in rng:
+        a, _, b = rng[6:].partition("-")
+        if (if_range is None or if_range == etag) and a.isdigit() and (b == "" or b.isdigit()):
+            start = int(a)
+            end = min(int(b), len(body) - 1) if b else len(body) - 1
     common = [("ETag", etag), ("Accept-Ranges", "bytes")]
-    if start is not None and start >= len(body):
+    if start is not None and (start >= len(body) or end < start):
         c.send(head(416, "Range Not Satisfiable",
                     common + [("Content-Range", f"bytes */{len(body)}"), ("Content-Length", 0)]))
         return True
     if start is not None:
-        part = body[start:]
+        part = body[start:end + 1]
         c.send(head(206, "Partial Content", common + [
-            ("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}"),
+            ("Content-Range", f"bytes {start}-{end}/{len(body)}"),
             ("Content-Length", len(part))]))
     else:
         part = body
         c.send(head(200, "OK", common + [("Content-Length", len(part))]))
-    if not slow:
+    if not slow and not rate:
         c.send(part)
         return True
-    for i in range(0, len(part), 16384):
-        c.send(part[i:i + 16384])
-        time.sleep(slow)
+    step = 16384
+    for i in range(0, len(part), step):
+        c.send(part[i:i + step])
+        if rate:
+            c.pace(min(step, len(part) - i), rate)
+        else:
+            time.sleep(slow)
     return True
+
+
+def h_capped(c, path, raw):
+    # /capped/KEY/N?rate=B&delay=MS&slowfirst=1&changing=1: Range/If-Range
+    # (ETag "v1") with this connection capped at B bytes/s, each response
+    # delayed MS ms; slowfirst: the first request of KEY at a quarter of B;
+    # changing: after the first request the resource is another one (ETag
+    # "v2", other bytes), so If-Range "v1" gets the whole new file
+    base, _, query = path.partition("?")
+    _, _, key, n = base.split("/")[:4]
+    q = dict(kv.partition("=")[::2] for kv in query.split("&") if kv)
+    nth = hit(key, raw)
+    rate = int(q.get("rate", "0"))
+    if q.get("slowfirst") and nth == 1:
+        rate //= 4
+    time.sleep(int(q.get("delay", "0")) / 1000)
+    if q.get("changing") and nth > 1:
+        return serve_ranged(c, raw, body_of(int(n), "v2"), '"v2"', rate=rate)
+    return serve_ranged(c, raw, body_of(int(n)), '"v1"', rate=rate)
 
 
 def h_ranged(c, path, raw):
@@ -596,7 +636,7 @@ ROUTES = [
 ]
 # longer prefixes first: "/reset-once/" must not be taken for "/reset"
 ROUTES = [
-    ("/ranged/", h_ranged), ("/slowranged/", h_slowranged), ("/norange/", h_norange),
+    ("/ranged/", h_ranged), ("/slowranged/", h_slowranged), ("/capped/", h_capped), ("/norange/", h_norange),
     ("/badrange/", h_badrange), ("/flaky/", h_flaky), ("/reset-once/", h_reset_once),
     ("/log/", h_log), ("/bigcut/", h_bigcut), ("/bigextra", h_bigextra),
     ("/cut-then-gone/", h_cut_then_gone), ("/goto?", h_goto), ("/creds", h_creds), ("/te/", h_te), ("/gzip", h_gzip),

@@ -26,17 +26,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run as bench  # noqa: E402  (measure, write_section, RINGFETCH)
+from harness import sha256_file  # noqa: E402  (tests/integration, on run's path)
 
 SIZE = 256 << 20
 CAP = 20_000_000  # bytes/s per connection
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def main():

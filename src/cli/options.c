@@ -374,6 +374,19 @@ static void wipe(char **p)
 	}
 }
 
+/* Keep a copy of USER:PASS in *dst and blank the password in argv (ps
+ * shows argv).  False when out of memory. */
+static bool copy_credentials(char **dst, char *arg)
+{
+	wipe(dst);
+	if (!(*dst = strdup(arg)))
+		return false;
+	char *colon = strchr(arg, ':');
+	if (colon)
+		memset(colon + 1, '*', strlen(colon + 1));
+	return true;
+}
+
 /* Blank the password of a USER:PASS@HOST authority in argv (ps shows argv). */
 static void blank_password(char *authority)
 {
@@ -615,16 +628,11 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			o->progress = 0;
 			break;
 
-		case OPT_USER: {
-			free(o->user);
-			if (!(o->user = strdup(optarg)))
+		case OPT_USER:
+			if (!copy_credentials(&o->user, optarg))
 				return EXIT_INTERNAL;
 			o->opts.user = o->user;
-			char *colon = strchr(optarg, ':');
-			if (colon) /* keep the password out of ps */
-				memset(colon + 1, '*', strlen(colon + 1));
 			break;
-		}
 		case OPT_NETRC:
 			o->netrc = true;
 			break;
@@ -641,15 +649,10 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			o->proxy_given = true;
 			blank_password(strstr(optarg, "://") ? strstr(optarg, "://") + 3 : optarg);
 			break;
-		case OPT_PROXY_USER: {
-			free(o->proxy_user);
-			if (!(o->proxy_user = strdup(optarg)))
+		case OPT_PROXY_USER:
+			if (!copy_credentials(&o->proxy_user, optarg))
 				return EXIT_INTERNAL;
-			char *colon = strchr(optarg, ':');
-			if (colon) /* keep the password out of ps */
-				memset(colon + 1, '*', strlen(colon + 1));
 			break;
-		}
 		case OPT_NOPROXY:
 			o->noproxy = optarg;
 			break;

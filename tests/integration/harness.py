@@ -163,22 +163,28 @@ http {{
 """
         with open(os.path.join(work, "nginx.conf"), "w") as f:
             f.write(conf)
-        p = subprocess.Popen(["nginx", "-c", os.path.join(work, "nginx.conf"), "-p", work],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            wait_port(port, timeout=5)
-            # something answers: make sure it is this nginx, not another
-            # test's server that took the same free port first (ours then
-            # exits with "Address already in use")
-            time.sleep(0.05)
-            if p.poll() is not None:
-                raise RuntimeError("nginx exited")
-        except RuntimeError:
-            _stop(p)
-            continue
-        _cleanup.append(lambda p=p: _stop(p))
-        return port
+        if _start_daemon(["nginx", "-c", os.path.join(work, "nginx.conf"), "-p", work], port):
+            return port
     raise RuntimeError("nginx did not start")
+
+
+def _start_daemon(cmd, port):
+    """Start a server that stays in the foreground and listens on port;
+    stopped at exit.  False when it did not come up (the port was taken)."""
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_port(port, timeout=5)
+        # something answers: make sure it is ours, not another test's server
+        # that took the same free port first (ours then exits with "Address
+        # already in use")
+        time.sleep(0.05)
+        if p.poll() is not None:
+            raise RuntimeError("exited")
+    except RuntimeError:
+        _stop(p)
+        return False
+    _cleanup.append(lambda p=p: _stop(p))
+    return True
 
 
 def start_script_server(script, *args):
@@ -208,18 +214,8 @@ def start_tinyproxy(auth=None):
                     f"PidFile \"{work}/tinyproxy.pid\"\n")
             if auth:
                 f.write(f"BasicAuth {auth[0]} {auth[1]}\n")
-        p = subprocess.Popen(["tinyproxy", "-d", "-c", conf], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-        try:
-            wait_port(port, timeout=5)
-            time.sleep(0.05)
-            if p.poll() is not None:
-                raise RuntimeError("tinyproxy exited")
-        except RuntimeError:
-            _stop(p)
-            continue
-        _cleanup.append(lambda p=p: _stop(p))
-        return port, log
+        if _start_daemon(["tinyproxy", "-d", "-c", conf], port):
+            return port, log
     raise RuntimeError("tinyproxy did not start")
 
 

@@ -176,9 +176,24 @@ typedef struct rf_result {
 	double t_connect;      /* TCP connected (or connection taken from the pool) */
 	double t_first_byte;   /* first response byte */
 	double t_total;        /* result known, file renamed */
+	double t_tls;          /* TLS handshake done (0: none on this attempt) */
 } rf_result;
 
 typedef void (*rf_done_fn)(void *arg, const rf_result *result);
+
+/* A retryable failure that will be retried (rf_client_opts.on_retry). */
+typedef struct rf_retry {
+	const char *url;       /* redacted, as in rf_result */
+	int error;             /* what failed */
+	const char *detail;    /* its context, or "" */
+	int status;            /* the HTTP status when error is RF_EHTTP_STATUS */
+	unsigned attempt;      /* the attempt that comes next (2 = first retry) */
+	unsigned attempts;     /* attempts at most (retries + 1) */
+	double delay;          /* seconds until it starts */
+	void *user;
+} rf_retry;
+
+typedef void (*rf_retry_fn)(void *arg, const rf_retry *retry);
 
 /* A snapshot of a running client, for progress displays. */
 typedef struct rf_progress {
@@ -313,6 +328,9 @@ typedef struct rf_client_opts {
 	const char *no_proxy;     /* hosts that go direct: "*", domains (and
 	                             every name under them), IPs, CIDR
 	                             networks, separated by commas */
+	rf_retry_fn on_retry;     /* called (loop thread) when a failed attempt
+	                             will be retried; NULL: never */
+	void *retry_arg;
 	void *reserved[2];        /* zero: room for later fields */
 } rf_client_opts;
 

@@ -490,11 +490,12 @@ static void report(rf_client *c, struct rf__req *r, struct rf__slot *s, int err,
 			res.digest = s->sink.digest_hex;
 		}
 		res.local_error = err && s->err_local;
-		if (!err && r->sink == RF_SINK_FILE)
+		if (!err && r->sink == RF_SINK_FILE && s->sink.target)
 			res.path = s->sink.target;
 		res.t_dns = r->t_dns;
 		res.t_connect = (double)s->t_connect / 1e9;
 		res.t_first_byte = (double)s->t_first_byte / 1e9;
+		res.t_tls = (double)s->t_tls / 1e9;
 		res.t_total = r->t_start ? (double)(c->now - r->t_start) / 1e9 : 0;
 	}
 	res.bytes += split_bytes;
@@ -619,6 +620,25 @@ static void pass_part(struct rf__req *r, struct rf__slot *s)
 	s->sink.part = NULL;
 }
 
+/* The caller's on_retry: r's failed attempt in s goes again after delay. */
+static void notify_retry(rf_client *c, const struct rf__req *r, const struct rf__slot *s, int64_t delay)
+{
+	if (!c->opts.on_retry)
+		return;
+	char shown[RF_URL_MAX + 300];
+	rf_retry info = {
+		.url = r->cur_url == r->url ? r->shown_url : rf__url_redact(r->cur_url, shown, sizeof(shown)),
+		.error = s->err,
+		.detail = s->detail,
+		.status = s->resp.status,
+		.attempt = r->retries + 2,
+		.attempts = c->opts.retries + 1,
+		.delay = (double)delay / 1e9,
+		.user = r->user,
+	};
+	c->opts.on_retry(c->opts.retry_arg, &info);
+}
+
 /* A split job said what comes after one of its segments ended (r: that
  * segment's request, not retried). */
 static void split_next(rf_client *c, struct rf__req *r, bool was_leader, enum rf__split_next next,
@@ -654,6 +674,7 @@ static void segment_done(rf_client *c, struct rf__slot *s, const struct rf__outc
 	s->req = NULL;
 	if (again && r->job) {
 		if (o->next == RF_NEXT_RETRY) {
+			notify_retry(c, r, s, o->delay);
 			r->retries++;
 			r->not_before = c->now + o->delay;
 			delayed_push(c, r);
@@ -684,6 +705,7 @@ static void slot_done(rf_client *c, struct rf__slot *s)
 			pass_part(r, s);
 		rf__queue_push_front(c, r);
 	} else if (o->next == RF_NEXT_RETRY) {
+		notify_retry(c, r, s, o->delay);
 		r->retries++;
 		r->not_before = c->now + o->delay;
 		/* a kept .part is continued; else from zero (or the user's -c) */

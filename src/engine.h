@@ -230,7 +230,7 @@ struct rf__slot {
 	struct rf__outcome outcome; /* what this attempt leads to (outcome.c) */
 	uint64_t bytes;
 	/* timings (ns since req->t_start) */
-	int64_t t_connect, t_first_byte;
+	int64_t t_connect, t_tls, t_first_byte; /* from the request's start (ns) */
 	/* Last, so recycling clears everything before it and only resets this
 	 * (rf__http1_init), not its 9 KiB of text. */
 	struct rf__http1_resp resp;

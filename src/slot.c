@@ -382,7 +382,7 @@ static void handshake_step(rf_client *c, struct rf__slot *s)
 		return;
 	}
 	s->tls_resumed = rf__conn_resumed(s->conn);
-	s->t_connect = c->now - s->req->t_start;
+	s->t_tls = c->now - s->req->t_start;
 	begin_send(c, s);
 }
 

@@ -68,14 +68,6 @@ static struct rf__split *job_new(struct rf__req *leader, const char *part, int64
 	return j;
 }
 
-void rf__split_free(struct rf__split *j)
-{
-	if (!j)
-		return;
-	free(j->part);
-	free(j);
-}
-
 /* A request for segment i, queued at the front.  False when out of memory
  * (the segment then waits for a connection that finishes). */
 static bool start_child(rf_client *c, struct rf__split *j, unsigned i)

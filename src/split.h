@@ -31,6 +31,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 typedef struct rf_client rf_client;
 struct rf__req;
@@ -93,7 +94,14 @@ enum rf__split_next {
 enum rf__split_next rf__split_attempt_end(rf_client *c, struct rf__req *r, int64_t landed,
                                           uint64_t bytes, int err, const char *detail,
                                           bool retry, struct rf__req **leader);
-/* Abandon the job of a leader that is being freed (client teardown). */
-void rf__split_free(struct rf__split *j);
+/* Free a job (its requests are the client's); also for a leader freed
+ * with its job unfinished (teardown). */
+static inline void rf__split_free(struct rf__split *j)
+{
+	if (j) {
+		free(j->part);
+		free(j);
+	}
+}
 
 #endif

@@ -33,6 +33,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "ringfetch.h"
 
@@ -176,14 +178,35 @@ static int on_new_session(SSL *ssl, SSL_SESSION *sess)
 	return 1; /* we keep the reference */
 }
 
+/* OpenSSL's queued errors in words: the first one with a reason ("no
+ * certificate or crl found", "wrong version number"), a system error as
+ * its errno text, never the "error:0A00010B:..." code. */
 static void openssl_reason(char *buf, size_t len)
 {
-	unsigned long e = ERR_peek_last_error();
-	if (e)
-		ERR_error_string_n(e, buf, len);
-	else
-		snprintf(buf, len, "unknown OpenSSL error");
+	unsigned long e;
+	snprintf(buf, len, "unknown OpenSSL error");
+	bool found = false;
+	while (!found && (e = ERR_get_error()) != 0) {
+		if (ERR_SYSTEM_ERROR(e)) {
+			snprintf(buf, len, "%s", strerror(ERR_GET_REASON(e)));
+			found = true;
+		} else if (ERR_reason_error_string(e)) {
+			snprintf(buf, len, "%s", ERR_reason_error_string(e));
+			found = true;
+		}
+	}
 	ERR_clear_error();
+}
+
+/* A file given for TLS that cannot be read: why, in words (else NULL). */
+static const char *unreadable(const char *path, bool dir_ok)
+{
+	struct stat st;
+	if (stat(path, &st) != 0 || access(path, R_OK) != 0)
+		return strerror(errno);
+	if (S_ISDIR(st.st_mode) && !dir_ok)
+		return "is a directory";
+	return NULL;
 }
 
 int rf__tls_ctx_new(const struct rf__tls_opts *o, struct rf__tls_ctx **out, char *err, size_t errlen)
@@ -212,6 +235,15 @@ int rf__tls_ctx_new(const struct rf__tls_opts *o, struct rf__tls_ctx **out, char
 		SSL_CTX_sess_set_new_cb(c->ctx, on_new_session);
 	}
 	SSL_CTX_set_verify(c->ctx, o->insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, NULL);
+	const char *files[] = {o->ca_file, o->ca_path, o->cert_file, o->key_file};
+	static const char *const what[] = {"CA file", "CA directory", "client certificate", "client key"};
+	for (int i = 0; i < 4; i++) {
+		const char *bad = files[i] ? unreadable(files[i], i == 1) : NULL;
+		if (bad) {
+			snprintf(err, errlen, "cannot read %s %s: %s", what[i], files[i], bad);
+			goto fail;
+		}
+	}
 	if (o->ca_file || o->ca_path) {
 		if (!SSL_CTX_load_verify_locations(c->ctx, o->ca_file, o->ca_path)) {
 			openssl_reason(why, sizeof(why));

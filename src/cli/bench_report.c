@@ -189,20 +189,6 @@ void report_print(FILE *f, const struct bench_report *r)
 
 /* ---- JSON out ---- */
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
-}
-
 static void json_hist(FILE *f, const char *name, const rf_hist *h)
 {
 	uint64_t min, max;
@@ -233,15 +219,15 @@ void report_write_json(FILE *f, const struct bench_report *r)
 {
 	double secs = r->duration > 0 ? r->duration : 1e-9;
 	fprintf(f, "{\"ringfetch_bench\": 1, \"version\": ");
-	json_str(f, rf_version());
+	json_write_string(f, rf_version());
 	fprintf(f, ",\n  \"method\": ");
-	json_str(f, r->method);
+	json_write_string(f, r->method);
 	fprintf(f, ", \"io\": ");
-	json_str(f, r->io);
+	json_write_string(f, r->io);
 	fprintf(f, ", \"urls\": [");
 	for (size_t i = 0; i < r->n_urls && i < REPORT_MAX_URLS; i++) {
 		fprintf(f, "%s", i ? ", " : "");
-		json_str(f, r->urls[i]);
+		json_write_string(f, r->urls[i]);
 	}
 	fprintf(f, "], \"url_count\": %zu,\n  \"model\": \"%s\", \"rate\": %.17g, "
 	           "\"connections\": %u, \"threads\": %u, \"keepalive\": %s, \"runs\": %u,\n"
@@ -261,7 +247,7 @@ void report_write_json(FILE *f, const struct bench_report *r)
 		if (!r->samples[k][0])
 			continue;
 		fprintf(f, "%s\"%s\": ", first ? "" : ", ", bench_error_names[k]);
-		json_str(f, r->samples[k]);
+		json_write_string(f, r->samples[k]);
 		first = false;
 	}
 	fprintf(f, "},\n  \"status\": {");

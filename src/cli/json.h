@@ -1,6 +1,6 @@
 /*
  * json.h - a small JSON reader (RFC 8259) for the files ringfetch writes and
- * reads back (bench --merge): the whole text parsed into a tree of nodes,
+ * reads back (bench --merge), and the string writer its JSON output uses: the whole text parsed into a tree of nodes,
  * looked up by key.  Strings are kept as written between the quotes, with
  * escapes decoded; numbers as doubles and, when integral, exact uint64.
  */
@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 enum json_kind { JSON_NULL, JSON_BOOL, JSON_NUMBER, JSON_STRING, JSON_ARRAY, JSON_OBJECT };
 
@@ -27,6 +28,8 @@ struct json {
 /* Parse text (len bytes).  NULL on a syntax error, with where and what in
  * err (a byte offset and a reason). */
 struct json *json_parse(const char *text, size_t len, char *err, size_t errlen);
+/* Write s as a JSON string (quotes and escapes; NULL as null). */
+void json_write_string(FILE *f, const char *s);
 void json_free(struct json *j);
 /* The member of object o named key, or NULL. */
 const struct json *json_get(const struct json *o, const char *key);

@@ -31,6 +31,7 @@
 #include "input.h"
 #include "io_report.h"
 #include "options.h"
+#include "results.h"
 
 struct cli {
 	struct cli_options o;   /* what the command line asked for */
@@ -43,6 +44,8 @@ struct cli {
 	bool in_open;
 	int exit_code;
 	unsigned long ok, failed, tls_handshakes, tls_resumed;
+	unsigned long skipped;   /* ok without a transfer: already complete, up to date, -nc */
+	FILE *json;              /* --json, or NULL */
 	char file_io[128];       /* --file-io: the path the client took */
 	char io[80];             /* --io: the kernel path */
 	char io_path[80];        /* the same, for --io-report */
@@ -129,6 +132,59 @@ static bool symlink_in(const char *base, const char *dir)
 	return false;
 }
 
+static int usage_fail(const char *fmt, const char *arg);
+
+/* --shard auto: a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, 0-based,
+ * and JOB_COMPLETIONS, which the Job's manifest sets) or a Slurm array
+ * (SLURM_ARRAY_TASK_ID from SLURM_ARRAY_TASK_MIN, SLURM_ARRAY_TASK_COUNT). */
+static int shard_from_environment(struct cli *c)
+{
+	const char *idx = getenv("JOB_COMPLETION_INDEX"), *cnt = getenv("JOB_COMPLETIONS");
+	long base = 0;
+	if (!idx || !cnt) {
+		idx = getenv("SLURM_ARRAY_TASK_ID");
+		cnt = getenv("SLURM_ARRAY_TASK_COUNT");
+		const char *min = getenv("SLURM_ARRAY_TASK_MIN");
+		base = min ? strtol(min, NULL, 10) : 0;
+	}
+	if (!idx || !cnt)
+		return usage_fail("--shard auto: neither JOB_COMPLETION_INDEX and JOB_COMPLETIONS nor "
+		                  "SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT are set%s", "");
+	char *e1, *e2;
+	long k = strtol(idx, &e1, 10) - base, n = strtol(cnt, &e2, 10);
+	if (*e1 || *e2 || n < 1 || n > 1000000 || k < 0 || k >= n)
+		return usage_fail("--shard auto: the shard index and count in the environment do not "
+		                  "make a shard (index %s)", idx);
+	c->o.shard_k = (unsigned)k + 1;
+	c->o.shard_n = (unsigned)n;
+	return CLI_RUN;
+}
+
+/* --shard: is url in this shard?  FNV-1a (64 bit) of the URL exactly as
+ * given, modulo N, is K-1: stable across runs, machines and list order. */
+static bool in_shard(const struct cli *c, const char *url)
+{
+	if (!c->o.shard_n)
+		return true;
+	uint64_t h = 14695981039346656037ull;
+	for (const unsigned char *p = (const unsigned char *)url; *p; p++)
+		h = (h ^ *p) * 1099511628211ull;
+	return h % c->o.shard_n == c->o.shard_k - 1;
+}
+
+static void on_done(void *arg, const rf_result *r);
+
+/* -nc: url's file exists; reported as skipped like any other result. */
+static void clobber_skip(struct cli *c, const char *url)
+{
+	char shown[8192 + 64];
+	rf_url_redact(url, shown, sizeof(shown));
+	rf_result r = {.url = shown, .final_url = shown, .path = c->path, .reason = "",
+	               .detail = "", .skipped = 1, .digest_algo = "", .digest = "",
+	               .note = "the file exists (--no-clobber): not fetched", .content_encoding = ""};
+	on_done(c, &r);
+}
+
 /* Fill req for url (with list options out/dir); false if it must be skipped. */
 static bool prepare(struct cli *c, rf_request *req, const char *url, const char *out,
                     const char *dir, const char *checksum, unsigned split)
@@ -139,10 +195,16 @@ static bool prepare(struct cli *c, rf_request *req, const char *url, const char 
 	req->checksum = checksum;
 	req->split = split ? split : c->o.split;
 	req->flags = (c->o.resume ? RF_REQ_RESUME : 0) | (c->o.mirror ? RF_REQ_MIRROR : 0);
+	if (!in_shard(c, url))
+		return false; /* another shard's */
 	const char *why;
 	if (rf_url_check(url, &why)) {
 		url_error(c, url, why);
 		return false;
+	}
+	if (c->o.discard) {
+		req->sink = RF_SINK_DISCARD;
+		return true;
 	}
 	if (c->o.output) {
 		if (strcmp(c->o.output, "-") == 0) {
@@ -200,6 +262,11 @@ static bool prepare(struct cli *c, rf_request *req, const char *url, const char 
 	}
 	req->sink = RF_SINK_FILE;
 	req->path = c->path;
+	struct stat st;
+	if (c->o.no_clobber && lstat(c->path, &st) == 0) {
+		clobber_skip(c, url);
+		return false;
+	}
 	return true;
 }
 
@@ -227,17 +294,83 @@ static int next_request(void *arg, rf_request *req)
 	return 0;
 }
 
+/* The exit status one failed URL calls for. */
+static int exit_code_for(const rf_result *r)
+{
+	switch (r->error) {
+	case 0:
+		return EXIT_OK;
+	case RF_EHTTP_STATUS:
+	case RF_EREDIRECT_LOOP:
+	case RF_ETOO_MANY_REDIRECTS:
+	case RF_EREDIRECT_LOCATION:
+		return EXIT_HTTP;
+	case RF_EURL:
+	case RF_ESCHEME:
+	case RF_EINVAL:
+		return r->redirects ? EXIT_HTTP : EXIT_INPUT;
+	case RF_EOUTPUT_NAME:
+		return EXIT_LOCAL;
+	case RF_ETLS:
+	case RF_ETLS_VERIFY:
+	case RF_ETLS_CONFIG:
+		return EXIT_TLS;
+	case RF_ECHECKSUM:
+		return EXIT_CHECKSUM;
+	case RF_EPROXY:
+	case RF_EPROXY_AUTH:
+		return EXIT_PROXY;
+	case RF_ECANCELED:
+		return EXIT_INTERRUPTED;
+	default:
+		return r->local_error ? EXIT_LOCAL : EXIT_NETWORK;
+	}
+}
+
+/* Where a result's body went, for reports: the file, "-" (stdout), the
+ * -o device, or NULL (nothing saved, or discarded). */
+static const char *result_path(const struct cli *c, const rf_result *r)
+{
+	if (r->path)
+		return r->path;
+	if (r->error || c->o.discard || !c->o.output)
+		return NULL;
+	return c->o.output;
+}
+
+/* The script-facing lines for one URL: --write-out, --json, digests;
+ * each flushed at once, so a pipe sees it as the URL finishes. */
+static void report_lines(struct cli *c, const rf_result *r, int code)
+{
+	const char *path = result_path(c, r);
+	if (c->o.write_out) {
+		writeout(stdout, c->o.write_out, r, path, code);
+		fflush(stdout);
+	}
+	if (c->json) {
+		results_json(c->json, r, path, code);
+		fputc('\n', c->json);
+		fflush(c->json);
+	}
+	if (!r->error && r->digest[0] && c->o.print_digest) {
+		fprintf(c->digest_out, "%s  %s\n", r->digest, path ? path : r->url);
+		fflush(c->digest_out);
+	}
+}
+
 static void on_done(void *arg, const rf_result *r)
 {
 	struct cli *c = arg;
 	c->tls_handshakes += r->tls_handshake;
 	c->tls_resumed += r->tls_resumed;
+	int code = exit_code_for(r);
+	report_lines(c, r, code);
+	c->bytes += r->bytes;
 	if (r->error == 0) {
 		c->ok++;
-		c->bytes += r->bytes;
-		if (r->digest[0] && c->o.print_digest)
-			fprintf(c->digest_out, "%s  %s\n", r->digest, r->path ? r->path : r->url);
-		if (r->note[0] && !c->o.quiet) {
+		c->skipped += r->skipped != 0;
+		/* skipped files are counted in the summary; named only with -v */
+		if (r->note[0] && !c->o.quiet && (!r->skipped || c->o.verbose)) {
 			clear_progress(c);
 			fprintf(stderr, "%s: note: %s\n", r->url, r->note);
 		}
@@ -245,41 +378,6 @@ static void on_done(void *arg, const rf_result *r)
 	}
 	clear_progress(c);
 	c->failed++;
-	c->bytes += r->bytes;
-	int code;
-	switch (r->error) {
-	case RF_EHTTP_STATUS:
-	case RF_EREDIRECT_LOOP:
-	case RF_ETOO_MANY_REDIRECTS:
-	case RF_EREDIRECT_LOCATION:
-		code = EXIT_HTTP;
-		break;
-	case RF_EURL:
-	case RF_ESCHEME:
-	case RF_EINVAL:
-		code = r->redirects ? EXIT_HTTP : EXIT_INPUT;
-		break;
-	case RF_EOUTPUT_NAME:
-		code = EXIT_LOCAL;
-		break;
-	case RF_ETLS:
-	case RF_ETLS_VERIFY:
-	case RF_ETLS_CONFIG:
-		code = EXIT_TLS;
-		break;
-	case RF_ECHECKSUM:
-		code = EXIT_CHECKSUM;
-		break;
-	case RF_EPROXY:
-	case RF_EPROXY_AUTH:
-		code = EXIT_PROXY;
-		break;
-	case RF_ECANCELED:
-		code = EXIT_INTERRUPTED;
-		break;
-	default:
-		code = r->local_error ? EXIT_LOCAL : EXIT_NETWORK;
-	}
 	set_exit(c, code);
 	if (r->error == RF_EHTTP_STATUS)
 		fprintf(stderr, "%s: HTTP %d %s\n", r->url, r->status, r->reason);
@@ -289,6 +387,24 @@ static void on_done(void *arg, const rf_result *r)
 		fprintf(stderr, "%s: %s\n", r->url, rf_strerror(r->error));
 	if (r->note[0])
 		fprintf(stderr, "%s: note: %s\n", r->url, r->note);
+}
+
+/* A failed attempt will be retried: one line, unless -q. */
+static void on_retry(void *arg, const rf_retry *t)
+{
+	struct cli *c = arg;
+	if (c->o.quiet)
+		return;
+	clear_progress(c);
+	char why[300];
+	if (t->error == RF_EHTTP_STATUS)
+		snprintf(why, sizeof(why), "HTTP %d", t->status);
+	else if (t->detail[0])
+		snprintf(why, sizeof(why), "%s (%s)", rf_strerror(t->error), t->detail);
+	else
+		snprintf(why, sizeof(why), "%s", rf_strerror(t->error));
+	fprintf(stderr, "%s: retrying in %.1f s: %s (attempt %u of %u)\n", t->url, t->delay, why,
+	        t->attempt, t->attempts);
 }
 
 /* The signal descriptor is readable: the first signal stops cleanly, the
@@ -503,6 +619,9 @@ static int set_up(struct cli *c)
 			return EXIT_LOCAL;
 		}
 	}
+	struct stat ist;
+	if (c->o.input_path && stat(c->o.input_path, &ist) == 0 && S_ISDIR(ist.st_mode))
+		return usage_fail("-i %s is a directory, not a list of URLs", c->o.input_path);
 	if (c->o.input_path) {
 		int err = input_open(&c->in, c->o.input_path);
 		if (err) {
@@ -515,6 +634,20 @@ static int set_up(struct cli *c)
 	}
 	c->o.opts.on_done = on_done;
 	c->o.opts.done_arg = c;
+	c->o.opts.on_retry = on_retry;
+	c->o.opts.retry_arg = c;
+	if (c->o.json) {
+		c->json = strcmp(c->o.json, "-") == 0 ? stdout : fopen(c->o.json, "we");
+		if (!c->json) {
+			fprintf(stderr, "ringfetch: cannot write --json %s: %s\n", c->o.json, strerror(errno));
+			return EXIT_LOCAL;
+		}
+	}
+	if (c->o.shard_auto) {
+		st = shard_from_environment(c);
+		if (st != CLI_RUN)
+			return st;
+	}
 	c->progress_tty = isatty(STDERR_FILENO);
 	if (c->o.progress < 0)
 		c->o.progress = c->progress_tty;
@@ -574,10 +707,15 @@ static void summarise(const struct cli *c, double secs)
 		fputc('\n', stderr);
 	if (c->o.quiet)
 		return;
+	/* rates count what was transferred: skipped files moved no body */
 	double mb = (double)c->bytes / 1e6;
-	fprintf(stderr, "ringfetch: %lu ok, %lu failed, %.1f MB in %.2f s (%.1f MB/s, %.0f files/s)",
-	        c->ok, c->failed, mb, secs, secs > 0 ? mb / secs : 0.0,
-	        secs > 0 ? (double)c->ok / secs : 0.0);
+	unsigned long fetched = c->ok - c->skipped;
+	fprintf(stderr, "ringfetch: %lu ok, %lu failed", c->ok, c->failed);
+	if (c->skipped)
+		fprintf(stderr, " (%lu downloaded, %lu %s)", fetched, c->skipped,
+		        c->o.resume ? "already complete" : c->o.mirror ? "up to date" : "skipped: the file exists");
+	fprintf(stderr, ", %.1f MB in %.2f s (%.1f MB/s, %.0f files/s)", mb, secs,
+	        secs > 0 ? mb / secs : 0.0, secs > 0 ? (double)fetched / secs : 0.0);
 	if (c->tls_handshakes)
 		fprintf(stderr, ", TLS handshakes %lu (%lu resumed)", c->tls_handshakes,
 		        c->tls_resumed);
@@ -640,6 +778,15 @@ int main(int argc, char **argv)
 		set_exit(&c, EXIT_INTERNAL);
 	}
 	summarise(&c, secs);
+	if (c.json) {
+		struct run_totals t = {c.ok - c.skipped, c.skipped, c.failed, c.bytes, secs,
+		                       c.signals ? EXIT_INTERRUPTED : c.exit_code};
+		results_json_summary(c.json, &t);
+		if (c.json != stdout)
+			fclose(c.json);
+		else
+			fflush(stdout);
+	}
 	if (c.o.io_report)
 		io_report_print(stderr, c.o.io_report == 2, c.io_path, &io_stats, secs, c.ok, "file");
 	return c.signals ? EXIT_INTERRUPTED : c.exit_code;

@@ -8,13 +8,14 @@
  * password to every server.
  */
 #include "options.h"
+#include "results.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define SHORT_OPTS ":i:P:o:O:j:H:A:x:cNkqhV"
+#define SHORT_OPTS ":i:P:o:O:j:H:A:x:w:cNkqvhV"
 
 static void usage(FILE *f)
 {
@@ -31,6 +32,18 @@ static void usage(FILE *f)
 	    "                            '-' writes the body to stdout; a device or FIFO\n"
 	    "                            (/dev/null) is written in place, never replaced\n"
 	    "  -O FILE                   same as -o ('-O -' = stdout)\n"
+	    "      --discard             fetch and drop the bodies (checks, warm-ups); also what\n"
+	    "                            -o /dev/null means with several URLs\n"
+	    "  -nc, --no-clobber         skip a URL whose file already exists\n"
+	    "      --shard K/N|auto      take only shard K of N of the URLs (stable hash of the URL;\n"
+	    "                            auto: JOB_COMPLETION_INDEX/JOB_COMPLETIONS or SLURM_ARRAY_*)\n"
+	    "Reports:\n"
+	    "      --json FILE           one JSON object per URL as it finishes, then a summary\n"
+	    "                            ('-' = stdout); see README \"Reports\"\n"
+	    "  -w, --write-out FORMAT    print FORMAT after each URL: %{http_code}, %{time_total},\n"
+	    "                            %{size_download}, %{url_effective}, %{filename_effective},\n"
+	    "                            %{json}, ... (curl's names)\n"
+	    "  -v, --verbose             per-file notes (already complete, skipped) and more detail\n"
 	    "Connections:\n"
 	    "  -j, --jobs N              transfers in flight (default 16)\n"
 	    "      --max-per-host N      open connections per origin (default: no cap)\n"
@@ -214,6 +227,10 @@ enum {
 	OPT_LOCATION_TRUSTED,
 	OPT_PROXY_USER,
 	OPT_SPLIT,
+	OPT_JSON,
+	OPT_DISCARD,
+	OPT_NO_CLOBBER,
+	OPT_SHARD,
 	OPT_NOPROXY,
 };
 
@@ -267,6 +284,12 @@ static const struct option long_opts[] = {
 	{"netrc-file", required_argument, NULL, OPT_NETRC_FILE},
 	{"location-trusted", no_argument, NULL, OPT_LOCATION_TRUSTED},
 	{"split", required_argument, NULL, OPT_SPLIT},
+	{"json", required_argument, NULL, OPT_JSON},
+	{"write-out", required_argument, NULL, 'w'},
+	{"discard", no_argument, NULL, OPT_DISCARD},
+	{"no-clobber", no_argument, NULL, OPT_NO_CLOBBER},
+	{"verbose", no_argument, NULL, 'v'},
+	{"shard", required_argument, NULL, OPT_SHARD},
 	{"proxy", required_argument, NULL, 'x'},
 	{"proxy-user", required_argument, NULL, OPT_PROXY_USER},
 	{"noproxy", required_argument, NULL, OPT_NOPROXY},
@@ -414,6 +437,10 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 	int opt;
 	opterr = 0;
 	optind = 0; /* a fresh scan (glibc), also when called again */
+	static char no_clobber[] = "--no-clobber";
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "-nc") == 0) /* wget's spelling, one word */
+			argv[i] = no_clobber;
 	int bad = cli_check_exact_names(argc, argv, SHORT_OPTS, long_opts, err);
 	if (bad != CLI_RUN)
 		return bad;
@@ -428,6 +455,7 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 		case 'o':
 		case 'O':
 			o->output = optarg;
+			o->output_big_o = opt == 'O';
 			break;
 		case 'j':
 			if (!parse_uint(optarg, 65536, &u) || u == 0)
@@ -656,6 +684,37 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 		case OPT_NOPROXY:
 			o->noproxy = optarg;
 			break;
+		case OPT_JSON:
+			o->json = optarg;
+			break;
+		case 'w':
+			if (writeout_check(optarg))
+				return usage_error(err, "%s", writeout_check(optarg));
+			o->write_out = optarg;
+			break;
+		case OPT_DISCARD:
+			o->discard = true;
+			break;
+		case OPT_NO_CLOBBER:
+			o->no_clobber = true;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case OPT_SHARD: {
+			unsigned k, n;
+			char tail;
+			if (strcmp(optarg, "auto") == 0) {
+				o->shard_auto = true;
+			} else if (sscanf(optarg, "%u/%u%c", &k, &n, &tail) == 2 && n >= 1 && k >= 1 && k <= n) {
+				o->shard_k = k;
+				o->shard_n = n;
+			} else {
+				return usage_error(err, "--shard needs K/N with 1 <= K <= N (or auto), not '%s'",
+				                   optarg);
+			}
+			break;
+		}
 		case OPT_SPLIT: {
 			char *end;
 			unsigned long n = strtoul(optarg, &end, 10);
@@ -689,8 +748,21 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 	o->nurls = argc - optind;
 	if (o->nurls == 0 && !o->input_path)
 		return usage_error(err, "no URLs given%s (see -i FILE)", "");
+	if (o->output && strcmp(o->output, "/dev/null") == 0 && (o->nurls != 1 || o->input_path)) {
+		o->discard = true; /* several URLs to /dev/null: fetch and drop */
+		o->output = NULL;
+	}
+	if (o->output && o->output_big_o && (o->nurls > 1 || o->input_path) &&
+	    strcmp(o->output, "-") != 0)
+		return usage_error(err, "-O FILE takes one URL; without a value each URL is saved under "
+		                   "its own name (ringfetch's default)%s", "");
 	if (o->output && (o->nurls != 1 || o->input_path))
 		return usage_error(err, "-o/-O takes exactly one URL and no -i%s", "");
+	if (o->discard && o->output)
+		return usage_error(err, "--discard and -o/-O cannot be combined%s", "");
+	if (o->no_clobber && (o->resume || o->mirror))
+		return usage_error(err, "-nc cannot be combined with -c or -N (they decide what an "
+		                   "existing file means)%s", "");
 	if (o->checksum && (o->nurls != 1 || o->input_path))
 		return usage_error(err, "--checksum takes exactly one URL (use checksum= in a list)%s", "");
 	if (o->resume && o->output && strcmp(o->output, "-") == 0)

@@ -15,10 +15,18 @@ struct cli_options {
 	rf_client_opts opts;    /* engine options (defaults from rf_client_opts_init) */
 	const char *out_dir;    /* -P (default ".") */
 	const char *output;     /* -o / -O, or NULL */
+	bool output_big_o;      /* ... given as -O */
 	const char *input_path; /* -i, or NULL */
 	const char *checksum;   /* --checksum (single URL), or NULL */
 	bool resume;            /* -c */
 	unsigned split;         /* --split N, or 0 */
+	const char *json;       /* --json FILE ("-" = stdout), or NULL */
+	const char *write_out;  /* -w/--write-out FORMAT, or NULL */
+	bool discard;           /* --discard (or -o /dev/null with several URLs) */
+	bool no_clobber;        /* -nc/--no-clobber */
+	bool verbose;           /* -v */
+	unsigned shard_k, shard_n; /* --shard K/N (1 <= K <= N), 0/0: all */
+	bool shard_auto;        /* --shard auto: from the job scheduler's variables */
 	bool mirror;            /* -N */
 	bool quiet;             /* -q */
 	int progress;           /* -1 auto (a terminal), 0 off, 1 on */

@@ -195,6 +195,24 @@ typedef struct rf_retry {
 
 typedef void (*rf_retry_fn)(void *arg, const rf_retry *retry);
 
+/* What -v shows (rf_client_opts.on_debug). */
+enum rf_debug_kind {
+	RF_DEBUG_INFO,      /* one line: connected, reused, TLS, proxy tunnel */
+	RF_DEBUG_REQUEST,   /* the request's header section as sent, values of
+	                       Authorization, Cookie and Proxy-Authorization
+	                       replaced by "***" */
+	RF_DEBUG_RESPONSE,  /* the status lines and header fields received
+	                       (interim responses too) */
+};
+typedef struct rf_debug {
+	enum rf_debug_kind kind;
+	const char *url;    /* redacted, as in rf_result */
+	const char *text;   /* lines separated by "\n", no trailing blank line */
+	void *user;
+} rf_debug;
+
+typedef void (*rf_debug_fn)(void *arg, const rf_debug *debug);
+
 /* A snapshot of a running client, for progress displays. */
 typedef struct rf_progress {
 	uint64_t ok, failed;   /* requests reported so far */
@@ -331,6 +349,11 @@ typedef struct rf_client_opts {
 	rf_retry_fn on_retry;     /* called (loop thread) when a failed attempt
 	                             will be retried; NULL: never */
 	void *retry_arg;
+	rf_debug_fn on_debug;     /* called (loop thread) with each request
+	                             sent, response header section received and
+	                             connection event; NULL: never (and no
+	                             header text is kept) */
+	void *debug_arg;
 	void *reserved[2];        /* zero: room for later fields */
 } rf_client_opts;
 

@@ -102,6 +102,11 @@ void rf_client_free(rf_client *c)
 	rf__dns_free(c->dns);
 	rf__namecache_free(c->names);
 	rf__tls_ctx_free(c->tls);
+	for (unsigned i = 0; c->slots && i < c->nslots; i++) {
+		if (c->slots[i].trace)
+			free(c->slots[i].trace->text);
+		free(c->slots[i].trace);
+	}
 	free(c->slots);
 	free(c->free_slots);
 	for (size_t i = 0; i < c->opts.n_headers; i++)
@@ -520,6 +525,7 @@ static void slot_recycle(rf_client *c, struct rf__slot *s)
 	}
 	char *reqbuf = s->reqbuf;
 	size_t reqcap = s->reqcap;
+	struct rf__http1_trace *trace = s->trace;
 	struct rf__ms_pending *ms_pend = s->ms_pend;
 	unsigned ms_cap = s->ms_cap;
 	assert(!s->ms_npend); /* given back when the slot wound down */
@@ -538,6 +544,7 @@ static void slot_recycle(rf_client *c, struct rf__slot *s)
 	}
 	s->reqbuf = reqbuf;
 	s->reqcap = reqcap;
+	s->trace = trace;
 	s->ms_pend = ms_pend;
 	s->ms_cap = ms_cap;
 	s->sink.dg_check = dg_check; /* kept for reuse; reset before use */

@@ -218,6 +218,8 @@ struct rf__slot {
 	                            header section must be complete within the
 	                            idle timeout from here (no slow trickle) */
 	char *reqbuf;            /* the request being sent (reqcap bytes) */
+	struct rf__http1_trace *trace; /* -v: response header text (kept, like
+	                            reqbuf, across recycling) */
 	size_t reqcap;
 	size_t reqlen;
 	/* response (resp itself is last: see the end of this struct) */

@@ -20,6 +20,7 @@
  * the caller can write the body of one receive buffer with one write op.  The
  * move only overwrites bytes llhttp has already consumed.
  */
+#include "alloc.h"
 #include "http1.h"
 
 #include <ctype.h>
@@ -96,6 +97,45 @@ static int count_header_bytes(struct rf__http1_resp *r, size_t n)
 	return 0;
 }
 
+/* ---- -v: the header sections as text ---- */
+
+enum { TRACE_NONE, TRACE_STATUS, TRACE_FIELD, TRACE_VALUE };
+
+static void trace_add(struct rf__http1_trace *t, const char *at, size_t n)
+{
+	if (t->len + n + 1 > t->cap) {
+		size_t cap = (t->len + n + 1) * 2;
+		char *p = rf__realloc(t->text, cap);
+		if (!p)
+			return; /* the trace is for the eyes: a gap, no failure */
+		t->text = p;
+		t->cap = cap;
+	}
+	memcpy(t->text + t->len, at, n);
+	t->len += n;
+	t->text[t->len] = 0;
+}
+
+/* A piece of kind k arrived: separators first when the kind changes. */
+static void trace_piece(struct rf__http1_resp *r, int k, const char *at, size_t n)
+{
+	struct rf__http1_trace *t = r->trace;
+	if (!t)
+		return;
+	if (k == TRACE_STATUS && t->last != TRACE_STATUS) {
+		char line[32];
+		int w = snprintf(line, sizeof(line), "HTTP/%d.%d %d ", r->parser.http_major,
+		                 r->parser.http_minor, r->parser.status_code);
+		trace_add(t, line, (size_t)w);
+	} else if (k == TRACE_FIELD && t->last != TRACE_FIELD && t->last != TRACE_NONE) {
+		trace_add(t, "\n", 1);
+	} else if (k == TRACE_VALUE && t->last == TRACE_FIELD) {
+		trace_add(t, ": ", 2);
+	}
+	t->last = k;
+	trace_add(t, at, n);
+}
+
 static int on_message_begin(llhttp_t *p)
 {
 	struct rf__http1_resp *r = resp_of(p);
@@ -118,6 +158,7 @@ static int on_status(llhttp_t *p, const char *at, size_t n)
 	struct rf__http1_resp *r = resp_of(p);
 	if (count_header_bytes(r, n))
 		return -1;
+	trace_piece(r, TRACE_STATUS, at, n);
 	size_t room = sizeof(r->reason) - 1 - r->reason_len;
 	if (n > room)
 		n = room;
@@ -132,6 +173,7 @@ static int on_header_field(llhttp_t *p, const char *at, size_t n)
 	struct rf__http1_resp *r = resp_of(p);
 	if (count_header_bytes(r, n))
 		return -1;
+	trace_piece(r, TRACE_FIELD, at, n);
 	if (r->in_value || r->header_count == 0) {
 		/* a new field starts */
 		if (++r->header_count > RF_HTTP1_MAX_HEADERS)
@@ -205,6 +247,7 @@ static int on_header_value(llhttp_t *p, const char *at, size_t n)
 	r->in_value = true;
 	if (count_header_bytes(r, n))
 		return -1;
+	trace_piece(r, TRACE_VALUE, at, n);
 	if (r->field_kind == FIELD_LOCATION) {
 		if (r->location_len + n >= sizeof(r->location)) {
 			r->location_too_long = true;
@@ -260,6 +303,10 @@ static int interim_or_final(struct rf__http1_resp *r, int status, int *ret)
 static int on_headers_complete(llhttp_t *p)
 {
 	struct rf__http1_resp *r = resp_of(p);
+	if (r->trace) { /* the section ends: a blank line between responses */
+		trace_add(r->trace, "\n\n", 2);
+		r->trace->last = TRACE_NONE;
+	}
 	int status = p->status_code, ret;
 	if (interim_or_final(r, status, &ret))
 		return ret;
@@ -353,6 +400,15 @@ void rf__http1_init(struct rf__http1_resp *r, bool head)
 	llhttp_init(&r->parser, HTTP_RESPONSE, &settings);
 	r->parser.data = r;
 	r->no_body = head;
+}
+
+void rf__http1_trace_into(struct rf__http1_resp *r, struct rf__http1_trace *t)
+{
+	r->trace = t;
+	t->len = 0;
+	t->last = TRACE_NONE;
+	if (t->text)
+		t->text[0] = 0;
 }
 
 int rf__http1_feed(struct rf__http1_resp *r, char *data, size_t len, size_t *consumed)

@@ -40,6 +40,8 @@ struct rf__http1_resp {
 	size_t field_len;       /* of field[] below */
 	int field_kind;
 	bool in_value;
+	struct rf__http1_trace *trace; /* the header sections as received (for
+	                           -v), or NULL (rf__http1_trace_into) */
 	/* body bytes of the last feed: contiguous, compacted in place */
 	char *body;
 	size_t body_len;
@@ -56,8 +58,18 @@ struct rf__http1_resp {
 	char field[24];         /* current field name, lower-case, truncated */
 };
 
+/* The status lines and header fields of a response (interim ones too) as
+ * text, one "Name: value" per line; filled only where resp.trace is set. */
+struct rf__http1_trace {
+	char *text;
+	size_t len, cap;
+	int last;               /* what was appended last (http1.c) */
+};
+
 /* Start parsing a response to a request (head: it was a HEAD request). */
 void rf__http1_init(struct rf__http1_resp *r, bool head);
+/* Keep r's header sections as text in t (emptied now), for -v. */
+void rf__http1_trace_into(struct rf__http1_resp *r, struct rf__http1_trace *t);
 /* The same for a response that is checked and dropped (the load
  * generator): status, framing (Content-Length, chunked, a Transfer-Encoding
  * not ending in chunked is RF_ECODING), keep-alive and the header-section

@@ -34,6 +34,7 @@
 #include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,67 @@ static double since(const rf_client *c, const struct rf__req *r)
 static const struct rf__proxy *route_proxy(const struct rf__slot *s)
 {
 	return s->conn->origin->proxy;
+}
+
+/* ---- -v (rf_client_opts.on_debug) ---- */
+
+static void debug_text(rf_client *c, struct rf__slot *s, enum rf_debug_kind kind, const char *text)
+{
+	char shown[RF_URL_MAX + 300];
+	const struct rf__req *r = s->req;
+	rf_debug d = {kind, r->cur_url == r->url ? r->shown_url
+	                                         : rf__url_redact(r->cur_url, shown, sizeof(shown)),
+	              text, r->user};
+	c->opts.on_debug(c->opts.debug_arg, &d);
+}
+
+static __attribute__((format(printf, 3, 4))) void debug_info(rf_client *c, struct rf__slot *s,
+                                                            const char *fmt, ...)
+{
+	if (!c->opts.on_debug)
+		return;
+	char line[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	debug_text(c, s, RF_DEBUG_INFO, line);
+}
+
+/* The request as sent, credential values starred, lines ending in "\n". */
+static void debug_request(rf_client *c, struct rf__slot *s, const char *req, size_t len)
+{
+	if (!c->opts.on_debug)
+		return;
+	char *text = rf__malloc(2 * len + 16); /* " ***" may outgrow a short value */
+	if (!text)
+		return;
+	size_t w = 0;
+	for (const char *p = req, *end = req + len; p < end;) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t n = eol ? (size_t)(eol - p) : (size_t)(end - p);
+		if (n && p[n - 1] == '\r')
+			n--;
+		if (n == 0)
+			break; /* the blank line ends the section */
+		const char *colon = memchr(p, ':', n);
+		if (colon && rf__http1_credential_header(p)) {
+			size_t keep = (size_t)(colon - p) + 1;
+			memcpy(text + w, p, keep);
+			memcpy(text + w + keep, " ***", 4);
+			w += keep + 4;
+		} else {
+			memcpy(text + w, p, n);
+			w += n;
+		}
+		text[w++] = '\n';
+		p = eol ? eol + 1 : end;
+	}
+	if (w)
+		w--; /* no trailing newline */
+	text[w] = 0;
+	debug_text(c, s, RF_DEBUG_REQUEST, text);
+	free(text);
 }
 
 /* ---- connect: Happy Eyeballs (RFC 8305) ----
@@ -270,10 +332,13 @@ void rf__slot_start(rf_client *c, struct rf__slot *s, struct rf__req *r, struct 
 			return;
 		}
 	}
+	if (c->opts.on_debug && !s->trace)
+		s->trace = rf__calloc(1, sizeof(*s->trace)); /* without it -v shows less */
 	struct rf__conn *conn = rf__conn_take_idle(c, o);
 	if (conn) {
 		s->conn = conn;
 		s->conn_reused = true;
+		debug_info(c, s, "reusing a kept-alive connection (%s)", o->key);
 		s->t_connect = c->now - r->t_start;
 		begin_send(c, s);
 		return;
@@ -355,6 +420,11 @@ static void on_dial(rf_client *c, struct rf__slot *s, enum rf__op_kind op, unsig
 	rf__conn_opened(s->conn, d->fd);
 	s->addr_i = d->addr;
 	dials_stop(c, s);
+	if (c->opts.on_debug) {
+		char where[96];
+		dial_text(s, d->addr, where, sizeof(where));
+		debug_info(c, s, "connected to %s", where);
+	}
 	connected(c, s);
 }
 
@@ -383,6 +453,7 @@ static void handshake_step(rf_client *c, struct rf__slot *s)
 	}
 	s->tls_resumed = rf__conn_resumed(s->conn);
 	s->t_tls = c->now - s->req->t_start;
+	debug_info(c, s, "TLS handshake done (%s)", s->tls_resumed ? "session resumed" : "new session");
 	begin_send(c, s);
 }
 
@@ -487,7 +558,10 @@ static void begin_send(rf_client *c, struct rf__slot *s)
 	}
 	memcpy(s->reqbuf, scratch, (size_t)n);
 	s->reqlen = (size_t)n;
+	debug_request(c, s, s->reqbuf, s->reqlen);
 	rf__http1_init(&s->resp, false);
+	if (s->trace)
+		rf__http1_trace_into(&s->resp, s->trace);
 	s->body = RF_BODY_UNDECIDED;
 	s->last_io = s->request_at = c->now;
 	if (c->opts.idle_timeout > 0)
@@ -931,6 +1005,12 @@ void rf__slot_response_end(rf_client *c, struct rf__slot *s, bool reusable)
 static void on_headers(rf_client *c, struct rf__slot *s)
 {
 	int st = s->resp.status;
+	if (c->opts.on_debug && s->resp.trace && s->resp.trace->len) {
+		struct rf__http1_trace *t = s->resp.trace;
+		while (t->len && t->text[t->len - 1] == '\n')
+			t->text[--t->len] = 0;
+		debug_text(c, s, RF_DEBUG_RESPONSE, t->text);
+	}
 	if (st >= 200 && st <= 299) {
 		s->body = RF_BODY_SINK;
 		/* a large body gets big receive buffers while the budget lasts:

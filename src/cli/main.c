@@ -389,6 +389,26 @@ static void on_done(void *arg, const rf_result *r)
 		fprintf(stderr, "%s: note: %s\n", r->url, r->note);
 }
 
+/* -v: connection events as "* URL: ...", the request as "> " lines, the
+ * response header sections as "< " lines (after "* URL: response"). */
+static void on_debug(void *arg, const rf_debug *d)
+{
+	struct cli *c = arg;
+	clear_progress(c);
+	if (d->kind == RF_DEBUG_INFO) {
+		fprintf(stderr, "* %s: %s\n", d->url, d->text);
+		return;
+	}
+	if (d->kind == RF_DEBUG_RESPONSE)
+		fprintf(stderr, "* %s: response\n", d->url);
+	const char *mark = d->kind == RF_DEBUG_REQUEST ? "> " : "< ";
+	for (const char *p = d->text; *p;) {
+		size_t n = strcspn(p, "\n");
+		fprintf(stderr, "%s%.*s\n", n ? mark : "", (int)n, p);
+		p += n + (p[n] == '\n');
+	}
+}
+
 /* A failed attempt will be retried: one line, unless -q. */
 static void on_retry(void *arg, const rf_retry *t)
 {
@@ -636,6 +656,10 @@ static int set_up(struct cli *c)
 	c->o.opts.done_arg = c;
 	c->o.opts.on_retry = on_retry;
 	c->o.opts.retry_arg = c;
+	if (c->o.verbose) {
+		c->o.opts.on_debug = on_debug;
+		c->o.opts.debug_arg = c;
+	}
 	if (c->o.json) {
 		c->json = strcmp(c->o.json, "-") == 0 ? stdout : fopen(c->o.json, "we");
 		if (!c->json) {

@@ -165,6 +165,25 @@ def retries_are_announced():
 
 
 @case
+def verbose_shows_requests_and_responses_without_secrets():
+    out = tmpdir()
+    code, _, err = run(["-v", "-j", "1", "-P", out, "-H", "Cookie: c=s3cr3t", "--user", "bob:pa55",
+                        f"{URL}/ok/10", f"{URL}/ok/11"])
+    assert code == 0, err
+    lines = err.splitlines()
+    assert f"* {URL}/ok/10: connected to 127.0.0.1:{BAD}" in lines, err
+    assert f"* {URL}/ok/11: reusing a kept-alive connection (http://127.0.0.1:{BAD})" in lines, err
+    assert "> GET /ok/10 HTTP/1.1" in lines and f"> Host: 127.0.0.1:{BAD}" in lines, err
+    assert "> Authorization: ***" in lines and "> Cookie: ***" in lines, err
+    assert "s3cr3t" not in err and "pa55" not in err and "Ym9iOnBhNTU" not in err, err
+    assert f"* {URL}/ok/10: response" in lines and "< HTTP/1.1 200 OK" in lines, err
+    assert "< Content-Length: 10" in lines, err
+    # interim responses are shown too
+    code, _, err = run(["-v", "-P", out, f"{URL}/interim"])
+    assert code == 0 and err.count("< HTTP/1.1 1") >= 1 and "< HTTP/1.1 200 OK" in err, err
+
+
+@case
 def usage_errors_for_directories_and_shards():
     code, _, err = run(["-i", tmpdir()])
     assert code == 2 and "is a directory, not a list of URLs" in err, err

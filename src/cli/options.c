@@ -28,6 +28,7 @@ static void usage(FILE *f)
 	    "                            '#' comments, indented 'out=NAME' / 'dir=DIR' lines\n"
 	    "                            set options for the URL above them\n"
 	    "  -P, --directory DIR       save files under DIR (default .; created if missing)\n"
+	    "      --directory-prefix DIR  the same (wget's name)\n"
 	    "  -o, --output FILE         save the single URL as FILE (replaces FILE);\n"
 	    "                            '-' writes the body to stdout; a device or FIFO\n"
 	    "                            (/dev/null) is written in place, never replaced\n"
@@ -130,7 +131,8 @@ static void usage(FILE *f)
 	    "Other:\n"
 	    "  -q, --quiet               no summary or progress (errors are still printed)\n"
 	    "      --progress            a progress line every second (default when stderr is\n"
-	    "                            a terminal); --no-progress turns it off\n"
+	    "                            a terminal)\n"
+	    "      --no-progress         no progress line\n"
 	    "  -h, --help                this help\n"
 	    "  -V, --version             print the version\n"
 	    "\n"
@@ -138,9 +140,9 @@ static void usage(FILE *f)
 	    "NAME is never overwritten (the new file becomes NAME.1, NAME.2, ...), except\n"
 	    "with -o.  Exit status: 0 all fine, 1 internal error, 2 usage, 3 local file\n"
 	    "error, 4 network error, 5 TLS error, 6 HTTP error status or bad redirect,\n"
-	    "7 bad input, 8 checksum mismatch, 130 interrupted (first SIGINT/SIGTERM stops\n"
-	    "cleanly and keeps .part files; a second one exits at once)\n"
-	    "(the lowest applies when several kinds occur).\n",
+	    "7 bad input, 8 checksum mismatch, 9 proxy error, 130 interrupted (first\n"
+	    "SIGINT/SIGTERM stops cleanly and keeps .part files; a second one exits at\n"
+	    "once) (the lowest applies when several kinds occur).  See man ringfetch.\n",
 	    f);
 }
 

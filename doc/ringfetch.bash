@@ -1,0 +1,94 @@
+# bash completion for ringfetch(1) - installed by meson into
+# share/bash-completion/completions.  tests/integration/test_docs.py checks
+# that the option lists below match `ringfetch --help` and `ringfetch bench --help`.
+
+_ringfetch()
+{
+	local cur prev words cword
+	_init_completion || return
+
+	local opts="-A -H -N -O -P -V -c -h -i -j -k -nc -o -q -v -w -x
+		--cacert --capath --cert --checksum --connect-timeout --continue --directory
+		--directory-prefix
+		--discard --file-io --fsync --header --help --input-file --insecure --io --io-report
+		--jobs --json --key --limit-rate --limit-rate-per-host --location-trusted
+		--max-per-host --max-redirs --max-time --netrc --netrc-file --no-clobber
+		--no-progress --noproxy --output --print-digest --progress --proxy --proxy-user
+		--quiet --retry --retry-delay --retry-on-checksum --shard --split --timeout
+		--timestamping --tls-min --tmpfile --uring-big-buffer --uring-fixed-files
+		--uring-no-splice --uring-recv --uring-recv-buffer --uring-recv-inc
+		--uring-recv-pool --uring-setup --uring-submit-batch --uring-write-fixed --user
+		--user-agent --verbose --version --write-out"
+	local bench_opts="-H -X -c -d -h -i -k -n -q -t
+		--body-file --cacert --connections --duration --header --help --input-file
+		--insecure --io --io-report --json --merge --method --no-keepalive --no-tls-resume
+		--percentiles --plot --quiet --rate --recv-buffer --requests --start-at --threads
+		--timeout --uring-fixed-files --uring-send-zc --uring-setup --uring-submit-batch
+		--warmup"
+
+	local bench=0 i
+	for ((i = 1; i < cword; i++)); do
+		[[ ${words[i]} == bench ]] && bench=1 && break
+	done
+
+	case $prev in
+	-i | --input-file | -o | -O | --output | --json | --netrc-file | --cacert | --cert | \
+		--key | --body-file | --percentiles | --plot)
+		_filedir
+		return
+		;;
+	-P | --directory | --directory-prefix | --capath)
+		_filedir -d
+		return
+		;;
+	--io)
+		COMPREPLY=($(compgen -W "uring epoll auto" -- "$cur"))
+		return
+		;;
+	--uring-setup)
+		COMPREPLY=($(compgen -W "defer-taskrun coop-taskrun plain sqpoll" -- "$cur"))
+		return
+		;;
+	--uring-recv)
+		COMPREPLY=($(compgen -W "pool multishot own auto" -- "$cur"))
+		return
+		;;
+	--uring-recv-inc | --uring-fixed-files | --uring-write-fixed | --uring-send-zc | --tmpfile)
+		COMPREPLY=($(compgen -W "on off auto" -- "$cur"))
+		return
+		;;
+	--file-io)
+		COMPREPLY=($(compgen -W "ring inline auto" -- "$cur"))
+		return
+		;;
+	--print-digest)
+		COMPREPLY=($(compgen -W "sha-256 sha-512 sha-1 md5" -- "$cur"))
+		return
+		;;
+	--tls-min)
+		COMPREPLY=($(compgen -W "1.2 1.3" -- "$cur"))
+		return
+		;;
+	--shard)
+		COMPREPLY=($(compgen -W "auto" -- "$cur"))
+		return
+		;;
+	-X | --method)
+		COMPREPLY=($(compgen -W "GET HEAD POST PUT DELETE OPTIONS" -- "$cur"))
+		return
+		;;
+	esac
+
+	if [[ $cur == -* ]]; then
+		if ((bench)); then
+			COMPREPLY=($(compgen -W "$bench_opts" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+		fi
+		return
+	fi
+	if ((cword == 1)); then
+		COMPREPLY=($(compgen -W "bench" -- "$cur"))
+	fi
+}
+complete -F _ringfetch ringfetch

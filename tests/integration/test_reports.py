@@ -8,7 +8,7 @@ import os
 import subprocess
 import time
 
-from harness import (EXTRA_ARGS, RINGFETCH, WRAPPER, body_of, case, listdir, main, run, sha256,
+from harness import (EXTRA_ARGS, RINGFETCH, ROOT, WRAPPER, body_of, case, listdir, main, run, sha256,
                      start_badserver, tmpdir)
 
 BAD = start_badserver()
@@ -233,6 +233,27 @@ def shards_split_a_list_exactly():
                         "SLURM_ARRAY_TASK_COUNT": "3"}) for i in range(3)]
     explicit = [shard_run(["--shard", f"{i + 1}/3", "-i", lst]) for i in range(3)]
     assert k8s == explicit == slurm
+
+
+@case
+def merging_shard_reports_as_docs_recipes_say():
+    """docs/recipes.md's jq commands, run on three shards' --json reports."""
+    text = open(os.path.join(ROOT, "docs", "recipes.md")).read()
+    block = text.split("## Merging the reports")[1].split("```sh")[1].split("```")[0]
+    work = tmpdir()
+    os.makedirs(os.path.join(work, "reports"))
+    lst = os.path.join(work, "urls")
+    with open(lst, "w") as f:
+        f.write("".join(f"{URL}/ok/{n}\n" for n in range(1, 41)) + f"{URL}/status/404\n")
+    for k in (1, 2, 3):
+        run(["-q", "--shard", f"{k}/3", "-P", os.path.join(work, "data"), "-i", lst,
+             "--json", os.path.join(work, "reports", f"shard-{k}.json")])
+    p = subprocess.run(["bash", "-c", block], cwd=work, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()  # one compact failure, then the totals object
+    assert json.loads(lines[0])["url"] == f"{URL}/status/404", p.stdout
+    t = json.loads("\n".join(lines[1:]))
+    assert t == {"downloaded": 40, "skipped": 0, "failed": 1, "bytes": sum(range(1, 41))}, t
 
 
 if __name__ == "__main__":

@@ -221,6 +221,14 @@ typedef struct rf_progress {
 	unsigned waiting;      /* queued, parked for the per-host cap, or
 	                          waiting for a retry (not counting unread input) */
 	double elapsed;        /* seconds since rf_run started */
+	uint64_t bytes_expected; /* bytes of finished requests plus the known
+	                          lengths (Content-Length, resumed prefix
+	                          excluded) of those in flight */
+	unsigned unknown_length; /* requests in flight whose length is not
+	                          known (yet) */
+	uint64_t taken;        /* requests taken so far (submitted, and pulled
+	                          from the source) */
+	int source_done;       /* the source said there are no more */
 } rf_progress;
 
 typedef void (*rf_progress_fn)(void *arg, const rf_progress *p);

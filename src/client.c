@@ -433,6 +433,7 @@ int rf_submit(rf_client *c, const rf_request *rq)
 	struct rf__req *r = rf__req_new(c, rq, &err, &why);
 	if (!r)
 		return err;
+	c->n_taken++;
 	rf__queue_push_back(c, r);
 	return 0;
 }
@@ -772,6 +773,7 @@ static struct rf__req *next_request(rf_client *c)
 			c->source_done = true;
 			return NULL;
 		}
+		c->n_taken++;
 		int err;
 		const char *why;
 		r = rf__req_new(c, &rq, &err, &why);
@@ -1000,10 +1002,21 @@ static void progress_report(rf_client *c)
 		.active = c->nbusy,
 		.waiting = c->nqueued + c->nparked + c->ndelayed,
 		.elapsed = (double)(c->now - c->run_start) / 1e9,
+		.bytes_expected = c->bytes_done,
+		.taken = c->n_taken,
+		.source_done = !c->source || c->source_done,
 	};
-	for (unsigned i = 0; i < c->nslots; i++)
-		if (c->slots[i].state != RF_SLOT_FREE)
-			p.bytes += c->slots[i].bytes;
+	for (unsigned i = 0; i < c->nslots; i++) {
+		const struct rf__slot *s = &c->slots[i];
+		if (s->state == RF_SLOT_FREE)
+			continue;
+		p.bytes += s->bytes;
+		if (s->resp.headers_done && s->resp.has_length && s->resp.status >= 200 &&
+		    s->resp.status <= 299)
+			p.bytes_expected += s->resp.content_length;
+		else
+			p.unknown_length++;
+	}
 	c->opts.on_progress(c->opts.progress_arg, &p);
 }
 

@@ -298,6 +298,7 @@ struct rf_client {
 	uint32_t *pool_waiters;  /* slots whose receive found the pool empty, */
 	unsigned npool_waiters, cap_pool_waiters; /* in order */
 	uint64_t n_ok, n_failed, bytes_done; /* reported so far */
+	uint64_t n_taken;         /* requests submitted or pulled from the source */
 	int64_t run_start, next_progress;
 	char signal_buf[128];
 	bool tmpfile_off;        /* no O_TMPFILE files (asked, no /proc, or the

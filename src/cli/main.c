@@ -31,12 +31,13 @@
 #include "input.h"
 #include "io_report.h"
 #include "options.h"
+#include "progress.h"
 #include "results.h"
 
 struct cli {
 	struct cli_options o;   /* what the command line asked for */
 	int output_fd;          /* -o names something that is not a regular file */
-	bool progress_tty, progress_shown;
+	struct progress progress;
 	int signals;
 	rf_client *client;
 	int next_url;
@@ -60,8 +61,7 @@ struct cli {
 /* Before a message: clear the progress line it would otherwise run into. */
 static void clear_progress(struct cli *c)
 {
-	if (c->progress_shown && c->progress_tty)
-		fputs("\r\033[K", stderr);
+	progress_clear(&c->progress, stderr);
 }
 
 static void set_exit(struct cli *c, int code)
@@ -455,16 +455,36 @@ static void on_signal(void *arg)
 	rf_stop(c->client);
 }
 
-/* One progress line: rewritten in place on a terminal, appended otherwise. */
 static void on_progress(void *arg, const rf_progress *p)
 {
 	struct cli *c = arg;
-	double mb = (double)p->bytes / 1e6;
-	fprintf(stderr, "%sringfetch: %llu ok, %llu failed, %u active, %u waiting, %.1f MB, %.1f MB/s%s",
-	        c->progress_tty ? "\r\033[K" : "", (unsigned long long)p->ok,
-	        (unsigned long long)p->failed, p->active, p->waiting, mb,
-	        p->elapsed > 0 ? mb / p->elapsed : 0.0, c->progress_tty ? "" : "\n");
-	c->progress_shown = true;
+	progress_draw(&c->progress, stderr, p);
+}
+
+/* The URLs this run will take, when they can be counted before it starts
+ * (command line, a list in a regular file): the progress line shows "N/M"
+ * instead of "N/M+".  False when the list is a pipe. */
+static bool count_urls(struct cli *c, unsigned long *n)
+{
+	*n = 0;
+	for (int i = 0; i < c->o.nurls; i++)
+		*n += in_shard(c, c->o.urls[i]);
+	if (!c->o.input_path)
+		return true;
+	struct stat st;
+	if (strcmp(c->o.input_path, "-") == 0 || stat(c->o.input_path, &st) != 0 || !S_ISREG(st.st_mode))
+		return false;
+	struct input in;
+	if (input_open(&in, c->o.input_path))
+		return false;
+	in.report = NULL; /* the run reports bad lines */
+	struct input_entry e;
+	while (input_next(&in, &e) > 0) {
+		*n += in_shard(c, e.url);
+		input_entry_clear(&e);
+	}
+	input_close(&in);
+	return true;
 }
 
 /* Each transfer holds a socket and a file, and may hold a pipe pair and an
@@ -672,11 +692,15 @@ static int set_up(struct cli *c)
 		if (st != CLI_RUN)
 			return st;
 	}
-	c->progress_tty = isatty(STDERR_FILENO);
+	bool tty = isatty(STDERR_FILENO);
 	if (c->o.progress < 0)
-		c->o.progress = c->progress_tty;
-	if (c->o.progress && !c->o.quiet) {
-		c->o.opts.progress_interval = 1.0;
+		c->o.progress = tty ? PROGRESS_BAR : PROGRESS_NONE;
+	if (c->o.progress != PROGRESS_NONE && !c->o.quiet) {
+		unsigned long total = 0;
+		bool known = tty && count_urls(c, &total);
+		progress_init(&c->progress, (enum progress_style)c->o.progress, tty, total, known);
+		/* a terminal: redrawn 4 times a second; a log: a line a second */
+		c->o.opts.progress_interval = tty ? 0.25 : 1.0;
 		c->o.opts.on_progress = on_progress;
 		c->o.opts.progress_arg = c;
 	}
@@ -725,10 +749,9 @@ static int start_client(struct cli *c)
 }
 
 /* The summary line: what was fetched, how fast. */
-static void summarise(const struct cli *c, double secs)
+static void summarise(struct cli *c, double secs)
 {
-	if (c->progress_shown && c->progress_tty)
-		fputc('\n', stderr);
+	clear_progress(c);
 	if (c->o.quiet)
 		return;
 	/* rates count what was transferred: skipped files moved no body */
@@ -738,8 +761,10 @@ static void summarise(const struct cli *c, double secs)
 	if (c->skipped)
 		fprintf(stderr, " (%lu downloaded, %lu %s)", fetched, c->skipped,
 		        c->o.resume ? "already complete" : c->o.mirror ? "up to date" : "skipped: the file exists");
-	fprintf(stderr, ", %.1f MB in %.2f s (%.1f MB/s, %.0f files/s)", mb, secs,
-	        secs > 0 ? mb / secs : 0.0, secs > 0 ? (double)fetched / secs : 0.0);
+	double files_per_s = secs > 0 ? (double)fetched / secs : 0.0;
+	fprintf(stderr, files_per_s < 10 ? ", %.1f MB in %.2f s (%.1f MB/s, %.1f files/s)"
+	                                 : ", %.1f MB in %.2f s (%.1f MB/s, %.0f files/s)",
+	        mb, secs, secs > 0 ? mb / secs : 0.0, files_per_s);
 	if (c->tls_handshakes)
 		fprintf(stderr, ", TLS handshakes %lu (%lu resumed)", c->tls_handshakes,
 		        c->tls_resumed);

@@ -8,6 +8,7 @@
  * password to every server.
  */
 #include "options.h"
+#include "progress.h"
 #include "results.h"
 
 #include <errno.h>
@@ -130,8 +131,9 @@ static void usage(FILE *f)
 	    "                            + rename for all; auto (default): on ext4, xfs, overlay\n"
 	    "Other:\n"
 	    "  -q, --quiet               no summary or progress (errors are still printed)\n"
-	    "      --progress            a progress line every second (default when stderr is\n"
-	    "                            a terminal)\n"
+	    "      --progress[=STYLE]    progress: bar (the default on a terminal), line (the\n"
+	    "                            same without the bar) or none; on a terminal it fits\n"
+	    "                            the width, elsewhere a line a second\n"
 	    "      --no-progress         no progress line\n"
 	    "  -h, --help                this help\n"
 	    "  -V, --version             print the version\n"
@@ -278,7 +280,7 @@ static const struct option long_opts[] = {
 	{"uring-write-fixed", required_argument, NULL, OPT_URING_WRITE_FIXED},
 	{"uring-recv-inc", required_argument, NULL, OPT_URING_RECV_INC},
 	{"tmpfile", required_argument, NULL, OPT_TMPFILE},
-	{"progress", no_argument, NULL, OPT_PROGRESS},
+	{"progress", optional_argument, NULL, OPT_PROGRESS},
 	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 	{"user-agent", required_argument, NULL, 'A'},
 	{"user", required_argument, NULL, OPT_USER},
@@ -652,10 +654,17 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 				return usage_error(err, "--tmpfile takes on, off or auto, not '%s'", optarg);
 			break;
 		case OPT_PROGRESS:
-			o->progress = 1;
+			if (!optarg || strcmp(optarg, "bar") == 0)
+				o->progress = PROGRESS_BAR;
+			else if (strcmp(optarg, "line") == 0)
+				o->progress = PROGRESS_LINE;
+			else if (strcmp(optarg, "none") == 0)
+				o->progress = PROGRESS_NONE;
+			else
+				return usage_error(err, "--progress takes bar, line or none, not '%s'", optarg);
 			break;
 		case OPT_NO_PROGRESS:
-			o->progress = 0;
+			o->progress = PROGRESS_NONE;
 			break;
 
 		case OPT_USER:

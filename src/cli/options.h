@@ -29,7 +29,7 @@ struct cli_options {
 	bool shard_auto;        /* --shard auto: from the job scheduler's variables */
 	bool mirror;            /* -N */
 	bool quiet;             /* -q */
-	int progress;           /* -1 auto (a terminal), 0 off, 1 on */
+	int progress;           /* -1 auto (a bar on a terminal), else enum progress_style */
 	bool print_digest;      /* --print-digest */
 	bool file_io_report;    /* --file-io given: the summary names the path */
 	bool io_named;          /* --io given: the summary names the kernel path */

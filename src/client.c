@@ -22,6 +22,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <string.h>
 #include <time.h>
 #include <sys/vfs.h>
@@ -67,6 +68,11 @@ void rf_client_opts_init(rf_client_opts *o)
 	o->signal_fd = -1;
 }
 
+static size_t slots_bytes(const rf_client *c)
+{
+	return (size_t)c->nslots * sizeof(*c->slots);
+}
+
 void rf_client_free(rf_client *c)
 {
 	if (!c)
@@ -79,6 +85,8 @@ void rf_client_free(rf_client *c)
 	free(c->delayed);
 	for (unsigned i = 0; i < c->nslots; i++) {
 		struct rf__slot *s = &c->slots[i];
+		if (!s->used)
+			continue; /* never set up: nothing to free */
 		rf__req_free(s->req);
 		free(s->reqbuf);
 		free(s->ms_pend);
@@ -107,7 +115,8 @@ void rf_client_free(rf_client *c)
 			free(c->slots[i].trace->text);
 		free(c->slots[i].trace);
 	}
-	free(c->slots);
+	if (c->slots)
+		munmap(c->slots, slots_bytes(c));
 	free(c->free_slots);
 	for (size_t i = 0; i < c->opts.n_headers; i++)
 		free(c->headers[i]);
@@ -344,17 +353,20 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 		c->opts.n_headers++;
 	}
 	c->nslots = opts->max_inflight;
-	c->slots = calloc(c->nslots, sizeof(*c->slots));
+	/* mapped, not calloc'd: pages the kernel zeroes when first touched,
+	 * whatever the allocator does (MALLOC_PERTURB_ makes glibc's calloc
+	 * write every page) */
+	void *slots = mmap(NULL, slots_bytes(c), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+	                   -1, 0);
+	c->slots = slots == MAP_FAILED ? NULL : slots;
 	c->free_slots = calloc(c->nslots, sizeof(*c->free_slots));
 	if (!c->slots || !c->free_slots)
 		goto fail;
-	for (unsigned i = 0; i < c->nslots; i++) {
-		c->slots[i].idx = i;
-		c->slots[i].sink.ffd = c->slots[i].sink.pfx_fd = c->slots[i].sink.dir_fd = -1;
-		c->slots[i].splice.pipe_r = c->slots[i].splice.pipe_w = -1;
-		c->slots[i].partial = -1;
+	/* slots are set up when first taken (slot_first_use): at -j 65536 the
+	 * slot array is 780 MB of address space, and only the pages of slots
+	 * that run are ever touched */
+	for (unsigned i = 0; i < c->nslots; i++)
 		c->free_slots[c->nfree++] = c->nslots - 1 - i;
-	}
 	if (opts->digest && !(c->print_algo = strdup(rf__digest_canonical(opts->digest))))
 		goto fail;
 	const char *ring_why;
@@ -555,6 +567,7 @@ static void slot_recycle(rf_client *c, struct rf__slot *s)
 	s->splice.pipe_len = pipe_len;
 	s->idx = idx;
 	s->gen = gen;
+	s->used = true;
 	s->sink.ffd = s->sink.pfx_fd = s->sink.dir_fd = -1;
 	s->partial = -1;
 	c->free_slots[c->nfree++] = idx;
@@ -852,6 +865,20 @@ static void choose_file_io(rf_client *c, const char *path)
 	         c->tmpfile_off ? ".part + rename" : "small files unnamed + link");
 }
 
+/* Slot idx, set up the first time it is taken (calloc'd: zero until then). */
+static struct rf__slot *slot_first_use(rf_client *c, unsigned idx)
+{
+	struct rf__slot *s = &c->slots[idx];
+	if (!s->used) {
+		s->used = true;
+		s->idx = idx;
+		s->sink.ffd = s->sink.pfx_fd = s->sink.dir_fd = -1;
+		s->splice.pipe_r = s->splice.pipe_w = -1;
+		s->partial = -1;
+	}
+	return s;
+}
+
 static void fill_slots(rf_client *c)
 {
 	while (c->nfree > 0 && !c->stopping) {
@@ -879,7 +906,7 @@ static void fill_slots(rf_client *c)
 		}
 		if (!c->file_io[0] && r->sink == RF_SINK_FILE)
 			choose_file_io(c, r->path);
-		struct rf__slot *s = &c->slots[c->free_slots[--c->nfree]];
+		struct rf__slot *s = slot_first_use(c, c->free_slots[--c->nfree]);
 		c->nbusy++;
 		rf__slot_start(c, s, r, o);
 		settle(c, s);

@@ -154,6 +154,7 @@ enum rf__body_mode { RF_BODY_UNDECIDED, RF_BODY_SINK, RF_BODY_DISCARD };
 
 struct rf__slot {
 	uint32_t idx, gen;
+	bool used;               /* set up (slot_first_use): untouched before */
 	enum rf__slot_state state;
 	struct rf__req *req;
 	struct rf__conn *conn;

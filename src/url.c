@@ -19,6 +19,7 @@
 #include "url.h"
 
 #include <arpa/inet.h>
+#include <idn2.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -38,6 +39,48 @@ static bool target_byte_ok(unsigned char c)
 static bool host_byte_ok(unsigned char c)
 {
 	return isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+static bool has_non_ascii(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return true;
+	return false;
+}
+
+/* An internationalized host name (UTF-8) to its ASCII form ("bücher.example"
+ * -> "xn--bcher-kva.example"), with IDNA2008 + UTS #46 as curl and wget2
+ * use libidn2: non-transitional first, transitional if that refuses. */
+static int idn_to_ascii(const char *name, size_t n, char *out, size_t cap, size_t *len,
+                        const char **why)
+{
+	char utf8[256];
+	if (n >= sizeof(utf8)) {
+		*why = "host name too long";
+		return RF_EURL;
+	}
+	memcpy(utf8, name, n);
+	utf8[n] = 0;
+	char *ascii = NULL;
+	int rc = idn2_to_ascii_8z(utf8, &ascii, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+	if (rc != IDN2_OK)
+		rc = idn2_to_ascii_8z(utf8, &ascii, IDN2_NFC_INPUT | IDN2_TRANSITIONAL);
+	if (rc != IDN2_OK || !ascii) {
+		idn2_free(ascii);
+		*why = "host name is not a valid internationalized domain name";
+		return RF_EURL;
+	}
+	size_t al = strlen(ascii);
+	if (al == 0 || al >= cap) {
+		idn2_free(ascii);
+		*why = "host name too long";
+		return RF_EURL;
+	}
+	memcpy(out, ascii, al + 1);
+	*len = al;
+	idn2_free(ascii);
+	return 0;
 }
 
 void rf__url_free(struct rf__url *u)
@@ -192,15 +235,22 @@ int rf__url_parse(const char *s, struct rf__url *u, const char **why)
 			*why = "host name too long";
 			return RF_EURL;
 		}
+		if (has_non_ascii(auth, hlen)) {
+			int err = idn_to_ascii(auth, hlen, host, sizeof(host), &hlen, why);
+			if (err)
+				return err;
+		} else {
+			memcpy(host, auth, hlen);
+			host[hlen] = 0;
+		}
 		for (size_t i = 0; i < hlen; i++) {
-			unsigned char c = (unsigned char)auth[i];
+			unsigned char c = (unsigned char)host[i];
 			if (!host_byte_ok(c)) {
 				*why = "invalid character in host name";
 				return RF_EURL;
 			}
 			host[i] = (char)tolower(c);
 		}
-		host[hlen] = 0;
 		if (pc)
 			portp = pc + 1;
 	}

@@ -8,8 +8,8 @@ import os
 import subprocess
 import time
 
-from harness import (EXTRA_ARGS, RINGFETCH, ROOT, WRAPPER, body_of, case, listdir, main, run, sha256,
-                     start_badserver, tmpdir)
+from harness import (EXTRA_ARGS, RINGFETCH, ROOT, WRAPPER, body_of, case, listdir, main, run,
+                     run_with_hosts, sha256, start_badserver, tmpdir)
 
 BAD = start_badserver()
 URL = f"http://127.0.0.1:{BAD}"
@@ -181,6 +181,20 @@ def verbose_shows_requests_and_responses_without_secrets():
     # interim responses are shown too
     code, _, err = run(["-v", "-P", out, f"{URL}/interim"])
     assert code == 0 and err.count("< HTTP/1.1 1") >= 1 and "< HTTP/1.1 200 OK" in err, err
+
+
+@case
+def idn_host_names_are_converted():
+    """bücher.test is looked up and sent as xn--bcher-kva.test (a private
+    /etc/hosts knows only that form)."""
+    out = tmpdir()
+    code, _, err = run_with_hosts([f"127.0.0.1 xn--bcher-kva.test"],
+                                  ["-P", out, f"http://b\u00fccher.test:{BAD}/echo"])
+    assert code == 0, err
+    with open(os.path.join(out, "echo"), "rb") as f:
+        assert f"Host: xn--bcher-kva.test:{BAD}\r\n".encode() in f.read()
+    code, _, err = run(["http://a\udcff.test/x".encode("utf-8", "surrogateescape").decode("utf-8", "surrogateescape")])
+    assert code == 7 and "not a valid internationalized domain name" in err, (code, err)
 
 
 @case

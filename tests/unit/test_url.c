@@ -55,6 +55,15 @@ int main(void)
 	good("http://h/a b\"<>", "h", 80, "/a%20b%22%3C%3E", "h", 0);
 	good("http://h/caf\xc3\xa9", "h", 80, "/caf%C3%A9", "h", 0);
 	good("http://h:/x", "h", 80, "/x", "h", 0);
+	/* IDN host names: to their ASCII form (IDNA2008, UTS #46) */
+	good("http://b\xc3\xbc" "cher.example/x", "xn--bcher-kva.example", 80, "/x", "xn--bcher-kva.example", 0);
+	good("https://B\xc3\x9c" "CHER.example:8443/", "xn--bcher-kva.example", 8443, "/",
+	     "xn--bcher-kva.example:8443", 1);
+	good("http://\xe4\xbe\x8b\xe3\x81\x88.\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88/", "xn--r8jz45g.xn--zckzah", 80,
+	     "/", "xn--r8jz45g.xn--zckzah", 0);
+	good("http://fa\xc3\x9f" ".de/", "xn--fa-hia.de", 80, "/", "xn--fa-hia.de", 0); /* non-transitional */
+	bad("http://a\xff\xfe" ".example/", RF_EURL, "host name is not a valid internationalized domain name");
+	bad("http://\xe2\x98\x83 x.example/", RF_EURL, "host name is not a valid internationalized domain name");
 
 	bad("example.com/x", RF_EURL, "missing scheme (expected http:// or https://)");
 	bad("ftp://h/x", RF_ESCHEME, "only http:// and https:// are supported");

@@ -651,7 +651,7 @@ static int set_up(struct cli *c)
 	}
 	c->o.opts.headers = (const char *const *)c->o.headers;
 	c->o.opts.n_headers = c->o.nheaders;
-	if (!c->o.output) {
+	if (!c->o.output && !c->o.discard) {
 		int err = mkdirs(c->o.out_dir);
 		if (err) {
 			fprintf(stderr, "ringfetch: cannot use output directory %s: %s\n", c->o.out_dir,

@@ -33,9 +33,10 @@ static void usage(FILE *f)
 	    "  -o, --output FILE         save the single URL as FILE (replaces FILE);\n"
 	    "                            '-' writes the body to stdout; a device or FIFO\n"
 	    "                            (/dev/null) is written in place, never replaced\n"
-	    "  -O FILE                   same as -o ('-O -' = stdout)\n"
+	    "  -O FILE                   same as -o ('-O -' = stdout); -O URL (curl's form)\n"
+	    "                            fetches URL under its own name, as every URL is\n"
 	    "      --discard             fetch and drop the bodies (checks, warm-ups); also what\n"
-	    "                            -o /dev/null means with several URLs\n"
+	    "                            -o /dev/null with several URLs and -P /dev/null mean\n"
 	    "  -nc, --no-clobber         skip a URL whose file already exists\n"
 	    "      --shard K/N|auto      take only shard K of N of the URLs (stable hash of the URL;\n"
 	    "                            auto: JOB_COMPLETION_INDEX/JOB_COMPLETIONS or SLURM_ARRAY_*)\n"
@@ -425,6 +426,8 @@ static void blank_password(char *authority)
 
 void cli_options_free(struct cli_options *o)
 {
+	free(o->o_urls);
+	o->o_urls = NULL;
 	wipe(&o->user);
 	wipe(&o->proxy);
 	wipe(&o->proxy_user);
@@ -456,8 +459,17 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 		case 'P':
 			o->out_dir = optarg;
 			break;
-		case 'o':
 		case 'O':
+			if (strstr(optarg, "://")) {
+				/* curl's -O URL: that URL, saved under its own name (as
+				 * every URL is here), not a file named after it */
+				if (!o->o_urls && !(o->o_urls = calloc((size_t)argc, sizeof(char *))))
+					return EXIT_INTERNAL;
+				o->o_urls[o->n_o_urls++] = optarg;
+				break;
+			}
+			/* fall through */
+		case 'o':
 			o->output = optarg;
 			o->output_big_o = opt == 'O';
 			break;
@@ -757,6 +769,14 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 	}
 	o->urls = argv + optind;
 	o->nurls = argc - optind;
+	if (o->n_o_urls) { /* -O URL ... first, then the operands */
+		for (int i = 0; i < o->nurls; i++)
+			o->o_urls[o->n_o_urls + i] = o->urls[i];
+		o->urls = o->o_urls;
+		o->nurls += o->n_o_urls;
+	}
+	if (strcmp(o->out_dir, "/dev/null") == 0 && !o->output)
+		o->discard = true; /* -P /dev/null: nowhere to keep them */
 	if (o->nurls == 0 && !o->input_path)
 		return usage_error(err, "no URLs given%s (see -i FILE)", "");
 	if (o->output && strcmp(o->output, "/dev/null") == 0 && (o->nurls != 1 || o->input_path)) {

@@ -42,7 +42,9 @@ struct cli_options {
 	const char *noproxy;    /* --noproxy, or NULL (then no_proxy/NO_PROXY) */
 	char *headers[CLI_MAX_HEADERS];
 	size_t nheaders;
-	char **urls;            /* the operands */
+	char **urls;            /* the operands (with -O URL ones first) */
+	char **o_urls;          /* -O URL (curl's form): URLs, room for argc */
+	int n_o_urls;
 	int nurls;
 };
 

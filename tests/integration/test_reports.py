@@ -118,6 +118,11 @@ def discard_fetches_and_drops():
     assert code == 0 and "3 ok, 0 failed" in err and listdir(d) == [], err
     code, _, err = run(["-O", "x.bin"] + urls[:2], cwd=d)
     assert code == 2 and "-O FILE takes one URL" in err, err
+    code, _, err = run(["-P", "/dev/null"] + urls[:3], cwd=d)
+    assert code == 0 and "3 ok, 0 failed" in err and listdir(d) == [], err
+    # curl's -O URL: each URL under its own name, never a file named after a URL
+    code, _, err = run(["-P", d, "-O", urls[0], "-O", urls[1], urls[2]], cwd=d)
+    assert code == 0 and listdir(d) == ["1", "2", "3"], (err, listdir(d))
 
 
 @case

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SHORT_OPTS ":i:P:o:O:j:H:A:x:w:cNkqvhV"
+#define SHORT_OPTS ":i:P:o:O:j:H:A:x:w:cNkqsSvhV"
 
 static void usage(FILE *f)
 {
@@ -132,6 +132,8 @@ static void usage(FILE *f)
 	    "                            + rename for all; auto (default): on ext4, xfs, overlay\n"
 	    "Other:\n"
 	    "  -q, --quiet               no summary or progress (errors are still printed)\n"
+	    "  -s, --silent              the same (curl's name)\n"
+	    "  -S, --show-error          accepted for curl's -sS: errors are always printed\n"
 	    "      --progress[=STYLE]    progress: bar (the default on a terminal), line (the\n"
 	    "                            same without the bar) or none; on a terminal it fits\n"
 	    "                            the width, elsewhere a line a second\n"
@@ -299,6 +301,8 @@ static const struct option long_opts[] = {
 	{"proxy-user", required_argument, NULL, OPT_PROXY_USER},
 	{"noproxy", required_argument, NULL, OPT_NOPROXY},
 	{"quiet", no_argument, NULL, 'q'},
+	{"silent", no_argument, NULL, 's'},
+	{"show-error", no_argument, NULL, 'S'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -748,8 +752,11 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			break;
 		}
 		case 'q':
+		case 's':
 			o->quiet = true;
 			break;
+		case 'S':
+			break; /* errors are always shown: curl's -sS is -s here */
 		case 'h':
 			usage(out);
 			return EXIT_OK;

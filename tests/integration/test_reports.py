@@ -167,6 +167,9 @@ def retries_are_announced():
     assert "retrying in 0.1 s: HTTP 503 (attempt 2 of 3)" in notes[0], notes
     code, _, err = run(["-q", "--retry", "2", "--retry-delay", "0.05", f"{URL}/flaky/ann2/2/503/none"])
     assert code == 0 and "retrying" not in err, err
+    # curl's -sS: silent, errors shown
+    code, _, err = run(["-sS", "--retry", "0", f"{URL}/status/404"])
+    assert code == 6 and err == f"{URL}/status/404: HTTP 404 Not Found\n", err
 
 
 @case

@@ -59,6 +59,8 @@ int rf__proxy_parse(const char *spec, struct rf__proxy *p, char *why, size_t why
 	int err = rf__url_parse(full, &u, &url_why);
 	explicit_bzero(full, len + 7);
 	free(full);
+	if (err == -ENOMEM)
+		return err;
 	if (err) {
 		snprintf(why, why_len, "bad proxy: %s", url_why ? url_why : "not a URL");
 		return RF_EINVAL;

@@ -9,7 +9,7 @@ the ASan build) nothing leaks."""
 import os
 import re
 
-from harness import case, listdir, main, run, start_nginx, tmpdir
+from harness import case, listdir, main, run, start_badserver, start_nginx, tmpdir
 from pki import make_pki
 
 WWW = tmpdir()
@@ -56,6 +56,59 @@ def check_run(base, seed, percent, *opts, kinds="seq"):
     m = re.search(r"(\d+) ok, (\d+) failed", err)
     assert m and int(m.group(1)) == len(FILES) - len(failed), err[-500:]
     return err
+
+
+def check_one(url, name, data, seed, kinds, *opts, must_succeed=False):
+    """One URL under faults: byte-exact, or a reported failure that left
+    nothing behind (no .part, no final name).  Short operations and early
+    flushes alone must never make it fail."""
+    out = tmpdir()
+    env = dict(os.environ, RINGFETCH_FAULTS=f"{seed}:5:{kinds}")
+    code, _, err = run(["-P", out, "--timeout", "10"] + list(opts) + [url], env=env, timeout=300)
+    # 7: an allocation failed while the CLI checked the URL or made its name
+    assert code in ((0,) if must_succeed else (0, 1, 3, 4, 5, 7, 9)), (seed, code, err[-3000:])
+    names = listdir(out)
+    if code == 0:
+        assert names == [name], (seed, names, err[-2000:])
+        with open(os.path.join(out, name), "rb") as f:
+            assert f.read() == data, f"seed {seed}: not byte-exact"
+    else:
+        assert names == [], (seed, names, err[-2000:])
+        assert url in err or "ringfetch:" in err, err[-2000:]
+
+
+BIG = FILES["f40.bin"] * 4  # 12 MB: six segments of 2 MiB at most
+with open(os.path.join(WWW, "big.bin"), "wb") as f:
+    f.write(BIG)
+
+
+@case
+def split_downloads_under_faults():
+    """Segments, their halving and the final resume under short ops, resets,
+    write errors and failed allocations, with and without retries."""
+    for seed in range(41, 49):  # shorts and early flushes: always whole
+        check_one(f"http://127.0.0.1:{PLAIN}/big.bin", "big.bin", BIG, seed, "sq", "--split", "4",
+                  "--retry", "0", must_succeed=True)
+    for seed in range(49, 57):  # everything: whole, or failed without a trace
+        retry = ["--retry", "3", "--retry-delay", "0.01"] if seed % 2 else ["--retry", "0"]
+        check_one(f"http://127.0.0.1:{PLAIN}/big.bin", "big.bin", BIG, seed, "seqm",
+                  "--split", "4", *retry)
+    for seed in range(57, 61):
+        check_one(f"https://localhost:{TLS}/big.bin", "big.bin", BIG, seed, "sq", "--split", "3",
+                  "--cacert", PKI["ca"], "--retry", "0", must_succeed=True)
+        check_one(f"https://localhost:{TLS}/big.bin", "big.bin", BIG, seed, "seqm", "--split", "3",
+                  "--cacert", PKI["ca"], "--retry", "2", "--retry-delay", "0.01")
+
+
+@case
+def proxy_tunnels_under_faults():
+    """CONNECT through a proxy (badserver's real tunnel) under the same faults."""
+    proxy = start_badserver()
+    for seed in range(61, 67):
+        check_one(f"https://localhost:{TLS}/f3.bin", "f3.bin", FILES["f3.bin"], seed, "sq",
+                  "-x", f"127.0.0.1:{proxy}", "--cacert", PKI["ca"], "--retry", "0", must_succeed=True)
+        check_one(f"https://localhost:{TLS}/f3.bin", "f3.bin", FILES["f3.bin"], seed, "seqm",
+                  "-x", f"127.0.0.1:{proxy}", "--cacert", PKI["ca"], "--retry", "0")
 
 
 @case

@@ -689,12 +689,17 @@ static void segment_done(rf_client *c, struct rf__slot *s, const struct rf__outc
 	bool again = o->next != RF_NEXT_REPORT;
 	int err = s->err ? s->err : s->requeue ? RF_ECANCELED : 0;
 	bool was_leader = r->job_leader;
+	int64_t landed = rf__sink_landed(s);
+	/* a server that answers a range with less than was asked (some cap
+	 * their 206s): the segment goes on from where it got, at once */
+	bool shorter = !err && landed > rf__split_from(r) && landed < rf__split_end(r);
+	again |= shorter;
 	c->bytes_done += s->bytes;
-	enum rf__split_next next = rf__split_attempt_end(c, r, rf__sink_landed(s), s->bytes, err,
-	                                                 s->detail, again, &leader);
+	enum rf__split_next next = rf__split_attempt_end(c, r, landed, s->bytes, err, s->detail, again,
+	                                                 &leader);
 	s->req = NULL;
 	if (again && r->job) {
-		if (o->next == RF_NEXT_RETRY) {
+		if (o->next == RF_NEXT_RETRY && !shorter) {
 			notify_retry(c, r, s, o->delay);
 			r->retries++;
 			r->not_before = c->now + o->delay;

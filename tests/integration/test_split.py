@@ -140,6 +140,19 @@ def a_file_that_changes_is_fetched_again_whole():
 
 
 @case
+def a_server_that_caps_its_ranges():
+    """Each 206 carries at most 1 MiB (Content-Range says so): every segment
+    goes on from where its answer stopped until it is whole."""
+    n = 8 * MIB
+    code, _, err, out = fetch("--retry", "0", "--split", "4",
+                              f"http://127.0.0.1:{BAD}/capped/maxr/{n}?maxrange={MIB}")
+    assert code == 0, err
+    assert sha256_file(os.path.join(out, str(n))) == sha256(body_of(n))
+    ranged = [r for r in ranges("maxr") if r[0] and not r[0].endswith("-")]
+    assert len(ranged) >= 6, ranged  # 6 MiB of children's segments, 1 MiB a time
+
+
+@case
 def interrupted_then_continued_with_c():
     """SIGINT half-way: the .part stays with its segments in an xattr; -c
     fetches only what had not landed, in every segment."""

@@ -286,7 +286,7 @@ def hit(key, raw):
         return HITS[key]
 
 
-def serve_ranged(c, raw, body, etag, honour=True, slow=0.0, rate=0):
+def serve_ranged(c, raw, body, etag, honour=True, slow=0.0, rate=0, maxrange=0):
     """A resource with a strong ETag that answers Range ("bytes=A-" and
     "bytes=A-B") and If-Range like nginx.  slow: a pause per 16 KiB; rate:
     this connection's bandwidth cap in bytes/s (over its whole life, as a
@@ -298,6 +298,8 @@ def serve_ranged(c, raw, body, etag, honour=True, slow=0.0, rate=0):
         if (if_range is None or if_range == etag) and a.isdigit() and (b == "" or b.isdigit()):
             start = int(a)
             end = min(int(b), len(body) - 1) if b else len(body) - 1
+            if maxrange:  # a server that caps its 206s (Content-Range says so)
+                end = min(end, start + maxrange - 1)
     common = [("ETag", etag), ("Accept-Ranges", "bytes")]
     if start is not None and (start >= len(body) or end < start):
         c.send(head(416, "Range Not Satisfiable",
@@ -325,11 +327,12 @@ def serve_ranged(c, raw, body, etag, honour=True, slow=0.0, rate=0):
 
 
 def h_capped(c, path, raw):
-    # /capped/KEY/N?rate=B&delay=MS&slowfirst=1&changing=1: Range/If-Range
+    # /capped/KEY/N?rate=B&delay=MS&slowfirst=1&changing=1&maxrange=M: Range/If-Range
     # (ETag "v1") with this connection capped at B bytes/s, each response
     # delayed MS ms; slowfirst: the first request of KEY at a quarter of B;
     # changing: after the first request the resource is another one (ETag
-    # "v2", other bytes), so If-Range "v1" gets the whole new file
+    # "v2", other bytes), so If-Range "v1" gets the whole new file; maxrange:
+    # no 206 longer than M bytes
     base, _, query = path.partition("?")
     _, _, key, n = base.split("/")[:4]
     q = dict(kv.partition("=")[::2] for kv in query.split("&") if kv)
@@ -340,7 +343,7 @@ def h_capped(c, path, raw):
     time.sleep(int(q.get("delay", "0")) / 1000)
     if q.get("changing") and nth > 1:
         return serve_ranged(c, raw, body_of(int(n), "v2"), '"v2"', rate=rate)
-    return serve_ranged(c, raw, body_of(int(n)), '"v1"', rate=rate)
+    return serve_ranged(c, raw, body_of(int(n)), '"v1"', rate=rate, maxrange=int(q.get("maxrange", "0")))
 
 
 def h_ranged(c, path, raw):

@@ -668,6 +668,7 @@ static void split_next(rf_client *c, struct rf__req *r, bool was_leader, enum rf
 	if (!was_leader)
 		rf__req_free(r); /* a child: the job took what it brought */
 	switch (next) {
+	case RF_SPLIT_AGAIN: /* not here: the caller sends r again */
 	case RF_SPLIT_WAIT:
 		return;
 	case RF_SPLIT_FINALIZE: /* the complete .part: digest, final name */
@@ -698,7 +699,7 @@ static void segment_done(rf_client *c, struct rf__slot *s, const struct rf__outc
 	enum rf__split_next next = rf__split_attempt_end(c, r, landed, s->bytes, err, s->detail, again,
 	                                                 &leader);
 	s->req = NULL;
-	if (again && r->job) {
+	if (next == RF_SPLIT_AGAIN) {
 		if (o->next == RF_NEXT_RETRY && !shorter) {
 			notify_retry(c, r, s, o->delay);
 			r->retries++;

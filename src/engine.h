@@ -96,6 +96,8 @@ struct rf__origin {
 	struct rf__req *parked, *parked_tail; /* waiting for the per-host cap */
 	unsigned nparked;
 	struct rf__bucket bucket; /* --limit-rate-per-host */
+	bool closes_idle;        /* an idle connection of it was found closed:
+	                            idle ones are checked before reuse */
 };
 
 /* What a finished attempt leads to (outcome.c). */

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "alloc.h"
 #include "engine.h"
@@ -124,15 +125,35 @@ static void unpark_one(rf_client *c, struct rf__origin *o)
 	rf__queue_push_front(c, r);
 }
 
+/* Has the peer closed (or written to) this idle connection?  One
+ * nonblocking peek; only for origins that were seen doing it. */
+static bool idle_dead(const struct rf__conn *conn)
+{
+	char b;
+	ssize_t n = recv(conn->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	return !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+}
+
 struct rf__conn *rf__conn_take_idle(rf_client *c, struct rf__origin *o)
 {
-	if (rf__list_empty(&o->idle))
-		return NULL;
-	struct rf__conn *conn = rf__container_of(o->idle.prev, struct rf__conn, olink);
-	rf__list_del(&conn->olink);
-	rf__list_del(&conn->glink);
-	c->nidle--;
-	return conn;
+	while (!rf__list_empty(&o->idle)) {
+		struct rf__conn *conn = rf__container_of(o->idle.prev, struct rf__conn, olink);
+		rf__list_del(&conn->olink);
+		rf__list_del(&conn->glink);
+		c->nidle--;
+		/* a server (or proxy: tinyproxy) that closes idle connections
+		 * without saying so costs a failed request per reuse otherwise */
+		if (o->closes_idle && idle_dead(conn)) {
+			/* closed here, the origin kept: the caller connects anew
+			 * for it at once, taking this connection's place */
+			rf__conn_close(c->loop, conn);
+			o->nconns--;
+			free(conn);
+			continue;
+		}
+		return conn;
+	}
+	return NULL;
 }
 
 struct rf__conn *rf__conn_new(rf_client *c, struct rf__origin *o)

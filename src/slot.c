@@ -593,6 +593,7 @@ static bool stale_eligible(const rf_client *c, const struct rf__slot *s, int res
 
 static void stale_retry(rf_client *c, struct rf__slot *s)
 {
+	s->conn->origin->closes_idle = true; /* check its idle ones before reuse */
 	s->req->stale_retries++;
 	s->requeue = true;
 	rf__slot_finish_step(c, s);

@@ -272,7 +272,7 @@ enum rf__split_next rf__split_attempt_end(rf_client *c, struct rf__req *r, int64
 	if (retry && !complete && !j->restart && !j->err) {
 		g->recv = g->landed; /* it continues from what landed */
 		save_state(j);
-		return RF_SPLIT_WAIT;
+		return RF_SPLIT_AGAIN;
 	}
 	g->req = NULL;
 	j->active--;

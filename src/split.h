@@ -80,6 +80,7 @@ void rf__split_received(struct rf__req *r, int64_t off);
 int64_t rf__split_from(const struct rf__req *r);
 
 enum rf__split_next {
+	RF_SPLIT_AGAIN,     /* the client sends this segment's request again */
 	RF_SPLIT_WAIT,      /* other segments still run: nothing to do */
 	RF_SPLIT_FINALIZE,  /* all complete: the leader goes again as a resume
 	                       of the complete .part (queued front by the client) */
@@ -87,9 +88,10 @@ enum rf__split_next {
 	RF_SPLIT_FAIL,      /* report the leader with job->err */
 };
 /* An attempt of segment request r ended: landed = bytes on disk from its
- * start, ok = the segment is complete, err/detail otherwise (0 and retry
- * = true when the client retries it).  r is the job's from now on only if
- * retried; a finished child is freed by the client.  *leader is the
+ * start, err/detail why it stopped short (0: it did not), retry = the
+ * client would retry it.  RF_SPLIT_AGAIN: the job keeps r for its segment
+ * and the client sends it again; otherwise r is done with (a child is then
+ * freed by the client, the leader waits for the job) and *leader is the
  * leader when the job is over (the job freed, the leader's r->job NULL). */
 enum rf__split_next rf__split_attempt_end(rf_client *c, struct rf__req *r, int64_t landed,
                                           uint64_t bytes, int err, const char *detail,

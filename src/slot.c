@@ -224,6 +224,12 @@ static bool dialing(const struct rf__slot *s)
 	return false;
 }
 
+static void dial_text(const struct rf__slot *s, unsigned addr, char *where, size_t cap)
+{
+	size_t at = (size_t)snprintf(where, cap, "%s", route_proxy(s) ? "proxy " : "");
+	addr_text(&s->addrs.addr[addr], where + at, cap - at);
+}
+
 /* Start an attempt on the next address (a dial must be free). */
 static void dial_next(rf_client *c, struct rf__slot *s)
 {
@@ -242,6 +248,11 @@ static void dial_next(rf_client *c, struct rf__slot *s)
 	d->cancel_sent = false;
 	d->tag = rf__slot_op(s, RF_OP_SOCKET, di);
 	rf__conn_dial_socket(c->loop, d->tag, sa->ss_family);
+	if (c->opts.on_debug) {
+		char where[96];
+		dial_text(s, d->addr, where, sizeof(where));
+		debug_info(c, s, "trying %s", where);
+	}
 	s->stagger_at = s->next_addr < s->addrs.n ? c->now + CONNECT_STAGGER : 0;
 	if (s->stagger_at)
 		rf__client_note_deadline(c, s->stagger_at);
@@ -281,11 +292,6 @@ static bool dials_stop(rf_client *c, struct rf__slot *s)
 	return pending;
 }
 
-static void dial_text(const struct rf__slot *s, unsigned addr, char *where, size_t cap)
-{
-	size_t at = (size_t)snprintf(where, cap, "%s", route_proxy(s) ? "proxy " : "");
-	addr_text(&s->addrs.addr[addr], where + at, cap - at);
-}
 
 void rf__slot_dns_ready(rf_client *c, struct rf__slot *s)
 {
@@ -442,11 +448,15 @@ static void handshake_step(rf_client *c, struct rf__slot *s)
 {
 	struct rf__conn_op next;
 	const char *detail;
+	bool tunneling = s->conn->tunnel != NULL;
 	int r = rf__conn_handshake(s->conn, &next, &detail);
 	if (r < 0) {
 		fail_detail(c, s, r, detail);
 		return;
 	}
+	if (tunneling && !s->conn->tunnel)
+		debug_info(c, s, "tunnel to %s:%u open through proxy %s", s->req->u.host, s->req->u.port,
+		           route_proxy(s)->hostport);
 	if (r == 1) {
 		submit(c, s, &next, 0);
 		return;

@@ -219,6 +219,14 @@ def happy_eyeballs_dead_aaaa():
             assert code == 0, (lines, err)
             with open(os.path.join(out, "77"), "rb") as f:
                 assert f.read() == body_of(77)
+        # -v shows the race: the dead address first, the live one 250 ms later, which wins
+        code, _, err = run_with_hosts(["::1 dead6.test", "127.0.0.1 dead6.test"],
+                                      ["-v", "--retry", "0", "--connect-timeout", "5", "-P", tmpdir(),
+                                       f"http://dead6.test:{BAD}/ok/7"], timeout=30)
+        url = f"http://dead6.test:{BAD}/ok/7"
+        tried = [l for l in err.splitlines() if l.startswith(f"* {url}: trying ")]
+        assert code == 0 and tried == [f"* {url}: trying [::1]:{BAD}", f"* {url}: trying 127.0.0.1:{BAD}"], err
+        assert f"* {url}: connected to 127.0.0.1:{BAD}" in err, err
         # only the dead address: the connect timeout, naming it
         code, _, err = run_with_hosts(["::1 dead6.test"], ["--retry", "0", "--connect-timeout", "1",
                                                            "-P", tmpdir(), f"http://dead6.test:{BAD}/x"])

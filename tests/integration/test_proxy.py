@@ -87,6 +87,17 @@ def https_through_tinyproxy_tunnel():
 
 
 @case
+def verbose_shows_the_route():
+    code, err, _ = fetch(CA + ["-v", "-x", f"http://127.0.0.1:{TP}", f"https://localhost:{TLS}/many/f1.bin"])
+    assert code == 0, err
+    lines = err.splitlines()
+    url = f"https://localhost:{TLS}/many/f1.bin"
+    assert f"* {url}: trying proxy 127.0.0.1:{TP}" in lines, err
+    assert f"* {url}: tunnel to localhost:{TLS} open through proxy 127.0.0.1:{TP}" in lines, err
+    assert f"* {url}: TLS handshake done (new session)" in lines, err
+
+
+@case
 def tls_name_is_checked_against_the_origin():
     """The certificate must name the origin, never the proxy: wrong.example's
     certificate at localhost fails through a tunnel as it does directly."""

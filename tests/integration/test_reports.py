@@ -159,16 +159,17 @@ def digest_names_the_file_even_when_skipped():
 
 @case
 def retries_are_announced():
-    code, _, err = run(["--retry", "2", "--retry-delay", "0.05", f"{URL}/flaky/ann/2/503/none"])
+    code, _, err = run(["--retry", "2", "--retry-delay", "0.05", "-P", tmpdir(), f"{URL}/flaky/ann/2/503/none"])
     assert code == 0, err
     notes = [l for l in err.splitlines() if ": retrying in " in l]
     assert len(notes) == 2, err
     assert "(attempt 2 of 3)" in notes[0] and "(attempt 3 of 3)" in notes[1], notes
     assert "retrying in 0.1 s: HTTP 503 (attempt 2 of 3)" in notes[0], notes
-    code, _, err = run(["-q", "--retry", "2", "--retry-delay", "0.05", f"{URL}/flaky/ann2/2/503/none"])
+    code, _, err = run(["-q", "--retry", "2", "--retry-delay", "0.05", "-P", tmpdir(),
+                        f"{URL}/flaky/ann2/2/503/none"])
     assert code == 0 and "retrying" not in err, err
     # curl's -sS: silent, errors shown
-    code, _, err = run(["-sS", "--retry", "0", f"{URL}/status/404"])
+    code, _, err = run(["-sS", "--retry", "0", "-P", tmpdir(), f"{URL}/status/404"])
     assert code == 6 and err == f"{URL}/status/404: HTTP 404 Not Found\n", err
 
 

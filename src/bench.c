@@ -567,8 +567,7 @@ static void connect_start(struct bench_thread *bt, struct bconn *c)
 	c->start_ns = bt->now;
 	c->deadline = bt->now + (int64_t)(bt->b->o.timeout * 1e9);
 	c->ops++;
-	rf__conn_socket(bt->loop, &c->k, tag_of(c, RF_OP_SOCKET),
-	                bt->b->origins[c->origin].family);
+	rf__conn_dial_socket(bt->loop, tag_of(c, RF_OP_SOCKET), bt->b->origins[c->origin].family);
 }
 
 /* Send a request with this latency origin now, or once connected. */
@@ -782,8 +781,8 @@ static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 		}
 		rf__conn_opened(&c->k, res);
 		c->ops++;
-		rf__conn_connect(bt->loop, &c->k, tag_of(c, RF_OP_CONNECT),
-		                 (const struct sockaddr *)&g->addr, g->addr_len);
+		rf__conn_dial_connect(bt->loop, tag_of(c, RF_OP_CONNECT), c->k.fd,
+		                      (const struct sockaddr *)&g->addr, g->addr_len);
 		return;
 	case RF_OP_CONNECT:
 		if (res < 0) {

@@ -59,12 +59,6 @@ void rf__conn_submit(struct rf__loop *l, struct rf__conn *k, rf__tag t, const st
 		rf__op_recv(l, t, k->fd, op->buf, op->len);
 }
 
-void rf__conn_socket(struct rf__loop *l, struct rf__conn *k, rf__tag t, int family)
-{
-	(void)k;
-	rf__op_socket(l, t, family);
-}
-
 void rf__conn_opened(struct rf__conn *k, int fd)
 {
 	k->fd = fd;
@@ -90,18 +84,6 @@ void rf__conn_dial_close(struct rf__loop *l, int fd)
 	rf__op_close(l, rf__tag_make(RF_OP_NONE, 0, 0), fd);
 }
 
-void rf__conn_connect(struct rf__loop *l, struct rf__conn *k, rf__tag t,
-                      const struct sockaddr *sa, socklen_t len)
-{
-	rf__op_connect(l, t, k->fd, sa, len);
-}
-
-void rf__conn_drop_socket(struct rf__loop *l, struct rf__conn *k)
-{
-	if (k->fd >= 0)
-		rf__op_close(l, rf__tag_make(RF_OP_NONE, 0, 0), k->fd);
-	k->fd = -1;
-}
 
 /* ---- the CONNECT tunnel ---- */
 
@@ -336,7 +318,9 @@ int rf__conn_set_recv_size(struct rf__conn *k, size_t size)
 
 void rf__conn_close(struct rf__loop *l, struct rf__conn *k)
 {
-	rf__conn_drop_socket(l, k);
+	if (k->fd >= 0)
+		rf__conn_dial_close(l, k->fd);
+	k->fd = -1;
 	tunnel_free(k);
 	rf__tls_free(k->tls);
 	k->tls = NULL;

@@ -58,22 +58,15 @@ struct rf__conn_op {
 void rf__conn_init(struct rf__conn *k);
 /* Submit op on k's socket under tag t (the caller counted it). */
 void rf__conn_submit(struct rf__loop *l, struct rf__conn *k, rf__tag t, const struct rf__conn_op *op);
-/* TCP: make the socket (RF_OP_SOCKET), then rf__conn_opened with its
- * result; connect it (RF_OP_CONNECT). */
-void rf__conn_socket(struct rf__loop *l, struct rf__conn *k, rf__tag t, int family);
-void rf__conn_opened(struct rf__conn *k, int fd);
-void rf__conn_connect(struct rf__loop *l, struct rf__conn *k, rf__tag t,
-                      const struct sockaddr *sa, socklen_t len);
-/* The connected socket failed over to another address: close it. */
-void rf__conn_drop_socket(struct rf__loop *l, struct rf__conn *k);
-
-/* Racing connection attempts (Happy Eyeballs, in slot.c): sockets not yet
- * part of a stack.  Make one (RF_OP_SOCKET), connect it (RF_OP_CONNECT),
- * close a loser; the winner becomes the stack's with rf__conn_opened. */
+/* TCP: make a socket (RF_OP_SOCKET) and connect it (RF_OP_CONNECT) before
+ * it is part of a stack (several may race: Happy Eyeballs in slot.c; one
+ * in bench.c); close a loser.  The winner becomes the stack's with
+ * rf__conn_opened. */
 void rf__conn_dial_socket(struct rf__loop *l, rf__tag t, int family);
 void rf__conn_dial_connect(struct rf__loop *l, rf__tag t, int fd, const struct sockaddr *sa,
                            socklen_t len);
 void rf__conn_dial_close(struct rf__loop *l, int fd);
+void rf__conn_opened(struct rf__conn *k, int fd);
 
 /* The socket goes to a proxy: before anything else, ask it for a tunnel
  * to hostport ("CONNECT hostport", with Proxy-Authorization when

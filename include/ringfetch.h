@@ -478,6 +478,24 @@ RF_API char *rf_url_redact(const char *url, char *out, size_t cap);
  * cap is too small. */
 #define RF_NAME_MAX 200
 
+/*
+ * Whose file is this?  Every file ringfetch creates carries the URL it was
+ * fetched for (without userinfo) in the extended attribute
+ * user.xdg.origin.url, as wget2 and curl --xattr write it.  rf_file_owner
+ * says what path is to url: RF_OWNER_NONE (no such file), _SELF (its
+ * record names url), _OTHER (another URL's), _UNRECORDED (no record: a
+ * file of the user's or of another program), _UNKNOWN (the filesystem
+ * keeps no user xattrs, or path cannot be examined), _NOT_FILE (a
+ * directory, link, device...).  Re-runs (RF_REQ_RESUME, RF_REQ_MIRROR)
+ * take a file as a URL's own only when it is _SELF.
+ */
+enum rf_owner {
+	RF_OWNER_NONE = 0, RF_OWNER_SELF, RF_OWNER_OTHER, RF_OWNER_UNRECORDED, RF_OWNER_UNKNOWN,
+	RF_OWNER_NOT_FILE
+};
+#define RF_ORIGIN_MAX 8192 /* longest record, NUL included */
+RF_API int rf_file_owner(const char *path, const char *url);
+
 /* Check a checksum spec "ALGO=HEX" (sha-256, sha-512, sha-1, md5): 0, or
  * RF_EINVAL and what is wrong. */
 RF_API int rf_checksum_check(const char *spec, const char **why);

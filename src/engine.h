@@ -375,6 +375,10 @@ bool rf__sink_finish(rf_client *c, struct rf__slot *s);
 void rf__sink_prepare(rf_client *c, struct rf__slot *s);
 /* This attempt continues a prefix that must be hashed first. */
 bool rf__sink_need_prefix(const struct rf__slot *s);
+/* A 206 is of the version the .part was started with: its strong ETag, or
+ * its Last-Modified, equals the validator recorded then (true when none
+ * was: resume by length only). */
+bool rf__sink_same_version(const struct rf__slot *s);
 /* Where the bytes of this attempt certainly ended on disk: every byte
  * below it (from the attempt's start) landed. */
 int64_t rf__sink_landed(const struct rf__slot *s);

@@ -132,6 +132,8 @@ int rf__http1_content_range(const char *v, int64_t *start, int64_t *end, int64_t
 
 /* Retry-After: delta seconds or an HTTP-date; returns seconds from now
  * (0 if in the past), or -1 when absent or unparsable. */
+/* An HTTP-date in any of its three forms to unix seconds: 0, or -1. */
+int rf__http1_date(const char *v, int64_t *out);
 double rf__http1_retry_after(const char *v, int64_t now_unix);
 
 /* Check a custom header line "Name: value": 0 or RF_EHEADER. */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "digest.h"
+#include "origin.h"
 #include "ringfetch.h"
 #include "url.h"
 
@@ -31,6 +32,11 @@ int rf_url_check(const char *url, const char **why)
 char *rf_url_redact(const char *url, char *out, size_t cap)
 {
 	return rf__url_redact(url, out, cap);
+}
+
+int rf_file_owner(const char *path, const char *url)
+{
+	return rf__origin_of(path, url);
 }
 
 int rf_checksum_check(const char *spec, const char **why)

@@ -54,6 +54,7 @@
 
 #include "alloc.h"
 #include "engine.h"
+#include "origin.h"
 
 #define MAX_NAME_SUFFIX 9999
 #define UNNAMED_MAX (256 * 1024)
@@ -172,6 +173,7 @@ void rf__sink_prepare(rf_client *c, struct rf__slot *s)
 	s->sink.resume_from = 0;
 	s->sink.part_on_disk = false;
 	s->sink.resume_final = false;
+	s->sink.owned = false;
 	s->sink.validator[0] = 0;
 	s->sink.hole_at = INT64_MAX;
 	s->sink.segment = false;
@@ -201,6 +203,30 @@ void rf__sink_prepare(rf_client *c, struct rf__slot *s)
 		sink_fail(s, -ENOMEM); /* never a fetch whose checksum goes unchecked */
 }
 
+/* May what is on disk at path be continued or compared for this request?
+ * Only the URL's own file (origin record), or - when the caller named the
+ * path itself (RF_REQ_OVERWRITE, curl's -o) - one without a record.  A file
+ * recorded for another URL never is; under a name the engine chose, the
+ * request then fails rather than replace it (the CLI never asks that: it
+ * picks a name that is free or the URL's own). */
+static bool usable_on_disk(struct rf__slot *s, const char *path)
+{
+	int who = rf__origin_of(path, s->req->url);
+	bool named = s->req->flags & RF_REQ_OVERWRITE;
+	if (who == RF_OWNER_SELF) {
+		s->sink.owned = true;
+		return true;
+	}
+	if (named && (who == RF_OWNER_UNRECORDED || who == RF_OWNER_UNKNOWN))
+		return true;
+	if (path == s->req->path && !named)
+		rf__slot_error(s, RF_EOUTPUT_NAME, true, "%s exists and is not this URL's download (%s)", path,
+		               who == RF_OWNER_OTHER ? "its origin record names another URL" :
+		               who == RF_OWNER_UNKNOWN ? "its filesystem keeps no user xattrs" :
+		               "it has no origin record");
+	return false;
+}
+
 /* Mirroring: what we have under the final name makes the request
  * conditional (plain syscalls on the local path, as for resume). */
 static void mirror_prepare(struct rf__slot *s)
@@ -209,6 +235,8 @@ static void mirror_prepare(struct rf__slot *s)
 	s->sink.mirror_have = false;
 	s->sink.mirror_etag[0] = 0;
 	if (lstat(s->req->path, &st) != 0 || !S_ISREG(st.st_mode))
+		return;
+	if (!usable_on_disk(s, s->req->path))
 		return;
 	s->sink.mirror_have = true;
 	s->sink.mirror_mtime = st.st_mtim.tv_sec;
@@ -228,10 +256,9 @@ static void mirror_stamp(struct rf__slot *s)
 		setxattr(name, ETAG_XATTR, s->resp.etag, strlen(s->resp.etag), 0);
 	else
 		removexattr(name, ETAG_XATTR);
-	struct tm tm;
-	memset(&tm, 0, sizeof(tm));
-	if (s->resp.last_modified[0] && strptime(s->resp.last_modified, "%a, %d %b %Y %H:%M:%S GMT", &tm)) {
-		struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_sec = timegm(&tm)}};
+	int64_t t;
+	if (s->resp.last_modified[0] && rf__http1_date(s->resp.last_modified, &t) == 0) {
+		struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_sec = (time_t)t}};
 		utimensat(AT_FDCWD, name, ts, AT_SYMLINK_NOFOLLOW);
 	}
 }
@@ -289,13 +316,13 @@ static void choose_part(rf_client *c, struct rf__slot *s)
 	if (!r->resume || r->fresh || !s->sink.part_resumable)
 		return;
 	struct stat st;
-	if (lstat(part, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+	if (lstat(part, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && usable_on_disk(s, part)) {
 		s->sink.resume_from = st.st_size;
 		s->sink.part_on_disk = true;
 		ssize_t len = getxattr(part, VALIDATOR_XATTR, s->sink.validator, sizeof(s->sink.validator) - 1);
 		s->sink.validator[len > 0 ? len : 0] = 0;
 	} else if ((r->flags & RF_REQ_RESUME) && lstat(r->path, &st) == 0 && S_ISREG(st.st_mode) &&
-	           st.st_size > 0) {
+	           st.st_size > 0 && usable_on_disk(s, r->path)) {
 		s->sink.resume_from = st.st_size;
 		s->sink.resume_final = true;
 	}
@@ -412,12 +439,30 @@ static void open_part(rf_client *c, struct rf__slot *s, bool append)
 	rf__op_open(c->loop, rf__slot_op(s, RF_OP_OPEN, 0), s->sink.part, flags, 0644);
 }
 
-/* A segment's 206 covers exactly what was asked, of the job's file. */
+bool rf__sink_same_version(const struct rf__slot *s)
+{
+	const char *v = s->sink.validator;
+	if (!v[0])
+		return true; /* nothing was recorded: by length only */
+	if (v[0] == '"')
+		return strcmp(s->resp.etag, v) == 0; /* strong: byte for byte */
+	int64_t a, b;
+	const char *lm = s->resp.last_modified;
+	if (!lm[0])
+		return false; /* a 206 must repeat it (RFC 9110 15.3.7) */
+	if (rf__http1_date(v, &a) == 0 && rf__http1_date(lm, &b) == 0)
+		return a == b;
+	return strcmp(v, lm) == 0;
+}
+
+/* A segment's 206 covers exactly what was asked, of the job's file, and
+ * of the same version as the segments before it. */
 static bool segment_range_ok(const struct rf__slot *s)
 {
 	int64_t start, end, total;
 	return rf__http1_content_range(s->resp.content_range, &start, &end, &total) == 0 &&
-	       start == s->sink.resume_from && total == s->req->job->total && end < total;
+	       start == s->sink.resume_from && total == s->req->job->total && end < total &&
+	       rf__sink_same_version(s);
 }
 
 void rf__sink_headers(rf_client *c, struct rf__slot *s)
@@ -434,9 +479,11 @@ void rf__sink_headers(rf_client *c, struct rf__slot *s)
 	if (s->sink.segment && (s->resp.status != 206 || !segment_range_ok(s))) {
 		/* the file changed (If-Range), or ranges stopped working: the
 		 * job starts again (split.c) */
-		rf__slot_error(s, RF_ERANGE, false, "a segment request was answered %d%s%.100s", s->resp.status,
+		rf__slot_error(s, RF_ERANGE, false, "a segment request was answered %d%s%.100s%s", s->resp.status,
 		               s->resp.status == 206 ? " with Content-Range " : "",
-		               s->resp.status == 206 ? s->resp.content_range : "");
+		               s->resp.status == 206 ? s->resp.content_range : "",
+		               s->resp.status == 206 && !rf__sink_same_version(s) ?
+		               " of another version (validator changed)" : "");
 		return;
 	}
 	if (s->resp.status == 206) {
@@ -612,6 +659,16 @@ static void start_rename(rf_client *c, struct rf__slot *s)
 		s->sink.file = RF_FILE_CLOSED;
 		return;
 	}
+	if (replace && !(s->req->flags & RF_REQ_OVERWRITE)) {
+		/* -c, -N: only the URL's own file is replaced (origin.h) */
+		int who = rf__origin_of(s->sink.target, s->req->url);
+		if (who != RF_OWNER_NONE && who != RF_OWNER_SELF) {
+			rf__slot_error(s, RF_EOUTPUT_NAME, true, "%s appeared meanwhile and is not this "
+			               "URL's download: not replaced", s->sink.target);
+			s->sink.file = RF_FILE_CLOSED;
+			return;
+		}
+	}
 	s->sink.file = RF_FILE_RENAMING;
 	rf__op_rename(c->loop, rf__slot_op(s, RF_OP_RENAME, 0), s->sink.part, s->sink.target,
 	              replace ? 0 : RENAME_NOREPLACE);
@@ -698,6 +755,10 @@ bool rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 		}
 		s->sink.ffd = res;
 		s->sink.file = RF_FILE_OPEN;
+		/* the file says whose it is before it can get a final name (a
+		 * filesystem without user xattrs: documented, not an error) */
+		if (!s->sink.segment)
+			rf__origin_set(res, s->req->url);
 		/* reserve the space of bodies larger than the receive buffers, so a
 		 * full disk fails before the first write; smaller ones are written
 		 * whole at once and fail just as early without it */

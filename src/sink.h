@@ -37,6 +37,9 @@ struct rf__sink {
 	bool part_on_disk;       /* part held data when this attempt began
 	                            (even if it then restarts from zero) */
 	bool resume_final;       /* ... and they sit under the final name */
+	bool owned;              /* what is continued or compared on disk is
+	                            this URL's own (its origin record names it,
+	                            origin.h), not only a file the caller named */
 	bool range_complete;     /* 416: what is on disk is the whole body */
 	bool skipped;            /* RESUME and the final file was complete, or
 	                            MIRROR and the server said 304 */

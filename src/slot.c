@@ -997,6 +997,13 @@ void rf__slot_response_end(rf_client *c, struct rf__slot *s, bool reusable)
 		follow_redirect(c, s);
 	} else if (s->sink.range_complete) {
 		rf__slot_finish_step(c, s); /* what is on disk is the whole file */
+	} else if (st == 416 && s->sink.resume_from > 0 && !s->sink.owned) {
+		/* a file the user named (-o) that is no download of this URL:
+		 * longer than the resource, it is left alone (curl refuses too) */
+		rf__slot_error(s, RF_ERANGE, false, "%s holds %lld bytes, more than the resource has, and "
+		               "no origin record of this URL: left as it is",
+		               s->sink.resume_final ? s->req->path : s->sink.part, (long long)s->sink.resume_from);
+		rf__slot_finish_step(c, s);
 	} else if (st == 416 && s->sink.resume_from > 0) {
 		/* our prefix is longer than the resource: it changed, start over */
 		s->req->fresh = true;
@@ -1021,6 +1028,17 @@ static void on_headers(rf_client *c, struct rf__slot *s)
 		while (t->len && t->text[t->len - 1] == '\n')
 			t->text[--t->len] = 0;
 		debug_text(c, s, RF_DEBUG_RESPONSE, t->text);
+	}
+	if (st == 206 && !s->req->job && s->sink.resume_from > 0 && !rf__sink_same_version(s)) {
+		/* a server ignoring If-Range sent the range of another version:
+		 * never spliced onto ours (RFC 9110 15.3.7.3); start over */
+		s->req->fresh = true;
+		snprintf(s->req->note, sizeof(s->req->note), "the server answered the range with "
+		         "another version of the file (its validator changed): restarted from zero");
+		s->requeue = true;
+		s->body = RF_BODY_DISCARD;
+		rf__slot_response_end(c, s, false);
+		return;
 	}
 	if (st >= 200 && st <= 299) {
 		s->body = RF_BODY_SINK;

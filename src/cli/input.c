@@ -74,6 +74,13 @@ static char *read_line(struct input *in)
 	in->line++;
 	while (n > 0 && (in->buf[n - 1] == '\n' || in->buf[n - 1] == '\r'))
 		in->buf[--n] = 0;
+	/* a comment after a URL or an option: '#' after a space or tab (a '#'
+	 * inside a URL is its fragment and has no space before it) */
+	for (ssize_t i = 1; i < n; i++)
+		if (in->buf[i] == '#' && (in->buf[i - 1] == ' ' || in->buf[i - 1] == '\t')) {
+			in->buf[i] = 0;
+			break;
+		}
 	return in->buf;
 }
 

@@ -339,20 +339,75 @@ bool json_double(const struct json *o, const char *key, double *out)
 	return true;
 }
 
-void json_write_string(FILE *f, const char *s)
+/* Bytes of the well-formed UTF-8 sequence at p (RFC 3629: no overlongs,
+ * no surrogates, nothing past U+10FFFF), or 0. */
+size_t json_utf8_len(const unsigned char *p)
+{
+	unsigned char c = p[0];
+	if (c < 0x80)
+		return 1;
+	size_t n;
+	unsigned lo = 0x80, hi = 0xBF;
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2;
+	else if (c >= 0xE0 && c <= 0xEF) {
+		n = 3;
+		if (c == 0xE0)
+			lo = 0xA0;
+		else if (c == 0xED)
+			hi = 0x9F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		n = 4;
+		if (c == 0xF0)
+			lo = 0x90;
+		else if (c == 0xF4)
+			hi = 0x8F;
+	} else
+		return 0;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xBF)
+			return 0;
+	return n;
+}
+
+/* Valid JSON whatever the bytes (RFC 8259 8.1: UTF-8 only): a byte that
+ * is not part of well-formed UTF-8 becomes "%XX" when pct, else U+FFFD. */
+static void write_string(FILE *f, const char *s, bool pct)
 {
 	if (!s) {
 		fputs("null", f);
 		return;
 	}
 	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		size_t n = json_utf8_len(p);
+		if (!n) {
+			if (pct)
+				fprintf(f, "%%%02X", *p);
+			else
+				fputs("\\ufffd", f);
+			p++;
+			continue;
+		}
 		if (*p == '"' || *p == '\\')
 			fprintf(f, "\\%c", *p);
 		else if (*p < 0x20 || *p == 0x7f)
 			fprintf(f, "\\u%04x", *p);
 		else
-			fputc(*p, f);
+			fwrite(p, 1, n, f);
+		p += n;
 	}
 	fputc('"', f);
+}
+
+void json_write_string(FILE *f, const char *s)
+{
+	write_string(f, s, false);
+}
+
+void json_write_url(FILE *f, const char *s)
+{
+	write_string(f, s, true);
 }

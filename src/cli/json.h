@@ -30,6 +30,11 @@ struct json {
 struct json *json_parse(const char *text, size_t len, char *err, size_t errlen);
 /* Write s as a JSON string (quotes and escapes; NULL as null). */
 void json_write_string(FILE *f, const char *s);
+/* The same for a URL: bytes that are not well-formed UTF-8 are
+ * percent-encoded ("%FF"), so the line stays JSON and the URL the same. */
+void json_write_url(FILE *f, const char *s);
+/* Bytes of the well-formed UTF-8 sequence at p, or 0. */
+size_t json_utf8_len(const unsigned char *p);
 void json_free(struct json *j);
 /* The member of object o named key, or NULL. */
 const struct json *json_get(const struct json *o, const char *key);

@@ -30,6 +30,7 @@
 #include "bench.h"
 #include "input.h"
 #include "io_report.h"
+#include "names.h"
 #include "options.h"
 #include "progress.h"
 #include "results.h"
@@ -56,6 +57,16 @@ struct cli {
 	char *netrc_path;       /* --netrc: ~/.netrc */
 	char *proxy_with_user;  /* the proxy URL with --proxy-user in it */
 	char proxy_from[64];    /* the environment variables the proxies came from */
+	struct names names;     /* the names this run has given out (names.h) */
+	unsigned line;          /* the -i line of the URL being prepared, 0: none */
+};
+
+/* What the CLI keeps with each request it hands over (rf_request.user),
+ * freed when its result comes. */
+struct req_info {
+	unsigned line;          /* -i list line, 0 for a command-line URL */
+	char note[300];         /* why the name is not the URL's own, or "" */
+	char path[];            /* the name asked for ("" for other sinks) */
 };
 
 /* Before a message: clear the progress line it would otherwise run into. */
@@ -91,6 +102,19 @@ static int mkdirs(const char *dir)
 	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
+static void report_lines(struct cli *c, const rf_result *r, int code, unsigned line);
+
+/* A URL (or list line) that never reached the engine still gets its
+ * record: every outcome the summary counts has one. */
+static void record_unfetched(struct cli *c, const char *shown, int err, bool local,
+                             const char *detail, int code)
+{
+	rf_result r = {.url = shown, .final_url = shown, .reason = "", .detail = detail,
+	               .error = err, .local_error = local, .digest_algo = "", .digest = "",
+	               .note = "", .content_encoding = ""};
+	report_lines(c, &r, code, c->line);
+}
+
 static void input_error(void *arg, const char *file, unsigned line, const char *msg)
 {
 	struct cli *c = arg;
@@ -98,6 +122,10 @@ static void input_error(void *arg, const char *file, unsigned line, const char *
 	fprintf(stderr, "%s:%u: %s\n", file, line, msg);
 	c->failed++;
 	set_exit(c, EXIT_INPUT);
+	unsigned had = c->line;
+	c->line = line;
+	record_unfetched(c, "", RF_EURL, false, msg, EXIT_INPUT);
+	c->line = had;
 }
 
 /* url is shown with its userinfo redacted: a password is never printed */
@@ -108,6 +136,18 @@ static void url_error(struct cli *c, const char *url, const char *msg)
 	fprintf(stderr, "%s: %s\n", rf_url_redact(url, shown, sizeof(shown)), msg);
 	c->failed++;
 	set_exit(c, EXIT_INPUT);
+	record_unfetched(c, shown, RF_EURL, false, msg, EXIT_INPUT);
+}
+
+/* A name that cannot be given (names.h): a local error, recorded. */
+static void name_error(struct cli *c, const char *url, const char *msg)
+{
+	clear_progress(c);
+	char shown[512];
+	fprintf(stderr, "%s: %s\n", rf_url_redact(url, shown, sizeof(shown)), msg);
+	c->failed++;
+	set_exit(c, EXIT_LOCAL);
+	record_unfetched(c, shown, RF_EOUTPUT_NAME, true, msg, EXIT_LOCAL);
 }
 
 /* Is any existing component of dir (below base) a symlink?  Then
@@ -181,8 +221,25 @@ static void clobber_skip(struct cli *c, const char *url)
 	rf_url_redact(url, shown, sizeof(shown));
 	rf_result r = {.url = shown, .final_url = shown, .path = c->path, .reason = "",
 	               .detail = "", .skipped = 1, .digest_algo = "", .digest = "",
-	               .note = "the file exists (--no-clobber): not fetched", .content_encoding = ""};
+	               .note = "this URL's file exists (--no-clobber): not fetched",
+	               .content_encoding = ""};
 	on_done(c, &r);
+}
+
+/* The request's req_info; false (the URL reported failed) without memory. */
+static bool attach_info(struct cli *c, rf_request *req, const char *note)
+{
+	const char *path = req->sink == RF_SINK_FILE ? req->path : "";
+	struct req_info *info = malloc(sizeof(*info) + strlen(path) + 1);
+	if (!info) {
+		name_error(c, req->url, "out of memory");
+		return false;
+	}
+	info->line = c->line;
+	snprintf(info->note, sizeof(info->note), "%s", note);
+	strcpy(info->path, path);
+	req->user = info;
+	return true;
 }
 
 /* Fill req for url (with list options out/dir); false if it must be skipped. */
@@ -204,7 +261,7 @@ static bool prepare(struct cli *c, rf_request *req, const char *url, const char 
 	}
 	if (c->o.discard) {
 		req->sink = RF_SINK_DISCARD;
-		return true;
+		return attach_info(c, req, "");
 	}
 	if (c->o.output) {
 		if (strcmp(c->o.output, "-") == 0) {
@@ -217,8 +274,9 @@ static bool prepare(struct cli *c, rf_request *req, const char *url, const char 
 			req->sink = RF_SINK_FILE;
 			req->path = c->o.output;
 			req->flags |= RF_REQ_OVERWRITE;
+			names_reserve(&c->names, c->o.output);
 		}
-		return true;
+		return attach_info(c, req, "");
 	}
 	char name[RF_NAME_MAX + 1];
 	if (out) {
@@ -261,13 +319,20 @@ static bool prepare(struct cli *c, rf_request *req, const char *url, const char 
 		return false;
 	}
 	req->sink = RF_SINK_FILE;
+	enum name_mode mode = c->o.resume ? NAME_RESUME : c->o.mirror ? NAME_MIRROR :
+	                      c->o.no_clobber ? NAME_NO_CLOBBER : NAME_NEW;
+	static struct name_choice ch;
+	if (names_choose(&c->names, c->path, url, mode, &ch)) {
+		name_error(c, url, ch.note);
+		return false;
+	}
+	snprintf(c->path, sizeof(c->path), "%s", ch.path);
 	req->path = c->path;
-	struct stat st;
-	if (c->o.no_clobber && lstat(c->path, &st) == 0) {
+	if (mode == NAME_NO_CLOBBER && ch.own) {
 		clobber_skip(c, url);
 		return false;
 	}
-	return true;
+	return attach_info(c, req, ch.note);
 }
 
 /* The source: command-line URLs, then the input list. */
@@ -277,6 +342,7 @@ static int next_request(void *arg, rf_request *req)
 	static struct input_entry e;
 	while (c->next_url < c->o.nurls) {
 		const char *url = c->o.urls[c->next_url++];
+		c->line = 0;
 		if (prepare(c, req, url, NULL, NULL, c->o.checksum, 0))
 			return 1;
 	}
@@ -287,6 +353,7 @@ static int next_request(void *arg, rf_request *req)
 			c->in_open = false;
 			return 0;
 		}
+		c->line = e.line;
 		if (prepare(c, req, e.url, e.out, e.dir, e.checksum, e.split))
 			return 1;
 	}
@@ -340,15 +407,15 @@ static const char *result_path(const struct cli *c, const rf_result *r)
 
 /* The script-facing lines for one URL: --write-out, --json, digests;
  * each flushed at once, so a pipe sees it as the URL finishes. */
-static void report_lines(struct cli *c, const rf_result *r, int code)
+static void report_lines(struct cli *c, const rf_result *r, int code, unsigned line)
 {
 	const char *path = result_path(c, r);
 	if (c->o.write_out) {
-		writeout(stdout, c->o.write_out, r, path, code);
+		writeout(stdout, c->o.write_out, r, path, code, line);
 		fflush(stdout);
 	}
 	if (c->json) {
-		results_json(c->json, r, path, code);
+		results_json(c->json, r, path, code, line);
 		fputc('\n', c->json);
 		fflush(c->json);
 	}
@@ -358,19 +425,49 @@ static void report_lines(struct cli *c, const rf_result *r, int code)
 	}
 }
 
-static void on_done(void *arg, const rf_result *r)
+/* The naming note (names.h), or one for a name the engine had to change
+ * because another program took the chosen one meanwhile; then the
+ * engine's own note. */
+static const char *merged_note(const rf_result *r, const struct req_info *info, char *buf,
+                               size_t cap)
+{
+	char naming[300] = "";
+	if (info && r->path && info->path[0] && strcmp(r->path, info->path) != 0) {
+		const char *me = strrchr(r->path, '/'), *asked = strrchr(info->path, '/');
+		snprintf(naming, sizeof(naming), "saved as %s (%s appeared meanwhile)", me ? me + 1 : r->path,
+		         asked ? asked + 1 : info->path);
+	} else if (info && r->path && info->note[0]) {
+		snprintf(naming, sizeof(naming), "%s", info->note);
+	}
+	if (!naming[0])
+		return r->note;
+	snprintf(buf, cap, "%s%s%s", naming, r->note[0] ? "; " : "", r->note);
+	return buf;
+}
+
+static void on_done(void *arg, const rf_result *res)
 {
 	struct cli *c = arg;
+	struct req_info *info = res->user;
+	char note[600];
+	rf_result rr = *res;
+	const rf_result *r = &rr;
+	rr.note = merged_note(res, info, note, sizeof(note));
+	bool naming_note = rr.note != res->note;
+	unsigned line = info ? info->line : c->line;
+	free(info);
+	rr.user = NULL;
 	c->tls_handshakes += r->tls_handshake;
 	c->tls_resumed += r->tls_resumed;
 	int code = exit_code_for(r);
-	report_lines(c, r, code);
+	report_lines(c, r, code, line);
 	c->bytes += r->bytes;
 	if (r->error == 0) {
 		c->ok++;
 		c->skipped += r->skipped != 0;
-		/* skipped files are counted in the summary; named only with -v */
-		if (r->note[0] && !c->o.quiet && (!r->skipped || c->o.verbose)) {
+		/* skipped files are counted in the summary; named only with -v;
+		 * a name other than the URL's own is always said */
+		if (r->note[0] && !c->o.quiet && (!r->skipped || c->o.verbose || naming_note)) {
 			clear_progress(c);
 			fprintf(stderr, "%s: note: %s\n", r->url, r->note);
 		}
@@ -784,6 +881,7 @@ static void clean_up(struct cli *c)
 	if (c->output_fd >= 0)
 		close(c->output_fd);
 	cli_options_free(&c->o);
+	names_free(&c->names);
 	free(c->netrc_path);
 	if (c->proxy_with_user) {
 		explicit_bzero(c->proxy_with_user, strlen(c->proxy_with_user));
@@ -798,6 +896,7 @@ int main(int argc, char **argv)
 		return cli_bench_main(argc - 1, argv + 1);
 	static struct cli c;
 	c.output_fd = -1;
+	names_init(&c.names);
 	int status = cli_options_parse(&c.o, argc, argv, stdout, stderr);
 	if (status == CLI_RUN)
 		status = set_up(&c);

@@ -12,15 +12,21 @@ static void field(FILE *f, const char *name, bool first)
 	fprintf(f, "%s\"%s\":", first ? "" : ",", name);
 }
 
-void results_json(FILE *f, const rf_result *r, const char *path, int exit)
+void results_json(FILE *f, const rf_result *r, const char *path, int exit, unsigned line)
 {
 	fputs("{\"type\":\"result\"", f);
 	field(f, "url", false);
-	json_write_string(f, r->url);
+	json_write_url(f, r->url);
 	field(f, "final_url", false);
-	json_write_string(f, r->final_url);
+	json_write_url(f, r->final_url);
 	field(f, "path", false);
 	json_write_string(f, path);
+	if (line)
+		fprintf(f, ",\"line\":%u", line);
+	else
+		fputs(",\"line\":null", f);
+	field(f, "content_encoding", false);
+	json_write_string(f, r->content_encoding ? r->content_encoding : "");
 	fprintf(f, ",\"ok\":%s,\"status\":%d,\"bytes\":%llu,\"resumed_from\":%llu,\"skipped\":%s",
 	        r->error ? "false" : "true", r->status, (unsigned long long)r->bytes,
 	        (unsigned long long)r->resumed_from, r->skipped ? "true" : "false");
@@ -120,7 +126,7 @@ const char *writeout_check(const char *fmt)
 	return NULL;
 }
 
-void writeout(FILE *f, const char *fmt, const rf_result *r, const char *path, int exit)
+void writeout(FILE *f, const char *fmt, const rf_result *r, const char *path, int exit, unsigned line)
 {
 	for (const char *p = fmt; *p; p++) {
 		if (p[0] == '\\' && p[1]) { /* curl's escapes */
@@ -157,7 +163,7 @@ void writeout(FILE *f, const char *fmt, const rf_result *r, const char *path, in
 		case V_ERRORMSG: fputs(r->error ? rf_strerror(r->error) : "", f); break;
 		case V_EXITCODE: fprintf(f, "%d", exit); break;
 		case V_DIGEST: fputs(r->digest ? r->digest : "", f); break;
-		case V_JSON: results_json(f, r, path, exit); break;
+		case V_JSON: results_json(f, r, path, exit, line); break;
 		case V_COUNT: break;
 		}
 	}

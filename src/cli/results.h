@@ -22,14 +22,15 @@ struct run_totals {
 
 /* One URL's record, one line without its newline.  path: where the body went ("-" for
  * stdout, NULL when nothing was saved); exit: the exit status this URL
- * alone would give. */
-void results_json(FILE *f, const rf_result *r, const char *path, int exit);
+ * alone would give; line: its line in the -i list (0: the command line). */
+void results_json(FILE *f, const rf_result *r, const char *path, int exit, unsigned line);
 /* The closing record. */
 void results_json_summary(FILE *f, const struct run_totals *t);
 
 /* Check a --write-out template: NULL, or what is wrong with it. */
 const char *writeout_check(const char *fmt);
 /* Write the template for one URL. */
-void writeout(FILE *f, const char *fmt, const rf_result *r, const char *path, int exit);
+void writeout(FILE *f, const char *fmt, const rf_result *r, const char *path, int exit,
+              unsigned line);
 
 #endif

@@ -90,8 +90,8 @@ def file_io_auto_names_the_filesystem_and_path():
 @case
 def unnamed_small_files_get_their_names_last():
     """--tmpfile on: small bodies are linked to their names (NAME.N when
-    taken, never replacing); a NAME.part left from before sends that file the
-    .part way (which takes the stale .part along); nothing else is left."""
+    taken, never replacing); a NAME.part of unknown origin left from before
+    is left alone (the URL takes NAME.1); nothing else is left."""
     out = tmpdir()
     small = [n for n in FILES if len(FILES[n]) <= 256 * 1024][:3]
     assert small
@@ -104,7 +104,11 @@ def unnamed_small_files_get_their_names_last():
                            [f"{BASE}/{n}" for n in small])
         assert code == 0 and f"small files unnamed + link" in err, err
     names = listdir(out)
-    assert not [n for n in names if n.endswith(".part")], names
+    stale = os.path.basename(small[1]) + ".part"
+    assert [n for n in names if n.endswith(".part")] == [stale], names
+    with open(os.path.join(out, stale), "rb") as f:
+        assert f.read() == b"stale"
+    names.remove(stale)
     first, second = (os.path.basename(n) for n in small[:2])
     with open(os.path.join(out, first), "rb") as f:
         assert f.read() == b"mine"
@@ -194,12 +198,16 @@ def planted_part_symlink_is_not_followed():
     with open(victim, "wb") as f:
         f.write(b"keep me")
     os.symlink(victim, os.path.join(out, "f9.bin.part"))
+    # a name from the URL: the planted .part is someone else's, never used
     code, _, err = run(["--retry", "0", "-P", out, f"{BASE}/many/f9.bin"])
+    assert code == 0 and "saved as f9.bin.1 (f9.bin: its .part exists and is not a regular file)" in err, err
+    # a name given with -o: the engine's open refuses to follow it
+    code, _, err = run(["--retry", "0", "-o", os.path.join(out, "f9.bin"), f"{BASE}/many/f9.bin"])
     assert code == 3, (code, err)
     assert "Too many levels of symbolic links (open" in err, err
     with open(victim, "rb") as f:
         assert f.read() == b"keep me"
-    assert listdir(out) == ["f9.bin.part"] and os.path.islink(os.path.join(out, "f9.bin.part"))
+    assert listdir(out) == ["f9.bin.1", "f9.bin.part"] and os.path.islink(os.path.join(out, "f9.bin.part"))
 
 
 @case

@@ -20,6 +20,7 @@ RESULT_SCHEMA = {
     "status": int, "bytes": int, "resumed_from": int, "skipped": bool, "attempts": int,
     "retries": int, "redirects": int, "reused": bool, "digest": (dict, type(None)),
     "error": (dict, type(None)), "note": str, "exit_status": int, "time": dict,
+    "line": (int, type(None)), "content_encoding": str,
 }
 TIME_KEYS = {"dns", "connect", "tls", "first_byte", "total"}
 SUMMARY_SCHEMA = {"type": str, "downloaded": int, "skipped": int, "failed": int, "bytes": int,
@@ -127,19 +128,28 @@ def discard_fetches_and_drops():
 
 @case
 def no_clobber_skips_existing_files():
+    """-nc skips a URL whose own file (origin record) exists; a file of the
+    user's under that name is never taken for it: the URL gets NAME.1."""
     out = tmpdir()
     with open(os.path.join(out, "40"), "wb") as f:
         f.write(b"keep me")
+    code, stdout, err = run(["-nc", "-P", out, "--json", "-", f"{URL}/ok/40", f"{URL}/ok/41"])
+    assert code == 0, err
+    assert open(os.path.join(out, "40"), "rb").read() == b"keep me"
+    assert open(os.path.join(out, "40.1"), "rb").read() == body_of(40)
+    assert open(os.path.join(out, "41"), "rb").read() == body_of(41)
+    recs, summary = records(stdout.decode())
+    assert not [r for r in recs if r["skipped"]], recs
+    assert f"{URL}/ok/40: note: saved as 40.1 (40: the file exists and has no origin record" in err, err
     for flag in ("-nc", "--no-clobber"):
         code, stdout, err = run([flag, "-P", out, "--json", "-", f"{URL}/ok/40", f"{URL}/ok/41"])
         assert code == 0, err
-        assert open(os.path.join(out, "40"), "rb").read() == b"keep me"
-        assert open(os.path.join(out, "41"), "rb").read() == body_of(41)
         recs, summary = records(stdout.decode())
-        skipped = [r for r in recs if r["skipped"]]
-        assert [r["url"] for r in skipped] == [f"{URL}/ok/40"], recs
-        assert "1 skipped: the file exists" in err, err
-        os.unlink(os.path.join(out, "41"))
+        assert [(r["url"], r["path"], r["skipped"]) for r in recs] == [
+            (f"{URL}/ok/40", f"{out}/40.1", True), (f"{URL}/ok/41", f"{out}/41", True)], recs
+        assert "2 skipped: the file exists" in err, err
+    assert open(os.path.join(out, "40"), "rb").read() == b"keep me"
+    assert sorted(os.listdir(out)) == ["40", "40.1", "41"]
     code, _, err = run(["-nc", "-c", f"{URL}/ok/1"])
     assert code == 2, err
 

@@ -38,6 +38,11 @@ def set_validator(path, value):
     os.setxattr(path, "user.ringfetch.validator", value.encode())
 
 
+def own(path, url):
+    """What an earlier run leaves: the origin record naming url."""
+    os.setxattr(path, "user.xdg.origin.url", url.encode())
+
+
 # ---- checksums ----
 
 @case
@@ -149,6 +154,7 @@ def resume_when_server_ignores_range():
     part = os.path.join(out, "50000.part")
     with open(part, "wb") as f:
         f.write(b"garbage" * 1000)
+    own(part, f"{URL}/norange/{k}/50000")
     code, _, err = run(["-c", "-P", out, f"{URL}/norange/{k}/50000"])
     assert code == 0, err
     with open(os.path.join(out, "50000"), "rb") as f:
@@ -164,6 +170,7 @@ def resume_when_etag_changed():
     with open(part, "wb") as f:
         f.write(b"old version" * 100)
     set_validator(part, '"v0"')
+    own(part, f"{URL}/ranged/{k}/60000")
     code, _, err = run(["-c", "-P", out, f"{URL}/ranged/{k}/60000"])
     assert code == 0, err
     with open(os.path.join(out, "60000"), "rb") as f:
@@ -178,6 +185,7 @@ def resume_206_with_wrong_content_range():
     part = os.path.join(out, "9000.part")
     with open(part, "wb") as f:
         f.write(body_of(9000)[:3000])
+    own(part, f"{URL}/badrange/{k}/9000")
     code, _, err = run(["--retry", "0", "-c", "-P", out, f"{URL}/badrange/{k}/9000"])
     assert code == 4, (code, err)
     assert ("server answered a different range than asked (206 with Content-Range "
@@ -193,6 +201,7 @@ def resume_complete_final_file_is_skipped():
     path = os.path.join(out, "5000")
     with open(path, "wb") as f:
         f.write(body_of(5000))
+    own(path, f"{URL}/ranged/{k}/5000")
     before = os.stat(path).st_mtime_ns
     code, _, err = run(["-c", "-P", out, f"{URL}/ranged/{k}/5000"])
     assert code == 0, err
@@ -208,6 +217,7 @@ def resume_complete_part_is_renamed():
     k, out = key(), tmpdir()
     with open(os.path.join(out, "5001.part"), "wb") as f:
         f.write(body_of(5001))
+    own(os.path.join(out, "5001.part"), f"{URL}/ranged/{k}/5001")
     code, _, err = run(["-c", "-P", out, f"{URL}/ranged/{k}/5001"])
     assert code == 0, err
     assert listdir(out) == ["5001"]
@@ -217,16 +227,26 @@ def resume_complete_part_is_renamed():
 
 @case
 def resume_shorter_file_from_another_tool():
+    """Named with -o (curl's -C - -o), a shorter file without a record is
+    continued; under a name from the URL it is never taken for the URL's."""
     k, out = key(), tmpdir()
     with open(os.path.join(out, "8000"), "wb") as f:
         f.write(body_of(8000)[:2500])
-    code, _, err = run(["-c", "-P", out, f"{URL}/ranged/{k}/8000"])
+    code, _, err = run(["-c", "-o", os.path.join(out, "8000"), f"{URL}/ranged/{k}/8000"])
     assert code == 0, err
     assert "only its length could be checked" in err, err
     assert listdir(out) == ["8000"]
     with open(os.path.join(out, "8000"), "rb") as f:
         assert f.read() == body_of(8000)
     assert log(k) == ["bytes=2500- -"], log(k)
+    k, out = key(), tmpdir()
+    with open(os.path.join(out, "8000"), "wb") as f:
+        f.write(b"mine")
+    code, _, err = run(["-c", "-P", out, f"{URL}/ranged/{k}/8000"])
+    assert code == 0 and "saved as 8000.1 (8000: the file exists and has no origin record" in err, err
+    assert open(os.path.join(out, "8000"), "rb").read() == b"mine"
+    assert open(os.path.join(out, "8000.1"), "rb").read() == body_of(8000)
+    assert log(k) == ["- -"], log(k)
 
 
 @case
@@ -234,6 +254,7 @@ def without_continue_existing_part_is_not_trusted():
     k, out = key(), tmpdir()
     with open(os.path.join(out, "7000.part"), "wb") as f:
         f.write(b"stale")
+    own(os.path.join(out, "7000.part"), f"{URL}/ranged/{k}/7000")
     code, _, err = run(["-P", out, f"{URL}/ranged/{k}/7000"])
     assert code == 0, err
     assert listdir(out) == ["7000"] and log(k) == ["- -"], log(k)

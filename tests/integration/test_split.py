@@ -171,8 +171,9 @@ def interrupted_then_continued_with_c():
     assert state.startswith(f"ringfetch-segments 1 {n}\n"), state
     landed = sum(int(l.split()[1]) - int(l.split()[0]) for l in state.split("\n")[2:] if l)
     assert 0 < landed < n, state
-    # the same file under another log key
+    # the same file under another log key (its origin record says so)
     url = f"http://127.0.0.1:{BAD}/capped/resume2/{n}?rate={2 * MIB}"
+    os.setxattr(part, "user.xdg.origin.url", url.encode())
     code, _, err2 = run(["-c", "--split", "4", "-P", out, url], timeout=60)
     assert code == 0, err2
     assert sha256_file(os.path.join(out, str(n))) == sha256(body_of(n))

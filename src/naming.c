@@ -7,6 +7,7 @@
  * result is cut to RF_NAME_MAX bytes (without splitting a UTF-8 sequence)
  * so that suffixes like ".1.part" still fit a 255-byte file name.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "digest.h"
@@ -63,6 +64,48 @@ static int hexval(char c)
 	return -1;
 }
 
+/* Bytes of the well-formed UTF-8 sequence at p (RFC 3629), or 0. */
+static size_t utf8_len(const unsigned char *p)
+{
+	unsigned char c = p[0];
+	if (c < 0x80)
+		return 1;
+	size_t n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+	unsigned lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+	unsigned hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+	if (!n || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xBF)
+			return 0;
+	return n;
+}
+
+/* A name is valid UTF-8, so reports (JSON) can name it exactly: a byte
+ * that is not part of well-formed UTF-8 stays percent-encoded ("%FF"),
+ * within RF_NAME_MAX. */
+static void keep_utf8(char *name, size_t cap)
+{
+	char tmp[RF_NAME_MAX + 1];
+	size_t w = 0;
+	for (const unsigned char *p = (const unsigned char *)name; *p && w < RF_NAME_MAX;) {
+		size_t n = utf8_len(p);
+		if (!n) {
+			if (w + 3 > RF_NAME_MAX)
+				break;
+			w += (size_t)snprintf(tmp + w, sizeof(tmp) - w, "%%%02X", *p++);
+			continue;
+		}
+		if (w + n > RF_NAME_MAX)
+			break;
+		memcpy(tmp + w, p, n);
+		w += n;
+		p += n;
+	}
+	tmp[w] = 0;
+	snprintf(name, cap, "%s", tmp);
+}
+
 int rf_url_filename(const char *url, char *out, size_t cap)
 {
 	static const char fallback[] = "index.html";
@@ -105,6 +148,7 @@ int rf_url_filename(const char *url, char *out, size_t cap)
 	}
 	out[w] = 0;
 	rf__url_free(&u);
+	keep_utf8(out, cap);
 	if (w == 0 || strcmp(out, ".") == 0 || strcmp(out, "..") == 0)
 		memcpy(out, fallback, sizeof(fallback));
 	return 0;

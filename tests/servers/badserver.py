@@ -625,6 +625,56 @@ def h_reset_stats(c, path, raw):
     return False
 
 
+VERSION_TIMES = {"v1": 784111777, "v2": 784198177, "v3": 784284577}  # 1994-11-06 .. 08
+
+
+def http_date(t, form):
+    g = time.gmtime(t)
+    if form == "850":
+        return time.strftime("%A, %d-%b-%y %H:%M:%S GMT", g)
+    if form == "asctime":
+        return time.strftime("%a %b ", g) + f"{g.tm_mday:2d}" + time.strftime(" %H:%M:%S %Y", g)
+    return time.strftime("%a, %d %b %Y %H:%M:%S GMT", g)
+
+
+def h_versioned(c, path, raw):
+    # /versioned/KEY/N?v=V&then=W&date=imf|850|asctime&etag=0&ifrange=ignore:
+    # version V (body_of(N, V + KEY); W from the
+    # second request of KEY on) with ETag "V" (none with etag=0) and Last-Modified (V's
+    # date in that form); Range honoured, If-Range honoured unless
+    # ifrange=ignore (then any range of the current version is sent: a
+    # server that splices versions for a careless client); If-None-Match and
+    # If-Modified-Since answered 304
+    base, _, query = path.partition("?")
+    _, _, key, n = base.split("/")[:4]
+    q = dict(kv.partition("=")[::2] for kv in query.split("&") if kv)
+    nth = hit(key, raw)
+    v = q["then"] if q.get("then") and nth > 1 else q.get("v", "v1")
+    body = body_of(int(n), v + key)
+    etag = f'"{v}"' if q.get("etag", "1") != "0" else None
+    lm = http_date(VERSION_TIMES[v], q.get("date", "imf"))
+    common = ([("ETag", etag)] if etag else []) + [("Last-Modified", lm), ("Accept-Ranges", "bytes")]
+    inm, ims = header(raw, "if-none-match"), header(raw, "if-modified-since")
+    if (inm is not None and etag and inm == etag) or (inm is None and ims == http_date(VERSION_TIMES[v], "imf")):
+        c.send(head(304, "Not Modified", common))
+        return True
+    rng, if_range = header(raw, "range"), header(raw, "if-range")
+    same = if_range is None or if_range in (etag, lm) or q.get("ifrange") == "ignore"
+    if rng and rng.startswith("bytes=") and same:
+        a, _, b = rng[6:].partition("-")
+        start, end = int(a), (int(b) if b else len(body) - 1)
+        if start >= len(body):
+            c.send(head(416, "Range Not Satisfiable", common + [("Content-Range", f"bytes */{len(body)}"),
+                                                                ("Content-Length", 0)]))
+            return True
+        end = min(end, len(body) - 1)
+        c.send(head(206, "Partial Content", common + [("Content-Range", f"bytes {start}-{end}/{len(body)}"),
+                                                      ("Content-Length", end - start + 1)]) + body[start:end + 1])
+        return True
+    c.send(head(200, "OK", common + [("Content-Length", len(body))]) + body)
+    return True
+
+
 ROUTES = [
     ("/ok/", h_ok), ("/slow/", h_slow), ("/chunked", h_chunked), ("/closebody-notify", h_closebody_notify),
     ("/closebody", h_closebody),
@@ -646,7 +696,7 @@ ROUTES = [
     ("/dup-length", h_dup_length), ("/endless-1xx", h_endless_1xx),
     ("/endless-header", h_endless_header), ("/slow-header", h_slow_header),
     ("/endless-chunks", h_endless_chunks), ("/endless-chunk-ext", h_endless_chunk_ext),
-    ("/huge-length", h_huge_length), ("/proxylog", h_proxylog),
+    ("/huge-length", h_huge_length), ("/proxylog", h_proxylog), ("/versioned/", h_versioned),
 ] + ROUTES
 
 

@@ -180,6 +180,32 @@ int main(void)
 			CHECK(strcmp(o.location, "/next?a=b") == 0, "Location captured byte by byte");
 	}
 
+	/* HTTP-dates (RFC 9110 5.6.7): the three forms, the same instant */
+	static const struct {
+		const char *text;
+		int64_t want; /* -1: refused */
+	} dates[] = {
+		{"Sun, 06 Nov 1994 08:49:37 GMT", 784111777},
+		{"Sunday, 06-Nov-94 08:49:37 GMT", 784111777},
+		{"Sun Nov  6 08:49:37 1994", 784111777},
+		{"Thu, 31 Dec 2037 23:59:59 GMT", 2145916799},
+		{"Wed Dec 12 01:02:03 2012", 1355274123},
+		{"Sun, 06 Nov 1994 08:49:37 UTC", -1},
+		{"Sun, 6 Nov 1994 08:49:37 GMT", -1},
+		{"Sun, 06 Foo 1994 08:49:37 GMT", -1},
+		{"Sun, 06 Nov 1994 25:49:37 GMT", -1},
+		{"Sunday, 06-Nov-94 08:49 GMT", -1},
+		{"Sun Nov 6 08:49:37 1994", -1},
+		{"", -1},
+		{"1994-11-06T08:49:37Z", -1},
+	};
+	for (size_t i = 0; i < sizeof(dates) / sizeof(dates[0]); i++) {
+		int64_t t = 0;
+		int e = rf__http1_date(dates[i].text, &t);
+		CHECK(dates[i].want < 0 ? e != 0 : e == 0 && t == dates[i].want, "HTTP-date '%s' -> %lld",
+		      dates[i].text, (long long)t);
+	}
+
 	/* HEAD: a Content-Length but no body follows */
 	struct rf__http1_resp r;
 	rf__http1_init(&r, true);

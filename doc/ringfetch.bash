@@ -7,15 +7,15 @@ _ringfetch()
 	local cur prev words cword
 	_init_completion || return
 
-	local opts="-A -H -N -O -P -S -V -c -h -i -j -k -nc -o -q -s -v -w -x
-		--cacert --capath --cert --checksum --connect-timeout --continue --directory
+	local opts="-A -C -H -L -N -O -P -S -V -c -f -h -i -j -k -nc -o -q -s -v -w -x
+		--cacert --capath --cert --checksum --connect-timeout --continue --continue-at --directory
 		--directory-prefix
-		--discard --file-io --fsync --header --help --input-file --insecure --io --io-report
-		--jobs --json --key --limit-rate --limit-rate-per-host --location-trusted
-		--max-per-host --max-redirs --max-time --netrc --netrc-file --no-clobber
+		--discard --fail --file-io --fsync --header --help --input-file --insecure --io --io-report
+		--jobs --json --key --limit-rate --limit-rate-per-host --location --location-trusted
+		--max-per-host --max-redirs --max-time --netrc --netrc-file --no-check-certificate --no-clobber
 		--no-progress --noproxy --output --print-digest --progress --proxy --proxy-user
 		--quiet --retry --retry-delay --retry-on-checksum --shard --show-error --silent --split --timeout
-		--timestamping --tls-min --tmpfile --uring-big-buffer --uring-fixed-files
+		--timestamping --tls-min --tmpfile --tries --uring-big-buffer --uring-fixed-files
 		--uring-no-splice --uring-recv --uring-recv-buffer --uring-recv-inc
 		--uring-recv-pool --uring-setup --uring-submit-batch --uring-write-fixed --user
 		--user-agent --verbose --version --write-out"

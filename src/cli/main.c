@@ -254,6 +254,12 @@ static bool prepare(struct cli *c, rf_request *req, const char *url, const char 
 	req->flags = (c->o.resume ? RF_REQ_RESUME : 0) | (c->o.mirror ? RF_REQ_MIRROR : 0);
 	if (!in_shard(c, url))
 		return false; /* another shard's */
+	/* no scheme: http://, as curl and wget take "host:8080/f" */
+	static char with_scheme[8192 + 8];
+	if (!strstr(url, "://") && strlen(url) < sizeof(with_scheme) - 8) {
+		snprintf(with_scheme, sizeof(with_scheme), "http://%s", url);
+		url = req->url = with_scheme;
+	}
 	const char *why;
 	if (rf_url_check(url, &why)) {
 		url_error(c, url, why);
@@ -859,9 +865,12 @@ static void summarise(struct cli *c, double secs)
 		fprintf(stderr, " (%lu downloaded, %lu %s)", fetched, c->skipped,
 		        c->o.resume ? "already complete" : c->o.mirror ? "up to date" : "skipped: the file exists");
 	double files_per_s = secs > 0 ? (double)fetched / secs : 0.0;
-	fprintf(stderr, files_per_s < 10 ? ", %.1f MB in %.2f s (%.1f MB/s, %.1f files/s)"
-	                                 : ", %.1f MB in %.2f s (%.1f MB/s, %.0f files/s)",
-	        mb, secs, secs > 0 ? mb / secs : 0.0, files_per_s);
+	if (fetched < 2) /* a rate of files needs more than one */
+		fprintf(stderr, ", %.1f MB in %.2f s (%.1f MB/s)", mb, secs, secs > 0 ? mb / secs : 0.0);
+	else
+		fprintf(stderr, files_per_s < 10 ? ", %.1f MB in %.2f s (%.1f MB/s, %.1f files/s)"
+		                                 : ", %.1f MB in %.2f s (%.1f MB/s, %.0f files/s)",
+		        mb, secs, secs > 0 ? mb / secs : 0.0, files_per_s);
 	if (c->tls_handshakes)
 		fprintf(stderr, ", TLS handshakes %lu (%lu resumed)", c->tls_handshakes,
 		        c->tls_resumed);

@@ -16,12 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SHORT_OPTS ":i:P:o:O:j:H:A:x:w:cNkqsSvhV"
+#define SHORT_OPTS ":i:P:o:O:j:H:A:x:w:C:cNkqsSvhVLf"
 
 static void usage(FILE *f)
 {
 	fputs(
-	    "Usage: ringfetch [options] URL... | -i FILE\n"
+	    "Usage: ringfetch [options] URL... | -i FILE   (a URL without scheme is http://)\n"
 	    "Download HTTP/1.1 URLs concurrently through one io_uring ring.\n"
 	    "\n"
 	    "Input and output:\n"
@@ -37,7 +37,7 @@ static void usage(FILE *f)
 	    "                            fetches URL under its own name, as every URL is\n"
 	    "      --discard             fetch and drop the bodies (checks, warm-ups); also what\n"
 	    "                            -o /dev/null with several URLs and -P /dev/null mean\n"
-	    "  -nc, --no-clobber         skip a URL whose file already exists\n"
+	    "  -nc, --no-clobber         skip a URL whose own file (origin record) exists\n"
 	    "      --shard K/N|auto      take only shard K of N of the URLs (stable hash of the URL;\n"
 	    "                            auto: JOB_COMPLETION_INDEX/JOB_COMPLETIONS or SLURM_ARRAY_*)\n"
 	    "Reports:\n"
@@ -62,14 +62,17 @@ static void usage(FILE *f)
 	    "                            server says it changed (If-None-Match with its stored\n"
 	    "                            ETag, If-Modified-Since its mtime), then replaced; 304\n"
 	    "                            keeps it; mtime set from Last-Modified\n"
-	    "  -c, --continue            resume NAME.part (or a shorter NAME from another tool)\n"
-	    "                            with Range/If-Range; a complete NAME is skipped; failed\n"
-	    "                            transfers keep their .part for the next -c run\n"
+	    "  -c, --continue            resume the URL's own NAME.part or shorter NAME (its\n"
+	    "                            origin record says so; -o FILE: any) with Range/If-Range;\n"
+	    "                            a complete NAME is skipped; failed transfers keep their\n"
+	    "                            .part for the next -c run\n"
+	    "  -C, --continue-at -       the same (curl's -C -)\n"
 	    "      --checksum ALGO=HEX   verify the single URL's body (sha-256, sha-512, sha-1,\n"
 	    "                            md5) while it streams; list lines use checksum=ALGO=HEX\n"
 	    "      --print-digest ALGO   print 'HEX  NAME' for every file (sha256sum format)\n"
 	    "      --retry N             retries after retryable failures (default 2): connect\n"
 	    "                            errors, resets, timeouts, truncation, 408 429 500 502 503 504\n"
+	    "      --tries N             attempts in all (wget's; = --retry N-1)\n"
 	    "      --retry-delay S       first backoff (default 1; doubles, jittered; Retry-After wins)\n"
 	    "      --retry-on-checksum   retry a checksum mismatch too (from zero)\n"
 	    "      --fsync               fsync each file before its rename, and its directory after\n"
@@ -81,8 +84,11 @@ static void usage(FILE *f)
 	    "      --tls-min 1.2|1.3     lowest TLS version accepted (default 1.2)\n"
 	    "  -k, --insecure            UNSAFE: do not verify the server's certificate or name;\n"
 	    "                            anyone on the path can read and change the data\n"
+	    "      --no-check-certificate  the same (wget's name)\n"
 	    "HTTP:\n"
 	    "      --max-redirs N        redirects to follow (default 10; 0 = do not follow)\n"
+	    "  -L, --location            accepted for curl's -L: redirects are always followed\n"
+	    "  -f, --fail                accepted for curl's -f: an HTTP error is always a failure\n"
 	    "  -H, --header 'Name: value'  extra request header (repeatable; 'Name:' removes\n"
 	    "                            a default header)\n"
 	    "  -A, --user-agent UA       User-Agent (default ringfetch/" RF_VERSION_STRING ")\n"
@@ -142,8 +148,9 @@ static void usage(FILE *f)
 	    "  -V, --version             print the version\n"
 	    "\n"
 	    "Files are written as NAME.part and renamed to NAME when complete; an existing\n"
-	    "NAME is never overwritten (the new file becomes NAME.1, NAME.2, ...), except\n"
-	    "with -o.  Exit status: 0 all fine, 1 internal error, 2 usage, 3 local file\n"
+	    "NAME is never overwritten (the new file becomes NAME.1, NAME.2, ... in list\n"
+	    "order), except with -o.  Every file records its URL (xattr user.xdg.origin.url);\n"
+	    "-c, -N and -nc take only a URL's own file.  Exit status: 0 all fine, 1 internal error, 2 usage, 3 local file\n"
 	    "error, 4 network error, 5 TLS error, 6 HTTP error status or bad redirect,\n"
 	    "7 bad input, 8 checksum mismatch, 9 proxy error, 130 interrupted (first\n"
 	    "SIGINT/SIGTERM stops cleanly and keeps .part files; a second one exits at\n"
@@ -239,6 +246,7 @@ enum {
 	OPT_NO_CLOBBER,
 	OPT_SHARD,
 	OPT_NOPROXY,
+	OPT_TRIES,
 };
 
 static const struct option long_opts[] = {
@@ -261,6 +269,11 @@ static const struct option long_opts[] = {
 	{"key", required_argument, NULL, OPT_KEY},
 	{"tls-min", required_argument, NULL, OPT_TLS_MIN},
 	{"insecure", no_argument, NULL, 'k'},
+	{"no-check-certificate", no_argument, NULL, 'k'},
+	{"location", no_argument, NULL, 'L'},
+	{"fail", no_argument, NULL, 'f'},
+	{"continue-at", required_argument, NULL, 'C'},
+	{"tries", required_argument, NULL, OPT_TRIES},
 	{"continue", no_argument, NULL, 'c'},
 	{"timestamping", no_argument, NULL, 'N'},
 	{"checksum", required_argument, NULL, OPT_CHECKSUM},
@@ -556,6 +569,15 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 		case 'c':
 			o->resume = true;
 			break;
+		case 'C': /* curl's -C -: continue where the file ends */
+			if (strcmp(optarg, "-") != 0)
+				return usage_error(err, "-C takes '-' (continue where the file on disk ends; "
+				                   "offsets are not taken), not '%s'", optarg);
+			o->resume = true;
+			break;
+		case 'L': /* curl's: redirects are followed already (--max-redirs) */
+		case 'f': /* curl's: an HTTP error status is already a failure */
+			break;
 		case 'N':
 			o->mirror = true;
 			break;
@@ -577,6 +599,12 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			if (!parse_uint(optarg, 1000, &u))
 				return usage_error(err, "--retry needs a number from 0 to 1000, not '%s'", optarg);
 			o->opts.retries = (unsigned)u;
+			break;
+		case OPT_TRIES: /* wget's: attempts in all */
+			if (!parse_uint(optarg, 1001, &u) || u < 1)
+				return usage_error(err, "--tries needs a number of attempts from 1 to 1001 "
+				                   "(unlimited is not offered: see --max-time), not '%s'", optarg);
+			o->opts.retries = (unsigned)u - 1;
 			break;
 		case OPT_RETRY_DELAY:
 			if (!parse_seconds(optarg, &d))

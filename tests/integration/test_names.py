@@ -328,4 +328,36 @@ def no_user_xattrs_means_a_clear_refusal():
         os.rmdir(mnt)
 
 
+@case
+def curl_and_wget_spellings():
+    """-sSL, -sSLf, -C -, --tries, --no-check-certificate and a URL without
+    a scheme do what curl and wget users expect."""
+    out, k = tmpdir(), key()
+    url = f"{URL}/versioned/{k}/1000"
+    for flags in (["-sSL"], ["-sSLf"], ["-L", "-f", "-s", "--no-check-certificate"]):
+        code, _, err = run(flags + ["-o", os.path.join(out, "x"), url])
+        assert code == 0 and err == "", (flags, err)
+    part = os.path.join(out, "1000.part")
+    with open(part, "wb") as f:
+        f.write(body(url)[:400])
+    os.setxattr(part, ORIGIN, url.encode())
+    code, _, err = run(["-C", "-", "-P", out, url])
+    assert code == 0, err
+    assert log(k)[-1].startswith("bytes=400-"), log(k)
+    code, _, err = run(["-C", "400", "-P", out, url])
+    assert code == 2 and "-C takes '-'" in err, err
+    code, _, err = run(["--tries", "1", "--retry-delay", "0", f"{URL}/flaky/{key()}/5/503/none"])
+    assert code == 6 and "retrying" not in err, err
+    code, _, err = run(["--tries", "2", "--retry-delay", "0", "-P", out, f"{URL}/flaky/{key()}/1/503/none"])
+    assert code == 0 and err.count("retrying") == 1, err
+    code, _, err = run(["--tries", "0", url])
+    assert code == 2 and "--tries needs" in err, err
+    k = key()
+    code, stdout, err = run(["-P", out, "--json", "-", f"127.0.0.1:{BAD}/versioned/{k}/1001"])
+    assert code == 0, err
+    recs, _ = records(stdout)
+    assert recs[0]["url"] == f"http://127.0.0.1:{BAD}/versioned/{k}/1001", recs
+    assert "files/s" not in err, err  # one file: no rate of files
+
+
 main()

@@ -6,6 +6,7 @@ that never wraps (no line of the screen is cut from it), the files done of
 the counted total, the rate and the active/waiting fields where there is
 room, error lines on lines of their own, and the summary on its own line
 once the progress line is cleared.  Also the log form (not a terminal)."""
+import itertools
 import os
 import re
 import shutil
@@ -19,12 +20,17 @@ URL = f"http://127.0.0.1:{BAD}"
 MIB = 1 << 20
 
 
+_socks = itertools.count()
+
+
 def tmux_run(width, args, looks=(1.5,)):
     """Run ringfetch in a detached tmux pane of this width; the screen at
     each of the given times and at the end."""
     if not shutil.which("tmux"):
         raise Skip("tmux is not installed")
-    sock = f"rf{os.getpid()}-{width}"
+    # a socket of its own per run: two runs of one width in a case (or a
+    # server still exiting) never meet ("server exited unexpectedly")
+    sock = f"rf{os.getpid()}-{width}-{next(_socks)}"
     done = os.path.join(tmpdir(), "done")
     cmd = " ".join(["'" + a + "'" for a in [RINGFETCH] + EXTRA_ARGS + args]) + f"; touch {done}; sleep 60"
     subprocess.run(["tmux", "-L", sock, "new-session", "-d", "-x", str(width), "-y", "20", cmd],

@@ -11,7 +11,8 @@ import shutil
 import subprocess
 import tempfile
 
-from harness import Skip, body_of, case, http_get, listdir, main, run, start_badserver, tmpdir
+from harness import (Skip, body_of, case, http_get, listdir, main, run, run_with_hosts, start_badserver,
+                     tmpdir)
 
 BAD = start_badserver()
 URL = f"http://127.0.0.1:{BAD}"
@@ -358,6 +359,25 @@ def curl_and_wget_spellings():
     recs, _ = records(stdout)
     assert recs[0]["url"] == f"http://127.0.0.1:{BAD}/versioned/{k}/1001", recs
     assert "files/s" not in err, err  # one file: no rate of files
+
+
+@case
+def readme_list_example_works_pasted():
+    """The README's list example, pasted as it is: every line is accepted
+    (comments after URLs and options included); only the network fails."""
+    readme = open(os.path.join(os.path.dirname(__file__), "..", "..", "README.md")).read()
+    block = readme.split("### Input list format", 1)[1].split("```\n", 2)[1]
+    assert "out=a-copy.iso" in block and "  # " in block, block
+    d = tmpdir()
+    lst = os.path.join(d, "list")
+    with open(lst, "w") as f:
+        f.write(block)
+    # "host" is 127.0.0.1 here, whose port 80 nobody serves: refused at once
+    code, stdout, err = run_with_hosts(["127.0.0.1 host"], ["--retry", "0", "-P", d, "--json", "-",
+                                                             "-i", lst])
+    assert f"{lst}:" not in err and code == 4, (code, err)
+    recs, summary = records(stdout)
+    assert [r["line"] for r in recs] == [2, 7] and summary["failed"] == 2, recs
 
 
 main()

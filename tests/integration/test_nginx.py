@@ -350,10 +350,12 @@ def usage_errors():
         assert msg in err, (args, err)
     code, _, err = run(["-i", "/nonexistent/list"])
     assert code == 2 and "cannot read /nonexistent/list" in err, err
-    code, _, err = run(["-P", tmpdir(), f"{BASE}/many/f1.bin", "not a url", "http://"])
+    code, _, err = run(["-P", tmpdir(), f"{BASE}/many/f1.bin", "not a url", "http://", "ftp://h/x"])
     assert code == 7, (code, err)
-    assert "not a url: missing scheme" in err, err
+    # no scheme means http:// (curl's and wget's rule); the host is then bad
+    assert "http://not a url: invalid character in host name" in err, err
     assert "http://: empty host" in err, err
+    assert "ftp://h/x: " in err, err
 
 
 @case

@@ -128,26 +128,27 @@ static void input_error(void *arg, const char *file, unsigned line, const char *
 	c->line = had;
 }
 
-/* url is shown with its userinfo redacted: a password is never printed */
-static void url_error(struct cli *c, const char *url, const char *msg)
+/* A URL that fails before the engine sees it: printed (userinfo redacted:
+ * a password is never printed), counted and recorded. */
+static void unfetched(struct cli *c, const char *url, const char *msg, int err, bool local, int code)
 {
 	clear_progress(c);
 	char shown[512];
 	fprintf(stderr, "%s: %s\n", rf_url_redact(url, shown, sizeof(shown)), msg);
 	c->failed++;
-	set_exit(c, EXIT_INPUT);
-	record_unfetched(c, shown, RF_EURL, false, msg, EXIT_INPUT);
+	set_exit(c, code);
+	record_unfetched(c, shown, err, local, msg, code);
 }
 
-/* A name that cannot be given (names.h): a local error, recorded. */
+static void url_error(struct cli *c, const char *url, const char *msg)
+{
+	unfetched(c, url, msg, RF_EURL, false, EXIT_INPUT);
+}
+
+/* A name that cannot be given (names.h): a local error. */
 static void name_error(struct cli *c, const char *url, const char *msg)
 {
-	clear_progress(c);
-	char shown[512];
-	fprintf(stderr, "%s: %s\n", rf_url_redact(url, shown, sizeof(shown)), msg);
-	c->failed++;
-	set_exit(c, EXIT_LOCAL);
-	record_unfetched(c, shown, RF_EOUTPUT_NAME, true, msg, EXIT_LOCAL);
+	unfetched(c, url, msg, RF_EOUTPUT_NAME, true, EXIT_LOCAL);
 }
 
 /* Is any existing component of dir (below base) a symlink?  Then

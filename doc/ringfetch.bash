@@ -1,15 +1,39 @@
 # bash completion for ringfetch(1) - installed by meson into
 # share/bash-completion/completions.  tests/integration/test_docs.py checks
 # that the option lists below match `ringfetch --help` and `ringfetch bench --help`.
+# Works with the bash-completion package and without it (source this file
+# from ~/.bashrc): its helpers are used only where they exist.
+
+# File (or, with -d, directory) names for the word being completed.
+_ringfetch_files()
+{
+	if declare -F _filedir >/dev/null; then
+		_filedir "$@"
+	elif [[ $1 == -d ]]; then
+		compopt -o filenames 2>/dev/null || :
+		COMPREPLY=($(compgen -d -- "$cur"))
+	else
+		compopt -o filenames 2>/dev/null || :
+		COMPREPLY=($(compgen -f -- "$cur"))
+	fi
+}
 
 _ringfetch()
 {
 	local cur prev words cword
-	_init_completion || return
+	if declare -F _init_completion >/dev/null; then
+		_init_completion || return
+	else
+		words=("${COMP_WORDS[@]}")
+		cword=$COMP_CWORD
+		cur=${COMP_WORDS[COMP_CWORD]}
+		prev=${COMP_WORDS[COMP_CWORD - 1]}
+	fi
 
-	local opts="-A -C -H -L -N -O -P -S -V -c -f -h -i -j -k -nc -o -q -s -v -w -x
-		--cacert --capath --cert --checksum --connect-timeout --continue --continue-at --directory
-		--directory-prefix
+	local opts="-A -C -H -J -L -N -O -P -S -V -c -f -h -i -j -k -nH -nc -o -q -s -v -w -x
+		--cacert --capath --cert --checksum --connect-timeout --content-disposition --continue
+		--continue-at --create-dirs --cut-dirs --directory --directory-prefix --force-directories
+		--no-host-directories --remote-header-name
 		--discard --fail --file-io --fsync --header --help --input-file --insecure --io --io-report
 		--jobs --json --key --limit-rate --limit-rate-per-host --location --location-trusted
 		--max-per-host --max-redirs --max-time --netrc --netrc-file --no-check-certificate --no-clobber
@@ -33,12 +57,12 @@ _ringfetch()
 
 	case $prev in
 	-i | --input-file | -o | -O | --output | --json | --netrc-file | --cacert | --cert | \
-		--key | --body-file | --percentiles | --plot)
-		_filedir
+		--key | --body-file | --percentiles | --plot | -K | --config | --cookie-jar)
+		_ringfetch_files
 		return
 		;;
 	-P | --directory | --directory-prefix | --capath)
-		_filedir -d
+		_ringfetch_files -d
 		return
 		;;
 	--io)

@@ -177,6 +177,8 @@ typedef struct rf_result {
 	double t_first_byte;   /* first response byte */
 	double t_total;        /* result known, file renamed */
 	double t_tls;          /* TLS handshake done (0: none on this attempt) */
+	const char *content_disposition; /* the response's Content-Disposition as
+	                          sent, "" if none (rf_disposition_filename) */
 } rf_result;
 
 typedef void (*rf_done_fn)(void *arg, const rf_result *result);
@@ -503,6 +505,22 @@ RF_API int rf_checksum_check(const char *spec, const char **why);
 /* Is this digest algorithm name known ("sha-256", "sha512", "md5")? */
 RF_API int rf_digest_known(const char *algo);
 RF_API int rf_url_filename(const char *url, char *out, size_t cap);
+
+/* The directories wget's --force-directories makes for url, into out (cap
+ * bytes): "HOST[:PORT]/DIR/DIR" (the port when not the scheme's own; no
+ * HOST when with_host is 0, as -nH), the path's directory segments
+ * percent-decoded and made safe as names are, "." and ".." resolved as the
+ * server resolves them (never above the top), empty segments dropped, the
+ * first cut_dirs directories left out (--cut-dirs).  May be "" (no
+ * directory).  Returns 0, RF_EURL/RF_ESCHEME, or RF_EINVAL when out is too
+ * small. */
+/* The file name a Content-Disposition value offers (RFC 6266: filename*
+ * in UTF-8 or ISO-8859-1 before filename), made safe: only its last path
+ * component (after any '/' or '\\'), control bytes as '_', no leading '.',
+ * bytes that are not UTF-8 as "%XX", at most RF_NAME_MAX bytes.  Returns 0,
+ * or RF_EINVAL when it offers none that is usable (or cap is too small). */
+RF_API int rf_disposition_filename(const char *value, char *out, size_t cap);
+RF_API int rf_url_dirs(const char *url, int with_host, unsigned cut_dirs, char *out, size_t cap);
 
 /*
  * Latency histograms (the load generator's, and for merging its results):

@@ -463,6 +463,7 @@ static void result_init(rf_result *res, const char *shown_url, const char *shown
 	res->error = err;
 	res->detail = detail ? detail : "";
 	res->reason = res->note = res->digest_algo = res->digest = res->content_encoding = "";
+	res->content_disposition = "";
 }
 
 /* The one report of a request (counted, then handed to on_done); s is the
@@ -485,8 +486,11 @@ static void report(rf_client *c, struct rf__req *r, struct rf__slot *s, int err,
 	            r->cur_url == r->url ? r->shown_url
 	                                 : rf__url_redact(r->cur_url, shown_final, sizeof(shown_final)),
 	            r->user, err, detail);
-	if (s)
+	if (s) {
 		res.content_encoding = s->resp.content_encoding;
+		if (!s->resp.cd_too_long)
+			res.content_disposition = s->resp.content_disposition;
+	}
 	res.redirects = r->redirects;
 	res.attempts = r->attempts;
 	res.retries = r->retries;

@@ -44,6 +44,7 @@ enum {
 	FIELD_ACCEPT_RANGES,
 	FIELD_CONTENT_ENCODING,
 	FIELD_TRANSFER_ENCODING,
+	FIELD_CONTENT_DISPOSITION,
 };
 
 #define FIELD(name, kind) {name, sizeof(name) - 1, kind}
@@ -57,6 +58,7 @@ static const struct {
 	FIELD("retry-after", FIELD_RETRY_AFTER),     FIELD("accept-ranges", FIELD_ACCEPT_RANGES),
 	FIELD("content-encoding", FIELD_CONTENT_ENCODING),
 	FIELD("transfer-encoding", FIELD_TRANSFER_ENCODING),
+	FIELD("content-disposition", FIELD_CONTENT_DISPOSITION),
 };
 
 /* Where a captured short field's value goes. */
@@ -146,6 +148,7 @@ static int on_message_begin(llhttp_t *p)
 	r->etag[0] = r->last_modified[0] = r->content_range[0] = r->retry_after[0] = 0;
 	r->accept_ranges = false;
 	r->content_encoding[0] = r->transfer_encoding[0] = 0;
+	r->content_disposition[0] = 0;
 	r->te_too_long = false;
 	r->header_bytes = 0;
 	r->header_count = 0;
@@ -239,6 +242,10 @@ static int on_header_field_complete(llhttp_t *p)
 	char *sf = short_field(r, r->field_kind);
 	if (sf)
 		sf[0] = 0; /* last one wins */
+	if (r->field_kind == FIELD_CONTENT_DISPOSITION) {
+		r->content_disposition[0] = 0; /* last one wins */
+		r->cd_too_long = false;
+	}
 	return 0;
 }
 
@@ -269,6 +276,9 @@ static int on_header_value(llhttp_t *p, const char *at, size_t n)
 		r->accept_ranges = true;
 	if (r->field_kind == FIELD_TRANSFER_ENCODING)
 		append_value(r->transfer_encoding, sizeof(r->transfer_encoding), at, n, &r->te_too_long);
+	if (r->field_kind == FIELD_CONTENT_DISPOSITION)
+		append_value(r->content_disposition, sizeof(r->content_disposition), at, n,
+		             &r->cd_too_long); /* a cut value is not taken (http1.h) */
 	if (r->field_kind == FIELD_CONTENT_ENCODING) {
 		bool cut = false; /* a record for the user: cut to fit is fine */
 		append_value(r->content_encoding, sizeof(r->content_encoding), at, n, &cut);
@@ -397,7 +407,7 @@ void rf__http1_init(struct rf__http1_resp *r, bool head)
 	memset(r, 0, offsetof(struct rf__http1_resp, reason));
 	r->reason[0] = r->error_detail[0] = r->location[0] = r->etag[0] = r->last_modified[0] = 0;
 	r->content_range[0] = r->retry_after[0] = r->content_encoding[0] = 0;
-	r->transfer_encoding[0] = r->field[0] = 0;
+	r->transfer_encoding[0] = r->field[0] = r->content_disposition[0] = 0;
 	llhttp_init(&r->parser, HTTP_RESPONSE, &settings);
 	r->parser.data = r;
 	r->no_body = head;

@@ -40,6 +40,7 @@ struct rf__http1_resp {
 	size_t field_len;       /* of field[] below */
 	int field_kind;
 	bool in_value;
+	bool cd_too_long;       /* Content-Disposition longer than its buffer */
 	struct rf__http1_trace *trace; /* the header sections as received (for
 	                           -v), or NULL (rf__http1_trace_into) */
 	/* body bytes of the last feed: contiguous, compacted in place */
@@ -55,6 +56,8 @@ struct rf__http1_resp {
 	char etag[128], last_modified[128], content_range[128], retry_after[128];
 	char content_encoding[64]; /* recorded, not decoded: saved as sent */
 	char transfer_encoding[128]; /* all Transfer-Encoding values, joined */
+	char content_disposition[1024]; /* the last Content-Disposition, "" when
+	                           none; not to be used when cd_too_long */
 	char field[24];         /* current field name, lower-case, truncated */
 };
 

@@ -66,7 +66,8 @@ struct cli {
 struct req_info {
 	unsigned line;          /* -i list line, 0 for a command-line URL */
 	char note[300];         /* why the name is not the URL's own, or "" */
-	char path[];            /* the name asked for ("" for other sinks) */
+	const char *url;        /* the URL as fetched (in path's allocation) */
+	char path[];            /* the name asked for ("" for other sinks), then the URL */
 };
 
 /* Before a message: clear the progress line it would otherwise run into. */
@@ -111,7 +112,7 @@ static void record_unfetched(struct cli *c, const char *shown, int err, bool loc
 {
 	rf_result r = {.url = shown, .final_url = shown, .reason = "", .detail = detail,
 	               .error = err, .local_error = local, .digest_algo = "", .digest = "",
-	               .note = "", .content_encoding = ""};
+	               .note = "", .content_encoding = "", .content_disposition = ""};
 	report_lines(c, &r, code, c->line);
 }
 
@@ -223,7 +224,7 @@ static void clobber_skip(struct cli *c, const char *url)
 	rf_result r = {.url = shown, .final_url = shown, .path = c->path, .reason = "",
 	               .detail = "", .skipped = 1, .digest_algo = "", .digest = "",
 	               .note = "this URL's file exists (--no-clobber): not fetched",
-	               .content_encoding = ""};
+	               .content_encoding = "", .content_disposition = ""};
 	on_done(c, &r);
 }
 
@@ -231,14 +232,17 @@ static void clobber_skip(struct cli *c, const char *url)
 static bool attach_info(struct cli *c, rf_request *req, const char *note)
 {
 	const char *path = req->sink == RF_SINK_FILE ? req->path : "";
-	struct req_info *info = malloc(sizeof(*info) + strlen(path) + 1);
+	size_t plen = strlen(path) + 1;
+	struct req_info *info = malloc(sizeof(*info) + plen + strlen(req->url) + 1);
 	if (!info) {
 		name_error(c, req->url, "out of memory");
 		return false;
 	}
 	info->line = c->line;
 	snprintf(info->note, sizeof(info->note), "%s", note);
-	strcpy(info->path, path);
+	memcpy(info->path, path, plen);
+	strcpy(info->path + plen, req->url);
+	info->url = info->path + plen;
 	req->user = info;
 	return true;
 }
@@ -284,6 +288,16 @@ static bool prepare(struct cli *c, rf_request *req, const char *url, const char 
 			names_reserve(&c->names, c->o.output);
 		}
 		return attach_info(c, req, "");
+	}
+	char layout[PATH_MAX];
+	if (c->o.force_dirs) { /* --force-directories, -nH, --cut-dirs: HOST/DIRS */
+		int n = snprintf(layout, sizeof(layout), "%s%s", dir ? dir : "", dir ? "/" : "");
+		if (rf_url_dirs(url, !c->o.no_host_dirs, c->o.cut_dirs, layout + n,
+		                sizeof(layout) - (size_t)n)) {
+			url_error(c, url, "output path too long");
+			return false;
+		}
+		dir = *layout ? layout : NULL;
 	}
 	char name[RF_NAME_MAX + 1];
 	if (out) {
@@ -435,13 +449,60 @@ static void report_lines(struct cli *c, const rf_result *r, int code, unsigned l
 /* The naming note (names.h), or one for a name the engine had to change
  * because another program took the chosen one meanwhile; then the
  * engine's own note. */
-static const char *merged_note(const rf_result *r, const struct req_info *info, char *buf,
-                               size_t cap)
+/* -J: give a finished file the name its Content-Disposition offers, in
+ * the same directory, never over a name this run gave out or a file that
+ * is not this URL's own (-N and -c replace the URL's own file).  r->path
+ * then names it (in path_buf); what happened is said in note. */
+static void take_disposition_name(struct cli *c, rf_result *r, const struct req_info *info,
+                                  char *path_buf, char *note, size_t cap)
 {
-	char naming[300] = "";
-	if (info && r->path && info->path[0] && strcmp(r->path, info->path) != 0) {
+	char name[RF_NAME_MAX + 1];
+	if (!c->o.content_disposition || !info || r->error || !r->path || r->skipped ||
+	    !r->content_disposition || rf_disposition_filename(r->content_disposition, name,
+	                                                       sizeof(name)))
+		return;
+	const char *slash = strrchr(r->path, '/');
+	const char *had = slash ? slash + 1 : r->path;
+	int dlen = slash ? (int)(slash - r->path) + 1 : 0;
+	if (snprintf(path_buf, PATH_MAX, "%.*s%s", dlen, r->path, name) >= PATH_MAX ||
+	    strcmp(path_buf, r->path) == 0)
+		return;
+	const char *why = NULL;
+	if (names_taken(&c->names, path_buf)) {
+		why = "an earlier URL of this run has that name";
+	} else if (renameat2(AT_FDCWD, r->path, AT_FDCWD, path_buf, RENAME_NOREPLACE)) {
+		int e = errno;
+		if (e == EINVAL && !link(r->path, path_buf)) /* no RENAME_NOREPLACE here */
+			e = unlink(r->path) ? errno : 0;
+		else if (e == EINVAL)
+			e = errno;
+		if (e == EEXIST && (c->o.mirror || c->o.resume) &&
+		    rf_file_owner(path_buf, info->url) == RF_OWNER_SELF)
+			e = rename(r->path, path_buf) ? errno : 0; /* the URL's own, fetched again */
+		if (e == EEXIST)
+			why = "it exists and is never overwritten";
+		else if (e)
+			why = strerror(e);
+	}
+	if (why) {
+		snprintf(note, cap, "kept as %s (Content-Disposition names it %s: %s)", had, name, why);
+		return;
+	}
+	names_reserve(&c->names, path_buf);
+	snprintf(note, cap, "saved as %s (its Content-Disposition name)", name);
+	r->path = path_buf;
+}
+
+static const char *merged_note(const rf_result *r, const struct req_info *info,
+                               const char *cd_note, char *buf, size_t cap)
+{
+	char naming[900] = "";
+	if (cd_note[0]) {
+		snprintf(naming, sizeof(naming), "%.300s%s%.500s", info && info->note[0] ? info->note : "",
+		         info && info->note[0] ? "; " : "", cd_note);
+	} else if (info && r->path && info->path[0] && strcmp(r->path, info->path) != 0) {
 		const char *me = strrchr(r->path, '/'), *asked = strrchr(info->path, '/');
-		snprintf(naming, sizeof(naming), "saved as %s (%s appeared meanwhile)", me ? me + 1 : r->path,
+		snprintf(naming, sizeof(naming), "saved as %.250s (%.250s appeared meanwhile)", me ? me + 1 : r->path,
 		         asked ? asked + 1 : info->path);
 	} else if (info && r->path && info->note[0]) {
 		snprintf(naming, sizeof(naming), "%s", info->note);
@@ -456,10 +517,12 @@ static void on_done(void *arg, const rf_result *res)
 {
 	struct cli *c = arg;
 	struct req_info *info = res->user;
-	char note[600];
+	char note[1500];
 	rf_result rr = *res;
 	const rf_result *r = &rr;
-	rr.note = merged_note(res, info, note, sizeof(note));
+	char cd_path[PATH_MAX], cd_note[500] = "";
+	take_disposition_name(c, &rr, info, cd_path, cd_note, sizeof(cd_note));
+	rr.note = merged_note(&rr, info, cd_note, note, sizeof(note));
 	bool naming_note = rr.note != res->note;
 	unsigned line = info ? info->line : c->line;
 	free(info);
@@ -737,6 +800,23 @@ static int set_up(struct cli *c)
 	if (st != CLI_RUN)
 		return st;
 	c->digest_out = c->o.output && strcmp(c->o.output, "-") == 0 ? stderr : stdout;
+	if (c->o.output && strcmp(c->o.output, "-") != 0 && (c->o.create_dirs || c->o.out_dir_given)) {
+		/* -P DIR is created if missing; -o's own directories with --create-dirs */
+		char parent[PATH_MAX];
+		snprintf(parent, sizeof(parent), "%s", c->o.output);
+		char *slash = strrchr(parent, '/');
+		if (!c->o.create_dirs)
+			snprintf(parent, sizeof(parent), "%s", c->o.out_dir);
+		else if (slash && slash != parent)
+			*slash = 0;
+		else
+			parent[0] = 0;
+		int err = *parent ? mkdirs(parent) : 0;
+		if (err) {
+			fprintf(stderr, "ringfetch: cannot create directory %s: %s\n", parent, strerror(-err));
+			return EXIT_LOCAL;
+		}
+	}
 	/* -o /dev/null (or a FIFO, a terminal): never replaced by a rename,
 	 * written in place like curl does */
 	c->output_fd = -1;

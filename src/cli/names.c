@@ -78,6 +78,11 @@ static void put(struct names *n, uint64_t h)
 	}
 }
 
+bool names_taken(const struct names *n, const char *path)
+{
+	return taken(n, hash_of(path));
+}
+
 void names_reserve(struct names *n, const char *path)
 {
 	put(n, hash_of(path));

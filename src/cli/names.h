@@ -43,6 +43,8 @@ void names_free(struct names *n);
  * no user xattrs, or no free suffix left). */
 int names_choose(struct names *n, const char *base, const char *url, enum name_mode mode,
                  struct name_choice *ch);
+/* Has this run given path out already? */
+bool names_taken(const struct names *n, const char *path);
 /* Reserve path as it is (-o): later URLs of the run do not take it. */
 void names_reserve(struct names *n, const char *path);
 

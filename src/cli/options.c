@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SHORT_OPTS ":i:P:o:O:j:H:A:x:w:C:cNkqsSvhVLf"
+#define SHORT_OPTS ":i:P:o:O:j:H:A:x:w:C:cNkqsSvhVLfJ"
 
 static void usage(FILE *f)
 {
@@ -32,12 +32,21 @@ static void usage(FILE *f)
 	    "      --directory-prefix DIR  the same (wget's name)\n"
 	    "  -o, --output FILE         save the single URL as FILE (replaces FILE);\n"
 	    "                            '-' writes the body to stdout; a device or FIFO\n"
-	    "                            (/dev/null) is written in place, never replaced\n"
+	    "                            (/dev/null) is written in place, never replaced;\n"
+	    "                            a relative FILE is under -P DIR when -P is given\n"
+	    "      --create-dirs         create the missing directories of -o FILE\n"
 	    "  -O FILE                   same as -o ('-O -' = stdout); -O URL (curl's form)\n"
 	    "                            fetches URL under its own name, as every URL is\n"
 	    "      --discard             fetch and drop the bodies (checks, warm-ups); also what\n"
 	    "                            -o /dev/null with several URLs and -P /dev/null mean\n"
 	    "  -nc, --no-clobber         skip a URL whose own file (origin record) exists\n"
+	    "      --force-directories   save under HOST[:PORT]/PATH/ (wget's -x; -x is --proxy)\n"
+	    "  -nH, --no-host-directories  the same without the HOST directory\n"
+	    "      --cut-dirs N          the same without the first N directories of PATH\n"
+	    "  -J, --content-disposition  rename the file to the name the server's\n"
+	    "                            Content-Disposition offers (made safe; never over\n"
+	    "                            an existing file)\n"
+	    "      --remote-header-name  the same (curl's name)\n"
 	    "      --shard K/N|auto      take only shard K of N of the URLs (stable hash of the URL;\n"
 	    "                            auto: JOB_COMPLETION_INDEX/JOB_COMPLETIONS or SLURM_ARRAY_*)\n"
 	    "Reports:\n"
@@ -247,6 +256,10 @@ enum {
 	OPT_SHARD,
 	OPT_NOPROXY,
 	OPT_TRIES,
+	OPT_FORCE_DIRECTORIES,
+	OPT_NO_HOST_DIRECTORIES,
+	OPT_CUT_DIRS,
+	OPT_CREATE_DIRS,
 };
 
 static const struct option long_opts[] = {
@@ -254,6 +267,12 @@ static const struct option long_opts[] = {
 	{"directory", required_argument, NULL, 'P'},
 	{"directory-prefix", required_argument, NULL, 'P'},
 	{"output", required_argument, NULL, 'o'},
+	{"create-dirs", no_argument, NULL, OPT_CREATE_DIRS},
+	{"force-directories", no_argument, NULL, OPT_FORCE_DIRECTORIES},
+	{"no-host-directories", no_argument, NULL, OPT_NO_HOST_DIRECTORIES},
+	{"cut-dirs", required_argument, NULL, OPT_CUT_DIRS},
+	{"content-disposition", no_argument, NULL, 'J'},
+	{"remote-header-name", no_argument, NULL, 'J'},
 	{"jobs", required_argument, NULL, 'j'},
 	{"max-per-host", required_argument, NULL, OPT_MAX_PER_HOST},
 	{"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
@@ -445,6 +464,8 @@ void cli_options_free(struct cli_options *o)
 {
 	free(o->o_urls);
 	o->o_urls = NULL;
+	free(o->output_joined);
+	o->output_joined = NULL;
 	wipe(&o->user);
 	wipe(&o->proxy);
 	wipe(&o->proxy_user);
@@ -461,10 +482,13 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 	int opt;
 	opterr = 0;
 	optind = 0; /* a fresh scan (glibc), also when called again */
-	static char no_clobber[] = "--no-clobber";
-	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-		if (strcmp(argv[i], "-nc") == 0) /* wget's spelling, one word */
+	static char no_clobber[] = "--no-clobber", no_host[] = "--no-host-directories";
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "-nc") == 0) /* wget's spellings, one word */
 			argv[i] = no_clobber;
+		else if (strcmp(argv[i], "-nH") == 0)
+			argv[i] = no_host;
+	}
 	int bad = cli_check_exact_names(argc, argv, SHORT_OPTS, long_opts, err);
 	if (bad != CLI_RUN)
 		return bad;
@@ -475,6 +499,25 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			break;
 		case 'P':
 			o->out_dir = optarg;
+			o->out_dir_given = true;
+			break;
+		case 'J':
+			o->content_disposition = true;
+			break;
+		case OPT_CREATE_DIRS:
+			o->create_dirs = true;
+			break;
+		case OPT_FORCE_DIRECTORIES:
+			o->force_dirs = true;
+			break;
+		case OPT_NO_HOST_DIRECTORIES:
+			o->force_dirs = o->no_host_dirs = true;
+			break;
+		case OPT_CUT_DIRS:
+			if (!parse_uint(optarg, 1000, &u))
+				return usage_error(err, "--cut-dirs needs a number of directories, not '%s'", optarg);
+			o->cut_dirs = (unsigned)u;
+			o->force_dirs = true;
 			break;
 		case 'O':
 			if (strstr(optarg, "://")) {
@@ -826,6 +869,19 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 		return usage_error(err, "-o/-O takes exactly one URL and no -i%s", "");
 	if (o->discard && o->output)
 		return usage_error(err, "--discard and -o/-O cannot be combined%s", "");
+	if (o->output && o->content_disposition)
+		return usage_error(err, "-J names files made from URLs; -o/-O names the file itself%s", "");
+	if (o->output && o->force_dirs)
+		return usage_error(err, "-o/-O names the file itself; --force-directories, -nH and "
+		                   "--cut-dirs lay out names made from URLs%s", "");
+	if (o->output && o->out_dir_given && o->output[0] != '/' && strcmp(o->output, "-") != 0) {
+		/* curl's --output-dir: a relative -o FILE is under -P DIR */
+		if (asprintf(&o->output_joined, "%s/%s", o->out_dir, o->output) < 0) {
+			o->output_joined = NULL;
+			return EXIT_INTERNAL;
+		}
+		o->output = o->output_joined;
+	}
 	if (o->no_clobber && (o->resume || o->mirror))
 		return usage_error(err, "-nc cannot be combined with -c or -N (they decide what an "
 		                   "existing file means)%s", "");

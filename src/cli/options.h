@@ -14,7 +14,14 @@
 struct cli_options {
 	rf_client_opts opts;    /* engine options (defaults from rf_client_opts_init) */
 	const char *out_dir;    /* -P (default ".") */
-	const char *output;     /* -o / -O, or NULL */
+	bool out_dir_given;     /* -P given: a relative -o FILE is under it (curl's --output-dir) */
+	const char *output;     /* -o / -O (joined to -P), or NULL */
+	char *output_joined;    /* -P DIR/FILE, owned, or NULL */
+	bool create_dirs;       /* --create-dirs: make -o FILE's missing directories */
+	bool force_dirs;        /* --force-directories (also -nH, --cut-dirs): HOST/PATH */
+	bool no_host_dirs;      /* -nH */
+	unsigned cut_dirs;      /* --cut-dirs N */
+	bool content_disposition; /* -J: the name Content-Disposition offers */
 	bool output_big_o;      /* ... given as -O */
 	const char *input_path; /* -i, or NULL */
 	const char *checksum;   /* --checksum (single URL), or NULL */

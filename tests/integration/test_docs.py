@@ -5,6 +5,8 @@ in the bash completion, and nothing else is; likewise for `ringfetch bench`.
 The README's exit-status table matches the manual's."""
 import os
 import re
+import subprocess
+import tempfile
 
 from harness import ROOT, case, main, run
 
@@ -72,6 +74,51 @@ def bench_options_agree_everywhere():
     assert man == helped, (sorted(man - helped), sorted(helped - man))
     comp = completion_options("local bench_opts")
     assert comp == helped, (sorted(comp - helped), sorted(helped - comp))
+
+
+@case
+def man_tags_hold_name_and_argument_only():
+    """Each option's tag line in the manual is its spellings and argument,
+    never the start of its description (which man would print as the tag)."""
+    bad = []
+    for line in open(MAN).read().splitlines():
+        if line.startswith(".B \\-"):
+            for part in re.sub(r"\\\(aq.*?\\\(aq", "ARG", line[3:]).split(", "):
+                if len(part.split()) > 2:
+                    bad.append(line)
+    assert not bad, bad
+    for args in (["--help"], ["bench", "--help"]):
+        code, out, _ = run(args)
+        for line in out.decode().splitlines():
+            m = re.match(r"^\s{1,6}(-.*?)(\s{2,}|$)", line)
+            words = re.sub(r"'[^']*'", "ARG", m.group(1)).replace(",", " ").split() if m else []
+            prose = [w for w in words if not (w[0] in "-'" or w[0].isupper() or "|" in w)]
+            assert not prose, f"{args}: option and text run together: {line!r}"
+
+
+@case
+def completion_works_without_bash_completion():
+    """The completion script completes options, values and file names in a
+    plain bash that lacks the bash-completion package's helpers."""
+    d = tempfile.mkdtemp()
+    os.mkdir(os.path.join(d, "somedir"))
+    open(os.path.join(d, "somefile"), "w").close()
+    script = f"""
+set -e
+unset -f _init_completion _filedir 2>/dev/null || true
+source {COMPLETION}
+cd {d}
+t() {{ COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMPREPLY=(); _ringfetch; echo "${{COMPREPLY[*]}}"; }}
+t ringfetch --cut
+t ringfetch --io e
+t ringfetch -P some
+t ringfetch -i some
+t ringfetch bench --percent
+"""
+    p = subprocess.run(["bash", "--norc", "--noprofile", "-c", script], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == ["--cut-dirs", "epoll", "somedir", "somedir somefile",
+                                     "--percentiles"], (p.stdout, p.stderr)
 
 
 @case

@@ -103,7 +103,8 @@ class Conn:
 # connection open for another request, False to close it.
 
 def h_ok(c, path, raw):
-    n = int(path.split("/")[2].split("?")[0])
+    # /ok/[DIRS/]N[/TAIL]: body_of(N), N the last all-digit segment
+    n = int([seg for seg in path.split("?")[0].split("/") if seg.isdigit()][-1])
     c.send(ok(body_of(n)))
     return True
 
@@ -675,8 +676,22 @@ def h_versioned(c, path, raw):
     return True
 
 
+def h_hdr(c, path, raw):
+    # /hdr/N?h=Name:Value&h=...: body_of(N) with the given header fields
+    # (percent-decoded to bytes, latin-1: a server's raw bytes pass through)
+    import urllib.parse
+    base, _, query = path.partition("?")
+    n = int(base.split("/")[2])
+    extra = [urllib.parse.unquote_to_bytes(v).decode("latin-1").partition(":")[::2]
+             for k, v in (kv.partition("=")[::2] for kv in query.split("&") if kv) if k == "h"]
+    body = body_of(n)
+    lines = [f"HTTP/1.1 200 OK", f"Content-Length: {len(body)}"] + [f"{k}:{v}" for k, v in extra]
+    c.send(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+    return True
+
+
 ROUTES = [
-    ("/ok/", h_ok), ("/slow/", h_slow), ("/chunked", h_chunked), ("/closebody-notify", h_closebody_notify),
+    ("/hdr/", h_hdr), ("/ok/", h_ok), ("/slow/", h_slow), ("/chunked", h_chunked), ("/closebody-notify", h_closebody_notify),
     ("/closebody", h_closebody),
     ("/truncated-chunked", h_truncated_chunked), ("/truncated", h_truncated),
     ("/badchunk", h_badchunk), ("/reset-stats", h_reset_stats), ("/reset", h_reset),

@@ -30,15 +30,15 @@ _ringfetch()
 		prev=${COMP_WORDS[COMP_CWORD - 1]}
 	fi
 
-	local opts="-A -C -H -J -L -N -O -P -S -V -c -f -h -i -j -k -nH -nc -o -q -s -v -w -x
+	local opts="-A -C -H -J -L -N -O -P -S -V -c -f -h -i -j -k -nH -nc -o -q -r -s -v -w -x
 		--cacert --capath --cert --checksum --connect-timeout --content-disposition --continue
 		--continue-at --create-dirs --cut-dirs --directory --directory-prefix --force-directories
 		--no-host-directories --remote-header-name
 		--discard --fail --file-io --fsync --header --help --input-file --insecure --io --io-report
 		--jobs --json --key --limit-rate --limit-rate-per-host --location --location-trusted
-		--max-per-host --max-redirs --max-time --netrc --netrc-file --no-check-certificate --no-clobber
+		--max-filesize --max-per-host --max-redirs --max-time --netrc --netrc-file --no-check-certificate --no-clobber
 		--no-progress --noproxy --output --print-digest --progress --proxy --proxy-user
-		--quiet --retry --retry-delay --retry-on-checksum --shard --show-error --silent --split --timeout
+		--quiet --range --retry --retry-delay --retry-on-checksum --shard --show-error --silent --split --timeout
 		--timestamping --tls-min --tmpfile --tries --uring-big-buffer --uring-fixed-files
 		--uring-no-splice --uring-recv --uring-recv-buffer --uring-recv-inc
 		--uring-recv-pool --uring-setup --uring-submit-batch --uring-write-fixed --user

@@ -82,6 +82,8 @@ enum rf_error {
 	RF_EKERNEL = -1027,           /* io_uring unavailable or too old (see detail) */
 	RF_EPROXY = -1028,            /* the proxy refused or broke the tunnel (see detail) */
 	RF_EPROXY_AUTH = -1029,       /* the proxy wants (other) credentials: 407 */
+	RF_ETOO_BIG = -1030,          /* the body is larger than max_filesize */
+	RF_EDECODE = -1031,           /* a compressed body does not decode (see detail) */
 };
 
 /* A message for any code this library returns; never NULL. */
@@ -141,7 +143,15 @@ typedef struct rf_request {
 	                         same .part (README "Segmented downloads");
 	                         0 or 1: one connection */
 	unsigned reserved_u;  /* zero */
-	void *reserved[3];    /* zero: room for later fields */
+	const char *range;    /* "A-B", "A-" or "-N" (bytes, as curl's -r): ask
+	                         for that range only and save it as the whole
+	                         body (a 206 must start where asked; a 200 is
+	                         the server ignoring it: saved whole, with a
+	                         note).  Not with RF_REQ_RESUME, RF_REQ_MIRROR
+	                         or split; retries fetch it from its start; the
+	                         file gets no origin record (it is not the
+	                         URL's whole file).  NULL: the whole resource */
+	void *reserved[2];    /* zero: room for later fields */
 } rf_request;
 
 /* What happened to one request.  Valid only during the done callback. */
@@ -364,7 +374,11 @@ typedef struct rf_client_opts {
 	                             connection event; NULL: never (and no
 	                             header text is kept) */
 	void *debug_arg;
-	void *reserved[2];        /* zero: room for later fields */
+	uint64_t max_filesize;    /* refuse a body (whole file, decoded) larger
+	                             than this many bytes: at its headers when
+	                             the size is announced, else as soon as it
+	                             is crossed (RF_ETOO_BIG); 0: no limit */
+	void *reserved[1];        /* zero: room for later fields */
 } rf_client_opts;
 
 /* rf_client_opts.file_io.  RING: every file op is an io_uring op.  INLINE:

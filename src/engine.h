@@ -64,6 +64,7 @@ struct rf__req {
 	unsigned stale_retries; /* went again after a closed idle connection */
 	bool resume;          /* continue the .part on disk (-c, or a retry) */
 	bool fresh;           /* the server disowned our prefix: no Range */
+	char *range;          /* rf_request.range ("A-B", "A-", "-N"), or NULL */
 	const char *check_algo; /* checksum: canonical algorithm, or NULL */
 	unsigned char check_want[RF_DIGEST_MAX];
 	size_t check_len;

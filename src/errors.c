@@ -38,6 +38,8 @@ const char *rf_strerror(int err)
 	case RF_EKERNEL: return "io_uring is not available or lacks what ringfetch needs";
 	case RF_EPROXY: return "proxy error";
 	case RF_EPROXY_AUTH: return "proxy authentication required (407)";
+	case RF_ETOO_BIG: return "body larger than the size limit";
+	case RF_EDECODE: return "compressed body does not decode";
 	default:
 		if (err < 0 && err > -4096)
 			return strerror(-err);

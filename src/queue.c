@@ -61,6 +61,7 @@ void rf__req_free(struct rf__req *r)
 		free(r->shown_url);
 	free(r->path);
 	free(r->kept_part);
+	free(r->range);
 	free(r->visited);
 	free(r->split_detail);
 	if (r->job_leader)
@@ -124,6 +125,21 @@ struct rf__req *rf__req_new(const rf_client *c, const rf_request *rq, int *err, 
 		*why = "mirroring and resuming cannot be combined";
 		return NULL;
 	}
+	if (rq->range) {
+		size_t a = strspn(rq->range, "0123456789");
+		size_t b = rq->range[a] == '-' ? strspn(rq->range + a + 1, "0123456789") : 0;
+		if (rq->range[a] != '-' || rq->range[a + 1 + b] || (a == 0 && b == 0) || a > 18 || b > 18 ||
+		    (a && b && strtoll(rq->range, NULL, 10) > strtoll(rq->range + a + 1, NULL, 10))) {
+			*err = RF_EINVAL;
+			*why = "a range is A-B, A- or -N (bytes, A <= B)";
+			return NULL;
+		}
+		if (rq->flags & (RF_REQ_RESUME | RF_REQ_MIRROR) || rq->split > 1) {
+			*err = RF_EINVAL;
+			*why = "a range cannot be combined with resuming, mirroring or splitting";
+			return NULL;
+		}
+	}
 	for (size_t i = 0; i < sizeof(rq->reserved) / sizeof(rq->reserved[0]); i++) {
 		if (rq->reserved[i] || rq->reserved_u) {
 			*err = RF_EINVAL;
@@ -138,6 +154,7 @@ struct rf__req *rf__req_new(const rf_client *c, const rf_request *rq, int *err, 
 	}
 	r->url = rf__strdup(rq->url);
 	r->path = rq->path ? rf__strdup(rq->path) : NULL;
+	r->range = rq->range ? rf__strdup(rq->range) : NULL;
 	if (r->url && strchr(r->url, '@')) { /* maybe userinfo: a redacted copy */
 		size_t shown_cap = strlen(rq->url) + 1;
 		if ((r->shown_url = rf__malloc(shown_cap)))
@@ -145,7 +162,7 @@ struct rf__req *rf__req_new(const rf_client *c, const rf_request *rq, int *err, 
 	} else {
 		r->shown_url = r->url;
 	}
-	if (!r->url || !r->shown_url || (rq->path && !r->path)) {
+	if (!r->url || !r->shown_url || (rq->path && !r->path) || (rq->range && !r->range)) {
 		rf__req_free(r);
 		*err = -ENOMEM;
 		return NULL;

@@ -337,6 +337,10 @@ bool rf__sink_need_prefix(const struct rf__slot *s)
 void rf__sink_range_headers(const struct rf__slot *s, char *buf, size_t cap)
 {
 	buf[0] = 0;
+	if (s->req->range) { /* the range asked for, from its start every attempt */
+		snprintf(buf, cap, "Range: bytes=%s\r\n", s->req->range);
+		return;
+	}
 	if (s->sink.mirror_have) {
 		char date[64];
 		time_t t = (time_t)s->sink.mirror_mtime;
@@ -465,10 +469,30 @@ static bool segment_range_ok(const struct rf__slot *s)
 	       rf__sink_same_version(s);
 }
 
+/* A 206 to a request for a range (rf_request.range): it starts where
+ * asked ("-N": it ends where the resource ends). */
+static bool asked_range_ok(const struct rf__slot *s)
+{
+	int64_t start, end, total;
+	const char *r = s->req->range;
+	if (rf__http1_content_range(s->resp.content_range, &start, &end, &total))
+		return false;
+	if (r[0] == '-')
+		return end == total - 1 && end - start + 1 <= strtoll(r + 1, NULL, 10);
+	return start == strtoll(r, NULL, 10);
+}
+
 void rf__sink_headers(rf_client *c, struct rf__slot *s)
 {
+	if (s->req->range && s->resp.status == 206 && !asked_range_ok(s)) {
+		rf__slot_error(s, RF_ERANGE, false, "206 with Content-Range '%.100s' for the range %.60s",
+		               s->resp.content_range, s->req->range);
+		return;
+	}
+	if (s->req->range && s->resp.status == 200)
+		note(s, "the server ignored the range and sent the whole resource: saved whole");
 	if (s->req->sink != RF_SINK_FILE) {
-		if (s->resp.status == 206)
+		if (s->resp.status == 206 && !s->req->range)
 			sink_fail(s, RF_ERANGE);
 		return;
 	}
@@ -486,7 +510,7 @@ void rf__sink_headers(rf_client *c, struct rf__slot *s)
 		               " of another version (validator changed)" : "");
 		return;
 	}
-	if (s->resp.status == 206) {
+	if (s->resp.status == 206 && !s->req->range) {
 		int64_t start, end, total;
 		if ((s->sink.resume_from <= 0 && !s->sink.segment) ||
 		    rf__http1_content_range(s->resp.content_range, &start, &end, &total) ||
@@ -757,8 +781,8 @@ bool rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 		s->sink.file = RF_FILE_OPEN;
 		/* the file says whose it is before it can get a final name (a
 		 * filesystem without user xattrs: documented, not an error) */
-		if (!s->sink.segment)
-			rf__origin_set(res, s->req->url);
+		if (!s->sink.segment && !s->req->range)
+			rf__origin_set(res, s->req->url); /* a range is not the URL's file */
 		/* reserve the space of bodies larger than the receive buffers, so a
 		 * full disk fails before the first write; smaller ones are written
 		 * whole at once and fail just as early without it */

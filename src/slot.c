@@ -1040,6 +1040,22 @@ static void on_headers(rf_client *c, struct rf__slot *s)
 		rf__slot_response_end(c, s, false);
 		return;
 	}
+	if (st >= 200 && st <= 299 && c->opts.max_filesize) {
+		int64_t a, b, total = -1;
+		if (st == 206 && !s->req->range &&
+		    rf__http1_content_range(s->resp.content_range, &a, &b, &total))
+			total = -1; /* checked where the range is */
+		else if ((st != 206 || s->req->range) && s->resp.has_length)
+			total = (int64_t)s->resp.content_length;
+		if (total > 0 && (uint64_t)total > c->opts.max_filesize) {
+			char d[120];
+			snprintf(d, sizeof(d), "the server announces %lld bytes, more than the limit of %llu",
+			         (long long)total, (unsigned long long)c->opts.max_filesize);
+			s->body = RF_BODY_DISCARD;
+			fail_detail(c, s, RF_ETOO_BIG, d);
+			return;
+		}
+	}
 	if (st >= 200 && st <= 299) {
 		s->body = RF_BODY_SINK;
 		/* a large body gets big receive buffers while the budget lasts:
@@ -1148,6 +1164,14 @@ static void parse_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n)
 			cut = keep < s->resp.body_len || !s->resp.complete;
 			s->resp.body_len = keep;
 		}
+	}
+	if (s->resp.body_len > 0 && s->body == RF_BODY_SINK && c->opts.max_filesize &&
+	    (uint64_t)s->next_off + s->resp.body_len > c->opts.max_filesize) {
+		char d[120];
+		snprintf(d, sizeof(d), "more than the limit of %llu bytes arrived",
+		         (unsigned long long)c->opts.max_filesize);
+		fail_detail(c, s, RF_ETOO_BIG, d);
+		return;
 	}
 	if (s->resp.body_len > 0 && s->body == RF_BODY_SINK) {
 		rf__sink_digest(s, s->resp.body, s->resp.body_len);

@@ -255,6 +255,7 @@ static bool prepare(struct cli *c, rf_request *req, const char *url, const char 
 	req->url = url;
 	req->fd = -1;
 	req->checksum = checksum;
+	req->range = c->o.range;
 	req->split = split ? split : c->o.split;
 	req->flags = (c->o.resume ? RF_REQ_RESUME : 0) | (c->o.mirror ? RF_REQ_MIRROR : 0);
 	if (!in_shard(c, url))
@@ -392,6 +393,8 @@ static int exit_code_for(const rf_result *r)
 	case RF_EREDIRECT_LOOP:
 	case RF_ETOO_MANY_REDIRECTS:
 	case RF_EREDIRECT_LOCATION:
+	case RF_ETOO_BIG:
+	case RF_EDECODE:
 		return EXIT_HTTP;
 	case RF_EURL:
 	case RF_ESCHEME:

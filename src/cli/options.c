@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SHORT_OPTS ":i:P:o:O:j:H:A:x:w:C:cNkqsSvhVLfJ"
+#define SHORT_OPTS ":i:P:o:O:j:H:A:x:w:C:r:cNkqsSvhVLfJ"
 
 static void usage(FILE *f)
 {
@@ -62,6 +62,12 @@ static void usage(FILE *f)
 	    "      --connect-timeout S   seconds to resolve and connect (default 10, 0 = none)\n"
 	    "      --timeout S           seconds without receiving a byte (default 30, 0 = none)\n"
 	    "      --max-time S          seconds for a whole URL, all attempts (default none)\n"
+	    "  -r, --range A-B           fetch only bytes A to B of the single URL (A-: from A;\n"
+	    "                            -N: the last N); the file holds just them\n"
+	    "      --max-filesize SIZE   refuse a body larger than SIZE bytes (k, m, g, t: x1024),\n"
+	    "                            announced or not; nothing of it is kept\n"
+	    "      --max-filesize SIZE   refuse a body larger than SIZE bytes (k, m, g, t: x1024),\n"
+	    "                            announced or not; nothing of it is kept\n"
 	    "      --limit-rate RATE     receive at most RATE bytes/s in total (k, m, g: x1024)\n"
 	    "      --limit-rate-per-host RATE  ... and at most RATE from each origin\n"
 	    "      --split N             fetch each large file over up to N connections (Range\n"
@@ -160,8 +166,8 @@ static void usage(FILE *f)
 	    "NAME is never overwritten (the new file becomes NAME.1, NAME.2, ... in list\n"
 	    "order), except with -o.  Every file records its URL (xattr user.xdg.origin.url);\n"
 	    "-c, -N and -nc take only a URL's own file.  Exit status: 0 all fine, 1 internal error, 2 usage, 3 local file\n"
-	    "error, 4 network error, 5 TLS error, 6 HTTP error status or bad redirect,\n"
-	    "7 bad input, 8 checksum mismatch, 9 proxy error, 130 interrupted (first\n"
+	    "error, 4 network error, 5 TLS error, 6 HTTP error status, bad redirect or a\n"
+	    "body refused (--max-filesize, a bad encoding), 7 bad input, 8 checksum mismatch, 9 proxy error, 130 interrupted (first\n"
 	    "SIGINT/SIGTERM stops cleanly and keeps .part files; a second one exits at\n"
 	    "once) (the lowest applies when several kinds occur).  See man ringfetch.\n",
 	    f);
@@ -195,6 +201,29 @@ static bool parse_rate(const char *s, double *out)
 	if (*end || v < 1 || v > 1e12)
 		return false;
 	*out = v;
+	return true;
+}
+
+/* A size in bytes, as curl takes --max-filesize: a number with an optional
+ * k, m, g or t (powers of 1024); at least 1. */
+static bool parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || !(v > 0) || *s == '-')
+		return false;
+	switch (*end) {
+	case 'k': case 'K': v *= 1024; end++; break;
+	case 'm': case 'M': v *= 1024 * 1024; end++; break;
+	case 'g': case 'G': v *= 1024.0 * 1024 * 1024; end++; break;
+	case 't': case 'T': v *= 1024.0 * 1024 * 1024 * 1024; end++; break;
+	}
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end || v < 1 || v > 9.2e18)
+		return false;
+	*out = (uint64_t)v;
 	return true;
 }
 
@@ -260,6 +289,7 @@ enum {
 	OPT_NO_HOST_DIRECTORIES,
 	OPT_CUT_DIRS,
 	OPT_CREATE_DIRS,
+	OPT_MAX_FILESIZE,
 };
 
 static const struct option long_opts[] = {
@@ -281,6 +311,8 @@ static const struct option long_opts[] = {
 	{"limit-rate", required_argument, NULL, OPT_LIMIT_RATE},
 	{"limit-rate-per-host", required_argument, NULL, OPT_LIMIT_RATE_PER_HOST},
 	{"max-redirs", required_argument, NULL, OPT_MAX_REDIRS},
+	{"max-filesize", required_argument, NULL, OPT_MAX_FILESIZE},
+	{"range", required_argument, NULL, 'r'},
 	{"header", required_argument, NULL, 'H'},
 	{"cacert", required_argument, NULL, OPT_CACERT},
 	{"capath", required_argument, NULL, OPT_CAPATH},
@@ -567,6 +599,21 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			if (!parse_seconds(optarg, &d))
 				return usage_error(err, "--max-time needs seconds, not '%s'", optarg);
 			o->opts.max_time = d;
+			break;
+		case 'r': {
+			size_t a = strspn(optarg, "0123456789");
+			size_t b = optarg[a] == '-' ? strspn(optarg + a + 1, "0123456789") : 0;
+			if (optarg[a] != '-' || optarg[a + 1 + b] || (!a && !b) || a > 18 || b > 18 ||
+			    (a && b && strtoll(optarg, NULL, 10) > strtoll(optarg + a + 1, NULL, 10)))
+				return usage_error(err, "-r needs a byte range A-B, A- or -N (A <= B; one range), "
+				                   "not '%s'", optarg);
+			o->range = optarg;
+			break;
+		}
+		case OPT_MAX_FILESIZE:
+			if (!parse_size(optarg, &o->opts.max_filesize))
+				return usage_error(err, "--max-filesize needs a size in bytes (e.g. 500k, 2G), "
+				                   "not '%s'", optarg);
 			break;
 		case OPT_MAX_REDIRS:
 			if (!parse_uint(optarg, 1000, &u))
@@ -885,6 +932,11 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 	if (o->no_clobber && (o->resume || o->mirror))
 		return usage_error(err, "-nc cannot be combined with -c or -N (they decide what an "
 		                   "existing file means)%s", "");
+	if (o->range && (o->nurls != 1 || o->input_path))
+		return usage_error(err, "-r takes exactly one URL%s", "");
+	if (o->range && (o->resume || o->mirror || o->split > 1))
+		return usage_error(err, "-r cannot be combined with -c, -N or --split (a range is "
+		                   "fetched whole each time)%s", "");
 	if (o->checksum && (o->nurls != 1 || o->input_path))
 		return usage_error(err, "--checksum takes exactly one URL (use checksum= in a list)%s", "");
 	if (o->resume && o->output && strcmp(o->output, "-") == 0)

@@ -25,6 +25,7 @@ struct cli_options {
 	bool output_big_o;      /* ... given as -O */
 	const char *input_path; /* -i, or NULL */
 	const char *checksum;   /* --checksum (single URL), or NULL */
+	const char *range;      /* -r A-B (single URL), or NULL */
 	bool resume;            /* -c */
 	unsigned split;         /* --split N, or 0 */
 	const char *json;       /* --json FILE ("-" = stdout), or NULL */
@@ -63,7 +64,8 @@ enum {
 	EXIT_LOCAL = 3,    /* local output error: disk full, permissions, names */
 	EXIT_NETWORK = 4,  /* DNS, connect, timeouts, resets, truncated or bad responses */
 	EXIT_TLS = 5,      /* TLS handshake failure, untrusted certificate, TLS setup */
-	EXIT_HTTP = 6,     /* HTTP error status, bad or looping redirects */
+	EXIT_HTTP = 6,     /* HTTP error status, bad or looping redirects, a body
+	                      refused (too big, does not decode) */
 	EXIT_INPUT = 7,    /* bad URLs or options in the input */
 	EXIT_CHECKSUM = 8, /* a body did not match its checksum */
 	EXIT_PROXY = 9,    /* the proxy refused the tunnel or wants credentials (407) */

@@ -663,7 +663,10 @@ def h_versioned(c, path, raw):
     same = if_range is None or if_range in (etag, lm) or q.get("ifrange") == "ignore"
     if rng and rng.startswith("bytes=") and same:
         a, _, b = rng[6:].partition("-")
-        start, end = int(a), (int(b) if b else len(body) - 1)
+        if a:
+            start, end = int(a), (int(b) if b else len(body) - 1)
+        else:  # a suffix range: the last b bytes
+            start, end = max(0, len(body) - int(b)), len(body) - 1
         if start >= len(body):
             c.send(head(416, "Range Not Satisfiable", common + [("Content-Range", f"bytes */{len(body)}"),
                                                                 ("Content-Length", 0)]))

@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""What curl and wget users bring (README "Using it"): -r/--range for one
+URL, --max-filesize announced or not.  Run against
+tests/servers/badserver.py."""
+import json
+import os
+
+from harness import body_of, case, http_get, listdir, main, run, start_badserver, tmpdir
+
+BAD = start_badserver()
+URL = f"http://127.0.0.1:{BAD}"
+_keys = iter(range(10**6))
+
+
+def key(prefix="h"):
+    return f"{prefix}{next(_keys)}x"
+
+
+def log(k):
+    return [l for l in http_get(BAD, f"/log/{k}").splitlines() if l]
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def records(stdout):
+    recs = [json.loads(l) for l in stdout.decode().splitlines() if l.strip()]
+    assert recs and recs[-1]["type"] == "summary", recs
+    return recs[:-1]
+
+
+@case
+def range_saves_just_those_bytes():
+    """-r A-B, A- and -N save exactly the bytes asked for; the file carries
+    no origin record (it is not the URL's whole file), so a later -c never
+    takes it for a prefix."""
+    out = tmpdir()
+    k1, k2, k3 = key(), key(), key()
+    for spec, k, name in (("10-19", k1, "a"), ("90-", k2, "b"), ("-5", k3, "c")):
+        code, _, err = run(["-r", spec, "-o", os.path.join(out, name), f"{URL}/versioned/{k}/100"])
+        assert code == 0 and "note" not in err, (spec, err)
+    assert read(os.path.join(out, "a")) == body_of(100, "v1" + k1)[10:20]
+    assert read(os.path.join(out, "b")) == body_of(100, "v1" + k2)[90:]
+    assert read(os.path.join(out, "c")) == body_of(100, "v1" + k3)[95:]
+    assert log(k1) == ["bytes=10-19 -"], log(k1)
+    code, _, err = run(["-P", out, "-r", "0-49", f"{URL}/versioned/{k1}/100"])
+    assert code == 0, err
+    assert os.listxattr(os.path.join(out, "100")) == []
+    code, _, err = run(["-c", "-P", out, f"{URL}/versioned/{k1}/100"])
+    assert code == 0 and "saved as 100.1" in err, err
+    assert read(os.path.join(out, "100.1")) == body_of(100, "v1" + k1)
+    assert read(os.path.join(out, "100")) == body_of(100, "v1" + k1)[:50]
+
+
+@case
+def range_refusals_and_odd_servers():
+    """A range past the end is the server's 416; a 206 that starts
+    elsewhere is refused; a server that ignores Range sends the whole
+    resource, saved whole with a note; bad specs and combinations are
+    usage errors."""
+    out = tmpdir()
+    code, _, err = run(["-r", "200-300", "-o", os.path.join(out, "x"), f"{URL}/versioned/{key()}/100"])
+    assert code == 6 and "416" in err, err
+    assert listdir(out) == [], listdir(out)
+    code, _, err = run(["-r", "5-9", "-o", os.path.join(out, "whole"), f"{URL}/ok/100"])
+    assert code == 0 and "ignored the range" in err, err
+    assert read(os.path.join(out, "whole")) == body_of(100)
+    code, _, err = run(["-r", "20-", "-o", os.path.join(out, "odd"), f"{URL}/badrange/{key()}/5000"])
+    assert code == 4 and "for the range 20-" in err, err
+    assert listdir(out) == ["whole"], listdir(out)
+    for bad in ("9-3", "a-b", "-", "1-2,5-6", "5"):
+        code, _, err = run(["-r", bad, f"{URL}/ok/1"])
+        assert code == 2 and "-r needs a byte range" in err, (bad, err)
+    for combo in (["-c"], ["-N"], ["--split", "2"]):
+        code, _, err = run(["-r", "1-2"] + combo + [f"{URL}/ok/1"])
+        assert code == 2 and "-r cannot be combined" in err, (combo, err)
+    code, _, err = run(["-r", "1-2", f"{URL}/ok/1", f"{URL}/ok/2"])
+    assert code == 2 and "-r takes exactly one URL" in err, err
+
+
+@case
+def range_retry_starts_the_range_again():
+    """A ranged transfer cut halfway is retried from the range's start,
+    never continued from a .part of another answer."""
+    out = tmpdir()
+    k = key()
+    code, _, err = run(["--retry-delay", "0", "-r", "100-", "-o", os.path.join(out, "r"),
+                        f"{URL}/reset-once/{k}/4000"])
+    assert code == 0, err
+    assert read(os.path.join(out, "r")) == body_of(4000)[100:]
+    assert [l.split()[0] for l in log(k)] == ["bytes=100-", "bytes=100-"], log(k)
+
+
+@case
+def max_filesize_announced_or_not():
+    """--max-filesize refuses an announced length over it before a byte is
+    written, and a chunked or close-delimited body as soon as it crosses
+    it; nothing of it is kept; at the limit exactly it is fine."""
+    out = tmpdir()
+    code, stdout, err = run(["-P", out, "--max-filesize", "1k", "--json", "-", f"{URL}/ok/2000"])
+    assert code == 6 and "announces 2000 bytes, more than the limit of 1024" in err, err
+    assert records(stdout)[0]["error"]["code"] == -1030 and records(stdout)[0]["exit_status"] == 6, stdout
+    for path in ("/endless-chunks", "/closebody"):
+        code, _, err = run(["-P", out, "--max-filesize", "1K", path.join([URL, ""])])
+        assert code == 6 and "more than the limit of 1024 bytes arrived" in err, (path, err)
+    code, _, err = run(["-c", "-P", out, "--max-filesize", "1k", f"{URL}/endless-chunks"])
+    assert code == 6, err
+    assert listdir(out) == [], listdir(out)
+    code, _, err = run(["-P", out, "--max-filesize", "2000", f"{URL}/ok/2000"])
+    assert code == 0, err
+    code, _, err = run(["-P", out, "--max-filesize", "2000", "--split", "4", f"{URL}/ranged/{key()}/3000"])
+    assert code == 6, err
+    assert listdir(out) == ["2000"], listdir(out)
+    code, _, err = run(["--max-filesize", "lots", f"{URL}/ok/1"])
+    assert code == 2 and "--max-filesize needs a size" in err, err
+
+
+main()

@@ -30,10 +30,10 @@ _ringfetch()
 		prev=${COMP_WORDS[COMP_CWORD - 1]}
 	fi
 
-	local opts="-A -C -H -J -L -N -O -P -S -V -c -f -h -i -j -k -nH -nc -o -q -r -s -v -w -x
-		--cacert --capath --cert --checksum --connect-timeout --content-disposition --continue
+	local opts="-A -C -H -J -K -L -N -O -P -S -V -c -f -h -i -j -k -nH -nc -o -q -r -s -v -w -x
+		--cacert --capath --cert --checksum --config --connect-timeout --content-disposition --continue
 		--continue-at --create-dirs --cut-dirs --directory --directory-prefix --force-directories
-		--no-host-directories --remote-header-name
+		--no-config --no-host-directories --remote-header-name
 		--discard --fail --file-io --fsync --header --help --input-file --insecure --io --io-report
 		--jobs --json --key --limit-rate --limit-rate-per-host --location --location-trusted
 		--max-filesize --max-per-host --max-redirs --max-time --netrc --netrc-file --no-check-certificate --no-clobber

@@ -28,6 +28,7 @@
 #include <ringfetch.h>
 
 #include "bench.h"
+#include "config.h"
 #include "input.h"
 #include "io_report.h"
 #include "names.h"
@@ -990,13 +991,18 @@ int main(int argc, char **argv)
 	static struct cli c;
 	c.output_fd = -1;
 	names_init(&c.names);
-	int status = cli_options_parse(&c.o, argc, argv, stdout, stderr);
+	static struct cli_config args;
+	int status = cli_config_expand(argc, argv, &args, stderr);
+	if (status != CLI_RUN)
+		return status;
+	status = cli_options_parse(&c.o, args.argc, args.argv, stdout, stderr);
 	if (status == CLI_RUN)
 		status = set_up(&c);
 	if (status == CLI_RUN)
 		status = start_client(&c);
 	if (status != CLI_RUN) {
 		clean_up(&c);
+		cli_config_free(&args);
 		return status;
 	}
 	if (c.o.io_report)
@@ -1030,5 +1036,6 @@ int main(int argc, char **argv)
 	}
 	if (c.o.io_report)
 		io_report_print(stderr, c.o.io_report == 2, c.io_path, &io_stats, secs, c.ok, "file");
+	cli_config_free(&args);
 	return c.signals ? EXIT_INTERRUPTED : c.exit_code;
 }

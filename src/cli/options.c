@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SHORT_OPTS ":i:P:o:O:j:H:A:x:w:C:r:cNkqsSvhVLfJ"
+#define SHORT_OPTS ":i:P:o:O:j:H:A:x:w:C:r:K:cNkqsSvhVLfJ"
 
 static void usage(FILE *f)
 {
@@ -25,6 +25,10 @@ static void usage(FILE *f)
 	    "Download HTTP/1.1 URLs concurrently through one io_uring ring.\n"
 	    "\n"
 	    "Input and output:\n"
+	    "  -K, --config FILE         read options from FILE, one per line (curl's format:\n"
+	    "                            'name = value', '#' comments); ~/.config/ringfetch/config\n"
+	    "                            is read first\n"
+	    "      --no-config           do not read ~/.config/ringfetch/config\n"
 	    "  -i, --input-file FILE     read URLs from FILE ('-' = stdin); one per line,\n"
 	    "                            '#' comments, indented 'out=NAME' / 'dir=DIR' lines\n"
 	    "                            set options for the URL above them\n"
@@ -290,10 +294,13 @@ enum {
 	OPT_CUT_DIRS,
 	OPT_CREATE_DIRS,
 	OPT_MAX_FILESIZE,
+	OPT_NO_CONFIG,
 };
 
 static const struct option long_opts[] = {
 	{"input-file", required_argument, NULL, 'i'},
+	{"config", required_argument, NULL, 'K'},
+	{"no-config", no_argument, NULL, OPT_NO_CONFIG},
 	{"directory", required_argument, NULL, 'P'},
 	{"directory-prefix", required_argument, NULL, 'P'},
 	{"output", required_argument, NULL, 'o'},
@@ -371,6 +378,16 @@ static const struct option long_opts[] = {
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
 };
+
+const struct option *cli_long_options(void)
+{
+	return long_opts;
+}
+
+const char *cli_short_options(void)
+{
+	return SHORT_OPTS;
+}
 
 static int usage_error(FILE *err, const char *fmt, const char *arg)
 {
@@ -535,6 +552,11 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			break;
 		case 'J':
 			o->content_disposition = true;
+			break;
+		case 'K': /* config.c reads -K FILE where it stands, before parsing */
+			return usage_error(err, "-K FILE must be an option of its own (not joined with "
+			                   "other short options)%s", "");
+		case OPT_NO_CONFIG: /* config.c: the default config file is skipped */
 			break;
 		case OPT_CREATE_DIRS:
 			o->create_dirs = true;

@@ -93,6 +93,9 @@ int cli_parse_uring_recv(const char *s);
 int cli_parse_on_off_auto(const char *s);
 
 struct option;
+/* The parser's tables (config.c reads option files with them). */
+const struct option *cli_long_options(void);
+const char *cli_short_options(void);
 /* Refuse any long option not spelt out in full (argv walked as getopt
  * would): CLI_RUN, or EXIT_USAGE after naming the option (never its value)
  * on err. */

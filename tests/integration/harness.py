@@ -52,6 +52,10 @@ atexit.register(run_cleanup)
 for _var in ("http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy",
              "NO_PROXY", "HTTP_PROXY"):
     os.environ.pop(_var, None)
+# ... nor a config file of the user who runs them (~/.config/ringfetch/config):
+# an empty configuration directory of the run's own
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="rf-xdg-")
+atexit.register(shutil.rmtree, os.environ["XDG_CONFIG_HOME"], True)
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """What curl and wget users bring (README "Using it"): -r/--range for one
-URL, --max-filesize announced or not.  Run against
+URL, --max-filesize announced or not, option files (-K, the default
+~/.config/ringfetch/config, --no-config).  Run against
 tests/servers/badserver.py."""
 import json
 import os
@@ -115,6 +116,89 @@ def max_filesize_announced_or_not():
     assert listdir(out) == ["2000"], listdir(out)
     code, _, err = run(["--max-filesize", "lots", f"{URL}/ok/1"])
     assert code == 2 and "--max-filesize needs a size" in err, err
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+@case
+def config_file_in_curls_format():
+    """-K FILE: long names with or without dashes, short ones with theirs,
+    '=', ':' or blanks before the value, quoted values with escapes,
+    comments, url = URL; read where it stands, so a later option wins."""
+    d = tmpdir()
+    out = os.path.join(d, "out dir")
+    k = write(os.path.join(d, "k"), f"""# fetch options
+quiet
+--directory = "{out}"
+-j 4
+url = {URL}/ok/100
+  user-agent: "agent \\"x\\" \\\\ y"   # a comment after the value
+progress=none
+max-redirs 3
+""")
+    code, _, err = run(["-K", k, "--json", os.path.join(d, "j"), f"{URL}/echo"])
+    assert code == 0 and err == "", err
+    assert listdir(out) == ["100", "echo"], listdir(out)
+    assert b'User-Agent: agent "x" \\ y' in read(os.path.join(out, "echo")), read(os.path.join(out, "echo"))
+    code, _, err = run(["--config", k, "-P", os.path.join(d, "later"), f"{URL}/ok/101"])
+    assert code == 0, err
+    assert listdir(os.path.join(d, "later")) == ["100", "101"], listdir(d)
+
+
+@case
+def config_file_errors_name_file_and_line():
+    """A bad line is a usage error naming FILE:LINE, never its value (it may
+    be a password); a missing -K file is an error; -K nests, not forever."""
+    d = tmpdir()
+    cases = [("jobs = many\n", "k:1: -j needs a number"),
+             ("quiet\n\nbogus-opt 3\n", "k:3: unknown option bogus-opt"),
+             ("silent yes\n", "k:1: option --silent takes no value"),
+             ('user = "alice:s3cret" trailing\n', "k:1: text after the value"),
+             ('header = "X-A: b\n', "k:1: unterminated quoted value"),
+             ("url\n", "k:1: url needs a value"),
+             (f"config = {d}/k\n", "nested more than 4 deep")]
+    for text, want in cases:
+        k = write(os.path.join(d, "k"), text)
+        code, stdout, err = run(["-K", k, "-P", d, f"{URL}/ok/1"])
+        assert code == 2 and want in err, (text, err)
+        assert "s3cret" not in err and stdout == b"", err
+    code, _, err = run(["-K", os.path.join(d, "missing"), f"{URL}/ok/1"])
+    assert code == 2 and "cannot read config file" in err, err
+    code, _, err = run(["-qK", os.path.join(d, "k"), f"{URL}/ok/1"])
+    assert code == 2 and "-K FILE must be an option of its own" in err, err
+    # a value that happens to look like -K is a value
+    code, _, err = run(["-A", "-Kx", "-o", os.path.join(d, "ua"), f"{URL}/echo"])
+    assert code == 0 and b"User-Agent: -Kx" in read(os.path.join(d, "ua")), err
+
+
+@case
+def default_config_and_no_config():
+    """$XDG_CONFIG_HOME/ringfetch/config (else ~/.config/ringfetch/config)
+    is read first; --no-config skips it; a missing one is no error."""
+    d = tmpdir()
+    os.makedirs(os.path.join(d, "xdg", "ringfetch"))
+    write(os.path.join(d, "xdg", "ringfetch", "config"), f"directory = {d}/fromdefault\nquiet\n")
+    env = dict(os.environ, XDG_CONFIG_HOME=os.path.join(d, "xdg"))
+    code, _, err = run([f"{URL}/ok/100"], env=env)
+    assert code == 0 and err == "", err
+    code, _, err = run(["-P", os.path.join(d, "cli"), f"{URL}/ok/101"], env=env)
+    assert code == 0, err
+    code, _, err = run(["--no-config", "-P", os.path.join(d, "plain"), f"{URL}/ok/102"], env=env)
+    assert code == 0 and "1 ok" in err, err
+    assert listdir(os.path.join(d, "fromdefault")) == ["100"], listdir(d)
+    assert listdir(os.path.join(d, "cli")) == ["101"] and listdir(os.path.join(d, "plain")) == ["102"]
+    os.makedirs(os.path.join(d, "home", ".config", "ringfetch"))
+    write(os.path.join(d, "home", ".config", "ringfetch", "config"), "jobs = x\n")
+    env = dict(os.environ, HOME=os.path.join(d, "home"))
+    env.pop("XDG_CONFIG_HOME")
+    code, _, err = run(["-P", d, f"{URL}/ok/1"], env=env)
+    assert code == 2 and ".config/ringfetch/config:1: -j needs a number" in err, err
+    code, _, err = run(["--no-config", "-P", d, f"{URL}/ok/1"], env=env)
+    assert code == 0, err
 
 
 main()

@@ -1,0 +1,22 @@
+/*
+ * config.h - option files (curl's -K format) turned into arguments: the
+ * default ~/.config/ringfetch/config first (unless --no-config), then the
+ * command line with each -K FILE replaced by the file's options.
+ */
+#ifndef RF_CLI_CONFIG_H
+#define RF_CLI_CONFIG_H
+
+#include <stdio.h>
+
+struct cli_config {
+	char **argv;  /* the arguments to parse, NULL-terminated, owned */
+	int argc;
+};
+
+/* Build the arguments: CLI_RUN, or the status to exit with after a message
+ * on err naming FILE:LINE (never a value: it may be a password). */
+int cli_config_expand(int argc, char **argv, struct cli_config *out, FILE *err);
+/* Wipe and free the arguments (they may hold credentials). */
+void cli_config_free(struct cli_config *c);
+
+#endif

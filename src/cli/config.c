@@ -368,23 +368,27 @@ int cli_config_expand(int argc, char **argv, struct cli_config *out, FILE *err)
 		if (!push(&a, arg) || (value_next && i + 1 < argc && !push(&a, argv[++i])))
 			st = EXIT_INTERNAL;
 	}
-	if (st != CLI_RUN) {
-		out->argv = a.v;
+	out->owned = a.v;
+	out->nowned = a.n;
+	out->argv = st == CLI_RUN && a.v ? malloc((size_t)(a.n + 1) * sizeof(char *)) : NULL;
+	if (out->argv) {
+		memcpy(out->argv, a.v, (size_t)(a.n + 1) * sizeof(char *));
 		out->argc = a.n;
-		cli_config_free(out);
-		return st;
+	} else if (st == CLI_RUN) {
+		st = EXIT_INTERNAL;
 	}
-	out->argv = a.v;
-	out->argc = a.n;
-	return CLI_RUN;
+	if (st != CLI_RUN)
+		cli_config_free(out);
+	return st;
 }
 
 void cli_config_free(struct cli_config *c)
 {
-	for (int i = 0; c->argv && i < c->argc; i++) {
-		explicit_bzero(c->argv[i], strlen(c->argv[i]));
-		free(c->argv[i]);
+	for (int i = 0; c->owned && i < c->nowned; i++) {
+		explicit_bzero(c->owned[i], strlen(c->owned[i]));
+		free(c->owned[i]);
 	}
+	free(c->owned);
 	free(c->argv);
 	memset(c, 0, sizeof(*c));
 }

@@ -9,8 +9,11 @@
 #include <stdio.h>
 
 struct cli_config {
-	char **argv;  /* the arguments to parse, NULL-terminated, owned */
+	char **argv;  /* the arguments to parse, NULL-terminated (the parser
+	                 may reorder and replace entries) */
 	int argc;
+	char **owned; /* the strings, as made, to be freed */
+	int nowned;
 };
 
 /* Build the arguments: CLI_RUN, or the status to exit with after a message

@@ -887,6 +887,7 @@ static int set_up(struct cli *c)
 		unsigned long total = 0;
 		bool known = tty && count_urls(c, &total);
 		progress_init(&c->progress, (enum progress_style)c->o.progress, tty, total, known);
+		c->progress.iec = c->o.iec_units;
 		/* a terminal: redrawn 4 times a second; a log: a line a second */
 		c->o.opts.progress_interval = tty ? 0.25 : 1.0;
 		c->o.opts.on_progress = on_progress;
@@ -943,19 +944,19 @@ static void summarise(struct cli *c, double secs)
 	if (c->o.quiet)
 		return;
 	/* rates count what was transferred: skipped files moved no body */
-	double mb = (double)c->bytes / 1e6;
+	const char *unit;
+	double mb = (double)c->bytes / units_mega(c->o.iec_units, &unit);
 	unsigned long fetched = c->ok - c->skipped;
 	fprintf(stderr, "ringfetch: %lu ok, %lu failed", c->ok, c->failed);
 	if (c->skipped)
 		fprintf(stderr, " (%lu downloaded, %lu %s)", fetched, c->skipped,
 		        c->o.resume ? "already complete" : c->o.mirror ? "up to date" : "skipped: the file exists");
 	double files_per_s = secs > 0 ? (double)fetched / secs : 0.0;
+	fprintf(stderr, ", %.1f %s in %.2f s (%.1f %s/s", mb, unit, secs, secs > 0 ? mb / secs : 0.0, unit);
 	if (fetched < 2) /* a rate of files needs more than one */
-		fprintf(stderr, ", %.1f MB in %.2f s (%.1f MB/s)", mb, secs, secs > 0 ? mb / secs : 0.0);
+		fputs(")", stderr);
 	else
-		fprintf(stderr, files_per_s < 10 ? ", %.1f MB in %.2f s (%.1f MB/s, %.1f files/s)"
-		                                 : ", %.1f MB in %.2f s (%.1f MB/s, %.0f files/s)",
-		        mb, secs, secs > 0 ? mb / secs : 0.0, files_per_s);
+		fprintf(stderr, files_per_s < 10 ? ", %.1f files/s)" : ", %.0f files/s)", files_per_s);
 	if (c->tls_handshakes)
 		fprintf(stderr, ", TLS handshakes %lu (%lu resumed)", c->tls_handshakes,
 		        c->tls_resumed);

@@ -68,11 +68,12 @@ static void usage(FILE *f)
 	    "      --max-time S          seconds for a whole URL, all attempts (default none)\n"
 	    "  -r, --range A-B           fetch only bytes A to B of the single URL (A-: from A;\n"
 	    "                            -N: the last N); the file holds just them\n"
-	    "      --max-filesize SIZE   refuse a body larger than SIZE bytes (k, m, g, t: x1024),\n"
+	    "      --max-filesize SIZE   refuse a body larger than SIZE bytes (units as for RATE),\n"
 	    "                            announced or not; nothing of it is kept\n"
-	    "      --max-filesize SIZE   refuse a body larger than SIZE bytes (k, m, g, t: x1024),\n"
+	    "      --max-filesize SIZE   refuse a body larger than SIZE bytes (units as for RATE),\n"
 	    "                            announced or not; nothing of it is kept\n"
-	    "      --limit-rate RATE     receive at most RATE bytes/s in total (k, m, g: x1024)\n"
+	    "      --limit-rate RATE     receive at most RATE bytes/s in total (k, m, g: x1024;\n"
+	    "                            kB, MB, GB: x1000; reports then use that unit family)\n"
 	    "      --limit-rate-per-host RATE  ... and at most RATE from each origin\n"
 	    "      --split N             fetch each large file over up to N connections (Range\n"
 	    "                            requests into one .part; list lines: split=N)\n"
@@ -188,45 +189,62 @@ static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return true;
 }
 
-/* A rate in bytes per second, as curl takes it: a number with an optional
- * k, m or g (powers of 1024); at least 1 byte/s. */
-static bool parse_rate(const char *s, double *out)
+/* A number of bytes with an optional unit: k, m, g, t (powers of 1024, as
+ * curl and wget take them), Ki, Mi, Gi, Ti (the same, IEC's names, a "B"
+ * may follow) or kB, MB, GB, TB (powers of 1000).  *iec: 1 when the unit
+ * was a power of 1024, 0 for 1000, -1 for none. */
+static bool parse_bytes(const char *s, double *out, int *iec)
 {
 	char *end;
 	errno = 0;
 	double v = strtod(s, &end);
-	if (errno || end == s || !(v > 0) || *s == '-')
+	if (errno || end == s || !(v > 0) || !(*s >= '0' && *s <= '9'))
 		return false;
-	switch (*end) {
-	case 'k': case 'K': v *= 1024; end++; break;
-	case 'm': case 'M': v *= 1024 * 1024; end++; break;
-	case 'g': case 'G': v *= 1024.0 * 1024 * 1024; end++; break;
+	static const char prefixes[] = "kmgt";
+	const char *p = *end ? strchr(prefixes, end[0] | 0x20) : NULL;
+	*iec = -1;
+	if (p) {
+		int power = (int)(p - prefixes) + 1;
+		end++;
+		bool si = *end == 'B' && !end[1];
+		if (*end == 'i') {
+			end++;
+			if (*end == 'B')
+				end++;
+		} else if (si) {
+			end++;
+		}
+		*iec = si ? 0 : 1;
+		for (int i = 0; i < power; i++)
+			v *= si ? 1000.0 : 1024.0;
 	}
-	if (*end || v < 1 || v > 1e12)
+	if (*end)
 		return false;
 	*out = v;
 	return true;
 }
 
-/* A size in bytes, as curl takes --max-filesize: a number with an optional
- * k, m, g or t (powers of 1024); at least 1. */
-static bool parse_size(const char *s, uint64_t *out)
+/* A rate in bytes per second (parse_bytes' units); at least 1 byte/s.  A
+ * unit decides how rates and sizes are reported (o->iec_units). */
+static bool parse_rate(struct cli_options *o, const char *s, double *out)
 {
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || end == s || !(v > 0) || *s == '-')
+	int iec;
+	if (!parse_bytes(s, out, &iec) || *out < 1 || *out > 1e12)
 		return false;
-	switch (*end) {
-	case 'k': case 'K': v *= 1024; end++; break;
-	case 'm': case 'M': v *= 1024 * 1024; end++; break;
-	case 'g': case 'G': v *= 1024.0 * 1024 * 1024; end++; break;
-	case 't': case 'T': v *= 1024.0 * 1024 * 1024 * 1024; end++; break;
-	}
-	if (*end == 'B' || *end == 'b')
-		end++;
-	if (*end || v < 1 || v > 9.2e18)
+	if (iec >= 0)
+		o->iec_units = iec;
+	return true;
+}
+
+/* A size in bytes (--max-filesize); at least 1. */
+static bool parse_size(struct cli_options *o, const char *s, uint64_t *out)
+{
+	int iec;
+	double v;
+	if (!parse_bytes(s, &v, &iec) || v < 1 || v > 9.2e18)
 		return false;
+	if (iec >= 0)
+		o->iec_units = iec;
 	*out = (uint64_t)v;
 	return true;
 }
@@ -608,12 +626,12 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			o->opts.idle_timeout = d;
 			break;
 		case OPT_LIMIT_RATE:
-			if (!parse_rate(optarg, &o->opts.limit_rate))
+			if (!parse_rate(o, optarg, &o->opts.limit_rate))
 				return usage_error(err, "--limit-rate needs bytes per second (e.g. 500k, 2M), "
 				                        "not '%s'", optarg);
 			break;
 		case OPT_LIMIT_RATE_PER_HOST:
-			if (!parse_rate(optarg, &o->opts.limit_rate_per_host))
+			if (!parse_rate(o, optarg, &o->opts.limit_rate_per_host))
 				return usage_error(err, "--limit-rate-per-host needs bytes per second (e.g. 500k, "
 				                        "2M), not '%s'", optarg);
 			break;
@@ -633,7 +651,7 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			break;
 		}
 		case OPT_MAX_FILESIZE:
-			if (!parse_size(optarg, &o->opts.max_filesize))
+			if (!parse_size(o, optarg, &o->opts.max_filesize))
 				return usage_error(err, "--max-filesize needs a size in bytes (e.g. 500k, 2G), "
 				                   "not '%s'", optarg);
 			break;

@@ -37,6 +37,8 @@ struct cli_options {
 	bool shard_auto;        /* --shard auto: from the job scheduler's variables */
 	bool mirror;            /* -N */
 	bool quiet;             /* -q */
+	bool iec_units;         /* a size or rate was typed in powers of 1024 (k, M,
+	                           MiB): reports say KiB, MiB; else kB, MB (SI) */
 	int progress;           /* -1 auto (a bar on a terminal), else enum progress_style */
 	bool print_digest;      /* --print-digest */
 	bool file_io_report;    /* --file-io given: the summary names the path */

@@ -33,6 +33,7 @@ unsigned progress_columns(int fd)
 void progress_view(struct progress *p, const rf_progress *rp, struct progress_view *v)
 {
 	memset(v, 0, sizeof(*v));
+	v->iec = p->iec;
 	uint64_t done = rp->ok + rp->failed;
 	p->sample[p->next] = (typeof(p->sample[0])){rp->elapsed, rp->bytes, done};
 	p->next = (p->next + 1) % PROGRESS_SAMPLES;
@@ -75,15 +76,23 @@ void progress_view(struct progress *p, const rf_progress *rp, struct progress_vi
 		v->eta = (double)(total - done) / files_rate;
 }
 
-static void human_bytes(double b, char *out, size_t cap)
+static void human_bytes(double b, bool iec, char *out, size_t cap)
 {
-	static const char *const unit[] = {"B", "KB", "MB", "GB", "TB"};
+	static const char *const si[] = {"B", "kB", "MB", "GB", "TB"};
+	static const char *const bin[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double base = iec ? 1024 : 1000;
 	int u = 0;
-	while (b >= 1000 && u < 4) {
-		b /= 1000;
+	while (b >= base && u < 4) {
+		b /= base;
 		u++;
 	}
-	snprintf(out, cap, u == 0 ? "%.0f %s" : "%.1f %s", b, unit[u]);
+	snprintf(out, cap, u == 0 ? "%.0f %s" : "%.1f %s", b, (iec ? bin : si)[u]);
+}
+
+double units_mega(bool iec, const char **name)
+{
+	*name = iec ? "MiB" : "MB";
+	return iec ? 1048576.0 : 1e6;
 }
 
 static void human_time(double s, char *out, size_t cap)
@@ -104,16 +113,16 @@ void progress_format(const struct progress_view *v, enum progress_style style, u
 	snprintf(field[F_FILES], sizeof(field[0]), "%llu/%llu%s files", (unsigned long long)(v->done + v->failed),
 	         (unsigned long long)v->total, v->total_more ? "+" : "");
 	snprintf(field[F_FAILED], sizeof(field[0]), "%llu failed", (unsigned long long)v->failed);
-	human_bytes(v->rate, a, sizeof(a));
+	human_bytes(v->rate, v->iec, a, sizeof(a));
 	snprintf(field[F_RATE], sizeof(field[0]), "%s/s", a);
 	field[F_ETA][0] = 0;
 	if (v->eta >= 0) {
 		human_time(v->eta, a, sizeof(a));
 		snprintf(field[F_ETA], sizeof(field[0]), "ETA %s", a);
 	}
-	human_bytes((double)v->bytes, a, sizeof(a));
+	human_bytes((double)v->bytes, v->iec, a, sizeof(a));
 	if (v->bytes_total) {
-		human_bytes((double)v->bytes_total, b, sizeof(b));
+		human_bytes((double)v->bytes_total, v->iec, b, sizeof(b));
 		snprintf(field[F_BYTES], sizeof(field[0]), "%s of %s", a, b);
 	} else {
 		snprintf(field[F_BYTES], sizeof(field[0]), "%s", a);
@@ -172,11 +181,13 @@ void progress_draw(struct progress *p, FILE *f, const rf_progress *rp)
 	progress_view(p, rp, &v);
 	char line[512];
 	if (!p->tty) { /* a log: every field, a line each time */
-		double mb = (double)rp->bytes / 1e6;
+		const char *unit;
+		double mega = units_mega(p->iec, &unit);
 		progress_format(&v, PROGRESS_LINE, 0, line, sizeof(line));
-		fprintf(f, "ringfetch: %llu ok, %llu failed, %u active, %llu waiting, %.1f MB, %.1f MB/s (%s)\n",
+		fprintf(f, "ringfetch: %llu ok, %llu failed, %u active, %llu waiting, %.1f %s, %.1f %s/s (%s)\n",
 		        (unsigned long long)rp->ok, (unsigned long long)rp->failed, rp->active,
-		        (unsigned long long)v.waiting, mb, v.rate / 1e6, line + strlen("ringfetch: "));
+		        (unsigned long long)v.waiting, (double)rp->bytes / mega, unit, v.rate / mega, unit,
+		        line + strlen("ringfetch: "));
 		fflush(f);
 		return;
 	}

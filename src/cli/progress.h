@@ -26,6 +26,7 @@ struct progress {
 	unsigned long total;     /* URLs in all (command line + counted list) */
 	bool total_known;        /* ... counted before the run */
 	bool shown;              /* a line is on the terminal */
+	bool iec;                /* sizes in KiB, MiB (powers of 1024), else kB, MB */
 	struct {
 		double t;
 		uint64_t bytes, done;
@@ -43,6 +44,7 @@ struct progress_view {
 	unsigned active;
 	uint64_t waiting;
 	bool waiting_more;
+	bool iec;                       /* units: KiB, MiB (else kB, MB) */
 };
 
 void progress_init(struct progress *p, enum progress_style style, bool tty, unsigned long total,
@@ -57,6 +59,9 @@ void progress_format(const struct progress_view *v, enum progress_style style, u
 void progress_draw(struct progress *p, FILE *f, const rf_progress *rp);
 /* Clear the terminal line before another message. */
 void progress_clear(struct progress *p, FILE *f);
+/* The "mega" unit of the family reports use: 1e6 ("MB") or 2^20 ("MiB"),
+ * the family the user typed sizes and rates in (--limit-rate 2M: MiB). */
+double units_mega(bool iec, const char **name);
 /* The terminal's width: TIOCGWINSZ, else $COLUMNS, else 80. */
 unsigned progress_columns(int fd);
 

@@ -201,4 +201,24 @@ def default_config_and_no_config():
     assert code == 0, err
 
 
+@case
+def reports_speak_the_users_units():
+    """Sizes and rates typed in powers of 1024 (2M, 2MiB) make the summary
+    and the progress log say MiB; typed in powers of 1000 (2MB) or not at
+    all, MB; a unit that is neither is a usage error."""
+    d = tmpdir()
+    for flags, unit in (([], "MB"), (["--limit-rate", "64M"], "MiB"), (["--limit-rate", "64MiB"], "MiB"),
+                        (["--limit-rate", "64MB"], "MB"), (["--max-filesize", "1G"], "MiB"),
+                        (["--max-filesize", "1GB", "--limit-rate-per-host", "9k"], "MiB")):
+        code, _, err = run(flags + ["--progress=line", "-o", os.path.join(d, "f"), f"{URL}/ok/300000"])
+        assert code == 0, err
+        summary = err.strip().splitlines()[-1]
+        assert f" {unit} in " in summary and f" {unit}/s" in summary, (flags, summary)
+        other = "MB" if unit == "MiB" else "MiB"
+        assert f" {other} " not in err and f" {other}/s" not in err, (flags, err)
+    for bad in ("8x", "8MBi", "k", "-3k", "8 M"):
+        code, _, err = run(["--limit-rate", bad, f"{URL}/ok/1"])
+        assert code == 2 and "--limit-rate needs bytes per second" in err, (bad, err)
+
+
 main()

@@ -189,6 +189,8 @@ typedef struct rf_result {
 	double t_tls;          /* TLS handshake done (0: none on this attempt) */
 	const char *content_disposition; /* the response's Content-Disposition as
 	                          sent, "" if none (rf_disposition_filename) */
+	int decoded;           /* 1: the body was decoded from content_encoding
+	                          (rf_client_opts.compressed) before it was saved */
 } rf_result;
 
 typedef void (*rf_done_fn)(void *arg, const rf_result *result);
@@ -378,7 +380,18 @@ typedef struct rf_client_opts {
 	                             than this many bytes: at its headers when
 	                             the size is announced, else as soon as it
 	                             is crossed (RF_ETOO_BIG); 0: no limit */
-	void *reserved[1];        /* zero: room for later fields */
+	int compressed;           /* 1: whole-body requests offer gzip, deflate,
+	                             br and zstd (Accept-Encoding) and a 200 in
+	                             one of them is decoded as it streams: what
+	                             is saved, digested and counted is the
+	                             decoded body; a corrupt or cut stream is
+	                             RF_EDECODE, a coding not decoded here too.
+	                             Resumed, ranged and split requests still
+	                             ask for identity, and a decoded body's
+	                             .part is never kept for resuming.  0: every
+	                             request asks for identity; a body is
+	                             saved as sent */
+	int reserved_int;         /* zero: room for a later field */
 } rf_client_opts;
 
 /* rf_client_opts.file_io.  RING: every file op is an io_uring op.  INLINE:

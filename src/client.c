@@ -28,6 +28,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "decode.h"
 #include "engine.h"
 
 #if __has_include(<valgrind/valgrind.h>)
@@ -93,6 +94,8 @@ void rf_client_free(rf_client *c)
 		free(s->sink.part);
 		free(s->sink.target);
 		free(s->sink.dirpath);
+		rf__decoder_free(s->sink.dec);
+		free(s->sink.dec_out);
 		if (s->splice.pipe_r >= 0) {
 			close(s->splice.pipe_r);
 			close(s->splice.pipe_w);
@@ -294,9 +297,8 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	for (size_t i = 0; i < opts->n_headers; i++)
 		if (rf__http1_header_check(opts->headers[i]))
 			return RF_EHEADER;
-	for (size_t i = 0; i < sizeof(opts->reserved) / sizeof(opts->reserved[0]); i++)
-		if (opts->reserved[i])
-			return RF_EINVAL; /* a caller built for a later version */
+	if (opts->reserved_int || (opts->compressed != 0 && opts->compressed != 1))
+		return RF_EINVAL; /* a caller built for a later version */
 	if (opts->io < RF_IO_AUTO || opts->io > RF_IO_EPOLL || opts->uring_setup < 0 ||
 	    opts->uring_setup > RF_URING_SETUP_SQPOLL || opts->uring_recv < RF_URING_RECV_AUTO ||
 	    opts->uring_recv > RF_URING_RECV_MULTISHOT || opts->uring_recv_pool > 32768 ||
@@ -490,6 +492,7 @@ static void report(rf_client *c, struct rf__req *r, struct rf__slot *s, int err,
 		res.content_encoding = s->resp.content_encoding;
 		if (!s->resp.cd_too_long)
 			res.content_disposition = s->resp.content_disposition;
+		res.decoded = s->sink.dec != NULL;
 	}
 	res.redirects = r->redirects;
 	res.attempts = r->attempts;
@@ -553,6 +556,8 @@ static void slot_recycle(rf_client *c, struct rf__slot *s)
 	free(s->sink.part);
 	free(s->sink.target);
 	free(s->sink.dirpath);
+	rf__decoder_free(s->sink.dec);
+	free(s->sink.dec_out);
 	memset(s, 0, offsetof(struct rf__slot, resp));
 	rf__http1_init(&s->resp, false);
 	for (unsigned b = 0; b < RF_SLOT_BUFS; b++) {

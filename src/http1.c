@@ -547,7 +547,8 @@ int rf__http1_request(char *buf, size_t cap, const struct rf__http1_request_spec
 {
 	static const char *const names[] = {"Host", "User-Agent", "Accept", "Accept-Encoding",
 	                                    "Authorization", "Proxy-Authorization"};
-	const char *values[] = {rq->hostport, rq->user_agent, "*/*", "identity",
+	const char *values[] = {rq->hostport, rq->user_agent, "*/*",
+	                        rq->accept_encoding ? rq->accept_encoding : "identity",
 	                        rq->credentials ? rq->authorization : NULL,
 	                        rq->proxy_authorization};
 	size_t w = 0;

@@ -102,6 +102,7 @@ struct rf__http1_request_spec {
 	bool credentials;          /* false: leave out Authorization, Cookie and
 	                              Proxy-Authorization, whatever their source */
 	const char *raw_extra;     /* ready CRLF-terminated lines (Range), or NULL */
+	const char *accept_encoding; /* Accept-Encoding value; NULL: "identity" */
 	const char *proxy_authorization; /* for the proxy an absolute-form
 	                              request goes through (it replaces any -H
 	                              Proxy-Authorization), or NULL */

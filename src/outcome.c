@@ -80,8 +80,8 @@ const struct rf__outcome *rf__outcome(rf_client *c, struct rf__slot *s)
 	uint64_t on_disk = s->bytes + (uint64_t)s->sink.resume_from;
 	bool ranges = s->resp.accept_ranges || s->resp.etag[0] || s->resp.last_modified[0] ||
 	              s->sink.resume_from > 0;
-	if (on_disk == 0 || s->err == RF_ECHECKSUM || s->req->range)
-		o->keep_part = false; /* a range is fetched from its start again */
+	if (on_disk == 0 || s->err == RF_ECHECKSUM || s->req->range || s->sink.dec)
+		o->keep_part = false; /* a range, a decoded body: fetched from the start again */
 	else if (s->err == RF_ECANCELED)
 		o->keep_part = true; /* interrupted: resumable with -c */
 	else if (o->next == RF_NEXT_RETRY)

@@ -53,6 +53,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "decode.h"
 #include "engine.h"
 #include "origin.h"
 
@@ -482,8 +483,35 @@ static bool asked_range_ok(const struct rf__slot *s)
 	return start == strtoll(r, NULL, 10);
 }
 
+#define DEC_OUT_CAP (256 * 1024) /* decoded bytes per write */
+
+/* --compressed: a whole 200 body in a coding is decoded as it streams.
+ * False when the slot failed (a coding not decoded here, no memory). */
+static bool decode_start(rf_client *c, struct rf__slot *s)
+{
+	if (!c->opts.compressed || s->resp.status != 200 || rf__decode_identity(s->resp.content_encoding) ||
+	    s->req->range || s->sink.segment || s->req->job)
+		return true;
+	int err = rf__decoder_new(s->resp.content_encoding, &s->sink.dec);
+	if (err == RF_EDECODE) {
+		rf__slot_error(s, RF_EDECODE, false, "Content-Encoding '%.60s' is not one decoded here "
+		               "(gzip, deflate, br, zstd, one of them)", s->resp.content_encoding);
+		return false;
+	}
+	if (!err && !(s->sink.dec_out = rf__malloc(DEC_OUT_CAP)))
+		err = -ENOMEM;
+	if (err) {
+		sink_fail(s, err);
+		return false;
+	}
+	s->sink.dec_cap = DEC_OUT_CAP;
+	return true; /* a 200: what is on disk is restarted from zero below */
+}
+
 void rf__sink_headers(rf_client *c, struct rf__slot *s)
 {
+	if (!decode_start(c, s))
+		return;
 	if (s->req->range && s->resp.status == 206 && !asked_range_ok(s)) {
 		rf__slot_error(s, RF_ERANGE, false, "206 with Content-Range '%.100s' for the range %.60s",
 		               s->resp.content_range, s->req->range);
@@ -570,11 +598,104 @@ static void submit_write(rf_client *c, struct rf__slot *s, unsigned i, int fd, b
 	             positional ? b->off + (int64_t)b->written : -1);
 }
 
+/* The held buffer that came first (the sink's order), or NULL. */
+static struct rf__buf *first_held(struct rf__slot *s)
+{
+	struct rf__buf *best = NULL;
+	for (unsigned i = 0; i < RF_SLOT_BUFS; i++)
+		if (s->buf[i].state == RF_BUF_HELD && (!best || s->buf[i].seq < best->seq))
+			best = &s->buf[i];
+	return best;
+}
+
+/* Decode the held encoded bytes, in order, until some decoded bytes are
+ * ready in dec_out (true) or nothing is left to decode (false).  A
+ * buffer wholly decoded is given back at once (its receive may go on). */
+static bool decode_more(rf_client *c, struct rf__slot *s)
+{
+	struct rf__sink *k = &s->sink;
+	while (!s->err) {
+		/* a decoder that filled dec_out may hold more output of input it
+		 * has taken: it is asked again, with no new input if none waits */
+		struct rf__buf *b = first_held(s);
+		if (!b && !k->dec_full)
+			return false;
+		size_t in_len = b ? b->body_len - b->written : 0, used, made;
+		int err = rf__decoder_step(k->dec, b ? b->body + b->written : NULL, in_len, &used,
+		                           k->dec_out, k->dec_cap, &made);
+		k->dec_full = made == k->dec_cap;
+		if (b) {
+			b->written += used;
+			if (b->written >= b->body_len)
+				buf_drop(c, b);
+		}
+		if (err == RF_EDECODE || (!err && in_len && !used && !made)) {
+			rf__slot_error(s, RF_EDECODE, false, "%s",
+			               err ? rf__decoder_why(k->dec) : "the decoder made no progress");
+			return false;
+		}
+		if (err) {
+			sink_fail(s, err);
+			return false;
+		}
+		if (!made)
+			continue;
+		if (c->opts.max_filesize && (uint64_t)k->dec_off + made > c->opts.max_filesize) {
+			rf__slot_error(s, RF_ETOO_BIG, false, "more than the limit of %llu bytes decoded",
+			               (unsigned long long)c->opts.max_filesize);
+			return false;
+		}
+		rf__sink_digest(s, k->dec_out, made);
+		k->dec_len = made;
+		k->dec_written = 0;
+		return true;
+	}
+	return false;
+}
+
+/* A decoded body: the next decoded bytes out to fd, one write at a time. */
+static void decode_pump(rf_client *c, struct rf__slot *s, int fd, bool positional)
+{
+	struct rf__sink *k = &s->sink;
+	if (k->dec_writing || (k->dec_written >= k->dec_len && !decode_more(c, s)))
+		return;
+	k->dec_writing = true;
+	k->writes++;
+	rf__op_write(c->loop, rf__slot_op(s, RF_OP_WRITE, 0), fd, k->dec_out + k->dec_written,
+	             (unsigned)(k->dec_len - k->dec_written),
+	             positional ? k->dec_off + (int64_t)k->dec_written : -1);
+}
+
+/* A decoded body for a callback or nowhere: all of it now. */
+static void decode_deliver(rf_client *c, struct rf__slot *s)
+{
+	struct rf__sink *k = &s->sink;
+	while (decode_more(c, s)) {
+		if (s->req->sink == RF_SINK_CALLBACK &&
+		    s->req->on_body(s->req->user, k->dec_out, k->dec_len)) {
+			sink_fail(s, RF_EBODY_CALLBACK);
+			return;
+		}
+		s->bytes += k->dec_len;
+		k->dec_off += (int64_t)k->dec_len;
+		k->dec_len = 0;
+	}
+}
+
 void rf__sink_pump(rf_client *c, struct rf__slot *s)
 {
 	if (s->err || s->requeue)
 		return;
 	struct rf__req *r = s->req;
+	if (s->sink.dec) {
+		if (r->sink == RF_SINK_FILE && s->sink.file == RF_FILE_OPEN)
+			decode_pump(c, s, s->sink.ffd, true);
+		else if (r->sink == RF_SINK_FD)
+			decode_pump(c, s, r->fd, false);
+		else if (r->sink == RF_SINK_CALLBACK || r->sink == RF_SINK_DISCARD)
+			decode_deliver(c, s);
+		return;
+	}
 	switch (r->sink) {
 	case RF_SINK_FILE:
 		/* nothing is written before the space is reserved: a full disk
@@ -786,14 +907,14 @@ bool rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 		/* reserve the space of bodies larger than the receive buffers, so a
 		 * full disk fails before the first write; smaller ones are written
 		 * whole at once and fail just as early without it */
-		if (s->req->split > 1 && !s->sink.segment && !s->err) {
+		if (s->req->split > 1 && !s->sink.segment && !s->err && !s->sink.dec) {
 			if (rf__split_start(c, s))
 				sink_fail(s, -ENOMEM);
 			else if (s->req->job)
 				s->sink.segment = true; /* from now on segment 0 of the job */
 		}
 		if (s->resp.has_length && s->resp.content_length > RF_SLOT_BUFS * c->opts.recv_buffer &&
-		    !s->err && (!s->sink.segment || s->resp.status == 200)) {
+		    !s->err && !s->sink.dec && (!s->sink.segment || s->resp.status == 200)) {
 			s->sink.fallocating = true;
 			rf__op_fallocate(c->loop, rf__slot_op(s, RF_OP_FALLOCATE, 0), s->sink.ffd,
 			                 FALLOC_FL_KEEP_SIZE, (uint64_t)s->next_off, s->resp.content_length);
@@ -809,6 +930,25 @@ bool rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 			rf__sink_pump(c, s);
 		return false;
 	case RF_OP_WRITE: {
+		if (s->sink.dec) { /* decoded bytes from dec_out */
+			struct rf__sink *k = &s->sink;
+			k->dec_writing = false;
+			k->writes--;
+			s->last_io = c->now;
+			if (res <= 0) {
+				fail_path(s, res < 0 ? res : -EIO, "write",
+				          s->req->sink == RF_SINK_FILE ? file_shown(s) : "output");
+				return false;
+			}
+			k->dec_written += (size_t)res;
+			s->bytes += (uint64_t)res;
+			if (k->dec_written >= k->dec_len) {
+				k->dec_off += (int64_t)k->dec_len;
+				k->dec_len = k->dec_written = 0;
+			}
+			rf__sink_pump(c, s);
+			return false;
+		}
 		struct rf__buf *b = &s->buf[bi];
 		b->writing = false;
 		s->sink.writes--;
@@ -929,6 +1069,12 @@ bool rf__sink_finish(rf_client *c, struct rf__slot *s)
 	if (s->sink.file == RF_FILE_ADOPTING || s->sink.file == RF_FILE_OPENING || s->sink.fallocating ||
 	    s->sink.writes || s->sink.pfx_fd >= 0 || s->ops)
 		return false;
+	if (!failed && !s->requeue && s->sink.dec) {
+		int err = rf__decoder_end(s->sink.dec);
+		if (err)
+			rf__slot_error(s, err, false, "%s", rf__decoder_why(s->sink.dec));
+		failed = s->err != 0;
+	}
 	if (!failed && !s->requeue) {
 		digests_finish(s);
 		failed = s->err != 0;

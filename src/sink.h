@@ -62,6 +62,15 @@ struct rf__sink {
 	struct rf__digest *dg_check, *dg_print; /* dg_print may equal dg_check */
 	bool digest_checked;
 	char digest_hex[2 * RF_DIGEST_MAX + 1];
+	/* a decoded body (rf_client_opts.compressed): the receive buffers hold
+	 * the encoded bytes (their `written` counts what was decoded of them);
+	 * decoded bytes go out of dec_out one write at a time, in order */
+	struct rf__decoder *dec;
+	char *dec_out;
+	size_t dec_cap, dec_len, dec_written;
+	int64_t dec_off;         /* file offset of dec_out[0] */
+	bool dec_writing;
+	bool dec_full;           /* the last step filled dec_out: more may follow */
 	char *target;            /* rename target being tried */
 	unsigned suffix;         /* last suffix tried for target */
 };

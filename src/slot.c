@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "decode.h"
 #include "engine.h"
 #include "hash.h"
 
@@ -546,6 +547,9 @@ static void begin_send(rf_client *c, struct rf__slot *s)
 		.authorization = s->req->auth.basic,
 		.credentials = rf__auth_allowed(&s->req->auth),
 		.raw_extra = range,
+		/* only a whole body can be decoded as it streams */
+		.accept_encoding = c->opts.compressed && s->sink.resume_from <= 0 && !s->sink.segment &&
+		                   !s->req->range && !s->req->job ? rf__decode_accept() : NULL,
 	};
 	/* made in a scratch buffer, kept in one of its own size: a slot holds
 	 * a few hundred bytes of request, not 16 KiB (at -j 4096 that is
@@ -1040,7 +1044,8 @@ static void on_headers(rf_client *c, struct rf__slot *s)
 		rf__slot_response_end(c, s, false);
 		return;
 	}
-	if (st >= 200 && st <= 299 && c->opts.max_filesize) {
+	if (st >= 200 && st <= 299 && c->opts.max_filesize &&
+	    !(c->opts.compressed && !rf__decode_identity(s->resp.content_encoding))) {
 		int64_t a, b, total = -1;
 		if (st == 206 && !s->req->range &&
 		    rf__http1_content_range(s->resp.content_range, &a, &b, &total))
@@ -1165,7 +1170,7 @@ static void parse_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n)
 			s->resp.body_len = keep;
 		}
 	}
-	if (s->resp.body_len > 0 && s->body == RF_BODY_SINK && c->opts.max_filesize &&
+	if (s->resp.body_len > 0 && s->body == RF_BODY_SINK && c->opts.max_filesize && !s->sink.dec &&
 	    (uint64_t)s->next_off + s->resp.body_len > c->opts.max_filesize) {
 		char d[120];
 		snprintf(d, sizeof(d), "more than the limit of %llu bytes arrived",
@@ -1174,7 +1179,8 @@ static void parse_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n)
 		return;
 	}
 	if (s->resp.body_len > 0 && s->body == RF_BODY_SINK) {
-		rf__sink_digest(s, s->resp.body, s->resp.body_len);
+		if (!s->sink.dec) /* a decoded body is digested as it is decoded */
+			rf__sink_digest(s, s->resp.body, s->resp.body_len);
 		s->body_in += s->resp.body_len;
 		b->state = RF_BUF_HELD;
 		b->body = s->resp.body;

@@ -29,6 +29,7 @@ bool rf__splice_ok(const rf_client *c, const struct rf__slot *s)
 	return !c->opts.no_splice && !rf__conn_is_tls(s->conn) && s->body == RF_BODY_SINK &&
 	       s->req->sink == RF_SINK_FILE && s->sink.file == RF_FILE_OPEN && !s->sink.fallocating &&
 	       s->resp.has_length && s->req->split < 2 && !s->sink.segment && /* cut at a segment's end */
+	       !s->sink.dec && /* decoded bytes go through memory */
 	       !s->sink.dg_check && !s->sink.dg_print && s->resp.content_length - s->body_in >= SPLICE_MIN;
 }
 

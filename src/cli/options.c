@@ -112,6 +112,8 @@ static void usage(FILE *f)
 	    "  -H, --header 'Name: value'  extra request header (repeatable; 'Name:' removes\n"
 	    "                            a default header)\n"
 	    "  -A, --user-agent UA       User-Agent (default ringfetch/" RF_VERSION_STRING ")\n"
+	    "      --compressed          ask for gzip, deflate, br or zstd and save the body\n"
+	    "                            decoded (without it: identity, saved as sent)\n"
 	    "Credentials (sent only to the origin they are given for; see README):\n"
 	    "      --user USER[:PASS]    Basic auth for every URL without user:pass@ of its own\n"
 	    "      --netrc               take credentials for a URL's host from ~/.netrc\n"
@@ -313,6 +315,7 @@ enum {
 	OPT_CREATE_DIRS,
 	OPT_MAX_FILESIZE,
 	OPT_NO_CONFIG,
+	OPT_COMPRESSED,
 };
 
 static const struct option long_opts[] = {
@@ -337,6 +340,7 @@ static const struct option long_opts[] = {
 	{"limit-rate-per-host", required_argument, NULL, OPT_LIMIT_RATE_PER_HOST},
 	{"max-redirs", required_argument, NULL, OPT_MAX_REDIRS},
 	{"max-filesize", required_argument, NULL, OPT_MAX_FILESIZE},
+	{"compressed", no_argument, NULL, OPT_COMPRESSED},
 	{"range", required_argument, NULL, 'r'},
 	{"header", required_argument, NULL, 'H'},
 	{"cacert", required_argument, NULL, OPT_CACERT},
@@ -650,6 +654,9 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			o->range = optarg;
 			break;
 		}
+		case OPT_COMPRESSED:
+			o->opts.compressed = 1;
+			break;
 		case OPT_MAX_FILESIZE:
 			if (!parse_size(o, optarg, &o->opts.max_filesize))
 				return usage_error(err, "--max-filesize needs a size in bytes (e.g. 500k, 2G), "

@@ -27,6 +27,7 @@ void results_json(FILE *f, const rf_result *r, const char *path, int exit, unsig
 		fputs(",\"line\":null", f);
 	field(f, "content_encoding", false);
 	json_write_string(f, r->content_encoding ? r->content_encoding : "");
+	fprintf(f, ",\"decoded\":%s", r->decoded ? "true" : "false");
 	fprintf(f, ",\"ok\":%s,\"status\":%d,\"bytes\":%llu,\"resumed_from\":%llu,\"skipped\":%s",
 	        r->error ? "false" : "true", r->status, (unsigned long long)r->bytes,
 	        (unsigned long long)r->resumed_from, r->skipped ? "true" : "false");

@@ -18,6 +18,7 @@ import hashlib
 import socket
 import ssl
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -679,6 +680,79 @@ def h_versioned(c, path, raw):
     return True
 
 
+def encode(coding, data):
+    """data in a Content-Encoding: zlib for gzip and deflate (zlib format;
+    rawdeflate: without its header), the brotli and zstd tools for the
+    others (Debian's packages; no Python module needed)."""
+    import zlib
+    if coding == "gzip":
+        z = zlib.compressobj(6, zlib.DEFLATED, 31)
+        return z.compress(data) + z.flush()
+    if coding in ("deflate", "rawdeflate"):
+        z = zlib.compressobj(6, zlib.DEFLATED, 15 if coding == "deflate" else -15)
+        return z.compress(data) + z.flush()
+    tool = {"br": ["brotli", "-c", "-q", "5"], "zstd": ["zstd", "-c", "-q", "-3"]}[coding]
+    return subprocess.run(tool, input=data, stdout=subprocess.PIPE, check=True).stdout
+
+
+ENCODED = {}
+ACCEPT = {}  # KEY: the Accept-Encoding of each request of /encoded/...?key=KEY
+
+
+def h_accept(c, path, raw):
+    # /accept/KEY: the Accept-Encoding values /encoded/...?key=KEY received
+    with LOCK:
+        lines = [str(v) for v in ACCEPT.get(path.split("/")[2], [])]
+    c.send(ok(("\n".join(lines) + "\n").encode(), [("Connection", "close")]))
+    return False
+
+
+def h_encoded(c, path, raw):
+    # /encoded/CODING/N?mode=ok|cut|corrupt|trailing|double|bomb&te=chunked&as=NAME:
+    # body_of(N) encoded in CODING (rawdeflate is sent as "deflate"); cut: the
+    # encoded stream without its last 20 bytes (framed as complete); corrupt:
+    # a byte in the middle flipped; trailing: junk after the stream; double:
+    # the stream twice in a row (gzip members, zstd frames); bomb: N zero
+    # bytes instead of body_of(N); te=chunked: sent in 1000-byte chunks;
+    # as=NAME: the Content-Encoding value to send
+    base, _, query = path.partition("?")
+    _, _, coding, n = base.split("/")[:4]
+    q = dict(kv.partition("=")[::2] for kv in query.split("&") if kv)
+    mode = q.get("mode", "ok")
+    if q.get("key"):  # counted for /log/KEY (Range, If-Range), Accept-Encoding kept
+        hit(q["key"], raw)
+        with LOCK:
+            ACCEPT.setdefault(q["key"], []).append(header(raw, "accept-encoding"))
+    key = (coding, n, mode)
+    if key not in ENCODED:
+        data = bytes(int(n)) if mode == "bomb" else body_of(int(n))
+        enc = encode(coding, data)
+        if mode == "cut":
+            enc = enc[:-20]
+        elif mode == "corrupt":
+            enc = enc[:len(enc) // 2] + bytes([enc[len(enc) // 2] ^ 0x55]) + enc[len(enc) // 2 + 1:]
+        elif mode == "trailing":
+            enc += b"trailing junk"
+        elif mode == "double":
+            enc += enc
+        ENCODED[key] = enc
+    enc = ENCODED[key]
+    name = q.get("as", "deflate" if coding == "rawdeflate" else coding)
+    if q.get("key") and q.get("dropfirst") and HITS[q["key"]] == 1:  # cut by a reset halfway
+        c.send(head(200, "OK", [("Content-Encoding", name), ("ETag", '"e1"'), ("Accept-Ranges", "bytes"),
+                                ("Content-Length", len(enc))]) + enc[:len(enc) // 2])
+        time.sleep(0.05)
+        c.reset()
+        return None
+    hs = [("Content-Encoding", name), ("ETag", f'"{coding}{n}{mode}"')]
+    if q.get("te") == "chunked":
+        c.send(head(200, "OK", hs + [("Transfer-Encoding", "chunked")]) +
+               chunked([enc[i:i + 1000] for i in range(0, len(enc), 1000)]))
+    else:
+        c.send(head(200, "OK", hs + [("Content-Length", len(enc))]) + enc)
+    return True
+
+
 def h_hdr(c, path, raw):
     # /hdr/N?h=Name:Value&h=...: body_of(N) with the given header fields
     # (percent-decoded to bytes, latin-1: a server's raw bytes pass through)
@@ -694,7 +768,7 @@ def h_hdr(c, path, raw):
 
 
 ROUTES = [
-    ("/hdr/", h_hdr), ("/ok/", h_ok), ("/slow/", h_slow), ("/chunked", h_chunked), ("/closebody-notify", h_closebody_notify),
+    ("/hdr/", h_hdr), ("/encoded/", h_encoded), ("/accept/", h_accept), ("/ok/", h_ok), ("/slow/", h_slow), ("/chunked", h_chunked), ("/closebody-notify", h_closebody_notify),
     ("/closebody", h_closebody),
     ("/truncated-chunked", h_truncated_chunked), ("/truncated", h_truncated),
     ("/badchunk", h_badchunk), ("/reset-stats", h_reset_stats), ("/reset", h_reset),

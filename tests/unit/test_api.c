@@ -339,7 +339,7 @@ int main(int argc, char **argv)
 	CHECK(rf_submit(c, &rz) == RF_EINVAL, "non-zero reserved request fields refused");
 	rf_client_opts oz;
 	rf_client_opts_init(&oz);
-	oz.reserved[0] = &oz;
+	oz.reserved_int = 1;
 	rf_client *cz = NULL;
 	CHECK(rf_client_new(&oz, &cz) == RF_EINVAL && !cz, "non-zero reserved options refused");
 	rf_client_opts_init(&oz);

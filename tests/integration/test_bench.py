@@ -111,8 +111,12 @@ def rate_is_kept_and_evenly_spaced():
     assert 980 <= st["requests"] <= 1020, st["requests"]
     assert res["requests"] == st["requests"], (res["requests"], st["requests"])
     times = st["times"]
-    gaps = [b - a for a, b in zip(times, times[1:])]
-    assert max(gaps) <= 3 * 0.005, sorted(gaps)[-5:]
+    gaps = sorted(b - a for a, b in zip(times, times[1:]))
+    # evenly spaced: 99 % of the gaps within 3 intervals (a client sending
+    # in bursts fails that); one late wake-up of the Python server or the
+    # client on a busy machine (a sanitizer build beside other suites) may
+    # reach a few intervals, never a burst's pause
+    assert gaps[int(len(gaps) * 0.99)] <= 3 * 0.005 and gaps[-1] <= 20 * 0.005, gaps[-5:]
     assert "open model at 200 requests/s" in out, out
 
 

@@ -30,8 +30,8 @@ _ringfetch()
 		prev=${COMP_WORDS[COMP_CWORD - 1]}
 	fi
 
-	local opts="-A -C -H -J -K -L -N -O -P -S -V -c -f -h -i -j -k -nH -nc -o -q -r -s -v -w -x
-		--cacert --capath --cert --checksum --compressed --config --connect-timeout --content-disposition --continue
+	local opts="-A -C -H -J -K -L -N -O -P -S -V -b -c -f -h -i -j -k -nH -nc -o -q -r -s -v -w -x
+		--cacert --capath --cert --checksum --compressed --config --cookie --cookie-jar --connect-timeout --content-disposition --continue
 		--continue-at --create-dirs --cut-dirs --directory --directory-prefix --force-directories
 		--no-config --no-host-directories --remote-header-name
 		--discard --fail --file-io --fsync --header --help --input-file --insecure --io --io-report

@@ -490,6 +490,22 @@ RF_API void rf_client_io_stats(const rf_client *c, rf_io_stats *out);
 /* Free a client that is not running. */
 RF_API void rf_client_free(rf_client *c);
 
+/*
+ * Cookies (README "Cookies"), off unless asked for: rf_client_cookies
+ * turns the client's store on and, with a path, reads a Netscape cookie
+ * file (curl's and wget's format) into it; 0, -errno, or RF_EINVAL with
+ * *bad_line naming the line that is not a cookie.  From then on every
+ * response's Set-Cookie is stored by RFC 6265 (a Domain that does not
+ * cover the host or is a public suffix, Secure from http:// and the
+ * __Host-/__Secure- prefixes' rules refuse a cookie), redirects included,
+ * and each request carries the cookies of its own URL only.
+ * rf_client_cookies_save writes the store to a cookie file (mode 0600,
+ * replaced whole): 0 or -errno; RF_EINVAL when the store is off.  Call
+ * them outside rf_run.
+ */
+RF_API int rf_client_cookies(rf_client *c, const char *path, unsigned *bad_line);
+RF_API int rf_client_cookies_save(rf_client *c, const char *path);
+
 /* Check that url can be fetched (http or https, well formed).  Returns 0,
  * or RF_EURL / RF_ESCHEME and, if why is not NULL, what was wrong. */
 RF_API int rf_url_check(const char *url, const char **why);

@@ -28,6 +28,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "cookies.h"
 #include "decode.h"
 #include "engine.h"
 
@@ -117,7 +118,15 @@ void rf_client_free(rf_client *c)
 		if (c->slots[i].trace)
 			free(c->slots[i].trace->text);
 		free(c->slots[i].trace);
+		if (c->slots[i].setcookies) {
+			struct rf__http1_cookies *k = c->slots[i].setcookies;
+			if (k->text)
+				explicit_bzero(k->text, k->cap);
+			free(k->text);
+			free(k);
+		}
 	}
+	rf__cookies_free(c->cookies);
 	if (c->slots)
 		munmap(c->slots, slots_bytes(c));
 	free(c->free_slots);
@@ -546,6 +555,7 @@ static void slot_recycle(rf_client *c, struct rf__slot *s)
 	char *reqbuf = s->reqbuf;
 	size_t reqcap = s->reqcap;
 	struct rf__http1_trace *trace = s->trace;
+	struct rf__http1_cookies *setcookies = s->setcookies;
 	struct rf__ms_pending *ms_pend = s->ms_pend;
 	unsigned ms_cap = s->ms_cap;
 	assert(!s->ms_npend); /* given back when the slot wound down */
@@ -567,6 +577,7 @@ static void slot_recycle(rf_client *c, struct rf__slot *s)
 	s->reqbuf = reqbuf;
 	s->reqcap = reqcap;
 	s->trace = trace;
+	s->setcookies = setcookies;
 	s->ms_pend = ms_pend;
 	s->ms_cap = ms_cap;
 	s->sink.dg_check = dg_check; /* kept for reuse; reset before use */
@@ -1203,4 +1214,26 @@ void rf_client_io_stats(const rf_client *c, rf_io_stats *out)
 const char *rf_client_file_io(const rf_client *c)
 {
 	return c->file_io[0] ? c->file_io : "not decided (no output file yet)";
+}
+
+int rf_client_cookies(rf_client *c, const char *path, unsigned *bad_line)
+{
+	if (bad_line)
+		*bad_line = 0;
+	if (!c->cookies && !(c->cookies = rf__cookies_new()))
+		return -ENOMEM;
+	if (!path)
+		return 0;
+	unsigned line;
+	int err = rf__cookies_load(c->cookies, path, (int64_t)time(NULL), &line);
+	if (bad_line)
+		*bad_line = line;
+	return err;
+}
+
+int rf_client_cookies_save(rf_client *c, const char *path)
+{
+	if (!c->cookies)
+		return RF_EINVAL;
+	return rf__cookies_save(c->cookies, path, (int64_t)time(NULL));
 }

@@ -224,6 +224,8 @@ struct rf__slot {
 	char *reqbuf;            /* the request being sent (reqcap bytes) */
 	struct rf__http1_trace *trace; /* -v: response header text (kept, like
 	                            reqbuf, across recycling) */
+	struct rf__http1_cookies *setcookies; /* Set-Cookie values when the
+	                            client keeps cookies (kept likewise) */
 	size_t reqcap;
 	size_t reqlen;
 	/* response (resp itself is last: see the end of this struct) */
@@ -268,6 +270,7 @@ struct rf_client {
 	struct rf__loop *loop;
 	struct rf__dns *dns;
 	struct rf__namecache *names; /* suffixes given to final names (namecache.h) */
+	struct rf__cookies *cookies; /* the cookie store (cookies.h), or NULL: none */
 	struct rf__tls_ctx *tls;
 	int64_t now;
 	/* slots */

@@ -45,6 +45,7 @@ enum {
 	FIELD_CONTENT_ENCODING,
 	FIELD_TRANSFER_ENCODING,
 	FIELD_CONTENT_DISPOSITION,
+	FIELD_SET_COOKIE,
 };
 
 #define FIELD(name, kind) {name, sizeof(name) - 1, kind}
@@ -59,6 +60,7 @@ static const struct {
 	FIELD("content-encoding", FIELD_CONTENT_ENCODING),
 	FIELD("transfer-encoding", FIELD_TRANSFER_ENCODING),
 	FIELD("content-disposition", FIELD_CONTENT_DISPOSITION),
+	FIELD("set-cookie", FIELD_SET_COOKIE),
 };
 
 /* Where a captured short field's value goes. */
@@ -150,6 +152,10 @@ static int on_message_begin(llhttp_t *p)
 	r->content_encoding[0] = r->transfer_encoding[0] = 0;
 	r->content_disposition[0] = 0;
 	r->te_too_long = false;
+	if (r->cookies) { /* an interim section's cookies go with it */
+		r->cookies->len = r->cookies->start = 0;
+		r->cookies->cut = false;
+	}
 	r->header_bytes = 0;
 	r->header_count = 0;
 	r->field_len = 0;
@@ -249,13 +255,52 @@ static int on_header_field_complete(llhttp_t *p)
 	return 0;
 }
 
+/* A piece of a Set-Cookie value into the response's list. */
+static void cookie_piece(struct rf__http1_resp *r, const char *at, size_t n)
+{
+	struct rf__http1_cookies *k = r->cookies;
+	if (k->cut)
+		return;
+	if (k->len + n + 1 > RF_HTTP1_MAX_COOKIE_BYTES) {
+		k->cut = true;
+		return;
+	}
+	if (k->len + n + 1 > k->cap) {
+		size_t cap = (k->len + n + 1) * 2;
+		char *t = rf__realloc(k->text, cap);
+		if (!t) {
+			k->cut = true;
+			return;
+		}
+		k->text = t;
+		k->cap = cap;
+	}
+	memcpy(k->text + k->len, at, n);
+	k->len += n;
+}
+
+void rf__http1_cookies_into(struct rf__http1_resp *r, struct rf__http1_cookies *k)
+{
+	k->len = k->start = 0;
+	k->cut = false;
+	r->cookies = k;
+}
+
 static int on_header_value(llhttp_t *p, const char *at, size_t n)
 {
 	struct rf__http1_resp *r = resp_of(p);
+	bool first_piece = !r->in_value;
 	r->in_value = true;
 	if (count_header_bytes(r, n))
 		return -1;
-	trace_piece(r, TRACE_VALUE, at, n);
+	if (r->field_kind == FIELD_SET_COOKIE) { /* a credential: never shown */
+		if (first_piece)
+			trace_piece(r, TRACE_VALUE, "***", 3);
+		if (r->cookies)
+			cookie_piece(r, at, n);
+	} else {
+		trace_piece(r, TRACE_VALUE, at, n);
+	}
 	if (r->field_kind == FIELD_LOCATION) {
 		if (r->location_len + n >= sizeof(r->location)) {
 			r->location_too_long = true;
@@ -288,7 +333,22 @@ static int on_header_value(llhttp_t *p, const char *at, size_t n)
 
 static int on_header_value_complete(llhttp_t *p)
 {
-	resp_of(p)->in_value = true;
+	struct rf__http1_resp *r = resp_of(p);
+	r->in_value = true;
+	struct rf__http1_cookies *k = r->cookies;
+	if (k && r->field_kind == FIELD_SET_COOKIE) {
+		if (k->cut) {
+			k->len = k->start; /* a value cut short is no cookie */
+		} else {
+			cookie_piece(r, "", 0); /* room for its NUL */
+			if (!k->cut) {
+				k->text[k->len++] = 0;
+				k->start = k->len;
+			} else {
+				k->len = k->start;
+			}
+		}
+	}
 	return 0;
 }
 
@@ -564,12 +624,25 @@ int rf__http1_request(char *buf, size_t cap, const struct rf__http1_request_spec
 			return -1;
 		w += (size_t)n;
 	}
+	const char *cookie = rq->cookie && *rq->cookie ? rq->cookie : NULL;
 	for (size_t i = 0; i < rq->n_extra; i++) {
 		const char *line = rq->extra[i];
 		if (value_empty(line) || (!rq->credentials && rf__http1_credential_header(line)) ||
 		    (rq->proxy_authorization && header_named(line, "Proxy-Authorization")))
 			continue;
-		n = snprintf(buf + w, cap - w, "%s\r\n", line);
+		if (cookie && header_named(line, "Cookie")) {
+			/* one Cookie line (RFC 6265 5.4): the user's, then the store's */
+			n = snprintf(buf + w, cap - w, "%s; %s\r\n", line, cookie);
+			cookie = NULL;
+		} else {
+			n = snprintf(buf + w, cap - w, "%s\r\n", line);
+		}
+		if (n < 0 || (size_t)n >= cap - w)
+			return -1;
+		w += (size_t)n;
+	}
+	if (cookie) {
+		n = snprintf(buf + w, cap - w, "Cookie: %s\r\n", cookie);
 		if (n < 0 || (size_t)n >= cap - w)
 			return -1;
 		w += (size_t)n;

@@ -43,6 +43,8 @@ struct rf__http1_resp {
 	bool cd_too_long;       /* Content-Disposition longer than its buffer */
 	struct rf__http1_trace *trace; /* the header sections as received (for
 	                           -v), or NULL (rf__http1_trace_into) */
+	struct rf__http1_cookies *cookies; /* Set-Cookie values of the final
+	                           header section, or NULL: not kept */
 	/* body bytes of the last feed: contiguous, compacted in place */
 	char *body;
 	size_t body_len;
@@ -69,8 +71,22 @@ struct rf__http1_trace {
 	int last;               /* what was appended last (http1.c) */
 };
 
+/* The Set-Cookie values of a response, each NUL-terminated one after the
+ * other in text[0..len) (at most RF_HTTP1_MAX_COOKIE_BYTES; more is
+ * dropped, a cut value too). */
+#define RF_HTTP1_MAX_COOKIE_BYTES (64 * 1024)
+struct rf__http1_cookies {
+	char *text;
+	size_t len, cap;
+	size_t start;           /* where the value being received began */
+	bool cut;               /* it did not fit: dropped at its end */
+};
+
 /* Start parsing a response to a request (head: it was a HEAD request). */
 void rf__http1_init(struct rf__http1_resp *r, bool head);
+/* Keep the Set-Cookie values of r's header sections in k (emptied now;
+ * those of interim 1xx sections are dropped with them). */
+void rf__http1_cookies_into(struct rf__http1_resp *r, struct rf__http1_cookies *k);
 /* Keep r's header sections as text in t (emptied now), for -v. */
 void rf__http1_trace_into(struct rf__http1_resp *r, struct rf__http1_trace *t);
 /* The same for a response that is checked and dropped (the load
@@ -103,6 +119,9 @@ struct rf__http1_request_spec {
 	                              Proxy-Authorization, whatever their source */
 	const char *raw_extra;     /* ready CRLF-terminated lines (Range), or NULL */
 	const char *accept_encoding; /* Accept-Encoding value; NULL: "identity" */
+	const char *cookie;        /* the cookie store's Cookie value for this
+	                              URL, or NULL; joined to an extra Cookie
+	                              line (when credentials are allowed) */
 	const char *proxy_authorization; /* for the proxy an absolute-form
 	                              request goes through (it replaces any -H
 	                              Proxy-Authorization), or NULL */

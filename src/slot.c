@@ -38,8 +38,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "alloc.h"
+#include "cookies.h"
 #include "decode.h"
 #include "engine.h"
 #include "hash.h"
@@ -530,6 +532,16 @@ static void begin_send(rf_client *c, struct rf__slot *s)
 	}
 	char range[300];
 	rf__sink_range_headers(s, range, sizeof(range));
+	/* the store's cookies for this URL, and room for the answer's */
+	static __thread char cookie[8192];
+	if (c->cookies) {
+		rf__cookies_header(c->cookies, s->req->u.host, s->req->u.target, s->req->u.tls,
+		                   (int64_t)time(NULL), cookie, sizeof(cookie));
+		if (!s->setcookies && !(s->setcookies = rf__calloc(1, sizeof(*s->setcookies)))) {
+			rf__slot_fail(c, s, -ENOMEM);
+			return;
+		}
+	}
 	/* http:// through a proxy: the absolute form, and the proxy's
 	 * credentials (never sent when the route is direct or a tunnel) */
 	const struct rf__proxy *px = s->req->u.tls ? NULL : route_proxy(s);
@@ -550,6 +562,7 @@ static void begin_send(rf_client *c, struct rf__slot *s)
 		/* only a whole body can be decoded as it streams */
 		.accept_encoding = c->opts.compressed && s->sink.resume_from <= 0 && !s->sink.segment &&
 		                   !s->req->range && !s->req->job ? rf__decode_accept() : NULL,
+		.cookie = c->cookies ? cookie : NULL,
 	};
 	/* made in a scratch buffer, kept in one of its own size: a slot holds
 	 * a few hundred bytes of request, not 16 KiB (at -j 4096 that is
@@ -576,6 +589,8 @@ static void begin_send(rf_client *c, struct rf__slot *s)
 	rf__http1_init(&s->resp, false);
 	if (s->trace)
 		rf__http1_trace_into(&s->resp, s->trace);
+	if (c->cookies)
+		rf__http1_cookies_into(&s->resp, s->setcookies);
 	s->body = RF_BODY_UNDECIDED;
 	s->last_io = s->request_at = c->now;
 	if (c->opts.idle_timeout > 0)
@@ -1024,9 +1039,30 @@ void rf__slot_response_end(rf_client *c, struct rf__slot *s, bool reusable)
 
 #define DRAIN_MAX (64 * 1024) /* read and drop bodies up to this, to keep the conn */
 
+/* The response's Set-Cookie values into the store (redirects too: their
+ * cookies go with the next hop when it is theirs). */
+static void take_cookies(rf_client *c, struct rf__slot *s)
+{
+	struct rf__http1_cookies *k = s->setcookies;
+	int64_t now = (int64_t)time(NULL);
+	for (size_t at = 0; at < k->len; at += strlen(k->text + at) + 1) {
+		const char *why;
+		if (!rf__cookies_set(c->cookies, s->req->u.host, s->req->u.target, s->req->u.tls, k->text + at,
+		                     now, &why) && c->opts.on_debug) {
+			char text[200];
+			snprintf(text, sizeof(text), "cookie refused: %s", why);
+			debug_text(c, s, RF_DEBUG_INFO, text);
+		}
+	}
+	explicit_bzero(k->text, k->len);
+	k->len = k->start = 0;
+}
+
 static void on_headers(rf_client *c, struct rf__slot *s)
 {
 	int st = s->resp.status;
+	if (c->cookies && s->setcookies && s->setcookies->len)
+		take_cookies(c, s);
 	if (c->opts.on_debug && s->resp.trace && s->resp.trace->len) {
 		struct rf__http1_trace *t = s->resp.trace;
 		while (t->len && t->text[t->len - 1] == '\n')

@@ -915,6 +915,20 @@ static int start_client(struct cli *c)
 	c->o.opts.error_detail_len = sizeof(why);
 	int err = rf_client_new(&c->o.opts, &c->client);
 	c->o.opts.error_detail = NULL;
+	if (!err && (c->o.cookies_on || c->o.cookie_jar)) {
+		unsigned line;
+		int cerr = rf_client_cookies(c->client, c->o.cookie_file, &line);
+		if (cerr && line) {
+			fprintf(stderr, "ringfetch: %s:%u: not a cookie line of the Netscape format (domain, "
+			        "subdomains, path, secure, expiry, name, value; by tabs)\n", c->o.cookie_file, line);
+			return EXIT_USAGE;
+		}
+		if (cerr) {
+			fprintf(stderr, "ringfetch: cannot read cookie file %s: %s\n", c->o.cookie_file,
+			        rf_strerror(cerr));
+			return cerr == -ENOMEM ? EXIT_INTERNAL : EXIT_USAGE;
+		}
+	}
 	if (!err) {
 		if (rf_client_io_note(c->client)[0] && !c->o.quiet)
 			fprintf(stderr, "ringfetch: note: %s\n", rf_client_io_note(c->client));
@@ -1020,6 +1034,15 @@ int main(int argc, char **argv)
 	rf_io_stats io_stats;
 	rf_client_io_stats(c.client, &io_stats);
 	snprintf(c.io_path, sizeof(c.io_path), "%s", rf_client_io(c.client));
+	if (c.o.cookie_jar) { /* written also after failures: what the servers set */
+		int jerr = rf_client_cookies_save(c.client, c.o.cookie_jar);
+		if (jerr) {
+			clear_progress(&c);
+			fprintf(stderr, "ringfetch: cannot write cookie jar %s: %s\n", c.o.cookie_jar,
+			        rf_strerror(jerr));
+			set_exit(&c, EXIT_LOCAL);
+		}
+	}
 	clean_up(&c);
 	if (err) {
 		fprintf(stderr, "ringfetch: engine failure: %s\n", rf_strerror(err));

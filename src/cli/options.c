@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SHORT_OPTS ":i:P:o:O:j:H:A:x:w:C:r:K:cNkqsSvhVLfJ"
+#define SHORT_OPTS ":i:P:o:O:j:H:A:x:w:C:r:K:b:cNkqsSvhVLfJ"
 
 static void usage(FILE *f)
 {
@@ -112,6 +112,10 @@ static void usage(FILE *f)
 	    "  -H, --header 'Name: value'  extra request header (repeatable; 'Name:' removes\n"
 	    "                            a default header)\n"
 	    "  -A, --user-agent UA       User-Agent (default ringfetch/" RF_VERSION_STRING ")\n"
+	    "  -b, --cookie FILE|NAME=VALUE  cookies: read FILE (Netscape format; '' = none)\n"
+	    "                            and keep what servers set (RFC 6265), or send\n"
+	    "                            NAME=VALUE to the URLs given (as -H Cookie)\n"
+	    "      --cookie-jar FILE     keep cookies and write them all to FILE at the end\n"
 	    "      --compressed          ask for gzip, deflate, br or zstd and save the body\n"
 	    "                            decoded (without it: identity, saved as sent)\n"
 	    "Credentials (sent only to the origin they are given for; see README):\n"
@@ -316,6 +320,7 @@ enum {
 	OPT_MAX_FILESIZE,
 	OPT_NO_CONFIG,
 	OPT_COMPRESSED,
+	OPT_COOKIE_JAR,
 };
 
 static const struct option long_opts[] = {
@@ -341,6 +346,8 @@ static const struct option long_opts[] = {
 	{"max-redirs", required_argument, NULL, OPT_MAX_REDIRS},
 	{"max-filesize", required_argument, NULL, OPT_MAX_FILESIZE},
 	{"compressed", no_argument, NULL, OPT_COMPRESSED},
+	{"cookie", required_argument, NULL, 'b'},
+	{"cookie-jar", required_argument, NULL, OPT_COOKIE_JAR},
 	{"range", required_argument, NULL, 'r'},
 	{"header", required_argument, NULL, 'H'},
 	{"cacert", required_argument, NULL, OPT_CACERT},
@@ -537,6 +544,7 @@ void cli_options_free(struct cli_options *o)
 	o->o_urls = NULL;
 	free(o->output_joined);
 	o->output_joined = NULL;
+	wipe(&o->cookie_header);
 	wipe(&o->user);
 	wipe(&o->proxy);
 	wipe(&o->proxy_user);
@@ -654,6 +662,36 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			o->range = optarg;
 			break;
 		}
+		case 'b': {
+			if (!strchr(optarg, '=')) { /* curl: a file to read ('' = none) */
+				o->cookie_file = *optarg ? optarg : NULL;
+				o->cookies_on = true;
+				break;
+			}
+			/* curl: NAME=VALUE[; ...] is sent as it is (-H Cookie's rules:
+			 * only to the origin of the URL it came with) */
+			if (strpbrk(optarg, "\r\n"))
+				return usage_error(err, "-b: a cookie on one line%s", "");
+			char *h;
+			int n = o->cookie_header ? asprintf(&h, "%s; %s", o->cookie_header, optarg)
+			                         : asprintf(&h, "Cookie: %s", optarg);
+			if (n < 0)
+				return EXIT_INTERNAL;
+			if (o->cookie_header) {
+				wipe(&o->cookie_header);
+			} else if (o->nheaders >= CLI_MAX_HEADERS) {
+				free(h);
+				return usage_error(err, "too many -H headers%s", "");
+			} else {
+				o->cookie_at = o->nheaders++;
+			}
+			o->cookie_header = o->headers[o->cookie_at] = h;
+			memset(optarg, '*', strlen(optarg)); /* ps shows argv */
+			break;
+		}
+		case OPT_COOKIE_JAR:
+			o->cookie_jar = optarg;
+			break;
 		case OPT_COMPRESSED:
 			o->opts.compressed = 1;
 			break;

@@ -22,6 +22,11 @@ struct cli_options {
 	bool no_host_dirs;      /* -nH */
 	unsigned cut_dirs;      /* --cut-dirs N */
 	bool content_disposition; /* -J: the name Content-Disposition offers */
+	const char *cookie_file; /* -b FILE: cookies to start from, or NULL */
+	const char *cookie_jar;  /* --cookie-jar FILE: the cookies written at the end */
+	char *cookie_header;     /* -b NAME=VALUE...: "Cookie: ...", owned, or NULL */
+	size_t cookie_at;        /* ... its place in headers[] */
+	bool cookies_on;         /* -b FILE or -b '': the cookie store is on */
 	bool output_big_o;      /* ... given as -O */
 	const char *input_path; /* -i, or NULL */
 	const char *checksum;   /* --checksum (single URL), or NULL */

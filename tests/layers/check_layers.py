@@ -22,7 +22,7 @@ LAYERS = [
     ("connection", ["conn.c"]),                   # the socket, CONNECT tunnel and TLS under a transfer
     ("routes", ["proxy.c"]),                      # direct or through a proxy (proxy URLs, no_proxy)
     ("services", ["dns.c", "auth.c", "naming.c"]),
-    ("leaves", ["http1.c", "tls.c", "url.c", "netrc.c", "digest.c", "hdr.c", "namecache.c", "origin.c", "decode.c",
+    ("leaves", ["http1.c", "tls.c", "url.c", "netrc.c", "digest.c", "hdr.c", "namecache.c", "origin.c", "decode.c", "cookies.c",
                 "ratelimit.c"]),
     ("base", ["errors.c", "loop.c"]),
     ("kernel paths", ["loop_epoll.c"]),            # the epoll backend under loop.c's ops

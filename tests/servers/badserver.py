@@ -754,15 +754,21 @@ def h_encoded(c, path, raw):
 
 
 def h_hdr(c, path, raw):
-    # /hdr/N?h=Name:Value&h=...: body_of(N) with the given header fields
-    # (percent-decoded to bytes, latin-1: a server's raw bytes pass through)
+    # /hdr/N?h=Name:Value&h=...&s=STATUS: body_of(N) with the given header
+    # fields (percent-decoded to bytes, latin-1: a server's raw bytes pass
+    # through), status 200 or STATUS
     import urllib.parse
     base, _, query = path.partition("?")
     n = int(base.split("/")[2])
-    extra = [urllib.parse.unquote_to_bytes(v).decode("latin-1").partition(":")[::2]
-             for k, v in (kv.partition("=")[::2] for kv in query.split("&") if kv) if k == "h"]
+    pairs = [kv.partition("=")[::2] for kv in query.split("&") if kv]
+    extra = [urllib.parse.unquote_to_bytes(v).decode("latin-1").partition(":")[::2] for k, v in pairs if k == "h"]
+    status = dict(pairs).get("s", "200")
+    if dict(pairs).get("big"):  # big=N: a cookie of N bytes
+        extra.append(("Set-Cookie", " big=" + "x" * int(dict(pairs)["big"])))
+    for i in range(int(dict(pairs).get("many", "0"))):  # many=N: cookies c0 .. cN-1
+        extra.append(("Set-Cookie", f" c{i}=v"))
     body = body_of(n)
-    lines = [f"HTTP/1.1 200 OK", f"Content-Length: {len(body)}"] + [f"{k}:{v}" for k, v in extra]
+    lines = [f"HTTP/1.1 {status} X", f"Content-Length: {len(body)}"] + [f"{k}:{v}" for k, v in extra]
     c.send(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
     return True
 

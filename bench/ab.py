@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""bench/ab.py OLD NEW [--runs N] - two ringfetch binaries, same workloads.
+"""bench/ab.py OLD NEW [--runs N] - two ringfetch binaries, same workloads
+[--out DIR] [--only W1,W2,W3].
 
 For checking that a change did not slow the hot paths: W1 20 000 x 16 KiB
 over HTTP, W2 2 x 256 MiB over HTTP, W3 20 000 x 16 KiB over HTTPS, all from
@@ -32,6 +33,10 @@ def main():
     ap.add_argument("old")
     ap.add_argument("new")
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--out", default="/dev/shm/rf-ab-out",
+                    help="where the files go (a directory on the filesystem to measure; "
+                         "it is removed between runs)")
+    ap.add_argument("--only", default="W1,W2,W3", help="workloads, by their first word")
     a = ap.parse_args()
     www = "/dev/shm/rf-ab-www"
     shutil.rmtree(www, ignore_errors=True)
@@ -59,8 +64,9 @@ def main():
         "W3 20000 x 16 KiB https": ["--cacert", pki["ca"], "-i",
                                     url_list(f"https://127.0.0.1:{tport}", 20000)],
     }
+    work = {k: v for k, v in work.items() if k.split()[0] in a.only.split(",")}
     times = {}
-    out = "/dev/shm/rf-ab-out"
+    out = a.out
     try:
         for _ in range(a.runs):
             for name, args in work.items():

@@ -24,7 +24,9 @@
 
 struct args {
 	char **v;
+	int *from;    /* argv index each came from, -1: a config file */
 	int n, cap;
+	int cur;      /* the argv index being copied now, or -1 */
 };
 
 static bool push(struct args *a, const char *s)
@@ -37,12 +39,26 @@ static bool push(struct args *a, const char *s)
 		if (!v)
 			return false;
 		a->v = v;
+		int *from = realloc(a->from, (size_t)cap * sizeof(*from));
+		if (!from)
+			return false;
+		a->from = from;
 		a->cap = cap;
 	}
 	if (!(a->v[a->n] = strdup(s)))
 		return false;
+	a->from[a->n] = a->cur;
 	a->v[++a->n] = NULL;
 	return true;
+}
+
+/* A word of the command line, copied: its place is remembered. */
+static bool push_arg(struct args *a, char **argv, int i)
+{
+	a->cur = i;
+	bool ok = push(a, argv[i]);
+	a->cur = -1;
+	return ok;
 }
 
 static const struct option *find_long(const char *name, size_t len)
@@ -312,7 +328,7 @@ static bool is_option(const char *arg, const char *long_name, char short_name, c
 int cli_config_expand(int argc, char **argv, struct cli_config *out, FILE *err)
 {
 	memset(out, 0, sizeof(*out));
-	struct args a = {0};
+	struct args a = {.cur = -1};
 	int st = CLI_RUN;
 	if (!push(&a, argv[0]))
 		st = EXIT_INTERNAL;
@@ -339,7 +355,7 @@ int cli_config_expand(int argc, char **argv, struct cli_config *out, FILE *err)
 		const char *arg = argv[i];
 		if (strcmp(arg, "--") == 0) {
 			for (; st == CLI_RUN && i < argc; i++)
-				if (!push(&a, argv[i]))
+				if (!push_arg(&a, argv, i))
 					st = EXIT_INTERNAL;
 			break;
 		}
@@ -365,11 +381,12 @@ int cli_config_expand(int argc, char **argv, struct cli_config *out, FILE *err)
 				}
 			}
 		}
-		if (!push(&a, arg) || (value_next && i + 1 < argc && !push(&a, argv[++i])))
+		if (!push_arg(&a, argv, i) || (value_next && i + 1 < argc && !push_arg(&a, argv, ++i)))
 			st = EXIT_INTERNAL;
 	}
 	out->owned = a.v;
 	out->nowned = a.n;
+	out->from = a.from;
 	out->argv = st == CLI_RUN && a.v ? malloc((size_t)(a.n + 1) * sizeof(char *)) : NULL;
 	if (out->argv) {
 		memcpy(out->argv, a.v, (size_t)(a.n + 1) * sizeof(char *));
@@ -382,6 +399,15 @@ int cli_config_expand(int argc, char **argv, struct cli_config *out, FILE *err)
 	return st;
 }
 
+void cli_config_blank(const struct cli_config *c, char **argv)
+{
+	for (int i = 0; i < c->nowned; i++) {
+		int j = c->from[i];
+		if (j > 0 && strlen(argv[j]) == strlen(c->owned[i]) && strcmp(argv[j], c->owned[i]) != 0)
+			memcpy(argv[j], c->owned[i], strlen(c->owned[i]));
+	}
+}
+
 void cli_config_free(struct cli_config *c)
 {
 	for (int i = 0; c->owned && i < c->nowned; i++) {
@@ -389,6 +415,7 @@ void cli_config_free(struct cli_config *c)
 		free(c->owned[i]);
 	}
 	free(c->owned);
+	free(c->from);
 	free(c->argv);
 	memset(c, 0, sizeof(*c));
 }

@@ -14,11 +14,16 @@ struct cli_config {
 	int argc;
 	char **owned; /* the strings, as made, to be freed */
 	int nowned;
+	int *from;    /* owned[i] is a copy of the command line's argv[from[i]],
+	                 or -1 (from a config file) */
 };
 
 /* Build the arguments: CLI_RUN, or the status to exit with after a message
  * on err naming FILE:LINE (never a value: it may be a password). */
 int cli_config_expand(int argc, char **argv, struct cli_config *out, FILE *err);
+/* After parsing: what the parser blanked in the copies of command-line
+ * words (passwords, cookies) is blanked in argv too, which ps shows. */
+void cli_config_blank(const struct cli_config *c, char **argv);
 /* Wipe and free the arguments (they may hold credentials). */
 void cli_config_free(struct cli_config *c);
 

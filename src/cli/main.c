@@ -1011,6 +1011,7 @@ int main(int argc, char **argv)
 	if (status != CLI_RUN)
 		return status;
 	status = cli_options_parse(&c.o, args.argc, args.argv, stdout, stderr);
+	cli_config_blank(&args, argv); /* ps shows argv: passwords blanked there too */
 	if (status == CLI_RUN)
 		status = set_up(&c);
 	if (status == CLI_RUN)

@@ -240,7 +240,10 @@ def user_password_hidden_from_ps():
     if WRAPPER:
         raise Skip("under valgrind /proc/PID/cmdline is valgrind's own copy of the arguments")
     clear_logs()
-    p = subprocess.Popen(WRAPPER + [RINGFETCH, "--retry", "0", "-q", "-o", "/dev/null",
+    conf = os.path.join(tmpdir(), "conf")  # option files shift the words: still found
+    with open(conf, "w") as f:
+        f.write("quiet\nretry 0\n")
+    p = subprocess.Popen(WRAPPER + [RINGFETCH, "-K", conf, "-o", "/dev/null", "-b", f"c={SECRET}",
                                     "--user", f"alice:{SECRET}", URL_A + "/slow/1"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     cmdline = None
@@ -253,7 +256,7 @@ def user_password_hidden_from_ps():
             time.sleep(0.02)
     p.wait(30)
     assert cmdline is not None, "the request never arrived while ringfetch ran"
-    assert b"--user" in cmdline and SECRET.encode() not in cmdline, cmdline
+    assert b"--user" in cmdline and b"-b" in cmdline and SECRET.encode() not in cmdline, cmdline
 
 
 # ---- codings and framing ----

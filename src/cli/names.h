@@ -28,6 +28,9 @@ enum name_mode {
 struct names {
 	uint64_t *slots;   /* open addressing; 0 = empty */
 	size_t cap, used;  /* cap a power of two */
+	struct names_dir *dirs; /* what each output directory held when the
+	                      run first looked in it (names.c) */
+	size_t ndirs;
 };
 
 struct name_choice {

@@ -281,6 +281,21 @@ def run_with_hosts(lines, args, timeout=60):
     return p.returncode, p.stdout, p.stderr.decode(errors="replace")
 
 
+def read_file(path):
+    """A file's bytes."""
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def json_results(stdout):
+    """The result records of a --json - run's stdout (its summary checked
+    to be last and left out)."""
+    import json
+    recs = [json.loads(l) for l in stdout.decode().splitlines() if l.strip()]
+    assert recs and recs[-1]["type"] == "summary", recs
+    return recs[:-1]
+
+
 def listdir(d):
     return sorted(os.listdir(d))
 

@@ -7,12 +7,11 @@ without --compressed, identity is asked for and a body is saved as sent.
 Run against tests/servers/badserver.py's /encoded/ resource (encoded with
 zlib and Debian's brotli and zstd tools) and nginx's gzip module."""
 import hashlib
-import json
 import os
-import subprocess
 
 from harness import (body_of, case, http_get, listdir, main, run, start_badserver, start_nginx,
                      tmpdir)
+from harness import json_results as records, read_file as read
 
 BAD = start_badserver()
 URL = f"http://127.0.0.1:{BAD}"
@@ -24,15 +23,6 @@ def key():
     return f"z{next(_keys)}x"
 
 
-def read(path):
-    with open(path, "rb") as f:
-        return f.read()
-
-
-def records(stdout):
-    recs = [json.loads(l) for l in stdout.decode().splitlines() if l.strip()]
-    assert recs and recs[-1]["type"] == "summary", recs
-    return recs[:-1]
 
 
 @case

@@ -3,10 +3,10 @@
 URL, --max-filesize announced or not, option files (-K, the default
 ~/.config/ringfetch/config, --no-config).  Run against
 tests/servers/badserver.py."""
-import json
 import os
 
 from harness import body_of, case, http_get, listdir, main, run, start_badserver, tmpdir
+from harness import json_results as records, read_file as read
 
 BAD = start_badserver()
 URL = f"http://127.0.0.1:{BAD}"
@@ -21,15 +21,6 @@ def log(k):
     return [l for l in http_get(BAD, f"/log/{k}").splitlines() if l]
 
 
-def read(path):
-    with open(path, "rb") as f:
-        return f.read()
-
-
-def records(stdout):
-    recs = [json.loads(l) for l in stdout.decode().splitlines() if l.strip()]
-    assert recs and recs[-1]["type"] == "summary", recs
-    return recs[:-1]
 
 
 @case

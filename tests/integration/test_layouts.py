@@ -3,11 +3,11 @@
 -nH and --cut-dirs; curl's -o joined with -P (--output-dir) and
 --create-dirs; -J/--content-disposition with the offered name made safe and
 never written over anything.  Run against tests/servers/badserver.py."""
-import json
 import os
 import urllib.parse
 
 from harness import body_of, case, listdir, main, run, start_badserver, tmpdir
+from harness import json_results as records
 
 BAD = start_badserver()
 HOSTPORT = f"127.0.0.1:{BAD}"
@@ -22,11 +22,6 @@ def files(d):
         out += [os.path.relpath(os.path.join(root, n), d) for n in names]
     return sorted(out)
 
-
-def records(stdout):
-    recs = [json.loads(l) for l in stdout.decode().splitlines() if l.strip()]
-    assert recs and recs[-1]["type"] == "summary", recs
-    return recs[:-1]
 
 
 def cd_url(n, value):

@@ -248,8 +248,11 @@ typedef struct rf_progress {
 typedef void (*rf_progress_fn)(void *arg, const rf_progress *p);
 
 /* Lazy input: fill *req and return 1, or return 0 when there is no more.
- * Called only when a slot is about to be free, so input is never read
- * further ahead than the concurrency needs. */
+ * Read ahead of the free slots by a bounded window (the resolver's
+ * max_inflight, 256 by default) so that names are looked up before a slot
+ * needs them; never further.  Every entry read is reported once: those
+ * read ahead and not begun when rf_stop is called as RF_ECANCELED.  The
+ * request's strings need only live until the call returns. */
 typedef int (*rf_source_fn)(void *arg, rf_request *req);
 
 typedef struct rf_client_opts {
@@ -506,6 +509,50 @@ RF_API void rf_client_free(rf_client *c);
 RF_API int rf_client_cookies(rf_client *c, const char *path, unsigned *bad_line);
 RF_API int rf_client_cookies_save(rf_client *c, const char *path);
 
+/*
+ * Names (README "Names and DNS").  By default a client resolves with
+ * c-ares on its own loop (every query an op of the ring or epoll set, up to
+ * max_inflight names at once, names read ahead of need), honouring
+ * /etc/hosts first, then /etc/resolv.conf; answers are cached for their
+ * TTL.  rf_client_resolver changes that before the first rf_submit or
+ * rf_run: 0, or RF_EINVAL with why filled in (a malformed pin or server
+ * list, or a client that has already looked names up).
+ */
+enum rf_resolver_kind {
+	RF_RESOLVER_RING = 0,   /* c-ares driven by the client's loop */
+	RF_RESOLVER_SYSTEM = 1, /* getaddrinfo() on two threads (nsswitch: mDNS,
+	                           LDAP, systemd-resolved's NSS) */
+};
+typedef struct rf_resolver_opts {
+	int kind;                /* enum rf_resolver_kind */
+	int family;              /* 0: IPv6 and IPv4; 4: IPv4 only; 6: IPv6 only */
+	unsigned max_inflight;   /* names looked up at once (and read ahead); 0: 256 */
+	unsigned cache_max;      /* names kept; 0: 32768 */
+	const char *servers;     /* "ADDR[:PORT][,...]" instead of resolv.conf's */
+	const char *const *pins; /* "HOST:PORT:ADDR[,ADDR...]" (curl's --resolve):
+	                            HOST on PORT dials ADDR, no lookup */
+	size_t n_pins;
+	const char *hosts_file;  /* NULL: /etc/hosts */
+	void *reserved[4];
+} rf_resolver_opts;
+RF_API void rf_resolver_opts_init(rf_resolver_opts *o);
+RF_API int rf_client_resolver(rf_client *c, const rf_resolver_opts *o, char *why, size_t why_len);
+
+typedef struct rf_dns_stats {
+	uint64_t lookups;        /* names asked of the resolver */
+	uint64_t hits;           /* names a transfer found known (cache, hosts
+	                            file, pins, literals) */
+	uint64_t joined;         /* transfers that joined a lookup in flight */
+	uint64_t failures;       /* lookups that ended without an address */
+	uint64_t expired;        /* names asked again after their TTL */
+	uint64_t evicted;        /* names dropped from the full cache */
+	unsigned entries;        /* names in the cache now */
+	unsigned peak_inflight;  /* most names looked up at once */
+	const char *resolver;    /* "c-ares" or "getaddrinfo" */
+	void *reserved[2];
+} rf_dns_stats;
+RF_API void rf_client_dns_stats(const rf_client *c, rf_dns_stats *out);
+
 /* Check that url can be fetched (http or https, well formed).  Returns 0,
  * or RF_EURL / RF_ESCHEME and, if why is not NULL, what was wrong. */
 RF_API int rf_url_check(const char *url, const char **why);
@@ -671,7 +718,10 @@ typedef struct rf_bench_opts {
 	                             run's): RF_URING_FIXED_AUTO (0: off,
 	                             measured), _ON, _OFF */
 	int reserved_int;         /* zero */
-	void *reserved[7];        /* zero */
+	const char *const *pins;  /* "HOST:PORT:ADDR[,ADDR...]" (curl's --resolve):
+	                             HOST on PORT dials the first ADDR, no lookup */
+	size_t n_pins;
+	void *reserved[5];        /* zero */
 } rf_bench_opts;
 
 typedef struct rf_bench rf_bench;

@@ -38,10 +38,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "addrlist.h"
 #include "alloc.h"
 #include "conn.h"
 #include "hdr.h"
@@ -175,8 +177,41 @@ static int find_origin(struct rf_bench *b, const struct rf__url *u)
 	return -1;
 }
 
+/* A --resolve pin for the origin: 1 (g filled), 0 (none), or RF_EINVAL. */
+static int pinned(struct bench_origin *g, const struct rf__url *u, rf_bench_opts *o)
+{
+	for (size_t i = 0; i < o->n_pins; i++) {
+		char *host;
+		unsigned port;
+		struct rf__addrlist *l;
+		if (rf__pin_parse(o->pins[i], &host, &port, &l) != 0) {
+			say(o, "--resolve %s: want HOST:PORT:ADDR[,ADDR...]%s", o->pins[i], "");
+			return RF_EINVAL;
+		}
+		bool match = port == u->port && strcasecmp(host, u->host) == 0;
+		if (match) {
+			union rf__sockaddr a = l->a[0];
+			if (a.sa.sa_family == AF_INET)
+				a.in.sin_port = htons((uint16_t)port);
+			else
+				a.in6.sin6_port = htons((uint16_t)port);
+			g->addr_len = rf__sockaddr_len(&a);
+			memcpy(&g->addr, &a, g->addr_len);
+			g->family = a.sa.sa_family;
+		}
+		free(host);
+		rf__addrlist_unref(l);
+		if (match)
+			return 1;
+	}
+	return 0;
+}
+
 static int resolve(struct bench_origin *g, const struct rf__url *u, rf_bench_opts *o)
 {
+	int pin = pinned(g, u, o);
+	if (pin)
+		return pin < 0 ? pin : 0;
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
 	char port[8];
 	snprintf(port, sizeof(port), "%u", u->port);
@@ -239,7 +274,7 @@ static int add_url(struct rf_bench *b, unsigned ti, const char *url)
 	/* the request, built once */
 	struct bench_target *t = &b->targets[ti];
 	t->head = strcmp(o->method, "HEAD") == 0;
-	char extra[128];
+	char extra[128] = "";
 	int el = 0;
 	if (o->body_len || strcmp(o->method, "POST") == 0 || strcmp(o->method, "PUT") == 0)
 		el += snprintf(extra + el, sizeof(extra) - (size_t)el, "Content-Length: %zu\r\n",

@@ -82,6 +82,12 @@ void rf_client_free(rf_client *c)
 	rf__pool_free(c);
 	for (struct rf__req *r; (r = rf__queue_pop(c));)
 		rf__req_free(r);
+	for (unsigned i = 0; i < c->nahead; i++) {
+		struct rf__ahead *a = &c->ahead[(c->ahead_head + i) % c->ahead_max];
+		rf__req_free(a->r);
+		free(a->url);
+	}
+	free(c->ahead);
 	for (unsigned i = 0; i < c->ndelayed; i++)
 		rf__req_free(c->delayed[i]);
 	free(c->delayed);
@@ -90,6 +96,7 @@ void rf_client_free(rf_client *c)
 		if (!s->used)
 			continue; /* never set up: nothing to free */
 		rf__req_free(s->req);
+		rf__addrlist_unref(s->addrs);
 		free(s->reqbuf);
 		free(s->ms_pend);
 		free(s->sink.part);
@@ -425,9 +432,20 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	err = rf__namecache_new(&c->names);
 	if (err)
 		goto fail;
-	err = rf__dns_new(c->loop, rf__tag_make(RF_OP_WAKE, 0, 0), &c->dns);
-	if (err)
+	struct rf__dns_config dns_cfg = {0};
+	char dns_why[300] = "";
+	err = rf__dns_new(c->loop, &dns_cfg, &c->dns, dns_why, sizeof(dns_why));
+	if (err) {
+		if (opts->error_detail && opts->error_detail_len)
+			snprintf(opts->error_detail, opts->error_detail_len, "%s", dns_why);
 		goto fail;
+	}
+	c->ahead_max = RF__LOOK_AHEAD_DEFAULT;
+	c->ahead = calloc(c->ahead_max, sizeof(*c->ahead));
+	if (!c->ahead) {
+		err = -ENOMEM;
+		goto fail;
+	}
 	if (opts->signal_fd >= 0)
 		rf__op_read(c->loop, rf__tag_make(RF_OP_SIGNAL, 0, 0), opts->signal_fd, c->signal_buf,
 		            sizeof(c->signal_buf));
@@ -568,6 +586,8 @@ static void slot_recycle(rf_client *c, struct rf__slot *s)
 	free(s->sink.dirpath);
 	rf__decoder_free(s->sink.dec);
 	free(s->sink.dec_out);
+	rf__addrlist_unref(s->addrs);
+	rf__dns_release(s->dns);
 	memset(s, 0, offsetof(struct rf__slot, resp));
 	rf__http1_init(&s->resp, false);
 	for (unsigned b = 0; b < RF_SLOT_BUFS; b++) {
@@ -797,38 +817,89 @@ static unsigned park_budget(const rf_client *c)
 	return 1024 + 4 * c->nslots;
 }
 
+/* Entries the source gave that could not become requests are reported
+ * in their turn, as if read then. */
+static void report_bad_entry(rf_client *c, struct rf__ahead *a)
+{
+	c->n_failed++;
+	if (c->opts.on_done) {
+		rf_result res;
+		const char *given = a->url ? a->url : "";
+		size_t cap = strlen(given) + 1;
+		char *shown = malloc(cap);
+		const char *url = shown ? rf__url_redact(given, shown, cap)
+		                        : "(URL not shown: out of memory)";
+		result_init(&res, url, url, a->user, a->err, a->why);
+		c->opts.on_done(c->opts.done_arg, &res);
+		free(shown);
+	}
+	free(a->url);
+}
+
+static bool source_readable(const rf_client *c)
+{
+	return c->source && !c->source_done && !c->stopping && c->nparked < park_budget(c);
+}
+
+/* Read one entry from the source into the look-ahead, and start looking
+ * its host up.  False when the source has no more. */
+static bool read_ahead_one(rf_client *c)
+{
+	rf_request rq;
+	memset(&rq, 0, sizeof(rq));
+	rq.fd = -1;
+	if (c->source(c->source_arg, &rq) <= 0) {
+		c->source_done = true;
+		return false;
+	}
+	struct rf__ahead *a = &c->ahead[(c->ahead_head + c->nahead++) % c->ahead_max];
+	memset(a, 0, sizeof(*a));
+	a->r = rf__req_new(c, &rq, &a->err, &a->why);
+	if (!a->r) {
+		a->url = rq.url ? strdup(rq.url) : NULL;
+		a->user = rq.user;
+		return true;
+	}
+	struct rf__origin *o = rf__origin_get(c, &a->r->u);
+	if (o)
+		rf__dns_prefetch(c->dns, o->proxy ? o->proxy->host : a->r->u.host,
+		                 o->proxy ? o->proxy->port : a->r->u.port, c->now);
+	return true;
+}
+
+/* Keep the look-ahead full: the names of the next entries of the source
+ * are being looked up while the transfers before them run.  Bounded
+ * (ahead_max), so a list of millions is still read lazily. */
+static void look_ahead(rf_client *c)
+{
+	while (c->nahead < c->ahead_max && source_readable(c) && read_ahead_one(c))
+		;
+}
+
+/* The oldest entry of the look-ahead, taken out (nahead > 0). */
+static struct rf__ahead ahead_pop(rf_client *c)
+{
+	struct rf__ahead a = c->ahead[c->ahead_head];
+	c->ahead_head = (c->ahead_head + 1) % c->ahead_max;
+	c->nahead--;
+	c->n_taken++;
+	return a;
+}
+
 static struct rf__req *next_request(rf_client *c)
 {
 	for (;;) {
 		struct rf__req *r = rf__queue_pop(c);
 		if (r)
 			return r;
-		if (!c->source || c->source_done || c->nparked >= park_budget(c))
+		if (!c->nahead)
+			look_ahead(c);
+		if (!c->nahead)
 			return NULL;
-		rf_request rq;
-		memset(&rq, 0, sizeof(rq));
-		rq.fd = -1;
-		if (c->source(c->source_arg, &rq) <= 0) {
-			c->source_done = true;
-			return NULL;
-		}
-		c->n_taken++;
-		int err;
-		const char *why;
-		r = rf__req_new(c, &rq, &err, &why);
-		if (r)
-			return r;
-		c->n_failed++;
-		if (c->opts.on_done) {
-			rf_result res;
-			size_t cap = rq.url ? strlen(rq.url) + 1 : 1;
-			char *shown = malloc(cap);
-			const char *url = shown ? rf__url_redact(rq.url ? rq.url : "", shown, cap)
-			                        : "(URL not shown: out of memory)";
-			result_init(&res, url, url, rq.user, err, why);
-			c->opts.on_done(c->opts.done_arg, &res);
-			free(shown);
-		}
+		struct rf__ahead a = ahead_pop(c);
+		if (a.r)
+			return a.r;
+		report_bad_entry(c, &a);
 	}
 }
 
@@ -1018,17 +1089,9 @@ static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 			rf__op_read(c->loop, tag, c->opts.signal_fd, c->signal_buf, sizeof(c->signal_buf));
 		return;
 	}
-	if (op == RF_OP_WAKE) {
-		rf__dns_on_wake(c->dns);
-		for (unsigned i = 0; i < c->nslots; i++) {
-			struct rf__slot *s = &c->slots[i];
-			if (s->state == RF_SLOT_RESOLVING && s->dns && s->dns->state != RF_DNS_PENDING &&
-			    !s->err) {
-				rf__slot_dns_ready(c, s);
-				settle(c, s);
-			}
-		}
-		return;
+	if (op == RF_OP_WAKE || op == RF_OP_DNS_POLL) {
+		rf__dns_on_op(c->dns, tag, res, rf__now()); /* (c->now is from before the wait) */
+		return; /* waiting transfers go on in dns_progress */
 	}
 	uint32_t idx = rf__tag_slot(tag);
 	unsigned buf = rf__tag_buf(tag);
@@ -1085,9 +1148,27 @@ static void progress_tick(rf_client *c)
 	rf__client_note_deadline(c, c->next_progress);
 }
 
+/* Names that settled: the transfers waiting for them dial (or fail). */
+static void dns_progress(rf_client *c)
+{
+	if (!rf__dns_take_settled(c->dns))
+		return;
+	for (unsigned i = 0; i < c->nslots; i++) {
+		struct rf__slot *s = &c->slots[i];
+		if (s->state == RF_SLOT_RESOLVING && s->dns && s->dns->state != RF_DNS_PENDING &&
+		    !s->err) {
+			rf__slot_dns_ready(c, s);
+			settle(c, s);
+		} else if (s->state == RF_SLOT_CONNECTING && s->dns) {
+			rf__slot_dns_more(c, s);
+			settle(c, s);
+		}
+	}
+}
+
 static bool work_left(const rf_client *c)
 {
-	if (c->nbusy || c->q_head || c->nparked || c->ndelayed)
+	if (c->nbusy || c->q_head || c->nparked || c->ndelayed || c->nahead)
 		return true;
 	return c->source && !c->source_done && !c->stopping;
 }
@@ -1104,7 +1185,18 @@ int rf_run(rf_client *c, rf_source_fn source, void *source_arg)
 		progress_tick(c);
 		release_delayed(c);
 		fill_slots(c);
+		dns_progress(c);
+		look_ahead(c);
 		if (c->stopping) {
+			/* entries read ahead and not begun: taken, so reported
+			 * (canceled) like the queued ones, their user data handed back */
+			while (c->nahead) {
+				struct rf__ahead a = ahead_pop(c);
+				if (a.r)
+					report_unstarted(c, a.r, RF_ECANCELED, "");
+				else
+					report_bad_entry(c, &a);
+			}
 			while (c->ndelayed)
 				rf__queue_push_back(c, delayed_pop(c));
 			for (struct rf__req *r; (r = rf__queue_pop(c));)
@@ -1118,9 +1210,10 @@ int rf_run(rf_client *c, rf_source_fn source, void *source_arg)
 			c->fatal = -EDEADLK;
 			break;
 		}
-		int64_t timeout = -1;
-		if (c->next_timer != INT64_MAX)
-			timeout = c->next_timer > c->now ? c->next_timer - c->now : 0;
+		int64_t timeout = -1, dns_due = rf__dns_deadline(c->dns, c->now);
+		int64_t next = c->next_timer < dns_due ? c->next_timer : dns_due;
+		if (next != INT64_MAX)
+			timeout = next > c->now ? next - c->now : 0;
 		/* valgrind runs one thread at a time and treats io_uring_enter as
 		 * non-blocking: let the resolver threads run, and come back soon */
 		if (RUNNING_ON_VALGRIND && rf__dns_pending(c->dns)) {
@@ -1134,6 +1227,9 @@ int rf_run(rf_client *c, rf_source_fn source, void *source_arg)
 			break;
 		}
 		c->now = rf__now();
+		if (c->now >= rf__dns_deadline(c->dns, c->now))
+			rf__dns_on_time(c->dns, c->now);
+		dns_progress(c);
 		fire_timers(c);
 		if (c->npool_waiters)
 			pool_kick(c);
@@ -1214,6 +1310,82 @@ void rf_client_io_stats(const rf_client *c, rf_io_stats *out)
 const char *rf_client_file_io(const rf_client *c)
 {
 	return c->file_io[0] ? c->file_io : "not decided (no output file yet)";
+}
+
+void rf_resolver_opts_init(rf_resolver_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+}
+
+int rf_client_resolver(rf_client *c, const rf_resolver_opts *o, char *why, size_t why_len)
+{
+	char scratch[8];
+	if (!why || !why_len) {
+		why = scratch;
+		why_len = sizeof(scratch);
+	}
+	why[0] = 0;
+	const struct rf__dns_stats *st = rf__dns_stats(c->dns);
+	if (c->source || c->q_head || st->lookups || st->hits || st->joined) {
+		snprintf(why, why_len, "the resolver is chosen before the first request");
+		return RF_EINVAL;
+	}
+	if (o->family != 0 && o->family != 4 && o->family != 6) {
+		snprintf(why, why_len, "family %d: want 0, 4 or 6", o->family);
+		return RF_EINVAL;
+	}
+	if (o->kind == RF_RESOLVER_SYSTEM && o->servers && *o->servers) {
+		snprintf(why, why_len, "DNS servers cannot be named for the system resolver");
+		return RF_EINVAL;
+	}
+	if (o->n_pins > 100000) {
+		snprintf(why, why_len, "too many pinned names");
+		return RF_EINVAL;
+	}
+	struct rf__dns_config cfg = {
+		.system = o->kind == RF_RESOLVER_SYSTEM,
+		.family = o->family == 4 ? AF_INET : o->family == 6 ? AF_INET6 : 0,
+		.max_inflight = o->max_inflight,
+		.cache_max = o->cache_max,
+		.servers = o->servers,
+		.pins = o->pins,
+		.n_pins = (unsigned)o->n_pins,
+		.hosts_path = o->hosts_file,
+	};
+	struct rf__dns *d;
+	int err = rf__dns_new(c->loop, &cfg, &d, why, why_len);
+	if (err)
+		return err;
+	/* the look-ahead reads as many entries as names may be asked at once */
+	unsigned n = o->max_inflight ? o->max_inflight : RF__LOOK_AHEAD_DEFAULT;
+	n = n < 16 ? 16 : n > 4096 ? 4096 : n;
+	struct rf__ahead *ahead = calloc(n, sizeof(*ahead));
+	if (!ahead) {
+		rf__dns_free(d);
+		return -ENOMEM;
+	}
+	free(c->ahead);
+	c->ahead = ahead;
+	c->ahead_max = n;
+	c->ahead_head = 0;
+	rf__dns_free(c->dns);
+	c->dns = d;
+	return 0;
+}
+
+void rf_client_dns_stats(const rf_client *c, rf_dns_stats *out)
+{
+	const struct rf__dns_stats *st = rf__dns_stats(c->dns);
+	memset(out, 0, sizeof(*out));
+	out->lookups = st->lookups;
+	out->hits = st->hits;
+	out->joined = st->joined;
+	out->failures = st->failures;
+	out->expired = st->expired;
+	out->evicted = st->evicted;
+	out->entries = st->entries;
+	out->peak_inflight = st->peak_inflight;
+	out->resolver = rf__dns_resolver_name(c->dns);
 }
 
 int rf_client_cookies(rf_client *c, const char *path, unsigned *bad_line)

@@ -200,8 +200,9 @@ struct rf__slot {
 	bool http_done;          /* response complete and conn released */
 	bool requeue;            /* redirect or stale retry: back to the queue */
 	/* connect */
-	struct rf__dns_entry *dns;
-	struct rf__dns_addrs addrs; /* in the order they are tried */
+	struct rf__dns_entry *dns; /* while its lookup is PENDING */
+	bool dns_waited;         /* the name was not known when the slot began */
+	struct rf__addrlist *addrs; /* a reference; in the order they are tried */
 	unsigned addr_i;         /* the latest attempt's address */
 	unsigned next_addr;      /* the next address to try */
 	struct rf__dial {        /* connection attempts racing (Happy Eyeballs) */
@@ -209,7 +210,8 @@ struct rf__slot {
 		bool open;           /* a socket not yet closed or handed over */
 		bool busy;           /* its socket or connect op is in flight */
 		bool cancel_sent;
-		uint8_t addr;
+		unsigned addr;       /* index in addrs */
+		union rf__sockaddr sa; /* that address with the port, for the connect op */
 		rf__tag tag;
 	} dial[RF_SLOT_DIALS];
 	int64_t stagger_at;      /* the next attempt starts then (ns); 0: none */
@@ -306,6 +308,17 @@ struct rf_client {
 	unsigned npool_waiters, cap_pool_waiters; /* in order */
 	uint64_t n_ok, n_failed, bytes_done; /* reported so far */
 	uint64_t n_taken;         /* requests submitted or pulled from the source */
+	/* the look-ahead: entries read from the source before a slot is free,
+	 * so their names are looked up while other transfers run (client.c) */
+#define RF__LOOK_AHEAD_DEFAULT 256 /* entries; as many as lookups in flight */
+	struct rf__ahead {
+		struct rf__req *r;   /* or NULL: the entry could not be made ... */
+		int err;             /* ... for this reason */
+		const char *why;
+		char *url;           /* the URL as given (for the report) */
+		void *user;
+	} *ahead;
+	unsigned ahead_head, nahead, ahead_max;
 	int64_t run_start, next_progress;
 	char signal_buf[128];
 	bool tmpfile_off;        /* no O_TMPFILE files (asked, no /proc, or the
@@ -350,6 +363,9 @@ void rf__slot_rate_ready(rf_client *c, struct rf__slot *s);
 /* The Happy Eyeballs stagger passed: start the next connection attempt. */
 void rf__slot_stagger(rf_client *c, struct rf__slot *s);
 void rf__slot_dns_ready(rf_client *c, struct rf__slot *s);
+/* The slot's name gained addresses or finished asking: a slot that tried
+ * every address it had dials the new ones, or fails. */
+void rf__slot_dns_more(rf_client *c, struct rf__slot *s);
 void rf__slot_fail(rf_client *c, struct rf__slot *s, int err);
 /* A deadline passed: fail with err, saying in which phase. */
 void rf__slot_timeout(rf_client *c, struct rf__slot *s, int err);

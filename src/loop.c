@@ -852,6 +852,30 @@ void rf__op_unlink(struct rf__loop *l, rf__tag t, const char *path)
 	io_uring_sqe_set_data64(sqe, t);
 }
 
+void rf__op_poll(struct rf__loop *l, rf__tag t, int fd, unsigned events)
+{
+	if (l->ep) {
+		rf__ep_poll(l->ep, t, fd, events);
+		return;
+	}
+	struct io_uring_sqe *sqe = get_sqe(l);
+	io_uring_prep_poll_add(sqe, fd, events);
+	io_uring_sqe_set_data64(sqe, t);
+}
+
+void rf__loop_forget_fd(struct rf__loop *l, int fd, rf__tag rd_tag, rf__tag wr_tag)
+{
+	if (l->ep) {
+		rf__ep_forget(l->ep, fd);
+		return;
+	}
+	/* a ring poll holds its own reference to the file: cancel it */
+	if (rd_tag)
+		rf__op_cancel(l, rd_tag);
+	if (wr_tag)
+		rf__op_cancel(l, wr_tag);
+}
+
 void rf__op_cancel(struct rf__loop *l, rf__tag victim)
 {
 	if (l->ep) {

@@ -46,6 +46,7 @@ enum rf__op_kind {
 	RF_OP_SPLICE_OUT, /* pipe -> file at an offset */
 	RF_OP_LINK,       /* an unnamed (O_TMPFILE) file gets its final name */
 	RF_OP_RECV_MULTI, /* a multishot receive into the pool */
+	RF_OP_DNS_POLL,   /* a resolver socket is readable or writable */
 };
 
 static inline rf__tag rf__tag_make(enum rf__op_kind op, uint32_t idx, uint32_t gen)
@@ -198,6 +199,14 @@ void rf__op_fsync(struct rf__loop *l, rf__tag t, int fd);
  * whatever this one returns (IOSQE_IO_HARDLINK). */
 void rf__op_splice(struct rf__loop *l, rf__tag t, int fd_in, int64_t off_in, int fd_out,
                    int64_t off_out, unsigned len, unsigned flags, bool hardlink);
+/* Wait until fd (never a registered file) is ready for `events` (POLLIN
+ * or POLLOUT, one direction per op): the completion's result is the
+ * ready events (poll(2) bits) or -errno.  One shot. */
+void rf__op_poll(struct rf__loop *l, rf__tag t, int fd, unsigned events);
+/* fd, polled with rf__op_poll, is about to be closed by its owner (not
+ * through rf__op_close): its waiting polls end -ECANCELED and the loop
+ * forgets it, so a descriptor that reuses the number starts afresh. */
+void rf__loop_forget_fd(struct rf__loop *l, int fd, rf__tag rd_tag, rf__tag wr_tag);
 /* Cancel the op that carries tag `victim`; its completion reports -ECANCELED. */
 void rf__op_cancel(struct rf__loop *l, rf__tag victim);
 

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -20,7 +21,7 @@
 #include "loop_epoll.h"
 #include "bufring.h"
 
-enum ep_kind { EP_NONE, EP_RECV, EP_READ, EP_SEND, EP_CONNECT };
+enum ep_kind { EP_NONE, EP_RECV, EP_READ, EP_SEND, EP_CONNECT, EP_POLL };
 
 struct ep_op {
 	enum ep_kind kind;
@@ -150,9 +151,26 @@ static struct ep_fd *watch(struct rf__ep *e, int fd, rf__tag t)
 }
 
 /* Try the read-side op: true when it finished (result posted). */
+/* A poll op (either side): ready now, or wait for the next edge. */
+static bool try_poll(struct rf__ep *e, struct ep_op *op, bool *blocked, int fd)
+{
+	struct pollfd p = {.fd = fd, .events = (short)op->len};
+	COUNT(e, OTHER);
+	int n = poll(&p, 1, 0);
+	if (n == 0 || (n < 0 && errno == EINTR)) {
+		*blocked = true;
+		return false;
+	}
+	rf__ep_post(e, op->tag, n < 0 ? -errno : p.revents);
+	op->kind = EP_NONE;
+	return true;
+}
+
 static bool try_read(struct rf__ep *e, struct ep_fd *f, int fd)
 {
 	struct ep_op *op = &f->rd;
+	if (op->kind == EP_POLL)
+		return try_poll(e, op, &f->rd_blocked, fd);
 	void *buf = op->buf;
 	unsigned len = op->len, bid = 0;
 	bool pooled = op->kind == EP_RECV && !buf;
@@ -185,6 +203,8 @@ static bool try_write(struct rf__ep *e, struct ep_fd *f, int fd)
 {
 	struct ep_op *op = &f->wr;
 	int res;
+	if (op->kind == EP_POLL)
+		return try_poll(e, op, &f->wr_blocked, fd);
 	if (op->kind == EP_CONNECT) {
 		int err = 0;
 		socklen_t len = sizeof(err);
@@ -221,7 +241,11 @@ static void start(struct rf__ep *e, rf__tag t, int fd, enum ep_kind kind, void *
 	struct ep_fd *f = watch(e, fd, t);
 	if (!f)
 		return;
-	bool rd = kind == EP_RECV || kind == EP_READ;
+	bool rd = kind == EP_RECV || kind == EP_READ || (kind == EP_POLL && (len & POLLIN));
+	if (f->file && kind == EP_POLL) {
+		rf__ep_post(e, t, (int)len); /* a regular file is always ready */
+		return;
+	}
 	if (f->file) { /* a regular file: never blocks for readiness */
 		COUNT(e, READ);
 		ssize_t n = read(fd, buf, len);
@@ -234,7 +258,7 @@ static void start(struct rf__ep *e, rf__tag t, int fd, enum ep_kind kind, void *
 		return;
 	}
 	*op = (struct ep_op){kind, t, buf, len};
-	bool blocked = rd ? f->rd_blocked : f->wr_blocked;
+	bool blocked = kind != EP_POLL && (rd ? f->rd_blocked : f->wr_blocked);
 	bool done = !blocked && (rd ? try_read(e, f, fd) : try_write(e, f, fd));
 	if (!done)
 		e->waiting++;
@@ -281,6 +305,11 @@ void rf__ep_read(struct rf__ep *e, rf__tag t, int fd, void *buf, unsigned len)
 	start(e, t, fd, EP_READ, buf, len);
 }
 
+void rf__ep_poll(struct rf__ep *e, rf__tag t, int fd, unsigned events)
+{
+	start(e, t, fd, EP_POLL, NULL, events & (POLLIN | POLLOUT));
+}
+
 static void cancel_op(struct rf__ep *e, struct ep_op *op)
 {
 	if (op->kind == EP_NONE)
@@ -288,6 +317,20 @@ static void cancel_op(struct rf__ep *e, struct ep_op *op)
 	rf__ep_post(e, op->tag, -ECANCELED);
 	op->kind = EP_NONE;
 	e->waiting--;
+}
+
+void rf__ep_forget(struct rf__ep *e, int fd)
+{
+	if (fd < 0 || (unsigned)fd >= e->nfds || !e->fds[fd].registered)
+		return;
+	struct ep_fd *f = &e->fds[fd];
+	cancel_op(e, &f->rd);
+	cancel_op(e, &f->wr);
+	if (!f->file) {
+		COUNT(e, EPOLL_CTL);
+		epoll_ctl(e->epfd, EPOLL_CTL_DEL, fd, NULL);
+	}
+	memset(f, 0, sizeof(*f));
 }
 
 void rf__ep_close(struct rf__ep *e, rf__tag t, int fd)

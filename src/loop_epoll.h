@@ -39,6 +39,11 @@ void rf__ep_recv(struct rf__ep *e, rf__tag t, int fd, void *buf, unsigned len);
 /* read(2) when fd is readable (an eventfd, a signalfd, a pipe); a regular
  * file is read at once. */
 void rf__ep_read(struct rf__ep *e, rf__tag t, int fd, void *buf, unsigned len);
+/* Completes with the ready events once fd is ready for events (POLLIN or
+ * POLLOUT). */
+void rf__ep_poll(struct rf__ep *e, rf__tag t, int fd, unsigned events);
+/* fd is closed by its owner: cancel its ops, take it out of the set. */
+void rf__ep_forget(struct rf__ep *e, int fd);
 /* close(2); ops still waiting on fd complete with -ECANCELED first. */
 void rf__ep_close(struct rf__ep *e, rf__tag t, int fd);
 /* The waiting op carrying tag victim completes with -ECANCELED. */

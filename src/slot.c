@@ -73,18 +73,11 @@ static void set_state(struct rf__slot *s, enum rf__slot_state st)
 	s->state = st;
 }
 
-static void addr_text(const struct sockaddr_storage *sa, char *out, size_t cap)
+static void addr_text(const union rf__sockaddr *sa, unsigned port, char *out, size_t cap)
 {
 	char ip[INET6_ADDRSTRLEN] = "?";
-	if (sa->ss_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const void *)sa;
-		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
-		snprintf(out, cap, "%s:%u", ip, ntohs(s4->sin_port));
-	} else {
-		const struct sockaddr_in6 *s6 = (const void *)sa;
-		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
-		snprintf(out, cap, "[%s]:%u", ip, ntohs(s6->sin6_port));
-	}
+	rf__sockaddr_text(sa, ip, sizeof(ip));
+	snprintf(out, cap, sa->sa.sa_family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip, port);
 }
 
 void rf__slot_fail(rf_client *c, struct rf__slot *s, int err)
@@ -186,31 +179,6 @@ static void debug_request(rf_client *c, struct rf__slot *s, const char *req, siz
 
 #define CONNECT_STAGGER (250 * 1000000LL) /* ns: RFC 8305's recommended delay */
 
-static void interleave_families(struct rf__dns_addrs *a)
-{
-	if (a->n < 3 && (a->n < 2 || a->addr[0].ss_family != a->addr[1].ss_family))
-		return;
-	struct rf__dns_addrs in = *a;
-	unsigned first[RF_DNS_MAX_ADDRS], other[RF_DNS_MAX_ADDRS], nf = 0, no = 0;
-	for (unsigned i = 0; i < in.n; i++) {
-		if (in.addr[i].ss_family == in.addr[0].ss_family)
-			first[nf++] = i;
-		else
-			other[no++] = i;
-	}
-	unsigned k = 0;
-	for (unsigned i = 0; i < nf || i < no; i++) {
-		if (i < nf) {
-			a->addr[k] = in.addr[first[i]];
-			a->len[k++] = in.len[first[i]];
-		}
-		if (i < no) {
-			a->addr[k] = in.addr[other[i]];
-			a->len[k++] = in.len[other[i]];
-		}
-	}
-}
-
 static int free_dial(const struct rf__slot *s)
 {
 	for (int i = 0; i < RF_SLOT_DIALS; i++)
@@ -227,10 +195,16 @@ static bool dialing(const struct rf__slot *s)
 	return false;
 }
 
+static unsigned dial_port(const struct rf__slot *s)
+{
+	const struct rf__proxy *px = route_proxy(s);
+	return px ? px->port : s->req->u.port;
+}
+
 static void dial_text(const struct rf__slot *s, unsigned addr, char *where, size_t cap)
 {
 	size_t at = (size_t)snprintf(where, cap, "%s", route_proxy(s) ? "proxy " : "");
-	addr_text(&s->addrs.addr[addr], where + at, cap - at);
+	addr_text(&s->addrs->a[addr], dial_port(s), where + at, cap - at);
 }
 
 /* Start an attempt on the next address (a dial must be free). */
@@ -238,34 +212,81 @@ static void dial_next(rf_client *c, struct rf__slot *s)
 {
 	unsigned di = (unsigned)free_dial(s);
 	struct rf__dial *d = &s->dial[di];
-	d->addr = (uint8_t)s->next_addr++;
+	d->addr = s->next_addr++;
 	s->addr_i = d->addr; /* the latest attempt, for messages */
-	struct sockaddr_storage *sa = &s->addrs.addr[d->addr];
-	const struct rf__proxy *px = route_proxy(s);
-	uint16_t port = htons(px ? px->port : s->req->u.port);
-	if (sa->ss_family == AF_INET)
-		((struct sockaddr_in *)sa)->sin_port = port;
+	d->sa = s->addrs->a[d->addr];
+	uint16_t port = htons((uint16_t)dial_port(s));
+	if (d->sa.sa.sa_family == AF_INET)
+		d->sa.in.sin_port = port;
 	else
-		((struct sockaddr_in6 *)sa)->sin6_port = port;
+		d->sa.in6.sin6_port = port;
 	d->busy = true;
 	d->cancel_sent = false;
 	d->tag = rf__slot_op(s, RF_OP_SOCKET, di);
-	rf__conn_dial_socket(c->loop, d->tag, sa->ss_family);
+	rf__conn_dial_socket(c->loop, d->tag, d->sa.sa.sa_family);
 	if (c->opts.on_debug) {
 		char where[96];
 		dial_text(s, d->addr, where, sizeof(where));
 		debug_info(c, s, "trying %s", where);
 	}
-	s->stagger_at = s->next_addr < s->addrs.n ? c->now + CONNECT_STAGGER : 0;
+	s->stagger_at = s->next_addr < s->addrs->n ? c->now + CONNECT_STAGGER : 0;
 	if (s->stagger_at)
 		rf__client_note_deadline(c, s->stagger_at);
+}
+
+/* Addresses of the name that arrived after the slot took its list (the
+ * other family's answer, RFC 8305 section 6): appended, so the ones tried
+ * keep their places.  True when there are new ones. */
+static bool extend_addrs(struct rf__slot *s)
+{
+	const struct rf__dns_entry *e = s->dns;
+	if (!e || e->state != RF_DNS_OK || !e->addrs || e->addrs == s->addrs)
+		return false;
+	struct rf__addrlist *l = rf__addrlist_new(s->addrs->n + e->addrs->n);
+	if (!l)
+		return false;
+	memcpy(l->a, s->addrs->a, s->addrs->n * sizeof(l->a[0]));
+	l->n = s->addrs->n;
+	for (unsigned i = 0; i < e->addrs->n; i++) {
+		bool known = false;
+		for (unsigned j = 0; j < s->addrs->n && !known; j++)
+			known = memcmp(&e->addrs->a[i], &s->addrs->a[j], sizeof(e->addrs->a[i])) == 0;
+		if (!known)
+			l->a[l->n++] = e->addrs->a[i];
+	}
+	if (l->n == s->addrs->n) {
+		rf__addrlist_unref(l);
+		return false;
+	}
+	rf__addrlist_unref(s->addrs);
+	s->addrs = l;
+	return true;
+}
+
+/* Every address tried: is an answer for the name still to come? */
+static bool addrs_may_come(const struct rf__slot *s)
+{
+	return s->dns && s->dns->asking > 0;
 }
 
 void rf__slot_stagger(rf_client *c, struct rf__slot *s)
 {
 	s->stagger_at = 0;
-	if (s->state == RF_SLOT_CONNECTING && s->next_addr < s->addrs.n && free_dial(s) >= 0)
+	if (s->state == RF_SLOT_CONNECTING && free_dial(s) >= 0 &&
+	    (s->next_addr < s->addrs->n || extend_addrs(s)))
 		dial_next(c, s);
+}
+
+void rf__slot_dns_more(rf_client *c, struct rf__slot *s)
+{
+	if (s->state != RF_SLOT_CONNECTING || s->err || s->requeue || dialing(s) ||
+	    s->next_addr < s->addrs->n)
+		return;
+	if (extend_addrs(s)) {
+		dial_next(c, s);
+	} else if (!addrs_may_come(s)) {
+		fail_detail(c, s, s->dial_err, s->dial_where);
+	}
 }
 
 static void dial_close(rf_client *c, struct rf__dial *d)
@@ -296,21 +317,46 @@ static bool dials_stop(rf_client *c, struct rf__slot *s)
 }
 
 
+/* What -v says of the name a transfer dials: where its addresses came
+ * from, and for a DNS answer its TTL and how long the lookup took. */
+static void debug_name(rf_client *c, struct rf__slot *s, const struct rf__dns_entry *e)
+{
+	char list[200];
+	size_t at = 0;
+	for (unsigned i = 0; i < e->addrs->n && at < sizeof(list) - 48; i++) {
+		if (i)
+			at += (size_t)snprintf(list + at, sizeof(list) - at, ", ");
+		rf__sockaddr_text(&e->addrs->a[i], list + at, sizeof(list) - at);
+		at += strlen(list + at);
+	}
+	if (at >= sizeof(list) - 48 && e->addrs->n > 1)
+		snprintf(list + at, sizeof(list) - at, ", ... (%u in all)", e->addrs->n);
+	const char *host = route_proxy(s) ? route_proxy(s)->host : s->req->u.host;
+	if (e->source != RF__DNS_FROM_DNS)
+		debug_info(c, s, "name %s: %s (%s)", host, list, rf__dns_source_name(e->source));
+	else
+		debug_info(c, s, "name %s: %s (%s %s, TTL %u s, lookup %.1f ms%s)", host, list,
+		           rf__dns_resolver_name(c->dns), s->dns_waited ? "answer" : "cache",
+		           e->ttl, (double)(e->t_answered - e->t_asked) / 1e6,
+		           s->dns_waited ? "" : ", resolved ahead or earlier");
+}
+
 void rf__slot_dns_ready(rf_client *c, struct rf__slot *s)
 {
 	struct rf__dns_entry *e = s->dns;
-	s->dns = NULL;
 	s->req->t_dns = since(c, s->req);
 	if (e->state == RF_DNS_FAILED) {
-		char d[160];
+		char d[300];
 		snprintf(d, sizeof(d), "%s%s: %s", route_proxy(s) ? "proxy " : "",
 		         route_proxy(s) ? route_proxy(s)->host : s->req->u.host,
 		         e->error ? e->error : "lookup failed");
 		fail_detail(c, s, RF_EDNS, d);
 		return;
 	}
-	s->addrs = e->addrs;
-	interleave_families(&s->addrs);
+	rf__addrlist_unref(s->addrs);
+	s->addrs = rf__addrlist_ref(e->addrs);
+	if (c->opts.on_debug)
+		debug_name(c, s, e);
 	s->addr_i = s->next_addr = 0;
 	set_state(s, RF_SLOT_CONNECTING);
 	dial_next(c, s);
@@ -362,12 +408,16 @@ void rf__slot_start(rf_client *c, struct rf__slot *s, struct rf__req *r, struct 
 		rf__client_note_deadline(c, s->connect_deadline);
 	}
 	set_state(s, RF_SLOT_RESOLVING);
-	struct rf__dns_entry *e = rf__dns_lookup(c->dns, o->proxy ? o->proxy->host : r->u.host);
+	struct rf__dns_entry *e =
+	    rf__dns_lookup(c->dns, o->proxy ? o->proxy->host : r->u.host,
+	                   o->proxy ? o->proxy->port : r->u.port, c->now);
 	if (!e) {
 		rf__slot_fail(c, s, -ENOMEM);
 		return;
 	}
-	s->dns = e;
+	rf__dns_release(s->dns);
+	s->dns = rf__dns_hold(e);
+	s->dns_waited = e->state == RF_DNS_PENDING;
 	if (e->state != RF_DNS_PENDING)
 		rf__slot_dns_ready(c, s);
 }
@@ -390,12 +440,17 @@ static void dial_failed(rf_client *c, struct rf__slot *s, struct rf__dial *d, in
 	dial_close(c, d);
 	s->dial_err = res;
 	dial_text(s, d->addr, s->dial_where, sizeof(s->dial_where));
-	if (s->next_addr < s->addrs.n) {
+	if (s->next_addr < s->addrs->n || extend_addrs(s)) {
 		dial_next(c, s);
 		return;
 	}
-	if (!dialing(s))
-		fail_detail(c, s, s->dial_err, s->dial_where);
+	if (dialing(s))
+		return;
+	if (addrs_may_come(s)) {
+		debug_info(c, s, "waiting for the other address family's answer");
+		return; /* rf__slot_dns_more, or the connect timeout */
+	}
+	fail_detail(c, s, s->dial_err, s->dial_where);
 }
 
 /* A socket or connect op of dial di completed. */
@@ -420,8 +475,7 @@ static void on_dial(rf_client *c, struct rf__slot *s, enum rf__op_kind op, unsig
 	if (op == RF_OP_SOCKET) {
 		d->busy = true;
 		d->tag = rf__slot_op(s, RF_OP_CONNECT, di);
-		rf__conn_dial_connect(c->loop, d->tag, d->fd, (struct sockaddr *)&s->addrs.addr[d->addr],
-		                      s->addrs.len[d->addr]);
+		rf__conn_dial_connect(c->loop, d->tag, d->fd, &d->sa.sa, rf__sockaddr_len(&d->sa));
 		return;
 	}
 	/* connected: this attempt is the connection, the others go */
@@ -1456,10 +1510,11 @@ void rf__slot_timeout(rf_client *c, struct rf__slot *s, int err)
 			         route_proxy(s)->hostport);
 		else if (s->state == RF_SLOT_HANDSHAKE)
 			snprintf(s->detail, sizeof(s->detail), "TLS handshake");
-		else if (s->addr_i < s->addrs.n) {
+		else if (s->addrs && s->addr_i < s->addrs->n) {
 			size_t at = (size_t)snprintf(s->detail, sizeof(s->detail), "%s",
 			                             route_proxy(s) ? "proxy " : "");
-			addr_text(&s->addrs.addr[s->addr_i], s->detail + at, sizeof(s->detail) - at);
+			addr_text(&s->addrs->a[s->addr_i], dial_port(s), s->detail + at,
+			          sizeof(s->detail) - at);
 		}
 	}
 	if (!s->err && err == RF_EIDLE_TIMEOUT && !s->resp.headers_done && s->resp.consumed_total)
@@ -1484,6 +1539,7 @@ void rf__slot_finish_step(rf_client *c, struct rf__slot *s)
 		}
 		return;
 	}
+	rf__dns_release(s->dns);
 	s->dns = NULL;
 	if (s->ms_npend) { /* a multishot receive's bytes nobody will parse */
 		if (s->http_done)

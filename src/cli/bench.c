@@ -46,6 +46,7 @@ enum {
 	OPT_URING_FIXED_FILES,
 	OPT_URING_SEND_ZC,
 	OPT_URING_SUBMIT_BATCH,
+	OPT_RESOLVE,
 };
 
 static const char SHORT_OPTS[] = "+c:t:n:d:H:i:kqhX:";
@@ -58,6 +59,7 @@ static const struct option long_opts[] = {
 	{"warmup", required_argument, NULL, OPT_WARMUP},
 	{"rate", required_argument, NULL, OPT_RATE},
 	{"header", required_argument, NULL, 'H'},
+	{"resolve", required_argument, NULL, OPT_RESOLVE},
 	{"method", required_argument, NULL, OPT_METHOD},
 	{"body-file", required_argument, NULL, OPT_BODY_FILE},
 	{"no-keepalive", no_argument, NULL, OPT_NO_KEEPALIVE},
@@ -101,6 +103,8 @@ static void usage(FILE *f)
 	      "                         not (coordinated omission corrected).  Without it the\n"
 	      "                         closed model: latency from the send, as wrk\n"
 	      "  -H, --header 'N: V'    add a request header (repeatable)\n"
+	      "      --resolve HOST:PORT:ADDR  connect to ADDR for HOST on PORT, no lookup\n"
+	      "                         (repeatable; curl's)\n"
 	      "  -X, --method M         GET (default), HEAD, POST, PUT, DELETE, OPTIONS\n"
 	      "      --body-file FILE   request body for POST/PUT\n"
 	      "      --no-keepalive     a new connection (and TLS handshake) per request\n"
@@ -137,6 +141,8 @@ struct bench_cli {
 	rf_bench_opts o;
 	char *headers[256];
 	size_t n_headers;
+	const char *pins[256];
+	size_t n_pins;
 	char **urls;
 	size_t n_urls, cap_urls;
 	char *body;
@@ -344,6 +350,11 @@ static int parse(struct bench_cli *b, int argc, char **argv)
 				return bad("-H needs 'Name: value', not '%s'", optarg);
 			b->headers[b->n_headers++] = optarg;
 			break;
+		case OPT_RESOLVE:
+			if (b->n_pins == sizeof(b->pins) / sizeof(b->pins[0]))
+				return bad("too many --resolve%s", "");
+			b->pins[b->n_pins++] = optarg;
+			break;
 		case 'X':
 		case OPT_METHOD:
 			b->o.method = optarg;
@@ -449,6 +460,8 @@ static int parse(struct bench_cli *b, int argc, char **argv)
 	b->o.n_urls = b->n_urls;
 	b->o.headers = (const char *const *)b->headers;
 	b->o.n_headers = b->n_headers;
+	b->o.pins = b->pins;
+	b->o.n_pins = b->n_pins;
 	return CLI_RUN;
 }
 

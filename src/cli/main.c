@@ -37,6 +37,7 @@
 #include "results.h"
 
 struct cli {
+	rf_dns_stats dns;        /* the client's, taken before it is freed */
 	struct cli_options o;   /* what the command line asked for */
 	int output_fd;          /* -o names something that is not a regular file */
 	struct progress progress;
@@ -48,6 +49,7 @@ struct cli {
 	int exit_code;
 	unsigned long ok, failed, tls_handshakes, tls_resumed;
 	unsigned long skipped;   /* ok without a transfer: already complete, up to date, -nc */
+	unsigned long unstarted; /* read ahead (names looked up), never begun: interrupted */
 	FILE *json;              /* --json, or NULL */
 	char file_io[128];       /* --file-io: the path the client took */
 	char io[80];             /* --io: the kernel path */
@@ -547,6 +549,11 @@ static void on_done(void *arg, const rf_result *res)
 		}
 		return;
 	}
+	if (r->error == RF_ECANCELED && r->attempts == 0) {
+		/* read ahead, never begun: its record says so; not a failure */
+		c->unstarted++;
+		return;
+	}
 	clear_progress(c);
 	c->failed++;
 	set_exit(c, code);
@@ -915,6 +922,14 @@ static int start_client(struct cli *c)
 	c->o.opts.error_detail_len = sizeof(why);
 	int err = rf_client_new(&c->o.opts, &c->client);
 	c->o.opts.error_detail = NULL;
+	if (!err && c->o.resolver_given) {
+		char rwhy[300] = "";
+		int rerr = rf_client_resolver(c->client, &c->o.resolver, rwhy, sizeof(rwhy));
+		if (rerr == -ENOMEM)
+			return EXIT_INTERNAL;
+		if (rerr)
+			return usage_fail("%s", rwhy);
+	}
 	if (!err && (c->o.cookies_on || c->o.cookie_jar)) {
 		unsigned line;
 		int cerr = rf_client_cookies(c->client, c->o.cookie_file, &line);
@@ -962,6 +977,8 @@ static void summarise(struct cli *c, double secs)
 	double mb = (double)c->bytes / units_mega(c->o.iec_units, &unit);
 	unsigned long fetched = c->ok - c->skipped;
 	fprintf(stderr, "ringfetch: %lu ok, %lu failed", c->ok, c->failed);
+	if (c->unstarted)
+		fprintf(stderr, ", %lu not started", c->unstarted);
 	if (c->skipped)
 		fprintf(stderr, " (%lu downloaded, %lu %s)", fetched, c->skipped,
 		        c->o.resume ? "already complete" : c->o.mirror ? "up to date" : "skipped: the file exists");
@@ -974,6 +991,10 @@ static void summarise(struct cli *c, double secs)
 	if (c->tls_handshakes)
 		fprintf(stderr, ", TLS handshakes %lu (%lu resumed)", c->tls_handshakes,
 		        c->tls_resumed);
+	if (c->dns.lookups)
+		fprintf(stderr, ", DNS lookups %llu (%llu failed), cache hits %llu",
+		        (unsigned long long)c->dns.lookups, (unsigned long long)c->dns.failures,
+		        (unsigned long long)c->dns.hits);
 	if (c->file_io[0])
 		fprintf(stderr, ", file I/O %s", c->file_io);
 	if (c->io[0])
@@ -1044,6 +1065,8 @@ int main(int argc, char **argv)
 			set_exit(&c, EXIT_LOCAL);
 		}
 	}
+	if (c.client)
+		rf_client_dns_stats(c.client, &c.dns);
 	clean_up(&c);
 	if (err) {
 		fprintf(stderr, "ringfetch: engine failure: %s\n", rf_strerror(err));
@@ -1052,7 +1075,7 @@ int main(int argc, char **argv)
 	summarise(&c, secs);
 	if (c.json) {
 		struct run_totals t = {c.ok - c.skipped, c.skipped, c.failed, c.bytes, secs,
-		                       c.signals ? EXIT_INTERRUPTED : c.exit_code};
+		                       c.signals ? EXIT_INTERRUPTED : c.exit_code, c.dns};
 		results_json_summary(c.json, &t);
 		if (c.json != stdout)
 			fclose(c.json);

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SHORT_OPTS ":i:P:o:O:j:H:A:x:w:C:r:K:b:cNkqsSvhVLfJ"
+#define SHORT_OPTS ":i:P:o:O:j:H:A:x:w:C:r:K:b:cNkqsSvhVLfJ46"
 
 static void usage(FILE *f)
 {
@@ -70,13 +70,22 @@ static void usage(FILE *f)
 	    "                            -N: the last N); the file holds just them\n"
 	    "      --max-filesize SIZE   refuse a body larger than SIZE bytes (units as for RATE),\n"
 	    "                            announced or not; nothing of it is kept\n"
-	    "      --max-filesize SIZE   refuse a body larger than SIZE bytes (units as for RATE),\n"
-	    "                            announced or not; nothing of it is kept\n"
 	    "      --limit-rate RATE     receive at most RATE bytes/s in total (k, m, g: x1024;\n"
 	    "                            kB, MB, GB: x1000; reports then use that unit family)\n"
 	    "      --limit-rate-per-host RATE  ... and at most RATE from each origin\n"
 	    "      --split N             fetch each large file over up to N connections (Range\n"
 	    "                            requests into one .part; list lines: split=N)\n"
+	    "Names (DNS; README \"Names and DNS\"):\n"
+	    "      --resolver ring|system  ring (default): c-ares on the ring, hundreds of names\n"
+	    "                            at once, read ahead of need; system: getaddrinfo()\n"
+	    "                            (nsswitch: mDNS, LDAP, systemd-resolved), two at a time\n"
+	    "      --dns-max-inflight N  names looked up at once, and list entries read ahead\n"
+	    "                            (default 256)\n"
+	    "      --dns-servers LIST    ADDR[:PORT],... instead of /etc/resolv.conf's\n"
+	    "      --resolve HOST:PORT:ADDR[,ADDR]  dial ADDR for HOST on PORT, no lookup\n"
+	    "                            (repeatable; curl's)\n"
+	    "  -4, --ipv4                IPv4 addresses only\n"
+	    "  -6, --ipv6                IPv6 addresses only\n"
 	    "Data safety:\n"
 	    "  -N, --timestamping        mirror: an existing NAME is re-fetched only if the\n"
 	    "                            server says it changed (If-None-Match with its stored\n"
@@ -321,6 +330,10 @@ enum {
 	OPT_NO_CONFIG,
 	OPT_COMPRESSED,
 	OPT_COOKIE_JAR,
+	OPT_RESOLVER,
+	OPT_DNS_MAX_INFLIGHT,
+	OPT_DNS_SERVERS,
+	OPT_RESOLVE,
 };
 
 static const struct option long_opts[] = {
@@ -349,6 +362,12 @@ static const struct option long_opts[] = {
 	{"cookie", required_argument, NULL, 'b'},
 	{"cookie-jar", required_argument, NULL, OPT_COOKIE_JAR},
 	{"range", required_argument, NULL, 'r'},
+	{"resolver", required_argument, NULL, OPT_RESOLVER},
+	{"dns-max-inflight", required_argument, NULL, OPT_DNS_MAX_INFLIGHT},
+	{"dns-servers", required_argument, NULL, OPT_DNS_SERVERS},
+	{"resolve", required_argument, NULL, OPT_RESOLVE},
+	{"ipv4", no_argument, NULL, '4'},
+	{"ipv6", no_argument, NULL, '6'},
 	{"header", required_argument, NULL, 'H'},
 	{"cacert", required_argument, NULL, OPT_CACERT},
 	{"capath", required_argument, NULL, OPT_CAPATH},
@@ -554,6 +573,7 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 {
 	memset(o, 0, sizeof(*o));
 	rf_client_opts_init(&o->opts);
+	rf_resolver_opts_init(&o->resolver);
 	o->progress = -1;
 	o->out_dir = ".";
 	unsigned long u;
@@ -691,6 +711,41 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 		}
 		case OPT_COOKIE_JAR:
 			o->cookie_jar = optarg;
+			break;
+		case OPT_RESOLVER:
+			if (strcmp(optarg, "ring") == 0)
+				o->resolver.kind = RF_RESOLVER_RING;
+			else if (strcmp(optarg, "system") == 0)
+				o->resolver.kind = RF_RESOLVER_SYSTEM;
+			else
+				return usage_error(err, "--resolver %s: want ring or system", optarg);
+			o->resolver_given = true;
+			break;
+		case OPT_DNS_MAX_INFLIGHT:
+			if (!parse_uint(optarg, 65536, &u) || u == 0)
+				return usage_error(err, "--dns-max-inflight needs a number from 1 to 65536, "
+				                   "not '%s'", optarg);
+			o->resolver.max_inflight = (unsigned)u;
+			o->resolver_given = true;
+			break;
+		case OPT_DNS_SERVERS:
+			o->resolver.servers = optarg;
+			o->resolver_given = true;
+			break;
+		case OPT_RESOLVE:
+			if (o->npins == CLI_MAX_PINS)
+				return usage_error(err, "too many --resolve (at most %s)", "1024");
+			o->pins[o->npins++] = optarg;
+			o->resolver.pins = o->pins;
+			o->resolver.n_pins = o->npins;
+			o->resolver_given = true;
+			break;
+		case '4':
+		case '6':
+			if (o->resolver.family && o->resolver.family != (opt == '4' ? 4 : 6))
+				return usage_error(err, "-4 and -6 exclude each other%s", "");
+			o->resolver.family = opt == '4' ? 4 : 6;
+			o->resolver_given = true;
 			break;
 		case OPT_COMPRESSED:
 			o->opts.compressed = 1;

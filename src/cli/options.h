@@ -10,6 +10,7 @@
 #include <ringfetch.h>
 
 #define CLI_MAX_HEADERS 256
+#define CLI_MAX_PINS 1024
 
 struct cli_options {
 	rf_client_opts opts;    /* engine options (defaults from rf_client_opts_init) */
@@ -27,6 +28,10 @@ struct cli_options {
 	char *cookie_header;     /* -b NAME=VALUE...: "Cookie: ...", owned, or NULL */
 	size_t cookie_at;        /* ... its place in headers[] */
 	bool cookies_on;         /* -b FILE or -b '': the cookie store is on */
+	rf_resolver_opts resolver; /* --resolver, --dns-*, --resolve, -4, -6 */
+	bool resolver_given;     /* ... some of them given */
+	const char *pins[CLI_MAX_PINS]; /* --resolve values */
+	size_t npins;
 	bool output_big_o;      /* ... given as -O */
 	const char *input_path; /* -i, or NULL */
 	const char *checksum;   /* --checksum (single URL), or NULL */

@@ -64,8 +64,14 @@ void results_json(FILE *f, const rf_result *r, const char *path, int exit, unsig
 void results_json_summary(FILE *f, const struct run_totals *t)
 {
 	fprintf(f, "{\"type\":\"summary\",\"downloaded\":%lu,\"skipped\":%lu,\"failed\":%lu,"
-	           "\"bytes\":%llu,\"seconds\":%.6f,\"exit_status\":%d}\n",
-	        t->downloaded, t->skipped, t->failed, t->bytes, t->seconds, t->exit_status);
+	           "\"bytes\":%llu,\"seconds\":%.6f,\"exit_status\":%d,"
+	           "\"dns\":{\"resolver\":\"%s\",\"lookups\":%llu,\"cache_hits\":%llu,"
+	           "\"joined\":%llu,\"failures\":%llu,\"expired\":%llu,\"peak_inflight\":%u}}\n",
+	        t->downloaded, t->skipped, t->failed, t->bytes, t->seconds, t->exit_status,
+	        t->dns.resolver ? t->dns.resolver : "", (unsigned long long)t->dns.lookups,
+	        (unsigned long long)t->dns.hits, (unsigned long long)t->dns.joined,
+	        (unsigned long long)t->dns.failures, (unsigned long long)t->dns.expired,
+	        t->dns.peak_inflight);
 }
 
 /* ---- --write-out ---- */

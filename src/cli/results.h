@@ -18,6 +18,7 @@ struct run_totals {
 	unsigned long long bytes; /* body bytes transferred in this run */
 	double seconds;
 	int exit_status;
+	rf_dns_stats dns;
 };
 
 /* One URL's record, one line without its newline.  path: where the body went ("-" for

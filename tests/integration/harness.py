@@ -281,6 +281,63 @@ def run_with_hosts(lines, args, timeout=60):
     return p.returncode, p.stdout, p.stderr.decode(errors="replace")
 
 
+DNSSTUB = os.path.join(ROOT, "tests", "servers", "dnsstub.py")
+
+
+def start_dnsstub(zone, delay_ms=0, other=False):
+    """tests/servers/dnsstub.py with `zone` (a dict, see its docstring) on
+    port 53 of a loopback address of its own (127.53.x.y, so suites run side
+    by side); other: a second address for wrong-source answers.  Returns
+    (address, other address or None, query log path)."""
+    import json
+    import random
+    work = tmpdir()
+    zpath, log = os.path.join(work, "zone.json"), os.path.join(work, "queries.log")
+    with open(zpath, "w") as f:
+        json.dump(zone, f)
+    open(log, "w").close()
+    for _ in range(20):
+        addr = f"127.53.{random.randrange(1, 255)}.{random.randrange(1, 254)}"
+        oaddr = addr.rsplit(".", 1)[0] + "." + str(int(addr.rsplit(".", 1)[1]) + 1) if other else None
+        cmd = [sys.executable, DNSSTUB, "--listen", addr, "--zone", zpath, "--log", log,
+               "--delay-ms", str(delay_ms)] + (["--other", oaddr] if other else [])
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        if p.stdout.readline().strip() == "READY":
+            _cleanup.append(lambda p=p: _stop(p))
+            return addr, oaddr, log
+        _stop(p)  # the address was taken: another one
+    raise RuntimeError("dnsstub did not start")
+
+
+def dns_queries(log):
+    """The queries the stub saw: a list of (name, type, proto)."""
+    with open(log) as f:
+        return [tuple(l.split()) for l in f if l.strip()]
+
+
+def run_with_dns(server, args, hosts=("127.0.0.1 localhost",), resolv_extra="options timeout:1 attempts:2",
+                 timeout=60, wrapper=None):
+    """Run ringfetch in a private mount namespace whose /etc/resolv.conf
+    names only `server` (no query leaves the machine) and whose /etc/hosts
+    holds `hosts`; returns (exit code, stdout bytes, stderr text)."""
+    if subprocess.run(["unshare", "-m", "true"]).returncode != 0:
+        raise Skip("cannot create a mount namespace")
+    work = tmpdir()
+    resolv, hostsf = os.path.join(work, "resolv.conf"), os.path.join(work, "hosts")
+    with open(resolv, "w") as f:
+        f.write(f"nameserver {server}\n{resolv_extra}\n")
+    with open(hostsf, "w") as f:
+        f.write("".join(line + "\n" for line in hosts))
+    script = (f'mount --bind {resolv} /etc/resolv.conf && mount --bind {hostsf} /etc/hosts && '
+              f'exec "$0" "$@"')
+    args = list(args)
+    head = args[:1] if args[:1] == ["bench"] else []  # a subcommand comes first
+    p = subprocess.run(["unshare", "-m", "sh", "-c", script] + (wrapper or WRAPPER) +
+                       [RINGFETCH] + head + EXTRA_ARGS + args[len(head):],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    return p.returncode, p.stdout, p.stderr.decode(errors="replace")
+
+
 def read_file(path):
     """A file's bytes."""
     with open(path, "rb") as f:

@@ -24,7 +24,7 @@ RESULT_SCHEMA = {
 }
 TIME_KEYS = {"dns", "connect", "tls", "first_byte", "total"}
 SUMMARY_SCHEMA = {"type": str, "downloaded": int, "skipped": int, "failed": int, "bytes": int,
-                  "seconds": float, "exit_status": int}
+                  "seconds": float, "exit_status": int, "dns": dict}
 
 
 def check_record(rec, schema):

@@ -22,9 +22,10 @@ LAYERS = [
     ("connection", ["conn.c"]),                   # the socket, CONNECT tunnel and TLS under a transfer
     ("routes", ["proxy.c"]),                      # direct or through a proxy (proxy URLs, no_proxy)
     ("services", ["dns.c", "auth.c", "naming.c"]),
-    ("leaves", ["http1.c", "tls.c", "url.c", "netrc.c", "digest.c", "hdr.c", "namecache.c", "origin.c", "decode.c", "cookies.c",
+    ("resolvers", ["resolver_ares.c", "resolver_system.c"]),  # DNS behind resolver.h
+    ("leaves", ["http1.c", "tls.c", "hosts.c", "addrlist.c", "url.c", "netrc.c", "digest.c", "hdr.c", "namecache.c", "origin.c", "decode.c", "cookies.c",
                 "ratelimit.c"]),
-    ("base", ["errors.c", "loop.c"]),
+    ("base", ["errors.c", "loop.c", "addrlist.c"]),
     ("kernel paths", ["loop_epoll.c"]),            # the epoll backend under loop.c's ops
     ("ring resources", ["bufring.c", "fixtab.c"]), # receive pool (both paths); registered file table
     ("faults", ["fault.c"]),                      # fault injection switch (debug builds)

@@ -114,7 +114,7 @@ struct source_state {
 static int source(void *arg, rf_request *rq)
 {
 	struct source_state *st = arg;
-	if (st->given == 50)
+	if (st->given == 100)
 		return 0;
 	int ahead = st->given - st->seen->n;
 	if (ahead > st->max_ahead)
@@ -207,12 +207,29 @@ int main(int argc, char **argv)
 	CHECK(strcmp(rf_url_redact("https://u:p@h/x", shown, sizeof(shown)), "https://***@h/x") == 0,
 	      "rf_url_redact");
 
-	/* lazy source: never more ahead than the slots */
+	rf_client_free(c);
+
+	/* lazy source: read ahead by the look-ahead window (the resolver's
+	 * max_inflight, here 16) and the slots (4), never further */
 	memset(&s, 0, sizeof(s));
-	s.client = c;
+	c = client(&s, 4);
+	rf_resolver_opts ro;
+	rf_resolver_opts_init(&ro);
+	ro.max_inflight = 16;
+	char why[200];
+	CHECK(rf_client_resolver(c, &ro, why, sizeof(why)) == 0, "resolver options taken");
 	struct source_state st = {.seen = &s};
-	CHECK(rf_run(c, source, &st) == 0 && s.n == 50 && s.errors == 0, "50 from a source");
-	CHECK(st.max_ahead <= 4, "source read at most -j ahead (%d)", st.max_ahead);
+	CHECK(rf_run(c, source, &st) == 0 && s.n == 100 && s.errors == 0, "100 from a source");
+	CHECK(st.max_ahead <= 16 + 4 && st.max_ahead >= 16,
+	      "source read ahead by the window and the slots only (%d)", st.max_ahead);
+	ro.max_inflight = 8;
+	CHECK(rf_client_resolver(c, &ro, why, sizeof(why)) == RF_EINVAL && strstr(why, "before"),
+	      "the resolver is not changed once names were looked up (%s)", why);
+	rf_dns_stats ds;
+	rf_client_dns_stats(c, &ds);
+	CHECK(strcmp(ds.resolver, "c-ares") == 0 && ds.hits >= 1 && ds.lookups == 0,
+	      "literal addresses need no lookup (%s, %llu hits)", ds.resolver,
+	      (unsigned long long)ds.hits);
 	rf_client_free(c);
 
 	/* file sink: no overwrite, then overwrite */

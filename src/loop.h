@@ -3,9 +3,9 @@
  *
  * Every asynchronous operation of the engine goes through the rf__op_*
  * functions below: the state machines never see an SQE.  A completion comes
- * back through rf__loop_run_once() as (tag, result, flags).  This is the
- * narrow interface a second kernel I/O path (epoll + syscalls) would
- * implement.
+ * back through rf__loop_run_once() as (tag, result, flags).  The epoll
+ * backend (loop_epoll.c: readiness and plain syscalls) implements the same
+ * interface; loop.c routes every op to it under --io epoll.
  */
 #ifndef RF_LOOP_H
 #define RF_LOOP_H

@@ -34,6 +34,7 @@
 #include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,14 +58,18 @@ static const char *const state_names[] = {
 	[RF_SLOT_FINISHING] = "finishing",
 };
 
-static int trace = -1;
+static bool trace;
+static pthread_once_t trace_once = PTHREAD_ONCE_INIT;
+
+static void read_trace(void)
+{
+	const char *t = getenv("RINGFETCH_TRACE");
+	trace = t && *t && *t != '0';
+}
 
 static void set_state(struct rf__slot *s, enum rf__slot_state st)
 {
-	if (trace < 0) {
-		const char *t = getenv("RINGFETCH_TRACE");
-		trace = t && *t && *t != '0';
-	}
+	pthread_once(&trace_once, read_trace); /* clients on several threads */
 	if (trace) {
 		char shown[300];
 		fprintf(stderr, "ringfetch: slot %u %s -> %s (%s)\n", s->idx, state_names[s->state],

@@ -27,6 +27,7 @@
 #include "hash.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -125,16 +126,23 @@ static int in_create(BIO *b)
 	return 1;
 }
 
+static pthread_once_t in_method_once = PTHREAD_ONCE_INIT;
+
+static void make_in_method(void)
+{
+	in_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "ringfetch recv");
+	if (in_method) {
+		BIO_meth_set_read_ex(in_method, in_read);
+		BIO_meth_set_ctrl(in_method, in_ctrl);
+		BIO_meth_set_create(in_method, in_create);
+	}
+}
+
+/* Made once for the process: the load generator's threads reach it first
+ * together (pthread_once, not a test-then-set race). */
 static BIO_METHOD *in_bio_method(void)
 {
-	if (!in_method) {
-		in_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "ringfetch recv");
-		if (in_method) {
-			BIO_meth_set_read_ex(in_method, in_read);
-			BIO_meth_set_ctrl(in_method, in_ctrl);
-			BIO_meth_set_create(in_method, in_create);
-		}
-	}
+	pthread_once(&in_method_once, make_in_method);
 	return in_method;
 }
 

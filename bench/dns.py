@@ -30,7 +30,7 @@ STUB = os.path.join(ROOT, "tests", "servers", "dnsstub.py")
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 import harness  # noqa: E402
-from run import write_section  # noqa: E402
+from run import tree_stats, write_section  # noqa: E402
 
 DNS_ADDR = "127.53.0.1"
 SIZE = 16384
@@ -77,15 +77,6 @@ def measure(cmd, cwd, resolv, hosts):
     if p.returncode != 0:
         raise RuntimeError(f"{cmd[0]} exited {p.returncode}: {p.stderr.decode()[-800:]}")
     return wall, int(tf.read().split()[-1]) / 1024.0
-
-
-def count(d):
-    n = size = 0
-    for root, _, files in os.walk(d):
-        for f in files:
-            n += 1
-            size += os.path.getsize(os.path.join(root, f))
-    return n, size
 
 
 def main():
@@ -137,7 +128,7 @@ def main():
                             shutil.rmtree(out, ignore_errors=True)
                             os.makedirs(out)
                             wall, rss = measure(commands(t, lists, out), out, resolv, hosts)
-                            got = count(out)
+                            got = tree_stats(out)
                             if got != (n, n * SIZE):
                                 raise RuntimeError(f"{t} left {got}, want {(n, n * SIZE)}")
                             res[t].append((wall, rss))

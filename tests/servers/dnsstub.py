@@ -157,6 +157,12 @@ def sender():
             pass
 
 
+def delay_of(rec, qtype, default_ms):
+    """Seconds to wait before answering: the type's own delay, the name's, or the server's."""
+    key = "delay_a_ms" if qtype == 1 else "delay_aaaa_ms" if qtype == 28 else "-"
+    return rec.get(key, rec.get("delay_ms", default_ms)) / 1000.0
+
+
 def serve_udp(zone, sock, other, delay):
     while True:
         msg, addr = sock.recvfrom(4096)
@@ -167,8 +173,7 @@ def serve_udp(zone, sock, other, delay):
         log(qname, qtype, "udp")
         rec = zone.lookup(qname) or {}
         mode = rec.get("mode")
-        d = rec.get("delay_a_ms" if qtype == 1 else "delay_aaaa_ms" if qtype == 28 else "-",
-                    rec.get("delay_ms", delay)) / 1000.0
+        d = delay_of(rec, qtype, delay)
         if mode == "silent":
             continue
         if mode == "garbage":
@@ -208,7 +213,7 @@ def serve_tcp_conn(zone, conn, delay):
             rec = zone.lookup(qname) or {}
             if rec.get("mode") == "silent":
                 continue
-            time.sleep(rec.get("delay_ms", delay) / 1000.0)
+            time.sleep(delay_of(rec, qtype, delay))
             out = zone.answer(qid, flags, qname, qtype, question)
             conn.sendall(struct.pack("!H", len(out)) + out)
     except OSError:

@@ -99,22 +99,16 @@ void rf_client_free(rf_client *c)
 		rf__addrlist_unref(s->addrs);
 		free(s->reqbuf);
 		free(s->ms_pend);
-		free(s->sink.part);
-		free(s->sink.target);
-		free(s->sink.dirpath);
-		rf__decoder_free(s->sink.dec);
-		free(s->sink.dec_out);
+		rf__sink_release(&s->sink, true);
 		if (s->splice.pipe_r >= 0) {
 			close(s->splice.pipe_r);
 			close(s->splice.pipe_w);
 		}
-		if (s->sink.dg_print != s->sink.dg_check)
-			rf__digest_free(s->sink.dg_print);
-		rf__digest_free(s->sink.dg_check);
 		for (unsigned b = 0; b < RF_SLOT_BUFS; b++)
 			if (!s->buf[b].pooled) /* pool memory goes with the loop */
 				free(s->buf[b].data);
 	}
+	rf__split_free_all(&c->split_jobs);
 	free(c->print_algo);
 	free(c->pool_waiters);
 	rf__loop_free(c->loop);
@@ -339,6 +333,7 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	c->opts.n_headers = 0; /* counts the copies made below */
 	c->opts.error_detail = NULL;
 	rf__list_init(&c->idle_lru);
+	rf__list_init(&c->split_jobs);
 	c->next_timer = INT64_MAX;
 	c->opts.user = NULL;
 	c->opts.netrc_file = NULL;
@@ -467,11 +462,20 @@ fail:
 	return err;
 }
 
+/* A request from what the caller gave: its sink kind checked by the sink,
+ * the rest by the request's constructor (queue.c). */
+static struct rf__req *req_make(const rf_client *c, const rf_request *rq, int *err, const char **why)
+{
+	if (rq && rq->url && (*err = rf__sink_check(rq, why)))
+		return NULL;
+	return rf__req_new(c, rq, err, why);
+}
+
 int rf_submit(rf_client *c, const rf_request *rq)
 {
 	int err;
 	const char *why;
-	struct rf__req *r = rf__req_new(c, rq, &err, &why);
+	struct rf__req *r = req_make(c, rq, &err, &why);
 	if (!r)
 		return err;
 	c->n_taken++;
@@ -535,15 +539,13 @@ static void report(rf_client *c, struct rf__req *r, struct rf__slot *s, int err,
 		res.tls_resumed = s->tls_resumed;
 		res.resumed_from = r->split_done ? 0 : (uint64_t)s->sink.resume_from;
 		res.skipped = s->sink.skipped;
-		if (!err && s->sink.skipped && r->sink == RF_SINK_FILE)
-			res.path = r->path;
 		if (s->sink.digest_hex[0]) {
 			res.digest_algo = c->print_algo ? c->print_algo : r->check_algo;
 			res.digest = s->sink.digest_hex;
 		}
 		res.local_error = err && s->err_local;
-		if (!err && r->sink == RF_SINK_FILE && s->sink.target)
-			res.path = s->sink.target;
+		if (!err)
+			res.path = rf__sink_final_path(s, r->path);
 		res.t_dns = r->t_dns;
 		res.t_connect = (double)s->t_connect / 1e9;
 		res.t_first_byte = (double)s->t_first_byte / 1e9;
@@ -581,11 +583,7 @@ static void slot_recycle(rf_client *c, struct rf__slot *s)
 	int pipe_r = s->splice.pipe_r, pipe_w = s->splice.pipe_w;
 	unsigned pipe_len = s->splice.pipe_len;
 	uint32_t idx = s->idx, gen = s->gen + 1;
-	free(s->sink.part);
-	free(s->sink.target);
-	free(s->sink.dirpath);
-	rf__decoder_free(s->sink.dec);
-	free(s->sink.dec_out);
+	rf__sink_release(&s->sink, false);
 	rf__addrlist_unref(s->addrs);
 	rf__dns_release(s->dns);
 	memset(s, 0, offsetof(struct rf__slot, resp));
@@ -608,7 +606,7 @@ static void slot_recycle(rf_client *c, struct rf__slot *s)
 	s->idx = idx;
 	s->gen = gen;
 	s->used = true;
-	s->sink.ffd = s->sink.pfx_fd = s->sink.dir_fd = -1;
+	rf__sink_init(&s->sink);
 	s->partial = -1;
 	c->free_slots[c->nfree++] = idx;
 	c->nbusy--;
@@ -854,7 +852,7 @@ static bool read_ahead_one(rf_client *c)
 	}
 	struct rf__ahead *a = &c->ahead[(c->ahead_head + c->nahead++) % c->ahead_max];
 	memset(a, 0, sizeof(*a));
-	a->r = rf__req_new(c, &rq, &a->err, &a->why);
+	a->r = req_make(c, &rq, &a->err, &a->why);
 	if (!a->r) {
 		a->url = rq.url ? strdup(rq.url) : NULL;
 		a->user = rq.user;
@@ -969,7 +967,7 @@ static struct rf__slot *slot_first_use(rf_client *c, unsigned idx)
 	if (!s->used) {
 		s->used = true;
 		s->idx = idx;
-		s->sink.ffd = s->sink.pfx_fd = s->sink.dir_fd = -1;
+		rf__sink_init(&s->sink);
 		s->splice.pipe_r = s->splice.pipe_w = -1;
 		s->partial = -1;
 	}
@@ -1001,7 +999,7 @@ static void fill_slots(rf_client *c)
 				continue;
 			}
 		}
-		if (!c->file_io[0] && r->sink == RF_SINK_FILE)
+		if (!c->file_io[0] && rf__sink_makes_files(r->sink))
 			choose_file_io(c, r->path);
 		struct rf__slot *s = slot_first_use(c, c->free_slots[--c->nfree]);
 		c->nbusy++;

@@ -292,6 +292,7 @@ struct rf_client {
 	unsigned norigin_buckets, norigins;
 	struct rf__link idle_lru;
 	unsigned nidle;
+	struct rf__link split_jobs; /* segmented downloads running (split.h) */
 	int64_t next_timer;      /* earliest deadline that may fire, INT64_MAX none */
 	/* requests waiting for their retry delay: a min-heap on not_before */
 	struct rf__req **delayed;
@@ -374,39 +375,6 @@ int64_t rf__slot_deadline(const rf_client *c, const struct rf__slot *s, int *whi
  * limit's wait, not a timeout. */
 #define RF__RATE_WAKE 1
 #define RF__STAGGER_WAKE 2
-
-/* sink.c: the body's way to its destination */
-void rf__sink_headers(rf_client *c, struct rf__slot *s);
-void rf__sink_pump(rf_client *c, struct rf__slot *s);
-/* True when the prefix on disk has been hashed (or given up): the slot
- * sends its request then.  Failures are recorded in s->err (the sink never
- * calls up); the slot winds down when it sees one after any sink call. */
-bool rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op,
-                            unsigned buf, int res);
-/* Advance the finishing steps (close, rename or unlink); true when the
- * sink has nothing left to do. */
-bool rf__sink_finish(rf_client *c, struct rf__slot *s);
-
-/* sink.c, resume */
-/* Decide the .part name and whether this attempt continues a file on disk
- * (set up digests too).  If rf__sink_need_prefix, the slot makes buf[0]
- * ready and calls rf__sink_hash_prefix before sending, and sends when
- * rf__sink_on_completion says the prefix is done. */
-void rf__sink_prepare(rf_client *c, struct rf__slot *s);
-/* This attempt continues a prefix that must be hashed first. */
-bool rf__sink_need_prefix(const struct rf__slot *s);
-/* A 206 is of the version the .part was started with: its strong ETag, or
- * its Last-Modified, equals the validator recorded then (true when none
- * was: resume by length only). */
-bool rf__sink_same_version(const struct rf__slot *s);
-/* Where the bytes of this attempt certainly ended on disk: every byte
- * below it (from the attempt's start) landed. */
-int64_t rf__sink_landed(const struct rf__slot *s);
-void rf__sink_hash_prefix(rf_client *c, struct rf__slot *s);
-/* The raw Range / If-Range header lines for this attempt ("" if none). */
-void rf__sink_range_headers(const struct rf__slot *s, char *buf, size_t cap);
-/* Feed body bytes (in order) to the digests. */
-void rf__sink_digest(struct rf__slot *s, const void *p, size_t n);
 
 /* slot.c */
 /* The response ended: release or close the connection, then redirect,

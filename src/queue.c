@@ -64,9 +64,7 @@ void rf__req_free(struct rf__req *r)
 	free(r->range);
 	free(r->visited);
 	free(r->split_detail);
-	if (r->job_leader)
-		rf__split_free(r->job); /* teardown with the job unfinished */
-	free(r);
+	free(r); /* a job it leads is the client's (rf__split_free_all) */
 }
 
 struct rf__req *rf__req_segment(const struct rf__req *leader)
@@ -103,21 +101,6 @@ struct rf__req *rf__req_new(const rf_client *c, const rf_request *rq, int *err, 
 	if (!rq || !rq->url) {
 		*err = RF_EINVAL;
 		*why = "no URL";
-		return NULL;
-	}
-	if (rq->sink == RF_SINK_FILE && (!rq->path || !*rq->path)) {
-		*err = RF_EINVAL;
-		*why = "file sink without a path";
-		return NULL;
-	}
-	if (rq->sink == RF_SINK_CALLBACK && !rq->on_body) {
-		*err = RF_EINVAL;
-		*why = "callback sink without on_body";
-		return NULL;
-	}
-	if (rq->sink > RF_SINK_FD) {
-		*err = RF_EINVAL;
-		*why = "unknown sink";
 		return NULL;
 	}
 	if ((rq->flags & RF_REQ_MIRROR) && (rq->flags & RF_REQ_RESUME)) {

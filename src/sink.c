@@ -1,473 +1,93 @@
 /*
- * sink.c - where a response body goes (a file, a descriptor, a callback or
- * nowhere), and what makes a file trustworthy: digests, resume, fsync.
+ * sink.c - the body stage every sink kind shares, and the one place a
+ * request's kind becomes its table of functions (sink.h).
  *
- * File sink: the body is written into "<path>.part" at explicit offsets,
- * straight from the slot's receive buffers, with fallocate (KEEP_SIZE) first
- * when the length is known so a full disk fails at once.  Only when the
- * response is complete, every write has landed and the checksum (if any)
- * matched is the file (optionally fsynced,) closed and renamed to its final
- * name (and, with fsync, the directory synced).  A failed transfer closes and
- * unlinks the .part - unless it is worth resuming (interrupted, or a
- * retryable failure that will be retried with Range, or -c), in which case
- * the .part stays and never gets the final name.
+ * The slot parses body bytes into its receive buffers and hands them over
+ * here (held); they go to the kind from the buffers themselves - written to
+ * its target (at explicit offsets, so both buffers can be under write at
+ * once, or one at a time in body order for a descriptor), or consumed at
+ * once - and a buffer is free for receiving again only when its bytes are
+ * out: memory stays bounded per transfer.  A coded body detours through
+ * the transform stage (sink_decode.c).  When the response has ended and
+ * every write landed, the body's end is checked (decoder ended, checksum
+ * matched) before the kind finishes - for a file, only then does it get
+ * its final name.
  *
- * A complete body of at most UNNAMED_MAX bytes (length known, nothing to
- * resume, no name to replace, no .part of that name left by an earlier run,
- * which the .part way truncates and takes along) is not worth a resumable
- * .part where the client chose unnamed files (ext4, xfs, overlay: up to a
- * third cheaper than create + rename, docs/DESIGN-NOTES.md): it is written
- * to an unnamed file (O_TMPFILE in the target's directory), linked to its
- * final name (linkat of /proc/self/fd/N, which fails with EEXIST as
- * RENAME_NOREPLACE does) once complete and verified, then closed.  A failed
- * or interrupted one leaves nothing at all.  A file system without
- * O_TMPFILE gets the .part way from then on.
- *
- * Names are never overwritten unless the request says RF_REQ_OVERWRITE (or
- * RF_REQ_RESUME, which means "this path is mine to complete"): the rename
- * uses RENAME_NOREPLACE and, if the name exists, tries "<path>.1", ... .
- * Concurrent slots writing the same name get distinct .part files.
- *
- * Resume: the .part's length says where to continue; its validator (strong
- * ETag, else Last-Modified) is kept in the extended attribute
- * user.ringfetch.validator and sent as If-Range.  A 206 must start exactly
- * at the .part's length; a 200 means start again from zero (truncate).  When
- * a digest is wanted, the prefix already on disk is read once through the
- * ring to seed it, so the final digest covers the whole file.
- * The stat and xattr calls that decide this are plain syscalls on a local
- * path, made once per resumed attempt.
- *
- * Descriptor sink (stdout): writes at the file position, one at a time, in
- * order.  Callback and discard sinks consume the body synchronously.
+ * Failures are recorded in the slot (rf__slot_error): the sink never calls
+ * up, the slot winds down when it sees s->err after any sink call.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
-#include <linux/falloc.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/xattr.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "alloc.h"
 #include "decode.h"
-#include "engine.h"
-#include "origin.h"
+#include "sink_stage.h"
 
-#define MAX_NAME_SUFFIX 9999
-#define UNNAMED_MAX (256 * 1024)
-#define VALIDATOR_XATTR "user.ringfetch.validator"
-#define ETAG_XATTR "user.ringfetch.etag" /* RF_REQ_MIRROR: the final file's */
-
-static bool part_in_use(const rf_client *c, const struct rf__slot *self, const char *part)
+/* The kind of a request: the only place that looks at rf_request.sink. */
+static const struct rf__sink_ops *ops_for(enum rf_sink_kind kind)
 {
-	for (unsigned i = 0; i < c->nslots; i++) {
-		const struct rf__slot *o = &c->slots[i];
-		if (o != self && o->state != RF_SLOT_FREE && o->sink.part && strcmp(o->sink.part, part) == 0)
-			return true;
+	switch (kind) {
+	case RF_SINK_FILE:
+		return &rf__sink_file_ops;
+	case RF_SINK_DISCARD:
+		return &rf__sink_discard_ops;
+	case RF_SINK_CALLBACK:
+		return &rf__sink_callback_ops;
+	case RF_SINK_FD:
+		return &rf__sink_fd_ops;
 	}
-	for (unsigned i = 0; i < c->ndelayed; i++) /* kept for a retry */
-		if (c->delayed[i]->kept_part && strcmp(c->delayed[i]->kept_part, part) == 0)
-			return true;
-	return false;
+	return NULL;
 }
 
-static char *fmt_path(const char *base, unsigned n, const char *ext)
+void rf__sink_init(struct rf__sink *k)
 {
-	size_t cap = strlen(base) + 24;
-	char *p = rf__malloc(cap);
-	if (!p)
-		return NULL;
-	if (n)
-		snprintf(p, cap, "%s.%u%s", base, n, ext);
-	else
-		snprintf(p, cap, "%s%s", base, ext);
-	return p;
+	k->ffd = k->pfx_fd = k->dir_fd = -1;
 }
 
-/* Record a failure in the slot (the first one wins); the slot's code that
- * called into the sink sees s->err and winds the transfer down.  The sink
- * never calls up. */
-static void sink_fail(struct rf__slot *s, int err)
+void rf__sink_release(struct rf__sink *k, bool all)
 {
-	rf__slot_error(s, err, false, NULL);
+	free(k->part);
+	free(k->target);
+	free(k->dirpath);
+	rf__decoder_free(k->dec);
+	free(k->dec_out);
+	k->part = k->target = k->dirpath = k->dec_out = NULL;
+	k->dec = NULL;
+	if (all)
+		rf__sink_digests_free(k);
 }
 
-static void fail_path(struct rf__slot *s, int err, const char *what, const char *path)
+int rf__sink_check(const rf_request *rq, const char **why)
 {
-	rf__slot_error(s, err, true, "%s %s", what, path);
-}
-
-static void note(struct rf__slot *s, const char *text)
-{
-	snprintf(s->req->note, sizeof(s->req->note), "%s", text);
-}
-
-/* ---- digests ---- */
-
-static struct rf__digest *digest_for(struct rf__digest *have, const char *algo)
-{
-	if (have) {
-		rf__digest_reset(have);
-		return have;
+	const struct rf__sink_ops *ops = ops_for(rq->sink);
+	if (!ops) {
+		*why = "unknown sink";
+		return RF_EINVAL;
 	}
-	return rf__digest_new(algo);
+	return ops->check ? ops->check(rq, why) : 0;
 }
 
-void rf__sink_digest(struct rf__slot *s, const void *p, size_t n)
+bool rf__sink_makes_files(enum rf_sink_kind kind)
 {
-	if (s->sink.segment)
-		return;
-	if (s->sink.dg_check)
-		rf__digest_update(s->sink.dg_check, p, n);
-	if (s->sink.dg_print && s->sink.dg_print != s->sink.dg_check)
-		rf__digest_update(s->sink.dg_print, p, n);
+	const struct rf__sink_ops *ops = ops_for(kind);
+	return ops && ops->makes_files;
 }
 
-static void digests_reset(struct rf__slot *s)
+void rf__sink_begin(rf_client *c, struct rf__slot *s)
 {
-	if (s->sink.dg_check)
-		rf__digest_reset(s->sink.dg_check);
-	if (s->sink.dg_print && s->sink.dg_print != s->sink.dg_check)
-		rf__digest_reset(s->sink.dg_print);
-}
-
-/* All body bytes are in: compare the checksum, keep the printable digest. */
-static void digests_finish(struct rf__slot *s)
-{
-	if (s->sink.digest_checked || s->sink.segment)
-		return;
-	s->sink.digest_checked = true;
-	unsigned char got[RF_DIGEST_MAX];
-	char got_hex[2 * RF_DIGEST_MAX + 1];
-	if (s->sink.dg_check) {
-		size_t n = rf__digest_final(s->sink.dg_check, got);
-		rf__hex(got, n, got_hex);
-		if (s->sink.dg_print == s->sink.dg_check)
-			memcpy(s->sink.digest_hex, got_hex, sizeof(got_hex));
-		struct rf__req *r = s->req;
-		if (n != r->check_len || memcmp(got, r->check_want, n) != 0) {
-			char want_hex[2 * RF_DIGEST_MAX + 1];
-			rf__hex(r->check_want, r->check_len, want_hex);
-			rf__slot_error(s, RF_ECHECKSUM, false, "expected %s %s, got %s", r->check_algo,
-			               want_hex, got_hex);
-		}
-	}
-	if (s->sink.dg_print && s->sink.dg_print != s->sink.dg_check) {
-		size_t n = rf__digest_final(s->sink.dg_print, got);
-		rf__hex(got, n, s->sink.digest_hex);
-	}
-}
-
-/* ---- resume decisions ---- */
-
-static void choose_part(rf_client *c, struct rf__slot *s);
-static void segment_part(struct rf__slot *s);
-static void mirror_prepare(struct rf__slot *s);
-
-void rf__sink_prepare(rf_client *c, struct rf__slot *s)
-{
-	struct rf__req *r = s->req;
-	s->sink.resume_from = 0;
-	s->sink.part_on_disk = false;
-	s->sink.resume_final = false;
-	s->sink.owned = false;
-	s->sink.validator[0] = 0;
-	s->sink.hole_at = INT64_MAX;
-	s->sink.segment = false;
-	if (r->check_algo)
-		s->sink.dg_check = digest_for(s->sink.dg_check, r->check_algo);
-	if (c->print_algo) {
-		if (r->check_algo && strcmp(r->check_algo, c->print_algo) == 0) {
-			if (s->sink.dg_print != s->sink.dg_check)
-				rf__digest_free(s->sink.dg_print);
-			s->sink.dg_print = s->sink.dg_check;
-		} else {
-			if (s->sink.dg_print == s->sink.dg_check)
-				s->sink.dg_print = NULL;
-			s->sink.dg_print = digest_for(s->sink.dg_print, c->print_algo);
-		}
-	}
-	if (r->sink == RF_SINK_FILE && r->job)
-		segment_part(s);
-	else if (r->sink == RF_SINK_FILE)
-		choose_part(c, s);
-	if (r->sink == RF_SINK_FILE && !r->job && s->sink.part_on_disk && !s->err &&
-	    rf__split_resume(c, s)) /* -c on a .part with segments left */
-		segment_part(s);
-	if (r->sink == RF_SINK_FILE && (r->flags & RF_REQ_MIRROR))
-		mirror_prepare(s);
-	if ((r->check_algo && !s->sink.dg_check) || (c->print_algo && !s->sink.dg_print))
-		sink_fail(s, -ENOMEM); /* never a fetch whose checksum goes unchecked */
-}
-
-/* May what is on disk at path be continued or compared for this request?
- * Only the URL's own file (origin record), or - when the caller named the
- * path itself (RF_REQ_OVERWRITE, curl's -o) - one without a record.  A file
- * recorded for another URL never is; under a name the engine chose, the
- * request then fails rather than replace it (the CLI never asks that: it
- * picks a name that is free or the URL's own). */
-static bool usable_on_disk(struct rf__slot *s, const char *path)
-{
-	int who = rf__origin_of(path, s->req->url);
-	bool named = s->req->flags & RF_REQ_OVERWRITE;
-	if (who == RF_OWNER_SELF) {
-		s->sink.owned = true;
-		return true;
-	}
-	if (named && (who == RF_OWNER_UNRECORDED || who == RF_OWNER_UNKNOWN))
-		return true;
-	if (path == s->req->path && !named)
-		rf__slot_error(s, RF_EOUTPUT_NAME, true, "%s exists and is not this URL's download (%s)", path,
-		               who == RF_OWNER_OTHER ? "its origin record names another URL" :
-		               who == RF_OWNER_UNKNOWN ? "its filesystem keeps no user xattrs" :
-		               "it has no origin record");
-	return false;
-}
-
-/* Mirroring: what we have under the final name makes the request
- * conditional (plain syscalls on the local path, as for resume). */
-static void mirror_prepare(struct rf__slot *s)
-{
-	struct stat st;
-	s->sink.mirror_have = false;
-	s->sink.mirror_etag[0] = 0;
-	if (lstat(s->req->path, &st) != 0 || !S_ISREG(st.st_mode))
-		return;
-	if (!usable_on_disk(s, s->req->path))
-		return;
-	s->sink.mirror_have = true;
-	s->sink.mirror_mtime = st.st_mtim.tv_sec;
-	ssize_t len = getxattr(s->req->path, ETAG_XATTR, s->sink.mirror_etag,
-	                       sizeof(s->sink.mirror_etag) - 1);
-	s->sink.mirror_etag[len > 0 ? len : 0] = 0;
-	if (strpbrk(s->sink.mirror_etag, "\r\n"))
-		s->sink.mirror_etag[0] = 0; /* never a header line of its own */
-}
-
-/* A mirrored file got its final name: the server's Last-Modified becomes
- * its mtime and its ETag is kept for the next run's If-None-Match. */
-static void mirror_stamp(struct rf__slot *s)
-{
-	const char *name = s->sink.target;
-	if (s->resp.etag[0])
-		setxattr(name, ETAG_XATTR, s->resp.etag, strlen(s->resp.etag), 0);
-	else
-		removexattr(name, ETAG_XATTR);
-	int64_t t;
-	if (s->resp.last_modified[0] && rf__http1_date(s->resp.last_modified, &t) == 0) {
-		struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_sec = (time_t)t}};
-		utimensat(AT_FDCWD, name, ts, AT_SYMLINK_NOFOLLOW);
-	}
-}
-
-int64_t rf__sink_landed(const struct rf__slot *s)
-{
-	if (s->next_off <= s->sink.resume_from)
-		return s->sink.resume_from; /* nothing of this attempt landed */
-	return s->next_off < s->sink.hole_at ? s->next_off : s->sink.hole_at;
-}
-
-/* A segment of a split job: the job's .part, from where the segment's
- * bytes on disk end. */
-static void segment_part(struct rf__slot *s)
-{
-	struct rf__split *j = s->req->job;
-	free(s->sink.part);
-	s->sink.part = rf__strdup(j->part);
-	if (!s->sink.part) {
-		sink_fail(s, -ENOMEM);
-		return;
-	}
-	s->sink.segment = true;
-	s->sink.part_resumable = false;
-	s->sink.part_on_disk = true;
-	s->sink.resume_final = false;
-	s->sink.resume_from = rf__split_from(s->req);
-	snprintf(s->sink.validator, sizeof(s->sink.validator), "%s", j->validator);
-}
-
-/* The .part this attempt writes, and what of it is continued. */
-static void choose_part(rf_client *c, struct rf__slot *s)
-{
-	struct rf__req *r = s->req;
-	char *part = NULL;
-	unsigned n = 0;
-	if (r->kept_part) { /* an earlier attempt kept it for this retry */
-		part = r->kept_part;
-		r->kept_part = NULL;
-	} else {
-		for (n = 0; n <= MAX_NAME_SUFFIX; n++) {
-			free(part);
-			part = fmt_path(r->path, n, ".part");
-			if (!part || !part_in_use(c, s, part))
-				break;
-		}
-	}
-	free(s->sink.part);
-	s->sink.part = part;
-	s->sink.part_resumable = part && n == 0;
-	if (!part) {
-		sink_fail(s, -ENOMEM);
-		return;
-	}
-	if (!r->resume || r->fresh || !s->sink.part_resumable)
-		return;
-	struct stat st;
-	if (lstat(part, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && usable_on_disk(s, part)) {
-		s->sink.resume_from = st.st_size;
-		s->sink.part_on_disk = true;
-		ssize_t len = getxattr(part, VALIDATOR_XATTR, s->sink.validator, sizeof(s->sink.validator) - 1);
-		s->sink.validator[len > 0 ? len : 0] = 0;
-	} else if ((r->flags & RF_REQ_RESUME) && lstat(r->path, &st) == 0 && S_ISREG(st.st_mode) &&
-	           st.st_size > 0 && usable_on_disk(s, r->path)) {
-		s->sink.resume_from = st.st_size;
-		s->sink.resume_final = true;
-	}
-}
-
-bool rf__sink_need_prefix(const struct rf__slot *s)
-{
-	return s->sink.resume_from > 0 && !s->sink.segment && (s->sink.dg_check || s->sink.dg_print) &&
-	       s->sink.pfx_off < s->sink.resume_from;
-}
-
-void rf__sink_range_headers(const struct rf__slot *s, char *buf, size_t cap)
-{
-	buf[0] = 0;
-	if (s->req->range) { /* the range asked for, from its start every attempt */
-		snprintf(buf, cap, "Range: bytes=%s\r\n", s->req->range);
-		return;
-	}
-	if (s->sink.mirror_have) {
-		char date[64];
-		time_t t = (time_t)s->sink.mirror_mtime;
-		struct tm tm;
-		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&t, &tm));
-		int n = snprintf(buf, cap, "If-Modified-Since: %s\r\n", date);
-		if (s->sink.mirror_etag[0] && n > 0 && (size_t)n < cap)
-			snprintf(buf + n, cap - (size_t)n, "If-None-Match: %s\r\n", s->sink.mirror_etag);
-		return;
-	}
-	if (s->sink.segment) {
-		int n = snprintf(buf, cap, "Range: bytes=%lld-%lld\r\n", (long long)s->sink.resume_from,
-		                 (long long)rf__split_end(s->req) - 1);
-		if (n > 0 && (size_t)n < cap)
-			snprintf(buf + n, cap - (size_t)n, "If-Range: %s\r\n", s->sink.validator);
-		return;
-	}
-	if (s->sink.resume_from <= 0)
-		return;
-	int n = snprintf(buf, cap, "Range: bytes=%lld-\r\n", (long long)s->sink.resume_from);
-	if (s->sink.validator[0] && n > 0 && (size_t)n < cap)
-		snprintf(buf + n, cap - (size_t)n, "If-Range: %s\r\n", s->sink.validator);
-}
-
-/* Hash the prefix on disk through the ring, into buf[0]. */
-void rf__sink_hash_prefix(rf_client *c, struct rf__slot *s)
-{
-	struct rf__buf *b = &s->buf[0]; /* made ready by the slot */
-	b->state = RF_BUF_RECV; /* borrowed */
-	s->sink.pfx_off = 0;
-	rf__op_open(c->loop, rf__slot_op(s, RF_OP_PFX_OPEN, 0),
-	            s->sink.resume_final ? s->req->path : s->sink.part, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);
-}
-
-/* The prefix cannot be read: continue without it, from zero. */
-static void prefix_abandon(struct rf__slot *s, const char *why)
-{
-	s->sink.resume_from = 0;
-	s->sink.resume_final = false;
-	s->sink.validator[0] = 0;
-	digests_reset(s);
-	note(s, why);
-}
-
-static void prefix_read_next(rf_client *c, struct rf__slot *s)
-{
-	int64_t left = s->sink.resume_from - s->sink.pfx_off;
-	int64_t cap = (int64_t)s->buf[0].cap;
-	unsigned len = (unsigned)(left < cap ? left : cap);
-	rf__op_read_at(c->loop, rf__slot_op(s, RF_OP_PFX_READ, 0), s->sink.pfx_fd, s->buf[0].data, len,
-	               (uint64_t)s->sink.pfx_off);
-}
-
-static void prefix_close(rf_client *c, struct rf__slot *s)
-{
-	rf__op_close(c->loop, rf__slot_op(s, RF_OP_PFX_CLOSE, 0), s->sink.pfx_fd);
-	s->sink.pfx_fd = -1;
-}
-
-/* ---- headers: open the file ---- */
-
-/* The name that messages about the open file show. */
-static const char *file_shown(const struct rf__slot *s)
-{
-	return s->sink.unnamed ? s->req->path : s->sink.part;
-}
-
-/* A small whole body with nothing to resume or replace: no .part needed
- * (one lstat finds a .part left by an earlier run, symlinks included). */
-static bool unnamed_ok(const rf_client *c, const struct rf__slot *s)
-{
-	struct stat st;
-	return !c->tmpfile_off && s->resp.has_length && s->resp.content_length <= UNNAMED_MAX &&
-	       s->sink.resume_from == 0 && !(s->req->flags & (RF_REQ_OVERWRITE | RF_REQ_RESUME | RF_REQ_MIRROR)) &&
-	       lstat(s->sink.part, &st) != 0;
-}
-
-static void open_part(rf_client *c, struct rf__slot *s, bool append);
-
-/* O_TMPFILE in the directory of the final name. */
-static void open_unnamed(rf_client *c, struct rf__slot *s)
-{
-	free(s->sink.dirpath);
-	s->sink.dirpath = rf__strdup(s->req->path);
-	if (!s->sink.dirpath) {
-		open_part(c, s, false);
-		return;
-	}
-	s->sink.unnamed = true;
-	s->sink.file = RF_FILE_OPENING;
-	rf__op_open(c->loop, rf__slot_op(s, RF_OP_OPEN, 0), dirname(s->sink.dirpath),
-	            O_WRONLY | O_TMPFILE | O_CLOEXEC, 0644);
-}
-
-static void open_part(rf_client *c, struct rf__slot *s, bool append)
-{
-	s->sink.file = RF_FILE_OPENING;
-	/* O_NOFOLLOW: a .part planted as a symlink must not redirect our writes */
-	int flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW | (append ? 0 : O_CREAT | O_TRUNC);
-	rf__op_open(c->loop, rf__slot_op(s, RF_OP_OPEN, 0), s->sink.part, flags, 0644);
-}
-
-bool rf__sink_same_version(const struct rf__slot *s)
-{
-	const char *v = s->sink.validator;
-	if (!v[0])
-		return true; /* nothing was recorded: by length only */
-	if (v[0] == '"')
-		return strcmp(s->resp.etag, v) == 0; /* strong: byte for byte */
-	int64_t a, b;
-	const char *lm = s->resp.last_modified;
-	if (!lm[0])
-		return false; /* a 206 must repeat it (RFC 9110 15.3.7) */
-	if (rf__http1_date(v, &a) == 0 && rf__http1_date(lm, &b) == 0)
-		return a == b;
-	return strcmp(v, lm) == 0;
-}
-
-/* A segment's 206 covers exactly what was asked, of the job's file, and
- * of the same version as the segments before it. */
-static bool segment_range_ok(const struct rf__slot *s)
-{
-	int64_t start, end, total;
-	return rf__http1_content_range(s->resp.content_range, &start, &end, &total) == 0 &&
-	       start == s->sink.resume_from && total == s->req->job->total && end < total &&
-	       rf__sink_same_version(s);
+	struct rf__sink *k = &s->sink;
+	k->ops = ops_for(s->req->sink);
+	assert(k->ops); /* rf__sink_check let only known kinds in */
+	k->resume_from = 0;
+	k->part_on_disk = false;
+	k->resume_final = false;
+	k->owned = false;
+	k->validator[0] = 0;
+	k->hole_at = INT64_MAX;
+	k->segment = false;
+	rf__sink_digests_begin(c, s);
+	if (!s->err && k->ops->prepare)
+		k->ops->prepare(c, s);
 }
 
 /* A 206 to a request for a range (rf_request.range): it starts where
@@ -483,34 +103,9 @@ static bool asked_range_ok(const struct rf__slot *s)
 	return start == strtoll(r, NULL, 10);
 }
 
-#define DEC_OUT_CAP (256 * 1024) /* decoded bytes per write */
-
-/* --compressed: a whole 200 body in a coding is decoded as it streams.
- * False when the slot failed (a coding not decoded here, no memory). */
-static bool decode_start(rf_client *c, struct rf__slot *s)
-{
-	if (!c->opts.compressed || s->resp.status != 200 || rf__decode_identity(s->resp.content_encoding) ||
-	    s->req->range || s->sink.segment || s->req->job)
-		return true;
-	int err = rf__decoder_new(s->resp.content_encoding, &s->sink.dec);
-	if (err == RF_EDECODE) {
-		rf__slot_error(s, RF_EDECODE, false, "Content-Encoding '%.60s' is not one decoded here "
-		               "(gzip, deflate, br, zstd, one of them)", s->resp.content_encoding);
-		return false;
-	}
-	if (!err && !(s->sink.dec_out = rf__malloc(DEC_OUT_CAP)))
-		err = -ENOMEM;
-	if (err) {
-		sink_fail(s, err);
-		return false;
-	}
-	s->sink.dec_cap = DEC_OUT_CAP;
-	return true; /* a 200: what is on disk is restarted from zero below */
-}
-
 void rf__sink_headers(rf_client *c, struct rf__slot *s)
 {
-	if (!decode_start(c, s))
+	if (!rf__decode_start(c, s))
 		return;
 	if (s->req->range && s->resp.status == 206 && !asked_range_ok(s)) {
 		rf__slot_error(s, RF_ERANGE, false, "206 with Content-Range '%.100s' for the range %.60s",
@@ -518,540 +113,101 @@ void rf__sink_headers(rf_client *c, struct rf__slot *s)
 		return;
 	}
 	if (s->req->range && s->resp.status == 200)
-		note(s, "the server ignored the range and sent the whole resource: saved whole");
-	if (s->req->sink != RF_SINK_FILE) {
-		if (s->resp.status == 206 && !s->req->range)
-			sink_fail(s, RF_ERANGE);
-		return;
-	}
-	if (!s->sink.part) {
-		sink_fail(s, -ENOMEM);
-		return;
-	}
-	if (s->sink.segment && (s->resp.status != 206 || !segment_range_ok(s))) {
-		/* the file changed (If-Range), or ranges stopped working: the
-		 * job starts again (split.c) */
-		rf__slot_error(s, RF_ERANGE, false, "a segment request was answered %d%s%.100s%s", s->resp.status,
-		               s->resp.status == 206 ? " with Content-Range " : "",
-		               s->resp.status == 206 ? s->resp.content_range : "",
-		               s->resp.status == 206 && !rf__sink_same_version(s) ?
-		               " of another version (validator changed)" : "");
-		return;
-	}
-	if (s->resp.status == 206 && !s->req->range) {
-		int64_t start, end, total;
-		if ((s->sink.resume_from <= 0 && !s->sink.segment) ||
-		    rf__http1_content_range(s->resp.content_range, &start, &end, &total) ||
-		    start != s->sink.resume_from) {
-			rf__slot_error(s, RF_ERANGE, false,
-			               "206 with Content-Range '%.100s' for a request from byte %lld",
-			               s->resp.content_range, (long long)s->sink.resume_from);
-			return;
-		}
-		s->next_off = s->sink.resume_from;
-		if (s->sink.resume_final) {
-			/* a shorter file left by another tool becomes our .part */
-			s->sink.file = RF_FILE_ADOPTING;
-			rf__op_rename(c->loop, rf__slot_op(s, RF_OP_ADOPT, 0), s->req->path, s->sink.part, 0);
-			note(s, "continued a file left by another tool: only its length could be checked");
-			return;
-		}
-		open_part(c, s, true);
-		return;
-	}
-	if (s->sink.resume_from > 0) {
-		note(s, "the server sent the whole file (range ignored or file changed): "
-		        "restarted from zero");
-		s->sink.resume_from = 0;
-		s->sink.validator[0] = 0;
-		digests_reset(s);
-	}
-	if (unnamed_ok(c, s))
-		open_unnamed(c, s);
-	else
-		open_part(c, s, false);
+		rf__sink_note(s, "the server ignored the range and sent the whole resource: saved whole");
+	s->sink.ops->headers(c, s);
 }
 
-/* A held buffer is dropped unwritten (the transfer failed): the file must
- * not be trusted beyond its first unwritten byte. */
-static void note_hole(struct rf__slot *s, const struct rf__buf *b)
+static void submit_write(rf_client *c, struct rf__slot *s, struct rf__buf *b, int fd, bool positional)
 {
-	if (b->written < b->body_len && b->off + (int64_t)b->written < s->sink.hole_at)
-		s->sink.hole_at = b->off + (int64_t)b->written;
-}
-
-static void buf_drop(rf_client *c, struct rf__buf *b)
-{
-	rf__buf_release(c->loop, b);
-	b->body = NULL;
-	b->body_len = b->written = 0;
-	b->writing = false;
-}
-
-static void submit_write(rf_client *c, struct rf__slot *s, unsigned i, int fd, bool positional)
-{
-	struct rf__buf *b = &s->buf[i];
+	assert(b->state == RF_BUF_HELD && !b->writing && b->written < b->body_len);
 	b->writing = true;
 	s->sink.writes++;
-	rf__op_write(c->loop, rf__slot_op(s, RF_OP_WRITE, i), fd, b->body + b->written,
-	             (unsigned)(b->body_len - b->written),
+	rf__op_write(c->loop, rf__slot_op(s, RF_OP_WRITE, (unsigned)(b - s->buf)), fd,
+	             b->body + b->written, (unsigned)(b->body_len - b->written),
 	             positional ? b->off + (int64_t)b->written : -1);
 }
 
-/* The held buffer that came first (the sink's order), or NULL. */
-static struct rf__buf *first_held(struct rf__slot *s)
+/* A consuming kind takes every held buffer now, in body order. */
+static void consume_held(rf_client *c, struct rf__slot *s)
 {
-	struct rf__buf *best = NULL;
-	for (unsigned i = 0; i < RF_SLOT_BUFS; i++)
-		if (s->buf[i].state == RF_BUF_HELD && (!best || s->buf[i].seq < best->seq))
-			best = &s->buf[i];
-	return best;
-}
-
-/* Decode the held encoded bytes, in order, until some decoded bytes are
- * ready in dec_out (true) or nothing is left to decode (false).  A
- * buffer wholly decoded is given back at once (its receive may go on). */
-static bool decode_more(rf_client *c, struct rf__slot *s)
-{
-	struct rf__sink *k = &s->sink;
-	while (!s->err) {
-		/* a decoder that filled dec_out may hold more output of input it
-		 * has taken: it is asked again, with no new input if none waits */
-		struct rf__buf *b = first_held(s);
-		if (!b && !k->dec_full)
-			return false;
-		size_t in_len = b ? b->body_len - b->written : 0, used, made;
-		int err = rf__decoder_step(k->dec, b ? b->body + b->written : NULL, in_len, &used,
-		                           k->dec_out, k->dec_cap, &made);
-		k->dec_full = made == k->dec_cap;
-		if (b) {
-			b->written += used;
-			if (b->written >= b->body_len)
-				buf_drop(c, b);
-		}
-		if (err == RF_EDECODE || (!err && in_len && !used && !made)) {
-			rf__slot_error(s, RF_EDECODE, false, "%s",
-			               err ? rf__decoder_why(k->dec) : "the decoder made no progress");
-			return false;
-		}
+	struct rf__buf *b;
+	while ((b = rf__sink_first_held(s))) {
+		int err = s->sink.ops->consume(s, b->body, b->body_len);
+		if (!err)
+			s->bytes += b->body_len;
+		rf__sink_buf_drop(c, b);
 		if (err) {
-			sink_fail(s, err);
-			return false;
-		}
-		if (!made)
-			continue;
-		if (c->opts.max_filesize && (uint64_t)k->dec_off + made > c->opts.max_filesize) {
-			rf__slot_error(s, RF_ETOO_BIG, false, "more than the limit of %llu bytes decoded",
-			               (unsigned long long)c->opts.max_filesize);
-			return false;
-		}
-		rf__sink_digest(s, k->dec_out, made);
-		k->dec_len = made;
-		k->dec_written = 0;
-		return true;
-	}
-	return false;
-}
-
-/* A decoded body: the next decoded bytes out to fd, one write at a time. */
-static void decode_pump(rf_client *c, struct rf__slot *s, int fd, bool positional)
-{
-	struct rf__sink *k = &s->sink;
-	if (k->dec_writing || (k->dec_written >= k->dec_len && !decode_more(c, s)))
-		return;
-	k->dec_writing = true;
-	k->writes++;
-	rf__op_write(c->loop, rf__slot_op(s, RF_OP_WRITE, 0), fd, k->dec_out + k->dec_written,
-	             (unsigned)(k->dec_len - k->dec_written),
-	             positional ? k->dec_off + (int64_t)k->dec_written : -1);
-}
-
-/* A decoded body for a callback or nowhere: all of it now. */
-static void decode_deliver(rf_client *c, struct rf__slot *s)
-{
-	struct rf__sink *k = &s->sink;
-	while (decode_more(c, s)) {
-		if (s->req->sink == RF_SINK_CALLBACK &&
-		    s->req->on_body(s->req->user, k->dec_out, k->dec_len)) {
-			sink_fail(s, RF_EBODY_CALLBACK);
+			rf__slot_error(s, err, false, NULL);
 			return;
 		}
-		s->bytes += k->dec_len;
-		k->dec_off += (int64_t)k->dec_len;
-		k->dec_len = 0;
 	}
 }
 
 void rf__sink_pump(rf_client *c, struct rf__slot *s)
 {
+	const struct rf__sink_ops *ops = s->sink.ops;
 	if (s->err || s->requeue)
 		return;
-	struct rf__req *r = s->req;
 	if (s->sink.dec) {
-		if (r->sink == RF_SINK_FILE && s->sink.file == RF_FILE_OPEN)
-			decode_pump(c, s, s->sink.ffd, true);
-		else if (r->sink == RF_SINK_FD)
-			decode_pump(c, s, r->fd, false);
-		else if (r->sink == RF_SINK_CALLBACK || r->sink == RF_SINK_DISCARD)
-			decode_deliver(c, s);
+		rf__decode_pump(c, s);
 		return;
 	}
-	switch (r->sink) {
-	case RF_SINK_FILE:
-		/* nothing is written before the space is reserved: a full disk
-		 * fails before the first byte, and takes nobody else's space */
-		if (s->sink.file != RF_FILE_OPEN || s->sink.fallocating)
-			return;
-		for (unsigned i = 0; i < RF_SLOT_BUFS; i++)
-			if (s->buf[i].state == RF_BUF_HELD && !s->buf[i].writing)
-				submit_write(c, s, i, s->sink.ffd, true);
-		return;
-	case RF_SINK_FD: {
-		if (s->sink.writes)
-			return;
-		int best = -1;
-		for (unsigned i = 0; i < RF_SLOT_BUFS; i++)
-			if (s->buf[i].state == RF_BUF_HELD &&
-			    (best < 0 || s->buf[i].seq < s->buf[best].seq))
-				best = (int)i;
-		if (best >= 0)
-			submit_write(c, s, (unsigned)best, r->fd, false);
+	if (ops->consume) {
+		consume_held(c, s);
 		return;
 	}
-	case RF_SINK_CALLBACK:
-	case RF_SINK_DISCARD:
-		for (unsigned i = 0; i < RF_SLOT_BUFS; i++) {
-			struct rf__buf *b = &s->buf[i];
-			if (b->state != RF_BUF_HELD)
-				continue;
-			if (r->sink == RF_SINK_CALLBACK && r->on_body(r->user, b->body, b->body_len)) {
-				buf_drop(c, b);
-				sink_fail(s, RF_EBODY_CALLBACK);
-				return;
-			}
-			s->bytes += b->body_len;
-			buf_drop(c, b);
-		}
+	/* a file: nothing is written before the space is reserved, so a full
+	 * disk fails before the first byte (its target says -1 until then) */
+	bool positional;
+	int fd = rf__sink_target(s, &positional);
+	if (fd < 0)
+		return;
+	if (ops->ordered) {
+		struct rf__buf *b = rf__sink_first_held(s);
+		if (!s->sink.writes && b)
+			submit_write(c, s, b, fd, positional);
 		return;
 	}
+	for (unsigned i = 0; i < RF_SLOT_BUFS; i++)
+		if (s->buf[i].state == RF_BUF_HELD && !s->buf[i].writing)
+			submit_write(c, s, &s->buf[i], fd, positional);
 }
 
-/* The name to try now: NAME, or NAME.<suffix> after EEXIST.  false (the
- * slot failed) when it cannot be made. */
-static bool next_target(struct rf__slot *s)
+static void buf_written(rf_client *c, struct rf__slot *s, struct rf__buf *b, int res)
 {
-	free(s->sink.target);
-	s->sink.target = fmt_path(s->req->path, s->sink.suffix, "");
-	if (!s->sink.target)
-		sink_fail(s, -ENOMEM);
-	return s->sink.target != NULL;
-}
-
-/* The file has its final name: done, or (--fsync) make the name durable. */
-static void named(rf_client *c, struct rf__slot *s)
-{
-	s->sink.file = RF_FILE_DONE;
-	if (s->req->flags & RF_REQ_MIRROR)
-		mirror_stamp(s);
-	if (!c->opts.fsync)
-		return;
-	free(s->sink.dirpath);
-	s->sink.dirpath = rf__strdup(s->sink.target);
-	if (s->sink.dirpath) {
-		s->sink.file = RF_FILE_DIRSYNC;
-		rf__op_open(c->loop, rf__slot_op(s, RF_OP_DIR_OPEN, 0), dirname(s->sink.dirpath),
-		            O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-	}
-}
-
-/* The unnamed file, complete and verified, gets the final name (or the
- * first free NAME.N): it never replaces anything. */
-/* A new name (not replacing one) starts where this run's last file of the
- * same name left off (namecache.h), not at NAME again; the name about to be
- * tried counts as taken at once, so files finishing together do not all
- * try it. */
-static void skip_taken_names(rf_client *c, struct rf__slot *s)
-{
-	if (s->req->flags & (RF_REQ_OVERWRITE | RF_REQ_RESUME | RF_REQ_MIRROR))
-		return;
-	unsigned next = rf__namecache_next(c->names, s->req->path);
-	if (next > s->sink.suffix)
-		s->sink.suffix = next;
-	rf__namecache_taken(c->names, s->req->path, s->sink.suffix);
-}
-
-static void start_link(rf_client *c, struct rf__slot *s)
-{
-	skip_taken_names(c, s);
-	if (!next_target(s))
-		return;
-	snprintf(s->sink.fd_path, sizeof(s->sink.fd_path), "/proc/self/fd/%d", s->sink.ffd);
-	s->sink.file = RF_FILE_LINKING;
-	rf__op_link(c->loop, rf__slot_op(s, RF_OP_LINK, 0), s->sink.fd_path, s->sink.target);
-}
-
-static void start_rename(rf_client *c, struct rf__slot *s)
-{
-	skip_taken_names(c, s);
-	if (!next_target(s))
-		return;
-	bool replace = s->req->flags & (RF_REQ_OVERWRITE | RF_REQ_RESUME | RF_REQ_MIRROR);
-	struct stat st;
-	if (replace && lstat(s->sink.target, &st) == 0 && !S_ISREG(st.st_mode)) {
-		/* replacing means a regular file: never a device, FIFO, link or
-		 * directory put there by someone (a plain lstat, once per file) */
-		rf__slot_error(s, RF_EOUTPUT_NAME, true, "%s is not a regular file", s->sink.target);
-		s->sink.file = RF_FILE_CLOSED;
+	assert(b->writing && s->sink.writes > 0);
+	b->writing = false;
+	s->sink.writes--;
+	s->last_io = c->now;
+	if (res <= 0) {
+		rf__sink_note_hole(s, b);
+		rf__sink_buf_drop(c, b);
+		rf__sink_fail_path(s, res < 0 ? res : -EIO, "write", s->sink.ops->shown(s));
 		return;
 	}
-	if (replace && !(s->req->flags & RF_REQ_OVERWRITE)) {
-		/* -c, -N: only the URL's own file is replaced (origin.h) */
-		int who = rf__origin_of(s->sink.target, s->req->url);
-		if (who != RF_OWNER_NONE && who != RF_OWNER_SELF) {
-			rf__slot_error(s, RF_EOUTPUT_NAME, true, "%s appeared meanwhile and is not this "
-			               "URL's download: not replaced", s->sink.target);
-			s->sink.file = RF_FILE_CLOSED;
-			return;
-		}
-	}
-	s->sink.file = RF_FILE_RENAMING;
-	rf__op_rename(c->loop, rf__slot_op(s, RF_OP_RENAME, 0), s->sink.part, s->sink.target,
-	              replace ? 0 : RENAME_NOREPLACE);
-}
-
-/* A .part is kept: record the strong validator of the response it holds,
- * for If-Range next time (done only then, not for every file).  A file
- * system without user xattrs: resume then goes by length only. */
-static void store_validator(struct rf__slot *s)
-{
-	const char *v = NULL;
-	if (s->resp.status == 206 && s->sink.validator[0])
-		return; /* unchanged: If-Range matched */
-	if (s->resp.etag[0] && strncmp(s->resp.etag, "W/", 2) != 0)
-		v = s->resp.etag;
-	else if (s->resp.last_modified[0])
-		v = s->resp.last_modified;
-	if (v)
-		setxattr(s->sink.part, VALIDATOR_XATTR, v, strlen(v), 0);
-	else
-		removexattr(s->sink.part, VALIDATOR_XATTR);
+	b->written += (size_t)res;
+	s->bytes += (uint64_t)res;
+	if (b->written >= b->body_len)
+		rf__sink_buf_drop(c, b);
+	rf__sink_pump(c, s); /* the rest of a short write, or the next in order */
 }
 
 bool rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op,
                             unsigned bi, int res)
 {
-	switch (op) {
-	case RF_OP_PFX_OPEN:
-		if (res < 0) {
-			s->buf[0].state = RF_BUF_FREE;
-			prefix_abandon(s, "the partial file could not be read: restarted from zero");
-			return true;
-		}
-		s->sink.pfx_fd = res;
-		if (s->err) {
-			prefix_close(c, s);
-			return false;
-		}
-		prefix_read_next(c, s);
-		return false;
-	case RF_OP_PFX_READ:
-		if (res > 0)
-			rf__sink_digest(s, s->buf[0].data, (size_t)res);
-		if (res < 0) {
-			prefix_abandon(s, "the partial file could not be read: restarted from zero");
-		} else if (res == 0) {
-			s->sink.resume_from = s->sink.pfx_off; /* shrank under us: continue from here */
-		} else {
-			s->sink.pfx_off += res;
-			if (s->sink.pfx_off < s->sink.resume_from && !s->err) {
-				prefix_read_next(c, s);
-				return false;
-			}
-		}
-		prefix_close(c, s);
-		return false;
-	case RF_OP_PFX_CLOSE:
-		s->buf[0].state = RF_BUF_FREE;
-		return !s->err;
-	case RF_OP_ADOPT:
-		if (res < 0) {
-			s->sink.file = RF_FILE_NONE;
-			fail_path(s, res, "rename to", s->sink.part);
-			return false;
-		}
-		open_part(c, s, true);
-		return false;
-	case RF_OP_OPEN:
-		if (res < 0 && s->sink.unnamed) {
-			/* no O_TMPFILE here (or it failed): the .part way reports
-			 * its own errors */
-			s->sink.unnamed = false;
-			if (res == -EOPNOTSUPP || res == -EISDIR || res == -EINVAL)
-				c->tmpfile_off = true; /* the file system lacks it */
-			if (!s->err) {
-				open_part(c, s, false);
-				return false;
-			}
-		}
-		if (res < 0) {
-			s->sink.file = RF_FILE_NONE;
-			fail_path(s, res, "open", s->sink.part);
-			return false;
-		}
-		s->sink.ffd = res;
-		s->sink.file = RF_FILE_OPEN;
-		/* the file says whose it is before it can get a final name (a
-		 * filesystem without user xattrs: documented, not an error) */
-		if (!s->sink.segment && !s->req->range)
-			rf__origin_set(res, s->req->url); /* a range is not the URL's file */
-		/* reserve the space of bodies larger than the receive buffers, so a
-		 * full disk fails before the first write; smaller ones are written
-		 * whole at once and fail just as early without it */
-		if (s->req->split > 1 && !s->sink.segment && !s->err && !s->sink.dec) {
-			if (rf__split_start(c, s))
-				sink_fail(s, -ENOMEM);
-			else if (s->req->job)
-				s->sink.segment = true; /* from now on segment 0 of the job */
-		}
-		if (s->resp.has_length && s->resp.content_length > RF_SLOT_BUFS * c->opts.recv_buffer &&
-		    !s->err && !s->sink.dec && (!s->sink.segment || s->resp.status == 200)) {
-			s->sink.fallocating = true;
-			rf__op_fallocate(c->loop, rf__slot_op(s, RF_OP_FALLOCATE, 0), s->sink.ffd,
-			                 FALLOC_FL_KEEP_SIZE, (uint64_t)s->next_off, s->resp.content_length);
-		}
-		rf__sink_pump(c, s);
-		return false;
-	case RF_OP_FALLOCATE:
-		s->sink.fallocating = false;
-		/* file systems without fallocate: carry on without the early check */
-		if (res < 0 && res != -EOPNOTSUPP && res != -EINVAL)
-			fail_path(s, res, "fallocate", file_shown(s));
+	if (op == RF_OP_WRITE) {
+		assert(bi < RF_SLOT_BUFS);
+		if (s->sink.dec)
+			rf__decode_written(c, s, res);
 		else
-			rf__sink_pump(c, s);
-		return false;
-	case RF_OP_WRITE: {
-		if (s->sink.dec) { /* decoded bytes from dec_out */
-			struct rf__sink *k = &s->sink;
-			k->dec_writing = false;
-			k->writes--;
-			s->last_io = c->now;
-			if (res <= 0) {
-				fail_path(s, res < 0 ? res : -EIO, "write",
-				          s->req->sink == RF_SINK_FILE ? file_shown(s) : "output");
-				return false;
-			}
-			k->dec_written += (size_t)res;
-			s->bytes += (uint64_t)res;
-			if (k->dec_written >= k->dec_len) {
-				k->dec_off += (int64_t)k->dec_len;
-				k->dec_len = k->dec_written = 0;
-			}
-			rf__sink_pump(c, s);
-			return false;
-		}
-		struct rf__buf *b = &s->buf[bi];
-		b->writing = false;
-		s->sink.writes--;
-		s->last_io = c->now;
-		if (res <= 0) {
-			note_hole(s, b);
-			buf_drop(c, b);
-			fail_path(s, res < 0 ? res : -EIO, "write",
-			          s->req->sink == RF_SINK_FILE ? file_shown(s) : "output");
-			return false;
-		}
-		b->written += (size_t)res;
-		s->bytes += (uint64_t)res;
-		if (b->written >= b->body_len)
-			buf_drop(c, b);
-		rf__sink_pump(c, s); /* the rest of a short write, or the next in order */
+			buf_written(c, s, &s->buf[bi], res);
 		return false;
 	}
-	case RF_OP_FSYNC:
-		s->sink.file = RF_FILE_OPEN;
-		s->sink.synced = true;
-		if (res < 0)
-			fail_path(s, res, "fsync", file_shown(s));
+	if (!s->sink.ops->on_completion)
 		return false;
-	case RF_OP_FCLOSE:
-		s->sink.file = RF_FILE_CLOSED;
-		s->sink.ffd = -1;
-		if (res < 0)
-			fail_path(s, res, "close", s->sink.linked ? s->sink.target : file_shown(s));
-		return false;
-	case RF_OP_LINK:
-		s->sink.file = RF_FILE_OPEN;
-		if (res == 0) {
-			s->sink.linked = true; /* closed next (rf__sink_finish) */
-			return false;
-		}
-		if (res == -EEXIST && s->sink.suffix < MAX_NAME_SUFFIX && !s->err) {
-			s->sink.suffix++;
-			start_link(c, s);
-			return false;
-		}
-		fail_path(s, res, "link to", s->sink.target ? s->sink.target : s->req->path);
-		return false;
-	case RF_OP_RENAME:
-		if (res == 0) {
-			named(c, s);
-			return false;
-		}
-		s->sink.file = RF_FILE_CLOSED;
-		if (res == -EEXIST && s->sink.suffix < MAX_NAME_SUFFIX && !s->err) {
-			s->sink.suffix++;
-			start_rename(c, s);
-			return false;
-		}
-		fail_path(s, res, "rename to", s->sink.target ? s->sink.target : s->req->path);
-		return false;
-	case RF_OP_DIR_OPEN:
-		if (res < 0) {
-			s->sink.file = RF_FILE_DONE;
-			note(s, "the directory could not be synced after the rename");
-			return false;
-		}
-		s->sink.dir_fd = res;
-		rf__op_fsync(c->loop, rf__slot_op(s, RF_OP_DIR_FSYNC, 0), res);
-		return false;
-	case RF_OP_DIR_FSYNC:
-		if (res < 0)
-			note(s, "the directory could not be synced after the rename");
-		rf__op_close(c->loop, rf__slot_op(s, RF_OP_DIR_CLOSE, 0), s->sink.dir_fd);
-		s->sink.dir_fd = -1;
-		return false;
-	case RF_OP_DIR_CLOSE:
-		s->sink.file = RF_FILE_DONE;
-		return false;
-	case RF_OP_UNLINK:
-		s->sink.file = RF_FILE_DONE;
-		return false;
-	default:
-		return false;
-	}
-	return false;
-}
-
-/* A failed transfer: is its .part worth keeping for a later resume? */
-static bool keep_part(rf_client *c, struct rf__slot *s)
-{
-	return rf__outcome(c, s)->keep_part;
-}
-
-/* Writes land out of order: a kept .part is cut at the first byte that
- * never landed, so a resume cannot take a hole for data.  (A plain truncate
- * on a closed local file.)  False if that failed: then it is not kept. */
-static bool cut_at_hole(struct rf__slot *s)
-{
-	return s->sink.hole_at == INT64_MAX || truncate(s->sink.part, s->sink.hole_at) == 0;
-}
-
-/* Finishing: the rename started (false: wait for it), or it could not
- * start and the file is finished as a failure instead. */
-static bool rename_or_fail(rf_client *c, struct rf__slot *s)
-{
-	start_rename(c, s);
-	return s->sink.file == RF_FILE_RENAMING ? false : rf__sink_finish(c, s);
+	bool prefix_done = s->sink.ops->on_completion(c, s, op, res);
+	rf__sink_pump(c, s); /* the destination may have become ready */
+	return prefix_done;
 }
 
 bool rf__sink_finish(rf_client *c, struct rf__slot *s)
@@ -1062,84 +218,24 @@ bool rf__sink_finish(rf_client *c, struct rf__slot *s)
 		if (b->state == RF_BUF_HELD && !b->writing) {
 			if (!failed)
 				return false; /* still to be written (ordered sink) */
-			note_hole(s, b);
-			buf_drop(c, b);
+			rf__sink_note_hole(s, b);
+			rf__sink_buf_drop(c, b);
 		}
 	}
-	if (s->sink.file == RF_FILE_ADOPTING || s->sink.file == RF_FILE_OPENING || s->sink.fallocating ||
-	    s->sink.writes || s->sink.pfx_fd >= 0 || s->ops)
+	if (s->sink.writes || s->ops)
 		return false;
-	if (!failed && !s->requeue && s->sink.dec) {
-		int err = rf__decoder_end(s->sink.dec);
-		if (err)
-			rf__slot_error(s, err, false, "%s", rf__decoder_why(s->sink.dec));
+	if (!failed && s->sink.dec) {
+		rf__decode_end(s);
 		failed = s->err != 0;
 	}
-	if (!failed && !s->requeue) {
-		digests_finish(s);
+	if (!failed) {
+		rf__sink_digests_finish(s);
 		failed = s->err != 0;
 	}
-	if (s->sink.segment && (s->sink.file == RF_FILE_NONE || s->sink.file == RF_FILE_CLOSED)) {
-		s->sink.file = RF_FILE_DONE; /* the shared .part stays as it is */
-		s->sink.keep_part = true;
-		return true;
-	}
-	switch (s->sink.file) {
-	case RF_FILE_NONE:
-		if (!failed && s->sink.range_complete && !s->sink.resume_final && s->req->sink == RF_SINK_FILE) {
-			/* 416 on a complete .part: it only needs its final name */
-			return rename_or_fail(c, s);
-		}
-		if (s->err && s->req->sink == RF_SINK_FILE && s->sink.part && s->sink.part_on_disk &&
-		    !s->sink.resume_final) {
-			/* this attempt failed before touching the .part an earlier one
-			 * kept: keep it for the user's -c or a retry, else it goes */
-			s->sink.keep_part = (s->req->flags & RF_REQ_RESUME) || keep_part(c, s);
-			if (s->sink.keep_part)
-				return true;
-			s->sink.file = RF_FILE_UNLINKING;
-			rf__op_unlink(c->loop, rf__slot_op(s, RF_OP_UNLINK, 0), s->sink.part);
-			return false;
-		}
-		return true;
-	case RF_FILE_DONE:
-		return true;
-	case RF_FILE_OPEN:
-		if (!failed && c->opts.fsync && !s->sink.synced) {
-			s->sink.file = RF_FILE_SYNCING;
-			rf__op_fsync(c->loop, rf__slot_op(s, RF_OP_FSYNC, 0), s->sink.ffd);
-			return false;
-		}
-		if (!failed && s->sink.unnamed && !s->sink.linked) {
-			start_link(c, s);
-			if (s->sink.file == RF_FILE_LINKING)
-				return false;
-		}
-		s->sink.file = RF_FILE_CLOSING;
-		rf__op_close(c->loop, rf__slot_op(s, RF_OP_FCLOSE, 0), s->sink.ffd);
-		return false;
-	case RF_FILE_CLOSED:
-		if (s->sink.linked) {
-			named(c, s);
-			return rf__sink_finish(c, s);
-		}
-		if (s->sink.unnamed) { /* failed: nothing of it is on disk */
-			s->sink.file = RF_FILE_DONE;
-			return true;
-		}
-		if (!failed)
-			return rename_or_fail(c, s);
-		s->sink.keep_part = keep_part(c, s) && cut_at_hole(s);
-		if (s->sink.keep_part) {
-			if (s->resp.headers_done)
-				store_validator(s);
-			s->sink.file = RF_FILE_DONE;
-			return true;
-		}
-		s->sink.file = RF_FILE_UNLINKING;
-		rf__op_unlink(c->loop, rf__slot_op(s, RF_OP_UNLINK, 0), s->sink.part);
-		return false;
-	default:
-		return false;
-	}
+	return s->sink.ops->finish(c, s, failed);
+}
+
+const char *rf__sink_final_path(const struct rf__slot *s, const char *path)
+{
+	return s->sink.ops && s->sink.ops->final_path ? s->sink.ops->final_path(s, path) : NULL;
 }

@@ -380,7 +380,7 @@ void rf__slot_start(rf_client *c, struct rf__slot *s, struct rf__req *r, struct 
 			r->deadline = c->now + (int64_t)(c->opts.max_time * 1e9);
 	}
 	r->attempts++;
-	rf__sink_prepare(c, s);
+	rf__sink_begin(c, s);
 	if (s->err) {
 		rf__slot_finish_step(c, s);
 		return;

@@ -20,14 +20,15 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "sink_stage.h"
 
 #define SPLICE_MIN (1u << 20) /* bodies with less left than this are not worth a pipe */
 
 bool rf__splice_ok(const rf_client *c, const struct rf__slot *s)
 {
+	bool positional;
 	return !c->opts.no_splice && !rf__conn_is_tls(s->conn) && s->body == RF_BODY_SINK &&
-	       s->req->sink == RF_SINK_FILE && s->sink.file == RF_FILE_OPEN && !s->sink.fallocating &&
+	       rf__sink_target(s, &positional) >= 0 && positional && /* a file at offsets */
 	       s->resp.has_length && s->req->split < 2 && !s->sink.segment && /* cut at a segment's end */
 	       !s->sink.dec && /* decoded bytes go through memory */
 	       !s->sink.dg_check && !s->sink.dg_print && s->resp.content_length - s->body_in >= SPLICE_MIN;
@@ -47,7 +48,9 @@ static void pipe_close(struct rf__slot *s)
 bool rf__splice_next(rf_client *c, struct rf__slot *s)
 {
 	/* the body goes around the parser and TLS: plain, known length, a file */
-	assert(!rf__conn_is_tls(s->conn) && s->resp.has_length && s->sink.file == RF_FILE_OPEN);
+	bool positional;
+	int fd = rf__sink_target(s, &positional);
+	assert(!rf__conn_is_tls(s->conn) && s->resp.has_length && fd >= 0 && positional);
 	if (s->splice.pipe_r < 0) {
 		int fds[2];
 		if (pipe2(fds, O_CLOEXEC))
@@ -65,7 +68,7 @@ bool rf__splice_next(rf_client *c, struct rf__slot *s)
 	rf__op_splice(c->loop, s->sock_tag, s->conn->fd, -1, s->splice.pipe_w, -1, len, 0, true);
 	s->sink.writes++;
 	s->splice.out_busy = true;
-	rf__op_splice(c->loop, rf__slot_op(s, RF_OP_SPLICE_OUT, 0), s->splice.pipe_r, -1, s->sink.ffd,
+	rf__op_splice(c->loop, rf__slot_op(s, RF_OP_SPLICE_OUT, 0), s->splice.pipe_r, -1, fd,
 	              s->next_off, len, SPLICE_F_NONBLOCK, false);
 	return true;
 }
@@ -80,10 +83,13 @@ static enum rf__splice_outcome splice_step(rf_client *c, struct rf__slot *s)
 			pipe_close(s); /* bytes nobody will take */
 		return RF_SPLICE_STOP;
 	}
+	bool positional;
+	int fd = rf__sink_target(s, &positional);
 	if (s->splice.in_pipe) { /* the file took fewer than the pipe held */
+		assert(fd >= 0 && positional);
 		s->sink.writes++;
 		s->splice.out_busy = true;
-		rf__op_splice(c->loop, rf__slot_op(s, RF_OP_SPLICE_OUT, 0), s->splice.pipe_r, -1, s->sink.ffd,
+		rf__op_splice(c->loop, rf__slot_op(s, RF_OP_SPLICE_OUT, 0), s->splice.pipe_r, -1, fd,
 		              s->next_off, (unsigned)s->splice.in_pipe, SPLICE_F_NONBLOCK, false);
 		return RF_SPLICE_MOVING;
 	}
@@ -125,7 +131,7 @@ enum rf__splice_outcome rf__splice_on_out(rf_client *c, struct rf__slot *s, int 
 		res = -EIO; /* the file took nothing: do not spin on it */
 	}
 	if (res < 0 && res != -EAGAIN && res != -ECANCELED && !s->err) {
-		rf__slot_error(s, res, true, "write %s", s->sink.part);
+		rf__slot_error(s, res, true, "write %s", s->sink.ops->shown(s));
 	}
 	return splice_step(c, s);
 }

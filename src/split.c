@@ -52,8 +52,22 @@ static int64_t complete_prefix(const struct rf__split *j)
 	return covered;
 }
 
-static struct rf__split *job_new(struct rf__req *leader, const char *part, int64_t total,
-                                 const char *validator)
+static void job_free(struct rf__split *j)
+{
+	rf__list_del(&j->link);
+	free(j->part);
+	free(j);
+}
+
+void rf__split_free_all(struct rf__link *jobs)
+{
+	while (!rf__list_empty(jobs))
+		job_free(rf__container_of(jobs->next, struct rf__split, link));
+}
+
+/* A job is the client's (its jobs list) from here until job_free. */
+static struct rf__split *job_new(rf_client *c, struct rf__req *leader, const char *part,
+                                 int64_t total, const char *validator)
 {
 	struct rf__split *j = rf__calloc(1, sizeof(*j));
 	if (!j)
@@ -62,6 +76,7 @@ static struct rf__split *job_new(struct rf__req *leader, const char *part, int64
 		free(j);
 		return NULL;
 	}
+	rf__list_push(&c->split_jobs, &j->link);
 	j->leader = leader;
 	j->total = total;
 	snprintf(j->validator, sizeof(j->validator), "%s", validator);
@@ -109,7 +124,7 @@ int rf__split_start(rf_client *c, struct rf__slot *s)
 		n = (unsigned)(total / RF_SPLIT_MIN_SEGMENT);
 	if (n < 2)
 		return 0;
-	struct rf__split *j = job_new(r, s->sink.part, total, v);
+	struct rf__split *j = job_new(c, r, s->sink.part, total, v);
 	if (!j)
 		return -ENOMEM;
 	j->want = n;
@@ -179,11 +194,11 @@ bool rf__split_resume(rf_client *c, struct rf__slot *s)
 	if (len <= 0)
 		return false;
 	text[len] = 0;
-	struct rf__split *j = job_new(r, s->sink.part, 0, "");
+	struct rf__split *j = job_new(c, r, s->sink.part, 0, "");
 	if (!j)
 		return false;
 	if (!parse_state(text, j)) {
-		rf__split_free(j);
+		job_free(j);
 		return false;
 	}
 	int first = -1;
@@ -192,7 +207,7 @@ bool rf__split_resume(rf_client *c, struct rf__slot *s)
 			first = (int)i;
 	if (first < 0) { /* every segment complete: an ordinary resume */
 		removexattr(s->sink.part, STATE_XATTR);
-		rf__split_free(j);
+		job_free(j);
 		return false;
 	}
 	j->want = r->split > 1 ? r->split : j->nseg;
@@ -331,6 +346,6 @@ enum rf__split_next rf__split_attempt_end(rf_client *c, struct rf__req *r, int64
 		next = RF_SPLIT_FINALIZE;
 	}
 	l->split_bytes += j->bytes;
-	rf__split_free(j);
+	job_free(j);
 	return next;
 }

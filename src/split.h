@@ -33,6 +33,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "list.h"
+
 typedef struct rf_client rf_client;
 struct rf__req;
 struct rf__slot;
@@ -49,6 +51,7 @@ struct rf__segment {
 };
 
 struct rf__split {
+	struct rf__link link;    /* in the client's jobs (freed with it) */
 	struct rf__req *leader;
 	char *part;              /* the shared .part */
 	int64_t total;
@@ -96,14 +99,8 @@ enum rf__split_next {
 enum rf__split_next rf__split_attempt_end(rf_client *c, struct rf__req *r, int64_t landed,
                                           uint64_t bytes, int err, const char *detail,
                                           bool retry, struct rf__req **leader);
-/* Free a job (its requests are the client's); also for a leader freed
- * with its job unfinished (teardown). */
-static inline void rf__split_free(struct rf__split *j)
-{
-	if (j) {
-		free(j->part);
-		free(j);
-	}
-}
+/* The client is going away: free the jobs still running (their requests
+ * are the client's, freed on their own). */
+void rf__split_free_all(struct rf__link *jobs);
 
 #endif

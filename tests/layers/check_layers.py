@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """check_layers.py SRC - the engine's calls run one way.
 
-Builds the cross-file call graph of SRC/*.c (file A calls file B when A
-names a non-static function defined in B; static inline helpers in headers
-are data accessors and do not count) and checks, as TAP: every file has a
-layer below, every call goes to a lower layer, and so there is no circle.
+Builds the cross-file call graph of SRC/*.c and checks, as TAP: every file
+has a layer, every call goes to a lower layer, and there is no circle.
+File A calls file B when A names a non-static function defined in B, or a
+static inline function of B's header (B.h for B.c); a static inline of a
+header that belongs to no file (engine.h, sink_stage.h, list.h, ...) is
+followed: its caller calls what it calls.
 The layers, top to bottom (README "Layout" and docs/DESIGN-NOTES.md):
 """
 import os
@@ -15,7 +17,10 @@ LAYERS = [
     ("api", ["client.c", "bench.c"]),             # fetch client (run loop, settles slots);
                                                   # load generator (its own connections)
     ("slot", ["slot.c"]),                         # one transfer's state machine
-    ("body", ["sink.c", "splice.c"]),             # where the body goes
+    ("body", ["sink.c", "splice.c"]),             # the body stage every sink shares; splicing
+    ("sink kinds", ["sink_file.c", "sink_fd.c", "sink_consume.c",  # each kind behind sink.h's table,
+                    "sink_decode.c"]),            # and the transform stage (decoding)
+    ("body digests", ["sink_digest.c"]),          # checksums over the body
     ("policy", ["outcome.c", "pool.c", "split.c"]),  # what an attempt leads to, connection pool,
                                                   # segmented downloads
     ("requests", ["queue.c"]),                    # requests and the ready queue
@@ -40,6 +45,59 @@ def strip(code):
     return re.sub(r'"(\\.|[^"\\])*"', '""', code)
 
 
+INLINE = re.compile(r"\bstatic\s+inline\b[^;{]*?\b([A-Za-z_]\w*)\s*\([^;{)]*\)\s*\{")
+
+
+def inline_functions(src, text):
+    """name -> (owner .c file or None, names it calls) for every static
+    inline function in SRC/*.h."""
+    found = {}
+    for h in sorted(f for f in os.listdir(src) if f.endswith(".h")):
+        code = strip(open(os.path.join(src, h)).read())
+        owner = h[:-2] + ".c"
+        owner = owner if owner in text else None
+        for m in INLINE.finditer(code):
+            depth, i = 1, m.end()
+            while depth and i < len(code):
+                depth += {"{": 1, "}": -1}.get(code[i], 0)
+                i += 1
+            body = code[m.end():i]
+            found[m.group(1)] = (owner, set(re.findall(r"\b([A-Za-z_]\w*)\s*\(", body)))
+    return found
+
+
+def circles(files, edges):
+    """The strongly connected groups of more than one file (Tarjan)."""
+    graph = {f: sorted({b for (a, b) in edges if a == f}) for f in files}
+    index, low, stack, on, out = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in graph.get(v, []):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                out.append(sorted(group))
+
+    for f in files:
+        if f not in index:
+            visit(f)
+    return out
+
+
 def main():
     src = sys.argv[1]
     files = sorted(f for f in os.listdir(src) if f.endswith(".c"))
@@ -49,12 +107,23 @@ def main():
         for m in re.finditer(r"^(?!static\b)[A-Za-z_][\w \*]*?\b([A-Za-z_]\w*)\s*\([^;{)]*\)\s*\{",
                              t, re.M):
             defs.setdefault(m.group(1), f)
+    inlines = inline_functions(src, text)
     edges = {}
-    for f, t in text.items():
-        for name in set(re.findall(r"\b([A-Za-z_]\w*)\s*\(", t)):
+
+    def calls(f, names, seen):
+        for name in names:
             g = defs.get(name)
+            if name in inlines and name not in seen:
+                owner, inner = inlines[name]
+                if owner is None:  # nobody's: what it calls, f calls
+                    calls(f, inner, seen | {name})
+                    continue
+                g = owner
             if g and g != f:
-                edges.setdefault((f, g), []).append(name)
+                edges.setdefault((f, g), set()).add(name)
+
+    for f, t in text.items():
+        calls(f, set(re.findall(r"\b([A-Za-z_]\w*)\s*\(", t)), set())
     points = []
     unranked = [f for f in files if f not in RANK]
     points.append((not unranked, "every engine file has a layer" +
@@ -63,6 +132,9 @@ def main():
           if a in RANK and b in RANK and RANK[a] <= RANK[b]]
     points.append((not up, f"{len(edges)} cross-file call edges, all downward" +
                    "".join(f"\n{a} -> {b}: {', '.join(n)}" for a, b, n in up)))
+    rings = circles(files, edges)
+    points.append((not rings, "no circle of files calling each other" +
+                   "".join("\n" + " <-> ".join(g) for g in rings)))
     print(f"1..{len(points)}")
     for i, (ok, text_) in enumerate(points, 1):
         lines = text_.split("\n")

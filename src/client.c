@@ -31,6 +31,9 @@
 #include "cookies.h"
 #include "decode.h"
 #include "engine.h"
+#include "pool.h"
+#include "queue.h"
+#include "slot.h"
 
 #if __has_include(<valgrind/valgrind.h>)
 #include <valgrind/valgrind.h>
@@ -334,7 +337,7 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	c->opts.error_detail = NULL;
 	rf__list_init(&c->idle_lru);
 	rf__list_init(&c->split_jobs);
-	c->next_timer = INT64_MAX;
+	c->wake.at = INT64_MAX;
 	c->opts.user = NULL;
 	c->opts.netrc_file = NULL;
 	if (opts->user && !(c->opts.user = strdup(opts->user)))
@@ -637,7 +640,7 @@ static void delayed_push(rf_client *c, struct rf__req *r)
 		i = (i - 1) / 2;
 	}
 	c->delayed[i] = r;
-	rf__client_note_deadline(c, r->not_before);
+	rf__wake_at(&c->wake, r->not_before);
 }
 
 static struct rf__req *delayed_pop(rf_client *c)
@@ -666,7 +669,7 @@ static void release_delayed(rf_client *c)
 	while (c->ndelayed && c->delayed[0]->not_before <= c->now)
 		rf__queue_push_front(c, delayed_pop(c));
 	if (c->ndelayed)
-		rf__client_note_deadline(c, c->delayed[0]->not_before);
+		rf__wake_at(&c->wake, c->delayed[0]->not_before);
 }
 
 /* The next attempt of r continues the .part this attempt had: it takes the
@@ -1010,7 +1013,7 @@ static void fill_slots(rf_client *c)
 
 static void fire_timers(rf_client *c)
 {
-	if (c->now < c->next_timer)
+	if (c->now < c->wake.at)
 		return;
 	int64_t next = c->ndelayed ? c->delayed[0]->not_before : INT64_MAX;
 	if (c->opts.on_progress && c->opts.progress_interval > 0 && c->next_progress < next)
@@ -1032,7 +1035,7 @@ static void fire_timers(rf_client *c)
 		} else if (d < next)
 			next = d;
 	}
-	c->next_timer = next;
+	c->wake.at = next;
 }
 
 /* s waits for the receive pool (rf__slot_pool_ready when it has buffers). */
@@ -1143,7 +1146,7 @@ static void progress_tick(rf_client *c)
 		progress_report(c);
 		c->next_progress = c->now + (int64_t)(c->opts.progress_interval * 1e9);
 	}
-	rf__client_note_deadline(c, c->next_progress);
+	rf__wake_at(&c->wake, c->next_progress);
 }
 
 /* Names that settled: the transfers waiting for them dial (or fail). */
@@ -1209,7 +1212,7 @@ int rf_run(rf_client *c, rf_source_fn source, void *source_arg)
 			break;
 		}
 		int64_t timeout = -1, dns_due = rf__dns_deadline(c->dns, c->now);
-		int64_t next = c->next_timer < dns_due ? c->next_timer : dns_due;
+		int64_t next = c->wake.at < dns_due ? c->wake.at : dns_due;
 		if (next != INT64_MAX)
 			timeout = next > c->now ? next - c->now : 0;
 		/* valgrind runs one thread at a time and treats io_uring_enter as

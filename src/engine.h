@@ -39,8 +39,10 @@
 #include "sink.h"
 #include "splice.h"
 #include "split.h"
+#include "outcome.h"
 #include "tls.h"
 #include "url.h"
+#include "wake.h"
 
 /* ---- a request and its journey (redirects, retries) ---- */
 struct rf__req {
@@ -99,20 +101,6 @@ struct rf__origin {
 	struct rf__bucket bucket; /* --limit-rate-per-host */
 	bool closes_idle;        /* an idle connection of it was found closed:
 	                            idle ones are checked before reuse */
-};
-
-/* What a finished attempt leads to (outcome.c). */
-enum rf__next {
-	RF_NEXT_REPORT,  /* report the result (success or failure) */
-	RF_NEXT_REQUEUE, /* redirect or stale connection: back to the queue now */
-	RF_NEXT_RETRY,   /* a retryable failure: again after delay */
-};
-struct rf__outcome {
-	bool decided;
-	enum rf__next next;
-	int64_t delay;   /* RF_NEXT_RETRY: ns */
-	bool keep_part;  /* a failed attempt's .part is worth keeping */
-	bool resume;     /* ... and the retry continues it with Range */
 };
 
 /* ---- a slot: one in-flight transfer ---- */
@@ -293,7 +281,7 @@ struct rf_client {
 	struct rf__link idle_lru;
 	unsigned nidle;
 	struct rf__link split_jobs; /* segmented downloads running (split.h) */
-	int64_t next_timer;      /* earliest deadline that may fire, INT64_MAX none */
+	struct rf__wake wake;    /* earliest deadline that may fire (wake.h) */
 	/* requests waiting for their retry delay: a min-heap on not_before */
 	struct rf__req **delayed;
 	unsigned ndelayed, cap_delayed;
@@ -334,85 +322,7 @@ struct rf_client {
 
 int64_t rf__now(void);
 
-/* pool.c */
-struct rf__origin *rf__origin_get(rf_client *c, const struct rf__url *u);
-struct rf__conn *rf__conn_take_idle(rf_client *c, struct rf__origin *o);
-struct rf__conn *rf__conn_new(rf_client *c, struct rf__origin *o);
-void rf__conn_release(rf_client *c, struct rf__conn *conn, bool reusable);
-bool rf__origin_at_cap(const rf_client *c, const struct rf__origin *o);
-void rf__origin_park(rf_client *c, struct rf__origin *o, struct rf__req *r);
-void rf__pool_free(rf_client *c);
-
-/* queue.c */
-void rf__queue_push_front(rf_client *c, struct rf__req *r);
-void rf__queue_push_back(rf_client *c, struct rf__req *r);
-struct rf__req *rf__queue_pop(rf_client *c);
-struct rf__req *rf__req_new(const rf_client *c, const rf_request *rq, int *err, const char **why);
-/* A request for one segment of leader's file: its current URL, credentials
- * as they stand on its redirect chain, its path and deadline. */
-struct rf__req *rf__req_segment(const struct rf__req *leader);
-void rf__req_free(struct rf__req *r);
-
-/* slot.c */
-void rf__slot_start(rf_client *c, struct rf__slot *s, struct rf__req *r, struct rf__origin *o);
-void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op,
-                            unsigned buf, int res, unsigned flags);
-/* The receive pool has buffers again: receive, if s still waits for one. */
-void rf__slot_pool_ready(rf_client *c, struct rf__slot *s);
-/* The rate limit's wait (rate_until) is over: receive. */
-void rf__slot_rate_ready(rf_client *c, struct rf__slot *s);
-/* The Happy Eyeballs stagger passed: start the next connection attempt. */
-void rf__slot_stagger(rf_client *c, struct rf__slot *s);
-void rf__slot_dns_ready(rf_client *c, struct rf__slot *s);
-/* The slot's name gained addresses or finished asking: a slot that tried
- * every address it had dials the new ones, or fails. */
-void rf__slot_dns_more(rf_client *c, struct rf__slot *s);
-void rf__slot_fail(rf_client *c, struct rf__slot *s, int err);
-/* A deadline passed: fail with err, saying in which phase. */
-void rf__slot_timeout(rf_client *c, struct rf__slot *s, int err);
-int64_t rf__slot_deadline(const rf_client *c, const struct rf__slot *s, int *which);
-/* rf__slot_deadline's `which` when the deadline is the end of a rate
- * limit's wait, not a timeout. */
-#define RF__RATE_WAKE 1
-#define RF__STAGGER_WAKE 2
-
-/* slot.c */
-/* The response ended: release or close the connection, then redirect,
- * fail on the status, or finish. */
-void rf__slot_response_end(rf_client *c, struct rf__slot *s, bool reusable);
-/* Do the next step of finishing (see slot.c); no-op while running. */
-void rf__slot_finish_step(rf_client *c, struct rf__slot *s);
-
-/* splice.c: large plain bodies socket -> pipe -> file */
-bool rf__splice_ok(const rf_client *c, const struct rf__slot *s);
-/* Move the next piece; false when no pipe could be made (use recv). */
-bool rf__splice_next(rf_client *c, struct rf__slot *s);
-/* What a splice completion leaves the slot to do. */
-enum rf__splice_outcome {
-	RF_SPLICE_MOVING,    /* a half is still out, or the next piece moves */
-	RF_SPLICE_STOP,      /* failed or abandoned (s->err, s->requeue): wind down */
-	RF_SPLICE_BODY_DONE, /* the whole body is in the file: end the response */
-};
-enum rf__splice_outcome rf__splice_on_in(rf_client *c, struct rf__slot *s, int res);
-enum rf__splice_outcome rf__splice_on_out(rf_client *c, struct rf__slot *s, int res);
-/* Make b's memory the size this slot receives with now: 0 or -ENOMEM. */
-int rf__buf_ready(const rf_client *c, const struct rf__slot *s, struct rf__buf *b);
-
-/* outcome.c */
-/* What the finished attempt of s leads to, decided at the first call (once
- * its bytes are all on disk) and the same for every later one. */
-const struct rf__outcome *rf__outcome(rf_client *c, struct rf__slot *s);
-/* The failure of s is of a retryable kind (whatever the retry budget). */
-bool rf__retry_allowed(const rf_client *c, const struct rf__slot *s);
-
-/* client.c */
-
-/* A deadline the loop must wake up for (it keeps only the earliest). */
-static inline void rf__client_note_deadline(rf_client *c, int64_t deadline)
-{
-	if (deadline < c->next_timer)
-		c->next_timer = deadline;
-}
+/* ---- what every engine file does with a slot ---- */
 
 /* A slot's tag index: the slot in the low 31 bits, the receive buffer an op
  * uses in bit 31 (the one place this layout is defined). */

@@ -24,6 +24,8 @@
 #include "alloc.h"
 #include "engine.h"
 #include "hash.h"
+#include "pool.h"
+#include "queue.h"
 
 static struct rf__origin **bucket_of(rf_client *c, const char *key)
 {

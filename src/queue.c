@@ -14,6 +14,7 @@
 
 #include "alloc.h"
 #include "engine.h"
+#include "queue.h"
 
 void rf__queue_push_front(rf_client *c, struct rf__req *r)
 {

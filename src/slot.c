@@ -46,6 +46,8 @@
 #include "decode.h"
 #include "engine.h"
 #include "hash.h"
+#include "pool.h"
+#include "slot.h"
 
 static const char *const state_names[] = {
 	[RF_SLOT_FREE] = "free",
@@ -236,7 +238,7 @@ static void dial_next(rf_client *c, struct rf__slot *s)
 	}
 	s->stagger_at = s->next_addr < s->addrs->n ? c->now + CONNECT_STAGGER : 0;
 	if (s->stagger_at)
-		rf__client_note_deadline(c, s->stagger_at);
+		rf__wake_at(&c->wake, s->stagger_at);
 }
 
 /* Addresses of the name that arrived after the slot took its list (the
@@ -386,7 +388,7 @@ void rf__slot_start(rf_client *c, struct rf__slot *s, struct rf__req *r, struct 
 		return;
 	}
 	if (r->deadline) {
-		rf__client_note_deadline(c, r->deadline);
+		rf__wake_at(&c->wake, r->deadline);
 		if (c->now >= r->deadline) {
 			rf__slot_fail(c, s, RF_EMAX_TIME);
 			return;
@@ -410,7 +412,7 @@ void rf__slot_start(rf_client *c, struct rf__slot *s, struct rf__req *r, struct 
 	}
 	if (c->opts.connect_timeout > 0) {
 		s->connect_deadline = c->now + (int64_t)(c->opts.connect_timeout * 1e9);
-		rf__client_note_deadline(c, s->connect_deadline);
+		rf__wake_at(&c->wake, s->connect_deadline);
 	}
 	set_state(s, RF_SLOT_RESOLVING);
 	struct rf__dns_entry *e =
@@ -653,7 +655,7 @@ static void begin_send(rf_client *c, struct rf__slot *s)
 	s->body = RF_BODY_UNDECIDED;
 	s->last_io = s->request_at = c->now;
 	if (c->opts.idle_timeout > 0)
-		rf__client_note_deadline(c, c->now + (int64_t)(c->opts.idle_timeout * 1e9));
+		rf__wake_at(&c->wake, c->now + (int64_t)(c->opts.idle_timeout * 1e9));
 	set_state(s, RF_SLOT_SENDING);
 	const char *detail;
 	int err = rf__conn_send(s->conn, s->reqbuf, s->reqlen, &detail);
@@ -759,7 +761,7 @@ static bool rate_held(rf_client *c, struct rf__slot *s)
 	if (!w)
 		return false;
 	s->rate_until = c->now + w;
-	rf__client_note_deadline(c, s->rate_until);
+	rf__wake_at(&c->wake, s->rate_until);
 	return true;
 }
 

@@ -1,6 +1,6 @@
 /*
- * splice.h - the state of a body spliced socket -> pipe -> file, embedded
- * in its slot.  splice.c owns it; the pipe outlives transfers (kept empty
+ * splice.h - large plain bodies spliced socket -> pipe -> file (splice.c):
+ * the state embedded in the slot, and what the slot calls.  splice.c owns it; the pipe outlives transfers (kept empty
  * for the slot's next one).
  */
 #ifndef RF_SPLICE_H
@@ -9,6 +9,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ringfetch.h"
+
+struct rf__buf;
+struct rf__slot;
+
 struct rf__splice {
 	int pipe_r, pipe_w;      /* this slot's pipe (-1: none yet) */
 	unsigned pipe_len;       /* bytes one splice moves at most */
@@ -16,5 +21,19 @@ struct rf__splice {
 	bool in_busy, out_busy;  /* each half in flight */
 	bool splicing;           /* the rest of this body goes around the parser */
 };
+
+bool rf__splice_ok(const rf_client *c, const struct rf__slot *s);
+/* Move the next piece; false when no pipe could be made (use recv). */
+bool rf__splice_next(rf_client *c, struct rf__slot *s);
+/* What a splice completion leaves the slot to do. */
+enum rf__splice_outcome {
+	RF_SPLICE_MOVING,    /* a half is still out, or the next piece moves */
+	RF_SPLICE_STOP,      /* failed or abandoned (s->err, s->requeue): wind down */
+	RF_SPLICE_BODY_DONE, /* the whole body is in the file: end the response */
+};
+enum rf__splice_outcome rf__splice_on_in(rf_client *c, struct rf__slot *s, int res);
+enum rf__splice_outcome rf__splice_on_out(rf_client *c, struct rf__slot *s, int res);
+/* Make b's memory the size this slot receives with now: 0 or -ENOMEM. */
+int rf__buf_ready(const rf_client *c, const struct rf__slot *s, struct rf__buf *b);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "alloc.h"
 #include "engine.h"
+#include "queue.h"
 
 #define STATE_XATTR "user.ringfetch.segments"
 #define STEAL_MIN (1 << 20)    /* a segment is halved only above 2 of these */

@@ -1,0 +1,28 @@
+/*
+ * pool.h - origins and their connection pools (pool.c): idle connections kept
+ * per origin and in one LRU, the per-host cap and the requests parked
+ * behind it.
+ */
+#ifndef RF_POOL_H
+#define RF_POOL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ringfetch.h"
+
+struct rf__conn;
+struct rf__origin;
+struct rf__req;
+struct rf__slot;
+struct rf__url;
+
+struct rf__origin *rf__origin_get(rf_client *c, const struct rf__url *u);
+struct rf__conn *rf__conn_take_idle(rf_client *c, struct rf__origin *o);
+struct rf__conn *rf__conn_new(rf_client *c, struct rf__origin *o);
+void rf__conn_release(rf_client *c, struct rf__conn *conn, bool reusable);
+bool rf__origin_at_cap(const rf_client *c, const struct rf__origin *o);
+void rf__origin_park(rf_client *c, struct rf__origin *o, struct rf__req *r);
+void rf__pool_free(rf_client *c);
+
+#endif

@@ -81,11 +81,15 @@ struct rf__loop {
 	uint64_t send_zc, send_zc_copied; /* zero-copy sends; the kernel copied */
 	struct rf__fixtab *fixed; /* sockets in the registered file table, or NULL */
 	uint64_t fixed_added;
+	int submit_err;           /* a submit failed for good: the run ends */
+	struct io_uring_sqe scratch; /* what such an op's caller fills */
 };
 
 #define POOL_GROUP 1
 
-static struct io_uring_sqe *get_sqe(struct rf__loop *l);
+static struct io_uring_sqe *get_sqe(struct rf__loop *l, rf__tag t);
+static bool sq_room(struct rf__loop *l);
+static void submit_due(struct rf__loop *l);
 #define FIXED_FILES_DEFAULT true /* measured: README, bench/PATHS.md */
 
 #define INLINE_WRITE_MAX (256u * 1024)
@@ -386,10 +390,13 @@ int rf__loop_use_fixed_files(struct rf__loop *l, int mode, unsigned n, char *det
  * opened by an RF_OP_OPEN on the ring) goes into the table. */
 static void fixed_add(struct rf__loop *l, int fd)
 {
+	submit_due(l);
+	if (!io_uring_sq_space_left(&l->ring) && !sq_room(l))
+		return; /* no room to register it: its ops name the descriptor */
 	int i = rf__fixtab_add(l->fixed, fd);
 	if (i < 0)
 		return; /* table full: this socket's ops name the descriptor */
-	struct io_uring_sqe *sqe = get_sqe(l);
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&l->ring);
 	io_uring_prep_files_update(sqe, rf__fixtab_fd_at(l->fixed, i), 1, i);
 	io_uring_sqe_set_data64(sqe, rf__tag_make(RF_OP_NONE, 0, 0));
 	l->fixed_added++;
@@ -424,13 +431,9 @@ void rf__loop_set_file_inline(struct rf__loop *l, bool on)
 	l->file_inline = on;
 }
 
-/* Room for one more inline completion?  false: use the ring instead. */
-static bool inline_room(struct rf__loop *l)
+/* Room for one more inline completion (grown when needed)? */
+static bool done_grow(struct rf__loop *l)
 {
-	if (l->ep)
-		return true; /* epoll: every file op is a syscall here */
-	if (!l->file_inline)
-		return false;
 	if (l->ndone < l->cap_done)
 		return true;
 	unsigned cap = l->cap_done ? 2 * l->cap_done : 64;
@@ -440,6 +443,15 @@ static bool inline_room(struct rf__loop *l)
 	l->done = d;
 	l->cap_done = cap;
 	return true;
+}
+
+/* Room for one more inline file op's completion?  false: use the ring
+ * instead. */
+static bool inline_room(struct rf__loop *l)
+{
+	if (l->ep)
+		return true; /* epoll: every file op is a syscall here */
+	return l->file_inline && done_grow(l);
 }
 
 /* The result of a syscall done inline, for the next rf__loop_run_once. */
@@ -463,32 +475,75 @@ static bool sq_needs_wakeup(const struct rf__loop *l)
 	return (IO_URING_READ_ONCE(*l->ring.sq.kflags) & IORING_SQ_NEED_WAKEUP) != 0;
 }
 
-/* io_uring_submit, counted (liburing enters only when there is work) */
-static void submit_now(struct rf__loop *l)
+/* A submit's error that is not "try again later" ends the run: the next
+ * rf__loop_run_once returns it. */
+static void submit_failed(struct rf__loop *l, int ret)
+{
+	if (ret < 0 && ret != -EAGAIN && ret != -EBUSY && ret != -EINTR && !l->submit_err)
+		l->submit_err = ret;
+}
+
+/* io_uring_submit, counted (liburing enters only when there is work): the
+ * SQEs taken, or the error. */
+static int submit_now(struct rf__loop *l)
 {
 	unsigned n = io_uring_sq_ready(&l->ring);
 	if (!n)
-		return;
+		return 0;
 	if (!l->sqpoll || sq_needs_wakeup(l))
 		l->st.sys[RF__SYS_IO_URING_ENTER]++;
-	l->st.sqes += n;
-	io_uring_submit(&l->ring);
+	int ret = io_uring_submit(&l->ring);
+	if (ret > 0)
+		l->st.sqes += (unsigned)ret;
 	if (l->fixed)
 		rf__fixtab_submitted(l->fixed);
+	submit_failed(l, ret);
+	return ret;
 }
 
-static struct io_uring_sqe *get_sqe(struct rf__loop *l)
+/* Before an SQE is taken: submit what --submit-batch says is due (or a
+ * fault says to, as if the SQ were full). */
+static void submit_due(struct rf__loop *l)
 {
 	if (rf__fault_now(&l->faults, l->faults.flush))
-		submit_now(l); /* as if the SQ were full */
+		submit_now(l);
 	if (l->submit_batch && io_uring_sq_ready(&l->ring) >= l->submit_batch)
 		submit_now(l);
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&l->ring);
-	while (!sqe) {
-		submit_now(l);
-		sqe = io_uring_get_sqe(&l->ring);
+}
+
+/* Make room for one SQE: submit what is queued (SQPOLL: wait for its
+ * thread to take some).  False when the kernel takes none now - it answers
+ * -EBUSY while completions wait to be reaped, which only the run loop
+ * does - or fails. */
+static bool sq_room(struct rf__loop *l)
+{
+	for (int tries = 0; tries < 4 && !io_uring_sq_space_left(&l->ring); tries++) {
+		int ret = l->sqpoll ? io_uring_sqring_wait(&l->ring) : submit_now(l);
+		submit_failed(l, ret);
+		if (ret < 0 || (ret == 0 && !l->sqpoll))
+			return false;
 	}
-	return sqe;
+	return io_uring_sq_space_left(&l->ring) > 0;
+}
+
+/* The SQE for the op tagged t.  When the ring has no room (sq_room), the
+ * op fails at once instead of spinning: its completion, -EBUSY, comes
+ * through the inline queue at the next rf__loop_run_once, and the caller
+ * fills a scratch SQE that is never submitted. */
+static struct io_uring_sqe *get_sqe(struct rf__loop *l, rf__tag t)
+{
+	submit_due(l);
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&l->ring);
+	if (!sqe && sq_room(l))
+		sqe = io_uring_get_sqe(&l->ring);
+	if (sqe)
+		return sqe;
+	if (done_grow(l))
+		l->done[l->ndone++] = (struct inline_done){t, -EBUSY};
+	else if (!l->submit_err)
+		l->submit_err = -ENOMEM; /* the op can neither run nor fail: stop */
+	memset(&l->scratch, 0, sizeof(l->scratch));
+	return &l->scratch;
 }
 
 int rf__loop_run_once(struct rf__loop *l, int64_t timeout_ns, rf__completion_fn fn, void *arg)
@@ -510,6 +565,8 @@ int rf__loop_run_once(struct rf__loop *l, int64_t timeout_ns, rf__completion_fn 
 	if (submit_enters || (!pending && !io_uring_cq_ready(&l->ring)))
 		l->st.sys[RF__SYS_IO_URING_ENTER]++;
 	l->st.sqes += to_submit;
+	if (l->submit_err)
+		return l->submit_err;
 	int ret = pending ? io_uring_submit(&l->ring)
 	                  : io_uring_submit_and_wait_timeout(&l->ring, &cqe, 1, tsp, NULL);
 	if (l->fixed)
@@ -567,7 +624,7 @@ static bool inject_failure(struct rf__loop *l, rf__tag t, const unsigned char *c
 		rf__ep_post(l->ep, t, -fault_errno[choices[rf__fault_rand(&l->faults) % n]]);
 		return true;
 	}
-	struct io_uring_sqe *sqe = get_sqe(l);
+	struct io_uring_sqe *sqe = get_sqe(l, t);
 	io_uring_prep_nop(sqe);
 	io_uring_sqe_set_data64(sqe, t | (uint64_t)choices[rf__fault_rand(&l->faults) % n] << FAULT_SHIFT);
 	return true;
@@ -594,7 +651,7 @@ void rf__op_socket(struct rf__loop *l, rf__tag t, int domain)
 		rf__ep_socket(l->ep, t, domain);
 		return;
 	}
-	struct io_uring_sqe *sqe = get_sqe(l);
+	struct io_uring_sqe *sqe = get_sqe(l, t);
 	io_uring_prep_socket(sqe, domain, SOCK_STREAM | SOCK_CLOEXEC, 0, 0);
 	io_uring_sqe_set_data64(sqe, t);
 }
@@ -605,7 +662,7 @@ void rf__op_connect(struct rf__loop *l, rf__tag t, int fd, const struct sockaddr
 		rf__ep_connect(l->ep, t, fd, sa, len);
 		return;
 	}
-	struct io_uring_sqe *sqe = get_sqe(l);
+	struct io_uring_sqe *sqe = get_sqe(l, t);
 	io_uring_prep_connect(sqe, fd, sa, len);
 	fixed_name(l, sqe, fd);
 	io_uring_sqe_set_data64(sqe, t);
@@ -619,7 +676,7 @@ void rf__op_send(struct rf__loop *l, rf__tag t, int fd, const void *buf, unsigne
 		rf__ep_send(l->ep, t, fd, buf, maybe_short(l, len));
 		return;
 	}
-	struct io_uring_sqe *sqe = get_sqe(l);
+	struct io_uring_sqe *sqe = get_sqe(l, t);
 	io_uring_prep_send(sqe, fd, buf, maybe_short(l, len), MSG_NOSIGNAL);
 	fixed_name(l, sqe, fd);
 	io_uring_sqe_set_data64(sqe, t);
@@ -640,7 +697,7 @@ void rf__op_send_zc(struct rf__loop *l, rf__tag t, int fd, const void *buf, unsi
 {
 	if (INJECT(l, t, sock_faults))
 		return;
-	struct io_uring_sqe *sqe = get_sqe(l);
+	struct io_uring_sqe *sqe = get_sqe(l, t);
 	io_uring_prep_send_zc(sqe, fd, buf, maybe_short(l, len), MSG_NOSIGNAL, 0);
 	sqe->ioprio |= IORING_SEND_ZC_REPORT_USAGE;
 	fixed_name(l, sqe, fd);
@@ -656,7 +713,7 @@ void rf__op_recv(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned len)
 		rf__ep_recv(l->ep, t, fd, buf, maybe_short(l, len));
 		return;
 	}
-	struct io_uring_sqe *sqe = get_sqe(l);
+	struct io_uring_sqe *sqe = get_sqe(l, t);
 	if (buf) {
 		io_uring_prep_recv(sqe, fd, buf, maybe_short(l, len), 0);
 	} else { /* the kernel picks a pool buffer when bytes are there */
@@ -672,7 +729,7 @@ void rf__op_recv_multishot(struct rf__loop *l, rf__tag t, int fd)
 {
 	if (INJECT(l, t, sock_faults))
 		return;
-	struct io_uring_sqe *sqe = get_sqe(l);
+	struct io_uring_sqe *sqe = get_sqe(l, t);
 	io_uring_prep_recv_multishot(sqe, fd, NULL, 0, 0);
 	sqe->flags |= IOSQE_BUFFER_SELECT;
 	sqe->buf_group = POOL_GROUP;
@@ -686,7 +743,7 @@ void rf__op_read(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned len)
 		rf__ep_read(l->ep, t, fd, buf, len);
 		return;
 	}
-	struct io_uring_sqe *sqe = get_sqe(l);
+	struct io_uring_sqe *sqe = get_sqe(l, t);
 	io_uring_prep_read(sqe, fd, buf, len, (__u64)-1);
 	io_uring_sqe_set_data64(sqe, t);
 }
@@ -699,7 +756,7 @@ void rf__op_read_at(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned l
 		post(l, t, (l->st.sys[RF__SYS_READ]++, pread(fd, buf, maybe_short(l, len), (off_t)off)));
 		return;
 	}
-	struct io_uring_sqe *sqe = get_sqe(l);
+	struct io_uring_sqe *sqe = get_sqe(l, t);
 	io_uring_prep_read(sqe, fd, buf, maybe_short(l, len), off);
 	io_uring_sqe_set_data64(sqe, t);
 }
@@ -711,9 +768,12 @@ void rf__op_splice(struct rf__loop *l, rf__tag t, int fd_in, int64_t off_in, int
 		post(l, t, (errno = EOPNOTSUPP, -1));
 		return;
 	}
-	if (hardlink && io_uring_sq_space_left(&l->ring) < 2)
-		io_uring_submit(&l->ring); /* the pair must not be split */
-	struct io_uring_sqe *sqe = get_sqe(l);
+	if (hardlink && io_uring_sq_space_left(&l->ring) < 2) {
+		submit_now(l); /* the pair must not be split */
+		if (io_uring_sq_space_left(&l->ring) < 2)
+			hardlink = false; /* unlinked, the out half finds the pipe empty */
+	}
+	struct io_uring_sqe *sqe = get_sqe(l, t);
 	int in_slot = l->fixed ? rf__fixtab_of(l->fixed, fd_in) : -1;
 	io_uring_prep_splice(sqe, in_slot >= 0 ? in_slot : fd_in, off_in, fd_out, off_out,
 	                     maybe_short(l, len), flags | (in_slot >= 0 ? SPLICE_F_FD_IN_FIXED : 0));
@@ -731,7 +791,7 @@ void rf__op_fsync(struct rf__loop *l, rf__tag t, int fd)
 		post(l, t, (l->st.sys[RF__SYS_FSYNC]++, fsync(fd)));
 		return;
 	}
-	struct io_uring_sqe *sqe = get_sqe(l);
+	struct io_uring_sqe *sqe = get_sqe(l, t);
 	io_uring_prep_fsync(sqe, fd, 0);
 	fixed_name(l, sqe, fd);
 	io_uring_sqe_set_data64(sqe, t);
@@ -745,7 +805,7 @@ void rf__op_open(struct rf__loop *l, rf__tag t, const char *path, int flags, uns
 		post(l, t, (l->st.sys[RF__SYS_OPEN]++, openat(AT_FDCWD, path, flags, mode)));
 		return;
 	}
-	struct io_uring_sqe *sqe = get_sqe(l);
+	struct io_uring_sqe *sqe = get_sqe(l, t);
 	io_uring_prep_openat(sqe, AT_FDCWD, path, flags, mode);
 	io_uring_sqe_set_data64(sqe, t);
 }
@@ -758,7 +818,7 @@ void rf__op_fallocate(struct rf__loop *l, rf__tag t, int fd, int mode, uint64_t 
 		post(l, t, (l->st.sys[RF__SYS_FALLOCATE]++, fallocate(fd, mode, (off_t)off, (off_t)len)));
 		return;
 	}
-	struct io_uring_sqe *sqe = get_sqe(l);
+	struct io_uring_sqe *sqe = get_sqe(l, t);
 	io_uring_prep_fallocate(sqe, fd, mode, off, len);
 	fixed_name(l, sqe, fd);
 	io_uring_sqe_set_data64(sqe, t);
@@ -779,7 +839,7 @@ void rf__op_write(struct rf__loop *l, rf__tag t, int fd, const void *buf, unsign
 		post(l, t, (l->st.sys[RF__SYS_WRITE]++, write(fd, buf, maybe_short(l, len))));
 		return;
 	}
-	struct io_uring_sqe *sqe = get_sqe(l);
+	struct io_uring_sqe *sqe = get_sqe(l, t);
 	len = maybe_short(l, len);
 	if (l->pool_registered && rf__bufring_holds(l->pool, buf, len)) {
 		io_uring_prep_write_fixed(sqe, fd, buf, len, (__u64)off, 0);
@@ -801,7 +861,7 @@ void rf__op_close(struct rf__loop *l, rf__tag t, int fd)
 	if (slot >= 0) {
 		/* out of the table first (the ops on it have ended) */
 		static int no_file = -1;
-		struct io_uring_sqe *sqe = get_sqe(l);
+		struct io_uring_sqe *sqe = get_sqe(l, t);
 		io_uring_prep_files_update(sqe, &no_file, 1, slot);
 		io_uring_sqe_set_data64(sqe, rf__tag_make(RF_OP_NONE, 0, 0));
 	}
@@ -810,7 +870,7 @@ void rf__op_close(struct rf__loop *l, rf__tag t, int fd)
 		post(l, t, (l->st.sys[RF__SYS_CLOSE]++, close(fd)));
 		return;
 	}
-	struct io_uring_sqe *sqe = get_sqe(l);
+	struct io_uring_sqe *sqe = get_sqe(l, t);
 	io_uring_prep_close(sqe, fd);
 	io_uring_sqe_set_data64(sqe, t);
 }
@@ -823,7 +883,7 @@ void rf__op_rename(struct rf__loop *l, rf__tag t, const char *from, const char *
 		post(l, t, (l->st.sys[RF__SYS_RENAME]++, renameat2(AT_FDCWD, from, AT_FDCWD, to, flags)));
 		return;
 	}
-	struct io_uring_sqe *sqe = get_sqe(l);
+	struct io_uring_sqe *sqe = get_sqe(l, t);
 	io_uring_prep_renameat(sqe, AT_FDCWD, from, AT_FDCWD, to, flags);
 	io_uring_sqe_set_data64(sqe, t);
 }
@@ -836,7 +896,7 @@ void rf__op_link(struct rf__loop *l, rf__tag t, const char *from, const char *to
 		post(l, t, (l->st.sys[RF__SYS_LINK]++, linkat(AT_FDCWD, from, AT_FDCWD, to, AT_SYMLINK_FOLLOW)));
 		return;
 	}
-	struct io_uring_sqe *sqe = get_sqe(l);
+	struct io_uring_sqe *sqe = get_sqe(l, t);
 	io_uring_prep_linkat(sqe, AT_FDCWD, from, AT_FDCWD, to, AT_SYMLINK_FOLLOW);
 	io_uring_sqe_set_data64(sqe, t);
 }
@@ -847,7 +907,7 @@ void rf__op_unlink(struct rf__loop *l, rf__tag t, const char *path)
 		post(l, t, (l->st.sys[RF__SYS_UNLINK]++, unlinkat(AT_FDCWD, path, 0)));
 		return;
 	}
-	struct io_uring_sqe *sqe = get_sqe(l);
+	struct io_uring_sqe *sqe = get_sqe(l, t);
 	io_uring_prep_unlinkat(sqe, AT_FDCWD, path, 0);
 	io_uring_sqe_set_data64(sqe, t);
 }
@@ -858,7 +918,7 @@ void rf__op_poll(struct rf__loop *l, rf__tag t, int fd, unsigned events)
 		rf__ep_poll(l->ep, t, fd, events);
 		return;
 	}
-	struct io_uring_sqe *sqe = get_sqe(l);
+	struct io_uring_sqe *sqe = get_sqe(l, t);
 	io_uring_prep_poll_add(sqe, fd, events);
 	io_uring_sqe_set_data64(sqe, t);
 }
@@ -882,7 +942,8 @@ void rf__op_cancel(struct rf__loop *l, rf__tag victim)
 		rf__ep_cancel(l->ep, victim);
 		return;
 	}
-	struct io_uring_sqe *sqe = get_sqe(l);
+	/* no room in the SQ: the victim runs until it completes on its own */
+	struct io_uring_sqe *sqe = get_sqe(l, rf__tag_make(RF_OP_NONE, 0, 0));
 	io_uring_prep_cancel64(sqe, victim, 0);
 	io_uring_sqe_set_data64(sqe, rf__tag_make(RF_OP_NONE, 0, 0));
 }

@@ -729,7 +729,7 @@ static void segment_done(rf_client *c, struct rf__slot *s, const struct rf__outc
 {
 	struct rf__req *r = s->req, *leader;
 	bool again = o->next != RF_NEXT_REPORT;
-	int err = s->err ? s->err : s->requeue ? RF_ECANCELED : 0;
+	int err = s->err ? s->err : s->end == RF_END_REQUEUE ? RF_ECANCELED : 0;
 	bool was_leader = r->job_leader;
 	int64_t landed = rf__sink_landed(s);
 	/* a server that answers a range with less than was asked (some cap
@@ -785,7 +785,7 @@ static void slot_done(rf_client *c, struct rf__slot *s)
 		delayed_push(c, r);
 	} else {
 		int err = s->err;
-		if (s->requeue && !err)
+		if (s->end == RF_END_REQUEUE && !err)
 			err = RF_ECANCELED;
 		report(c, r, s, err, s->detail);
 		rf__req_free(r);
@@ -1107,6 +1107,7 @@ static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 	rf__slot_on_completion(c, s, op, buf, res, flags);
 	if (s->pool_wait && !s->pool_queued)
 		pool_wait(c, s);
+	rf__slot_check(c, s);
 	settle(c, s);
 }
 
@@ -1258,7 +1259,7 @@ void rf_stop(rf_client *c)
 		/* a transfer whose response is complete only has local steps
 		 * left (write, close, rename): it finishes and is reported as
 		 * it is, never as canceled next to its complete file */
-		if (s->state != RF_SLOT_FREE && s->req && !(s->http_done && !s->err && !s->requeue)) {
+		if (s->state != RF_SLOT_FREE && s->req && s->end != RF_END_DONE) {
 			rf__slot_fail(c, s, RF_ECANCELED);
 			settle(c, s);
 		}

@@ -115,6 +115,17 @@ enum rf__slot_state {
 	RF_SLOT_FINISHING, /* response done or failed: writes, close, rename */
 };
 
+/* Why a transfer is ending: one value instead of flags.  Ordered by
+ * precedence - a failure outranks a requeue, which outranks a plain end -
+ * so a later, weaker reason never hides a stronger one (rf__slot_end). */
+enum rf__slot_end {
+	RF_END_NONE,    /* running */
+	RF_END_DONE,    /* the response is complete: only local steps are left */
+	RF_END_REQUEUE, /* a redirect, a stale connection, a changed file: the
+	                   request goes again at once (outcome.c) */
+	RF_END_FAILED,  /* s->err says why: retried or reported (outcome.c) */
+};
+
 enum rf__buf_state { RF_BUF_FREE, RF_BUF_RECV, RF_BUF_HELD };
 
 /* A receive buffer.  Body bytes are written to the sink straight from it;
@@ -167,9 +178,12 @@ struct rf__slot {
 	bool pool_queued;        /* ... and it is in the client's waiters */
 	int64_t rate_until;      /* a rate limit holds the next receive until
 	                            then (ns); 0: none */
-	bool ms_armed;           /* a multishot receive is the socket op */
-	bool ms_ended;           /* ... it ended (ms_res) and that is still to
-	                            be acted on, after the queue below */
+	enum rf__ms_state {      /* the multishot receive (pool, plain HTTP) */
+		RF_MS_OFF,           /* none: receives are one-shot */
+		RF_MS_ARMED,         /* it is the socket op: bytes come by themselves */
+		RF_MS_ENDED,         /* it ended with ms_res, still to be acted on
+		                        after the bytes queued below */
+	} ms;
 	int ms_res;
 	bool ms_keep_conn;       /* the response ended cleanly while it was
 	                            armed: the conn goes back to the pool once
@@ -185,8 +199,9 @@ struct rf__slot {
 	int err;                 /* first error; 0 while fine */
 	bool err_local;          /* ... and it came from the local output */
 	char detail[400];
-	bool http_done;          /* response complete and conn released */
-	bool requeue;            /* redirect or stale retry: back to the queue */
+	enum rf__slot_end end;   /* why the transfer is ending (none: running) */
+	bool resp_ended;         /* the response is complete and the conn
+	                            released (end is DONE or, after it, more) */
 	/* connect */
 	struct rf__dns_entry *dns; /* while its lookup is PENDING */
 	bool dns_waited;         /* the name was not known when the slot began */
@@ -360,6 +375,22 @@ static inline void rf__slot_sock_op(struct rf__slot *s, enum rf__op_kind op, uns
 	s->sock_tag = rf__slot_op(s, op, buf);
 }
 
+/* The transfer is ending for reason `why` (kept when a stronger reason
+ * came first; a failure is recorded with rf__slot_error). */
+static inline void rf__slot_end(struct rf__slot *s, enum rf__slot_end why)
+{
+	assert(why != RF_END_FAILED && why != RF_END_NONE);
+	if (why > s->end)
+		s->end = why;
+}
+
+/* The transfer failed or goes again: nothing more of this attempt's body
+ * is wanted. */
+static inline bool rf__slot_abandoned(const struct rf__slot *s)
+{
+	return s->end >= RF_END_REQUEUE;
+}
+
 /* Record the attempt's error: the first one wins, with its detail (a
  * printf format, or NULL) and whether it came from the local output, so a
  * reported detail always belongs to the reported error.  Records only; the
@@ -371,6 +402,7 @@ rf__slot_error(struct rf__slot *s, int err, bool local, const char *fmt, ...)
 		return;
 	s->err = err;
 	s->err_local = local;
+	s->end = RF_END_FAILED;
 	if (fmt) {
 		va_list ap;
 		va_start(ap, fmt);

@@ -72,7 +72,7 @@ const struct rf__outcome *rf__outcome(rf_client *c, struct rf__slot *s)
 		return o;
 	o->decided = true;
 	if (!s->err) {
-		o->next = s->requeue && !c->stopping ? RF_NEXT_REQUEUE : RF_NEXT_REPORT;
+		o->next = s->end == RF_END_REQUEUE && !c->stopping ? RF_NEXT_REQUEUE : RF_NEXT_REPORT;
 		return o;
 	}
 	o->delay = retry_delay(c, s);

@@ -15,6 +15,7 @@
  * out by the next request, which is then retried once on a fresh connection
  * (see slot.c).
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +120,7 @@ static void unpark_one(rf_client *c, struct rf__origin *o)
 	struct rf__req *r = o->parked;
 	if (!r)
 		return;
+	assert(o->nparked > 0 && c->nparked > 0);
 	o->parked = r->next;
 	if (!o->parked)
 		o->parked_tail = NULL;
@@ -140,6 +142,7 @@ struct rf__conn *rf__conn_take_idle(rf_client *c, struct rf__origin *o)
 {
 	while (!rf__list_empty(&o->idle)) {
 		struct rf__conn *conn = rf__container_of(o->idle.prev, struct rf__conn, olink);
+		assert(c->nidle > 0 && conn->origin == o && conn->fd >= 0);
 		rf__list_del(&conn->olink);
 		rf__list_del(&conn->glink);
 		c->nidle--;
@@ -173,6 +176,7 @@ struct rf__conn *rf__conn_new(rf_client *c, struct rf__origin *o)
 static void conn_close(rf_client *c, struct rf__conn *conn)
 {
 	struct rf__origin *o = conn->origin;
+	assert(o->nconns > 0);
 	rf__conn_close(c->loop, conn);
 	o->nconns--;
 	free(conn);
@@ -187,6 +191,7 @@ void rf__conn_release(rf_client *c, struct rf__conn *conn, bool reusable)
 		return;
 	}
 	struct rf__origin *o = conn->origin;
+	assert(o->nconns > 0 && rf__list_empty(&conn->olink)); /* not pooled twice */
 	rf__list_push(&o->idle, &conn->olink);
 	rf__list_push(&c->idle_lru, &conn->glink);
 	c->nidle++;

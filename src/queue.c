@@ -8,6 +8,7 @@
  * client.c), so the queue never holds more than the caller submitted
  * directly plus what is in flight.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 
 void rf__queue_push_front(rf_client *c, struct rf__req *r)
 {
+	assert(r && r != c->q_head && (!c->q_head) == (!c->q_tail));
 	r->next = c->q_head;
 	c->q_head = r;
 	if (!c->q_tail)
@@ -27,6 +29,7 @@ void rf__queue_push_front(rf_client *c, struct rf__req *r)
 
 void rf__queue_push_back(rf_client *c, struct rf__req *r)
 {
+	assert(r && r != c->q_tail && (!c->q_head) == (!c->q_tail));
 	r->next = NULL;
 	if (c->q_tail)
 		c->q_tail->next = r;
@@ -41,6 +44,7 @@ struct rf__req *rf__queue_pop(rf_client *c)
 	struct rf__req *r = c->q_head;
 	if (!r)
 		return NULL;
+	assert(c->nqueued > 0);
 	c->q_head = r->next;
 	if (!c->q_head)
 		c->q_tail = NULL;

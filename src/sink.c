@@ -146,7 +146,7 @@ static void consume_held(rf_client *c, struct rf__slot *s)
 void rf__sink_pump(rf_client *c, struct rf__slot *s)
 {
 	const struct rf__sink_ops *ops = s->sink.ops;
-	if (s->err || s->requeue)
+	if (rf__slot_abandoned(s))
 		return;
 	if (s->sink.dec) {
 		rf__decode_pump(c, s);
@@ -212,7 +212,7 @@ bool rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 
 bool rf__sink_finish(rf_client *c, struct rf__slot *s)
 {
-	bool failed = s->err || s->requeue;
+	bool failed = rf__slot_abandoned(s);
 	for (unsigned i = 0; i < RF_SLOT_BUFS; i++) {
 		struct rf__buf *b = &s->buf[i];
 		if (b->state == RF_BUF_HELD && !b->writing) {

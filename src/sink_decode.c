@@ -103,7 +103,7 @@ static void decode_consume(rf_client *c, struct rf__slot *s)
 void rf__decode_pump(rf_client *c, struct rf__slot *s)
 {
 	struct rf__sink *k = &s->sink;
-	if (s->err || s->requeue)
+	if (rf__slot_abandoned(s))
 		return;
 	if (k->ops->consume) {
 		decode_consume(c, s);

@@ -533,6 +533,7 @@ static bool file_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kin
 {
 	switch (op) {
 	case RF_OP_PFX_OPEN:
+		assert(s->buf[0].state == RF_BUF_RECV && s->sink.pfx_fd < 0); /* borrowed for it */
 		if (res < 0) {
 			s->buf[0].state = RF_BUF_FREE;
 			prefix_abandon(s, "the partial file could not be read: restarted from zero");
@@ -546,6 +547,7 @@ static bool file_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kin
 		prefix_read_next(c, s);
 		return false;
 	case RF_OP_PFX_READ:
+		assert(s->sink.pfx_fd >= 0 && s->buf[0].state == RF_BUF_RECV);
 		if (res > 0)
 			rf__sink_digest(s, s->buf[0].data, (size_t)res);
 		if (res < 0) {
@@ -565,6 +567,7 @@ static bool file_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kin
 		s->buf[0].state = RF_BUF_FREE;
 		return !s->err;
 	case RF_OP_ADOPT:
+		assert(s->sink.file == RF_FILE_ADOPTING);
 		if (res < 0) {
 			s->sink.file = RF_FILE_NONE;
 			rf__sink_fail_path(s, res, "rename to", s->sink.part);
@@ -573,6 +576,7 @@ static bool file_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kin
 		open_part(c, s, true);
 		return false;
 	case RF_OP_OPEN:
+		assert(s->sink.file == RF_FILE_OPENING && s->sink.ffd < 0);
 		if (res < 0 && s->sink.unnamed) {
 			/* no O_TMPFILE here (or it failed): the .part way reports
 			 * its own errors */
@@ -612,24 +616,28 @@ static bool file_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kin
 		}
 		return false;
 	case RF_OP_FALLOCATE:
+		assert(s->sink.fallocating && s->sink.file == RF_FILE_OPEN);
 		s->sink.fallocating = false;
 		/* file systems without fallocate: carry on without the early check */
 		if (res < 0 && res != -EOPNOTSUPP && res != -EINVAL)
 			rf__sink_fail_path(s, res, "fallocate", file_shown(s));
 		return false;
 	case RF_OP_FSYNC:
+		assert(s->sink.file == RF_FILE_SYNCING);
 		s->sink.file = RF_FILE_OPEN;
 		s->sink.synced = true;
 		if (res < 0)
 			rf__sink_fail_path(s, res, "fsync", file_shown(s));
 		return false;
 	case RF_OP_FCLOSE:
+		assert(s->sink.file == RF_FILE_CLOSING);
 		s->sink.file = RF_FILE_CLOSED;
 		s->sink.ffd = -1;
 		if (res < 0)
 			rf__sink_fail_path(s, res, "close", s->sink.linked ? s->sink.target : file_shown(s));
 		return false;
 	case RF_OP_LINK:
+		assert(s->sink.file == RF_FILE_LINKING && s->sink.unnamed);
 		s->sink.file = RF_FILE_OPEN;
 		if (res == 0) {
 			s->sink.linked = true; /* closed next (rf__sink_finish) */
@@ -643,6 +651,7 @@ static bool file_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kin
 		rf__sink_fail_path(s, res, "link to", s->sink.target ? s->sink.target : s->req->path);
 		return false;
 	case RF_OP_RENAME:
+		assert(s->sink.file == RF_FILE_RENAMING && s->sink.target);
 		if (res == 0) {
 			named(c, s);
 			return false;
@@ -656,6 +665,7 @@ static bool file_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kin
 		rf__sink_fail_path(s, res, "rename to", s->sink.target ? s->sink.target : s->req->path);
 		return false;
 	case RF_OP_DIR_OPEN:
+		assert(s->sink.file == RF_FILE_DIRSYNC && s->sink.dir_fd < 0);
 		if (res < 0) {
 			s->sink.file = RF_FILE_DONE;
 			rf__sink_note(s, "the directory could not be synced after the rename");
@@ -665,6 +675,7 @@ static bool file_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kin
 		rf__op_fsync(c->loop, rf__slot_op(s, RF_OP_DIR_FSYNC, 0), res);
 		return false;
 	case RF_OP_DIR_FSYNC:
+		assert(s->sink.file == RF_FILE_DIRSYNC && s->sink.dir_fd >= 0);
 		if (res < 0)
 			rf__sink_note(s, "the directory could not be synced after the rename");
 		rf__op_close(c->loop, rf__slot_op(s, RF_OP_DIR_CLOSE, 0), s->sink.dir_fd);
@@ -674,6 +685,7 @@ static bool file_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kin
 		s->sink.file = RF_FILE_DONE;
 		return false;
 	case RF_OP_UNLINK:
+		assert(s->sink.file == RF_FILE_UNLINKING);
 		s->sink.file = RF_FILE_DONE;
 		return false;
 	default:
@@ -703,7 +715,7 @@ static bool file_finish(rf_client *c, struct rf__slot *s, bool failed);
 static bool rename_or_fail(rf_client *c, struct rf__slot *s)
 {
 	start_rename(c, s);
-	return s->sink.file == RF_FILE_RENAMING ? false : file_finish(c, s, s->err || s->requeue);
+	return s->sink.file == RF_FILE_RENAMING ? false : file_finish(c, s, rf__slot_abandoned(s));
 }
 
 static bool file_finish(rf_client *c, struct rf__slot *s, bool failed)

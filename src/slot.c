@@ -17,8 +17,8 @@
  * Large plain bodies leave this path for splice.c once the headers are in.
  *
  * Finishing is reconciliation, not a fixed sequence: rf__slot_finish_step()
- * is called after every event once the response ended (http_done), failed
- * (err) or is to be re-queued (requeue), and does the next thing that is
+ * is called after every event once the transfer is ending (s->end: the
+ * response ended, it failed, or it is to be re-queued), and does the next thing that is
  * possible - cancel the socket op, release or close the connection, let the
  * sink close and rename (or unlink) its file - until nothing is
  * outstanding; then the slot marks itself finished and the client, once the
@@ -286,7 +286,7 @@ void rf__slot_stagger(rf_client *c, struct rf__slot *s)
 
 void rf__slot_dns_more(rf_client *c, struct rf__slot *s)
 {
-	if (s->state != RF_SLOT_CONNECTING || s->err || s->requeue || dialing(s) ||
+	if (s->state != RF_SLOT_CONNECTING || rf__slot_abandoned(s) || dialing(s) ||
 	    s->next_addr < s->addrs->n)
 		return;
 	if (extend_addrs(s)) {
@@ -469,7 +469,7 @@ static void on_dial(rf_client *c, struct rf__slot *s, enum rf__op_kind op, unsig
 		d->fd = res;
 		d->open = true;
 	}
-	if (s->err || s->requeue || s->state != RF_SLOT_CONNECTING) {
+	if (rf__slot_abandoned(s) || s->state != RF_SLOT_CONNECTING) {
 		/* the slot is winding down, or another attempt won */
 		dial_close(c, d);
 		rf__slot_finish_step(c, s);
@@ -685,7 +685,7 @@ static void stale_retry(rf_client *c, struct rf__slot *s)
 {
 	s->conn->origin->closes_idle = true; /* check its idle ones before reuse */
 	s->req->stale_retries++;
-	s->requeue = true;
+	rf__slot_end(s, RF_END_REQUEUE);
 	rf__slot_finish_step(c, s);
 }
 
@@ -784,7 +784,7 @@ void rf__slot_rate_ready(rf_client *c, struct rf__slot *s)
 
 static bool receiving(const struct rf__slot *s)
 {
-	return !s->err && !s->requeue && !s->http_done && !s->sock_busy &&
+	return s->end == RF_END_NONE && !s->sock_busy &&
 	       s->state == RF_SLOT_RECEIVING;
 }
 
@@ -824,8 +824,8 @@ static bool ms_queue(struct rf__slot *s, unsigned bid, char *at, unsigned len)
 static void ms_drain(rf_client *c, struct rf__slot *s)
 {
 	while (s->ms_npend) {
-		if (s->err || s->requeue || s->http_done) {
-			if (s->http_done)
+		if (s->end != RF_END_NONE) {
+			if (s->resp_ended)
 				s->ms_keep_conn = false; /* bytes after the response */
 			ms_drop_pending(c, s);
 			return;
@@ -846,7 +846,7 @@ static void ms_drain(rf_client *c, struct rf__slot *s)
 static bool ms_end(rf_client *c, struct rf__slot *s)
 {
 	int res = s->ms_res;
-	if (s->err || s->requeue || s->http_done) {
+	if (s->end != RF_END_NONE) {
 		if (res != -ECANCELED)
 			s->ms_keep_conn = false; /* the peer closed or failed after all */
 		rf__slot_finish_step(c, s);
@@ -869,8 +869,8 @@ static void on_recv_multi(rf_client *c, struct rf__slot *s, int res, unsigned fl
 {
 	if (!(flags & RF__F_MORE)) {
 		s->sock_busy = false;
-		s->ms_armed = false;
-		s->ms_ended = true;
+		assert(s->ms == RF_MS_ARMED);
+		s->ms = RF_MS_ENDED;
 		s->ms_res = res;
 	}
 	if (flags & RF__F_POOL) {
@@ -892,22 +892,22 @@ static void on_recv_multi(rf_client *c, struct rf__slot *s, int res, unsigned fl
  * stack needs it. */
 static void arm_recv(rf_client *c, struct rf__slot *s)
 {
-	if (s->ms_npend || s->ms_ended) {
+	if (s->ms_npend || s->ms == RF_MS_ENDED) {
 		/* a multishot receive: what it brought first, then how it ended */
 		ms_drain(c, s);
 		if (s->ms_npend)
 			return; /* the rest when a receive buffer is free */
-		if (s->ms_ended) {
-			s->ms_ended = false;
+		if (s->ms == RF_MS_ENDED) {
+			s->ms = RF_MS_OFF;
 			if (ms_end(c, s))
 				return;
 		}
 	}
-	if (s->ms_armed) {
+	if (s->ms == RF_MS_ARMED) {
 		/* bytes come by themselves; a large body (big buffers, splice)
 		 * needs the socket to itself, and a failed slot winds down: end
 		 * the multishot first */
-		bool stop = s->err || s->requeue || s->http_done || !pool_receives(c, s) ||
+		bool stop = s->end != RF_END_NONE || !pool_receives(c, s) ||
 		            rf__splice_ok(c, s);
 		if (stop && !s->cancel_sent) {
 			rf__op_cancel(c->loop, s->sock_tag);
@@ -924,7 +924,7 @@ static void arm_recv(rf_client *c, struct rf__slot *s)
 	if (pool_receives(c, s) && c->pool_multishot) {
 		/* one receive for the whole response: a completion (with a pool
 		 * buffer) each time bytes arrive */
-		s->ms_armed = true;
+		s->ms = RF_MS_ARMED;
 		submit(c, s, &(struct rf__conn_op){RF_OP_RECV_MULTI, NULL, 0}, 0);
 		return;
 	}
@@ -1049,7 +1049,7 @@ static void follow_redirect(rf_client *c, struct rf__slot *s)
 	r->cur_url = next;
 	rf__url_free(&r->u);
 	r->u = nu;
-	s->requeue = true;
+	rf__slot_end(s, RF_END_REQUEUE);
 	rf__slot_finish_step(c, s);
 }
 
@@ -1059,7 +1059,7 @@ void rf__slot_response_end(rf_client *c, struct rf__slot *s, bool reusable)
 {
 	if (s->big)
 		rf__conn_set_recv_size(s->conn, 0); /* pooled conns stay small */
-	if (s->ms_armed) {
+	if (s->ms == RF_MS_ARMED) {
 		/* no other request may use the conn while our multishot receive
 		 * is armed on it: cancel that; finish_step releases the conn */
 		s->ms_keep_conn = reusable;
@@ -1071,7 +1071,8 @@ void rf__slot_response_end(rf_client *c, struct rf__slot *s, bool reusable)
 		rf__conn_release(c, s->conn, reusable);
 		s->conn = NULL;
 	}
-	s->http_done = true;
+	s->resp_ended = true;
+	rf__slot_end(s, RF_END_DONE);
 	int st = s->resp.status;
 	if (s->redirect_status) {
 		follow_redirect(c, s);
@@ -1089,7 +1090,7 @@ void rf__slot_response_end(rf_client *c, struct rf__slot *s, bool reusable)
 		s->req->fresh = true;
 		snprintf(s->req->note, sizeof(s->req->note),
 		         "the partial file was longer than the resource: restarted from zero");
-		s->requeue = true;
+		rf__slot_end(s, RF_END_REQUEUE);
 		rf__slot_finish_step(c, s);
 	} else if (st < 200 || st > 299) {
 		rf__slot_fail(c, s, RF_EHTTP_STATUS);
@@ -1136,7 +1137,7 @@ static void on_headers(rf_client *c, struct rf__slot *s)
 		s->req->fresh = true;
 		snprintf(s->req->note, sizeof(s->req->note), "the server answered the range with "
 		         "another version of the file (its validator changed): restarted from zero");
-		s->requeue = true;
+		rf__slot_end(s, RF_END_REQUEUE);
 		s->body = RF_BODY_DISCARD;
 		rf__slot_response_end(c, s, false);
 		return;
@@ -1255,7 +1256,7 @@ static void parse_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n)
 	}
 	if (s->resp.headers_done && s->body == RF_BODY_UNDECIDED) {
 		on_headers(c, s);
-		if (s->err || s->http_done)
+		if (s->end == RF_END_FAILED || s->resp_ended)
 			return;
 	}
 	bool cut = false; /* a segment's end came before the response's */
@@ -1431,7 +1432,7 @@ void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 			after_splice(c, s, rf__splice_on_in(c, s, res));
 			return;
 		}
-		if (s->err || s->requeue) {
+		if (rf__slot_abandoned(s)) {
 			/* the slot is tearing down; only the bookkeeping matters */
 			if (op == RF_OP_RECV)
 				rf__buf_release(c->loop, &s->buf[buf]);
@@ -1453,11 +1454,11 @@ void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 		after_splice(c, s, rf__splice_on_out(c, s, res));
 		return;
 	default:
-		if (rf__sink_on_completion(c, s, op, buf, res) && !s->err && !s->requeue) {
+		if (rf__sink_on_completion(c, s, op, buf, res) && !rf__slot_abandoned(s)) {
 			begin_send(c, s); /* the prefix on disk is hashed */
 			return;
 		}
-		if (s->err || s->http_done || s->requeue)
+		if (s->end != RF_END_NONE)
 			rf__slot_finish_step(c, s);
 		else
 			arm_recv(c, s);
@@ -1468,8 +1469,7 @@ void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 int64_t rf__slot_deadline(const rf_client *c, const struct rf__slot *s, int *which)
 {
 	int64_t d = INT64_MAX;
-	if (s->state == RF_SLOT_FREE || s->state == RF_SLOT_FINISHING || s->err || s->http_done ||
-	    s->requeue)
+	if (s->state == RF_SLOT_FREE || s->state == RF_SLOT_FINISHING || s->end != RF_END_NONE)
 		return d;
 	if (s->req->deadline) {
 		d = s->req->deadline;
@@ -1532,7 +1532,7 @@ void rf__slot_timeout(rf_client *c, struct rf__slot *s, int err)
 
 void rf__slot_finish_step(rf_client *c, struct rf__slot *s)
 {
-	if (!s->err && !s->http_done && !s->requeue)
+	if (s->end == RF_END_NONE)
 		return;
 	if (s->state != RF_SLOT_FINISHING)
 		set_state(s, RF_SLOT_FINISHING);
@@ -1549,7 +1549,7 @@ void rf__slot_finish_step(rf_client *c, struct rf__slot *s)
 	rf__dns_release(s->dns);
 	s->dns = NULL;
 	if (s->ms_npend) { /* a multishot receive's bytes nobody will parse */
-		if (s->http_done)
+		if (s->resp_ended)
 			s->ms_keep_conn = false;
 		ms_drop_pending(c, s);
 	}
@@ -1561,4 +1561,47 @@ void rf__slot_finish_step(rf_client *c, struct rf__slot *s)
 	if (!rf__sink_finish(c, s) || s->ops)
 		return;
 	s->finished = true; /* the client reports and recycles it */
+}
+
+void rf__slot_check(const rf_client *c, const struct rf__slot *s)
+{
+#ifdef RF_SLOT_CHECKS
+	if (s->state == RF_SLOT_FREE) {
+		assert(s->ops == 0 && !s->req && !s->conn && !s->sock_busy);
+		return;
+	}
+	assert(s->req && s->idx < c->nslots && &c->slots[s->idx] == s);
+	/* the end value and the error say the same */
+	assert((s->err != 0) == (s->end == RF_END_FAILED));
+	assert(!s->resp_ended || s->end != RF_END_NONE);
+	assert(s->state != RF_SLOT_FINISHING || s->end != RF_END_NONE);
+	assert(!s->finished || (s->ops == 0 && !s->conn && s->sink.writes == 0));
+	/* every op in flight is counted: the socket op, each write, each dial */
+	unsigned in_flight = s->sock_busy + s->sink.writes;
+	for (unsigned i = 0; i < RF_SLOT_DIALS; i++)
+		in_flight += s->dial[i].busy;
+	assert(s->ops >= in_flight);
+	assert(!s->sock_busy || rf__tag_op(s->sock_tag) != RF_OP_NONE);
+	assert(s->ms != RF_MS_ARMED || (s->sock_busy && rf__tag_op(s->sock_tag) == RF_OP_RECV_MULTI));
+	assert(s->ms_npend <= s->ms_cap);
+	/* buffers: a held one has body bytes inside its memory; writes in
+	 * flight are the sink's (decoded ones come from its own buffer) */
+	unsigned writing = 0;
+	for (unsigned i = 0; i < RF_SLOT_BUFS; i++) {
+		const struct rf__buf *b = &s->buf[i];
+		assert(!b->pooled || b->data);
+		assert(!b->writing || b->state == RF_BUF_HELD);
+		if (b->state == RF_BUF_HELD) {
+			assert(b->body && b->written <= b->body_len);
+			assert(b->body >= b->data && b->body + b->body_len <= b->data + b->cap);
+		}
+		writing += b->writing;
+	}
+	assert(writing + s->sink.dec_writing <= s->sink.writes);
+	assert(s->partial < 0 || (unsigned)s->partial < RF_SLOT_BUFS);
+	assert(!s->sink.ops || s->sink.ops->finish);
+	assert(s->sink.file == RF_FILE_NONE || s->sink.ops == &rf__sink_file_ops);
+#else
+	(void)c, (void)s;
+#endif
 }

@@ -45,4 +45,10 @@ void rf__slot_response_end(rf_client *c, struct rf__slot *s, bool reusable);
 /* Do the next step of finishing (see slot.c); no-op while running. */
 void rf__slot_finish_step(rf_client *c, struct rf__slot *s);
 
+/* Assert the slot's invariants (ops counted against what is in flight,
+ * buffer ownership, the end value against the error and the state).
+ * The client calls it after every completion in debug builds
+ * (RF_SLOT_CHECKS); a no-op otherwise. */
+void rf__slot_check(const rf_client *c, const struct rf__slot *s);
+
 #endif

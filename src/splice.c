@@ -78,7 +78,7 @@ static enum rf__splice_outcome splice_step(rf_client *c, struct rf__slot *s)
 {
 	if (s->splice.in_busy || s->splice.out_busy)
 		return RF_SPLICE_MOVING;
-	if (s->err || s->requeue) {
+	if (rf__slot_abandoned(s)) {
 		if (s->splice.in_pipe)
 			pipe_close(s); /* bytes nobody will take */
 		return RF_SPLICE_STOP;
@@ -108,7 +108,7 @@ enum rf__splice_outcome rf__splice_on_in(rf_client *c, struct rf__slot *s, int r
 	if (res > 0) {
 		s->splice.in_pipe += res;
 		s->last_io = c->now;
-	} else if (!s->err && !s->requeue) {
+	} else if (!rf__slot_abandoned(s)) {
 		if (res == 0)
 			rf__slot_error(s, RF_ETRUNCATED, false, NULL);
 		else if (res != -ECANCELED)

@@ -221,11 +221,13 @@ bool rf__split_resume(rf_client *c, struct rf__slot *s)
 
 int64_t rf__split_end(const struct rf__req *r)
 {
+	assert(r->job && r->seg < r->job->nseg);
 	return r->job->seg[r->seg].end;
 }
 
 int64_t rf__split_from(const struct rf__req *r)
 {
+	assert(r->job && r->seg < r->job->nseg);
 	return r->job->seg[r->seg].landed;
 }
 
@@ -259,6 +261,7 @@ static void steal(rf_client *c, struct rf__split *j)
 	int64_t mid = (at + best_left / 2) / STEAL_ALIGN * STEAL_ALIGN;
 	if (mid <= at || mid >= g->end)
 		return;
+	assert(j->nseg < RF_SPLIT_MAX && g->start <= at);
 	struct rf__segment *n = &j->seg[j->nseg];
 	*n = (struct rf__segment){.start = mid, .end = g->end, .landed = mid, .recv = mid};
 	j->nseg++;
@@ -276,6 +279,7 @@ enum rf__split_next rf__split_attempt_end(rf_client *c, struct rf__req *r, int64
 {
 	struct rf__split *j = r->job;
 	struct rf__segment *g = &j->seg[r->seg];
+	assert(g->req == r && j->active > 0); /* the segment's own request */
 	*leader = NULL;
 	if (landed > g->end)
 		landed = g->end;

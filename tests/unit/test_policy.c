@@ -65,10 +65,10 @@ static void outcome_success_and_requeue(void)
 	slot_for(&s, r);
 	CHECK(rf__outcome(c, &s)->next == RF_NEXT_REPORT, "a success is reported");
 	slot_for(&s, r);
-	s.requeue = true;
+	s.end = RF_END_REQUEUE;
 	CHECK(rf__outcome(c, &s)->next == RF_NEXT_REQUEUE, "a redirect or stale retry goes back to the queue");
 	slot_for(&s, r);
-	s.requeue = true;
+	s.end = RF_END_REQUEUE;
 	c->stopping = true;
 	CHECK(rf__outcome(c, &s)->next == RF_NEXT_REPORT, "... unless the run is stopping: reported");
 	rf__req_free(r);

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 struct rf__addrlist *rf__addrlist_new(unsigned n)
 {
 	struct rf__addrlist *l = calloc(1, sizeof(*l) + (size_t)n * sizeof(l->a[0]));
@@ -84,8 +83,8 @@ struct rf__addrlist *rf__addrlist_merge(const struct rf__addrlist *a, const stru
 
 void rf__sockaddr_text(const union rf__sockaddr *a, char *buf, size_t cap)
 {
-	const void *src = a->sa.sa_family == AF_INET6 ? (const void *)&a->in6.sin6_addr
-	                                               : (const void *)&a->in.sin_addr;
+	const void *src =
+		a->sa.sa_family == AF_INET6 ? (const void *)&a->in6.sin6_addr : (const void *)&a->in.sin_addr;
 	if (!inet_ntop(a->sa.sa_family, src, buf, (socklen_t)cap) && cap)
 		buf[0] = 0;
 }

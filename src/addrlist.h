@@ -37,8 +37,7 @@ void rf__addrlist_unref(struct rf__addrlist *l);
 /* The addresses of a and b (either may be NULL) in the order to try them:
  * families alternating, starting with IPv6 (RFC 8305 section 4), each
  * family in its own order; duplicates dropped.  NULL when out of memory. */
-struct rf__addrlist *rf__addrlist_merge(const struct rf__addrlist *a,
-                                        const struct rf__addrlist *b);
+struct rf__addrlist *rf__addrlist_merge(const struct rf__addrlist *a, const struct rf__addrlist *b);
 static inline socklen_t rf__sockaddr_len(const union rf__sockaddr *a)
 {
 	return a->sa.sa_family == AF_INET6 ? sizeof(a->in6) : sizeof(a->in);

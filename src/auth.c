@@ -52,8 +52,8 @@ char *rf__auth_basic_value(const char *user, const char *password)
 	return out;
 }
 
-int rf__auth_init(struct rf__auth *a, const struct rf__url *u, const char *user,
-                  const char *netrc, size_t netrc_len, bool header_creds)
+int rf__auth_init(struct rf__auth *a, const struct rf__url *u, const char *user, const char *netrc,
+                  size_t netrc_len, bool header_creds)
 {
 	memset(a, 0, sizeof(*a));
 	if (!u->user && !user && !netrc && !header_creds)

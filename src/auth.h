@@ -12,12 +12,12 @@
 
 /* Credentials travel with one request along its redirect chain. */
 struct rf__auth {
-	char *basic;     /* "Basic <base64 user:password>", or NULL */
-	char *host;      /* the origin they were given for ... */
+	char *basic; /* "Basic <base64 user:password>", or NULL */
+	char *host; /* the origin they were given for ... */
 	uint16_t port;
 	bool tls;
-	bool seen_tls;   /* some hop of the chain was https */
-	bool dropped;    /* the chain left that origin (untrusted) or went from
+	bool seen_tls; /* some hop of the chain was https */
+	bool dropped; /* the chain left that origin (untrusted) or went from
 	                    https to http: never sent again on this chain */
 };
 
@@ -27,8 +27,8 @@ struct rf__auth {
  * since -H credential headers follow the same rule; it is only recorded
  * when there is something to protect (credentials, or header_creds: the
  * client sends -H credential headers).  0 or -ENOMEM. */
-int rf__auth_init(struct rf__auth *a, const struct rf__url *u, const char *user,
-                  const char *netrc, size_t netrc_len, bool header_creds);
+int rf__auth_init(struct rf__auth *a, const struct rf__url *u, const char *user, const char *netrc,
+                  size_t netrc_len, bool header_creds);
 
 /* The chain goes on to `to`.  Leaving the origin drops the credentials for
  * good unless trusted (--location-trusted); an https -> http hop drops them

@@ -54,12 +54,12 @@
 #include "url.h"
 
 #define DEFAULT_RECV (16 * 1024)
-#define SCAN_NS 100000000       /* timeouts are checked every 100 ms */
-#define PUBLISH_NS 200000000    /* live figures refreshed every 200 ms */
+#define SCAN_NS 100000000 /* timeouts are checked every 100 ms */
+#define PUBLISH_NS 200000000 /* live figures refreshed every 200 ms */
 #define SAMPLE_LEN 200
 
 struct bench_target {
-	char *req;                   /* the whole request, body included */
+	char *req; /* the whole request, body included */
 	size_t req_len;
 	bool head;
 };
@@ -69,9 +69,9 @@ struct bench_origin {
 	socklen_t addr_len;
 	int family;
 	bool tls, ip_literal;
-	char *host, *key;            /* name checked on the certificate; session cache key */
-	char *shown;                 /* host:port, for messages */
-	unsigned *targets;           /* indexes into rf_bench.targets */
+	char *host, *key; /* name checked on the certificate; session cache key */
+	char *shown; /* host:port, for messages */
+	unsigned *targets; /* indexes into rf_bench.targets */
 	unsigned n_targets;
 };
 
@@ -81,21 +81,21 @@ enum bconn_then { THEN_NOTHING, THEN_NEXT, THEN_SAME };
 struct bconn {
 	struct rf__conn k;
 	enum bconn_state state;
-	enum bconn_then then;        /* DRAINING: what follows the close */
+	enum bconn_then then; /* DRAINING: what follows the close */
 	unsigned idx, origin;
-	unsigned ops;                /* ring ops in flight */
-	unsigned rr;                 /* round-robin over the origin's targets */
-	bool want;                   /* a request waits for the connection */
-	bool counted;                /* that request is in the measured window */
-	bool served;                 /* this connection completed a response */
-	bool stale_retried;          /* the request was resent once already */
+	unsigned ops; /* ring ops in flight */
+	unsigned rr; /* round-robin over the origin's targets */
+	bool want; /* a request waits for the connection */
+	bool counted; /* that request is in the measured window */
+	bool served; /* this connection completed a response */
+	bool stale_retried; /* the request was resent once already */
 	bool recv_armed;
-	uint32_t seq;                /* requests sent on this connection */
-	int64_t origin_ns;           /* latency origin: due or send time */
-	int64_t first_ns;            /* first response byte, 0 before */
-	int64_t start_ns;            /* connect (or handshake) phase began */
-	int64_t deadline;            /* timeout of the current phase, 0 none */
-	uint64_t next_k;             /* open model: first owed request */
+	uint32_t seq; /* requests sent on this connection */
+	int64_t origin_ns; /* latency origin: due or send time */
+	int64_t first_ns; /* first response byte, 0 before */
+	int64_t start_ns; /* connect (or handshake) phase began */
+	int64_t deadline; /* timeout of the current phase, 0 none */
+	uint64_t next_k; /* open model: first owed request */
 	uint64_t owed;
 	uint64_t resp_bytes;
 	const struct bench_target *cur;
@@ -108,19 +108,19 @@ struct bench_thread {
 	unsigned index;
 	pthread_t tid;
 	struct rf__loop *loop;
-	bool send_zc;                /* plain requests go out with SEND_ZC */
+	bool send_zc; /* plain requests go out with SEND_ZC */
 	struct rf__tls_ctx *tls;
 	struct bconn *conns;
 	unsigned n;
-	unsigned first_conn;         /* global index of conns[0] */
+	unsigned first_conn; /* global index of conns[0] */
 	int64_t now;
-	unsigned busy;               /* connections with a request out */
+	unsigned busy; /* connections with a request out */
 	/* schedule */
-	double rate;                 /* this thread's share (open model) */
+	double rate; /* this thread's share (open model) */
 	int64_t phase;
-	uint64_t next_k, k_end;      /* open model: next release, end */
-	uint64_t quota, issued;      /* closed model by count */
-	uint64_t quota_used;         /* counted requests issued */
+	uint64_t next_k, k_end; /* open model: next release, end */
+	uint64_t quota, issued; /* closed model by count */
+	uint64_t quota_used; /* counted requests issued */
 	int64_t next_scan, next_publish;
 	/* results */
 	struct rf__hdr *lat, *ttfb, *conn_h, *hs_h;
@@ -511,8 +511,8 @@ static bool connection_counted(const struct bench_thread *bt, const struct bconn
 	return !bt->b->t0 || in_window(bt, c->start_ns);
 }
 
-static void record_error(struct bench_thread *bt, struct bconn *c, enum rf_bench_error kind,
-                         int err, const char *detail)
+static void record_error(struct bench_thread *bt, struct bconn *c, enum rf_bench_error kind, int err,
+                         const char *detail)
 {
 	if (!c->counted)
 		return;
@@ -568,8 +568,7 @@ static void arm_recv(struct bench_thread *bt, struct bconn *c)
 		return;
 	c->recv_armed = true;
 	c->ops++;
-	rf__op_recv(bt->loop, tag_of(c, RF_OP_RECV), c->k.fd, c->buf,
-	            (unsigned)bt->b->o.recv_buffer);
+	rf__op_recv(bt->loop, tag_of(c, RF_OP_RECV), c->k.fd, c->buf, (unsigned)bt->b->o.recv_buffer);
 }
 
 static void send_request(struct bench_thread *bt, struct bconn *c)
@@ -760,8 +759,7 @@ static void on_eof(struct bench_thread *bt, struct bconn *c, int tls_err, const 
 		drain(bt, c, THEN_SAME);
 		return;
 	}
-	fail(bt, c, RF_BENCH_ERR_RESET, tls_err ? tls_err : err,
-	     tls_err ? detail : c->resp.error_detail);
+	fail(bt, c, RF_BENCH_ERR_RESET, tls_err ? tls_err : err, tls_err ? detail : c->resp.error_detail);
 }
 
 static void tls_read_step(struct bench_thread *bt, struct bconn *c)
@@ -927,7 +925,7 @@ static void scan_timeouts(struct bench_thread *bt)
 			char why[64];
 			snprintf(why, sizeof(why), "no complete response in %g s", bt->b->o.timeout);
 			fail(bt, c,
-			     c->state == BC_CONNECTING ? RF_BENCH_ERR_CONNECT
+			     c->state == BC_CONNECTING  ? RF_BENCH_ERR_CONNECT
 			     : c->state == BC_HANDSHAKE ? RF_BENCH_ERR_TLS
 			                                : RF_BENCH_ERR_TIMEOUT,
 			     0, c->state == BC_BUSY ? why : "timed out");
@@ -988,8 +986,8 @@ static void *thread_main(void *arg)
 	struct bench_thread *bt = arg;
 	struct rf_bench *b = bt->b;
 	const char *why = NULL;
-	int err = rf__loop_new(2 * bt->n + 64, (enum rf__io)b->o.io,
-	                       (enum rf__setup)b->o.uring_setup, &bt->loop, &why);
+	int err = rf__loop_new(2 * bt->n + 64, (enum rf__io)b->o.io, (enum rf__setup)b->o.uring_setup,
+	                       &bt->loop, &why);
 	if (err)
 		thread_fail(bt, err, why && *why ? why : "cannot set up the event loop");
 	if (!err)
@@ -1004,7 +1002,8 @@ static void *thread_main(void *arg)
 	if (!err && b->o.uring_send_zc == RF_URING_FIXED_ON && !rf__loop_is_epoll(bt->loop)) {
 		bt->send_zc = rf__loop_send_zc_ok(bt->loop);
 		if (!bt->send_zc)
-			thread_fail(bt, err = RF_EKERNEL, "this kernel's io_uring has no SEND_ZC (Linux 6.0)");
+			thread_fail(bt, err = RF_EKERNEL,
+			            "this kernel's io_uring has no SEND_ZC (Linux 6.0)");
 	}
 	if (!err && bt->index == 0) { /* the threads all make the same choice */
 		if (rf__loop_is_epoll(bt->loop))
@@ -1014,8 +1013,7 @@ static void *thread_main(void *arg)
 		snprintf(b->io_note, sizeof(b->io_note), "%s", why ? why : "");
 	}
 	char tls_why[256] = "";
-	if (!err && b->need_tls && (err = rf__tls_ctx_new(&b->tls_opts, &bt->tls, tls_why,
-	                                                  sizeof(tls_why))))
+	if (!err && b->need_tls && (err = rf__tls_ctx_new(&b->tls_opts, &bt->tls, tls_why, sizeof(tls_why))))
 		thread_fail(bt, err, tls_why);
 	bt->now = mono_ns();
 
@@ -1144,8 +1142,8 @@ static void threads_free(struct rf_bench *b)
 	if (b->threads && b->n_threads && b->threads[0].loop) { /* the threads choose alike */
 		char ring[200];
 		rf__loop_describe(b->threads[0].loop, ring, sizeof(ring));
-		snprintf(b->res.io_stats.variants, sizeof(b->res.io_stats.variants),
-		         "%s, zero-copy sends %s", ring, b->threads[0].send_zc ? "on" : "off");
+		snprintf(b->res.io_stats.variants, sizeof(b->res.io_stats.variants), "%s, zero-copy sends %s",
+		         ring, b->threads[0].send_zc ? "on" : "off");
 	}
 	for (unsigned t = 0; b->threads && t < b->n_threads; t++) {
 		struct bench_thread *bt = &b->threads[t];

@@ -33,11 +33,11 @@ struct rf__bufring {
 	unsigned bgid;
 	struct io_uring_buf_ring *br; /* kernel ring, or NULL */
 	size_t br_bytes;
-	uint16_t *free_ids;           /* userspace pool: ids not handed out */
-	bool inc;                     /* incremental consumption */
-	uint32_t *off;                /* per buffer: bytes handed out so far */
-	uint32_t *pieces;             /* ... pieces not yet put back */
-	bool *kernel_done;            /* ... the kernel moved past it */
+	uint16_t *free_ids; /* userspace pool: ids not handed out */
+	bool inc; /* incremental consumption */
+	uint32_t *off; /* per buffer: bytes handed out so far */
+	uint32_t *pieces; /* ... pieces not yet put back */
+	bool *kernel_done; /* ... the kernel moved past it */
 };
 
 /* liburing 2.3's uapi copy lacks these; the kernel's values (Linux 6.12) */
@@ -161,8 +161,7 @@ unsigned rf__bufring_avail(const struct rf__bufring *p)
 	return p->avail;
 }
 
-char *rf__bufring_taken(struct rf__bufring *p, unsigned bid, unsigned len, unsigned cqe_flags,
-                        unsigned *room)
+char *rf__bufring_taken(struct rf__bufring *p, unsigned bid, unsigned len, unsigned cqe_flags, unsigned *room)
 {
 	char *at = rf__bufring_addr(p, bid) + p->off[bid];
 	*room = p->size - p->off[bid];

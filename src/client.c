@@ -44,7 +44,7 @@
 #define DEFAULT_RECV_BUFFER (64 * 1024)
 #define DEFAULT_URING_RECV RF_URING_RECV_POOL /* measured: README, bench/PATHS.md */
 #define DEFAULT_WRITE_FIXED false /* pins the whole pool resident; gains only on the ring file path */
-#define DEFAULT_RECV_INC false                /* measured: README, bench/PATHS.md */
+#define DEFAULT_RECV_INC false /* measured: README, bench/PATHS.md */
 
 int64_t rf__now(void)
 {
@@ -249,10 +249,11 @@ static int setup_recv_pool(rf_client *c, char *detail, size_t detail_len)
 		if (c->opts.uring_recv == RF_URING_RECV_AUTO && c->opts.uring_recv_inc != RF_URING_FIXED_ON)
 			return 0; /* nothing was asked for by name: own buffers, as before */
 		if (detail && detail_len)
-			snprintf(detail, detail_len, "%s",
-			         multishot ? "multishot receive needs io_uring on Linux 6.0 or later"
-			         : inc ? "incremental buffer consumption needs io_uring on Linux 6.12 or later"
-			               : "the receive pool could not be set up");
+			snprintf(
+				detail, detail_len, "%s",
+				multishot ? "multishot receive needs io_uring on Linux 6.0 or later"
+				: inc ? "incremental buffer consumption needs io_uring on Linux 6.12 or later"
+				      : "the receive pool could not be set up");
 		return err == RF_EKERNEL ? err : RF_EKERNEL;
 	}
 	c->pool_on = true;
@@ -264,8 +265,10 @@ static int setup_recv_pool(rf_client *c, char *detail, size_t detail_len)
 		if (!rf__loop_is_epoll(c->loop) && (err = rf__loop_pool_register(c->loop)) &&
 		    wf == RF_URING_FIXED_ON) {
 			if (detail && detail_len)
-				snprintf(detail, detail_len, "the receive pool could not be registered with the "
-				         "ring: %s", strerror(-err));
+				snprintf(detail, detail_len,
+				         "the receive pool could not be registered with the "
+				         "ring: %s",
+				         strerror(-err));
 			return RF_EKERNEL;
 		}
 	}
@@ -346,8 +349,8 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 		err = read_netrc(c, opts->netrc_file);
 		if (err) {
 			if (opts->error_detail && opts->error_detail_len)
-				snprintf(opts->error_detail, opts->error_detail_len, "cannot read netrc file %s: %s",
-				         opts->netrc_file, rf_strerror(err));
+				snprintf(opts->error_detail, opts->error_detail_len,
+				         "cannot read netrc file %s: %s", opts->netrc_file, rf_strerror(err));
 			err = RF_EINVAL;
 			goto fail;
 		}
@@ -372,8 +375,7 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	/* mapped, not calloc'd: pages the kernel zeroes when first touched,
 	 * whatever the allocator does (MALLOC_PERTURB_ makes glibc's calloc
 	 * write every page) */
-	void *slots = mmap(NULL, slots_bytes(c), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-	                   -1, 0);
+	void *slots = mmap(NULL, slots_bytes(c), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	c->slots = slots == MAP_FAILED ? NULL : slots;
 	c->free_slots = calloc(c->nslots, sizeof(*c->free_slots));
 	if (!c->slots || !c->free_slots)
@@ -386,8 +388,8 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	if (opts->digest && !(c->print_algo = strdup(rf__digest_canonical(opts->digest))))
 		goto fail;
 	const char *ring_why;
-	err = rf__loop_new(c->nslots * 4 + 16, (enum rf__io)opts->io,
-	                   (enum rf__setup)opts->uring_setup, &c->loop, &ring_why);
+	err = rf__loop_new(c->nslots * 4 + 16, (enum rf__io)opts->io, (enum rf__setup)opts->uring_setup,
+	                   &c->loop, &ring_why);
 	if (err) {
 		if (*ring_why && opts->error_detail && opts->error_detail_len)
 			snprintf(opts->error_detail, opts->error_detail_len, "%s", ring_why);
@@ -486,11 +488,10 @@ int rf_submit(rf_client *c, const rf_request *rq)
 	return 0;
 }
 
-
 /* Every rf_result starts here: strings are never NULL, URLs are shown
  * redacted. */
-static void result_init(rf_result *res, const char *shown_url, const char *shown_final,
-                        void *user, int err, const char *detail)
+static void result_init(rf_result *res, const char *shown_url, const char *shown_final, void *user, int err,
+                        const char *detail)
 {
 	memset(res, 0, sizeof(*res));
 	res->url = shown_url;
@@ -504,8 +505,7 @@ static void result_init(rf_result *res, const char *shown_url, const char *shown
 
 /* The one report of a request (counted, then handed to on_done); s is the
  * slot of its last attempt, or NULL when it never got one. */
-static void report(rf_client *c, struct rf__req *r, struct rf__slot *s, int err,
-                   const char *detail)
+static void report(rf_client *c, struct rf__req *r, struct rf__slot *s, int err, const char *detail)
 {
 	if (err)
 		c->n_failed++;
@@ -713,7 +713,7 @@ static void split_next(rf_client *c, struct rf__req *r, bool was_leader, enum rf
 	case RF_SPLIT_WAIT:
 		return;
 	case RF_SPLIT_FINALIZE: /* the complete .part: digest, final name */
-	case RF_SPLIT_RESTART:  /* the whole file again, one connection */
+	case RF_SPLIT_RESTART: /* the whole file again, one connection */
 		rf__queue_push_front(c, leader);
 		return;
 	case RF_SPLIT_FAIL:
@@ -737,8 +737,8 @@ static void segment_done(rf_client *c, struct rf__slot *s, const struct rf__outc
 	bool shorter = !err && landed > rf__split_from(r) && landed < rf__split_end(r);
 	again |= shorter;
 	c->bytes_done += s->bytes;
-	enum rf__split_next next = rf__split_attempt_end(c, r, landed, s->bytes, err, s->detail, again,
-	                                                 &leader);
+	enum rf__split_next next =
+		rf__split_attempt_end(c, r, landed, s->bytes, err, s->detail, again, &leader);
 	s->req = NULL;
 	if (next == RF_SPLIT_AGAIN) {
 		if (o->next == RF_NEXT_RETRY && !shorter) {
@@ -800,7 +800,7 @@ static void report_unstarted(rf_client *c, struct rf__req *r, int err, const cha
 		struct rf__req *leader;
 		bool was_leader = r->job_leader;
 		enum rf__split_next next =
-		    rf__split_attempt_end(c, r, rf__split_from(r), 0, err, detail, false, &leader);
+			rf__split_attempt_end(c, r, rf__split_from(r), 0, err, detail, false, &leader);
 		split_next(c, r, was_leader, next, leader);
 		return;
 	}
@@ -828,8 +828,8 @@ static void report_bad_entry(rf_client *c, struct rf__ahead *a)
 		const char *given = a->url ? a->url : "";
 		size_t cap = strlen(given) + 1;
 		char *shown = malloc(cap);
-		const char *url = shown ? rf__url_redact(given, shown, cap)
-		                        : "(URL not shown: out of memory)";
+		const char *url =
+			shown ? rf__url_redact(given, shown, cap) : "(URL not shown: out of memory)";
 		result_init(&res, url, url, a->user, a->err, a->why);
 		c->opts.on_done(c->opts.done_arg, &res);
 		free(shown);
@@ -928,10 +928,10 @@ static void choose_file_io(rf_client *c, const char *path)
 		const char *name;
 		bool inline_ops, tmpfile;
 	} known[] = {
-		{0xEF53, "ext4", true, true},          /* EXT4_SUPER_MAGIC (ext2/3 too) */
-		{0x58465342, "xfs", true, true},       /* XFS_SUPER_MAGIC */
-		{0x01021994, "tmpfs", true, false},    /* TMPFS_MAGIC */
-		{0x794C7630, "overlay", true, true},   /* OVERLAYFS_SUPER_MAGIC: containers */
+		{0xEF53, "ext4", true, true}, /* EXT4_SUPER_MAGIC (ext2/3 too) */
+		{0x58465342, "xfs", true, true}, /* XFS_SUPER_MAGIC */
+		{0x01021994, "tmpfs", true, false}, /* TMPFS_MAGIC */
+		{0x794C7630, "overlay", true, true}, /* OVERLAYFS_SUPER_MAGIC: containers */
 	};
 	char dir[4096];
 	snprintf(dir, sizeof(dir), "%s", path);
@@ -1157,8 +1157,7 @@ static void dns_progress(rf_client *c)
 		return;
 	for (unsigned i = 0; i < c->nslots; i++) {
 		struct rf__slot *s = &c->slots[i];
-		if (s->state == RF_SLOT_RESOLVING && s->dns && s->dns->state != RF_DNS_PENDING &&
-		    !s->err) {
+		if (s->state == RF_SLOT_RESOLVING && s->dns && s->dns->state != RF_DNS_PENDING && !s->err) {
 			rf__slot_dns_ready(c, s);
 			settle(c, s);
 		} else if (s->state == RF_SLOT_CONNECTING && s->dns) {
@@ -1298,12 +1297,13 @@ void rf_client_io_stats(const rf_client *c, rf_io_stats *out)
 		char ring[128];
 		rf__loop_describe(c->loop, ring, sizeof(ring));
 		snprintf(out->variants, sizeof(out->variants), "%.127s, splice %s, file I/O %.96s", ring,
-		         c->opts.no_splice ? "off" : "on", c->file_io[0] ? c->file_io : "not decided (no file)");
+		         c->opts.no_splice ? "off" : "on",
+		         c->file_io[0] ? c->file_io : "not decided (no file)");
 	}
 	if (c->pool_on)
 		snprintf(out->recv_mode, sizeof(out->recv_mode), "%spool %u x %u KiB%s",
-		         c->pool_multishot ? "multishot " : "", c->pool_count, rf__loop_pool_size(c->loop) / 1024,
-		         c->pool_inc ? ", incremental" : "");
+		         c->pool_multishot ? "multishot " : "", c->pool_count,
+		         rf__loop_pool_size(c->loop) / 1024, c->pool_inc ? ", incremental" : "");
 	else
 		snprintf(out->recv_mode, sizeof(out->recv_mode), "own buffers (%u x %zu KiB per transfer)",
 		         RF_SLOT_BUFS, c->opts.recv_buffer / 1024);
@@ -1346,7 +1346,9 @@ int rf_client_resolver(rf_client *c, const rf_resolver_opts *o, char *why, size_
 	}
 	struct rf__dns_config cfg = {
 		.system = o->kind == RF_RESOLVER_SYSTEM,
-		.family = o->family == 4 ? AF_INET : o->family == 6 ? AF_INET6 : 0,
+		.family = o->family == 4   ? AF_INET
+	                  : o->family == 6 ? AF_INET6
+	                                   : 0,
 		.max_inflight = o->max_inflight,
 		.cache_max = o->cache_max,
 		.servers = o->servers,

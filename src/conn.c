@@ -28,11 +28,11 @@
 #define TUNNEL_BUF 8192
 
 struct rf__tunnel {
-	size_t len, sent;    /* request: bytes in buf, bytes sent */
-	bool reading;        /* request out, reading the answer into buf */
-	bool eof;            /* the proxy closed while we read */
+	size_t len, sent; /* request: bytes in buf, bytes sent */
+	bool reading; /* request out, reading the answer into buf */
+	bool eof; /* the proxy closed while we read */
 	bool with_credentials; /* Proxy-Authorization was sent */
-	size_t got;          /* answer bytes in buf */
+	size_t got; /* answer bytes in buf */
 	char hostport[280];
 	char detail[480];
 	char buf[TUNNEL_BUF];
@@ -73,8 +73,7 @@ void rf__conn_dial_socket(struct rf__loop *l, rf__tag t, int family)
 	rf__op_socket(l, t, family);
 }
 
-void rf__conn_dial_connect(struct rf__loop *l, rf__tag t, int fd, const struct sockaddr *sa,
-                           socklen_t len)
+void rf__conn_dial_connect(struct rf__loop *l, rf__tag t, int fd, const struct sockaddr *sa, socklen_t len)
 {
 	rf__op_connect(l, t, fd, sa, len);
 }
@@ -83,7 +82,6 @@ void rf__conn_dial_close(struct rf__loop *l, int fd)
 {
 	rf__op_close(l, rf__tag_make(RF_OP_NONE, 0, 0), fd);
 }
-
 
 /* ---- the CONNECT tunnel ---- */
 
@@ -125,7 +123,8 @@ static int tunnel_step(struct rf__conn *k, struct rf__conn_op *next, const char 
 	*detail = t->detail;
 	if (!t->reading) {
 		if (t->sent < t->len) {
-			*next = (struct rf__conn_op){RF_OP_TLS_SEND, t->buf + t->sent, (unsigned)(t->len - t->sent)};
+			*next = (struct rf__conn_op){RF_OP_TLS_SEND, t->buf + t->sent,
+			                             (unsigned)(t->len - t->sent)};
 			return 1;
 		}
 		explicit_bzero(t->buf, t->len);
@@ -147,11 +146,13 @@ static int tunnel_step(struct rf__conn *k, struct rf__conn_op *next, const char 
 			return RF_EPROXY;
 		}
 		if (t->got == sizeof(t->buf)) {
-			snprintf(t->detail, sizeof(t->detail), "the proxy's answer to CONNECT %s is over %d bytes",
-			         t->hostport, TUNNEL_BUF);
+			snprintf(t->detail, sizeof(t->detail),
+			         "the proxy's answer to CONNECT %s is over %d bytes", t->hostport,
+			         TUNNEL_BUF);
 			return RF_EPROXY;
 		}
-		*next = (struct rf__conn_op){RF_OP_TLS_RECV, t->buf + t->got, (unsigned)(sizeof(t->buf) - t->got)};
+		*next = (struct rf__conn_op){RF_OP_TLS_RECV, t->buf + t->got,
+		                             (unsigned)(sizeof(t->buf) - t->got)};
 		return 1;
 	}
 	char why[100];
@@ -173,8 +174,8 @@ static int tunnel_step(struct rf__conn *k, struct rf__conn_op *next, const char 
 	}
 	if ((size_t)n < t->got) {
 		/* the origin cannot have spoken yet: TLS starts with the client */
-		snprintf(t->detail, sizeof(t->detail),
-		         "the proxy sent bytes after its answer to CONNECT %s", t->hostport);
+		snprintf(t->detail, sizeof(t->detail), "the proxy sent bytes after its answer to CONNECT %s",
+		         t->hostport);
 		return RF_EPROXY;
 	}
 	tunnel_free(k);
@@ -183,8 +184,8 @@ static int tunnel_step(struct rf__conn *k, struct rf__conn_op *next, const char 
 
 /* ---- TLS ---- */
 
-int rf__conn_start_tls(struct rf__conn *k, struct rf__tls_ctx *ctx, const char *host,
-                       bool ip_literal, const char *cache_key)
+int rf__conn_start_tls(struct rf__conn *k, struct rf__tls_ctx *ctx, const char *host, bool ip_literal,
+                       const char *cache_key)
 {
 	return rf__tls_new(ctx, host, ip_literal, cache_key, &k->tls);
 }
@@ -278,8 +279,8 @@ bool rf__conn_next_send(struct rf__conn *k, struct rf__conn_op *next)
 	return true;
 }
 
-int rf__conn_read(struct rf__conn *k, void *buf, size_t cap, size_t *got,
-                  struct rf__conn_op *next, const char **detail)
+int rf__conn_read(struct rf__conn *k, void *buf, size_t cap, size_t *got, struct rf__conn_op *next,
+                  const char **detail)
 {
 	*got = 0;
 	*detail = "";

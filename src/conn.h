@@ -37,14 +37,14 @@ struct rf__origin;
 struct rf__tunnel;
 
 struct rf__conn {
-	int fd;                  /* -1 until the socket op completes */
-	struct rf__tls *tls;     /* https: the TLS layer, kept across requests */
+	int fd; /* -1 until the socket op completes */
+	struct rf__tls *tls; /* https: the TLS layer, kept across requests */
 	struct rf__tunnel *tunnel; /* a CONNECT still being set up, or NULL */
-	const char *out;         /* plaintext being sent (the caller's memory) */
+	const char *out; /* plaintext being sent (the caller's memory) */
 	size_t out_len, out_done;
 	/* the pool's (pool.c) */
-	struct rf__link olink;   /* origin's idle list */
-	struct rf__link glink;   /* client-wide idle LRU */
+	struct rf__link olink; /* origin's idle list */
+	struct rf__link glink; /* client-wide idle LRU */
 	struct rf__origin *origin;
 };
 
@@ -63,8 +63,7 @@ void rf__conn_submit(struct rf__loop *l, struct rf__conn *k, rf__tag t, const st
  * in bench.c); close a loser.  The winner becomes the stack's with
  * rf__conn_opened. */
 void rf__conn_dial_socket(struct rf__loop *l, rf__tag t, int family);
-void rf__conn_dial_connect(struct rf__loop *l, rf__tag t, int fd, const struct sockaddr *sa,
-                           socklen_t len);
+void rf__conn_dial_connect(struct rf__loop *l, rf__tag t, int fd, const struct sockaddr *sa, socklen_t len);
 void rf__conn_dial_close(struct rf__loop *l, int fd);
 void rf__conn_opened(struct rf__conn *k, int fd);
 
@@ -78,8 +77,8 @@ int rf__conn_start_tunnel(struct rf__conn *k, const char *hostport, const char *
 
 /* Put TLS over the connected socket (or tunnel), for host (checked against the
  * certificate) and the origin named cache_key (session resumption). */
-int rf__conn_start_tls(struct rf__conn *k, struct rf__tls_ctx *ctx, const char *host,
-                       bool ip_literal, const char *cache_key);
+int rf__conn_start_tls(struct rf__conn *k, struct rf__tls_ctx *ctx, const char *host, bool ip_literal,
+                       const char *cache_key);
 bool rf__conn_is_tls(const struct rf__conn *k);
 /* Advance the stack's handshakes: 0 when it carries plaintext, 1 with
  * *next to submit, or a negative code with *detail. */
@@ -98,8 +97,8 @@ bool rf__conn_next_send(struct rf__conn *k, struct rf__conn_op *next);
 /* Read plaintext into buf[0..cap): 0 with *got > 0; 0 with *got == 0 and
  * *next to submit; 1 at a clean end (TLS close_notify); RF_ETRUNCATED when
  * the transport ended without it; another negative code with *detail. */
-int rf__conn_read(struct rf__conn *k, void *buf, size_t cap, size_t *got,
-                  struct rf__conn_op *next, const char **detail);
+int rf__conn_read(struct rf__conn *k, void *buf, size_t cap, size_t *got, struct rf__conn_op *next,
+                  const char **detail);
 /* An RF_OP_TLS_RECV brought n bytes (0: the peer closed). */
 void rf__conn_received(struct rf__conn *k, size_t n);
 /* Bytes already received are waiting in the stack: more is there to read

@@ -27,25 +27,25 @@
 #include "alloc.h"
 #include "ringfetch.h"
 
-#define COOKIE_MAX 4096     /* name + value */
+#define COOKIE_MAX 4096 /* name + value */
 #define PER_DOMAIN_MAX 50
 #define TOTAL_MAX 3000
-#define NBUCKETS 4096       /* a power of two */
+#define NBUCKETS 4096 /* a power of two */
 
 struct cookie {
 	char *name, *value, *domain, *path; /* one allocation at name */
-	int64_t expires;       /* unix seconds; 0: a session cookie */
-	int64_t created;       /* order among equals (RFC 6265 5.4) */
-	uint64_t used;         /* last use, for eviction */
+	int64_t expires; /* unix seconds; 0: a session cookie */
+	int64_t created; /* order among equals (RFC 6265 5.4) */
+	uint64_t used; /* last use, for eviction */
 	bool host_only, secure, http_only, live;
-	int next;              /* the next in its bucket, -1: none */
+	int next; /* the next in its bucket, -1: none */
 };
 
 struct rf__cookies {
 	struct cookie *c;
 	int n, cap, live;
 	int bucket[NBUCKETS];
-	uint64_t clock;        /* a counter for `created` and `used` */
+	uint64_t clock; /* a counter for `created` and `used` */
 	const psl_ctx_t *psl;
 	bool psl_owned;
 };
@@ -183,8 +183,12 @@ static bool cookie_date(const char *s, int64_t *out)
 	if (!have_time || !have_day || !have_month || !have_year || day < 1 || day > 31 || year < 1601 ||
 	    hh > 23 || mm > 59 || ss > 59)
 		return false;
-	struct tm tm = {.tm_year = year - 1900, .tm_mon = month - 1, .tm_mday = day, .tm_hour = hh,
-	                .tm_min = mm, .tm_sec = ss};
+	struct tm tm = {.tm_year = year - 1900,
+	                .tm_mon = month - 1,
+	                .tm_mday = day,
+	                .tm_hour = hh,
+	                .tm_min = mm,
+	                .tm_sec = ss};
 	*out = (int64_t)timegm(&tm);
 	return true;
 }
@@ -256,8 +260,7 @@ static int find(const struct rf__cookies *j, const char *name, const char *domai
 
 /* Store (or replace, or with expires in the past delete) a cookie. */
 static bool store(struct rf__cookies *j, const char *name, const char *value, const char *domain,
-                  const char *path, bool host_only, bool secure, bool http_only, int64_t expires,
-                  int64_t now)
+                  const char *path, bool host_only, bool secure, bool http_only, int64_t expires, int64_t now)
 {
 	int old = find(j, name, domain, path, host_only);
 	int64_t created = old >= 0 ? j->c[old].created : (int64_t)++j->clock;
@@ -290,10 +293,17 @@ static bool store(struct rf__cookies *j, const char *name, const char *value, co
 		return false;
 	}
 	struct cookie *k = &j->c[slot];
-	*k = (struct cookie){.name = mem, .value = mem + ln, .domain = mem + ln + lv,
-	                     .path = mem + ln + lv + ld, .expires = expires, .created = created,
-	                     .used = ++j->clock, .host_only = host_only, .secure = secure,
-	                     .http_only = http_only, .live = true};
+	*k = (struct cookie){.name = mem,
+	                     .value = mem + ln,
+	                     .domain = mem + ln + lv,
+	                     .path = mem + ln + lv + ld,
+	                     .expires = expires,
+	                     .created = created,
+	                     .used = ++j->clock,
+	                     .host_only = host_only,
+	                     .secure = secure,
+	                     .http_only = http_only,
+	                     .live = true};
 	memcpy(k->name, name, ln);
 	memcpy(k->value, value, lv);
 	memcpy(k->domain, domain, ld);
@@ -417,8 +427,7 @@ bool rf__cookies_set(struct rf__cookies *j, const char *host, const char *path, 
 		*why = "a __Secure- cookie without Secure over https";
 		return false;
 	}
-	if (strncmp(name, "__Host-", 7) == 0 &&
-	    !(secure && https && host_only && strcmp(cpath, "/") == 0)) {
+	if (strncmp(name, "__Host-", 7) == 0 && !(secure && https && host_only && strcmp(cpath, "/") == 0)) {
 		*why = "a __Host- cookie not Secure, host-only and for /";
 		return false;
 	}
@@ -426,7 +435,8 @@ bool rf__cookies_set(struct rf__cookies *j, const char *host, const char *path, 
 		for (int i = j->bucket[hash_of(d)]; i != -1; i = j->c[i].next) {
 			const struct cookie *k = &j->c[i];
 			if (k->secure && strcmp(k->name, name) == 0 &&
-			    (domain_match(d, k->domain) || domain_match(k->domain, d)) && path_match(cpath, k->path)) {
+			    (domain_match(d, k->domain) || domain_match(k->domain, d)) &&
+			    path_match(cpath, k->path)) {
 				*why = "it would replace a Secure cookie from http";
 				return false;
 			}
@@ -453,8 +463,8 @@ static int pick_order(const void *a, const void *b)
 	return x->created < y->created ? -1 : x->created > y->created; /* then older */
 }
 
-size_t rf__cookies_header(struct rf__cookies *j, const char *host, const char *path, bool https,
-                          int64_t now, char *out, size_t cap)
+size_t rf__cookies_header(struct rf__cookies *j, const char *host, const char *path, bool https, int64_t now,
+                          char *out, size_t cap)
 {
 	out[0] = 0;
 	if (!j->live)

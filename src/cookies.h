@@ -30,8 +30,8 @@ bool rf__cookies_set(struct rf__cookies *j, const char *host, const char *path, 
 /* The Cookie header value for a request to host/path over https or not:
  * into out (cap bytes), "" when none.  Returns its length; a list that
  * does not fit is cut at a whole cookie. */
-size_t rf__cookies_header(struct rf__cookies *j, const char *host, const char *path, bool https,
-                          int64_t now, char *out, size_t cap);
+size_t rf__cookies_header(struct rf__cookies *j, const char *host, const char *path, bool https, int64_t now,
+                          char *out, size_t cap);
 
 /* Read a Netscape cookie file ("# Netscape HTTP Cookie File", tab-separated
  * domain, subdomains, path, secure, expiry, name, value; "#HttpOnly_"

@@ -27,10 +27,10 @@ enum coding { CODING_GZIP, CODING_DEFLATE, CODING_BR, CODING_ZSTD };
 
 struct rf__decoder {
 	enum coding coding;
-	bool started;   /* first input seen (deflate's format decided) */
+	bool started; /* first input seen (deflate's format decided) */
 	unsigned char head[2]; /* deflate: the first byte, while the second is awaited */
 	size_t nhead;
-	bool ended;     /* the stream's end was decoded */
+	bool ended; /* the stream's end was decoded */
 	z_stream z;
 	bool z_live;
 	BrotliDecoderState *br;
@@ -58,8 +58,11 @@ static int coding_of(const char *v)
 	static const struct {
 		const char *name;
 		enum coding c;
-	} names[] = {{"gzip", CODING_GZIP}, {"x-gzip", CODING_GZIP}, {"deflate", CODING_DEFLATE},
-	             {"br", CODING_BR}, {"zstd", CODING_ZSTD}};
+	} names[] = {{"gzip", CODING_GZIP},
+	             {"x-gzip", CODING_GZIP},
+	             {"deflate", CODING_DEFLATE},
+	             {"br", CODING_BR},
+	             {"zstd", CODING_ZSTD}};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strlen(names[i].name) == n && strncasecmp(v, names[i].name, n) == 0)
 			return (int)names[i].c;
@@ -216,8 +219,8 @@ static int br_step(struct rf__decoder *d, const unsigned char *in, size_t in_len
 	size_t avail_in = in_len, avail_out = cap;
 	const uint8_t *next_in = in;
 	uint8_t *next_out = out;
-	BrotliDecoderResult r = BrotliDecoderDecompressStream(d->br, &avail_in, &next_in, &avail_out,
-	                                                      &next_out, NULL);
+	BrotliDecoderResult r =
+		BrotliDecoderDecompressStream(d->br, &avail_in, &next_in, &avail_out, &next_out, NULL);
 	*used = in_len - avail_in;
 	*made = cap - avail_out;
 	if (r == BROTLI_DECODER_RESULT_ERROR)

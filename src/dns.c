@@ -35,11 +35,11 @@
 
 #define DEFAULT_INFLIGHT 256
 #define DEFAULT_CACHE_MAX 32768
-#define RESOLUTION_DELAY (50 * 1000000LL)   /* ns: RFC 8305's recommended 50 ms */
-#define MIN_TTL (1 * 1000000000LL)          /* ns: a TTL of 0 still serves the moment */
-#define NEG_TTL_NAME (5 * 1000000000LL)     /* NXDOMAIN, no address of the family */
-#define NEG_TTL_SERVER (2 * 1000000000LL)   /* SERVFAIL, timeout, refused, garbage */
-#define EVICT_SCAN 64                       /* settled entries looked at from the LRU end */
+#define RESOLUTION_DELAY (50 * 1000000LL) /* ns: RFC 8305's recommended 50 ms */
+#define MIN_TTL (1 * 1000000000LL) /* ns: a TTL of 0 still serves the moment */
+#define NEG_TTL_NAME (5 * 1000000000LL) /* NXDOMAIN, no address of the family */
+#define NEG_TTL_SERVER (2 * 1000000000LL) /* SERVFAIL, timeout, refused, garbage */
+#define EVICT_SCAN 64 /* settled entries looked at from the LRU end */
 
 struct pin {
 	unsigned port;
@@ -58,7 +58,7 @@ struct rf__dns {
 	unsigned nbuckets;
 	struct rf__dns_entry *lru_head, *lru_tail;
 	struct rf__dns_entry *wait_head, *wait_tail; /* names waiting for a lookup slot */
-	struct rf__dns_entry *other;                 /* waiting for the other family */
+	struct rf__dns_entry *other; /* waiting for the other family */
 	unsigned inflight, settled;
 	struct rf__dns_stats st;
 };
@@ -66,11 +66,16 @@ struct rf__dns {
 const char *rf__dns_source_name(enum rf__dns_source s)
 {
 	switch (s) {
-	case RF__DNS_FROM_DNS: return "DNS";
-	case RF__DNS_FROM_HOSTS: return "hosts file";
-	case RF__DNS_FROM_PIN: return "--resolve";
-	case RF__DNS_FROM_LITERAL: return "literal";
-	case RF__DNS_FROM_LOCALHOST: return "localhost";
+	case RF__DNS_FROM_DNS:
+		return "DNS";
+	case RF__DNS_FROM_HOSTS:
+		return "hosts file";
+	case RF__DNS_FROM_PIN:
+		return "--resolve";
+	case RF__DNS_FROM_LITERAL:
+		return "literal";
+	case RF__DNS_FROM_LOCALHOST:
+		return "localhost";
 	}
 	return "?";
 }
@@ -119,8 +124,7 @@ static void entry_free(struct rf__dns_entry *e)
 
 static struct rf__dns_entry *find(const struct rf__dns *d, const char *host)
 {
-	for (struct rf__dns_entry *e = d->buckets[rf__hash32(host) & (d->nbuckets - 1)]; e;
-	     e = e->hnext)
+	for (struct rf__dns_entry *e = d->buckets[rf__hash32(host) & (d->nbuckets - 1)]; e; e = e->hnext)
 		if (strcmp(e->host, host) == 0)
 			return e;
 	return NULL;
@@ -158,8 +162,7 @@ static void unhash(struct rf__dns *d, struct rf__dns_entry *e)
 static void evict(struct rf__dns *d)
 {
 	struct rf__dns_entry *e = d->lru_tail;
-	for (unsigned scanned = 0; e && d->st.entries >= d->cache_max && scanned < EVICT_SCAN;
-	     scanned++) {
+	for (unsigned scanned = 0; e && d->st.entries >= d->cache_max && scanned < EVICT_SCAN; scanned++) {
 		struct rf__dns_entry *prev = e->lru_prev;
 		if (e->state != RF_DNS_PENDING && !e->asking && !e->refs) {
 			lru_unlink(d, e);
@@ -174,8 +177,8 @@ static void evict(struct rf__dns *d)
 
 /* ---- settling ---- */
 
-static void settle_ok(struct rf__dns *d, struct rf__dns_entry *e, struct rf__addrlist *addrs,
-                      unsigned ttl, int64_t now)
+static void settle_ok(struct rf__dns *d, struct rf__dns_entry *e, struct rf__addrlist *addrs, unsigned ttl,
+                      int64_t now)
 {
 	rf__addrlist_unref(e->addrs);
 	e->addrs = addrs;
@@ -187,8 +190,8 @@ static void settle_ok(struct rf__dns *d, struct rf__dns_entry *e, struct rf__add
 	d->settled++;
 }
 
-static void settle_failed(struct rf__dns *d, struct rf__dns_entry *e, const char *why,
-                          bool name_problem, int64_t now)
+static void settle_failed(struct rf__dns *d, struct rf__dns_entry *e, const char *why, bool name_problem,
+                          int64_t now)
 {
 	free(e->error);
 	e->error = rf__strdup(why);
@@ -258,8 +261,7 @@ static bool name_problem(enum rf__dns_status s)
 }
 
 /* Every query of e answered, e still PENDING: settle from both. */
-static void settle_from_queries(struct rf__dns *d, struct rf__dns_entry *e, int64_t now,
-                                unsigned nq)
+static void settle_from_queries(struct rf__dns *d, struct rf__dns_entry *e, int64_t now, unsigned nq)
 {
 	struct rf__resolver_query *q6 = &e->q[0], *q4 = nq > 1 ? &e->q[1] : NULL;
 	struct rf__addrlist *m = rf__addrlist_merge(q6->addrs, q4 ? q4->addrs : NULL);
@@ -274,8 +276,9 @@ static void settle_from_queries(struct rf__dns *d, struct rf__dns_entry *e, int6
 	/* no address: the more telling failure (the A query's unless it only
 	 * says the name has no such address) */
 	const struct rf__resolver_query *w = q4 && !(q4->status == RF__DNS_NODATA &&
-	                                             q6->status != RF__DNS_NODATA &&
-	                                             q6->status != RF__DNS_OK) ? q4 : q6;
+	                                             q6->status != RF__DNS_NODATA && q6->status != RF__DNS_OK)
+	                                             ? q4
+	                                             : q6;
 	const char *why = w->detail[0] ? w->detail : "no address";
 	if (d->family && (w->status == RF__DNS_NODATA || w->status == RF__DNS_OK))
 		why = family_flag(d->family);
@@ -423,8 +426,7 @@ static bool is_invalid(const char *host)
 	       (n > 8 && strncasecmp(host + n - 8, ".invalid", 8) == 0);
 }
 
-static struct rf__dns_entry *get(struct rf__dns *d, const char *host, unsigned port, int64_t now,
-                                 bool ahead)
+static struct rf__dns_entry *get(struct rf__dns *d, const char *host, unsigned port, int64_t now, bool ahead)
 {
 	for (unsigned i = 0; i < d->npins; i++)
 		if (d->pins[i].port == port && strcasecmp(d->pins[i].e.host, host) == 0) {
@@ -483,8 +485,7 @@ static struct rf__dns_entry *get(struct rf__dns *d, const char *host, unsigned p
 		rf__addrlist_unref(l);
 	} else if (is_invalid(host)) {
 		e->source = RF__DNS_FROM_LOCALHOST;
-		settle_failed(d, e, "no such host (.invalid names are never resolved, RFC 6761)", true,
-		              now);
+		settle_failed(d, e, "no such host (.invalid names are never resolved, RFC 6761)", true, now);
 		e->expires = INT64_MAX;
 	} else {
 		ask(d, e, now);
@@ -494,8 +495,7 @@ static struct rf__dns_entry *get(struct rf__dns *d, const char *host, unsigned p
 	return e;
 }
 
-struct rf__dns_entry *rf__dns_lookup(struct rf__dns *d, const char *host, unsigned port,
-                                     int64_t now)
+struct rf__dns_entry *rf__dns_lookup(struct rf__dns *d, const char *host, unsigned port, int64_t now)
 {
 	return get(d, host, port, now, false);
 }
@@ -572,8 +572,8 @@ static int parse_pin(const char *spec, struct pin *p)
 	return 0;
 }
 
-int rf__dns_new(struct rf__loop *loop, const struct rf__dns_config *cfg, struct rf__dns **out,
-                char *why, size_t why_len)
+int rf__dns_new(struct rf__loop *loop, const struct rf__dns_config *cfg, struct rf__dns **out, char *why,
+                size_t why_len)
 {
 	struct rf__dns *d = calloc(1, sizeof(*d));
 	if (!d)

@@ -16,9 +16,9 @@
 #include <stdint.h>
 
 struct rf__faults {
-	unsigned percent;        /* 0: off */
+	unsigned percent; /* 0: off */
 	bool shorts, errors, flush, alloc;
-	uint64_t state;          /* xorshift, from the seed */
+	uint64_t state; /* xorshift, from the seed */
 };
 
 #ifndef NDEBUG
@@ -45,7 +45,10 @@ static inline bool rf__fault_now(struct rf__faults *f, bool kind)
 	(void)f, (void)kind;
 	return false;
 }
-static inline bool rf__fault_alloc(void) { return false; }
+static inline bool rf__fault_alloc(void)
+{
+	return false;
+}
 #endif
 
 #endif

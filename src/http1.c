@@ -48,15 +48,21 @@ enum {
 	FIELD_SET_COOKIE,
 };
 
-#define FIELD(name, kind) {name, sizeof(name) - 1, kind}
+#define FIELD(name, kind)                                                                                    \
+	{                                                                                                    \
+		name, sizeof(name) - 1, kind                                                                 \
+	}
 static const struct {
 	const char *name;
 	size_t len;
 	int kind;
 } fields[] = {
-	FIELD("location", FIELD_LOCATION),           FIELD("etag", FIELD_ETAG),
-	FIELD("last-modified", FIELD_LAST_MODIFIED), FIELD("content-range", FIELD_CONTENT_RANGE),
-	FIELD("retry-after", FIELD_RETRY_AFTER),     FIELD("accept-ranges", FIELD_ACCEPT_RANGES),
+	FIELD("location", FIELD_LOCATION),
+	FIELD("etag", FIELD_ETAG),
+	FIELD("last-modified", FIELD_LAST_MODIFIED),
+	FIELD("content-range", FIELD_CONTENT_RANGE),
+	FIELD("retry-after", FIELD_RETRY_AFTER),
+	FIELD("accept-ranges", FIELD_ACCEPT_RANGES),
 	FIELD("content-encoding", FIELD_CONTENT_ENCODING),
 	FIELD("transfer-encoding", FIELD_TRANSFER_ENCODING),
 	FIELD("content-disposition", FIELD_CONTENT_DISPOSITION),
@@ -67,11 +73,16 @@ static const struct {
 static char *short_field(struct rf__http1_resp *r, int kind)
 {
 	switch (kind) {
-	case FIELD_ETAG: return r->etag;
-	case FIELD_LAST_MODIFIED: return r->last_modified;
-	case FIELD_CONTENT_RANGE: return r->content_range;
-	case FIELD_RETRY_AFTER: return r->retry_after;
-	default: return NULL;
+	case FIELD_ETAG:
+		return r->etag;
+	case FIELD_LAST_MODIFIED:
+		return r->last_modified;
+	case FIELD_CONTENT_RANGE:
+		return r->content_range;
+	case FIELD_RETRY_AFTER:
+		return r->retry_after;
+	default:
+		return NULL;
 	}
 }
 
@@ -230,8 +241,7 @@ static int on_header_field_complete(llhttp_t *p)
 	struct rf__http1_resp *r = resp_of(p);
 	r->field_kind = FIELD_OTHER;
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		if (r->field_len == fields[i].len &&
-		    memcmp(r->field, fields[i].name, r->field_len) == 0)
+		if (r->field_len == fields[i].len && memcmp(r->field, fields[i].name, r->field_len) == 0)
 			r->field_kind = fields[i].kind;
 	}
 	if (r->field_kind == FIELD_LOCATION) {
@@ -605,9 +615,11 @@ bool rf__http1_credential_header(const char *line)
 
 int rf__http1_request(char *buf, size_t cap, const struct rf__http1_request_spec *rq)
 {
-	static const char *const names[] = {"Host", "User-Agent", "Accept", "Accept-Encoding",
-	                                    "Authorization", "Proxy-Authorization"};
-	const char *values[] = {rq->hostport, rq->user_agent, "*/*",
+	static const char *const names[] = {
+		"Host", "User-Agent", "Accept", "Accept-Encoding", "Authorization", "Proxy-Authorization"};
+	const char *values[] = {rq->hostport,
+	                        rq->user_agent,
+	                        "*/*",
 	                        rq->accept_encoding ? rq->accept_encoding : "identity",
 	                        rq->credentials ? rq->authorization : NULL,
 	                        rq->proxy_authorization};
@@ -759,9 +771,8 @@ static bool two_digits(const char *p, int *out)
 
 static bool clock_of(const char *p, struct tm *tm)
 {
-	return two_digits(p, &tm->tm_hour) && p[2] == ':' && two_digits(p + 3, &tm->tm_min) &&
-	       p[5] == ':' && two_digits(p + 6, &tm->tm_sec) && tm->tm_hour < 24 && tm->tm_min < 60 &&
-	       tm->tm_sec <= 60;
+	return two_digits(p, &tm->tm_hour) && p[2] == ':' && two_digits(p + 3, &tm->tm_min) && p[5] == ':' &&
+	       two_digits(p + 6, &tm->tm_sec) && tm->tm_hour < 24 && tm->tm_min < 60 && tm->tm_sec <= 60;
 }
 
 int rf__http1_date(const char *v, int64_t *out)

@@ -18,29 +18,29 @@
 /* Response parser state for one response (1xx interim responses skipped). */
 struct rf__http1_resp {
 	llhttp_t parser;
-	int error;              /* first error, RF_E* */
-	int status;             /* final status once headers_done */
+	int error; /* first error, RF_E* */
+	int status; /* final status once headers_done */
 	size_t reason_len;
 	size_t location_len;
 	bool location_too_long;
-	bool accept_ranges;     /* Accept-Ranges: bytes */
+	bool accept_ranges; /* Accept-Ranges: bytes */
 	bool te_too_long;
-	unsigned interim;       /* 1xx responses skipped */
-	bool has_length;        /* Content-Length given */
+	unsigned interim; /* 1xx responses skipped */
+	bool has_length; /* Content-Length given */
 	uint64_t content_length;
-	bool headers_done;      /* final (non-1xx) header section complete */
-	bool complete;          /* whole message parsed */
-	bool keep_alive;        /* connection reusable after complete */
-	bool no_body;           /* HEAD request */
-	bool lean;              /* rf__http1_init_lean */
-	size_t consumed_total;  /* response bytes consumed so far */
+	bool headers_done; /* final (non-1xx) header section complete */
+	bool complete; /* whole message parsed */
+	bool keep_alive; /* connection reusable after complete */
+	bool no_body; /* HEAD request */
+	bool lean; /* rf__http1_init_lean */
+	size_t consumed_total; /* response bytes consumed so far */
 	/* header bookkeeping */
 	size_t header_bytes;
 	unsigned header_count;
-	size_t field_len;       /* of field[] below */
+	size_t field_len; /* of field[] below */
 	int field_kind;
 	bool in_value;
-	bool cd_too_long;       /* Content-Disposition longer than its buffer */
+	bool cd_too_long; /* Content-Disposition longer than its buffer */
 	struct rf__http1_trace *trace; /* the header sections as received (for
 	                           -v), or NULL (rf__http1_trace_into) */
 	struct rf__http1_cookies *cookies; /* Set-Cookie values of the final
@@ -60,7 +60,7 @@ struct rf__http1_resp {
 	char transfer_encoding[128]; /* all Transfer-Encoding values, joined */
 	char content_disposition[1024]; /* the last Content-Disposition, "" when
 	                           none; not to be used when cd_too_long */
-	char field[24];         /* current field name, lower-case, truncated */
+	char field[24]; /* current field name, lower-case, truncated */
 };
 
 /* The status lines and header fields of a response (interim ones too) as
@@ -68,7 +68,7 @@ struct rf__http1_resp {
 struct rf__http1_trace {
 	char *text;
 	size_t len, cap;
-	int last;               /* what was appended last (http1.c) */
+	int last; /* what was appended last (http1.c) */
 };
 
 /* The Set-Cookie values of a response, each NUL-terminated one after the
@@ -78,8 +78,8 @@ struct rf__http1_trace {
 struct rf__http1_cookies {
 	char *text;
 	size_t len, cap;
-	size_t start;           /* where the value being received began */
-	bool cut;               /* it did not fit: dropped at its end */
+	size_t start; /* where the value being received began */
+	bool cut; /* it did not fit: dropped at its end */
 };
 
 /* Start parsing a response to a request (head: it was a HEAD request). */
@@ -112,14 +112,14 @@ int rf__http1_eof(struct rf__http1_resp *r);
 /* What one request carries. */
 struct rf__http1_request_spec {
 	const char *method, *target, *hostport, *user_agent;
-	const char *const *extra;  /* "Name: value" lines from the user */
+	const char *const *extra; /* "Name: value" lines from the user */
 	size_t n_extra;
 	const char *authorization; /* default Authorization value, or NULL */
-	bool credentials;          /* false: leave out Authorization, Cookie and
+	bool credentials; /* false: leave out Authorization, Cookie and
 	                              Proxy-Authorization, whatever their source */
-	const char *raw_extra;     /* ready CRLF-terminated lines (Range), or NULL */
+	const char *raw_extra; /* ready CRLF-terminated lines (Range), or NULL */
 	const char *accept_encoding; /* Accept-Encoding value; NULL: "identity" */
-	const char *cookie;        /* the cookie store's Cookie value for this
+	const char *cookie; /* the cookie store's Cookie value for this
 	                              URL, or NULL; joined to an extra Cookie
 	                              line (when credentials are allowed) */
 	const char *proxy_authorization; /* for the proxy an absolute-form

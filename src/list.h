@@ -10,8 +10,14 @@
 struct rf__link {
 	struct rf__link *prev, *next;
 };
-static inline void rf__list_init(struct rf__link *h) { h->prev = h->next = h; }
-static inline bool rf__list_empty(const struct rf__link *h) { return h->next == h; }
+static inline void rf__list_init(struct rf__link *h)
+{
+	h->prev = h->next = h;
+}
+static inline bool rf__list_empty(const struct rf__link *h)
+{
+	return h->next == h;
+}
 static inline void rf__list_push(struct rf__link *h, struct rf__link *n)
 {
 	n->prev = h->prev;
@@ -25,6 +31,6 @@ static inline void rf__list_del(struct rf__link *n)
 	n->next->prev = n->prev;
 	n->prev = n->next = n;
 }
-#define rf__container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+#define rf__container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
 
 #endif

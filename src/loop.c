@@ -57,31 +57,32 @@
 #endif
 
 _Static_assert(RF__F_POOL == IORING_CQE_F_BUFFER && RF__F_MORE == IORING_CQE_F_MORE &&
-               RF__F_BID_SHIFT == IORING_CQE_BUFFER_SHIFT, "completion flags are the CQE's");
+                       RF__F_BID_SHIFT == IORING_CQE_BUFFER_SHIFT,
+               "completion flags are the CQE's");
 
 struct rf__loop {
-	struct rf__ep *ep;        /* --io epoll: every op goes there, no ring */
+	struct rf__ep *ep; /* --io epoll: every op goes there, no ring */
 	struct rf__loop_stats st; /* rf__loop_stats */
-	bool sqpoll;              /* a kernel thread submits: no enter to submit */
-	unsigned submit_batch;    /* > 0: submit as soon as this many SQEs wait */
+	bool sqpoll; /* a kernel thread submits: no enter to submit */
+	unsigned submit_batch; /* > 0: submit as soon as this many SQEs wait */
 	struct io_uring ring;
 	const char *mode;
 	struct rf__faults faults; /* injection (fault.h); percent 0: off */
-	bool file_inline;         /* file ops as syscalls here (see above) */
+	bool file_inline; /* file ops as syscalls here (see above) */
 	struct inline_done {
 		rf__tag t;
 		int res;
-	} *done;                  /* their completions, in order */
+	} * done; /* their completions, in order */
 	unsigned ndone, cap_done;
 	struct rf__bufring *pool; /* the receive pool, or NULL */
-	char *piece;              /* the pool bytes of the completion being */
-	unsigned piece_room;      /* handed out (rf__loop_pool_piece) */
-	bool pool_registered;     /* the pool's memory is fixed buffer 0 */
-	uint64_t fixed_writes;    /* writes from it as WRITE_FIXED */
+	char *piece; /* the pool bytes of the completion being */
+	unsigned piece_room; /* handed out (rf__loop_pool_piece) */
+	bool pool_registered; /* the pool's memory is fixed buffer 0 */
+	uint64_t fixed_writes; /* writes from it as WRITE_FIXED */
 	uint64_t send_zc, send_zc_copied; /* zero-copy sends; the kernel copied */
 	struct rf__fixtab *fixed; /* sockets in the registered file table, or NULL */
 	uint64_t fixed_added;
-	int submit_err;           /* a submit failed for good: the run ends */
+	int submit_err; /* a submit failed for good: the run ends */
 	struct io_uring_sqe scratch; /* what such an op's caller fills */
 };
 
@@ -105,15 +106,21 @@ static const struct {
 	int op;
 	const char *name;
 } needed_ops[] = {
-	{IORING_OP_NOP, "NOP"},           {IORING_OP_SOCKET, "SOCKET (Linux 5.19)"},
-	{IORING_OP_CONNECT, "CONNECT"},   {IORING_OP_SEND, "SEND"},
-	{IORING_OP_RECV, "RECV"},         {IORING_OP_OPENAT, "OPENAT"},
-	{IORING_OP_FALLOCATE, "FALLOCATE"}, {IORING_OP_WRITE, "WRITE"},
-	{IORING_OP_READ, "READ"},         {IORING_OP_CLOSE, "CLOSE"},
+	{IORING_OP_NOP, "NOP"},
+	{IORING_OP_SOCKET, "SOCKET (Linux 5.19)"},
+	{IORING_OP_CONNECT, "CONNECT"},
+	{IORING_OP_SEND, "SEND"},
+	{IORING_OP_RECV, "RECV"},
+	{IORING_OP_OPENAT, "OPENAT"},
+	{IORING_OP_FALLOCATE, "FALLOCATE"},
+	{IORING_OP_WRITE, "WRITE"},
+	{IORING_OP_READ, "READ"},
+	{IORING_OP_CLOSE, "CLOSE"},
 	{IORING_OP_RENAMEAT, "RENAMEAT (Linux 5.11)"},
 	{IORING_OP_UNLINKAT, "UNLINKAT (Linux 5.11)"},
 	{IORING_OP_LINKAT, "LINKAT (Linux 5.15)"},
-	{IORING_OP_FSYNC, "FSYNC"},       {IORING_OP_SPLICE, "SPLICE"},
+	{IORING_OP_FSYNC, "FSYNC"},
+	{IORING_OP_SPLICE, "SPLICE"},
 	{IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL"},
 };
 
@@ -168,7 +175,8 @@ static int ring_new(unsigned depth, enum rf__setup setup, struct rf__loop **out,
 			const char *missing = missing_op(&l->ring);
 			if (missing) {
 				snprintf(reason, sizeof(reason),
-				         "this kernel's io_uring lacks %s; ringfetch needs Linux 5.19 or later",
+				         "this kernel's io_uring lacks %s; ringfetch needs Linux 5.19 or "
+				         "later",
 				         missing);
 				*why = reason;
 				io_uring_queue_exit(&l->ring);
@@ -195,7 +203,8 @@ static int ring_new(unsigned depth, enum rf__setup setup, struct rf__loop **out,
 		snprintf(reason, sizeof(reason),
 		         "io_uring cannot be set up here (%s): it is disabled "
 		         "(sysctl kernel.io_uring_disabled, a seccomp profile as in Docker, gVisor) "
-		         "or missing", strerror(-ret));
+		         "or missing",
+		         strerror(-ret));
 		*why = reason;
 	}
 	return ret;
@@ -216,8 +225,9 @@ int rf__loop_new(unsigned depth, enum rf__io io, enum rf__setup setup, struct rf
 			return ret;
 		/* auto: whatever kept the ring from being set up, epoll will do */
 		snprintf(note, sizeof(note), "%s; using epoll instead",
-		         **why ? *why : ret == -ENOMEM ? "io_uring could not be set up (no memory for the ring)"
-		                                      : "io_uring could not be set up");
+		         **why            ? *why
+		         : ret == -ENOMEM ? "io_uring could not be set up (no memory for the ring)"
+		                          : "io_uring could not be set up");
 		fell_back = true;
 	}
 	struct rf__loop *l = calloc(1, sizeof(*l));
@@ -379,8 +389,8 @@ int rf__loop_use_fixed_files(struct rf__loop *l, int mode, unsigned n, char *det
 	int err = rf__loop_set_fixed_files(l, n);
 	if (err && mode == RF_URING_FIXED_ON) {
 		if (detail && len)
-			snprintf(detail, len, "the registered file table (%u slots) could not be set up: %s", n,
-			         strerror(-err));
+			snprintf(detail, len, "the registered file table (%u slots) could not be set up: %s",
+			         n, strerror(-err));
 		return RF_EKERNEL;
 	}
 	return 0; /* auto: descriptors as before */
@@ -615,8 +625,7 @@ int rf__loop_run_once(struct rf__loop *l, int64_t timeout_ns, rf__completion_fn 
 }
 
 /* Instead of the op: a NOP whose completion reports the failure. */
-static bool inject_failure(struct rf__loop *l, rf__tag t, const unsigned char *choices,
-                           unsigned n)
+static bool inject_failure(struct rf__loop *l, rf__tag t, const unsigned char *choices, unsigned n)
 {
 	if (!rf__fault_now(&l->faults, l->faults.errors))
 		return false;
@@ -761,8 +770,8 @@ void rf__op_read_at(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned l
 	io_uring_sqe_set_data64(sqe, t);
 }
 
-void rf__op_splice(struct rf__loop *l, rf__tag t, int fd_in, int64_t off_in, int fd_out,
-                   int64_t off_out, unsigned len, unsigned flags, bool hardlink)
+void rf__op_splice(struct rf__loop *l, rf__tag t, int fd_in, int64_t off_in, int fd_out, int64_t off_out,
+                   unsigned len, unsigned flags, bool hardlink)
 {
 	if (l->ep) { /* the client does not splice over epoll (rf__loop_is_epoll) */
 		post(l, t, (errno = EOPNOTSUPP, -1));
@@ -893,7 +902,8 @@ void rf__op_link(struct rf__loop *l, rf__tag t, const char *from, const char *to
 	if (INJECT(l, t, file_faults))
 		return;
 	if (inline_room(l)) {
-		post(l, t, (l->st.sys[RF__SYS_LINK]++, linkat(AT_FDCWD, from, AT_FDCWD, to, AT_SYMLINK_FOLLOW)));
+		post(l, t,
+		     (l->st.sys[RF__SYS_LINK]++, linkat(AT_FDCWD, from, AT_FDCWD, to, AT_SYMLINK_FOLLOW)));
 		return;
 	}
 	struct io_uring_sqe *sqe = get_sqe(l, t);

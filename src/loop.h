@@ -33,29 +33,38 @@ enum rf__op_kind {
 	RF_OP_WAKE, /* resolver results are ready */
 	RF_OP_TLS_SEND, /* ciphertext out */
 	RF_OP_TLS_RECV, /* ciphertext in */
-	RF_OP_SIGNAL,   /* the caller's signal descriptor is readable */
+	RF_OP_SIGNAL, /* the caller's signal descriptor is readable */
 	RF_OP_PFX_OPEN, /* resume: hash the prefix already on disk */
 	RF_OP_PFX_READ,
 	RF_OP_PFX_CLOSE,
-	RF_OP_ADOPT,    /* resume: take over a shorter final file as .part */
+	RF_OP_ADOPT, /* resume: take over a shorter final file as .part */
 	RF_OP_FSYNC,
 	RF_OP_DIR_OPEN, /* --fsync: the directory, after the rename */
 	RF_OP_DIR_FSYNC,
 	RF_OP_DIR_CLOSE,
-	RF_OP_SPLICE_IN,  /* plain body: socket -> pipe (zero copy) */
+	RF_OP_SPLICE_IN, /* plain body: socket -> pipe (zero copy) */
 	RF_OP_SPLICE_OUT, /* pipe -> file at an offset */
-	RF_OP_LINK,       /* an unnamed (O_TMPFILE) file gets its final name */
+	RF_OP_LINK, /* an unnamed (O_TMPFILE) file gets its final name */
 	RF_OP_RECV_MULTI, /* a multishot receive into the pool */
-	RF_OP_DNS_POLL,   /* a resolver socket is readable or writable */
+	RF_OP_DNS_POLL, /* a resolver socket is readable or writable */
 };
 
 static inline rf__tag rf__tag_make(enum rf__op_kind op, uint32_t idx, uint32_t gen)
 {
 	return ((uint64_t)op << 56) | ((uint64_t)(gen & 0xffffff) << 32) | idx;
 }
-static inline enum rf__op_kind rf__tag_op(rf__tag t) { return (enum rf__op_kind)(t >> 56); }
-static inline uint32_t rf__tag_idx(rf__tag t) { return (uint32_t)t; }
-static inline uint32_t rf__tag_gen(rf__tag t) { return (uint32_t)(t >> 32) & 0xffffff; }
+static inline enum rf__op_kind rf__tag_op(rf__tag t)
+{
+	return (enum rf__op_kind)(t >> 56);
+}
+static inline uint32_t rf__tag_idx(rf__tag t)
+{
+	return (uint32_t)t;
+}
+static inline uint32_t rf__tag_gen(rf__tag t)
+{
+	return (uint32_t)(t >> 32) & 0xffffff;
+}
 
 struct rf__loop;
 
@@ -75,7 +84,10 @@ enum rf__io { RF__IO_AUTO = 0, RF__IO_URING = 1, RF__IO_EPOLL = 2 };
  * AUTO tries DEFER_TASKRUN (with SINGLE_ISSUER), then COOP_TASKRUN, then
  * plain; any other is that one or RF_EKERNEL (never a silent fallback). */
 enum rf__setup {
-	RF__SETUP_AUTO = 0, RF__SETUP_DEFER_TASKRUN, RF__SETUP_COOP_TASKRUN, RF__SETUP_PLAIN,
+	RF__SETUP_AUTO = 0,
+	RF__SETUP_DEFER_TASKRUN,
+	RF__SETUP_COOP_TASKRUN,
+	RF__SETUP_PLAIN,
 	RF__SETUP_SQPOLL
 };
 int rf__loop_new(unsigned depth, enum rf__io io, enum rf__setup setup, struct rf__loop **out,
@@ -87,10 +99,24 @@ bool rf__loop_is_epoll(const struct rf__loop *l);
  * (the ring's ops run inside io_uring_enter and are not syscalls), and the
  * ring's SQEs and CQEs.  For --io-report. */
 enum rf__sys {
-	RF__SYS_IO_URING_ENTER, RF__SYS_EPOLL_WAIT, RF__SYS_EPOLL_CTL, RF__SYS_SOCKET,
-	RF__SYS_CONNECT, RF__SYS_SEND, RF__SYS_RECV, RF__SYS_READ, RF__SYS_WRITE, RF__SYS_OPEN,
-	RF__SYS_CLOSE, RF__SYS_RENAME, RF__SYS_LINK, RF__SYS_UNLINK, RF__SYS_FALLOCATE,
-	RF__SYS_FSYNC, RF__SYS_OTHER, RF__SYS_KINDS
+	RF__SYS_IO_URING_ENTER,
+	RF__SYS_EPOLL_WAIT,
+	RF__SYS_EPOLL_CTL,
+	RF__SYS_SOCKET,
+	RF__SYS_CONNECT,
+	RF__SYS_SEND,
+	RF__SYS_RECV,
+	RF__SYS_READ,
+	RF__SYS_WRITE,
+	RF__SYS_OPEN,
+	RF__SYS_CLOSE,
+	RF__SYS_RENAME,
+	RF__SYS_LINK,
+	RF__SYS_UNLINK,
+	RF__SYS_FALLOCATE,
+	RF__SYS_FSYNC,
+	RF__SYS_OTHER,
+	RF__SYS_KINDS
 };
 struct rf__loop_stats {
 	uint64_t sys[RF__SYS_KINDS];
@@ -118,7 +144,10 @@ void rf__loop_set_submit_batch(struct rf__loop *l, unsigned n);
 #define RF__F_POOL 1u
 #define RF__F_MORE 2u
 #define RF__F_BID_SHIFT 16
-static inline unsigned rf__f_bid(unsigned flags) { return flags >> RF__F_BID_SHIFT; }
+static inline unsigned rf__f_bid(unsigned flags)
+{
+	return flags >> RF__F_BID_SHIFT;
+}
 
 /* The receive pool (bufring.h): n buffers (a power of two) of size bytes,
  * shared by every receive given no buffer; incremental: the kernel fills
@@ -197,8 +226,8 @@ void rf__op_read_at(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned l
 void rf__op_fsync(struct rf__loop *l, rf__tag t, int fd);
 /* splice(2) through the ring; off -1 = none.  hardlink: the next op runs
  * whatever this one returns (IOSQE_IO_HARDLINK). */
-void rf__op_splice(struct rf__loop *l, rf__tag t, int fd_in, int64_t off_in, int fd_out,
-                   int64_t off_out, unsigned len, unsigned flags, bool hardlink);
+void rf__op_splice(struct rf__loop *l, rf__tag t, int fd_in, int64_t off_in, int fd_out, int64_t off_out,
+                   unsigned len, unsigned flags, bool hardlink);
 /* Wait until fd (never a registered file) is ready for `events` (POLLIN
  * or POLLOUT, one direction per op): the completion's result is the
  * ready events (poll(2) bits) or -errno.  One shot. */

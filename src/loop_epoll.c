@@ -49,7 +49,7 @@ struct rf__ep {
 	struct ep_done *done;
 	unsigned ndone, cap_done;
 	unsigned waiting; /* ops waiting for an edge */
-	uint64_t *sys;    /* the loop's syscall counters */
+	uint64_t *sys; /* the loop's syscall counters */
 	struct rf__bufring *pool; /* receives without a buffer take from it */
 };
 

@@ -99,8 +99,7 @@ static void wipe(char **s)
 	}
 }
 
-int rf__netrc_lookup(const char *text, size_t len, const char *host, char **login,
-                     char **password)
+int rf__netrc_lookup(const char *text, size_t len, const char *host, char **login, char **password)
 {
 	struct lexer *lx = rf__malloc(sizeof(*lx));
 	if (!lx)
@@ -126,7 +125,7 @@ int rf__netrc_lookup(const char *text, size_t len, const char *host, char **logi
 			bool is_login = lx->tok[0] == 'l';
 			if (!next_token(lx))
 				break;
-			char **field = entry == MATCH ? (is_login ? login : password)
+			char **field = entry == MATCH     ? (is_login ? login : password)
 			               : entry == DEFAULT ? (is_login ? &dlogin : &dpassword)
 			                                  : NULL;
 			if (field && (res = set_field(field, lx->tok)))

@@ -13,7 +13,6 @@
  * newlines and may be "quoted" with backslash escapes; '#' starts a comment
  * to the end of its line; "macdef NAME" skips to the next empty line;
  * "account" values are read and ignored; unknown tokens are skipped. */
-int rf__netrc_lookup(const char *text, size_t len, const char *host, char **login,
-                     char **password);
+int rf__netrc_lookup(const char *text, size_t len, const char *host, char **login, char **password);
 
 #endif

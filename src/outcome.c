@@ -30,9 +30,19 @@ static bool retryable_status(int st)
 bool rf__retry_allowed(const rf_client *c, const struct rf__slot *s)
 {
 	switch (s->err) {
-	case -ECONNREFUSED: case -ECONNRESET: case -ECONNABORTED: case -EPIPE: case -ETIMEDOUT:
-	case -ENETUNREACH: case -EHOSTUNREACH: case -ENETDOWN: case -EHOSTDOWN:
-	case RF_ECONNECT_TIMEOUT: case RF_EIDLE_TIMEOUT: case RF_ETRUNCATED: case RF_ENOANSWER:
+	case -ECONNREFUSED:
+	case -ECONNRESET:
+	case -ECONNABORTED:
+	case -EPIPE:
+	case -ETIMEDOUT:
+	case -ENETUNREACH:
+	case -EHOSTUNREACH:
+	case -ENETDOWN:
+	case -EHOSTDOWN:
+	case RF_ECONNECT_TIMEOUT:
+	case RF_EIDLE_TIMEOUT:
+	case RF_ETRUNCATED:
+	case RF_ENOANSWER:
 		return !s->err_local;
 	case RF_EHTTP_STATUS:
 		return retryable_status(s->resp.status);
@@ -51,15 +61,16 @@ static int64_t retry_delay(rf_client *c, struct rf__slot *s)
 		return -1;
 	double delay = c->opts.retry_delay * (double)(1u << (r->retries < 16 ? r->retries : 16));
 	delay *= 0.5 + (double)random() / RAND_MAX; /* jitter: 0.5x to 1.5x */
-	double after = s->resp.retry_after[0]
-	                   ? rf__http1_retry_after(s->resp.retry_after, (int64_t)time(NULL))
-	                   : -1;
+	double after =
+		s->resp.retry_after[0] ? rf__http1_retry_after(s->resp.retry_after, (int64_t)time(NULL)) : -1;
 	if (after >= 0)
 		delay = after; /* the server said when */
 	int64_t at = c->now + (int64_t)(delay * 1e9);
 	if (r->deadline && at >= r->deadline) {
-		snprintf(r->note, sizeof(r->note), "not retried: the next attempt (in %.1f s) would "
-		         "pass --max-time", delay);
+		snprintf(r->note, sizeof(r->note),
+		         "not retried: the next attempt (in %.1f s) would "
+		         "pass --max-time",
+		         delay);
 		return -1;
 	}
 	return (int64_t)(delay * 1e9);
@@ -90,4 +101,3 @@ const struct rf__outcome *rf__outcome(rf_client *c, struct rf__slot *s)
 		o->keep_part = (s->req->flags & RF_REQ_RESUME) && rf__retry_allowed(c, s);
 	return o;
 }
-

@@ -98,8 +98,7 @@ static void origin_maybe_free(rf_client *c, struct rf__origin *o)
 
 bool rf__origin_at_cap(const rf_client *c, const struct rf__origin *o)
 {
-	return c->opts.max_per_host && rf__list_empty(&o->idle) &&
-	       o->nconns >= c->opts.max_per_host;
+	return c->opts.max_per_host && rf__list_empty(&o->idle) && o->nconns >= c->opts.max_per_host;
 }
 
 void rf__origin_park(rf_client *c, struct rf__origin *o, struct rf__req *r)

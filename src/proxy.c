@@ -74,8 +74,8 @@ int rf__proxy_parse(const char *spec, struct rf__proxy *p, char *why, size_t why
 	p->host = rf__strdup(u.host);
 	p->hostport = rf__malloc(strlen(u.host) + 16);
 	if (p->hostport)
-		snprintf(p->hostport, strlen(u.host) + 16, strchr(u.host, ':') ? "[%s]:%u" : "%s:%u",
-		         u.host, p->port);
+		snprintf(p->hostport, strlen(u.host) + 16, strchr(u.host, ':') ? "[%s]:%u" : "%s:%u", u.host,
+		         p->port);
 	if (u.user)
 		p->basic = rf__auth_basic_value(u.user, u.password);
 	bool short_of_memory = !p->host || !p->hostport || (u.user && !p->basic);

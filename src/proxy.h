@@ -12,10 +12,10 @@
 #include <stdint.h>
 
 struct rf__proxy {
-	char *host;       /* lower-case; IPv6 literal without brackets */
-	char *hostport;   /* host:port for messages, brackets kept */
+	char *host; /* lower-case; IPv6 literal without brackets */
+	char *hostport; /* host:port for messages, brackets kept */
 	uint16_t port;
-	char *basic;      /* "Basic <base64 user:password>" from the proxy
+	char *basic; /* "Basic <base64 user:password>" from the proxy
 	                     URL's userinfo, or NULL */
 };
 

@@ -161,8 +161,7 @@ struct rf__req *rf__req_new(const rf_client *c, const rf_request *rq, int *err, 
 		rf__req_free(r);
 		return NULL;
 	}
-	*err = rf__auth_init(&r->auth, &r->u, c->opts.user, c->netrc, c->netrc_len,
-	                     c->header_creds);
+	*err = rf__auth_init(&r->auth, &r->u, c->opts.user, c->netrc, c->netrc_len, c->header_creds);
 	if (*err) {
 		rf__req_free(r);
 		return NULL;

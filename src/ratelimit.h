@@ -14,10 +14,10 @@
 #include <stdint.h>
 
 struct rf__bucket {
-	double rate;      /* bytes per second; 0: no limit */
-	double tokens;    /* may be negative: bytes owed */
+	double rate; /* bytes per second; 0: no limit */
+	double tokens; /* may be negative: bytes owed */
 	double burst;
-	int64_t at;       /* ns of the last refill */
+	int64_t at; /* ns of the last refill */
 };
 
 void rf__bucket_init(struct rf__bucket *b, double rate, int64_t now);

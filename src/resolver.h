@@ -20,13 +20,13 @@
 /* What became of a query. */
 enum rf__dns_status {
 	RF__DNS_OK = 0,
-	RF__DNS_NXDOMAIN,  /* no such name */
-	RF__DNS_NODATA,    /* the name exists, without an address of the family */
+	RF__DNS_NXDOMAIN, /* no such name */
+	RF__DNS_NODATA, /* the name exists, without an address of the family */
 	RF__DNS_SERVFAIL,
 	RF__DNS_REFUSED,
 	RF__DNS_TIMEOUT,
-	RF__DNS_BADRESP,   /* a malformed or unusable answer */
-	RF__DNS_UNREACH,   /* the server could not be reached */
+	RF__DNS_BADRESP, /* a malformed or unusable answer */
+	RF__DNS_UNREACH, /* the server could not be reached */
 	RF__DNS_BADNAME,
 	RF__DNS_NOMEM,
 	RF__DNS_OTHER,
@@ -34,15 +34,15 @@ enum rf__dns_status {
 
 struct rf__resolver_query {
 	struct rf__resolver_query *next; /* the resolver's done list */
-	void *owner;                     /* dns.c's cache entry */
-	void *priv;                      /* the resolver's own */
-	const char *host;                /* the owner's; stable while asked */
-	int family;                      /* AF_INET, AF_INET6, AF_UNSPEC */
+	void *owner; /* dns.c's cache entry */
+	void *priv; /* the resolver's own */
+	const char *host; /* the owner's; stable while asked */
+	int family; /* AF_INET, AF_INET6, AF_UNSPEC */
 	/* the answer */
 	enum rf__dns_status status;
-	struct rf__addrlist *addrs;      /* OK: one reference, handed over */
-	unsigned ttl;                    /* seconds (0: unknown) */
-	char detail[192];                /* not OK: in words */
+	struct rf__addrlist *addrs; /* OK: one reference, handed over */
+	unsigned ttl; /* seconds (0: unknown) */
+	char detail[192]; /* not OK: in words */
 };
 
 struct rf__resolver_ops {
@@ -72,10 +72,9 @@ struct rf__resolver_config {
 /* c-ares on the loop; ops whose completions carry RF_OP_DNS_POLL tags.
  * 0, or a negative code with why filled in. */
 int rf__resolver_ares_new(struct rf__loop *loop, const struct rf__resolver_config *cfg,
-                          const struct rf__resolver_ops **ops, void **out, char *why,
-                          size_t why_len);
+                          const struct rf__resolver_ops **ops, void **out, char *why, size_t why_len);
 /* getaddrinfo() on threads; its eventfd read completes with RF_OP_WAKE. */
-int rf__resolver_system_new(struct rf__loop *loop, const struct rf__resolver_ops **ops,
-                            void **out, char *why, size_t why_len);
+int rf__resolver_system_new(struct rf__loop *loop, const struct rf__resolver_ops **ops, void **out, char *why,
+                            size_t why_len);
 
 #endif

@@ -50,9 +50,9 @@ struct chan {
 };
 
 struct asock {
-	struct chan *c;     /* the channel that owns the socket */
-	int fd;             /* -1: entry free */
-	bool want[2];       /* [0] readable, [1] writable */
+	struct chan *c; /* the channel that owns the socket */
+	int fd; /* -1: entry free */
+	bool want[2]; /* [0] readable, [1] writable */
 	bool armed[2];
 	uint32_t gen;
 };
@@ -63,17 +63,17 @@ struct ares {
 	unsigned nchans;
 	struct ares_options opts; /* for each channel */
 	int optmask;
-	char *servers_csv;  /* --dns-servers, or NULL */
-	bool closing;       /* being freed (the loop may be gone): no more ops */
+	char *servers_csv; /* --dns-servers, or NULL */
+	bool closing; /* being freed (the loop may be gone): no more ops */
 	struct asock *socks;
 	unsigned nsocks;
 	uint32_t next_gen;
 	struct rf__resolver_query *done, *done_tail;
 	unsigned pending;
-	int64_t due;        /* the next retransmission or give-up (ns) ... */
-	bool due_known;     /* ... while nothing changed (ares_timeout walks every query) */
-	unsigned tries;     /* attempts per server, for messages */
-	char servers[96];   /* "127.0.0.53" or "a, b", for messages */
+	int64_t due; /* the next retransmission or give-up (ns) ... */
+	bool due_known; /* ... while nothing changed (ares_timeout walks every query) */
+	unsigned tries; /* attempts per server, for messages */
+	char servers[96]; /* "127.0.0.53" or "a, b", for messages */
 };
 
 static rf__tag poll_tag(unsigned idx, unsigned dir, uint32_t gen)
@@ -191,7 +191,8 @@ static void describe_failure(struct ares *a, struct rf__resolver_query *q, int s
 		break;
 	default:
 		q->status = RF__DNS_OTHER;
-		snprintf(q->detail, sizeof(q->detail), "DNS lookup failed: %.80s", ares_strerror(status) ? ares_strerror(status) : "?");
+		snprintf(q->detail, sizeof(q->detail), "DNS lookup failed: %.80s",
+		         ares_strerror(status) ? ares_strerror(status) : "?");
 		break;
 	}
 }
@@ -463,11 +464,11 @@ static void describe_servers(struct ares *a)
 		if (port == 53)
 			w = snprintf(a->servers + at, sizeof(a->servers) - at, "%s%s", count ? ", " : "", ip);
 		else if (n->family == AF_INET6)
-			w = snprintf(a->servers + at, sizeof(a->servers) - at, "%s[%s]:%d",
-			             count ? ", " : "", ip, port);
+			w = snprintf(a->servers + at, sizeof(a->servers) - at, "%s[%s]:%d", count ? ", " : "",
+			             ip, port);
 		else
-			w = snprintf(a->servers + at, sizeof(a->servers) - at, "%s%s:%d",
-			             count ? ", " : "", ip, port);
+			w = snprintf(a->servers + at, sizeof(a->servers) - at, "%s%s:%d", count ? ", " : "",
+			             ip, port);
 		if (w < 0)
 			break;
 		at += (size_t)w;
@@ -481,8 +482,7 @@ static void describe_servers(struct ares *a)
 }
 
 int rf__resolver_ares_new(struct rf__loop *loop, const struct rf__resolver_config *cfg,
-                          const struct rf__resolver_ops **ops, void **out, char *why,
-                          size_t why_len)
+                          const struct rf__resolver_ops **ops, void **out, char *why, size_t why_len)
 {
 	pthread_once(&library_once, library_init);
 	if (library_status != ARES_SUCCESS) {
@@ -522,11 +522,13 @@ int rf__resolver_ares_new(struct rf__loop *loop, const struct rf__resolver_confi
 		if (st == ARES_ENOMEM)
 			snprintf(why, why_len, "out of memory");
 		else if (a->servers_csv && st == ARES_EBADSTR)
-			snprintf(why, why_len, "--dns-servers %s: not a list of addresses (want "
-			         "ADDR[:PORT][,...])", cfg->servers);
+			snprintf(why, why_len,
+			         "--dns-servers %s: not a list of addresses (want "
+			         "ADDR[:PORT][,...])",
+			         cfg->servers);
 		else if (a->servers_csv)
-			snprintf(why, why_len, "--dns-servers %s: %s (want ADDR[:PORT][,...])",
-			         cfg->servers, ares_strerror(st));
+			snprintf(why, why_len, "--dns-servers %s: %s (want ADDR[:PORT][,...])", cfg->servers,
+			         ares_strerror(st));
 		else
 			snprintf(why, why_len, "c-ares: %s (reading /etc/resolv.conf)", ares_strerror(st));
 		free(a->servers_csv);

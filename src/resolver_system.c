@@ -42,7 +42,7 @@ struct job {
 struct core {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	unsigned users;  /* the resolver, and each thread */
+	unsigned users; /* the resolver, and each thread */
 	bool stopping;
 	int efd;
 	struct job *todo, *todo_tail, *done, *done_tail;
@@ -59,15 +59,22 @@ struct sysres {
 static enum rf__dns_status status_of(int gai)
 {
 	switch (gai) {
-	case 0: return RF__DNS_OK;
-	case EAI_NONAME: return RF__DNS_NXDOMAIN;
+	case 0:
+		return RF__DNS_OK;
+	case EAI_NONAME:
+		return RF__DNS_NXDOMAIN;
 #ifdef EAI_NODATA
-	case EAI_NODATA: return RF__DNS_NODATA;
+	case EAI_NODATA:
+		return RF__DNS_NODATA;
 #endif
-	case EAI_ADDRFAMILY: return RF__DNS_NODATA;
-	case EAI_AGAIN: return RF__DNS_TIMEOUT;
-	case EAI_MEMORY: return RF__DNS_NOMEM;
-	default: return RF__DNS_OTHER;
+	case EAI_ADDRFAMILY:
+		return RF__DNS_NODATA;
+	case EAI_AGAIN:
+		return RF__DNS_TIMEOUT;
+	case EAI_MEMORY:
+		return RF__DNS_NOMEM;
+	default:
+		return RF__DNS_OTHER;
 	}
 }
 
@@ -164,8 +171,7 @@ static void *resolver_main(void *arg)
 
 static void arm(struct sysres *d)
 {
-	rf__op_read(d->loop, rf__tag_make(RF_OP_WAKE, 0, 0), d->core->efd, &d->efd_buf,
-	            sizeof(d->efd_buf));
+	rf__op_read(d->loop, rf__tag_make(RF_OP_WAKE, 0, 0), d->core->efd, &d->efd_buf, sizeof(d->efd_buf));
 }
 
 static void sys_start(void *r, struct rf__resolver_query *q)
@@ -237,8 +243,8 @@ static struct rf__resolver_query *sys_take_done(void *r)
 		q->status = j->status;
 		q->addrs = j->addrs;
 		q->ttl = 0; /* getaddrinfo does not say */
-		memcpy(q->detail, j->detail, sizeof(q->detail) < sizeof(j->detail) ? sizeof(q->detail)
-		                                                                    : sizeof(j->detail));
+		memcpy(q->detail, j->detail,
+		       sizeof(q->detail) < sizeof(j->detail) ? sizeof(q->detail) : sizeof(j->detail));
 		q->detail[sizeof(q->detail) - 1] = 0;
 		q->next = NULL;
 		*tail = q;
@@ -298,8 +304,8 @@ static const struct rf__resolver_ops system_ops = {
 	.free = sys_free,
 };
 
-int rf__resolver_system_new(struct rf__loop *loop, const struct rf__resolver_ops **ops, void **out,
-                            char *why, size_t why_len)
+int rf__resolver_system_new(struct rf__loop *loop, const struct rf__resolver_ops **ops, void **out, char *why,
+                            size_t why_len)
 {
 	struct sysres *d = calloc(1, sizeof(*d));
 	struct core *k = calloc(1, sizeof(*k));

@@ -122,9 +122,8 @@ static void submit_write(rf_client *c, struct rf__slot *s, struct rf__buf *b, in
 	assert(b->state == RF_BUF_HELD && !b->writing && b->written < b->body_len);
 	b->writing = true;
 	s->sink.writes++;
-	rf__op_write(c->loop, rf__slot_op(s, RF_OP_WRITE, (unsigned)(b - s->buf)), fd,
-	             b->body + b->written, (unsigned)(b->body_len - b->written),
-	             positional ? b->off + (int64_t)b->written : -1);
+	rf__op_write(c->loop, rf__slot_op(s, RF_OP_WRITE, (unsigned)(b - s->buf)), fd, b->body + b->written,
+	             (unsigned)(b->body_len - b->written), positional ? b->off + (int64_t)b->written : -1);
 }
 
 /* A consuming kind takes every held buffer now, in body order. */
@@ -192,8 +191,7 @@ static void buf_written(rf_client *c, struct rf__slot *s, struct rf__buf *b, int
 	rf__sink_pump(c, s); /* the rest of a short write, or the next in order */
 }
 
-bool rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op,
-                            unsigned bi, int res)
+bool rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op, unsigned bi, int res)
 {
 	if (op == RF_OP_WRITE) {
 		assert(bi < RF_SLOT_BUFS);

@@ -37,10 +37,10 @@ struct rf__sink;
  * failure is recorded in the slot (rf__slot_error), never returned up: the
  * slot winds down when it sees one after any sink call. */
 struct rf__sink_ops {
-	const char *kind;        /* "file", "descriptor", "callback", "discard" */
-	bool makes_files;        /* writes files under names (the client picks
+	const char *kind; /* "file", "descriptor", "callback", "discard" */
+	bool makes_files; /* writes files under names (the client picks
 	                            its file I/O path for them) */
-	bool ordered;            /* writes one at a time, in body order, at the
+	bool ordered; /* writes one at a time, in body order, at the
 	                            descriptor's position (no offsets) */
 	/* The request is valid for this kind (rf_submit): 0, or RF_EINVAL
 	 * with *why. */
@@ -75,15 +75,24 @@ extern const struct rf__sink_ops rf__sink_file_ops, rf__sink_fd_ops, rf__sink_ca
 	rf__sink_discard_ops;
 
 enum rf__file_state {
-	RF_FILE_NONE, RF_FILE_ADOPTING, RF_FILE_OPENING, RF_FILE_OPEN, RF_FILE_SYNCING,
-	RF_FILE_CLOSING, RF_FILE_CLOSED, RF_FILE_RENAMING, RF_FILE_LINKING, RF_FILE_DIRSYNC, RF_FILE_UNLINKING,
+	RF_FILE_NONE,
+	RF_FILE_ADOPTING,
+	RF_FILE_OPENING,
+	RF_FILE_OPEN,
+	RF_FILE_SYNCING,
+	RF_FILE_CLOSING,
+	RF_FILE_CLOSED,
+	RF_FILE_RENAMING,
+	RF_FILE_LINKING,
+	RF_FILE_DIRSYNC,
+	RF_FILE_UNLINKING,
 	RF_FILE_DONE,
 };
 
 struct rf__sink {
 	const struct rf__sink_ops *ops; /* the kind, chosen by rf__sink_begin */
-	unsigned writes;         /* write ops in flight (splices out included) */
-	bool skipped;            /* RESUME and the final file was complete, or
+	unsigned writes; /* write ops in flight (splices out included) */
+	bool skipped; /* RESUME and the final file was complete, or
 	                            MIRROR and the server said 304 */
 	/* digests (sink.c) */
 	struct rf__digest *dg_check, *dg_print; /* dg_print may equal dg_check */
@@ -96,45 +105,45 @@ struct rf__sink {
 	struct rf__decoder *dec;
 	char *dec_out;
 	size_t dec_cap, dec_len, dec_written;
-	int64_t dec_off;         /* file offset of dec_out[0] */
+	int64_t dec_off; /* file offset of dec_out[0] */
 	bool dec_writing;
-	bool dec_full;           /* the last step filled dec_out: more may follow */
+	bool dec_full; /* the last step filled dec_out: more may follow */
 	/* the file kind (sink_file.c); zero for the others */
 	enum rf__file_state file;
-	int ffd;                 /* the .part, or the unnamed file */
+	int ffd; /* the .part, or the unnamed file */
 	bool fallocating;
-	char *part;              /* "<final>.part" or "<final>.<n>.part" */
-	bool unnamed;            /* the file is O_TMPFILE: no name until linked */
-	bool linked;             /* ... and it now has its final name */
-	char fd_path[32];        /* "/proc/self/fd/N", what is linked */
-	bool part_resumable;     /* part is "<final>.part", or the one this
+	char *part; /* "<final>.part" or "<final>.<n>.part" */
+	bool unnamed; /* the file is O_TMPFILE: no name until linked */
+	bool linked; /* ... and it now has its final name */
+	char fd_path[32]; /* "/proc/self/fd/N", what is linked */
+	bool part_resumable; /* part is "<final>.part", or the one this
 	                            request kept: it may be continued */
-	int64_t resume_from;     /* bytes on disk this attempt continues */
-	bool part_on_disk;       /* part held data when this attempt began
+	int64_t resume_from; /* bytes on disk this attempt continues */
+	bool part_on_disk; /* part held data when this attempt began
 	                            (even if it then restarts from zero) */
-	bool resume_final;       /* ... and they sit under the final name */
-	bool owned;              /* what is continued or compared on disk is
+	bool resume_final; /* ... and they sit under the final name */
+	bool owned; /* what is continued or compared on disk is
 	                            this URL's own (its origin record names it,
 	                            origin.h), not only a file the caller named */
-	bool range_complete;     /* 416: what is on disk is the whole body */
-	bool mirror_have;        /* MIRROR and the final file exists: the
+	bool range_complete; /* 416: what is on disk is the whole body */
+	bool mirror_have; /* MIRROR and the final file exists: the
 	                            request is conditional on it */
-	int64_t mirror_mtime;    /* ... its mtime (unix seconds) */
-	char mirror_etag[128];   /* ... the ETag stored on it, or "" */
-	char validator[128];     /* If-Range value stored with the .part */
-	bool keep_part;          /* failure, but the .part stays (resumable) */
-	bool segment;            /* a segment of a split job (split.h): the
+	int64_t mirror_mtime; /* ... its mtime (unix seconds) */
+	char mirror_etag[128]; /* ... the ETag stored on it, or "" */
+	char validator[128]; /* If-Range value stored with the .part */
+	bool keep_part; /* failure, but the .part stays (resumable) */
+	bool segment; /* a segment of a split job (split.h): the
 	                            .part is shared; it is never truncated,
 	                            renamed or unlinked here, and no digest is
 	                            taken (the job's final resume does that) */
-	int64_t hole_at;         /* first byte a dropped buffer never wrote */
-	int pfx_fd;              /* prefix hashing */
+	int64_t hole_at; /* first byte a dropped buffer never wrote */
+	int pfx_fd; /* prefix hashing */
 	int64_t pfx_off;
-	int dir_fd;              /* --fsync of the directory */
+	int dir_fd; /* --fsync of the directory */
 	char *dirpath;
 	bool synced;
-	char *target;            /* rename target being tried */
-	unsigned suffix;         /* last suffix tried for target */
+	char *target; /* rename target being tried */
+	unsigned suffix; /* last suffix tried for target */
 };
 
 /* ---- sink.c: the stage every kind shares ---- */
@@ -158,8 +167,7 @@ void rf__sink_headers(rf_client *c, struct rf__slot *s);
 void rf__sink_pump(rf_client *c, struct rf__slot *s);
 /* A completion of a sink op.  True when the prefix on disk has been hashed
  * (or given up): the slot sends its request then. */
-bool rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op,
-                            unsigned buf, int res);
+bool rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op, unsigned buf, int res);
 /* Advance the finishing steps (close, rename or unlink); true when the
  * sink has nothing left to do. */
 bool rf__sink_finish(rf_client *c, struct rf__slot *s);

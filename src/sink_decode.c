@@ -25,8 +25,10 @@ bool rf__decode_start(rf_client *c, struct rf__slot *s)
 		return true;
 	int err = rf__decoder_new(s->resp.content_encoding, &s->sink.dec);
 	if (err == RF_EDECODE) {
-		rf__slot_error(s, RF_EDECODE, false, "Content-Encoding '%.60s' is not one decoded here "
-		               "(gzip, deflate, br, zstd, one of them)", s->resp.content_encoding);
+		rf__slot_error(s, RF_EDECODE, false,
+		               "Content-Encoding '%.60s' is not one decoded here "
+		               "(gzip, deflate, br, zstd, one of them)",
+		               s->resp.content_encoding);
 		return false;
 	}
 	if (!err && !(s->sink.dec_out = rf__malloc(DEC_OUT_CAP)))
@@ -52,8 +54,8 @@ static bool decode_more(rf_client *c, struct rf__slot *s)
 		if (!b && !k->dec_full)
 			return false;
 		size_t in_len = b ? b->body_len - b->written : 0, used, made;
-		int err = rf__decoder_step(k->dec, b ? b->body + b->written : NULL, in_len, &used,
-		                           k->dec_out, k->dec_cap, &made);
+		int err = rf__decoder_step(k->dec, b ? b->body + b->written : NULL, in_len, &used, k->dec_out,
+		                           k->dec_cap, &made);
 		k->dec_full = made == k->dec_cap;
 		if (b) {
 			b->written += used;

@@ -129,10 +129,11 @@ static bool usable_on_disk(struct rf__slot *s, const char *path)
 	if (named && (who == RF_OWNER_UNRECORDED || who == RF_OWNER_UNKNOWN))
 		return true;
 	if (path == s->req->path && !named)
-		rf__slot_error(s, RF_EOUTPUT_NAME, true, "%s exists and is not this URL's download (%s)", path,
-		               who == RF_OWNER_OTHER ? "its origin record names another URL" :
-		               who == RF_OWNER_UNKNOWN ? "its filesystem keeps no user xattrs" :
-		               "it has no origin record");
+		rf__slot_error(s, RF_EOUTPUT_NAME, true, "%s exists and is not this URL's download (%s)",
+		               path,
+		               who == RF_OWNER_OTHER     ? "its origin record names another URL"
+		               : who == RF_OWNER_UNKNOWN ? "its filesystem keeps no user xattrs"
+		                                         : "it has no origin record");
 	return false;
 }
 
@@ -149,8 +150,8 @@ static void mirror_prepare(struct rf__slot *s)
 		return;
 	s->sink.mirror_have = true;
 	s->sink.mirror_mtime = st.st_mtim.tv_sec;
-	ssize_t len = getxattr(s->req->path, ETAG_XATTR, s->sink.mirror_etag,
-	                       sizeof(s->sink.mirror_etag) - 1);
+	ssize_t len =
+		getxattr(s->req->path, ETAG_XATTR, s->sink.mirror_etag, sizeof(s->sink.mirror_etag) - 1);
 	s->sink.mirror_etag[len > 0 ? len : 0] = 0;
 	if (strpbrk(s->sink.mirror_etag, "\r\n"))
 		s->sink.mirror_etag[0] = 0; /* never a header line of its own */
@@ -228,7 +229,8 @@ static void choose_part(rf_client *c, struct rf__slot *s)
 	if (lstat(part, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && usable_on_disk(s, part)) {
 		s->sink.resume_from = st.st_size;
 		s->sink.part_on_disk = true;
-		ssize_t len = getxattr(part, VALIDATOR_XATTR, s->sink.validator, sizeof(s->sink.validator) - 1);
+		ssize_t len =
+			getxattr(part, VALIDATOR_XATTR, s->sink.validator, sizeof(s->sink.validator) - 1);
 		s->sink.validator[len > 0 ? len : 0] = 0;
 	} else if ((r->flags & RF_REQ_RESUME) && lstat(r->path, &st) == 0 && S_ISREG(st.st_mode) &&
 	           st.st_size > 0 && usable_on_disk(s, r->path)) {
@@ -323,7 +325,8 @@ static bool unnamed_ok(const rf_client *c, const struct rf__slot *s)
 {
 	struct stat st;
 	return !c->tmpfile_off && s->resp.has_length && s->resp.content_length <= UNNAMED_MAX &&
-	       s->sink.resume_from == 0 && !(s->req->flags & (RF_REQ_OVERWRITE | RF_REQ_RESUME | RF_REQ_MIRROR)) &&
+	       s->sink.resume_from == 0 &&
+	       !(s->req->flags & (RF_REQ_OVERWRITE | RF_REQ_RESUME | RF_REQ_MIRROR)) &&
 	       lstat(s->sink.part, &st) != 0;
 }
 
@@ -387,11 +390,12 @@ static void file_headers(rf_client *c, struct rf__slot *s)
 	if (s->sink.segment && (s->resp.status != 206 || !segment_range_ok(s))) {
 		/* the file changed (If-Range), or ranges stopped working: the
 		 * job starts again (split.c) */
-		rf__slot_error(s, RF_ERANGE, false, "a segment request was answered %d%s%.100s%s", s->resp.status,
-		               s->resp.status == 206 ? " with Content-Range " : "",
+		rf__slot_error(s, RF_ERANGE, false, "a segment request was answered %d%s%.100s%s",
+		               s->resp.status, s->resp.status == 206 ? " with Content-Range " : "",
 		               s->resp.status == 206 ? s->resp.content_range : "",
-		               s->resp.status == 206 && !rf__sink_same_version(s) ?
-		               " of another version (validator changed)" : "");
+		               s->resp.status == 206 && !rf__sink_same_version(s)
+		                       ? " of another version (validator changed)"
+		                       : "");
 		return;
 	}
 	if (s->resp.status == 206 && !s->req->range) {
@@ -409,7 +413,8 @@ static void file_headers(rf_client *c, struct rf__slot *s)
 			/* a shorter file left by another tool becomes our .part */
 			s->sink.file = RF_FILE_ADOPTING;
 			rf__op_rename(c->loop, rf__slot_op(s, RF_OP_ADOPT, 0), s->req->path, s->sink.part, 0);
-			rf__sink_note(s, "continued a file left by another tool: only its length could be checked");
+			rf__sink_note(
+				s, "continued a file left by another tool: only its length could be checked");
 			return;
 		}
 		open_part(c, s, true);
@@ -417,7 +422,7 @@ static void file_headers(rf_client *c, struct rf__slot *s)
 	}
 	if (s->sink.resume_from > 0) {
 		rf__sink_note(s, "the server sent the whole file (range ignored or file changed): "
-		        "restarted from zero");
+		                 "restarted from zero");
 		s->sink.resume_from = 0;
 		s->sink.validator[0] = 0;
 		rf__sink_digests_reset(s);
@@ -500,8 +505,10 @@ static void start_rename(rf_client *c, struct rf__slot *s)
 		/* -c, -N: only the URL's own file is replaced (origin.h) */
 		int who = rf__origin_of(s->sink.target, s->req->url);
 		if (who != RF_OWNER_NONE && who != RF_OWNER_SELF) {
-			rf__slot_error(s, RF_EOUTPUT_NAME, true, "%s appeared meanwhile and is not this "
-			               "URL's download: not replaced", s->sink.target);
+			rf__slot_error(s, RF_EOUTPUT_NAME, true,
+			               "%s appeared meanwhile and is not this "
+			               "URL's download: not replaced",
+			               s->sink.target);
 			s->sink.file = RF_FILE_CLOSED;
 			return;
 		}
@@ -721,8 +728,8 @@ static bool rename_or_fail(rf_client *c, struct rf__slot *s)
 static bool file_finish(rf_client *c, struct rf__slot *s, bool failed)
 {
 	/* nothing of the file is in flight: the stage waited for every op */
-	assert(s->sink.file != RF_FILE_ADOPTING && s->sink.file != RF_FILE_OPENING &&
-	       !s->sink.fallocating && s->sink.pfx_fd < 0 && !s->sink.writes);
+	assert(s->sink.file != RF_FILE_ADOPTING && s->sink.file != RF_FILE_OPENING && !s->sink.fallocating &&
+	       s->sink.pfx_fd < 0 && !s->sink.writes);
 	if (s->sink.segment && (s->sink.file == RF_FILE_NONE || s->sink.file == RF_FILE_CLOSED)) {
 		s->sink.file = RF_FILE_DONE; /* the shared .part stays as it is */
 		s->sink.keep_part = true;
@@ -734,8 +741,7 @@ static bool file_finish(rf_client *c, struct rf__slot *s, bool failed)
 			/* 416 on a complete .part: it only needs its final name */
 			return rename_or_fail(c, s);
 		}
-		if (s->err && s->sink.part && s->sink.part_on_disk &&
-		    !s->sink.resume_final) {
+		if (s->err && s->sink.part && s->sink.part_on_disk && !s->sink.resume_final) {
 			/* this attempt failed before touching the .part an earlier one
 			 * kept: keep it for the user's -c or a retry, else it goes */
 			s->sink.keep_part = (s->req->flags & RF_REQ_RESUME) || keep_part(c, s);

@@ -118,14 +118,14 @@ static void debug_text(rf_client *c, struct rf__slot *s, enum rf_debug_kind kind
 {
 	char shown[RF_URL_MAX + 300];
 	const struct rf__req *r = s->req;
-	rf_debug d = {kind, r->cur_url == r->url ? r->shown_url
-	                                         : rf__url_redact(r->cur_url, shown, sizeof(shown)),
+	rf_debug d = {kind,
+	              r->cur_url == r->url ? r->shown_url : rf__url_redact(r->cur_url, shown, sizeof(shown)),
 	              text, r->user};
 	c->opts.on_debug(c->opts.debug_arg, &d);
 }
 
 static __attribute__((format(printf, 3, 4))) void debug_info(rf_client *c, struct rf__slot *s,
-                                                            const char *fmt, ...)
+                                                             const char *fmt, ...)
 {
 	if (!c->opts.on_debug)
 		return;
@@ -323,7 +323,6 @@ static bool dials_stop(rf_client *c, struct rf__slot *s)
 	return pending;
 }
 
-
 /* What -v says of the name a transfer dials: where its addresses came
  * from, and for a DNS answer its TTL and how long the lookup took. */
 static void debug_name(rf_client *c, struct rf__slot *s, const struct rf__dns_entry *e)
@@ -343,8 +342,8 @@ static void debug_name(rf_client *c, struct rf__slot *s, const struct rf__dns_en
 		debug_info(c, s, "name %s: %s (%s)", host, list, rf__dns_source_name(e->source));
 	else
 		debug_info(c, s, "name %s: %s (%s %s, TTL %u s, lookup %.1f ms%s)", host, list,
-		           rf__dns_resolver_name(c->dns), s->dns_waited ? "answer" : "cache",
-		           e->ttl, (double)(e->t_answered - e->t_asked) / 1e6,
+		           rf__dns_resolver_name(c->dns), s->dns_waited ? "answer" : "cache", e->ttl,
+		           (double)(e->t_answered - e->t_asked) / 1e6,
 		           s->dns_waited ? "" : ", resolved ahead or earlier");
 }
 
@@ -415,9 +414,8 @@ void rf__slot_start(rf_client *c, struct rf__slot *s, struct rf__req *r, struct 
 		rf__wake_at(&c->wake, s->connect_deadline);
 	}
 	set_state(s, RF_SLOT_RESOLVING);
-	struct rf__dns_entry *e =
-	    rf__dns_lookup(c->dns, o->proxy ? o->proxy->host : r->u.host,
-	                   o->proxy ? o->proxy->port : r->u.port, c->now);
+	struct rf__dns_entry *e = rf__dns_lookup(c->dns, o->proxy ? o->proxy->host : r->u.host,
+	                                         o->proxy ? o->proxy->port : r->u.port, c->now);
 	if (!e) {
 		rf__slot_fail(c, s, -ENOMEM);
 		return;
@@ -609,6 +607,8 @@ static void begin_send(rf_client *c, struct rf__slot *s)
 	static __thread char absolute[RF_URL_MAX + 320];
 	if (px)
 		snprintf(absolute, sizeof(absolute), "http://%s%s", s->req->u.hostport, s->req->u.target);
+	/* only a whole body can be decoded as it streams */
+	bool whole_body = s->sink.resume_from <= 0 && !s->sink.segment && !s->req->range && !s->req->job;
 	struct rf__http1_request_spec spec = {
 		.method = "GET",
 		.target = px ? absolute : s->req->u.target,
@@ -620,9 +620,7 @@ static void begin_send(rf_client *c, struct rf__slot *s)
 		.authorization = s->req->auth.basic,
 		.credentials = rf__auth_allowed(&s->req->auth),
 		.raw_extra = range,
-		/* only a whole body can be decoded as it streams */
-		.accept_encoding = c->opts.compressed && s->sink.resume_from <= 0 && !s->sink.segment &&
-		                   !s->req->range && !s->req->job ? rf__decode_accept() : NULL,
+		.accept_encoding = whole_body && c->opts.compressed ? rf__decode_accept() : NULL,
 		.cookie = c->cookies ? cookie : NULL,
 	};
 	/* made in a scratch buffer, kept in one of its own size: a slot holds
@@ -677,8 +675,8 @@ static void begin_send(rf_client *c, struct rf__slot *s)
 static bool stale_eligible(const rf_client *c, const struct rf__slot *s, int res)
 {
 	return s->conn_reused && s->req->stale_retries <= c->opts.max_inflight &&
-	       s->resp.consumed_total == 0 &&
-	       !s->err && (res == 0 || res == -ECONNRESET || res == -EPIPE || res == -ECONNABORTED);
+	       s->resp.consumed_total == 0 && !s->err &&
+	       (res == 0 || res == -ECONNRESET || res == -EPIPE || res == -ECONNABORTED);
 }
 
 static void stale_retry(rf_client *c, struct rf__slot *s)
@@ -784,8 +782,7 @@ void rf__slot_rate_ready(rf_client *c, struct rf__slot *s)
 
 static bool receiving(const struct rf__slot *s)
 {
-	return s->end == RF_END_NONE && !s->sock_busy &&
-	       s->state == RF_SLOT_RECEIVING;
+	return s->end == RF_END_NONE && !s->sock_busy && s->state == RF_SLOT_RECEIVING;
 }
 
 static void on_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n);
@@ -907,8 +904,7 @@ static void arm_recv(rf_client *c, struct rf__slot *s)
 		/* bytes come by themselves; a large body (big buffers, splice)
 		 * needs the socket to itself, and a failed slot winds down: end
 		 * the multishot first */
-		bool stop = s->end != RF_END_NONE || !pool_receives(c, s) ||
-		            rf__splice_ok(c, s);
+		bool stop = s->end != RF_END_NONE || !pool_receives(c, s) || rf__splice_ok(c, s);
 		if (stop && !s->cancel_sent) {
 			rf__op_cancel(c->loop, s->sock_tag);
 			s->cancel_sent = true;
@@ -959,9 +955,8 @@ static void arm_recv(rf_client *c, struct rf__slot *s)
 			submit(c, s, &next, (unsigned)bi);
 			return;
 		}
-		if (r == 0 && got == 0 && fill > 0 && fill < b->cap && s->big &&
-		    s->body == RF_BODY_SINK && s->resp.has_length &&
-		    s->body_in + fill < s->resp.content_length) {
+		if (r == 0 && got == 0 && fill > 0 && fill < b->cap && s->big && s->body == RF_BODY_SINK &&
+		    s->resp.has_length && s->body_in + fill < s->resp.content_length) {
 			/* more of this body is surely coming: keep filling */
 			b->state = RF_BUF_RECV;
 			s->partial = bi;
@@ -1081,9 +1076,11 @@ void rf__slot_response_end(rf_client *c, struct rf__slot *s, bool reusable)
 	} else if (st == 416 && s->sink.resume_from > 0 && !s->sink.owned) {
 		/* a file the user named (-o) that is no download of this URL:
 		 * longer than the resource, it is left alone (curl refuses too) */
-		rf__slot_error(s, RF_ERANGE, false, "%s holds %lld bytes, more than the resource has, and "
+		rf__slot_error(s, RF_ERANGE, false,
+		               "%s holds %lld bytes, more than the resource has, and "
 		               "no origin record of this URL: left as it is",
-		               s->sink.resume_final ? s->req->path : s->sink.part, (long long)s->sink.resume_from);
+		               s->sink.resume_final ? s->req->path : s->sink.part,
+		               (long long)s->sink.resume_from);
 		rf__slot_finish_step(c, s);
 	} else if (st == 416 && s->sink.resume_from > 0) {
 		/* our prefix is longer than the resource: it changed, start over */
@@ -1109,8 +1106,9 @@ static void take_cookies(rf_client *c, struct rf__slot *s)
 	int64_t now = (int64_t)time(NULL);
 	for (size_t at = 0; at < k->len; at += strlen(k->text + at) + 1) {
 		const char *why;
-		if (!rf__cookies_set(c->cookies, s->req->u.host, s->req->u.target, s->req->u.tls, k->text + at,
-		                     now, &why) && c->opts.on_debug) {
+		if (!rf__cookies_set(c->cookies, s->req->u.host, s->req->u.target, s->req->u.tls,
+		                     k->text + at, now, &why) &&
+		    c->opts.on_debug) {
 			char text[200];
 			snprintf(text, sizeof(text), "cookie refused: %s", why);
 			debug_text(c, s, RF_DEBUG_INFO, text);
@@ -1135,7 +1133,8 @@ static void on_headers(rf_client *c, struct rf__slot *s)
 		/* a server ignoring If-Range sent the range of another version:
 		 * never spliced onto ours (RFC 9110 15.3.7.3); start over */
 		s->req->fresh = true;
-		snprintf(s->req->note, sizeof(s->req->note), "the server answered the range with "
+		snprintf(s->req->note, sizeof(s->req->note),
+		         "the server answered the range with "
 		         "another version of the file (its validator changed): restarted from zero");
 		rf__slot_end(s, RF_END_REQUEUE);
 		s->body = RF_BODY_DISCARD;
@@ -1179,8 +1178,9 @@ static void on_headers(rf_client *c, struct rf__slot *s)
 	s->body = RF_BODY_DISCARD;
 	if (st == 407 && !s->req->u.tls && route_proxy(s)) { /* from the proxy itself */
 		char d[200];
-		snprintf(d, sizeof(d), "proxy %s: %s", route_proxy(s)->hostport, route_proxy(s)->basic ?
-		         "it refused the credentials given" : "it asks for credentials, none were given");
+		snprintf(d, sizeof(d), "proxy %s: %s", route_proxy(s)->hostport,
+		         route_proxy(s)->basic ? "it refused the credentials given"
+		                               : "it asks for credentials, none were given");
 		fail_detail(c, s, RF_EPROXY_AUTH, d);
 		return;
 	}
@@ -1198,7 +1198,8 @@ static void on_headers(rf_client *c, struct rf__slot *s)
 			s->sink.skipped = s->sink.resume_final;
 			if (!s->req->split_done) /* a split job's note stays */
 				snprintf(s->req->note, sizeof(s->req->note), "%s",
-				         s->sink.resume_final ? "already complete" : "the partial file was complete");
+				         s->sink.resume_final ? "already complete"
+				                              : "the partial file was complete");
 		}
 	}
 	if (is_redirect(st) && s->req->job) {
@@ -1403,8 +1404,8 @@ static void reissue(rf_client *c, struct rf__slot *s, enum rf__op_kind op, unsig
 	}
 }
 
-void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op,
-                            unsigned buf, int res, unsigned flags)
+void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op, unsigned buf, int res,
+                            unsigned flags)
 {
 	if (op == RF_OP_RECV || op == RF_OP_TLS_RECV || op == RF_OP_RECV_MULTI || op == RF_OP_SPLICE_IN)
 		rate_spend(c, s, res);
@@ -1510,7 +1511,8 @@ void rf__slot_timeout(rf_client *c, struct rf__slot *s, int err)
 {
 	if (!s->err && err == RF_ECONNECT_TIMEOUT) {
 		if (s->state == RF_SLOT_RESOLVING)
-			snprintf(s->detail, sizeof(s->detail), "resolving %s%s", route_proxy(s) ? "proxy " : "",
+			snprintf(s->detail, sizeof(s->detail), "resolving %s%s",
+			         route_proxy(s) ? "proxy " : "",
 			         route_proxy(s) ? route_proxy(s)->host : s->req->u.host);
 		else if (s->state == RF_SLOT_HANDSHAKE && s->conn->tunnel)
 			snprintf(s->detail, sizeof(s->detail), "waiting for proxy %s to open the tunnel",

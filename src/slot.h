@@ -18,8 +18,8 @@ struct rf__url;
 #include "loop.h"
 
 void rf__slot_start(rf_client *c, struct rf__slot *s, struct rf__req *r, struct rf__origin *o);
-void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op,
-                            unsigned buf, int res, unsigned flags);
+void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op, unsigned buf, int res,
+                            unsigned flags);
 /* The receive pool has buffers again: receive, if s still waits for one. */
 void rf__slot_pool_ready(rf_client *c, struct rf__slot *s);
 /* The rate limit's wait (rate_until) is over: receive. */

@@ -68,8 +68,8 @@ bool rf__splice_next(rf_client *c, struct rf__slot *s)
 	rf__op_splice(c->loop, s->sock_tag, s->conn->fd, -1, s->splice.pipe_w, -1, len, 0, true);
 	s->sink.writes++;
 	s->splice.out_busy = true;
-	rf__op_splice(c->loop, rf__slot_op(s, RF_OP_SPLICE_OUT, 0), s->splice.pipe_r, -1, fd,
-	              s->next_off, len, SPLICE_F_NONBLOCK, false);
+	rf__op_splice(c->loop, rf__slot_op(s, RF_OP_SPLICE_OUT, 0), s->splice.pipe_r, -1, fd, s->next_off,
+	              len, SPLICE_F_NONBLOCK, false);
 	return true;
 }
 

@@ -16,7 +16,7 @@
 #include "queue.h"
 
 #define STATE_XATTR "user.ringfetch.segments"
-#define STEAL_MIN (1 << 20)    /* a segment is halved only above 2 of these */
+#define STEAL_MIN (1 << 20) /* a segment is halved only above 2 of these */
 #define STEAL_ALIGN (64 << 10) /* boundaries on 64 KiB */
 
 /* The job's segments, for -c: "ringfetch-segments 1 TOTAL\nVALIDATOR\n"
@@ -67,8 +67,8 @@ void rf__split_free_all(struct rf__link *jobs)
 }
 
 /* A job is the client's (its jobs list) from here until job_free. */
-static struct rf__split *job_new(rf_client *c, struct rf__req *leader, const char *part,
-                                 int64_t total, const char *validator)
+static struct rf__split *job_new(rf_client *c, struct rf__req *leader, const char *part, int64_t total,
+                                 const char *validator)
 {
 	struct rf__split *j = rf__calloc(1, sizeof(*j));
 	if (!j)
@@ -162,9 +162,8 @@ static bool parse_state(const char *text, struct rf__split *j)
 	p = nl + 1;
 	while (*p) {
 		struct rf__segment *g = &j->seg[j->nseg];
-		if (j->nseg == RF_SPLIT_MAX ||
-		    sscanf(p, "%" SCNd64 " %" SCNd64 " %" SCNd64 "\n%n", &g->start, &g->landed, &g->end,
-		           &used) != 3)
+		if (j->nseg == RF_SPLIT_MAX || sscanf(p, "%" SCNd64 " %" SCNd64 " %" SCNd64 "\n%n", &g->start,
+		                                      &g->landed, &g->end, &used) != 3)
 			return false;
 		if (g->start < 0 || g->landed < g->start || g->end < g->landed || g->end > j->total)
 			return false;
@@ -273,9 +272,8 @@ static void steal(rf_client *c, struct rf__split *j)
 	}
 }
 
-enum rf__split_next rf__split_attempt_end(rf_client *c, struct rf__req *r, int64_t landed,
-                                          uint64_t bytes, int err, const char *detail,
-                                          bool retry, struct rf__req **leader)
+enum rf__split_next rf__split_attempt_end(rf_client *c, struct rf__req *r, int64_t landed, uint64_t bytes,
+                                          int err, const char *detail, bool retry, struct rf__req **leader)
 {
 	struct rf__split *j = r->job;
 	struct rf__segment *g = &j->seg[r->seg];
@@ -321,7 +319,8 @@ enum rf__split_next rf__split_attempt_end(rf_client *c, struct rf__req *r, int64
 	enum rf__split_next next;
 	if (j->restart) {
 		unlink(j->part); /* nothing of it is trusted */
-		snprintf(l->note, sizeof(l->note), "the file changed during the segmented download: "
+		snprintf(l->note, sizeof(l->note),
+		         "the file changed during the segmented download: "
 		         "fetched again over one connection");
 		l->split = 1;
 		l->fresh = true;

@@ -43,29 +43,29 @@ struct rf__slot;
 #define RF_SPLIT_MIN_SEGMENT (2 << 20) /* no segment starts smaller */
 
 struct rf__segment {
-	int64_t start, end;  /* [start, end) of the file */
-	int64_t landed;      /* every byte below this is on disk */
-	int64_t recv;        /* received up to here (for stealing) */
+	int64_t start, end; /* [start, end) of the file */
+	int64_t landed; /* every byte below this is on disk */
+	int64_t recv; /* received up to here (for stealing) */
 	struct rf__req *req; /* the request fetching it, or NULL when done */
 	bool done;
 };
 
 struct rf__split {
-	struct rf__link link;    /* in the client's jobs (freed with it) */
+	struct rf__link link; /* in the client's jobs (freed with it) */
 	struct rf__req *leader;
-	char *part;              /* the shared .part */
+	char *part; /* the shared .part */
 	int64_t total;
 	char validator[128];
-	unsigned want;           /* connections asked for */
+	unsigned want; /* connections asked for */
 	struct rf__segment seg[RF_SPLIT_MAX];
 	unsigned nseg;
-	unsigned active;         /* segments with a request */
-	bool leader_waiting;     /* the leader's own attempt ended */
-	bool restart;            /* validators disagreed: start again, whole */
-	int err;                 /* the first fatal segment error */
+	unsigned active; /* segments with a request */
+	bool leader_waiting; /* the leader's own attempt ended */
+	bool restart; /* validators disagreed: start again, whole */
+	int err; /* the first fatal segment error */
 	char detail[300];
-	uint64_t bytes;          /* body bytes all segments received */
-	unsigned segments_run;   /* requests made, stealing included */
+	uint64_t bytes; /* body bytes all segments received */
+	unsigned segments_run; /* requests made, stealing included */
 };
 
 /* The leader's .part just opened on a 200: split if worth it (children
@@ -83,12 +83,12 @@ void rf__split_received(struct rf__req *r, int64_t off);
 int64_t rf__split_from(const struct rf__req *r);
 
 enum rf__split_next {
-	RF_SPLIT_AGAIN,     /* the client sends this segment's request again */
-	RF_SPLIT_WAIT,      /* other segments still run: nothing to do */
-	RF_SPLIT_FINALIZE,  /* all complete: the leader goes again as a resume
+	RF_SPLIT_AGAIN, /* the client sends this segment's request again */
+	RF_SPLIT_WAIT, /* other segments still run: nothing to do */
+	RF_SPLIT_FINALIZE, /* all complete: the leader goes again as a resume
 	                       of the complete .part (queued front by the client) */
-	RF_SPLIT_RESTART,   /* start again: the leader, whole, from zero */
-	RF_SPLIT_FAIL,      /* report the leader with job->err */
+	RF_SPLIT_RESTART, /* start again: the leader, whole, from zero */
+	RF_SPLIT_FAIL, /* report the leader with job->err */
 };
 /* An attempt of segment request r ended: landed = bytes on disk from its
  * start, err/detail why it stopped short (0: it did not), retry = the
@@ -96,9 +96,8 @@ enum rf__split_next {
  * and the client sends it again; otherwise r is done with (a child is then
  * freed by the client, the leader waits for the job) and *leader is the
  * leader when the job is over (the job freed, the leader's r->job NULL). */
-enum rf__split_next rf__split_attempt_end(rf_client *c, struct rf__req *r, int64_t landed,
-                                          uint64_t bytes, int err, const char *detail,
-                                          bool retry, struct rf__req **leader);
+enum rf__split_next rf__split_attempt_end(rf_client *c, struct rf__req *r, int64_t landed, uint64_t bytes,
+                                          int err, const char *detail, bool retry, struct rf__req **leader);
 /* The client is going away: free the jobs still running (their requests
  * are the client's, freed on their own). */
 void rf__split_free_all(struct rf__link *jobs);

@@ -52,8 +52,7 @@ static bool has_non_ascii(const char *s, size_t n)
 /* An internationalized host name (UTF-8) to its ASCII form ("bücher.example"
  * -> "xn--bcher-kva.example"), with IDNA2008 + UTS #46 as curl and wget2
  * use libidn2: non-transitional first, transitional if that refuses. */
-static int idn_to_ascii(const char *name, size_t n, char *out, size_t cap, size_t *len,
-                        const char **why)
+static int idn_to_ascii(const char *name, size_t n, char *out, size_t cap, size_t *len, const char **why)
 {
 	char utf8[256];
 	if (n >= sizeof(utf8)) {
@@ -460,8 +459,7 @@ int rf__url_resolve(const char *base, const char *ref, char **out)
 					if (b.path.p[i] == '/')
 						slash = b.path.p + i;
 				int keep = slash ? (int)(slash - b.path.p + 1) : 0;
-				snprintf(path, cap, "%.*s%.*s", keep, b.path.p, (int)r.path.n,
-				         r.path.p);
+				snprintf(path, cap, "%.*s%.*s", keep, b.path.p, (int)r.path.n, r.path.p);
 			}
 			remove_dot_segments(path);
 			query = r.query;

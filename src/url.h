@@ -9,14 +9,14 @@
 #include <stdint.h>
 
 struct rf__url {
-	char *mem;          /* one allocation holding the strings below */
+	char *mem; /* one allocation holding the strings below */
 	const char *scheme; /* "http" or "https" */
-	const char *host;   /* lower-case; IPv6 literal without brackets */
+	const char *host; /* lower-case; IPv6 literal without brackets */
 	const char *target; /* request target: path and query, starts with '/' */
 	const char *hostport; /* Host header value: host[:port], brackets kept */
 	uint16_t port;
 	bool tls;
-	bool ip_literal;    /* IPv4 or IPv6 literal: no SNI, IP name check */
+	bool ip_literal; /* IPv4 or IPv6 literal: no SNI, IP name check */
 	/* userinfo ("user:pass@"), percent-decoded; NULL when the URL has
 	 * none.  A user without ':' has an empty password. */
 	const char *user;

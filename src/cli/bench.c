@@ -314,7 +314,8 @@ static int parse(struct bench_cli *b, int argc, char **argv)
 		switch (opt) {
 		case 'c':
 			if (!parse_count(optarg, 1000000, &u) || !u)
-				return bad("-c needs a number of connections from 1 to 1000000, not '%s'", optarg);
+				return bad("-c needs a number of connections from 1 to 1000000, not '%s'",
+				           optarg);
 			b->o.connections = (unsigned)u;
 			break;
 		case 't':
@@ -340,7 +341,8 @@ static int parse(struct bench_cli *b, int argc, char **argv)
 			break;
 		case OPT_RATE:
 			if (!parse_above(optarg, 0, 1e9, &d))
-				return bad("--rate needs requests per second (a number above 0), not '%s'", optarg);
+				return bad("--rate needs requests per second (a number above 0), not '%s'",
+				           optarg);
 			b->o.rate = d;
 			break;
 		case 'H':
@@ -394,7 +396,8 @@ static int parse(struct bench_cli *b, int argc, char **argv)
 			break;
 		case OPT_START_AT:
 			if (!parse_above(optarg, 1e9, 1e11, &d))
-				return bad("--start-at needs a UNIX time in seconds (date +%%s), not '%s'", optarg);
+				return bad("--start-at needs a UNIX time in seconds (date +%%s), not '%s'",
+				           optarg);
 			b->o.start_at = d;
 			break;
 		case OPT_MERGE:
@@ -419,12 +422,15 @@ static int parse(struct bench_cli *b, int argc, char **argv)
 			break;
 		case OPT_URING_SETUP:
 			if ((b->o.uring_setup = cli_parse_uring_setup(optarg)) < 0)
-				return bad("--uring-setup takes defer-taskrun, coop-taskrun, plain or sqpoll, "
-				           "not '%s'", optarg);
+				return bad(
+					"--uring-setup takes defer-taskrun, coop-taskrun, plain or sqpoll, "
+					"not '%s'",
+					optarg);
 			break;
 		case OPT_URING_SUBMIT_BATCH:
 			if (!parse_count(optarg, 4096, &u))
-				return bad("--uring-submit-batch needs a number of SQEs from 0 to 4096, not '%s'",
+				return bad("--uring-submit-batch needs a number of SQEs from 0 to 4096, not "
+				           "'%s'",
 				           optarg);
 			b->o.uring_submit_batch = (unsigned)u;
 			break;
@@ -494,7 +500,8 @@ static int write_outputs(struct bench_cli *b, const struct bench_report *rep)
 		} else {
 			report_write_json(f, rep);
 			if ((f == stdout ? fflush(f) : fclose(f)) != 0) {
-				fprintf(stderr, "ringfetch bench: --json %s: %s\n", b->json_path, strerror(errno));
+				fprintf(stderr, "ringfetch bench: --json %s: %s\n", b->json_path,
+				        strerror(errno));
 				st = EXIT_LOCAL;
 			}
 		}
@@ -530,7 +537,8 @@ static int write_outputs(struct bench_cli *b, const struct bench_report *rep)
 		         rep->n_urls ? rep->urls[0] : "", rep->open_model ? "open" : "closed");
 		int r = report_plot(spectrum, to, title);
 		if (r == 1 && b->plot_path)
-			fprintf(stderr, "ringfetch bench: note: --plot needs gnuplot, which is not installed\n");
+			fprintf(stderr,
+			        "ringfetch bench: note: --plot needs gnuplot, which is not installed\n");
 		else if (r < 0)
 			fprintf(stderr, "ringfetch bench: note: gnuplot could not plot %s\n", to);
 		if (spectrum == tmp)

@@ -129,17 +129,17 @@ void report_print(FILE *f, const struct bench_report *r)
 	if (r->n_urls > 1)
 		fprintf(f, " and %zu more URL%s", r->n_urls - 1, r->n_urls > 2 ? "s" : "");
 	fprintf(f, "\n  %u connection%s%s, %u thread%s", r->connections, r->connections == 1 ? "" : "s",
-	        r->no_keepalive ? " (a new one per request)" : "", r->threads,
-	        r->threads == 1 ? "" : "s");
+	        r->no_keepalive ? " (a new one per request)" : "", r->threads, r->threads == 1 ? "" : "s");
 	if (r->runs > 1)
 		fprintf(f, ", %u runs merged", r->runs);
 	if (r->io[0])
 		fprintf(f, ", %s", r->io);
 	fprintf(f, "\n");
 	if (r->open_model)
-		fprintf(f, "  open model at %.6g requests/s: latency measured from each request's "
-		           "scheduled time\n  (a stalled server is charged for every request that "
-		           "fell due meanwhile)\n",
+		fprintf(f,
+		        "  open model at %.6g requests/s: latency measured from each request's "
+		        "scheduled time\n  (a stalled server is charged for every request that "
+		        "fell due meanwhile)\n",
 		        r->rate);
 	else
 		fprintf(f, "  closed model (no --rate): latency measured from each request's send "
@@ -173,8 +173,9 @@ void report_print(FILE *f, const struct bench_report *r)
 				fprintf(f, "    first %s error: %s\n", bench_error_names[k], r->samples[k]);
 	}
 	if (r->unsent)
-		fprintf(f, "  unsent     %" PRIu64 " requests fell due but were never sent: the server "
-		           "did not keep up with the rate\n",
+		fprintf(f,
+		        "  unsent     %" PRIu64 " requests fell due but were never sent: the server "
+		        "did not keep up with the rate\n",
 		        r->unsent);
 	if (r->handshakes)
 		fprintf(f, "  TLS        %" PRIu64 " handshakes (%" PRIu64 " resumed)\n", r->handshakes,
@@ -194,15 +195,17 @@ static void json_hist(FILE *f, const char *name, const rf_hist *h)
 	uint64_t min, max;
 	double sum, sum_sq;
 	rf_hist_exact(h, &min, &max, &sum, &sum_sq);
-	fprintf(f, ",\n  \"%s\": {\"count\": %" PRIu64 ", \"min\": %" PRIu64 ", \"mean\": %.3f, "
-	           "\"stdev\": %.3f, \"max\": %" PRIu64,
+	fprintf(f,
+	        ",\n  \"%s\": {\"count\": %" PRIu64 ", \"min\": %" PRIu64 ", \"mean\": %.3f, "
+	        "\"stdev\": %.3f, \"max\": %" PRIu64,
 	        name, rf_hist_count(h), min, rf_hist_mean(h), rf_hist_stdev(h), max);
 	static const double pts[] = {50, 75, 90, 99, 99.9, 99.99, 99.999};
 	fprintf(f, ", \"percentiles\": {");
 	for (size_t i = 0; i < sizeof(pts) / sizeof(pts[0]); i++)
 		fprintf(f, "%s\"%g\": %" PRIu64, i ? ", " : "", pts[i], rf_hist_percentile(h, pts[i]));
-	fprintf(f, "},\n    \"histogram\": {\"layout\": \"log-linear-us-2048\", \"sum\": %.17g, "
-	           "\"sum_sq\": %.17g, \"counters\": [",
+	fprintf(f,
+	        "},\n    \"histogram\": {\"layout\": \"log-linear-us-2048\", \"sum\": %.17g, "
+	        "\"sum_sq\": %.17g, \"counters\": [",
 	        sum, sum_sq);
 	uint64_t count, value;
 	bool first = true;
@@ -229,16 +232,17 @@ void report_write_json(FILE *f, const struct bench_report *r)
 		fprintf(f, "%s", i ? ", " : "");
 		json_write_string(f, r->urls[i]);
 	}
-	fprintf(f, "], \"url_count\": %zu,\n  \"model\": \"%s\", \"rate\": %.17g, "
-	           "\"connections\": %u, \"threads\": %u, \"keepalive\": %s, \"runs\": %u,\n"
-	           "  \"duration_s\": %.6f, \"requests\": %" PRIu64 ", \"ok\": %" PRIu64
-	           ", \"bytes\": %" PRIu64 ", \"requests_per_s\": %.3f, \"mb_per_s\": %.3f,\n"
-	           "  \"connects\": %" PRIu64 ", \"tls_handshakes\": %" PRIu64
-	           ", \"tls_resumed\": %" PRIu64 ", \"unsent\": %" PRIu64 ",\n  \"errors\": {",
+	fprintf(f,
+	        "], \"url_count\": %zu,\n  \"model\": \"%s\", \"rate\": %.17g, "
+	        "\"connections\": %u, \"threads\": %u, \"keepalive\": %s, \"runs\": %u,\n"
+	        "  \"duration_s\": %.6f, \"requests\": %" PRIu64 ", \"ok\": %" PRIu64 ", \"bytes\": %" PRIu64
+	        ", \"requests_per_s\": %.3f, \"mb_per_s\": %.3f,\n"
+	        "  \"connects\": %" PRIu64 ", \"tls_handshakes\": %" PRIu64 ", \"tls_resumed\": %" PRIu64
+	        ", \"unsent\": %" PRIu64 ",\n  \"errors\": {",
 	        r->n_urls, r->open_model ? "open" : "closed", r->rate, r->connections, r->threads,
-	        r->no_keepalive ? "false" : "true", r->runs, r->duration, r->requests, r->ok,
-	        r->bytes, (double)r->requests / secs, (double)r->bytes / secs / 1e6, r->connects,
-	        r->handshakes, r->resumed, r->unsent);
+	        r->no_keepalive ? "false" : "true", r->runs, r->duration, r->requests, r->ok, r->bytes,
+	        (double)r->requests / secs, (double)r->bytes / secs / 1e6, r->connects, r->handshakes,
+	        r->resumed, r->unsent);
 	for (int k = 0; k < RF_BENCH_ERR_KINDS; k++)
 		fprintf(f, "%s\"%s\": %" PRIu64, k ? ", " : "", bench_error_names[k], r->errors[k]);
 	fprintf(f, "},\n  \"error_samples\": {");
@@ -304,8 +308,8 @@ static int read_file(const char *path, char **out, size_t *len, char *err, size_
 	return 0;
 }
 
-static int merge_hist(rf_hist *into, const struct json *o, const char *name, char *err,
-                      size_t errlen, const char *path)
+static int merge_hist(rf_hist *into, const struct json *o, const char *name, char *err, size_t errlen,
+                      const char *path)
 {
 	const struct json *h = json_get(json_get(o, name), "histogram");
 	const struct json *counters = json_get(h, "counters");
@@ -331,8 +335,8 @@ static int merge_hist(rf_hist *into, const struct json *o, const char *name, cha
 		if (!n || !i->is_uint || !v->is_uint || !n->is_uint ||
 		    rf_hist_add_counter(one, (size_t)i->uint, n->uint, v->uint) != 0) {
 			rf_hist_free(one);
-			snprintf(err, errlen, "%s: %s: a counter does not fit this histogram's layout",
-			         path, name);
+			snprintf(err, errlen, "%s: %s: a counter does not fit this histogram's layout", path,
+			         name);
 			return -1;
 		}
 	}
@@ -481,8 +485,8 @@ void report_write_percentiles(FILE *f, const rf_hist *h)
 			if (v < rf_hist_min(h))
 				v = rf_hist_min(h);
 			if (cum >= total) {
-				fprintf(f, "%12.3f %14.12f %10" PRIu64 "\n", (double)rf_hist_max(h) / 1e3, 1.0,
-				        total);
+				fprintf(f, "%12.3f %14.12f %10" PRIu64 "\n", (double)rf_hist_max(h) / 1e3,
+				        1.0, total);
 				break;
 			}
 			fprintf(f, "%12.3f %14.12f %10" PRIu64 " %14.2f\n", (double)v / 1e3, p / 100, cum,
@@ -493,8 +497,8 @@ void report_write_percentiles(FILE *f, const rf_hist *h)
 	}
 	fprintf(f, "#[Mean    = %12.3f, StdDeviation   = %12.3f]\n", rf_hist_mean(h) / 1e3,
 	        rf_hist_stdev(h) / 1e3);
-	fprintf(f, "#[Max     = %12.3f, Total count    = %12" PRIu64 "]\n",
-	        (double)rf_hist_max(h) / 1e3, total);
+	fprintf(f, "#[Max     = %12.3f, Total count    = %12" PRIu64 "]\n", (double)rf_hist_max(h) / 1e3,
+	        total);
 	fprintf(f, "#[Buckets = %12d, SubBuckets     = %12d]\n", 23, 2048);
 }
 
@@ -528,14 +532,16 @@ int report_plot(const char *percentiles_path, const char *png_path, const char *
 	fprintf(g, "set terminal png size 900,500\nset output '%s'\n", png_path);
 	/* tic labels are formats to gnuplot: a literal % is %% there */
 	fputs("set logscale x\nset xtics (\"0%%\" 1, \"90%%\" 10, \"99%%\" 100, \"99.9%%\" 1000, "
-	      "\"99.99%%\" 10000, \"99.999%%\" 100000, \"99.9999%%\" 1000000)\n", g);
+	      "\"99.99%%\" 10000, \"99.999%%\" 100000, \"99.9999%%\" 1000000)\n",
+	      g);
 	fprintf(g, "set xlabel 'percentile'\nset ylabel 'latency (ms)'\nset grid\nset key top left\n");
 	fprintf(g, "set title \"");
 	for (const char *p = title; *p; p++)
 		if (*p != '"' && *p != '\\' && *p != '\n')
 			fputc(*p, g);
-	fprintf(g, "\"\nplot \"< awk 'NF==4 && $1+0==$1' '%s'\" using 4:1 with lines lw 2 "
-	           "title 'latency'\n",
+	fprintf(g,
+	        "\"\nplot \"< awk 'NF==4 && $1+0==$1' '%s'\" using 4:1 with lines lw 2 "
+	        "title 'latency'\n",
 	        percentiles_path);
 	int st = pclose(g);
 	struct stat sb;

@@ -18,7 +18,7 @@ struct bench_report {
 	char *urls[REPORT_MAX_URLS];
 	size_t n_urls;
 	char method[16];
-	char io[80];           /* the kernel path ("io_uring (...)", "epoll") */
+	char io[80]; /* the kernel path ("io_uring (...)", "epoll") */
 	int open_model, no_keepalive;
 	double rate;
 	unsigned connections, threads, runs; /* runs: reports merged (1: one run) */

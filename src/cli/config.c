@@ -19,14 +19,14 @@
 
 #include "options.h"
 
-#define MAX_DEPTH 4   /* -K inside a config file, at most this deep */
+#define MAX_DEPTH 4 /* -K inside a config file, at most this deep */
 #define MAX_ARGS (1u << 20)
 
 struct args {
 	char **v;
-	int *from;    /* argv index each came from, -1: a config file */
+	int *from; /* argv index each came from, -1: a config file */
 	int n, cap;
-	int cur;      /* the argv index being copied now, or -1 */
+	int cur; /* the argv index being copied now, or -1 */
 };
 
 static bool push(struct args *a, const char *s)
@@ -83,8 +83,11 @@ static char *parse_value(const char *p, const char **why)
 		for (p++; *p && *p != '"'; p++) {
 			if (*p == '\\' && p[1]) {
 				p++;
-				*w++ = *p == 't' ? '\t' : *p == 'n' ? '\n' : *p == 'r' ? '\r' :
-				       *p == 'v' ? '\v' : *p;
+				*w++ = *p == 't'   ? '\t'
+				       : *p == 'n' ? '\n'
+				       : *p == 'r' ? '\r'
+				       : *p == 'v' ? '\v'
+				                   : *p;
 			} else {
 				*w++ = *p;
 			}
@@ -154,8 +157,7 @@ static int check_and_push(struct args *a, const char *file, unsigned line, char 
 }
 
 /* One line of FILE: CLI_RUN (its words pushed, or nothing), or a status. */
-static int config_line(struct args *a, const char *file, unsigned line, char *text, int depth,
-                       FILE *err)
+static int config_line(struct args *a, const char *file, unsigned line, char *text, int depth, FILE *err)
 {
 	char *p = text;
 	while (*p == ' ' || *p == '\t')
@@ -200,8 +202,7 @@ static int config_line(struct args *a, const char *file, unsigned line, char *te
 		free(value);
 		return EXIT_USAGE;
 	}
-	if ((lo && (strcmp(lo->name, "config") == 0)) ||
-	    (is_short && nlen == 2 && name[1] == 'K')) {
+	if ((lo && (strcmp(lo->name, "config") == 0)) || (is_short && nlen == 2 && name[1] == 'K')) {
 		if (!value) {
 			fprintf(err, "ringfetch: %s:%u: config needs a file\n", file, line);
 			return EXIT_USAGE;
@@ -343,7 +344,8 @@ int cli_config_expand(int argc, char **argv, struct cli_config *out, FILE *err)
 		char *path = NULL;
 		if (xdg && *xdg && asprintf(&path, "%s/ringfetch/config", xdg) < 0)
 			path = NULL;
-		else if ((!xdg || !*xdg) && home && *home && asprintf(&path, "%s/.config/ringfetch/config", home) < 0)
+		else if ((!xdg || !*xdg) && home && *home &&
+		         asprintf(&path, "%s/.config/ringfetch/config", home) < 0)
 			path = NULL;
 		if (path)
 			st = read_file(&a, path, false, 1, err);
@@ -361,7 +363,8 @@ int cli_config_expand(int argc, char **argv, struct cli_config *out, FILE *err)
 		}
 		if (is_option(arg, "config", 'K', &v, &next)) {
 			if (next && i + 1 >= argc) {
-				fprintf(err, "ringfetch: option %s needs a value\nTry 'ringfetch --help'.\n", arg);
+				fprintf(err, "ringfetch: option %s needs a value\nTry 'ringfetch --help'.\n",
+				        arg);
 				st = EXIT_USAGE;
 				break;
 			}

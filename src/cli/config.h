@@ -9,12 +9,12 @@
 #include <stdio.h>
 
 struct cli_config {
-	char **argv;  /* the arguments to parse, NULL-terminated (the parser
+	char **argv; /* the arguments to parse, NULL-terminated (the parser
 	                 may reorder and replace entries) */
 	int argc;
 	char **owned; /* the strings, as made, to be freed */
 	int nowned;
-	int *from;    /* owned[i] is a copy of the command line's argv[from[i]],
+	int *from; /* owned[i] is a copy of the command line's argv[from[i]],
 	                 or -1 (from a config file) */
 };
 

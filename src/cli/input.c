@@ -164,7 +164,8 @@ static bool apply_option(struct input *in, struct input_entry *e, char *opt)
 		char *end;
 		unsigned long n = strtoul(val, &end, 10);
 		if (*val < '0' || *val > '9' || *end || n < 1 || n > 64) {
-			report(in, in->line, "split=%s: not a number of connections from 1 to 64 (URL skipped)", val);
+			report(in, in->line,
+			       "split=%s: not a number of connections from 1 to 64 (URL skipped)", val);
 			return false;
 		}
 		e->split = (unsigned)n;
@@ -215,8 +216,8 @@ int input_next(struct input *in, struct input_entry *e)
 		const char *why = "";
 		if (rf_url_check(url, &why) != 0) {
 			char msg[400], shown[300];
-			snprintf(msg, sizeof(msg), "bad URL '%s': %s", rf_url_redact(url, shown, sizeof(shown)),
-			         why);
+			snprintf(msg, sizeof(msg), "bad URL '%s': %s",
+			         rf_url_redact(url, shown, sizeof(shown)), why);
 			report(in, url_line, "%s", msg);
 			ok = false;
 		}

@@ -9,8 +9,8 @@
 /* One URL of the list with its per-URL options. */
 struct input_entry {
 	char *url;
-	char *out;  /* out=NAME, or NULL */
-	char *dir;  /* dir=DIR, or NULL */
+	char *out; /* out=NAME, or NULL */
+	char *dir; /* dir=DIR, or NULL */
 	char *checksum; /* checksum=ALGO=HEX, or NULL */
 	unsigned split; /* split=N (1..64), or 0 */
 	unsigned line;
@@ -18,13 +18,13 @@ struct input_entry {
 
 struct input {
 	FILE *f;
-	const char *name;    /* for messages: the file name, or "-" */
-	unsigned line;       /* last line read */
+	const char *name; /* for messages: the file name, or "-" */
+	unsigned line; /* last line read */
 	char *buf;
 	size_t cap;
-	char *pending;       /* a URL line read ahead, or NULL */
+	char *pending; /* a URL line read ahead, or NULL */
 	unsigned pending_line;
-	unsigned errors;     /* lines reported as bad */
+	unsigned errors; /* lines reported as bad */
 	void (*report)(void *arg, const char *file, unsigned line, const char *msg);
 	void *report_arg;
 };

@@ -20,10 +20,13 @@ static const struct {
 	const char *name;
 	size_t off;
 } kinds[] = {
-#define K(n) {#n, offsetof(rf_io_stats, n)}
-	K(io_uring_enter), K(epoll_wait), K(epoll_ctl), K(socket), K(connect), K(send), K(recv),
-	K(read), K(write), K(open), K(close), K(rename), K(link), K(unlink), K(fallocate),
-	K(fsync), K(other),
+#define K(n)                                                                                                 \
+	{                                                                                                    \
+#n, offsetof(rf_io_stats, n)                                                                 \
+	}
+	K(io_uring_enter), K(epoll_wait), K(epoll_ctl), K(socket), K(connect), K(send),
+	K(recv),           K(read),       K(write),     K(open),   K(close),   K(rename),
+	K(link),           K(unlink),     K(fallocate), K(fsync),  K(other),
 #undef K
 };
 
@@ -71,7 +74,7 @@ void io_report_start(void)
 		long id = tracepoint_id(trace_events[i]);
 		if (id < 0) {
 			trace_why = "no tracefs with the io_uring events (mount -t tracefs nodev "
-			            "/sys/kernel/tracing)";
+				    "/sys/kernel/tracing)";
 			break;
 		}
 		struct perf_event_attr a;
@@ -123,20 +126,23 @@ void io_report_print(FILE *f, int json, const char *path, const rf_io_stats *st,
 	double rate = secs > 0 ? (double)units / secs : 0;
 	long long punts = trace_count(0), polls = trace_count(1);
 	if (json) {
-		fprintf(f, "{\"io_path\": \"%s\", \"variants\": \"%s\", \"recv\": \"%s\", \"pool_waits\": %" PRIu64
-		           ", \"fixed_files\": %" PRIu64 ", \"fixed_writes\": %" PRIu64 ", \"send_zc\": %" PRIu64
-		           ", \"send_zc_copied\": %" PRIu64 ", \"iowq_punts\": %lld, \"poll_arms\": %lld"
-		           ", \"syscalls\": {",
-		        path, st->variants, st->recv_mode, st->pool_waits, st->fixed_files, st->fixed_writes, st->send_zc,
-		        st->send_zc_copied, punts, polls);
+		fprintf(f,
+		        "{\"io_path\": \"%s\", \"variants\": \"%s\", \"recv\": \"%s\", \"pool_waits\": "
+		        "%" PRIu64 ", \"fixed_files\": %" PRIu64 ", \"fixed_writes\": %" PRIu64
+		        ", \"send_zc\": %" PRIu64 ", \"send_zc_copied\": %" PRIu64
+		        ", \"iowq_punts\": %lld, \"poll_arms\": %lld"
+		        ", \"syscalls\": {",
+		        path, st->variants, st->recv_mode, st->pool_waits, st->fixed_files, st->fixed_writes,
+		        st->send_zc, st->send_zc_copied, punts, polls);
 		for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 			fprintf(f, "%s\"%s\": %" PRIu64, i ? ", " : "", kinds[i].name, count_of(st, i));
-		fprintf(f, "}, \"syscalls_total\": %" PRIu64 ", \"sqes\": %" PRIu64 ", \"cqes\": %" PRIu64
-		           ", \"user_s\": %.3f, \"sys_s\": %.3f, \"voluntary_switches\": %ld, "
-		           "\"involuntary_switches\": %ld, \"peak_rss_kib\": %ld, \"seconds\": %.3f, "
-		           "\"%ss\": %llu, \"%ss_per_s\": %.1f}\n",
-		        total, st->sqes, st->cqes, user, sys, ru.ru_nvcsw, ru.ru_nivcsw, rss, secs,
-		        unit, units, unit, rate);
+		fprintf(f,
+		        "}, \"syscalls_total\": %" PRIu64 ", \"sqes\": %" PRIu64 ", \"cqes\": %" PRIu64
+		        ", \"user_s\": %.3f, \"sys_s\": %.3f, \"voluntary_switches\": %ld, "
+		        "\"involuntary_switches\": %ld, \"peak_rss_kib\": %ld, \"seconds\": %.3f, "
+		        "\"%ss\": %llu, \"%ss_per_s\": %.1f}\n",
+		        total, st->sqes, st->cqes, user, sys, ru.ru_nvcsw, ru.ru_nivcsw, rss, secs, unit,
+		        units, unit, rate);
 		return;
 	}
 	fprintf(f, "io report: %s\n", path);
@@ -149,20 +155,25 @@ void io_report_print(FILE *f, int json, const char *path, const rf_io_stats *st,
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (count_of(st, i))
 			fprintf(f, " %s %" PRIu64, kinds[i].name, count_of(st, i));
-	fprintf(f, " (%" PRIu64 " in all, %.2f per %s)\n", total,
-	        units ? (double)total / (double)units : 0.0, unit);
+	fprintf(f, " (%" PRIu64 " in all, %.2f per %s)\n", total, units ? (double)total / (double)units : 0.0,
+	        unit);
 	if (st->sqes || st->cqes)
-		fprintf(f, "  ring: %" PRIu64 " SQEs submitted, %" PRIu64 " CQEs reaped, %.1f SQEs per "
-		           "io_uring_enter\n",
+		fprintf(f,
+		        "  ring: %" PRIu64 " SQEs submitted, %" PRIu64 " CQEs reaped, %.1f SQEs per "
+		        "io_uring_enter\n",
 		        st->sqes, st->cqes,
 		        st->io_uring_enter ? (double)st->sqes / (double)st->io_uring_enter : 0.0);
 	if (st->fixed_files)
-		fprintf(f, "  registered file table: %" PRIu64 " sockets and files put in it, their ops "
-		           "naming the slot\n", st->fixed_files);
+		fprintf(f,
+		        "  registered file table: %" PRIu64 " sockets and files put in it, their ops "
+		        "naming the slot\n",
+		        st->fixed_files);
 	if (st->sqes) {
 		if (punts >= 0)
-			fprintf(f, "  kernel: %lld ops handed to io-wq workers, %lld waited on a poll (io_uring "
-			           "tracepoints)\n", punts, polls);
+			fprintf(f,
+			        "  kernel: %lld ops handed to io-wq workers, %lld waited on a poll (io_uring "
+			        "tracepoints)\n",
+			        punts, polls);
 		else
 			fprintf(f, "  kernel: io-wq hand-offs not counted: %s\n", trace_why);
 	}
@@ -170,10 +181,12 @@ void io_report_print(FILE *f, int json, const char *path, const rf_io_stats *st,
 		fprintf(f, "  zero-copy sends: %" PRIu64 " (the kernel copied %" PRIu64 " after all)\n",
 		        st->send_zc, st->send_zc_copied);
 	if (st->fixed_writes)
-		fprintf(f, "  registered buffers: %" PRIu64 " file writes as WRITE_FIXED\n", st->fixed_writes);
-	fprintf(f, "  CPU %.3f s user + %.3f s sys (all threads, io-wq workers included), %.1f us "
-	           "per %s; context switches %ld voluntary, %ld involuntary; peak RSS %.1f MiB\n",
-	        user, sys, units ? (user + sys) * 1e6 / (double)units : 0.0, unit, ru.ru_nvcsw,
-	        ru.ru_nivcsw, rss / 1024.0);
+		fprintf(f, "  registered buffers: %" PRIu64 " file writes as WRITE_FIXED\n",
+		        st->fixed_writes);
+	fprintf(f,
+	        "  CPU %.3f s user + %.3f s sys (all threads, io-wq workers included), %.1f us "
+	        "per %s; context switches %ld voluntary, %ld involuntary; peak RSS %.1f MiB\n",
+	        user, sys, units ? (user + sys) * 1e6 / (double)units : 0.0, unit, ru.ru_nvcsw, ru.ru_nivcsw,
+	        rss / 1024.0);
 	fprintf(f, "  %llu %ss in %.3f s: %.0f %ss/s\n", units, unit, secs, rate, unit);
 }

@@ -126,7 +126,8 @@ static char *string(struct reader *r)
 		if (cp >= 0xd800 && cp < 0xdc00 && sub.p + 6 <= e && sub.p[0] == '\\' && sub.p[1] == 'u') {
 			sub.p += 2;
 			int lo = hex4(&sub);
-			cp = lo >= 0xdc00 && lo < 0xe000 ? 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00) : -1;
+			cp = lo >= 0xdc00 && lo < 0xe000 ? 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00)
+			                                 : -1;
 		}
 		if (cp <= 0) {
 			r->p = sub.p;

@@ -37,9 +37,9 @@
 #include "results.h"
 
 struct cli {
-	rf_dns_stats dns;        /* the client's, taken before it is freed */
-	struct cli_options o;   /* what the command line asked for */
-	int output_fd;          /* -o names something that is not a regular file */
+	rf_dns_stats dns; /* the client's, taken before it is freed */
+	struct cli_options o; /* what the command line asked for */
+	int output_fd; /* -o names something that is not a regular file */
 	struct progress progress;
 	int signals;
 	rf_client *client;
@@ -48,29 +48,29 @@ struct cli {
 	bool in_open;
 	int exit_code;
 	unsigned long ok, failed, tls_handshakes, tls_resumed;
-	unsigned long skipped;   /* ok without a transfer: already complete, up to date, -nc */
+	unsigned long skipped; /* ok without a transfer: already complete, up to date, -nc */
 	unsigned long unstarted; /* read ahead (names looked up), never begun: interrupted */
-	FILE *json;              /* --json, or NULL */
-	char file_io[128];       /* --file-io: the path the client took */
-	char io[80];             /* --io: the kernel path */
-	char io_path[80];        /* the same, for --io-report */
+	FILE *json; /* --json, or NULL */
+	char file_io[128]; /* --file-io: the path the client took */
+	char io[80]; /* --io: the kernel path */
+	char io_path[80]; /* the same, for --io-report */
 	unsigned long long bytes;
 	FILE *digest_out;
 	char path[PATH_MAX];
-	char *netrc_path;       /* --netrc: ~/.netrc */
-	char *proxy_with_user;  /* the proxy URL with --proxy-user in it */
-	char proxy_from[64];    /* the environment variables the proxies came from */
-	struct names names;     /* the names this run has given out (names.h) */
-	unsigned line;          /* the -i line of the URL being prepared, 0: none */
+	char *netrc_path; /* --netrc: ~/.netrc */
+	char *proxy_with_user; /* the proxy URL with --proxy-user in it */
+	char proxy_from[64]; /* the environment variables the proxies came from */
+	struct names names; /* the names this run has given out (names.h) */
+	unsigned line; /* the -i line of the URL being prepared, 0: none */
 };
 
 /* What the CLI keeps with each request it hands over (rf_request.user),
  * freed when its result comes. */
 struct req_info {
-	unsigned line;          /* -i list line, 0 for a command-line URL */
-	char note[300];         /* why the name is not the URL's own, or "" */
-	const char *url;        /* the URL as fetched (in path's allocation) */
-	char path[];            /* the name asked for ("" for other sinks), then the URL */
+	unsigned line; /* -i list line, 0 for a command-line URL */
+	char note[300]; /* why the name is not the URL's own, or "" */
+	const char *url; /* the URL as fetched (in path's allocation) */
+	char path[]; /* the name asked for ("" for other sinks), then the URL */
 };
 
 /* Before a message: clear the progress line it would otherwise run into. */
@@ -110,12 +110,20 @@ static void report_lines(struct cli *c, const rf_result *r, int code, unsigned l
 
 /* A URL (or list line) that never reached the engine still gets its
  * record: every outcome the summary counts has one. */
-static void record_unfetched(struct cli *c, const char *shown, int err, bool local,
-                             const char *detail, int code)
+static void record_unfetched(struct cli *c, const char *shown, int err, bool local, const char *detail,
+                             int code)
 {
-	rf_result r = {.url = shown, .final_url = shown, .reason = "", .detail = detail,
-	               .error = err, .local_error = local, .digest_algo = "", .digest = "",
-	               .note = "", .content_encoding = "", .content_disposition = ""};
+	rf_result r = {.url = shown,
+	               .final_url = shown,
+	               .reason = "",
+	               .detail = detail,
+	               .error = err,
+	               .local_error = local,
+	               .digest_algo = "",
+	               .digest = "",
+	               .note = "",
+	               .content_encoding = "",
+	               .content_disposition = ""};
 	report_lines(c, &r, code, c->line);
 }
 
@@ -194,12 +202,14 @@ static int shard_from_environment(struct cli *c)
 	}
 	if (!idx || !cnt)
 		return usage_fail("--shard auto: neither JOB_COMPLETION_INDEX and JOB_COMPLETIONS nor "
-		                  "SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT are set%s", "");
+		                  "SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT are set%s",
+		                  "");
 	char *e1, *e2;
 	long k = strtol(idx, &e1, 10) - base, n = strtol(cnt, &e2, 10);
 	if (*e1 || *e2 || n < 1 || n > 1000000 || k < 0 || k >= n)
 		return usage_fail("--shard auto: the shard index and count in the environment do not "
-		                  "make a shard (index %s)", idx);
+		                  "make a shard (index %s)",
+		                  idx);
 	c->o.shard_k = (unsigned)k + 1;
 	c->o.shard_n = (unsigned)n;
 	return CLI_RUN;
@@ -224,10 +234,17 @@ static void clobber_skip(struct cli *c, const char *url)
 {
 	char shown[8192 + 64];
 	rf_url_redact(url, shown, sizeof(shown));
-	rf_result r = {.url = shown, .final_url = shown, .path = c->path, .reason = "",
-	               .detail = "", .skipped = 1, .digest_algo = "", .digest = "",
+	rf_result r = {.url = shown,
+	               .final_url = shown,
+	               .path = c->path,
+	               .reason = "",
+	               .detail = "",
+	               .skipped = 1,
+	               .digest_algo = "",
+	               .digest = "",
 	               .note = "this URL's file exists (--no-clobber): not fetched",
-	               .content_encoding = "", .content_disposition = ""};
+	               .content_encoding = "",
+	               .content_disposition = ""};
 	on_done(c, &r);
 }
 
@@ -251,8 +268,8 @@ static bool attach_info(struct cli *c, rf_request *req, const char *note)
 }
 
 /* Fill req for url (with list options out/dir); false if it must be skipped. */
-static bool prepare(struct cli *c, rf_request *req, const char *url, const char *out,
-                    const char *dir, const char *checksum, unsigned split)
+static bool prepare(struct cli *c, rf_request *req, const char *url, const char *out, const char *dir,
+                    const char *checksum, unsigned split)
 {
 	memset(req, 0, sizeof(*req));
 	req->url = url;
@@ -321,8 +338,7 @@ static bool prepare(struct cli *c, rf_request *req, const char *url, const char 
 		if (err) {
 			char shown[512];
 			fprintf(stderr, "%s: cannot create directory %s: %s\n",
-			        rf_url_redact(url, shown, sizeof(shown)), c->path,
-			        strerror(-err));
+			        rf_url_redact(url, shown, sizeof(shown)), c->path, strerror(-err));
 			c->failed++;
 			set_exit(c, EXIT_LOCAL);
 			return false;
@@ -344,8 +360,10 @@ static bool prepare(struct cli *c, rf_request *req, const char *url, const char 
 		return false;
 	}
 	req->sink = RF_SINK_FILE;
-	enum name_mode mode = c->o.resume ? NAME_RESUME : c->o.mirror ? NAME_MIRROR :
-	                      c->o.no_clobber ? NAME_NO_CLOBBER : NAME_NEW;
+	enum name_mode mode = c->o.resume       ? NAME_RESUME
+	                      : c->o.mirror     ? NAME_MIRROR
+	                      : c->o.no_clobber ? NAME_NO_CLOBBER
+	                                        : NAME_NEW;
 	static struct name_choice ch;
 	if (names_choose(&c->names, c->path, url, mode, &ch)) {
 		name_error(c, url, ch.note);
@@ -459,13 +477,12 @@ static void report_lines(struct cli *c, const rf_result *r, int code, unsigned l
  * the same directory, never over a name this run gave out or a file that
  * is not this URL's own (-N and -c replace the URL's own file).  r->path
  * then names it (in path_buf); what happened is said in note. */
-static void take_disposition_name(struct cli *c, rf_result *r, const struct req_info *info,
-                                  char *path_buf, char *note, size_t cap)
+static void take_disposition_name(struct cli *c, rf_result *r, const struct req_info *info, char *path_buf,
+                                  char *note, size_t cap)
 {
 	char name[RF_NAME_MAX + 1];
 	if (!c->o.content_disposition || !info || r->error || !r->path || r->skipped ||
-	    !r->content_disposition || rf_disposition_filename(r->content_disposition, name,
-	                                                       sizeof(name)))
+	    !r->content_disposition || rf_disposition_filename(r->content_disposition, name, sizeof(name)))
 		return;
 	const char *slash = strrchr(r->path, '/');
 	const char *had = slash ? slash + 1 : r->path;
@@ -499,8 +516,8 @@ static void take_disposition_name(struct cli *c, rf_result *r, const struct req_
 	r->path = path_buf;
 }
 
-static const char *merged_note(const rf_result *r, const struct req_info *info,
-                               const char *cd_note, char *buf, size_t cap)
+static const char *merged_note(const rf_result *r, const struct req_info *info, const char *cd_note,
+                               char *buf, size_t cap)
 {
 	char naming[900] = "";
 	if (cd_note[0]) {
@@ -508,8 +525,8 @@ static const char *merged_note(const rf_result *r, const struct req_info *info,
 		         info && info->note[0] ? "; " : "", cd_note);
 	} else if (info && r->path && info->path[0] && strcmp(r->path, info->path) != 0) {
 		const char *me = strrchr(r->path, '/'), *asked = strrchr(info->path, '/');
-		snprintf(naming, sizeof(naming), "saved as %.250s (%.250s appeared meanwhile)", me ? me + 1 : r->path,
-		         asked ? asked + 1 : info->path);
+		snprintf(naming, sizeof(naming), "saved as %.250s (%.250s appeared meanwhile)",
+		         me ? me + 1 : r->path, asked ? asked + 1 : info->path);
 	} else if (info && r->path && info->note[0]) {
 		snprintf(naming, sizeof(naming), "%s", info->note);
 	}
@@ -601,8 +618,8 @@ static void on_retry(void *arg, const rf_retry *t)
 		snprintf(why, sizeof(why), "%s (%s)", rf_strerror(t->error), t->detail);
 	else
 		snprintf(why, sizeof(why), "%s", rf_strerror(t->error));
-	fprintf(stderr, "%s: retrying in %.1f s: %s (attempt %u of %u)\n", t->url, t->delay, why,
-	        t->attempt, t->attempts);
+	fprintf(stderr, "%s: retrying in %.1f s: %s (attempt %u of %u)\n", t->url, t->delay, why, t->attempt,
+	        t->attempts);
 }
 
 /* The signal descriptor is readable: the first signal stops cleanly, the
@@ -611,8 +628,7 @@ static void on_retry(void *arg, const rf_retry *t)
 static void take_signals(struct cli *c)
 {
 	struct signalfd_siginfo si;
-	while (c->o.opts.signal_fd >= 0 &&
-	       read(c->o.opts.signal_fd, &si, sizeof(si)) == sizeof(si))
+	while (c->o.opts.signal_fd >= 0 && read(c->o.opts.signal_fd, &si, sizeof(si)) == sizeof(si))
 		c->signals++;
 	if (c->signals >= 2) {
 		static const char msg[] = "ringfetch: second signal, exiting now\n";
@@ -627,8 +643,7 @@ static void on_signal(void *arg)
 	struct cli *c = arg;
 	c->signals++; /* the record the ring read */
 	take_signals(c); /* and any that came with it */
-	fputs("ringfetch: interrupted: stopping; partial files stay as .part (resume with -c)\n",
-	      stderr);
+	fputs("ringfetch: interrupted: stopping; partial files stay as .part (resume with -c)\n", stderr);
 	set_exit(c, EXIT_INTERRUPTED);
 	rf_stop(c->client);
 }
@@ -824,7 +839,8 @@ static int set_up(struct cli *c)
 			parent[0] = 0;
 		int err = *parent ? mkdirs(parent) : 0;
 		if (err) {
-			fprintf(stderr, "ringfetch: cannot create directory %s: %s\n", parent, strerror(-err));
+			fprintf(stderr, "ringfetch: cannot create directory %s: %s\n", parent,
+			        strerror(-err));
 			return EXIT_LOCAL;
 		}
 	}
@@ -878,7 +894,8 @@ static int set_up(struct cli *c)
 	if (c->o.json) {
 		c->json = strcmp(c->o.json, "-") == 0 ? stdout : fopen(c->o.json, "we");
 		if (!c->json) {
-			fprintf(stderr, "ringfetch: cannot write --json %s: %s\n", c->o.json, strerror(errno));
+			fprintf(stderr, "ringfetch: cannot write --json %s: %s\n", c->o.json,
+			        strerror(errno));
 			return EXIT_LOCAL;
 		}
 	}
@@ -934,8 +951,10 @@ static int start_client(struct cli *c)
 		unsigned line;
 		int cerr = rf_client_cookies(c->client, c->o.cookie_file, &line);
 		if (cerr && line) {
-			fprintf(stderr, "ringfetch: %s:%u: not a cookie line of the Netscape format (domain, "
-			        "subdomains, path, secure, expiry, name, value; by tabs)\n", c->o.cookie_file, line);
+			fprintf(stderr,
+			        "ringfetch: %s:%u: not a cookie line of the Netscape format (domain, "
+			        "subdomains, path, secure, expiry, name, value; by tabs)\n",
+			        c->o.cookie_file, line);
 			return EXIT_USAGE;
 		}
 		if (cerr) {
@@ -956,10 +975,11 @@ static int start_client(struct cli *c)
 		return EXIT_TLS;
 	}
 	if (why[0]) {
-		fprintf(stderr, "ringfetch: %s%s%s%s\n", why, c->proxy_from[0] && strstr(why, "proxy") ?
-		        " (the proxy came from the environment: " : "", c->proxy_from[0] &&
-		        strstr(why, "proxy") ? c->proxy_from : "", c->proxy_from[0] && strstr(why, "proxy") ?
-		        ")" : "");
+		fprintf(stderr, "ringfetch: %s%s%s%s\n", why,
+		        c->proxy_from[0] && strstr(why, "proxy") ? " (the proxy came from the environment: "
+		                                                 : "",
+		        c->proxy_from[0] && strstr(why, "proxy") ? c->proxy_from : "",
+		        c->proxy_from[0] && strstr(why, "proxy") ? ")" : "");
 		return err == RF_EINVAL ? EXIT_USAGE : EXIT_INTERNAL;
 	}
 	fprintf(stderr, "ringfetch: cannot start: %s\n", rf_strerror(err));
@@ -981,7 +1001,9 @@ static void summarise(struct cli *c, double secs)
 		fprintf(stderr, ", %lu not started", c->unstarted);
 	if (c->skipped)
 		fprintf(stderr, " (%lu downloaded, %lu %s)", fetched, c->skipped,
-		        c->o.resume ? "already complete" : c->o.mirror ? "up to date" : "skipped: the file exists");
+		        c->o.resume   ? "already complete"
+		        : c->o.mirror ? "up to date"
+		                      : "skipped: the file exists");
 	double files_per_s = secs > 0 ? (double)fetched / secs : 0.0;
 	fprintf(stderr, ", %.1f %s in %.2f s (%.1f %s/s", mb, unit, secs, secs > 0 ? mb / secs : 0.0, unit);
 	if (fetched < 2) /* a rate of files needs more than one */
@@ -989,8 +1011,7 @@ static void summarise(struct cli *c, double secs)
 	else
 		fprintf(stderr, files_per_s < 10 ? ", %.1f files/s)" : ", %.0f files/s)", files_per_s);
 	if (c->tls_handshakes)
-		fprintf(stderr, ", TLS handshakes %lu (%lu resumed)", c->tls_handshakes,
-		        c->tls_resumed);
+		fprintf(stderr, ", TLS handshakes %lu (%lu resumed)", c->tls_handshakes, c->tls_resumed);
 	if (c->dns.lookups)
 		fprintf(stderr, ", DNS lookups %llu (%llu failed), cache hits %llu",
 		        (unsigned long long)c->dns.lookups, (unsigned long long)c->dns.failures,
@@ -1074,8 +1095,13 @@ int main(int argc, char **argv)
 	}
 	summarise(&c, secs);
 	if (c.json) {
-		struct run_totals t = {c.ok - c.skipped, c.skipped, c.failed, c.bytes, secs,
-		                       c.signals ? EXIT_INTERRUPTED : c.exit_code, c.dns};
+		struct run_totals t = {c.ok - c.skipped,
+		                       c.skipped,
+		                       c.failed,
+		                       c.bytes,
+		                       secs,
+		                       c.signals ? EXIT_INTERRUPTED : c.exit_code,
+		                       c.dns};
 		results_json_summary(c.json, &t);
 		if (c.json != stdout)
 			fclose(c.json);

@@ -25,7 +25,7 @@
 #include <ringfetch.h>
 
 #define MAX_SUFFIX 9999
-#define MAX_DIRS 256            /* directories remembered; more are asked each time */
+#define MAX_DIRS 256 /* directories remembered; more are asked each time */
 #define MAX_DIR_ENTRIES (1u << 22) /* a bigger directory is asked each time */
 
 /* What a directory held when the run first looked: hashes of its entries'
@@ -244,18 +244,22 @@ int names_choose(struct names *n, const char *base, const char *url, enum name_m
 			                                                          : RF_OWNER_NONE;
 			bool careful = mode != NAME_NEW;
 			if (careful && (who == RF_OWNER_UNKNOWN || part_who == RF_OWNER_UNKNOWN)) {
-				snprintf(ch->note, sizeof(ch->note), "cannot tell whether %.80s is this URL's "
+				snprintf(ch->note, sizeof(ch->note),
+				         "cannot tell whether %.80s is this URL's "
 				         "download: its filesystem keeps no user xattrs (-c, -N and "
-				         "--no-clobber need them)", who == RF_OWNER_UNKNOWN ? ch->path : part);
+				         "--no-clobber need them)",
+				         who == RF_OWNER_UNKNOWN ? ch->path : part);
 				return -1;
 			}
 			if (who == RF_OWNER_SELF && careful)
 				ch->own = true;
-			else if (who == RF_OWNER_NONE && part_who != RF_OWNER_NONE && part_who != RF_OWNER_SELF)
+			else if (who == RF_OWNER_NONE && part_who != RF_OWNER_NONE &&
+			         part_who != RF_OWNER_SELF)
 				why = why_not(part_who, "its .part");
 			else if (who != RF_OWNER_NONE)
-				why = mode == NAME_NEW && who != RF_OWNER_NOT_FILE ?
-				      "it exists and is never overwritten" : why_not(who, "the file");
+				why = mode == NAME_NEW && who != RF_OWNER_NOT_FILE
+				              ? "it exists and is never overwritten"
+				              : why_not(who, "the file");
 		}
 		if (why) {
 			if (!first_why[0])
@@ -265,12 +269,11 @@ int names_choose(struct names *n, const char *base, const char *url, enum name_m
 		put(n, h);
 		if (k) {
 			const char *me = strrchr(ch->path, '/'), *own = strrchr(base, '/');
-			snprintf(ch->note, sizeof(ch->note), "saved as %.60s (%.60s: %.70s)", me ? me + 1 : ch->path,
-			         own ? own + 1 : base, first_why);
+			snprintf(ch->note, sizeof(ch->note), "saved as %.60s (%.60s: %.70s)",
+			         me ? me + 1 : ch->path, own ? own + 1 : base, first_why);
 		}
 		return 0;
 	}
-	snprintf(ch->note, sizeof(ch->note), "no free name: %.100s.1 to .%u are all taken", base,
-	         MAX_SUFFIX);
+	snprintf(ch->note, sizeof(ch->note), "no free name: %.100s.1 to .%u are all taken", base, MAX_SUFFIX);
 	return -1;
 }

@@ -20,177 +20,178 @@
 
 static void usage(FILE *f)
 {
-	fputs(
-	    "Usage: ringfetch [options] URL... | -i FILE   (a URL without scheme is http://)\n"
-	    "Download HTTP/1.1 URLs concurrently through one io_uring ring.\n"
-	    "\n"
-	    "Input and output:\n"
-	    "  -K, --config FILE         read options from FILE, one per line (curl's format:\n"
-	    "                            'name = value', '#' comments); ~/.config/ringfetch/config\n"
-	    "                            is read first\n"
-	    "      --no-config           do not read ~/.config/ringfetch/config\n"
-	    "  -i, --input-file FILE     read URLs from FILE ('-' = stdin); one per line,\n"
-	    "                            '#' comments, indented 'out=NAME' / 'dir=DIR' lines\n"
-	    "                            set options for the URL above them\n"
-	    "  -P, --directory DIR       save files under DIR (default .; created if missing)\n"
-	    "      --directory-prefix DIR  the same (wget's name)\n"
-	    "  -o, --output FILE         save the single URL as FILE (replaces FILE);\n"
-	    "                            '-' writes the body to stdout; a device or FIFO\n"
-	    "                            (/dev/null) is written in place, never replaced;\n"
-	    "                            a relative FILE is under -P DIR when -P is given\n"
-	    "      --create-dirs         create the missing directories of -o FILE\n"
-	    "  -O FILE                   same as -o ('-O -' = stdout); -O URL (curl's form)\n"
-	    "                            fetches URL under its own name, as every URL is\n"
-	    "      --discard             fetch and drop the bodies (checks, warm-ups); also what\n"
-	    "                            -o /dev/null with several URLs and -P /dev/null mean\n"
-	    "  -nc, --no-clobber         skip a URL whose own file (origin record) exists\n"
-	    "      --force-directories   save under HOST[:PORT]/PATH/ (wget's -x; -x is --proxy)\n"
-	    "  -nH, --no-host-directories  the same without the HOST directory\n"
-	    "      --cut-dirs N          the same without the first N directories of PATH\n"
-	    "  -J, --content-disposition  rename the file to the name the server's\n"
-	    "                            Content-Disposition offers (made safe; never over\n"
-	    "                            an existing file)\n"
-	    "      --remote-header-name  the same (curl's name)\n"
-	    "      --shard K/N|auto      take only shard K of N of the URLs (stable hash of the URL;\n"
-	    "                            auto: JOB_COMPLETION_INDEX/JOB_COMPLETIONS or SLURM_ARRAY_*)\n"
-	    "Reports:\n"
-	    "      --json FILE           one JSON object per URL as it finishes, then a summary\n"
-	    "                            ('-' = stdout); see README \"Reports\"\n"
-	    "  -w, --write-out FORMAT    print FORMAT after each URL: %{http_code}, %{time_total},\n"
-	    "                            %{size_download}, %{url_effective}, %{filename_effective},\n"
-	    "                            %{json}, ... (curl's names)\n"
-	    "  -v, --verbose             per-file notes (already complete, skipped) and more detail\n"
-	    "Connections:\n"
-	    "  -j, --jobs N              transfers in flight (default 16)\n"
-	    "      --max-per-host N      open connections per origin (default: no cap)\n"
-	    "      --connect-timeout S   seconds to resolve and connect (default 10, 0 = none)\n"
-	    "      --timeout S           seconds without receiving a byte (default 30, 0 = none)\n"
-	    "      --max-time S          seconds for a whole URL, all attempts (default none)\n"
-	    "  -r, --range A-B           fetch only bytes A to B of the single URL (A-: from A;\n"
-	    "                            -N: the last N); the file holds just them\n"
-	    "      --max-filesize SIZE   refuse a body larger than SIZE bytes (units as for RATE),\n"
-	    "                            announced or not; nothing of it is kept\n"
-	    "      --limit-rate RATE     receive at most RATE bytes/s in total (k, m, g: x1024;\n"
-	    "                            kB, MB, GB: x1000; reports then use that unit family)\n"
-	    "      --limit-rate-per-host RATE  ... and at most RATE from each origin\n"
-	    "      --split N             fetch each large file over up to N connections (Range\n"
-	    "                            requests into one .part; list lines: split=N)\n"
-	    "Names (DNS; README \"Names and DNS\"):\n"
-	    "      --resolver ring|system  ring (default): c-ares on the ring, hundreds of names\n"
-	    "                            at once, read ahead of need; system: getaddrinfo()\n"
-	    "                            (nsswitch: mDNS, LDAP, systemd-resolved), two at a time\n"
-	    "      --dns-max-inflight N  names looked up at once, and list entries read ahead\n"
-	    "                            (default 256)\n"
-	    "      --dns-servers LIST    ADDR[:PORT],... instead of /etc/resolv.conf's\n"
-	    "      --resolve HOST:PORT:ADDR[,ADDR]  dial ADDR for HOST on PORT, no lookup\n"
-	    "                            (repeatable; curl's)\n"
-	    "  -4, --ipv4                IPv4 addresses only\n"
-	    "  -6, --ipv6                IPv6 addresses only\n"
-	    "Data safety:\n"
-	    "  -N, --timestamping        mirror: an existing NAME is re-fetched only if the\n"
-	    "                            server says it changed (If-None-Match with its stored\n"
-	    "                            ETag, If-Modified-Since its mtime), then replaced; 304\n"
-	    "                            keeps it; mtime set from Last-Modified\n"
-	    "  -c, --continue            resume the URL's own NAME.part or shorter NAME (its\n"
-	    "                            origin record says so; -o FILE: any) with Range/If-Range;\n"
-	    "                            a complete NAME is skipped; failed transfers keep their\n"
-	    "                            .part for the next -c run\n"
-	    "  -C, --continue-at -       the same (curl's -C -)\n"
-	    "      --checksum ALGO=HEX   verify the single URL's body (sha-256, sha-512, sha-1,\n"
-	    "                            md5) while it streams; list lines use checksum=ALGO=HEX\n"
-	    "      --print-digest ALGO   print 'HEX  NAME' for every file (sha256sum format)\n"
-	    "      --retry N             retries after retryable failures (default 2): connect\n"
-	    "                            errors, resets, timeouts, truncation, 408 429 500 502 503 504\n"
-	    "      --tries N             attempts in all (wget's; = --retry N-1)\n"
-	    "      --retry-delay S       first backoff (default 1; doubles, jittered; Retry-After wins)\n"
-	    "      --retry-on-checksum   retry a checksum mismatch too (from zero)\n"
-	    "      --fsync               fsync each file before its rename, and its directory after\n"
-	    "HTTPS:\n"
-	    "      --cacert FILE         trust the CA certificates in FILE instead of the system store\n"
-	    "      --capath DIR          trust the CA certificates in DIR (c_rehash layout)\n"
-	    "      --cert FILE           client certificate (PEM, may hold the key too)\n"
-	    "      --key FILE            client private key (PEM)\n"
-	    "      --tls-min 1.2|1.3     lowest TLS version accepted (default 1.2)\n"
-	    "  -k, --insecure            UNSAFE: do not verify the server's certificate or name;\n"
-	    "                            anyone on the path can read and change the data\n"
-	    "      --no-check-certificate  the same (wget's name)\n"
-	    "HTTP:\n"
-	    "      --max-redirs N        redirects to follow (default 10; 0 = do not follow)\n"
-	    "  -L, --location            accepted for curl's -L: redirects are always followed\n"
-	    "  -f, --fail                accepted for curl's -f: an HTTP error is always a failure\n"
-	    "  -H, --header 'Name: value'  extra request header (repeatable; 'Name:' removes\n"
-	    "                            a default header)\n"
-	    "  -A, --user-agent UA       User-Agent (default ringfetch/" RF_VERSION_STRING ")\n"
-	    "  -b, --cookie FILE|NAME=VALUE  cookies: read FILE (Netscape format; '' = none)\n"
-	    "                            and keep what servers set (RFC 6265), or send\n"
-	    "                            NAME=VALUE to the URLs given (as -H Cookie)\n"
-	    "      --cookie-jar FILE     keep cookies and write them all to FILE at the end\n"
-	    "      --compressed          ask for gzip, deflate, br or zstd and save the body\n"
-	    "                            decoded (without it: identity, saved as sent)\n"
-	    "Credentials (sent only to the origin they are given for; see README):\n"
-	    "      --user USER[:PASS]    Basic auth for every URL without user:pass@ of its own\n"
-	    "      --netrc               take credentials for a URL's host from ~/.netrc\n"
-	    "      --netrc-file FILE     ... from FILE\n"
-	    "      --location-trusted    let credentials follow redirects to other hosts too\n"
-	    "                            (never from https:// to http://)\n"
-	    "Proxies (default: http_proxy, https_proxy/HTTPS_PROXY, all_proxy/ALL_PROXY,\n"
-	    "no_proxy/NO_PROXY from the environment, as curl reads them):\n"
-	    "  -x, --proxy URL           http://[USER:PASS@]HOST[:PORT] for every URL ('' = none);\n"
-	    "                            https:// URLs go through a CONNECT tunnel\n"
-	    "      --proxy-user USER:PASS  the proxy's credentials (Basic, sent to the proxy only)\n"
-	    "      --noproxy LIST        hosts to reach directly: '*', domains, IPs, CIDR, by commas\n"
-	    "Kernel I/O path knobs (defaults are the fastest measured; see bench/):\n"
-	    "      --io PATH             uring, epoll (readiness + plain syscalls) or auto\n"
-	    "                            (default: io_uring, epoll where it is refused, with\n"
-	    "                            a note); the summary names the path when given\n"
-	    "      --uring-setup MODE    defer-taskrun, coop-taskrun, plain or sqpoll: that ring\n"
-	    "                            setup or an error (default: the first the kernel takes)\n"
-	    "      --uring-submit-batch N  submit as soon as N SQEs are queued (default 0: all\n"
-	    "                            of them with the next wait)\n"
-	    "      --uring-recv MODE     plain-HTTP receive buffers: pool (one pool shared by\n"
-	    "                            all connections, taken when bytes arrive; default),\n"
-	    "                            multishot (the pool, one multishot receive per\n"
-	    "                            response), own (2 per transfer), or auto\n"
-	    "      --uring-recv-pool N   buffers in the pool (default: 2 per transfer in flight,\n"
-	    "                            at most 16 MiB of them)\n"
-	    "      --uring-recv-inc on|off|auto  pool buffers consumed incrementally (Linux\n"
-	    "                            6.12): each receive takes only the bytes it got\n"
-	    "      --uring-fixed-files on|off|auto  sockets in the ring's registered file\n"
-	    "                            table, their ops naming the slot (default: auto)\n"
-	    "      --uring-write-fixed on|off|auto  the pool's memory registered with the ring:\n"
-	    "                            file writes from it on the ring are WRITE_FIXED\n"
-	    "      --io-report[=json]    after the run: the kernel path, the loop's syscalls\n"
-	    "                            by kind, SQEs/CQEs, CPU, context switches, peak RSS\n"
-	    "      --uring-recv-buffer N   bytes per receive buffer (default 65536)\n"
-	    "      --uring-big-buffer N    receive buffer for large bodies (default 1048576, 0 = off)\n"
-	    "      --uring-no-splice       receive large plain-HTTP bodies instead of splicing them\n"
-	    "      --file-io MODE        output-file ops: ring (io_uring ops), inline (syscalls\n"
-	    "                            on the loop thread; large bodies stay on the ring) or\n"
-	    "                            auto (default: by the output filesystem); the summary\n"
-	    "                            says which was taken when this option is given\n"
-	    "      --tmpfile MODE        on: a whole body of at most 256 KiB goes to an unnamed\n"
-	    "                            file linked to its name when complete; off: NAME.part\n"
-	    "                            + rename for all; auto (default): on ext4, xfs, overlay\n"
-	    "Other:\n"
-	    "  -q, --quiet               no summary or progress (errors are still printed)\n"
-	    "  -s, --silent              the same (curl's name)\n"
-	    "  -S, --show-error          accepted for curl's -sS: errors are always printed\n"
-	    "      --progress[=STYLE]    progress: bar (the default on a terminal), line (the\n"
-	    "                            same without the bar) or none; on a terminal it fits\n"
-	    "                            the width, elsewhere a line a second\n"
-	    "      --no-progress         no progress line\n"
-	    "  -h, --help                this help\n"
-	    "  -V, --version             print the version\n"
-	    "\n"
-	    "Files are written as NAME.part and renamed to NAME when complete; an existing\n"
-	    "NAME is never overwritten (the new file becomes NAME.1, NAME.2, ... in list\n"
-	    "order), except with -o.  Every file records its URL (xattr user.xdg.origin.url);\n"
-	    "-c, -N and -nc take only a URL's own file.  Exit status: 0 all fine, 1 internal error, 2 usage, 3 local file\n"
-	    "error, 4 network error, 5 TLS error, 6 HTTP error status, bad redirect or a\n"
-	    "body refused (--max-filesize, a bad encoding), 7 bad input, 8 checksum mismatch, 9 proxy error, 130 interrupted (first\n"
-	    "SIGINT/SIGTERM stops cleanly and keeps .part files; a second one exits at\n"
-	    "once) (the lowest applies when several kinds occur).  See man ringfetch.\n",
-	    f);
+	fputs("Usage: ringfetch [options] URL... | -i FILE   (a URL without scheme is http://)\n"
+	      "Download HTTP/1.1 URLs concurrently through one io_uring ring.\n"
+	      "\n"
+	      "Input and output:\n"
+	      "  -K, --config FILE         read options from FILE, one per line (curl's format:\n"
+	      "                            'name = value', '#' comments); ~/.config/ringfetch/config\n"
+	      "                            is read first\n"
+	      "      --no-config           do not read ~/.config/ringfetch/config\n"
+	      "  -i, --input-file FILE     read URLs from FILE ('-' = stdin); one per line,\n"
+	      "                            '#' comments, indented 'out=NAME' / 'dir=DIR' lines\n"
+	      "                            set options for the URL above them\n"
+	      "  -P, --directory DIR       save files under DIR (default .; created if missing)\n"
+	      "      --directory-prefix DIR  the same (wget's name)\n"
+	      "  -o, --output FILE         save the single URL as FILE (replaces FILE);\n"
+	      "                            '-' writes the body to stdout; a device or FIFO\n"
+	      "                            (/dev/null) is written in place, never replaced;\n"
+	      "                            a relative FILE is under -P DIR when -P is given\n"
+	      "      --create-dirs         create the missing directories of -o FILE\n"
+	      "  -O FILE                   same as -o ('-O -' = stdout); -O URL (curl's form)\n"
+	      "                            fetches URL under its own name, as every URL is\n"
+	      "      --discard             fetch and drop the bodies (checks, warm-ups); also what\n"
+	      "                            -o /dev/null with several URLs and -P /dev/null mean\n"
+	      "  -nc, --no-clobber         skip a URL whose own file (origin record) exists\n"
+	      "      --force-directories   save under HOST[:PORT]/PATH/ (wget's -x; -x is --proxy)\n"
+	      "  -nH, --no-host-directories  the same without the HOST directory\n"
+	      "      --cut-dirs N          the same without the first N directories of PATH\n"
+	      "  -J, --content-disposition  rename the file to the name the server's\n"
+	      "                            Content-Disposition offers (made safe; never over\n"
+	      "                            an existing file)\n"
+	      "      --remote-header-name  the same (curl's name)\n"
+	      "      --shard K/N|auto      take only shard K of N of the URLs (stable hash of the URL;\n"
+	      "                            auto: JOB_COMPLETION_INDEX/JOB_COMPLETIONS or SLURM_ARRAY_*)\n"
+	      "Reports:\n"
+	      "      --json FILE           one JSON object per URL as it finishes, then a summary\n"
+	      "                            ('-' = stdout); see README \"Reports\"\n"
+	      "  -w, --write-out FORMAT    print FORMAT after each URL: %{http_code}, %{time_total},\n"
+	      "                            %{size_download}, %{url_effective}, %{filename_effective},\n"
+	      "                            %{json}, ... (curl's names)\n"
+	      "  -v, --verbose             per-file notes (already complete, skipped) and more detail\n"
+	      "Connections:\n"
+	      "  -j, --jobs N              transfers in flight (default 16)\n"
+	      "      --max-per-host N      open connections per origin (default: no cap)\n"
+	      "      --connect-timeout S   seconds to resolve and connect (default 10, 0 = none)\n"
+	      "      --timeout S           seconds without receiving a byte (default 30, 0 = none)\n"
+	      "      --max-time S          seconds for a whole URL, all attempts (default none)\n"
+	      "  -r, --range A-B           fetch only bytes A to B of the single URL (A-: from A;\n"
+	      "                            -N: the last N); the file holds just them\n"
+	      "      --max-filesize SIZE   refuse a body larger than SIZE bytes (units as for RATE),\n"
+	      "                            announced or not; nothing of it is kept\n"
+	      "      --limit-rate RATE     receive at most RATE bytes/s in total (k, m, g: x1024;\n"
+	      "                            kB, MB, GB: x1000; reports then use that unit family)\n"
+	      "      --limit-rate-per-host RATE  ... and at most RATE from each origin\n"
+	      "      --split N             fetch each large file over up to N connections (Range\n"
+	      "                            requests into one .part; list lines: split=N)\n"
+	      "Names (DNS; README \"Names and DNS\"):\n"
+	      "      --resolver ring|system  ring (default): c-ares on the ring, hundreds of names\n"
+	      "                            at once, read ahead of need; system: getaddrinfo()\n"
+	      "                            (nsswitch: mDNS, LDAP, systemd-resolved), two at a time\n"
+	      "      --dns-max-inflight N  names looked up at once, and list entries read ahead\n"
+	      "                            (default 256)\n"
+	      "      --dns-servers LIST    ADDR[:PORT],... instead of /etc/resolv.conf's\n"
+	      "      --resolve HOST:PORT:ADDR[,ADDR]  dial ADDR for HOST on PORT, no lookup\n"
+	      "                            (repeatable; curl's)\n"
+	      "  -4, --ipv4                IPv4 addresses only\n"
+	      "  -6, --ipv6                IPv6 addresses only\n"
+	      "Data safety:\n"
+	      "  -N, --timestamping        mirror: an existing NAME is re-fetched only if the\n"
+	      "                            server says it changed (If-None-Match with its stored\n"
+	      "                            ETag, If-Modified-Since its mtime), then replaced; 304\n"
+	      "                            keeps it; mtime set from Last-Modified\n"
+	      "  -c, --continue            resume the URL's own NAME.part or shorter NAME (its\n"
+	      "                            origin record says so; -o FILE: any) with Range/If-Range;\n"
+	      "                            a complete NAME is skipped; failed transfers keep their\n"
+	      "                            .part for the next -c run\n"
+	      "  -C, --continue-at -       the same (curl's -C -)\n"
+	      "      --checksum ALGO=HEX   verify the single URL's body (sha-256, sha-512, sha-1,\n"
+	      "                            md5) while it streams; list lines use checksum=ALGO=HEX\n"
+	      "      --print-digest ALGO   print 'HEX  NAME' for every file (sha256sum format)\n"
+	      "      --retry N             retries after retryable failures (default 2): connect\n"
+	      "                            errors, resets, timeouts, truncation, 408 429 500 502 503 504\n"
+	      "      --tries N             attempts in all (wget's; = --retry N-1)\n"
+	      "      --retry-delay S       first backoff (default 1; doubles, jittered; Retry-After wins)\n"
+	      "      --retry-on-checksum   retry a checksum mismatch too (from zero)\n"
+	      "      --fsync               fsync each file before its rename, and its directory after\n"
+	      "HTTPS:\n"
+	      "      --cacert FILE         trust the CA certificates in FILE instead of the system store\n"
+	      "      --capath DIR          trust the CA certificates in DIR (c_rehash layout)\n"
+	      "      --cert FILE           client certificate (PEM, may hold the key too)\n"
+	      "      --key FILE            client private key (PEM)\n"
+	      "      --tls-min 1.2|1.3     lowest TLS version accepted (default 1.2)\n"
+	      "  -k, --insecure            UNSAFE: do not verify the server's certificate or name;\n"
+	      "                            anyone on the path can read and change the data\n"
+	      "      --no-check-certificate  the same (wget's name)\n"
+	      "HTTP:\n"
+	      "      --max-redirs N        redirects to follow (default 10; 0 = do not follow)\n"
+	      "  -L, --location            accepted for curl's -L: redirects are always followed\n"
+	      "  -f, --fail                accepted for curl's -f: an HTTP error is always a failure\n"
+	      "  -H, --header 'Name: value'  extra request header (repeatable; 'Name:' removes\n"
+	      "                            a default header)\n"
+	      "  -A, --user-agent UA       User-Agent (default ringfetch/" RF_VERSION_STRING ")\n"
+	      "  -b, --cookie FILE|NAME=VALUE  cookies: read FILE (Netscape format; '' = none)\n"
+	      "                            and keep what servers set (RFC 6265), or send\n"
+	      "                            NAME=VALUE to the URLs given (as -H Cookie)\n"
+	      "      --cookie-jar FILE     keep cookies and write them all to FILE at the end\n"
+	      "      --compressed          ask for gzip, deflate, br or zstd and save the body\n"
+	      "                            decoded (without it: identity, saved as sent)\n"
+	      "Credentials (sent only to the origin they are given for; see README):\n"
+	      "      --user USER[:PASS]    Basic auth for every URL without user:pass@ of its own\n"
+	      "      --netrc               take credentials for a URL's host from ~/.netrc\n"
+	      "      --netrc-file FILE     ... from FILE\n"
+	      "      --location-trusted    let credentials follow redirects to other hosts too\n"
+	      "                            (never from https:// to http://)\n"
+	      "Proxies (default: http_proxy, https_proxy/HTTPS_PROXY, all_proxy/ALL_PROXY,\n"
+	      "no_proxy/NO_PROXY from the environment, as curl reads them):\n"
+	      "  -x, --proxy URL           http://[USER:PASS@]HOST[:PORT] for every URL ('' = none);\n"
+	      "                            https:// URLs go through a CONNECT tunnel\n"
+	      "      --proxy-user USER:PASS  the proxy's credentials (Basic, sent to the proxy only)\n"
+	      "      --noproxy LIST        hosts to reach directly: '*', domains, IPs, CIDR, by commas\n"
+	      "Kernel I/O path knobs (defaults are the fastest measured; see bench/):\n"
+	      "      --io PATH             uring, epoll (readiness + plain syscalls) or auto\n"
+	      "                            (default: io_uring, epoll where it is refused, with\n"
+	      "                            a note); the summary names the path when given\n"
+	      "      --uring-setup MODE    defer-taskrun, coop-taskrun, plain or sqpoll: that ring\n"
+	      "                            setup or an error (default: the first the kernel takes)\n"
+	      "      --uring-submit-batch N  submit as soon as N SQEs are queued (default 0: all\n"
+	      "                            of them with the next wait)\n"
+	      "      --uring-recv MODE     plain-HTTP receive buffers: pool (one pool shared by\n"
+	      "                            all connections, taken when bytes arrive; default),\n"
+	      "                            multishot (the pool, one multishot receive per\n"
+	      "                            response), own (2 per transfer), or auto\n"
+	      "      --uring-recv-pool N   buffers in the pool (default: 2 per transfer in flight,\n"
+	      "                            at most 16 MiB of them)\n"
+	      "      --uring-recv-inc on|off|auto  pool buffers consumed incrementally (Linux\n"
+	      "                            6.12): each receive takes only the bytes it got\n"
+	      "      --uring-fixed-files on|off|auto  sockets in the ring's registered file\n"
+	      "                            table, their ops naming the slot (default: auto)\n"
+	      "      --uring-write-fixed on|off|auto  the pool's memory registered with the ring:\n"
+	      "                            file writes from it on the ring are WRITE_FIXED\n"
+	      "      --io-report[=json]    after the run: the kernel path, the loop's syscalls\n"
+	      "                            by kind, SQEs/CQEs, CPU, context switches, peak RSS\n"
+	      "      --uring-recv-buffer N   bytes per receive buffer (default 65536)\n"
+	      "      --uring-big-buffer N    receive buffer for large bodies (default 1048576, 0 = off)\n"
+	      "      --uring-no-splice       receive large plain-HTTP bodies instead of splicing them\n"
+	      "      --file-io MODE        output-file ops: ring (io_uring ops), inline (syscalls\n"
+	      "                            on the loop thread; large bodies stay on the ring) or\n"
+	      "                            auto (default: by the output filesystem); the summary\n"
+	      "                            says which was taken when this option is given\n"
+	      "      --tmpfile MODE        on: a whole body of at most 256 KiB goes to an unnamed\n"
+	      "                            file linked to its name when complete; off: NAME.part\n"
+	      "                            + rename for all; auto (default): on ext4, xfs, overlay\n"
+	      "Other:\n"
+	      "  -q, --quiet               no summary or progress (errors are still printed)\n"
+	      "  -s, --silent              the same (curl's name)\n"
+	      "  -S, --show-error          accepted for curl's -sS: errors are always printed\n"
+	      "      --progress[=STYLE]    progress: bar (the default on a terminal), line (the\n"
+	      "                            same without the bar) or none; on a terminal it fits\n"
+	      "                            the width, elsewhere a line a second\n"
+	      "      --no-progress         no progress line\n"
+	      "  -h, --help                this help\n"
+	      "  -V, --version             print the version\n"
+	      "\n"
+	      "Files are written as NAME.part and renamed to NAME when complete; an existing\n"
+	      "NAME is never overwritten (the new file becomes NAME.1, NAME.2, ... in list\n"
+	      "order), except with -o.  Every file records its URL (xattr user.xdg.origin.url);\n"
+	      "-c, -N and -nc take only a URL's own file.  Exit status: 0 all fine, 1 internal error, 2 "
+	      "usage, 3 local file\n"
+	      "error, 4 network error, 5 TLS error, 6 HTTP error status, bad redirect or a\n"
+	      "body refused (--max-filesize, a bad encoding), 7 bad input, 8 checksum mismatch, 9 proxy "
+	      "error, 130 interrupted (first\n"
+	      "SIGINT/SIGTERM stops cleanly and keeps .part files; a second one exits at\n"
+	      "once) (the lowest applies when several kinds occur).  See man ringfetch.\n",
+	      f);
 }
 
 static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -448,8 +449,8 @@ static int usage_error(FILE *err, const char *fmt, const char *arg)
 /* Refuse any long option that is not spelt out in full.  Walks argv as
  * getopt would (values of options that take one are skipped; "--" ends the
  * options), naming only the option, never its value. */
-int cli_check_exact_names(int argc, char **argv, const char *short_opts,
-                          const struct option *long_opts, FILE *err)
+int cli_check_exact_names(int argc, char **argv, const char *short_opts, const struct option *long_opts,
+                          FILE *err)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -498,8 +499,8 @@ static int by_name(const char *s, const struct cli_name *names, size_t n)
 			return names[i].value;
 	return -1;
 }
-#define BY_NAME(s, ...)                                                                \
-	by_name(s, (const struct cli_name[]){__VA_ARGS__},                             \
+#define BY_NAME(s, ...)                                                                                      \
+	by_name(s, (const struct cli_name[]){__VA_ARGS__},                                                   \
 	        sizeof((const struct cli_name[]){__VA_ARGS__}) / sizeof(struct cli_name))
 
 int cli_parse_uring_setup(const char *s)
@@ -604,8 +605,10 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			o->content_disposition = true;
 			break;
 		case 'K': /* config.c reads -K FILE where it stands, before parsing */
-			return usage_error(err, "-K FILE must be an option of its own (not joined with "
-			                   "other short options)%s", "");
+			return usage_error(err,
+			                   "-K FILE must be an option of its own (not joined with "
+			                   "other short options)%s",
+			                   "");
 		case OPT_NO_CONFIG: /* config.c: the default config file is skipped */
 			break;
 		case OPT_CREATE_DIRS:
@@ -619,7 +622,8 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			break;
 		case OPT_CUT_DIRS:
 			if (!parse_uint(optarg, 1000, &u))
-				return usage_error(err, "--cut-dirs needs a number of directories, not '%s'", optarg);
+				return usage_error(err, "--cut-dirs needs a number of directories, not '%s'",
+				                   optarg);
 			o->cut_dirs = (unsigned)u;
 			o->force_dirs = true;
 			break;
@@ -639,7 +643,8 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			break;
 		case 'j':
 			if (!parse_uint(optarg, 65536, &u) || u == 0)
-				return usage_error(err, "-j needs a number from 1 to 65536, not '%s'", optarg);
+				return usage_error(err, "-j needs a number from 1 to 65536, not '%s'",
+				                   optarg);
 			o->opts.max_inflight = (unsigned)u;
 			break;
 		case OPT_MAX_PER_HOST:
@@ -659,13 +664,17 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			break;
 		case OPT_LIMIT_RATE:
 			if (!parse_rate(o, optarg, &o->opts.limit_rate))
-				return usage_error(err, "--limit-rate needs bytes per second (e.g. 500k, 2M), "
-				                        "not '%s'", optarg);
+				return usage_error(err,
+				                   "--limit-rate needs bytes per second (e.g. 500k, 2M), "
+				                   "not '%s'",
+				                   optarg);
 			break;
 		case OPT_LIMIT_RATE_PER_HOST:
 			if (!parse_rate(o, optarg, &o->opts.limit_rate_per_host))
-				return usage_error(err, "--limit-rate-per-host needs bytes per second (e.g. 500k, "
-				                        "2M), not '%s'", optarg);
+				return usage_error(err,
+				                   "--limit-rate-per-host needs bytes per second (e.g. 500k, "
+				                   "2M), not '%s'",
+				                   optarg);
 			break;
 		case OPT_MAX_TIME:
 			if (!parse_seconds(optarg, &d))
@@ -677,8 +686,10 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			size_t b = optarg[a] == '-' ? strspn(optarg + a + 1, "0123456789") : 0;
 			if (optarg[a] != '-' || optarg[a + 1 + b] || (!a && !b) || a > 18 || b > 18 ||
 			    (a && b && strtoll(optarg, NULL, 10) > strtoll(optarg + a + 1, NULL, 10)))
-				return usage_error(err, "-r needs a byte range A-B, A- or -N (A <= B; one range), "
-				                   "not '%s'", optarg);
+				return usage_error(err,
+				                   "-r needs a byte range A-B, A- or -N (A <= B; one range), "
+				                   "not '%s'",
+				                   optarg);
 			o->range = optarg;
 			break;
 		}
@@ -723,8 +734,10 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			break;
 		case OPT_DNS_MAX_INFLIGHT:
 			if (!parse_uint(optarg, 65536, &u) || u == 0)
-				return usage_error(err, "--dns-max-inflight needs a number from 1 to 65536, "
-				                   "not '%s'", optarg);
+				return usage_error(err,
+				                   "--dns-max-inflight needs a number from 1 to 65536, "
+				                   "not '%s'",
+				                   optarg);
 			o->resolver.max_inflight = (unsigned)u;
 			o->resolver_given = true;
 			break;
@@ -752,13 +765,15 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			break;
 		case OPT_MAX_FILESIZE:
 			if (!parse_size(o, optarg, &o->opts.max_filesize))
-				return usage_error(err, "--max-filesize needs a size in bytes (e.g. 500k, 2G), "
-				                   "not '%s'", optarg);
+				return usage_error(err,
+				                   "--max-filesize needs a size in bytes (e.g. 500k, 2G), "
+				                   "not '%s'",
+				                   optarg);
 			break;
 		case OPT_MAX_REDIRS:
 			if (!parse_uint(optarg, 1000, &u))
-				return usage_error(err, "--max-redirs needs a number from 0 to 1000, not '%s'",
-				                   optarg);
+				return usage_error(
+					err, "--max-redirs needs a number from 0 to 1000, not '%s'", optarg);
 			o->opts.max_redirs = (int)u;
 			break;
 		case 'H':
@@ -766,7 +781,8 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 				return usage_error(err, "too many -H headers%s", "");
 			if (!strchr(optarg, ':') || optarg[0] == ':' || strpbrk(optarg, "\r\n")) {
 				/* not echoed: it may be a credential */
-				return usage_error(err, "bad header in -H (expected 'Name: value' on one line)%s", "");
+				return usage_error(
+					err, "bad header in -H (expected 'Name: value' on one line)%s", "");
 			}
 			o->headers[o->nheaders++] = optarg;
 			break;
@@ -801,8 +817,10 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			break;
 		case 'C': /* curl's -C -: continue where the file ends */
 			if (strcmp(optarg, "-") != 0)
-				return usage_error(err, "-C takes '-' (continue where the file on disk ends; "
-				                   "offsets are not taken), not '%s'", optarg);
+				return usage_error(err,
+				                   "-C takes '-' (continue where the file on disk ends; "
+				                   "offsets are not taken), not '%s'",
+				                   optarg);
 			o->resume = true;
 			break;
 		case 'L': /* curl's: redirects are followed already (--max-redirs) */
@@ -820,20 +838,26 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 		}
 		case OPT_PRINT_DIGEST:
 			if (!rf_digest_known(optarg))
-				return usage_error(err, "--print-digest: unknown algorithm '%s' (sha-256, sha-512, "
-				                   "sha-1, md5)", optarg);
+				return usage_error(
+					err,
+					"--print-digest: unknown algorithm '%s' (sha-256, sha-512, "
+					"sha-1, md5)",
+					optarg);
 			o->opts.digest = optarg;
 			o->print_digest = true;
 			break;
 		case OPT_RETRY:
 			if (!parse_uint(optarg, 1000, &u))
-				return usage_error(err, "--retry needs a number from 0 to 1000, not '%s'", optarg);
+				return usage_error(err, "--retry needs a number from 0 to 1000, not '%s'",
+				                   optarg);
 			o->opts.retries = (unsigned)u;
 			break;
 		case OPT_TRIES: /* wget's: attempts in all */
 			if (!parse_uint(optarg, 1001, &u) || u < 1)
-				return usage_error(err, "--tries needs a number of attempts from 1 to 1001 "
-				                   "(unlimited is not offered: see --max-time), not '%s'", optarg);
+				return usage_error(err,
+				                   "--tries needs a number of attempts from 1 to 1001 "
+				                   "(unlimited is not offered: see --max-time), not '%s'",
+				                   optarg);
 			o->opts.retries = (unsigned)u - 1;
 			break;
 		case OPT_RETRY_DELAY:
@@ -849,13 +873,15 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			break;
 		case OPT_URING_RECV_BUFFER:
 			if (!parse_uint(optarg, 64u << 20, &u) || u < 4096)
-				return usage_error(err, "--uring-recv-buffer needs bytes from 4096 to 64 MiB, not '%s'",
-				                   optarg);
+				return usage_error(
+					err, "--uring-recv-buffer needs bytes from 4096 to 64 MiB, not '%s'",
+					optarg);
 			o->opts.recv_buffer = u;
 			break;
 		case OPT_URING_BIG_BUFFER:
 			if (!parse_uint(optarg, 64u << 20, &u))
-				return usage_error(err, "--uring-big-buffer needs bytes up to 64 MiB, not '%s'", optarg);
+				return usage_error(
+					err, "--uring-big-buffer needs bytes up to 64 MiB, not '%s'", optarg);
 			o->opts.big_buffer = u;
 			break;
 		case OPT_URING_NO_SPLICE:
@@ -869,7 +895,8 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			else if (strcmp(optarg, "inline") == 0)
 				o->opts.file_io = RF_FILE_IO_INLINE;
 			else
-				return usage_error(err, "--file-io takes ring, inline or auto, not '%s'", optarg);
+				return usage_error(err, "--file-io takes ring, inline or auto, not '%s'",
+				                   optarg);
 			o->file_io_report = true;
 			break;
 		case OPT_IO:
@@ -879,42 +906,54 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			break;
 		case OPT_URING_SETUP:
 			if ((o->opts.uring_setup = cli_parse_uring_setup(optarg)) < 0)
-				return usage_error(err, "--uring-setup takes defer-taskrun, coop-taskrun, plain or "
-				                        "sqpoll, not '%s'", optarg);
+				return usage_error(
+					err,
+					"--uring-setup takes defer-taskrun, coop-taskrun, plain or "
+					"sqpoll, not '%s'",
+					optarg);
 			o->io_named = true;
 			break;
 		case OPT_URING_RECV:
 			if ((o->opts.uring_recv = cli_parse_uring_recv(optarg)) < 0)
-				return usage_error(err, "--uring-recv takes pool, multishot, own or auto, not '%s'",
-				                   optarg);
+				return usage_error(
+					err, "--uring-recv takes pool, multishot, own or auto, not '%s'",
+					optarg);
 			break;
 		case OPT_URING_RECV_INC:
 			if ((o->opts.uring_recv_inc = cli_parse_on_off_auto(optarg)) < 0)
-				return usage_error(err, "--uring-recv-inc takes on, off or auto, not '%s'", optarg);
+				return usage_error(err, "--uring-recv-inc takes on, off or auto, not '%s'",
+				                   optarg);
 			break;
 		case OPT_URING_WRITE_FIXED:
 			if ((o->opts.uring_write_fixed = cli_parse_on_off_auto(optarg)) < 0)
-				return usage_error(err, "--uring-write-fixed takes on, off or auto, not '%s'", optarg);
+				return usage_error(err, "--uring-write-fixed takes on, off or auto, not '%s'",
+				                   optarg);
 			break;
 		case OPT_URING_FIXED_FILES:
 			if ((o->opts.uring_fixed_files = cli_parse_on_off_auto(optarg)) < 0)
-				return usage_error(err, "--uring-fixed-files takes on, off or auto, not '%s'", optarg);
+				return usage_error(err, "--uring-fixed-files takes on, off or auto, not '%s'",
+				                   optarg);
 			break;
 		case OPT_URING_RECV_POOL:
 			if (!parse_uint(optarg, 32768, &u) || u == 0)
-				return usage_error(err, "--uring-recv-pool needs a number of buffers from 1 to "
-				                        "32768, not '%s'", optarg);
+				return usage_error(err,
+				                   "--uring-recv-pool needs a number of buffers from 1 to "
+				                   "32768, not '%s'",
+				                   optarg);
 			o->opts.uring_recv_pool = (unsigned)u;
 			break;
 		case OPT_URING_SUBMIT_BATCH:
 			if (!parse_uint(optarg, 4096, &u))
-				return usage_error(err, "--uring-submit-batch needs a number of SQEs from 0 to "
-				                        "4096, not '%s'", optarg);
+				return usage_error(err,
+				                   "--uring-submit-batch needs a number of SQEs from 0 to "
+				                   "4096, not '%s'",
+				                   optarg);
 			o->opts.uring_submit_batch = (unsigned)u;
 			break;
 		case OPT_IO_REPORT:
 			if (optarg && strcmp(optarg, "json") != 0)
-				return usage_error(err, "--io-report takes no value or =json, not '%s'", optarg);
+				return usage_error(err, "--io-report takes no value or =json, not '%s'",
+				                   optarg);
 			o->io_report = optarg ? 2 : 1;
 			break;
 		case OPT_TMPFILE:
@@ -935,7 +974,8 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			else if (strcmp(optarg, "none") == 0)
 				o->progress = PROGRESS_NONE;
 			else
-				return usage_error(err, "--progress takes bar, line or none, not '%s'", optarg);
+				return usage_error(err, "--progress takes bar, line or none, not '%s'",
+				                   optarg);
 			break;
 		case OPT_NO_PROGRESS:
 			o->progress = PROGRESS_NONE;
@@ -991,11 +1031,13 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			char tail;
 			if (strcmp(optarg, "auto") == 0) {
 				o->shard_auto = true;
-			} else if (sscanf(optarg, "%u/%u%c", &k, &n, &tail) == 2 && n >= 1 && k >= 1 && k <= n) {
+			} else if (sscanf(optarg, "%u/%u%c", &k, &n, &tail) == 2 && n >= 1 && k >= 1 &&
+			           k <= n) {
 				o->shard_k = k;
 				o->shard_n = n;
 			} else {
-				return usage_error(err, "--shard needs K/N with 1 <= K <= N (or auto), not '%s'",
+				return usage_error(err,
+				                   "--shard needs K/N with 1 <= K <= N (or auto), not '%s'",
 				                   optarg);
 			}
 			break;
@@ -1004,8 +1046,10 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			char *end;
 			unsigned long n = strtoul(optarg, &end, 10);
 			if (*optarg < '0' || *optarg > '9' || *end || n < 1 || n > 64)
-				return usage_error(err, "--split needs a number of connections from 1 to 64, "
-				                   "not '%s'", optarg);
+				return usage_error(err,
+				                   "--split needs a number of connections from 1 to 64, "
+				                   "not '%s'",
+				                   optarg);
 			o->split = (unsigned)n;
 			break;
 		}
@@ -1023,7 +1067,8 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			return EXIT_OK;
 		case ':':
 			if (optopt)
-				return usage_error(err, "option -%c needs a value", (char[]){(char)optopt, 0});
+				return usage_error(err, "option -%c needs a value",
+				                   (char[]){(char)optopt, 0});
 			return usage_error(err, "option %s needs a value", argv[optind - 1]);
 		default:
 			if (optopt)
@@ -1048,10 +1093,11 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 		o->discard = true; /* several URLs to /dev/null: fetch and drop */
 		o->output = NULL;
 	}
-	if (o->output && o->output_big_o && (o->nurls > 1 || o->input_path) &&
-	    strcmp(o->output, "-") != 0)
-		return usage_error(err, "-O FILE takes one URL; without a value each URL is saved under "
-		                   "its own name (ringfetch's default)%s", "");
+	if (o->output && o->output_big_o && (o->nurls > 1 || o->input_path) && strcmp(o->output, "-") != 0)
+		return usage_error(err,
+		                   "-O FILE takes one URL; without a value each URL is saved under "
+		                   "its own name (ringfetch's default)%s",
+		                   "");
 	if (o->output && (o->nurls != 1 || o->input_path))
 		return usage_error(err, "-o/-O takes exactly one URL and no -i%s", "");
 	if (o->discard && o->output)
@@ -1059,8 +1105,10 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 	if (o->output && o->content_disposition)
 		return usage_error(err, "-J names files made from URLs; -o/-O names the file itself%s", "");
 	if (o->output && o->force_dirs)
-		return usage_error(err, "-o/-O names the file itself; --force-directories, -nH and "
-		                   "--cut-dirs lay out names made from URLs%s", "");
+		return usage_error(err,
+		                   "-o/-O names the file itself; --force-directories, -nH and "
+		                   "--cut-dirs lay out names made from URLs%s",
+		                   "");
 	if (o->output && o->out_dir_given && o->output[0] != '/' && strcmp(o->output, "-") != 0) {
 		/* curl's --output-dir: a relative -o FILE is under -P DIR */
 		if (asprintf(&o->output_joined, "%s/%s", o->out_dir, o->output) < 0) {
@@ -1070,13 +1118,17 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 		o->output = o->output_joined;
 	}
 	if (o->no_clobber && (o->resume || o->mirror))
-		return usage_error(err, "-nc cannot be combined with -c or -N (they decide what an "
-		                   "existing file means)%s", "");
+		return usage_error(err,
+		                   "-nc cannot be combined with -c or -N (they decide what an "
+		                   "existing file means)%s",
+		                   "");
 	if (o->range && (o->nurls != 1 || o->input_path))
 		return usage_error(err, "-r takes exactly one URL%s", "");
 	if (o->range && (o->resume || o->mirror || o->split > 1))
-		return usage_error(err, "-r cannot be combined with -c, -N or --split (a range is "
-		                   "fetched whole each time)%s", "");
+		return usage_error(err,
+		                   "-r cannot be combined with -c, -N or --split (a range is "
+		                   "fetched whole each time)%s",
+		                   "");
 	if (o->checksum && (o->nurls != 1 || o->input_path))
 		return usage_error(err, "--checksum takes exactly one URL (use checksum= in a list)%s", "");
 	if (o->resume && o->output && strcmp(o->output, "-") == 0)

@@ -106,12 +106,13 @@ static void human_time(double s, char *out, size_t cap)
 
 enum { F_FILES, F_FAILED, F_RATE, F_ETA, F_BYTES, F_ACTIVE, F_WAITING, F_COUNT };
 
-void progress_format(const struct progress_view *v, enum progress_style style, unsigned width,
-                     char *out, size_t cap)
+void progress_format(const struct progress_view *v, enum progress_style style, unsigned width, char *out,
+                     size_t cap)
 {
 	char field[F_COUNT][96], a[32], b[32];
-	snprintf(field[F_FILES], sizeof(field[0]), "%llu/%llu%s files", (unsigned long long)(v->done + v->failed),
-	         (unsigned long long)v->total, v->total_more ? "+" : "");
+	snprintf(field[F_FILES], sizeof(field[0]), "%llu/%llu%s files",
+	         (unsigned long long)(v->done + v->failed), (unsigned long long)v->total,
+	         v->total_more ? "+" : "");
 	snprintf(field[F_FAILED], sizeof(field[0]), "%llu failed", (unsigned long long)v->failed);
 	human_bytes(v->rate, v->iec, a, sizeof(a));
 	snprintf(field[F_RATE], sizeof(field[0]), "%s/s", a);
@@ -160,7 +161,8 @@ void progress_format(const struct progress_view *v, enum progress_style style, u
 			int f = order[i];
 			if (!use[f] || i >= keep)
 				continue;
-			w += (size_t)snprintf(line + w, sizeof(line) - w, "%s %s", shown ? "," : "", field[f]);
+			w += (size_t)snprintf(line + w, sizeof(line) - w, "%s %s", shown ? "," : "",
+			                      field[f]);
 			shown++;
 		}
 		if (w >= sizeof(line))
@@ -184,7 +186,8 @@ void progress_draw(struct progress *p, FILE *f, const rf_progress *rp)
 		const char *unit;
 		double mega = units_mega(p->iec, &unit);
 		progress_format(&v, PROGRESS_LINE, 0, line, sizeof(line));
-		fprintf(f, "ringfetch: %llu ok, %llu failed, %u active, %llu waiting, %.1f %s, %.1f %s/s (%s)\n",
+		fprintf(f,
+		        "ringfetch: %llu ok, %llu failed, %u active, %llu waiting, %.1f %s, %.1f %s/s (%s)\n",
 		        (unsigned long long)rp->ok, (unsigned long long)rp->failed, rp->active,
 		        (unsigned long long)v.waiting, (double)rp->bytes / mega, unit, v.rate / mega, unit,
 		        line + strlen("ringfetch: "));

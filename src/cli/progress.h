@@ -23,10 +23,10 @@ enum progress_style { PROGRESS_NONE, PROGRESS_LINE, PROGRESS_BAR };
 struct progress {
 	enum progress_style style;
 	bool tty;
-	unsigned long total;     /* URLs in all (command line + counted list) */
-	bool total_known;        /* ... counted before the run */
-	bool shown;              /* a line is on the terminal */
-	bool iec;                /* sizes in KiB, MiB (powers of 1024), else kB, MB */
+	unsigned long total; /* URLs in all (command line + counted list) */
+	bool total_known; /* ... counted before the run */
+	bool shown; /* a line is on the terminal */
+	bool iec; /* sizes in KiB, MiB (powers of 1024), else kB, MB */
 	struct {
 		double t;
 		uint64_t bytes, done;
@@ -36,15 +36,15 @@ struct progress {
 
 /* What one line shows, computed from a snapshot (progress_view). */
 struct progress_view {
-	uint64_t done, failed, total;   /* total 0: not known */
-	bool total_more;                /* the list is not read to its end */
-	uint64_t bytes, bytes_total;    /* bytes_total 0: not known */
-	double rate;                    /* bytes/s over the last seconds */
-	double eta;                     /* seconds, < 0: none */
+	uint64_t done, failed, total; /* total 0: not known */
+	bool total_more; /* the list is not read to its end */
+	uint64_t bytes, bytes_total; /* bytes_total 0: not known */
+	double rate; /* bytes/s over the last seconds */
+	double eta; /* seconds, < 0: none */
 	unsigned active;
 	uint64_t waiting;
 	bool waiting_more;
-	bool iec;                       /* units: KiB, MiB (else kB, MB) */
+	bool iec; /* units: KiB, MiB (else kB, MB) */
 };
 
 void progress_init(struct progress *p, enum progress_style style, bool tty, unsigned long total,
@@ -53,8 +53,8 @@ void progress_init(struct progress *p, enum progress_style style, bool tty, unsi
 void progress_view(struct progress *p, const rf_progress *rp, struct progress_view *v);
 /* The line for a terminal of width columns (at most columns - 1 bytes,
  * never wrapping), or for a log (width 0: every field). */
-void progress_format(const struct progress_view *v, enum progress_style style, unsigned width,
-                     char *out, size_t cap);
+void progress_format(const struct progress_view *v, enum progress_style style, unsigned width, char *out,
+                     size_t cap);
 /* Draw (in place on a terminal, a new line in a log). */
 void progress_draw(struct progress *p, FILE *f, const rf_progress *rp);
 /* Clear the terminal line before another message. */

@@ -31,8 +31,8 @@ void results_json(FILE *f, const rf_result *r, const char *path, int exit, unsig
 	fprintf(f, ",\"ok\":%s,\"status\":%d,\"bytes\":%llu,\"resumed_from\":%llu,\"skipped\":%s",
 	        r->error ? "false" : "true", r->status, (unsigned long long)r->bytes,
 	        (unsigned long long)r->resumed_from, r->skipped ? "true" : "false");
-	fprintf(f, ",\"attempts\":%u,\"retries\":%u,\"redirects\":%u,\"reused\":%s", r->attempts,
-	        r->retries, r->redirects, r->reused ? "true" : "false");
+	fprintf(f, ",\"attempts\":%u,\"retries\":%u,\"redirects\":%u,\"reused\":%s", r->attempts, r->retries,
+	        r->redirects, r->reused ? "true" : "false");
 	field(f, "digest", false);
 	if (r->digest && r->digest[0]) {
 		fputs("{\"algo\":", f);
@@ -56,17 +56,19 @@ void results_json(FILE *f, const rf_result *r, const char *path, int exit, unsig
 	field(f, "note", false);
 	json_write_string(f, r->note);
 	fprintf(f, ",\"exit_status\":%d", exit);
-	fprintf(f, ",\"time\":{\"dns\":%.6f,\"connect\":%.6f,\"tls\":%.6f,\"first_byte\":%.6f,"
-	           "\"total\":%.6f}}",
+	fprintf(f,
+	        ",\"time\":{\"dns\":%.6f,\"connect\":%.6f,\"tls\":%.6f,\"first_byte\":%.6f,"
+	        "\"total\":%.6f}}",
 	        r->t_dns, r->t_connect, r->t_tls, r->t_first_byte, r->t_total);
 }
 
 void results_json_summary(FILE *f, const struct run_totals *t)
 {
-	fprintf(f, "{\"type\":\"summary\",\"downloaded\":%lu,\"skipped\":%lu,\"failed\":%lu,"
-	           "\"bytes\":%llu,\"seconds\":%.6f,\"exit_status\":%d,"
-	           "\"dns\":{\"resolver\":\"%s\",\"lookups\":%llu,\"cache_hits\":%llu,"
-	           "\"joined\":%llu,\"failures\":%llu,\"expired\":%llu,\"peak_inflight\":%u}}\n",
+	fprintf(f,
+	        "{\"type\":\"summary\",\"downloaded\":%lu,\"skipped\":%lu,\"failed\":%lu,"
+	        "\"bytes\":%llu,\"seconds\":%.6f,\"exit_status\":%d,"
+	        "\"dns\":{\"resolver\":\"%s\",\"lookups\":%llu,\"cache_hits\":%llu,"
+	        "\"joined\":%llu,\"failures\":%llu,\"expired\":%llu,\"peak_inflight\":%u}}\n",
 	        t->downloaded, t->skipped, t->failed, t->bytes, t->seconds, t->exit_status,
 	        t->dns.resolver ? t->dns.resolver : "", (unsigned long long)t->dns.lookups,
 	        (unsigned long long)t->dns.hits, (unsigned long long)t->dns.joined,
@@ -77,9 +79,23 @@ void results_json_summary(FILE *f, const struct run_totals *t)
 /* ---- --write-out ---- */
 
 enum var {
-	V_HTTP_CODE, V_TIME_TOTAL, V_TIME_NAMELOOKUP, V_TIME_CONNECT, V_TIME_APPCONNECT,
-	V_TIME_STARTTRANSFER, V_SIZE_DOWNLOAD, V_URL, V_URL_EFFECTIVE, V_FILENAME_EFFECTIVE,
-	V_NUM_REDIRECTS, V_NUM_RETRIES, V_ERRORMSG, V_EXITCODE, V_DIGEST, V_JSON, V_COUNT
+	V_HTTP_CODE,
+	V_TIME_TOTAL,
+	V_TIME_NAMELOOKUP,
+	V_TIME_CONNECT,
+	V_TIME_APPCONNECT,
+	V_TIME_STARTTRANSFER,
+	V_SIZE_DOWNLOAD,
+	V_URL,
+	V_URL_EFFECTIVE,
+	V_FILENAME_EFFECTIVE,
+	V_NUM_REDIRECTS,
+	V_NUM_RETRIES,
+	V_ERRORMSG,
+	V_EXITCODE,
+	V_DIGEST,
+	V_JSON,
+	V_COUNT
 };
 
 static const char *const var_names[V_COUNT][2] = {
@@ -155,23 +171,56 @@ void writeout(FILE *f, const char *fmt, const rf_result *r, const char *path, in
 		}
 		p += 2 + len;
 		switch ((enum var)v) {
-		case V_HTTP_CODE: fprintf(f, "%03d", r->status); break;
-		case V_TIME_TOTAL: fprintf(f, "%.6f", r->t_total); break;
-		case V_TIME_NAMELOOKUP: fprintf(f, "%.6f", r->t_dns); break;
-		case V_TIME_CONNECT: fprintf(f, "%.6f", r->t_connect); break;
-		case V_TIME_APPCONNECT: fprintf(f, "%.6f", r->t_tls); break;
-		case V_TIME_STARTTRANSFER: fprintf(f, "%.6f", r->t_first_byte); break;
-		case V_SIZE_DOWNLOAD: fprintf(f, "%llu", (unsigned long long)r->bytes); break;
-		case V_URL: fputs(r->url, f); break;
-		case V_URL_EFFECTIVE: fputs(r->final_url, f); break;
-		case V_FILENAME_EFFECTIVE: fputs(path ? path : "", f); break;
-		case V_NUM_REDIRECTS: fprintf(f, "%u", r->redirects); break;
-		case V_NUM_RETRIES: fprintf(f, "%u", r->retries); break;
-		case V_ERRORMSG: fputs(r->error ? rf_strerror(r->error) : "", f); break;
-		case V_EXITCODE: fprintf(f, "%d", exit); break;
-		case V_DIGEST: fputs(r->digest ? r->digest : "", f); break;
-		case V_JSON: results_json(f, r, path, exit, line); break;
-		case V_COUNT: break;
+		case V_HTTP_CODE:
+			fprintf(f, "%03d", r->status);
+			break;
+		case V_TIME_TOTAL:
+			fprintf(f, "%.6f", r->t_total);
+			break;
+		case V_TIME_NAMELOOKUP:
+			fprintf(f, "%.6f", r->t_dns);
+			break;
+		case V_TIME_CONNECT:
+			fprintf(f, "%.6f", r->t_connect);
+			break;
+		case V_TIME_APPCONNECT:
+			fprintf(f, "%.6f", r->t_tls);
+			break;
+		case V_TIME_STARTTRANSFER:
+			fprintf(f, "%.6f", r->t_first_byte);
+			break;
+		case V_SIZE_DOWNLOAD:
+			fprintf(f, "%llu", (unsigned long long)r->bytes);
+			break;
+		case V_URL:
+			fputs(r->url, f);
+			break;
+		case V_URL_EFFECTIVE:
+			fputs(r->final_url, f);
+			break;
+		case V_FILENAME_EFFECTIVE:
+			fputs(path ? path : "", f);
+			break;
+		case V_NUM_REDIRECTS:
+			fprintf(f, "%u", r->redirects);
+			break;
+		case V_NUM_RETRIES:
+			fprintf(f, "%u", r->retries);
+			break;
+		case V_ERRORMSG:
+			fputs(r->error ? rf_strerror(r->error) : "", f);
+			break;
+		case V_EXITCODE:
+			fprintf(f, "%d", exit);
+			break;
+		case V_DIGEST:
+			fputs(r->digest ? r->digest : "", f);
+			break;
+		case V_JSON:
+			results_json(f, r, path, exit, line);
+			break;
+		case V_COUNT:
+			break;
 		}
 	}
 }

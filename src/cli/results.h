@@ -31,7 +31,6 @@ void results_json_summary(FILE *f, const struct run_totals *t);
 /* Check a --write-out template: NULL, or what is wrong with it. */
 const char *writeout_check(const char *fmt);
 /* Write the template for one URL. */
-void writeout(FILE *f, const char *fmt, const rf_result *r, const char *path, int exit,
-              unsigned line);
+void writeout(FILE *f, const char *fmt, const rf_result *r, const char *path, int exit, unsigned line);
 
 #endif

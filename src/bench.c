@@ -30,6 +30,7 @@
  * request goes out; those in flight finish or time out and count; requests
  * owed but never sent are counted as unsent.
  */
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <netdb.h>
@@ -83,6 +84,7 @@ struct bconn {
 	enum bconn_state state;
 	enum bconn_then then; /* DRAINING: what follows the close */
 	unsigned idx, origin;
+	uint32_t gen; /* bumped each time it is closed: in its ops' tags */
 	unsigned ops; /* ring ops in flight */
 	unsigned rr; /* round-robin over the origin's targets */
 	bool want; /* a request waits for the connection */
@@ -481,7 +483,7 @@ static void set_state(struct bench_thread *bt, struct bconn *c, enum bconn_state
 
 static rf__tag tag_of(const struct bconn *c, enum rf__op_kind op)
 {
-	return rf__tag_make(op, c->idx, 0);
+	return rf__tag_make(op, c->idx, c->gen);
 }
 
 static void submit(struct bench_thread *bt, struct bconn *c, const struct rf__conn_op *op)
@@ -543,6 +545,7 @@ static void drain(struct bench_thread *bt, struct bconn *c, enum bconn_then then
 		return;
 	rf__conn_close(bt->loop, &c->k);
 	rf__conn_init(&c->k);
+	c->gen++; /* a late completion of this connection is not the next one's */
 	set_state(bt, c, BC_CLOSED);
 	c->served = false;
 	if (c->then == THEN_SAME)
@@ -787,6 +790,23 @@ static void tls_read_step(struct bench_thread *bt, struct bconn *c)
 	}
 }
 
+/* A send or receive moved nothing (-EAGAIN, -EINTR): ask the stack again,
+ * which gives the same op. */
+static void io_again(struct bench_thread *bt, struct bconn *c, enum rf__op_kind op)
+{
+	struct rf__conn_op next;
+	if (op == RF_OP_RECV) {
+		c->recv_armed = false;
+		arm_recv(bt, c);
+	} else if (c->state == BC_HANDSHAKE) {
+		handshake_step(bt, c);
+	} else if (op == RF_OP_TLS_RECV) {
+		tls_read_step(bt, c);
+	} else if (rf__conn_next_send(&c->k, &next)) {
+		submit(bt, c, &next);
+	}
+}
+
 static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 {
 	(void)flags;
@@ -795,6 +815,9 @@ static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 	if (op == RF_OP_NONE)
 		return; /* a close */
 	struct bconn *c = &bt->conns[rf__tag_idx(tag)];
+	if (rf__tag_gen(tag) != (c->gen & 0xffffff))
+		return; /* an op of the connection's earlier life */
+	assert(c->ops > 0);
 	c->ops--;
 	if (op != RF_OP_SEND) /* a send's time matters to nothing */
 		bt->now = mono_ns();
@@ -806,6 +829,11 @@ static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 		return;
 	}
 	const struct bench_origin *g = &bt->b->origins[c->origin];
+	if ((op == RF_OP_SEND || op == RF_OP_TLS_SEND || op == RF_OP_TLS_RECV || op == RF_OP_RECV) &&
+	    rf__conn_completed(&c->k, op, res) == RF_CONN_AGAIN) {
+		io_again(bt, c, op); /* nothing moved: the same op again, as a slot does */
+		return;
+	}
 	switch (op) {
 	case RF_OP_SOCKET:
 		if (res < 0) {
@@ -846,8 +874,7 @@ static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 			     res ? res : -EPIPE, "send");
 			return;
 		}
-		rf__conn_sent(&c->k, op, (size_t)res);
-		struct rf__conn_op next;
+		struct rf__conn_op next; /* the bytes are counted sent (rf__conn_completed) */
 		if (c->state == BC_HANDSHAKE) {
 			handshake_step(bt, c);
 		} else if (rf__conn_next_send(&c->k, &next)) {
@@ -868,8 +895,7 @@ static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 			     "receive");
 			return;
 		}
-		rf__conn_received(&c->k, (size_t)res);
-		if (c->state == BC_HANDSHAKE)
+		if (c->state == BC_HANDSHAKE) /* ciphertext fed in (rf__conn_completed) */
 			handshake_step(bt, c);
 		else
 			tls_read_step(bt, c);

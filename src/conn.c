@@ -255,6 +255,19 @@ void rf__conn_sent(struct rf__conn *k, enum rf__op_kind op, size_t n)
 		k->out_done += n;
 }
 
+enum rf__conn_io rf__conn_completed(struct rf__conn *k, enum rf__op_kind op, int res)
+{
+	if (res == -EAGAIN || res == -EINTR)
+		return RF_CONN_AGAIN;
+	if (res < 0)
+		return RF_CONN_FAILED;
+	if (op == RF_OP_SEND || op == RF_OP_TLS_SEND)
+		rf__conn_sent(k, op, (size_t)res);
+	else if (op == RF_OP_TLS_RECV)
+		rf__conn_received(k, (size_t)res);
+	return RF_CONN_MOVED;
+}
+
 bool rf__conn_next_send(struct rf__conn *k, struct rf__conn_op *next)
 {
 	if (k->tunnel) { /* the CONNECT request: handshake steps send it */

@@ -101,6 +101,19 @@ int rf__conn_read(struct rf__conn *k, void *buf, size_t cap, size_t *got, struct
                   const char **detail);
 /* An RF_OP_TLS_RECV brought n bytes (0: the peer closed). */
 void rf__conn_received(struct rf__conn *k, size_t n);
+
+/* What a completed socket op of the stack (send, receive, TLS send or
+ * receive) means for whoever drives the connection - a slot or a bench
+ * connection alike. */
+enum rf__conn_io {
+	RF_CONN_MOVED, /* bytes moved (res >= 0); the stack took its part:
+	                   a send's bytes counted sent, a TLS receive's
+	                   ciphertext fed in (0: the peer closed) */
+	RF_CONN_AGAIN, /* nothing moved (-EAGAIN, -EINTR): ask the stack
+	                   again, which gives the same op */
+	RF_CONN_FAILED, /* res is the error */
+};
+enum rf__conn_io rf__conn_completed(struct rf__conn *k, enum rf__op_kind op, int res);
 /* Bytes already received are waiting in the stack: more is there to read
  * before the socket (a response followed by extra bytes). */
 bool rf__conn_buffered(struct rf__conn *k);

@@ -20,6 +20,7 @@ void rf__faults_setup(struct rf__faults *f, uint64_t salt)
 	const char *kinds = *end == ':' ? end + 1 : "seq";
 	f->shorts = strchr(kinds, 's') != NULL;
 	f->errors = strchr(kinds, 'e') != NULL;
+	f->again = strchr(kinds, 'a') != NULL;
 	f->flush = strchr(kinds, 'q') != NULL;
 	f->alloc = strchr(kinds, 'm') != NULL;
 	if (f->percent > 100)

@@ -4,7 +4,8 @@
  * RINGFETCH_FAULTS=SEED[:PERCENT[:KINDS]] makes PERCENT % (default 5) of
  * the chances of each chosen kind go wrong, deterministically for a seed.
  * KINDS (default "seq"): s, short reads, receives, sends, writes and
- * splices; e, socket and file ops failing instead of running; q, the SQ
+ * splices; e, socket and file ops failing instead of running; a, sends
+ * and receives answering -EINTR or -EAGAIN (nothing moved); q, the SQ
  * flushed early (loop.c does these three); m, the engine's allocations on
  * a transfer's path failing (alloc.h).  In NDEBUG builds everything here
  * is off and costs nothing.
@@ -17,7 +18,7 @@
 
 struct rf__faults {
 	unsigned percent; /* 0: off */
-	bool shorts, errors, flush, alloc;
+	bool shorts, errors, again, flush, alloc;
 	uint64_t state; /* xorshift, from the seed */
 };
 

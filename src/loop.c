@@ -625,9 +625,9 @@ int rf__loop_run_once(struct rf__loop *l, int64_t timeout_ns, rf__completion_fn 
 }
 
 /* Instead of the op: a NOP whose completion reports the failure. */
-static bool inject_failure(struct rf__loop *l, rf__tag t, const unsigned char *choices, unsigned n)
+static bool inject_failure(struct rf__loop *l, rf__tag t, bool kind, const unsigned char *choices, unsigned n)
 {
-	if (!rf__fault_now(&l->faults, l->faults.errors))
+	if (!rf__fault_now(&l->faults, kind))
 		return false;
 	if (l->ep) {
 		rf__ep_post(l->ep, t, -fault_errno[choices[rf__fault_rand(&l->faults) % n]]);
@@ -640,9 +640,15 @@ static bool inject_failure(struct rf__loop *l, rf__tag t, const unsigned char *c
 }
 
 static const unsigned char sock_faults[] = {F_EINTR, F_EAGAIN, F_ECONNRESET};
+static const unsigned char again_faults[] = {F_EINTR, F_EAGAIN};
 static const unsigned char file_faults[] = {F_EIO, F_ENOSPC};
 static const unsigned char socket_faults[] = {F_EMFILE};
-#define INJECT(l, t, set) ((l)->faults.percent && inject_failure(l, t, set, sizeof(set)))
+#define INJECT(l, t, set) ((l)->faults.percent && inject_failure(l, t, (l)->faults.errors, set, sizeof(set)))
+/* a send or receive: kind e, or kind a (nothing moved, never a failure) */
+#define INJECT_SOCK(l, t)                                                                                    \
+	((l)->faults.percent &&                                                                              \
+	 (inject_failure(l, t, (l)->faults.again, again_faults, sizeof(again_faults)) ||                     \
+	  inject_failure(l, t, (l)->faults.errors, sock_faults, sizeof(sock_faults))))
 
 /* A random shorter length (1..len), sometimes. */
 static unsigned maybe_short(struct rf__loop *l, unsigned len)
@@ -679,7 +685,7 @@ void rf__op_connect(struct rf__loop *l, rf__tag t, int fd, const struct sockaddr
 
 void rf__op_send(struct rf__loop *l, rf__tag t, int fd, const void *buf, unsigned len)
 {
-	if (INJECT(l, t, sock_faults))
+	if (INJECT_SOCK(l, t))
 		return;
 	if (l->ep) {
 		rf__ep_send(l->ep, t, fd, buf, maybe_short(l, len));
@@ -704,7 +710,7 @@ bool rf__loop_send_zc_ok(struct rf__loop *l)
 
 void rf__op_send_zc(struct rf__loop *l, rf__tag t, int fd, const void *buf, unsigned len)
 {
-	if (INJECT(l, t, sock_faults))
+	if (INJECT_SOCK(l, t))
 		return;
 	struct io_uring_sqe *sqe = get_sqe(l, t);
 	io_uring_prep_send_zc(sqe, fd, buf, maybe_short(l, len), MSG_NOSIGNAL, 0);
@@ -716,7 +722,7 @@ void rf__op_send_zc(struct rf__loop *l, rf__tag t, int fd, const void *buf, unsi
 
 void rf__op_recv(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned len)
 {
-	if (INJECT(l, t, sock_faults))
+	if (INJECT_SOCK(l, t))
 		return;
 	if (l->ep) {
 		rf__ep_recv(l->ep, t, fd, buf, maybe_short(l, len));
@@ -736,7 +742,7 @@ void rf__op_recv(struct rf__loop *l, rf__tag t, int fd, void *buf, unsigned len)
 
 void rf__op_recv_multishot(struct rf__loop *l, rf__tag t, int fd)
 {
-	if (INJECT(l, t, sock_faults))
+	if (INJECT_SOCK(l, t))
 		return;
 	struct io_uring_sqe *sqe = get_sqe(l, t);
 	io_uring_prep_recv_multishot(sqe, fd, NULL, 0, 0);

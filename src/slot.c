@@ -1354,22 +1354,20 @@ static void on_tls_recv(rf_client *c, struct rf__slot *s, int res)
 		on_io_error(c, s, res);
 		return;
 	}
-	s->last_io = c->now;
-	rf__conn_received(s->conn, (size_t)res);
+	s->last_io = c->now; /* the stack took the ciphertext (rf__conn_completed) */
 	if (s->state == RF_SLOT_HANDSHAKE)
 		handshake_step(c, s);
 	else
 		arm_recv(c, s);
 }
 
-static void on_send(rf_client *c, struct rf__slot *s, enum rf__op_kind op, int res)
+static void on_send(rf_client *c, struct rf__slot *s, int res)
 {
 	if (res < 0) {
 		on_io_error(c, s, res);
 		return;
 	}
-	s->last_io = c->now;
-	rf__conn_sent(s->conn, op, (size_t)res);
+	s->last_io = c->now; /* counted sent (rf__conn_completed) */
 	if (send_more(c, s))
 		return;
 	if (s->state == RF_SLOT_HANDSHAKE) {
@@ -1440,12 +1438,12 @@ void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 			rf__slot_finish_step(c, s);
 			return;
 		}
-		if (res == -EAGAIN || res == -EINTR) {
+		if (rf__conn_completed(s->conn, op, res) == RF_CONN_AGAIN) {
 			reissue(c, s, op, buf); /* nothing moved: the same op again */
 			return;
 		}
 		if (op == RF_OP_SEND || op == RF_OP_TLS_SEND)
-			on_send(c, s, op, res);
+			on_send(c, s, res);
 		else if (op == RF_OP_TLS_RECV)
 			on_tls_recv(c, s, res);
 		else

@@ -35,11 +35,11 @@ def server_stats():
     return json.loads(control("/stats"))
 
 
-def bench(*args, timeout=120):
+def bench(*args, timeout=120, env=None):
     """Run `ringfetch bench ARGS --json F`; returns (code, stdout, stderr, result)."""
     out = os.path.join(tmpdir(), "r.json")
     p = subprocess.run(WRAPPER + [RINGFETCH, "bench"] + EXTRA_ARGS + ["-q", "--json", out] + list(args),
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout, env=env)
     res = None
     if os.path.exists(out) and os.path.getsize(out):
         with open(out) as f:
@@ -364,6 +364,22 @@ def https_verifies_by_default():
     assert res["tls_handshakes"] == 4, res  # keep-alive: one per connection
     code, out, err, res = bench("-c", "2", "-n", "20", "-k", TLS_URL)
     assert code == 0 and res["requests"] == 20, err
+
+
+@case
+def sends_and_receives_that_move_nothing_are_asked_again():
+    """-EINTR and -EAGAIN on sends and receives (RINGFETCH_FAULTS kind a,
+    src/fault.h) moved nothing and are no error: a bench connection asks its
+    stack again for the same op, as a fetch's slot does (rf__conn_completed).
+    Plain and over TLS; every request answered, none counted failed."""
+    for seed in ("7", "8"):
+        env = dict(os.environ, RINGFETCH_FAULTS=f"{seed}:30:a")
+        code, out, err, res = bench("-c", "8", "-n", "2000", f"{URL}/fast", env=env)
+        assert code == 0 and res["requests"] == 2000 and res["ok"] == 2000, (code, err, res and res["errors"])
+        assert not any(res["errors"].values()), (res["errors"], res["error_samples"])
+        code, out, err, res = bench("-c", "4", "-n", "300", "--cacert", PKI["ca"], TLS_URL, env=env)
+        assert code == 0 and res["requests"] == 300 and not any(res["errors"].values()), \
+            (code, err, res and res["errors"], res and res["error_samples"])
 
 
 @case

@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """bench/ab.py OLD NEW [--runs N] - two ringfetch binaries, same workloads
-[--out DIR] [--only W1,W2,W3].
+[--out DIR] [--only W1,W2,W3,L1].
 
 For checking that a change did not slow the hot paths: W1 20 000 x 16 KiB
 over HTTP, W2 2 x 256 MiB over HTTP, W3 20 000 x 16 KiB over HTTPS, all from
 a loopback nginx with one worker, -j 64, output in /dev/shm, the two
 binaries interleaved, medians of wall time and of CPU time (user+sys of the
-client, its threads and its io-wq workers) and NEW/OLD ratios.  Build the
+client, its threads and its io-wq workers) and NEW/OLD ratios.  L1 is the
+load generator (bench/load.py's L1): `ringfetch bench` with 64 keep-alive
+connections for 3 s on a 1 KiB file over HTTP - requests per second (higher
+is better) and client CPU per request.  Build the
 old one from a commit with e.g.:
 
   git worktree add /tmp/old REV && (cd /tmp/old && meson setup build && ninja -C build)
@@ -15,6 +18,7 @@ old one from a commit with e.g.:
 Uses the test harness for nginx and the test CA (tests/integration).
 """
 import argparse
+import json
 import os
 import resource
 import shutil
@@ -36,13 +40,15 @@ def main():
     ap.add_argument("--out", default="/dev/shm/rf-ab-out",
                     help="where the files go (a directory on the filesystem to measure; "
                          "it is removed between runs)")
-    ap.add_argument("--only", default="W1,W2,W3", help="workloads, by their first word")
+    ap.add_argument("--only", default="W1,W2,W3,L1", help="workloads, by their first word")
     a = ap.parse_args()
     www = "/dev/shm/rf-ab-www"
     shutil.rmtree(www, ignore_errors=True)
     os.makedirs(www)
     with open(os.path.join(www, "f.bin"), "wb") as f:
         f.write(os.urandom(16384))
+    with open(os.path.join(www, "1k"), "wb") as f:
+        f.write(os.urandom(1024))
     for i in range(2):
         with open(os.path.join(www, f"big{i}.bin"), "wb") as f:
             f.write(os.urandom(1 << 20) * 256)
@@ -63,8 +69,12 @@ def main():
                                 f"http://127.0.0.1:{port}/big1.bin"],
         "W3 20000 x 16 KiB https": ["--cacert", pki["ca"], "-i",
                                     url_list(f"https://127.0.0.1:{tport}", 20000)],
+        "L1 bench 1 KiB http, 64 connections": ["bench", "-q", "-c", "64", "-d", "3s",
+                                                 f"http://127.0.0.1:{port}/1k"],
     }
     work = {k: v for k, v in work.items() if k.split()[0] in a.only.split(",")}
+    rps = {}
+    report = os.path.join(tmpdir(), "bench.json")
     times = {}
     out = a.out
     try:
@@ -74,7 +84,10 @@ def main():
                     shutil.rmtree(out, ignore_errors=True)
                     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
                     t0 = time.time()
-                    p = subprocess.run([exe, "-q", "-j", "64", "-P", out] + args)
+                    load = args[0] == "bench"
+                    cmd = [exe] + args[:-1] + ["--json", report, args[-1]] if load else \
+                        [exe, "-q", "-j", "64", "-P", out] + args
+                    p = subprocess.run(cmd, stdout=subprocess.DEVNULL if load else None)
                     wall = time.time() - t0
                     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
                     cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
@@ -82,9 +95,21 @@ def main():
                     times.setdefault((name, which + " cpu"), []).append(cpu)
                     if p.returncode != 0:
                         sys.exit(f"{which} failed on {name} (exit {p.returncode})")
+                    if load:
+                        with open(report) as f:
+                            r = json.load(f)
+                        rps.setdefault((name, which), []).append(r["requests_per_s"])
+                        times[(name, which + " cpu")][-1] /= max(1, r["requests"]) / 1e6
         def med(key):
             return sorted(times[key])[a.runs // 2]
         for name in work:
+            if (name, "old") in rps:
+                o = sorted(rps[(name, "old")])[a.runs // 2]
+                n = sorted(rps[(name, "new")])[a.runs // 2]
+                oc, nc = med((name, "old cpu")), med((name, "new cpu"))
+                print(f"{name}: requests/s old {o:.0f}, new {n:.0f}, new/old {n / o:.2f}; "
+                      f"cpu per request old {oc:.2f} us, new {nc:.2f} us, new/old {nc / oc:.2f}")
+                continue
             o, n = med((name, "old")), med((name, "new"))
             oc, nc = med((name, "old cpu")), med((name, "new cpu"))
             print(f"{name}: wall old {o:.3f} s, new {n:.3f} s, new/old {n / o:.2f}; "

@@ -53,37 +53,37 @@ typedef struct rf_client rf_client;
  * (-ECONNREFUSED, -ENOSPC, ...); these live below -1000 so they never clash.
  */
 enum rf_error {
-	RF_EURL = -1001, /* malformed URL */
-	RF_ESCHEME = -1002, /* scheme not supported */
-	RF_EDNS = -1003, /* host name could not be resolved */
-	RF_ECONNECT_TIMEOUT = -1004, /* --connect-timeout expired */
-	RF_EIDLE_TIMEOUT = -1005, /* no byte received for --timeout seconds */
-	RF_EMAX_TIME = -1006, /* --max-time expired */
-	RF_EHTTP_STATUS = -1007, /* non-2xx final status (see rf_result) */
-	RF_EPROTO = -1008, /* malformed HTTP response */
-	RF_ETRUNCATED = -1009, /* connection closed before the body ended */
-	RF_EHEADERS_TOO_BIG = -1010, /* response header section too large */
-	RF_ETOO_MANY_HEADERS = -1011, /* response has too many header fields */
-	RF_EREDIRECT_LOOP = -1012, /* redirect chain revisits a URL */
+	RF_EURL = -1001,                /* malformed URL */
+	RF_ESCHEME = -1002,             /* scheme not supported */
+	RF_EDNS = -1003,                /* host name could not be resolved */
+	RF_ECONNECT_TIMEOUT = -1004,    /* --connect-timeout expired */
+	RF_EIDLE_TIMEOUT = -1005,       /* no byte received for --timeout seconds */
+	RF_EMAX_TIME = -1006,           /* --max-time expired */
+	RF_EHTTP_STATUS = -1007,        /* non-2xx final status (see rf_result) */
+	RF_EPROTO = -1008,              /* malformed HTTP response */
+	RF_ETRUNCATED = -1009,          /* connection closed before the body ended */
+	RF_EHEADERS_TOO_BIG = -1010,    /* response header section too large */
+	RF_ETOO_MANY_HEADERS = -1011,   /* response has too many header fields */
+	RF_EREDIRECT_LOOP = -1012,      /* redirect chain revisits a URL */
 	RF_ETOO_MANY_REDIRECTS = -1013, /* more hops than max_redirs */
-	RF_EREDIRECT_LOCATION = -1014, /* redirect without a usable Location */
-	RF_ENOANSWER = -1015, /* connection closed before any response */
-	RF_EOUTPUT_NAME = -1016, /* output name not usable (e.g. not a regular file) */
-	RF_ECANCELED = -1017, /* request canceled by rf_stop() */
-	RF_EHEADER = -1018, /* invalid custom header */
-	RF_EBODY_CALLBACK = -1019, /* the body callback asked to stop */
-	RF_EINVAL = -1020, /* invalid argument to the API */
-	RF_ETLS = -1021, /* TLS handshake or protocol failure */
-	RF_ETLS_VERIFY = -1022, /* server certificate not trusted (see detail) */
-	RF_ETLS_CONFIG = -1023, /* bad CA, certificate or key configuration */
-	RF_ECHECKSUM = -1024, /* body does not match the expected checksum */
-	RF_ERANGE = -1025, /* 206 Content-Range does not match the request */
-	RF_ECODING = -1026, /* a transfer coding other than chunked */
-	RF_EKERNEL = -1027, /* io_uring unavailable or too old (see detail) */
-	RF_EPROXY = -1028, /* the proxy refused or broke the tunnel (see detail) */
-	RF_EPROXY_AUTH = -1029, /* the proxy wants (other) credentials: 407 */
-	RF_ETOO_BIG = -1030, /* the body is larger than max_filesize */
-	RF_EDECODE = -1031, /* a compressed body does not decode (see detail) */
+	RF_EREDIRECT_LOCATION = -1014,  /* redirect without a usable Location */
+	RF_ENOANSWER = -1015,           /* connection closed before any response */
+	RF_EOUTPUT_NAME = -1016,        /* output name not usable (e.g. not a regular file) */
+	RF_ECANCELED = -1017,           /* request canceled by rf_stop() */
+	RF_EHEADER = -1018,             /* invalid custom header */
+	RF_EBODY_CALLBACK = -1019,      /* the body callback asked to stop */
+	RF_EINVAL = -1020,              /* invalid argument to the API */
+	RF_ETLS = -1021,                /* TLS handshake or protocol failure */
+	RF_ETLS_VERIFY = -1022,         /* server certificate not trusted (see detail) */
+	RF_ETLS_CONFIG = -1023,         /* bad CA, certificate or key configuration */
+	RF_ECHECKSUM = -1024,           /* body does not match the expected checksum */
+	RF_ERANGE = -1025,              /* 206 Content-Range does not match the request */
+	RF_ECODING = -1026,             /* a transfer coding other than chunked */
+	RF_EKERNEL = -1027,             /* io_uring unavailable or too old (see detail) */
+	RF_EPROXY = -1028,              /* the proxy refused or broke the tunnel (see detail) */
+	RF_EPROXY_AUTH = -1029,         /* the proxy wants (other) credentials: 407 */
+	RF_ETOO_BIG = -1030,            /* the body is larger than max_filesize */
+	RF_EDECODE = -1031,             /* a compressed body does not decode (see detail) */
 };
 
 /* A message for any code this library returns; never NULL. */
@@ -95,9 +95,9 @@ RF_API const char *rf_version(void);
 /* Where a response body goes. */
 enum rf_sink_kind {
 	RF_SINK_FILE = 0, /* into path + ".part", renamed to path when complete */
-	RF_SINK_DISCARD, /* counted and dropped (benchmarks, checks) */
+	RF_SINK_DISCARD,  /* counted and dropped (benchmarks, checks) */
 	RF_SINK_CALLBACK, /* handed to on_body on the loop thread */
-	RF_SINK_FD, /* appended to an open descriptor (stdout, a pipe) */
+	RF_SINK_FD,       /* appended to an open descriptor (stdout, a pipe) */
 };
 
 /* Request flags. */
@@ -130,20 +130,20 @@ typedef int (*rf_body_fn)(void *user, const void *data, size_t len);
 typedef struct rf_request {
 	const char *url;
 	enum rf_sink_kind sink;
-	const char *path; /* RF_SINK_FILE: final file name */
-	int fd; /* RF_SINK_FD */
-	rf_body_fn on_body; /* RF_SINK_CALLBACK */
-	void *user; /* handed back in rf_result and to on_body */
-	unsigned flags; /* RF_REQ_* */
+	const char *path;     /* RF_SINK_FILE: final file name */
+	int fd;               /* RF_SINK_FD */
+	rf_body_fn on_body;   /* RF_SINK_CALLBACK */
+	void *user;           /* handed back in rf_result and to on_body */
+	unsigned flags;       /* RF_REQ_* */
 	const char *checksum; /* "sha-256=HEX" (sha-512, sha-1, md5): verified
 	                         while streaming; a mismatch is RF_ECHECKSUM and
 	                         the file never gets its final name */
-	unsigned split; /* RF_SINK_FILE: fetch a large file over up to this
+	unsigned split;       /* RF_SINK_FILE: fetch a large file over up to this
 	                         many connections with Range requests into the
 	                         same .part (README "Segmented downloads");
 	                         0 or 1: one connection */
-	unsigned reserved_u; /* zero */
-	const char *range; /* "A-B", "A-" or "-N" (bytes, as curl's -r): ask
+	unsigned reserved_u;  /* zero */
+	const char *range;    /* "A-B", "A-" or "-N" (bytes, as curl's -r): ask
 	                         for that range only and save it as the whole
 	                         body (a 206 must start where asked; a 200 is
 	                         the server ignoring it: saved whole, with a
@@ -151,59 +151,59 @@ typedef struct rf_request {
 	                         or split; retries fetch it from its start; the
 	                         file gets no origin record (it is not the
 	                         URL's whole file).  NULL: the whole resource */
-	void *reserved[2]; /* zero: room for later fields */
+	void *reserved[2];    /* zero: room for later fields */
 } rf_request;
 
 /* What happened to one request.  Valid only during the done callback. */
 typedef struct rf_result {
-	const char *url; /* as submitted, with any userinfo replaced by
+	const char *url;       /* as submitted, with any userinfo replaced by
 	                          three stars (see rf_url_redact) */
 	const char *final_url; /* after redirects, redacted the same way */
-	const char *path; /* SINK_FILE: the name the body was saved under,
+	const char *path;      /* SINK_FILE: the name the body was saved under,
 	                          NULL if nothing was saved */
 	void *user;
-	int error; /* 0 on success, else negative code */
-	int local_error; /* 1 if error came from local output (disk, name) */
-	int status; /* final HTTP status, 0 if none was received */
-	const char *reason; /* final status reason phrase, "" if none */
-	const char *detail; /* extra context for error ("127.0.0.1:80"), or "" */
-	uint64_t bytes; /* body bytes delivered to the sink */
-	unsigned redirects; /* redirects followed */
-	unsigned attempts; /* connections tried, stale-connection retry included */
-	int reused; /* 1 if the final attempt used a kept-alive connection */
-	int tls_handshake; /* 1 if the final attempt made a TLS handshake */
-	int tls_resumed; /* ... and it resumed a cached session */
-	unsigned retries; /* attempts repeated after retryable failures */
-	uint64_t resumed_from; /* bytes already on disk the final attempt kept */
-	int skipped; /* RF_REQ_RESUME: the file was already complete */
-	const char *digest_algo; /* "sha-256"... when a digest was computed, else "" */
-	const char *digest; /* its hex value over the whole file, else "" */
-	const char *note; /* something the user should know, or "" */
+	int error;                    /* 0 on success, else negative code */
+	int local_error;              /* 1 if error came from local output (disk, name) */
+	int status;                   /* final HTTP status, 0 if none was received */
+	const char *reason;           /* final status reason phrase, "" if none */
+	const char *detail;           /* extra context for error ("127.0.0.1:80"), or "" */
+	uint64_t bytes;               /* body bytes delivered to the sink */
+	unsigned redirects;           /* redirects followed */
+	unsigned attempts;            /* connections tried, stale-connection retry included */
+	int reused;                   /* 1 if the final attempt used a kept-alive connection */
+	int tls_handshake;            /* 1 if the final attempt made a TLS handshake */
+	int tls_resumed;              /* ... and it resumed a cached session */
+	unsigned retries;             /* attempts repeated after retryable failures */
+	uint64_t resumed_from;        /* bytes already on disk the final attempt kept */
+	int skipped;                  /* RF_REQ_RESUME: the file was already complete */
+	const char *digest_algo;      /* "sha-256"... when a digest was computed, else "" */
+	const char *digest;           /* its hex value over the whole file, else "" */
+	const char *note;             /* something the user should know, or "" */
 	const char *content_encoding; /* the response's Content-Encoding ("gzip"),
-	                          "" if none: the body was saved as sent */
+	                                 "" if none: the body was saved as sent */
 	/* seconds, from the first dispatch of the request */
-	double t_dns; /* name resolved (0 when cached) */
-	double t_connect; /* TCP connected (or connection taken from the pool) */
-	double t_first_byte; /* first response byte */
-	double t_total; /* result known, file renamed */
-	double t_tls; /* TLS handshake done (0: none on this attempt) */
+	double t_dns;                    /* name resolved (0 when cached) */
+	double t_connect;                /* TCP connected (or connection taken from the pool) */
+	double t_first_byte;             /* first response byte */
+	double t_total;                  /* result known, file renamed */
+	double t_tls;                    /* TLS handshake done (0: none on this attempt) */
 	const char *content_disposition; /* the response's Content-Disposition as
-	                          sent, "" if none (rf_disposition_filename) */
-	int decoded; /* 1: the body was decoded from content_encoding
-	                          (rf_client_opts.compressed) before it was saved */
+	                                    sent, "" if none (rf_disposition_filename) */
+	int decoded;                     /* 1: the body was decoded from content_encoding
+	                                    (rf_client_opts.compressed) before it was saved */
 } rf_result;
 
 typedef void (*rf_done_fn)(void *arg, const rf_result *result);
 
 /* A retryable failure that will be retried (rf_client_opts.on_retry). */
 typedef struct rf_retry {
-	const char *url; /* redacted, as in rf_result */
-	int error; /* what failed */
+	const char *url;    /* redacted, as in rf_result */
+	int error;          /* what failed */
 	const char *detail; /* its context, or "" */
-	int status; /* the HTTP status when error is RF_EHTTP_STATUS */
-	unsigned attempt; /* the attempt that comes next (2 = first retry) */
-	unsigned attempts; /* attempts at most (retries + 1) */
-	double delay; /* seconds until it starts */
+	int status;         /* the HTTP status when error is RF_EHTTP_STATUS */
+	unsigned attempt;   /* the attempt that comes next (2 = first retry) */
+	unsigned attempts;  /* attempts at most (retries + 1) */
+	double delay;       /* seconds until it starts */
 	void *user;
 } rf_retry;
 
@@ -211,16 +211,16 @@ typedef void (*rf_retry_fn)(void *arg, const rf_retry *retry);
 
 /* What -v shows (rf_client_opts.on_debug). */
 enum rf_debug_kind {
-	RF_DEBUG_INFO, /* one line: connected, reused, TLS, proxy tunnel */
-	RF_DEBUG_REQUEST, /* the request's header section as sent, values of
-	                       Authorization, Cookie and Proxy-Authorization
-	                       replaced by "***" */
+	RF_DEBUG_INFO,     /* one line: connected, reused, TLS, proxy tunnel */
+	RF_DEBUG_REQUEST,  /* the request's header section as sent, values of
+	                      Authorization, Cookie and Proxy-Authorization
+	                      replaced by "***" */
 	RF_DEBUG_RESPONSE, /* the status lines and header fields received
-	                       (interim responses too) */
+	                      (interim responses too) */
 };
 typedef struct rf_debug {
 	enum rf_debug_kind kind;
-	const char *url; /* redacted, as in rf_result */
+	const char *url;  /* redacted, as in rf_result */
 	const char *text; /* lines separated by "\n", no trailing blank line */
 	void *user;
 } rf_debug;
@@ -229,20 +229,20 @@ typedef void (*rf_debug_fn)(void *arg, const rf_debug *debug);
 
 /* A snapshot of a running client, for progress displays. */
 typedef struct rf_progress {
-	uint64_t ok, failed; /* requests reported so far */
-	uint64_t bytes; /* body bytes delivered, finished and in flight */
-	unsigned active; /* requests in slots */
-	unsigned waiting; /* queued, parked for the per-host cap, or
-	                          waiting for a retry (not counting unread input) */
-	double elapsed; /* seconds since rf_run started */
+	uint64_t ok, failed;     /* requests reported so far */
+	uint64_t bytes;          /* body bytes delivered, finished and in flight */
+	unsigned active;         /* requests in slots */
+	unsigned waiting;        /* queued, parked for the per-host cap, or
+	                            waiting for a retry (not counting unread input) */
+	double elapsed;          /* seconds since rf_run started */
 	uint64_t bytes_expected; /* bytes of finished requests plus the known
-	                          lengths (Content-Length, resumed prefix
-	                          excluded) of those in flight */
+	                            lengths (Content-Length, resumed prefix
+	                            excluded) of those in flight */
 	unsigned unknown_length; /* requests in flight whose length is not
-	                          known (yet) */
-	uint64_t taken; /* requests taken so far (submitted, and pulled
-	                          from the source) */
-	int source_done; /* the source said there are no more */
+	                            known (yet) */
+	uint64_t taken;          /* requests taken so far (submitted, and pulled
+	                            from the source) */
+	int source_done;         /* the source said there are no more */
 } rf_progress;
 
 typedef void (*rf_progress_fn)(void *arg, const rf_progress *p);
@@ -256,41 +256,41 @@ typedef void (*rf_progress_fn)(void *arg, const rf_progress *p);
 typedef int (*rf_source_fn)(void *arg, rf_request *req);
 
 typedef struct rf_client_opts {
-	unsigned max_inflight; /* slots (-j); default 16 */
-	unsigned max_per_host; /* open connections per origin; 0 = no cap */
-	double connect_timeout; /* seconds; default 10; 0 = none */
-	double idle_timeout; /* seconds without a byte; default 30; 0 = none */
-	double max_time; /* seconds per URL, all attempts; 0 = none */
-	int max_redirs; /* default 10; 0 = do not follow */
-	const char *user_agent; /* default "ringfetch/VERSION" */
+	unsigned max_inflight;      /* slots (-j); default 16 */
+	unsigned max_per_host;      /* open connections per origin; 0 = no cap */
+	double connect_timeout;     /* seconds; default 10; 0 = none */
+	double idle_timeout;        /* seconds without a byte; default 30; 0 = none */
+	double max_time;            /* seconds per URL, all attempts; 0 = none */
+	int max_redirs;             /* default 10; 0 = do not follow */
+	const char *user_agent;     /* default "ringfetch/VERSION" */
 	const char *const *headers; /* extra "Name: value" lines; "Name:" removes
 	                               a default header */
 	size_t n_headers;
 	size_t recv_buffer; /* bytes per receive buffer; default 64 KiB */
-	size_t big_buffer; /* large bodies get receive buffers this big
-	                             (default 1 MiB; 0 = never) ... */
-	size_t big_budget; /* ... while all of them together stay under
-	                             this (default 8 MiB) */
-	int no_splice; /* 1: never splice plain-HTTP bodies into files
-	                             (by default large ones go socket -> pipe ->
-	                             file without passing through user memory) */
+	size_t big_buffer;  /* large bodies get receive buffers this big
+	                       (default 1 MiB; 0 = never) ... */
+	size_t big_budget;  /* ... while all of them together stay under
+	                       this (default 8 MiB) */
+	int no_splice;      /* 1: never splice plain-HTTP bodies into files
+	                       (by default large ones go socket -> pipe ->
+	                       file without passing through user memory) */
 	/* HTTPS: verification is on unless tls_insecure */
-	const char *tls_ca_file; /* CA bundle instead of the system store */
-	const char *tls_ca_path; /* CA directory (c_rehash layout) */
+	const char *tls_ca_file;   /* CA bundle instead of the system store */
+	const char *tls_ca_path;   /* CA directory (c_rehash layout) */
 	const char *tls_cert_file; /* client certificate chain (PEM) */
-	const char *tls_key_file; /* its private key (PEM) */
-	int tls_insecure; /* 1: do not verify the server (unsafe) */
-	int tls_min_version; /* 12 (default) or 13 */
-	char *error_detail; /* if not NULL, rf_client_new writes why it failed */
+	const char *tls_key_file;  /* its private key (PEM) */
+	int tls_insecure;          /* 1: do not verify the server (unsafe) */
+	int tls_min_version;       /* 12 (default) or 13 */
+	char *error_detail;        /* if not NULL, rf_client_new writes why it failed */
 	size_t error_detail_len;
 	/* Data safety */
-	const char *digest; /* compute this digest ("sha-256") for every body */
-	unsigned retries; /* retries after retryable failures; default 2 */
-	double retry_delay; /* first backoff in seconds (doubling, jittered);
-	                             default 1; Retry-After wins when present */
+	const char *digest;    /* compute this digest ("sha-256") for every body */
+	unsigned retries;      /* retries after retryable failures; default 2 */
+	double retry_delay;    /* first backoff in seconds (doubling, jittered);
+	                          default 1; Retry-After wins when present */
 	int retry_on_checksum; /* 1: a checksum mismatch is retried too */
-	int fsync; /* 1: fsync data before the rename, and the
-	                             directory after it */
+	int fsync;             /* 1: fsync data before the rename, and the
+	                          directory after it */
 	/* A descriptor the loop watches (e.g. a signalfd): each time it is
 	 * readable one record (<= 128 bytes) is read and on_signal called on
 	 * the loop thread.  -1 (the default): none.  On the epoll path it is
@@ -310,55 +310,55 @@ typedef struct rf_client_opts {
 	 * Proxy-Authorization, whatever their source, go only to the origin of
 	 * the URL they came with; a redirect elsewhere drops them for the rest
 	 * of that chain. */
-	const char *user; /* "USER[:PASS]": Basic auth for every URL
-	                             without userinfo of its own; NULL: none */
-	const char *netrc_file; /* read at rf_client_new: the entry for a URL's
-	                             host is used when neither userinfo nor user
-	                             is given; NULL: none */
-	int location_trusted; /* 1: credentials follow redirects to other
-	                             origins too (never from https to http) */
-	int file_io; /* how output-file operations reach the kernel:
-	                             RF_FILE_IO_AUTO (0, by the filesystem of the
-	                             first output file), _RING or _INLINE */
-	int tmpfile; /* small whole bodies (<= 256 KiB, nothing to
-	                             resume) to an unnamed O_TMPFILE file linked
-	                             to its name when complete, instead of
-	                             NAME.part + rename: RF_TMPFILE_AUTO (0,
-	                             where measured faster: ext4, xfs,
-	                             overlay), _OFF, _ON */
-	int io; /* the kernel path: RF_IO_AUTO (0: io_uring,
-	                             or epoll where the ring cannot be set up:
-	                             seccomp, kernel.io_uring_disabled, gVisor),
-	                             RF_IO_URING, RF_IO_EPOLL */
-	int uring_setup; /* RF_URING_SETUP_AUTO (0) or one mode exactly */
+	const char *user;            /* "USER[:PASS]": Basic auth for every URL
+	                                without userinfo of its own; NULL: none */
+	const char *netrc_file;      /* read at rf_client_new: the entry for a URL's
+	                                host is used when neither userinfo nor user
+	                                is given; NULL: none */
+	int location_trusted;        /* 1: credentials follow redirects to other
+	                                origins too (never from https to http) */
+	int file_io;                 /* how output-file operations reach the kernel:
+	                                RF_FILE_IO_AUTO (0, by the filesystem of the
+	                                first output file), _RING or _INLINE */
+	int tmpfile;                 /* small whole bodies (<= 256 KiB, nothing to
+	                                resume) to an unnamed O_TMPFILE file linked
+	                                to its name when complete, instead of
+	                                NAME.part + rename: RF_TMPFILE_AUTO (0,
+	                                where measured faster: ext4, xfs,
+	                                overlay), _OFF, _ON */
+	int io;                      /* the kernel path: RF_IO_AUTO (0: io_uring,
+	                                or epoll where the ring cannot be set up:
+	                                seccomp, kernel.io_uring_disabled, gVisor),
+	                                RF_IO_URING, RF_IO_EPOLL */
+	int uring_setup;             /* RF_URING_SETUP_AUTO (0) or one mode exactly */
 	unsigned uring_submit_batch; /* submit as soon as this many SQEs are
-	                             queued; 0 (default): all with the next wait */
-	int uring_recv; /* how plain-HTTP responses are received:
-	                             RF_URING_RECV_AUTO (0), _OWN, _POOL,
-	                             _MULTISHOT (see enum rf_uring_recv) */
-	unsigned uring_recv_pool; /* buffers in the receive pool, rounded up to
-	                             a power of two (at most 32768); 0: two per
-	                             transfer in flight, within 16 MiB */
-	int uring_fixed_files; /* sockets and ring-opened output files in the
-	                             ring's registered file table, their ops
-	                             naming the slot:
-	                             RF_URING_FIXED_AUTO (0, the default
-	                             measured), _ON, _OFF; not on epoll */
-	int uring_write_fixed; /* the receive pool's memory registered with
-	                             the ring, so file writes from it on the
-	                             ring are WRITE_FIXED: RF_URING_FIXED_AUTO
-	                             (0, the default measured), _ON, _OFF */
-	int uring_recv_inc; /* the pool's buffers consumed incrementally
-	                             (io_uring, Linux 6.12): a receive takes
-	                             only the bytes it got, the next continues
-	                             in the same buffer: RF_URING_FIXED_AUTO
-	                             (0, the default measured), _ON, _OFF */
-	double limit_rate; /* bytes/s received in total (all transfers);
-	                             0: no limit.  A receive is armed only when
-	                             the token bucket allows (the loop sleeps in
-	                             its ring wait meanwhile); splice and
-	                             multishot receives are off under a limit */
-	double limit_rate_per_host; /* the same per origin (scheme, host, port) */
+	                                queued; 0 (default): all with the next wait */
+	int uring_recv;              /* how plain-HTTP responses are received:
+	                                RF_URING_RECV_AUTO (0), _OWN, _POOL,
+	                                _MULTISHOT (see enum rf_uring_recv) */
+	unsigned uring_recv_pool;    /* buffers in the receive pool, rounded up to
+	                                a power of two (at most 32768); 0: two per
+	                                transfer in flight, within 16 MiB */
+	int uring_fixed_files;       /* sockets and ring-opened output files in the
+	                                ring's registered file table, their ops
+	                                naming the slot:
+	                                RF_URING_FIXED_AUTO (0, the default
+	                                measured), _ON, _OFF; not on epoll */
+	int uring_write_fixed;       /* the receive pool's memory registered with
+	                                the ring, so file writes from it on the
+	                                ring are WRITE_FIXED: RF_URING_FIXED_AUTO
+	                                (0, the default measured), _ON, _OFF */
+	int uring_recv_inc;          /* the pool's buffers consumed incrementally
+	                                (io_uring, Linux 6.12): a receive takes
+	                                only the bytes it got, the next continues
+	                                in the same buffer: RF_URING_FIXED_AUTO
+	                                (0, the default measured), _ON, _OFF */
+	double limit_rate;           /* bytes/s received in total (all transfers);
+	                                0: no limit.  A receive is armed only when
+	                                the token bucket allows (the loop sleeps in
+	                                its ring wait meanwhile); splice and
+	                                multishot receives are off under a limit */
+	double limit_rate_per_host;  /* the same per origin (scheme, host, port) */
 	/* Proxies (README "Proxies").  The library does not read the
 	 * environment: the CLI turns http_proxy, https_proxy, all_proxy and
 	 * no_proxy into these.  A proxy is http://[USER:PASS@]HOST[:PORT]
@@ -366,35 +366,35 @@ typedef struct rf_client_opts {
 	 * Proxy-Authorization: Basic, sent to the proxy only.  http:// URLs
 	 * go to it as absolute-form requests, https:// URLs through a CONNECT
 	 * tunnel, TLS inside checked against the origin. */
-	const char *proxy_http; /* for http:// URLs; NULL: direct */
+	const char *proxy_http;  /* for http:// URLs; NULL: direct */
 	const char *proxy_https; /* for https:// URLs; NULL: direct */
-	const char *no_proxy; /* hosts that go direct: "*", domains (and
-	                             every name under them), IPs, CIDR
-	                             networks, separated by commas */
-	rf_retry_fn on_retry; /* called (loop thread) when a failed attempt
-	                             will be retried; NULL: never */
+	const char *no_proxy;    /* hosts that go direct: "*", domains (and
+	                            every name under them), IPs, CIDR
+	                            networks, separated by commas */
+	rf_retry_fn on_retry;    /* called (loop thread) when a failed attempt
+	                            will be retried; NULL: never */
 	void *retry_arg;
 	rf_debug_fn on_debug; /* called (loop thread) with each request
-	                             sent, response header section received and
-	                             connection event; NULL: never (and no
-	                             header text is kept) */
+	                         sent, response header section received and
+	                         connection event; NULL: never (and no
+	                         header text is kept) */
 	void *debug_arg;
 	uint64_t max_filesize; /* refuse a body (whole file, decoded) larger
-	                             than this many bytes: at its headers when
-	                             the size is announced, else as soon as it
-	                             is crossed (RF_ETOO_BIG); 0: no limit */
-	int compressed; /* 1: whole-body requests offer gzip, deflate,
-	                             br and zstd (Accept-Encoding) and a 200 in
-	                             one of them is decoded as it streams: what
-	                             is saved, digested and counted is the
-	                             decoded body; a corrupt or cut stream is
-	                             RF_EDECODE, a coding not decoded here too.
-	                             Resumed, ranged and split requests still
-	                             ask for identity, and a decoded body's
-	                             .part is never kept for resuming.  0: every
-	                             request asks for identity; a body is
-	                             saved as sent */
-	int reserved_int; /* zero: room for a later field */
+	                          than this many bytes: at its headers when
+	                          the size is announced, else as soon as it
+	                          is crossed (RF_ETOO_BIG); 0: no limit */
+	int compressed;        /* 1: whole-body requests offer gzip, deflate,
+	                          br and zstd (Accept-Encoding) and a 200 in
+	                          one of them is decoded as it streams: what
+	                          is saved, digested and counted is the
+	                          decoded body; a corrupt or cut stream is
+	                          RF_EDECODE, a coding not decoded here too.
+	                          Resumed, ranged and split requests still
+	                          ask for identity, and a decoded body's
+	                          .part is never kept for resuming.  0: every
+	                          request asks for identity; a body is
+	                          saved as sent */
+	int reserved_int;      /* zero: room for a later field */
 } rf_client_opts;
 
 /* rf_client_opts.file_io.  RING: every file op is an io_uring op.  INLINE:
@@ -472,21 +472,21 @@ typedef struct rf_io_stats {
 	uint64_t io_uring_enter, epoll_wait, epoll_ctl, socket, connect, send, recv, read, write, open, close,
 		rename, link, unlink, fallocate, fsync, other;
 	uint64_t sqes, cqes;
-	uint64_t fixed_files; /* sockets and ring-opened output files put in
-	                             the registered file table */
-	uint64_t fixed_writes; /* file writes from registered buffers
-	                             (IORING_OP_WRITE_FIXED) */
-	uint64_t send_zc; /* zero-copy sends (IORING_OP_SEND_ZC) */
+	uint64_t fixed_files;    /* sockets and ring-opened output files put in
+	                            the registered file table */
+	uint64_t fixed_writes;   /* file writes from registered buffers
+	                            (IORING_OP_WRITE_FIXED) */
+	uint64_t send_zc;        /* zero-copy sends (IORING_OP_SEND_ZC) */
 	uint64_t send_zc_copied; /* ... of which the kernel copied the bytes
-	                             after all (loopback always does) */
-	uint64_t pool_waits; /* receives that found the receive pool empty
-	                             and waited for a buffer to come back */
-	char variants[256]; /* the kernel-path variants in effect: ring
-	                             setup, submit batch, registered files and
-	                             buffers, splice, file I/O, zero-copy sends */
-	char recv_mode[64]; /* how plain responses were received: "own
-	                             buffers", "pool N x SIZE", "multishot pool
-	                             N x SIZE" (rf_client_opts.uring_recv) */
+	                            after all (loopback always does) */
+	uint64_t pool_waits;     /* receives that found the receive pool empty
+	                            and waited for a buffer to come back */
+	char variants[256];      /* the kernel-path variants in effect: ring
+	                            setup, submit batch, registered files and
+	                            buffers, splice, file I/O, zero-copy sends */
+	char recv_mode[64];      /* how plain responses were received: "own
+	                            buffers", "pool N x SIZE", "multishot pool
+	                            N x SIZE" (rf_client_opts.uring_recv) */
 } rf_io_stats;
 RF_API void rf_client_io_stats(const rf_client *c, rf_io_stats *out);
 
@@ -519,16 +519,16 @@ RF_API int rf_client_cookies_save(rf_client *c, const char *path);
  * list, or a client that has already looked names up).
  */
 enum rf_resolver_kind {
-	RF_RESOLVER_RING = 0, /* c-ares driven by the client's loop */
+	RF_RESOLVER_RING = 0,   /* c-ares driven by the client's loop */
 	RF_RESOLVER_SYSTEM = 1, /* getaddrinfo() on two threads (nsswitch: mDNS,
 	                           LDAP, systemd-resolved's NSS) */
 };
 typedef struct rf_resolver_opts {
-	int kind; /* enum rf_resolver_kind */
-	int family; /* 0: IPv6 and IPv4; 4: IPv4 only; 6: IPv6 only */
-	unsigned max_inflight; /* names looked up at once (and read ahead); 0: 256 */
-	unsigned cache_max; /* names kept; 0: 32768 */
-	const char *servers; /* "ADDR[:PORT][,...]" instead of resolv.conf's */
+	int kind;                /* enum rf_resolver_kind */
+	int family;              /* 0: IPv6 and IPv4; 4: IPv4 only; 6: IPv6 only */
+	unsigned max_inflight;   /* names looked up at once (and read ahead); 0: 256 */
+	unsigned cache_max;      /* names kept; 0: 32768 */
+	const char *servers;     /* "ADDR[:PORT][,...]" instead of resolv.conf's */
 	const char *const *pins; /* "HOST:PORT:ADDR[,ADDR...]" (curl's --resolve):
 	                            HOST on PORT dials ADDR, no lookup */
 	size_t n_pins;
@@ -539,16 +539,16 @@ RF_API void rf_resolver_opts_init(rf_resolver_opts *o);
 RF_API int rf_client_resolver(rf_client *c, const rf_resolver_opts *o, char *why, size_t why_len);
 
 typedef struct rf_dns_stats {
-	uint64_t lookups; /* names asked of the resolver */
-	uint64_t hits; /* names a transfer found known (cache, hosts
-	                            file, pins, literals) */
-	uint64_t joined; /* transfers that joined a lookup in flight */
-	uint64_t failures; /* lookups that ended without an address */
-	uint64_t expired; /* names asked again after their TTL */
-	uint64_t evicted; /* names dropped from the full cache */
-	unsigned entries; /* names in the cache now */
+	uint64_t lookups;       /* names asked of the resolver */
+	uint64_t hits;          /* names a transfer found known (cache, hosts
+	                           file, pins, literals) */
+	uint64_t joined;        /* transfers that joined a lookup in flight */
+	uint64_t failures;      /* lookups that ended without an address */
+	uint64_t expired;       /* names asked again after their TTL */
+	uint64_t evicted;       /* names dropped from the full cache */
+	unsigned entries;       /* names in the cache now */
 	unsigned peak_inflight; /* most names looked up at once */
-	const char *resolver; /* "c-ares" or "getaddrinfo" */
+	const char *resolver;   /* "c-ares" or "getaddrinfo" */
 	void *reserved[2];
 } rf_dns_stats;
 RF_API void rf_client_dns_stats(const rf_client *c, rf_dns_stats *out);
@@ -665,64 +665,64 @@ RF_API void rf_hist_set_exact(rf_hist *h, uint64_t min, uint64_t max, double sum
  */
 enum rf_bench_error {
 	RF_BENCH_ERR_CONNECT = 0, /* socket, connect, name */
-	RF_BENCH_ERR_TIMEOUT, /* no complete response within the timeout */
-	RF_BENCH_ERR_RESET, /* reset, or closed before the response ended */
-	RF_BENCH_ERR_PROTOCOL, /* malformed HTTP, data after the response */
-	RF_BENCH_ERR_TLS, /* handshake, verification, TLS records */
-	RF_BENCH_ERR_STATUS, /* a response with status 400..599 */
+	RF_BENCH_ERR_TIMEOUT,     /* no complete response within the timeout */
+	RF_BENCH_ERR_RESET,       /* reset, or closed before the response ended */
+	RF_BENCH_ERR_PROTOCOL,    /* malformed HTTP, data after the response */
+	RF_BENCH_ERR_TLS,         /* handshake, verification, TLS records */
+	RF_BENCH_ERR_STATUS,      /* a response with status 400..599 */
 	RF_BENCH_ERR_KINDS
 };
 
 /* A snapshot for a live display; all threads together. */
 typedef struct rf_bench_progress {
-	double elapsed; /* seconds since the measured part began (< 0:
-	                          still connecting or warming up) */
+	double elapsed;    /* seconds since the measured part began (< 0:
+	                      still connecting or warming up) */
 	uint64_t requests; /* responses counted so far */
-	uint64_t errors; /* all kinds */
-	uint64_t p99_us; /* latency p99 so far (the threads' largest) */
+	uint64_t errors;   /* all kinds */
+	uint64_t p99_us;   /* latency p99 so far (the threads' largest) */
 } rf_bench_progress;
 
 typedef struct rf_bench_opts {
 	const char *const *urls; /* http:// or https://, round-robin */
 	size_t n_urls;
 	unsigned connections; /* in total; default 64 */
-	unsigned threads; /* default 1; each gets connections/threads */
-	uint64_t requests; /* counted requests in total; 0: by duration */
-	double duration; /* seconds measured when requests is 0;
-	                             default 10 */
-	double warmup; /* seconds run first and not counted */
-	double rate; /* requests/s in total: open model; 0: closed */
-	double timeout; /* seconds per request; default 10 */
-	double start_at; /* CLOCK_REALTIME seconds: connect first, then
-	                             begin at this instant (several machines
-	                             together); 0: at once */
-	const char *method; /* GET (default), HEAD, POST, PUT */
-	const void *body; /* POST/PUT request body */
+	unsigned threads;     /* default 1; each gets connections/threads */
+	uint64_t requests;    /* counted requests in total; 0: by duration */
+	double duration;      /* seconds measured when requests is 0;
+	                         default 10 */
+	double warmup;        /* seconds run first and not counted */
+	double rate;          /* requests/s in total: open model; 0: closed */
+	double timeout;       /* seconds per request; default 10 */
+	double start_at;      /* CLOCK_REALTIME seconds: connect first, then
+	                         begin at this instant (several machines
+	                         together); 0: at once */
+	const char *method;   /* GET (default), HEAD, POST, PUT */
+	const void *body;     /* POST/PUT request body */
 	size_t body_len;
 	const char *const *headers; /* extra "Name: value" lines */
 	size_t n_headers;
-	int no_keepalive; /* 1: a new connection (and TLS handshake) per
-	                             request: connection and handshake rate */
+	int no_keepalive;        /* 1: a new connection (and TLS handshake) per
+	                            request: connection and handshake rate */
 	const char *tls_ca_file; /* HTTPS: verification is on unless insecure */
 	int tls_insecure;
-	int tls_no_resume; /* 1: every handshake is a full one */
-	size_t recv_buffer; /* bytes per connection; default 16 KiB */
-	int io; /* RF_IO_AUTO (default), RF_IO_URING, RF_IO_EPOLL */
-	int uring_setup; /* RF_URING_SETUP_* */
+	int tls_no_resume;           /* 1: every handshake is a full one */
+	size_t recv_buffer;          /* bytes per connection; default 16 KiB */
+	int io;                      /* RF_IO_AUTO (default), RF_IO_URING, RF_IO_EPOLL */
+	int uring_setup;             /* RF_URING_SETUP_* */
 	unsigned uring_submit_batch; /* as in rf_client_opts */
-	int uring_fixed_files; /* as in rf_client_opts */
-	double progress_interval; /* seconds; 0: no progress calls */
+	int uring_fixed_files;       /* as in rf_client_opts */
+	double progress_interval;    /* seconds; 0: no progress calls */
 	void (*on_progress)(void *arg, const rf_bench_progress *p);
 	void *progress_arg;
 	char *error_detail; /* if not NULL, rf_bench_new/run say why they failed */
 	size_t error_detail_len;
-	int uring_send_zc; /* plain-HTTP requests sent with
-	                             IORING_OP_SEND_ZC (their memory is the
-	                             run's): RF_URING_FIXED_AUTO (0: off,
-	                             measured), _ON, _OFF */
-	int reserved_int; /* zero */
+	int uring_send_zc;       /* plain-HTTP requests sent with
+	                            IORING_OP_SEND_ZC (their memory is the
+	                            run's): RF_URING_FIXED_AUTO (0: off,
+	                            measured), _ON, _OFF */
+	int reserved_int;        /* zero */
 	const char *const *pins; /* "HOST:PORT:ADDR[,ADDR...]" (curl's --resolve):
-	                             HOST on PORT dials the first ADDR, no lookup */
+	                            HOST on PORT dials the first ADDR, no lookup */
 	size_t n_pins;
 	void *reserved[5]; /* zero */
 } rf_bench_opts;
@@ -731,31 +731,31 @@ typedef struct rf_bench rf_bench;
 
 /* The results of a run, all threads merged.  Valid until rf_bench_free. */
 typedef struct rf_bench_results {
-	int open_model; /* 1: latency from the due time (rate given) */
-	int stopped; /* 1: rf_bench_stop ended the run early */
-	const char *io; /* the kernel path: "io_uring (MODE)" or "epoll" */
-	const char *io_note; /* why not io_uring under RF_IO_AUTO, or "" */
+	int open_model;       /* 1: latency from the due time (rate given) */
+	int stopped;          /* 1: rf_bench_stop ended the run early */
+	const char *io;       /* the kernel path: "io_uring (MODE)" or "epoll" */
+	const char *io_note;  /* why not io_uring under RF_IO_AUTO, or "" */
 	rf_io_stats io_stats; /* all threads' loops together */
-	double rate; /* the requested rate (open model) */
+	double rate;          /* the requested rate (open model) */
 	unsigned connections, threads;
-	double duration; /* seconds of the measured part */
+	double duration;   /* seconds of the measured part */
 	uint64_t requests; /* complete responses counted (any status) */
-	uint64_t ok; /* ... with status 100..399 */
-	uint64_t bytes; /* response bytes (header and body) */
+	uint64_t ok;       /* ... with status 100..399 */
+	uint64_t bytes;    /* response bytes (header and body) */
 	uint64_t errors[RF_BENCH_ERR_KINDS];
-	uint64_t status[600]; /* responses by status code */
-	uint64_t connects; /* connections opened */
-	uint64_t handshakes, resumed; /* TLS handshakes, and how many resumed */
-	uint64_t unsent; /* open model: requests that fell due but
-	                             never went out before the end (the server
-	                             could not keep up with the rate) */
-	const rf_hist *latency; /* complete responses: the model's origin to
-	                             the last byte */
-	const rf_hist *ttfb; /* the same origin to the first byte */
-	const rf_hist *connect; /* TCP connect times */
-	const rf_hist *handshake; /* TLS handshake times */
+	uint64_t status[600];                          /* responses by status code */
+	uint64_t connects;                             /* connections opened */
+	uint64_t handshakes, resumed;                  /* TLS handshakes, and how many resumed */
+	uint64_t unsent;                               /* open model: requests that fell due but
+	                                                  never went out before the end (the server
+	                                                  could not keep up with the rate) */
+	const rf_hist *latency;                        /* complete responses: the model's origin to
+	                                                  the last byte */
+	const rf_hist *ttfb;                           /* the same origin to the first byte */
+	const rf_hist *connect;                        /* TCP connect times */
+	const rf_hist *handshake;                      /* TLS handshake times */
 	const char *error_samples[RF_BENCH_ERR_KINDS]; /* the first error of
-	                             each kind, as a message, or "" */
+	                                                  each kind, as a message, or "" */
 } rf_bench_results;
 
 RF_API void rf_bench_opts_init(rf_bench_opts *opts);

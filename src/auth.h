@@ -13,12 +13,12 @@
 /* Credentials travel with one request along its redirect chain. */
 struct rf__auth {
 	char *basic; /* "Basic <base64 user:password>", or NULL */
-	char *host; /* the origin they were given for ... */
+	char *host;  /* the origin they were given for ... */
 	uint16_t port;
 	bool tls;
 	bool seen_tls; /* some hop of the chain was https */
-	bool dropped; /* the chain left that origin (untrusted) or went from
-	                    https to http: never sent again on this chain */
+	bool dropped;  /* the chain left that origin (untrusted) or went from
+	                  https to http: never sent again on this chain */
 };
 
 /* Set up the credentials of a request to u: u's userinfo, else user

@@ -55,7 +55,7 @@
 #include "url.h"
 
 #define DEFAULT_RECV (16 * 1024)
-#define SCAN_NS 100000000 /* timeouts are checked every 100 ms */
+#define SCAN_NS 100000000    /* timeouts are checked every 100 ms */
 #define PUBLISH_NS 200000000 /* live figures refreshed every 200 ms */
 #define SAMPLE_LEN 200
 
@@ -70,8 +70,8 @@ struct bench_origin {
 	socklen_t addr_len;
 	int family;
 	bool tls, ip_literal;
-	char *host, *key; /* name checked on the certificate; session cache key */
-	char *shown; /* host:port, for messages */
+	char *host, *key;  /* name checked on the certificate; session cache key */
+	char *shown;       /* host:port, for messages */
 	unsigned *targets; /* indexes into rf_bench.targets */
 	unsigned n_targets;
 };
@@ -84,20 +84,20 @@ struct bconn {
 	enum bconn_state state;
 	enum bconn_then then; /* DRAINING: what follows the close */
 	unsigned idx, origin;
-	uint32_t gen; /* bumped each time it is closed: in its ops' tags */
-	unsigned ops; /* ring ops in flight */
-	unsigned rr; /* round-robin over the origin's targets */
-	bool want; /* a request waits for the connection */
-	bool counted; /* that request is in the measured window */
-	bool served; /* this connection completed a response */
+	uint32_t gen;       /* bumped each time it is closed: in its ops' tags */
+	unsigned ops;       /* ring ops in flight */
+	unsigned rr;        /* round-robin over the origin's targets */
+	bool want;          /* a request waits for the connection */
+	bool counted;       /* that request is in the measured window */
+	bool served;        /* this connection completed a response */
 	bool stale_retried; /* the request was resent once already */
 	bool recv_armed;
-	uint32_t seq; /* requests sent on this connection */
+	uint32_t seq;      /* requests sent on this connection */
 	int64_t origin_ns; /* latency origin: due or send time */
-	int64_t first_ns; /* first response byte, 0 before */
-	int64_t start_ns; /* connect (or handshake) phase began */
-	int64_t deadline; /* timeout of the current phase, 0 none */
-	uint64_t next_k; /* open model: first owed request */
+	int64_t first_ns;  /* first response byte, 0 before */
+	int64_t start_ns;  /* connect (or handshake) phase began */
+	int64_t deadline;  /* timeout of the current phase, 0 none */
+	uint64_t next_k;   /* open model: first owed request */
 	uint64_t owed;
 	uint64_t resp_bytes;
 	const struct bench_target *cur;
@@ -122,7 +122,7 @@ struct bench_thread {
 	int64_t phase;
 	uint64_t next_k, k_end; /* open model: next release, end */
 	uint64_t quota, issued; /* closed model by count */
-	uint64_t quota_used; /* counted requests issued */
+	uint64_t quota_used;    /* counted requests issued */
 	int64_t next_scan, next_publish;
 	/* results */
 	struct rf__hdr *lat, *ttfb, *conn_h, *hs_h;

@@ -34,10 +34,10 @@ struct rf__bufring {
 	struct io_uring_buf_ring *br; /* kernel ring, or NULL */
 	size_t br_bytes;
 	uint16_t *free_ids; /* userspace pool: ids not handed out */
-	bool inc; /* incremental consumption */
-	uint32_t *off; /* per buffer: bytes handed out so far */
-	uint32_t *pieces; /* ... pieces not yet put back */
-	bool *kernel_done; /* ... the kernel moved past it */
+	bool inc;           /* incremental consumption */
+	uint32_t *off;      /* per buffer: bytes handed out so far */
+	uint32_t *pieces;   /* ... pieces not yet put back */
+	bool *kernel_done;  /* ... the kernel moved past it */
 };
 
 /* liburing 2.3's uapi copy lacks these; the kernel's values (Linux 6.12) */

@@ -44,7 +44,7 @@
 #define DEFAULT_RECV_BUFFER (64 * 1024)
 #define DEFAULT_URING_RECV RF_URING_RECV_POOL /* measured: README, bench/PATHS.md */
 #define DEFAULT_WRITE_FIXED false /* pins the whole pool resident; gains only on the ring file path */
-#define DEFAULT_RECV_INC false /* measured: README, bench/PATHS.md */
+#define DEFAULT_RECV_INC false    /* measured: README, bench/PATHS.md */
 
 int64_t rf__now(void)
 {
@@ -713,7 +713,7 @@ static void split_next(rf_client *c, struct rf__req *r, bool was_leader, enum rf
 	case RF_SPLIT_WAIT:
 		return;
 	case RF_SPLIT_FINALIZE: /* the complete .part: digest, final name */
-	case RF_SPLIT_RESTART: /* the whole file again, one connection */
+	case RF_SPLIT_RESTART:  /* the whole file again, one connection */
 		rf__queue_push_front(c, leader);
 		return;
 	case RF_SPLIT_FAIL:
@@ -928,9 +928,9 @@ static void choose_file_io(rf_client *c, const char *path)
 		const char *name;
 		bool inline_ops, tmpfile;
 	} known[] = {
-		{0xEF53, "ext4", true, true}, /* EXT4_SUPER_MAGIC (ext2/3 too) */
-		{0x58465342, "xfs", true, true}, /* XFS_SUPER_MAGIC */
-		{0x01021994, "tmpfs", true, false}, /* TMPFS_MAGIC */
+		{0xEF53, "ext4", true, true},        /* EXT4_SUPER_MAGIC (ext2/3 too) */
+		{0x58465342, "xfs", true, true},     /* XFS_SUPER_MAGIC */
+		{0x01021994, "tmpfs", true, false},  /* TMPFS_MAGIC */
 		{0x794C7630, "overlay", true, true}, /* OVERLAYFS_SUPER_MAGIC: containers */
 	};
 	char dir[4096];
@@ -1092,7 +1092,7 @@ static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 	}
 	if (op == RF_OP_WAKE || op == RF_OP_DNS_POLL) {
 		rf__dns_on_op(c->dns, tag, res, rf__now()); /* (c->now is from before the wait) */
-		return; /* waiting transfers go on in dns_progress */
+		return;                                     /* waiting transfers go on in dns_progress */
 	}
 	uint32_t idx = rf__tag_slot(tag);
 	unsigned buf = rf__tag_buf(tag);

@@ -28,11 +28,11 @@
 #define TUNNEL_BUF 8192
 
 struct rf__tunnel {
-	size_t len, sent; /* request: bytes in buf, bytes sent */
-	bool reading; /* request out, reading the answer into buf */
-	bool eof; /* the proxy closed while we read */
+	size_t len, sent;      /* request: bytes in buf, bytes sent */
+	bool reading;          /* request out, reading the answer into buf */
+	bool eof;              /* the proxy closed while we read */
 	bool with_credentials; /* Proxy-Authorization was sent */
-	size_t got; /* answer bytes in buf */
+	size_t got;            /* answer bytes in buf */
 	char hostport[280];
 	char detail[480];
 	char buf[TUNNEL_BUF];

@@ -37,10 +37,10 @@ struct rf__origin;
 struct rf__tunnel;
 
 struct rf__conn {
-	int fd; /* -1 until the socket op completes */
-	struct rf__tls *tls; /* https: the TLS layer, kept across requests */
+	int fd;                    /* -1 until the socket op completes */
+	struct rf__tls *tls;       /* https: the TLS layer, kept across requests */
 	struct rf__tunnel *tunnel; /* a CONNECT still being set up, or NULL */
-	const char *out; /* plaintext being sent (the caller's memory) */
+	const char *out;           /* plaintext being sent (the caller's memory) */
 	size_t out_len, out_done;
 	/* the pool's (pool.c) */
 	struct rf__link olink; /* origin's idle list */
@@ -106,10 +106,10 @@ void rf__conn_received(struct rf__conn *k, size_t n);
  * receive) means for whoever drives the connection - a slot or a bench
  * connection alike. */
 enum rf__conn_io {
-	RF_CONN_MOVED, /* bytes moved (res >= 0); the stack took its part:
+	RF_CONN_MOVED,  /* bytes moved (res >= 0); the stack took its part:
 	                   a send's bytes counted sent, a TLS receive's
 	                   ciphertext fed in (0: the peer closed) */
-	RF_CONN_AGAIN, /* nothing moved (-EAGAIN, -EINTR): ask the stack
+	RF_CONN_AGAIN,  /* nothing moved (-EAGAIN, -EINTR): ask the stack
 	                   again, which gives the same op */
 	RF_CONN_FAILED, /* res is the error */
 };

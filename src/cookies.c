@@ -34,9 +34,9 @@
 
 struct cookie {
 	char *name, *value, *domain, *path; /* one allocation at name */
-	int64_t expires; /* unix seconds; 0: a session cookie */
-	int64_t created; /* order among equals (RFC 6265 5.4) */
-	uint64_t used; /* last use, for eviction */
+	int64_t expires;                    /* unix seconds; 0: a session cookie */
+	int64_t created;                    /* order among equals (RFC 6265 5.4) */
+	uint64_t used;                      /* last use, for eviction */
 	bool host_only, secure, http_only, live;
 	int next; /* the next in its bucket, -1: none */
 };
@@ -459,7 +459,7 @@ static int pick_order(const void *a, const void *b)
 {
 	const struct pick *x = a, *y = b;
 	if (x->plen != y->plen)
-		return x->plen > y->plen ? -1 : 1; /* longer paths first */
+		return x->plen > y->plen ? -1 : 1;                     /* longer paths first */
 	return x->created < y->created ? -1 : x->created > y->created; /* then older */
 }
 

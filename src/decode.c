@@ -27,7 +27,7 @@ enum coding { CODING_GZIP, CODING_DEFLATE, CODING_BR, CODING_ZSTD };
 
 struct rf__decoder {
 	enum coding coding;
-	bool started; /* first input seen (deflate's format decided) */
+	bool started;          /* first input seen (deflate's format decided) */
 	unsigned char head[2]; /* deflate: the first byte, while the second is awaited */
 	size_t nhead;
 	bool ended; /* the stream's end was decoded */

@@ -36,10 +36,10 @@
 #define DEFAULT_INFLIGHT 256
 #define DEFAULT_CACHE_MAX 32768
 #define RESOLUTION_DELAY (50 * 1000000LL) /* ns: RFC 8305's recommended 50 ms */
-#define MIN_TTL (1 * 1000000000LL) /* ns: a TTL of 0 still serves the moment */
-#define NEG_TTL_NAME (5 * 1000000000LL) /* NXDOMAIN, no address of the family */
+#define MIN_TTL (1 * 1000000000LL)        /* ns: a TTL of 0 still serves the moment */
+#define NEG_TTL_NAME (5 * 1000000000LL)   /* NXDOMAIN, no address of the family */
 #define NEG_TTL_SERVER (2 * 1000000000LL) /* SERVFAIL, timeout, refused, garbage */
-#define EVICT_SCAN 64 /* settled entries looked at from the LRU end */
+#define EVICT_SCAN 64                     /* settled entries looked at from the LRU end */
 
 struct pin {
 	unsigned port;
@@ -58,7 +58,7 @@ struct rf__dns {
 	unsigned nbuckets;
 	struct rf__dns_entry *lru_head, *lru_tail;
 	struct rf__dns_entry *wait_head, *wait_tail; /* names waiting for a lookup slot */
-	struct rf__dns_entry *other; /* waiting for the other family */
+	struct rf__dns_entry *other;                 /* waiting for the other family */
 	unsigned inflight, settled;
 	struct rf__dns_stats st;
 };

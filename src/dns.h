@@ -24,34 +24,34 @@ enum rf__dns_source {
 };
 
 struct rf__dns_entry {
-	struct rf__dns_entry *hnext; /* hash chain */
+	struct rf__dns_entry *hnext;               /* hash chain */
 	struct rf__dns_entry *lru_prev, *lru_next; /* most recently used first */
-	struct rf__dns_entry *wait_next; /* waiting for a lookup slot, or
-	                                             for the other family */
+	struct rf__dns_entry *wait_next;           /* waiting for a lookup slot, or
+	                                              for the other family */
 	char *host;
 	enum rf__dns_state state;
 	enum rf__dns_source source;
-	struct rf__addrlist *addrs; /* OK: the addresses, in the order to try */
-	char *error; /* FAILED: in words */
-	unsigned ttl; /* seconds, as answered (0: not known) */
+	struct rf__addrlist *addrs;  /* OK: the addresses, in the order to try */
+	char *error;                 /* FAILED: in words */
+	unsigned ttl;                /* seconds, as answered (0: not known) */
 	int64_t t_asked, t_answered; /* ns */
-	int64_t expires; /* ns; INT64_MAX: never (hosts file, pins) */
-	int64_t other_family_until; /* an answer of one family is waiting for
+	int64_t expires;             /* ns; INT64_MAX: never (hosts file, pins) */
+	int64_t other_family_until;  /* an answer of one family is waiting for
 	                                the other until then (RFC 8305's
 	                                resolution delay); 0: not waiting */
-	unsigned refs; /* transfers holding the entry (rf__dns_hold):
+	unsigned refs;               /* transfers holding the entry (rf__dns_hold):
 	                                never evicted while held */
-	uint8_t asking; /* queries out (0..2) */
+	uint8_t asking;              /* queries out (0..2) */
 	bool queued, in_lru, waiting_other;
 	struct rf__resolver_query *q; /* while asking: [0] AAAA (or both), [1] A */
 };
 
 struct rf__dns_config {
-	bool system; /* getaddrinfo() on threads, not c-ares */
-	int family; /* 0, AF_INET (-4) or AF_INET6 (-6) */
-	unsigned max_inflight; /* lookups at once (0: 256) */
-	unsigned cache_max; /* entries (0: 32768) */
-	const char *servers; /* "ADDR[:PORT],..." or NULL: resolv.conf's */
+	bool system;             /* getaddrinfo() on threads, not c-ares */
+	int family;              /* 0, AF_INET (-4) or AF_INET6 (-6) */
+	unsigned max_inflight;   /* lookups at once (0: 256) */
+	unsigned cache_max;      /* entries (0: 32768) */
+	const char *servers;     /* "ADDR[:PORT],..." or NULL: resolv.conf's */
 	const char *const *pins; /* "HOST:PORT:ADDR[,ADDR...]" (curl's --resolve) */
 	unsigned n_pins;
 	const char *hosts_path; /* NULL: /etc/hosts */
@@ -61,11 +61,11 @@ struct rf__dns_config {
 };
 
 struct rf__dns_stats {
-	uint64_t lookups; /* names asked of the resolver */
-	uint64_t hits; /* answered from the cache (hosts file, pins too) */
-	uint64_t joined; /* a lookup already in flight was joined */
+	uint64_t lookups;  /* names asked of the resolver */
+	uint64_t hits;     /* answered from the cache (hosts file, pins too) */
+	uint64_t joined;   /* a lookup already in flight was joined */
 	uint64_t failures; /* lookups that ended without an address */
-	uint64_t expired; /* entries looked up again after their TTL */
+	uint64_t expired;  /* entries looked up again after their TTL */
 	uint64_t evicted;
 	unsigned entries, peak_inflight;
 };

@@ -47,12 +47,12 @@
 /* ---- a request and its journey (redirects, retries) ---- */
 struct rf__req {
 	struct rf__req *next;
-	char *url; /* as submitted */
-	char *shown_url; /* url with userinfo redacted: what messages show
+	char *url;            /* as submitted */
+	char *shown_url;      /* url with userinfo redacted: what messages show
 	                         (url itself when it has no '@') */
-	char *cur_url; /* after redirects */
+	char *cur_url;        /* after redirects */
 	struct rf__auth auth; /* credentials and where they may go */
-	struct rf__url u; /* cur_url parsed */
+	struct rf__url u;     /* cur_url parsed */
 	enum rf_sink_kind sink;
 	char *path;
 	char *kept_part; /* the .part a failed attempt kept for the retry */
@@ -64,25 +64,25 @@ struct rf__req {
 	unsigned attempts;
 	unsigned retries;
 	unsigned stale_retries; /* went again after a closed idle connection */
-	bool resume; /* continue the .part on disk (-c, or a retry) */
-	bool fresh; /* the server disowned our prefix: no Range */
-	char *range; /* rf_request.range ("A-B", "A-", "-N"), or NULL */
+	bool resume;            /* continue the .part on disk (-c, or a retry) */
+	bool fresh;             /* the server disowned our prefix: no Range */
+	char *range;            /* rf_request.range ("A-B", "A-", "-N"), or NULL */
 	const char *check_algo; /* checksum: canonical algorithm, or NULL */
 	unsigned char check_want[RF_DIGEST_MAX];
 	size_t check_len;
 	int64_t not_before; /* retry delay: not dispatched before (ns) */
 	char note[160];
 	uint64_t *visited; /* hashes of URLs on the redirect chain */
-	int64_t t_start; /* first dispatch (ns), 0 before */
-	int64_t deadline; /* max-time, absolute ns; 0 = none */
+	int64_t t_start;   /* first dispatch (ns), 0 before */
+	int64_t deadline;  /* max-time, absolute ns; 0 = none */
 	double t_dns;
 	/* segmented download (split.h) */
-	unsigned split; /* connections asked for (rf_request.split) */
+	unsigned split;        /* connections asked for (rf_request.split) */
 	struct rf__split *job; /* the job this request fetches a segment of */
-	bool job_leader; /* ... and it is the URL's own request */
-	unsigned seg; /* ... which one */
-	bool split_done; /* the job completed: this is its final resume */
-	int split_err; /* the job failed: why (reported with the leader) */
+	bool job_leader;       /* ... and it is the URL's own request */
+	unsigned seg;          /* ... which one */
+	bool split_done;       /* the job completed: this is its final resume */
+	int split_err;         /* the job failed: why (reported with the leader) */
 	char *split_detail;
 	uint64_t split_bytes; /* body bytes the job's segments received */
 };
@@ -90,17 +90,17 @@ struct rf__req {
 /* ---- origins (their connections: conn.h) ---- */
 struct rf__origin {
 	struct rf__origin *hnext;
-	char *key; /* "http://host:port", + " via proxy" */
+	char *key;                     /* "http://host:port", + " via proxy" */
 	const struct rf__proxy *proxy; /* the route: the client's proxy for this
-	                            scheme unless no_proxy exempts the host;
-	                            NULL: direct */
-	unsigned nconns; /* connecting + busy + idle */
+	                                  scheme unless no_proxy exempts the host;
+	                                  NULL: direct */
+	unsigned nconns;               /* connecting + busy + idle */
 	struct rf__link idle;
 	struct rf__req *parked, *parked_tail; /* waiting for the per-host cap */
 	unsigned nparked;
 	struct rf__bucket bucket; /* --limit-rate-per-host */
-	bool closes_idle; /* an idle connection of it was found closed:
-	                            idle ones are checked before reuse */
+	bool closes_idle;         /* an idle connection of it was found closed:
+	                             idle ones are checked before reuse */
 };
 
 /* ---- a slot: one in-flight transfer ---- */
@@ -119,11 +119,11 @@ enum rf__slot_state {
  * precedence - a failure outranks a requeue, which outranks a plain end -
  * so a later, weaker reason never hides a stronger one (rf__slot_end). */
 enum rf__slot_end {
-	RF_END_NONE, /* running */
-	RF_END_DONE, /* the response is complete: only local steps are left */
+	RF_END_NONE,    /* running */
+	RF_END_DONE,    /* the response is complete: only local steps are left */
 	RF_END_REQUEUE, /* a redirect, a stale connection, a changed file: the
 	                   request goes again at once (outcome.c) */
-	RF_END_FAILED, /* s->err says why: retried or reported (outcome.c) */
+	RF_END_FAILED,  /* s->err says why: retried or reported (outcome.c) */
 };
 
 enum rf__buf_state { RF_BUF_FREE, RF_BUF_RECV, RF_BUF_HELD };
@@ -136,20 +136,35 @@ enum rf__buf_state { RF_BUF_FREE, RF_BUF_RECV, RF_BUF_HELD };
  * server then holds no receive memory at all. */
 struct rf__buf {
 	char *data;
-	size_t cap; /* bytes at data */
-	bool pooled; /* data is the loop's pool buffer bid */
+	size_t cap;     /* bytes at data */
+	bool pooled;    /* data is the loop's pool buffer bid */
 	bool pool_recv; /* RECV: a receive into the pool fills it */
 	uint16_t bid;
 	enum rf__buf_state state;
 	char *body; /* HELD: body span waiting for / under write */
 	size_t body_len;
 	size_t written;
-	int64_t off; /* file offset of body[0] */
+	int64_t off;  /* file offset of body[0] */
 	uint64_t seq; /* parse order, for sinks that need order */
 	bool writing;
 };
 
 enum rf__body_mode { RF_BODY_UNDECIDED, RF_BODY_SINK, RF_BODY_DISCARD };
+
+/* A slot's multishot receive (pool, plain HTTP). */
+enum rf__ms_state {
+	RF_MS_OFF,   /* none: receives are one-shot */
+	RF_MS_ARMED, /* it is the socket op: bytes come by themselves */
+	RF_MS_ENDED, /* it ended with ms_res, still to be acted on after the
+	                bytes queued in ms_pend */
+};
+
+/* Pool bytes a multishot receive brought, waiting for a receive buffer. */
+struct rf__ms_pending {
+	uint16_t bid;
+	uint32_t len;
+	char *at;
+};
 
 #define RF_SLOT_BUFS 2
 #define RF_SLOT_DIALS 2 /* attempts in flight at once; their tags' buf is the dial */
@@ -161,76 +176,69 @@ struct rf__slot {
 	struct rf__req *req;
 	struct rf__conn *conn;
 	bool conn_reused;
-	bool big; /* holds one of the client's big-buffer grants */
-	uint64_t body_in; /* body bytes of this response taken so far */
+	bool big;                 /* holds one of the client's big-buffer grants */
+	uint64_t body_in;         /* body bytes of this response taken so far */
 	struct rf__splice splice; /* large plain bodies (splice.h) */
-	int partial; /* buffer being filled across reads (TLS), or -1 */
-	size_t partial_fill; /* ... bytes in it so far */
-	bool tls_handshake; /* this attempt made a TLS handshake */
+	int partial;              /* buffer being filled across reads (TLS), or -1 */
+	size_t partial_fill;      /* ... bytes in it so far */
+	bool tls_handshake;       /* this attempt made a TLS handshake */
 	bool tls_resumed;
-	unsigned ops; /* submitted, not yet completed */
-	bool finished; /* all done (ops == 0, sink finished): the
-	                            client reports and recycles it once the
-	                            call into the slot returns */
-	bool sock_busy; /* a socket op (one at a time) is in flight */
-	bool pool_wait; /* a receive found the pool empty: the client
-	                            receives again when buffers come back */
-	bool pool_queued; /* ... and it is in the client's waiters */
-	int64_t rate_until; /* a rate limit holds the next receive until
-	                            then (ns); 0: none */
-	enum rf__ms_state { /* the multishot receive (pool, plain HTTP) */
-		            RF_MS_OFF, /* none: receives are one-shot */
-		            RF_MS_ARMED, /* it is the socket op: bytes come by themselves */
-		            RF_MS_ENDED, /* it ended with ms_res, still to be acted on
-		                        after the bytes queued below */
-	} ms;
+	unsigned ops;         /* submitted, not yet completed */
+	bool finished;        /* all done (ops == 0, sink finished): the
+	                         client reports and recycles it once the
+	                         call into the slot returns */
+	bool sock_busy;       /* a socket op (one at a time) is in flight */
+	bool pool_wait;       /* a receive found the pool empty: the client
+	                         receives again when buffers come back */
+	bool pool_queued;     /* ... and it is in the client's waiters */
+	int64_t rate_until;   /* a rate limit holds the next receive until
+	                         then (ns); 0: none */
+	enum rf__ms_state ms; /* the multishot receive (pool, plain HTTP) */
 	int ms_res;
-	bool ms_keep_conn; /* the response ended cleanly while it was
-	                            armed: the conn goes back to the pool once
-	                            its cancel completes */
-	struct rf__ms_pending { /* pool bytes it brought that wait for a free */
-		uint16_t bid; /* receive buffer, in arrival order (kept */
-		uint32_t len; /* across recycling, empty then) */
-		char *at;
-	} * ms_pend;
+	bool ms_keep_conn;              /* the response ended cleanly while it was
+	                                   armed: the conn goes back to the pool once
+	                                   its cancel completes */
+	struct rf__ms_pending *ms_pend; /* pool bytes it brought that wait for a
+	                                   free receive buffer, in arrival order
+	                                   (kept across recycling, empty then) */
 	unsigned ms_npend, ms_cap;
 	rf__tag sock_tag;
 	bool cancel_sent;
-	int err; /* first error; 0 while fine */
+	int err;        /* first error; 0 while fine */
 	bool err_local; /* ... and it came from the local output */
 	char detail[400];
 	enum rf__slot_end end; /* why the transfer is ending (none: running) */
-	bool resp_ended; /* the response is complete and the conn
-	                            released (end is DONE or, after it, more) */
+	bool resp_ended;       /* the response is complete and the conn
+	                          released (end is DONE or, after it, more) */
 	/* connect */
-	struct rf__dns_entry *dns; /* while its lookup is PENDING */
-	bool dns_waited; /* the name was not known when the slot began */
+	struct rf__dns_entry *dns;  /* while its lookup is PENDING */
+	bool dns_waited;            /* the name was not known when the slot began */
 	struct rf__addrlist *addrs; /* a reference; in the order they are tried */
-	unsigned addr_i; /* the latest attempt's address */
-	unsigned next_addr; /* the next address to try */
-	struct rf__dial { /* connection attempts racing (Happy Eyeballs) */
-		int fd; /* when open */
-		bool open; /* a socket not yet closed or handed over */
-		bool busy; /* its socket or connect op is in flight */
+	unsigned addr_i;            /* the latest attempt's address */
+	unsigned next_addr;         /* the next address to try */
+	struct rf__dial {           /* connection attempts racing (Happy Eyeballs) */
+		int fd;             /* when open */
+		bool open;          /* a socket not yet closed or handed over */
+		bool busy;          /* its socket or connect op is in flight */
 		bool cancel_sent;
-		unsigned addr; /* index in addrs */
+		unsigned addr;         /* index in addrs */
 		union rf__sockaddr sa; /* that address with the port, for the connect op */
 		rf__tag tag;
 	} dial[RF_SLOT_DIALS];
-	int64_t stagger_at; /* the next attempt starts then (ns); 0: none */
-	int dial_err; /* the last failed attempt's error ... */
+	int64_t stagger_at;  /* the next attempt starts then (ns); 0: none */
+	int dial_err;        /* the last failed attempt's error ... */
 	char dial_where[96]; /* ... and its address */
 	int64_t connect_deadline;
 	int64_t last_io;
 	/* request */
-	int64_t request_at; /* the request began to be sent: its response's
-	                            header section must be complete within the
-	                            idle timeout from here (no slow trickle) */
-	char *reqbuf; /* the request being sent (reqcap bytes) */
-	struct rf__http1_trace *trace; /* -v: response header text (kept, like
-	                            reqbuf, across recycling) */
+	int64_t request_at;                   /* the request began to be sent: its response's
+	                                         header section must be complete within the
+	                                         idle timeout from here (no slow trickle) */
+	char *reqbuf;                         /* the request being sent (reqcap bytes) */
+	struct rf__http1_trace *trace;        /* -v: response header text (kept, like
+	                                         reqbuf, across recycling) */
 	struct rf__http1_cookies *setcookies; /* Set-Cookie values when the
-	                            client keeps cookies (kept likewise) */
+	                                         client keeps cookies (kept likewise) */
 	size_t reqcap;
 	size_t reqlen;
 	/* response (resp itself is last: see the end of this struct) */
@@ -239,7 +247,7 @@ struct rf__slot {
 	struct rf__buf buf[RF_SLOT_BUFS];
 	uint64_t next_seq;
 	int64_t next_off;
-	struct rf__sink sink; /* the body's destination (sink.h) */
+	struct rf__sink sink;       /* the body's destination (sink.h) */
 	struct rf__outcome outcome; /* what this attempt leads to (outcome.c) */
 	uint64_t bytes;
 	/* timings (ns since req->t_start) */
@@ -267,7 +275,7 @@ struct rf_client {
 	rf_client_opts opts;
 	char *user_agent;
 	char **headers;
-	char *netrc; /* opts.netrc_file's text, or NULL */
+	char *netrc;                              /* opts.netrc_file's text, or NULL */
 	struct rf__proxy proxy_http, proxy_https; /* host NULL: none */
 	char *no_proxy;
 	bool header_creds; /* some -H header carries credentials */
@@ -296,28 +304,28 @@ struct rf_client {
 	struct rf__link idle_lru;
 	unsigned nidle;
 	struct rf__link split_jobs; /* segmented downloads running (split.h) */
-	struct rf__wake wake; /* earliest deadline that may fire (wake.h) */
+	struct rf__wake wake;       /* earliest deadline that may fire (wake.h) */
 	/* requests waiting for their retry delay: a min-heap on not_before */
 	struct rf__req **delayed;
 	unsigned ndelayed, cap_delayed;
-	char *print_algo; /* opts.digest, canonical */
-	unsigned big_in_use, big_max; /* slots with big receive buffers */
-	struct rf__bucket rate; /* --limit-rate */
-	bool pool_on; /* plain receives take the loop's pool buffers */
-	bool pool_multishot; /* ... through one multishot receive */
-	unsigned pool_count; /* buffers in the pool */
-	bool pool_inc; /* ... consumed incrementally */
-	uint64_t pool_waits; /* receives that found it empty */
-	uint32_t *pool_waiters; /* slots whose receive found the pool empty, */
+	char *print_algo;                         /* opts.digest, canonical */
+	unsigned big_in_use, big_max;             /* slots with big receive buffers */
+	struct rf__bucket rate;                   /* --limit-rate */
+	bool pool_on;                             /* plain receives take the loop's pool buffers */
+	bool pool_multishot;                      /* ... through one multishot receive */
+	unsigned pool_count;                      /* buffers in the pool */
+	bool pool_inc;                            /* ... consumed incrementally */
+	uint64_t pool_waits;                      /* receives that found it empty */
+	uint32_t *pool_waiters;                   /* slots whose receive found the pool empty, */
 	unsigned npool_waiters, cap_pool_waiters; /* in order */
-	uint64_t n_ok, n_failed, bytes_done; /* reported so far */
-	uint64_t n_taken; /* requests submitted or pulled from the source */
+	uint64_t n_ok, n_failed, bytes_done;      /* reported so far */
+	uint64_t n_taken;                         /* requests submitted or pulled from the source */
 	/* the look-ahead: entries read from the source before a slot is free,
 	 * so their names are looked up while other transfers run (client.c) */
 #define RF__LOOK_AHEAD_DEFAULT 256 /* entries; as many as lookups in flight */
 	struct rf__ahead {
 		struct rf__req *r; /* or NULL: the entry could not be made ... */
-		int err; /* ... for this reason */
+		int err;           /* ... for this reason */
 		const char *why;
 		char *url; /* the URL as given (for the report) */
 		void *user;
@@ -325,13 +333,13 @@ struct rf_client {
 	unsigned ahead_head, nahead, ahead_max;
 	int64_t run_start, next_progress;
 	char signal_buf[128];
-	bool tmpfile_off; /* no O_TMPFILE files (asked, no /proc, or the
-	                            file system refused one) */
-	char io_mode[64]; /* rf_client_io */
+	bool tmpfile_off;  /* no O_TMPFILE files (asked, no /proc, or the
+	                      file system refused one) */
+	char io_mode[64];  /* rf_client_io */
 	char io_note[300]; /* rf_client_io_note */
-	char file_io[96]; /* the file path taken, and why; "" until the
-	                            first output file decides it */
-	int fatal; /* engine failure (ring) */
+	char file_io[96];  /* the file path taken, and why; "" until the
+	                      first output file decides it */
+	int fatal;         /* engine failure (ring) */
 };
 
 int64_t rf__now(void);

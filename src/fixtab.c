@@ -12,7 +12,7 @@
 
 struct rf__fixtab {
 	unsigned n;
-	int *fd_at; /* per slot: its descriptor, -1 when free */
+	int *fd_at;   /* per slot: its descriptor, -1 when free */
 	int *slot_of; /* per descriptor number: its slot, -1 */
 	unsigned cap_fds;
 	unsigned *free_slots, nfree;

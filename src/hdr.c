@@ -134,7 +134,7 @@ bool rf__hdr_counter(const struct rf__hdr *h, size_t i, uint64_t *count, uint64_
 int rf__hdr_add_counter(struct rf__hdr *h, size_t i, uint64_t count, uint64_t value)
 {
 	if (i >= RF_HDR_COUNTS || top_of(i) != value)
-		return -EINVAL; /* written by a histogram of another layout */
+		return -EINVAL;            /* written by a histogram of another layout */
 	rf__hdr_record_n(h, value, count); /* a counter's top falls in that counter */
 	return 0;
 }

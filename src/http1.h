@@ -18,7 +18,7 @@
 /* Response parser state for one response (1xx interim responses skipped). */
 struct rf__http1_resp {
 	llhttp_t parser;
-	int error; /* first error, RF_E* */
+	int error;  /* first error, RF_E* */
 	int status; /* final status once headers_done */
 	size_t reason_len;
 	size_t location_len;
@@ -26,13 +26,13 @@ struct rf__http1_resp {
 	bool accept_ranges; /* Accept-Ranges: bytes */
 	bool te_too_long;
 	unsigned interim; /* 1xx responses skipped */
-	bool has_length; /* Content-Length given */
+	bool has_length;  /* Content-Length given */
 	uint64_t content_length;
-	bool headers_done; /* final (non-1xx) header section complete */
-	bool complete; /* whole message parsed */
-	bool keep_alive; /* connection reusable after complete */
-	bool no_body; /* HEAD request */
-	bool lean; /* rf__http1_init_lean */
+	bool headers_done;     /* final (non-1xx) header section complete */
+	bool complete;         /* whole message parsed */
+	bool keep_alive;       /* connection reusable after complete */
+	bool no_body;          /* HEAD request */
+	bool lean;             /* rf__http1_init_lean */
 	size_t consumed_total; /* response bytes consumed so far */
 	/* header bookkeeping */
 	size_t header_bytes;
@@ -40,11 +40,11 @@ struct rf__http1_resp {
 	size_t field_len; /* of field[] below */
 	int field_kind;
 	bool in_value;
-	bool cd_too_long; /* Content-Disposition longer than its buffer */
-	struct rf__http1_trace *trace; /* the header sections as received (for
-	                           -v), or NULL (rf__http1_trace_into) */
+	bool cd_too_long;                  /* Content-Disposition longer than its buffer */
+	struct rf__http1_trace *trace;     /* the header sections as received (for
+	                                      -v), or NULL (rf__http1_trace_into) */
 	struct rf__http1_cookies *cookies; /* Set-Cookie values of the final
-	                           header section, or NULL: not kept */
+	                                      header section, or NULL: not kept */
 	/* body bytes of the last feed: contiguous, compacted in place */
 	char *body;
 	size_t body_len;
@@ -56,11 +56,11 @@ struct rf__http1_resp {
 	char location[RF_HTTP1_MAX_LOCATION];
 	/* other fields the engine acts on (truncated at 127 bytes) */
 	char etag[128], last_modified[128], content_range[128], retry_after[128];
-	char content_encoding[64]; /* recorded, not decoded: saved as sent */
-	char transfer_encoding[128]; /* all Transfer-Encoding values, joined */
+	char content_encoding[64];      /* recorded, not decoded: saved as sent */
+	char transfer_encoding[128];    /* all Transfer-Encoding values, joined */
 	char content_disposition[1024]; /* the last Content-Disposition, "" when
-	                           none; not to be used when cd_too_long */
-	char field[24]; /* current field name, lower-case, truncated */
+	                                   none; not to be used when cd_too_long */
+	char field[24];                 /* current field name, lower-case, truncated */
 };
 
 /* The status lines and header fields of a response (interim ones too) as
@@ -79,7 +79,7 @@ struct rf__http1_cookies {
 	char *text;
 	size_t len, cap;
 	size_t start; /* where the value being received began */
-	bool cut; /* it did not fit: dropped at its end */
+	bool cut;     /* it did not fit: dropped at its end */
 };
 
 /* Start parsing a response to a request (head: it was a HEAD request). */
@@ -114,17 +114,17 @@ struct rf__http1_request_spec {
 	const char *method, *target, *hostport, *user_agent;
 	const char *const *extra; /* "Name: value" lines from the user */
 	size_t n_extra;
-	const char *authorization; /* default Authorization value, or NULL */
-	bool credentials; /* false: leave out Authorization, Cookie and
-	                              Proxy-Authorization, whatever their source */
-	const char *raw_extra; /* ready CRLF-terminated lines (Range), or NULL */
-	const char *accept_encoding; /* Accept-Encoding value; NULL: "identity" */
-	const char *cookie; /* the cookie store's Cookie value for this
-	                              URL, or NULL; joined to an extra Cookie
-	                              line (when credentials are allowed) */
+	const char *authorization;       /* default Authorization value, or NULL */
+	bool credentials;                /* false: leave out Authorization, Cookie and
+	                                    Proxy-Authorization, whatever their source */
+	const char *raw_extra;           /* ready CRLF-terminated lines (Range), or NULL */
+	const char *accept_encoding;     /* Accept-Encoding value; NULL: "identity" */
+	const char *cookie;              /* the cookie store's Cookie value for this
+	                                    URL, or NULL; joined to an extra Cookie
+	                                    line (when credentials are allowed) */
 	const char *proxy_authorization; /* for the proxy an absolute-form
-	                              request goes through (it replaces any -H
-	                              Proxy-Authorization), or NULL */
+	                                    request goes through (it replaces any -H
+	                                    Proxy-Authorization), or NULL */
 };
 
 /* Build "METHOD target HTTP/1.1" with Host, User-Agent, Accept,

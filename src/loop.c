@@ -61,28 +61,28 @@ _Static_assert(RF__F_POOL == IORING_CQE_F_BUFFER && RF__F_MORE == IORING_CQE_F_M
                "completion flags are the CQE's");
 
 struct rf__loop {
-	struct rf__ep *ep; /* --io epoll: every op goes there, no ring */
+	struct rf__ep *ep;        /* --io epoll: every op goes there, no ring */
 	struct rf__loop_stats st; /* rf__loop_stats */
-	bool sqpoll; /* a kernel thread submits: no enter to submit */
-	unsigned submit_batch; /* > 0: submit as soon as this many SQEs wait */
+	bool sqpoll;              /* a kernel thread submits: no enter to submit */
+	unsigned submit_batch;    /* > 0: submit as soon as this many SQEs wait */
 	struct io_uring ring;
 	const char *mode;
 	struct rf__faults faults; /* injection (fault.h); percent 0: off */
-	bool file_inline; /* file ops as syscalls here (see above) */
+	bool file_inline;         /* file ops as syscalls here (see above) */
 	struct inline_done {
 		rf__tag t;
 		int res;
 	} * done; /* their completions, in order */
 	unsigned ndone, cap_done;
-	struct rf__bufring *pool; /* the receive pool, or NULL */
-	char *piece; /* the pool bytes of the completion being */
-	unsigned piece_room; /* handed out (rf__loop_pool_piece) */
-	bool pool_registered; /* the pool's memory is fixed buffer 0 */
-	uint64_t fixed_writes; /* writes from it as WRITE_FIXED */
+	struct rf__bufring *pool;         /* the receive pool, or NULL */
+	char *piece;                      /* the pool bytes of the completion being */
+	unsigned piece_room;              /* handed out (rf__loop_pool_piece) */
+	bool pool_registered;             /* the pool's memory is fixed buffer 0 */
+	uint64_t fixed_writes;            /* writes from it as WRITE_FIXED */
 	uint64_t send_zc, send_zc_copied; /* zero-copy sends; the kernel copied */
-	struct rf__fixtab *fixed; /* sockets in the registered file table, or NULL */
+	struct rf__fixtab *fixed;         /* sockets in the registered file table, or NULL */
 	uint64_t fixed_added;
-	int submit_err; /* a submit failed for good: the run ends */
+	int submit_err;              /* a submit failed for good: the run ends */
 	struct io_uring_sqe scratch; /* what such an op's caller fills */
 };
 
@@ -606,7 +606,7 @@ int rf__loop_run_once(struct rf__loop *l, int64_t timeout_ns, rf__completion_fn 
 			                             res > 0 ? (unsigned)res : 0, cqe->flags, &l->piece_room);
 		if (l->fixed && res >= 0 &&
 		    (rf__tag_op(tag) == RF_OP_SOCKET || rf__tag_op(tag) == RF_OP_OPEN))
-			fixed_add(l, res); /* a socket, or an output file opened by the ring */
+			fixed_add(l, res);             /* a socket, or an output file opened by the ring */
 		if (cqe->flags & IORING_CQE_F_NOTIF) { /* a zero-copy send let go of its memory */
 			if ((unsigned)res & IORING_NOTIF_USAGE_ZC_COPIED)
 				l->send_zc_copied++;

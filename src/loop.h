@@ -30,10 +30,10 @@ enum rf__op_kind {
 	RF_OP_FCLOSE,
 	RF_OP_RENAME,
 	RF_OP_UNLINK,
-	RF_OP_WAKE, /* resolver results are ready */
+	RF_OP_WAKE,     /* resolver results are ready */
 	RF_OP_TLS_SEND, /* ciphertext out */
 	RF_OP_TLS_RECV, /* ciphertext in */
-	RF_OP_SIGNAL, /* the caller's signal descriptor is readable */
+	RF_OP_SIGNAL,   /* the caller's signal descriptor is readable */
 	RF_OP_PFX_OPEN, /* resume: hash the prefix already on disk */
 	RF_OP_PFX_READ,
 	RF_OP_PFX_CLOSE,
@@ -42,11 +42,11 @@ enum rf__op_kind {
 	RF_OP_DIR_OPEN, /* --fsync: the directory, after the rename */
 	RF_OP_DIR_FSYNC,
 	RF_OP_DIR_CLOSE,
-	RF_OP_SPLICE_IN, /* plain body: socket -> pipe (zero copy) */
+	RF_OP_SPLICE_IN,  /* plain body: socket -> pipe (zero copy) */
 	RF_OP_SPLICE_OUT, /* pipe -> file at an offset */
-	RF_OP_LINK, /* an unnamed (O_TMPFILE) file gets its final name */
+	RF_OP_LINK,       /* an unnamed (O_TMPFILE) file gets its final name */
 	RF_OP_RECV_MULTI, /* a multishot receive into the pool */
-	RF_OP_DNS_POLL, /* a resolver socket is readable or writable */
+	RF_OP_DNS_POLL,   /* a resolver socket is readable or writable */
 };
 
 static inline rf__tag rf__tag_make(enum rf__op_kind op, uint32_t idx, uint32_t gen)

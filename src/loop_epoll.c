@@ -48,8 +48,8 @@ struct rf__ep {
 	unsigned nfds;
 	struct ep_done *done;
 	unsigned ndone, cap_done;
-	unsigned waiting; /* ops waiting for an edge */
-	uint64_t *sys; /* the loop's syscall counters */
+	unsigned waiting;         /* ops waiting for an edge */
+	uint64_t *sys;            /* the loop's syscall counters */
 	struct rf__bufring *pool; /* receives without a buffer take from it */
 };
 

@@ -12,11 +12,11 @@
 #include <stdint.h>
 
 struct rf__proxy {
-	char *host; /* lower-case; IPv6 literal without brackets */
+	char *host;     /* lower-case; IPv6 literal without brackets */
 	char *hostport; /* host:port for messages, brackets kept */
 	uint16_t port;
 	char *basic; /* "Basic <base64 user:password>" from the proxy
-	                     URL's userinfo, or NULL */
+	                URL's userinfo, or NULL */
 };
 
 /* Parse a proxy given as http://[USER[:PASS]@]HOST[:PORT][/] or

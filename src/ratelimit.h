@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 struct rf__bucket {
-	double rate; /* bytes per second; 0: no limit */
+	double rate;   /* bytes per second; 0: no limit */
 	double tokens; /* may be negative: bytes owed */
 	double burst;
 	int64_t at; /* ns of the last refill */

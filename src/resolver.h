@@ -21,7 +21,7 @@
 enum rf__dns_status {
 	RF__DNS_OK = 0,
 	RF__DNS_NXDOMAIN, /* no such name */
-	RF__DNS_NODATA, /* the name exists, without an address of the family */
+	RF__DNS_NODATA,   /* the name exists, without an address of the family */
 	RF__DNS_SERVFAIL,
 	RF__DNS_REFUSED,
 	RF__DNS_TIMEOUT,
@@ -34,15 +34,15 @@ enum rf__dns_status {
 
 struct rf__resolver_query {
 	struct rf__resolver_query *next; /* the resolver's done list */
-	void *owner; /* dns.c's cache entry */
-	void *priv; /* the resolver's own */
-	const char *host; /* the owner's; stable while asked */
-	int family; /* AF_INET, AF_INET6, AF_UNSPEC */
+	void *owner;                     /* dns.c's cache entry */
+	void *priv;                      /* the resolver's own */
+	const char *host;                /* the owner's; stable while asked */
+	int family;                      /* AF_INET, AF_INET6, AF_UNSPEC */
 	/* the answer */
 	enum rf__dns_status status;
 	struct rf__addrlist *addrs; /* OK: one reference, handed over */
-	unsigned ttl; /* seconds (0: unknown) */
-	char detail[192]; /* not OK: in words */
+	unsigned ttl;               /* seconds (0: unknown) */
+	char detail[192];           /* not OK: in words */
 };
 
 struct rf__resolver_ops {

@@ -51,8 +51,8 @@ struct chan {
 
 struct asock {
 	struct chan *c; /* the channel that owns the socket */
-	int fd; /* -1: entry free */
-	bool want[2]; /* [0] readable, [1] writable */
+	int fd;         /* -1: entry free */
+	bool want[2];   /* [0] readable, [1] writable */
 	bool armed[2];
 	uint32_t gen;
 };
@@ -64,15 +64,15 @@ struct ares {
 	struct ares_options opts; /* for each channel */
 	int optmask;
 	char *servers_csv; /* --dns-servers, or NULL */
-	bool closing; /* being freed (the loop may be gone): no more ops */
+	bool closing;      /* being freed (the loop may be gone): no more ops */
 	struct asock *socks;
 	unsigned nsocks;
 	uint32_t next_gen;
 	struct rf__resolver_query *done, *done_tail;
 	unsigned pending;
-	int64_t due; /* the next retransmission or give-up (ns) ... */
-	bool due_known; /* ... while nothing changed (ares_timeout walks every query) */
-	unsigned tries; /* attempts per server, for messages */
+	int64_t due;      /* the next retransmission or give-up (ns) ... */
+	bool due_known;   /* ... while nothing changed (ares_timeout walks every query) */
+	unsigned tries;   /* attempts per server, for messages */
 	char servers[96]; /* "127.0.0.53" or "a, b", for messages */
 };
 

@@ -39,9 +39,9 @@ struct rf__sink;
 struct rf__sink_ops {
 	const char *kind; /* "file", "descriptor", "callback", "discard" */
 	bool makes_files; /* writes files under names (the client picks
-	                            its file I/O path for them) */
-	bool ordered; /* writes one at a time, in body order, at the
-	                            descriptor's position (no offsets) */
+	                     its file I/O path for them) */
+	bool ordered;     /* writes one at a time, in body order, at the
+	                     descriptor's position (no offsets) */
 	/* The request is valid for this kind (rf_submit): 0, or RF_EINVAL
 	 * with *why. */
 	int (*check)(const rf_request *rq, const char **why);
@@ -91,9 +91,9 @@ enum rf__file_state {
 
 struct rf__sink {
 	const struct rf__sink_ops *ops; /* the kind, chosen by rf__sink_begin */
-	unsigned writes; /* write ops in flight (splices out included) */
-	bool skipped; /* RESUME and the final file was complete, or
-	                            MIRROR and the server said 304 */
+	unsigned writes;                /* write ops in flight (splices out included) */
+	bool skipped;                   /* RESUME and the final file was complete, or
+	                                   MIRROR and the server said 304 */
 	/* digests (sink.c) */
 	struct rf__digest *dg_check, *dg_print; /* dg_print may equal dg_check */
 	bool digest_checked;
@@ -112,37 +112,37 @@ struct rf__sink {
 	enum rf__file_state file;
 	int ffd; /* the .part, or the unnamed file */
 	bool fallocating;
-	char *part; /* "<final>.part" or "<final>.<n>.part" */
-	bool unnamed; /* the file is O_TMPFILE: no name until linked */
-	bool linked; /* ... and it now has its final name */
-	char fd_path[32]; /* "/proc/self/fd/N", what is linked */
-	bool part_resumable; /* part is "<final>.part", or the one this
-	                            request kept: it may be continued */
-	int64_t resume_from; /* bytes on disk this attempt continues */
-	bool part_on_disk; /* part held data when this attempt began
-	                            (even if it then restarts from zero) */
-	bool resume_final; /* ... and they sit under the final name */
-	bool owned; /* what is continued or compared on disk is
-	                            this URL's own (its origin record names it,
-	                            origin.h), not only a file the caller named */
-	bool range_complete; /* 416: what is on disk is the whole body */
-	bool mirror_have; /* MIRROR and the final file exists: the
-	                            request is conditional on it */
-	int64_t mirror_mtime; /* ... its mtime (unix seconds) */
+	char *part;            /* "<final>.part" or "<final>.<n>.part" */
+	bool unnamed;          /* the file is O_TMPFILE: no name until linked */
+	bool linked;           /* ... and it now has its final name */
+	char fd_path[32];      /* "/proc/self/fd/N", what is linked */
+	bool part_resumable;   /* part is "<final>.part", or the one this
+	                          request kept: it may be continued */
+	int64_t resume_from;   /* bytes on disk this attempt continues */
+	bool part_on_disk;     /* part held data when this attempt began
+	                          (even if it then restarts from zero) */
+	bool resume_final;     /* ... and they sit under the final name */
+	bool owned;            /* what is continued or compared on disk is
+	                          this URL's own (its origin record names it,
+	                          origin.h), not only a file the caller named */
+	bool range_complete;   /* 416: what is on disk is the whole body */
+	bool mirror_have;      /* MIRROR and the final file exists: the
+	                          request is conditional on it */
+	int64_t mirror_mtime;  /* ... its mtime (unix seconds) */
 	char mirror_etag[128]; /* ... the ETag stored on it, or "" */
-	char validator[128]; /* If-Range value stored with the .part */
-	bool keep_part; /* failure, but the .part stays (resumable) */
-	bool segment; /* a segment of a split job (split.h): the
-	                            .part is shared; it is never truncated,
-	                            renamed or unlinked here, and no digest is
-	                            taken (the job's final resume does that) */
-	int64_t hole_at; /* first byte a dropped buffer never wrote */
-	int pfx_fd; /* prefix hashing */
+	char validator[128];   /* If-Range value stored with the .part */
+	bool keep_part;        /* failure, but the .part stays (resumable) */
+	bool segment;          /* a segment of a split job (split.h): the
+	                          .part is shared; it is never truncated,
+	                          renamed or unlinked here, and no digest is
+	                          taken (the job's final resume does that) */
+	int64_t hole_at;       /* first byte a dropped buffer never wrote */
+	int pfx_fd;            /* prefix hashing */
 	int64_t pfx_off;
 	int dir_fd; /* --fsync of the directory */
 	char *dirpath;
 	bool synced;
-	char *target; /* rename target being tried */
+	char *target;    /* rename target being tried */
 	unsigned suffix; /* last suffix tried for target */
 };
 

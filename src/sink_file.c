@@ -280,7 +280,7 @@ void rf__sink_range_headers(const struct rf__slot *s, char *buf, size_t cap)
 void rf__sink_hash_prefix(rf_client *c, struct rf__slot *s)
 {
 	struct rf__buf *b = &s->buf[0]; /* made ready by the slot */
-	b->state = RF_BUF_RECV; /* borrowed */
+	b->state = RF_BUF_RECV;         /* borrowed */
 	s->sink.pfx_off = 0;
 	rf__op_open(c->loop, rf__slot_op(s, RF_OP_PFX_OPEN, 0),
 	            s->sink.resume_final ? s->req->path : s->sink.part, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);

@@ -28,7 +28,7 @@ bool rf__splice_ok(const rf_client *c, const struct rf__slot *s)
 {
 	bool positional;
 	return !c->opts.no_splice && !rf__conn_is_tls(s->conn) && s->body == RF_BODY_SINK &&
-	       rf__sink_target(s, &positional) >= 0 && positional && /* a file at offsets */
+	       rf__sink_target(s, &positional) >= 0 && positional &&          /* a file at offsets */
 	       s->resp.has_length && s->req->split < 2 && !s->sink.segment && /* cut at a segment's end */
 	       !s->sink.dec && /* decoded bytes go through memory */
 	       !s->sink.dg_check && !s->sink.dg_print && s->resp.content_length - s->body_in >= SPLICE_MIN;

@@ -15,11 +15,11 @@ struct rf__buf;
 struct rf__slot;
 
 struct rf__splice {
-	int pipe_r, pipe_w; /* this slot's pipe (-1: none yet) */
-	unsigned pipe_len; /* bytes one splice moves at most */
-	int64_t in_pipe; /* spliced in, not yet out (either CQE may come first) */
+	int pipe_r, pipe_w;     /* this slot's pipe (-1: none yet) */
+	unsigned pipe_len;      /* bytes one splice moves at most */
+	int64_t in_pipe;        /* spliced in, not yet out (either CQE may come first) */
 	bool in_busy, out_busy; /* each half in flight */
-	bool splicing; /* the rest of this body goes around the parser */
+	bool splicing;          /* the rest of this body goes around the parser */
 };
 
 bool rf__splice_ok(const rf_client *c, const struct rf__slot *s);
@@ -27,8 +27,8 @@ bool rf__splice_ok(const rf_client *c, const struct rf__slot *s);
 bool rf__splice_next(rf_client *c, struct rf__slot *s);
 /* What a splice completion leaves the slot to do. */
 enum rf__splice_outcome {
-	RF_SPLICE_MOVING, /* a half is still out, or the next piece moves */
-	RF_SPLICE_STOP, /* failed or abandoned (rf__slot_abandoned): wind down */
+	RF_SPLICE_MOVING,    /* a half is still out, or the next piece moves */
+	RF_SPLICE_STOP,      /* failed or abandoned (rf__slot_abandoned): wind down */
 	RF_SPLICE_BODY_DONE, /* the whole body is in the file: end the response */
 };
 enum rf__splice_outcome rf__splice_on_in(rf_client *c, struct rf__slot *s, int res);

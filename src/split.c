@@ -16,7 +16,7 @@
 #include "queue.h"
 
 #define STATE_XATTR "user.ringfetch.segments"
-#define STEAL_MIN (1 << 20) /* a segment is halved only above 2 of these */
+#define STEAL_MIN (1 << 20)    /* a segment is halved only above 2 of these */
 #define STEAL_ALIGN (64 << 10) /* boundaries on 64 KiB */
 
 /* The job's segments, for -c: "ringfetch-segments 1 TOTAL\nVALIDATOR\n"

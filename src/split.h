@@ -43,9 +43,9 @@ struct rf__slot;
 #define RF_SPLIT_MIN_SEGMENT (2 << 20) /* no segment starts smaller */
 
 struct rf__segment {
-	int64_t start, end; /* [start, end) of the file */
-	int64_t landed; /* every byte below this is on disk */
-	int64_t recv; /* received up to here (for stealing) */
+	int64_t start, end;  /* [start, end) of the file */
+	int64_t landed;      /* every byte below this is on disk */
+	int64_t recv;        /* received up to here (for stealing) */
 	struct rf__req *req; /* the request fetching it, or NULL when done */
 	bool done;
 };
@@ -59,12 +59,12 @@ struct rf__split {
 	unsigned want; /* connections asked for */
 	struct rf__segment seg[RF_SPLIT_MAX];
 	unsigned nseg;
-	unsigned active; /* segments with a request */
+	unsigned active;     /* segments with a request */
 	bool leader_waiting; /* the leader's own attempt ended */
-	bool restart; /* validators disagreed: start again, whole */
-	int err; /* the first fatal segment error */
+	bool restart;        /* validators disagreed: start again, whole */
+	int err;             /* the first fatal segment error */
 	char detail[300];
-	uint64_t bytes; /* body bytes all segments received */
+	uint64_t bytes;        /* body bytes all segments received */
 	unsigned segments_run; /* requests made, stealing included */
 };
 
@@ -83,12 +83,12 @@ void rf__split_received(struct rf__req *r, int64_t off);
 int64_t rf__split_from(const struct rf__req *r);
 
 enum rf__split_next {
-	RF_SPLIT_AGAIN, /* the client sends this segment's request again */
-	RF_SPLIT_WAIT, /* other segments still run: nothing to do */
+	RF_SPLIT_AGAIN,    /* the client sends this segment's request again */
+	RF_SPLIT_WAIT,     /* other segments still run: nothing to do */
 	RF_SPLIT_FINALIZE, /* all complete: the leader goes again as a resume
-	                       of the complete .part (queued front by the client) */
-	RF_SPLIT_RESTART, /* start again: the leader, whole, from zero */
-	RF_SPLIT_FAIL, /* report the leader with job->err */
+	                      of the complete .part (queued front by the client) */
+	RF_SPLIT_RESTART,  /* start again: the leader, whole, from zero */
+	RF_SPLIT_FAIL,     /* report the leader with job->err */
 };
 /* An attempt of segment request r ended: landed = bytes on disk from its
  * start, err/detail why it stopped short (0: it did not), retry = the

@@ -40,7 +40,7 @@
 #include "ringfetch.h"
 
 #define TLS_RECV_BUF (32 * 1024) /* two full records; large bodies ask for more */
-#define TLS_OUT_BUF (17 * 1024) /* one full record; more waits in the BIO */
+#define TLS_OUT_BUF (17 * 1024)  /* one full record; more waits in the BIO */
 #define SESSION_BUCKETS 256
 #define SESSION_MAX 1024
 
@@ -69,11 +69,11 @@ struct rf__tls {
 	SSL *ssl;
 	BIO *rbio, *wbio;
 	char *key;
-	bool eof; /* transport EOF seen */
+	bool eof;          /* transport EOF seen */
 	bool close_notify; /* peer closed cleanly */
-	bool failed; /* a TLS error: the session must not be resumed */
-	bool established; /* the handshake completed (the session is sound) */
-	char *in; /* ring recv buffer; [in_off, in_len) not yet read */
+	bool failed;       /* a TLS error: the session must not be resumed */
+	bool established;  /* the handshake completed (the session is sound) */
+	char *in;          /* ring recv buffer; [in_off, in_len) not yet read */
 	size_t in_cap, in_off, in_len;
 	char *out; /* ciphertext to send */
 	size_t out_len, out_off;
@@ -388,7 +388,7 @@ int rf__tls_new(struct rf__tls_ctx *ctx, const char *host, bool ip_literal, cons
 		SSL_set_session(t->ssl, sess); /* takes its own reference */
 		if (SSL_SESSION_get_protocol_version(sess) == TLS1_3_VERSION && e->n > 1) {
 			SSL_SESSION_free(sess); /* a ticket goes once, but the last */
-			e->n--; /* is offered again rather than none */
+			e->n--;                 /* is offered again rather than none */
 		}
 	}
 	*out = t;

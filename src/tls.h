@@ -19,10 +19,10 @@ struct rf__tls_opts {
 	const char *ca_file, *ca_path;
 	const char *cert_file, *key_file;
 	bool insecure;
-	bool no_resume; /* never offer or keep sessions: full handshakes only */
+	bool no_resume;    /* never offer or keep sessions: full handshakes only */
 	bool keep_buffers; /* keep OpenSSL's record buffers between records
 	                      (busy connections: no malloc/free per record) */
-	int min_version; /* 12 or 13 */
+	int min_version;   /* 12 or 13 */
 };
 
 /* One per client.  On failure returns a negative code and writes what went

@@ -9,10 +9,10 @@
 #include <stdint.h>
 
 struct rf__url {
-	char *mem; /* one allocation holding the strings below */
-	const char *scheme; /* "http" or "https" */
-	const char *host; /* lower-case; IPv6 literal without brackets */
-	const char *target; /* request target: path and query, starts with '/' */
+	char *mem;            /* one allocation holding the strings below */
+	const char *scheme;   /* "http" or "https" */
+	const char *host;     /* lower-case; IPv6 literal without brackets */
+	const char *target;   /* request target: path and query, starts with '/' */
 	const char *hostport; /* Host header value: host[:port], brackets kept */
 	uint16_t port;
 	bool tls;

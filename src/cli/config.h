@@ -10,12 +10,12 @@
 
 struct cli_config {
 	char **argv; /* the arguments to parse, NULL-terminated (the parser
-	                 may reorder and replace entries) */
+	                may reorder and replace entries) */
 	int argc;
 	char **owned; /* the strings, as made, to be freed */
 	int nowned;
 	int *from; /* owned[i] is a copy of the command line's argv[from[i]],
-	                 or -1 (from a config file) */
+	              or -1 (from a config file) */
 };
 
 /* Build the arguments: CLI_RUN, or the status to exit with after a message

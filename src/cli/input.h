@@ -9,8 +9,8 @@
 /* One URL of the list with its per-URL options. */
 struct input_entry {
 	char *url;
-	char *out; /* out=NAME, or NULL */
-	char *dir; /* dir=DIR, or NULL */
+	char *out;      /* out=NAME, or NULL */
+	char *dir;      /* dir=DIR, or NULL */
 	char *checksum; /* checksum=ALGO=HEX, or NULL */
 	unsigned split; /* split=N (1..64), or 0 */
 	unsigned line;
@@ -19,7 +19,7 @@ struct input_entry {
 struct input {
 	FILE *f;
 	const char *name; /* for messages: the file name, or "-" */
-	unsigned line; /* last line read */
+	unsigned line;    /* last line read */
 	char *buf;
 	size_t cap;
 	char *pending; /* a URL line read ahead, or NULL */

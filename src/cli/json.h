@@ -20,8 +20,8 @@ struct json {
 	double number;
 	bool is_uint; /* number is a non-negative integer that fits */
 	uint64_t uint;
-	char *string; /* JSON_STRING, NUL-terminated */
-	char *key; /* as a member of an object */
+	char *string;              /* JSON_STRING, NUL-terminated */
+	char *key;                 /* as a member of an object */
 	struct json *child, *next; /* arrays and objects: first element, siblings */
 };
 

@@ -37,9 +37,9 @@
 #include "results.h"
 
 struct cli {
-	rf_dns_stats dns; /* the client's, taken before it is freed */
+	rf_dns_stats dns;     /* the client's, taken before it is freed */
 	struct cli_options o; /* what the command line asked for */
-	int output_fd; /* -o names something that is not a regular file */
+	int output_fd;        /* -o names something that is not a regular file */
 	struct progress progress;
 	int signals;
 	rf_client *client;
@@ -48,29 +48,29 @@ struct cli {
 	bool in_open;
 	int exit_code;
 	unsigned long ok, failed, tls_handshakes, tls_resumed;
-	unsigned long skipped; /* ok without a transfer: already complete, up to date, -nc */
+	unsigned long skipped;   /* ok without a transfer: already complete, up to date, -nc */
 	unsigned long unstarted; /* read ahead (names looked up), never begun: interrupted */
-	FILE *json; /* --json, or NULL */
-	char file_io[128]; /* --file-io: the path the client took */
-	char io[80]; /* --io: the kernel path */
-	char io_path[80]; /* the same, for --io-report */
+	FILE *json;              /* --json, or NULL */
+	char file_io[128];       /* --file-io: the path the client took */
+	char io[80];             /* --io: the kernel path */
+	char io_path[80];        /* the same, for --io-report */
 	unsigned long long bytes;
 	FILE *digest_out;
 	char path[PATH_MAX];
-	char *netrc_path; /* --netrc: ~/.netrc */
+	char *netrc_path;      /* --netrc: ~/.netrc */
 	char *proxy_with_user; /* the proxy URL with --proxy-user in it */
-	char proxy_from[64]; /* the environment variables the proxies came from */
-	struct names names; /* the names this run has given out (names.h) */
-	unsigned line; /* the -i line of the URL being prepared, 0: none */
+	char proxy_from[64];   /* the environment variables the proxies came from */
+	struct names names;    /* the names this run has given out (names.h) */
+	unsigned line;         /* the -i line of the URL being prepared, 0: none */
 };
 
 /* What the CLI keeps with each request it hands over (rf_request.user),
  * freed when its result comes. */
 struct req_info {
-	unsigned line; /* -i list line, 0 for a command-line URL */
-	char note[300]; /* why the name is not the URL's own, or "" */
+	unsigned line;   /* -i list line, 0 for a command-line URL */
+	char note[300];  /* why the name is not the URL's own, or "" */
 	const char *url; /* the URL as fetched (in path's allocation) */
-	char path[]; /* the name asked for ("" for other sinks), then the URL */
+	char path[];     /* the name asked for ("" for other sinks), then the URL */
 };
 
 /* Before a message: clear the progress line it would otherwise run into. */
@@ -641,7 +641,7 @@ static void take_signals(struct cli *c)
 static void on_signal(void *arg)
 {
 	struct cli *c = arg;
-	c->signals++; /* the record the ring read */
+	c->signals++;    /* the record the ring read */
 	take_signals(c); /* and any that came with it */
 	fputs("ringfetch: interrupted: stopping; partial files stay as .part (resume with -c)\n", stderr);
 	set_exit(c, EXIT_INTERRUPTED);

@@ -25,7 +25,7 @@
 #include <ringfetch.h>
 
 #define MAX_SUFFIX 9999
-#define MAX_DIRS 256 /* directories remembered; more are asked each time */
+#define MAX_DIRS 256               /* directories remembered; more are asked each time */
 #define MAX_DIR_ENTRIES (1u << 22) /* a bigger directory is asked each time */
 
 /* What a directory held when the run first looked: hashes of its entries'

@@ -19,23 +19,23 @@
 #include <stdint.h>
 
 enum name_mode {
-	NAME_NEW, /* a free name only: never an existing file */
-	NAME_RESUME, /* -c: the URL's own file or .part, else a free name */
-	NAME_MIRROR, /* -N: the URL's own file, else a free name */
+	NAME_NEW,        /* a free name only: never an existing file */
+	NAME_RESUME,     /* -c: the URL's own file or .part, else a free name */
+	NAME_MIRROR,     /* -N: the URL's own file, else a free name */
 	NAME_NO_CLOBBER, /* -nc: the URL's own file is not fetched again */
 };
 
 struct names {
-	uint64_t *slots; /* open addressing; 0 = empty */
-	size_t cap, used; /* cap a power of two */
+	uint64_t *slots;        /* open addressing; 0 = empty */
+	size_t cap, used;       /* cap a power of two */
 	struct names_dir *dirs; /* what each output directory held when the
-	                      run first looked in it (names.c) */
+	                           run first looked in it (names.c) */
 	size_t ndirs;
 };
 
 struct name_choice {
 	char path[PATH_MAX];
-	bool own; /* path holds this URL's file already (-c, -N, -nc) */
+	bool own;       /* path holds this URL's file already (-c, -N, -nc) */
 	char note[300]; /* why path is not the URL's own name, or "" */
 };
 

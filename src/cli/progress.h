@@ -24,9 +24,9 @@ struct progress {
 	enum progress_style style;
 	bool tty;
 	unsigned long total; /* URLs in all (command line + counted list) */
-	bool total_known; /* ... counted before the run */
-	bool shown; /* a line is on the terminal */
-	bool iec; /* sizes in KiB, MiB (powers of 1024), else kB, MB */
+	bool total_known;    /* ... counted before the run */
+	bool shown;          /* a line is on the terminal */
+	bool iec;            /* sizes in KiB, MiB (powers of 1024), else kB, MB */
 	struct {
 		double t;
 		uint64_t bytes, done;
@@ -37,10 +37,10 @@ struct progress {
 /* What one line shows, computed from a snapshot (progress_view). */
 struct progress_view {
 	uint64_t done, failed, total; /* total 0: not known */
-	bool total_more; /* the list is not read to its end */
-	uint64_t bytes, bytes_total; /* bytes_total 0: not known */
-	double rate; /* bytes/s over the last seconds */
-	double eta; /* seconds, < 0: none */
+	bool total_more;              /* the list is not read to its end */
+	uint64_t bytes, bytes_total;  /* bytes_total 0: not known */
+	double rate;                  /* bytes/s over the last seconds */
+	double eta;                   /* seconds, < 0: none */
 	unsigned active;
 	uint64_t waiting;
 	bool waiting_more;

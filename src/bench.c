@@ -489,7 +489,7 @@ static rf__tag tag_of(const struct bconn *c, enum rf__op_kind op)
 static void submit(struct bench_thread *bt, struct bconn *c, const struct rf__conn_op *op)
 {
 	c->ops++;
-	if (op->kind == RF_OP_SEND && bt->send_zc) /* the request's memory is the run's */
+	if (op->kind == RF__OP_SEND && bt->send_zc) /* the request's memory is the run's */
 		rf__op_send_zc(bt->loop, tag_of(c, op->kind), c->k.fd, op->buf, op->len);
 	else
 		rf__conn_submit(bt->loop, &c->k, tag_of(c, op->kind), op);
@@ -537,7 +537,7 @@ static void drain(struct bench_thread *bt, struct bconn *c, enum bconn_then then
 	c->deadline = 0;
 	c->recv_armed = false;
 	if (c->state == BC_CONNECTING && c->ops) /* shutdown does not end a connect */
-		rf__op_cancel(bt->loop, tag_of(c, RF_OP_CONNECT));
+		rf__op_cancel(bt->loop, tag_of(c, RF__OP_CONNECT));
 	else if (c->state != BC_DRAINING && c->k.fd >= 0 && c->ops)
 		shutdown(c->k.fd, SHUT_RDWR); /* the ops in flight end now */
 	set_state(bt, c, BC_DRAINING);
@@ -571,7 +571,7 @@ static void arm_recv(struct bench_thread *bt, struct bconn *c)
 		return;
 	c->recv_armed = true;
 	c->ops++;
-	rf__op_recv(bt->loop, tag_of(c, RF_OP_RECV), c->k.fd, c->buf, (unsigned)bt->b->o.recv_buffer);
+	rf__op_recv(bt->loop, tag_of(c, RF__OP_RECV), c->k.fd, c->buf, (unsigned)bt->b->o.recv_buffer);
 }
 
 static void send_request(struct bench_thread *bt, struct bconn *c)
@@ -604,7 +604,7 @@ static void connect_start(struct bench_thread *bt, struct bconn *c)
 	c->start_ns = bt->now;
 	c->deadline = bt->now + (int64_t)(bt->b->o.timeout * 1e9);
 	c->ops++;
-	rf__conn_dial_socket(bt->loop, tag_of(c, RF_OP_SOCKET), bt->b->origins[c->origin].family);
+	rf__conn_dial_socket(bt->loop, tag_of(c, RF__OP_SOCKET), bt->b->origins[c->origin].family);
 }
 
 /* Send a request with this latency origin now, or once connected. */
@@ -795,12 +795,12 @@ static void tls_read_step(struct bench_thread *bt, struct bconn *c)
 static void io_again(struct bench_thread *bt, struct bconn *c, enum rf__op_kind op)
 {
 	struct rf__conn_op next;
-	if (op == RF_OP_RECV) {
+	if (op == RF__OP_RECV) {
 		c->recv_armed = false;
 		arm_recv(bt, c);
 	} else if (c->state == BC_HANDSHAKE) {
 		handshake_step(bt, c);
-	} else if (op == RF_OP_TLS_RECV) {
+	} else if (op == RF__OP_TLS_RECV) {
 		tls_read_step(bt, c);
 	} else if (rf__conn_next_send(&c->k, &next)) {
 		submit(bt, c, &next);
@@ -812,40 +812,40 @@ static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 	(void)flags;
 	struct bench_thread *bt = arg;
 	enum rf__op_kind op = rf__tag_op(tag);
-	if (op == RF_OP_NONE)
+	if (op == RF__OP_NONE)
 		return; /* a close */
 	struct bconn *c = &bt->conns[rf__tag_idx(tag)];
 	if (rf__tag_gen(tag) != (c->gen & 0xffffff))
 		return; /* an op of the connection's earlier life */
 	assert(c->ops > 0);
 	c->ops--;
-	if (op != RF_OP_SEND) /* a send's time matters to nothing */
+	if (op != RF__OP_SEND) /* a send's time matters to nothing */
 		bt->now = mono_ns();
 	if (c->state == BC_DRAINING) {
-		if (op == RF_OP_SOCKET && res >= 0)
+		if (op == RF__OP_SOCKET && res >= 0)
 			rf__conn_opened(&c->k, res); /* closed by the drain below */
 		if (!c->ops)
 			drain(bt, c, c->then);
 		return;
 	}
 	const struct bench_origin *g = &bt->b->origins[c->origin];
-	if ((op == RF_OP_SEND || op == RF_OP_TLS_SEND || op == RF_OP_TLS_RECV || op == RF_OP_RECV) &&
-	    rf__conn_completed(&c->k, op, res) == RF_CONN_AGAIN) {
+	if ((op == RF__OP_SEND || op == RF__OP_TLS_SEND || op == RF__OP_TLS_RECV || op == RF__OP_RECV) &&
+	    rf__conn_completed(&c->k, op, res) == RF__CONN_AGAIN) {
 		io_again(bt, c, op); /* nothing moved: the same op again, as a slot does */
 		return;
 	}
 	switch (op) {
-	case RF_OP_SOCKET:
+	case RF__OP_SOCKET:
 		if (res < 0) {
 			fail(bt, c, RF_BENCH_ERR_CONNECT, res, "socket");
 			return;
 		}
 		rf__conn_opened(&c->k, res);
 		c->ops++;
-		rf__conn_dial_connect(bt->loop, tag_of(c, RF_OP_CONNECT), c->k.fd,
+		rf__conn_dial_connect(bt->loop, tag_of(c, RF__OP_CONNECT), c->k.fd,
 		                      (const struct sockaddr *)&g->addr, g->addr_len);
 		return;
-	case RF_OP_CONNECT:
+	case RF__OP_CONNECT:
 		if (res < 0) {
 			fail(bt, c, RF_BENCH_ERR_CONNECT, res, "connect");
 			return;
@@ -867,8 +867,8 @@ static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 		}
 		handshake_step(bt, c);
 		return;
-	case RF_OP_TLS_SEND:
-	case RF_OP_SEND: {
+	case RF__OP_TLS_SEND:
+	case RF__OP_SEND: {
 		if (res <= 0) {
 			fail(bt, c, c->state == BC_HANDSHAKE ? RF_BENCH_ERR_TLS : RF_BENCH_ERR_RESET,
 			     res ? res : -EPIPE, "send");
@@ -879,7 +879,7 @@ static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 			handshake_step(bt, c);
 		} else if (rf__conn_next_send(&c->k, &next)) {
 			submit(bt, c, &next);
-		} else if (op == RF_OP_TLS_SEND && c->state == BC_BUSY) {
+		} else if (op == RF__OP_TLS_SEND && c->state == BC_BUSY) {
 			tls_read_step(bt, c);
 		} else if (c->state == BC_IDLE && !c->ops) { /* the response came first */
 			if (c->want)
@@ -889,7 +889,7 @@ static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 		}
 		return;
 	}
-	case RF_OP_TLS_RECV:
+	case RF__OP_TLS_RECV:
 		if (res < 0) {
 			fail(bt, c, c->state == BC_HANDSHAKE ? RF_BENCH_ERR_TLS : RF_BENCH_ERR_RESET, res,
 			     "receive");
@@ -900,7 +900,7 @@ static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 		else
 			tls_read_step(bt, c);
 		return;
-	case RF_OP_RECV:
+	case RF__OP_RECV:
 		c->recv_armed = false;
 		if (res < 0) {
 			fail(bt, c, RF_BENCH_ERR_RESET, res, "receive");

@@ -41,8 +41,8 @@ struct rf__bufring {
 };
 
 /* liburing 2.3's uapi copy lacks these; the kernel's values (Linux 6.12) */
-#define RF_IOU_PBUF_RING_INC 2u
-#define RF_IORING_CQE_F_BUF_MORE (1u << 4)
+#define RF__IOU_PBUF_RING_INC 2u
+#define RF__IORING_CQE_F_BUF_MORE (1u << 4)
 
 int rf__bufring_new(struct io_uring *ring, unsigned bgid, unsigned n, unsigned size, bool inc,
                     struct rf__bufring **out)
@@ -86,7 +86,7 @@ int rf__bufring_new(struct io_uring *ring, unsigned bgid, unsigned n, unsigned s
 			.ring_addr = (uint64_t)(uintptr_t)p->br,
 			.ring_entries = n,
 			.bgid = (uint16_t)bgid,
-			.pad = p->inc ? RF_IOU_PBUF_RING_INC : 0, /* the kernel's "flags" */
+			.pad = p->inc ? RF__IOU_PBUF_RING_INC : 0, /* the kernel's "flags" */
 		};
 		err = io_uring_register_buf_ring(ring, &reg, 0);
 		if (err)
@@ -166,7 +166,7 @@ char *rf__bufring_taken(struct rf__bufring *p, unsigned bid, unsigned len, unsig
 	char *at = rf__bufring_addr(p, bid) + p->off[bid];
 	*room = p->size - p->off[bid];
 	p->pieces[bid]++;
-	if (!p->inc || !(cqe_flags & RF_IORING_CQE_F_BUF_MORE)) {
+	if (!p->inc || !(cqe_flags & RF__IORING_CQE_F_BUF_MORE)) {
 		p->kernel_done[bid] = true; /* the kernel moved past it */
 		if (p->avail)
 			p->avail--;

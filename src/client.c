@@ -107,7 +107,7 @@ void rf_client_free(rf_client *c)
 			close(s->splice.pipe_r);
 			close(s->splice.pipe_w);
 		}
-		for (unsigned b = 0; b < RF_SLOT_BUFS; b++)
+		for (unsigned b = 0; b < RF__SLOT_BUFS; b++)
 			if (!s->buf[b].pooled) /* pool memory goes with the loop */
 				free(s->buf[b].data);
 	}
@@ -334,7 +334,7 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	if (c->opts.recv_buffer < 4096)
 		c->opts.recv_buffer = 4096;
 	if (c->opts.big_buffer > c->opts.recv_buffer)
-		c->big_max = (unsigned)(c->opts.big_budget / (RF_SLOT_BUFS * c->opts.big_buffer));
+		c->big_max = (unsigned)(c->opts.big_budget / (RF__SLOT_BUFS * c->opts.big_buffer));
 	c->opts.headers = NULL;
 	c->opts.n_headers = 0; /* counts the copies made below */
 	c->opts.error_detail = NULL;
@@ -447,7 +447,7 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 		goto fail;
 	}
 	if (opts->signal_fd >= 0)
-		rf__op_read(c->loop, rf__tag_make(RF_OP_SIGNAL, 0, 0), opts->signal_fd, c->signal_buf,
+		rf__op_read(c->loop, rf__tag_make(RF__OP_SIGNAL, 0, 0), opts->signal_fd, c->signal_buf,
 		            sizeof(c->signal_buf));
 	/* TLS is set up at the first https URL (OpenSSL costs a few MiB), or
 	 * now when files were named, so a bad one is reported before any work */
@@ -517,7 +517,7 @@ static void report(rf_client *c, struct rf__req *r, struct rf__slot *s, int err,
 		return;
 	uint64_t split_bytes = r->split_bytes; /* counted as its segments ended */
 	rf_result res;
-	char shown_final[RF_URL_MAX + 300];
+	char shown_final[RF__URL_MAX + 300];
 	result_init(&res, r->shown_url,
 	            r->cur_url == r->url ? r->shown_url
 	                                 : rf__url_redact(r->cur_url, shown_final, sizeof(shown_final)),
@@ -563,9 +563,9 @@ static void slot_recycle(rf_client *c, struct rf__slot *s)
 {
 	if (s->big)
 		c->big_in_use--;
-	char *bufs[RF_SLOT_BUFS];
-	size_t caps[RF_SLOT_BUFS];
-	for (unsigned b = 0; b < RF_SLOT_BUFS; b++) {
+	char *bufs[RF__SLOT_BUFS];
+	size_t caps[RF__SLOT_BUFS];
+	for (unsigned b = 0; b < RF__SLOT_BUFS; b++) {
 		assert(!s->buf[b].pooled); /* given back when it became free */
 		bufs[b] = s->buf[b].data;
 		caps[b] = s->buf[b].cap;
@@ -591,7 +591,7 @@ static void slot_recycle(rf_client *c, struct rf__slot *s)
 	rf__dns_release(s->dns);
 	memset(s, 0, offsetof(struct rf__slot, resp));
 	rf__http1_init(&s->resp, false);
-	for (unsigned b = 0; b < RF_SLOT_BUFS; b++) {
+	for (unsigned b = 0; b < RF__SLOT_BUFS; b++) {
 		s->buf[b].data = bufs[b];
 		s->buf[b].cap = caps[b];
 	}
@@ -687,7 +687,7 @@ static void notify_retry(rf_client *c, const struct rf__req *r, const struct rf_
 {
 	if (!c->opts.on_retry)
 		return;
-	char shown[RF_URL_MAX + 300];
+	char shown[RF__URL_MAX + 300];
 	rf_retry info = {
 		.url = r->cur_url == r->url ? r->shown_url : rf__url_redact(r->cur_url, shown, sizeof(shown)),
 		.error = s->err,
@@ -709,14 +709,14 @@ static void split_next(rf_client *c, struct rf__req *r, bool was_leader, enum rf
 	if (!was_leader)
 		rf__req_free(r); /* a child: the job took what it brought */
 	switch (next) {
-	case RF_SPLIT_AGAIN: /* not here: the caller sends r again */
-	case RF_SPLIT_WAIT:
+	case RF__SPLIT_AGAIN: /* not here: the caller sends r again */
+	case RF__SPLIT_WAIT:
 		return;
-	case RF_SPLIT_FINALIZE: /* the complete .part: digest, final name */
-	case RF_SPLIT_RESTART:  /* the whole file again, one connection */
+	case RF__SPLIT_FINALIZE: /* the complete .part: digest, final name */
+	case RF__SPLIT_RESTART:  /* the whole file again, one connection */
 		rf__queue_push_front(c, leader);
 		return;
-	case RF_SPLIT_FAIL:
+	case RF__SPLIT_FAIL:
 		report(c, leader, NULL, leader->split_err, leader->split_detail ? leader->split_detail : "");
 		rf__req_free(leader);
 		return;
@@ -728,8 +728,8 @@ static void split_next(rf_client *c, struct rf__req *r, bool was_leader, enum rf
 static void segment_done(rf_client *c, struct rf__slot *s, const struct rf__outcome *o)
 {
 	struct rf__req *r = s->req, *leader;
-	bool again = o->next != RF_NEXT_REPORT;
-	int err = s->err ? s->err : s->end == RF_END_REQUEUE ? RF_ECANCELED : 0;
+	bool again = o->next != RF__NEXT_REPORT;
+	int err = s->err ? s->err : s->end == RF__END_REQUEUE ? RF_ECANCELED : 0;
 	bool was_leader = r->job_leader;
 	int64_t landed = rf__sink_landed(s);
 	/* a server that answers a range with less than was asked (some cap
@@ -740,8 +740,8 @@ static void segment_done(rf_client *c, struct rf__slot *s, const struct rf__outc
 	enum rf__split_next next =
 		rf__split_attempt_end(c, r, landed, s->bytes, err, s->detail, again, &leader);
 	s->req = NULL;
-	if (next == RF_SPLIT_AGAIN) {
-		if (o->next == RF_NEXT_RETRY && !shorter) {
+	if (next == RF__SPLIT_AGAIN) {
+		if (o->next == RF__NEXT_RETRY && !shorter) {
 			notify_retry(c, r, s, o->delay);
 			r->retries++;
 			r->not_before = c->now + o->delay;
@@ -767,12 +767,12 @@ static void slot_done(rf_client *c, struct rf__slot *s)
 		return;
 	}
 	s->req = NULL;
-	if (o->next == RF_NEXT_REQUEUE) {
+	if (o->next == RF__NEXT_REQUEUE) {
 		/* untouched, the .part it was to continue is the next attempt's */
-		if (s->sink.part_on_disk && s->sink.file == RF_FILE_NONE)
+		if (s->sink.part_on_disk && s->sink.file == RF__FILE_NONE)
 			pass_part(r, s);
 		rf__queue_push_front(c, r);
-	} else if (o->next == RF_NEXT_RETRY) {
+	} else if (o->next == RF__NEXT_RETRY) {
 		notify_retry(c, r, s, o->delay);
 		r->retries++;
 		r->not_before = c->now + o->delay;
@@ -785,7 +785,7 @@ static void slot_done(rf_client *c, struct rf__slot *s)
 		delayed_push(c, r);
 	} else {
 		int err = s->err;
-		if (s->end == RF_END_REQUEUE && !err)
+		if (s->end == RF__END_REQUEUE && !err)
 			err = RF_ECANCELED;
 		report(c, r, s, err, s->detail);
 		rf__req_free(r);
@@ -1081,16 +1081,16 @@ static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 {
 	rf_client *c = arg;
 	enum rf__op_kind op = rf__tag_op(tag);
-	if (op == RF_OP_NONE)
+	if (op == RF__OP_NONE)
 		return;
-	if (op == RF_OP_SIGNAL) {
+	if (op == RF__OP_SIGNAL) {
 		if (res > 0 && c->opts.on_signal)
 			c->opts.on_signal(c->opts.signal_arg);
 		if (res > 0 || res == -EAGAIN || res == -EINTR)
 			rf__op_read(c->loop, tag, c->opts.signal_fd, c->signal_buf, sizeof(c->signal_buf));
 		return;
 	}
-	if (op == RF_OP_WAKE || op == RF_OP_DNS_POLL) {
+	if (op == RF__OP_WAKE || op == RF__OP_DNS_POLL) {
 		rf__dns_on_op(c->dns, tag, res, rf__now()); /* (c->now is from before the wait) */
 		return;                                     /* waiting transfers go on in dns_progress */
 	}
@@ -1099,7 +1099,7 @@ static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 	if (idx >= c->nslots)
 		return;
 	struct rf__slot *s = &c->slots[idx];
-	if (s->state == RF_SLOT_FREE || (s->gen & 0xffffff) != rf__tag_gen(tag))
+	if (s->state == RF__SLOT_FREE || (s->gen & 0xffffff) != rf__tag_gen(tag))
 		return; /* a completion for an earlier use of this slot */
 	assert(s->ops > 0);
 	if (!(flags & RF__F_MORE))
@@ -1126,7 +1126,7 @@ static void progress_report(rf_client *c)
 	};
 	for (unsigned i = 0; i < c->nslots; i++) {
 		const struct rf__slot *s = &c->slots[i];
-		if (s->state == RF_SLOT_FREE)
+		if (s->state == RF__SLOT_FREE)
 			continue;
 		p.bytes += s->bytes;
 		if (s->resp.headers_done && s->resp.has_length && s->resp.status >= 200 &&
@@ -1157,10 +1157,11 @@ static void dns_progress(rf_client *c)
 		return;
 	for (unsigned i = 0; i < c->nslots; i++) {
 		struct rf__slot *s = &c->slots[i];
-		if (s->state == RF_SLOT_RESOLVING && s->dns && s->dns->state != RF_DNS_PENDING && !s->err) {
+		if (s->state == RF__SLOT_RESOLVING && s->dns && s->dns->state != RF__ENTRY_PENDING &&
+		    !s->err) {
 			rf__slot_dns_ready(c, s);
 			settle(c, s);
-		} else if (s->state == RF_SLOT_CONNECTING && s->dns) {
+		} else if (s->state == RF__SLOT_CONNECTING && s->dns) {
 			rf__slot_dns_more(c, s);
 			settle(c, s);
 		}
@@ -1258,7 +1259,7 @@ void rf_stop(rf_client *c)
 		/* a transfer whose response is complete only has local steps
 		 * left (write, close, rename): it finishes and is reported as
 		 * it is, never as canceled next to its complete file */
-		if (s->state != RF_SLOT_FREE && s->req && s->end != RF_END_DONE) {
+		if (s->state != RF__SLOT_FREE && s->req && s->end != RF__END_DONE) {
 			rf__slot_fail(c, s, RF_ECANCELED);
 			settle(c, s);
 		}
@@ -1306,7 +1307,7 @@ void rf_client_io_stats(const rf_client *c, rf_io_stats *out)
 		         rf__loop_pool_size(c->loop) / 1024, c->pool_inc ? ", incremental" : "");
 	else
 		snprintf(out->recv_mode, sizeof(out->recv_mode), "own buffers (%u x %zu KiB per transfer)",
-		         RF_SLOT_BUFS, c->opts.recv_buffer / 1024);
+		         RF__SLOT_BUFS, c->opts.recv_buffer / 1024);
 }
 
 const char *rf_client_file_io(const rf_client *c)

@@ -51,9 +51,9 @@ void rf__conn_init(struct rf__conn *k)
 
 void rf__conn_submit(struct rf__loop *l, struct rf__conn *k, rf__tag t, const struct rf__conn_op *op)
 {
-	if (op->kind == RF_OP_SEND || op->kind == RF_OP_TLS_SEND)
+	if (op->kind == RF__OP_SEND || op->kind == RF__OP_TLS_SEND)
 		rf__op_send(l, t, k->fd, op->buf, op->len);
-	else if (op->kind == RF_OP_RECV_MULTI)
+	else if (op->kind == RF__OP_RECV_MULTI)
 		rf__op_recv_multishot(l, t, k->fd);
 	else
 		rf__op_recv(l, t, k->fd, op->buf, op->len);
@@ -80,7 +80,7 @@ void rf__conn_dial_connect(struct rf__loop *l, rf__tag t, int fd, const struct s
 
 void rf__conn_dial_close(struct rf__loop *l, int fd)
 {
-	rf__op_close(l, rf__tag_make(RF_OP_NONE, 0, 0), fd);
+	rf__op_close(l, rf__tag_make(RF__OP_NONE, 0, 0), fd);
 }
 
 /* ---- the CONNECT tunnel ---- */
@@ -123,7 +123,7 @@ static int tunnel_step(struct rf__conn *k, struct rf__conn_op *next, const char 
 	*detail = t->detail;
 	if (!t->reading) {
 		if (t->sent < t->len) {
-			*next = (struct rf__conn_op){RF_OP_TLS_SEND, t->buf + t->sent,
+			*next = (struct rf__conn_op){RF__OP_TLS_SEND, t->buf + t->sent,
 			                             (unsigned)(t->len - t->sent)};
 			return 1;
 		}
@@ -151,7 +151,7 @@ static int tunnel_step(struct rf__conn *k, struct rf__conn_op *next, const char 
 			         TUNNEL_BUF);
 			return RF_EPROXY;
 		}
-		*next = (struct rf__conn_op){RF_OP_TLS_RECV, t->buf + t->got,
+		*next = (struct rf__conn_op){RF__OP_TLS_RECV, t->buf + t->got,
 		                             (unsigned)(sizeof(t->buf) - t->got)};
 		return 1;
 	}
@@ -206,16 +206,16 @@ static void tls_next(struct rf__conn *k, struct rf__conn_op *next)
 	size_t len;
 	const void *out = rf__tls_out(k->tls, &len);
 	if (out) {
-		*next = (struct rf__conn_op){RF_OP_TLS_SEND, (void *)out, (unsigned)len};
+		*next = (struct rf__conn_op){RF__OP_TLS_SEND, (void *)out, (unsigned)len};
 		return;
 	}
 	void *in = rf__tls_recv_buf(k->tls, &len);
-	*next = (struct rf__conn_op){RF_OP_TLS_RECV, in, (unsigned)len};
+	*next = (struct rf__conn_op){RF__OP_TLS_RECV, in, (unsigned)len};
 }
 
 int rf__conn_handshake(struct rf__conn *k, struct rf__conn_op *next, const char **detail)
 {
-	next->kind = RF_OP_NONE;
+	next->kind = RF__OP_NONE;
 	if (k->tunnel) {
 		int r = tunnel_step(k, next, detail);
 		if (r != 0)
@@ -247,9 +247,9 @@ int rf__conn_send(struct rf__conn *k, const void *p, size_t len, const char **de
 
 void rf__conn_sent(struct rf__conn *k, enum rf__op_kind op, size_t n)
 {
-	if (op == RF_OP_TLS_SEND && k->tunnel)
+	if (op == RF__OP_TLS_SEND && k->tunnel)
 		k->tunnel->sent += n;
-	else if (op == RF_OP_TLS_SEND)
+	else if (op == RF__OP_TLS_SEND)
 		rf__tls_sent(k->tls, n);
 	else
 		k->out_done += n;
@@ -258,14 +258,14 @@ void rf__conn_sent(struct rf__conn *k, enum rf__op_kind op, size_t n)
 enum rf__conn_io rf__conn_completed(struct rf__conn *k, enum rf__op_kind op, int res)
 {
 	if (res == -EAGAIN || res == -EINTR)
-		return RF_CONN_AGAIN;
+		return RF__CONN_AGAIN;
 	if (res < 0)
-		return RF_CONN_FAILED;
-	if (op == RF_OP_SEND || op == RF_OP_TLS_SEND)
+		return RF__CONN_FAILED;
+	if (op == RF__OP_SEND || op == RF__OP_TLS_SEND)
 		rf__conn_sent(k, op, (size_t)res);
-	else if (op == RF_OP_TLS_RECV)
+	else if (op == RF__OP_TLS_RECV)
 		rf__conn_received(k, (size_t)res);
-	return RF_CONN_MOVED;
+	return RF__CONN_MOVED;
 }
 
 bool rf__conn_next_send(struct rf__conn *k, struct rf__conn_op *next)
@@ -273,7 +273,7 @@ bool rf__conn_next_send(struct rf__conn *k, struct rf__conn_op *next)
 	if (k->tunnel) { /* the CONNECT request: handshake steps send it */
 		if (k->tunnel->reading || k->tunnel->sent >= k->tunnel->len)
 			return false;
-		*next = (struct rf__conn_op){RF_OP_TLS_SEND, k->tunnel->buf + k->tunnel->sent,
+		*next = (struct rf__conn_op){RF__OP_TLS_SEND, k->tunnel->buf + k->tunnel->sent,
 		                             (unsigned)(k->tunnel->len - k->tunnel->sent)};
 		return true;
 	}
@@ -282,12 +282,12 @@ bool rf__conn_next_send(struct rf__conn *k, struct rf__conn_op *next)
 		const void *out = rf__tls_out(k->tls, &len);
 		if (!out)
 			return false;
-		*next = (struct rf__conn_op){RF_OP_TLS_SEND, (void *)out, (unsigned)len};
+		*next = (struct rf__conn_op){RF__OP_TLS_SEND, (void *)out, (unsigned)len};
 		return true;
 	}
 	if (k->out_done >= k->out_len)
 		return false;
-	*next = (struct rf__conn_op){RF_OP_SEND, (void *)(k->out + k->out_done),
+	*next = (struct rf__conn_op){RF__OP_SEND, (void *)(k->out + k->out_done),
 	                             (unsigned)(k->out_len - k->out_done)};
 	return true;
 }
@@ -297,9 +297,9 @@ int rf__conn_read(struct rf__conn *k, void *buf, size_t cap, size_t *got, struct
 {
 	*got = 0;
 	*detail = "";
-	next->kind = RF_OP_NONE;
+	next->kind = RF__OP_NONE;
 	if (!k->tls) { /* the kernel fills buf */
-		*next = (struct rf__conn_op){RF_OP_RECV, buf, (unsigned)cap};
+		*next = (struct rf__conn_op){RF__OP_RECV, buf, (unsigned)cap};
 		return 0;
 	}
 	int r = rf__tls_read(k->tls, buf, cap, got, detail);

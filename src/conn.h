@@ -8,15 +8,15 @@
  * is asked for under the caller's tag (the slot counts them) and says, as a
  * struct rf__conn_op, which op should go next:
  *
- *   RF_OP_SEND      plaintext straight from the caller's memory (plain TCP)
- *   RF_OP_RECV      plaintext straight into the caller's buffer (plain TCP):
+ *   RF__OP_SEND      plaintext straight from the caller's memory (plain TCP)
+ *   RF__OP_RECV      plaintext straight into the caller's buffer (plain TCP):
  *                   the completion's result is the plaintext byte count
- *   RF_OP_TLS_SEND  the stack's own bytes out (TLS records, the CONNECT
+ *   RF__OP_TLS_SEND  the stack's own bytes out (TLS records, the CONNECT
  *                   request): rf__conn_sent() after it
- *   RF_OP_TLS_RECV  the stack's own bytes in (TLS records, the proxy's
+ *   RF__OP_TLS_RECV  the stack's own bytes in (TLS records, the proxy's
  *                   answer): rf__conn_received() after it, then ask again
  *                   (handshake or read)
- *   RF_OP_RECV_MULTI  (the caller's choice, plain TCP) a multishot receive
+ *   RF__OP_RECV_MULTI  (the caller's choice, plain TCP) a multishot receive
  *                   into the loop's pool
  *
  * A connection outlives the slot that opened it: it goes to its origin's
@@ -48,7 +48,7 @@ struct rf__conn {
 	struct rf__origin *origin;
 };
 
-/* The socket op the stack wants submitted next (kind RF_OP_NONE: none). */
+/* The socket op the stack wants submitted next (kind RF__OP_NONE: none). */
 struct rf__conn_op {
 	enum rf__op_kind kind;
 	void *buf;
@@ -58,7 +58,7 @@ struct rf__conn_op {
 void rf__conn_init(struct rf__conn *k);
 /* Submit op on k's socket under tag t (the caller counted it). */
 void rf__conn_submit(struct rf__loop *l, struct rf__conn *k, rf__tag t, const struct rf__conn_op *op);
-/* TCP: make a socket (RF_OP_SOCKET) and connect it (RF_OP_CONNECT) before
+/* TCP: make a socket (RF__OP_SOCKET) and connect it (RF__OP_CONNECT) before
  * it is part of a stack (several may race: Happy Eyeballs in slot.c; one
  * in bench.c); close a loser.  The winner becomes the stack's with
  * rf__conn_opened. */
@@ -89,7 +89,7 @@ bool rf__conn_resumed(const struct rf__conn *k);
 /* Send len plaintext bytes from p (kept alive until all is sent): 0 or a
  * negative code with *detail.  Then rf__conn_next_send says what to submit. */
 int rf__conn_send(struct rf__conn *k, const void *p, size_t len, const char **detail);
-/* A send op (RF_OP_SEND or RF_OP_TLS_SEND) moved n bytes. */
+/* A send op (RF__OP_SEND or RF__OP_TLS_SEND) moved n bytes. */
 void rf__conn_sent(struct rf__conn *k, enum rf__op_kind op, size_t n);
 /* Something is still to go out: true with *next. */
 bool rf__conn_next_send(struct rf__conn *k, struct rf__conn_op *next);
@@ -99,19 +99,19 @@ bool rf__conn_next_send(struct rf__conn *k, struct rf__conn_op *next);
  * the transport ended without it; another negative code with *detail. */
 int rf__conn_read(struct rf__conn *k, void *buf, size_t cap, size_t *got, struct rf__conn_op *next,
                   const char **detail);
-/* An RF_OP_TLS_RECV brought n bytes (0: the peer closed). */
+/* An RF__OP_TLS_RECV brought n bytes (0: the peer closed). */
 void rf__conn_received(struct rf__conn *k, size_t n);
 
 /* What a completed socket op of the stack (send, receive, TLS send or
  * receive) means for whoever drives the connection - a slot or a bench
  * connection alike. */
 enum rf__conn_io {
-	RF_CONN_MOVED,  /* bytes moved (res >= 0); the stack took its part:
-	                   a send's bytes counted sent, a TLS receive's
-	                   ciphertext fed in (0: the peer closed) */
-	RF_CONN_AGAIN,  /* nothing moved (-EAGAIN, -EINTR): ask the stack
-	                   again, which gives the same op */
-	RF_CONN_FAILED, /* res is the error */
+	RF__CONN_MOVED,  /* bytes moved (res >= 0); the stack took its part:
+	                    a send's bytes counted sent, a TLS receive's
+	                    ciphertext fed in (0: the peer closed) */
+	RF__CONN_AGAIN,  /* nothing moved (-EAGAIN, -EINTR): ask the stack
+	                    again, which gives the same op */
+	RF__CONN_FAILED, /* res is the error */
 };
 enum rf__conn_io rf__conn_completed(struct rf__conn *k, enum rf__op_kind op, int res);
 /* Bytes already received are waiting in the stack: more is there to read

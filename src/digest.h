@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define RF_DIGEST_MAX 64 /* bytes: SHA-512 */
+#define RF__DIGEST_MAX 64 /* bytes: SHA-512 */
 
 struct rf__digest;
 
@@ -26,7 +26,7 @@ struct rf__digest *rf__digest_new(const char *algo);
 void rf__digest_free(struct rf__digest *d);
 void rf__digest_reset(struct rf__digest *d);
 void rf__digest_update(struct rf__digest *d, const void *p, size_t n);
-/* Finish: raw bytes into out (RF_DIGEST_MAX), returns the length. */
+/* Finish: raw bytes into out (RF__DIGEST_MAX), returns the length. */
 size_t rf__digest_final(struct rf__digest *d, unsigned char *out);
 
 void rf__hex(const unsigned char *p, size_t n, char *out);

@@ -164,7 +164,7 @@ static void evict(struct rf__dns *d)
 	struct rf__dns_entry *e = d->lru_tail;
 	for (unsigned scanned = 0; e && d->st.entries >= d->cache_max && scanned < EVICT_SCAN; scanned++) {
 		struct rf__dns_entry *prev = e->lru_prev;
-		if (e->state != RF_DNS_PENDING && !e->asking && !e->refs) {
+		if (e->state != RF__ENTRY_PENDING && !e->asking && !e->refs) {
 			lru_unlink(d, e);
 			unhash(d, e);
 			entry_free(e);
@@ -183,7 +183,7 @@ static void settle_ok(struct rf__dns *d, struct rf__dns_entry *e, struct rf__add
 	rf__addrlist_unref(e->addrs);
 	e->addrs = addrs;
 	e->ttl = ttl;
-	e->state = RF_DNS_OK;
+	e->state = RF__ENTRY_OK;
 	e->t_answered = now;
 	int64_t keep = (int64_t)ttl * 1000000000LL;
 	e->expires = now + (keep > MIN_TTL ? keep : MIN_TTL);
@@ -195,7 +195,7 @@ static void settle_failed(struct rf__dns *d, struct rf__dns_entry *e, const char
 {
 	free(e->error);
 	e->error = rf__strdup(why);
-	e->state = RF_DNS_FAILED;
+	e->state = RF__ENTRY_FAILED;
 	e->t_answered = now;
 	e->expires = now + (name_problem ? NEG_TTL_NAME : NEG_TTL_SERVER);
 	d->st.failures++;
@@ -307,9 +307,9 @@ static void answered(struct rf__dns *d, struct rf__resolver_query *q, int64_t no
 	struct rf__dns_entry *e = q->owner;
 	unsigned nq = e->q[1].owner ? 2 : 1;
 	e->asking--;
-	if (e->state != RF_DNS_PENDING) {
+	if (e->state != RF__ENTRY_PENDING) {
 		/* the other family, after the entry settled: for later transfers */
-		if (e->state == RF_DNS_OK && q->status == RF__DNS_OK && q->addrs) {
+		if (e->state == RF__ENTRY_OK && q->status == RF__DNS_OK && q->addrs) {
 			struct rf__addrlist *m = rf__addrlist_merge(q->addrs, e->addrs);
 			if (m) {
 				rf__addrlist_unref(e->addrs);
@@ -331,7 +331,7 @@ static void answered(struct rf__dns *d, struct rf__resolver_query *q, int64_t no
 		}
 	}
 	if (e->asking == 0) {
-		if (e->state != RF_DNS_PENDING)
+		if (e->state != RF__ENTRY_PENDING)
 			d->settled++; /* nothing more to wait for */
 		other_remove(d, e);
 		for (unsigned i = 0; i < 2; i++)
@@ -387,7 +387,7 @@ static void launch(struct rf__dns *d, struct rf__dns_entry *e)
 /* e (new or expired) is to be looked up. */
 static void ask(struct rf__dns *d, struct rf__dns_entry *e, int64_t now)
 {
-	e->state = RF_DNS_PENDING;
+	e->state = RF__ENTRY_PENDING;
 	e->source = RF__DNS_FROM_DNS;
 	e->t_asked = now;
 	e->t_answered = 0;
@@ -436,7 +436,7 @@ static struct rf__dns_entry *get(struct rf__dns *d, const char *host, unsigned p
 	struct rf__dns_entry *e = find(d, host);
 	if (e) {
 		lru_front(d, e);
-		if (e->state == RF_DNS_PENDING) {
+		if (e->state == RF__ENTRY_PENDING) {
 			d->st.joined += !ahead;
 		} else if (now < e->expires || e->asking) {
 			/* (an answer still being completed is not asked again) */
@@ -535,7 +535,7 @@ void rf__dns_on_time(struct rf__dns *d, int64_t now)
 		*pp = e->wait_next;
 		e->wait_next = NULL;
 		e->waiting_other = false;
-		if (e->state == RF_DNS_PENDING && e->q && e->q[1].addrs)
+		if (e->state == RF__ENTRY_PENDING && e->q && e->q[1].addrs)
 			settle_ok(d, e, rf__addrlist_ref(e->q[1].addrs), e->q[1].ttl, now);
 	}
 }
@@ -566,7 +566,7 @@ static int parse_pin(const char *spec, struct pin *p)
 {
 	if (rf__pin_parse(spec, &p->e.host, &p->port, &p->e.addrs) != 0)
 		return -1;
-	p->e.state = RF_DNS_OK;
+	p->e.state = RF__ENTRY_OK;
 	p->e.source = RF__DNS_FROM_PIN;
 	p->e.expires = INT64_MAX;
 	return 0;

@@ -12,7 +12,7 @@
 #include "loop.h"
 #include "resolver.h"
 
-enum rf__dns_state { RF_DNS_PENDING, RF_DNS_OK, RF_DNS_FAILED };
+enum rf__dns_state { RF__ENTRY_PENDING, RF__ENTRY_OK, RF__ENTRY_FAILED };
 
 /* Where an entry's addresses came from. */
 enum rf__dns_source {
@@ -99,7 +99,7 @@ static inline void rf__dns_release(struct rf__dns_entry *e)
  * without taking a reference, and not counted as a hit. */
 void rf__dns_prefetch(struct rf__dns *d, const char *host, unsigned port, int64_t now);
 
-/* A completion with an RF_OP_DNS_POLL or RF_OP_WAKE tag. */
+/* A completion with an RF__OP_DNS_POLL or RF__OP_WAKE tag. */
 void rf__dns_on_op(struct rf__dns *d, rf__tag t, int res, int64_t now);
 /* When rf__dns_on_time is next due (ns), INT64_MAX: not. */
 int64_t rf__dns_deadline(struct rf__dns *d, int64_t now);

@@ -68,7 +68,7 @@ struct rf__req {
 	bool fresh;             /* the server disowned our prefix: no Range */
 	char *range;            /* rf_request.range ("A-B", "A-", "-N"), or NULL */
 	const char *check_algo; /* checksum: canonical algorithm, or NULL */
-	unsigned char check_want[RF_DIGEST_MAX];
+	unsigned char check_want[RF__DIGEST_MAX];
 	size_t check_len;
 	int64_t not_before; /* retry delay: not dispatched before (ns) */
 	char note[160];
@@ -105,28 +105,28 @@ struct rf__origin {
 
 /* ---- a slot: one in-flight transfer ---- */
 enum rf__slot_state {
-	RF_SLOT_FREE,
-	RF_SLOT_PREPARING, /* resume: hashing the prefix on disk */
-	RF_SLOT_RESOLVING,
-	RF_SLOT_CONNECTING,
-	RF_SLOT_HANDSHAKE, /* TLS */
-	RF_SLOT_SENDING,
-	RF_SLOT_RECEIVING,
-	RF_SLOT_FINISHING, /* response done or failed: writes, close, rename */
+	RF__SLOT_FREE,
+	RF__SLOT_PREPARING, /* resume: hashing the prefix on disk */
+	RF__SLOT_RESOLVING,
+	RF__SLOT_CONNECTING,
+	RF__SLOT_HANDSHAKE, /* TLS */
+	RF__SLOT_SENDING,
+	RF__SLOT_RECEIVING,
+	RF__SLOT_FINISHING, /* response done or failed: writes, close, rename */
 };
 
 /* Why a transfer is ending: one value instead of flags.  Ordered by
  * precedence - a failure outranks a requeue, which outranks a plain end -
  * so a later, weaker reason never hides a stronger one (rf__slot_end). */
 enum rf__slot_end {
-	RF_END_NONE,    /* running */
-	RF_END_DONE,    /* the response is complete: only local steps are left */
-	RF_END_REQUEUE, /* a redirect, a stale connection, a changed file: the
-	                   request goes again at once (outcome.c) */
-	RF_END_FAILED,  /* s->err says why: retried or reported (outcome.c) */
+	RF__END_NONE,    /* running */
+	RF__END_DONE,    /* the response is complete: only local steps are left */
+	RF__END_REQUEUE, /* a redirect, a stale connection, a changed file: the
+	                    request goes again at once (outcome.c) */
+	RF__END_FAILED,  /* s->err says why: retried or reported (outcome.c) */
 };
 
-enum rf__buf_state { RF_BUF_FREE, RF_BUF_RECV, RF_BUF_HELD };
+enum rf__buf_state { RF__BUF_FREE, RF__BUF_RECV, RF__BUF_HELD };
 
 /* A receive buffer.  Body bytes are written to the sink straight from it;
  * it is not reused until those writes complete (bounded memory per slot).
@@ -149,14 +149,14 @@ struct rf__buf {
 	bool writing;
 };
 
-enum rf__body_mode { RF_BODY_UNDECIDED, RF_BODY_SINK, RF_BODY_DISCARD };
+enum rf__body_mode { RF__BODY_UNDECIDED, RF__BODY_SINK, RF__BODY_DISCARD };
 
 /* A slot's multishot receive (pool, plain HTTP). */
 enum rf__ms_state {
-	RF_MS_OFF,   /* none: receives are one-shot */
-	RF_MS_ARMED, /* it is the socket op: bytes come by themselves */
-	RF_MS_ENDED, /* it ended with ms_res, still to be acted on after the
-	                bytes queued in ms_pend */
+	RF__MS_OFF,   /* none: receives are one-shot */
+	RF__MS_ARMED, /* it is the socket op: bytes come by themselves */
+	RF__MS_ENDED, /* it ended with ms_res, still to be acted on after the
+	                 bytes queued in ms_pend */
 };
 
 /* Pool bytes a multishot receive brought, waiting for a receive buffer. */
@@ -166,8 +166,8 @@ struct rf__ms_pending {
 	char *at;
 };
 
-#define RF_SLOT_BUFS 2
-#define RF_SLOT_DIALS 2 /* attempts in flight at once; their tags' buf is the dial */
+#define RF__SLOT_BUFS 2
+#define RF__SLOT_DIALS 2 /* attempts in flight at once; their tags' buf is the dial */
 
 struct rf__slot {
 	uint32_t idx, gen;
@@ -224,7 +224,7 @@ struct rf__slot {
 		unsigned addr;         /* index in addrs */
 		union rf__sockaddr sa; /* that address with the port, for the connect op */
 		rf__tag tag;
-	} dial[RF_SLOT_DIALS];
+	} dial[RF__SLOT_DIALS];
 	int64_t stagger_at;  /* the next attempt starts then (ns); 0: none */
 	int dial_err;        /* the last failed attempt's error ... */
 	char dial_where[96]; /* ... and its address */
@@ -244,7 +244,7 @@ struct rf__slot {
 	/* response (resp itself is last: see the end of this struct) */
 	enum rf__body_mode body;
 	int redirect_status; /* 3xx being followed */
-	struct rf__buf buf[RF_SLOT_BUFS];
+	struct rf__buf buf[RF__SLOT_BUFS];
 	uint64_t next_seq;
 	int64_t next_off;
 	struct rf__sink sink;       /* the body's destination (sink.h) */
@@ -260,7 +260,7 @@ struct rf__slot {
 /* b is free again; a pool buffer goes back to the loop at once. */
 static inline void rf__buf_release(struct rf__loop *l, struct rf__buf *b)
 {
-	b->state = RF_BUF_FREE;
+	b->state = RF__BUF_FREE;
 	b->pool_recv = false;
 	if (b->pooled) {
 		rf__loop_pool_put(l, b->bid);
@@ -348,18 +348,18 @@ int64_t rf__now(void);
 
 /* A slot's tag index: the slot in the low 31 bits, the receive buffer an op
  * uses in bit 31 (the one place this layout is defined). */
-#define RF_TAG_BUF_SHIFT 31
+#define RF__TAG_BUF_SHIFT 31
 static inline uint32_t rf__slot_tag_idx(uint32_t slot, unsigned buf)
 {
-	return slot | ((uint32_t)buf << RF_TAG_BUF_SHIFT);
+	return slot | ((uint32_t)buf << RF__TAG_BUF_SHIFT);
 }
 static inline uint32_t rf__tag_slot(rf__tag t)
 {
-	return rf__tag_idx(t) & ((1u << RF_TAG_BUF_SHIFT) - 1);
+	return rf__tag_idx(t) & ((1u << RF__TAG_BUF_SHIFT) - 1);
 }
 static inline unsigned rf__tag_buf(rf__tag t)
 {
-	return rf__tag_idx(t) >> RF_TAG_BUF_SHIFT;
+	return rf__tag_idx(t) >> RF__TAG_BUF_SHIFT;
 }
 
 /* The tag of an op s submits now, counted.  Every op a slot submits takes
@@ -368,7 +368,7 @@ static inline unsigned rf__tag_buf(rf__tag t)
  * then is it reported and recycled. */
 static inline rf__tag rf__slot_op(struct rf__slot *s, enum rf__op_kind op, unsigned buf)
 {
-	assert(s->state != RF_SLOT_FREE && buf < RF_SLOT_BUFS);
+	assert(s->state != RF__SLOT_FREE && buf < RF__SLOT_BUFS);
 	s->ops++;
 	return rf__tag_make(op, rf__slot_tag_idx(s->idx, buf), s->gen);
 }
@@ -386,7 +386,7 @@ static inline void rf__slot_sock_op(struct rf__slot *s, enum rf__op_kind op, uns
  * came first; a failure is recorded with rf__slot_error). */
 static inline void rf__slot_end(struct rf__slot *s, enum rf__slot_end why)
 {
-	assert(why != RF_END_FAILED && why != RF_END_NONE);
+	assert(why != RF__END_FAILED && why != RF__END_NONE);
 	if (why > s->end)
 		s->end = why;
 }
@@ -395,7 +395,7 @@ static inline void rf__slot_end(struct rf__slot *s, enum rf__slot_end why)
  * is wanted. */
 static inline bool rf__slot_abandoned(const struct rf__slot *s)
 {
-	return s->end >= RF_END_REQUEUE;
+	return s->end >= RF__END_REQUEUE;
 }
 
 /* Record the attempt's error: the first one wins, with its detail (a
@@ -409,7 +409,7 @@ static inline __attribute__((format(printf, 4, 5))) void rf__slot_error(struct r
 		return;
 	s->err = err;
 	s->err_local = local;
-	s->end = RF_END_FAILED;
+	s->end = RF__END_FAILED;
 	if (fmt) {
 		va_list ap;
 		va_start(ap, fmt);

@@ -16,22 +16,22 @@
 #include "hdr.h"
 #include "ringfetch.h"
 
-#define SUB_COUNT (1u << RF_HDR_SUB_BITS)
+#define SUB_COUNT (1u << RF__HDR_SUB_BITS)
 #define SUB_HALF (SUB_COUNT / 2)
 #define SUB_MASK ((uint64_t)SUB_COUNT - 1)
 
 static size_t index_of(uint64_t v)
 {
 	unsigned top = 64 - (unsigned)__builtin_clzll(v | SUB_MASK); /* >= 11 */
-	unsigned bucket = top - RF_HDR_SUB_BITS;
+	unsigned bucket = top - RF__HDR_SUB_BITS;
 	unsigned sub = (unsigned)(v >> bucket); /* SUB_HALF.. SUB_COUNT-1, any in bucket 0 */
-	return ((size_t)bucket << (RF_HDR_SUB_BITS - 1)) + sub;
+	return ((size_t)bucket << (RF__HDR_SUB_BITS - 1)) + sub;
 }
 
 /* The highest value counter i stands for. */
 static uint64_t top_of(size_t i)
 {
-	size_t bucket = i >> (RF_HDR_SUB_BITS - 1);
+	size_t bucket = i >> (RF__HDR_SUB_BITS - 1);
 	uint64_t sub = i & (SUB_HALF - 1);
 	if (bucket == 0) { /* bucket 0 holds all 2048 sub-buckets at resolution 1 */
 		sub = i;
@@ -52,8 +52,8 @@ void rf__hdr_record_n(struct rf__hdr *h, uint64_t us, uint64_t n)
 {
 	if (!n)
 		return;
-	if (us > RF_HDR_MAX_US) {
-		us = RF_HDR_MAX_US;
+	if (us > RF__HDR_MAX_US) {
+		us = RF__HDR_MAX_US;
 		h->clamped += n;
 	}
 	h->counts[index_of(us)] += n;
@@ -73,7 +73,7 @@ void rf__hdr_record(struct rf__hdr *h, uint64_t us)
 
 void rf__hdr_merge(struct rf__hdr *dst, const struct rf__hdr *src)
 {
-	for (size_t i = 0; i < RF_HDR_COUNTS; i++)
+	for (size_t i = 0; i < RF__HDR_COUNTS; i++)
 		dst->counts[i] += src->counts[i];
 	dst->total += src->total;
 	dst->clamped += src->clamped;
@@ -98,7 +98,7 @@ uint64_t rf__hdr_percentile(const struct rf__hdr *h, double p)
 	if (rank < 1)
 		rank = 1;
 	uint64_t seen = 0;
-	for (size_t i = 0; i < RF_HDR_COUNTS; i++) {
+	for (size_t i = 0; i < RF__HDR_COUNTS; i++) {
 		seen += h->counts[i];
 		if (seen >= rank) {
 			uint64_t v = top_of(i);
@@ -124,7 +124,7 @@ double rf__hdr_stdev(const struct rf__hdr *h)
 
 bool rf__hdr_counter(const struct rf__hdr *h, size_t i, uint64_t *count, uint64_t *value)
 {
-	if (i >= RF_HDR_COUNTS)
+	if (i >= RF__HDR_COUNTS)
 		return false;
 	*count = h->counts[i];
 	*value = top_of(i);
@@ -133,7 +133,7 @@ bool rf__hdr_counter(const struct rf__hdr *h, size_t i, uint64_t *count, uint64_
 
 int rf__hdr_add_counter(struct rf__hdr *h, size_t i, uint64_t count, uint64_t value)
 {
-	if (i >= RF_HDR_COUNTS || top_of(i) != value)
+	if (i >= RF__HDR_COUNTS || top_of(i) != value)
 		return -EINVAL;            /* written by a histogram of another layout */
 	rf__hdr_record_n(h, value, count); /* a counter's top falls in that counter */
 	return 0;

@@ -15,21 +15,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RF_HDR_SUB_BITS 11 /* 2048 sub-buckets: 3 significant digits */
-#define RF_HDR_BUCKETS 22  /* up to 2^(22+10) us, about 71 minutes */
-#define RF_HDR_COUNTS ((RF_HDR_BUCKETS + 1) << (RF_HDR_SUB_BITS - 1))
-#define RF_HDR_MAX_US ((UINT64_C(1) << (RF_HDR_BUCKETS + RF_HDR_SUB_BITS - 1)) - 1)
+#define RF__HDR_SUB_BITS 11 /* 2048 sub-buckets: 3 significant digits */
+#define RF__HDR_BUCKETS 22  /* up to 2^(22+10) us, about 71 minutes */
+#define RF__HDR_COUNTS ((RF__HDR_BUCKETS + 1) << (RF__HDR_SUB_BITS - 1))
+#define RF__HDR_MAX_US ((UINT64_C(1) << (RF__HDR_BUCKETS + RF__HDR_SUB_BITS - 1)) - 1)
 
 struct rf__hdr {
 	uint64_t total;     /* values recorded */
 	uint64_t min, max;  /* exact, in us (min UINT64_MAX while empty) */
 	double sum, sum_sq; /* for the mean and standard deviation */
-	uint64_t clamped;   /* values above RF_HDR_MAX_US, counted as it */
-	uint64_t counts[RF_HDR_COUNTS];
+	uint64_t clamped;   /* values above RF__HDR_MAX_US, counted as it */
+	uint64_t counts[RF__HDR_COUNTS];
 };
 
 void rf__hdr_init(struct rf__hdr *h);
-/* Record one value (us); values above RF_HDR_MAX_US count as it. */
+/* Record one value (us); values above RF__HDR_MAX_US count as it. */
 void rf__hdr_record(struct rf__hdr *h, uint64_t us);
 /* Record n values: the same value n times (a schedule's missed requests). */
 void rf__hdr_record_n(struct rf__hdr *h, uint64_t us, uint64_t n);

@@ -7,7 +7,7 @@
  * span per feed.  It fixes what 8.1 gets wrong for bodiless responses: 1xx,
  * 204, 304 and answers to HEAD are told to llhttp as "no body" in
  * on_headers_complete; interim 1xx responses are skipped (at most
- * RF_HTTP1_MAX_INTERIM of them, so endless 100s cannot hold a transfer).
+ * RF__HTTP1_MAX_INTERIM of them, so endless 100s cannot hold a transfer).
  *
  * Codings: only "chunked" is accepted as a transfer coding (the request
  * asks for none, so a body in any other is not the resource: RF_ECODING);
@@ -108,7 +108,7 @@ static int fail_why(struct rf__http1_resp *r, int err, const char *why)
 static int count_header_bytes(struct rf__http1_resp *r, size_t n)
 {
 	r->header_bytes += n;
-	if (r->header_bytes > RF_HTTP1_MAX_HEADER_BYTES)
+	if (r->header_bytes > RF__HTTP1_MAX_HEADER_BYTES)
 		return fail(r, RF_EHEADERS_TOO_BIG);
 	return 0;
 }
@@ -197,7 +197,7 @@ static int on_header_field(llhttp_t *p, const char *at, size_t n)
 	trace_piece(r, TRACE_FIELD, at, n);
 	if (r->in_value || r->header_count == 0) {
 		/* a new field starts */
-		if (++r->header_count > RF_HTTP1_MAX_HEADERS)
+		if (++r->header_count > RF__HTTP1_MAX_HEADERS)
 			return fail(r, RF_ETOO_MANY_HEADERS);
 		r->in_value = false;
 		r->field_len = 0;
@@ -271,7 +271,7 @@ static void cookie_piece(struct rf__http1_resp *r, const char *at, size_t n)
 	struct rf__http1_cookies *k = r->cookies;
 	if (k->cut)
 		return;
-	if (k->len + n + 1 > RF_HTTP1_MAX_COOKIE_BYTES) {
+	if (k->len + n + 1 > RF__HTTP1_MAX_COOKIE_BYTES) {
 		k->cut = true;
 		return;
 	}
@@ -370,7 +370,7 @@ static int interim_or_final(struct rf__http1_resp *r, int status, int *ret)
 	if (status < 200) {
 		if (status == 101)
 			*ret = fail_why(r, RF_EPROTO, "101 Switching Protocols without an upgrade request");
-		else if (++r->interim > RF_HTTP1_MAX_INTERIM)
+		else if (++r->interim > RF__HTTP1_MAX_INTERIM)
 			*ret = fail_why(r, RF_EPROTO, "more than 16 interim (1xx) responses");
 		else
 			*ret = 1;
@@ -516,10 +516,10 @@ int rf__http1_feed(struct rf__http1_resp *r, char *data, size_t len, size_t *con
 		*consumed = len;
 	}
 	r->consumed_total += *consumed;
-	if (r->lean && !r->headers_done && r->consumed_total > RF_HTTP1_MAX_HEADER_BYTES && !r->error) {
+	if (r->lean && !r->headers_done && r->consumed_total > RF__HTTP1_MAX_HEADER_BYTES && !r->error) {
 		r->error = RF_EHEADERS_TOO_BIG; /* the lean parse counts no fields */
 		snprintf(r->error_detail, sizeof(r->error_detail), "header section over %d KiB",
-		         RF_HTTP1_MAX_HEADER_BYTES / 1024);
+		         RF__HTTP1_MAX_HEADER_BYTES / 1024);
 	}
 	if (r->error) {
 		r->body_len = 0;

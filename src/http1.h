@@ -10,10 +10,10 @@
 
 #include <llhttp.h>
 
-#define RF_HTTP1_MAX_HEADER_BYTES (64 * 1024) /* status line + fields */
-#define RF_HTTP1_MAX_HEADERS 128
-#define RF_HTTP1_MAX_LOCATION 8192
-#define RF_HTTP1_MAX_INTERIM 16 /* 1xx responses before the final one */
+#define RF__HTTP1_MAX_HEADER_BYTES (64 * 1024) /* status line + fields */
+#define RF__HTTP1_MAX_HEADERS 128
+#define RF__HTTP1_MAX_LOCATION 8192
+#define RF__HTTP1_MAX_INTERIM 16 /* 1xx responses before the final one */
 
 /* Response parser state for one response (1xx interim responses skipped). */
 struct rf__http1_resp {
@@ -53,7 +53,7 @@ struct rf__http1_resp {
 	char reason[64];
 	char error_detail[128]; /* which rule the response broke (llhttp's
 	                           reason, or ours), "" if none */
-	char location[RF_HTTP1_MAX_LOCATION];
+	char location[RF__HTTP1_MAX_LOCATION];
 	/* other fields the engine acts on (truncated at 127 bytes) */
 	char etag[128], last_modified[128], content_range[128], retry_after[128];
 	char content_encoding[64];      /* recorded, not decoded: saved as sent */
@@ -72,9 +72,9 @@ struct rf__http1_trace {
 };
 
 /* The Set-Cookie values of a response, each NUL-terminated one after the
- * other in text[0..len) (at most RF_HTTP1_MAX_COOKIE_BYTES; more is
+ * other in text[0..len) (at most RF__HTTP1_MAX_COOKIE_BYTES; more is
  * dropped, a cut value too). */
-#define RF_HTTP1_MAX_COOKIE_BYTES (64 * 1024)
+#define RF__HTTP1_MAX_COOKIE_BYTES (64 * 1024)
 struct rf__http1_cookies {
 	char *text;
 	size_t len, cap;

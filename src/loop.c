@@ -396,8 +396,8 @@ int rf__loop_use_fixed_files(struct rf__loop *l, int mode, unsigned n, char *det
 	return 0; /* auto: descriptors as before */
 }
 
-/* fd (a socket just made by an RF_OP_SOCKET, or an output file just
- * opened by an RF_OP_OPEN on the ring) goes into the table. */
+/* fd (a socket just made by an RF__OP_SOCKET, or an output file just
+ * opened by an RF__OP_OPEN on the ring) goes into the table. */
 static void fixed_add(struct rf__loop *l, int fd)
 {
 	submit_due(l);
@@ -408,7 +408,7 @@ static void fixed_add(struct rf__loop *l, int fd)
 		return; /* table full: this socket's ops name the descriptor */
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&l->ring);
 	io_uring_prep_files_update(sqe, rf__fixtab_fd_at(l->fixed, i), 1, i);
-	io_uring_sqe_set_data64(sqe, rf__tag_make(RF_OP_NONE, 0, 0));
+	io_uring_sqe_set_data64(sqe, rf__tag_make(RF__OP_NONE, 0, 0));
 	l->fixed_added++;
 }
 
@@ -605,7 +605,7 @@ int rf__loop_run_once(struct rf__loop *l, int64_t timeout_ns, rf__completion_fn 
 			l->piece = rf__bufring_taken(l->pool, cqe->flags >> IORING_CQE_BUFFER_SHIFT,
 			                             res > 0 ? (unsigned)res : 0, cqe->flags, &l->piece_room);
 		if (l->fixed && res >= 0 &&
-		    (rf__tag_op(tag) == RF_OP_SOCKET || rf__tag_op(tag) == RF_OP_OPEN))
+		    (rf__tag_op(tag) == RF__OP_SOCKET || rf__tag_op(tag) == RF__OP_OPEN))
 			fixed_add(l, res);             /* a socket, or an output file opened by the ring */
 		if (cqe->flags & IORING_CQE_F_NOTIF) { /* a zero-copy send let go of its memory */
 			if ((unsigned)res & IORING_NOTIF_USAGE_ZC_COPIED)
@@ -614,7 +614,7 @@ int rf__loop_run_once(struct rf__loop *l, int64_t timeout_ns, rf__completion_fn 
 			continue;
 		}
 		unsigned flags = cqe->flags;
-		if (rf__tag_op(tag) == RF_OP_SEND || rf__tag_op(tag) == RF_OP_TLS_SEND)
+		if (rf__tag_op(tag) == RF__OP_SEND || rf__tag_op(tag) == RF__OP_TLS_SEND)
 			flags &= ~IORING_CQE_F_MORE; /* that notification: see rf__op_send_zc */
 		fn(arg, tag, res, flags);
 		n++;
@@ -878,10 +878,10 @@ void rf__op_close(struct rf__loop *l, rf__tag t, int fd)
 		static int no_file = -1;
 		struct io_uring_sqe *sqe = get_sqe(l, t);
 		io_uring_prep_files_update(sqe, &no_file, 1, slot);
-		io_uring_sqe_set_data64(sqe, rf__tag_make(RF_OP_NONE, 0, 0));
+		io_uring_sqe_set_data64(sqe, rf__tag_make(RF__OP_NONE, 0, 0));
 	}
 	/* files (their closes are waited for); sockets' closes are not */
-	if (rf__tag_op(t) != RF_OP_NONE && inline_room(l)) {
+	if (rf__tag_op(t) != RF__OP_NONE && inline_room(l)) {
 		post(l, t, (l->st.sys[RF__SYS_CLOSE]++, close(fd)));
 		return;
 	}
@@ -959,7 +959,7 @@ void rf__op_cancel(struct rf__loop *l, rf__tag victim)
 		return;
 	}
 	/* no room in the SQ: the victim runs until it completes on its own */
-	struct io_uring_sqe *sqe = get_sqe(l, rf__tag_make(RF_OP_NONE, 0, 0));
+	struct io_uring_sqe *sqe = get_sqe(l, rf__tag_make(RF__OP_NONE, 0, 0));
 	io_uring_prep_cancel64(sqe, victim, 0);
-	io_uring_sqe_set_data64(sqe, rf__tag_make(RF_OP_NONE, 0, 0));
+	io_uring_sqe_set_data64(sqe, rf__tag_make(RF__OP_NONE, 0, 0));
 }

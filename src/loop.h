@@ -19,34 +19,34 @@
 typedef uint64_t rf__tag;
 
 enum rf__op_kind {
-	RF_OP_NONE = 0, /* completion ignored (fire-and-forget close, cancel) */
-	RF_OP_SOCKET,
-	RF_OP_CONNECT,
-	RF_OP_SEND,
-	RF_OP_RECV,
-	RF_OP_OPEN,
-	RF_OP_FALLOCATE,
-	RF_OP_WRITE,
-	RF_OP_FCLOSE,
-	RF_OP_RENAME,
-	RF_OP_UNLINK,
-	RF_OP_WAKE,     /* resolver results are ready */
-	RF_OP_TLS_SEND, /* ciphertext out */
-	RF_OP_TLS_RECV, /* ciphertext in */
-	RF_OP_SIGNAL,   /* the caller's signal descriptor is readable */
-	RF_OP_PFX_OPEN, /* resume: hash the prefix already on disk */
-	RF_OP_PFX_READ,
-	RF_OP_PFX_CLOSE,
-	RF_OP_ADOPT, /* resume: take over a shorter final file as .part */
-	RF_OP_FSYNC,
-	RF_OP_DIR_OPEN, /* --fsync: the directory, after the rename */
-	RF_OP_DIR_FSYNC,
-	RF_OP_DIR_CLOSE,
-	RF_OP_SPLICE_IN,  /* plain body: socket -> pipe (zero copy) */
-	RF_OP_SPLICE_OUT, /* pipe -> file at an offset */
-	RF_OP_LINK,       /* an unnamed (O_TMPFILE) file gets its final name */
-	RF_OP_RECV_MULTI, /* a multishot receive into the pool */
-	RF_OP_DNS_POLL,   /* a resolver socket is readable or writable */
+	RF__OP_NONE = 0, /* completion ignored (fire-and-forget close, cancel) */
+	RF__OP_SOCKET,
+	RF__OP_CONNECT,
+	RF__OP_SEND,
+	RF__OP_RECV,
+	RF__OP_OPEN,
+	RF__OP_FALLOCATE,
+	RF__OP_WRITE,
+	RF__OP_FCLOSE,
+	RF__OP_RENAME,
+	RF__OP_UNLINK,
+	RF__OP_WAKE,     /* resolver results are ready */
+	RF__OP_TLS_SEND, /* ciphertext out */
+	RF__OP_TLS_RECV, /* ciphertext in */
+	RF__OP_SIGNAL,   /* the caller's signal descriptor is readable */
+	RF__OP_PFX_OPEN, /* resume: hash the prefix already on disk */
+	RF__OP_PFX_READ,
+	RF__OP_PFX_CLOSE,
+	RF__OP_ADOPT, /* resume: take over a shorter final file as .part */
+	RF__OP_FSYNC,
+	RF__OP_DIR_OPEN, /* --fsync: the directory, after the rename */
+	RF__OP_DIR_FSYNC,
+	RF__OP_DIR_CLOSE,
+	RF__OP_SPLICE_IN,  /* plain body: socket -> pipe (zero copy) */
+	RF__OP_SPLICE_OUT, /* pipe -> file at an offset */
+	RF__OP_LINK,       /* an unnamed (O_TMPFILE) file gets its final name */
+	RF__OP_RECV_MULTI, /* a multishot receive into the pool */
+	RF__OP_DNS_POLL,   /* a resolver socket is readable or writable */
 };
 
 static inline rf__tag rf__tag_make(enum rf__op_kind op, uint32_t idx, uint32_t gen)
@@ -169,7 +169,7 @@ unsigned rf__loop_pool_size(const struct rf__loop *l);
 unsigned rf__loop_pool_avail(const struct rf__loop *l);
 void rf__loop_pool_put(struct rf__loop *l, unsigned bid);
 /* Registered files (ring only): every socket the ring makes, and every
- * output file it opens (RF_OP_OPEN), goes into a table of n slots (an
+ * output file it opens (RF__OP_OPEN), goes into a table of n slots (an
  * IORING_OP_FILES_UPDATE, no syscall) and its ring ops name the slot
  * (IOSQE_FIXED_FILE), sparing the kernel a descriptor lookup per op;
  * rf__op_close takes it out.  The descriptor stays usable for syscalls

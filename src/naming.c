@@ -45,7 +45,7 @@ int rf_file_owner(const char *path, const char *url)
 int rf_checksum_check(const char *spec, const char **why)
 {
 	const char *algo, *dummy;
-	unsigned char want[RF_DIGEST_MAX];
+	unsigned char want[RF__DIGEST_MAX];
 	size_t len;
 	return rf__checksum_parse(spec, &algo, want, &len, why ? why : &dummy);
 }

@@ -83,11 +83,11 @@ const struct rf__outcome *rf__outcome(rf_client *c, struct rf__slot *s)
 		return o;
 	o->decided = true;
 	if (!s->err) {
-		o->next = s->end == RF_END_REQUEUE && !c->stopping ? RF_NEXT_REQUEUE : RF_NEXT_REPORT;
+		o->next = s->end == RF__END_REQUEUE && !c->stopping ? RF__NEXT_REQUEUE : RF__NEXT_REPORT;
 		return o;
 	}
 	o->delay = retry_delay(c, s);
-	o->next = o->delay >= 0 ? RF_NEXT_RETRY : RF_NEXT_REPORT;
+	o->next = o->delay >= 0 ? RF__NEXT_RETRY : RF__NEXT_REPORT;
 	uint64_t on_disk = s->bytes + (uint64_t)s->sink.resume_from;
 	bool ranges = s->resp.accept_ranges || s->resp.etag[0] || s->resp.last_modified[0] ||
 	              s->sink.resume_from > 0;
@@ -95,7 +95,7 @@ const struct rf__outcome *rf__outcome(rf_client *c, struct rf__slot *s)
 		o->keep_part = false; /* a range, a decoded body: fetched from the start again */
 	else if (s->err == RF_ECANCELED)
 		o->keep_part = true; /* interrupted: resumable with -c */
-	else if (o->next == RF_NEXT_RETRY)
+	else if (o->next == RF__NEXT_RETRY)
 		o->keep_part = o->resume = ranges; /* the retry continues it with Range */
 	else
 		o->keep_part = (s->req->flags & RF_REQ_RESUME) && rf__retry_allowed(c, s);

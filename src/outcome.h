@@ -18,14 +18,14 @@ struct rf__url;
 
 /* What a finished attempt leads to (outcome.c). */
 enum rf__next {
-	RF_NEXT_REPORT,  /* report the result (success or failure) */
-	RF_NEXT_REQUEUE, /* redirect or stale connection: back to the queue now */
-	RF_NEXT_RETRY,   /* a retryable failure: again after delay */
+	RF__NEXT_REPORT,  /* report the result (success or failure) */
+	RF__NEXT_REQUEUE, /* redirect or stale connection: back to the queue now */
+	RF__NEXT_RETRY,   /* a retryable failure: again after delay */
 };
 struct rf__outcome {
 	bool decided;
 	enum rf__next next;
-	int64_t delay;  /* RF_NEXT_RETRY: ns */
+	int64_t delay;  /* RF__NEXT_RETRY: ns */
 	bool keep_part; /* a failed attempt's .part is worth keeping */
 	bool resume;    /* ... and the retry continues it with Range */
 };

@@ -69,11 +69,11 @@ struct rf__resolver_config {
 	const char *servers; /* "ADDR[:PORT],..." instead of resolv.conf's, or NULL */
 };
 
-/* c-ares on the loop; ops whose completions carry RF_OP_DNS_POLL tags.
+/* c-ares on the loop; ops whose completions carry RF__OP_DNS_POLL tags.
  * 0, or a negative code with why filled in. */
 int rf__resolver_ares_new(struct rf__loop *loop, const struct rf__resolver_config *cfg,
                           const struct rf__resolver_ops **ops, void **out, char *why, size_t why_len);
-/* getaddrinfo() on threads; its eventfd read completes with RF_OP_WAKE. */
+/* getaddrinfo() on threads; its eventfd read completes with RF__OP_WAKE. */
 int rf__resolver_system_new(struct rf__loop *loop, const struct rf__resolver_ops **ops, void **out, char *why,
                             size_t why_len);
 

@@ -8,7 +8,7 @@
  * chains.  It has no I/O loop of its own in this use: its socket-state
  * callback says which of its sockets want reading or writing, and each
  * such wish is a one-shot poll op on the ring (or the epoll set), tagged
- * RF_OP_DNS_POLL with the socket's index and generation; when one
+ * RF__OP_DNS_POLL with the socket's index and generation; when one
  * completes, ares_process_fd() reads or writes that socket, and the poll
  * is armed again while c-ares still wants it.  ares_timeout() gives the
  * next retransmission deadline, which the client's timer honours.
@@ -78,7 +78,7 @@ struct ares {
 
 static rf__tag poll_tag(unsigned idx, unsigned dir, uint32_t gen)
 {
-	return rf__tag_make(RF_OP_DNS_POLL, idx * 2 + dir, gen);
+	return rf__tag_make(RF__OP_DNS_POLL, idx * 2 + dir, gen);
 }
 
 static void arm(struct ares *a, unsigned idx, unsigned dir)

@@ -5,7 +5,7 @@
  * systemd-resolved's NSS) that only the C library's resolver reaches.
  * getaddrinfo() blocks, so it runs off the loop thread: two threads take
  * jobs (a copy of the name) from a list and post them to a done list, then
- * write an eventfd; the loop keeps one read armed on it (RF_OP_WAKE) and
+ * write an eventfd; the loop keeps one read armed on it (RF__OP_WAKE) and
  * copies each job's answer into its query on the loop thread.  At most two
  * lookups are in flight.
  *
@@ -171,7 +171,7 @@ static void *resolver_main(void *arg)
 
 static void arm(struct sysres *d)
 {
-	rf__op_read(d->loop, rf__tag_make(RF_OP_WAKE, 0, 0), d->core->efd, &d->efd_buf, sizeof(d->efd_buf));
+	rf__op_read(d->loop, rf__tag_make(RF__OP_WAKE, 0, 0), d->core->efd, &d->efd_buf, sizeof(d->efd_buf));
 }
 
 static void sys_start(void *r, struct rf__resolver_query *q)

@@ -119,10 +119,10 @@ void rf__sink_headers(rf_client *c, struct rf__slot *s)
 
 static void submit_write(rf_client *c, struct rf__slot *s, struct rf__buf *b, int fd, bool positional)
 {
-	assert(b->state == RF_BUF_HELD && !b->writing && b->written < b->body_len);
+	assert(b->state == RF__BUF_HELD && !b->writing && b->written < b->body_len);
 	b->writing = true;
 	s->sink.writes++;
-	rf__op_write(c->loop, rf__slot_op(s, RF_OP_WRITE, (unsigned)(b - s->buf)), fd, b->body + b->written,
+	rf__op_write(c->loop, rf__slot_op(s, RF__OP_WRITE, (unsigned)(b - s->buf)), fd, b->body + b->written,
 	             (unsigned)(b->body_len - b->written), positional ? b->off + (int64_t)b->written : -1);
 }
 
@@ -167,8 +167,8 @@ void rf__sink_pump(rf_client *c, struct rf__slot *s)
 			submit_write(c, s, b, fd, positional);
 		return;
 	}
-	for (unsigned i = 0; i < RF_SLOT_BUFS; i++)
-		if (s->buf[i].state == RF_BUF_HELD && !s->buf[i].writing)
+	for (unsigned i = 0; i < RF__SLOT_BUFS; i++)
+		if (s->buf[i].state == RF__BUF_HELD && !s->buf[i].writing)
 			submit_write(c, s, &s->buf[i], fd, positional);
 }
 
@@ -193,8 +193,8 @@ static void buf_written(rf_client *c, struct rf__slot *s, struct rf__buf *b, int
 
 bool rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op, unsigned bi, int res)
 {
-	if (op == RF_OP_WRITE) {
-		assert(bi < RF_SLOT_BUFS);
+	if (op == RF__OP_WRITE) {
+		assert(bi < RF__SLOT_BUFS);
 		if (s->sink.dec)
 			rf__decode_written(c, s, res);
 		else
@@ -211,9 +211,9 @@ bool rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 bool rf__sink_finish(rf_client *c, struct rf__slot *s)
 {
 	bool failed = rf__slot_abandoned(s);
-	for (unsigned i = 0; i < RF_SLOT_BUFS; i++) {
+	for (unsigned i = 0; i < RF__SLOT_BUFS; i++) {
 		struct rf__buf *b = &s->buf[i];
-		if (b->state == RF_BUF_HELD && !b->writing) {
+		if (b->state == RF__BUF_HELD && !b->writing) {
 			if (!failed)
 				return false; /* still to be written (ordered sink) */
 			rf__sink_note_hole(s, b);

@@ -75,18 +75,18 @@ extern const struct rf__sink_ops rf__sink_file_ops, rf__sink_fd_ops, rf__sink_ca
 	rf__sink_discard_ops;
 
 enum rf__file_state {
-	RF_FILE_NONE,
-	RF_FILE_ADOPTING,
-	RF_FILE_OPENING,
-	RF_FILE_OPEN,
-	RF_FILE_SYNCING,
-	RF_FILE_CLOSING,
-	RF_FILE_CLOSED,
-	RF_FILE_RENAMING,
-	RF_FILE_LINKING,
-	RF_FILE_DIRSYNC,
-	RF_FILE_UNLINKING,
-	RF_FILE_DONE,
+	RF__FILE_NONE,
+	RF__FILE_ADOPTING,
+	RF__FILE_OPENING,
+	RF__FILE_OPEN,
+	RF__FILE_SYNCING,
+	RF__FILE_CLOSING,
+	RF__FILE_CLOSED,
+	RF__FILE_RENAMING,
+	RF__FILE_LINKING,
+	RF__FILE_DIRSYNC,
+	RF__FILE_UNLINKING,
+	RF__FILE_DONE,
 };
 
 struct rf__sink {
@@ -97,7 +97,7 @@ struct rf__sink {
 	/* digests (sink.c) */
 	struct rf__digest *dg_check, *dg_print; /* dg_print may equal dg_check */
 	bool digest_checked;
-	char digest_hex[2 * RF_DIGEST_MAX + 1];
+	char digest_hex[2 * RF__DIGEST_MAX + 1];
 	/* the transform stage (sink_decode.c), rf_client_opts.compressed: the
 	 * receive buffers hold the encoded bytes (their `written` counts what
 	 * was decoded of them); decoded bytes go out of dec_out one write at a

@@ -117,7 +117,7 @@ void rf__decode_pump(rf_client *c, struct rf__slot *s)
 		return;
 	k->dec_writing = true;
 	k->writes++;
-	rf__op_write(c->loop, rf__slot_op(s, RF_OP_WRITE, 0), fd, k->dec_out + k->dec_written,
+	rf__op_write(c->loop, rf__slot_op(s, RF__OP_WRITE, 0), fd, k->dec_out + k->dec_written,
 	             (unsigned)(k->dec_len - k->dec_written),
 	             positional ? k->dec_off + (int64_t)k->dec_written : -1);
 }

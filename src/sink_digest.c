@@ -66,8 +66,8 @@ void rf__sink_digests_finish(struct rf__slot *s)
 	if (k->digest_checked || k->segment)
 		return;
 	k->digest_checked = true;
-	unsigned char got[RF_DIGEST_MAX];
-	char got_hex[2 * RF_DIGEST_MAX + 1];
+	unsigned char got[RF__DIGEST_MAX];
+	char got_hex[2 * RF__DIGEST_MAX + 1];
 	if (k->dg_check) {
 		size_t n = rf__digest_final(k->dg_check, got);
 		rf__hex(got, n, got_hex);
@@ -75,7 +75,7 @@ void rf__sink_digests_finish(struct rf__slot *s)
 			memcpy(k->digest_hex, got_hex, sizeof(got_hex));
 		struct rf__req *r = s->req;
 		if (n != r->check_len || memcmp(got, r->check_want, n) != 0) {
-			char want_hex[2 * RF_DIGEST_MAX + 1];
+			char want_hex[2 * RF__DIGEST_MAX + 1];
 			rf__hex(r->check_want, r->check_len, want_hex);
 			rf__slot_error(s, RF_ECHECKSUM, false, "expected %s %s, got %s", r->check_algo,
 			               want_hex, got_hex);

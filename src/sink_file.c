@@ -66,7 +66,7 @@ static bool part_in_use(const rf_client *c, const struct rf__slot *self, const c
 {
 	for (unsigned i = 0; i < c->nslots; i++) {
 		const struct rf__slot *o = &c->slots[i];
-		if (o != self && o->state != RF_SLOT_FREE && o->sink.part && strcmp(o->sink.part, part) == 0)
+		if (o != self && o->state != RF__SLOT_FREE && o->sink.part && strcmp(o->sink.part, part) == 0)
 			return true;
 	}
 	for (unsigned i = 0; i < c->ndelayed; i++) /* kept for a retry */
@@ -280,9 +280,9 @@ void rf__sink_range_headers(const struct rf__slot *s, char *buf, size_t cap)
 void rf__sink_hash_prefix(rf_client *c, struct rf__slot *s)
 {
 	struct rf__buf *b = &s->buf[0]; /* made ready by the slot */
-	b->state = RF_BUF_RECV;         /* borrowed */
+	b->state = RF__BUF_RECV;        /* borrowed */
 	s->sink.pfx_off = 0;
-	rf__op_open(c->loop, rf__slot_op(s, RF_OP_PFX_OPEN, 0),
+	rf__op_open(c->loop, rf__slot_op(s, RF__OP_PFX_OPEN, 0),
 	            s->sink.resume_final ? s->req->path : s->sink.part, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);
 }
 
@@ -301,13 +301,13 @@ static void prefix_read_next(rf_client *c, struct rf__slot *s)
 	int64_t left = s->sink.resume_from - s->sink.pfx_off;
 	int64_t cap = (int64_t)s->buf[0].cap;
 	unsigned len = (unsigned)(left < cap ? left : cap);
-	rf__op_read_at(c->loop, rf__slot_op(s, RF_OP_PFX_READ, 0), s->sink.pfx_fd, s->buf[0].data, len,
+	rf__op_read_at(c->loop, rf__slot_op(s, RF__OP_PFX_READ, 0), s->sink.pfx_fd, s->buf[0].data, len,
 	               (uint64_t)s->sink.pfx_off);
 }
 
 static void prefix_close(rf_client *c, struct rf__slot *s)
 {
-	rf__op_close(c->loop, rf__slot_op(s, RF_OP_PFX_CLOSE, 0), s->sink.pfx_fd);
+	rf__op_close(c->loop, rf__slot_op(s, RF__OP_PFX_CLOSE, 0), s->sink.pfx_fd);
 	s->sink.pfx_fd = -1;
 }
 
@@ -342,17 +342,17 @@ static void open_unnamed(rf_client *c, struct rf__slot *s)
 		return;
 	}
 	s->sink.unnamed = true;
-	s->sink.file = RF_FILE_OPENING;
-	rf__op_open(c->loop, rf__slot_op(s, RF_OP_OPEN, 0), dirname(s->sink.dirpath),
+	s->sink.file = RF__FILE_OPENING;
+	rf__op_open(c->loop, rf__slot_op(s, RF__OP_OPEN, 0), dirname(s->sink.dirpath),
 	            O_WRONLY | O_TMPFILE | O_CLOEXEC, 0644);
 }
 
 static void open_part(rf_client *c, struct rf__slot *s, bool append)
 {
-	s->sink.file = RF_FILE_OPENING;
+	s->sink.file = RF__FILE_OPENING;
 	/* O_NOFOLLOW: a .part planted as a symlink must not redirect our writes */
 	int flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW | (append ? 0 : O_CREAT | O_TRUNC);
-	rf__op_open(c->loop, rf__slot_op(s, RF_OP_OPEN, 0), s->sink.part, flags, 0644);
+	rf__op_open(c->loop, rf__slot_op(s, RF__OP_OPEN, 0), s->sink.part, flags, 0644);
 }
 
 bool rf__sink_same_version(const struct rf__slot *s)
@@ -411,8 +411,9 @@ static void file_headers(rf_client *c, struct rf__slot *s)
 		s->next_off = s->sink.resume_from;
 		if (s->sink.resume_final) {
 			/* a shorter file left by another tool becomes our .part */
-			s->sink.file = RF_FILE_ADOPTING;
-			rf__op_rename(c->loop, rf__slot_op(s, RF_OP_ADOPT, 0), s->req->path, s->sink.part, 0);
+			s->sink.file = RF__FILE_ADOPTING;
+			rf__op_rename(c->loop, rf__slot_op(s, RF__OP_ADOPT, 0), s->req->path, s->sink.part,
+			              0);
 			rf__sink_note(
 				s, "continued a file left by another tool: only its length could be checked");
 			return;
@@ -447,7 +448,7 @@ static bool next_target(struct rf__slot *s)
 /* The file has its final name: done, or (--fsync) make the name durable. */
 static void named(rf_client *c, struct rf__slot *s)
 {
-	s->sink.file = RF_FILE_DONE;
+	s->sink.file = RF__FILE_DONE;
 	if (s->req->flags & RF_REQ_MIRROR)
 		mirror_stamp(s);
 	if (!c->opts.fsync)
@@ -455,8 +456,8 @@ static void named(rf_client *c, struct rf__slot *s)
 	free(s->sink.dirpath);
 	s->sink.dirpath = rf__strdup(s->sink.target);
 	if (s->sink.dirpath) {
-		s->sink.file = RF_FILE_DIRSYNC;
-		rf__op_open(c->loop, rf__slot_op(s, RF_OP_DIR_OPEN, 0), dirname(s->sink.dirpath),
+		s->sink.file = RF__FILE_DIRSYNC;
+		rf__op_open(c->loop, rf__slot_op(s, RF__OP_DIR_OPEN, 0), dirname(s->sink.dirpath),
 		            O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	}
 }
@@ -483,8 +484,8 @@ static void start_link(rf_client *c, struct rf__slot *s)
 	if (!next_target(s))
 		return;
 	snprintf(s->sink.fd_path, sizeof(s->sink.fd_path), "/proc/self/fd/%d", s->sink.ffd);
-	s->sink.file = RF_FILE_LINKING;
-	rf__op_link(c->loop, rf__slot_op(s, RF_OP_LINK, 0), s->sink.fd_path, s->sink.target);
+	s->sink.file = RF__FILE_LINKING;
+	rf__op_link(c->loop, rf__slot_op(s, RF__OP_LINK, 0), s->sink.fd_path, s->sink.target);
 }
 
 static void start_rename(rf_client *c, struct rf__slot *s)
@@ -498,7 +499,7 @@ static void start_rename(rf_client *c, struct rf__slot *s)
 		/* replacing means a regular file: never a device, FIFO, link or
 		 * directory put there by someone (a plain lstat, once per file) */
 		rf__slot_error(s, RF_EOUTPUT_NAME, true, "%s is not a regular file", s->sink.target);
-		s->sink.file = RF_FILE_CLOSED;
+		s->sink.file = RF__FILE_CLOSED;
 		return;
 	}
 	if (replace && !(s->req->flags & RF_REQ_OVERWRITE)) {
@@ -509,12 +510,12 @@ static void start_rename(rf_client *c, struct rf__slot *s)
 			               "%s appeared meanwhile and is not this "
 			               "URL's download: not replaced",
 			               s->sink.target);
-			s->sink.file = RF_FILE_CLOSED;
+			s->sink.file = RF__FILE_CLOSED;
 			return;
 		}
 	}
-	s->sink.file = RF_FILE_RENAMING;
-	rf__op_rename(c->loop, rf__slot_op(s, RF_OP_RENAME, 0), s->sink.part, s->sink.target,
+	s->sink.file = RF__FILE_RENAMING;
+	rf__op_rename(c->loop, rf__slot_op(s, RF__OP_RENAME, 0), s->sink.part, s->sink.target,
 	              replace ? 0 : RENAME_NOREPLACE);
 }
 
@@ -539,10 +540,10 @@ static void store_validator(struct rf__slot *s)
 static bool file_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op, int res)
 {
 	switch (op) {
-	case RF_OP_PFX_OPEN:
-		assert(s->buf[0].state == RF_BUF_RECV && s->sink.pfx_fd < 0); /* borrowed for it */
+	case RF__OP_PFX_OPEN:
+		assert(s->buf[0].state == RF__BUF_RECV && s->sink.pfx_fd < 0); /* borrowed for it */
 		if (res < 0) {
-			s->buf[0].state = RF_BUF_FREE;
+			s->buf[0].state = RF__BUF_FREE;
 			prefix_abandon(s, "the partial file could not be read: restarted from zero");
 			return true;
 		}
@@ -553,8 +554,8 @@ static bool file_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kin
 		}
 		prefix_read_next(c, s);
 		return false;
-	case RF_OP_PFX_READ:
-		assert(s->sink.pfx_fd >= 0 && s->buf[0].state == RF_BUF_RECV);
+	case RF__OP_PFX_READ:
+		assert(s->sink.pfx_fd >= 0 && s->buf[0].state == RF__BUF_RECV);
 		if (res > 0)
 			rf__sink_digest(s, s->buf[0].data, (size_t)res);
 		if (res < 0) {
@@ -570,20 +571,20 @@ static bool file_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kin
 		}
 		prefix_close(c, s);
 		return false;
-	case RF_OP_PFX_CLOSE:
-		s->buf[0].state = RF_BUF_FREE;
+	case RF__OP_PFX_CLOSE:
+		s->buf[0].state = RF__BUF_FREE;
 		return !s->err;
-	case RF_OP_ADOPT:
-		assert(s->sink.file == RF_FILE_ADOPTING);
+	case RF__OP_ADOPT:
+		assert(s->sink.file == RF__FILE_ADOPTING);
 		if (res < 0) {
-			s->sink.file = RF_FILE_NONE;
+			s->sink.file = RF__FILE_NONE;
 			rf__sink_fail_path(s, res, "rename to", s->sink.part);
 			return false;
 		}
 		open_part(c, s, true);
 		return false;
-	case RF_OP_OPEN:
-		assert(s->sink.file == RF_FILE_OPENING && s->sink.ffd < 0);
+	case RF__OP_OPEN:
+		assert(s->sink.file == RF__FILE_OPENING && s->sink.ffd < 0);
 		if (res < 0 && s->sink.unnamed) {
 			/* no O_TMPFILE here (or it failed): the .part way reports
 			 * its own errors */
@@ -596,12 +597,12 @@ static bool file_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kin
 			}
 		}
 		if (res < 0) {
-			s->sink.file = RF_FILE_NONE;
+			s->sink.file = RF__FILE_NONE;
 			rf__sink_fail_path(s, res, "open", s->sink.part);
 			return false;
 		}
 		s->sink.ffd = res;
-		s->sink.file = RF_FILE_OPEN;
+		s->sink.file = RF__FILE_OPEN;
 		/* the file says whose it is before it can get a final name (a
 		 * filesystem without user xattrs: documented, not an error) */
 		if (!s->sink.segment && !s->req->range)
@@ -615,37 +616,37 @@ static bool file_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kin
 			else if (s->req->job)
 				s->sink.segment = true; /* from now on segment 0 of the job */
 		}
-		if (s->resp.has_length && s->resp.content_length > RF_SLOT_BUFS * c->opts.recv_buffer &&
+		if (s->resp.has_length && s->resp.content_length > RF__SLOT_BUFS * c->opts.recv_buffer &&
 		    !s->err && !s->sink.dec && (!s->sink.segment || s->resp.status == 200)) {
 			s->sink.fallocating = true;
-			rf__op_fallocate(c->loop, rf__slot_op(s, RF_OP_FALLOCATE, 0), s->sink.ffd,
+			rf__op_fallocate(c->loop, rf__slot_op(s, RF__OP_FALLOCATE, 0), s->sink.ffd,
 			                 FALLOC_FL_KEEP_SIZE, (uint64_t)s->next_off, s->resp.content_length);
 		}
 		return false;
-	case RF_OP_FALLOCATE:
-		assert(s->sink.fallocating && s->sink.file == RF_FILE_OPEN);
+	case RF__OP_FALLOCATE:
+		assert(s->sink.fallocating && s->sink.file == RF__FILE_OPEN);
 		s->sink.fallocating = false;
 		/* file systems without fallocate: carry on without the early check */
 		if (res < 0 && res != -EOPNOTSUPP && res != -EINVAL)
 			rf__sink_fail_path(s, res, "fallocate", file_shown(s));
 		return false;
-	case RF_OP_FSYNC:
-		assert(s->sink.file == RF_FILE_SYNCING);
-		s->sink.file = RF_FILE_OPEN;
+	case RF__OP_FSYNC:
+		assert(s->sink.file == RF__FILE_SYNCING);
+		s->sink.file = RF__FILE_OPEN;
 		s->sink.synced = true;
 		if (res < 0)
 			rf__sink_fail_path(s, res, "fsync", file_shown(s));
 		return false;
-	case RF_OP_FCLOSE:
-		assert(s->sink.file == RF_FILE_CLOSING);
-		s->sink.file = RF_FILE_CLOSED;
+	case RF__OP_FCLOSE:
+		assert(s->sink.file == RF__FILE_CLOSING);
+		s->sink.file = RF__FILE_CLOSED;
 		s->sink.ffd = -1;
 		if (res < 0)
 			rf__sink_fail_path(s, res, "close", s->sink.linked ? s->sink.target : file_shown(s));
 		return false;
-	case RF_OP_LINK:
-		assert(s->sink.file == RF_FILE_LINKING && s->sink.unnamed);
-		s->sink.file = RF_FILE_OPEN;
+	case RF__OP_LINK:
+		assert(s->sink.file == RF__FILE_LINKING && s->sink.unnamed);
+		s->sink.file = RF__FILE_OPEN;
 		if (res == 0) {
 			s->sink.linked = true; /* closed next (rf__sink_finish) */
 			return false;
@@ -657,13 +658,13 @@ static bool file_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kin
 		}
 		rf__sink_fail_path(s, res, "link to", s->sink.target ? s->sink.target : s->req->path);
 		return false;
-	case RF_OP_RENAME:
-		assert(s->sink.file == RF_FILE_RENAMING && s->sink.target);
+	case RF__OP_RENAME:
+		assert(s->sink.file == RF__FILE_RENAMING && s->sink.target);
 		if (res == 0) {
 			named(c, s);
 			return false;
 		}
-		s->sink.file = RF_FILE_CLOSED;
+		s->sink.file = RF__FILE_CLOSED;
 		if (res == -EEXIST && s->sink.suffix < MAX_NAME_SUFFIX && !s->err) {
 			s->sink.suffix++;
 			start_rename(c, s);
@@ -671,29 +672,29 @@ static bool file_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kin
 		}
 		rf__sink_fail_path(s, res, "rename to", s->sink.target ? s->sink.target : s->req->path);
 		return false;
-	case RF_OP_DIR_OPEN:
-		assert(s->sink.file == RF_FILE_DIRSYNC && s->sink.dir_fd < 0);
+	case RF__OP_DIR_OPEN:
+		assert(s->sink.file == RF__FILE_DIRSYNC && s->sink.dir_fd < 0);
 		if (res < 0) {
-			s->sink.file = RF_FILE_DONE;
+			s->sink.file = RF__FILE_DONE;
 			rf__sink_note(s, "the directory could not be synced after the rename");
 			return false;
 		}
 		s->sink.dir_fd = res;
-		rf__op_fsync(c->loop, rf__slot_op(s, RF_OP_DIR_FSYNC, 0), res);
+		rf__op_fsync(c->loop, rf__slot_op(s, RF__OP_DIR_FSYNC, 0), res);
 		return false;
-	case RF_OP_DIR_FSYNC:
-		assert(s->sink.file == RF_FILE_DIRSYNC && s->sink.dir_fd >= 0);
+	case RF__OP_DIR_FSYNC:
+		assert(s->sink.file == RF__FILE_DIRSYNC && s->sink.dir_fd >= 0);
 		if (res < 0)
 			rf__sink_note(s, "the directory could not be synced after the rename");
-		rf__op_close(c->loop, rf__slot_op(s, RF_OP_DIR_CLOSE, 0), s->sink.dir_fd);
+		rf__op_close(c->loop, rf__slot_op(s, RF__OP_DIR_CLOSE, 0), s->sink.dir_fd);
 		s->sink.dir_fd = -1;
 		return false;
-	case RF_OP_DIR_CLOSE:
-		s->sink.file = RF_FILE_DONE;
+	case RF__OP_DIR_CLOSE:
+		s->sink.file = RF__FILE_DONE;
 		return false;
-	case RF_OP_UNLINK:
-		assert(s->sink.file == RF_FILE_UNLINKING);
-		s->sink.file = RF_FILE_DONE;
+	case RF__OP_UNLINK:
+		assert(s->sink.file == RF__FILE_UNLINKING);
+		s->sink.file = RF__FILE_DONE;
 		return false;
 	default:
 		return false;
@@ -722,21 +723,21 @@ static bool file_finish(rf_client *c, struct rf__slot *s, bool failed);
 static bool rename_or_fail(rf_client *c, struct rf__slot *s)
 {
 	start_rename(c, s);
-	return s->sink.file == RF_FILE_RENAMING ? false : file_finish(c, s, rf__slot_abandoned(s));
+	return s->sink.file == RF__FILE_RENAMING ? false : file_finish(c, s, rf__slot_abandoned(s));
 }
 
 static bool file_finish(rf_client *c, struct rf__slot *s, bool failed)
 {
 	/* nothing of the file is in flight: the stage waited for every op */
-	assert(s->sink.file != RF_FILE_ADOPTING && s->sink.file != RF_FILE_OPENING && !s->sink.fallocating &&
-	       s->sink.pfx_fd < 0 && !s->sink.writes);
-	if (s->sink.segment && (s->sink.file == RF_FILE_NONE || s->sink.file == RF_FILE_CLOSED)) {
-		s->sink.file = RF_FILE_DONE; /* the shared .part stays as it is */
+	assert(s->sink.file != RF__FILE_ADOPTING && s->sink.file != RF__FILE_OPENING &&
+	       !s->sink.fallocating && s->sink.pfx_fd < 0 && !s->sink.writes);
+	if (s->sink.segment && (s->sink.file == RF__FILE_NONE || s->sink.file == RF__FILE_CLOSED)) {
+		s->sink.file = RF__FILE_DONE; /* the shared .part stays as it is */
 		s->sink.keep_part = true;
 		return true;
 	}
 	switch (s->sink.file) {
-	case RF_FILE_NONE:
+	case RF__FILE_NONE:
 		if (!failed && s->sink.range_complete && !s->sink.resume_final) {
 			/* 416 on a complete .part: it only needs its final name */
 			return rename_or_fail(c, s);
@@ -747,34 +748,34 @@ static bool file_finish(rf_client *c, struct rf__slot *s, bool failed)
 			s->sink.keep_part = (s->req->flags & RF_REQ_RESUME) || keep_part(c, s);
 			if (s->sink.keep_part)
 				return true;
-			s->sink.file = RF_FILE_UNLINKING;
-			rf__op_unlink(c->loop, rf__slot_op(s, RF_OP_UNLINK, 0), s->sink.part);
+			s->sink.file = RF__FILE_UNLINKING;
+			rf__op_unlink(c->loop, rf__slot_op(s, RF__OP_UNLINK, 0), s->sink.part);
 			return false;
 		}
 		return true;
-	case RF_FILE_DONE:
+	case RF__FILE_DONE:
 		return true;
-	case RF_FILE_OPEN:
+	case RF__FILE_OPEN:
 		if (!failed && c->opts.fsync && !s->sink.synced) {
-			s->sink.file = RF_FILE_SYNCING;
-			rf__op_fsync(c->loop, rf__slot_op(s, RF_OP_FSYNC, 0), s->sink.ffd);
+			s->sink.file = RF__FILE_SYNCING;
+			rf__op_fsync(c->loop, rf__slot_op(s, RF__OP_FSYNC, 0), s->sink.ffd);
 			return false;
 		}
 		if (!failed && s->sink.unnamed && !s->sink.linked) {
 			start_link(c, s);
-			if (s->sink.file == RF_FILE_LINKING)
+			if (s->sink.file == RF__FILE_LINKING)
 				return false;
 		}
-		s->sink.file = RF_FILE_CLOSING;
-		rf__op_close(c->loop, rf__slot_op(s, RF_OP_FCLOSE, 0), s->sink.ffd);
+		s->sink.file = RF__FILE_CLOSING;
+		rf__op_close(c->loop, rf__slot_op(s, RF__OP_FCLOSE, 0), s->sink.ffd);
 		return false;
-	case RF_FILE_CLOSED:
+	case RF__FILE_CLOSED:
 		if (s->sink.linked) {
 			named(c, s);
 			return file_finish(c, s, failed);
 		}
 		if (s->sink.unnamed) { /* failed: nothing of it is on disk */
-			s->sink.file = RF_FILE_DONE;
+			s->sink.file = RF__FILE_DONE;
 			return true;
 		}
 		if (!failed)
@@ -783,11 +784,11 @@ static bool file_finish(rf_client *c, struct rf__slot *s, bool failed)
 		if (s->sink.keep_part) {
 			if (s->resp.headers_done)
 				store_validator(s);
-			s->sink.file = RF_FILE_DONE;
+			s->sink.file = RF__FILE_DONE;
 			return true;
 		}
-		s->sink.file = RF_FILE_UNLINKING;
-		rf__op_unlink(c->loop, rf__slot_op(s, RF_OP_UNLINK, 0), s->sink.part);
+		s->sink.file = RF__FILE_UNLINKING;
+		rf__op_unlink(c->loop, rf__slot_op(s, RF__OP_UNLINK, 0), s->sink.part);
 		return false;
 	default:
 		return false;
@@ -797,7 +798,7 @@ static bool file_finish(rf_client *c, struct rf__slot *s, bool failed)
 static int file_target(const struct rf__slot *s, bool *positional)
 {
 	*positional = true;
-	return s->sink.file == RF_FILE_OPEN && !s->sink.fallocating ? s->sink.ffd : -1;
+	return s->sink.file == RF__FILE_OPEN && !s->sink.fallocating ? s->sink.ffd : -1;
 }
 
 static int file_check(const rf_request *rq, const char **why)

@@ -34,8 +34,8 @@ static inline void rf__sink_fail_path(struct rf__slot *s, int err, const char *w
 static inline struct rf__buf *rf__sink_first_held(struct rf__slot *s)
 {
 	struct rf__buf *best = NULL;
-	for (unsigned i = 0; i < RF_SLOT_BUFS; i++)
-		if (s->buf[i].state == RF_BUF_HELD && (!best || s->buf[i].seq < best->seq))
+	for (unsigned i = 0; i < RF__SLOT_BUFS; i++)
+		if (s->buf[i].state == RF__BUF_HELD && (!best || s->buf[i].seq < best->seq))
 			best = &s->buf[i];
 	return best;
 }

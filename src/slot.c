@@ -9,7 +9,7 @@
  * stack asks for, counted under the slot's tag.  At most one socket op is
  * in flight per slot (send, recv or splice-in), so cancelling the slot's
  * network side is one cancel of sock_tag; before that, while connecting,
- * up to RF_SLOT_DIALS attempts race (Happy Eyeballs), each with its tag.
+ * up to RF__SLOT_DIALS attempts race (Happy Eyeballs), each with its tag.
  *
  * Receiving uses two buffers: while the body of one is being written to
  * disk, the next recv fills the other; when both wait for the disk, no recv
@@ -50,14 +50,14 @@
 #include "slot.h"
 
 static const char *const state_names[] = {
-	[RF_SLOT_FREE] = "free",
-	[RF_SLOT_PREPARING] = "preparing",
-	[RF_SLOT_RESOLVING] = "resolving",
-	[RF_SLOT_CONNECTING] = "connecting",
-	[RF_SLOT_HANDSHAKE] = "tls-handshake",
-	[RF_SLOT_SENDING] = "sending",
-	[RF_SLOT_RECEIVING] = "receiving",
-	[RF_SLOT_FINISHING] = "finishing",
+	[RF__SLOT_FREE] = "free",
+	[RF__SLOT_PREPARING] = "preparing",
+	[RF__SLOT_RESOLVING] = "resolving",
+	[RF__SLOT_CONNECTING] = "connecting",
+	[RF__SLOT_HANDSHAKE] = "tls-handshake",
+	[RF__SLOT_SENDING] = "sending",
+	[RF__SLOT_RECEIVING] = "receiving",
+	[RF__SLOT_FINISHING] = "finishing",
 };
 
 static bool trace;
@@ -116,7 +116,7 @@ static const struct rf__proxy *route_proxy(const struct rf__slot *s)
 
 static void debug_text(rf_client *c, struct rf__slot *s, enum rf_debug_kind kind, const char *text)
 {
-	char shown[RF_URL_MAX + 300];
+	char shown[RF__URL_MAX + 300];
 	const struct rf__req *r = s->req;
 	rf_debug d = {kind,
 	              r->cur_url == r->url ? r->shown_url : rf__url_redact(r->cur_url, shown, sizeof(shown)),
@@ -178,7 +178,7 @@ static void debug_request(rf_client *c, struct rf__slot *s, const char *req, siz
  * The addresses are tried in an order that alternates the families (the
  * resolver's first family first), each attempt started when the one
  * before fails or after a stagger of CONNECT_STAGGER without an answer,
- * with at most RF_SLOT_DIALS in flight; the first to connect wins, the
+ * with at most RF__SLOT_DIALS in flight; the first to connect wins, the
  * other is cancelled and closed.  A host whose AAAA leads nowhere (SYNs
  * dropped) is then reached over IPv4 a quarter second later instead of
  * after the connect timeout.  While dialing, the slot's socket ops are the
@@ -188,7 +188,7 @@ static void debug_request(rf_client *c, struct rf__slot *s, const char *req, siz
 
 static int free_dial(const struct rf__slot *s)
 {
-	for (int i = 0; i < RF_SLOT_DIALS; i++)
+	for (int i = 0; i < RF__SLOT_DIALS; i++)
 		if (!s->dial[i].busy && !s->dial[i].open)
 			return i;
 	return -1;
@@ -196,7 +196,7 @@ static int free_dial(const struct rf__slot *s)
 
 static bool dialing(const struct rf__slot *s)
 {
-	for (int i = 0; i < RF_SLOT_DIALS; i++)
+	for (int i = 0; i < RF__SLOT_DIALS; i++)
 		if (s->dial[i].busy || s->dial[i].open)
 			return true;
 	return false;
@@ -229,7 +229,7 @@ static void dial_next(rf_client *c, struct rf__slot *s)
 		d->sa.in6.sin6_port = port;
 	d->busy = true;
 	d->cancel_sent = false;
-	d->tag = rf__slot_op(s, RF_OP_SOCKET, di);
+	d->tag = rf__slot_op(s, RF__OP_SOCKET, di);
 	rf__conn_dial_socket(c->loop, d->tag, d->sa.sa.sa_family);
 	if (c->opts.on_debug) {
 		char where[96];
@@ -247,7 +247,7 @@ static void dial_next(rf_client *c, struct rf__slot *s)
 static bool extend_addrs(struct rf__slot *s)
 {
 	const struct rf__dns_entry *e = s->dns;
-	if (!e || e->state != RF_DNS_OK || !e->addrs || e->addrs == s->addrs)
+	if (!e || e->state != RF__ENTRY_OK || !e->addrs || e->addrs == s->addrs)
 		return false;
 	struct rf__addrlist *l = rf__addrlist_new(s->addrs->n + e->addrs->n);
 	if (!l)
@@ -279,14 +279,14 @@ static bool addrs_may_come(const struct rf__slot *s)
 void rf__slot_stagger(rf_client *c, struct rf__slot *s)
 {
 	s->stagger_at = 0;
-	if (s->state == RF_SLOT_CONNECTING && free_dial(s) >= 0 &&
+	if (s->state == RF__SLOT_CONNECTING && free_dial(s) >= 0 &&
 	    (s->next_addr < s->addrs->n || extend_addrs(s)))
 		dial_next(c, s);
 }
 
 void rf__slot_dns_more(rf_client *c, struct rf__slot *s)
 {
-	if (s->state != RF_SLOT_CONNECTING || rf__slot_abandoned(s) || dialing(s) ||
+	if (s->state != RF__SLOT_CONNECTING || rf__slot_abandoned(s) || dialing(s) ||
 	    s->next_addr < s->addrs->n)
 		return;
 	if (extend_addrs(s)) {
@@ -308,7 +308,7 @@ static void dial_close(rf_client *c, struct rf__dial *d)
 static bool dials_stop(rf_client *c, struct rf__slot *s)
 {
 	bool pending = false;
-	for (int i = 0; i < RF_SLOT_DIALS; i++) {
+	for (int i = 0; i < RF__SLOT_DIALS; i++) {
 		struct rf__dial *d = &s->dial[i];
 		if (d->busy) {
 			if (!d->cancel_sent)
@@ -351,7 +351,7 @@ void rf__slot_dns_ready(rf_client *c, struct rf__slot *s)
 {
 	struct rf__dns_entry *e = s->dns;
 	s->req->t_dns = since(c, s->req);
-	if (e->state == RF_DNS_FAILED) {
+	if (e->state == RF__ENTRY_FAILED) {
 		char d[300];
 		snprintf(d, sizeof(d), "%s%s: %s", route_proxy(s) ? "proxy " : "",
 		         route_proxy(s) ? route_proxy(s)->host : s->req->u.host,
@@ -364,7 +364,7 @@ void rf__slot_dns_ready(rf_client *c, struct rf__slot *s)
 	if (c->opts.on_debug)
 		debug_name(c, s, e);
 	s->addr_i = s->next_addr = 0;
-	set_state(s, RF_SLOT_CONNECTING);
+	set_state(s, RF__SLOT_CONNECTING);
 	dial_next(c, s);
 }
 
@@ -413,7 +413,7 @@ void rf__slot_start(rf_client *c, struct rf__slot *s, struct rf__req *r, struct 
 		s->connect_deadline = c->now + (int64_t)(c->opts.connect_timeout * 1e9);
 		rf__wake_at(&c->wake, s->connect_deadline);
 	}
-	set_state(s, RF_SLOT_RESOLVING);
+	set_state(s, RF__SLOT_RESOLVING);
 	struct rf__dns_entry *e = rf__dns_lookup(c->dns, o->proxy ? o->proxy->host : r->u.host,
 	                                         o->proxy ? o->proxy->port : r->u.port, c->now);
 	if (!e) {
@@ -422,8 +422,8 @@ void rf__slot_start(rf_client *c, struct rf__slot *s, struct rf__req *r, struct 
 	}
 	rf__dns_release(s->dns);
 	s->dns = rf__dns_hold(e);
-	s->dns_waited = e->state == RF_DNS_PENDING;
-	if (e->state != RF_DNS_PENDING)
+	s->dns_waited = e->state == RF__ENTRY_PENDING;
+	if (e->state != RF__ENTRY_PENDING)
 		rf__slot_dns_ready(c, s);
 }
 
@@ -463,11 +463,11 @@ static void on_dial(rf_client *c, struct rf__slot *s, enum rf__op_kind op, unsig
 {
 	struct rf__dial *d = &s->dial[di];
 	d->busy = false;
-	if (op == RF_OP_SOCKET && res >= 0) {
+	if (op == RF__OP_SOCKET && res >= 0) {
 		d->fd = res;
 		d->open = true;
 	}
-	if (rf__slot_abandoned(s) || s->state != RF_SLOT_CONNECTING) {
+	if (rf__slot_abandoned(s) || s->state != RF__SLOT_CONNECTING) {
 		/* the slot is winding down, or another attempt won */
 		dial_close(c, d);
 		rf__slot_finish_step(c, s);
@@ -477,9 +477,9 @@ static void on_dial(rf_client *c, struct rf__slot *s, enum rf__op_kind op, unsig
 		dial_failed(c, s, d, res);
 		return;
 	}
-	if (op == RF_OP_SOCKET) {
+	if (op == RF__OP_SOCKET) {
 		d->busy = true;
-		d->tag = rf__slot_op(s, RF_OP_CONNECT, di);
+		d->tag = rf__slot_op(s, RF__OP_CONNECT, di);
 		rf__conn_dial_connect(c->loop, d->tag, d->fd, &d->sa.sa, rf__sockaddr_len(&d->sa));
 		return;
 	}
@@ -499,7 +499,7 @@ static void on_dial(rf_client *c, struct rf__slot *s, enum rf__op_kind op, unsig
 /* ---- the connection's handshakes (TLS) ---- */
 
 /* Submit the socket op the connection stack asks for (bi: the receive
- * buffer a plain RF_OP_RECV fills). */
+ * buffer a plain RF__OP_RECV fills). */
 static void submit(rf_client *c, struct rf__slot *s, const struct rf__conn_op *op, unsigned bi)
 {
 	rf__slot_sock_op(s, op->kind, bi);
@@ -559,7 +559,7 @@ static void start_tls(rf_client *c, struct rf__slot *s)
 		return;
 	}
 	s->tls_handshake = true;
-	set_state(s, RF_SLOT_HANDSHAKE);
+	set_state(s, RF__SLOT_HANDSHAKE);
 	handshake_step(c, s);
 }
 
@@ -581,7 +581,7 @@ static void begin_send(rf_client *c, struct rf__slot *s)
 {
 	if (rf__sink_need_prefix(s)) {
 		/* resume with a digest: hash what is on disk first */
-		set_state(s, RF_SLOT_PREPARING);
+		set_state(s, RF__SLOT_PREPARING);
 		if (rf__buf_ready(c, s, &s->buf[0])) {
 			rf__slot_fail(c, s, -ENOMEM);
 			return;
@@ -604,7 +604,7 @@ static void begin_send(rf_client *c, struct rf__slot *s)
 	/* http:// through a proxy: the absolute form, and the proxy's
 	 * credentials (never sent when the route is direct or a tunnel) */
 	const struct rf__proxy *px = s->req->u.tls ? NULL : route_proxy(s);
-	static __thread char absolute[RF_URL_MAX + 320];
+	static __thread char absolute[RF__URL_MAX + 320];
 	if (px)
 		snprintf(absolute, sizeof(absolute), "http://%s%s", s->req->u.hostport, s->req->u.target);
 	/* only a whole body can be decoded as it streams */
@@ -650,11 +650,11 @@ static void begin_send(rf_client *c, struct rf__slot *s)
 		rf__http1_trace_into(&s->resp, s->trace);
 	if (c->cookies)
 		rf__http1_cookies_into(&s->resp, s->setcookies);
-	s->body = RF_BODY_UNDECIDED;
+	s->body = RF__BODY_UNDECIDED;
 	s->last_io = s->request_at = c->now;
 	if (c->opts.idle_timeout > 0)
 		rf__wake_at(&c->wake, c->now + (int64_t)(c->opts.idle_timeout * 1e9));
-	set_state(s, RF_SLOT_SENDING);
+	set_state(s, RF__SLOT_SENDING);
 	const char *detail;
 	int err = rf__conn_send(s->conn, s->reqbuf, s->reqlen, &detail);
 	if (err) {
@@ -683,7 +683,7 @@ static void stale_retry(rf_client *c, struct rf__slot *s)
 {
 	s->conn->origin->closes_idle = true; /* check its idle ones before reuse */
 	s->req->stale_retries++;
-	rf__slot_end(s, RF_END_REQUEUE);
+	rf__slot_end(s, RF__END_REQUEUE);
 	rf__slot_finish_step(c, s);
 }
 
@@ -703,9 +703,9 @@ int rf__buf_ready(const rf_client *c, const struct rf__slot *s, struct rf__buf *
 
 static int free_buf(rf_client *c, struct rf__slot *s)
 {
-	for (unsigned i = 0; i < RF_SLOT_BUFS; i++) {
+	for (unsigned i = 0; i < RF__SLOT_BUFS; i++) {
 		struct rf__buf *b = &s->buf[i];
-		if (b->state != RF_BUF_FREE)
+		if (b->state != RF__BUF_FREE)
 			continue;
 		if (rf__buf_ready(c, s, b)) {
 			rf__slot_fail(c, s, -ENOMEM);
@@ -725,8 +725,8 @@ static bool pool_receives(const rf_client *c, const struct rf__slot *s)
 
 static int free_entry(const struct rf__slot *s)
 {
-	for (unsigned i = 0; i < RF_SLOT_BUFS; i++)
-		if (s->buf[i].state == RF_BUF_FREE)
+	for (unsigned i = 0; i < RF__SLOT_BUFS; i++)
+		if (s->buf[i].state == RF__BUF_FREE)
 			return (int)i;
 	return -1;
 }
@@ -782,7 +782,7 @@ void rf__slot_rate_ready(rf_client *c, struct rf__slot *s)
 
 static bool receiving(const struct rf__slot *s)
 {
-	return s->end == RF_END_NONE && !s->sock_busy && s->state == RF_SLOT_RECEIVING;
+	return s->end == RF__END_NONE && !s->sock_busy && s->state == RF__SLOT_RECEIVING;
 }
 
 static void on_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n);
@@ -821,7 +821,7 @@ static bool ms_queue(struct rf__slot *s, unsigned bid, char *at, unsigned len)
 static void ms_drain(rf_client *c, struct rf__slot *s)
 {
 	while (s->ms_npend) {
-		if (s->end != RF_END_NONE) {
+		if (s->end != RF__END_NONE) {
 			if (s->resp_ended)
 				s->ms_keep_conn = false; /* bytes after the response */
 			ms_drop_pending(c, s);
@@ -832,7 +832,7 @@ static void ms_drain(rf_client *c, struct rf__slot *s)
 			return;
 		struct rf__ms_pending p = s->ms_pend[0];
 		memmove(s->ms_pend, s->ms_pend + 1, --s->ms_npend * sizeof(p));
-		s->buf[bi].state = RF_BUF_RECV;
+		s->buf[bi].state = RF__BUF_RECV;
 		attach_pool_buf(&s->buf[bi], p.bid, p.at, p.len);
 		on_plain(c, s, (unsigned)bi, p.len);
 	}
@@ -843,7 +843,7 @@ static void ms_drain(rf_client *c, struct rf__slot *s)
 static bool ms_end(rf_client *c, struct rf__slot *s)
 {
 	int res = s->ms_res;
-	if (s->end != RF_END_NONE) {
+	if (s->end != RF__END_NONE) {
 		if (res != -ECANCELED)
 			s->ms_keep_conn = false; /* the peer closed or failed after all */
 		rf__slot_finish_step(c, s);
@@ -866,8 +866,8 @@ static void on_recv_multi(rf_client *c, struct rf__slot *s, int res, unsigned fl
 {
 	if (!(flags & RF__F_MORE)) {
 		s->sock_busy = false;
-		assert(s->ms == RF_MS_ARMED);
-		s->ms = RF_MS_ENDED;
+		assert(s->ms == RF__MS_ARMED);
+		s->ms = RF__MS_ENDED;
 		s->ms_res = res;
 	}
 	if (flags & RF__F_POOL) {
@@ -889,22 +889,22 @@ static void on_recv_multi(rf_client *c, struct rf__slot *s, int res, unsigned fl
  * stack needs it. */
 static void arm_recv(rf_client *c, struct rf__slot *s)
 {
-	if (s->ms_npend || s->ms == RF_MS_ENDED) {
+	if (s->ms_npend || s->ms == RF__MS_ENDED) {
 		/* a multishot receive: what it brought first, then how it ended */
 		ms_drain(c, s);
 		if (s->ms_npend)
 			return; /* the rest when a receive buffer is free */
-		if (s->ms == RF_MS_ENDED) {
-			s->ms = RF_MS_OFF;
+		if (s->ms == RF__MS_ENDED) {
+			s->ms = RF__MS_OFF;
 			if (ms_end(c, s))
 				return;
 		}
 	}
-	if (s->ms == RF_MS_ARMED) {
+	if (s->ms == RF__MS_ARMED) {
 		/* bytes come by themselves; a large body (big buffers, splice)
 		 * needs the socket to itself, and a failed slot winds down: end
 		 * the multishot first */
-		bool stop = s->end != RF_END_NONE || !pool_receives(c, s) || rf__splice_ok(c, s);
+		bool stop = s->end != RF__END_NONE || !pool_receives(c, s) || rf__splice_ok(c, s);
 		if (stop && !s->cancel_sent) {
 			rf__op_cancel(c->loop, s->sock_tag);
 			s->cancel_sent = true;
@@ -920,8 +920,8 @@ static void arm_recv(rf_client *c, struct rf__slot *s)
 	if (pool_receives(c, s) && c->pool_multishot) {
 		/* one receive for the whole response: a completion (with a pool
 		 * buffer) each time bytes arrive */
-		s->ms = RF_MS_ARMED;
-		submit(c, s, &(struct rf__conn_op){RF_OP_RECV_MULTI, NULL, 0}, 0);
+		s->ms = RF__MS_ARMED;
+		submit(c, s, &(struct rf__conn_op){RF__OP_RECV_MULTI, NULL, 0}, 0);
 		return;
 	}
 	if (pool_receives(c, s)) {
@@ -929,9 +929,9 @@ static void arm_recv(rf_client *c, struct rf__slot *s)
 		int bi = free_entry(s);
 		if (bi < 0)
 			return; /* both buffers wait for the sink: the socket waits too */
-		s->buf[bi].state = RF_BUF_RECV;
+		s->buf[bi].state = RF__BUF_RECV;
 		s->buf[bi].pool_recv = true;
-		submit(c, s, &(struct rf__conn_op){RF_OP_RECV, NULL, 0}, (unsigned)bi);
+		submit(c, s, &(struct rf__conn_op){RF__OP_RECV, NULL, 0}, (unsigned)bi);
 		return;
 	}
 	while (receiving(s)) {
@@ -950,15 +950,15 @@ static void arm_recv(rf_client *c, struct rf__slot *s)
 			r = rf__conn_read(s->conn, b->data + fill, b->cap - fill, &got, &next, &detail);
 			fill += got;
 		} while (r == 0 && got > 0 && fill < b->cap);
-		if (r == 0 && next.kind == RF_OP_RECV) { /* the kernel fills b */
-			b->state = RF_BUF_RECV;
+		if (r == 0 && next.kind == RF__OP_RECV) { /* the kernel fills b */
+			b->state = RF__BUF_RECV;
 			submit(c, s, &next, (unsigned)bi);
 			return;
 		}
-		if (r == 0 && got == 0 && fill > 0 && fill < b->cap && s->big && s->body == RF_BODY_SINK &&
+		if (r == 0 && got == 0 && fill > 0 && fill < b->cap && s->big && s->body == RF__BODY_SINK &&
 		    s->resp.has_length && s->body_in + fill < s->resp.content_length) {
 			/* more of this body is surely coming: keep filling */
-			b->state = RF_BUF_RECV;
+			b->state = RF__BUF_RECV;
 			s->partial = bi;
 			s->partial_fill = fill;
 			submit(c, s, &next, 0);
@@ -1044,7 +1044,7 @@ static void follow_redirect(rf_client *c, struct rf__slot *s)
 	r->cur_url = next;
 	rf__url_free(&r->u);
 	r->u = nu;
-	rf__slot_end(s, RF_END_REQUEUE);
+	rf__slot_end(s, RF__END_REQUEUE);
 	rf__slot_finish_step(c, s);
 }
 
@@ -1054,7 +1054,7 @@ void rf__slot_response_end(rf_client *c, struct rf__slot *s, bool reusable)
 {
 	if (s->big)
 		rf__conn_set_recv_size(s->conn, 0); /* pooled conns stay small */
-	if (s->ms == RF_MS_ARMED) {
+	if (s->ms == RF__MS_ARMED) {
 		/* no other request may use the conn while our multishot receive
 		 * is armed on it: cancel that; finish_step releases the conn */
 		s->ms_keep_conn = reusable;
@@ -1067,7 +1067,7 @@ void rf__slot_response_end(rf_client *c, struct rf__slot *s, bool reusable)
 		s->conn = NULL;
 	}
 	s->resp_ended = true;
-	rf__slot_end(s, RF_END_DONE);
+	rf__slot_end(s, RF__END_DONE);
 	int st = s->resp.status;
 	if (s->redirect_status) {
 		follow_redirect(c, s);
@@ -1087,7 +1087,7 @@ void rf__slot_response_end(rf_client *c, struct rf__slot *s, bool reusable)
 		s->req->fresh = true;
 		snprintf(s->req->note, sizeof(s->req->note),
 		         "the partial file was longer than the resource: restarted from zero");
-		rf__slot_end(s, RF_END_REQUEUE);
+		rf__slot_end(s, RF__END_REQUEUE);
 		rf__slot_finish_step(c, s);
 	} else if (st < 200 || st > 299) {
 		rf__slot_fail(c, s, RF_EHTTP_STATUS);
@@ -1136,8 +1136,8 @@ static void on_headers(rf_client *c, struct rf__slot *s)
 		snprintf(s->req->note, sizeof(s->req->note),
 		         "the server answered the range with "
 		         "another version of the file (its validator changed): restarted from zero");
-		rf__slot_end(s, RF_END_REQUEUE);
-		s->body = RF_BODY_DISCARD;
+		rf__slot_end(s, RF__END_REQUEUE);
+		s->body = RF__BODY_DISCARD;
 		rf__slot_response_end(c, s, false);
 		return;
 	}
@@ -1153,13 +1153,13 @@ static void on_headers(rf_client *c, struct rf__slot *s)
 			char d[120];
 			snprintf(d, sizeof(d), "the server announces %lld bytes, more than the limit of %llu",
 			         (long long)total, (unsigned long long)c->opts.max_filesize);
-			s->body = RF_BODY_DISCARD;
+			s->body = RF__BODY_DISCARD;
 			fail_detail(c, s, RF_ETOO_BIG, d);
 			return;
 		}
 	}
 	if (st >= 200 && st <= 299) {
-		s->body = RF_BODY_SINK;
+		s->body = RF__BODY_SINK;
 		/* a large body gets big receive buffers while the budget lasts:
 		 * fewer, larger recvs and writes */
 		uint64_t big_body = 8 * (uint64_t)c->opts.recv_buffer;
@@ -1175,7 +1175,7 @@ static void on_headers(rf_client *c, struct rf__slot *s)
 			rf__slot_finish_step(c, s);
 		return;
 	}
-	s->body = RF_BODY_DISCARD;
+	s->body = RF__BODY_DISCARD;
 	if (st == 407 && !s->req->u.tls && route_proxy(s)) { /* from the proxy itself */
 		char d[200];
 		snprintf(d, sizeof(d), "proxy %s: %s", route_proxy(s)->hostport,
@@ -1238,14 +1238,14 @@ static void parse_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n)
 static void on_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n)
 {
 	parse_plain(c, s, bi, n);
-	if (s->buf[bi].state == RF_BUF_FREE)
+	if (s->buf[bi].state == RF__BUF_FREE)
 		rf__buf_release(c->loop, &s->buf[bi]); /* nothing of it is held */
 }
 
 static void parse_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n)
 {
 	struct rf__buf *b = &s->buf[bi];
-	b->state = RF_BUF_FREE;
+	b->state = RF__BUF_FREE;
 	if (!s->t_first_byte)
 		s->t_first_byte = c->now - s->req->t_start;
 	s->last_io = c->now;
@@ -1255,13 +1255,13 @@ static void parse_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n)
 		fail_detail(c, s, e, s->resp.error_detail);
 		return;
 	}
-	if (s->resp.headers_done && s->body == RF_BODY_UNDECIDED) {
+	if (s->resp.headers_done && s->body == RF__BODY_UNDECIDED) {
 		on_headers(c, s);
-		if (s->end == RF_END_FAILED || s->resp_ended)
+		if (s->end == RF__END_FAILED || s->resp_ended)
 			return;
 	}
 	bool cut = false; /* a segment's end came before the response's */
-	if (s->resp.body_len > 0 && s->body == RF_BODY_SINK && s->sink.segment) {
+	if (s->resp.body_len > 0 && s->body == RF__BODY_SINK && s->sink.segment) {
 		int64_t end = rf__split_end(s->req);
 		if (s->next_off + (int64_t)s->resp.body_len >= end) {
 			size_t keep = end > s->next_off ? (size_t)(end - s->next_off) : 0;
@@ -1269,7 +1269,7 @@ static void parse_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n)
 			s->resp.body_len = keep;
 		}
 	}
-	if (s->resp.body_len > 0 && s->body == RF_BODY_SINK && c->opts.max_filesize && !s->sink.dec &&
+	if (s->resp.body_len > 0 && s->body == RF__BODY_SINK && c->opts.max_filesize && !s->sink.dec &&
 	    (uint64_t)s->next_off + s->resp.body_len > c->opts.max_filesize) {
 		char d[120];
 		snprintf(d, sizeof(d), "more than the limit of %llu bytes arrived",
@@ -1277,11 +1277,11 @@ static void parse_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n)
 		fail_detail(c, s, RF_ETOO_BIG, d);
 		return;
 	}
-	if (s->resp.body_len > 0 && s->body == RF_BODY_SINK) {
+	if (s->resp.body_len > 0 && s->body == RF__BODY_SINK) {
 		if (!s->sink.dec) /* a decoded body is digested as it is decoded */
 			rf__sink_digest(s, s->resp.body, s->resp.body_len);
 		s->body_in += s->resp.body_len;
-		b->state = RF_BUF_HELD;
+		b->state = RF__BUF_HELD;
 		b->body = s->resp.body;
 		b->body_len = s->resp.body_len;
 		b->written = 0;
@@ -1355,7 +1355,7 @@ static void on_tls_recv(rf_client *c, struct rf__slot *s, int res)
 		return;
 	}
 	s->last_io = c->now; /* the stack took the ciphertext (rf__conn_completed) */
-	if (s->state == RF_SLOT_HANDSHAKE)
+	if (s->state == RF__SLOT_HANDSHAKE)
 		handshake_step(c, s);
 	else
 		arm_recv(c, s);
@@ -1370,20 +1370,20 @@ static void on_send(rf_client *c, struct rf__slot *s, int res)
 	s->last_io = c->now; /* counted sent (rf__conn_completed) */
 	if (send_more(c, s))
 		return;
-	if (s->state == RF_SLOT_HANDSHAKE) {
+	if (s->state == RF__SLOT_HANDSHAKE) {
 		handshake_step(c, s);
 		return;
 	}
-	if (s->state == RF_SLOT_SENDING)
-		set_state(s, RF_SLOT_RECEIVING);
+	if (s->state == RF__SLOT_SENDING)
+		set_state(s, RF__SLOT_RECEIVING);
 	arm_recv(c, s);
 }
 
 static void after_splice(rf_client *c, struct rf__slot *s, enum rf__splice_outcome o)
 {
-	if (o == RF_SPLICE_STOP)
+	if (o == RF__SPLICE_STOP)
 		rf__slot_finish_step(c, s);
-	else if (o == RF_SPLICE_BODY_DONE)
+	else if (o == RF__SPLICE_BODY_DONE)
 		rf__slot_response_end(c, s, false); /* never reused: see splice.c */
 }
 
@@ -1391,12 +1391,12 @@ static void after_splice(rf_client *c, struct rf__slot *s, enum rf__splice_outco
  * connection again, which submits the same op. */
 static void reissue(rf_client *c, struct rf__slot *s, enum rf__op_kind op, unsigned buf)
 {
-	if (op == RF_OP_SEND || op == RF_OP_TLS_SEND)
+	if (op == RF__OP_SEND || op == RF__OP_TLS_SEND)
 		send_more(c, s);
-	else if (s->state == RF_SLOT_HANDSHAKE)
+	else if (s->state == RF__SLOT_HANDSHAKE)
 		handshake_step(c, s);
 	else {
-		if (op == RF_OP_RECV)
+		if (op == RF__OP_RECV)
 			rf__buf_release(c->loop, &s->buf[buf]);
 		arm_recv(c, s);
 	}
@@ -1405,51 +1405,51 @@ static void reissue(rf_client *c, struct rf__slot *s, enum rf__op_kind op, unsig
 void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op, unsigned buf, int res,
                             unsigned flags)
 {
-	if (op == RF_OP_RECV || op == RF_OP_TLS_RECV || op == RF_OP_RECV_MULTI || op == RF_OP_SPLICE_IN)
+	if (op == RF__OP_RECV || op == RF__OP_TLS_RECV || op == RF__OP_RECV_MULTI || op == RF__OP_SPLICE_IN)
 		rate_spend(c, s, res);
-	if (op == RF_OP_RECV_MULTI) {
+	if (op == RF__OP_RECV_MULTI) {
 		on_recv_multi(c, s, res, flags);
 		return;
 	}
-	if (op == RF_OP_RECV && (flags & RF__F_POOL)) {
+	if (op == RF__OP_RECV && (flags & RF__F_POOL)) {
 		unsigned room;
 		char *at = rf__loop_pool_piece(c->loop, flags, &room);
 		attach_pool_buf(&s->buf[buf], rf__f_bid(flags), at, room);
 	}
-	if (op == RF_OP_SOCKET || op == RF_OP_CONNECT) {
+	if (op == RF__OP_SOCKET || op == RF__OP_CONNECT) {
 		on_dial(c, s, op, buf, res);
 		return;
 	}
 	switch (op) {
-	case RF_OP_SEND:
-	case RF_OP_RECV:
-	case RF_OP_TLS_SEND:
-	case RF_OP_TLS_RECV:
-	case RF_OP_SPLICE_IN:
+	case RF__OP_SEND:
+	case RF__OP_RECV:
+	case RF__OP_TLS_SEND:
+	case RF__OP_TLS_RECV:
+	case RF__OP_SPLICE_IN:
 		s->sock_busy = false;
-		if (op == RF_OP_SPLICE_IN) {
+		if (op == RF__OP_SPLICE_IN) {
 			after_splice(c, s, rf__splice_on_in(c, s, res));
 			return;
 		}
 		if (rf__slot_abandoned(s)) {
 			/* the slot is tearing down; only the bookkeeping matters */
-			if (op == RF_OP_RECV)
+			if (op == RF__OP_RECV)
 				rf__buf_release(c->loop, &s->buf[buf]);
 			rf__slot_finish_step(c, s);
 			return;
 		}
-		if (rf__conn_completed(s->conn, op, res) == RF_CONN_AGAIN) {
+		if (rf__conn_completed(s->conn, op, res) == RF__CONN_AGAIN) {
 			reissue(c, s, op, buf); /* nothing moved: the same op again */
 			return;
 		}
-		if (op == RF_OP_SEND || op == RF_OP_TLS_SEND)
+		if (op == RF__OP_SEND || op == RF__OP_TLS_SEND)
 			on_send(c, s, res);
-		else if (op == RF_OP_TLS_RECV)
+		else if (op == RF__OP_TLS_RECV)
 			on_tls_recv(c, s, res);
 		else
 			on_recv(c, s, buf, res);
 		return;
-	case RF_OP_SPLICE_OUT:
+	case RF__OP_SPLICE_OUT:
 		after_splice(c, s, rf__splice_on_out(c, s, res));
 		return;
 	default:
@@ -1457,7 +1457,7 @@ void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 			begin_send(c, s); /* the prefix on disk is hashed */
 			return;
 		}
-		if (s->end != RF_END_NONE)
+		if (s->end != RF__END_NONE)
 			rf__slot_finish_step(c, s);
 		else
 			arm_recv(c, s);
@@ -1468,21 +1468,21 @@ void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 int64_t rf__slot_deadline(const rf_client *c, const struct rf__slot *s, int *which)
 {
 	int64_t d = INT64_MAX;
-	if (s->state == RF_SLOT_FREE || s->state == RF_SLOT_FINISHING || s->end != RF_END_NONE)
+	if (s->state == RF__SLOT_FREE || s->state == RF__SLOT_FINISHING || s->end != RF__END_NONE)
 		return d;
 	if (s->req->deadline) {
 		d = s->req->deadline;
 		*which = RF_EMAX_TIME;
 	}
-	if (s->state == RF_SLOT_PREPARING)
+	if (s->state == RF__SLOT_PREPARING)
 		return d; /* local disk work: only the whole deadline applies */
-	if (s->state == RF_SLOT_RESOLVING || s->state == RF_SLOT_CONNECTING ||
-	    s->state == RF_SLOT_HANDSHAKE) {
+	if (s->state == RF__SLOT_RESOLVING || s->state == RF__SLOT_CONNECTING ||
+	    s->state == RF__SLOT_HANDSHAKE) {
 		if (s->connect_deadline && s->connect_deadline < d) {
 			d = s->connect_deadline;
 			*which = RF_ECONNECT_TIMEOUT;
 		}
-		if (s->state == RF_SLOT_CONNECTING && s->stagger_at && s->stagger_at < d &&
+		if (s->state == RF__SLOT_CONNECTING && s->stagger_at && s->stagger_at < d &&
 		    free_dial(s) >= 0) {
 			d = s->stagger_at;
 			*which = RF__STAGGER_WAKE;
@@ -1508,14 +1508,14 @@ int64_t rf__slot_deadline(const rf_client *c, const struct rf__slot *s, int *whi
 void rf__slot_timeout(rf_client *c, struct rf__slot *s, int err)
 {
 	if (!s->err && err == RF_ECONNECT_TIMEOUT) {
-		if (s->state == RF_SLOT_RESOLVING)
+		if (s->state == RF__SLOT_RESOLVING)
 			snprintf(s->detail, sizeof(s->detail), "resolving %s%s",
 			         route_proxy(s) ? "proxy " : "",
 			         route_proxy(s) ? route_proxy(s)->host : s->req->u.host);
-		else if (s->state == RF_SLOT_HANDSHAKE && s->conn->tunnel)
+		else if (s->state == RF__SLOT_HANDSHAKE && s->conn->tunnel)
 			snprintf(s->detail, sizeof(s->detail), "waiting for proxy %s to open the tunnel",
 			         route_proxy(s)->hostport);
-		else if (s->state == RF_SLOT_HANDSHAKE)
+		else if (s->state == RF__SLOT_HANDSHAKE)
 			snprintf(s->detail, sizeof(s->detail), "TLS handshake");
 		else if (s->addrs && s->addr_i < s->addrs->n) {
 			size_t at = (size_t)snprintf(s->detail, sizeof(s->detail), "%s",
@@ -1532,15 +1532,15 @@ void rf__slot_timeout(rf_client *c, struct rf__slot *s, int err)
 
 void rf__slot_finish_step(rf_client *c, struct rf__slot *s)
 {
-	if (s->end == RF_END_NONE)
+	if (s->end == RF__END_NONE)
 		return;
-	if (s->state != RF_SLOT_FINISHING)
-		set_state(s, RF_SLOT_FINISHING);
+	if (s->state != RF__SLOT_FINISHING)
+		set_state(s, RF__SLOT_FINISHING);
 	if (dials_stop(c, s))
 		return;
 	if (s->sock_busy) {
 		if (!s->cancel_sent) {
-			assert(rf__tag_op(s->sock_tag) != RF_OP_NONE); /* busy names a live op */
+			assert(rf__tag_op(s->sock_tag) != RF__OP_NONE); /* busy names a live op */
 			rf__op_cancel(c->loop, s->sock_tag);
 			s->cancel_sent = true;
 		}
@@ -1566,41 +1566,41 @@ void rf__slot_finish_step(rf_client *c, struct rf__slot *s)
 void rf__slot_check(const rf_client *c, const struct rf__slot *s)
 {
 #ifdef RF_SLOT_CHECKS
-	if (s->state == RF_SLOT_FREE) {
+	if (s->state == RF__SLOT_FREE) {
 		assert(s->ops == 0 && !s->req && !s->conn && !s->sock_busy);
 		return;
 	}
 	assert(s->req && s->idx < c->nslots && &c->slots[s->idx] == s);
 	/* the end value and the error say the same */
-	assert((s->err != 0) == (s->end == RF_END_FAILED));
-	assert(!s->resp_ended || s->end != RF_END_NONE);
-	assert(s->state != RF_SLOT_FINISHING || s->end != RF_END_NONE);
+	assert((s->err != 0) == (s->end == RF__END_FAILED));
+	assert(!s->resp_ended || s->end != RF__END_NONE);
+	assert(s->state != RF__SLOT_FINISHING || s->end != RF__END_NONE);
 	assert(!s->finished || (s->ops == 0 && !s->conn && s->sink.writes == 0));
 	/* every op in flight is counted: the socket op, each write, each dial */
 	unsigned in_flight = s->sock_busy + s->sink.writes;
-	for (unsigned i = 0; i < RF_SLOT_DIALS; i++)
+	for (unsigned i = 0; i < RF__SLOT_DIALS; i++)
 		in_flight += s->dial[i].busy;
 	assert(s->ops >= in_flight);
-	assert(!s->sock_busy || rf__tag_op(s->sock_tag) != RF_OP_NONE);
-	assert(s->ms != RF_MS_ARMED || (s->sock_busy && rf__tag_op(s->sock_tag) == RF_OP_RECV_MULTI));
+	assert(!s->sock_busy || rf__tag_op(s->sock_tag) != RF__OP_NONE);
+	assert(s->ms != RF__MS_ARMED || (s->sock_busy && rf__tag_op(s->sock_tag) == RF__OP_RECV_MULTI));
 	assert(s->ms_npend <= s->ms_cap);
 	/* buffers: a held one has body bytes inside its memory; writes in
 	 * flight are the sink's (decoded ones come from its own buffer) */
 	unsigned writing = 0;
-	for (unsigned i = 0; i < RF_SLOT_BUFS; i++) {
+	for (unsigned i = 0; i < RF__SLOT_BUFS; i++) {
 		const struct rf__buf *b = &s->buf[i];
 		assert(!b->pooled || b->data);
-		assert(!b->writing || b->state == RF_BUF_HELD);
-		if (b->state == RF_BUF_HELD) {
+		assert(!b->writing || b->state == RF__BUF_HELD);
+		if (b->state == RF__BUF_HELD) {
 			assert(b->body && b->written <= b->body_len);
 			assert(b->body >= b->data && b->body + b->body_len <= b->data + b->cap);
 		}
 		writing += b->writing;
 	}
 	assert(writing + s->sink.dec_writing <= s->sink.writes);
-	assert(s->partial < 0 || (unsigned)s->partial < RF_SLOT_BUFS);
+	assert(s->partial < 0 || (unsigned)s->partial < RF__SLOT_BUFS);
 	assert(!s->sink.ops || s->sink.ops->finish);
-	assert(s->sink.file == RF_FILE_NONE || s->sink.ops == &rf__sink_file_ops);
+	assert(s->sink.file == RF__FILE_NONE || s->sink.ops == &rf__sink_file_ops);
 #else
 	(void)c, (void)s;
 #endif

@@ -10,9 +10,9 @@
  * The pipe belongs to the slot and is kept (empty) for its next transfer.
  * The body never passes the parser, so bytes a broken server sent after it
  * would go unseen into the next response: the slot does not reuse the
- * connection after RF_SPLICE_BODY_DONE (a new connection is cheap next to a
+ * connection after RF__SPLICE_BODY_DONE (a new connection is cheap next to a
  * body this large).  Failures are recorded in the slot and reported as
- * RF_SPLICE_STOP; this file never calls up.
+ * RF__SPLICE_STOP; this file never calls up.
  */
 #include <assert.h>
 #include <errno.h>
@@ -27,7 +27,7 @@
 bool rf__splice_ok(const rf_client *c, const struct rf__slot *s)
 {
 	bool positional;
-	return !c->opts.no_splice && !rf__conn_is_tls(s->conn) && s->body == RF_BODY_SINK &&
+	return !c->opts.no_splice && !rf__conn_is_tls(s->conn) && s->body == RF__BODY_SINK &&
 	       rf__sink_target(s, &positional) >= 0 && positional &&          /* a file at offsets */
 	       s->resp.has_length && s->req->split < 2 && !s->sink.segment && /* cut at a segment's end */
 	       !s->sink.dec && /* decoded bytes go through memory */
@@ -63,12 +63,12 @@ bool rf__splice_next(rf_client *c, struct rf__slot *s)
 	s->splice.splicing = true;
 	uint64_t left = s->resp.content_length - s->body_in;
 	unsigned len = left < s->splice.pipe_len ? (unsigned)left : s->splice.pipe_len;
-	rf__slot_sock_op(s, RF_OP_SPLICE_IN, 0);
+	rf__slot_sock_op(s, RF__OP_SPLICE_IN, 0);
 	s->splice.in_busy = true;
 	rf__op_splice(c->loop, s->sock_tag, s->conn->fd, -1, s->splice.pipe_w, -1, len, 0, true);
 	s->sink.writes++;
 	s->splice.out_busy = true;
-	rf__op_splice(c->loop, rf__slot_op(s, RF_OP_SPLICE_OUT, 0), s->splice.pipe_r, -1, fd, s->next_off,
+	rf__op_splice(c->loop, rf__slot_op(s, RF__OP_SPLICE_OUT, 0), s->splice.pipe_r, -1, fd, s->next_off,
 	              len, SPLICE_F_NONBLOCK, false);
 	return true;
 }
@@ -77,11 +77,11 @@ bool rf__splice_next(rf_client *c, struct rf__slot *s)
 static enum rf__splice_outcome splice_step(rf_client *c, struct rf__slot *s)
 {
 	if (s->splice.in_busy || s->splice.out_busy)
-		return RF_SPLICE_MOVING;
+		return RF__SPLICE_MOVING;
 	if (rf__slot_abandoned(s)) {
 		if (s->splice.in_pipe)
 			pipe_close(s); /* bytes nobody will take */
-		return RF_SPLICE_STOP;
+		return RF__SPLICE_STOP;
 	}
 	bool positional;
 	int fd = rf__sink_target(s, &positional);
@@ -89,17 +89,17 @@ static enum rf__splice_outcome splice_step(rf_client *c, struct rf__slot *s)
 		assert(fd >= 0 && positional);
 		s->sink.writes++;
 		s->splice.out_busy = true;
-		rf__op_splice(c->loop, rf__slot_op(s, RF_OP_SPLICE_OUT, 0), s->splice.pipe_r, -1, fd,
+		rf__op_splice(c->loop, rf__slot_op(s, RF__OP_SPLICE_OUT, 0), s->splice.pipe_r, -1, fd,
 		              s->next_off, (unsigned)s->splice.in_pipe, SPLICE_F_NONBLOCK, false);
-		return RF_SPLICE_MOVING;
+		return RF__SPLICE_MOVING;
 	}
 	if (s->body_in == s->resp.content_length) {
 		s->splice.splicing = false;
 		rf__http1_body_done(&s->resp);
-		return RF_SPLICE_BODY_DONE;
+		return RF__SPLICE_BODY_DONE;
 	}
 	rf__splice_next(c, s);
-	return RF_SPLICE_MOVING;
+	return RF__SPLICE_MOVING;
 }
 
 enum rf__splice_outcome rf__splice_on_in(rf_client *c, struct rf__slot *s, int res)

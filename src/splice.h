@@ -27,9 +27,9 @@ bool rf__splice_ok(const rf_client *c, const struct rf__slot *s);
 bool rf__splice_next(rf_client *c, struct rf__slot *s);
 /* What a splice completion leaves the slot to do. */
 enum rf__splice_outcome {
-	RF_SPLICE_MOVING,    /* a half is still out, or the next piece moves */
-	RF_SPLICE_STOP,      /* failed or abandoned (rf__slot_abandoned): wind down */
-	RF_SPLICE_BODY_DONE, /* the whole body is in the file: end the response */
+	RF__SPLICE_MOVING,    /* a half is still out, or the next piece moves */
+	RF__SPLICE_STOP,      /* failed or abandoned (rf__slot_abandoned): wind down */
+	RF__SPLICE_BODY_DONE, /* the whole body is in the file: end the response */
 };
 enum rf__splice_outcome rf__splice_on_in(rf_client *c, struct rf__slot *s, int res);
 enum rf__splice_outcome rf__splice_on_out(rf_client *c, struct rf__slot *s, int res);

@@ -24,7 +24,7 @@
  * stored (no user xattrs here). */
 static bool save_state(struct rf__split *j)
 {
-	char text[128 + 64 + RF_SPLIT_MAX * 64];
+	char text[128 + 64 + RF__SPLIT_MAX * 64];
 	int n = snprintf(text, sizeof(text), "ringfetch-segments 1 %" PRId64 "\n%s\n", j->total,
 	                 j->validator);
 	for (unsigned i = 0; i < j->nseg && n > 0 && (size_t)n < sizeof(text); i++)
@@ -120,9 +120,9 @@ int rf__split_start(rf_client *c, struct rf__slot *s)
 	if (!v[0])
 		return 0; /* nothing to hold the segments together: one connection */
 	int64_t total = (int64_t)h->content_length;
-	unsigned n = r->split < RF_SPLIT_MAX ? r->split : RF_SPLIT_MAX;
-	if ((int64_t)n > total / RF_SPLIT_MIN_SEGMENT)
-		n = (unsigned)(total / RF_SPLIT_MIN_SEGMENT);
+	unsigned n = r->split < RF__SPLIT_MAX ? r->split : RF__SPLIT_MAX;
+	if ((int64_t)n > total / RF__SPLIT_MIN_SEGMENT)
+		n = (unsigned)(total / RF__SPLIT_MIN_SEGMENT);
 	if (n < 2)
 		return 0;
 	struct rf__split *j = job_new(c, r, s->sink.part, total, v);
@@ -162,8 +162,8 @@ static bool parse_state(const char *text, struct rf__split *j)
 	p = nl + 1;
 	while (*p) {
 		struct rf__segment *g = &j->seg[j->nseg];
-		if (j->nseg == RF_SPLIT_MAX || sscanf(p, "%" SCNd64 " %" SCNd64 " %" SCNd64 "\n%n", &g->start,
-		                                      &g->landed, &g->end, &used) != 3)
+		if (j->nseg == RF__SPLIT_MAX || sscanf(p, "%" SCNd64 " %" SCNd64 " %" SCNd64 "\n%n",
+		                                       &g->start, &g->landed, &g->end, &used) != 3)
 			return false;
 		if (g->start < 0 || g->landed < g->start || g->end < g->landed || g->end > j->total)
 			return false;
@@ -189,7 +189,7 @@ static bool parse_state(const char *text, struct rf__split *j)
 bool rf__split_resume(rf_client *c, struct rf__slot *s)
 {
 	struct rf__req *r = s->req;
-	char text[128 + 64 + RF_SPLIT_MAX * 64];
+	char text[128 + 64 + RF__SPLIT_MAX * 64];
 	ssize_t len = getxattr(s->sink.part, STATE_XATTR, text, sizeof(text) - 1);
 	if (len <= 0)
 		return false;
@@ -241,7 +241,7 @@ void rf__split_received(struct rf__req *r, int64_t off)
  * still running, if that is worth it. */
 static void steal(rf_client *c, struct rf__split *j)
 {
-	if (j->nseg == RF_SPLIT_MAX)
+	if (j->nseg == RF__SPLIT_MAX)
 		return;
 	int best = -1;
 	int64_t best_left = 0;
@@ -260,7 +260,7 @@ static void steal(rf_client *c, struct rf__split *j)
 	int64_t mid = (at + best_left / 2) / STEAL_ALIGN * STEAL_ALIGN;
 	if (mid <= at || mid >= g->end)
 		return;
-	assert(j->nseg < RF_SPLIT_MAX && g->start <= at);
+	assert(j->nseg < RF__SPLIT_MAX && g->start <= at);
 	struct rf__segment *n = &j->seg[j->nseg];
 	*n = (struct rf__segment){.start = mid, .end = g->end, .landed = mid, .recv = mid};
 	j->nseg++;
@@ -290,7 +290,7 @@ enum rf__split_next rf__split_attempt_end(rf_client *c, struct rf__req *r, int64
 	if (retry && !complete && !j->restart && !j->err) {
 		g->recv = g->landed; /* it continues from what landed */
 		save_state(j);
-		return RF_SPLIT_AGAIN;
+		return RF__SPLIT_AGAIN;
 	}
 	g->req = NULL;
 	j->active--;
@@ -310,7 +310,7 @@ enum rf__split_next rf__split_attempt_end(rf_client *c, struct rf__req *r, int64
 	if (complete && !j->restart && !j->err)
 		steal(c, j);
 	if (j->active)
-		return RF_SPLIT_WAIT;
+		return RF__SPLIT_WAIT;
 	/* every segment has stopped: the job is over */
 	struct rf__req *l = j->leader;
 	*leader = l;
@@ -325,7 +325,7 @@ enum rf__split_next rf__split_attempt_end(rf_client *c, struct rf__req *r, int64
 		l->split = 1;
 		l->fresh = true;
 		l->resume = false;
-		next = RF_SPLIT_RESTART;
+		next = RF__SPLIT_RESTART;
 	} else if (j->err) {
 		if (j->err != RF_ECANCELED && !(l->flags & RF_REQ_RESUME)) {
 			unlink(j->part); /* not worth resuming, as for any failure */
@@ -337,7 +337,7 @@ enum rf__split_next rf__split_attempt_end(rf_client *c, struct rf__req *r, int64
 		l->split_err = j->err;
 		free(l->split_detail);
 		l->split_detail = rf__strdup(j->detail);
-		next = RF_SPLIT_FAIL;
+		next = RF__SPLIT_FAIL;
 	} else {
 		removexattr(j->part, STATE_XATTR);
 		snprintf(l->note, sizeof(l->note), "fetched in %u segments over up to %u connections",
@@ -347,7 +347,7 @@ enum rf__split_next rf__split_attempt_end(rf_client *c, struct rf__req *r, int64
 		l->fresh = false;
 		free(l->kept_part);
 		l->kept_part = rf__strdup(j->part);
-		next = RF_SPLIT_FINALIZE;
+		next = RF__SPLIT_FINALIZE;
 	}
 	l->split_bytes += j->bytes;
 	job_free(j);

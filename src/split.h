@@ -39,8 +39,8 @@ typedef struct rf_client rf_client;
 struct rf__req;
 struct rf__slot;
 
-#define RF_SPLIT_MAX 64
-#define RF_SPLIT_MIN_SEGMENT (2 << 20) /* no segment starts smaller */
+#define RF__SPLIT_MAX 64
+#define RF__SPLIT_MIN_SEGMENT (2 << 20) /* no segment starts smaller */
 
 struct rf__segment {
 	int64_t start, end;  /* [start, end) of the file */
@@ -57,7 +57,7 @@ struct rf__split {
 	int64_t total;
 	char validator[128];
 	unsigned want; /* connections asked for */
-	struct rf__segment seg[RF_SPLIT_MAX];
+	struct rf__segment seg[RF__SPLIT_MAX];
 	unsigned nseg;
 	unsigned active;     /* segments with a request */
 	bool leader_waiting; /* the leader's own attempt ended */
@@ -83,16 +83,16 @@ void rf__split_received(struct rf__req *r, int64_t off);
 int64_t rf__split_from(const struct rf__req *r);
 
 enum rf__split_next {
-	RF_SPLIT_AGAIN,    /* the client sends this segment's request again */
-	RF_SPLIT_WAIT,     /* other segments still run: nothing to do */
-	RF_SPLIT_FINALIZE, /* all complete: the leader goes again as a resume
-	                      of the complete .part (queued front by the client) */
-	RF_SPLIT_RESTART,  /* start again: the leader, whole, from zero */
-	RF_SPLIT_FAIL,     /* report the leader with job->err */
+	RF__SPLIT_AGAIN,    /* the client sends this segment's request again */
+	RF__SPLIT_WAIT,     /* other segments still run: nothing to do */
+	RF__SPLIT_FINALIZE, /* all complete: the leader goes again as a resume
+	                       of the complete .part (queued front by the client) */
+	RF__SPLIT_RESTART,  /* start again: the leader, whole, from zero */
+	RF__SPLIT_FAIL,     /* report the leader with job->err */
 };
 /* An attempt of segment request r ended: landed = bytes on disk from its
  * start, err/detail why it stopped short (0: it did not), retry = the
- * client would retry it.  RF_SPLIT_AGAIN: the job keeps r for its segment
+ * client would retry it.  RF__SPLIT_AGAIN: the job keeps r for its segment
  * and the client sends it again; otherwise r is done with (a child is then
  * freed by the client, the leader waits for the job) and *leader is the
  * leader when the job is over (the job freed, the leader's r->job NULL). */

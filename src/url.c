@@ -277,7 +277,7 @@ int rf__url_parse(const char *s, struct rf__url *u, const char **why)
 	for (size_t i = 0; i < tlen; i++)
 		need += target_byte_ok((unsigned char)rest[i]) ? 1 : 3;
 
-	if (need + hlen > RF_URL_MAX) {
+	if (need + hlen > RF__URL_MAX) {
 		*why = "URL too long (more than 8000 bytes)";
 		return RF_EURL;
 	}

@@ -25,7 +25,7 @@ struct rf__url {
 
 /* Longest URL accepted (after percent-encoding): a request line must fit a
  * server's header buffer (nginx: 8 KiB per line by default). */
-#define RF_URL_MAX 8000
+#define RF__URL_MAX 8000
 
 /* Parse an absolute http:// or https:// URL.  Returns 0, RF_EURL or
  * RF_ESCHEME; *why (if not NULL) then names what was wrong.  Characters

@@ -118,7 +118,7 @@ unsigned fake_open_files(void)
 }
 
 /* Reads of the loop's own descriptors (resolver wake-ups, signals) never
- * complete here; fire-and-forget ops (RF_OP_NONE: closing a connection)
+ * complete here; fire-and-forget ops (RF__OP_NONE: closing a connection)
  * are nobody's to wait for. */
 static bool background(const struct op *o)
 {
@@ -127,7 +127,7 @@ static bool background(const struct op *o)
 
 static bool counted(const struct op *o)
 {
-	return !background(o) && o->kind != RF_OP_NONE;
+	return !background(o) && o->kind != RF__OP_NONE;
 }
 
 unsigned fake_pending_ops(void)
@@ -545,7 +545,7 @@ int rf__loop_run_once(struct rf__loop *l, int64_t timeout_ns, rf__completion_fn 
 	F.ops[pick] = F.ops[--F.nops]; /* order does not matter: picks are random */
 	int res = complete(&o);
 	F.completions++;
-	if (o.kind != RF_OP_NONE)
+	if (o.kind != RF__OP_NONE)
 		fn(arg, o.tag, res, 0);
 	return 0;
 }

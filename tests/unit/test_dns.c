@@ -98,18 +98,18 @@ static void cache_basics(void)
 	struct rf__dns *d = new_dns(4, 0, "/nonexistent");
 	int64_t now = 1 * SEC;
 	struct rf__dns_entry *e = rf__dns_lookup(d, "a.test", 80, now);
-	CHECK(e && e->state == RF_DNS_PENDING && started == 2, "a new name asks AAAA and A (%u)", started);
+	CHECK(e && e->state == RF__ENTRY_PENDING && started == 2, "a new name asks AAAA and A (%u)", started);
 	struct rf__dns_entry *e2 = rf__dns_lookup(d, "a.test", 80, now);
 	CHECK(e2 == e && started == 2, "a second URL of the name joins the lookup");
 	CHECK(rf__dns_stats(d)->joined == 1, "... counted as joined");
 	/* A first: held for the resolution delay */
 	answer("a.test", AF_INET, "192.0.2.1", 60, RF__DNS_OK);
 	rf__dns_on_op(d, 0, 0, now + 1 * MS);
-	CHECK(e->state == RF_DNS_PENDING, "an A answer alone waits for AAAA");
+	CHECK(e->state == RF__ENTRY_PENDING, "an A answer alone waits for AAAA");
 	int64_t due = rf__dns_deadline(d, now + 1 * MS);
 	CHECK(due == now + 51 * MS, "... 50 ms (deadline in %lld ms)", (long long)((due - now) / MS));
 	rf__dns_on_time(d, due);
-	CHECK(e->state == RF_DNS_OK && e->addrs->n == 1, "then settles with A");
+	CHECK(e->state == RF__ENTRY_OK && e->addrs->n == 1, "then settles with A");
 	CHECK(rf__dns_take_settled(d) == 1, "settled once");
 	answer("a.test", AF_INET6, "2001:db8::1", 30, RF__DNS_OK);
 	rf__dns_on_op(d, 0, 0, due + MS);
@@ -120,12 +120,12 @@ static void cache_basics(void)
 	CHECK(rf__dns_lookup(d, "a.test", 80, now + 30 * SEC) == e && started == 2,
 	      "kept within its TTL");
 	rf__dns_lookup(d, "a.test", 80, now + 61 * SEC);
-	CHECK(e->state == RF_DNS_PENDING && started == 4 && rf__dns_stats(d)->expired == 1,
+	CHECK(e->state == RF__ENTRY_PENDING && started == 4 && rf__dns_stats(d)->expired == 1,
 	      "asked again after it");
 	/* AAAA first: at once */
 	answer("a.test", AF_INET6, "2001:db8::2", 60, RF__DNS_OK);
 	rf__dns_on_op(d, 0, 0, now + 61 * SEC);
-	CHECK(e->state == RF_DNS_OK && e->addrs->n == 1, "an AAAA answer settles at once");
+	CHECK(e->state == RF__ENTRY_OK && e->addrs->n == 1, "an AAAA answer settles at once");
 	answer("a.test", AF_INET, "192.0.2.2", 60, RF__DNS_OK);
 	rf__dns_on_op(d, 0, 0, now + 61 * SEC);
 	rf__dns_free(d);
@@ -138,18 +138,18 @@ static void failures_and_bounds(void)
 	struct rf__dns_entry *a = rf__dns_lookup(d, "x.test", 80, now);
 	rf__dns_lookup(d, "y.test", 80, now);
 	struct rf__dns_entry *z = rf__dns_lookup(d, "z.test", 80, now);
-	CHECK(started == 4 && z->state == RF_DNS_PENDING && z->queued,
+	CHECK(started == 4 && z->state == RF__ENTRY_PENDING && z->queued,
 	      "a third name waits: 2 lookups in flight at most (%u queries)", started);
 	answer("x.test", AF_INET6, NULL, 0, RF__DNS_NXDOMAIN);
 	answer("x.test", AF_INET, NULL, 0, RF__DNS_NXDOMAIN);
 	rf__dns_on_op(d, 0, 0, now);
-	CHECK(a->state == RF_DNS_FAILED && strcmp(a->error, "no such host (NXDOMAIN)") == 0,
+	CHECK(a->state == RF__ENTRY_FAILED && strcmp(a->error, "no such host (NXDOMAIN)") == 0,
 	      "NXDOMAIN fails the name in words (%s)", a->error ? a->error : "");
 	CHECK(started == 6 && !z->queued, "... and the waiting name is asked");
 	CHECK(rf__dns_lookup(d, "x.test", 80, now + 4 * SEC) == a && started == 6,
 	      "a failure is kept for a few seconds");
 	rf__dns_lookup(d, "x.test", 80, now + 6 * SEC);
-	CHECK(a->state == RF_DNS_PENDING && a->queued, "... not for the run (asked again, in turn)");
+	CHECK(a->state == RF__ENTRY_PENDING && a->queued, "... not for the run (asked again, in turn)");
 	rf__dns_free(d);
 
 	d = new_dns(1000, 100, "/nonexistent");
@@ -196,19 +196,19 @@ static void known_names(void)
 	CHECK(rf__dns_new(NULL, &cfg, &d, why, sizeof(why)) == 0, "pins parsed");
 	nasked = started = 0;
 	struct rf__dns_entry *e = rf__dns_lookup(d, "pin.test", 443, 0);
-	CHECK(e->state == RF_DNS_OK && e->addrs->n == 2 && e->source == RF__DNS_FROM_PIN && !started,
+	CHECK(e->state == RF__ENTRY_OK && e->addrs->n == 2 && e->source == RF__DNS_FROM_PIN && !started,
 	      "a pin answers its host and port without asking");
 	e = rf__dns_lookup(d, "pin.test", 80, 0);
-	CHECK(e->state == RF_DNS_PENDING && started == 2, "... not another port");
+	CHECK(e->state == RF__ENTRY_PENDING && started == 2, "... not another port");
 	e = rf__dns_lookup(d, "web.test", 80, 0);
-	CHECK(e->state == RF_DNS_OK && e->source == RF__DNS_FROM_HOSTS && e->addrs->n == 2,
+	CHECK(e->state == RF__ENTRY_OK && e->source == RF__DNS_FROM_HOSTS && e->addrs->n == 2,
 	      "the hosts file answers before DNS");
 	e = rf__dns_lookup(d, "x.localhost", 80, 0);
-	CHECK(e->state == RF_DNS_OK && e->source == RF__DNS_FROM_LOCALHOST, "*.localhost is loopback");
+	CHECK(e->state == RF__ENTRY_OK && e->source == RF__DNS_FROM_LOCALHOST, "*.localhost is loopback");
 	e = rf__dns_lookup(d, "no.invalid", 80, 0);
-	CHECK(e->state == RF_DNS_FAILED && started == 2, ".invalid is never asked");
+	CHECK(e->state == RF__ENTRY_FAILED && started == 2, ".invalid is never asked");
 	e = rf__dns_lookup(d, "192.0.2.44", 80, 0);
-	CHECK(e->state == RF_DNS_OK && e->source == RF__DNS_FROM_LITERAL, "an IP literal");
+	CHECK(e->state == RF__ENTRY_OK && e->source == RF__DNS_FROM_LITERAL, "an IP literal");
 	rf__dns_free(d);
 
 	const char *bad[] = {"x", "h:0:192.0.2.1", "h:80:", "h:80:192.0.2.1,", "h:80:nope", ":80:192.0.2.1"};

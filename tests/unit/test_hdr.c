@@ -51,8 +51,8 @@ int main(void)
 			bad++;
 	}
 	CHECK(bad == 0, "1 us .. 1 h: each value's counter is within 1/1024 above it (%d bad)", bad);
-	CHECK(RF_HDR_MAX_US >= UINT64_C(3600000000), "range reaches an hour (%llu us)",
-	      (unsigned long long)RF_HDR_MAX_US);
+	CHECK(RF__HDR_MAX_US >= UINT64_C(3600000000), "range reaches an hour (%llu us)",
+	      (unsigned long long)RF__HDR_MAX_US);
 	CHECK(sizeof(struct rf__hdr) < 200 * 1024, "constant memory: %zu bytes", sizeof(struct rf__hdr));
 
 	/* percentiles of a long-tailed random sample against the exact ones */
@@ -112,7 +112,7 @@ int main(void)
 	rf__hdr_init(&h);
 	rf__hdr_record(&h, UINT64_C(1) << 40);
 	rf__hdr_record_n(&h, 7, 3);
-	CHECK(h.clamped == 1 && h.max == RF_HDR_MAX_US && h.total == 4 &&
+	CHECK(h.clamped == 1 && h.max == RF__HDR_MAX_US && h.total == 4 &&
 	          rf__hdr_percentile(&h, 50) == 7,
 	      "over the range: clamped to the top and counted; record_n counts n");
 	return tap_done();

@@ -303,7 +303,7 @@ int main(void)
 	CHECK(e == RF_EPROTO && strstr(r.error_detail, "interim"), "17 interim responses refused");
 
 	/* limits */
-	size_t big = RF_HTTP1_MAX_HEADER_BYTES + 100;
+	size_t big = RF__HTTP1_MAX_HEADER_BYTES + 100;
 	char *giant = malloc(big + 100);
 	int w = sprintf(giant, "HTTP/1.1 200 OK\r\nX: ");
 	memset(giant + w, 'a', big);
@@ -315,7 +315,7 @@ int main(void)
 
 	char *many = malloc(64 * 1024);
 	w = sprintf(many, "HTTP/1.1 200 OK\r\n");
-	for (int k = 0; k <= RF_HTTP1_MAX_HEADERS; k++)
+	for (int k = 0; k <= RF__HTTP1_MAX_HEADERS; k++)
 		w += sprintf(many + w, "X-%d: v\r\n", k);
 	w += sprintf(many + w, "\r\n");
 	rf__http1_init(&r, false);

@@ -50,7 +50,7 @@ static struct rf__req *req(rf_client *c, const char *url, const char *path, unsi
 static void slot_for(struct rf__slot *s, struct rf__req *r)
 {
 	memset(s, 0, sizeof(*s));
-	s->state = RF_SLOT_FINISHING;
+	s->state = RF__SLOT_FINISHING;
 	s->req = r;
 	s->sink.ops = &rf__sink_file_ops;
 }
@@ -63,14 +63,14 @@ static void outcome_success_and_requeue(void)
 	struct rf__req *r = req(c, "http://127.0.0.1:1/a", "a", 0);
 	struct rf__slot s;
 	slot_for(&s, r);
-	CHECK(rf__outcome(c, &s)->next == RF_NEXT_REPORT, "a success is reported");
+	CHECK(rf__outcome(c, &s)->next == RF__NEXT_REPORT, "a success is reported");
 	slot_for(&s, r);
-	s.end = RF_END_REQUEUE;
-	CHECK(rf__outcome(c, &s)->next == RF_NEXT_REQUEUE, "a redirect or stale retry goes back to the queue");
+	s.end = RF__END_REQUEUE;
+	CHECK(rf__outcome(c, &s)->next == RF__NEXT_REQUEUE, "a redirect or stale retry goes back to the queue");
 	slot_for(&s, r);
-	s.end = RF_END_REQUEUE;
+	s.end = RF__END_REQUEUE;
 	c->stopping = true;
-	CHECK(rf__outcome(c, &s)->next == RF_NEXT_REPORT, "... unless the run is stopping: reported");
+	CHECK(rf__outcome(c, &s)->next == RF__NEXT_REPORT, "... unless the run is stopping: reported");
 	rf__req_free(r);
 	rf_client_free(c);
 }
@@ -104,7 +104,7 @@ static void outcome_retry_kinds(void)
 		s.err_local = cases[i].local;
 		s.resp.status = cases[i].status;
 		const struct rf__outcome *o = rf__outcome(c, &s);
-		CHECK((o->next == RF_NEXT_RETRY) == cases[i].retried, "%s is %sretried", cases[i].what,
+		CHECK((o->next == RF__NEXT_RETRY) == cases[i].retried, "%s is %sretried", cases[i].what,
 		      cases[i].retried ? "" : "not ");
 	}
 	c->opts.retry_on_checksum = 1;
@@ -113,7 +113,7 @@ static void outcome_retry_kinds(void)
 	s.bytes = 100;
 	s.resp.accept_ranges = true;
 	const struct rf__outcome *o = rf__outcome(c, &s);
-	CHECK(o->next == RF_NEXT_RETRY && !o->keep_part,
+	CHECK(o->next == RF__NEXT_RETRY && !o->keep_part,
 	      "with retry_on_checksum a mismatch is retried, from zero (its .part is never kept)");
 	rf__req_free(r);
 	rf_client_free(c);
@@ -132,7 +132,7 @@ static void outcome_backoff(void)
 			s.err = -ECONNRESET;
 			const struct rf__outcome *o = rf__outcome(c, &s);
 			double d = (double)o->delay / 1e9, base = (double)(1u << n);
-			if (o->next != RF_NEXT_RETRY || d < 0.5 * base - 1e-9 || d > 1.5 * base + 1e-9)
+			if (o->next != RF__NEXT_RETRY || d < 0.5 * base - 1e-9 || d > 1.5 * base + 1e-9)
 				in_range = false;
 		}
 	}
@@ -140,20 +140,20 @@ static void outcome_backoff(void)
 	r->retries = 5;
 	slot_for(&s, r);
 	s.err = -ECONNRESET;
-	CHECK(rf__outcome(c, &s)->next == RF_NEXT_REPORT, "no retry once the budget is spent");
+	CHECK(rf__outcome(c, &s)->next == RF__NEXT_REPORT, "no retry once the budget is spent");
 	r->retries = 0;
 	slot_for(&s, r);
 	s.err = RF_EHTTP_STATUS;
 	s.resp.status = 503;
 	snprintf(s.resp.retry_after, sizeof(s.resp.retry_after), "7");
 	const struct rf__outcome *o = rf__outcome(c, &s);
-	CHECK(o->next == RF_NEXT_RETRY && o->delay == 7000000000LL, "Retry-After: 7 wins: %lld ns",
+	CHECK(o->next == RF__NEXT_RETRY && o->delay == 7000000000LL, "Retry-After: 7 wins: %lld ns",
 	      (long long)o->delay);
 	slot_for(&s, r);
 	s.err = -ECONNRESET;
 	r->deadline = c->now + 100000000; /* 0.1 s left: any backoff passes it */
 	r->note[0] = 0;
-	CHECK(rf__outcome(c, &s)->next == RF_NEXT_REPORT && strstr(r->note, "--max-time"),
+	CHECK(rf__outcome(c, &s)->next == RF__NEXT_REPORT && strstr(r->note, "--max-time"),
 	      "no retry planned past --max-time, and the note says why: %s", r->note);
 	r->deadline = 0;
 	slot_for(&s, r);
@@ -162,7 +162,7 @@ static void outcome_backoff(void)
 	enum rf__next first = o->next;
 	s.err = RF_EHTTP_STATUS; /* changes after the decision do not change it */
 	s.resp.status = 404;
-	CHECK(rf__outcome(c, &s) == o && o->next == first && first == RF_NEXT_RETRY,
+	CHECK(rf__outcome(c, &s) == o && o->next == first && first == RF__NEXT_RETRY,
 	      "the decision is taken once per attempt and kept");
 	rf__req_free(r);
 	rf_client_free(c);
@@ -184,7 +184,7 @@ static void outcome_keep_part(void)
 	s.err = -ECONNRESET;
 	s.bytes = 1000;
 	o = rf__outcome(c, &s);
-	CHECK(o->next == RF_NEXT_RETRY && !o->keep_part,
+	CHECK(o->next == RF__NEXT_RETRY && !o->keep_part,
 	      "without Accept-Ranges or a validator the retry starts from zero: .part not kept");
 	slot_for(&s, r);
 	s.err = -ECONNRESET;
@@ -205,7 +205,7 @@ static void outcome_keep_part(void)
 	r->retries = 2;
 	rc->retries = 2; /* budget spent: reported, but -c keeps what is resumable */
 	o = rf__outcome(c, &s);
-	CHECK(o->next == RF_NEXT_REPORT && o->keep_part, "with -c a retryable failure keeps the .part");
+	CHECK(o->next == RF__NEXT_REPORT && o->keep_part, "with -c a retryable failure keeps the .part");
 	slot_for(&s, rc);
 	s.err = -ENOSPC;
 	s.err_local = true;
@@ -384,13 +384,13 @@ static void split_segments(void)
  * the last one said. */
 static enum rf__split_next finish_all(struct job_fixture *f, struct rf__req **leader, unsigned *finals)
 {
-	enum rf__split_next next = RF_SPLIT_WAIT;
+	enum rf__split_next next = RF__SPLIT_WAIT;
 	*finals = 0;
 	struct rf__req *r;
 	while ((r = rf__queue_pop(f->c))) {
 		int64_t len = rf__split_end(r) - rf__split_from(r);
 		next = rf__split_attempt_end(f->c, r, rf__split_end(r), (uint64_t)len, 0, "", false, leader);
-		if (next != RF_SPLIT_WAIT)
+		if (next != RF__SPLIT_WAIT)
 			(*finals)++;
 		rf__req_free(r);
 	}
@@ -399,7 +399,7 @@ static enum rf__split_next finish_all(struct job_fixture *f, struct rf__req **le
 		int64_t len = rf__split_end(f->leader) - rf__split_from(f->leader);
 		next = rf__split_attempt_end(f->c, f->leader, rf__split_end(f->leader), (uint64_t)len, 0, "",
 		                             false, leader);
-		if (next != RF_SPLIT_WAIT)
+		if (next != RF__SPLIT_WAIT)
 			(*finals)++;
 	}
 	return next;
@@ -416,10 +416,10 @@ static void split_job_ends(void)
 	int64_t len0 = rf__split_end(f.leader);
 	enum rf__split_next next = rf__split_attempt_end(f.c, f.leader, len0, (uint64_t)len0, 0, "", false,
 	                                                 &leader);
-	CHECK(next == RF_SPLIT_WAIT && f.c->nqueued == 4,
+	CHECK(next == RF__SPLIT_WAIT && f.c->nqueued == 4,
 	      "a finished segment takes the upper half of the largest one still running (a 4th child)");
 	next = finish_all(&f, &leader, &finals);
-	CHECK(next == RF_SPLIT_FINALIZE && finals == 1 && leader == f.leader && !f.leader->job &&
+	CHECK(next == RF__SPLIT_FINALIZE && finals == 1 && leader == f.leader && !f.leader->job &&
 	      f.leader->split_done && f.leader->split_bytes == 16 * MIB,
 	      "when every segment is complete the job says FINALIZE once, with every byte counted (%llu)",
 	      (unsigned long long)f.leader->split_bytes);
@@ -430,13 +430,13 @@ static void split_job_ends(void)
 	struct rf__req *child = rf__queue_pop(f.c);
 	int64_t start = rf__split_from(child);
 	next = rf__split_attempt_end(f.c, child, start + 100, 100, -ECONNRESET, "reset", true, &leader);
-	CHECK(next == RF_SPLIT_AGAIN && rf__split_from(child) == start + 100,
+	CHECK(next == RF__SPLIT_AGAIN && rf__split_from(child) == start + 100,
 	      "a retried segment goes again from where its bytes landed (an absolute offset)");
 	next = rf__split_attempt_end(f.c, child, start + 100, 0, RF_ERANGE, "changed", false, &leader);
 	rf__req_free(child);
-	CHECK(next == RF_SPLIT_WAIT, "a segment answered with another version: the others still run");
+	CHECK(next == RF__SPLIT_WAIT, "a segment answered with another version: the others still run");
 	next = finish_all(&f, &leader, &finals);
-	CHECK(next == RF_SPLIT_RESTART && leader == f.leader && f.leader->split == 1 && f.leader->fresh &&
+	CHECK(next == RF__SPLIT_RESTART && leader == f.leader && f.leader->split == 1 && f.leader->fresh &&
 	      access(f.part, F_OK) != 0,
 	      "... then the job restarts whole over one connection, its .part removed");
 	job_end(&f);
@@ -449,7 +449,7 @@ static void split_job_ends(void)
 	rf__req_free(child);
 	int64_t l0 = rf__split_end(f.leader);
 	next = rf__split_attempt_end(f.c, f.leader, l0, (uint64_t)l0, 0, "", false, &leader);
-	CHECK(next == RF_SPLIT_FAIL && leader == f.leader && f.leader->split_err == RF_EHTTP_STATUS &&
+	CHECK(next == RF__SPLIT_FAIL && leader == f.leader && f.leader->split_err == RF_EHTTP_STATUS &&
 	      strstr(f.leader->split_detail, "HTTP 500"),
 	      "a segment that fails for good fails the job, naming the segment: %s",
 	      f.leader->split_detail ? f.leader->split_detail : "(none)");

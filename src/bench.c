@@ -53,6 +53,7 @@
 #include "ringfetch.h"
 #include "tls.h"
 #include "url.h"
+#include "fields.h"
 
 #define DEFAULT_RECV (16 * 1024)
 #define SCAN_NS 100000000    /* timeouts are checked every 100 ms */
@@ -102,7 +103,8 @@ struct bconn {
 	uint64_t resp_bytes;
 	const struct bench_target *cur;
 	char *buf;
-	struct rf__http1_resp resp;
+	struct rf__http1_resp h1; /* the lean parse ... */
+	struct rf__response rsp;  /* ... and what it found */
 };
 
 struct bench_thread {
@@ -283,7 +285,7 @@ static int add_url(struct rf_bench *b, unsigned ti, const char *url)
 		               o->body_len);
 	if (o->no_keepalive)
 		el += snprintf(extra + el, sizeof(extra) - (size_t)el, "Connection: close\r\n");
-	struct rf__http1_request_spec spec = {
+	struct rf__request_spec spec = {
 		.method = o->method,
 		.target = u.target,
 		.hostport = u.hostport,
@@ -371,7 +373,7 @@ static int check_opts(rf_bench_opts *o)
 		return RF_EINVAL;
 	}
 	for (size_t i = 0; i < o->n_headers; i++) {
-		if (rf__http1_header_check(o->headers[i])) {
+		if (rf__field_check(o->headers[i])) {
 			say(o, "invalid header '%s'%s", o->headers[i], "");
 			return RF_EHEADER;
 		}
@@ -423,7 +425,8 @@ int rf_bench_new(const rf_bench_opts *opts, rf_bench **out)
 		.insecure = o->tls_insecure != 0,
 		.min_version = 12,
 		.no_resume = o->tls_no_resume != 0,
-		.keep_buffers = true, /* every connection is busy all the time */
+		.keep_buffers = true,   /* every connection is busy all the time */
+		.alpn = "\x08http/1.1", /* its lean parse speaks HTTP/1.1 only */
 	};
 	if (b->need_tls) { /* check the CA setup now, once, with a clear message */
 		struct rf__tls_ctx *ctx = NULL;
@@ -483,7 +486,7 @@ static void set_state(struct bench_thread *bt, struct bconn *c, enum bconn_state
 
 static rf__tag tag_of(const struct bconn *c, enum rf__op_kind op)
 {
-	return rf__tag_make(op, c->idx, c->gen);
+	return rf__tag_make(RF__OWNER_CONN, op, c->idx, c->gen);
 }
 
 static void submit(struct bench_thread *bt, struct bconn *c, const struct rf__conn_op *op)
@@ -584,7 +587,7 @@ static void send_request(struct bench_thread *bt, struct bconn *c)
 	c->first_ns = 0;
 	c->resp_bytes = 0;
 	c->deadline = bt->now + (int64_t)(bt->b->o.timeout * 1e9);
-	rf__http1_init_lean(&c->resp, c->cur->head);
+	rf__http1_init_lean(&c->h1, &c->rsp, c->cur->head);
 	const char *detail = "";
 	int err = rf__conn_send(&c->k, c->cur->req, c->cur->req_len, &detail);
 	if (err) {
@@ -695,7 +698,7 @@ static void handshake_step(struct bench_thread *bt, struct bconn *c)
 
 static void complete(struct bench_thread *bt, struct bconn *c)
 {
-	int status = c->resp.status;
+	int status = c->rsp.status;
 	if (c->counted) {
 		bt->requests++;
 		bt->bytes += c->resp_bytes;
@@ -715,7 +718,7 @@ static void complete(struct bench_thread *bt, struct bconn *c)
 	c->served = true;
 	c->stale_retried = false;
 	c->deadline = 0;
-	if (bt->b->o.no_keepalive || !c->resp.keep_alive) {
+	if (bt->b->o.no_keepalive || !c->rsp.keep_alive) {
 		drain(bt, c, THEN_NEXT);
 		return;
 	}
@@ -731,12 +734,12 @@ static void on_data(struct bench_thread *bt, struct bconn *c, char *data, size_t
 		c->first_ns = bt->now;
 	c->resp_bytes += len;
 	size_t used = 0;
-	int err = rf__http1_feed(&c->resp, data, len, &used);
+	int err = rf__http1_feed(&c->h1, data, len, &used);
 	if (err) {
-		fail(bt, c, RF_BENCH_ERR_PROTOCOL, err, c->resp.error_detail);
+		fail(bt, c, RF_BENCH_ERR_PROTOCOL, err, c->rsp.error_detail);
 		return;
 	}
-	if (!c->resp.complete)
+	if (!c->rsp.complete)
 		return;
 	if (used < len) {
 		fail(bt, c, RF_BENCH_ERR_PROTOCOL, RF_EPROTO, "data after the response");
@@ -751,7 +754,7 @@ static void on_eof(struct bench_thread *bt, struct bconn *c, int tls_err, const 
 		fail(bt, c, RF_BENCH_ERR_RESET, RF_ENOANSWER, "closed by the server");
 		return;
 	}
-	int err = rf__http1_eof(&c->resp);
+	int err = rf__http1_eof(&c->h1);
 	if (!err) {
 		complete(bt, c);
 		return;
@@ -762,7 +765,7 @@ static void on_eof(struct bench_thread *bt, struct bconn *c, int tls_err, const 
 		drain(bt, c, THEN_SAME);
 		return;
 	}
-	fail(bt, c, RF_BENCH_ERR_RESET, tls_err ? tls_err : err, tls_err ? detail : c->resp.error_detail);
+	fail(bt, c, RF_BENCH_ERR_RESET, tls_err ? tls_err : err, tls_err ? detail : c->rsp.error_detail);
 }
 
 static void tls_read_step(struct bench_thread *bt, struct bconn *c)
@@ -815,7 +818,7 @@ static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 	if (op == RF__OP_NONE)
 		return; /* a close */
 	struct bconn *c = &bt->conns[rf__tag_idx(tag)];
-	if (rf__tag_gen(tag) != (c->gen & 0xffffff))
+	if (!rf__tag_gen_is(tag, c->gen))
 		return; /* an op of the connection's earlier life */
 	assert(c->ops > 0);
 	c->ops--;

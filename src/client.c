@@ -34,6 +34,7 @@
 #include "pool.h"
 #include "queue.h"
 #include "slot.h"
+#include "fields.h"
 
 #if __has_include(<valgrind/valgrind.h>)
 #include <valgrind/valgrind.h>
@@ -123,7 +124,7 @@ void rf_client_free(rf_client *c)
 			free(c->slots[i].trace->text);
 		free(c->slots[i].trace);
 		if (c->slots[i].setcookies) {
-			struct rf__http1_cookies *k = c->slots[i].setcookies;
+			struct rf__resp_cookies *k = c->slots[i].setcookies;
 			if (k->text)
 				explicit_bzero(k->text, k->cap);
 			free(k->text);
@@ -164,6 +165,7 @@ static int client_tls(rf_client *c, char *why, size_t len)
 		.key_file = c->opts.tls_key_file,
 		.insecure = c->opts.tls_insecure != 0,
 		.min_version = c->opts.tls_min_version ? c->opts.tls_min_version : 12,
+		.alpn = RF__EXCHANGE_ALPN_OFFER, /* the protocols exchange.h knows */
 	};
 	return rf__tls_ctx_new(&to, &c->tls, why, len);
 }
@@ -311,7 +313,7 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	    opts->tmpfile < RF_TMPFILE_AUTO || opts->tmpfile > RF_TMPFILE_ON)
 		return RF_EINVAL;
 	for (size_t i = 0; i < opts->n_headers; i++)
-		if (rf__http1_header_check(opts->headers[i]))
+		if (rf__field_check(opts->headers[i]))
 			return RF_EHEADER;
 	if (opts->reserved_int || (opts->compressed != 0 && opts->compressed != 1))
 		return RF_EINVAL; /* a caller built for a later version */
@@ -368,7 +370,7 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	for (size_t i = 0; i < opts->n_headers; i++) {
 		if (!(c->headers[i] = strdup(opts->headers[i])))
 			goto fail;
-		c->header_creds |= rf__http1_credential_header(opts->headers[i]);
+		c->header_creds |= rf__field_credential(opts->headers[i]);
 		c->opts.n_headers++;
 	}
 	c->nslots = opts->max_inflight;
@@ -447,8 +449,8 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 		goto fail;
 	}
 	if (opts->signal_fd >= 0)
-		rf__op_read(c->loop, rf__tag_make(RF__OP_SIGNAL, 0, 0), opts->signal_fd, c->signal_buf,
-		            sizeof(c->signal_buf));
+		rf__op_read(c->loop, rf__tag_make(RF__OWNER_CLIENT, RF__OP_SIGNAL, 0, 0), opts->signal_fd,
+		            c->signal_buf, sizeof(c->signal_buf));
 	/* TLS is set up at the first https URL (OpenSSL costs a few MiB), or
 	 * now when files were named, so a bad one is reported before any work */
 	if (opts->tls_ca_file || opts->tls_ca_path || opts->tls_cert_file || opts->tls_key_file) {
@@ -577,8 +579,8 @@ static void slot_recycle(rf_client *c, struct rf__slot *s)
 	}
 	char *reqbuf = s->reqbuf;
 	size_t reqcap = s->reqcap;
-	struct rf__http1_trace *trace = s->trace;
-	struct rf__http1_cookies *setcookies = s->setcookies;
+	struct rf__resp_trace *trace = s->trace;
+	struct rf__resp_cookies *setcookies = s->setcookies;
 	struct rf__ms_pending *ms_pend = s->ms_pend;
 	unsigned ms_cap = s->ms_cap;
 	assert(!s->ms_npend); /* given back when the slot wound down */
@@ -590,7 +592,7 @@ static void slot_recycle(rf_client *c, struct rf__slot *s)
 	rf__addrlist_unref(s->addrs);
 	rf__dns_release(s->dns);
 	memset(s, 0, offsetof(struct rf__slot, resp));
-	rf__http1_init(&s->resp, false);
+	rf__response_reset(&s->resp);
 	for (unsigned b = 0; b < RF__SLOT_BUFS; b++) {
 		s->buf[b].data = bufs[b];
 		s->buf[b].cap = caps[b];
@@ -1081,25 +1083,29 @@ static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 {
 	rf_client *c = arg;
 	enum rf__op_kind op = rf__tag_op(tag);
-	if (op == RF__OP_NONE)
-		return;
-	if (op == RF__OP_SIGNAL) {
+	switch (rf__tag_owner(tag)) {
+	case RF__OWNER_SLOT:
+		break; /* below */
+	case RF__OWNER_CLIENT:
+		assert(op == RF__OP_SIGNAL);
 		if (res > 0 && c->opts.on_signal)
 			c->opts.on_signal(c->opts.signal_arg);
 		if (res > 0 || res == -EAGAIN || res == -EINTR)
 			rf__op_read(c->loop, tag, c->opts.signal_fd, c->signal_buf, sizeof(c->signal_buf));
 		return;
-	}
-	if (op == RF__OP_WAKE || op == RF__OP_DNS_POLL) {
+	case RF__OWNER_DNS:
 		rf__dns_on_op(c->dns, tag, res, rf__now()); /* (c->now is from before the wait) */
 		return;                                     /* waiting transfers go on in dns_progress */
+	case RF__OWNER_NONE:
+	case RF__OWNER_CONN: /* no connection owns ops of its own yet */
+		return;
 	}
 	uint32_t idx = rf__tag_slot(tag);
 	unsigned buf = rf__tag_buf(tag);
 	if (idx >= c->nslots)
 		return;
 	struct rf__slot *s = &c->slots[idx];
-	if (s->state == RF__SLOT_FREE || (s->gen & 0xffffff) != rf__tag_gen(tag))
+	if (s->state == RF__SLOT_FREE || !rf__tag_gen_is(tag, s->gen))
 		return; /* a completion for an earlier use of this slot */
 	assert(s->ops > 0);
 	if (!(flags & RF__F_MORE))

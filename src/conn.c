@@ -80,7 +80,7 @@ void rf__conn_dial_connect(struct rf__loop *l, rf__tag t, int fd, const struct s
 
 void rf__conn_dial_close(struct rf__loop *l, int fd)
 {
-	rf__op_close(l, rf__tag_make(RF__OP_NONE, 0, 0), fd);
+	rf__op_close(l, rf__tag_make(RF__OWNER_NONE, RF__OP_NONE, 0, 0), fd);
 }
 
 /* ---- the CONNECT tunnel ---- */
@@ -198,6 +198,12 @@ bool rf__conn_is_tls(const struct rf__conn *k)
 bool rf__conn_resumed(const struct rf__conn *k)
 {
 	return k->tls && rf__tls_resumed(k->tls);
+}
+
+size_t rf__conn_alpn(const struct rf__conn *k, const unsigned char **id)
+{
+	*id = NULL;
+	return k->tls ? rf__tls_alpn(k->tls, id) : 0;
 }
 
 /* TLS output first, else a receive of ciphertext. */

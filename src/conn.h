@@ -85,6 +85,9 @@ bool rf__conn_is_tls(const struct rf__conn *k);
 int rf__conn_handshake(struct rf__conn *k, struct rf__conn_op *next, const char **detail);
 /* This connection's TLS resumed a cached session. */
 bool rf__conn_resumed(const struct rf__conn *k);
+/* The protocol its TLS agreed on by ALPN, *id[0..return); 0: none (plain
+ * connections, or a server that chose none). */
+size_t rf__conn_alpn(const struct rf__conn *k, const unsigned char **id);
 
 /* Send len plaintext bytes from p (kept alive until all is sent): 0 or a
  * negative code with *detail.  Then rf__conn_next_send says what to submit. */

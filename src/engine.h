@@ -30,7 +30,7 @@
 #include "conn.h"
 #include "digest.h"
 #include "dns.h"
-#include "http1.h"
+#include "exchange.h"
 #include "loop.h"
 #include "namecache.h"
 #include "proxy.h"
@@ -231,14 +231,14 @@ struct rf__slot {
 	int64_t connect_deadline;
 	int64_t last_io;
 	/* request */
-	int64_t request_at;                   /* the request began to be sent: its response's
-	                                         header section must be complete within the
-	                                         idle timeout from here (no slow trickle) */
-	char *reqbuf;                         /* the request being sent (reqcap bytes) */
-	struct rf__http1_trace *trace;        /* -v: response header text (kept, like
-	                                         reqbuf, across recycling) */
-	struct rf__http1_cookies *setcookies; /* Set-Cookie values when the
-	                                         client keeps cookies (kept likewise) */
+	int64_t request_at;                  /* the request began to be sent: its response's
+	                                        header section must be complete within the
+	                                        idle timeout from here (no slow trickle) */
+	char *reqbuf;                        /* the request being sent (reqcap bytes) */
+	struct rf__resp_trace *trace;        /* -v: response header text (kept, like
+	                                        reqbuf, across recycling) */
+	struct rf__resp_cookies *setcookies; /* Set-Cookie values when the
+	                                        client keeps cookies (kept likewise) */
 	size_t reqcap;
 	size_t reqlen;
 	/* response (resp itself is last: see the end of this struct) */
@@ -252,9 +252,10 @@ struct rf__slot {
 	uint64_t bytes;
 	/* timings (ns since req->t_start) */
 	int64_t t_connect, t_tls, t_first_byte; /* from the request's start (ns) */
+	struct rf__exchange ex;                 /* the protocol carrying the request (exchange.h) */
 	/* Last, so recycling clears everything before it and only resets this
-	 * (rf__http1_init), not its 9 KiB of text. */
-	struct rf__http1_resp resp;
+	 * (rf__response_reset), not its 10 KiB of text. */
+	struct rf__response resp; /* what policy reads of the response */
 };
 
 /* b is free again; a pool buffer goes back to the loop at once. */
@@ -370,7 +371,7 @@ static inline rf__tag rf__slot_op(struct rf__slot *s, enum rf__op_kind op, unsig
 {
 	assert(s->state != RF__SLOT_FREE && buf < RF__SLOT_BUFS);
 	s->ops++;
-	return rf__tag_make(op, rf__slot_tag_idx(s->idx, buf), s->gen);
+	return rf__tag_make(RF__OWNER_SLOT, op, rf__slot_tag_idx(s->idx, buf), s->gen);
 }
 
 /* Mark op as the slot's one socket op in flight (for cancel); counts it. */

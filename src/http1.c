@@ -22,6 +22,8 @@
  */
 #include "alloc.h"
 #include "http1.h"
+#include "exchange.h"
+#include "fields.h"
 
 #include <ctype.h>
 #include <stddef.h>
@@ -74,13 +76,13 @@ static char *short_field(struct rf__http1_resp *r, int kind)
 {
 	switch (kind) {
 	case FIELD_ETAG:
-		return r->etag;
+		return r->out->etag;
 	case FIELD_LAST_MODIFIED:
-		return r->last_modified;
+		return r->out->last_modified;
 	case FIELD_CONTENT_RANGE:
-		return r->content_range;
+		return r->out->content_range;
 	case FIELD_RETRY_AFTER:
-		return r->retry_after;
+		return r->out->retry_after;
 	default:
 		return NULL;
 	}
@@ -101,7 +103,7 @@ static int fail(struct rf__http1_resp *r, int err)
 static int fail_why(struct rf__http1_resp *r, int err, const char *why)
 {
 	if (!r->error)
-		snprintf(r->error_detail, sizeof(r->error_detail), "%s", why);
+		snprintf(r->out->error_detail, sizeof(r->out->error_detail), "%s", why);
 	return fail(r, err);
 }
 
@@ -117,7 +119,7 @@ static int count_header_bytes(struct rf__http1_resp *r, size_t n)
 
 enum { TRACE_NONE, TRACE_STATUS, TRACE_FIELD, TRACE_VALUE };
 
-static void trace_add(struct rf__http1_trace *t, const char *at, size_t n)
+static void trace_add(struct rf__resp_trace *t, const char *at, size_t n)
 {
 	if (t->len + n + 1 > t->cap) {
 		size_t cap = (t->len + n + 1) * 2;
@@ -135,7 +137,7 @@ static void trace_add(struct rf__http1_trace *t, const char *at, size_t n)
 /* A piece of kind k arrived: separators first when the kind changes. */
 static void trace_piece(struct rf__http1_resp *r, int k, const char *at, size_t n)
 {
-	struct rf__http1_trace *t = r->trace;
+	struct rf__resp_trace *t = r->trace;
 	if (!t)
 		return;
 	if (k == TRACE_STATUS && t->last != TRACE_STATUS) {
@@ -155,13 +157,13 @@ static void trace_piece(struct rf__http1_resp *r, int k, const char *at, size_t 
 static int on_message_begin(llhttp_t *p)
 {
 	struct rf__http1_resp *r = resp_of(p);
-	r->reason_len = 0;
-	r->location_len = 0;
-	r->location_too_long = false;
-	r->etag[0] = r->last_modified[0] = r->content_range[0] = r->retry_after[0] = 0;
-	r->accept_ranges = false;
-	r->content_encoding[0] = r->transfer_encoding[0] = 0;
-	r->content_disposition[0] = 0;
+	r->out->reason_len = 0;
+	r->out->location_len = 0;
+	r->out->location_too_long = false;
+	r->out->etag[0] = r->out->last_modified[0] = r->out->content_range[0] = r->out->retry_after[0] = 0;
+	r->out->accept_ranges = false;
+	r->out->content_encoding[0] = r->transfer_encoding[0] = 0;
+	r->out->content_disposition[0] = 0;
 	r->te_too_long = false;
 	if (r->cookies) { /* an interim section's cookies go with it */
 		r->cookies->len = r->cookies->start = 0;
@@ -180,12 +182,12 @@ static int on_status(llhttp_t *p, const char *at, size_t n)
 	if (count_header_bytes(r, n))
 		return -1;
 	trace_piece(r, TRACE_STATUS, at, n);
-	size_t room = sizeof(r->reason) - 1 - r->reason_len;
+	size_t room = sizeof(r->out->reason) - 1 - r->out->reason_len;
 	if (n > room)
 		n = room;
-	memcpy(r->reason + r->reason_len, at, n);
-	r->reason_len += n;
-	r->reason[r->reason_len] = 0;
+	memcpy(r->out->reason + r->out->reason_len, at, n);
+	r->out->reason_len += n;
+	r->out->reason[r->out->reason_len] = 0;
 	return 0;
 }
 
@@ -245,22 +247,22 @@ static int on_header_field_complete(llhttp_t *p)
 			r->field_kind = fields[i].kind;
 	}
 	if (r->field_kind == FIELD_LOCATION) {
-		r->location_len = 0; /* last Location wins */
-		r->location_too_long = false;
+		r->out->location_len = 0; /* last Location wins */
+		r->out->location_too_long = false;
 	}
 	if (r->field_kind == FIELD_TRANSFER_ENCODING && r->transfer_encoding[0])
 		append_value(r->transfer_encoding, sizeof(r->transfer_encoding), ", ", 2,
 		             &r->te_too_long); /* several fields make one list */
-	if (r->field_kind == FIELD_CONTENT_ENCODING && r->content_encoding[0]) {
+	if (r->field_kind == FIELD_CONTENT_ENCODING && r->out->content_encoding[0]) {
 		bool cut = false;
-		append_value(r->content_encoding, sizeof(r->content_encoding), ", ", 2, &cut);
+		append_value(r->out->content_encoding, sizeof(r->out->content_encoding), ", ", 2, &cut);
 	}
 	char *sf = short_field(r, r->field_kind);
 	if (sf)
 		sf[0] = 0; /* last one wins */
 	if (r->field_kind == FIELD_CONTENT_DISPOSITION) {
-		r->content_disposition[0] = 0; /* last one wins */
-		r->cd_too_long = false;
+		r->out->content_disposition[0] = 0; /* last one wins */
+		r->out->cd_too_long = false;
 	}
 	return 0;
 }
@@ -268,10 +270,10 @@ static int on_header_field_complete(llhttp_t *p)
 /* A piece of a Set-Cookie value into the response's list. */
 static void cookie_piece(struct rf__http1_resp *r, const char *at, size_t n)
 {
-	struct rf__http1_cookies *k = r->cookies;
+	struct rf__resp_cookies *k = r->cookies;
 	if (k->cut)
 		return;
-	if (k->len + n + 1 > RF__HTTP1_MAX_COOKIE_BYTES) {
+	if (k->len + n + 1 > RF__RESP_MAX_COOKIE_BYTES) {
 		k->cut = true;
 		return;
 	}
@@ -289,7 +291,7 @@ static void cookie_piece(struct rf__http1_resp *r, const char *at, size_t n)
 	k->len += n;
 }
 
-void rf__http1_cookies_into(struct rf__http1_resp *r, struct rf__http1_cookies *k)
+void rf__http1_cookies_into(struct rf__http1_resp *r, struct rf__resp_cookies *k)
 {
 	k->len = k->start = 0;
 	k->cut = false;
@@ -312,13 +314,13 @@ static int on_header_value(llhttp_t *p, const char *at, size_t n)
 		trace_piece(r, TRACE_VALUE, at, n);
 	}
 	if (r->field_kind == FIELD_LOCATION) {
-		if (r->location_len + n >= sizeof(r->location)) {
-			r->location_too_long = true;
+		if (r->out->location_len + n >= sizeof(r->out->location)) {
+			r->out->location_too_long = true;
 			return 0;
 		}
-		memcpy(r->location + r->location_len, at, n);
-		r->location_len += n;
-		r->location[r->location_len] = 0;
+		memcpy(r->out->location + r->out->location_len, at, n);
+		r->out->location_len += n;
+		r->out->location[r->out->location_len] = 0;
 	}
 	char *sf = short_field(r, r->field_kind);
 	if (sf) {
@@ -328,15 +330,15 @@ static int on_header_value(llhttp_t *p, const char *at, size_t n)
 		sf[have + k] = 0;
 	}
 	if (r->field_kind == FIELD_ACCEPT_RANGES && n >= 5 && strncasecmp(at, "bytes", 5) == 0)
-		r->accept_ranges = true;
+		r->out->accept_ranges = true;
 	if (r->field_kind == FIELD_TRANSFER_ENCODING)
 		append_value(r->transfer_encoding, sizeof(r->transfer_encoding), at, n, &r->te_too_long);
 	if (r->field_kind == FIELD_CONTENT_DISPOSITION)
-		append_value(r->content_disposition, sizeof(r->content_disposition), at, n,
-		             &r->cd_too_long); /* a cut value is not taken (http1.h) */
+		append_value(r->out->content_disposition, sizeof(r->out->content_disposition), at, n,
+		             &r->out->cd_too_long); /* a cut value is not taken (http1.h) */
 	if (r->field_kind == FIELD_CONTENT_ENCODING) {
 		bool cut = false; /* a record for the user: cut to fit is fine */
-		append_value(r->content_encoding, sizeof(r->content_encoding), at, n, &cut);
+		append_value(r->out->content_encoding, sizeof(r->out->content_encoding), at, n, &cut);
 	}
 	return 0;
 }
@@ -345,7 +347,7 @@ static int on_header_value_complete(llhttp_t *p)
 {
 	struct rf__http1_resp *r = resp_of(p);
 	r->in_value = true;
-	struct rf__http1_cookies *k = r->cookies;
+	struct rf__resp_cookies *k = r->cookies;
 	if (k && r->field_kind == FIELD_SET_COOKIE) {
 		if (k->cut) {
 			k->len = k->start; /* a value cut short is no cookie */
@@ -376,8 +378,8 @@ static int interim_or_final(struct rf__http1_resp *r, int status, int *ret)
 			*ret = 1;
 		return 1;
 	}
-	r->status = status;
-	r->headers_done = true;
+	r->out->status = status;
+	r->out->headers_done = true;
 	return 0;
 }
 
@@ -394,15 +396,15 @@ static int on_headers_complete(llhttp_t *p)
 	bool bodiless = r->no_body || status == 204 || status == 304;
 	if (!bodiless && (p->flags & F_TRANSFER_ENCODING) &&
 	    (r->te_too_long || !only_chunked(r->transfer_encoding))) {
-		char why[sizeof(r->error_detail)];
+		char why[sizeof(r->out->error_detail)];
 		snprintf(why, sizeof(why), "Transfer-Encoding: %.80s%s", r->transfer_encoding,
 		         r->te_too_long ? "..." : "");
 		return fail_why(r, RF_ECODING, why);
 	}
-	r->has_length = (p->flags & F_CONTENT_LENGTH) != 0;
-	r->content_length = r->has_length ? p->content_length : 0;
+	r->out->has_length = (p->flags & F_CONTENT_LENGTH) != 0;
+	r->out->content_length = r->out->has_length ? p->content_length : 0;
 	if (r->no_body || status == 204 || status == 304) {
-		r->content_length = 0;
+		r->out->content_length = 0;
 		return 1;
 	}
 	return 0;
@@ -411,22 +413,22 @@ static int on_headers_complete(llhttp_t *p)
 static int on_body(llhttp_t *p, const char *at, size_t n)
 {
 	struct rf__http1_resp *r = resp_of(p);
-	if (r->body_len == 0) {
-		r->body = (char *)at;
-	} else if (at != r->body + r->body_len) {
-		memmove(r->body + r->body_len, at, n);
+	if (r->out->body_len == 0) {
+		r->out->body = (char *)at;
+	} else if (at != r->out->body + r->out->body_len) {
+		memmove(r->out->body + r->out->body_len, at, n);
 	}
-	r->body_len += n;
+	r->out->body_len += n;
 	return 0;
 }
 
 static int on_message_complete(llhttp_t *p)
 {
 	struct rf__http1_resp *r = resp_of(p);
-	if (!r->headers_done)
+	if (!r->out->headers_done)
 		return 0; /* end of a 1xx: keep parsing */
-	r->complete = true;
-	r->keep_alive = llhttp_should_keep_alive(p) != 0;
+	r->out->complete = true;
+	r->out->keep_alive = llhttp_should_keep_alive(p) != 0;
 	return HPE_PAUSED;
 }
 
@@ -452,8 +454,8 @@ static int on_headers_complete_lean(llhttp_t *p)
 	bool bodiless = r->no_body || status == 204 || status == 304;
 	if (!bodiless && (p->flags & F_TRANSFER_ENCODING) && !(p->flags & F_CHUNKED))
 		return fail_why(r, RF_ECODING, "a Transfer-Encoding that does not end in chunked");
-	r->has_length = (p->flags & F_CONTENT_LENGTH) != 0;
-	r->content_length = bodiless || !r->has_length ? 0 : p->content_length;
+	r->out->has_length = (p->flags & F_CONTENT_LENGTH) != 0;
+	r->out->content_length = bodiless || !r->out->has_length ? 0 : p->content_length;
 	return bodiless ? 1 : 0;
 }
 
@@ -462,28 +464,32 @@ static const llhttp_settings_t settings_lean = {
 	.on_message_complete = on_message_complete,
 };
 
-void rf__http1_init_lean(struct rf__http1_resp *r, bool head)
+/* The parser's own state before a response (out untouched). */
+static void parser_reset(struct rf__http1_resp *r, struct rf__response *out, bool head,
+                         const llhttp_settings_t *with)
 {
-	memset(r, 0, offsetof(struct rf__http1_resp, reason));
-	r->error_detail[0] = 0;
-	llhttp_init(&r->parser, HTTP_RESPONSE, &settings_lean);
+	memset(r, 0, offsetof(struct rf__http1_resp, transfer_encoding));
+	r->transfer_encoding[0] = r->field[0] = 0;
+	llhttp_init(&r->parser, HTTP_RESPONSE, with);
 	r->parser.data = r;
+	r->out = out;
 	r->no_body = head;
+}
+
+void rf__http1_init_lean(struct rf__http1_resp *r, struct rf__response *out, bool head)
+{
+	parser_reset(r, out, head, &settings_lean);
+	rf__response_reset(out);
 	r->lean = true;
 }
 
-void rf__http1_init(struct rf__http1_resp *r, bool head)
+void rf__http1_init(struct rf__http1_resp *r, struct rf__response *out, bool head)
 {
-	memset(r, 0, offsetof(struct rf__http1_resp, reason));
-	r->reason[0] = r->error_detail[0] = r->location[0] = r->etag[0] = r->last_modified[0] = 0;
-	r->content_range[0] = r->retry_after[0] = r->content_encoding[0] = 0;
-	r->transfer_encoding[0] = r->field[0] = r->content_disposition[0] = 0;
-	llhttp_init(&r->parser, HTTP_RESPONSE, &settings);
-	r->parser.data = r;
-	r->no_body = head;
+	parser_reset(r, out, head, &settings);
+	rf__response_reset(out);
 }
 
-void rf__http1_trace_into(struct rf__http1_resp *r, struct rf__http1_trace *t)
+void rf__http1_trace_into(struct rf__http1_resp *r, struct rf__resp_trace *t)
 {
 	r->trace = t;
 	t->len = 0;
@@ -494,35 +500,36 @@ void rf__http1_trace_into(struct rf__http1_resp *r, struct rf__http1_trace *t)
 
 int rf__http1_feed(struct rf__http1_resp *r, char *data, size_t len, size_t *consumed)
 {
-	r->body = NULL;
-	r->body_len = 0;
+	r->out->body = NULL;
+	r->out->body_len = 0;
 	*consumed = 0;
 	if (r->error)
 		return r->error;
-	if (r->complete || len == 0)
+	if (r->out->complete || len == 0)
 		return 0;
 	enum llhttp_errno e = llhttp_execute(&r->parser, data, len);
 	if (e == HPE_OK) {
 		*consumed = len;
-	} else if (e == HPE_PAUSED && r->complete) {
+	} else if (e == HPE_PAUSED && r->out->complete) {
 		*consumed = (size_t)(llhttp_get_error_pos(&r->parser) - data);
 	} else {
 		if (!r->error) {
 			r->error = RF_EPROTO;
-			snprintf(r->error_detail, sizeof(r->error_detail), "%s",
+			snprintf(r->out->error_detail, sizeof(r->out->error_detail), "%s",
 			         llhttp_get_error_reason(&r->parser) ? llhttp_get_error_reason(&r->parser)
 			                                             : llhttp_errno_name(e));
 		}
 		*consumed = len;
 	}
-	r->consumed_total += *consumed;
-	if (r->lean && !r->headers_done && r->consumed_total > RF__HTTP1_MAX_HEADER_BYTES && !r->error) {
+	r->out->consumed_total += *consumed;
+	if (r->lean && !r->out->headers_done && r->out->consumed_total > RF__HTTP1_MAX_HEADER_BYTES &&
+	    !r->error) {
 		r->error = RF_EHEADERS_TOO_BIG; /* the lean parse counts no fields */
-		snprintf(r->error_detail, sizeof(r->error_detail), "header section over %d KiB",
+		snprintf(r->out->error_detail, sizeof(r->out->error_detail), "header section over %d KiB",
 		         RF__HTTP1_MAX_HEADER_BYTES / 1024);
 	}
 	if (r->error) {
-		r->body_len = 0;
+		r->out->body_len = 0;
 		return r->error;
 	}
 	return 0;
@@ -530,68 +537,68 @@ int rf__http1_feed(struct rf__http1_resp *r, char *data, size_t len, size_t *con
 
 void rf__http1_body_done(struct rf__http1_resp *r)
 {
-	r->complete = true;
-	r->keep_alive = llhttp_should_keep_alive(&r->parser) != 0;
+	r->out->complete = true;
+	r->out->keep_alive = llhttp_should_keep_alive(&r->parser) != 0;
 }
 
 int rf__http1_eof(struct rf__http1_resp *r)
 {
-	if (r->complete)
+	if (r->out->complete)
 		return 0;
 	if (r->error)
 		return r->error;
-	if (r->consumed_total == 0)
+	if (r->out->consumed_total == 0)
 		return RF_ENOANSWER;
-	if (r->headers_done && llhttp_message_needs_eof(&r->parser)) {
+	if (r->out->headers_done && llhttp_message_needs_eof(&r->parser)) {
 		enum llhttp_errno e = llhttp_finish(&r->parser);
 		/* on_message_complete pauses, so a good finish may say PAUSED */
-		if (e == HPE_OK || (e == HPE_PAUSED && r->complete)) {
-			r->complete = true;
-			r->keep_alive = false;
+		if (e == HPE_OK || (e == HPE_PAUSED && r->out->complete)) {
+			r->out->complete = true;
+			r->out->keep_alive = false;
 			return 0;
 		}
 		if (llhttp_get_error_reason(&r->parser))
-			snprintf(r->error_detail, sizeof(r->error_detail), "%s",
+			snprintf(r->out->error_detail, sizeof(r->out->error_detail), "%s",
 			         llhttp_get_error_reason(&r->parser));
 	}
-	if (!r->headers_done && !r->error_detail[0])
-		snprintf(r->error_detail, sizeof(r->error_detail),
+	if (!r->out->headers_done && !r->out->error_detail[0])
+		snprintf(r->out->error_detail, sizeof(r->out->error_detail),
 		         "connection closed inside the header section");
-	return r->headers_done ? RF_ETRUNCATED : RF_EPROTO;
+	return r->out->headers_done ? RF_ETRUNCATED : RF_EPROTO;
 }
 
-static bool header_valid_byte(unsigned char c)
+/* ---- HTTP/1.1 behind the exchange seam (exchange.h) ---- */
+
+static void exchange_begin(struct rf__exchange *x, struct rf__response *out, bool head,
+                           struct rf__resp_trace *trace, struct rf__resp_cookies *cookies)
 {
-	return c == '\t' || (c >= 0x20 && c != 0x7f);
+	rf__http1_init(&x->proto.h1, out, head);
+	if (trace)
+		rf__http1_trace_into(&x->proto.h1, trace);
+	if (cookies)
+		rf__http1_cookies_into(&x->proto.h1, cookies);
 }
 
-int rf__http1_header_check(const char *line)
+static int exchange_feed(struct rf__exchange *x, char *data, size_t len, size_t *consumed)
 {
-	const char *colon = strchr(line, ':');
-	if (!colon || colon == line)
-		return RF_EHEADER;
-	for (const char *p = line; p < colon; p++) {
-		unsigned char c = (unsigned char)*p;
-		if (c <= 0x20 || c >= 0x7f || strchr("()<>@,;:\\\"/[]?={}", c))
-			return RF_EHEADER;
-	}
-	for (const char *p = colon + 1; *p; p++)
-		if (!header_valid_byte((unsigned char)*p))
-			return RF_EHEADER;
-	return 0;
+	return rf__http1_feed(&x->proto.h1, data, len, consumed);
 }
 
-static bool header_named(const char *line, const char *name)
+static void exchange_body_done(struct rf__exchange *x)
 {
-	size_t nl = strlen(name);
-	return strncasecmp(line, name, nl) == 0 && line[nl] == ':';
+	rf__http1_body_done(&x->proto.h1);
+}
+
+static int exchange_eof(struct rf__exchange *x)
+{
+	return rf__http1_eof(&x->proto.h1);
 }
 
 /* Index of the extra header whose name is `name`, or -1. */
 static int find_extra(const char *name, const char *const *extra, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (header_named(extra[i], name))
+		if (rf__field_named(extra[i], name))
 			return (int)i;
 	return -1;
 }
@@ -604,16 +611,7 @@ static bool value_empty(const char *line)
 	return *v == 0;
 }
 
-bool rf__http1_credential_header(const char *line)
-{
-	static const char *const names[] = {"Authorization", "Cookie", "Proxy-Authorization"};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (header_named(line, names[i]))
-			return true;
-	return false;
-}
-
-int rf__http1_request(char *buf, size_t cap, const struct rf__http1_request_spec *rq)
+int rf__http1_request(char *buf, size_t cap, const struct rf__request_spec *rq)
 {
 	static const char *const names[] = {
 		"Host", "User-Agent", "Accept", "Accept-Encoding", "Authorization", "Proxy-Authorization"};
@@ -639,10 +637,10 @@ int rf__http1_request(char *buf, size_t cap, const struct rf__http1_request_spec
 	const char *cookie = rq->cookie && *rq->cookie ? rq->cookie : NULL;
 	for (size_t i = 0; i < rq->n_extra; i++) {
 		const char *line = rq->extra[i];
-		if (value_empty(line) || (!rq->credentials && rf__http1_credential_header(line)) ||
-		    (rq->proxy_authorization && header_named(line, "Proxy-Authorization")))
+		if (value_empty(line) || (!rq->credentials && rf__field_credential(line)) ||
+		    (rq->proxy_authorization && rf__field_named(line, "Proxy-Authorization")))
 			continue;
-		if (cookie && header_named(line, "Cookie")) {
+		if (cookie && rf__field_named(line, "Cookie")) {
 			/* one Cookie line (RFC 6265 5.4): the user's, then the store's */
 			n = snprintf(buf + w, cap - w, "%s; %s\r\n", line, cookie);
 			cookie = NULL;
@@ -711,142 +709,11 @@ int rf__http1_connect_response(const char *buf, size_t len, int *status, const c
 	return 0;
 }
 
-int rf__http1_content_range(const char *v, int64_t *start, int64_t *end, int64_t *total)
-{
-	while (*v == ' ')
-		v++;
-	if (strncasecmp(v, "bytes ", 6) != 0)
-		return -1;
-	v += 6;
-	char *e;
-	*start = *end = -1;
-	if (*v == '*') {
-		v++;
-	} else {
-		if (!isdigit((unsigned char)*v))
-			return -1;
-		*start = (int64_t)strtoll(v, &e, 10);
-		if (*e != '-' || !isdigit((unsigned char)e[1]))
-			return -1;
-		*end = (int64_t)strtoll(e + 1, &e, 10);
-		v = e;
-		if (*end < *start)
-			return -1;
-	}
-	if (*v++ != '/')
-		return -1;
-	if (*v == '*') {
-		*total = -1;
-		v++;
-	} else {
-		if (!isdigit((unsigned char)*v))
-			return -1;
-		*total = (int64_t)strtoll(v, &e, 10);
-		v = e;
-	}
-	while (*v == ' ')
-		v++;
-	return *v ? -1 : 0;
-}
-
-/* The three forms of an HTTP-date (RFC 9110 section 5.6.7), without the
- * locale: IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT", obsolete RFC 850
- * "Sunday, 06-Nov-94 08:49:37 GMT" and asctime "Sun Nov  6 08:49:37 1994". */
-static int month_of(const char *m)
-{
-	static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-	for (int i = 0; i < 12; i++)
-		if (strncmp(m, names + 3 * i, 3) == 0)
-			return i;
-	return -1;
-}
-
-static bool two_digits(const char *p, int *out)
-{
-	if (!isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]))
-		return false;
-	*out = (p[0] - '0') * 10 + (p[1] - '0');
-	return true;
-}
-
-static bool clock_of(const char *p, struct tm *tm)
-{
-	return two_digits(p, &tm->tm_hour) && p[2] == ':' && two_digits(p + 3, &tm->tm_min) && p[5] == ':' &&
-	       two_digits(p + 6, &tm->tm_sec) && tm->tm_hour < 24 && tm->tm_min < 60 && tm->tm_sec <= 60;
-}
-
-int rf__http1_date(const char *v, int64_t *out)
-{
-	while (*v == ' ')
-		v++;
-	struct tm tm;
-	memset(&tm, 0, sizeof(tm));
-	const char *comma = strchr(v, ',');
-	size_t n = strlen(v);
-	while (n && v[n - 1] == ' ')
-		n--;
-	int y = 0;
-	if (comma && comma - v == 3 && n == 29) { /* IMF-fixdate */
-		const char *p = comma + 2;
-		int c1, c2;
-		if (comma[1] != ' ' || !two_digits(p, &tm.tm_mday) || p[2] != ' ' ||
-		    (tm.tm_mon = month_of(p + 3)) < 0 || p[6] != ' ' || !two_digits(p + 7, &c1) ||
-		    !two_digits(p + 9, &c2) || p[11] != ' ' || !clock_of(p + 12, &tm) ||
-		    strncmp(p + 20, " GMT", 4) != 0)
-			return -1;
-		y = c1 * 100 + c2;
-	} else if (comma && comma - v >= 6 && comma - v <= 9) { /* RFC 850 */
-		const char *p = comma + 1;
-		int yy;
-		if (*p++ != ' ' || !two_digits(p, &tm.tm_mday) || p[2] != '-' ||
-		    (tm.tm_mon = month_of(p + 3)) < 0 || p[6] != '-' || !two_digits(p + 7, &yy) ||
-		    p[9] != ' ' || !clock_of(p + 10, &tm) || (size_t)(p + 18 + 4 - v) != n ||
-		    strncmp(p + 18, " GMT", 4) != 0)
-			return -1;
-		/* RFC 9110: a two-digit year more than 50 years ahead is in the past */
-		time_t now = time(NULL);
-		struct tm nt;
-		gmtime_r(&now, &nt);
-		int cur = nt.tm_year + 1900;
-		y = cur - cur % 100 + yy;
-		if (y > cur + 50)
-			y -= 100;
-	} else if (!comma && n == 24) { /* asctime */
-		int c1, c2;
-		const char *p = v + 4;
-		if (v[3] != ' ' || (tm.tm_mon = month_of(p)) < 0 || p[3] != ' ' ||
-		    !(p[4] == ' ' || isdigit((unsigned char)p[4])) || !isdigit((unsigned char)p[5]) ||
-		    p[6] != ' ' || !clock_of(p + 7, &tm) || p[15] != ' ' || !two_digits(p + 16, &c1) ||
-		    !two_digits(p + 18, &c2))
-			return -1;
-		tm.tm_mday = (p[4] == ' ' ? 0 : (p[4] - '0') * 10) + (p[5] - '0');
-		y = c1 * 100 + c2;
-	} else {
-		return -1;
-	}
-	if (tm.tm_mday < 1 || tm.tm_mday > 31 || y < 1900)
-		return -1;
-	tm.tm_year = y - 1900;
-	*out = (int64_t)timegm(&tm);
-	return 0;
-}
-
-double rf__http1_retry_after(const char *v, int64_t now_unix)
-{
-	while (*v == ' ')
-		v++;
-	if (!*v)
-		return -1;
-	if (isdigit((unsigned char)*v)) {
-		char *e;
-		double s = strtod(v, &e);
-		while (*e == ' ')
-			e++;
-		return *e ? -1 : s;
-	}
-	int64_t t;
-	if (rf__http1_date(v, &t))
-		return -1;
-	double d = (double)(t - now_unix);
-	return d > 0 ? d : 0;
-}
+const struct rf__exchange_ops rf__http1_exchange = {
+	.alpn = "http/1.1",
+	.request = rf__http1_request,
+	.begin = exchange_begin,
+	.feed = exchange_feed,
+	.body_done = exchange_body_done,
+	.eof = exchange_eof,
+};

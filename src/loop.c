@@ -408,7 +408,7 @@ static void fixed_add(struct rf__loop *l, int fd)
 		return; /* table full: this socket's ops name the descriptor */
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&l->ring);
 	io_uring_prep_files_update(sqe, rf__fixtab_fd_at(l->fixed, i), 1, i);
-	io_uring_sqe_set_data64(sqe, rf__tag_make(RF__OP_NONE, 0, 0));
+	io_uring_sqe_set_data64(sqe, rf__tag_make(RF__OWNER_NONE, RF__OP_NONE, 0, 0));
 	l->fixed_added++;
 }
 
@@ -878,7 +878,7 @@ void rf__op_close(struct rf__loop *l, rf__tag t, int fd)
 		static int no_file = -1;
 		struct io_uring_sqe *sqe = get_sqe(l, t);
 		io_uring_prep_files_update(sqe, &no_file, 1, slot);
-		io_uring_sqe_set_data64(sqe, rf__tag_make(RF__OP_NONE, 0, 0));
+		io_uring_sqe_set_data64(sqe, rf__tag_make(RF__OWNER_NONE, RF__OP_NONE, 0, 0));
 	}
 	/* files (their closes are waited for); sockets' closes are not */
 	if (rf__tag_op(t) != RF__OP_NONE && inline_room(l)) {
@@ -959,7 +959,7 @@ void rf__op_cancel(struct rf__loop *l, rf__tag victim)
 		return;
 	}
 	/* no room in the SQ: the victim runs until it completes on its own */
-	struct io_uring_sqe *sqe = get_sqe(l, rf__tag_make(RF__OP_NONE, 0, 0));
+	struct io_uring_sqe *sqe = get_sqe(l, rf__tag_make(RF__OWNER_NONE, RF__OP_NONE, 0, 0));
 	io_uring_prep_cancel64(sqe, victim, 0);
-	io_uring_sqe_set_data64(sqe, rf__tag_make(RF__OP_NONE, 0, 0));
+	io_uring_sqe_set_data64(sqe, rf__tag_make(RF__OWNER_NONE, RF__OP_NONE, 0, 0));
 }

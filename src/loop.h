@@ -15,8 +15,24 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-/* A completion tag: owner index, owner generation and op kind in 64 bits. */
+/* A completion tag: op kind (8 bits), owner kind (4), owner generation
+ * (20) and owner index (32) in 64 bits.  The owner kind says who the
+ * completion goes back to; index and generation name which one, and drop
+ * completions that arrive after it was reused. */
 typedef uint64_t rf__tag;
+
+/* Who an op belongs to. */
+enum rf__owner {
+	RF__OWNER_NONE = 0, /* nobody: the completion is ignored */
+	RF__OWNER_CLIENT,   /* the fetch client itself (the signal descriptor) */
+	RF__OWNER_DNS,      /* the resolver (its wake-ups and sockets) */
+	RF__OWNER_SLOT,     /* one transfer: the index names the slot */
+	RF__OWNER_CONN,     /* a connection, whatever transfer it carries: the load
+	                       generator's, and next the HTTP/2 session under many
+	                       exchanges */
+};
+
+#define RF__TAG_GEN_MASK 0xfffffu
 
 enum rf__op_kind {
 	RF__OP_NONE = 0, /* completion ignored (fire-and-forget close, cancel) */
@@ -49,21 +65,27 @@ enum rf__op_kind {
 	RF__OP_DNS_POLL,   /* a resolver socket is readable or writable */
 };
 
-static inline rf__tag rf__tag_make(enum rf__op_kind op, uint32_t idx, uint32_t gen)
+static inline rf__tag rf__tag_make(enum rf__owner owner, enum rf__op_kind op, uint32_t idx, uint32_t gen)
 {
-	return ((uint64_t)op << 56) | ((uint64_t)(gen & 0xffffff) << 32) | idx;
+	return ((uint64_t)op << 56) | ((uint64_t)owner << 52) | ((uint64_t)(gen & RF__TAG_GEN_MASK) << 32) |
+	       idx;
 }
 static inline enum rf__op_kind rf__tag_op(rf__tag t)
 {
 	return (enum rf__op_kind)(t >> 56);
 }
+static inline enum rf__owner rf__tag_owner(rf__tag t)
+{
+	return (enum rf__owner)((t >> 52) & 0xf);
+}
 static inline uint32_t rf__tag_idx(rf__tag t)
 {
 	return (uint32_t)t;
 }
-static inline uint32_t rf__tag_gen(rf__tag t)
+/* Does t carry generation gen (compared in the tag's 20 bits)? */
+static inline bool rf__tag_gen_is(rf__tag t, uint32_t gen)
 {
-	return (uint32_t)(t >> 32) & 0xffffff;
+	return ((uint32_t)(t >> 32) & RF__TAG_GEN_MASK) == (gen & RF__TAG_GEN_MASK);
 }
 
 struct rf__loop;

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "engine.h"
+#include "fields.h"
 
 static bool retryable_status(int st)
 {
@@ -62,7 +63,7 @@ static int64_t retry_delay(rf_client *c, struct rf__slot *s)
 	double delay = c->opts.retry_delay * (double)(1u << (r->retries < 16 ? r->retries : 16));
 	delay *= 0.5 + (double)random() / RAND_MAX; /* jitter: 0.5x to 1.5x */
 	double after =
-		s->resp.retry_after[0] ? rf__http1_retry_after(s->resp.retry_after, (int64_t)time(NULL)) : -1;
+		s->resp.retry_after[0] ? rf__field_retry_after(s->resp.retry_after, (int64_t)time(NULL)) : -1;
 	if (after >= 0)
 		delay = after; /* the server said when */
 	int64_t at = c->now + (int64_t)(delay * 1e9);

@@ -78,7 +78,7 @@ struct ares {
 
 static rf__tag poll_tag(unsigned idx, unsigned dir, uint32_t gen)
 {
-	return rf__tag_make(RF__OP_DNS_POLL, idx * 2 + dir, gen);
+	return rf__tag_make(RF__OWNER_DNS, RF__OP_DNS_POLL, idx * 2 + dir, gen);
 }
 
 static void arm(struct ares *a, unsigned idx, unsigned dir)
@@ -125,7 +125,7 @@ static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
 			a->socks = n;
 			i = (int)a->nsocks++;
 		}
-		a->socks[i] = (struct asock){.c = c, .fd = fd, .gen = ++a->next_gen & 0xffffff};
+		a->socks[i] = (struct asock){.c = c, .fd = fd, .gen = ++a->next_gen & RF__TAG_GEN_MASK};
 	}
 	struct asock *s = &a->socks[i];
 	s->want[0] = readable;
@@ -321,7 +321,7 @@ static void ares_on_op(void *r, rf__tag t, int res)
 	if (idx >= a->nsocks)
 		return;
 	struct asock *s = &a->socks[idx];
-	if (s->fd < 0 || s->gen != rf__tag_gen(t))
+	if (s->fd < 0 || !rf__tag_gen_is(t, s->gen))
 		return; /* a poll of a socket c-ares has closed */
 	s->armed[dir] = false;
 	if (res == -ECANCELED)
@@ -331,7 +331,7 @@ static void ares_on_op(void *r, rf__tag t, int res)
 	if (s->want[dir]) /* also on an error: c-ares finds it when it reads */
 		ares_process_fd(s->c->ch, dir ? ARES_SOCKET_BAD : fd, dir ? fd : ARES_SOCKET_BAD);
 	/* the socket may be gone or its entry moved; arm what is still wanted */
-	if (idx < a->nsocks && a->socks[idx].fd == fd && a->socks[idx].gen == rf__tag_gen(t)) {
+	if (idx < a->nsocks && a->socks[idx].fd == fd && rf__tag_gen_is(t, a->socks[idx].gen)) {
 		arm(a, idx, 0);
 		arm(a, idx, 1);
 	}

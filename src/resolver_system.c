@@ -171,7 +171,8 @@ static void *resolver_main(void *arg)
 
 static void arm(struct sysres *d)
 {
-	rf__op_read(d->loop, rf__tag_make(RF__OP_WAKE, 0, 0), d->core->efd, &d->efd_buf, sizeof(d->efd_buf));
+	rf__op_read(d->loop, rf__tag_make(RF__OWNER_DNS, RF__OP_WAKE, 0, 0), d->core->efd, &d->efd_buf,
+	            sizeof(d->efd_buf));
 }
 
 static void sys_start(void *r, struct rf__resolver_query *q)

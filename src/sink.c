@@ -22,6 +22,7 @@
 
 #include "decode.h"
 #include "sink_stage.h"
+#include "fields.h"
 
 /* The kind of a request: the only place that looks at rf_request.sink. */
 static const struct rf__sink_ops *ops_for(enum rf_sink_kind kind)
@@ -96,7 +97,7 @@ static bool asked_range_ok(const struct rf__slot *s)
 {
 	int64_t start, end, total;
 	const char *r = s->req->range;
-	if (rf__http1_content_range(s->resp.content_range, &start, &end, &total))
+	if (rf__field_content_range(s->resp.content_range, &start, &end, &total))
 		return false;
 	if (r[0] == '-')
 		return end == total - 1 && end - start + 1 <= strtoll(r + 1, NULL, 10);

@@ -56,6 +56,7 @@
 #include "alloc.h"
 #include "sink_stage.h"
 #include "origin.h"
+#include "fields.h"
 
 #define MAX_NAME_SUFFIX 9999
 #define UNNAMED_MAX (256 * 1024)
@@ -167,7 +168,7 @@ static void mirror_stamp(struct rf__slot *s)
 	else
 		removexattr(name, ETAG_XATTR);
 	int64_t t;
-	if (s->resp.last_modified[0] && rf__http1_date(s->resp.last_modified, &t) == 0) {
+	if (s->resp.last_modified[0] && rf__field_date(s->resp.last_modified, &t) == 0) {
 		struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_sec = (time_t)t}};
 		utimensat(AT_FDCWD, name, ts, AT_SYMLINK_NOFOLLOW);
 	}
@@ -366,7 +367,7 @@ bool rf__sink_same_version(const struct rf__slot *s)
 	const char *lm = s->resp.last_modified;
 	if (!lm[0])
 		return false; /* a 206 must repeat it (RFC 9110 15.3.7) */
-	if (rf__http1_date(v, &a) == 0 && rf__http1_date(lm, &b) == 0)
+	if (rf__field_date(v, &a) == 0 && rf__field_date(lm, &b) == 0)
 		return a == b;
 	return strcmp(v, lm) == 0;
 }
@@ -376,7 +377,7 @@ bool rf__sink_same_version(const struct rf__slot *s)
 static bool segment_range_ok(const struct rf__slot *s)
 {
 	int64_t start, end, total;
-	return rf__http1_content_range(s->resp.content_range, &start, &end, &total) == 0 &&
+	return rf__field_content_range(s->resp.content_range, &start, &end, &total) == 0 &&
 	       start == s->sink.resume_from && total == s->req->job->total && end < total &&
 	       rf__sink_same_version(s);
 }
@@ -401,7 +402,7 @@ static void file_headers(rf_client *c, struct rf__slot *s)
 	if (s->resp.status == 206 && !s->req->range) {
 		int64_t start, end, total;
 		if ((s->sink.resume_from <= 0 && !s->sink.segment) ||
-		    rf__http1_content_range(s->resp.content_range, &start, &end, &total) ||
+		    rf__field_content_range(s->resp.content_range, &start, &end, &total) ||
 		    start != s->sink.resume_from) {
 			rf__slot_error(s, RF_ERANGE, false,
 			               "206 with Content-Range '%.100s' for a request from byte %lld",

@@ -48,6 +48,7 @@
 #include "hash.h"
 #include "pool.h"
 #include "slot.h"
+#include "fields.h"
 
 static const char *const state_names[] = {
 	[RF__SLOT_FREE] = "free",
@@ -154,7 +155,7 @@ static void debug_request(rf_client *c, struct rf__slot *s, const char *req, siz
 		if (n == 0)
 			break; /* the blank line ends the section */
 		const char *colon = memchr(p, ':', n);
-		if (colon && rf__http1_credential_header(p)) {
+		if (colon && rf__field_credential(p)) {
 			size_t keep = (size_t)(colon - p) + 1;
 			memcpy(text + w, p, keep);
 			memcpy(text + w + keep, " ***", 4);
@@ -609,7 +610,17 @@ static void begin_send(rf_client *c, struct rf__slot *s)
 		snprintf(absolute, sizeof(absolute), "http://%s%s", s->req->u.hostport, s->req->u.target);
 	/* only a whole body can be decoded as it streams */
 	bool whole_body = s->sink.resume_from <= 0 && !s->sink.segment && !s->req->range && !s->req->job;
-	struct rf__http1_request_spec spec = {
+	const unsigned char *alpn;
+	size_t alpn_len = rf__conn_alpn(s->conn, &alpn);
+	const struct rf__exchange_ops *proto = rf__exchange_for_alpn(alpn, alpn_len);
+	if (!proto) {
+		rf__slot_error(s, RF_EPROTO, false,
+		               "the server chose ALPN protocol \"%.*s\", not one offered", (int)alpn_len,
+		               (const char *)alpn);
+		rf__slot_finish_step(c, s);
+		return;
+	}
+	struct rf__request_spec spec = {
 		.method = "GET",
 		.target = px ? absolute : s->req->u.target,
 		.proxy_authorization = px ? px->basic : NULL,
@@ -627,7 +638,7 @@ static void begin_send(rf_client *c, struct rf__slot *s)
 	 * a few hundred bytes of request, not 16 KiB (at -j 4096 that is
 	 * 16 MiB of touched pages) */
 	static __thread char scratch[REQBUF_SIZE];
-	int n = rf__http1_request(scratch, REQBUF_SIZE, &spec);
+	int n = rf__exchange_request(proto, scratch, REQBUF_SIZE, &spec);
 	if (n < 0) {
 		fail_detail(c, s, RF_EHEADER, "request header section over 16 KiB");
 		return;
@@ -645,11 +656,7 @@ static void begin_send(rf_client *c, struct rf__slot *s)
 	memcpy(s->reqbuf, scratch, (size_t)n);
 	s->reqlen = (size_t)n;
 	debug_request(c, s, s->reqbuf, s->reqlen);
-	rf__http1_init(&s->resp, false);
-	if (s->trace)
-		rf__http1_trace_into(&s->resp, s->trace);
-	if (c->cookies)
-		rf__http1_cookies_into(&s->resp, s->setcookies);
+	rf__exchange_begin(&s->ex, proto, &s->resp, false, s->trace, c->cookies ? s->setcookies : NULL);
 	s->body = RF__BODY_UNDECIDED;
 	s->last_io = s->request_at = c->now;
 	if (c->opts.idle_timeout > 0)
@@ -1102,7 +1109,7 @@ void rf__slot_response_end(rf_client *c, struct rf__slot *s, bool reusable)
  * cookies go with the next hop when it is theirs). */
 static void take_cookies(rf_client *c, struct rf__slot *s)
 {
-	struct rf__http1_cookies *k = s->setcookies;
+	struct rf__resp_cookies *k = s->setcookies;
 	int64_t now = (int64_t)time(NULL);
 	for (size_t at = 0; at < k->len; at += strlen(k->text + at) + 1) {
 		const char *why;
@@ -1123,8 +1130,8 @@ static void on_headers(rf_client *c, struct rf__slot *s)
 	int st = s->resp.status;
 	if (c->cookies && s->setcookies && s->setcookies->len)
 		take_cookies(c, s);
-	if (c->opts.on_debug && s->resp.trace && s->resp.trace->len) {
-		struct rf__http1_trace *t = s->resp.trace;
+	if (c->opts.on_debug && s->trace && s->trace->len) {
+		struct rf__resp_trace *t = s->trace;
 		while (t->len && t->text[t->len - 1] == '\n')
 			t->text[--t->len] = 0;
 		debug_text(c, s, RF_DEBUG_RESPONSE, t->text);
@@ -1145,7 +1152,7 @@ static void on_headers(rf_client *c, struct rf__slot *s)
 	    !(c->opts.compressed && !rf__decode_identity(s->resp.content_encoding))) {
 		int64_t a, b, total = -1;
 		if (st == 206 && !s->req->range &&
-		    rf__http1_content_range(s->resp.content_range, &a, &b, &total))
+		    rf__field_content_range(s->resp.content_range, &a, &b, &total))
 			total = -1; /* checked where the range is */
 		else if ((st != 206 || s->req->range) && s->resp.has_length)
 			total = (int64_t)s->resp.content_length;
@@ -1192,7 +1199,7 @@ static void on_headers(rf_client *c, struct rf__slot *s)
 	}
 	if (st == 416 && s->sink.resume_from > 0) {
 		int64_t start, end, total;
-		if (rf__http1_content_range(s->resp.content_range, &start, &end, &total) == 0 &&
+		if (rf__field_content_range(s->resp.content_range, &start, &end, &total) == 0 &&
 		    total == s->sink.resume_from) {
 			s->sink.range_complete = true;
 			s->sink.skipped = s->sink.resume_final;
@@ -1221,7 +1228,7 @@ static void on_headers(rf_client *c, struct rf__slot *s)
 /* The peer closed the connection; clean: TLS close_notify or plain TCP. */
 static void on_plain_eof(rf_client *c, struct rf__slot *s, bool clean)
 {
-	int e = rf__http1_eof(&s->resp);
+	int e = rf__exchange_eof(&s->ex);
 	if (e == RF_ENOANSWER && stale_eligible(c, s, 0))
 		stale_retry(c, s);
 	else if (e)
@@ -1250,7 +1257,7 @@ static void parse_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n)
 		s->t_first_byte = c->now - s->req->t_start;
 	s->last_io = c->now;
 	size_t consumed;
-	int e = rf__http1_feed(&s->resp, b->data, n, &consumed);
+	int e = rf__exchange_feed(&s->ex, b->data, n, &consumed);
 	if (e) {
 		fail_detail(c, s, e, s->resp.error_detail);
 		return;

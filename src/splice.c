@@ -95,7 +95,7 @@ static enum rf__splice_outcome splice_step(rf_client *c, struct rf__slot *s)
 	}
 	if (s->body_in == s->resp.content_length) {
 		s->splice.splicing = false;
-		rf__http1_body_done(&s->resp);
+		rf__exchange_body_done(&s->ex);
 		return RF__SPLICE_BODY_DONE;
 	}
 	rf__splice_next(c, s);

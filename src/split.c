@@ -113,7 +113,7 @@ static void adopt_leader(struct rf__split *j, unsigned i)
 int rf__split_start(rf_client *c, struct rf__slot *s)
 {
 	struct rf__req *r = s->req;
-	const struct rf__http1_resp *h = &s->resp;
+	const struct rf__response *h = &s->resp;
 	if (r->split < 2 || r->job || h->status != 200 || !h->has_length || !h->accept_ranges)
 		return 0;
 	const char *v = h->etag[0] && strncmp(h->etag, "W/", 2) != 0 ? h->etag : h->last_modified;

@@ -81,6 +81,12 @@ struct rf__tls {
 };
 
 static int ex_index = -1;
+static pthread_once_t ex_index_once = PTHREAD_ONCE_INIT;
+
+static void make_ex_index(void)
+{
+	ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
 static BIO_METHOD *in_method;
 
 /* ---- the read BIO: OpenSSL reads straight from the receive buffer ---- */
@@ -223,8 +229,7 @@ int rf__tls_ctx_new(const struct rf__tls_opts *o, struct rf__tls_ctx **out, char
 	struct rf__tls_ctx *c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	if (ex_index < 0)
-		ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	pthread_once(&ex_index_once, make_ex_index); /* bench: a context per thread */
 	ERR_clear_error();
 	c->ctx = SSL_CTX_new(TLS_client_method());
 	if (!c->ctx)
@@ -232,8 +237,9 @@ int rf__tls_ctx_new(const struct rf__tls_opts *o, struct rf__tls_ctx **out, char
 	SSL_CTX_set_min_proto_version(c->ctx, o->min_version == 13 ? TLS1_3_VERSION : TLS1_2_VERSION);
 	if (!o->keep_buffers)
 		SSL_CTX_set_mode(c->ctx, SSL_MODE_RELEASE_BUFFERS);
-	static const unsigned char alpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
-	SSL_CTX_set_alpn_protos(c->ctx, alpn, sizeof(alpn));
+	if (o->alpn &&
+	    SSL_CTX_set_alpn_protos(c->ctx, (const unsigned char *)o->alpn, (unsigned)strlen(o->alpn)))
+		goto openssl_fail;
 	if (o->no_resume) { /* every handshake a full one (load generator) */
 		SSL_CTX_set_session_cache_mode(c->ctx, SSL_SESS_CACHE_OFF);
 		SSL_CTX_set_options(c->ctx, SSL_OP_NO_TICKET);
@@ -476,6 +482,14 @@ bool rf__tls_eof_unclean(const struct rf__tls *t)
 bool rf__tls_resumed(const struct rf__tls *t)
 {
 	return SSL_session_reused(t->ssl) == 1;
+}
+
+size_t rf__tls_alpn(const struct rf__tls *t, const unsigned char **id)
+{
+	unsigned len = 0;
+	*id = NULL;
+	SSL_get0_alpn_selected(t->ssl, id, &len);
+	return len;
 }
 
 /* Turn a failed SSL call into an error code and a reason. */

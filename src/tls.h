@@ -23,6 +23,8 @@ struct rf__tls_opts {
 	bool keep_buffers; /* keep OpenSSL's record buffers between records
 	                      (busy connections: no malloc/free per record) */
 	int min_version;   /* 12 or 13 */
+	const char *alpn;  /* the ALPN ids offered, in wire format (each one
+	                      length-prefixed), or NULL: none */
 };
 
 /* One per client.  On failure returns a negative code and writes what went
@@ -68,5 +70,7 @@ bool rf__tls_buffered(struct rf__tls *t);
 bool rf__tls_eof_unclean(const struct rf__tls *t);
 /* This connection resumed a cached session. */
 bool rf__tls_resumed(const struct rf__tls *t);
+/* The protocol ALPN agreed on, *id[0..return) (0: none). */
+size_t rf__tls_alpn(const struct rf__tls *t, const unsigned char **id);
 
 #endif

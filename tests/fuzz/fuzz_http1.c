@@ -12,6 +12,9 @@
 #include "http1.h"
 #include "ringfetch.h"
 
+/* the protocol-neutral response every parse below fills (response.h) */
+static struct rf__response resp_store;
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 2)
@@ -23,11 +26,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct rf__http1_resp *r = malloc(sizeof(*r));
 	if (!r)
 		return 0;
-	rf__http1_init(r, head);
+	rf__http1_init(r, &resp_store, head);
 	uint64_t body = 0;
 	int err = 0;
 	size_t off = 0;
-	while (off < size && !err && !r->complete) {
+	while (off < size && !err && !r->out->complete) {
 		rng = rng * 1103515245u + 12345u;
 		size_t n = (rng >> 16) % 4 == 0 ? size - off : 1 + (rng >> 8) % 97;
 		if (n > size - off)
@@ -40,23 +43,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		err = rf__http1_feed(r, piece, n, &consumed);
 		if (consumed > n)
 			abort();
-		if (r->body_len) {
-			if (r->body < piece || r->body + r->body_len > piece + n || err)
+		if (r->out->body_len) {
+			if (r->out->body < piece || r->out->body + r->out->body_len > piece + n || err)
 				abort();
-			body += r->body_len;
+			body += r->out->body_len;
 		}
 		free(piece);
 		off += consumed ? consumed : n;
 	}
 	if (err && !r->error)
 		abort(); /* a feed error is recorded */
-	if (!err && !r->complete) {
+	if (!err && !r->out->complete) {
 		err = rf__http1_eof(r);
-		if (err == RF_EPROTO && !r->error_detail[0])
+		if (err == RF_EPROTO && !r->out->error_detail[0])
 			abort(); /* says why */
 	}
-	if (!err && r->complete && r->has_length && !head && r->status != 204 &&
-	    r->status != 304 && body != r->content_length)
+	if (!err && r->out->complete && r->out->has_length && !head && r->out->status != 204 &&
+	    r->out->status != 304 && body != r->out->content_length)
 		abort();
 	free(r);
 	return 0;

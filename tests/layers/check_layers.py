@@ -30,6 +30,7 @@ LAYERS = [
     ("resolvers", ["resolver_ares.c", "resolver_system.c"]),  # DNS behind resolver.h
     ("leaves", ["http1.c", "tls.c", "hosts.c", "addrlist.c", "url.c", "netrc.c", "digest.c", "hdr.c", "namecache.c", "origin.c", "decode.c", "cookies.c",
                 "ratelimit.c"]),
+    ("field values", ["fields.c"]),               # HTTP field values every protocol reads alike
     ("base", ["errors.c", "loop.c", "addrlist.c"]),
     ("kernel paths", ["loop_epoll.c"]),            # the epoll backend under loop.c's ops
     ("ring resources", ["bufring.c", "fixtab.c"]), # receive pool (both paths); registered file table

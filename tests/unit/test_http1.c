@@ -15,6 +15,11 @@
 #include "http1.h"
 #include "ringfetch.h"
 #include "tap.h"
+#include "exchange.h"
+#include "fields.h"
+
+/* the protocol-neutral response every parse below fills (response.h) */
+static struct rf__response resp_store;
 
 struct expect {
 	const char *name;
@@ -101,7 +106,7 @@ static char *guarded(size_t len, char **base_out, size_t *map_len)
 
 static void feed_piece(struct rf__http1_resp *r, struct outcome *o, const char *data, size_t len)
 {
-	if (o->err || r->complete) {
+	if (o->err || r->out->complete) {
 		o->unconsumed += len;
 		return;
 	}
@@ -113,9 +118,9 @@ static void feed_piece(struct rf__http1_resp *r, struct outcome *o, const char *
 	int e = rf__http1_feed(r, p, len, &consumed);
 	if (e)
 		o->err = e;
-	if (r->body_len && o->body_len + r->body_len < sizeof(o->body)) {
-		memcpy(o->body + o->body_len, r->body, r->body_len);
-		o->body_len += r->body_len;
+	if (r->out->body_len && o->body_len + r->out->body_len < sizeof(o->body)) {
+		memcpy(o->body + o->body_len, r->out->body, r->out->body_len);
+		o->body_len += r->out->body_len;
 	}
 	if (!e)
 		o->unconsumed += len - consumed;
@@ -126,10 +131,10 @@ static void finish(struct rf__http1_resp *r, struct outcome *o, bool eof)
 {
 	if (!o->err && eof)
 		o->err = rf__http1_eof(r);
-	o->status = r->status;
-	o->complete = r->complete;
-	o->keep_alive = r->keep_alive;
-	snprintf(o->location, sizeof(o->location), "%.63s", r->location);
+	o->status = r->out->status;
+	o->complete = r->out->complete;
+	o->keep_alive = r->out->keep_alive;
+	snprintf(o->location, sizeof(o->location), "%.63s", r->out->location);
 }
 
 static bool same(const struct expect *x, const struct outcome *o)
@@ -153,7 +158,7 @@ int main(void)
 		struct outcome o;
 		for (size_t split = 0; split <= n; split++) {
 			struct rf__http1_resp r;
-			rf__http1_init(&r, false);
+			rf__http1_init(&r, &resp_store, false);
 			memset(&o, 0, sizeof(o));
 			if (split > 0)
 				feed_piece(&r, &o, x->raw, split);
@@ -170,7 +175,7 @@ int main(void)
 		      x->name, bad_split, o.err, o.status, (int)o.body_len, o.body);
 
 		struct rf__http1_resp r;
-		rf__http1_init(&r, false);
+		rf__http1_init(&r, &resp_store, false);
 		memset(&o, 0, sizeof(o));
 		for (size_t k = 0; k < n; k++)
 			feed_piece(&r, &o, x->raw + k, 1);
@@ -201,18 +206,18 @@ int main(void)
 	};
 	for (size_t i = 0; i < sizeof(dates) / sizeof(dates[0]); i++) {
 		int64_t t = 0;
-		int e = rf__http1_date(dates[i].text, &t);
+		int e = rf__field_date(dates[i].text, &t);
 		CHECK(dates[i].want < 0 ? e != 0 : e == 0 && t == dates[i].want, "HTTP-date '%s' -> %lld",
 		      dates[i].text, (long long)t);
 	}
 
 	/* HEAD: a Content-Length but no body follows */
 	struct rf__http1_resp r;
-	rf__http1_init(&r, true);
+	rf__http1_init(&r, &resp_store, true);
 	char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n";
 	size_t consumed;
 	int e = rf__http1_feed(&r, head, strlen(head), &consumed);
-	CHECK(e == 0 && r.complete && r.content_length == 0, "HEAD response has no body");
+	CHECK(e == 0 && r.out->complete && r.out->content_length == 0, "HEAD response has no body");
 
 	/* the lean parse (load generator): status, framing, keep-alive, limits */
 	static const struct {
@@ -238,23 +243,23 @@ int main(void)
 		for (size_t si = 0; si < sizeof(steps) / sizeof(steps[0]); si++) {
 			size_t step = steps[si];
 			struct rf__http1_resp lr;
-			rf__http1_init_lean(&lr, false);
+			rf__http1_init_lean(&lr, &resp_store, false);
 			char buf[256];
 			memcpy(buf, lean[i].raw, n);
 			int err = 0;
-			for (size_t off = 0; off < n && !err && !lr.complete; off += step) {
+			for (size_t off = 0; off < n && !err && !lr.out->complete; off += step) {
 				size_t used, k = n - off < step ? n - off : step;
 				err = rf__http1_feed(&lr, buf + off, k, &used);
 			}
-			ok &= err == lean[i].err && lr.complete == lean[i].complete &&
-			      (err || lr.status == lean[i].status) &&
-			      (!lr.complete || lr.keep_alive == lean[i].keep_alive) && lr.body == NULL;
+			ok &= err == lean[i].err && lr.out->complete == lean[i].complete &&
+			      (err || lr.out->status == lean[i].status) &&
+			      (!lr.out->complete || lr.out->keep_alive == lean[i].keep_alive) && lr.out->body == NULL;
 		}
 		CHECK(ok, "lean parse, every piece size: %.40s", lean[i].raw);
 	}
 	{
 		struct rf__http1_resp lr;
-		rf__http1_init_lean(&lr, false);
+		rf__http1_init_lean(&lr, &resp_store, false);
 		static char big[70000];
 		size_t k = (size_t)snprintf(big, sizeof(big), "HTTP/1.1 200 OK\r\n");
 		while (k < sizeof(big) - 100)
@@ -283,24 +288,24 @@ int main(void)
 	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
 		char copy[256];
 		snprintf(copy, sizeof(copy), "%s", reasons[i].raw);
-		rf__http1_init(&r, false);
+		rf__http1_init(&r, &resp_store, false);
 		e = rf__http1_feed(&r, copy, strlen(copy), &consumed);
-		if (!e && !r.complete)
+		if (!e && !r.out->complete)
 			e = rf__http1_eof(&r);
-		CHECK(e && strcmp(r.error_detail, reasons[i].why) == 0, "refused, saying '%s' (got '%s')",
-		      reasons[i].why, r.error_detail);
+		CHECK(e && strcmp(r.out->error_detail, reasons[i].why) == 0, "refused, saying '%s' (got '%s')",
+		      reasons[i].why, r.out->error_detail);
 	}
 	char ce[] = "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\ncontent-encoding: br\r\n\r\n";
-	rf__http1_init(&r, true);
+	rf__http1_init(&r, &resp_store, true);
 	e = rf__http1_feed(&r, ce, strlen(ce), &consumed);
-	CHECK(e == 0 && strcmp(r.content_encoding, "gzip, br") == 0, "Content-Encoding recorded: %s",
-	      r.content_encoding);
+	CHECK(e == 0 && strcmp(r.out->content_encoding, "gzip, br") == 0, "Content-Encoding recorded: %s",
+	      r.out->content_encoding);
 	char interim[17 * 25 + 1] = "";
 	for (int k = 0; k < 17; k++)
 		strcat(interim, "HTTP/1.1 100 Continue\r\n\r\n");
-	rf__http1_init(&r, false);
+	rf__http1_init(&r, &resp_store, false);
 	e = rf__http1_feed(&r, interim, strlen(interim), &consumed);
-	CHECK(e == RF_EPROTO && strstr(r.error_detail, "interim"), "17 interim responses refused");
+	CHECK(e == RF_EPROTO && strstr(r.out->error_detail, "interim"), "17 interim responses refused");
 
 	/* limits */
 	size_t big = RF__HTTP1_MAX_HEADER_BYTES + 100;
@@ -308,7 +313,7 @@ int main(void)
 	int w = sprintf(giant, "HTTP/1.1 200 OK\r\nX: ");
 	memset(giant + w, 'a', big);
 	memcpy(giant + w + big, "\r\n\r\n", 5);
-	rf__http1_init(&r, false);
+	rf__http1_init(&r, &resp_store, false);
 	e = rf__http1_feed(&r, giant, strlen(giant), &consumed);
 	CHECK(e == RF_EHEADERS_TOO_BIG, "header section over the limit refused (%d)", e);
 	free(giant);
@@ -318,7 +323,7 @@ int main(void)
 	for (int k = 0; k <= RF__HTTP1_MAX_HEADERS; k++)
 		w += sprintf(many + w, "X-%d: v\r\n", k);
 	w += sprintf(many + w, "\r\n");
-	rf__http1_init(&r, false);
+	rf__http1_init(&r, &resp_store, false);
 	e = rf__http1_feed(&r, many, (size_t)w, &consumed);
 	CHECK(e == RF_ETOO_MANY_HEADERS, "too many header fields refused (%d)", e);
 	free(many);
@@ -326,7 +331,7 @@ int main(void)
 	/* request building */
 	char buf[512];
 	const char *extra[] = {"X-A: 1", "Accept:", "User-Agent: mine"};
-	struct rf__http1_request_spec rq = {.method = "GET", .target = "/p?q", .hostport = "h:8080",
+	struct rf__request_spec rq = {.method = "GET", .target = "/p?q", .hostport = "h:8080",
 	                                    .user_agent = "ringfetch/x", .extra = extra, .n_extra = 3,
 	                                    .credentials = true};
 	int len = rf__http1_request(buf, sizeof(buf), &rq);
@@ -337,7 +342,7 @@ int main(void)
 	/* credentials: a default Authorization, replaced by -H, and all of them
 	 * left out where they may not go */
 	const char *creds[] = {"Cookie: c=1", "X-B: 2", "proxy-authorization: Basic eA=="};
-	struct rf__http1_request_spec cr = {.method = "GET", .target = "/", .hostport = "h",
+	struct rf__request_spec cr = {.method = "GET", .target = "/", .hostport = "h",
 	                                    .user_agent = "ua", .extra = creds, .n_extra = 3,
 	                                    .authorization = "Basic YTpi", .credentials = true};
 	len = rf__http1_request(buf, sizeof(buf), &cr);
@@ -355,9 +360,47 @@ int main(void)
 	len = rf__http1_request(buf, sizeof(buf), &cr);
 	CHECK(len > 0 && !strstr(buf, "Basic") && strstr(buf, "authorization: Bearer t"),
 	      "-H Authorization replaces the Basic one:\n%s", buf);
-	CHECK(rf__http1_header_check("X-Ok: fine") == 0, "good header accepted");
-	CHECK(rf__http1_header_check("Bad Name: x") == RF_EHEADER, "space in name refused");
-	CHECK(rf__http1_header_check("X: a\r\nInjected: 1") == RF_EHEADER, "CRLF injection refused");
-	CHECK(rf__http1_header_check("NoColon") == RF_EHEADER, "missing colon refused");
+	CHECK(rf__field_check("X-Ok: fine") == 0, "good header accepted");
+	CHECK(rf__field_check("Bad Name: x") == RF_EHEADER, "space in name refused");
+	CHECK(rf__field_check("X: a\r\nInjected: 1") == RF_EHEADER, "CRLF injection refused");
+	CHECK(rf__field_check("NoColon") == RF_EHEADER, "missing colon refused");
+
+	/* the exchange seam: ALPN picks the protocol; through the table a
+	 * response reads the same, with its Set-Cookie values and -v text */
+	CHECK(rf__exchange_for_alpn(NULL, 0) == &rf__http1_exchange, "no ALPN (plain): HTTP/1.1");
+	CHECK(rf__exchange_for_alpn((const unsigned char *)"http/1.1", 8) == &rf__http1_exchange,
+	      "ALPN http/1.1: HTTP/1.1");
+	CHECK(rf__exchange_for_alpn((const unsigned char *)"h2", 2) == NULL &&
+	              rf__exchange_for_alpn((const unsigned char *)"http/1.", 7) == NULL,
+	      "ALPN h2 or a prefix of http/1.1: none spoken");
+	struct rf__exchange x;
+	struct rf__response out;
+	struct rf__resp_trace tr = {0};
+	struct rf__resp_cookies ck = {0};
+	char tx[] = "HTTP/1.1 103 Early Hints\r\nSet-Cookie: early=1\r\n\r\n"
+		    "HTTP/1.1 206 Partial Content\r\nSet-Cookie: a=1\r\nETag: \"v1\"\r\n"
+		    "Content-Range: bytes 0-3/10\r\nContent-Length: 4\r\n\r\nbody";
+	rf__exchange_begin(&x, &rf__http1_exchange, &out, false, &tr, &ck);
+	e = rf__exchange_feed(&x, tx, strlen(tx), &consumed);
+	CHECK(e == 0 && out.complete && out.status == 206 && out.body_len == 4 &&
+	              memcmp(out.body, "body", 4) == 0 && strcmp(out.etag, "\"v1\"") == 0 &&
+	              strcmp(out.content_range, "bytes 0-3/10") == 0,
+	      "a response through the exchange table lands in the neutral response");
+	CHECK(ck.len == 4 && strcmp(ck.text, "a=1") == 0, "only the final section's cookies kept");
+	CHECK(tr.text && strstr(tr.text, "103 Early Hints") && strstr(tr.text, "Set-Cookie: ***") &&
+	              !strstr(tr.text, "a=1"),
+	      "-v text has both sections, cookie values hidden");
+	free(tr.text);
+	free(ck.text);
+	char cut[] = "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\npart";
+	rf__exchange_begin(&x, &rf__http1_exchange, &out, false, NULL, NULL);
+	e = rf__exchange_feed(&x, cut, strlen(cut), &consumed);
+	CHECK(e == 0 && !out.complete && rf__exchange_eof(&x) == RF_ETRUNCATED,
+	      "a close before Content-Length's end is a truncation");
+	rf__exchange_begin(&x, &rf__http1_exchange, &out, false, NULL, NULL);
+	char hdr[] = "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n";
+	e = rf__exchange_feed(&x, hdr, strlen(hdr), &consumed);
+	rf__exchange_body_done(&x);
+	CHECK(e == 0 && out.complete && out.keep_alive, "a body that went around the parser completes it");
 	return tap_done();
 }

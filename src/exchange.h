@@ -1,0 +1,98 @@
+/*
+ * exchange.h - the seam between a transfer (slot.c) and the protocol that
+ * carries its request and response.
+ *
+ * A protocol fills in a table (struct rf__exchange_ops); the slot drives
+ * an exchange only through it: build the request, begin a response, feed
+ * received bytes, say the body went around the parser (spliced), say the
+ * peer closed.  What the protocol learns lands in the protocol-neutral
+ * struct rf__response (response.h), which is all the policy files read.
+ * The protocol is picked once per connection, from what ALPN agreed
+ * (rf__exchange_for_alpn).  HTTP/1.1 (http1.c) is the first protocol;
+ * an HTTP/2 stream is the next (a session owning the connection, the
+ * exchange a stream on it).
+ */
+#ifndef RF_EXCHANGE_H
+#define RF_EXCHANGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "http1.h"
+#include "response.h"
+
+struct rf__exchange;
+
+struct rf__exchange_ops {
+	const char *alpn; /* its ALPN protocol id */
+	/* The request's bytes into buf: the length, or -1 when cap is too
+	 * small. */
+	int (*request)(char *buf, size_t cap, const struct rf__request_spec *rq);
+	/* A response to the request is read into out from now on (head: it
+	 * has no body); its header text goes to trace and its Set-Cookie
+	 * values to cookies where these are not NULL. */
+	void (*begin)(struct rf__exchange *x, struct rf__response *out, bool head,
+	              struct rf__resp_trace *trace, struct rf__resp_cookies *cookies);
+	/* Received bytes (the buffer may be modified: the body of this feed is
+	 * one span, out->body).  0 or an RF_E* error; *consumed: bytes used. */
+	int (*feed)(struct rf__exchange *x, char *data, size_t len, size_t *consumed);
+	/* The rest of a body of known length went around feed (spliced). */
+	void (*body_done)(struct rf__exchange *x);
+	/* The peer closed: 0 when that ends the response, else an RF_E*. */
+	int (*eof)(struct rf__exchange *x);
+};
+
+/* One exchange: the protocol and its own state for this response. */
+struct rf__exchange {
+	const struct rf__exchange_ops *ops; /* NULL until a request is sent */
+	union {
+		struct rf__http1_resp h1;
+	} proto;
+};
+
+extern const struct rf__exchange_ops rf__http1_exchange;
+
+/* The protocol for what ALPN agreed (id[0..len); len 0: nothing agreed, as
+ * on plain connections: HTTP/1.1), or NULL when it is none we speak. */
+static inline const struct rf__exchange_ops *rf__exchange_for_alpn(const unsigned char *id, size_t len)
+{
+	if (len == 0 ||
+	    (len == strlen(rf__http1_exchange.alpn) && memcmp(id, rf__http1_exchange.alpn, len) == 0))
+		return &rf__http1_exchange;
+	return NULL;
+}
+
+/* The ALPN list a client offers, in wire format (length-prefixed ids). */
+#define RF__EXCHANGE_ALPN_OFFER "\x08http/1.1"
+
+static inline int rf__exchange_request(const struct rf__exchange_ops *ops, char *buf, size_t cap,
+                                       const struct rf__request_spec *rq)
+{
+	return ops->request(buf, cap, rq);
+}
+
+static inline void rf__exchange_begin(struct rf__exchange *x, const struct rf__exchange_ops *ops,
+                                      struct rf__response *out, bool head, struct rf__resp_trace *trace,
+                                      struct rf__resp_cookies *cookies)
+{
+	x->ops = ops;
+	ops->begin(x, out, head, trace, cookies);
+}
+
+static inline int rf__exchange_feed(struct rf__exchange *x, char *data, size_t len, size_t *consumed)
+{
+	return x->ops->feed(x, data, len, consumed);
+}
+
+static inline void rf__exchange_body_done(struct rf__exchange *x)
+{
+	x->ops->body_done(x);
+}
+
+static inline int rf__exchange_eof(struct rf__exchange *x)
+{
+	return x->ops->eof(x);
+}
+
+#endif

@@ -100,17 +100,7 @@ void rf_client_free(rf_client *c)
 		if (!s->used)
 			continue; /* never set up: nothing to free */
 		rf__req_free(s->req);
-		rf__addrlist_unref(s->addrs);
-		free(s->reqbuf);
-		free(s->ms_pend);
-		rf__sink_release(&s->sink, true);
-		if (s->splice.pipe_r >= 0) {
-			close(s->splice.pipe_r);
-			close(s->splice.pipe_w);
-		}
-		for (unsigned b = 0; b < RF__SLOT_BUFS; b++)
-			if (!s->buf[b].pooled) /* pool memory goes with the loop */
-				free(s->buf[b].data);
+		rf__slot_release(s); /* before the loop: pool memory goes with it */
 	}
 	rf__split_free_all(&c->split_jobs);
 	free(c->print_algo);
@@ -119,18 +109,6 @@ void rf_client_free(rf_client *c)
 	rf__dns_free(c->dns);
 	rf__namecache_free(c->names);
 	rf__tls_ctx_free(c->tls);
-	for (unsigned i = 0; c->slots && i < c->nslots; i++) {
-		if (c->slots[i].trace)
-			free(c->slots[i].trace->text);
-		free(c->slots[i].trace);
-		if (c->slots[i].setcookies) {
-			struct rf__resp_cookies *k = c->slots[i].setcookies;
-			if (k->text)
-				explicit_bzero(k->text, k->cap);
-			free(k->text);
-			free(k);
-		}
-	}
 	rf__cookies_free(c->cookies);
 	if (c->slots)
 		munmap(c->slots, slots_bytes(c));
@@ -382,7 +360,7 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	c->free_slots = calloc(c->nslots, sizeof(*c->free_slots));
 	if (!c->slots || !c->free_slots)
 		goto fail;
-	/* slots are set up when first taken (slot_first_use): at -j 65536 the
+	/* slots are set up when first taken (rf__slot_setup): at -j 65536 the
 	 * slot array is 780 MB of address space, and only the pages of slots
 	 * that run are ever touched */
 	for (unsigned i = 0; i < c->nslots; i++)
@@ -563,57 +541,10 @@ static void report(rf_client *c, struct rf__req *r, struct rf__slot *s, int err,
 
 static void slot_recycle(rf_client *c, struct rf__slot *s)
 {
-	if (s->big)
+	if (s->rx.big)
 		c->big_in_use--;
-	char *bufs[RF__SLOT_BUFS];
-	size_t caps[RF__SLOT_BUFS];
-	for (unsigned b = 0; b < RF__SLOT_BUFS; b++) {
-		assert(!s->buf[b].pooled); /* given back when it became free */
-		bufs[b] = s->buf[b].data;
-		caps[b] = s->buf[b].cap;
-		if (caps[b] != c->opts.recv_buffer) { /* big buffers go back */
-			free(bufs[b]);
-			bufs[b] = NULL;
-			caps[b] = 0;
-		}
-	}
-	char *reqbuf = s->reqbuf;
-	size_t reqcap = s->reqcap;
-	struct rf__resp_trace *trace = s->trace;
-	struct rf__resp_cookies *setcookies = s->setcookies;
-	struct rf__ms_pending *ms_pend = s->ms_pend;
-	unsigned ms_cap = s->ms_cap;
-	assert(!s->ms_npend); /* given back when the slot wound down */
-	struct rf__digest *dg_check = s->sink.dg_check, *dg_print = s->sink.dg_print;
-	int pipe_r = s->splice.pipe_r, pipe_w = s->splice.pipe_w;
-	unsigned pipe_len = s->splice.pipe_len;
-	uint32_t idx = s->idx, gen = s->gen + 1;
-	rf__sink_release(&s->sink, false);
-	rf__addrlist_unref(s->addrs);
-	rf__dns_release(s->dns);
-	memset(s, 0, offsetof(struct rf__slot, resp));
-	rf__response_reset(&s->resp);
-	for (unsigned b = 0; b < RF__SLOT_BUFS; b++) {
-		s->buf[b].data = bufs[b];
-		s->buf[b].cap = caps[b];
-	}
-	s->reqbuf = reqbuf;
-	s->reqcap = reqcap;
-	s->trace = trace;
-	s->setcookies = setcookies;
-	s->ms_pend = ms_pend;
-	s->ms_cap = ms_cap;
-	s->sink.dg_check = dg_check; /* kept for reuse; reset before use */
-	s->sink.dg_print = dg_print;
-	s->splice.pipe_r = pipe_r; /* kept for reuse; always left empty */
-	s->splice.pipe_w = pipe_w;
-	s->splice.pipe_len = pipe_len;
-	s->idx = idx;
-	s->gen = gen;
-	s->used = true;
-	rf__sink_init(&s->sink);
-	s->partial = -1;
-	c->free_slots[c->nfree++] = idx;
+	rf__slot_reset(c, s);
+	c->free_slots[c->nfree++] = s->idx;
 	c->nbusy--;
 }
 
@@ -969,13 +900,8 @@ static void choose_file_io(rf_client *c, const char *path)
 static struct rf__slot *slot_first_use(rf_client *c, unsigned idx)
 {
 	struct rf__slot *s = &c->slots[idx];
-	if (!s->used) {
-		s->used = true;
-		s->idx = idx;
-		rf__sink_init(&s->sink);
-		s->splice.pipe_r = s->splice.pipe_w = -1;
-		s->partial = -1;
-	}
+	if (!s->used)
+		rf__slot_setup(s, idx);
 	return s;
 }
 
@@ -1047,7 +973,7 @@ static void pool_wait(rf_client *c, struct rf__slot *s)
 		unsigned cap = c->cap_pool_waiters ? 2 * c->cap_pool_waiters : 64;
 		uint32_t *w = realloc(c->pool_waiters, cap * sizeof(*w));
 		if (!w) {
-			s->pool_wait = false;
+			s->rx.pool_wait = false;
 			rf__slot_fail(c, s, -ENOMEM);
 			return;
 		}
@@ -1056,7 +982,7 @@ static void pool_wait(rf_client *c, struct rf__slot *s)
 	}
 	c->pool_waiters[c->npool_waiters++] = s->idx;
 	c->pool_waits++;
-	s->pool_queued = true;
+	s->rx.pool_queued = true;
 }
 
 /* Buffers came back to the pool: as many waiting slots receive again, in
@@ -1066,12 +992,12 @@ static void pool_kick(rf_client *c)
 	unsigned avail = rf__loop_pool_avail(c->loop), i = 0;
 	for (; i < c->npool_waiters && avail; i++) {
 		struct rf__slot *s = &c->slots[c->pool_waiters[i]];
-		if (!s->pool_wait)
+		if (!s->rx.pool_wait)
 			continue; /* it moved on (failed, recycled) */
-		s->pool_queued = false;
+		s->rx.pool_queued = false;
 		avail--;
 		rf__slot_pool_ready(c, s);
-		if (s->pool_wait && !s->pool_queued)
+		if (s->rx.pool_wait && !s->rx.pool_queued)
 			pool_wait(c, s); /* found it empty again: back of the line */
 		settle(c, s);
 	}
@@ -1111,7 +1037,7 @@ static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 	if (!(flags & RF__F_MORE))
 		s->ops--; /* a multishot receive stays counted while armed */
 	rf__slot_on_completion(c, s, op, buf, res, flags);
-	if (s->pool_wait && !s->pool_queued)
+	if (s->rx.pool_wait && !s->rx.pool_queued)
 		pool_wait(c, s);
 	rf__slot_check(c, s);
 	settle(c, s);
@@ -1163,11 +1089,11 @@ static void dns_progress(rf_client *c)
 		return;
 	for (unsigned i = 0; i < c->nslots; i++) {
 		struct rf__slot *s = &c->slots[i];
-		if (s->state == RF__SLOT_RESOLVING && s->dns && s->dns->state != RF__ENTRY_PENDING &&
+		if (s->state == RF__SLOT_RESOLVING && s->cx.dns && s->cx.dns->state != RF__ENTRY_PENDING &&
 		    !s->err) {
 			rf__slot_dns_ready(c, s);
 			settle(c, s);
-		} else if (s->state == RF__SLOT_CONNECTING && s->dns) {
+		} else if (s->state == RF__SLOT_CONNECTING && s->cx.dns) {
 			rf__slot_dns_more(c, s);
 			settle(c, s);
 		}

@@ -169,25 +169,15 @@ struct rf__ms_pending {
 #define RF__SLOT_BUFS 2
 #define RF__SLOT_DIALS 2 /* attempts in flight at once; their tags' buf is the dial */
 
-struct rf__slot {
-	uint32_t idx, gen;
-	bool used; /* set up (slot_first_use): untouched before */
-	enum rf__slot_state state;
-	struct rf__req *req;
-	struct rf__conn *conn;
-	bool conn_reused;
-	bool big;                 /* holds one of the client's big-buffer grants */
-	uint64_t body_in;         /* body bytes of this response taken so far */
-	struct rf__splice splice; /* large plain bodies (splice.h) */
-	int partial;              /* buffer being filled across reads (TLS), or -1 */
-	size_t partial_fill;      /* ... bytes in it so far */
-	bool tls_handshake;       /* this attempt made a TLS handshake */
-	bool tls_resumed;
-	unsigned ops;         /* submitted, not yet completed */
-	bool finished;        /* all done (ops == 0, sink finished): the
-	                         client reports and recycles it once the
-	                         call into the slot returns */
-	bool sock_busy;       /* a socket op (one at a time) is in flight */
+/* The receive side of a slot (slot.c): its buffers, the multishot
+ * receive, waits for pool memory and for the rate limit.  Buffers of the
+ * usual size and the pending list are kept across recycling
+ * (rf__slot_reset); big ones go back. */
+struct rf__slot_recv {
+	struct rf__buf buf[RF__SLOT_BUFS];
+	int partial;          /* buffer being filled across reads (TLS), or -1 */
+	size_t partial_fill;  /* ... bytes in it so far */
+	bool big;             /* holds one of the client's big-buffer grants */
 	bool pool_wait;       /* a receive found the pool empty: the client
 	                         receives again when buffers come back */
 	bool pool_queued;     /* ... and it is in the client's waiters */
@@ -202,15 +192,10 @@ struct rf__slot {
 	                                   free receive buffer, in arrival order
 	                                   (kept across recycling, empty then) */
 	unsigned ms_npend, ms_cap;
-	rf__tag sock_tag;
-	bool cancel_sent;
-	int err;        /* first error; 0 while fine */
-	bool err_local; /* ... and it came from the local output */
-	char detail[400];
-	enum rf__slot_end end; /* why the transfer is ending (none: running) */
-	bool resp_ended;       /* the response is complete and the conn
-	                          released (end is DONE or, after it, more) */
-	/* connect */
+};
+
+/* Connecting (slot.c): the name's lookup and the racing attempts. */
+struct rf__slot_connect {
 	struct rf__dns_entry *dns;  /* while its lookup is PENDING */
 	bool dns_waited;            /* the name was not known when the slot began */
 	struct rf__addrlist *addrs; /* a reference; in the order they are tried */
@@ -228,34 +213,66 @@ struct rf__slot {
 	int64_t stagger_at;  /* the next attempt starts then (ns); 0: none */
 	int dial_err;        /* the last failed attempt's error ... */
 	char dial_where[96]; /* ... and its address */
-	int64_t connect_deadline;
+	int64_t deadline;    /* connect timeout (absolute ns); 0: none */
+};
+
+/* The request on its way out (slot.c); buf is kept across recycling. */
+struct rf__slot_send {
+	char *buf;  /* the request being sent */
+	size_t cap; /* bytes at buf */
+	size_t len; /* the request's length */
+	int64_t at; /* it began to be sent: its response's header section must
+	               be complete within the idle timeout from here (no slow
+	               trickle) */
+};
+
+/* One in-flight transfer.  Its own run state comes first and is cleared
+ * by rf__slot_reset; each part after it belongs to a module that resets
+ * it (and keeps what it reuses); identity and the response come last. */
+struct rf__slot {
+	/* the slot's own run state */
+	enum rf__slot_state state;
+	struct rf__req *req;
+	struct rf__conn *conn;
+	bool conn_reused;
+	uint64_t body_in;   /* body bytes of this response taken so far */
+	bool tls_handshake; /* this attempt made a TLS handshake */
+	bool tls_resumed;
+	unsigned ops;   /* submitted, not yet completed */
+	bool finished;  /* all done (ops == 0, sink finished): the
+	                   client reports and recycles it once the
+	                   call into the slot returns */
+	bool sock_busy; /* a socket op (one at a time) is in flight */
+	rf__tag sock_tag;
+	bool cancel_sent;
+	int err;        /* first error; 0 while fine */
+	bool err_local; /* ... and it came from the local output */
+	char detail[400];
+	enum rf__slot_end end; /* why the transfer is ending (none: running) */
+	bool resp_ended;       /* the response is complete and the conn
+	                          released (end is DONE or, after it, more) */
 	int64_t last_io;
-	/* request */
-	int64_t request_at;                  /* the request began to be sent: its response's
-	                                        header section must be complete within the
-	                                        idle timeout from here (no slow trickle) */
-	char *reqbuf;                        /* the request being sent (reqcap bytes) */
-	struct rf__resp_trace *trace;        /* -v: response header text (kept, like
-	                                        reqbuf, across recycling) */
-	struct rf__resp_cookies *setcookies; /* Set-Cookie values when the
-	                                        client keeps cookies (kept likewise) */
-	size_t reqcap;
-	size_t reqlen;
-	/* response (resp itself is last: see the end of this struct) */
 	enum rf__body_mode body;
 	int redirect_status; /* 3xx being followed */
-	struct rf__buf buf[RF__SLOT_BUFS];
-	uint64_t next_seq;
-	int64_t next_off;
-	struct rf__sink sink;       /* the body's destination (sink.h) */
-	struct rf__outcome outcome; /* what this attempt leads to (outcome.c) */
+	uint64_t next_seq;   /* parse order of the next held body span */
+	int64_t next_off;    /* file offset of the next body byte */
 	uint64_t bytes;
 	/* timings (ns since req->t_start) */
-	int64_t t_connect, t_tls, t_first_byte; /* from the request's start (ns) */
-	struct rf__exchange ex;                 /* the protocol carrying the request (exchange.h) */
-	/* Last, so recycling clears everything before it and only resets this
-	 * (rf__response_reset), not its 10 KiB of text. */
-	struct rf__response resp; /* what policy reads of the response */
+	int64_t t_connect, t_tls, t_first_byte;
+	/* parts owned by their modules, each reset by its own function */
+	struct rf__slot_recv rx;    /* receiving (slot.c) */
+	struct rf__slot_connect cx; /* connecting (slot.c) */
+	struct rf__slot_send tx;    /* the request out (slot.c) */
+	struct rf__splice splice;   /* large plain bodies (splice.h) */
+	struct rf__sink sink;       /* the body's destination (sink.h) */
+	struct rf__outcome outcome; /* what this attempt leads to (outcome.h) */
+	struct rf__exchange ex;     /* the protocol carrying the request (exchange.h) */
+	/* identity, for the slot's life */
+	uint32_t idx, gen;
+	bool used; /* set up (rf__slot_setup): untouched before */
+	/* what policy reads of the response (response.h); last, so its 10 KiB
+	 * of text are reset by their first bytes only */
+	struct rf__response resp;
 };
 
 /* b is free again; a pool buffer goes back to the loop at once. */

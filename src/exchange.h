@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "http1.h"
@@ -30,10 +31,9 @@ struct rf__exchange_ops {
 	 * small. */
 	int (*request)(char *buf, size_t cap, const struct rf__request_spec *rq);
 	/* A response to the request is read into out from now on (head: it
-	 * has no body); its header text goes to trace and its Set-Cookie
-	 * values to cookies where these are not NULL. */
-	void (*begin)(struct rf__exchange *x, struct rf__response *out, bool head,
-	              struct rf__resp_trace *trace, struct rf__resp_cookies *cookies);
+	 * has no body); its header text goes to x->trace and its Set-Cookie
+	 * values to x->cookies where these are not NULL. */
+	void (*begin)(struct rf__exchange *x, struct rf__response *out, bool head);
 	/* Received bytes (the buffer may be modified: the body of this feed is
 	 * one span, out->body).  0 or an RF_E* error; *consumed: bytes used. */
 	int (*feed)(struct rf__exchange *x, char *data, size_t len, size_t *consumed);
@@ -43,9 +43,13 @@ struct rf__exchange_ops {
 	int (*eof)(struct rf__exchange *x);
 };
 
-/* One exchange: the protocol and its own state for this response. */
+/* One exchange: the protocol and its own state for this response, and
+ * what the caller wants kept of it (allocated by the caller, kept across
+ * exchanges, freed by rf__exchange_free). */
 struct rf__exchange {
 	const struct rf__exchange_ops *ops; /* NULL until a request is sent */
+	struct rf__resp_trace *trace;       /* -v: the header text, or NULL */
+	struct rf__resp_cookies *cookies;   /* Set-Cookie values, or NULL */
 	union {
 		struct rf__http1_resp h1;
 	} proto;
@@ -73,11 +77,10 @@ static inline int rf__exchange_request(const struct rf__exchange_ops *ops, char 
 }
 
 static inline void rf__exchange_begin(struct rf__exchange *x, const struct rf__exchange_ops *ops,
-                                      struct rf__response *out, bool head, struct rf__resp_trace *trace,
-                                      struct rf__resp_cookies *cookies)
+                                      struct rf__response *out, bool head)
 {
 	x->ops = ops;
-	ops->begin(x, out, head, trace, cookies);
+	ops->begin(x, out, head);
 }
 
 static inline int rf__exchange_feed(struct rf__exchange *x, char *data, size_t len, size_t *consumed)
@@ -93,6 +96,28 @@ static inline void rf__exchange_body_done(struct rf__exchange *x)
 static inline int rf__exchange_eof(struct rf__exchange *x)
 {
 	return x->ops->eof(x);
+}
+
+/* Between transfers: no protocol, the kept buffers stay. */
+static inline void rf__exchange_reset(struct rf__exchange *x)
+{
+	x->ops = NULL;
+}
+
+/* Free what x kept (cookie values wiped first: they are credentials). */
+static inline void rf__exchange_free(struct rf__exchange *x)
+{
+	if (x->trace)
+		free(x->trace->text);
+	free(x->trace);
+	if (x->cookies) {
+		if (x->cookies->text)
+			explicit_bzero(x->cookies->text, x->cookies->cap);
+		free(x->cookies->text);
+		free(x->cookies);
+	}
+	x->trace = NULL;
+	x->cookies = NULL;
 }
 
 #endif

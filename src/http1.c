@@ -569,14 +569,13 @@ int rf__http1_eof(struct rf__http1_resp *r)
 
 /* ---- HTTP/1.1 behind the exchange seam (exchange.h) ---- */
 
-static void exchange_begin(struct rf__exchange *x, struct rf__response *out, bool head,
-                           struct rf__resp_trace *trace, struct rf__resp_cookies *cookies)
+static void exchange_begin(struct rf__exchange *x, struct rf__response *out, bool head)
 {
 	rf__http1_init(&x->proto.h1, out, head);
-	if (trace)
-		rf__http1_trace_into(&x->proto.h1, trace);
-	if (cookies)
-		rf__http1_cookies_into(&x->proto.h1, cookies);
+	if (x->trace)
+		rf__http1_trace_into(&x->proto.h1, x->trace);
+	if (x->cookies)
+		rf__http1_cookies_into(&x->proto.h1, x->cookies);
 }
 
 static int exchange_feed(struct rf__exchange *x, char *data, size_t len, size_t *consumed)

@@ -30,6 +30,11 @@ struct rf__outcome {
 	bool resume;    /* ... and the retry continues it with Range */
 };
 
+static inline void rf__outcome_reset(struct rf__outcome *o)
+{
+	*o = (struct rf__outcome){.decided = false};
+}
+
 /* What the finished attempt of s leads to, decided at the first call (once
  * its bytes are all on disk) and the same for every later one. */
 const struct rf__outcome *rf__outcome(rf_client *c, struct rf__slot *s);

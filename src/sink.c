@@ -45,6 +45,14 @@ void rf__sink_init(struct rf__sink *k)
 	k->ffd = k->pfx_fd = k->dir_fd = -1;
 }
 
+void rf__sink_reset(struct rf__sink *k)
+{
+	rf__sink_release(k, false);
+	/* the digest objects are reused (reset before use) */
+	*k = (struct rf__sink){.dg_check = k->dg_check, .dg_print = k->dg_print};
+	rf__sink_init(k);
+}
+
 void rf__sink_release(struct rf__sink *k, bool all)
 {
 	free(k->part);
@@ -123,8 +131,9 @@ static void submit_write(rf_client *c, struct rf__slot *s, struct rf__buf *b, in
 	assert(b->state == RF__BUF_HELD && !b->writing && b->written < b->body_len);
 	b->writing = true;
 	s->sink.writes++;
-	rf__op_write(c->loop, rf__slot_op(s, RF__OP_WRITE, (unsigned)(b - s->buf)), fd, b->body + b->written,
-	             (unsigned)(b->body_len - b->written), positional ? b->off + (int64_t)b->written : -1);
+	rf__op_write(c->loop, rf__slot_op(s, RF__OP_WRITE, (unsigned)(b - s->rx.buf)), fd,
+	             b->body + b->written, (unsigned)(b->body_len - b->written),
+	             positional ? b->off + (int64_t)b->written : -1);
 }
 
 /* A consuming kind takes every held buffer now, in body order. */
@@ -169,8 +178,8 @@ void rf__sink_pump(rf_client *c, struct rf__slot *s)
 		return;
 	}
 	for (unsigned i = 0; i < RF__SLOT_BUFS; i++)
-		if (s->buf[i].state == RF__BUF_HELD && !s->buf[i].writing)
-			submit_write(c, s, &s->buf[i], fd, positional);
+		if (s->rx.buf[i].state == RF__BUF_HELD && !s->rx.buf[i].writing)
+			submit_write(c, s, &s->rx.buf[i], fd, positional);
 }
 
 static void buf_written(rf_client *c, struct rf__slot *s, struct rf__buf *b, int res)
@@ -199,7 +208,7 @@ bool rf__sink_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 		if (s->sink.dec)
 			rf__decode_written(c, s, res);
 		else
-			buf_written(c, s, &s->buf[bi], res);
+			buf_written(c, s, &s->rx.buf[bi], res);
 		return false;
 	}
 	if (!s->sink.ops->on_completion)
@@ -213,7 +222,7 @@ bool rf__sink_finish(rf_client *c, struct rf__slot *s)
 {
 	bool failed = rf__slot_abandoned(s);
 	for (unsigned i = 0; i < RF__SLOT_BUFS; i++) {
-		struct rf__buf *b = &s->buf[i];
+		struct rf__buf *b = &s->rx.buf[i];
 		if (b->state == RF__BUF_HELD && !b->writing) {
 			if (!failed)
 				return false; /* still to be written (ordered sink) */

@@ -150,8 +150,9 @@ struct rf__sink {
 
 /* The fields of a slot's sink the first time the slot is used. */
 void rf__sink_init(struct rf__sink *k);
-/* Free what the sink holds (the slot is recycled or freed); digests are
- * kept for reuse unless `all`. */
+/* Between transfers: everything freed and cleared but the digest objects. */
+void rf__sink_reset(struct rf__sink *k);
+/* Free what the sink holds; digests are kept for reuse unless `all`. */
 void rf__sink_release(struct rf__sink *k, bool all);
 /* The request's sink kind is known and its fields valid: 0, or RF_EINVAL
  * with *why. */

@@ -280,8 +280,8 @@ void rf__sink_range_headers(const struct rf__slot *s, char *buf, size_t cap)
 /* Hash the prefix on disk through the ring, into buf[0]. */
 void rf__sink_hash_prefix(rf_client *c, struct rf__slot *s)
 {
-	struct rf__buf *b = &s->buf[0]; /* made ready by the slot */
-	b->state = RF__BUF_RECV;        /* borrowed */
+	struct rf__buf *b = &s->rx.buf[0]; /* made ready by the slot */
+	b->state = RF__BUF_RECV;           /* borrowed */
 	s->sink.pfx_off = 0;
 	rf__op_open(c->loop, rf__slot_op(s, RF__OP_PFX_OPEN, 0),
 	            s->sink.resume_final ? s->req->path : s->sink.part, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);
@@ -300,9 +300,9 @@ static void prefix_abandon(struct rf__slot *s, const char *why)
 static void prefix_read_next(rf_client *c, struct rf__slot *s)
 {
 	int64_t left = s->sink.resume_from - s->sink.pfx_off;
-	int64_t cap = (int64_t)s->buf[0].cap;
+	int64_t cap = (int64_t)s->rx.buf[0].cap;
 	unsigned len = (unsigned)(left < cap ? left : cap);
-	rf__op_read_at(c->loop, rf__slot_op(s, RF__OP_PFX_READ, 0), s->sink.pfx_fd, s->buf[0].data, len,
+	rf__op_read_at(c->loop, rf__slot_op(s, RF__OP_PFX_READ, 0), s->sink.pfx_fd, s->rx.buf[0].data, len,
 	               (uint64_t)s->sink.pfx_off);
 }
 
@@ -542,9 +542,9 @@ static bool file_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kin
 {
 	switch (op) {
 	case RF__OP_PFX_OPEN:
-		assert(s->buf[0].state == RF__BUF_RECV && s->sink.pfx_fd < 0); /* borrowed for it */
+		assert(s->rx.buf[0].state == RF__BUF_RECV && s->sink.pfx_fd < 0); /* borrowed for it */
 		if (res < 0) {
-			s->buf[0].state = RF__BUF_FREE;
+			s->rx.buf[0].state = RF__BUF_FREE;
 			prefix_abandon(s, "the partial file could not be read: restarted from zero");
 			return true;
 		}
@@ -556,9 +556,9 @@ static bool file_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kin
 		prefix_read_next(c, s);
 		return false;
 	case RF__OP_PFX_READ:
-		assert(s->sink.pfx_fd >= 0 && s->buf[0].state == RF__BUF_RECV);
+		assert(s->sink.pfx_fd >= 0 && s->rx.buf[0].state == RF__BUF_RECV);
 		if (res > 0)
-			rf__sink_digest(s, s->buf[0].data, (size_t)res);
+			rf__sink_digest(s, s->rx.buf[0].data, (size_t)res);
 		if (res < 0) {
 			prefix_abandon(s, "the partial file could not be read: restarted from zero");
 		} else if (res == 0) {
@@ -573,7 +573,7 @@ static bool file_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kin
 		prefix_close(c, s);
 		return false;
 	case RF__OP_PFX_CLOSE:
-		s->buf[0].state = RF__BUF_FREE;
+		s->rx.buf[0].state = RF__BUF_FREE;
 		return !s->err;
 	case RF__OP_ADOPT:
 		assert(s->sink.file == RF__FILE_ADOPTING);

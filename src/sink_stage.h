@@ -35,8 +35,8 @@ static inline struct rf__buf *rf__sink_first_held(struct rf__slot *s)
 {
 	struct rf__buf *best = NULL;
 	for (unsigned i = 0; i < RF__SLOT_BUFS; i++)
-		if (s->buf[i].state == RF__BUF_HELD && (!best || s->buf[i].seq < best->seq))
-			best = &s->buf[i];
+		if (s->rx.buf[i].state == RF__BUF_HELD && (!best || s->rx.buf[i].seq < best->seq))
+			best = &s->rx.buf[i];
 	return best;
 }
 

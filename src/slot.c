@@ -105,6 +105,82 @@ static double since(const rf_client *c, const struct rf__req *r)
 	return (double)(c->now - r->t_start) / 1e9;
 }
 
+/* ---- the slot's parts: set up, reset between transfers, released ---- */
+
+static void recv_reset(struct rf__slot_recv *rx, size_t usual)
+{
+	assert(!rx->ms_npend); /* given back when the slot wound down */
+	struct rf__slot_recv kept = {.partial = -1, .ms_pend = rx->ms_pend, .ms_cap = rx->ms_cap};
+	for (unsigned b = 0; b < RF__SLOT_BUFS; b++) {
+		assert(!rx->buf[b].pooled); /* given back when it became free */
+		if (rx->buf[b].cap == usual) {
+			kept.buf[b].data = rx->buf[b].data;
+			kept.buf[b].cap = usual;
+		} else {
+			free(rx->buf[b].data); /* big buffers go back */
+		}
+	}
+	*rx = kept;
+}
+
+static void recv_release(struct rf__slot_recv *rx)
+{
+	for (unsigned b = 0; b < RF__SLOT_BUFS; b++)
+		if (!rx->buf[b].pooled) /* pool memory goes with the loop */
+			free(rx->buf[b].data);
+	free(rx->ms_pend);
+}
+
+static void connect_reset(struct rf__slot_connect *cx)
+{
+	for (unsigned i = 0; i < RF__SLOT_DIALS; i++)
+		assert(!cx->dial[i].open && !cx->dial[i].busy);
+	rf__addrlist_unref(cx->addrs);
+	rf__dns_release(cx->dns);
+	*cx = (struct rf__slot_connect){.addrs = NULL};
+}
+
+static void send_reset(struct rf__slot_send *tx)
+{
+	*tx = (struct rf__slot_send){.buf = tx->buf, .cap = tx->cap};
+}
+
+void rf__slot_setup(struct rf__slot *s, uint32_t idx)
+{
+	assert(!s->used && s->state == RF__SLOT_FREE);
+	s->used = true;
+	s->idx = idx;
+	s->rx.partial = -1;
+	rf__splice_init(&s->splice);
+	rf__sink_init(&s->sink);
+}
+
+void rf__slot_reset(const rf_client *c, struct rf__slot *s)
+{
+	assert(s->used && s->ops == 0 && s->finished && !s->conn);
+	recv_reset(&s->rx, c->opts.recv_buffer);
+	connect_reset(&s->cx);
+	send_reset(&s->tx);
+	rf__splice_reset(&s->splice);
+	rf__sink_reset(&s->sink);
+	rf__outcome_reset(&s->outcome);
+	rf__exchange_reset(&s->ex);
+	rf__response_reset(&s->resp);
+	_Static_assert(RF__SLOT_FREE == 0 && RF__END_NONE == 0, "a cleared run state is a free slot");
+	memset(s, 0, offsetof(struct rf__slot, rx)); /* its own run state */
+	s->gen++;                                    /* completions still naming the last use are dropped */
+}
+
+void rf__slot_release(struct rf__slot *s)
+{
+	recv_release(&s->rx);
+	rf__addrlist_unref(s->cx.addrs);
+	free(s->tx.buf);
+	rf__splice_release(&s->splice);
+	rf__sink_release(&s->sink, true);
+	rf__exchange_free(&s->ex);
+}
+
 /* ---- connect ---- */
 
 /* Where the connection goes: the origin, or the proxy of its route. */
@@ -190,7 +266,7 @@ static void debug_request(rf_client *c, struct rf__slot *s, const char *req, siz
 static int free_dial(const struct rf__slot *s)
 {
 	for (int i = 0; i < RF__SLOT_DIALS; i++)
-		if (!s->dial[i].busy && !s->dial[i].open)
+		if (!s->cx.dial[i].busy && !s->cx.dial[i].open)
 			return i;
 	return -1;
 }
@@ -198,7 +274,7 @@ static int free_dial(const struct rf__slot *s)
 static bool dialing(const struct rf__slot *s)
 {
 	for (int i = 0; i < RF__SLOT_DIALS; i++)
-		if (s->dial[i].busy || s->dial[i].open)
+		if (s->cx.dial[i].busy || s->cx.dial[i].open)
 			return true;
 	return false;
 }
@@ -212,17 +288,17 @@ static unsigned dial_port(const struct rf__slot *s)
 static void dial_text(const struct rf__slot *s, unsigned addr, char *where, size_t cap)
 {
 	size_t at = (size_t)snprintf(where, cap, "%s", route_proxy(s) ? "proxy " : "");
-	addr_text(&s->addrs->a[addr], dial_port(s), where + at, cap - at);
+	addr_text(&s->cx.addrs->a[addr], dial_port(s), where + at, cap - at);
 }
 
 /* Start an attempt on the next address (a dial must be free). */
 static void dial_next(rf_client *c, struct rf__slot *s)
 {
 	unsigned di = (unsigned)free_dial(s);
-	struct rf__dial *d = &s->dial[di];
-	d->addr = s->next_addr++;
-	s->addr_i = d->addr; /* the latest attempt, for messages */
-	d->sa = s->addrs->a[d->addr];
+	struct rf__dial *d = &s->cx.dial[di];
+	d->addr = s->cx.next_addr++;
+	s->cx.addr_i = d->addr; /* the latest attempt, for messages */
+	d->sa = s->cx.addrs->a[d->addr];
 	uint16_t port = htons((uint16_t)dial_port(s));
 	if (d->sa.sa.sa_family == AF_INET)
 		d->sa.in.sin_port = port;
@@ -237,9 +313,9 @@ static void dial_next(rf_client *c, struct rf__slot *s)
 		dial_text(s, d->addr, where, sizeof(where));
 		debug_info(c, s, "trying %s", where);
 	}
-	s->stagger_at = s->next_addr < s->addrs->n ? c->now + CONNECT_STAGGER : 0;
-	if (s->stagger_at)
-		rf__wake_at(&c->wake, s->stagger_at);
+	s->cx.stagger_at = s->cx.next_addr < s->cx.addrs->n ? c->now + CONNECT_STAGGER : 0;
+	if (s->cx.stagger_at)
+		rf__wake_at(&c->wake, s->cx.stagger_at);
 }
 
 /* Addresses of the name that arrived after the slot took its list (the
@@ -247,53 +323,53 @@ static void dial_next(rf_client *c, struct rf__slot *s)
  * keep their places.  True when there are new ones. */
 static bool extend_addrs(struct rf__slot *s)
 {
-	const struct rf__dns_entry *e = s->dns;
-	if (!e || e->state != RF__ENTRY_OK || !e->addrs || e->addrs == s->addrs)
+	const struct rf__dns_entry *e = s->cx.dns;
+	if (!e || e->state != RF__ENTRY_OK || !e->addrs || e->addrs == s->cx.addrs)
 		return false;
-	struct rf__addrlist *l = rf__addrlist_new(s->addrs->n + e->addrs->n);
+	struct rf__addrlist *l = rf__addrlist_new(s->cx.addrs->n + e->addrs->n);
 	if (!l)
 		return false;
-	memcpy(l->a, s->addrs->a, s->addrs->n * sizeof(l->a[0]));
-	l->n = s->addrs->n;
+	memcpy(l->a, s->cx.addrs->a, s->cx.addrs->n * sizeof(l->a[0]));
+	l->n = s->cx.addrs->n;
 	for (unsigned i = 0; i < e->addrs->n; i++) {
 		bool known = false;
-		for (unsigned j = 0; j < s->addrs->n && !known; j++)
-			known = memcmp(&e->addrs->a[i], &s->addrs->a[j], sizeof(e->addrs->a[i])) == 0;
+		for (unsigned j = 0; j < s->cx.addrs->n && !known; j++)
+			known = memcmp(&e->addrs->a[i], &s->cx.addrs->a[j], sizeof(e->addrs->a[i])) == 0;
 		if (!known)
 			l->a[l->n++] = e->addrs->a[i];
 	}
-	if (l->n == s->addrs->n) {
+	if (l->n == s->cx.addrs->n) {
 		rf__addrlist_unref(l);
 		return false;
 	}
-	rf__addrlist_unref(s->addrs);
-	s->addrs = l;
+	rf__addrlist_unref(s->cx.addrs);
+	s->cx.addrs = l;
 	return true;
 }
 
 /* Every address tried: is an answer for the name still to come? */
 static bool addrs_may_come(const struct rf__slot *s)
 {
-	return s->dns && s->dns->asking > 0;
+	return s->cx.dns && s->cx.dns->asking > 0;
 }
 
 void rf__slot_stagger(rf_client *c, struct rf__slot *s)
 {
-	s->stagger_at = 0;
+	s->cx.stagger_at = 0;
 	if (s->state == RF__SLOT_CONNECTING && free_dial(s) >= 0 &&
-	    (s->next_addr < s->addrs->n || extend_addrs(s)))
+	    (s->cx.next_addr < s->cx.addrs->n || extend_addrs(s)))
 		dial_next(c, s);
 }
 
 void rf__slot_dns_more(rf_client *c, struct rf__slot *s)
 {
 	if (s->state != RF__SLOT_CONNECTING || rf__slot_abandoned(s) || dialing(s) ||
-	    s->next_addr < s->addrs->n)
+	    s->cx.next_addr < s->cx.addrs->n)
 		return;
 	if (extend_addrs(s)) {
 		dial_next(c, s);
 	} else if (!addrs_may_come(s)) {
-		fail_detail(c, s, s->dial_err, s->dial_where);
+		fail_detail(c, s, s->cx.dial_err, s->cx.dial_where);
 	}
 }
 
@@ -310,7 +386,7 @@ static bool dials_stop(rf_client *c, struct rf__slot *s)
 {
 	bool pending = false;
 	for (int i = 0; i < RF__SLOT_DIALS; i++) {
-		struct rf__dial *d = &s->dial[i];
+		struct rf__dial *d = &s->cx.dial[i];
 		if (d->busy) {
 			if (!d->cancel_sent)
 				rf__op_cancel(c->loop, d->tag);
@@ -320,7 +396,7 @@ static bool dials_stop(rf_client *c, struct rf__slot *s)
 			dial_close(c, d);
 		}
 	}
-	s->stagger_at = 0;
+	s->cx.stagger_at = 0;
 	return pending;
 }
 
@@ -343,14 +419,14 @@ static void debug_name(rf_client *c, struct rf__slot *s, const struct rf__dns_en
 		debug_info(c, s, "name %s: %s (%s)", host, list, rf__dns_source_name(e->source));
 	else
 		debug_info(c, s, "name %s: %s (%s %s, TTL %u s, lookup %.1f ms%s)", host, list,
-		           rf__dns_resolver_name(c->dns), s->dns_waited ? "answer" : "cache", e->ttl,
+		           rf__dns_resolver_name(c->dns), s->cx.dns_waited ? "answer" : "cache", e->ttl,
 		           (double)(e->t_answered - e->t_asked) / 1e6,
-		           s->dns_waited ? "" : ", resolved ahead or earlier");
+		           s->cx.dns_waited ? "" : ", resolved ahead or earlier");
 }
 
 void rf__slot_dns_ready(rf_client *c, struct rf__slot *s)
 {
-	struct rf__dns_entry *e = s->dns;
+	struct rf__dns_entry *e = s->cx.dns;
 	s->req->t_dns = since(c, s->req);
 	if (e->state == RF__ENTRY_FAILED) {
 		char d[300];
@@ -360,11 +436,11 @@ void rf__slot_dns_ready(rf_client *c, struct rf__slot *s)
 		fail_detail(c, s, RF_EDNS, d);
 		return;
 	}
-	rf__addrlist_unref(s->addrs);
-	s->addrs = rf__addrlist_ref(e->addrs);
+	rf__addrlist_unref(s->cx.addrs);
+	s->cx.addrs = rf__addrlist_ref(e->addrs);
 	if (c->opts.on_debug)
 		debug_name(c, s, e);
-	s->addr_i = s->next_addr = 0;
+	s->cx.addr_i = s->cx.next_addr = 0;
 	set_state(s, RF__SLOT_CONNECTING);
 	dial_next(c, s);
 }
@@ -394,8 +470,8 @@ void rf__slot_start(rf_client *c, struct rf__slot *s, struct rf__req *r, struct 
 			return;
 		}
 	}
-	if (c->opts.on_debug && !s->trace)
-		s->trace = rf__calloc(1, sizeof(*s->trace)); /* without it -v shows less */
+	if (c->opts.on_debug && !s->ex.trace)
+		s->ex.trace = rf__calloc(1, sizeof(*s->ex.trace)); /* without it -v shows less */
 	struct rf__conn *conn = rf__conn_take_idle(c, o);
 	if (conn) {
 		s->conn = conn;
@@ -411,8 +487,8 @@ void rf__slot_start(rf_client *c, struct rf__slot *s, struct rf__req *r, struct 
 		return;
 	}
 	if (c->opts.connect_timeout > 0) {
-		s->connect_deadline = c->now + (int64_t)(c->opts.connect_timeout * 1e9);
-		rf__wake_at(&c->wake, s->connect_deadline);
+		s->cx.deadline = c->now + (int64_t)(c->opts.connect_timeout * 1e9);
+		rf__wake_at(&c->wake, s->cx.deadline);
 	}
 	set_state(s, RF__SLOT_RESOLVING);
 	struct rf__dns_entry *e = rf__dns_lookup(c->dns, o->proxy ? o->proxy->host : r->u.host,
@@ -421,9 +497,9 @@ void rf__slot_start(rf_client *c, struct rf__slot *s, struct rf__req *r, struct 
 		rf__slot_fail(c, s, -ENOMEM);
 		return;
 	}
-	rf__dns_release(s->dns);
-	s->dns = rf__dns_hold(e);
-	s->dns_waited = e->state == RF__ENTRY_PENDING;
+	rf__dns_release(s->cx.dns);
+	s->cx.dns = rf__dns_hold(e);
+	s->cx.dns_waited = e->state == RF__ENTRY_PENDING;
 	if (e->state != RF__ENTRY_PENDING)
 		rf__slot_dns_ready(c, s);
 }
@@ -444,9 +520,9 @@ static void connected(rf_client *c, struct rf__slot *s)
 static void dial_failed(rf_client *c, struct rf__slot *s, struct rf__dial *d, int res)
 {
 	dial_close(c, d);
-	s->dial_err = res;
-	dial_text(s, d->addr, s->dial_where, sizeof(s->dial_where));
-	if (s->next_addr < s->addrs->n || extend_addrs(s)) {
+	s->cx.dial_err = res;
+	dial_text(s, d->addr, s->cx.dial_where, sizeof(s->cx.dial_where));
+	if (s->cx.next_addr < s->cx.addrs->n || extend_addrs(s)) {
 		dial_next(c, s);
 		return;
 	}
@@ -456,13 +532,13 @@ static void dial_failed(rf_client *c, struct rf__slot *s, struct rf__dial *d, in
 		debug_info(c, s, "waiting for the other address family's answer");
 		return; /* rf__slot_dns_more, or the connect timeout */
 	}
-	fail_detail(c, s, s->dial_err, s->dial_where);
+	fail_detail(c, s, s->cx.dial_err, s->cx.dial_where);
 }
 
 /* A socket or connect op of dial di completed. */
 static void on_dial(rf_client *c, struct rf__slot *s, enum rf__op_kind op, unsigned di, int res)
 {
-	struct rf__dial *d = &s->dial[di];
+	struct rf__dial *d = &s->cx.dial[di];
 	d->busy = false;
 	if (op == RF__OP_SOCKET && res >= 0) {
 		d->fd = res;
@@ -487,7 +563,7 @@ static void on_dial(rf_client *c, struct rf__slot *s, enum rf__op_kind op, unsig
 	/* connected: this attempt is the connection, the others go */
 	d->open = false;
 	rf__conn_opened(s->conn, d->fd);
-	s->addr_i = d->addr;
+	s->cx.addr_i = d->addr;
 	dials_stop(c, s);
 	if (c->opts.on_debug) {
 		char where[96];
@@ -583,7 +659,7 @@ static void begin_send(rf_client *c, struct rf__slot *s)
 	if (rf__sink_need_prefix(s)) {
 		/* resume with a digest: hash what is on disk first */
 		set_state(s, RF__SLOT_PREPARING);
-		if (rf__buf_ready(c, s, &s->buf[0])) {
+		if (rf__buf_ready(c, s, &s->rx.buf[0])) {
 			rf__slot_fail(c, s, -ENOMEM);
 			return;
 		}
@@ -597,7 +673,7 @@ static void begin_send(rf_client *c, struct rf__slot *s)
 	if (c->cookies) {
 		rf__cookies_header(c->cookies, s->req->u.host, s->req->u.target, s->req->u.tls,
 		                   (int64_t)time(NULL), cookie, sizeof(cookie));
-		if (!s->setcookies && !(s->setcookies = rf__calloc(1, sizeof(*s->setcookies)))) {
+		if (!s->ex.cookies && !(s->ex.cookies = rf__calloc(1, sizeof(*s->ex.cookies)))) {
 			rf__slot_fail(c, s, -ENOMEM);
 			return;
 		}
@@ -643,27 +719,27 @@ static void begin_send(rf_client *c, struct rf__slot *s)
 		fail_detail(c, s, RF_EHEADER, "request header section over 16 KiB");
 		return;
 	}
-	if ((size_t)n > s->reqcap) {
+	if ((size_t)n > s->tx.cap) {
 		size_t cap = ((size_t)n + 511) & ~(size_t)511;
-		char *p = rf__realloc(s->reqbuf, cap);
+		char *p = rf__realloc(s->tx.buf, cap);
 		if (!p) {
 			rf__slot_fail(c, s, -ENOMEM);
 			return;
 		}
-		s->reqbuf = p;
-		s->reqcap = cap;
+		s->tx.buf = p;
+		s->tx.cap = cap;
 	}
-	memcpy(s->reqbuf, scratch, (size_t)n);
-	s->reqlen = (size_t)n;
-	debug_request(c, s, s->reqbuf, s->reqlen);
-	rf__exchange_begin(&s->ex, proto, &s->resp, false, s->trace, c->cookies ? s->setcookies : NULL);
+	memcpy(s->tx.buf, scratch, (size_t)n);
+	s->tx.len = (size_t)n;
+	debug_request(c, s, s->tx.buf, s->tx.len);
+	rf__exchange_begin(&s->ex, proto, &s->resp, false);
 	s->body = RF__BODY_UNDECIDED;
-	s->last_io = s->request_at = c->now;
+	s->last_io = s->tx.at = c->now;
 	if (c->opts.idle_timeout > 0)
 		rf__wake_at(&c->wake, c->now + (int64_t)(c->opts.idle_timeout * 1e9));
 	set_state(s, RF__SLOT_SENDING);
 	const char *detail;
-	int err = rf__conn_send(s->conn, s->reqbuf, s->reqlen, &detail);
+	int err = rf__conn_send(s->conn, s->tx.buf, s->tx.len, &detail);
 	if (err) {
 		fail_detail(c, s, err, detail);
 		return;
@@ -698,7 +774,7 @@ static void stale_retry(rf_client *c, struct rf__slot *s)
 int rf__buf_ready(const rf_client *c, const struct rf__slot *s, struct rf__buf *b)
 {
 	assert(!b->pooled); /* pool buffers are given back when free */
-	size_t want = s->big ? c->opts.big_buffer : c->opts.recv_buffer;
+	size_t want = s->rx.big ? c->opts.big_buffer : c->opts.recv_buffer;
 	if (b->data && b->cap == want)
 		return 0;
 	free(b->data);
@@ -711,7 +787,7 @@ int rf__buf_ready(const rf_client *c, const struct rf__slot *s, struct rf__buf *
 static int free_buf(rf_client *c, struct rf__slot *s)
 {
 	for (unsigned i = 0; i < RF__SLOT_BUFS; i++) {
-		struct rf__buf *b = &s->buf[i];
+		struct rf__buf *b = &s->rx.buf[i];
 		if (b->state != RF__BUF_FREE)
 			continue;
 		if (rf__buf_ready(c, s, b)) {
@@ -727,13 +803,13 @@ static int free_buf(rf_client *c, struct rf__slot *s)
  * own big buffers, or splice). */
 static bool pool_receives(const rf_client *c, const struct rf__slot *s)
 {
-	return c->pool_on && !s->big && !rf__conn_is_tls(s->conn);
+	return c->pool_on && !s->rx.big && !rf__conn_is_tls(s->conn);
 }
 
 static int free_entry(const struct rf__slot *s)
 {
 	for (unsigned i = 0; i < RF__SLOT_BUFS; i++)
-		if (s->buf[i].state == RF__BUF_FREE)
+		if (s->rx.buf[i].state == RF__BUF_FREE)
 			return (int)i;
 	return -1;
 }
@@ -765,8 +841,8 @@ static bool rate_held(rf_client *c, struct rf__slot *s)
 	}
 	if (!w)
 		return false;
-	s->rate_until = c->now + w;
-	rf__wake_at(&c->wake, s->rate_until);
+	s->rx.rate_until = c->now + w;
+	rf__wake_at(&c->wake, s->rx.rate_until);
 	return true;
 }
 
@@ -782,7 +858,7 @@ static void rate_spend(rf_client *c, struct rf__slot *s, int res)
 
 void rf__slot_rate_ready(rf_client *c, struct rf__slot *s)
 {
-	s->rate_until = 0;
+	s->rx.rate_until = 0;
 	s->last_io = c->now; /* the wait was ours, not the server's */
 	arm_recv(c, s);
 }
@@ -799,48 +875,48 @@ static void on_io_error(rf_client *c, struct rf__slot *s, int res);
 /* ---- multishot receive (--uring-recv multishot) ----
  * One receive stays armed for the response; each completion brings a pool
  * buffer.  They can come faster than the sink frees receive buffers, so
- * they wait in s->ms_pend, in order, and are parsed as buffers free up.
+ * they wait in s->rx.ms_pend, in order, and are parsed as buffers free up.
  * The connection is not handed on while the receive is armed: the end of
  * the response cancels it, and the release waits for its last completion. */
 
 static void ms_drop_pending(rf_client *c, struct rf__slot *s)
 {
-	for (unsigned i = 0; i < s->ms_npend; i++)
-		rf__loop_pool_put(c->loop, s->ms_pend[i].bid);
-	s->ms_npend = 0;
+	for (unsigned i = 0; i < s->rx.ms_npend; i++)
+		rf__loop_pool_put(c->loop, s->rx.ms_pend[i].bid);
+	s->rx.ms_npend = 0;
 }
 
 static bool ms_queue(struct rf__slot *s, unsigned bid, char *at, unsigned len)
 {
-	if (s->ms_npend == s->ms_cap) {
-		unsigned cap = s->ms_cap ? 2 * s->ms_cap : 8;
-		struct rf__ms_pending *p = rf__realloc(s->ms_pend, cap * sizeof(*p));
+	if (s->rx.ms_npend == s->rx.ms_cap) {
+		unsigned cap = s->rx.ms_cap ? 2 * s->rx.ms_cap : 8;
+		struct rf__ms_pending *p = rf__realloc(s->rx.ms_pend, cap * sizeof(*p));
 		if (!p)
 			return false;
-		s->ms_pend = p;
-		s->ms_cap = cap;
+		s->rx.ms_pend = p;
+		s->rx.ms_cap = cap;
 	}
-	s->ms_pend[s->ms_npend++] = (struct rf__ms_pending){(uint16_t)bid, len, at};
+	s->rx.ms_pend[s->rx.ms_npend++] = (struct rf__ms_pending){(uint16_t)bid, len, at};
 	return true;
 }
 
 /* Parse the queued buffers in order while receive buffers are free. */
 static void ms_drain(rf_client *c, struct rf__slot *s)
 {
-	while (s->ms_npend) {
+	while (s->rx.ms_npend) {
 		if (s->end != RF__END_NONE) {
 			if (s->resp_ended)
-				s->ms_keep_conn = false; /* bytes after the response */
+				s->rx.ms_keep_conn = false; /* bytes after the response */
 			ms_drop_pending(c, s);
 			return;
 		}
 		int bi = free_entry(s);
 		if (bi < 0)
 			return;
-		struct rf__ms_pending p = s->ms_pend[0];
-		memmove(s->ms_pend, s->ms_pend + 1, --s->ms_npend * sizeof(p));
-		s->buf[bi].state = RF__BUF_RECV;
-		attach_pool_buf(&s->buf[bi], p.bid, p.at, p.len);
+		struct rf__ms_pending p = s->rx.ms_pend[0];
+		memmove(s->rx.ms_pend, s->rx.ms_pend + 1, --s->rx.ms_npend * sizeof(p));
+		s->rx.buf[bi].state = RF__BUF_RECV;
+		attach_pool_buf(&s->rx.buf[bi], p.bid, p.at, p.len);
 		on_plain(c, s, (unsigned)bi, p.len);
 	}
 }
@@ -849,15 +925,15 @@ static void ms_drain(rf_client *c, struct rf__slot *s)
  * parsed: true when that was acted on, false to receive again. */
 static bool ms_end(rf_client *c, struct rf__slot *s)
 {
-	int res = s->ms_res;
+	int res = s->rx.ms_res;
 	if (s->end != RF__END_NONE) {
 		if (res != -ECANCELED)
-			s->ms_keep_conn = false; /* the peer closed or failed after all */
+			s->rx.ms_keep_conn = false; /* the peer closed or failed after all */
 		rf__slot_finish_step(c, s);
 		return true;
 	}
 	if (res == -ENOBUFS) {
-		s->pool_wait = true; /* see on_recv */
+		s->rx.pool_wait = true; /* see on_recv */
 		return true;
 	}
 	if (res > 0 || res == -EAGAIN || res == -EINTR || res == -ECANCELED)
@@ -873,9 +949,9 @@ static void on_recv_multi(rf_client *c, struct rf__slot *s, int res, unsigned fl
 {
 	if (!(flags & RF__F_MORE)) {
 		s->sock_busy = false;
-		assert(s->ms == RF__MS_ARMED);
-		s->ms = RF__MS_ENDED;
-		s->ms_res = res;
+		assert(s->rx.ms == RF__MS_ARMED);
+		s->rx.ms = RF__MS_ENDED;
+		s->rx.ms_res = res;
 	}
 	if (flags & RF__F_POOL) {
 		unsigned bid = rf__f_bid(flags), room;
@@ -896,18 +972,18 @@ static void on_recv_multi(rf_client *c, struct rf__slot *s, int res, unsigned fl
  * stack needs it. */
 static void arm_recv(rf_client *c, struct rf__slot *s)
 {
-	if (s->ms_npend || s->ms == RF__MS_ENDED) {
+	if (s->rx.ms_npend || s->rx.ms == RF__MS_ENDED) {
 		/* a multishot receive: what it brought first, then how it ended */
 		ms_drain(c, s);
-		if (s->ms_npend)
+		if (s->rx.ms_npend)
 			return; /* the rest when a receive buffer is free */
-		if (s->ms == RF__MS_ENDED) {
-			s->ms = RF__MS_OFF;
+		if (s->rx.ms == RF__MS_ENDED) {
+			s->rx.ms = RF__MS_OFF;
 			if (ms_end(c, s))
 				return;
 		}
 	}
-	if (s->ms == RF__MS_ARMED) {
+	if (s->rx.ms == RF__MS_ARMED) {
 		/* bytes come by themselves; a large body (big buffers, splice)
 		 * needs the socket to itself, and a failed slot winds down: end
 		 * the multishot first */
@@ -927,7 +1003,7 @@ static void arm_recv(rf_client *c, struct rf__slot *s)
 	if (pool_receives(c, s) && c->pool_multishot) {
 		/* one receive for the whole response: a completion (with a pool
 		 * buffer) each time bytes arrive */
-		s->ms = RF__MS_ARMED;
+		s->rx.ms = RF__MS_ARMED;
 		submit(c, s, &(struct rf__conn_op){RF__OP_RECV_MULTI, NULL, 0}, 0);
 		return;
 	}
@@ -936,20 +1012,20 @@ static void arm_recv(rf_client *c, struct rf__slot *s)
 		int bi = free_entry(s);
 		if (bi < 0)
 			return; /* both buffers wait for the sink: the socket waits too */
-		s->buf[bi].state = RF__BUF_RECV;
-		s->buf[bi].pool_recv = true;
+		s->rx.buf[bi].state = RF__BUF_RECV;
+		s->rx.buf[bi].pool_recv = true;
 		submit(c, s, &(struct rf__conn_op){RF__OP_RECV, NULL, 0}, (unsigned)bi);
 		return;
 	}
 	while (receiving(s)) {
 		/* a large body's buffer is filled across records and receives,
 		 * so it is parsed and written in big pieces */
-		int bi = s->partial >= 0 ? s->partial : free_buf(c, s);
+		int bi = s->rx.partial >= 0 ? s->rx.partial : free_buf(c, s);
 		if (bi < 0)
 			return;
-		struct rf__buf *b = &s->buf[bi];
-		size_t fill = s->partial >= 0 ? s->partial_fill : 0, got;
-		s->partial = -1;
+		struct rf__buf *b = &s->rx.buf[bi];
+		size_t fill = s->rx.partial >= 0 ? s->rx.partial_fill : 0, got;
+		s->rx.partial = -1;
 		struct rf__conn_op next;
 		const char *detail;
 		int r;
@@ -962,12 +1038,13 @@ static void arm_recv(rf_client *c, struct rf__slot *s)
 			submit(c, s, &next, (unsigned)bi);
 			return;
 		}
-		if (r == 0 && got == 0 && fill > 0 && fill < b->cap && s->big && s->body == RF__BODY_SINK &&
-		    s->resp.has_length && s->body_in + fill < s->resp.content_length) {
+		if (r == 0 && got == 0 && fill > 0 && fill < b->cap && s->rx.big &&
+		    s->body == RF__BODY_SINK && s->resp.has_length &&
+		    s->body_in + fill < s->resp.content_length) {
 			/* more of this body is surely coming: keep filling */
 			b->state = RF__BUF_RECV;
-			s->partial = bi;
-			s->partial_fill = fill;
+			s->rx.partial = bi;
+			s->rx.partial_fill = fill;
 			submit(c, s, &next, 0);
 			return;
 		}
@@ -1059,12 +1136,12 @@ static void follow_redirect(rf_client *c, struct rf__slot *s)
  * to the pool if it can carry another request. */
 void rf__slot_response_end(rf_client *c, struct rf__slot *s, bool reusable)
 {
-	if (s->big)
+	if (s->rx.big)
 		rf__conn_set_recv_size(s->conn, 0); /* pooled conns stay small */
-	if (s->ms == RF__MS_ARMED) {
+	if (s->rx.ms == RF__MS_ARMED) {
 		/* no other request may use the conn while our multishot receive
 		 * is armed on it: cancel that; finish_step releases the conn */
-		s->ms_keep_conn = reusable;
+		s->rx.ms_keep_conn = reusable;
 		if (!s->cancel_sent) {
 			rf__op_cancel(c->loop, s->sock_tag);
 			s->cancel_sent = true;
@@ -1109,7 +1186,7 @@ void rf__slot_response_end(rf_client *c, struct rf__slot *s, bool reusable)
  * cookies go with the next hop when it is theirs). */
 static void take_cookies(rf_client *c, struct rf__slot *s)
 {
-	struct rf__resp_cookies *k = s->setcookies;
+	struct rf__resp_cookies *k = s->ex.cookies;
 	int64_t now = (int64_t)time(NULL);
 	for (size_t at = 0; at < k->len; at += strlen(k->text + at) + 1) {
 		const char *why;
@@ -1128,10 +1205,10 @@ static void take_cookies(rf_client *c, struct rf__slot *s)
 static void on_headers(rf_client *c, struct rf__slot *s)
 {
 	int st = s->resp.status;
-	if (c->cookies && s->setcookies && s->setcookies->len)
+	if (c->cookies && s->ex.cookies && s->ex.cookies->len)
 		take_cookies(c, s);
-	if (c->opts.on_debug && s->trace && s->trace->len) {
-		struct rf__resp_trace *t = s->trace;
+	if (c->opts.on_debug && s->ex.trace && s->ex.trace->len) {
+		struct rf__resp_trace *t = s->ex.trace;
 		while (t->len && t->text[t->len - 1] == '\n')
 			t->text[--t->len] = 0;
 		debug_text(c, s, RF_DEBUG_RESPONSE, t->text);
@@ -1170,9 +1247,9 @@ static void on_headers(rf_client *c, struct rf__slot *s)
 		/* a large body gets big receive buffers while the budget lasts:
 		 * fewer, larger recvs and writes */
 		uint64_t big_body = 8 * (uint64_t)c->opts.recv_buffer;
-		if (!s->big && c->big_in_use < c->big_max &&
+		if (!s->rx.big && c->big_in_use < c->big_max &&
 		    (!s->resp.has_length || s->resp.content_length >= big_body)) {
-			s->big = true;
+			s->rx.big = true;
 			c->big_in_use++;
 			/* no recv is in flight here: ciphertext in big pieces too */
 			rf__conn_set_recv_size(s->conn, c->opts.big_buffer / 4);
@@ -1245,13 +1322,13 @@ static void parse_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n)
 static void on_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n)
 {
 	parse_plain(c, s, bi, n);
-	if (s->buf[bi].state == RF__BUF_FREE)
-		rf__buf_release(c->loop, &s->buf[bi]); /* nothing of it is held */
+	if (s->rx.buf[bi].state == RF__BUF_FREE)
+		rf__buf_release(c->loop, &s->rx.buf[bi]); /* nothing of it is held */
 }
 
 static void parse_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n)
 {
-	struct rf__buf *b = &s->buf[bi];
+	struct rf__buf *b = &s->rx.buf[bi];
 	b->state = RF__BUF_FREE;
 	if (!s->t_first_byte)
 		s->t_first_byte = c->now - s->req->t_start;
@@ -1326,13 +1403,13 @@ static void on_io_error(rf_client *c, struct rf__slot *s, int res)
 
 static void on_recv(rf_client *c, struct rf__slot *s, unsigned bi, int res)
 {
-	bool pooled = s->buf[bi].pool_recv;
+	bool pooled = s->rx.buf[bi].pool_recv;
 	if (res <= 0)
-		rf__buf_release(c->loop, &s->buf[bi]);
+		rf__buf_release(c->loop, &s->rx.buf[bi]);
 	if (res == -ENOBUFS && pooled) {
 		/* bytes are there but every pool buffer is taken: the client
 		 * receives again when some come back (rf__slot_pool_ready) */
-		s->pool_wait = true;
+		s->rx.pool_wait = true;
 		return;
 	}
 	if (res < 0) {
@@ -1349,9 +1426,9 @@ static void on_recv(rf_client *c, struct rf__slot *s, unsigned bi, int res)
 
 void rf__slot_pool_ready(rf_client *c, struct rf__slot *s)
 {
-	if (!s->pool_wait)
+	if (!s->rx.pool_wait)
 		return;
-	s->pool_wait = false;
+	s->rx.pool_wait = false;
 	arm_recv(c, s);
 }
 
@@ -1404,7 +1481,7 @@ static void reissue(rf_client *c, struct rf__slot *s, enum rf__op_kind op, unsig
 		handshake_step(c, s);
 	else {
 		if (op == RF__OP_RECV)
-			rf__buf_release(c->loop, &s->buf[buf]);
+			rf__buf_release(c->loop, &s->rx.buf[buf]);
 		arm_recv(c, s);
 	}
 }
@@ -1421,7 +1498,7 @@ void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 	if (op == RF__OP_RECV && (flags & RF__F_POOL)) {
 		unsigned room;
 		char *at = rf__loop_pool_piece(c->loop, flags, &room);
-		attach_pool_buf(&s->buf[buf], rf__f_bid(flags), at, room);
+		attach_pool_buf(&s->rx.buf[buf], rf__f_bid(flags), at, room);
 	}
 	if (op == RF__OP_SOCKET || op == RF__OP_CONNECT) {
 		on_dial(c, s, op, buf, res);
@@ -1441,7 +1518,7 @@ void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind o
 		if (rf__slot_abandoned(s)) {
 			/* the slot is tearing down; only the bookkeeping matters */
 			if (op == RF__OP_RECV)
-				rf__buf_release(c->loop, &s->buf[buf]);
+				rf__buf_release(c->loop, &s->rx.buf[buf]);
 			rf__slot_finish_step(c, s);
 			return;
 		}
@@ -1485,24 +1562,24 @@ int64_t rf__slot_deadline(const rf_client *c, const struct rf__slot *s, int *whi
 		return d; /* local disk work: only the whole deadline applies */
 	if (s->state == RF__SLOT_RESOLVING || s->state == RF__SLOT_CONNECTING ||
 	    s->state == RF__SLOT_HANDSHAKE) {
-		if (s->connect_deadline && s->connect_deadline < d) {
-			d = s->connect_deadline;
+		if (s->cx.deadline && s->cx.deadline < d) {
+			d = s->cx.deadline;
 			*which = RF_ECONNECT_TIMEOUT;
 		}
-		if (s->state == RF__SLOT_CONNECTING && s->stagger_at && s->stagger_at < d &&
+		if (s->state == RF__SLOT_CONNECTING && s->cx.stagger_at && s->cx.stagger_at < d &&
 		    free_dial(s) >= 0) {
-			d = s->stagger_at;
+			d = s->cx.stagger_at;
 			*which = RF__STAGGER_WAKE;
 		}
-	} else if (s->rate_until) {
+	} else if (s->rx.rate_until) {
 		/* our own rate limit holds the receive: no idle timeout meanwhile */
-		if (s->rate_until < d) {
-			d = s->rate_until;
+		if (s->rx.rate_until < d) {
+			d = s->rx.rate_until;
 			*which = RF__RATE_WAKE;
 		}
 	} else if (c->opts.idle_timeout > 0) {
 		/* bytes trickling in keep a body alive, but not a header section */
-		int64_t from = s->resp.headers_done ? s->last_io : s->request_at;
+		int64_t from = s->resp.headers_done ? s->last_io : s->tx.at;
 		int64_t t = from + (int64_t)(c->opts.idle_timeout * 1e9);
 		if (t < d) {
 			d = t;
@@ -1524,10 +1601,10 @@ void rf__slot_timeout(rf_client *c, struct rf__slot *s, int err)
 			         route_proxy(s)->hostport);
 		else if (s->state == RF__SLOT_HANDSHAKE)
 			snprintf(s->detail, sizeof(s->detail), "TLS handshake");
-		else if (s->addrs && s->addr_i < s->addrs->n) {
+		else if (s->cx.addrs && s->cx.addr_i < s->cx.addrs->n) {
 			size_t at = (size_t)snprintf(s->detail, sizeof(s->detail), "%s",
 			                             route_proxy(s) ? "proxy " : "");
-			addr_text(&s->addrs->a[s->addr_i], dial_port(s), s->detail + at,
+			addr_text(&s->cx.addrs->a[s->cx.addr_i], dial_port(s), s->detail + at,
 			          sizeof(s->detail) - at);
 		}
 	}
@@ -1553,16 +1630,16 @@ void rf__slot_finish_step(rf_client *c, struct rf__slot *s)
 		}
 		return;
 	}
-	rf__dns_release(s->dns);
-	s->dns = NULL;
-	if (s->ms_npend) { /* a multishot receive's bytes nobody will parse */
+	rf__dns_release(s->cx.dns);
+	s->cx.dns = NULL;
+	if (s->rx.ms_npend) { /* a multishot receive's bytes nobody will parse */
 		if (s->resp_ended)
-			s->ms_keep_conn = false;
+			s->rx.ms_keep_conn = false;
 		ms_drop_pending(c, s);
 	}
 	if (s->conn) {
 		/* reusable only when a multishot receive held it past a clean end */
-		rf__conn_release(c, s->conn, s->ms_keep_conn && !s->err && !s->ms_npend);
+		rf__conn_release(c, s->conn, s->rx.ms_keep_conn && !s->err && !s->rx.ms_npend);
 		s->conn = NULL;
 	}
 	if (!rf__sink_finish(c, s) || s->ops)
@@ -1586,16 +1663,16 @@ void rf__slot_check(const rf_client *c, const struct rf__slot *s)
 	/* every op in flight is counted: the socket op, each write, each dial */
 	unsigned in_flight = s->sock_busy + s->sink.writes;
 	for (unsigned i = 0; i < RF__SLOT_DIALS; i++)
-		in_flight += s->dial[i].busy;
+		in_flight += s->cx.dial[i].busy;
 	assert(s->ops >= in_flight);
 	assert(!s->sock_busy || rf__tag_op(s->sock_tag) != RF__OP_NONE);
-	assert(s->ms != RF__MS_ARMED || (s->sock_busy && rf__tag_op(s->sock_tag) == RF__OP_RECV_MULTI));
-	assert(s->ms_npend <= s->ms_cap);
+	assert(s->rx.ms != RF__MS_ARMED || (s->sock_busy && rf__tag_op(s->sock_tag) == RF__OP_RECV_MULTI));
+	assert(s->rx.ms_npend <= s->rx.ms_cap);
 	/* buffers: a held one has body bytes inside its memory; writes in
 	 * flight are the sink's (decoded ones come from its own buffer) */
 	unsigned writing = 0;
 	for (unsigned i = 0; i < RF__SLOT_BUFS; i++) {
-		const struct rf__buf *b = &s->buf[i];
+		const struct rf__buf *b = &s->rx.buf[i];
 		assert(!b->pooled || b->data);
 		assert(!b->writing || b->state == RF__BUF_HELD);
 		if (b->state == RF__BUF_HELD) {
@@ -1605,7 +1682,7 @@ void rf__slot_check(const rf_client *c, const struct rf__slot *s)
 		writing += b->writing;
 	}
 	assert(writing + s->sink.dec_writing <= s->sink.writes);
-	assert(s->partial < 0 || (unsigned)s->partial < RF__SLOT_BUFS);
+	assert(s->rx.partial < 0 || (unsigned)s->rx.partial < RF__SLOT_BUFS);
 	assert(!s->sink.ops || s->sink.ops->finish);
 	assert(s->sink.file == RF__FILE_NONE || s->sink.ops == &rf__sink_file_ops);
 #else

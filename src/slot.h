@@ -17,6 +17,13 @@ struct rf__slot;
 struct rf__url;
 #include "loop.h"
 
+/* A slot's life: set up when first taken (slot idx), reset when recycled
+ * (every part by its module, what is reused kept; the generation moves
+ * on), released at the client's teardown. */
+void rf__slot_setup(struct rf__slot *s, uint32_t idx);
+void rf__slot_reset(const rf_client *c, struct rf__slot *s);
+void rf__slot_release(struct rf__slot *s);
+
 void rf__slot_start(rf_client *c, struct rf__slot *s, struct rf__req *r, struct rf__origin *o);
 void rf__slot_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op, unsigned buf, int res,
                             unsigned flags);

@@ -34,14 +34,33 @@ bool rf__splice_ok(const rf_client *c, const struct rf__slot *s)
 	       !s->sink.dg_check && !s->sink.dg_print && s->resp.content_length - s->body_in >= SPLICE_MIN;
 }
 
+void rf__splice_init(struct rf__splice *sp)
+{
+	*sp = (struct rf__splice){.pipe_r = -1, .pipe_w = -1};
+}
+
+void rf__splice_reset(struct rf__splice *sp)
+{
+	assert(!sp->in_busy && !sp->out_busy);
+	if (sp->in_pipe) { /* bytes nobody took: the pipe is not reused */
+		rf__splice_release(sp);
+		return;
+	}
+	*sp = (struct rf__splice){.pipe_r = sp->pipe_r, .pipe_w = sp->pipe_w, .pipe_len = sp->pipe_len};
+}
+
+void rf__splice_release(struct rf__splice *sp)
+{
+	if (sp->pipe_r >= 0) {
+		close(sp->pipe_r);
+		close(sp->pipe_w);
+	}
+	rf__splice_init(sp);
+}
+
 static void pipe_close(struct rf__slot *s)
 {
-	if (s->splice.pipe_r >= 0) {
-		close(s->splice.pipe_r);
-		close(s->splice.pipe_w);
-	}
-	s->splice.pipe_r = s->splice.pipe_w = -1;
-	s->splice.in_pipe = 0;
+	rf__splice_release(&s->splice);
 }
 
 /* Start moving the next piece; false when no pipe could be made. */

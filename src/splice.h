@@ -22,6 +22,11 @@ struct rf__splice {
 	bool splicing;          /* the rest of this body goes around the parser */
 };
 
+/* No pipe yet; between transfers (the pipe kept, empty); the pipe closed. */
+void rf__splice_init(struct rf__splice *sp);
+void rf__splice_reset(struct rf__splice *sp);
+void rf__splice_release(struct rf__splice *sp);
+
 bool rf__splice_ok(const rf_client *c, const struct rf__slot *s);
 /* Move the next piece; false when no pipe could be made (use recv). */
 bool rf__splice_next(rf_client *c, struct rf__slot *s);

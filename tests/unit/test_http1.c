@@ -373,14 +373,16 @@ int main(void)
 	CHECK(rf__exchange_for_alpn((const unsigned char *)"h2", 2) == NULL &&
 	              rf__exchange_for_alpn((const unsigned char *)"http/1.", 7) == NULL,
 	      "ALPN h2 or a prefix of http/1.1: none spoken");
-	struct rf__exchange x;
+	struct rf__exchange x = {0};
 	struct rf__response out;
 	struct rf__resp_trace tr = {0};
 	struct rf__resp_cookies ck = {0};
 	char tx[] = "HTTP/1.1 103 Early Hints\r\nSet-Cookie: early=1\r\n\r\n"
 		    "HTTP/1.1 206 Partial Content\r\nSet-Cookie: a=1\r\nETag: \"v1\"\r\n"
 		    "Content-Range: bytes 0-3/10\r\nContent-Length: 4\r\n\r\nbody";
-	rf__exchange_begin(&x, &rf__http1_exchange, &out, false, &tr, &ck);
+	x.trace = &tr;
+	x.cookies = &ck;
+	rf__exchange_begin(&x, &rf__http1_exchange, &out, false);
 	e = rf__exchange_feed(&x, tx, strlen(tx), &consumed);
 	CHECK(e == 0 && out.complete && out.status == 206 && out.body_len == 4 &&
 	              memcmp(out.body, "body", 4) == 0 && strcmp(out.etag, "\"v1\"") == 0 &&
@@ -392,12 +394,14 @@ int main(void)
 	      "-v text has both sections, cookie values hidden");
 	free(tr.text);
 	free(ck.text);
+	x.trace = NULL;
+	x.cookies = NULL;
 	char cut[] = "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\npart";
-	rf__exchange_begin(&x, &rf__http1_exchange, &out, false, NULL, NULL);
+	rf__exchange_begin(&x, &rf__http1_exchange, &out, false);
 	e = rf__exchange_feed(&x, cut, strlen(cut), &consumed);
 	CHECK(e == 0 && !out.complete && rf__exchange_eof(&x) == RF_ETRUNCATED,
 	      "a close before Content-Length's end is a truncation");
-	rf__exchange_begin(&x, &rf__http1_exchange, &out, false, NULL, NULL);
+	rf__exchange_begin(&x, &rf__http1_exchange, &out, false);
 	char hdr[] = "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n";
 	e = rf__exchange_feed(&x, hdr, strlen(hdr), &consumed);
 	rf__exchange_body_done(&x);

@@ -678,13 +678,14 @@ static void connected(struct bench_thread *bt, struct bconn *c)
 static void handshake_step(struct bench_thread *bt, struct bconn *c)
 {
 	struct rf__conn_op op;
-	const char *detail = "";
-	int r = rf__conn_handshake(&c->k, &op, &detail);
-	if (r < 0) {
-		fail(bt, c, RF_BENCH_ERR_TLS, r, detail);
+	const char *detail;
+	int err;
+	enum rf__conn_step step = rf__conn_handshake_step(&c->k, &op, &err, &detail);
+	if (step == RF__STEP_FAILED) {
+		fail(bt, c, RF_BENCH_ERR_TLS, err, detail);
 		return;
 	}
-	if (r > 0) {
+	if (step == RF__STEP_SUBMIT) {
 		submit(bt, c, &op);
 		return;
 	}
@@ -748,6 +749,19 @@ static void on_data(struct bench_thread *bt, struct bconn *c, char *data, size_t
 	complete(bt, c);
 }
 
+/* A request on a kept-alive connection met its close by the server
+ * (rf__conn_stale_close) before any byte of response: true when it goes
+ * again, once, on a new connection - as a slot's does. */
+static bool stale_retry(struct bench_thread *bt, struct bconn *c, int res)
+{
+	if (c->state != BC_BUSY || c->resp_bytes || !c->served || c->stale_retried ||
+	    !rf__conn_stale_close(res))
+		return false;
+	c->stale_retried = true;
+	drain(bt, c, THEN_SAME);
+	return true;
+}
+
 static void on_eof(struct bench_thread *bt, struct bconn *c, int tls_err, const char *detail)
 {
 	if (c->state != BC_BUSY) {
@@ -759,12 +773,8 @@ static void on_eof(struct bench_thread *bt, struct bconn *c, int tls_err, const 
 		complete(bt, c);
 		return;
 	}
-	if (c->resp_bytes == 0 && c->served && !c->stale_retried) {
-		/* a kept-alive connection the server had closed: once more, anew */
-		c->stale_retried = true;
-		drain(bt, c, THEN_SAME);
+	if (stale_retry(bt, c, 0))
 		return;
-	}
 	fail(bt, c, RF_BENCH_ERR_RESET, tls_err ? tls_err : err, tls_err ? detail : c->rsp.error_detail);
 }
 
@@ -774,21 +784,24 @@ static void tls_read_step(struct bench_thread *bt, struct bconn *c)
 	while (c->state == BC_BUSY && c->seq == seq) {
 		size_t got = 0;
 		struct rf__conn_op op;
-		const char *detail = "";
-		int r = rf__conn_read(&c->k, c->buf, bt->b->o.recv_buffer, &got, &op, &detail);
-		if (r == 0 && got > 0) {
+		const char *detail;
+		int err;
+		switch (rf__conn_read_step(&c->k, c->buf, bt->b->o.recv_buffer, &got, &op, &err, &detail)) {
+		case RF__STEP_DATA:
 			on_data(bt, c, c->buf, got);
 			continue;
-		}
-		if (r == 0) {
+		case RF__STEP_SUBMIT:
 			submit(bt, c, &op);
 			return;
-		}
-		if (r == 1 || r == RF_ETRUNCATED) {
-			on_eof(bt, c, r == 1 ? 0 : r, detail);
+		case RF__STEP_END:
+		case RF__STEP_CUT:
+			on_eof(bt, c, err, detail);
 			return;
+		case RF__STEP_READY:
+		case RF__STEP_FAILED:
+			break;
 		}
-		fail(bt, c, RF_BENCH_ERR_TLS, r, detail);
+		fail(bt, c, RF_BENCH_ERR_TLS, err, detail);
 		return;
 	}
 }
@@ -873,8 +886,9 @@ static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 	case RF__OP_TLS_SEND:
 	case RF__OP_SEND: {
 		if (res <= 0) {
-			fail(bt, c, c->state == BC_HANDSHAKE ? RF_BENCH_ERR_TLS : RF_BENCH_ERR_RESET,
-			     res ? res : -EPIPE, "send");
+			if (!stale_retry(bt, c, res ? res : -EPIPE))
+				fail(bt, c, c->state == BC_HANDSHAKE ? RF_BENCH_ERR_TLS : RF_BENCH_ERR_RESET,
+				     res ? res : -EPIPE, "send");
 			return;
 		}
 		struct rf__conn_op next; /* the bytes are counted sent (rf__conn_completed) */
@@ -894,8 +908,9 @@ static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 	}
 	case RF__OP_TLS_RECV:
 		if (res < 0) {
-			fail(bt, c, c->state == BC_HANDSHAKE ? RF_BENCH_ERR_TLS : RF_BENCH_ERR_RESET, res,
-			     "receive");
+			if (!stale_retry(bt, c, res))
+				fail(bt, c, c->state == BC_HANDSHAKE ? RF_BENCH_ERR_TLS : RF_BENCH_ERR_RESET,
+				     res, "receive");
 			return;
 		}
 		if (c->state == BC_HANDSHAKE) /* ciphertext fed in (rf__conn_completed) */
@@ -906,7 +921,8 @@ static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 	case RF__OP_RECV:
 		c->recv_armed = false;
 		if (res < 0) {
-			fail(bt, c, RF_BENCH_ERR_RESET, res, "receive");
+			if (!stale_retry(bt, c, res))
+				fail(bt, c, RF_BENCH_ERR_RESET, res, "receive");
 		} else if (res == 0) {
 			on_eof(bt, c, 0, "");
 		} else if (c->state == BC_BUSY) {

@@ -3,7 +3,7 @@
  *
  * Plain TCP moves the caller's bytes with no copy: a send goes out of the
  * caller's memory, a receive lands in the caller's buffer.  TLS keeps its
- * ciphertext in tls.c's buffers and hands plaintext over in rf__conn_read;
+ * ciphertext in tls.c's buffers and hands plaintext over in rf__conn_read_step;
  * what it must send (handshake records, alerts, encrypted requests) always
  * goes before anything is received, so one socket op at a time is enough.
  * Through a proxy, an HTTP CONNECT tunnel sits between the two as the
@@ -219,7 +219,7 @@ static void tls_next(struct rf__conn *k, struct rf__conn_op *next)
 	*next = (struct rf__conn_op){RF__OP_TLS_RECV, in, (unsigned)len};
 }
 
-int rf__conn_handshake(struct rf__conn *k, struct rf__conn_op *next, const char **detail)
+static int advance_handshakes(struct rf__conn *k, struct rf__conn_op *next, const char **detail)
 {
 	next->kind = RF__OP_NONE;
 	if (k->tunnel) {
@@ -298,8 +298,8 @@ bool rf__conn_next_send(struct rf__conn *k, struct rf__conn_op *next)
 	return true;
 }
 
-int rf__conn_read(struct rf__conn *k, void *buf, size_t cap, size_t *got, struct rf__conn_op *next,
-                  const char **detail)
+static int read_plaintext(struct rf__conn *k, void *buf, size_t cap, size_t *got, struct rf__conn_op *next,
+                          const char **detail)
 {
 	*got = 0;
 	*detail = "";
@@ -312,6 +312,39 @@ int rf__conn_read(struct rf__conn *k, void *buf, size_t cap, size_t *got, struct
 	if (r == 0 && *got == 0)
 		tls_next(k, next);
 	return r;
+}
+
+/* ---- the driver's steps (fetch and bench alike) ---- */
+
+enum rf__conn_step rf__conn_handshake_step(struct rf__conn *k, struct rf__conn_op *next, int *err,
+                                           const char **detail)
+{
+	*err = 0;
+	*detail = "";
+	int r = advance_handshakes(k, next, detail);
+	if (r < 0) {
+		*err = r;
+		return RF__STEP_FAILED;
+	}
+	return r == 1 ? RF__STEP_SUBMIT : RF__STEP_READY;
+}
+
+enum rf__conn_step rf__conn_read_step(struct rf__conn *k, void *buf, size_t cap, size_t *got,
+                                      struct rf__conn_op *next, int *err, const char **detail)
+{
+	*err = 0;
+	int r = read_plaintext(k, buf, cap, got, next, detail);
+	if (r == 0)
+		return *got > 0 ? RF__STEP_DATA : RF__STEP_SUBMIT;
+	if (r == 1)
+		return RF__STEP_END;
+	*err = r;
+	return r == RF_ETRUNCATED ? RF__STEP_CUT : RF__STEP_FAILED;
+}
+
+bool rf__conn_stale_close(int res)
+{
+	return res == 0 || res == -ECONNRESET || res == -EPIPE || res == -ECONNABORTED;
 }
 
 void rf__conn_received(struct rf__conn *k, size_t n)

@@ -19,6 +19,12 @@
  *   RF__OP_RECV_MULTI  (the caller's choice, plain TCP) a multishot receive
  *                   into the loop's pool
  *
+ * It is the one connection driver of fetch (slot.c) and the load generator
+ * (bench.c): both advance it by the same steps (rf__conn_handshake_step,
+ * rf__conn_read_step, rf__conn_completed for every socket op) and retry a
+ * request on a stale kept-alive connection by the same rule
+ * (rf__conn_stale_close).
+ *
  * A connection outlives the slot that opened it: it goes to its origin's
  * idle list (pool.c) with its TLS session and is taken by the next request.
  */
@@ -69,7 +75,7 @@ void rf__conn_opened(struct rf__conn *k, int fd);
 
 /* The socket goes to a proxy: before anything else, ask it for a tunnel
  * to hostport ("CONNECT hostport", with Proxy-Authorization when
- * proxy_auth is not NULL).  rf__conn_handshake then carries it out and
+ * proxy_auth is not NULL).  rf__conn_handshake_step then carries it out and
  * fails with RF_EPROXY_AUTH (407) or RF_EPROXY (any other refusal, a
  * close, a malformed or oversized answer, bytes after it).  0 or -ENOMEM. */
 int rf__conn_start_tunnel(struct rf__conn *k, const char *hostport, const char *user_agent,
@@ -80,9 +86,6 @@ int rf__conn_start_tunnel(struct rf__conn *k, const char *hostport, const char *
 int rf__conn_start_tls(struct rf__conn *k, struct rf__tls_ctx *ctx, const char *host, bool ip_literal,
                        const char *cache_key);
 bool rf__conn_is_tls(const struct rf__conn *k);
-/* Advance the stack's handshakes: 0 when it carries plaintext, 1 with
- * *next to submit, or a negative code with *detail. */
-int rf__conn_handshake(struct rf__conn *k, struct rf__conn_op *next, const char **detail);
 /* This connection's TLS resumed a cached session. */
 bool rf__conn_resumed(const struct rf__conn *k);
 /* The protocol its TLS agreed on by ALPN, *id[0..return); 0: none (plain
@@ -97,11 +100,6 @@ void rf__conn_sent(struct rf__conn *k, enum rf__op_kind op, size_t n);
 /* Something is still to go out: true with *next. */
 bool rf__conn_next_send(struct rf__conn *k, struct rf__conn_op *next);
 
-/* Read plaintext into buf[0..cap): 0 with *got > 0; 0 with *got == 0 and
- * *next to submit; 1 at a clean end (TLS close_notify); RF_ETRUNCATED when
- * the transport ended without it; another negative code with *detail. */
-int rf__conn_read(struct rf__conn *k, void *buf, size_t cap, size_t *got, struct rf__conn_op *next,
-                  const char **detail);
 /* An RF__OP_TLS_RECV brought n bytes (0: the peer closed). */
 void rf__conn_received(struct rf__conn *k, size_t n);
 
@@ -117,6 +115,30 @@ enum rf__conn_io {
 	RF__CONN_FAILED, /* res is the error */
 };
 enum rf__conn_io rf__conn_completed(struct rf__conn *k, enum rf__op_kind op, int res);
+/* The driver's steps: what a connection asks of whoever drives it - a
+ * slot or a bench connection alike - after a handshake or read step. */
+enum rf__conn_step {
+	RF__STEP_SUBMIT, /* submit *next; step again when it completes */
+	RF__STEP_READY,  /* handshake: the stack carries plaintext now */
+	RF__STEP_DATA,   /* read: *got plaintext bytes are in buf */
+	RF__STEP_END,    /* read: the peer ended cleanly (TLS close_notify) */
+	RF__STEP_CUT,    /* read: the transport ended without close_notify
+	                    (*err is RF_ETRUNCATED) */
+	RF__STEP_FAILED, /* *err, with *detail */
+};
+/* Advance the handshakes (CONNECT tunnel, TLS): SUBMIT, READY or FAILED. */
+enum rf__conn_step rf__conn_handshake_step(struct rf__conn *k, struct rf__conn_op *next, int *err,
+                                           const char **detail);
+/* Read plaintext into buf[0..cap): DATA, SUBMIT (plain TCP: always, the
+ * kernel fills buf), END, CUT or FAILED. */
+enum rf__conn_step rf__conn_read_step(struct rf__conn *k, void *buf, size_t cap, size_t *got,
+                                      struct rf__conn_op *next, int *err, const char **detail);
+/* How a server's close of an idle kept-alive connection shows when a
+ * request is sent on it (an end, a reset, a broken pipe): with no byte of
+ * response on a reused connection, the request goes again on a new one
+ * (fetch and bench alike; not counted as a failure). */
+bool rf__conn_stale_close(int res);
+
 /* Bytes already received are waiting in the stack: more is there to read
  * before the socket (a response followed by extra bytes). */
 bool rf__conn_buffered(struct rf__conn *k);

@@ -587,16 +587,17 @@ static void handshake_step(rf_client *c, struct rf__slot *s)
 {
 	struct rf__conn_op next;
 	const char *detail;
+	int err;
 	bool tunneling = s->conn->tunnel != NULL;
-	int r = rf__conn_handshake(s->conn, &next, &detail);
-	if (r < 0) {
-		fail_detail(c, s, r, detail);
+	enum rf__conn_step step = rf__conn_handshake_step(s->conn, &next, &err, &detail);
+	if (step == RF__STEP_FAILED) {
+		fail_detail(c, s, err, detail);
 		return;
 	}
 	if (tunneling && !s->conn->tunnel)
 		debug_info(c, s, "tunnel to %s:%u open through proxy %s", s->req->u.host, s->req->u.port,
 		           route_proxy(s)->hostport);
-	if (r == 1) {
+	if (step == RF__STEP_SUBMIT) {
 		submit(c, s, &next, 0);
 		return;
 	}
@@ -758,8 +759,7 @@ static void begin_send(rf_client *c, struct rf__slot *s)
 static bool stale_eligible(const rf_client *c, const struct rf__slot *s, int res)
 {
 	return s->conn_reused && s->req->stale_retries <= c->opts.max_inflight &&
-	       s->resp.consumed_total == 0 && !s->err &&
-	       (res == 0 || res == -ECONNRESET || res == -EPIPE || res == -ECONNABORTED);
+	       s->resp.consumed_total == 0 && !s->err && rf__conn_stale_close(res);
 }
 
 static void stale_retry(rf_client *c, struct rf__slot *s)
@@ -1028,17 +1028,19 @@ static void arm_recv(rf_client *c, struct rf__slot *s)
 		s->rx.partial = -1;
 		struct rf__conn_op next;
 		const char *detail;
-		int r;
+		int err;
+		enum rf__conn_step step;
 		do {
-			r = rf__conn_read(s->conn, b->data + fill, b->cap - fill, &got, &next, &detail);
+			step = rf__conn_read_step(s->conn, b->data + fill, b->cap - fill, &got, &next, &err,
+			                          &detail);
 			fill += got;
-		} while (r == 0 && got > 0 && fill < b->cap);
-		if (r == 0 && next.kind == RF__OP_RECV) { /* the kernel fills b */
+		} while (step == RF__STEP_DATA && fill < b->cap);
+		if (step == RF__STEP_SUBMIT && next.kind == RF__OP_RECV) { /* the kernel fills b */
 			b->state = RF__BUF_RECV;
 			submit(c, s, &next, (unsigned)bi);
 			return;
 		}
-		if (r == 0 && got == 0 && fill > 0 && fill < b->cap && s->rx.big &&
+		if (step == RF__STEP_SUBMIT && fill > 0 && fill < b->cap && s->rx.big &&
 		    s->body == RF__BODY_SINK && s->resp.has_length &&
 		    s->body_in + fill < s->resp.content_length) {
 			/* more of this body is surely coming: keep filling */
@@ -1050,20 +1052,26 @@ static void arm_recv(rf_client *c, struct rf__slot *s)
 		}
 		if (fill > 0) {
 			on_plain(c, s, (unsigned)bi, fill);
-			if (r == 0)
+			if (step == RF__STEP_DATA || step == RF__STEP_SUBMIT)
 				continue; /* buffer full, or more needed: the loop asks again */
 		}
 		if (!receiving(s))
 			return;
-		if (r == 0) {
+		switch (step) {
+		case RF__STEP_DATA:
+			continue; /* (not reached: fill > 0) */
+		case RF__STEP_SUBMIT:
 			submit(c, s, &next, 0);
 			return;
-		}
-		if (r == 1 || r == RF_ETRUNCATED) {
-			on_plain_eof(c, s, r == 1);
+		case RF__STEP_END:
+		case RF__STEP_CUT:
+			on_plain_eof(c, s, step == RF__STEP_END);
 			return;
+		case RF__STEP_READY:
+		case RF__STEP_FAILED:
+			break;
 		}
-		fail_detail(c, s, r, detail);
+		fail_detail(c, s, err, detail);
 		return;
 	}
 }

@@ -178,6 +178,21 @@ def errors_are_counted_by_kind_exactly():
 
 
 @case
+def a_kept_alive_connection_reset_by_the_server_is_asked_again():
+    # every connection's second request meets a reset before any answer
+    # (a server that closed it while idle): it goes again on a new
+    # connection, as a fetch does, and no request fails
+    control("/reset-stats")
+    code, out, err, res = bench("-c", "4", "-n", "200", f"{URL}/idle-reset?every=1000000")
+    assert code == 0, err
+    st = server_stats()
+    assert st["resets"] >= 4, st
+    assert res["requests"] == 200 and res["ok"] == 200, res
+    assert not any(res["errors"].values()), res["errors"]
+    assert st["answered"] == 200, st
+
+
+@case
 def two_threads_share_the_count():
     control("/reset-stats")
     code, out, err, res = bench("-t", "2", "-c", "8", "-n", "1000", f"{URL}/fast")

@@ -9,6 +9,11 @@ keep-alive; prints "PORT n" when listening (PORT 0: any free port).
                      every R-th connection (in accept order) is reset (RST)
                      when its first request arrives; of the requests answered,
                      every E-th gets 500 instead of 200
+  /idle-reset?every=K
+                     every K-th request of a connection after its first
+                     (the 2nd, 2+K-th, ...) is met with a reset (RST) before
+                     any answer: how a server's close of an idle kept-alive
+                     connection meets the next request sent on it
   /control/freeze?ms=MS
                      from now on for MS ms nothing is answered (requests in
                      flight and new ones wait), as a stalled server
@@ -59,6 +64,7 @@ async def handle(reader, writer):
     STATS["connections"] += 1
     conn_no = CONNECTIONS[0]
     first = True
+    served = 0
     try:
         while True:
             try:
@@ -112,6 +118,15 @@ async def handle(reader, writer):
                 e500 = int(q.get("e500", "0"))
                 if e500 and (STATS["answered"] + 1) % e500 == 0:
                     status = 500
+            elif path == "/idle-reset":
+                every = int(q.get("every", "1"))
+                if served and (served - 1) % every == 0:
+                    STATS["resets"] += 1
+                    sock = writer.get_extra_info("socket")
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                    struct.pack("ii", 1, 0))
+                    writer.transport.abort()
+                    return
             elif path != "/fast":
                 status = 404
             first = False
@@ -121,6 +136,7 @@ async def handle(reader, writer):
                 STATS["e500"] += 1
             writer.write(response(status, b"" if method == "HEAD" else BODY))
             await writer.drain()
+            served += 1
     finally:
         if not writer.transport.is_closing():
             writer.close()

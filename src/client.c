@@ -103,6 +103,11 @@ void rf_client_free(rf_client *c)
 		rf__slot_release(s); /* before the loop: pool memory goes with it */
 	}
 	rf__split_free_all(&c->split_jobs);
+	while (!rf__list_empty(&c->outputs)) { /* not ended: only .part files stay */
+		struct rf__output *o = rf__container_of(c->outputs.next, struct rf__output, link);
+		rf__list_del(&o->link);
+		rf__output_free(o);
+	}
 	free(c->print_algo);
 	free(c->pool_waiters);
 	rf__loop_free(c->loop);
@@ -320,6 +325,7 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	c->opts.error_detail = NULL;
 	rf__list_init(&c->idle_lru);
 	rf__list_init(&c->split_jobs);
+	rf__list_init(&c->outputs);
 	c->wake.at = INT64_MAX;
 	c->opts.user = NULL;
 	c->opts.netrc_file = NULL;
@@ -1107,6 +1113,24 @@ static bool work_left(const rf_client *c)
 	return c->source && !c->source_done && !c->stopping;
 }
 
+/* The end-of-run hook of the client-owned outputs: every transfer is
+ * done, so no region write is in flight; each output writes its trailer
+ * and takes its final name.  The first failure is the run's. */
+static void end_outputs(rf_client *c)
+{
+	while (!rf__list_empty(&c->outputs)) {
+		struct rf__output *o = rf__container_of(c->outputs.next, struct rf__output, link);
+		rf__list_del(&o->link);
+		char why[sizeof(c->end_why)];
+		int err = rf__output_end(o, c->opts.fsync != 0, why, sizeof(why));
+		if (err && !c->fatal) {
+			c->fatal = err;
+			snprintf(c->end_why, sizeof(c->end_why), "%s", why);
+		}
+		rf__output_free(o);
+	}
+}
+
 int rf_run(rf_client *c, rf_source_fn source, void *source_arg)
 {
 	c->source = source;
@@ -1173,6 +1197,8 @@ int rf_run(rf_client *c, rf_source_fn source, void *source_arg)
 	 * other late completion names a recycled slot and is dropped */
 	if (!c->fatal && c->opts.signal_fd >= 0)
 		rf__loop_run_once(c->loop, 0, on_completion, c);
+	if (!c->fatal)
+		end_outputs(c);
 	c->source = NULL;
 	if (c->opts.on_progress && c->opts.progress_interval > 0) {
 		c->now = rf__now();

@@ -28,7 +28,7 @@ LAYERS = [
     ("routes", ["proxy.c"]),                      # direct or through a proxy (proxy URLs, no_proxy)
     ("services", ["dns.c", "auth.c", "naming.c"]),
     ("resolvers", ["resolver_ares.c", "resolver_system.c"]),  # DNS behind resolver.h
-    ("leaves", ["http1.c", "tls.c", "hosts.c", "addrlist.c", "url.c", "netrc.c", "digest.c", "hdr.c", "namecache.c", "origin.c", "decode.c", "cookies.c",
+    ("leaves", ["http1.c", "tls.c", "hosts.c", "addrlist.c", "url.c", "netrc.c", "digest.c", "hdr.c", "namecache.c", "origin.c", "decode.c", "cookies.c", "output.c",
                 "ratelimit.c"]),
     ("field values", ["fields.c"]),               # HTTP field values every protocol reads alike
     ("base", ["errors.c", "loop.c", "addrlist.c"]),

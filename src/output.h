@@ -1,0 +1,66 @@
+/*
+ * output.h - a client-owned output: one file that many transfers append
+ * to (the archive outputs: WARC files, tar shards).
+ *
+ * A sink (sink.h) belongs to one slot for one transfer; an output belongs
+ * to the client for its run.  It hands out contiguous regions at its own
+ * write position, so the records of transfers running at once never
+ * interleave; the region's bytes go out through the ring under the
+ * writing slot's tags (rf__output_write_begin/_done count them); and it
+ * ends with the run (rf__output_end, the client's end-of-run hook): the
+ * format's trailer, an optional fsync, then the rename of NAME.part to
+ * NAME - never a half-written archive under its final name.  An output
+ * that does not end (a failed write, a run that failed) leaves only its
+ * .part.  A format fills in struct rf__output_ops.
+ */
+#ifndef RF_OUTPUT_H
+#define RF_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "list.h"
+
+struct rf__output;
+
+struct rf__output_ops {
+	const char *kind; /* "tar", "warc": for messages */
+	/* The bytes that end a finished file (tar: two zero blocks) into
+	 * buf[0..cap): their length (0: none), or -1 when cap is too small. */
+	ssize_t (*trailer)(struct rf__output *o, char *buf, size_t cap);
+};
+
+struct rf__output {
+	const struct rf__output_ops *ops;
+	void *format; /* the format's own state (ops' business) */
+	int fd;       /* path.part, open for writing */
+	char *path;   /* the final name */
+	char *part;   /* path + ".part" */
+	uint64_t pos; /* where the next region begins */
+	uint64_t records;
+	unsigned writes;      /* region writes in flight */
+	int err;              /* the first failed write's error: no rename */
+	struct rf__link link; /* the client's outputs (client.c) */
+};
+
+/* Create path.part (replacing a stale one) for a format: 0, or a negative
+ * errno with why. */
+int rf__output_open(const struct rf__output_ops *ops, const char *path, struct rf__output **out, char *why,
+                    size_t why_len);
+/* A region of len bytes for one record: its offset in o->fd. */
+uint64_t rf__output_reserve(struct rf__output *o, uint64_t len);
+/* A write into a region goes out (the caller submits it) ... */
+void rf__output_write_begin(struct rf__output *o);
+/* ... and completed with res for want bytes (a short write is a failure:
+ * a region is written whole or the output does not end). */
+void rf__output_write_done(struct rf__output *o, int res, size_t want);
+/* End of the run: the trailer at pos, fsync when asked, the rename.  0, or
+ * a negative errno with why (-EBUSY: writes still in flight; a failed
+ * write's error); the .part stays then. */
+int rf__output_end(struct rf__output *o, bool fsync, char *why, size_t why_len);
+/* Close and free o; path.part stays unless o ended. */
+void rf__output_free(struct rf__output *o);
+
+#endif

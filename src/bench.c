@@ -823,6 +823,61 @@ static void io_again(struct bench_thread *bt, struct bconn *c, enum rf__op_kind 
 	}
 }
 
+/* A send (plain or TLS records) completed. */
+static void on_sent(struct bench_thread *bt, struct bconn *c, enum rf__op_kind op, int res)
+{
+	if (res <= 0) {
+		if (!stale_retry(bt, c, res ? res : -EPIPE))
+			fail(bt, c, c->state == BC_HANDSHAKE ? RF_BENCH_ERR_TLS : RF_BENCH_ERR_RESET,
+			     res ? res : -EPIPE, "send");
+		return;
+	}
+	struct rf__conn_op next; /* the bytes are counted sent (rf__conn_completed) */
+	if (c->state == BC_HANDSHAKE) {
+		handshake_step(bt, c);
+	} else if (rf__conn_next_send(&c->k, &next)) {
+		submit(bt, c, &next);
+	} else if (op == RF__OP_TLS_SEND && c->state == BC_BUSY) {
+		tls_read_step(bt, c);
+	} else if (c->state == BC_IDLE && !c->ops) { /* the response came first */
+		if (c->want)
+			send_request(bt, c);
+		else
+			next_request(bt, c);
+	}
+}
+
+/* A receive (plain or TLS records) completed. */
+static void on_received(struct bench_thread *bt, struct bconn *c, enum rf__op_kind op, int res)
+{
+	if (op == RF__OP_TLS_RECV) {
+		if (res < 0) {
+			if (!stale_retry(bt, c, res))
+				fail(bt, c, c->state == BC_HANDSHAKE ? RF_BENCH_ERR_TLS : RF_BENCH_ERR_RESET,
+				     res, "receive");
+			return;
+		}
+		if (c->state == BC_HANDSHAKE) /* ciphertext fed in (rf__conn_completed) */
+			handshake_step(bt, c);
+		else
+			tls_read_step(bt, c);
+		return;
+	}
+	c->recv_armed = false;
+	if (res < 0) {
+		if (!stale_retry(bt, c, res))
+			fail(bt, c, RF_BENCH_ERR_RESET, res, "receive");
+	} else if (res == 0) {
+		on_eof(bt, c, 0, "");
+	} else if (c->state == BC_BUSY) {
+		on_data(bt, c, c->buf, (size_t)res);
+		if (c->state == BC_BUSY)
+			arm_recv(bt, c);
+	} else {
+		fail(bt, c, RF_BENCH_ERR_PROTOCOL, RF_EPROTO, "data with no request");
+	}
+}
+
 static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 {
 	(void)flags;
@@ -884,54 +939,12 @@ static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 		handshake_step(bt, c);
 		return;
 	case RF__OP_TLS_SEND:
-	case RF__OP_SEND: {
-		if (res <= 0) {
-			if (!stale_retry(bt, c, res ? res : -EPIPE))
-				fail(bt, c, c->state == BC_HANDSHAKE ? RF_BENCH_ERR_TLS : RF_BENCH_ERR_RESET,
-				     res ? res : -EPIPE, "send");
-			return;
-		}
-		struct rf__conn_op next; /* the bytes are counted sent (rf__conn_completed) */
-		if (c->state == BC_HANDSHAKE) {
-			handshake_step(bt, c);
-		} else if (rf__conn_next_send(&c->k, &next)) {
-			submit(bt, c, &next);
-		} else if (op == RF__OP_TLS_SEND && c->state == BC_BUSY) {
-			tls_read_step(bt, c);
-		} else if (c->state == BC_IDLE && !c->ops) { /* the response came first */
-			if (c->want)
-				send_request(bt, c);
-			else
-				next_request(bt, c);
-		}
+	case RF__OP_SEND:
+		on_sent(bt, c, op, res);
 		return;
-	}
 	case RF__OP_TLS_RECV:
-		if (res < 0) {
-			if (!stale_retry(bt, c, res))
-				fail(bt, c, c->state == BC_HANDSHAKE ? RF_BENCH_ERR_TLS : RF_BENCH_ERR_RESET,
-				     res, "receive");
-			return;
-		}
-		if (c->state == BC_HANDSHAKE) /* ciphertext fed in (rf__conn_completed) */
-			handshake_step(bt, c);
-		else
-			tls_read_step(bt, c);
-		return;
 	case RF__OP_RECV:
-		c->recv_armed = false;
-		if (res < 0) {
-			if (!stale_retry(bt, c, res))
-				fail(bt, c, RF_BENCH_ERR_RESET, res, "receive");
-		} else if (res == 0) {
-			on_eof(bt, c, 0, "");
-		} else if (c->state == BC_BUSY) {
-			on_data(bt, c, c->buf, (size_t)res);
-			if (c->state == BC_BUSY)
-				arm_recv(bt, c);
-		} else {
-			fail(bt, c, RF_BENCH_ERR_PROTOCOL, RF_EPROTO, "data with no request");
-		}
+		on_received(bt, c, op, res);
 		return;
 	default:
 		return;

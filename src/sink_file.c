@@ -538,7 +538,8 @@ static void store_validator(struct rf__slot *s)
 		removexattr(s->sink.part, VALIDATOR_XATTR);
 }
 
-static bool file_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op, int res)
+/* Resume: the prefix already on disk, hashed. */
+static bool prefix_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op, int res)
 {
 	switch (op) {
 	case RF__OP_PFX_OPEN:
@@ -575,6 +576,15 @@ static bool file_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kin
 	case RF__OP_PFX_CLOSE:
 		s->rx.buf[0].state = RF__BUF_FREE;
 		return !s->err;
+	default:
+		return false;
+	}
+}
+
+/* The .part (or unnamed file) taken over, opened, its space reserved. */
+static bool open_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op, int res)
+{
+	switch (op) {
 	case RF__OP_ADOPT:
 		assert(s->sink.file == RF__FILE_ADOPTING);
 		if (res < 0) {
@@ -631,6 +641,16 @@ static bool file_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kin
 		if (res < 0 && res != -EOPNOTSUPP && res != -EINVAL)
 			rf__sink_fail_path(s, res, "fallocate", file_shown(s));
 		return false;
+	default:
+		return false;
+	}
+}
+
+/* The data synced and the file closed. */
+static bool close_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op, int res)
+{
+	(void)c;
+	switch (op) {
 	case RF__OP_FSYNC:
 		assert(s->sink.file == RF__FILE_SYNCING);
 		s->sink.file = RF__FILE_OPEN;
@@ -645,6 +665,15 @@ static bool file_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kin
 		if (res < 0)
 			rf__sink_fail_path(s, res, "close", s->sink.linked ? s->sink.target : file_shown(s));
 		return false;
+	default:
+		return false;
+	}
+}
+
+/* The final name: link (unnamed file) or rename (.part). */
+static bool name_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op, int res)
+{
+	switch (op) {
 	case RF__OP_LINK:
 		assert(s->sink.file == RF__FILE_LINKING && s->sink.unnamed);
 		s->sink.file = RF__FILE_OPEN;
@@ -673,6 +702,15 @@ static bool file_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kin
 		}
 		rf__sink_fail_path(s, res, "rename to", s->sink.target ? s->sink.target : s->req->path);
 		return false;
+	default:
+		return false;
+	}
+}
+
+/* --fsync: the directory synced after the rename; a .part unlinked. */
+static bool dir_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op, int res)
+{
+	switch (op) {
 	case RF__OP_DIR_OPEN:
 		assert(s->sink.file == RF__FILE_DIRSYNC && s->sink.dir_fd < 0);
 		if (res < 0) {
@@ -700,7 +738,33 @@ static bool file_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kin
 	default:
 		return false;
 	}
-	return false;
+}
+
+static bool file_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op, int res)
+{
+	switch (op) {
+	case RF__OP_PFX_OPEN:
+	case RF__OP_PFX_READ:
+	case RF__OP_PFX_CLOSE:
+		return prefix_on_completion(c, s, op, res);
+	case RF__OP_ADOPT:
+	case RF__OP_OPEN:
+	case RF__OP_FALLOCATE:
+		return open_on_completion(c, s, op, res);
+	case RF__OP_FSYNC:
+	case RF__OP_FCLOSE:
+		return close_on_completion(c, s, op, res);
+	case RF__OP_LINK:
+	case RF__OP_RENAME:
+		return name_on_completion(c, s, op, res);
+	case RF__OP_DIR_OPEN:
+	case RF__OP_DIR_FSYNC:
+	case RF__OP_DIR_CLOSE:
+	case RF__OP_UNLINK:
+		return dir_on_completion(c, s, op, res);
+	default:
+		return false;
+	}
 }
 
 /* A failed transfer: is its .part worth keeping for a later resume? */

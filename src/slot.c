@@ -970,30 +970,39 @@ static void on_recv_multi(rf_client *c, struct rf__slot *s, int res, unsigned fl
  * filled as far as the buffered records go (one parse and one write per
  * buffer, not per 16 KiB record), and receive more ciphertext when the
  * stack needs it. */
-static void arm_recv(rf_client *c, struct rf__slot *s)
+/* Before any other receive: what a multishot receive brought, how it
+ * ended, or (armed) whether it must end.  true when nothing else is to be
+ * armed now. */
+static bool ms_step(rf_client *c, struct rf__slot *s)
 {
 	if (s->rx.ms_npend || s->rx.ms == RF__MS_ENDED) {
-		/* a multishot receive: what it brought first, then how it ended */
+		/* what it brought first, then how it ended */
 		ms_drain(c, s);
 		if (s->rx.ms_npend)
-			return; /* the rest when a receive buffer is free */
+			return true; /* the rest when a receive buffer is free */
 		if (s->rx.ms == RF__MS_ENDED) {
 			s->rx.ms = RF__MS_OFF;
 			if (ms_end(c, s))
-				return;
+				return true;
 		}
 	}
-	if (s->rx.ms == RF__MS_ARMED) {
-		/* bytes come by themselves; a large body (big buffers, splice)
-		 * needs the socket to itself, and a failed slot winds down: end
-		 * the multishot first */
-		bool stop = s->end != RF__END_NONE || !pool_receives(c, s) || rf__splice_ok(c, s);
-		if (stop && !s->cancel_sent) {
-			rf__op_cancel(c->loop, s->sock_tag);
-			s->cancel_sent = true;
-		}
+	if (s->rx.ms != RF__MS_ARMED)
+		return false;
+	/* bytes come by themselves; a large body (big buffers, splice) needs
+	 * the socket to itself, and a failed slot winds down: end the
+	 * multishot first */
+	bool stop = s->end != RF__END_NONE || !pool_receives(c, s) || rf__splice_ok(c, s);
+	if (stop && !s->cancel_sent) {
+		rf__op_cancel(c->loop, s->sock_tag);
+		s->cancel_sent = true;
+	}
+	return true;
+}
+
+static void arm_recv(rf_client *c, struct rf__slot *s)
+{
+	if (ms_step(c, s))
 		return;
-	}
 	if (!receiving(s) || rate_held(c, s))
 		return;
 	if (s->splice.splicing)

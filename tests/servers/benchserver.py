@@ -51,6 +51,14 @@ def response(status, body, keep=True):
     return head.encode() + body
 
 
+def reset(writer):
+    """End the connection with a reset (RST), counted."""
+    STATS["resets"] += 1
+    sock = writer.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
+
+
 async def wait_thaw():
     while True:
         left = FROZEN_UNTIL[0] - time.monotonic()
@@ -109,11 +117,7 @@ async def handle(reader, writer):
             elif path == "/flaky":
                 reset_every = int(q.get("reset", "0"))
                 if first and reset_every and conn_no % reset_every == 0:
-                    STATS["resets"] += 1
-                    sock = writer.get_extra_info("socket")
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                    struct.pack("ii", 1, 0))
-                    writer.transport.abort()
+                    reset(writer)
                     return
                 e500 = int(q.get("e500", "0"))
                 if e500 and (STATS["answered"] + 1) % e500 == 0:
@@ -121,11 +125,7 @@ async def handle(reader, writer):
             elif path == "/idle-reset":
                 every = int(q.get("every", "1"))
                 if served and (served - 1) % every == 0:
-                    STATS["resets"] += 1
-                    sock = writer.get_extra_info("socket")
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                    struct.pack("ii", 1, 0))
-                    writer.transport.abort()
+                    reset(writer)
                     return
             elif path != "/fast":
                 status = 404

@@ -19,6 +19,7 @@
 
 #include "bench.h"
 #include "bench_report.h"
+#include "thresholds.h"
 #include "input.h"
 #include "io_report.h"
 #include "options.h"
@@ -35,6 +36,7 @@ enum {
 	OPT_NO_TLS_RESUME,
 	OPT_TIMEOUT,
 	OPT_JSON,
+	OPT_FAIL_IF,
 	OPT_PERCENTILES,
 	OPT_PLOT,
 	OPT_START_AT,
@@ -69,6 +71,7 @@ static const struct option long_opts[] = {
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"input-file", required_argument, NULL, 'i'},
 	{"json", required_argument, NULL, OPT_JSON},
+	{"fail-if", required_argument, NULL, OPT_FAIL_IF},
 	{"percentiles", required_argument, NULL, OPT_PERCENTILES},
 	{"plot", required_argument, NULL, OPT_PLOT},
 	{"start-at", required_argument, NULL, OPT_START_AT},
@@ -113,12 +116,16 @@ static void usage(FILE *f)
 	      "      --no-tls-resume    full TLS handshakes only (no session resumption)\n"
 	      "      --timeout SECS     per request (default 10): then it counts as a timeout\n"
 	      "  -i, --input-file FILE  URLs, one per line ('-' for stdin)\n"
-	      "      --json FILE        the whole result, histograms included ('-': stdout)\n"
+	      "      --json FILE        the whole result, histograms included ('-': stdout,\n"
+	      "                         which then carries nothing else)\n"
 	      "      --percentiles FILE  the latency spectrum (HdrHistogram's format, ms), and\n"
-	      "                         FILE.png with gnuplot when it is installed\n"
+	      "                         FILE.png with gnuplot when it is installed ('-': stdout)\n"
 	      "      --plot FILE.png    the spectrum plotted to this file (needs gnuplot)\n"
 	      "      --start-at T       connect, then start at UNIX time T (several machines)\n"
 	      "      --merge            add up RESULT.json files of runs into one report\n"
+	      "      --fail-if EXPR[,EXPR...]  exit 10 when one holds, naming it: p99>20ms,\n"
+	      "                         mean>5ms, max>1s, errors>0, errors>0.1%, 5xx>0,\n"
+	      "                         2xx<99%, rps<5000, requests<1000 (repeatable)\n"
 	      "      --recv-buffer N    receive buffer per connection in bytes (16384)\n"
 	      "      --io PATH          uring, epoll or auto (default: io_uring, epoll where\n"
 	      "                         it is refused)\n"
@@ -128,7 +135,8 @@ static void usage(FILE *f)
 	      "      --uring-send-zc on|off|auto  plain requests sent with SEND_ZC (default off)\n"
 	      "      --io-report[=json]  after the run: kernel path, the loop's syscalls by\n"
 	      "                         kind, SQEs/CQEs, CPU, context switches, peak RSS\n"
-	      "  -q, --quiet            no live line\n"
+	      "  -q, --quiet            no live line; with --json - or --percentiles -, no\n"
+	      "                         report either (it goes to stderr without -q)\n"
 	      "  -h, --help             this help\n"
 	      "\n"
 	      "Exit status: 0 when responses came (errors are counted in the report), 2 for\n"
@@ -148,6 +156,9 @@ struct bench_cli {
 	char *body;
 	const char *json_path, *percentiles_path, *plot_path;
 	bool quiet, merge, live;
+	struct thresholds thresholds; /* --fail-if */
+	FILE *human;                  /* the report for people: stdout, or stderr when stdout
+	                                 carries a machine-readable document, or NULL (-q then) */
 	int io_report;
 	int live_width;
 };
@@ -403,6 +414,12 @@ static int parse(struct bench_cli *b, int argc, char **argv)
 		case OPT_MERGE:
 			b->merge = true;
 			break;
+		case OPT_FAIL_IF: {
+			char why[300];
+			if (thresholds_parse(&b->thresholds, optarg, why, sizeof(why)))
+				return bad("%s", why);
+			break;
+		}
 		case OPT_RECV_BUFFER:
 			if (!parse_count(optarg, 64u << 20, &u) || u < 1024)
 				return bad("--recv-buffer needs bytes from 1024 to 64 MiB, not '%s'", optarg);
@@ -453,6 +470,9 @@ static int parse(struct bench_cli *b, int argc, char **argv)
 	}
 	if (b->o.requests && duration_given)
 		return bad("give -n or -d, not both%s", "");
+	if (b->json_path && b->percentiles_path && strcmp(b->json_path, "-") == 0 &&
+	    strcmp(b->percentiles_path, "-") == 0)
+		return bad("--json - and --percentiles - both want stdout: give one a file%s", "");
 	if (b->o.body_len && strcmp(b->o.method, "POST") != 0 && strcmp(b->o.method, "PUT") != 0)
 		return bad("--body-file goes with --method POST or PUT, not %s", b->o.method);
 	for (int i = optind; i < argc; i++)
@@ -516,6 +536,22 @@ static int write_outputs(struct bench_cli *b, const struct bench_report *rep)
 			spectrum = tmp;
 		}
 	}
+	bool spectrum_out = spectrum && strcmp(spectrum, "-") == 0;
+	if (spectrum_out) { /* the document on stdout; a plot needs a file */
+		report_write_percentiles(stdout, rep->latency);
+		if (fflush(stdout) != 0) {
+			fprintf(stderr, "ringfetch bench: --percentiles -: %s\n", strerror(errno));
+			st = EXIT_LOCAL;
+		}
+		spectrum = NULL;
+		if (b->plot_path) {
+			int fd = mkstemp(tmp);
+			if (fd >= 0) {
+				close(fd);
+				spectrum = tmp;
+			}
+		}
+	}
 	if (spectrum) {
 		FILE *f = fopen(spectrum, "w");
 		if (!f) {
@@ -523,7 +559,7 @@ static int write_outputs(struct bench_cli *b, const struct bench_report *rep)
 			return EXIT_LOCAL;
 		}
 		report_write_percentiles(f, rep->latency);
-		if (fclose(f) != 0) {
+		if (fclose(f) != 0 && spectrum != tmp) {
 			fprintf(stderr, "ringfetch bench: --percentiles %s: %s\n", spectrum, strerror(errno));
 			st = EXIT_LOCAL;
 		}
@@ -547,6 +583,27 @@ static int write_outputs(struct bench_cli *b, const struct bench_report *rep)
 	return st;
 }
 
+/* The exit status of a run whose outputs were written with st: no
+ * response at all is a network failure; thresholds, when given, decide the
+ * rest; without them a run in which no response was good fails. */
+static int run_status(struct bench_cli *b, const struct bench_report *rep, int st)
+{
+	uint64_t errors = 0;
+	for (int k = 0; k < RF_BENCH_ERR_KINDS; k++)
+		errors += rep->errors[k];
+	if (st != EXIT_OK)
+		return st;
+	if (!rep->requests && errors)
+		return EXIT_NETWORK;
+	if (b->thresholds.n)
+		return thresholds_check(&b->thresholds, rep, stderr) ? EXIT_THRESHOLD : EXIT_OK;
+	if (rep->requests && !rep->ok) {
+		fprintf(stderr, "ringfetch bench: no response was a success (status 100-399)\n");
+		return EXIT_HTTP;
+	}
+	return EXIT_OK;
+}
+
 static int merge_main(struct bench_cli *b)
 {
 	struct bench_report rep;
@@ -560,8 +617,9 @@ static int merge_main(struct bench_cli *b)
 			return EXIT_INPUT;
 		}
 	}
-	report_print(stdout, &rep);
-	int st = write_outputs(b, &rep);
+	if (b->human)
+		report_print(b->human, &rep);
+	int st = run_status(b, &rep, write_outputs(b, &rep));
 	report_free(&rep);
 	return st;
 }
@@ -611,6 +669,12 @@ int cli_bench_main(int argc, char **argv)
 		free_cli(&b);
 		return st;
 	}
+	/* stdout carries only a machine-readable document when one goes there
+	 * (--json -, --percentiles -); the report for people then goes to
+	 * stderr, or nowhere with -q */
+	bool doc_on_stdout = (b.json_path && strcmp(b.json_path, "-") == 0) ||
+	                     (b.percentiles_path && strcmp(b.percentiles_path, "-") == 0);
+	b.human = !doc_on_stdout ? stdout : b.quiet ? NULL : stderr;
 	if (b.merge) {
 		st = merge_main(&b);
 		free_cli(&b);
@@ -666,17 +730,15 @@ int cli_bench_main(int argc, char **argv)
 	if (res->io_note[0])
 		fprintf(stderr, "ringfetch bench: note: %s\n", res->io_note);
 	report_from_run(&rep, &b.o, res);
-	report_print(stdout, &rep);
-	fflush(stdout);
+	if (b.human) {
+		report_print(b.human, &rep);
+		fflush(b.human);
+	}
 	st = write_outputs(&b, &rep);
 	if (b.io_report)
 		io_report_print(stderr, b.io_report == 2, res->io, &res->io_stats, res->duration,
 		                (unsigned long long)res->requests, "request");
-	uint64_t errors = 0;
-	for (int k = 0; k < RF_BENCH_ERR_KINDS; k++)
-		errors += res->errors[k];
-	if (st == EXIT_OK && !res->requests && errors)
-		st = EXIT_NETWORK;
+	st = run_status(&b, &rep, st);
 	report_free(&rep);
 	rf_bench_free(bench);
 	free_cli(&b);

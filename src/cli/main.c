@@ -56,6 +56,7 @@ struct cli {
 	char io_path[80];        /* the same, for --io-report */
 	unsigned long long bytes;
 	FILE *digest_out;
+	bool json_on_stdout; /* --json -: stdout carries those lines alone */
 	char path[PATH_MAX];
 	char *netrc_path;      /* --netrc: ~/.netrc */
 	char *proxy_with_user; /* the proxy URL with --proxy-user in it */
@@ -456,8 +457,9 @@ static void report_lines(struct cli *c, const rf_result *r, int code, unsigned l
 {
 	const char *path = result_path(c, r);
 	if (c->o.write_out) {
-		writeout(stdout, c->o.write_out, r, path, code, line);
-		fflush(stdout);
+		FILE *to = c->json_on_stdout ? stderr : stdout;
+		writeout(to, c->o.write_out, r, path, code, line);
+		fflush(to);
 	}
 	if (c->json) {
 		results_json(c->json, r, path, code, line);
@@ -825,7 +827,10 @@ static int set_up(struct cli *c)
 	int st = choose_proxies(c);
 	if (st != CLI_RUN)
 		return st;
-	c->digest_out = c->o.output && strcmp(c->o.output, "-") == 0 ? stderr : stdout;
+	/* stdout carries one thing: the body (-o -) or the --json lines (--json
+	 * -); digests and -w lines then go to stderr */
+	c->json_on_stdout = c->o.json && strcmp(c->o.json, "-") == 0;
+	c->digest_out = (c->o.output && strcmp(c->o.output, "-") == 0) || c->json_on_stdout ? stderr : stdout;
 	if (c->o.output && strcmp(c->o.output, "-") != 0 && (c->o.create_dirs || c->o.out_dir_given)) {
 		/* -P DIR is created if missing; -o's own directories with --create-dirs */
 		char parent[PATH_MAX];
@@ -1045,6 +1050,19 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "bench") == 0)
 		return cli_bench_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "help") == 0) { /* git's habit: a command word */
+		if (argc > 2 && strcmp(argv[2], "bench") == 0)
+			return cli_bench_main(2, (char *[]){"bench", "--help", NULL});
+		if (argc > 2) {
+			fprintf(stderr,
+			        "ringfetch: no help on '%s': try 'ringfetch help' or 'ringfetch help "
+			        "bench'\n",
+			        argv[2]);
+			return EXIT_USAGE;
+		}
+		cli_options_usage(stdout);
+		return EXIT_OK;
+	}
 	static struct cli c;
 	c.output_fd = -1;
 	names_init(&c.names);

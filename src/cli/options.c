@@ -18,9 +18,11 @@
 
 #define SHORT_OPTS ":i:P:o:O:j:H:A:x:w:C:r:K:b:cNkqsSvhVLfJ46"
 
-static void usage(FILE *f)
+void cli_options_usage(FILE *f)
 {
 	fputs("Usage: ringfetch [options] URL... | -i FILE   (a URL without scheme is http://)\n"
+	      "       ringfetch bench [options] URL...         load-test a server (ringfetch help bench)\n"
+	      "       ringfetch help [bench]                   this help, or the load generator's\n"
 	      "Download HTTP/1.1 URLs concurrently through one io_uring ring.\n"
 	      "\n"
 	      "Input and output:\n"
@@ -1060,7 +1062,7 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 		case 'S':
 			break; /* errors are always shown: curl's -sS is -s here */
 		case 'h':
-			usage(out);
+			cli_options_usage(out);
 			return EXIT_OK;
 		case 'V':
 			fprintf(out, "ringfetch %s\n", rf_version());
@@ -1133,6 +1135,8 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 		return usage_error(err, "--checksum takes exactly one URL (use checksum= in a list)%s", "");
 	if (o->resume && o->output && strcmp(o->output, "-") == 0)
 		return usage_error(err, "-c cannot resume stdout%s", "");
+	if (o->output && strcmp(o->output, "-") == 0 && o->json && strcmp(o->json, "-") == 0)
+		return usage_error(err, "-o - and --json - both want stdout: give --json a file%s", "");
 	if (o->mirror && o->resume)
 		return usage_error(err, "-N and -c cannot be combined (-N re-fetches a changed file whole)%s",
 		                   "");

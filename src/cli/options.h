@@ -81,6 +81,7 @@ enum {
 	EXIT_INPUT = 7,         /* bad URLs or options in the input */
 	EXIT_CHECKSUM = 8,      /* a body did not match its checksum */
 	EXIT_PROXY = 9,         /* the proxy refused the tunnel or wants credentials (407) */
+	EXIT_THRESHOLD = 10,    /* bench: a --fail-if threshold was crossed */
 	EXIT_INTERRUPTED = 130, /* SIGINT/SIGTERM: stopped early, .part files kept */
 };
 
@@ -93,6 +94,8 @@ enum {
  * --user is blanked in argv (so ps does not show it).  Free with
  * cli_options_free. */
 int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, FILE *err);
+/* The fetch command's --help text. */
+void cli_options_usage(FILE *f);
 void cli_options_free(struct cli_options *o);
 
 /* "auto", "uring", "epoll": RF_IO_*, or -1. */

@@ -411,5 +411,109 @@ def no_keepalive_measures_connections_and_handshakes():
     assert code == 0 and res["tls_handshakes"] == 100 and res["tls_resumed"] == 0, res
 
 
+def raw(*args, cmd=("bench",), timeout=120, stdin=None, extra=True):
+    """Run ringfetch CMD [the suite's extra arguments] ARGS: (code, stdout, stderr)."""
+    p = subprocess.run(WRAPPER + [RINGFETCH] + list(cmd) + (EXTRA_ARGS if extra else []) + list(args),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout, input=stdin)
+    return p.returncode, p.stdout.decode(), p.stderr.decode(errors="replace")
+
+
+@case
+def json_on_stdout_carries_nothing_else():
+    # -q: the document alone; without -q the report moves to stderr
+    for quiet in (["-q"], []):
+        code, out, err = raw(*quiet, "-c", "2", "-n", "50", "--json", "-", f"{URL}/fast")
+        assert code == 0, err
+        res = json.loads(out)  # the whole of stdout is one JSON document
+        assert res["requests"] == 50, res
+        assert ("requests/s" in err) == (not quiet), err
+    # and through jq, as a script would read it (scripts/deps installs jq)
+    p = subprocess.run(f"{RINGFETCH} bench -q -c 2 -n 20 --json - {URL}/fast | jq -e .requests",
+                       shell=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    assert p.returncode == 0 and p.stdout.decode().strip() == "20", (p.stdout, p.stderr)
+    # the spectrum on stdout: its lines only
+    code, out, err = raw("-c", "2", "-n", "50", "--percentiles", "-", f"{URL}/fast")
+    assert code == 0, err
+    lines = [ln.strip() for ln in out.splitlines() if ln.strip()]
+    assert lines[0].split()[:2] == ["Value", "Percentile"], lines[:2]
+    assert all(ln.startswith("#") or ln.split()[0].replace(".", "").isdigit()
+               or ln.startswith("Value") for ln in lines), lines
+    assert "requests/s" in err
+    code, out, err = raw("--json", "-", "--percentiles", "-", f"{URL}/fast")
+    assert code == 2 and "both want stdout" in err and not out, (code, out, err)
+
+
+@case
+def fetch_json_on_stdout_carries_nothing_else():
+    d = tmpdir()
+    code, out, err = raw("-q", "-P", d, "--json", "-", "-w", "W %{http_code}\n", "--print-digest", "sha256",
+                         f"{URL}/fast", f"{URL}/delay/1", cmd=())
+    assert code == 0, err
+    recs = [json.loads(ln) for ln in out.splitlines()]  # every line JSON
+    assert [r["type"] for r in recs] == ["result", "result", "summary"], recs
+    assert err.count("W 200") == 2, err  # -w lines went to stderr
+    digests = [ln for ln in err.splitlines() if ln.endswith(("/fast", "/1")) and len(ln.split()[0]) == 64]
+    assert len(digests) == 2, err  # and the digest lines too
+    code, out, err = raw("-o", "-", "--json", "-", f"{URL}/fast", cmd=())
+    assert code == 2 and "both want stdout" in err and not out, (code, out, err)
+
+
+@case
+def thresholds_gate_the_exit_status():
+    # /delay/30: every latency is at least 30 ms
+    code, out, err, res = bench("-c", "2", "-n", "20", "--fail-if", "p99>10ms,rps<1",
+                                f"{URL}/delay/30")
+    assert code == 10, (code, err)
+    assert "threshold crossed: p99>10ms (measured" in err and "rps<1" not in err, err
+    code, out, err, res = bench("-c", "2", "-n", "20", "--fail-if", "p99>5s", "--fail-if", "mean<1ms",
+                                f"{URL}/delay/30")
+    assert code == 0 and "threshold" not in err, (code, err)
+    # every 5th response a 500: 20 %, as the server counted
+    control("/reset-stats")
+    code, out, err, res = bench("-c", "4", "-n", "200", "--fail-if", "errors>19%,5xx>=40",
+                                f"{URL}/flaky?e500=5")
+    assert server_stats()["e500"] == 40, server_stats()
+    assert code == 10 and "errors>19% (measured 20% (40 of 200))" in err and "5xx>=40 (measured 40)" in err, err
+    code, out, err, res = bench("-c", "4", "-n", "200", "--fail-if", "errors>21%,5xx>40,2xx<80%",
+                                f"{URL}/flaky?e500=5")
+    assert code == 0, (code, err)
+    # the same gate over a merged report
+    d = tmpdir()
+    for i in range(2):
+        code, out, err = raw("-q", "-c", "2", "-n", "30", "--json", os.path.join(d, f"{i}.json"),
+                             f"{URL}/fast")
+        assert code == 0, err
+    code, out, err = raw("--merge", "--fail-if", "requests<61", os.path.join(d, "0.json"),
+                         os.path.join(d, "1.json"))
+    assert code == 10 and "requests<61 (measured 60)" in err, (code, err)
+    # a bad expression is named
+    for bad, why in (("p99>>3", "latency"), ("latency>3ms", "unknown measure"), ("rps<5%", "%"),
+                     ("errors", "no comparison"), ("p101>1ms", "percentile")):
+        code, out, err = raw("-n", "1", "--fail-if", bad, f"{URL}/fast")
+        assert code == 2 and bad in err and why in err, (bad, code, err)
+
+
+@case
+def a_run_with_no_success_exits_non_zero():
+    code, out, err, res = bench("-c", "2", "-n", "30", f"{URL}/nothere")
+    assert code == 6 and res["requests"] == 30 and res["ok"] == 0, (code, err)
+    assert "no response was a success" in err, err
+    # thresholds decide instead, when given
+    code, out, err, res = bench("-c", "2", "-n", "30", "--fail-if", "p99>10s", f"{URL}/nothere")
+    assert code == 0, (code, err)
+
+
+@case
+def help_names_the_bench_command():
+    code, out, err = raw(cmd=("--help",), extra=False)
+    assert code == 0 and "ringfetch bench" in out and "ringfetch help" in out, out[:300]
+    code, out2, err = raw(cmd=("help",), extra=False)
+    assert code == 0 and out2 == out, out2[:200]
+    code, out, err = raw(cmd=("help", "bench"), extra=False)
+    assert code == 0 and out.startswith("Usage: ringfetch bench") and "--fail-if" in out, out[:200]
+    code, out, err = raw(cmd=("help", "nosuch"), extra=False)
+    assert code == 2 and "no help on 'nosuch'" in err, err
+
+
 if __name__ == "__main__":
     main()

@@ -45,7 +45,7 @@ _ringfetch()
 		--user-agent --verbose --version --write-out"
 	local bench_opts="-H -X -c -d -h -i -k -n -q -t
 		--body-file --cacert --connections --duration --header --help --input-file
-		--fail-if --insecure --io --io-report --json --merge --method --no-keepalive --no-tls-resume
+		--fail-if --latency-table --insecure --io --io-report --json --merge --method --no-keepalive --no-tls-resume
 		--percentiles --plot --quiet --rate --recv-buffer --requests --resolve --start-at --threads
 		--timeout --uring-fixed-files --uring-send-zc --uring-setup --uring-submit-batch
 		--warmup"

@@ -37,6 +37,7 @@ enum {
 	OPT_TIMEOUT,
 	OPT_JSON,
 	OPT_FAIL_IF,
+	OPT_LATENCY_TABLE,
 	OPT_PERCENTILES,
 	OPT_PLOT,
 	OPT_START_AT,
@@ -72,6 +73,7 @@ static const struct option long_opts[] = {
 	{"input-file", required_argument, NULL, 'i'},
 	{"json", required_argument, NULL, OPT_JSON},
 	{"fail-if", required_argument, NULL, OPT_FAIL_IF},
+	{"latency-table", required_argument, NULL, OPT_LATENCY_TABLE},
 	{"percentiles", required_argument, NULL, OPT_PERCENTILES},
 	{"plot", required_argument, NULL, OPT_PLOT},
 	{"start-at", required_argument, NULL, OPT_START_AT},
@@ -123,6 +125,8 @@ static void usage(FILE *f)
 	      "      --plot FILE.png    the spectrum plotted to this file (needs gnuplot)\n"
 	      "      --start-at T       connect, then start at UNIX time T (several machines)\n"
 	      "      --merge            add up RESULT.json files of runs into one report\n"
+	      "      --latency-table short|wide  p50 p90 p99 p99.9 max mean in 80 columns\n"
+	      "                         (short, the default), or every figure (wide)\n"
 	      "      --fail-if EXPR[,EXPR...]  exit 10 when one holds, naming it: p99>20ms,\n"
 	      "                         mean>5ms, max>1s, errors>0, errors>0.1%, 5xx>0,\n"
 	      "                         2xx<99%, rps<5000, requests<1000 (repeatable)\n"
@@ -156,6 +160,7 @@ struct bench_cli {
 	char *body;
 	const char *json_path, *percentiles_path, *plot_path;
 	bool quiet, merge, live;
+	bool wide;                    /* --latency-table wide */
 	struct thresholds thresholds; /* --fail-if */
 	FILE *human;                  /* the report for people: stdout, or stderr when stdout
 	                                 carries a machine-readable document, or NULL (-q then) */
@@ -414,6 +419,11 @@ static int parse(struct bench_cli *b, int argc, char **argv)
 		case OPT_MERGE:
 			b->merge = true;
 			break;
+		case OPT_LATENCY_TABLE:
+			if (strcmp(optarg, "wide") != 0 && strcmp(optarg, "short") != 0)
+				return bad("--latency-table takes short or wide, not '%s'", optarg);
+			b->wide = strcmp(optarg, "wide") == 0;
+			break;
 		case OPT_FAIL_IF: {
 			char why[300];
 			if (thresholds_parse(&b->thresholds, optarg, why, sizeof(why)))
@@ -618,7 +628,7 @@ static int merge_main(struct bench_cli *b)
 		}
 	}
 	if (b->human)
-		report_print(b->human, &rep);
+		report_print(b->human, &rep, b->wide);
 	int st = run_status(b, &rep, write_outputs(b, &rep));
 	report_free(&rep);
 	return st;
@@ -731,7 +741,7 @@ int cli_bench_main(int argc, char **argv)
 		fprintf(stderr, "ringfetch bench: note: %s\n", res->io_note);
 	report_from_run(&rep, &b.o, res);
 	if (b.human) {
-		report_print(b.human, &rep);
+		report_print(b.human, &rep, b.wide);
 		fflush(b.human);
 	}
 	st = write_outputs(&b, &rep);

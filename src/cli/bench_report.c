@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +104,24 @@ static void fmt_us(char *buf, size_t cap, double us)
 		snprintf(buf, cap, "%.2fs", us / 1e6);
 }
 
+/* The short row (80 columns): p50 p90 p99 p99.9 max mean. */
+static void latency_row_short(FILE *f, const char *name, const rf_hist *h)
+{
+	if (!rf_hist_count(h))
+		return;
+	static const double pts[] = {50, 90, 99, 99.9};
+	char cell[32];
+	fprintf(f, "  %-13s", name);
+	for (size_t i = 0; i < sizeof(pts) / sizeof(pts[0]); i++) {
+		fmt_us(cell, sizeof(cell), (double)rf_hist_percentile(h, pts[i]));
+		fprintf(f, " %9s", cell);
+	}
+	fmt_us(cell, sizeof(cell), (double)rf_hist_max(h));
+	fprintf(f, " %9s", cell);
+	fmt_us(cell, sizeof(cell), rf_hist_mean(h));
+	fprintf(f, " %9s\n", cell);
+}
+
 static void latency_row(FILE *f, const char *name, const rf_hist *h)
 {
 	if (!rf_hist_count(h))
@@ -123,63 +142,85 @@ static void latency_row(FILE *f, const char *name, const rf_hist *h)
 	fprintf(f, " %9s\n", cell);
 }
 
-void report_print(FILE *f, const struct bench_report *r)
+/* Print at most `width` columns of text (the rest cut, marked "..."). */
+static void cut_line(FILE *f, size_t width, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void cut_line(FILE *f, size_t width, const char *fmt, ...)
 {
-	fprintf(f, "ringfetch bench: %s %s", r->method, r->n_urls ? r->urls[0] : "");
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (width && strlen(line) > width)
+		memcpy(line + width - 3, "...", 4);
+	fprintf(f, "%s\n", line);
+}
+
+void report_print(FILE *f, const struct bench_report *r, bool wide)
+{
+	size_t width = wide ? 0 : 80; /* wide: nothing is cut */
+	char more[64] = "";
 	if (r->n_urls > 1)
-		fprintf(f, " and %zu more URL%s", r->n_urls - 1, r->n_urls > 2 ? "s" : "");
-	fprintf(f, "\n  %u connection%s%s, %u thread%s", r->connections, r->connections == 1 ? "" : "s",
-	        r->no_keepalive ? " (a new one per request)" : "", r->threads, r->threads == 1 ? "" : "s");
+		snprintf(more, sizeof(more), " and %zu more URL%s", r->n_urls - 1, r->n_urls > 2 ? "s" : "");
+	cut_line(f, width, "ringfetch bench: %s %s%s", r->method, r->n_urls ? r->urls[0] : "", more);
+	char runs[32] = "";
 	if (r->runs > 1)
-		fprintf(f, ", %u runs merged", r->runs);
+		snprintf(runs, sizeof(runs), ", %u runs merged", r->runs);
+	cut_line(f, width, "  %u connection%s%s, %u thread%s%s", r->connections,
+	         r->connections == 1 ? "" : "s", r->no_keepalive ? " (a new one per request)" : "",
+	         r->threads, r->threads == 1 ? "" : "s", runs);
 	if (r->io[0])
-		fprintf(f, ", %s", r->io);
-	fprintf(f, "\n");
+		cut_line(f, width, "  io         %s", r->io);
 	if (r->open_model)
-		fprintf(f,
-		        "  open model at %.6g requests/s: latency measured from each request's "
-		        "scheduled time\n  (a stalled server is charged for every request that "
-		        "fell due meanwhile)\n",
-		        r->rate);
+		cut_line(f, width, "  model      open, %.6g/s: latency from each request's due time",
+		         r->rate);
 	else
-		fprintf(f, "  closed model (no --rate): latency measured from each request's send "
-		           "time,\n  as wrk does: requests a stalled server kept from being sent are "
-		           "not seen\n");
+		cut_line(f, width, "  model      closed: latency from each send, as wrk (--rate: open)");
 	double secs = r->duration > 0 ? r->duration : 1e-9;
-	fprintf(f, "  requests   %" PRIu64 " in %.2f s: %.0f requests/s, %.2f MB/s\n", r->requests,
-	        r->duration, (double)r->requests / secs, (double)r->bytes / secs / 1e6);
-	fprintf(f, "  responses ");
+	cut_line(f, width, "  requests   %" PRIu64 " in %.2f s: %.0f requests/s, %.2f MB/s", r->requests,
+	         r->duration, (double)r->requests / secs, (double)r->bytes / secs / 1e6);
+	char line[1024];
+	size_t w = (size_t)snprintf(line, sizeof(line), "  responses ");
 	bool any = false;
-	for (int s = 100; s < 600; s++) {
+	for (int s = 100; s < 600 && w < sizeof(line) - 32; s++) {
 		if (r->status[s]) {
-			fprintf(f, " %d: %" PRIu64, s, r->status[s]);
+			w += (size_t)snprintf(line + w, sizeof(line) - w, " %d: %" PRIu64, s, r->status[s]);
 			any = true;
 		}
 	}
-	fprintf(f, "%s\n", any ? "" : " none");
+	cut_line(f, width, "%s%s", line, any ? "" : " none");
 	uint64_t errors = 0;
 	for (int k = 0; k < RF_BENCH_ERR_KINDS; k++)
 		errors += r->errors[k];
-	fprintf(f, "  errors    ");
-	if (!errors)
-		fprintf(f, " none\n");
-	else {
+	if (!errors) {
+		cut_line(f, width, "  errors     none");
+	} else {
+		w = (size_t)snprintf(line, sizeof(line), "  errors    ");
 		for (int k = 0; k < RF_BENCH_ERR_KINDS; k++)
 			if (r->errors[k])
-				fprintf(f, " %s %" PRIu64, bench_error_names[k], r->errors[k]);
-		fprintf(f, "\n");
+				w += (size_t)snprintf(line + w, sizeof(line) - w, " %s %" PRIu64,
+				                      bench_error_names[k], r->errors[k]);
+		cut_line(f, width, "%s", line);
 		for (int k = 0; k < RF_BENCH_ERR_KINDS; k++)
 			if (r->errors[k] && r->samples[k][0])
-				fprintf(f, "    first %s error: %s\n", bench_error_names[k], r->samples[k]);
+				cut_line(f, width, "    first %s error: %s", bench_error_names[k],
+				         r->samples[k]);
 	}
-	if (r->unsent)
-		fprintf(f,
-		        "  unsent     %" PRIu64 " requests fell due but were never sent: the server "
-		        "did not keep up with the rate\n",
-		        r->unsent);
+	if (r->unsent) /* the fact; which limit made every connection busy is not judged */
+		cut_line(f, width,
+		         "  unsent     %" PRIu64 " requests fell due while every connection was busy",
+		         r->unsent);
 	if (r->handshakes)
-		fprintf(f, "  TLS        %" PRIu64 " handshakes (%" PRIu64 " resumed)\n", r->handshakes,
-		        r->resumed);
+		cut_line(f, width, "  TLS        %" PRIu64 " handshakes (%" PRIu64 " resumed)", r->handshakes,
+		         r->resumed);
+	if (!wide) {
+		fprintf(f, "  latency          p50       p90       p99     p99.9       max      mean\n");
+		latency_row_short(f, "total", r->latency);
+		latency_row_short(f, "first byte", r->ttfb);
+		latency_row_short(f, "connect", r->connect);
+		latency_row_short(f, "TLS handshake", r->handshake);
+		return;
+	}
 	fprintf(f, "  latency          min      mean     stdev       p50       p75       p90"
 	           "       p99     p99.9    p99.99       max\n");
 	latency_row(f, "total", r->latency);

@@ -36,8 +36,10 @@ int report_init(struct bench_report *r);
 void report_free(struct bench_report *r);
 /* Fill from a finished run. */
 void report_from_run(struct bench_report *r, const rf_bench_opts *o, const rf_bench_results *res);
-/* The table for people. */
-void report_print(FILE *f, const struct bench_report *r);
+/* The report for people: within 80 columns (longer lines cut), or wide:
+ * the whole latency table (min, mean, stdev, p50 .. p99.99, max), nothing
+ * cut. */
+void report_print(FILE *f, const struct bench_report *r, bool wide);
 /* Everything, histograms included, as one JSON object. */
 void report_write_json(FILE *f, const struct bench_report *r);
 /* Read a report written by report_write_json and add it to r: 0, or -1 with

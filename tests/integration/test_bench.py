@@ -117,7 +117,7 @@ def rate_is_kept_and_evenly_spaced():
     # client on a busy machine (a sanitizer build beside other suites) may
     # reach a few intervals, never a burst's pause
     assert gaps[int(len(gaps) * 0.99)] <= 3 * 0.005 and gaps[-1] <= 20 * 0.005, gaps[-5:]
-    assert "open model at 200 requests/s" in out, out
+    assert "model      open, 200/s" in out, out
 
 
 def freeze_run(*model):
@@ -140,13 +140,13 @@ def a_freeze_shows_in_the_open_model_and_hides_in_the_closed_one():
     assert 90 <= slow <= 110, (slow, out)
     assert res["latency_us"]["percentiles"]["99"] >= 500000, out
     assert 900000 <= res["latency_us"]["max"] <= 1300000, out
-    assert res["model"] == "open" and "scheduled time" in out, out
+    assert res["model"] == "open" and "due time" in out, out
     # the closed model: only the requests in flight saw the freeze
     code, out, err, closed = freeze_run()
     assert code == 0, err
     assert at_least(closed, 500000) <= 8, (at_least(closed, 500000), out)
     assert closed["latency_us"]["percentiles"]["99"] < 500000, out
-    assert closed["model"] == "closed" and "send time" in out, out
+    assert closed["model"] == "closed" and "latency from each send" in out, out
 
 
 def check_error_counts(*opts):
@@ -501,6 +501,29 @@ def a_run_with_no_success_exits_non_zero():
     # thresholds decide instead, when given
     code, out, err, res = bench("-c", "2", "-n", "30", "--fail-if", "p99>10s", f"{URL}/nothere")
     assert code == 0, (code, err)
+
+
+@case
+def the_report_fits_80_columns():
+    # a long URL, several URLs, errors of two kinds with their samples, TLS
+    long_url = f"{URL}/nothere/" + "a" * 150
+    code, out, err = raw("-c", "4", "-n", "200", long_url, f"{URL}/flaky?reset=3&e500=2")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert max(len(ln) for ln in lines) <= 80, [ln for ln in lines if len(ln) > 80]
+    assert "first status error" in out and "..." in out, out
+    head = [ln for ln in lines if ln.lstrip().startswith("latency")][0]
+    assert head.split()[1:] == ["p50", "p90", "p99", "p99.9", "max", "mean"], head
+    code, out, err = raw("-c", "2", "-n", "50", "--cacert", PKI["ca"], TLS_URL)
+    assert code == 0 and max(len(ln) for ln in out.splitlines()) <= 80, out
+    assert "TLS handshake" in out
+    # wide: the whole table, the whole lines
+    code, out, err = raw("-c", "4", "-n", "200", "--latency-table", "wide", long_url,
+                         f"{URL}/fast")
+    head = [ln for ln in out.splitlines() if ln.lstrip().startswith("latency")][0]
+    assert code == 0 and "p99.99" in head and "stdev" in head and long_url in out, out
+    code, out, err = raw("--latency-table", "tall", f"{URL}/fast")
+    assert code == 2 and "short or wide" in err, err
 
 
 @case

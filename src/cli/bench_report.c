@@ -24,8 +24,6 @@ const char *const bench_error_names[RF_BENCH_ERR_KINDS] = {
 	"connect", "timeout", "reset", "protocol", "tls", "status",
 };
 
-static const double spectrum_points[] = {50, 75, 90, 99, 99.9, 99.99};
-
 int report_init(struct bench_report *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -105,41 +103,57 @@ static void fmt_us(char *buf, size_t cap, double us)
 }
 
 /* The short row (80 columns): p50 p90 p99 p99.9 max mean. */
-static void latency_row_short(FILE *f, const char *name, const rf_hist *h)
+/* A column of the latency table: a percentile (0..100), or one of these. */
+enum { COL_MIN = -1, COL_MEAN = -2, COL_STDEV = -3, COL_MAX = -4 };
+static const double short_cols[] = {50, 90, 99, 99.9, COL_MAX, COL_MEAN};
+static const double wide_cols[] = {COL_MIN, COL_MEAN, COL_STDEV, 50, 75, 90, 99, 99.9, 99.99, COL_MAX};
+
+static double column_value(const rf_hist *h, double col)
 {
-	if (!rf_hist_count(h))
-		return;
-	static const double pts[] = {50, 90, 99, 99.9};
-	char cell[32];
-	fprintf(f, "  %-13s", name);
-	for (size_t i = 0; i < sizeof(pts) / sizeof(pts[0]); i++) {
-		fmt_us(cell, sizeof(cell), (double)rf_hist_percentile(h, pts[i]));
-		fprintf(f, " %9s", cell);
-	}
-	fmt_us(cell, sizeof(cell), (double)rf_hist_max(h));
-	fprintf(f, " %9s", cell);
-	fmt_us(cell, sizeof(cell), rf_hist_mean(h));
-	fprintf(f, " %9s\n", cell);
+	if (col == COL_MIN)
+		return (double)rf_hist_min(h);
+	if (col == COL_MEAN)
+		return rf_hist_mean(h);
+	if (col == COL_STDEV)
+		return rf_hist_stdev(h);
+	if (col == COL_MAX)
+		return (double)rf_hist_max(h);
+	return (double)rf_hist_percentile(h, col);
 }
 
-static void latency_row(FILE *f, const char *name, const rf_hist *h)
+static void latency_table(FILE *f, const struct bench_report *r, const double *cols, size_t n)
 {
-	if (!rf_hist_count(h))
-		return;
-	char cell[32];
-	fprintf(f, "  %-13s", name);
-	fmt_us(cell, sizeof(cell), (double)rf_hist_min(h));
-	fprintf(f, " %9s", cell);
-	fmt_us(cell, sizeof(cell), rf_hist_mean(h));
-	fprintf(f, " %9s", cell);
-	fmt_us(cell, sizeof(cell), rf_hist_stdev(h));
-	fprintf(f, " %9s", cell);
-	for (size_t i = 0; i < sizeof(spectrum_points) / sizeof(spectrum_points[0]); i++) {
-		fmt_us(cell, sizeof(cell), (double)rf_hist_percentile(h, spectrum_points[i]));
-		fprintf(f, " %9s", cell);
+	fprintf(f, "  %-13s", "latency");
+	for (size_t i = 0; i < n; i++) {
+		char head[16];
+		if (cols[i] >= 0)
+			snprintf(head, sizeof(head), "p%g", cols[i]);
+		fprintf(f, " %9s",
+		        cols[i] == COL_MIN     ? "min"
+		        : cols[i] == COL_MEAN  ? "mean"
+		        : cols[i] == COL_STDEV ? "stdev"
+		        : cols[i] == COL_MAX   ? "max"
+		                               : head);
 	}
-	fmt_us(cell, sizeof(cell), (double)rf_hist_max(h));
-	fprintf(f, " %9s\n", cell);
+	fputc('\n', f);
+	const struct {
+		const char *name;
+		const rf_hist *h;
+	} rows[] = {{"total", r->latency},
+	            {"first byte", r->ttfb},
+	            {"connect", r->connect},
+	            {"TLS handshake", r->handshake}};
+	for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++) {
+		if (!rf_hist_count(rows[k].h))
+			continue;
+		fprintf(f, "  %-13s", rows[k].name);
+		for (size_t i = 0; i < n; i++) {
+			char cell[32];
+			fmt_us(cell, sizeof(cell), column_value(rows[k].h, cols[i]));
+			fprintf(f, " %9s", cell);
+		}
+		fputc('\n', f);
+	}
 }
 
 /* Print at most `width` columns of text (the rest cut, marked "..."). */
@@ -213,20 +227,10 @@ void report_print(FILE *f, const struct bench_report *r, bool wide)
 	if (r->handshakes)
 		cut_line(f, width, "  TLS        %" PRIu64 " handshakes (%" PRIu64 " resumed)", r->handshakes,
 		         r->resumed);
-	if (!wide) {
-		fprintf(f, "  latency          p50       p90       p99     p99.9       max      mean\n");
-		latency_row_short(f, "total", r->latency);
-		latency_row_short(f, "first byte", r->ttfb);
-		latency_row_short(f, "connect", r->connect);
-		latency_row_short(f, "TLS handshake", r->handshake);
-		return;
-	}
-	fprintf(f, "  latency          min      mean     stdev       p50       p75       p90"
-	           "       p99     p99.9    p99.99       max\n");
-	latency_row(f, "total", r->latency);
-	latency_row(f, "first byte", r->ttfb);
-	latency_row(f, "connect", r->connect);
-	latency_row(f, "TLS handshake", r->handshake);
+	if (wide)
+		latency_table(f, r, wide_cols, sizeof(wide_cols) / sizeof(wide_cols[0]));
+	else
+		latency_table(f, r, short_cols, sizeof(short_cols) / sizeof(short_cols[0]));
 }
 
 /* ---- JSON out ---- */

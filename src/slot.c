@@ -655,12 +655,26 @@ static bool send_more(rf_client *c, struct rf__slot *s)
 	return true;
 }
 
+/* Make b's memory the size this slot receives with now: 0 or -ENOMEM. */
+static int buf_ready(const rf_client *c, const struct rf__slot *s, struct rf__buf *b)
+{
+	assert(!b->pooled); /* pool buffers are given back when free */
+	size_t want = s->rx.big ? c->opts.big_buffer : c->opts.recv_buffer;
+	if (b->data && b->cap == want)
+		return 0;
+	free(b->data);
+	/* calloc: valgrind cannot see the kernel fill it through the ring */
+	b->data = rf__calloc(1, want);
+	b->cap = b->data ? want : 0;
+	return b->data ? 0 : -ENOMEM;
+}
+
 static void begin_send(rf_client *c, struct rf__slot *s)
 {
 	if (rf__sink_need_prefix(s)) {
 		/* resume with a digest: hash what is on disk first */
 		set_state(s, RF__SLOT_PREPARING);
-		if (rf__buf_ready(c, s, &s->rx.buf[0])) {
+		if (buf_ready(c, s, &s->rx.buf[0])) {
 			rf__slot_fail(c, s, -ENOMEM);
 			return;
 		}
@@ -771,26 +785,13 @@ static void stale_retry(rf_client *c, struct rf__slot *s)
 }
 
 /* A free receive buffer (allocated on first use), or -1. */
-int rf__buf_ready(const rf_client *c, const struct rf__slot *s, struct rf__buf *b)
-{
-	assert(!b->pooled); /* pool buffers are given back when free */
-	size_t want = s->rx.big ? c->opts.big_buffer : c->opts.recv_buffer;
-	if (b->data && b->cap == want)
-		return 0;
-	free(b->data);
-	/* calloc: valgrind cannot see the kernel fill it through the ring */
-	b->data = rf__calloc(1, want);
-	b->cap = b->data ? want : 0;
-	return b->data ? 0 : -ENOMEM;
-}
-
 static int free_buf(rf_client *c, struct rf__slot *s)
 {
 	for (unsigned i = 0; i < RF__SLOT_BUFS; i++) {
 		struct rf__buf *b = &s->rx.buf[i];
 		if (b->state != RF__BUF_FREE)
 			continue;
-		if (rf__buf_ready(c, s, b)) {
+		if (buf_ready(c, s, b)) {
 			rf__slot_fail(c, s, -ENOMEM);
 			return -1;
 		}

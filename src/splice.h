@@ -38,7 +38,5 @@ enum rf__splice_outcome {
 };
 enum rf__splice_outcome rf__splice_on_in(rf_client *c, struct rf__slot *s, int res);
 enum rf__splice_outcome rf__splice_on_out(rf_client *c, struct rf__slot *s, int res);
-/* Make b's memory the size this slot receives with now: 0 or -ENOMEM. */
-int rf__buf_ready(const rf_client *c, const struct rf__slot *s, struct rf__buf *b);
 
 #endif

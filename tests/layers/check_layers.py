@@ -40,10 +40,20 @@ __doc__ += "".join(f"  {name}: {' '.join(files)}\n" for name, files in LAYERS)
 RANK = {f: len(LAYERS) - i for i, (_, files) in enumerate(LAYERS) for f in files}
 
 
+TOKEN = re.compile(r'"(?:\\.|[^"\\\n])*"' + r"|'(?:\\.|[^'\\\n])*'" + r"|/\*.*?\*/|//[^\n]*", re.S)
+
+
 def strip(code):
-    code = re.sub(r"/\*.*?\*/", " ", code, flags=re.S)
-    code = re.sub(r"//[^\n]*", " ", code)
-    return re.sub(r'"(\\.|[^"\\])*"', '""', code)
+    """Code without comments, string and character literals, in one pass
+    (so "http://" is a string, not a comment, and '"' opens nothing)."""
+    def blank(m):
+        t = m.group(0)
+        if t.startswith("/*"):
+            return " " + "\n" * t.count("\n")
+        if t.startswith("//"):
+            return " "
+        return '""' if t[0] == '"' else "' '"
+    return TOKEN.sub(blank, code)
 
 
 INLINE = re.compile(r"\bstatic\s+inline\b[^;{]*?\b([A-Za-z_]\w*)\s*\([^;{)]*\)\s*\{")
@@ -105,8 +115,8 @@ def main():
     text = {f: strip(open(os.path.join(src, f)).read()) for f in files}
     defs = {}
     for f, t in text.items():
-        for m in re.finditer(r"^(?!static\b)[A-Za-z_][\w \*]*?\b([A-Za-z_]\w*)\s*\([^;{)]*\)\s*\{",
-                             t, re.M):
+        for m in re.finditer(r"^(?!static\b)[A-Za-z_][\w \*]*?\b([A-Za-z_]\w*)"
+                             r"\s*\([^;{)]*(\([^)]*\)[^;{)]*)*\)\s*\{", t, re.M):
             defs.setdefault(m.group(1), f)
     inlines = inline_functions(src, text)
     edges = {}
@@ -136,6 +146,24 @@ def main():
     rings = circles(files, edges)
     points.append((not rings, "no circle of files calling each other" +
                    "".join("\n" + " <-> ".join(g) for g in rings)))
+    # X.h is X.c's interface (and its family's, X_*.c: sink.h for the sink
+    # kinds): a function it declares is defined there - a declaration
+    # elsewhere hides which file a caller really depends on
+    stray = []
+    for h in sorted(f for f in os.listdir(src) if f.endswith(".h")):
+        owner = h[:-2] + ".c"
+        if owner not in text:
+            continue
+        code = strip(open(os.path.join(src, h)).read())
+        for m in re.finditer(r"^(?!static\b|typedef\b|#|extern\b)[A-Za-z_][\w \*]*?\b([A-Za-z_]\w*)"
+                             r"\s*\([^;{]*\)\s*(?:__attribute__\(\(.*?\)\))?\s*;", code, re.M | re.S):
+            name = m.group(1)
+            where = next((f for f, t in text.items() if re.search(
+                r"^(?!static\b)[A-Za-z_][^\n;(]*\b" + name + r"\s*\([^;{]*\)\s*\{", t, re.M)), "")
+            if where != owner and not where.startswith(h[:-2] + "_"):
+                stray.append(f"{h}: {name} (defined in {where or 'no file'})")
+    points.append((not stray, "every header declares only its own files' functions" +
+                   "".join("\n" + x for x in stray)))
     print(f"1..{len(points)}")
     for i, (ok, text_) in enumerate(points, 1):
         lines = text_.split("\n")

@@ -626,6 +626,13 @@ RF_API int rf_url_dirs(const char *url, int with_host, unsigned cut_dirs, char *
 typedef struct rf_hist rf_hist;
 
 RF_API rf_hist *rf_hist_new(void);
+/* A histogram of another layout: sub_buckets per power of two, 2048 (as
+ * rf_hist_new) or 128 (within 1/64, about 14 KiB: the bench's per-URL and
+ * per-second histograms), any power of two from 16 to 2048; NULL for
+ * others.  Histograms of different
+ * layouts merge at the destination's resolution. */
+RF_API rf_hist *rf_hist_new_layout(unsigned sub_buckets);
+RF_API unsigned rf_hist_layout(const rf_hist *h);
 RF_API void rf_hist_free(rf_hist *h);
 RF_API void rf_hist_record(rf_hist *h, uint64_t us);
 /* dst += src */
@@ -653,15 +660,25 @@ RF_API void rf_hist_set_exact(rf_hist *h, uint64_t min, uint64_t max, double sum
 
 /*
  * Load generation (ringfetch bench): T threads, each with its own ring,
- * connections and TLS context, sharing nothing, drive requests at the URLs
- * round-robin and record every response's latency.
+ * connections and TLS context, sharing nothing, drive requests at the
+ * targets and record every response's latency.
  *
  * Closed model (rate 0, as wrk): each connection sends its next request as
  * soon as the last response is in; latency runs from the send.  Open model
- * (rate R): request k of the run is due at start + k/R on connection
- * k mod C whether or not earlier ones have finished, and latency runs from
- * that due time, so a stalled server shows as the wait every user of it
- * would have had (coordinated omission corrected).
+ * (a rate, or stages): request k of the run is due when the schedule's
+ * count reaches k (start + k/R at a fixed rate R) on connection k mod C
+ * whether or not earlier ones have finished, and latency runs from that due
+ * time, so a stalled server shows as the wait every user of it would have
+ * had (coordinated omission corrected).
+ *
+ * Targets and weights.  A connection serves one origin (scheme, host,
+ * port); origins get connections in proportion to their targets' weights
+ * (at least one each), and each thread takes an origin's targets in a
+ * fixed interleaved order in which target i appears weight_i times per
+ * round (smooth weighted round-robin).  So within an origin the shares
+ * are the weights' within a round; across origins they are the
+ * connections', which in the closed model also depend on each origin's
+ * latency.
  */
 enum rf_bench_error {
 	RF_BENCH_ERR_CONNECT = 0, /* socket, connect, name */
@@ -673,6 +690,26 @@ enum rf_bench_error {
 	RF_BENCH_ERR_KINDS
 };
 
+/* One target: a URL, what to send it and its share of the requests. */
+typedef struct rf_bench_target {
+	const char *url;            /* http:// or https:// */
+	unsigned weight;            /* share of the requests; 0 counts as 1 */
+	const char *method;         /* NULL: opts.method */
+	const char *const *headers; /* "Name: value" lines after opts.headers */
+	size_t n_headers;
+	const void *body; /* NULL: opts.body */
+	size_t body_len;
+} rf_bench_target;
+
+/* A stage of the open model's schedule: the rate moves linearly from where
+ * it is (opts.rate at first) to rate requests/s over duration seconds. */
+typedef struct rf_bench_stage {
+	double duration;
+	double rate;
+} rf_bench_stage;
+
+#define RF_BENCH_MAX_STAGES 64
+
 /* A snapshot for a live display; all threads together. */
 typedef struct rf_bench_progress {
 	double elapsed;    /* seconds since the measured part began (< 0:
@@ -683,7 +720,8 @@ typedef struct rf_bench_progress {
 } rf_bench_progress;
 
 typedef struct rf_bench_opts {
-	const char *const *urls; /* http:// or https://, round-robin */
+	const char *const *urls; /* http:// or https://, weight 1 each (when
+	                            targets is NULL) */
 	size_t n_urls;
 	unsigned connections; /* in total; default 64 */
 	unsigned threads;     /* default 1; each gets connections/threads */
@@ -691,7 +729,8 @@ typedef struct rf_bench_opts {
 	double duration;      /* seconds measured when requests is 0;
 	                         default 10 */
 	double warmup;        /* seconds run first and not counted */
-	double rate;          /* requests/s in total: open model; 0: closed */
+	double rate;          /* requests/s in total: open model; 0: closed
+	                         (with stages: the rate they start from) */
 	double timeout;       /* seconds per request; default 10 */
 	double start_at;      /* CLOCK_REALTIME seconds: connect first, then
 	                         begin at this instant (several machines
@@ -724,10 +763,42 @@ typedef struct rf_bench_opts {
 	const char *const *pins; /* "HOST:PORT:ADDR[,ADDR...]" (curl's --resolve):
 	                            HOST on PORT dials the first ADDR, no lookup */
 	size_t n_pins;
-	void *reserved[5]; /* zero */
+	const rf_bench_target *targets; /* instead of urls */
+	size_t n_targets;
+	const rf_bench_stage *stages; /* open model: after the warmup at rate, the
+	                                 rate follows these; the run lasts their
+	                                 total unless duration is longer (the
+	                                 last rate holds) */
+	size_t n_stages;
+	void *reserved[1]; /* zero */
 } rf_bench_opts;
 
 typedef struct rf_bench rf_bench;
+
+/* What one target got (rf_bench_results.targets). */
+typedef struct rf_bench_target_results {
+	const char *url, *method;
+	unsigned weight;
+	uint64_t requests;        /* complete responses counted */
+	uint64_t ok;              /* ... with status 100..399 */
+	uint64_t errors;          /* all kinds, status errors included */
+	uint64_t status_class[6]; /* [1]..[5]: 1xx..5xx responses */
+	const rf_hist *latency;   /* 128 sub-buckets (within 1/64); NULL past
+	                             RF_BENCH_TARGET_HISTS targets */
+	const char *error_sample; /* the target's first error, or "" */
+} rf_bench_target_results;
+
+#define RF_BENCH_TARGET_HISTS 1024
+
+/* One step of the time series (rf_bench_results.series): the requests
+ * whose latency origin (due time, open model; send time, closed) fell in
+ * [i * series_step, (i + 1) * series_step) seconds of the measured part. */
+typedef struct rf_bench_step {
+	uint64_t requests;      /* complete responses */
+	uint64_t errors;        /* all kinds */
+	double scheduled;       /* open model: requests the schedule had due */
+	const rf_hist *latency; /* 128 sub-buckets; NULL when none */
+} rf_bench_step;
 
 /* The results of a run, all threads merged.  Valid until rf_bench_free. */
 typedef struct rf_bench_results {
@@ -747,16 +818,33 @@ typedef struct rf_bench_results {
 	uint64_t connects;                             /* connections opened */
 	uint64_t handshakes, resumed;                  /* TLS handshakes, and how many resumed */
 	uint64_t unsent;                               /* open model: requests that fell due but
-	                                                  never went out before the end (the server
-	                                                  could not keep up with the rate) */
+	                                                  never went out before the end (see waited
+	                                                  and late for why) */
 	const rf_hist *latency;                        /* complete responses: the model's origin to
 	                                                  the last byte */
 	const rf_hist *ttfb;                           /* the same origin to the first byte */
 	const rf_hist *connect;                        /* TCP connect times */
 	const rf_hist *handshake;                      /* TLS handshake times */
 	const char *error_samples[RF_BENCH_ERR_KINDS]; /* the first error of
-	                                                  each kind, as a message, or "" */
+	                                                  each kind, as a message
+	                                                  naming its URL, or "" */
+	const rf_bench_target_results *targets;        /* per target, in order */
+	size_t n_targets;
+	const rf_bench_step *series; /* the time series */
+	size_t n_series;
+	double series_step; /* seconds per step: 1, or more on long runs
+	                       (at most RF_BENCH_MAX_STEPS steps) */
+	/* Open model, why requests went out after they fell due: */
+	const rf_hist *service; /* send to last byte (the server's part) */
+	uint64_t waited;        /* requests due while their connection still
+	                           had one out (too few connections for the
+	                           rate at the server's latency) */
+	uint64_t late;          /* requests sent over 1 ms after they fell due
+	                           though their connection was free (this
+	                           client's loop fell behind) */
 } rf_bench_results;
+
+#define RF_BENCH_MAX_STEPS 1200
 
 RF_API void rf_bench_opts_init(rf_bench_opts *opts);
 /* Check the options, parse the URLs and resolve their hosts (once, here),

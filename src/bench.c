@@ -46,11 +46,13 @@
 
 #include "addrlist.h"
 #include "alloc.h"
+#include "bench_tally.h"
 #include "conn.h"
 #include "hdr.h"
 #include "http1.h"
 #include "loop.h"
 #include "ringfetch.h"
+#include "schedule.h"
 #include "tls.h"
 #include "url.h"
 #include "fields.h"
@@ -58,12 +60,18 @@
 #define DEFAULT_RECV (16 * 1024)
 #define SCAN_NS 100000000    /* timeouts are checked every 100 ms */
 #define PUBLISH_NS 200000000 /* live figures refreshed every 200 ms */
-#define SAMPLE_LEN 200
+#define SAMPLE_LEN RF__TALLY_SAMPLE
+#define LATE_NS 1000000      /* sent this late with the connection free: late */
+#define MAX_WEIGHT 1000000   /* per target */
+#define MAX_WHEEL (1u << 22) /* an origin's targets' weights together */
 
 struct bench_target {
 	char *req; /* the whole request, body included */
 	size_t req_len;
 	bool head;
+	char *url;          /* as given, for reports and error samples */
+	const char *method; /* one of check_opts' names */
+	unsigned weight, origin;
 };
 
 struct bench_origin {
@@ -71,10 +79,12 @@ struct bench_origin {
 	socklen_t addr_len;
 	int family;
 	bool tls, ip_literal;
-	char *host, *key;  /* name checked on the certificate; session cache key */
-	char *shown;       /* host:port, for messages */
-	unsigned *targets; /* indexes into rf_bench.targets */
-	unsigned n_targets;
+	char *host, *key; /* name checked on the certificate; session cache key */
+	char *shown;      /* host:port, for messages */
+	unsigned *wheel;  /* its targets (indexes into rf_bench.targets), each
+	                    as often as its weight, interleaved */
+	unsigned wheel_len;
+	unsigned n_conns; /* connections that serve it */
 };
 
 enum bconn_state { BC_CLOSED, BC_CONNECTING, BC_HANDSHAKE, BC_IDLE, BC_BUSY, BC_DRAINING };
@@ -87,7 +97,6 @@ struct bconn {
 	unsigned idx, origin;
 	uint32_t gen;       /* bumped each time it is closed: in its ops' tags */
 	unsigned ops;       /* ring ops in flight */
-	unsigned rr;        /* round-robin over the origin's targets */
 	bool want;          /* a request waits for the connection */
 	bool counted;       /* that request is in the measured window */
 	bool served;        /* this connection completed a response */
@@ -95,6 +104,7 @@ struct bconn {
 	bool recv_armed;
 	uint32_t seq;      /* requests sent on this connection */
 	int64_t origin_ns; /* latency origin: due or send time */
+	int64_t send_ns;   /* the request went out */
 	int64_t first_ns;  /* first response byte, 0 before */
 	int64_t start_ns;  /* connect (or handshake) phase began */
 	int64_t deadline;  /* timeout of the current phase, 0 none */
@@ -120,16 +130,18 @@ struct bench_thread {
 	int64_t now;
 	unsigned busy; /* connections with a request out */
 	/* schedule */
-	double rate; /* this thread's share (open model) */
-	int64_t phase;
+	bool open;              /* the open model */
+	double share;           /* of the schedule: connections / all */
+	unsigned *wheel_pos;    /* per origin: the next target on its wheel */
 	uint64_t next_k, k_end; /* open model: next release, end */
 	uint64_t quota, issued; /* closed model by count */
 	uint64_t quota_used;    /* counted requests issued */
 	int64_t next_scan, next_publish;
 	/* results */
-	struct rf__hdr *lat, *ttfb, *conn_h, *hs_h;
+	struct rf__hdr *lat, *ttfb, *conn_h, *hs_h, *service;
 	uint64_t requests, ok, bytes, errors[RF_BENCH_ERR_KINDS], status[600];
-	uint64_t connects, handshakes, resumed, unsent;
+	uint64_t connects, handshakes, resumed, unsent, waited, late;
+	struct rf__tally tally;
 	char samples[RF_BENCH_ERR_KINDS][SAMPLE_LEN];
 	int error;
 	char error_detail[SAMPLE_LEN];
@@ -143,6 +155,10 @@ struct rf_bench {
 	unsigned n_targets;
 	struct bench_origin *origins;
 	unsigned n_origins;
+	unsigned *conn_origin; /* the origin of each connection */
+	struct rf__schedule sched;
+	bool open;       /* a rate or stages: the open model */
+	int64_t step_ns; /* the time series' first step */
 	struct bench_thread *threads;
 	unsigned n_threads;
 	pthread_barrier_t connected, go;
@@ -151,7 +167,10 @@ struct rf_bench {
 	struct rf__tls_opts tls_opts;
 	bool need_tls;
 	rf_bench_results res;
-	rf_hist *lat, *ttfb, *conn_h, *hs_h;
+	rf_hist *lat, *ttfb, *conn_h, *hs_h, *service;
+	struct rf__tally tally; /* all threads' */
+	rf_bench_target_results *target_results;
+	rf_bench_step *steps;
 	char samples[RF_BENCH_ERR_KINDS][SAMPLE_LEN];
 	char io_mode[64], io_note[300];
 };
@@ -231,15 +250,15 @@ static int resolve(struct bench_origin *g, const struct rf__url *u, rf_bench_opt
 	return 0;
 }
 
-static int add_url(struct rf_bench *b, unsigned ti, const char *url)
+static int add_target(struct rf_bench *b, unsigned ti, const rf_bench_target *want, const char *method)
 {
 	rf_bench_opts *o = &b->o;
 	struct rf__url u;
 	const char *why = "";
-	int err = rf__url_parse(url, &u, &why);
+	int err = rf__url_parse(want->url, &u, &why);
 	if (err) {
 		char shown[300];
-		rf__url_redact(url, shown, sizeof(shown));
+		rf__url_redact(want->url, shown, sizeof(shown));
 		say(o, "bad URL %s: %s", shown, why);
 		return err;
 	}
@@ -259,8 +278,7 @@ static int add_url(struct rf_bench *b, unsigned ti, const char *url)
 		g->shown = strdup(u.hostport);
 		size_t kl = strlen(u.host) + 8;
 		g->key = malloc(kl);
-		g->targets = calloc(b->n_targets + 1, sizeof(unsigned));
-		if (!g->host || !g->shown || !g->key || !g->targets) {
+		if (!g->host || !g->shown || !g->key) {
 			rf__url_free(&u);
 			return -ENOMEM;
 		}
@@ -272,50 +290,160 @@ static int add_url(struct rf_bench *b, unsigned ti, const char *url)
 		}
 		b->need_tls |= u.tls;
 	}
-	struct bench_origin *g = &b->origins[gi];
-	g->targets[g->n_targets++] = ti;
 
 	/* the request, built once */
 	struct bench_target *t = &b->targets[ti];
-	t->head = strcmp(o->method, "HEAD") == 0;
+	t->origin = (unsigned)gi;
+	t->weight = want->weight ? want->weight : 1;
+	t->method = method;
+	t->url = strdup(want->url);
+	t->head = strcmp(method, "HEAD") == 0;
+	const void *body = want->body ? want->body : o->body;
+	size_t body_len = want->body ? want->body_len : o->body_len;
 	char extra[128] = "";
 	int el = 0;
-	if (o->body_len || strcmp(o->method, "POST") == 0 || strcmp(o->method, "PUT") == 0)
-		el += snprintf(extra + el, sizeof(extra) - (size_t)el, "Content-Length: %zu\r\n",
-		               o->body_len);
+	if (body_len || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0)
+		el += snprintf(extra + el, sizeof(extra) - (size_t)el, "Content-Length: %zu\r\n", body_len);
 	if (o->no_keepalive)
 		el += snprintf(extra + el, sizeof(extra) - (size_t)el, "Connection: close\r\n");
+	const char **headers = malloc((o->n_headers + want->n_headers + 1) * sizeof(*headers));
+	if (headers) {
+		for (size_t i = 0; i < o->n_headers; i++)
+			headers[i] = o->headers[i];
+		for (size_t i = 0; i < want->n_headers; i++)
+			headers[o->n_headers + i] = want->headers[i];
+	}
 	struct rf__request_spec spec = {
-		.method = o->method,
+		.method = method,
 		.target = u.target,
 		.hostport = u.hostport,
 		.user_agent = "ringfetch/" RF_VERSION_STRING " bench",
-		.extra = o->headers,
-		.n_extra = o->n_headers,
+		.extra = headers,
+		.n_extra = o->n_headers + want->n_headers,
 		.credentials = true,
 		.raw_extra = extra,
 	};
 	size_t cap = 16384;
-	char *head = malloc(cap);
+	char *head = headers ? malloc(cap) : NULL;
 	int n = head ? rf__http1_request(head, cap, &spec) : -1;
 	rf__url_free(&u);
-	if (!head)
+	free(headers);
+	if (!head || !t->url) {
+		free(head);
 		return -ENOMEM;
+	}
 	if (n < 0) {
 		free(head);
 		say(o, "%s%s", "request header section over 16 KiB", "");
 		return RF_EHEADER;
 	}
-	t->req = malloc((size_t)n + o->body_len);
+	t->req = malloc((size_t)n + body_len);
 	if (!t->req) {
 		free(head);
 		return -ENOMEM;
 	}
 	memcpy(t->req, head, (size_t)n);
-	if (o->body_len)
-		memcpy(t->req + n, o->body, o->body_len);
-	t->req_len = (size_t)n + o->body_len;
+	if (body_len)
+		memcpy(t->req + n, body, body_len);
+	t->req_len = (size_t)n + body_len;
 	free(head);
+	return 0;
+}
+
+/* Each origin's wheel: its targets, target i weight_i times per turn, in
+ * the order smooth weighted round-robin gives (nginx's: the largest
+ * running credit goes next), so no target comes in bursts. */
+static int build_wheels(struct rf_bench *b)
+{
+	for (unsigned gi = 0; gi < b->n_origins; gi++) {
+		struct bench_origin *g = &b->origins[gi];
+		uint64_t total = 0;
+		unsigned n = 0;
+		for (unsigned i = 0; i < b->n_targets; i++)
+			if (b->targets[i].origin == gi) {
+				total += b->targets[i].weight;
+				n++;
+			}
+		if (total > MAX_WHEEL) {
+			say(&b->o, "the weights of %s's URLs add up to over %s", g->shown, "4194304");
+			return RF_EINVAL;
+		}
+		unsigned *idx = malloc(n * sizeof(*idx));
+		int64_t *credit = calloc(n, sizeof(*credit));
+		g->wheel = malloc(total * sizeof(*g->wheel));
+		if (!idx || !credit || !g->wheel) {
+			free(idx);
+			free(credit);
+			return -ENOMEM;
+		}
+		n = 0;
+		for (unsigned i = 0; i < b->n_targets; i++)
+			if (b->targets[i].origin == gi)
+				idx[n++] = i;
+		for (uint64_t k = 0; k < total; k++) {
+			unsigned best = 0;
+			for (unsigned j = 0; j < n; j++) {
+				credit[j] += b->targets[idx[j]].weight;
+				if (credit[j] > credit[best])
+					best = j;
+			}
+			credit[best] -= (int64_t)total;
+			g->wheel[k] = idx[best];
+		}
+		g->wheel_len = (unsigned)total;
+		free(idx);
+		free(credit);
+	}
+	return 0;
+}
+
+/* Connections to origins in proportion to their weights, at least one
+ * each (largest remainder), then dealt in the same smooth order so every
+ * thread's share of the connections has the same mix. */
+static int deal_connections(struct rf_bench *b)
+{
+	unsigned C = b->o.connections;
+	double total = 0;
+	for (unsigned gi = 0; gi < b->n_origins; gi++)
+		total += b->origins[gi].wheel_len;
+	unsigned left = C - b->n_origins;
+	double *rest = calloc(b->n_origins, sizeof(*rest));
+	b->conn_origin = malloc(C * sizeof(*b->conn_origin));
+	if (!rest || !b->conn_origin) {
+		free(rest);
+		return -ENOMEM;
+	}
+	unsigned given = 0;
+	for (unsigned gi = 0; gi < b->n_origins; gi++) {
+		double exact = left * (double)b->origins[gi].wheel_len / total;
+		b->origins[gi].n_conns = 1 + (unsigned)exact;
+		rest[gi] = exact - floor(exact);
+		given += b->origins[gi].n_conns;
+	}
+	while (given < C) { /* the largest remainders get one more */
+		unsigned best = 0;
+		for (unsigned gi = 1; gi < b->n_origins; gi++)
+			if (rest[gi] > rest[best])
+				best = gi;
+		rest[best] = -1;
+		b->origins[best].n_conns++;
+		given++;
+	}
+	free(rest);
+	int64_t *credit = calloc(b->n_origins, sizeof(*credit));
+	if (!credit)
+		return -ENOMEM;
+	for (unsigned j = 0; j < C; j++) {
+		unsigned best = 0;
+		for (unsigned gi = 0; gi < b->n_origins; gi++) {
+			credit[gi] += b->origins[gi].n_conns;
+			if (credit[gi] > credit[best])
+				best = gi;
+		}
+		credit[best] -= C;
+		b->conn_origin[j] = best;
+	}
+	free(credit);
 	return 0;
 }
 
@@ -330,21 +458,104 @@ void rf_bench_opts_init(rf_bench_opts *o)
 	o->recv_buffer = DEFAULT_RECV;
 }
 
-static int check_opts(rf_bench_opts *o)
+static const char *const methods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"};
+
+/* The method's name from the table (kept for the run), or NULL. */
+static const char *method_named(const char *m)
 {
-	static const char *const methods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"};
-	bool known = false;
-	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-		known |= o->method && strcmp(o->method, methods[i]) == 0;
-	if (!known) {
+	for (size_t i = 0; m && i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (strcmp(m, methods[i]) == 0)
+			return methods[i];
+	return NULL;
+}
+
+static int check_headers(rf_bench_opts *o, const char *const *headers, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!headers[i] || rf__field_check(headers[i])) {
+			say(o, "invalid header '%s'%s", headers[i] ? headers[i] : "", "");
+			return RF_EHEADER;
+		}
+	}
+	return 0;
+}
+
+static int check_targets(rf_bench_opts *o)
+{
+	if (!method_named(o->method)) {
 		say(o, "unknown method '%s' (GET, HEAD, POST, PUT, DELETE, OPTIONS)%s",
 		    o->method ? o->method : "", "");
 		return RF_EINVAL;
 	}
-	if (!o->n_urls || !o->urls) {
+	if (o->targets ? !o->n_targets : !o->n_urls || !o->urls) {
 		say(o, "%s%s", "no URL to benchmark", "");
 		return RF_EINVAL;
 	}
+	for (size_t i = 0; o->targets && i < o->n_targets; i++) {
+		const rf_bench_target *t = &o->targets[i];
+		if (!t->url) {
+			say(o, "%s%s", "a target without a URL", "");
+			return RF_EINVAL;
+		}
+		if (t->method && !method_named(t->method)) {
+			say(o, "unknown method '%s' for %s (GET, HEAD, POST, PUT, DELETE, OPTIONS)",
+			    t->method, t->url);
+			return RF_EINVAL;
+		}
+		if (t->weight > MAX_WEIGHT) {
+			say(o, "weight of %s over 1000000%s", t->url, "");
+			return RF_EINVAL;
+		}
+		if (t->body_len && !t->body) {
+			say(o, "body_len without a body for %s%s", t->url, "");
+			return RF_EINVAL;
+		}
+		int err = check_headers(o, t->headers, t->n_headers);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int check_stages(rf_bench_opts *o)
+{
+	if (!o->n_stages)
+		return 0;
+	if (!o->stages || o->n_stages > RF_BENCH_MAX_STAGES) {
+		say(o, "%s%s", "from 1 to 64 stages", "");
+		return RF_EINVAL;
+	}
+	if (o->requests) {
+		say(o, "%s%s",
+		    "stages set how long the run lasts: give a duration or none, not a number "
+		    "of requests",
+		    "");
+		return RF_EINVAL;
+	}
+	double total = 0;
+	for (size_t i = 0; i < o->n_stages; i++) {
+		const rf_bench_stage *st = &o->stages[i];
+		if (!(st->duration > 0) || !isfinite(st->duration) || !(st->rate >= 0) ||
+		    !(st->rate <= 1e9)) {
+			say(o, "%s%s", "a stage needs a duration above 0 and a rate from 0 to 1e9", "");
+			return RF_EINVAL;
+		}
+		total += st->duration;
+	}
+	if (total > 1e7) {
+		say(o, "%s%s", "stages longer than 1e7 seconds", "");
+		return RF_EINVAL;
+	}
+	return 0;
+}
+
+static int check_opts(rf_bench_opts *o)
+{
+	int err = check_targets(o);
+	if (!err)
+		err = check_stages(o);
+	if (err)
+		return err;
 	if (!o->threads || o->threads > 1024 || !o->connections || o->connections > 1000000) {
 		say(o, "%s%s", "connections and threads must be at least 1", "");
 		return RF_EINVAL;
@@ -353,18 +564,18 @@ static int check_opts(rf_bench_opts *o)
 		say(o, "%s%s", "each thread needs at least one connection (-c >= -t)", "");
 		return RF_EINVAL;
 	}
-	if (!o->requests && !(o->duration > 0)) {
+	if (!o->requests && !(o->duration > 0) && !o->n_stages) {
 		say(o, "%s%s", "give a number of requests or a duration", "");
 		return RF_EINVAL;
 	}
-	if (o->rate < 0 || o->warmup < 0 || o->timeout < 0) {
+	if (!(o->rate >= 0) || !(o->rate <= 1e9) || o->warmup < 0 || o->timeout < 0) {
 		say(o, "%s%s", "rate, warmup and timeout cannot be negative", "");
 		return RF_EINVAL;
 	}
 	if (o->io < RF_IO_AUTO || o->io > RF_IO_EPOLL || o->uring_setup < 0 ||
 	    o->uring_setup > RF_URING_SETUP_SQPOLL || o->uring_fixed_files < RF_URING_FIXED_AUTO ||
 	    o->uring_fixed_files > RF_URING_FIXED_OFF || o->uring_send_zc < RF_URING_FIXED_AUTO ||
-	    o->uring_send_zc > RF_URING_FIXED_OFF || o->reserved_int) {
+	    o->uring_send_zc > RF_URING_FIXED_OFF || o->reserved_int || o->reserved[0]) {
 		say(o, "%s%s", "unknown io (RF_IO_AUTO, RF_IO_URING, RF_IO_EPOLL)", "");
 		return RF_EINVAL;
 	}
@@ -372,12 +583,8 @@ static int check_opts(rf_bench_opts *o)
 		say(o, "%s%s", "body_len without a body", "");
 		return RF_EINVAL;
 	}
-	for (size_t i = 0; i < o->n_headers; i++) {
-		if (rf__field_check(o->headers[i])) {
-			say(o, "invalid header '%s'%s", o->headers[i], "");
-			return RF_EHEADER;
-		}
-	}
+	if ((err = check_headers(o, o->headers, o->n_headers)))
+		return err;
 	if (!o->recv_buffer)
 		o->recv_buffer = DEFAULT_RECV;
 	if (!(o->timeout > 0))
@@ -398,19 +605,26 @@ int rf_bench_new(const rf_bench_opts *opts, rf_bench **out)
 		return err;
 	}
 	rf_bench_opts *o = &b->o;
-	b->targets = calloc(o->n_urls, sizeof(*b->targets));
-	b->origins = calloc(o->n_urls, sizeof(*b->origins));
-	b->n_targets = (unsigned)o->n_urls;
+	size_t n = o->targets ? o->n_targets : o->n_urls;
+	b->targets = calloc(n, sizeof(*b->targets));
+	b->origins = calloc(n, sizeof(*b->origins));
+	b->n_targets = (unsigned)n;
 	b->lat = rf_hist_new();
 	b->ttfb = rf_hist_new();
 	b->conn_h = rf_hist_new();
 	b->hs_h = rf_hist_new();
-	if (!b->targets || !b->origins || !b->lat || !b->ttfb || !b->conn_h || !b->hs_h) {
+	b->service = rf_hist_new();
+	b->target_results = calloc(n, sizeof(*b->target_results));
+	b->steps = calloc(RF_BENCH_MAX_STEPS, sizeof(*b->steps));
+	if (!b->targets || !b->origins || !b->lat || !b->ttfb || !b->conn_h || !b->hs_h || !b->service ||
+	    !b->target_results || !b->steps) {
 		rf_bench_free(b);
 		return -ENOMEM;
 	}
 	for (unsigned i = 0; i < b->n_targets; i++) {
-		if ((err = add_url(b, i, o->urls[i]))) {
+		rf_bench_target one = {.url = o->targets ? NULL : o->urls[i]};
+		const rf_bench_target *t = o->targets ? &o->targets[i] : &one;
+		if ((err = add_target(b, i, t, method_named(t->method ? t->method : o->method)))) {
 			rf_bench_free(b);
 			return err;
 		}
@@ -420,6 +634,24 @@ int rf_bench_new(const rf_bench_opts *opts, rf_bench **out)
 		rf_bench_free(b);
 		return RF_EINVAL;
 	}
+	if ((err = build_wheels(b)) || (err = deal_connections(b))) {
+		rf_bench_free(b);
+		return err;
+	}
+	/* the open model's schedule: the warmup at the rate, then the stages */
+	double lengths[RF_BENCH_MAX_STAGES], rates[RF_BENCH_MAX_STAGES], staged = 0;
+	for (size_t i = 0; i < o->n_stages; i++) {
+		lengths[i] = o->stages[i].duration;
+		rates[i] = o->stages[i].rate;
+		staged += lengths[i];
+	}
+	rf__schedule_init(&b->sched, o->warmup, o->rate, lengths, rates, o->n_stages); /* checked */
+	b->open = o->rate > 0 || o->n_stages;
+	if (o->n_stages && !(o->duration > staged))
+		o->duration = staged;
+	o->stages = NULL; /* the caller's: not kept */
+	o->targets = NULL;
+	o->urls = NULL;
 	b->tls_opts = (struct rf__tls_opts){
 		.ca_file = o->tls_ca_file,
 		.insecure = o->tls_insecure != 0,
@@ -447,21 +679,28 @@ void rf_bench_free(rf_bench *b)
 {
 	if (!b)
 		return;
-	for (unsigned i = 0; i < b->n_targets && b->targets; i++)
+	for (unsigned i = 0; i < b->n_targets && b->targets; i++) {
 		free(b->targets[i].req);
+		free(b->targets[i].url);
+	}
 	for (unsigned i = 0; i < b->n_origins; i++) {
 		free(b->origins[i].host);
 		free(b->origins[i].key);
 		free(b->origins[i].shown);
-		free(b->origins[i].targets);
+		free(b->origins[i].wheel);
 	}
 	free(b->targets);
 	free(b->origins);
+	free(b->conn_origin);
 	free(b->threads);
 	rf_hist_free(b->lat);
 	rf_hist_free(b->ttfb);
 	rf_hist_free(b->conn_h);
 	rf_hist_free(b->hs_h);
+	rf_hist_free(b->service);
+	rf__tally_free(&b->tally);
+	free(b->target_results);
+	free(b->steps);
 	free(b);
 }
 
@@ -523,14 +762,18 @@ static void record_error(struct bench_thread *bt, struct bconn *c, enum rf_bench
 		return;
 	c->counted = false; /* once per request */
 	bt->errors[kind]++;
-	if (!bt->samples[kind][0]) {
-		const char *why = err ? rf_strerror(err) : "";
-		snprintf(bt->samples[kind], SAMPLE_LEN, "%s%s%s%s%s", bt->b->origins[c->origin].shown,
-		         detail && *detail ? ": " : "", detail ? detail : "", *why ? ": " : "", why);
-	}
+	const char *why = err ? rf_strerror(err) : "";
+	char sample[SAMPLE_LEN];
+	snprintf(sample, sizeof(sample), "%s %s%s%s%s%s", c->cur->method, c->cur->url,
+	         detail && *detail ? ": " : "", detail ? detail : "", *why ? ": " : "", why);
+	if (!bt->samples[kind][0])
+		memcpy(bt->samples[kind], sample, SAMPLE_LEN);
+	rf__tally_error(&bt->tally, (size_t)(c->cur - bt->b->targets), c->origin_ns - bt->b->measure_start,
+	                sample);
 }
 
-static void issue(struct bench_thread *bt, struct bconn *c, int64_t origin);
+static void issue(struct bench_thread *bt, struct bconn *c, int64_t origin,
+                  const struct bench_target *target);
 static void next_request(struct bench_thread *bt, struct bconn *c);
 
 /* Close the connection once its ops are in; then do what c->then says. */
@@ -552,7 +795,7 @@ static void drain(struct bench_thread *bt, struct bconn *c, enum bconn_then then
 	set_state(bt, c, BC_CLOSED);
 	c->served = false;
 	if (c->then == THEN_SAME)
-		issue(bt, c, c->origin_ns);
+		issue(bt, c, c->origin_ns, c->cur);
 	else if (c->then == THEN_NEXT)
 		next_request(bt, c);
 }
@@ -579,9 +822,8 @@ static void arm_recv(struct bench_thread *bt, struct bconn *c)
 
 static void send_request(struct bench_thread *bt, struct bconn *c)
 {
-	const struct bench_origin *g = &bt->b->origins[c->origin];
-	c->cur = &bt->b->targets[g->targets[c->rr++ % g->n_targets]];
 	c->seq++;
+	c->send_ns = bt->now;
 	c->want = false;
 	set_state(bt, c, BC_BUSY);
 	c->first_ns = 0;
@@ -610,9 +852,22 @@ static void connect_start(struct bench_thread *bt, struct bconn *c)
 	rf__conn_dial_socket(bt->loop, tag_of(c, RF__OP_SOCKET), bt->b->origins[c->origin].family);
 }
 
-/* Send a request with this latency origin now, or once connected. */
-static void issue(struct bench_thread *bt, struct bconn *c, int64_t origin)
+/* The next target of the connection's origin, in the order of its wheel. */
+static const struct bench_target *pick(struct bench_thread *bt, const struct bconn *c)
 {
+	const struct bench_origin *g = &bt->b->origins[c->origin];
+	unsigned *at = &bt->wheel_pos[c->origin];
+	unsigned ti = g->wheel[*at];
+	if (++*at == g->wheel_len)
+		*at = 0;
+	return &bt->b->targets[ti];
+}
+
+/* Send a request to target with this latency origin now, or once
+ * connected. */
+static void issue(struct bench_thread *bt, struct bconn *c, int64_t origin, const struct bench_target *target)
+{
+	c->cur = target;
 	c->origin_ns = origin;
 	c->counted = in_window(bt, origin);
 	if (c->state == BC_IDLE && !c->ops) {
@@ -626,12 +881,15 @@ static void issue(struct bench_thread *bt, struct bconn *c, int64_t origin)
 
 static bool open_model(const struct bench_thread *bt)
 {
-	return bt->rate > 0;
+	return bt->open;
 }
 
+/* Thread t's request k is the schedule's request t + k / share: the
+ * threads' requests fall between each other's. */
 static int64_t due_of(const struct bench_thread *bt, uint64_t k)
 {
-	return bt->b->t0 + bt->phase + (int64_t)((double)k * 1e9 / bt->rate);
+	double at = rf__schedule_time(&bt->b->sched, bt->index + (double)k / bt->share);
+	return bt->b->t0 + (at < 1e9 ? (int64_t)(at * 1e9) : INT64_MAX / 4);
 }
 
 static bool stopping(const struct bench_thread *bt)
@@ -652,7 +910,7 @@ static void next_request(struct bench_thread *bt, struct bconn *c)
 		uint64_t k = c->next_k;
 		c->owed--;
 		c->next_k += bt->n;
-		issue(bt, c, due_of(bt, k));
+		issue(bt, c, due_of(bt, k), pick(bt, c));
 		return;
 	}
 	if (bt->b->t0 == 0 || bt->now < bt->b->t0)
@@ -664,7 +922,7 @@ static void next_request(struct bench_thread *bt, struct bconn *c)
 		bt->quota_used++;
 	}
 	bt->issued++;
-	issue(bt, c, bt->now);
+	issue(bt, c, bt->now, pick(bt, c));
 }
 
 static void connected(struct bench_thread *bt, struct bconn *c)
@@ -701,12 +959,17 @@ static void complete(struct bench_thread *bt, struct bconn *c)
 {
 	int status = c->rsp.status;
 	if (c->counted) {
+		uint64_t us = (uint64_t)(bt->now - c->origin_ns) / 1000;
 		bt->requests++;
 		bt->bytes += c->resp_bytes;
 		if (status >= 100 && status < 600)
 			bt->status[status]++;
-		rf__hdr_record(bt->lat, (uint64_t)(bt->now - c->origin_ns) / 1000);
+		rf__hdr_record(bt->lat, us);
 		rf__hdr_record(bt->ttfb, (uint64_t)(c->first_ns - c->origin_ns) / 1000);
+		if (bt->service)
+			rf__hdr_record(bt->service, (uint64_t)(bt->now - c->send_ns) / 1000);
+		rf__tally_response(&bt->tally, (size_t)(c->cur - bt->b->targets),
+		                   c->origin_ns - bt->b->measure_start, status, us);
 		if (status >= 400) {
 			char why[32];
 			snprintf(why, sizeof(why), "HTTP %d", status);
@@ -965,8 +1228,10 @@ static void release_due(struct bench_thread *bt)
 		struct bconn *c = &bt->conns[bt->next_k % bt->n];
 		bool free_now = (c->state == BC_IDLE || c->state == BC_CLOSED) && !c->want && !c->owed;
 		if (free_now) {
-			issue(bt, c, due);
+			issue(bt, c, due, pick(bt, c));
+			bt->late += c->counted && bt->now - due > LATE_NS;
 		} else {
+			bt->waited += in_window(bt, due);
 			if (!c->owed)
 				c->next_k = bt->next_k;
 			c->owed++;
@@ -1154,33 +1419,33 @@ static int threads_new(struct rf_bench *b)
 		bt->n = o->connections / o->threads + (t < o->connections % o->threads);
 		bt->first_conn = first;
 		bt->conns = calloc(bt->n, sizeof(*bt->conns));
-		bt->lat = malloc(sizeof(*bt->lat));
-		bt->ttfb = malloc(sizeof(*bt->ttfb));
-		bt->conn_h = malloc(sizeof(*bt->conn_h));
-		bt->hs_h = malloc(sizeof(*bt->hs_h));
-		if (!bt->conns || !bt->lat || !bt->ttfb || !bt->conn_h || !bt->hs_h)
+		bt->wheel_pos = calloc(b->n_origins, sizeof(*bt->wheel_pos));
+		bt->lat = rf__hdr_new(RF__HDR_SUB_BITS);
+		bt->ttfb = rf__hdr_new(RF__HDR_SUB_BITS);
+		bt->conn_h = rf__hdr_new(RF__HDR_SUB_BITS);
+		bt->hs_h = rf__hdr_new(RF__HDR_SUB_BITS);
+		bt->service = b->open ? rf__hdr_new(RF__HDR_SUB_BITS) : NULL;
+		if (!bt->conns || !bt->wheel_pos || !bt->lat || !bt->ttfb || !bt->conn_h || !bt->hs_h ||
+		    (b->open && !bt->service) || rf__tally_init(&bt->tally, b->n_targets, b->step_ns))
 			return -ENOMEM;
-		rf__hdr_init(bt->lat);
-		rf__hdr_init(bt->ttfb);
-		rf__hdr_init(bt->conn_h);
-		rf__hdr_init(bt->hs_h);
+		for (unsigned o = 0; o < b->n_origins; o++) /* threads start at different points */
+			bt->wheel_pos[o] = (unsigned)(((uint64_t)t * b->origins[o].wheel_len) / b->n_threads);
 		for (unsigned i = 0; i < bt->n; i++) {
 			struct bconn *c = &bt->conns[i];
 			rf__conn_init(&c->k);
 			c->idx = i;
-			c->origin = (first + i) % b->n_origins;
-			c->rr = (first + i) / b->n_origins; /* spread over the origin's URLs */
+			c->origin = b->conn_origin[first + i];
 			/* calloc: valgrind cannot see the kernel fill it through the ring */
 			if (!(c->buf = calloc(1, o->recv_buffer)))
 				return -ENOMEM;
 		}
 		/* shares of the schedule */
 		uint64_t share = o->requests / o->threads + (t < o->requests % o->threads);
-		if (o->rate > 0) {
-			/* thread t's requests fall between the others': phase t/R */
-			bt->rate = o->rate * bt->n / o->connections;
-			bt->phase = (int64_t)(1e9 * t / o->rate);
-			double before = (o->warmup - (double)bt->phase / 1e9) * bt->rate;
+		if (b->open) {
+			/* thread t's request k is the schedule's t + k / share (due_of) */
+			bt->open = true;
+			bt->share = (double)bt->n / o->connections;
+			double before = (rf__schedule_count(&b->sched, o->warmup) - t) * bt->share;
 			uint64_t k_first = before > 0 ? (uint64_t)ceil(before - 1e-9) : 0;
 			bt->next_k = 0;
 			bt->k_end = o->requests ? k_first + share : UINT64_MAX;
@@ -1210,19 +1475,70 @@ static void threads_free(struct rf_bench *b)
 			free(bt->conns[i].buf);
 		}
 		free(bt->conns);
-		free(bt->lat);
-		free(bt->ttfb);
-		free(bt->conn_h);
-		free(bt->hs_h);
+		free(bt->wheel_pos);
+		rf__hdr_free(bt->lat);
+		rf__hdr_free(bt->ttfb);
+		rf__hdr_free(bt->conn_h);
+		rf__hdr_free(bt->hs_h);
+		rf__hdr_free(bt->service);
+		rf__tally_free(&bt->tally);
 		rf__tls_ctx_free(bt->tls);
 		rf__loop_free(bt->loop);
 	}
 }
 
+/* The tallies, added up, as results: per target, and the time series
+ * with what the schedule had due in each step. */
+static void merge_tallies(struct rf_bench *b)
+{
+	rf_bench_results *r = &b->res;
+	for (unsigned i = 0; i < b->n_targets; i++) {
+		const struct rf__tally_target *t = &b->tally.targets[i];
+		b->target_results[i] = (rf_bench_target_results){
+			.url = b->targets[i].url,
+			.method = b->targets[i].method,
+			.weight = b->targets[i].weight,
+			.requests = t->requests,
+			.ok = t->ok,
+			.errors = t->errors,
+			.latency = (const rf_hist *)(const void *)t->lat,
+			.error_sample = t->sample,
+		};
+		memcpy(b->target_results[i].status_class, t->status_class, sizeof(t->status_class));
+	}
+	r->targets = b->target_results;
+	r->n_targets = b->n_targets;
+	double step = (double)b->tally.step_ns / 1e9, from = b->o.warmup;
+	size_t n = b->tally.n_steps;
+	if (by_time(b)) { /* every step of the window, empty ones too */
+		size_t want = (size_t)ceil(b->o.duration / step - 1e-9);
+		if (want > n && want <= RF_BENCH_MAX_STEPS)
+			n = want;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct rf__tally_step *t = &b->tally.steps[i];
+		b->steps[i] = (rf_bench_step){
+			.requests = t->requests,
+			.errors = t->errors,
+			.latency = (const rf_hist *)(const void *)t->lat,
+		};
+		if (b->open) {
+			double lo = from + (double)i * step, hi = lo + step;
+			if (by_time(b) && hi > from + b->o.duration)
+				hi = from + b->o.duration;
+			b->steps[i].scheduled =
+				rf__schedule_count(&b->sched, hi) - rf__schedule_count(&b->sched, lo);
+		}
+	}
+	r->series = b->steps;
+	r->n_series = n;
+	r->series_step = step;
+}
+
 static void merge(struct rf_bench *b)
 {
 	rf_bench_results *r = &b->res;
-	r->open_model = b->o.rate > 0;
+	r->open_model = b->open;
 	r->stopped = atomic_load(&b->stop);
 	r->io = b->io_mode;
 	r->io_note = b->io_note;
@@ -1245,18 +1561,26 @@ static void merge(struct rf_bench *b)
 		r->handshakes += bt->handshakes;
 		r->resumed += bt->resumed;
 		r->unsent += bt->unsent;
+		r->waited += bt->waited;
+		r->late += bt->late;
 		/* rf_hist is an rf__hdr (hdr.c) */
 		rf__hdr_merge((struct rf__hdr *)b->lat, bt->lat);
 		rf__hdr_merge((struct rf__hdr *)b->ttfb, bt->ttfb);
 		rf__hdr_merge((struct rf__hdr *)b->conn_h, bt->conn_h);
 		rf__hdr_merge((struct rf__hdr *)b->hs_h, bt->hs_h);
+		if (bt->service)
+			rf__hdr_merge((struct rf__hdr *)b->service, bt->service);
+		if (rf__tally_merge(&b->tally, &bt->tally))
+			b->tally.short_of_memory = true;
 	}
+	merge_tallies(b);
 	for (int k = 0; k < RF_BENCH_ERR_KINDS; k++)
 		r->error_samples[k] = b->samples[k];
 	r->latency = b->lat;
 	r->ttfb = b->ttfb;
 	r->connect = b->conn_h;
 	r->handshake = b->hs_h;
+	r->service = b->open ? b->service : NULL;
 }
 
 static void progress(struct rf_bench *b, int64_t now)
@@ -1276,7 +1600,13 @@ static void progress(struct rf_bench *b, int64_t now)
 int rf_bench_run(rf_bench *b)
 {
 	rf_bench_opts *o = &b->o;
-	int err = threads_new(b);
+	/* the time series: steps of a second, wider when a timed run would
+	 * have more than RF_BENCH_MAX_STEPS (runs by count widen as they go) */
+	double step = o->requests ? 1 : ceil(o->duration / RF_BENCH_MAX_STEPS);
+	b->step_ns = (int64_t)(step < 1 ? 1 : step) * 1000000000;
+	int err = rf__tally_init(&b->tally, b->n_targets, b->step_ns);
+	if (!err)
+		err = threads_new(b);
 	if (err) {
 		threads_free(b);
 		return err;

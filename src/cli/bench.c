@@ -18,19 +18,22 @@
 #include <ringfetch.h>
 
 #include "bench.h"
+#include "bench_list.h"
 #include "bench_report.h"
 #include "thresholds.h"
 #include "input.h"
 #include "io_report.h"
 #include "options.h"
 
-#define MAX_BODY (1u << 30)
-
 enum {
 	OPT_WARMUP = 256,
 	OPT_RATE,
 	OPT_METHOD,
 	OPT_BODY_FILE,
+	OPT_DATA,
+	OPT_RATE_RAMP,
+	OPT_STAGES,
+	OPT_TIMELINE,
 	OPT_NO_KEEPALIVE,
 	OPT_CACERT,
 	OPT_NO_TLS_RESUME,
@@ -65,6 +68,11 @@ static const struct option long_opts[] = {
 	{"resolve", required_argument, NULL, OPT_RESOLVE},
 	{"method", required_argument, NULL, OPT_METHOD},
 	{"body-file", required_argument, NULL, OPT_BODY_FILE},
+	{"data-file", required_argument, NULL, OPT_BODY_FILE},
+	{"data", required_argument, NULL, OPT_DATA},
+	{"rate-ramp", required_argument, NULL, OPT_RATE_RAMP},
+	{"stages", required_argument, NULL, OPT_STAGES},
+	{"timeline", no_argument, NULL, OPT_TIMELINE},
 	{"no-keepalive", no_argument, NULL, OPT_NO_KEEPALIVE},
 	{"insecure", no_argument, NULL, 'k'},
 	{"cacert", required_argument, NULL, OPT_CACERT},
@@ -95,7 +103,8 @@ static void usage(FILE *f)
 	fputs("Usage: ringfetch bench [options] URL...\n"
 	      "       ringfetch bench --merge [--json FILE] [--percentiles FILE] RESULT.json...\n"
 	      "Load an HTTP/1.1 server and report throughput and latency.  Several URLs\n"
-	      "(or -i FILE) are requested round-robin.\n"
+	      "(or -i FILE, with weight=, method=, header=, body= per URL) are requested in\n"
+	      "turn, by weight, each with its own figures.\n"
 	      "\n"
 	      "  -c, --connections N    connections in total (default 64)\n"
 	      "  -t, --threads N        threads, each with its own ring and share of the\n"
@@ -107,22 +116,33 @@ static void usage(FILE *f)
 	      "                         start + k/R and its latency runs from then, sent or\n"
 	      "                         not (coordinated omission corrected).  Without it the\n"
 	      "                         closed model: latency from the send, as wrk\n"
+	      "      --rate-ramp FROM:TO:TIME  open model, the rate moving from FROM to TO\n"
+	      "                         requests/s over TIME (the run's length unless -d)\n"
+	      "      --stages TIME:RATE[,TIME:RATE...]  open model, from --rate (or 0) to each\n"
+	      "                         RATE over its TIME in turn, as k6's stages\n"
 	      "  -H, --header 'N: V'    add a request header (repeatable)\n"
 	      "      --resolve HOST:PORT:ADDR  connect to ADDR for HOST on PORT, no lookup\n"
 	      "                         (repeatable; curl's)\n"
 	      "  -X, --method M         GET (default), HEAD, POST, PUT, DELETE, OPTIONS\n"
-	      "      --body-file FILE   request body for POST/PUT\n"
+	      "      --data TEXT        request body (POST unless -X says otherwise; not -d:\n"
+	      "                         that is the duration, as in wrk)\n"
+	      "      --data-file FILE   request body from a file (also --body-file)\n"
 	      "      --no-keepalive     a new connection (and TLS handshake) per request\n"
 	      "  -k, --insecure         do not verify the server's certificate\n"
 	      "      --cacert FILE      CA certificates to verify with\n"
 	      "      --no-tls-resume    full TLS handshakes only (no session resumption)\n"
 	      "      --timeout SECS     per request (default 10): then it counts as a timeout\n"
-	      "  -i, --input-file FILE  URLs, one per line ('-' for stdin)\n"
+	      "  -i, --input-file FILE  URLs, one per line ('-' for stdin), each with options:\n"
+	      "                         URL weight=3 method=POST header='N: V' body='...'\n"
+	      "                         body-file=PATH (or indented lines below the URL)\n"
 	      "      --json FILE        the whole result, histograms included ('-': stdout,\n"
 	      "                         which then carries nothing else)\n"
 	      "      --percentiles FILE  the latency spectrum (HdrHistogram's format, ms), and\n"
 	      "                         FILE.png with gnuplot when it is installed ('-': stdout)\n"
-	      "      --plot FILE.png    the spectrum plotted to this file (needs gnuplot)\n"
+	      "      --plot FILE.png    the spectrum plotted to this file, and the time series\n"
+	      "                         to FILE-time.png (needs gnuplot)\n"
+	      "      --timeline         after the report, requests/s, errors, p50 and p99 per\n"
+	      "                         second (the JSON has them always: \"series\")\n"
 	      "      --start-at T       connect, then start at UNIX time T (several machines)\n"
 	      "      --merge            add up RESULT.json files of runs into one report\n"
 	      "      --latency-table short|wide  p50 p90 p99 p99.9 max mean in 80 columns\n"
@@ -155,9 +175,10 @@ struct bench_cli {
 	size_t n_headers;
 	const char *pins[256];
 	size_t n_pins;
-	char **urls;
-	size_t n_urls, cap_urls;
+	struct bench_list list; /* the targets; with --merge, the result files */
 	char *body;
+	bool method_given, timeline;
+	rf_bench_stage stages[RF_BENCH_MAX_STAGES];
 	const char *json_path, *percentiles_path, *plot_path;
 	bool quiet, merge, live;
 	bool wide;                    /* --latency-table wide */
@@ -231,86 +252,79 @@ static bool parse_count(const char *s, unsigned long long max, unsigned long lon
 	return true;
 }
 
-static int add_url(struct bench_cli *b, const char *url)
-{
-	if (b->n_urls == b->cap_urls) {
-		size_t cap = b->cap_urls ? 2 * b->cap_urls : 16;
-		char **n = realloc(b->urls, cap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		b->urls = n;
-		b->cap_urls = cap;
-	}
-	if (!(b->urls[b->n_urls] = strdup(url)))
-		return -ENOMEM;
-	b->n_urls++;
-	return 0;
-}
-
 static int read_body(struct bench_cli *b, const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "ringfetch bench: --body-file %s: %s\n", path, strerror(errno));
-		return EXIT_USAGE;
-	}
-	size_t cap = 1 << 16, n = 0, got;
-	char *buf = malloc(cap);
-	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += got;
-		if (n == cap) {
-			char *nb = cap < MAX_BODY ? realloc(buf, cap * 2) : NULL;
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-	}
-	bool err = ferror(f);
-	fclose(f);
-	if (!buf || err) {
-		free(buf);
-		fprintf(stderr, "ringfetch bench: --body-file %s: %s\n", path,
-		        err ? "read error" : "too large (1 GiB at most)");
+	char *buf, why[600];
+	size_t len;
+	if (bench_read_body(path, &buf, &len, why, sizeof(why))) {
+		fprintf(stderr, "ringfetch bench: --data-file %s\n", why);
 		return EXIT_USAGE;
 	}
 	free(b->body);
 	b->body = buf;
 	b->o.body = buf;
-	b->o.body_len = n;
+	b->o.body_len = len;
 	return CLI_RUN;
 }
 
-static void input_problem(void *arg, const char *file, unsigned line, const char *msg)
+/* TIME:RATE, the stage's duration and the rate it ends at. */
+static bool parse_stage(char *s, rf_bench_stage *st)
 {
-	(void)arg;
-	fprintf(stderr, "ringfetch bench: %s:%u: %s\n", file, line, msg);
+	char *colon = strrchr(s, ':');
+	if (!colon)
+		return false;
+	*colon = 0;
+	bool ok = parse_duration(s, &st->duration) && st->duration > 0 &&
+	          parse_above(colon + 1, -1e-300, 1e9, &st->rate);
+	*colon = ':';
+	return ok;
+}
+
+static int parse_stages(struct bench_cli *b, const char *arg)
+{
+	char copy[4096];
+	snprintf(copy, sizeof(copy), "%s", arg);
+	size_t n = 0;
+	for (char *save, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (n == RF_BENCH_MAX_STAGES)
+			return bad("--stages takes at most 64 stages%s", "");
+		if (!parse_stage(tok, &b->stages[n]))
+			return bad("--stages wants TIME:RATE[,TIME:RATE...] such as 30s:1000,1m:1000, "
+			           "not '%s'",
+			           tok);
+		n++;
+	}
+	if (!n)
+		return bad("--stages wants TIME:RATE[,TIME:RATE...], not '%s'", arg);
+	b->o.stages = b->stages;
+	b->o.n_stages = n;
+	return CLI_RUN;
+}
+
+/* FROM:TO:TIME: the rate FROM, then one stage to TO over TIME. */
+static int parse_ramp(struct bench_cli *b, const char *arg)
+{
+	char copy[256];
+	snprintf(copy, sizeof(copy), "%s", arg);
+	char *first = strchr(copy, ':');
+	char *second = first ? strchr(first + 1, ':') : NULL;
+	double from, to, secs;
+	if (!second)
+		return bad("--rate-ramp wants FROM:TO:TIME such as 100:5000:30s, not '%s'", arg);
+	*first = *second = 0;
+	if (!parse_above(copy, -1e-300, 1e9, &from) || !parse_above(first + 1, -1e-300, 1e9, &to) ||
+	    !parse_duration(second + 1, &secs) || !(secs > 0) || (from == 0 && to == 0))
+		return bad("--rate-ramp wants FROM:TO:TIME such as 100:5000:30s, not '%s'", arg);
+	b->o.rate = from;
+	b->stages[0] = (rf_bench_stage){.duration = secs, .rate = to};
+	b->o.stages = b->stages;
+	b->o.n_stages = 1;
+	return CLI_RUN;
 }
 
 static int read_urls(struct bench_cli *b, const char *path)
 {
-	struct input in;
-	int err = input_open(&in, path);
-	if (err) {
-		fprintf(stderr, "ringfetch bench: -i %s: %s\n", path, strerror(-err));
-		return EXIT_USAGE;
-	}
-	in.report = input_problem;
-	in.report_arg = b;
-	struct input_entry e;
-	while (input_next(&in, &e) > 0) {
-		err = add_url(b, e.url);
-		input_entry_clear(&e);
-		if (err) {
-			input_close(&in);
-			return EXIT_INTERNAL;
-		}
-	}
-	unsigned errors = in.errors;
-	input_close(&in);
-	return errors ? EXIT_INPUT : CLI_RUN;
+	return bench_list_read(&b->list, path, stderr) ? EXIT_INPUT : CLI_RUN;
 }
 
 static int parse(struct bench_cli *b, int argc, char **argv)
@@ -324,7 +338,7 @@ static int parse(struct bench_cli *b, int argc, char **argv)
 	unsigned long long u;
 	double d;
 	const char *input = NULL;
-	bool duration_given = false;
+	bool duration_given = false, rate_given = false, ramp_given = false, stages_given = false;
 	int opt;
 	while ((opt = getopt_long(argc, argv, SHORT_OPTS, long_opts, NULL)) != -1) {
 		switch (opt) {
@@ -346,7 +360,10 @@ static int parse(struct bench_cli *b, int argc, char **argv)
 			break;
 		case 'd':
 			if (!parse_duration(optarg, &d) || !(d > 0))
-				return bad("-d needs a duration such as 10s, 500ms or 2m, not '%s'", optarg);
+				return bad(
+					"-d needs a duration such as 10s, 500ms or 2m, not '%s' (-d is the "
+					"duration, as in wrk; a request body is --data)",
+					optarg);
 			b->o.duration = d;
 			duration_given = true;
 			break;
@@ -355,7 +372,28 @@ static int parse(struct bench_cli *b, int argc, char **argv)
 				return bad("--warmup needs a duration such as 2s, not '%s'", optarg);
 			b->o.warmup = d;
 			break;
+		case OPT_RATE_RAMP:
+			if ((st = parse_ramp(b, optarg)) != CLI_RUN)
+				return st;
+			ramp_given = true;
+			break;
+		case OPT_STAGES:
+			if ((st = parse_stages(b, optarg)) != CLI_RUN)
+				return st;
+			stages_given = true;
+			break;
+		case OPT_TIMELINE:
+			b->timeline = true;
+			break;
+		case OPT_DATA:
+			free(b->body);
+			if (!(b->body = strdup(optarg)))
+				return EXIT_INTERNAL;
+			b->o.body = b->body;
+			b->o.body_len = strlen(optarg);
+			break;
 		case OPT_RATE:
+			rate_given = true;
 			if (!parse_above(optarg, 0, 1e9, &d))
 				return bad("--rate needs requests per second (a number above 0), not '%s'",
 				           optarg);
@@ -376,6 +414,7 @@ static int parse(struct bench_cli *b, int argc, char **argv)
 		case 'X':
 		case OPT_METHOD:
 			b->o.method = optarg;
+			b->method_given = true;
 			break;
 		case OPT_BODY_FILE:
 			if ((st = read_body(b, optarg)) != CLI_RUN)
@@ -480,20 +519,37 @@ static int parse(struct bench_cli *b, int argc, char **argv)
 	}
 	if (b->o.requests && duration_given)
 		return bad("give -n or -d, not both%s", "");
+	if (ramp_given && (stages_given || rate_given))
+		return bad("--rate-ramp FROM:TO:TIME says the start rate and the one stage: not with "
+		           "--rate or --stages%s",
+		           "");
+	if ((ramp_given || stages_given) && b->o.requests)
+		return bad("--rate-ramp and --stages run for their length: give -d (or nothing), not "
+		           "-n%s",
+		           "");
+	if (b->o.n_stages && !duration_given)
+		b->o.duration = 0; /* as long as the stages */
+	if (b->o.body_len && !b->method_given)
+		b->o.method = "POST"; /* as curl's --data */
 	if (b->json_path && b->percentiles_path && strcmp(b->json_path, "-") == 0 &&
 	    strcmp(b->percentiles_path, "-") == 0)
 		return bad("--json - and --percentiles - both want stdout: give one a file%s", "");
-	if (b->o.body_len && strcmp(b->o.method, "POST") != 0 && strcmp(b->o.method, "PUT") != 0)
-		return bad("--body-file goes with --method POST or PUT, not %s", b->o.method);
 	for (int i = optind; i < argc; i++)
-		if (add_url(b, argv[i]))
+		if (bench_list_add_url(&b->list, argv[i]))
 			return EXIT_INTERNAL;
 	if (input && !b->merge && (st = read_urls(b, input)) != CLI_RUN)
 		return st;
-	if (!b->n_urls)
+	if (!b->list.n)
 		return bad(b->merge ? "--merge needs result files%s" : "no URL to benchmark%s", "");
-	b->o.urls = (const char *const *)b->urls;
-	b->o.n_urls = b->n_urls;
+	for (size_t i = 0; i < b->list.n; i++) {
+		const rf_bench_target *t = &b->list.t[i];
+		const char *m = t->method ? t->method : b->o.method;
+		bool body = t->body ? t->body_len > 0 : b->o.body_len > 0;
+		if (body && strcmp(m, "POST") != 0 && strcmp(m, "PUT") != 0)
+			return bad("a request body goes with POST or PUT, not %s", m);
+	}
+	b->o.targets = b->list.t;
+	b->o.n_targets = b->list.n;
 	b->o.headers = (const char *const *)b->headers;
 	b->o.n_headers = b->n_headers;
 	b->o.pins = b->pins;
@@ -517,6 +573,19 @@ static void on_progress(void *arg, const rf_bench_progress *p)
 	}
 	fprintf(stderr, "\r%-*.*s", b->live_width, b->live_width, line);
 	fflush(stderr);
+}
+
+/* --plot FILE.png: the time series beside the spectrum, in FILE-time.png. */
+static void plot_series(const char *plot_path, const struct bench_report *rep, const char *title)
+{
+	char png[4096];
+	size_t n = strlen(plot_path);
+	bool dot_png = n > 4 && strcmp(plot_path + n - 4, ".png") == 0;
+	snprintf(png, sizeof(png), "%.*s-time.png", (int)(dot_png ? n - 4 : n), plot_path);
+	char series_title[300];
+	snprintf(series_title, sizeof(series_title), "%.*s over time", (int)strcspn(title, ":"), title);
+	if (series_plot(&rep->series, png, series_title) < 0)
+		fprintf(stderr, "ringfetch bench: note: gnuplot could not plot %s\n", png);
 }
 
 static int write_outputs(struct bench_cli *b, const struct bench_report *rep)
@@ -589,6 +658,8 @@ static int write_outputs(struct bench_cli *b, const struct bench_report *rep)
 			fprintf(stderr, "ringfetch bench: note: gnuplot could not plot %s\n", to);
 		if (spectrum == tmp)
 			unlink(tmp);
+		if (b->plot_path && r == 0 && rep->series.n > 1)
+			plot_series(b->plot_path, rep, title);
 	}
 	return st;
 }
@@ -619,16 +690,19 @@ static int merge_main(struct bench_cli *b)
 	struct bench_report rep;
 	if (report_init(&rep))
 		return EXIT_INTERNAL;
-	for (size_t i = 0; i < b->n_urls; i++) {
+	for (size_t i = 0; i < b->list.n; i++) {
 		char err[512];
-		if (report_merge_json(&rep, b->urls[i], err, sizeof(err))) {
+		if (report_merge_json(&rep, b->list.t[i].url, err, sizeof(err))) {
 			fprintf(stderr, "ringfetch bench: --merge: %s\n", err);
 			report_free(&rep);
 			return EXIT_INPUT;
 		}
 	}
-	if (b->human)
+	if (b->human) {
 		report_print(b->human, &rep, b->wide);
+		if (b->timeline)
+			report_print_timeline(b->human, &rep);
+	}
 	int st = run_status(b, &rep, write_outputs(b, &rep));
 	report_free(&rep);
 	return st;
@@ -665,9 +739,7 @@ static void raise_fd_limit(unsigned connections)
 
 static void free_cli(struct bench_cli *b)
 {
-	for (size_t i = 0; i < b->n_urls; i++)
-		free(b->urls[i]);
-	free(b->urls);
+	bench_list_free(&b->list);
 	free(b->body);
 }
 
@@ -742,6 +814,8 @@ int cli_bench_main(int argc, char **argv)
 	report_from_run(&rep, &b.o, res);
 	if (b.human) {
 		report_print(b.human, &rep, b.wide);
+		if (b.timeline)
+			report_print_timeline(b.human, &rep);
 		fflush(b.human);
 	}
 	st = write_outputs(&b, &rep);

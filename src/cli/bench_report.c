@@ -31,7 +31,8 @@ int report_init(struct bench_report *r)
 	r->ttfb = rf_hist_new();
 	r->connect = rf_hist_new();
 	r->handshake = rf_hist_new();
-	if (!r->latency || !r->ttfb || !r->connect || !r->handshake) {
+	r->service = rf_hist_new();
+	if (!r->latency || !r->ttfb || !r->connect || !r->handshake || !r->service) {
 		report_free(r);
 		return -ENOMEM;
 	}
@@ -46,6 +47,9 @@ void report_free(struct bench_report *r)
 	rf_hist_free(r->ttfb);
 	rf_hist_free(r->connect);
 	rf_hist_free(r->handshake);
+	rf_hist_free(r->service);
+	targets_free(&r->targets);
+	series_free(&r->series);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -62,8 +66,8 @@ static void add_url(struct bench_report *r, const char *url)
 
 void report_from_run(struct bench_report *r, const rf_bench_opts *o, const rf_bench_results *res)
 {
-	for (size_t i = 0; i < o->n_urls; i++)
-		add_url(r, o->urls[i]);
+	for (size_t i = 0; i < res->n_targets; i++)
+		add_url(r, res->targets[i].url);
 	snprintf(r->method, sizeof(r->method), "%s", o->method);
 	snprintf(r->io, sizeof(r->io), "%s", res->io ? res->io : "");
 	r->open_model = res->open_model;
@@ -88,6 +92,24 @@ void report_from_run(struct bench_report *r, const rf_bench_opts *o, const rf_be
 	rf_hist_merge(r->ttfb, res->ttfb);
 	rf_hist_merge(r->connect, res->connect);
 	rf_hist_merge(r->handshake, res->handshake);
+	if (res->service)
+		rf_hist_merge(r->service, res->service);
+	r->waited = res->waited;
+	r->late = res->late;
+	r->peak_rate = o->rate;
+	size_t w = 0;
+	for (size_t i = 0; i < o->n_stages && w < sizeof(r->schedule); i++) {
+		if (o->stages[i].rate > r->peak_rate)
+			r->peak_rate = o->stages[i].rate;
+		if (!i)
+			w += (size_t)snprintf(r->schedule, sizeof(r->schedule), "from %.6g/s:", o->rate);
+		if (w < sizeof(r->schedule))
+			w += (size_t)snprintf(r->schedule + w, sizeof(r->schedule) - w, "%s %gs to %.6g/s",
+			                      i ? "," : "", o->stages[i].duration, o->stages[i].rate);
+	}
+	if (targets_from_run(&r->targets, res) || series_from_run(&r->series, res))
+		fprintf(stderr, "ringfetch bench: note: out of memory for the per-URL and per-second "
+		                "figures\n");
 }
 
 /* ---- the table ---- */
@@ -170,6 +192,87 @@ static void cut_line(FILE *f, size_t width, const char *fmt, ...)
 	fprintf(f, "%s\n", line);
 }
 
+/* text at `indent` spaces, broken at spaces (or anywhere in a longer word)
+ * into lines of at most width columns (0: one line), the first after
+ * `lead`. */
+static void wrap_line(FILE *f, size_t width, const char *lead, size_t indent, const char *text)
+{
+	size_t col = (size_t)fprintf(f, "%s", lead);
+	const char *p = text;
+	while (*p) {
+		size_t room = width && width > col ? width - col : 0;
+		size_t n = strlen(p);
+		if (!width || n <= room) {
+			fprintf(f, "%s", p);
+			break;
+		}
+		size_t cut = room;
+		while (cut > 0 && p[cut] != ' ')
+			cut--;
+		if (cut == 0)
+			cut = room ? room : 1;
+		fprintf(f, "%.*s\n%*s", (int)cut, p, (int)indent, "");
+		col = indent;
+		p += cut;
+		while (*p == ' ')
+			p++;
+	}
+	fputc('\n', f);
+}
+
+/* Open model: which limit kept requests from going out when they fell due,
+ * from what was measured. */
+static void explain_late(FILE *f, size_t width, const struct bench_report *r)
+{
+	/* a few stragglers in a long run are noise: 1 % of the requests or any unsent */
+	if (!r->open_model || (!r->unsent && (r->waited + r->late) * 100 < r->requests) ||
+	    (!r->unsent && !r->waited && !r->late))
+		return;
+	char text[600];
+	double mean_s = rf_hist_mean(r->service) / 1e6;
+	double p50 = (double)rf_hist_percentile(r->service, 50), best = (double)rf_hist_min(r->service);
+	double carry = mean_s > 0 ? r->connections / mean_s : 0;
+	char at[32], best_s[32], p50_s[32];
+	fmt_us(at, sizeof(at), mean_s * 1e6);
+	fmt_us(best_s, sizeof(best_s), best);
+	fmt_us(p50_s, sizeof(p50_s), p50);
+	if (r->late > r->waited) {
+		snprintf(text, sizeof(text),
+		         "this client: %" PRIu64 " requests went out over 1 ms after they fell due with "
+		         "their connection free (its loop fell behind the schedule: CPU; try -t)",
+		         r->late);
+	} else if (!rf_hist_count(r->service)) {
+		snprintf(text, sizeof(text),
+		         "server: %" PRIu64 " requests fell due while their connection was still waiting "
+		         "and no response came at all",
+		         r->waited);
+	} else if (carry >= 0.9 * r->peak_rate) {
+		char max_s[32];
+		fmt_us(max_s, sizeof(max_s), (double)rf_hist_max(r->service));
+		snprintf(text, sizeof(text),
+		         "server stalls: %u connections at the server's mean %s per response carry about "
+		         "%.0f requests/s, enough for the %.6g/s asked, but its slowest responses (up to "
+		         "%s, median %s) held every connection (%" PRIu64 " requests waited)",
+		         r->connections, at, carry, r->peak_rate, max_s, p50_s, r->waited);
+	} else if (p50 > 2 * best + 1000) {
+		snprintf(text, sizeof(text),
+		         "server latency: its responses slowed from %s at best to %s at the median, so %u "
+		         "connections carried about %.0f requests/s, below the %.6g/s asked (%" PRIu64
+		         " requests waited for their connection); more connections help only if the "
+		         "server has capacity left",
+		         best_s, p50_s, r->connections, carry, r->peak_rate, r->waited);
+	} else {
+		double need = ceil(r->peak_rate * mean_s * 1.2);
+		snprintf(text, sizeof(text),
+		         "connections: %u connections at the server's %s per response carry about %.0f "
+		         "requests/s, below the %.6g/s asked (%" PRIu64 " requests waited for their "
+		         "connection); -c %.0f would keep up if the server can take more (its response "
+		         "times held steady: best %s, median %s)",
+		         r->connections, at, carry, r->peak_rate, r->waited, need, best_s, p50_s);
+	}
+	wrap_line(f, width, "  limit      ", 13, text);
+}
+
 void report_print(FILE *f, const struct bench_report *r, bool wide)
 {
 	size_t width = wide ? 0 : 80; /* wide: nothing is cut */
@@ -185,10 +288,14 @@ void report_print(FILE *f, const struct bench_report *r, bool wide)
 	         r->threads, r->threads == 1 ? "" : "s", runs);
 	if (r->io[0])
 		cut_line(f, width, "  io         %s", r->io);
-	if (r->open_model)
+	if (r->open_model && r->schedule[0]) {
+		cut_line(f, width, "  model      open, up to %.6g/s: latency from each request's due time",
+		         r->peak_rate);
+		wrap_line(f, width, "  schedule   ", 13, r->schedule);
+	} else if (r->open_model) {
 		cut_line(f, width, "  model      open, %.6g/s: latency from each request's due time",
 		         r->rate);
-	else
+	} else
 		cut_line(f, width, "  model      closed: latency from each send, as wrk (--rate: open)");
 	double secs = r->duration > 0 ? r->duration : 1e-9;
 	cut_line(f, width, "  requests   %" PRIu64 " in %.2f s: %.0f requests/s, %.2f MB/s", r->requests,
@@ -215,15 +322,23 @@ void report_print(FILE *f, const struct bench_report *r, bool wide)
 				w += (size_t)snprintf(line + w, sizeof(line) - w, " %s %" PRIu64,
 				                      bench_error_names[k], r->errors[k]);
 		cut_line(f, width, "%s", line);
-		for (int k = 0; k < RF_BENCH_ERR_KINDS; k++)
-			if (r->errors[k] && r->samples[k][0])
-				cut_line(f, width, "    first %s error: %s", bench_error_names[k],
-				         r->samples[k]);
+		for (int k = 0; k < RF_BENCH_ERR_KINDS; k++) {
+			if (r->errors[k] && r->samples[k][0]) {
+				/* "METHOD URL: what": what first, then which request (a URL
+				 * has no ": ") */
+				const char *sample = r->samples[k], *what = strstr(sample, ": ");
+				char lead[64];
+				snprintf(lead, sizeof(lead), "    first %s error: ", bench_error_names[k]);
+				wrap_line(f, width, lead, 6, what ? what + 2 : sample);
+				if (what)
+					cut_line(f, width, "      in %.*s", (int)(what - sample), sample);
+			}
+		}
 	}
-	if (r->unsent) /* the fact; which limit made every connection busy is not judged */
-		cut_line(f, width,
-		         "  unsent     %" PRIu64 " requests fell due while every connection was busy",
+	if (r->unsent)
+		cut_line(f, width, "  unsent     %" PRIu64 " requests fell due but never went out",
 		         r->unsent);
+	explain_late(f, width, r);
 	if (r->handshakes)
 		cut_line(f, width, "  TLS        %" PRIu64 " handshakes (%" PRIu64 " resumed)", r->handshakes,
 		         r->resumed);
@@ -231,27 +346,33 @@ void report_print(FILE *f, const struct bench_report *r, bool wide)
 		latency_table(f, r, wide_cols, sizeof(wide_cols) / sizeof(wide_cols[0]));
 	else
 		latency_table(f, r, short_cols, sizeof(short_cols) / sizeof(short_cols[0]));
+	targets_print(f, &r->targets, wide);
+}
+
+void report_print_timeline(FILE *f, const struct bench_report *r)
+{
+	series_print(f, &r->series);
 }
 
 /* ---- JSON out ---- */
 
-static void json_hist(FILE *f, const char *name, const rf_hist *h)
+void report_json_hist(FILE *f, const rf_hist *h)
 {
 	uint64_t min, max;
 	double sum, sum_sq;
 	rf_hist_exact(h, &min, &max, &sum, &sum_sq);
 	fprintf(f,
-	        ",\n  \"%s\": {\"count\": %" PRIu64 ", \"min\": %" PRIu64 ", \"mean\": %.3f, "
+	        "{\"count\": %" PRIu64 ", \"min\": %" PRIu64 ", \"mean\": %.3f, "
 	        "\"stdev\": %.3f, \"max\": %" PRIu64,
-	        name, rf_hist_count(h), min, rf_hist_mean(h), rf_hist_stdev(h), max);
+	        rf_hist_count(h), min, rf_hist_mean(h), rf_hist_stdev(h), max);
 	static const double pts[] = {50, 75, 90, 99, 99.9, 99.99, 99.999};
 	fprintf(f, ", \"percentiles\": {");
 	for (size_t i = 0; i < sizeof(pts) / sizeof(pts[0]); i++)
 		fprintf(f, "%s\"%g\": %" PRIu64, i ? ", " : "", pts[i], rf_hist_percentile(h, pts[i]));
 	fprintf(f,
-	        "},\n    \"histogram\": {\"layout\": \"log-linear-us-2048\", \"sum\": %.17g, "
+	        "},\n    \"histogram\": {\"layout\": \"log-linear-us-%u\", \"sum\": %.17g, "
 	        "\"sum_sq\": %.17g, \"counters\": [",
-	        sum, sum_sq);
+	        rf_hist_layout(h), sum, sum_sq);
 	uint64_t count, value;
 	bool first = true;
 	for (size_t i = 0; rf_hist_counter(h, i, &count, &value); i++) {
@@ -261,6 +382,12 @@ static void json_hist(FILE *f, const char *name, const rf_hist *h)
 		first = false;
 	}
 	fprintf(f, "]}}");
+}
+
+static void json_hist(FILE *f, const char *name, const rf_hist *h)
+{
+	fprintf(f, ",\n  \"%s\": ", name);
+	report_json_hist(f, h);
 }
 
 void report_write_json(FILE *f, const struct bench_report *r)
@@ -312,6 +439,17 @@ void report_write_json(FILE *f, const struct bench_report *r)
 	json_hist(f, "first_byte_us", r->ttfb);
 	json_hist(f, "connect_us", r->connect);
 	json_hist(f, "tls_handshake_us", r->handshake);
+	if (r->open_model) {
+		fprintf(f, ",\n  \"waited\": %" PRIu64 ", \"late\": %" PRIu64 ", \"peak_rate\": %.17g",
+		        r->waited, r->late, r->peak_rate);
+		if (r->schedule[0]) {
+			fprintf(f, ", \"schedule\": ");
+			json_write_string(f, r->schedule);
+		}
+		json_hist(f, "service_us", r->service);
+	}
+	targets_write_json(f, &r->targets);
+	series_write_json(f, &r->series);
 	fprintf(f, "\n}\n");
 }
 
@@ -353,25 +491,26 @@ static int read_file(const char *path, char **out, size_t *len, char *err, size_
 	return 0;
 }
 
-static int merge_hist(rf_hist *into, const struct json *o, const char *name, char *err, size_t errlen,
-                      const char *path)
+rf_hist *report_read_hist(const struct json *o, const char *what, char *err, size_t errlen)
 {
-	const struct json *h = json_get(json_get(o, name), "histogram");
+	const struct json *h = json_get(o, "histogram");
 	const struct json *counters = json_get(h, "counters");
 	const struct json *layout = json_get(h, "layout");
 	uint64_t min = 0, max = 0, count = 0;
 	double sum = 0, sum_sq = 0;
+	unsigned sub = 0;
 	if (!counters || counters->kind != JSON_ARRAY || !layout || layout->kind != JSON_STRING ||
-	    strcmp(layout->string, "log-linear-us-2048") != 0 || !json_uint(json_get(o, name), "min", &min) ||
-	    !json_uint(json_get(o, name), "max", &max) || !json_uint(json_get(o, name), "count", &count) ||
-	    !json_double(h, "sum", &sum) || !json_double(h, "sum_sq", &sum_sq)) {
-		snprintf(err, errlen, "%s: %s: no histogram this version can read", path, name);
-		return -1;
+	    sscanf(layout->string, "log-linear-us-%u", &sub) != 1 || !json_uint(o, "min", &min) ||
+	    !json_uint(o, "max", &max) || !json_uint(o, "count", &count) || !json_double(h, "sum", &sum) ||
+	    !json_double(h, "sum_sq", &sum_sq)) {
+		snprintf(err, errlen, "%s: no histogram this version can read", what);
+		return NULL;
 	}
-	rf_hist *one = rf_hist_new();
+	rf_hist *one = rf_hist_new_layout(sub);
 	if (!one) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
+		snprintf(err, errlen, "%s: histogram layout %s unknown (or out of memory)", what,
+		         layout->string);
+		return NULL;
 	}
 	for (const struct json *c = counters->child; c; c = c->next) {
 		const struct json *i = c->kind == JSON_ARRAY ? c->child : NULL;
@@ -380,17 +519,27 @@ static int merge_hist(rf_hist *into, const struct json *o, const char *name, cha
 		if (!n || !i->is_uint || !v->is_uint || !n->is_uint ||
 		    rf_hist_add_counter(one, (size_t)i->uint, n->uint, v->uint) != 0) {
 			rf_hist_free(one);
-			snprintf(err, errlen, "%s: %s: a counter does not fit this histogram's layout", path,
-			         name);
-			return -1;
+			snprintf(err, errlen, "%s: a counter does not fit this histogram's layout", what);
+			return NULL;
 		}
 	}
 	if (rf_hist_count(one) != count) {
 		rf_hist_free(one);
-		snprintf(err, errlen, "%s: %s: the counters do not add up to the count", path, name);
-		return -1;
+		snprintf(err, errlen, "%s: the counters do not add up to the count", what);
+		return NULL;
 	}
 	rf_hist_set_exact(one, min, max, sum, sum_sq);
+	return one;
+}
+
+static int merge_hist(rf_hist *into, const struct json *o, const char *name, char *err, size_t errlen,
+                      const char *path)
+{
+	char what[512];
+	snprintf(what, sizeof(what), "%s: %s", path, name);
+	rf_hist *one = report_read_hist(json_get(o, name), what, err, errlen);
+	if (!one)
+		return -1;
 	rf_hist_merge(into, one);
 	rf_hist_free(one);
 	return 0;
@@ -450,7 +599,10 @@ int report_merge_json(struct bench_report *r, const char *path, char *err, size_
 	if (merge_hist(r->latency, o, "latency_us", err, errlen, path) ||
 	    merge_hist(r->ttfb, o, "first_byte_us", err, errlen, path) ||
 	    merge_hist(r->connect, o, "connect_us", err, errlen, path) ||
-	    merge_hist(r->handshake, o, "tls_handshake_us", err, errlen, path))
+	    merge_hist(r->handshake, o, "tls_handshake_us", err, errlen, path) ||
+	    (json_get(o, "service_us") && merge_hist(r->service, o, "service_us", err, errlen, path)) ||
+	    targets_merge_json(&r->targets, o, path, err, errlen) ||
+	    series_merge_json(&r->series, o, path, err, errlen))
 		goto out;
 	/* everything read: add it up */
 	bool open = strcmp(model->string, "open") == 0;
@@ -495,6 +647,16 @@ int report_merge_json(struct bench_report *r, const char *path, char *err, size_
 		r->resumed += u;
 	if (json_uint(o, "unsent", &u))
 		r->unsent += u;
+	if (json_uint(o, "waited", &u))
+		r->waited += u;
+	if (json_uint(o, "late", &u))
+		r->late += u;
+	double peak = 0;
+	if (json_double(o, "peak_rate", &peak))
+		r->peak_rate += peak;
+	const struct json *sched = json_get(o, "schedule");
+	if (!r->schedule[0] && sched && sched->kind == JSON_STRING)
+		snprintf(r->schedule, sizeof(r->schedule), "%s", sched->string);
 	const struct json *samples = json_get(o, "error_samples");
 	for (int k = 0; k < RF_BENCH_ERR_KINDS; k++) {
 		const struct json *s = json_get(samples, bench_error_names[k]);

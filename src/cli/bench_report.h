@@ -12,6 +12,11 @@
 
 #include <ringfetch.h>
 
+#include "bench_series.h"
+#include "bench_targets.h"
+
+struct json;
+
 #define REPORT_MAX_URLS 8 /* shown; the rest are counted */
 
 struct bench_report {
@@ -27,6 +32,12 @@ struct bench_report {
 	uint64_t connects, handshakes, resumed, unsent;
 	char samples[RF_BENCH_ERR_KINDS][200];
 	rf_hist *latency, *ttfb, *connect, *handshake;
+	rf_hist *service;      /* open model: send to last byte */
+	uint64_t waited, late; /* open model: why requests went out late */
+	char schedule[160];    /* open model with stages: "100/s, 30s:2000" */
+	double peak_rate;      /* open model: the schedule's highest rate */
+	struct report_targets targets;
+	struct report_series series;
 };
 
 extern const char *const bench_error_names[RF_BENCH_ERR_KINDS];
@@ -40,11 +51,17 @@ void report_from_run(struct bench_report *r, const rf_bench_opts *o, const rf_be
  * the whole latency table (min, mean, stdev, p50 .. p99.99, max), nothing
  * cut. */
 void report_print(FILE *f, const struct bench_report *r, bool wide);
+/* The same, with the time series chart after it. */
+void report_print_timeline(FILE *f, const struct bench_report *r);
 /* Everything, histograms included, as one JSON object. */
 void report_write_json(FILE *f, const struct bench_report *r);
 /* Read a report written by report_write_json and add it to r: 0, or -1 with
  * what was wrong in err. */
 int report_merge_json(struct bench_report *r, const char *path, char *err, size_t errlen);
+/* A histogram as a JSON object (counts, percentiles, the counters), and
+ * read back from one (a new histogram, or NULL with what was wrong). */
+void report_json_hist(FILE *f, const rf_hist *h);
+rf_hist *report_read_hist(const struct json *o, const char *what, char *err, size_t errlen);
 /* The percentile spectrum (HdrHistogram's format, values in ms). */
 void report_write_percentiles(FILE *f, const rf_hist *h);
 /* Plot a spectrum file as PNG with gnuplot: 0, 1 when gnuplot is not

@@ -16,6 +16,7 @@ import sys
 LAYERS = [
     ("api", ["client.c", "bench.c"]),             # fetch client (run loop, settles slots);
                                                   # load generator (its own connections)
+    ("bench counts", ["bench_tally.c"]),          # the load generator's per-URL, per-second tallies
     ("slot", ["slot.c"]),                         # one transfer's state machine
     ("body", ["sink.c", "splice.c"]),             # the body stage every sink shares; splicing
     ("sink kinds", ["sink_file.c", "sink_fd.c", "sink_consume.c",  # each kind behind sink.h's table,
@@ -29,7 +30,7 @@ LAYERS = [
     ("services", ["dns.c", "auth.c", "naming.c"]),
     ("resolvers", ["resolver_ares.c", "resolver_system.c"]),  # DNS behind resolver.h
     ("leaves", ["http1.c", "tls.c", "hosts.c", "addrlist.c", "url.c", "netrc.c", "digest.c", "hdr.c", "namecache.c", "origin.c", "decode.c", "cookies.c", "output.c",
-                "ratelimit.c"]),
+                "ratelimit.c", "schedule.c"]),
     ("field values", ["fields.c"]),               # HTTP field values every protocol reads alike
     ("base", ["errors.c", "loop.c", "addrlist.c"]),
     ("kernel paths", ["loop_epoll.c"]),            # the epoll backend under loop.c's ops

@@ -17,8 +17,12 @@ keep-alive; prints "PORT n" when listening (PORT 0: any free port).
   /control/freeze?ms=MS
                      from now on for MS ms nothing is answered (requests in
                      flight and new ones wait), as a stalled server
+  /status/CODE       answers with that status (404, 500, 503 ...)
   /stats             JSON: requests answered, resets, 500s, connections, the
-                     arrival times (monotonic s) of every counted request
+                     arrival times (monotonic s) of every counted request;
+                     per "METHOD /path": requests (by_target), the sha256 of
+                     their bodies (body_by_target) and their X- headers
+                     (x_headers: "METHOD /path Name: value" -> count)
   /reset-stats       zero the above
 Every request but /stats, /reset-stats and /control/* is counted.
 """
@@ -39,12 +43,13 @@ CONNECTIONS = [0]
 
 def reset_stats():
     STATS.update(requests=0, answered=0, resets=0, e500=0, connections=0, times=[],
-                 methods={}, bodies=0, body_sha256={})
+                 methods={}, bodies=0, body_sha256={}, by_target={}, body_by_target={},
+                 x_headers={})
     CONNECTIONS[0] = 0
 
 
 def response(status, body, keep=True):
-    reason = {200: "OK", 500: "Internal Server Error", 404: "Not Found"}[status]
+    reason = {200: "OK", 500: "Internal Server Error", 404: "Not Found"}.get(status, "Other")
     head = (f"HTTP/1.1 {status} {reason}\r\nContent-Length: {len(body)}\r\n"
             f"Content-Type: text/plain\r\n{'' if keep else 'Connection: close' + chr(13) + chr(10)}"
             "\r\n")
@@ -107,6 +112,16 @@ async def handle(reader, writer):
             STATS["requests"] += 1
             STATS["times"].append(arrived)
             STATS["methods"][method] = STATS["methods"].get(method, 0) + 1
+            key = f"{method} {path}"
+            STATS["by_target"][key] = STATS["by_target"].get(key, 0) + 1
+            for line in lines[1:]:
+                if line.lower().startswith("x-"):
+                    hk = f"{key} {line}"
+                    STATS["x_headers"][hk] = STATS["x_headers"].get(hk, 0) + 1
+            if length:
+                bk = STATS["body_by_target"].setdefault(key, {})
+                h = hashlib.sha256(body).hexdigest()
+                bk[h] = bk.get(h, 0) + 1
             if length:
                 STATS["bodies"] += 1
                 h = hashlib.sha256(body).hexdigest()
@@ -122,6 +137,8 @@ async def handle(reader, writer):
                 e500 = int(q.get("e500", "0"))
                 if e500 and (STATS["answered"] + 1) % e500 == 0:
                     status = 500
+            elif path.startswith("/status/"):
+                status = int(path[8:])
             elif path == "/idle-reset":
                 every = int(q.get("every", "1"))
                 if served and (served - 1) % every == 0:

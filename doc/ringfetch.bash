@@ -44,9 +44,9 @@ _ringfetch()
 		--uring-recv-pool --uring-setup --uring-submit-batch --uring-write-fixed --user
 		--user-agent --verbose --version --write-out"
 	local bench_opts="-H -X -c -d -h -i -k -n -q -t
-		--body-file --cacert --connections --duration --header --help --input-file
+		--body-file --cacert --connections --data --data-file --duration --header --help --input-file
 		--fail-if --latency-table --insecure --io --io-report --json --merge --method --no-keepalive --no-tls-resume
-		--percentiles --plot --quiet --rate --recv-buffer --requests --resolve --start-at --threads
+		--percentiles --plot --quiet --rate --rate-ramp --recv-buffer --requests --resolve --stages --start-at --threads --timeline
 		--timeout --uring-fixed-files --uring-send-zc --uring-setup --uring-submit-batch
 		--warmup"
 
@@ -57,7 +57,7 @@ _ringfetch()
 
 	case $prev in
 	-i | --input-file | -o | -O | --output | --json | --netrc-file | --cacert | --cert | \
-		--key | --body-file | --percentiles | --plot | -K | --config | --cookie-jar)
+		--key | --body-file | --data-file | --percentiles | --plot | -K | --config | --cookie-jar)
 		_ringfetch_files
 		return
 		;;

@@ -397,8 +397,8 @@ static int build_wheels(struct rf_bench *b)
 	return 0;
 }
 
-/* Connections to origins in proportion to their weights, at least one
- * each (largest remainder), then dealt in the same smooth order so every
+/* Connections to origins in proportion to their weights (largest
+ * remainder; at least one each, taken from the best served), then dealt in the same smooth order so every
  * thread's share of the connections has the same mix. */
 static int deal_connections(struct rf_bench *b)
 {
@@ -406,7 +406,6 @@ static int deal_connections(struct rf_bench *b)
 	double total = 0;
 	for (unsigned gi = 0; gi < b->n_origins; gi++)
 		total += b->origins[gi].wheel_len;
-	unsigned left = C - b->n_origins;
 	double *rest = calloc(b->n_origins, sizeof(*rest));
 	b->conn_origin = malloc(C * sizeof(*b->conn_origin));
 	if (!rest || !b->conn_origin) {
@@ -415,8 +414,8 @@ static int deal_connections(struct rf_bench *b)
 	}
 	unsigned given = 0;
 	for (unsigned gi = 0; gi < b->n_origins; gi++) {
-		double exact = left * (double)b->origins[gi].wheel_len / total;
-		b->origins[gi].n_conns = 1 + (unsigned)exact;
+		double exact = C * (double)b->origins[gi].wheel_len / total;
+		b->origins[gi].n_conns = (unsigned)exact;
 		rest[gi] = exact - floor(exact);
 		given += b->origins[gi].n_conns;
 	}
@@ -430,6 +429,16 @@ static int deal_connections(struct rf_bench *b)
 		given++;
 	}
 	free(rest);
+	for (unsigned gi = 0; gi < b->n_origins; gi++) { /* none without: from the best served */
+		if (b->origins[gi].n_conns)
+			continue;
+		unsigned most = 0;
+		for (unsigned k = 1; k < b->n_origins; k++)
+			if (b->origins[k].n_conns > b->origins[most].n_conns)
+				most = k;
+		b->origins[most].n_conns--;
+		b->origins[gi].n_conns = 1;
+	}
 	int64_t *credit = calloc(b->n_origins, sizeof(*credit));
 	if (!credit)
 		return -ENOMEM;

@@ -351,7 +351,7 @@ void report_print(FILE *f, const struct bench_report *r, bool wide)
 
 void report_print_timeline(FILE *f, const struct bench_report *r)
 {
-	series_print(f, &r->series);
+	series_print(f, &r->series, r->duration);
 }
 
 /* ---- JSON out ---- */

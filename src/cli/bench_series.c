@@ -81,7 +81,17 @@ static void fmt_ms(char *buf, size_t cap, const rf_hist *h, double p)
 		snprintf(buf, cap, "%.2fs", us / 1e6);
 }
 
-void series_print(FILE *f, const struct report_series *ts)
+/* Seconds of steps [i, i + per) that the run covered (the last may be cut
+ * short by its end). */
+static double covered(const struct report_series *ts, size_t i, size_t per, double duration)
+{
+	double from = (double)i * ts->step, to = from + (double)per * ts->step;
+	if (duration > from && duration < to)
+		to = duration;
+	return to > from ? to - from : ts->step;
+}
+
+void series_print(FILE *f, const struct report_series *ts, double duration)
 {
 	if (!ts->n)
 		return;
@@ -91,8 +101,8 @@ void series_print(FILE *f, const struct report_series *ts)
 		double req = 0;
 		for (size_t k = i; k < i + per && k < ts->n; k++)
 			req += (double)ts->s[k].requests;
-		if (req / (ts->step * (double)per) > peak)
-			peak = req / (ts->step * (double)per);
+		if (req / covered(ts, i, per, duration) > peak)
+			peak = req / covered(ts, i, per, duration);
 	}
 	/* 2 + 7 + 1 + 8 + 1 + 36 + 1 + 6 + 1 + 7 + 1 + 7 = 78 columns */
 	fprintf(f, "  %7s %8s %-*s %6s %7s %7s\n", "time", "req/s", BAR, "", "errors", "p50", "p99");
@@ -105,7 +115,7 @@ void series_print(FILE *f, const struct report_series *ts)
 			if (lat && ts->s[k].latency)
 				rf_hist_merge(lat, ts->s[k].latency);
 		}
-		double secs = ts->step * (double)per, rps = (double)req / secs;
+		double rps = (double)req / covered(ts, i, per, duration);
 		char bar[BAR + 1], at[16], p50[16], p99[16];
 		size_t fill = peak > 0 ? (size_t)(rps / peak * BAR + 0.5) : 0;
 		memset(bar, '#', fill);

@@ -30,8 +30,9 @@ struct report_series {
 
 int series_from_run(struct report_series *ts, const rf_bench_results *res);
 void series_free(struct report_series *ts);
-/* A line per step (several steps to a line past 40), bars of requests/s. */
-void series_print(FILE *f, const struct report_series *ts);
+/* A line per step (several steps to a line past 40), bars of requests/s
+ * (over the part of the step the run covered, duration seconds in all). */
+void series_print(FILE *f, const struct report_series *ts, double duration);
 /* ",\n  \"series\": {...}" */
 void series_write_json(FILE *f, const struct report_series *ts);
 int series_merge_json(struct report_series *ts, const struct json *o, const char *path, char *err,

@@ -538,5 +538,238 @@ def help_names_the_bench_command():
     assert code == 2 and "no help on 'nosuch'" in err, err
 
 
+def list_file(*lines):
+    """A -i FILE of these lines."""
+    path = os.path.join(tmpdir(), "targets")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+def by_path(res):
+    """The run's per-URL request counts, keyed "METHOD /path"."""
+    return {f'{t["method"]} {t["url"].split(str(PORT), 1)[1]}': t["requests"] for t in res["targets"]}
+
+
+@case
+def weights_set_each_urls_share():
+    # one origin: shares 1 : 3 : 6 over 10 000 requests, two threads
+    control("/reset-stats")
+    lst = list_file("# shares 1 : 3 : 6",
+                    f"{URL}/fast weight=1   # a comment",
+                    f"{URL}/delay/0 weight=3",
+                    f"{URL}/status/200",
+                    "  weight=6")
+    code, out, err, res = bench("-c", "8", "-t", "2", "-n", "10000", "-i", lst)
+    assert code == 0, err
+    seen = server_stats()["by_target"]
+    got = by_path(res)
+    assert got == seen, (got, seen)  # the per-URL counts are what the server logged
+    for path, w in (("GET /fast", 1), ("GET /delay/0", 3), ("GET /status/200", 6)):
+        assert abs(got[path] / 10000 - w / 10) <= 0.03 * w / 10, (path, got)
+    assert [t["weight"] for t in res["targets"]] == [1, 3, 6], res["targets"]
+    # two origins, open model: the connections split 1 : 3, and so the requests
+    control("/reset-stats")
+    other = f"http://localhost:{PORT}"
+    lst = list_file(f"{URL}/fast", f"{other}/delay/0 weight=3")
+    code, out, err, res = bench("-c", "8", "--rate", "4000", "-d", "1s", "--resolve",
+                                f"localhost:{PORT}:127.0.0.1", "-i", lst)
+    assert code == 0, err
+    a, b = (t["requests"] for t in res["targets"])
+    assert a + b == res["requests"] and abs(b / (a + b) - 0.75) <= 0.03 * 0.75, (a, b, err)
+
+
+@case
+def method_headers_and_body_per_url():
+    control("/reset-stats")
+    body = os.path.join(tmpdir(), "body.bin")
+    with open(body, "wb") as f:
+        f.write(os.urandom(3000))
+    lst = list_file(f"""{URL}/fast method=POST header='X-Kind: json' body='{{"a": 1}}'""",
+                    f"{URL}/delay/1",
+                    "  method=PUT",
+                    "  header=X-Kind: file",
+                    "  header=X-Two: 2",
+                    f"  body-file={body}",
+                    f'{URL}/status/200 header="X-Quote: say \\"hi\\""')
+    code, out, err, res = bench("-c", "3", "-n", "300", "-H", "X-All: yes", "-i", lst)
+    assert code == 0, err
+    st = server_stats()
+    assert st["by_target"] == {"POST /fast": 100, "PUT /delay/1": 100, "GET /status/200": 100}, st["by_target"]
+    x = st["x_headers"]
+    assert x.get("POST /fast X-Kind: json") == 100 and x.get("PUT /delay/1 X-Kind: file") == 100, x
+    assert x.get("PUT /delay/1 X-Two: 2") == 100 and x.get('GET /status/200 X-Quote: say "hi"') == 100, x
+    assert all(x.get(f"{k} X-All: yes") == 100 for k in st["by_target"]), x  # -H goes to every URL
+    want = {"POST /fast": hashlib.sha256(b'{"a": 1}').hexdigest(),
+            "PUT /delay/1": hashlib.sha256(open(body, "rb").read()).hexdigest()}
+    assert st["body_by_target"] == {k: {v: 100} for k, v in want.items()}, st["body_by_target"]
+
+
+@case
+def data_and_data_file_give_the_body():
+    control("/reset-stats")
+    code, out, err, res = bench("-c", "2", "-n", "20", "--data", "x=1&y=2", f"{URL}/fast")
+    assert code == 0, err
+    st = server_stats()
+    assert st["methods"] == {"POST": 20}, st  # POST, as curl's --data
+    assert st["body_sha256"] == {hashlib.sha256(b"x=1&y=2").hexdigest(): 20}, st
+    f = os.path.join(tmpdir(), "d")
+    with open(f, "wb") as fh:
+        fh.write(b"\x00\x01binary")
+    control("/reset-stats")
+    code, out, err, res = bench("-c", "2", "-n", "10", "-X", "PUT", "--data-file", f, f"{URL}/fast")
+    st = server_stats()
+    assert code == 0 and st["methods"] == {"PUT": 10}, (err, st)
+    assert st["body_sha256"] == {hashlib.sha256(b"\x00\x01binary").hexdigest(): 10}, st
+    # -d is the duration (as wrk's): a body there is named as the mistake it is
+    code, out, err = raw("-d", "x=1", f"{URL}/fast")
+    assert code == 2 and "--data" in err, err
+    code, out, err = raw("-X", "GET", "--data", "x", f"{URL}/fast")
+    assert code == 2 and "POST or PUT" in err, err
+
+
+@case
+def bad_list_lines_are_named():
+    for line, why in ((f"{URL}/fast weight=0", "weight=0"),
+                      (f"{URL}/fast colour=red", "unknown option 'colour'"),
+                      (f"{URL}/fast header='X-A: 1", "quote"),
+                      (f"{URL}/fast header=NoColon", "Name: value"),
+                      (f"{URL}/fast body-file=/nonexistent/x", "/nonexistent/x"),
+                      ("  weight=2", "without a URL"),
+                      (f"{URL}/fast weight", "key=value")):
+        lst = list_file("# first", line)
+        code, out, err = raw("-n", "5", "-i", lst)
+        assert code == 7 and f"{lst}:2:" in err and why in err and not out, (line, code, err)
+    lst = list_file(f"{URL}/fast method=BREW")
+    code, out, err = raw("-n", "5", "-i", lst)
+    assert code == 2 and "BREW" in err, err
+
+
+@case
+def per_url_figures_and_named_errors():
+    control("/reset-stats")
+    lst = list_file(f"{URL}/fast", f"{URL}/status/503", f"{URL}/delay/20")
+    rj = os.path.join(tmpdir(), "r.json")
+    code, out, err = raw("-c", "6", "-n", "300", "--json", rj, "-i", lst)
+    res = json.load(open(rj))
+    assert code == 0, err
+    assert by_path(res) == server_stats()["by_target"], (by_path(res), server_stats())
+    t = {k: v for k, v in zip(by_path(res), res["targets"])}
+    assert t["GET /status/503"]["errors"] == 100 and t["GET /status/503"]["status_classes"]["5xx"] == 100, t
+    assert t["GET /fast"]["errors"] == 0 and t["GET /fast"]["ok"] == 100, t
+    p50 = t["GET /delay/20"]["latency_us"]["percentiles"]["50"]
+    assert 20000 <= p50 <= 20000 * 1.05 + 2000, p50
+    assert t["GET /fast"]["latency_us"]["percentiles"]["99"] < 20000, t["GET /fast"]["latency_us"]
+    assert f"{URL}/status/503" in t["GET /status/503"]["error_sample"], t
+    assert f"GET {URL}/status/503: HTTP 503" == res["error_samples"]["status"], res["error_samples"]
+    # the report: a row per URL, the sample's request named, 80 columns
+    assert f"in GET {URL}/status/503" in out and "HTTP 503" in out, out
+    rows = [ln.split() for ln in out.splitlines() if ln.startswith("  GET /")]
+    assert [r[1] for r in rows] == ["/fast", "/status/503", "/delay/20"], out
+    assert [int(r[2]) for r in rows] == [100, 100, 100] and [int(r[3]) for r in rows] == [0, 100, 0], out
+    assert max(len(ln) for ln in out.splitlines()) <= 80, out
+    # merged runs add up per URL
+    d = tmpdir()
+    for i in range(2):
+        code, o, e = raw("-q", "-c", "3", "-n", "90", "--json", os.path.join(d, f"{i}.json"), "-i", lst)
+        assert code == 0, e
+    code, o, e = raw("--merge", "--json", os.path.join(d, "m.json"), os.path.join(d, "0.json"),
+                     os.path.join(d, "1.json"))
+    m = json.load(open(os.path.join(d, "m.json")))
+    assert code == 0 and [t["requests"] for t in m["targets"]] == [60, 60, 60], m["targets"]
+    assert [t["errors"] for t in m["targets"]] == [0, 60, 0], m["targets"]
+    assert sum(s["requests"] for s in m["series"]["steps"]) == 180, m["series"]
+
+
+def arrivals_per_second(times):
+    t0 = min(times)
+    n = [0] * (int(max(times) - t0) + 1)
+    for t in times:
+        n[int(t - t0)] += 1
+    return n
+
+
+@case
+def a_ramp_follows_its_schedule():
+    # 100 -> 900 requests/s over 4 s: 200, 400, 600, 800 in its seconds
+    control("/reset-stats")
+    code, out, err, res = bench("-c", "32", "--rate-ramp", "100:900:4s", "--timeline", f"{URL}/fast")
+    assert code == 0, err
+    steps = res["series"]["steps"]
+    assert res["series"]["step_s"] == 1 and len(steps) == 4, res["series"]
+    assert [round(s["scheduled"]) for s in steps] == [200, 400, 600, 800], steps
+    for s in steps:
+        assert abs(s["requests"] - s["scheduled"]) <= 0.1 * s["scheduled"], steps
+        assert s["p99_us"] > 0 and s["errors"] == 0, s
+    st = server_stats()
+    assert st["answered"] == res["requests"] == 2000, (st["answered"], res["requests"])
+    got = arrivals_per_second(st["times"])
+    assert all(abs(g - w) <= 0.1 * w for g, w in zip(got, [200, 400, 600, 800])), got
+    assert res["model"] == "open" and res["peak_rate"] == 900 and "100:900" not in out, out
+    assert "schedule   from 100/s: 4s to 900/s" in out, out
+    # --stages: up, hold, down
+    control("/reset-stats")
+    code, out, err, res = bench("-c", "32", "--stages", "1s:400,2s:400,1s:0", f"{URL}/fast")
+    assert code == 0, err
+    sched = [round(s["scheduled"]) for s in res["series"]["steps"]]
+    assert sched == [200, 400, 400, 200], sched
+    got = arrivals_per_second(server_stats()["times"])
+    assert all(abs(g - w) <= 0.1 * w for g, w in zip(got, sched)), got
+    for bad in ("--rate-ramp=1:2", "--rate-ramp=1:2:0s", "--stages=1s", "--stages=x:5", "--stages=1s:-3"):
+        code, out, err = raw(bad, f"{URL}/fast")
+        assert code == 2 and bad.split("=")[0] in err, (bad, err)
+    code, out, err = raw("-n", "10", "--stages", "1s:5", f"{URL}/fast")
+    assert code == 2 and "-n" in err, err
+
+
+@case
+def the_limit_that_made_requests_late_is_named():
+    # 2 connections x 10 ms per response carry 200/s: 1000/s asked
+    code, out, err, res = bench("-c", "2", "--rate", "1000", "-d", "1s", f"{URL}/delay/10")
+    assert code == 0, err
+    assert res["unsent"] > 0 and res["waited"] > 0 and "limit      connections" in out, out
+    assert 9000 <= res["service_us"]["percentiles"]["50"] <= 13000, res["service_us"]
+    # enough connections, but the server stalls for 600 ms
+    def freeze():
+        time.sleep(1.0)
+        control("/control/freeze?ms=600")
+    th = threading.Thread(target=freeze)
+    th.start()
+    code, out, err, res = bench("-c", "16", "--rate", "500", "-d", "2s", f"{URL}/fast")
+    th.join()
+    assert code == 0 and res["waited"] > 0 and "limit      server stalls" in out, out
+    # a rate the connections carry: no limit to name
+    code, out, err, res = bench("-c", "16", "--rate", "200", "-d", "1s", f"{URL}/fast")
+    assert code == 0 and "limit " not in out and res["unsent"] == 0, out
+
+
+@case
+def the_report_fits_80_columns_in_a_terminal():
+    if not shutil.which("tmux"):
+        raise Skip("tmux is not installed")
+    lst = list_file(f"{URL}/nothere/{'b' * 120} weight=2", f"{URL}/status/503", f"{URL}/fast",
+                    f"{URL}/delay/1 method=POST body=x")
+    sock = f"rfb{os.getpid()}"
+    done = os.path.join(tmpdir(), "done")
+    cmd = " ".join(f"'{a}'" for a in [RINGFETCH, "bench"] + EXTRA_ARGS +
+                   ["-c", "4", "-d", "2s", "--timeline", "-i", lst]) + f"; touch {done}; sleep 60"
+    subprocess.run(["tmux", "-L", sock, "new-session", "-d", "-x", "80", "-y", "60", cmd],
+                   check=True, env=dict(os.environ, TERM="xterm"))
+    try:
+        for _ in range(300):
+            if os.path.exists(done):
+                break
+            time.sleep(0.1)
+        time.sleep(0.2)
+        # -J joins what the terminal wrapped: a line over 80 columns shows
+        screen = subprocess.run(["tmux", "-L", sock, "capture-pane", "-p", "-J", "-S", "-100"],
+                                capture_output=True, text=True).stdout.splitlines()
+    finally:
+        subprocess.run(["tmux", "-L", sock, "kill-server"], stderr=subprocess.DEVNULL)
+    text = "\n".join(screen)
+    assert "per URL" in text and "req/s" in text and "first status error" in text, text
+    assert max(len(ln.rstrip()) for ln in screen) <= 80, [ln for ln in screen if len(ln.rstrip()) > 80]
+
+
 if __name__ == "__main__":
     main()

@@ -390,6 +390,46 @@ int main(int argc, char **argv)
 	CHECK(strcmp(rf_strerror(-ENOSPC), strerror(ENOSPC)) == 0, "errno codes use strerror");
 	CHECK(strcmp(rf_version(), RF_VERSION_STRING) == 0, "rf_version matches the header");
 
+	/* histograms of two layouts, merged */
+	rf_hist *fine = rf_hist_new(), *coarse = rf_hist_new_layout(128);
+	CHECK(fine && coarse && rf_hist_layout(fine) == 2048 && rf_hist_layout(coarse) == 128 &&
+	          !rf_hist_new_layout(100),
+	      "rf_hist layouts: 2048 and 128 sub-buckets, others refused");
+	for (uint64_t v = 100; v <= 100000; v += 100)
+		rf_hist_record(coarse, v);
+	rf_hist_merge(fine, coarse);
+	CHECK(rf_hist_count(fine) == 1000 && rf_hist_max(fine) == 100000 && rf_hist_min(fine) == 100 &&
+	          rf_hist_percentile(fine, 50) >= 50000 && rf_hist_percentile(fine, 50) <= 50000 + 50000 / 64,
+	      "a coarse histogram merged into a fine one: count, min, max exact, p50 within 1/64");
+	rf_hist_free(fine);
+	rf_hist_free(coarse);
+
+	/* bench options: targets and stages checked before anything runs */
+	rf_bench_opts bo;
+	rf_bench *bench = NULL;
+	char bwhy[256] = "", u1[256], u2[256];
+	snprintf(u1, sizeof(u1), "%s", url("/ok/1")); /* url() has one buffer */
+	snprintf(u2, sizeof(u2), "%s", url("/ok/2"));
+	rf_bench_target targets[] = {{.url = u1, .weight = 2}, {.url = u2, .method = "BREW"}};
+	rf_bench_opts_init(&bo);
+	bo.targets = targets;
+	bo.n_targets = 2;
+	bo.error_detail = bwhy;
+	bo.error_detail_len = sizeof(bwhy);
+	CHECK(rf_bench_new(&bo, &bench) == RF_EINVAL && !bench && strstr(bwhy, "BREW"),
+	      "a target's unknown method is refused, named: %s", bwhy);
+	targets[1].method = "POST";
+	rf_bench_stage stages[] = {{.duration = 1, .rate = 100}, {.duration = -1, .rate = 5}};
+	bo.stages = stages;
+	bo.n_stages = 2;
+	CHECK(rf_bench_new(&bo, &bench) == RF_EINVAL && !bench, "a stage of negative length is refused");
+	stages[1].duration = 1;
+	bo.requests = 10;
+	CHECK(rf_bench_new(&bo, &bench) == RF_EINVAL && !bench, "stages with a count of requests refused");
+	bo.requests = 0;
+	CHECK(rf_bench_new(&bo, &bench) == 0 && bench, "targets with weights and two stages accepted");
+	rf_bench_free(bench);
+
 	kill(server, SIGTERM);
 	waitpid(server, NULL, 0);
 	fclose(srv);

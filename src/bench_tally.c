@@ -23,12 +23,6 @@ int rf__tally_init(struct rf__tally *t, size_t n_targets, int64_t step_ns)
 		return -ENOMEM;
 	}
 	t->n_targets = n_targets;
-	for (size_t i = 0; i < n_targets && i < RF_BENCH_TARGET_HISTS; i++) {
-		if (!(t->targets[i].lat = rf__hdr_new(RF__HDR_COARSE_BITS))) {
-			rf__tally_free(t);
-			return -ENOMEM;
-		}
-	}
 	return 0;
 }
 
@@ -83,6 +77,8 @@ void rf__tally_response(struct rf__tally *t, size_t i, int64_t at, int status, u
 	g->ok += status >= 100 && status < 400;
 	if (status >= 100 && status < 600)
 		g->status_class[status / 100]++;
+	if (!g->lat && i < RF_BENCH_TARGET_HISTS && !(g->lat = rf__hdr_new(RF__HDR_COARSE_BITS)))
+		t->short_of_memory = true;
 	if (g->lat)
 		rf__hdr_record(g->lat, us);
 	struct rf__tally_step *s = step_at(t, at);
@@ -112,7 +108,9 @@ int rf__tally_merge(struct rf__tally *dst, const struct rf__tally *src)
 		d->errors += s->errors;
 		for (int k = 0; k < 6; k++)
 			d->status_class[k] += s->status_class[k];
-		if (d->lat && s->lat)
+		if (s->lat && !d->lat && !(d->lat = rf__hdr_new(RF__HDR_COARSE_BITS)))
+			return -ENOMEM;
+		if (s->lat)
 			rf__hdr_merge(d->lat, s->lat);
 		if (!d->sample[0])
 			memcpy(d->sample, s->sample, sizeof(d->sample));

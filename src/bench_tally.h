@@ -3,9 +3,11 @@
  * per thread: per target (requests, errors, status classes, latency, the
  * first error) and per step of the time series (requests, errors,
  * latency by when each request was due or sent).  Threads count on their
- * own; the run adds the tallies up at the end.  Memory: a coarse histogram
- * (hdr.h, about 14 KiB) per target up to RF_BENCH_TARGET_HISTS and per
- * step, at most RF_BENCH_MAX_STEPS steps (a long run's steps widen).
+ * own; the run adds the tallies up at the end.  Memory, per thread: a
+ * coarse histogram (hdr.h, about 14 KiB) per target it answered, for the
+ * first RF_BENCH_TARGET_HISTS targets, and per step it answered in, at most
+ * RF_BENCH_MAX_STEPS steps (a long run's steps widen): under 17 MiB for
+ * the series, 14 MiB for the targets.
  */
 #ifndef RF_BENCH_TALLY_H
 #define RF_BENCH_TALLY_H
@@ -18,7 +20,8 @@
 
 struct rf__tally_target {
 	uint64_t requests, ok, errors, status_class[6];
-	struct rf__hdr *lat; /* NULL past RF_BENCH_TARGET_HISTS targets */
+	struct rf__hdr *lat; /* from its first response; never past
+	                        RF_BENCH_TARGET_HISTS targets */
 	char sample[RF__TALLY_SAMPLE];
 };
 

@@ -114,7 +114,7 @@ void report_from_run(struct bench_report *r, const rf_bench_opts *o, const rf_be
 
 /* ---- the table ---- */
 
-static void fmt_us(char *buf, size_t cap, double us)
+void report_fmt_us(char *buf, size_t cap, double us)
 {
 	if (us < 1000)
 		snprintf(buf, cap, "%.0fus", us);
@@ -122,6 +122,14 @@ static void fmt_us(char *buf, size_t cap, double us)
 		snprintf(buf, cap, "%.2fms", us / 1e3);
 	else
 		snprintf(buf, cap, "%.2fs", us / 1e6);
+}
+
+void report_fmt_latency(char *buf, size_t cap, const rf_hist *h, double p)
+{
+	if (!h || !rf_hist_count(h))
+		snprintf(buf, cap, "-");
+	else
+		report_fmt_us(buf, cap, p < 0 ? (double)rf_hist_max(h) : (double)rf_hist_percentile(h, p));
 }
 
 /* The short row (80 columns): p50 p90 p99 p99.9 max mean. */
@@ -171,7 +179,7 @@ static void latency_table(FILE *f, const struct bench_report *r, const double *c
 		fprintf(f, "  %-13s", rows[k].name);
 		for (size_t i = 0; i < n; i++) {
 			char cell[32];
-			fmt_us(cell, sizeof(cell), column_value(rows[k].h, cols[i]));
+			report_fmt_us(cell, sizeof(cell), column_value(rows[k].h, cols[i]));
 			fprintf(f, " %9s", cell);
 		}
 		fputc('\n', f);
@@ -233,9 +241,9 @@ static void explain_late(FILE *f, size_t width, const struct bench_report *r)
 	double p50 = (double)rf_hist_percentile(r->service, 50), best = (double)rf_hist_min(r->service);
 	double carry = mean_s > 0 ? r->connections / mean_s : 0;
 	char at[32], best_s[32], p50_s[32];
-	fmt_us(at, sizeof(at), mean_s * 1e6);
-	fmt_us(best_s, sizeof(best_s), best);
-	fmt_us(p50_s, sizeof(p50_s), p50);
+	report_fmt_us(at, sizeof(at), mean_s * 1e6);
+	report_fmt_us(best_s, sizeof(best_s), best);
+	report_fmt_us(p50_s, sizeof(p50_s), p50);
 	if (r->late > r->waited) {
 		snprintf(text, sizeof(text),
 		         "this client: %" PRIu64 " requests went out over 1 ms after they fell due with "
@@ -248,7 +256,7 @@ static void explain_late(FILE *f, size_t width, const struct bench_report *r)
 		         r->waited);
 	} else if (carry >= 0.9 * r->peak_rate) {
 		char max_s[32];
-		fmt_us(max_s, sizeof(max_s), (double)rf_hist_max(r->service));
+		report_fmt_us(max_s, sizeof(max_s), (double)rf_hist_max(r->service));
 		snprintf(text, sizeof(text),
 		         "server stalls: %u connections at the server's mean %s per response carry about "
 		         "%.0f requests/s, enough for the %.6g/s asked, but its slowest responses (up to "

@@ -58,6 +58,10 @@ void report_write_json(FILE *f, const struct bench_report *r);
 /* Read a report written by report_write_json and add it to r: 0, or -1 with
  * what was wrong in err. */
 int report_merge_json(struct bench_report *r, const char *path, char *err, size_t errlen);
+/* A latency for a table cell: "850us", "1.25ms", "2.50s"; and a
+ * histogram's percentile p (max when p < 0), "-" when it is empty. */
+void report_fmt_us(char *buf, size_t cap, double us);
+void report_fmt_latency(char *buf, size_t cap, const rf_hist *h, double p);
 /* A histogram as a JSON object (counts, percentiles, the counters), and
  * read back from one (a new histogram, or NULL with what was wrong). */
 void report_json_hist(FILE *f, const rf_hist *h);

@@ -66,21 +66,6 @@ int series_from_run(struct report_series *ts, const rf_bench_results *res)
 	return 0;
 }
 
-static void fmt_ms(char *buf, size_t cap, const rf_hist *h, double p)
-{
-	if (!h || !rf_hist_count(h)) {
-		snprintf(buf, cap, "-");
-		return;
-	}
-	double us = (double)rf_hist_percentile(h, p);
-	if (us < 1000)
-		snprintf(buf, cap, "%.0fus", us);
-	else if (us < 1e6)
-		snprintf(buf, cap, "%.1fms", us / 1e3);
-	else
-		snprintf(buf, cap, "%.2fs", us / 1e6);
-}
-
 /* Seconds of steps [i, i + per) that the run covered (the last may be cut
  * short by its end). */
 static double covered(const struct report_series *ts, size_t i, size_t per, double duration)
@@ -121,8 +106,8 @@ void series_print(FILE *f, const struct report_series *ts, double duration)
 		memset(bar, '#', fill);
 		bar[fill] = 0;
 		snprintf(at, sizeof(at), "%.0fs", (double)i * ts->step);
-		fmt_ms(p50, sizeof(p50), lat, 50);
-		fmt_ms(p99, sizeof(p99), lat, 99);
+		report_fmt_latency(p50, sizeof(p50), lat, 50);
+		report_fmt_latency(p99, sizeof(p99), lat, 99);
 		fprintf(f, "  %7s %8.0f %-*s %6" PRIu64 " %7s %7s\n", at, rps, BAR, bar, err, p50, p99);
 		rf_hist_free(lat);
 	}

@@ -90,21 +90,6 @@ static void row_name(char *out, size_t cap, const struct report_targets *ts, siz
 		snprintf(out, cap, "%s", full);
 }
 
-static void fmt_latency(char *buf, size_t cap, const rf_hist *h, double p)
-{
-	if (!h || !rf_hist_count(h)) {
-		snprintf(buf, cap, "-");
-		return;
-	}
-	double us = p < 0 ? (double)rf_hist_max(h) : (double)rf_hist_percentile(h, p);
-	if (us < 1000)
-		snprintf(buf, cap, "%.0fus", us);
-	else if (us < 1e6)
-		snprintf(buf, cap, "%.2fms", us / 1e3);
-	else
-		snprintf(buf, cap, "%.2fs", us / 1e6);
-}
-
 void targets_print(FILE *f, const struct report_targets *ts, bool wide)
 {
 	if (ts->n < 2)
@@ -119,9 +104,9 @@ void targets_print(FILE *f, const struct report_targets *ts, bool wide)
 			snprintf(w, sizeof(w), " x%u", t->weight);
 		row_name(name, sizeof(name), ts, i, wide ? 0 : 30 - strlen(w));
 		strncat(name, w, sizeof(name) - strlen(name) - 1);
-		fmt_latency(p50, sizeof(p50), t->latency, 50);
-		fmt_latency(p99, sizeof(p99), t->latency, 99);
-		fmt_latency(max, sizeof(max), t->latency, -1);
+		report_fmt_latency(p50, sizeof(p50), t->latency, 50);
+		report_fmt_latency(p99, sizeof(p99), t->latency, 99);
+		report_fmt_latency(max, sizeof(max), t->latency, -1);
 		fprintf(f, "  %-30s %8" PRIu64 " %6" PRIu64 " %8s %8s %8s\n", name, t->requests, t->errors,
 		        p50, p99, max);
 	}

@@ -43,6 +43,7 @@ enum {
 	FIELD_LAST_MODIFIED,
 	FIELD_CONTENT_RANGE,
 	FIELD_RETRY_AFTER,
+	FIELD_CONTENT_TYPE,
 	FIELD_ACCEPT_RANGES,
 	FIELD_CONTENT_ENCODING,
 	FIELD_TRANSFER_ENCODING,
@@ -64,6 +65,7 @@ static const struct {
 	FIELD("last-modified", FIELD_LAST_MODIFIED),
 	FIELD("content-range", FIELD_CONTENT_RANGE),
 	FIELD("retry-after", FIELD_RETRY_AFTER),
+	FIELD("content-type", FIELD_CONTENT_TYPE),
 	FIELD("accept-ranges", FIELD_ACCEPT_RANGES),
 	FIELD("content-encoding", FIELD_CONTENT_ENCODING),
 	FIELD("transfer-encoding", FIELD_TRANSFER_ENCODING),
@@ -83,6 +85,8 @@ static char *short_field(struct rf__http1_resp *r, int kind)
 		return r->out->content_range;
 	case FIELD_RETRY_AFTER:
 		return r->out->retry_after;
+	case FIELD_CONTENT_TYPE:
+		return r->out->content_type;
 	default:
 		return NULL;
 	}
@@ -161,6 +165,7 @@ static int on_message_begin(llhttp_t *p)
 	r->out->location_len = 0;
 	r->out->location_too_long = false;
 	r->out->etag[0] = r->out->last_modified[0] = r->out->content_range[0] = r->out->retry_after[0] = 0;
+	r->out->content_type[0] = 0;
 	r->out->accept_ranges = false;
 	r->out->content_encoding[0] = r->transfer_encoding[0] = 0;
 	r->out->content_disposition[0] = 0;

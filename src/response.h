@@ -42,6 +42,7 @@ struct rf__response {
 	char location[RF__RESP_MAX_LOCATION];
 	/* other fields the engine acts on (truncated at 127 bytes) */
 	char etag[128], last_modified[128], content_range[128], retry_after[128];
+	char content_type[128];         /* recorded (archive members' metadata) */
 	char content_encoding[64];      /* recorded; decoded only when asked */
 	char content_disposition[1024]; /* the last Content-Disposition, "" when
 	                                   none; not to be used when cd_too_long */
@@ -53,7 +54,7 @@ static inline void rf__response_reset(struct rf__response *r)
 	memset(r, 0, offsetof(struct rf__response, reason));
 	r->reason[0] = r->error_detail[0] = r->location[0] = r->etag[0] = 0;
 	r->last_modified[0] = r->content_range[0] = r->retry_after[0] = 0;
-	r->content_encoding[0] = r->content_disposition[0] = 0;
+	r->content_encoding[0] = r->content_disposition[0] = r->content_type[0] = 0;
 }
 
 /* The status lines and header fields of a response (interim ones too) as

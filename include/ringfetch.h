@@ -98,6 +98,8 @@ enum rf_sink_kind {
 	RF_SINK_DISCARD,  /* counted and dropped (benchmarks, checks) */
 	RF_SINK_CALLBACK, /* handed to on_body on the loop thread */
 	RF_SINK_FD,       /* appended to an open descriptor (stdout, a pipe) */
+	RF_SINK_ARCHIVE,  /* a sample of the client's tar shards (rf_client_tar):
+	                     path is its key; KEY.EXT and KEY.json */
 };
 
 /* Request flags. */
@@ -537,6 +539,26 @@ typedef struct rf_resolver_opts {
 } rf_resolver_opts;
 RF_API void rf_resolver_opts_init(rf_resolver_opts *o);
 RF_API int rf_client_resolver(rf_client *c, const rf_resolver_opts *o, char *why, size_t why_len);
+
+/*
+ * Tar shards (README "Archives").  After rf_client_tar, requests with sink
+ * RF_SINK_ARCHIVE become samples of tar shards named by pattern ("{shard}"
+ * or "{shard:05}" is the shard's number): KEY.EXT (the body; KEY is the
+ * request's path, EXT from the URL or the Content-Type) and KEY.json (URL,
+ * final URL, status, Content-Type, ETag, Last-Modified, size, digest,
+ * seconds; for a URL that failed, its error alone).  A shard is written
+ * as NAME.part and renamed when it is complete: after shard_samples
+ * samples or once it holds shard_bytes bytes (0: no limit), the last one
+ * when rf_run ends.  A failed attempt leaves no partial body (its region
+ * becomes a pax comment readers skip).  Bodies must have a known length
+ * for now (no chunked or decoded bodies).  0, or RF_EINVAL with why.
+ */
+typedef struct rf_tar_opts {
+	const char *pattern;
+	uint64_t shard_samples, shard_bytes;
+	void *reserved[2];
+} rf_tar_opts;
+RF_API int rf_client_tar(rf_client *c, const rf_tar_opts *o, char *why, size_t why_len);
 
 typedef struct rf_dns_stats {
 	uint64_t lookups;       /* names asked of the resolver */

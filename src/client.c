@@ -103,6 +103,7 @@ void rf_client_free(rf_client *c)
 		rf__slot_release(s); /* before the loop: pool memory goes with it */
 	}
 	rf__split_free_all(&c->split_jobs);
+	rf__archive_free(c->archive);          /* not ended: only .part files stay */
 	while (!rf__list_empty(&c->outputs)) { /* not ended: only .part files stay */
 		struct rf__output *o = rf__container_of(c->outputs.next, struct rf__output, link);
 		rf__list_del(&o->link);
@@ -491,12 +492,40 @@ static void result_init(rf_result *res, const char *shown_url, const char *shown
 
 /* The one report of a request (counted, then handed to on_done); s is the
  * slot of its last attempt, or NULL when it never got one. */
+/* A URL that failed for good is a sample of its own in the archive: its
+ * KEY.json with the error (not for an interrupted run's). */
+static void archive_failure(rf_client *c, struct rf__req *r, struct rf__slot *s, int err, const char *detail)
+{
+	if (r->sink != RF_SINK_ARCHIVE || !c->archive || err == RF_ECANCELED)
+		return;
+	char shown_final[RF__URL_MAX + 300], msg[600], text[4 * RF__URL_MAX + 2048];
+	const char *final = r->cur_url == r->url
+	                            ? r->shown_url
+	                            : rf__url_redact(r->cur_url, shown_final, sizeof(shown_final));
+	snprintf(msg, sizeof(msg), "%s%s%s", rf_strerror(err), detail && *detail ? ": " : "",
+	         detail ? detail : "");
+	size_t n = rf__archive_json(text, sizeof(text), r->path, r->shown_url, final, s ? s->resp.status : 0,
+	                            NULL, NULL, NULL, 0, NULL, NULL,
+	                            r->t_start ? (double)(c->now - r->t_start) / 1e9 : 0, msg);
+	if (n >= sizeof(text))
+		return; /* cannot be: URLs are at most RF__URL_MAX */
+	text[n] = 0;
+	int e = rf__archive_write_now(c->archive, r->path, text);
+	if (e && !c->fatal) {
+		c->fatal = e;
+		snprintf(c->end_why, sizeof(c->end_why), "--tar: %.280s",
+		         c->archive->why[0] ? c->archive->why : strerror(-e));
+	}
+}
+
 static void report(rf_client *c, struct rf__req *r, struct rf__slot *s, int err, const char *detail)
 {
 	if (err)
 		c->n_failed++;
 	else
 		c->n_ok++;
+	if (err)
+		archive_failure(c, r, s, err, detail);
 	if (s)
 		c->bytes_done += s->bytes;
 	if (!c->opts.on_done)
@@ -1199,6 +1228,10 @@ int rf_run(rf_client *c, rf_source_fn source, void *source_arg)
 		rf__loop_run_once(c->loop, 0, on_completion, c);
 	if (!c->fatal)
 		end_outputs(c);
+	if (c->archive && rf__archive_end(c->archive, !c->fatal) && !c->fatal) {
+		c->fatal = c->archive->err;
+		snprintf(c->end_why, sizeof(c->end_why), "%.290s", c->archive->why);
+	}
 	c->source = NULL;
 	if (c->opts.on_progress && c->opts.progress_interval > 0) {
 		c->now = rf__now();
@@ -1271,6 +1304,26 @@ void rf_client_io_stats(const rf_client *c, rf_io_stats *out)
 const char *rf_client_file_io(const rf_client *c)
 {
 	return c->file_io[0] ? c->file_io : "not decided (no output file yet)";
+}
+
+int rf_client_tar(rf_client *c, const rf_tar_opts *o, char *why, size_t why_len)
+{
+	char scratch[8];
+	if (!why || !why_len) {
+		why = scratch;
+		why_len = sizeof(scratch);
+	}
+	why[0] = 0;
+	if (c->archive || c->source || c->q_head) {
+		snprintf(why, why_len, "the archive is set once, before the first request");
+		return RF_EINVAL;
+	}
+	if (o->reserved[0] || o->reserved[1]) {
+		snprintf(why, why_len, "reserved fields must be zero");
+		return RF_EINVAL;
+	}
+	return rf__archive_new(o->pattern, o->shard_samples, o->shard_bytes, c->opts.fsync != 0, &c->archive,
+	                       why, why_len);
 }
 
 void rf_resolver_opts_init(rf_resolver_opts *o)

@@ -40,6 +40,7 @@
 #include "splice.h"
 #include "split.h"
 #include "outcome.h"
+#include "archive.h"
 #include "output.h"
 #include "tls.h"
 #include "url.h"
@@ -322,11 +323,12 @@ struct rf_client {
 	unsigned norigin_buckets, norigins;
 	struct rf__link idle_lru;
 	unsigned nidle;
-	struct rf__link split_jobs; /* segmented downloads running (split.h) */
-	struct rf__link outputs;    /* client-owned outputs (output.h), ended
+	struct rf__link split_jobs;  /* segmented downloads running (split.h) */
+	struct rf__archive *archive; /* --tar shards (archive.h), or NULL */
+	struct rf__link outputs;     /* client-owned outputs (output.h), ended
 	                               with the run */
-	char end_why[300];          /* why an output could not end, "" if none */
-	struct rf__wake wake;       /* earliest deadline that may fire (wake.h) */
+	char end_why[300];           /* why an output could not end, "" if none */
+	struct rf__wake wake;        /* earliest deadline that may fire (wake.h) */
 	/* requests waiting for their retry delay: a min-heap on not_before */
 	struct rf__req **delayed;
 	unsigned ndelayed, cap_delayed;

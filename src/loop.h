@@ -58,11 +58,12 @@ enum rf__op_kind {
 	RF__OP_DIR_OPEN, /* --fsync: the directory, after the rename */
 	RF__OP_DIR_FSYNC,
 	RF__OP_DIR_CLOSE,
-	RF__OP_SPLICE_IN,  /* plain body: socket -> pipe (zero copy) */
-	RF__OP_SPLICE_OUT, /* pipe -> file at an offset */
-	RF__OP_LINK,       /* an unnamed (O_TMPFILE) file gets its final name */
-	RF__OP_RECV_MULTI, /* a multishot receive into the pool */
-	RF__OP_DNS_POLL,   /* a resolver socket is readable or writable */
+	RF__OP_SPLICE_IN,    /* plain body: socket -> pipe (zero copy) */
+	RF__OP_SPLICE_OUT,   /* pipe -> file at an offset */
+	RF__OP_LINK,         /* an unnamed (O_TMPFILE) file gets its final name */
+	RF__OP_RECV_MULTI,   /* a multishot receive into the pool */
+	RF__OP_DNS_POLL,     /* a resolver socket is readable or writable */
+	RF__OP_MEMBER_WRITE, /* an archive sample's header or metadata */
 };
 
 static inline rf__tag rf__tag_make(enum rf__owner owner, enum rf__op_kind op, uint32_t idx, uint32_t gen)

@@ -36,6 +36,8 @@ static const struct rf__sink_ops *ops_for(enum rf_sink_kind kind)
 		return &rf__sink_callback_ops;
 	case RF_SINK_FD:
 		return &rf__sink_fd_ops;
+	case RF_SINK_ARCHIVE:
+		return &rf__sink_archive_ops;
 	}
 	return NULL;
 }
@@ -58,6 +60,8 @@ void rf__sink_release(struct rf__sink *k, bool all)
 	free(k->part);
 	free(k->target);
 	free(k->dirpath);
+	free(k->member_buf);
+	k->member_buf = NULL;
 	rf__decoder_free(k->dec);
 	free(k->dec_out);
 	k->part = k->target = k->dirpath = k->dec_out = NULL;
@@ -133,7 +137,7 @@ static void submit_write(rf_client *c, struct rf__slot *s, struct rf__buf *b, in
 	s->sink.writes++;
 	rf__op_write(c->loop, rf__slot_op(s, RF__OP_WRITE, (unsigned)(b - s->rx.buf)), fd,
 	             b->body + b->written, (unsigned)(b->body_len - b->written),
-	             positional ? b->off + (int64_t)b->written : -1);
+	             positional ? s->sink.base + b->off + (int64_t)b->written : -1);
 }
 
 /* A consuming kind takes every held buffer now, in body order. */

@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "archive.h"
 #include "digest.h"
 #include "loop.h"
 #include "ringfetch.h"
@@ -72,7 +73,7 @@ struct rf__sink_ops {
 };
 
 extern const struct rf__sink_ops rf__sink_file_ops, rf__sink_fd_ops, rf__sink_callback_ops,
-	rf__sink_discard_ops;
+	rf__sink_discard_ops, rf__sink_archive_ops;
 
 enum rf__file_state {
 	RF__FILE_NONE,
@@ -142,8 +143,19 @@ struct rf__sink {
 	int dir_fd; /* --fsync of the directory */
 	char *dirpath;
 	bool synced;
-	char *target;    /* rename target being tried */
+	char *target;    /* rename target being tried; the archive kind: its
+	                    shard's name */
 	unsigned suffix; /* last suffix tried for target */
+	/* every writing kind: the target's offset of body byte 0 */
+	int64_t base;
+	/* the archive kind (sink_archive.c) */
+	struct rf__archive_member member; /* the sample's region */
+	uint64_t json_at, json_room;      /* KEY.json's header, its text's room */
+	char *member_buf;                 /* the header or KEY.json going out */
+	size_t member_want;
+	bool member_writing;
+	unsigned member_step; /* 0, then 1 once KEY.json or the void went out */
+	bool void_tail, member_written_tail;
 };
 
 /* ---- sink.c: the stage every kind shares ---- */

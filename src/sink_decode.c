@@ -119,7 +119,7 @@ void rf__decode_pump(rf_client *c, struct rf__slot *s)
 	k->writes++;
 	rf__op_write(c->loop, rf__slot_op(s, RF__OP_WRITE, 0), fd, k->dec_out + k->dec_written,
 	             (unsigned)(k->dec_len - k->dec_written),
-	             positional ? k->dec_off + (int64_t)k->dec_written : -1);
+	             positional ? k->base + k->dec_off + (int64_t)k->dec_written : -1);
 }
 
 void rf__decode_written(rf_client *c, struct rf__slot *s, int res)

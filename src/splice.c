@@ -87,8 +87,8 @@ bool rf__splice_next(rf_client *c, struct rf__slot *s)
 	rf__op_splice(c->loop, s->sock_tag, s->conn->fd, -1, s->splice.pipe_w, -1, len, 0, true);
 	s->sink.writes++;
 	s->splice.out_busy = true;
-	rf__op_splice(c->loop, rf__slot_op(s, RF__OP_SPLICE_OUT, 0), s->splice.pipe_r, -1, fd, s->next_off,
-	              len, SPLICE_F_NONBLOCK, false);
+	rf__op_splice(c->loop, rf__slot_op(s, RF__OP_SPLICE_OUT, 0), s->splice.pipe_r, -1, fd,
+	              s->sink.base + s->next_off, len, SPLICE_F_NONBLOCK, false);
 	return true;
 }
 
@@ -109,7 +109,8 @@ static enum rf__splice_outcome splice_step(rf_client *c, struct rf__slot *s)
 		s->sink.writes++;
 		s->splice.out_busy = true;
 		rf__op_splice(c->loop, rf__slot_op(s, RF__OP_SPLICE_OUT, 0), s->splice.pipe_r, -1, fd,
-		              s->next_off, (unsigned)s->splice.in_pipe, SPLICE_F_NONBLOCK, false);
+		              s->sink.base + s->next_off, (unsigned)s->splice.in_pipe, SPLICE_F_NONBLOCK,
+		              false);
 		return RF__SPLICE_MOVING;
 	}
 	if (s->body_in == s->resp.content_length) {

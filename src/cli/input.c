@@ -11,7 +11,7 @@
  * Indented lines (space or tab) under a URL set options for that URL as
  * key=value: out=NAME (a plain file name), dir=DIR (a relative directory
  * under -P; never absolute, never ".."), split=N (connections for one large
- * file, 1..64) and checksum=ALGO=HEX (sha-256,
+ * file, 1..64), key=KEY (--tar's sample key) and checksum=ALGO=HEX (sha-256,
  * sha-512, sha-1 or md5, verified while the body streams).  The file is read one entry at a
  * time, so a list of ten million URLs costs no more memory than a short one.
  */
@@ -53,6 +53,7 @@ void input_entry_clear(struct input_entry *e)
 	free(e->out);
 	free(e->dir);
 	free(e->checksum);
+	free(e->key);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -111,6 +112,19 @@ const char *input_check_name(const char *name)
 	return NULL;
 }
 
+const char *input_check_key(const char *key)
+{
+	if (!*key)
+		return "empty key";
+	if (strlen(key) > 200)
+		return "key longer than 200 bytes";
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		if (*p == '/' || *p == '.' || *p < 0x20 || *p == 0x7f)
+			return "a key may not hold '/', '.' or control bytes (webdataset splits at the first "
+			       "'.')";
+	return NULL;
+}
+
 const char *input_check_checksum(const char *spec)
 {
 	const char *why = NULL;
@@ -160,6 +174,9 @@ static bool apply_option(struct input *in, struct input_entry *e, char *opt)
 	} else if (strcmp(key, "checksum") == 0) {
 		slot = &e->checksum;
 		bad = input_check_checksum(val);
+	} else if (strcmp(key, "key") == 0) {
+		slot = &e->key;
+		bad = input_check_key(val);
 	} else if (strcmp(key, "split") == 0) {
 		char *end;
 		unsigned long n = strtoul(val, &end, 10);

@@ -13,6 +13,7 @@ struct input_entry {
 	char *dir;      /* dir=DIR, or NULL */
 	char *checksum; /* checksum=ALGO=HEX, or NULL */
 	unsigned split; /* split=N (1..64), or 0 */
+	char *key;      /* key=KEY (--tar's sample key), or NULL */
 	unsigned line;
 };
 
@@ -43,5 +44,6 @@ void input_entry_clear(struct input_entry *e);
 const char *input_check_name(const char *name);
 const char *input_check_dir(const char *dir);
 const char *input_check_checksum(const char *spec);
+const char *input_check_key(const char *key);
 
 #endif

@@ -63,6 +63,8 @@ struct cli {
 	char proxy_from[64];   /* the environment variables the proxies came from */
 	struct names names;    /* the names this run has given out (names.h) */
 	unsigned line;         /* the -i line of the URL being prepared, 0: none */
+	uint64_t position;     /* URLs read so far (--tar keys: every shard's alike) */
+	char key[256];         /* --tar: the sample's key */
 };
 
 /* What the CLI keeps with each request it hands over (rf_request.user),
@@ -270,8 +272,9 @@ static bool attach_info(struct cli *c, rf_request *req, const char *note)
 
 /* Fill req for url (with list options out/dir); false if it must be skipped. */
 static bool prepare(struct cli *c, rf_request *req, const char *url, const char *out, const char *dir,
-                    const char *checksum, unsigned split)
+                    const char *checksum, unsigned split, const char *key)
 {
+	uint64_t position = c->position++;
 	memset(req, 0, sizeof(*req));
 	req->url = url;
 	req->fd = -1;
@@ -294,6 +297,15 @@ static bool prepare(struct cli *c, rf_request *req, const char *url, const char 
 	}
 	if (c->o.discard) {
 		req->sink = RF_SINK_DISCARD;
+		return attach_info(c, req, "");
+	}
+	if (c->o.tar) { /* a sample: KEY from key= or the list position */
+		if (key)
+			snprintf(c->key, sizeof(c->key), "%s", key);
+		else
+			snprintf(c->key, sizeof(c->key), "%09llu", (unsigned long long)position);
+		req->sink = RF_SINK_ARCHIVE;
+		req->path = c->key;
 		return attach_info(c, req, "");
 	}
 	if (c->o.output) {
@@ -387,7 +399,7 @@ static int next_request(void *arg, rf_request *req)
 	while (c->next_url < c->o.nurls) {
 		const char *url = c->o.urls[c->next_url++];
 		c->line = 0;
-		if (prepare(c, req, url, NULL, NULL, c->o.checksum, 0))
+		if (prepare(c, req, url, NULL, NULL, c->o.checksum, 0, NULL))
 			return 1;
 	}
 	while (c->in_open) {
@@ -398,7 +410,7 @@ static int next_request(void *arg, rf_request *req)
 			return 0;
 		}
 		c->line = e.line;
-		if (prepare(c, req, e.url, e.out, e.dir, e.checksum, e.split))
+		if (prepare(c, req, e.url, e.out, e.dir, e.checksum, e.split, e.key))
 			return 1;
 	}
 	input_entry_clear(&e);
@@ -944,6 +956,21 @@ static int start_client(struct cli *c)
 	c->o.opts.error_detail_len = sizeof(why);
 	int err = rf_client_new(&c->o.opts, &c->client);
 	c->o.opts.error_detail = NULL;
+	if (!err && c->o.tar) {
+		char twhy[600] = "", joined[PATH_MAX];
+		rf_tar_opts t = {.pattern = c->o.tar,
+		                 .shard_samples = c->o.shard_size,
+		                 .shard_bytes = c->o.shard_bytes};
+		if (c->o.out_dir_given && c->o.tar[0] != '/') { /* as -o: under -P DIR */
+			snprintf(joined, sizeof(joined), "%s/%s", c->o.out_dir, c->o.tar);
+			t.pattern = joined;
+		}
+		int terr = rf_client_tar(c->client, &t, twhy, sizeof(twhy));
+		if (terr == -ENOMEM)
+			return EXIT_INTERNAL;
+		if (terr)
+			return usage_fail("%s", twhy);
+	}
 	if (!err && c->o.resolver_given) {
 		char rwhy[300] = "";
 		int rerr = rf_client_resolver(c->client, &c->o.resolver, rwhy, sizeof(rwhy));

@@ -44,6 +44,11 @@ void cli_options_usage(FILE *f)
 	      "                            fetches URL under its own name, as every URL is\n"
 	      "      --discard             fetch and drop the bodies (checks, warm-ups); also what\n"
 	      "                            -o /dev/null with several URLs and -P /dev/null mean\n"
+	      "      --tar PATTERN         tar shards, not a file per URL (webdataset): KEY.EXT\n"
+	      "                            and KEY.json per URL into PATTERN, e.g.\n"
+	      "                            shards/{shard:05}.tar (.tar.part until complete)\n"
+	      "      --shard-size N        a new shard after N samples\n"
+	      "      --shard-bytes SIZE    a new shard once one holds SIZE bytes (500M, 1G)\n"
 	      "  -nc, --no-clobber         skip a URL whose own file (origin record) exists\n"
 	      "      --force-directories   save under HOST[:PORT]/PATH/ (wget's -x; -x is --proxy)\n"
 	      "  -nH, --no-host-directories  the same without the HOST directory\n"
@@ -321,6 +326,9 @@ enum {
 	OPT_SPLIT,
 	OPT_JSON,
 	OPT_DISCARD,
+	OPT_TAR,
+	OPT_SHARD_SIZE,
+	OPT_SHARD_BYTES,
 	OPT_NO_CLOBBER,
 	OPT_SHARD,
 	OPT_NOPROXY,
@@ -416,6 +424,9 @@ static const struct option long_opts[] = {
 	{"json", required_argument, NULL, OPT_JSON},
 	{"write-out", required_argument, NULL, 'w'},
 	{"discard", no_argument, NULL, OPT_DISCARD},
+	{"tar", required_argument, NULL, OPT_TAR},
+	{"shard-size", required_argument, NULL, OPT_SHARD_SIZE},
+	{"shard-bytes", required_argument, NULL, OPT_SHARD_BYTES},
 	{"no-clobber", no_argument, NULL, OPT_NO_CLOBBER},
 	{"verbose", no_argument, NULL, 'v'},
 	{"shard", required_argument, NULL, OPT_SHARD},
@@ -1022,6 +1033,26 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 		case OPT_DISCARD:
 			o->discard = true;
 			break;
+		case OPT_TAR:
+			o->tar = optarg;
+			break;
+		case OPT_SHARD_SIZE: {
+			char *end;
+			errno = 0;
+			unsigned long long n = strtoull(optarg, &end, 10);
+			if (errno || *optarg < '0' || *optarg > '9' || *end || n < 1)
+				return usage_error(
+					err, "--shard-size needs a number of samples (1 or more), not '%s'",
+					optarg);
+			o->shard_size = n;
+			break;
+		}
+		case OPT_SHARD_BYTES:
+			if (!parse_size(o, optarg, &o->shard_bytes))
+				return usage_error(err,
+				                   "--shard-bytes needs a size such as 500M or 1G, not '%s'",
+				                   optarg);
+			break;
 		case OPT_NO_CLOBBER:
 			o->no_clobber = true;
 			break;
@@ -1104,6 +1135,14 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 		return usage_error(err, "-o/-O takes exactly one URL and no -i%s", "");
 	if (o->discard && o->output)
 		return usage_error(err, "--discard and -o/-O cannot be combined%s", "");
+	if (o->tar && (o->output || o->discard || o->split || o->range || o->resume || o->mirror ||
+	               o->no_clobber || o->force_dirs || o->content_disposition))
+		return usage_error(err,
+		                   "--tar writes samples into shards: not with -o, --discard, --split, "
+		                   "-r, -c, -N, -nc, --force-directories or -J (yet)%s",
+		                   "");
+	if ((o->shard_size || o->shard_bytes) && !o->tar)
+		return usage_error(err, "--shard-size and --shard-bytes go with --tar%s", "");
 	if (o->output && o->content_disposition)
 		return usage_error(err, "-J names files made from URLs; -o/-O names the file itself%s", "");
 	if (o->output && o->force_dirs)

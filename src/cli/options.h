@@ -41,6 +41,9 @@ struct cli_options {
 	const char *json;          /* --json FILE ("-" = stdout), or NULL */
 	const char *write_out;     /* -w/--write-out FORMAT, or NULL */
 	bool discard;              /* --discard (or -o /dev/null with several URLs) */
+	const char *tar;           /* --tar PATTERN: samples of tar shards, or NULL */
+	uint64_t shard_size;       /* --shard-size N samples per shard (0: no limit) */
+	uint64_t shard_bytes;      /* --shard-bytes SIZE per shard (0: no limit) */
 	bool no_clobber;           /* -nc/--no-clobber */
 	bool verbose;              /* -v */
 	unsigned shard_k, shard_n; /* --shard K/N (1 <= K <= N), 0/0: all */

@@ -1,0 +1,86 @@
+/*
+ * archive.h - the tar shards of --tar (rf_client_tar): a pattern of names
+ * ("shards/{shard:05}.tar"), the shard being filled, and the shards that
+ * are full and wait for their members' last writes before they end.
+ *
+ * A member is a region reserved at once for everything one sample needs
+ * (KEY.EXT's header and body, KEY.json's header and a fixed room for its
+ * text), so the samples of transfers running at once never interleave and
+ * KEY.EXT and KEY.json stay neighbours, as webdataset reads them.  A shard
+ * rotates after N samples or once it holds SIZE bytes; it ends (the two
+ * zero blocks, fsync when asked, the rename of NAME.part to NAME) when its
+ * last member is done - at once for a full shard, with the run for the
+ * last.  A shard whose write failed keeps its .part.
+ */
+#ifndef RF_ARCHIVE_H
+#define RF_ARCHIVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "list.h"
+
+struct rf__output;
+
+struct rf__shard {
+	struct rf__output *out;
+	unsigned index;
+	uint64_t samples;
+	unsigned members_open; /* reserved, not yet done */
+	bool full;             /* no more members: ends when members_open is 0 */
+	struct rf__link link;  /* the archive's full shards */
+};
+
+struct rf__archive {
+	char *pattern;
+	uint64_t shard_samples, shard_bytes; /* 0: no limit */
+	struct rf__shard *current;
+	unsigned next_index;
+	struct rf__link full;
+	bool fsync;
+	uint64_t samples, shards_ended;
+	int err; /* the first shard that could not be opened or ended */
+	char why[512];
+};
+
+/* One sample's region in a shard. */
+struct rf__archive_member {
+	struct rf__shard *shard; /* NULL: none reserved */
+	uint64_t at, end;        /* [at, end) in the shard */
+};
+
+/* 0, or RF_EINVAL with why (a pattern with no {shard} while shards would
+ * rotate, or one of two). */
+int rf__archive_new(const char *pattern, uint64_t shard_samples, uint64_t shard_bytes, bool fsync,
+                    struct rf__archive **out, char *why, size_t why_len);
+/* Reserve len bytes (a multiple of 512) for one sample: 0, or a negative
+ * errno when no shard could be opened (a.why says why). */
+int rf__archive_reserve(struct rf__archive *a, uint64_t len, struct rf__archive_member *m);
+/* The descriptor of the member's shard. */
+int rf__archive_fd(const struct rf__archive_member *m);
+/* The member's writes are all done: a full shard whose last member this
+ * was ends now.  0, or a negative errno (a.why). */
+int rf__archive_member_done(struct rf__archive *a, struct rf__archive_member *m);
+/* The end of the run: every shard ends (a failed run: only the finished
+ * ones, the current stays .part).  0, or the first error (a.why). */
+int rf__archive_end(struct rf__archive *a, bool ok);
+void rf__archive_free(struct rf__archive *a);
+/* The final name of the member's shard ("" when none). */
+const char *rf__archive_path(const struct rf__archive_member *m);
+/* KEY.json's text into out (cap bytes; the length it needs is returned,
+ * as snprintf): the key, URL and final URL, status, headers of interest,
+ * body size, digest ("ALGO:HEX"), seconds taken, and the error if any
+ * (NULL: none). */
+size_t rf__archive_json(char *out, size_t cap, const char *key, const char *url, const char *final_url,
+                        int status, const char *content_type, const char *etag, const char *last_modified,
+                        uint64_t size, const char *digest_algo, const char *digest, double seconds,
+                        const char *error);
+/* A sample of KEY.json alone (a URL that failed), written at once with
+ * plain syscalls: 0 or a negative errno. */
+int rf__archive_write_now(struct rf__archive *a, const char *key, const char *text);
+/* A shard's name for index i: the pattern with {shard} or {shard:0N}
+ * replaced (into out, cap bytes): 0, or -1 when the pattern is bad. */
+int rf__archive_name(const char *pattern, unsigned i, char *out, size_t cap);
+
+#endif

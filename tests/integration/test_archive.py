@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""--tar: tar shards of samples (KEY.EXT + KEY.json) from a real nginx and
+the misbehaving server, read back by other people's readers - GNU tar and
+Python's tarfile, webdataset's grouping of consecutive members by key -
+byte-exact against what was served: rotation, failures (no partial body
+anywhere, KEY.json with the error), names, and what is refused."""
+import glob
+import json
+import os
+import subprocess
+import tarfile
+
+from harness import (body_of, case, main, run, start_badserver, start_nginx, tmpdir)
+
+WWW = tmpdir()
+FILES = {}
+for i in range(40):
+    ext = ("jpg", "txt", "bin", "json")[i % 4]
+    data = os.urandom(i * 997 % 70000)
+    FILES[f"f{i}.{ext}"] = data
+    with open(os.path.join(WWW, f"f{i}.{ext}"), "wb") as f:
+        f.write(data)
+with open(os.path.join(WWW, "noext"), "wb") as f:
+    f.write(b"plain")
+PORT = start_nginx(WWW)
+BASE = f"http://127.0.0.1:{PORT}"
+BAD = start_badserver()
+BADURL = f"http://127.0.0.1:{BAD}"
+
+
+def url_list(lines):
+    path = os.path.join(tmpdir(), "urls")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+def samples(pattern):
+    """Every shard's members, read as webdataset groups them: consecutive
+    members with the same key (the name up to the first '.')."""
+    shards = sorted(glob.glob(pattern))
+    groups = []
+    for s in shards:
+        with tarfile.open(s) as t:
+            for m in t.getmembers():
+                key, ext = m.name.split(".", 1)
+                data = t.extractfile(m).read()
+                if groups and groups[-1][0] == key and groups[-1][2] == s:
+                    groups[-1][1][ext] = data
+                else:
+                    groups.append((key, {ext: data}, s))
+    return shards, groups
+
+
+@case
+def samples_are_byte_exact_and_read_by_tar_and_tarfile():
+    d = tmpdir()
+    names = sorted(FILES)
+    code, out, err = run(["-j", "16", "-P", d, "--tar", "s/{shard:04}.tar", "--shard-size", "7"] +
+                         [f"{BASE}/{n}" for n in names])
+    assert code == 0, err
+    shards, groups = samples(os.path.join(d, "s", "*.tar"))
+    assert [os.path.basename(s) for s in shards] == [f"{i:04}.tar" for i in range(6)], shards
+    assert not glob.glob(os.path.join(d, "s", "*.part")), os.listdir(os.path.join(d, "s"))
+    assert len(groups) == 40 and sorted(k for k, _, _ in groups) == [f"{i:09}" for i in range(40)], groups
+    counts = {}
+    for key, members, shard in groups:
+        counts[shard] = counts.get(shard, 0) + 1
+        meta = json.loads(members["json"])
+        name = names[int(key)]
+        ext = name.split(".", 1)[1]
+        body_ext = "body.json" if ext == "json" else ext
+        assert set(members) == {body_ext, "json"}, (key, list(members))
+        assert members[body_ext] == FILES[name], (key, name)
+        assert meta["key"] == key and meta["url"] == f"{BASE}/{name}" and meta["status"] == 200, meta
+        assert meta["size"] == len(FILES[name]) and "error" not in meta, meta
+    assert sorted(counts.values()) == [5] + [7] * 5, counts
+    # GNU tar: lists and extracts every shard, nothing to say
+    for s in shards:
+        x = tmpdir()
+        p = subprocess.run(["tar", "-xf", s, "-C", x], capture_output=True, text=True)
+        assert p.returncode == 0 and not p.stderr, p.stderr
+        for f in os.listdir(x):
+            key, ext = f.split(".", 1)
+            if ext != "json":
+                assert open(os.path.join(x, f), "rb").read() == FILES[names[int(key)]], f
+
+
+@case
+def failures_leave_no_partial_body():
+    d = tmpdir()
+    lst = url_list([f"{BASE}/f1.txt",
+                    f"{BADURL}/bigcut/200000/reset",     # half a body, then a reset
+                    f"{BADURL}/truncated",               # 500 of 1000 bytes, then the close
+                    f"{BADURL}/status/503",
+                    f"{BADURL}/chunked",                 # no length: refused for now
+                    f"{BASE}/noext", "  key=plain-one",
+                    f"{BASE}/f2.bin"])
+    code, out, err = run(["-j", "4", "--retry", "0", "-P", d, "--tar", "a.tar", "-i", lst])
+    assert code != 0, err
+    shards, groups = samples(os.path.join(d, "a.tar"))
+    assert len(shards) == 1 and not os.path.exists(os.path.join(d, "a.tar.part")), os.listdir(d)
+    by_key = {k: m for k, m, _ in groups}
+    assert sorted(by_key) == ["000000000", "000000001", "000000002", "000000003", "000000004",
+                              "000000006", "plain-one"], sorted(by_key)
+    for k in ("000000001", "000000002", "000000003", "000000004"):
+        assert list(by_key[k]) == ["json"], (k, list(by_key[k]))  # the metadata alone
+        meta = json.loads(by_key[k]["json"])
+        assert meta["error"] and meta["key"] == k, meta
+    assert json.loads(by_key["000000003"]["json"])["status"] == 503
+    assert "known length" in json.loads(by_key["000000004"]["json"])["error"]
+    body = [v for k, v in by_key["plain-one"].items() if k != "json"]  # EXT from nginx's type
+    assert body == [b"plain"] and by_key["000000000"]["txt"] == FILES["f1.txt"], by_key["plain-one"]
+    assert by_key["000000006"]["bin"] == FILES["f2.bin"]
+    # no byte of a cut body anywhere in the archive
+    raw = open(shards[0], "rb").read()
+    assert body_of(200000)[:4096] not in raw and body_of(1000)[:400] not in raw
+    p = subprocess.run(["tar", "-tf", shards[0]], capture_output=True, text=True)
+    assert p.returncode == 0 and not p.stderr and "PaxHeaders" not in p.stdout, (p.stdout, p.stderr)
+
+
+@case
+def shards_rotate_by_bytes():
+    d = tmpdir()
+    names = sorted(FILES)
+    code, out, err = run(["-j", "8", "-P", d, "--tar", "b-{shard}.tar", "--shard-bytes", "200k"] +
+                         [f"{BASE}/{n}" for n in names])
+    assert code == 0, err
+    shards, groups = samples(os.path.join(d, "b-*.tar"))
+    assert len(groups) == 40 and len(shards) >= 5, (len(groups), shards)
+    for s in shards[:-1]:  # a shard closes on the sample that takes it past the size
+        size = os.path.getsize(s)
+        assert size >= 200_000, (s, size)
+
+
+@case
+def what_is_refused_is_named():
+    for args, why in ((["--tar", "x-{shard}-{shard}.tar"], "{shard}"),
+                      (["--tar", "x.tar", "--shard-size", "3"], "{shard}"),
+                      (["--shard-size", "3"], "--tar"),
+                      (["--tar", "x.tar", "-c"], "--tar"),
+                      (["--tar", "x.tar", "--shard-bytes", "lots"], "--shard-bytes")):
+        code, out, err = run(["-P", tmpdir()] + args + [f"{BASE}/f1.txt"])
+        assert code == 2 and why in err, (args, code, err)
+    lst = url_list([f"{BASE}/f1.txt", "  key=a.b"])
+    code, out, err = run(["-P", tmpdir(), "--tar", "x.tar", "-i", lst])
+    assert code != 0 and "key=a.b" in err, err
+
+
+if __name__ == "__main__":
+    main()

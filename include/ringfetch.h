@@ -550,8 +550,9 @@ RF_API int rf_client_resolver(rf_client *c, const rf_resolver_opts *o, char *why
  * as NAME.part and renamed when it is complete: after shard_samples
  * samples or once it holds shard_bytes bytes (0: no limit), the last one
  * when rf_run ends.  A failed attempt leaves no partial body (its region
- * becomes a pax comment readers skip).  Bodies must have a known length
- * for now (no chunked or decoded bodies).  0, or RF_EINVAL with why.
+ * becomes a pax comment readers skip).  A body of unknown length (chunked,
+ * to the close, decoded) is staged in an unnamed file beside the shards,
+ * then copied into its place.  0, or RF_EINVAL with why.
  */
 typedef struct rf_tar_opts {
 	const char *pattern;

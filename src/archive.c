@@ -53,6 +53,20 @@ int rf__archive_name(const char *pattern, unsigned i, char *out, size_t cap)
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
+/* The directories above path, made as needed (as -P makes its own). */
+static int make_parents(char *path)
+{
+	for (char *p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
+		*p = 0;
+		int r = mkdir(path, 0755);
+		int e = errno;
+		*p = '/';
+		if (r < 0 && e != EEXIST)
+			return -e;
+	}
+	return 0;
+}
+
 int rf__archive_new(const char *pattern, uint64_t shard_samples, uint64_t shard_bytes, bool fsync,
                     struct rf__archive **out, char *why, size_t why_len)
 {
@@ -74,25 +88,30 @@ int rf__archive_new(const char *pattern, uint64_t shard_samples, uint64_t shard_
 		snprintf(why, why_len, "out of memory");
 		return -ENOMEM;
 	}
+	const char *slash = strrchr(pattern, '/');
+	a->dir = slash ? strndup(pattern, slash == pattern ? 1 : (size_t)(slash - pattern)) : strdup(".");
+	if (!a->dir) {
+		free(a->pattern);
+		free(a);
+		snprintf(why, why_len, "out of memory");
+		return -ENOMEM;
+	}
+	char *made = rf__strdup(name);
+	int merr = made ? make_parents(made) : -ENOMEM;
+	free(made);
+	if (merr) { /* the shards' directory exists from the start: staging goes there */
+		snprintf(why, why_len, "--tar %.300s: cannot make its directory: %s", pattern,
+		         strerror(-merr));
+		free(a->dir);
+		free(a->pattern);
+		free(a);
+		return merr == -ENOMEM ? -ENOMEM : RF_EINVAL;
+	}
 	a->shard_samples = shard_samples;
 	a->shard_bytes = shard_bytes;
 	a->fsync = fsync;
 	rf__list_init(&a->full);
 	*out = a;
-	return 0;
-}
-
-/* The directories above path, made as needed (as -P makes its own). */
-static int make_parents(char *path)
-{
-	for (char *p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
-		*p = 0;
-		int r = mkdir(path, 0755);
-		int e = errno;
-		*p = '/';
-		if (r < 0 && e != EEXIST)
-			return -e;
-	}
 	return 0;
 }
 
@@ -211,6 +230,7 @@ void rf__archive_free(struct rf__archive *a)
 		return;
 	rf__archive_end(a, false);
 	free(a->pattern);
+	free(a->dir);
 	free(a);
 }
 
@@ -283,6 +303,11 @@ size_t rf__archive_json(char *out, size_t cap, const char *key, const char *url,
 		at = put_string(out, cap, at, error);
 	}
 	return put(out, cap, at, "}");
+}
+
+const char *rf__archive_dir(const struct rf__archive *a)
+{
+	return a->dir;
 }
 
 const char *rf__archive_path(const struct rf__archive_member *m)

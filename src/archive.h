@@ -34,6 +34,7 @@ struct rf__shard {
 
 struct rf__archive {
 	char *pattern;
+	char *dir;                           /* the pattern's directory ("." when none) */
 	uint64_t shard_samples, shard_bytes; /* 0: no limit */
 	struct rf__shard *current;
 	unsigned next_index;
@@ -66,6 +67,8 @@ int rf__archive_member_done(struct rf__archive *a, struct rf__archive_member *m)
  * ones, the current stays .part).  0, or the first error (a.why). */
 int rf__archive_end(struct rf__archive *a, bool ok);
 void rf__archive_free(struct rf__archive *a);
+/* The directory the shards go to (for staging files beside them). */
+const char *rf__archive_dir(const struct rf__archive *a);
 /* The final name of the member's shard ("" when none). */
 const char *rf__archive_path(const struct rf__archive_member *m);
 /* KEY.json's text into out (cap bytes; the length it needs is returned,

@@ -63,7 +63,8 @@ enum rf__op_kind {
 	RF__OP_LINK,         /* an unnamed (O_TMPFILE) file gets its final name */
 	RF__OP_RECV_MULTI,   /* a multishot receive into the pool */
 	RF__OP_DNS_POLL,     /* a resolver socket is readable or writable */
-	RF__OP_MEMBER_WRITE, /* an archive sample's header or metadata */
+	RF__OP_MEMBER_WRITE, /* an archive sample's header, metadata or staged body */
+	RF__OP_STAGE_READ,   /* an archive sample's staged body read back */
 };
 
 static inline rf__tag rf__tag_make(enum rf__owner owner, enum rf__op_kind op, uint32_t idx, uint32_t gen)

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "decode.h"
 #include "sink_stage.h"
@@ -44,7 +45,7 @@ static const struct rf__sink_ops *ops_for(enum rf_sink_kind kind)
 
 void rf__sink_init(struct rf__sink *k)
 {
-	k->ffd = k->pfx_fd = k->dir_fd = -1;
+	k->ffd = k->pfx_fd = k->dir_fd = k->stage_fd = -1;
 }
 
 void rf__sink_reset(struct rf__sink *k)
@@ -61,7 +62,11 @@ void rf__sink_release(struct rf__sink *k, bool all)
 	free(k->target);
 	free(k->dirpath);
 	free(k->member_buf);
-	k->member_buf = NULL;
+	free(k->stage_buf);
+	k->member_buf = k->stage_buf = NULL;
+	if (k->stage_fd >= 0) /* torn down mid-way: the unnamed file goes with it */
+		close(k->stage_fd);
+	k->stage_fd = -1;
 	rf__decoder_free(k->dec);
 	free(k->dec_out);
 	k->part = k->target = k->dirpath = k->dec_out = NULL;

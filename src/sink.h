@@ -154,8 +154,17 @@ struct rf__sink {
 	char *member_buf;                 /* the header or KEY.json going out */
 	size_t member_want;
 	bool member_writing;
-	unsigned member_step; /* 0, then 1 once KEY.json or the void went out */
+	unsigned member_step; /* sink_archive.c's steps */
 	bool void_tail, member_written_tail;
+	/* ... a body of unknown length, staged in an unnamed file first */
+	bool staged;
+	int stage_fd;          /* -1 until open */
+	bool stage_opening;    /* its open is in flight */
+	bool stage_reading;    /* a read of it is in flight */
+	uint64_t stage_len;    /* the body's length, once complete */
+	uint64_t stage_copied; /* bytes of it copied into the shard */
+	char *stage_buf;       /* the copy's buffer */
+	uint64_t body_at;      /* the shard offset of body byte 0 */
 };
 
 /* ---- sink.c: the stage every kind shares ---- */

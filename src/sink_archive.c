@@ -10,10 +10,15 @@
  * goes out.  When the body is all written, KEY.json's text goes into its
  * room.  A failed attempt voids its region (one pax comment, tar.h) so no
  * reader sees a partial body; the URL's failure, once final, is a KEY.json
- * of its own (client.c).  A body of unknown length (chunked, or decoded
- * with --compressed) is refused for now: it would need staging.
+ * of its own (client.c).  A body of unknown length (chunked, to the
+ * close, or decoded with --compressed) is staged: written through the
+ * ring into an unnamed file (O_TMPFILE) in the shards' directory, then,
+ * once complete, its region reserved and the file copied into it through
+ * the ring, 256 KiB at a time.  Memory per sample: its header and
+ * KEY.json's room, and that copy buffer while copying.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -85,13 +90,22 @@ static uint64_t json_room(const struct rf__slot *s)
 
 /* ---- the kind ---- */
 
-static int member_write(rf_client *c, struct rf__slot *s, const char *buf, size_t len, uint64_t at)
+#define STAGE_CHUNK (256 * 1024) /* a staged body is copied this much at a time */
+
+/* The finishing steps (rf__sink.member_step). */
+enum {
+	STEP_BODY,    /* the body is coming in (into the shard, or staged) */
+	STEP_COPYING, /* a staged body is being copied into its region */
+	STEP_META,    /* KEY.json (or the void) is going out */
+	STEP_DONE,
+};
+
+static void member_write(rf_client *c, struct rf__slot *s, const char *buf, size_t len, uint64_t at)
 {
 	s->sink.member_want = len;
 	s->sink.member_writing = true;
 	rf__op_write(c->loop, rf__slot_op(s, RF__OP_MEMBER_WRITE, 0), rf__archive_fd(&s->sink.member), buf,
 	             (unsigned)len, (int64_t)at);
-	return 0;
 }
 
 static int archive_check(const rf_request *rq, const char **why)
@@ -109,6 +123,39 @@ static int archive_check(const rf_request *rq, const char **why)
 	return 0;
 }
 
+/* Reserve the sample's region for a body of len bytes and send KEY.EXT's
+ * header: 0, or an error recorded in the slot. */
+static int reserve(rf_client *c, struct rf__slot *s, uint64_t len)
+{
+	struct rf__sink *k = &s->sink;
+	char ext[16], name[RF_NAME_MAX + 32], json_name[RF_NAME_MAX + 32];
+	extension(s, ext, sizeof(ext));
+	snprintf(name, sizeof(name), "%s.%s", s->req->path, ext);
+	snprintf(json_name, sizeof(json_name), "%s.json", s->req->path);
+	uint64_t room = json_room(s);
+	size_t head = rf__tar_member_head_len(strlen(name), len);
+	size_t json_head = rf__tar_member_head_len(strlen(json_name), room);
+	uint64_t total = head + rf__tar_padded(len) + json_head + room;
+	free(k->member_buf);
+	if (!(k->member_buf = malloc(json_head + room > head ? json_head + room : head))) {
+		rf__slot_error(s, -ENOMEM, true, NULL);
+		return -ENOMEM;
+	}
+	int err = rf__archive_reserve(c->archive, total, &k->member);
+	if (err) {
+		rf__slot_error(s, err, true, "--tar: %s", c->archive->why);
+		return err;
+	}
+	free(k->target);
+	k->target = strdup(rf__archive_path(&k->member)); /* the shard: rf_result.path */
+	k->body_at = k->member.at + head;
+	k->json_at = k->body_at + rf__tar_padded(len);
+	k->json_room = room;
+	rf__tar_member_head(k->member_buf, head, name, len, (int64_t)time(NULL));
+	member_write(c, s, k->member_buf, head, k->member.at);
+	return 0;
+}
+
 static void archive_headers(rf_client *c, struct rf__slot *s)
 {
 	struct rf__sink *k = &s->sink;
@@ -119,55 +166,78 @@ static void archive_headers(rf_client *c, struct rf__slot *s)
 		rf__slot_error(s, RF_EINVAL, true, "no archive: rf_client_tar was not called");
 		return;
 	}
-	if (!s->resp.has_length || k->dec) {
-		rf__slot_error(s, RF_EINVAL, false,
-		               "--tar needs a body of known length; this one has none (%s): not archived",
-		               k->dec ? "decoded" : "chunked, or to the close");
-		return;
-	}
-	char ext[16], name[RF_NAME_MAX + 32], json_name[RF_NAME_MAX + 32];
-	extension(s, ext, sizeof(ext));
-	snprintf(name, sizeof(name), "%s.%s", s->req->path, ext);
-	snprintf(json_name, sizeof(json_name), "%s.json", s->req->path);
-	uint64_t len = s->resp.content_length, room = json_room(s);
-	size_t head = rf__tar_member_head_len(strlen(name), len);
-	size_t json_head = rf__tar_member_head_len(strlen(json_name), room);
-	uint64_t total = head + rf__tar_padded(len) + json_head + room;
-	free(k->member_buf);
-	if (!(k->member_buf = malloc(json_head + room > head ? json_head + room : head))) {
-		rf__slot_error(s, -ENOMEM, true, NULL);
-		return;
-	}
-	int err = rf__archive_reserve(c->archive, total, &k->member);
-	if (err) {
-		rf__slot_error(s, err, true, "--tar: %s", c->archive->why);
-		return;
-	}
-	free(k->target);
-	k->target = strdup(rf__archive_path(&k->member)); /* the shard: rf_result.path */
-	k->base = (int64_t)(k->member.at + head);
-	k->json_at = k->member.at + head + rf__tar_padded(len);
-	k->json_room = room;
 	s->next_off = 0;
-	rf__tar_member_head(k->member_buf, head, name, len, (int64_t)time(NULL));
-	member_write(c, s, k->member_buf, head, k->member.at);
+	if (!s->resp.has_length || k->dec) {
+		/* no length to reserve: the body goes to an unnamed file in the
+		 * shards' directory first, and is copied into its region at the end */
+		k->staged = true;
+		k->stage_opening = true;
+		k->base = 0;
+		rf__op_open(c->loop, rf__slot_op(s, RF__OP_OPEN, 0), rf__archive_dir(c->archive),
+		            O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		return;
+	}
+	if (!reserve(c, s, s->resp.content_length))
+		k->base = (int64_t)k->body_at; /* the stage writes the body at its offsets */
 }
 
 static int archive_target(const struct rf__slot *s, bool *positional)
 {
 	*positional = true;
+	if (s->sink.staged)
+		return s->sink.stage_fd;
 	return s->sink.member.shard ? rf__archive_fd(&s->sink.member) : -1;
+}
+
+/* The next piece of a staged body: read it back (the write follows). */
+static void copy_next(rf_client *c, struct rf__slot *s)
+{
+	struct rf__sink *k = &s->sink;
+	uint64_t left = k->stage_len - k->stage_copied;
+	if (!left)
+		return;
+	k->stage_reading = true;
+	rf__op_read_at(c->loop, rf__slot_op(s, RF__OP_STAGE_READ, 0), k->stage_fd, k->stage_buf,
+	               (unsigned)(left < STAGE_CHUNK ? left : STAGE_CHUNK), k->stage_copied);
 }
 
 static bool archive_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op, int res)
 {
-	(void)c;
-	if (op != RF__OP_MEMBER_WRITE)
+	struct rf__sink *k = &s->sink;
+	switch (op) {
+	case RF__OP_OPEN:
+		k->stage_opening = false;
+		if (res < 0)
+			rf__sink_fail_path(s, res, "cannot stage a body of unknown length in",
+			                   rf__archive_dir(c->archive));
+		else
+			k->stage_fd = res;
 		return false;
-	s->sink.member_writing = false;
-	if (res < 0 || (size_t)res != s->sink.member_want) /* a region is written whole or not at all */
-		rf__sink_fail_path(s, res < 0 ? res : -EIO, "write", s->sink.ops->shown(s));
-	return false;
+	case RF__OP_STAGE_READ:
+		k->stage_reading = false;
+		if (res <= 0) {
+			rf__sink_fail_path(s, res < 0 ? res : -EIO, "read back", "the staged body");
+			return false;
+		}
+		if (!rf__slot_abandoned(s) && !s->err) {
+			uint64_t at = k->body_at + k->stage_copied;
+			k->stage_copied += (uint64_t)res;
+			s->sink.member_want = (size_t)res;
+			s->sink.member_writing = true;
+			rf__op_write(c->loop, rf__slot_op(s, RF__OP_MEMBER_WRITE, 0),
+			             rf__archive_fd(&k->member), k->stage_buf, (unsigned)res, (int64_t)at);
+		}
+		return false;
+	case RF__OP_MEMBER_WRITE:
+		k->member_writing = false;
+		if (res < 0 || (size_t)res != k->member_want) /* a region is written whole or not at all */
+			rf__sink_fail_path(s, res < 0 ? res : -EIO, "write", s->sink.ops->shown(s));
+		else if (k->member_step == STEP_COPYING && !s->err)
+			copy_next(c, s);
+		return false;
+	default:
+		return false;
+	}
 }
 
 /* KEY.json into its room: the header, the text, spaces to the end. */
@@ -206,31 +276,68 @@ static void write_void(rf_client *c, struct rf__slot *s)
 	member_write(c, s, k->member_buf, RF__TAR_BLOCK + start_len, k->member.at);
 }
 
+/* The staged file is no longer needed. */
+static void stage_close(rf_client *c, struct rf__slot *s)
+{
+	if (s->sink.stage_fd >= 0)
+		rf__op_close(c->loop, rf__tag_make(RF__OWNER_NONE, RF__OP_NONE, 0, 0), s->sink.stage_fd);
+	s->sink.stage_fd = -1;
+}
+
 static bool archive_finish(rf_client *c, struct rf__slot *s, bool failed)
 {
 	struct rf__sink *k = &s->sink;
-	if (k->member_writing)
+	if (k->member_writing || k->stage_reading || k->stage_opening)
 		return false;
-	if (!k->member.shard)
-		return true; /* nothing reserved */
 	failed |= s->err != 0;
-	if (k->member_step == 0) {
-		k->member_step = 1;
+	switch (k->member_step) {
+	case STEP_BODY:
+		if (failed || !k->staged) {
+			stage_close(c, s);
+			if (!k->member.shard)
+				return true; /* nothing reserved */
+			k->member_step = STEP_META;
+			if (failed)
+				write_void(c, s);
+			else
+				write_json(c, s);
+			return false;
+		}
+		/* the staged body is complete: its region, then the copy */
+		k->stage_len = s->bytes;
+		k->member_step = STEP_COPYING;
+		if (reserve(c, s, k->stage_len) || !(k->stage_buf = malloc(STAGE_CHUNK))) {
+			if (!s->err)
+				rf__slot_error(s, -ENOMEM, true, NULL);
+			return false; /* the head write, if any, is waited for; then the void */
+		}
+		return false; /* the head's completion starts the copy */
+	case STEP_COPYING:
+		if (!failed && k->stage_copied < k->stage_len)
+			return false; /* cannot be: a read or write would be in flight */
+		stage_close(c, s);
+		k->member_step = STEP_META;
+		if (!k->member.shard)
+			return true;
 		if (failed)
 			write_void(c, s);
 		else
 			write_json(c, s);
 		return false;
+	case STEP_META:
+		if (k->void_tail && !k->member_written_tail) {
+			k->member_written_tail = true;
+			k->member_buf[0] = '\n';
+			member_write(c, s, k->member_buf, 1, k->member.end - 1);
+			return false;
+		}
+		k->member_step = STEP_DONE;
+		if (rf__archive_member_done(c->archive, &k->member) && !s->err)
+			rf__slot_error(s, c->archive->err, true, "--tar: %s", c->archive->why);
+		return true;
+	default:
+		return true;
 	}
-	if (k->member_step == 1 && k->void_tail && !k->member_written_tail) {
-		k->member_written_tail = true;
-		k->member_buf[0] = '\n';
-		member_write(c, s, k->member_buf, 1, k->member.end - 1);
-		return false;
-	}
-	if (rf__archive_member_done(c->archive, &k->member) && !s->err)
-		rf__slot_error(s, c->archive->err, true, "--tar: %s", c->archive->why);
-	return true;
 }
 
 static const char *archive_shown(const struct rf__slot *s)

@@ -123,6 +123,14 @@ def h_chunked(c, path, raw):
     return True
 
 
+def h_bigchunked(c, path, raw):
+    # /bigchunked/N: body_of(N) in chunks of 16 KiB (no length known ahead)
+    b = body_of(int(path.split("/")[2]))
+    c.send(head(200, "OK", [("Transfer-Encoding", "chunked")]) +
+           chunked([b[i:i + 16384] for i in range(0, len(b), 16384)]))
+    return True
+
+
 def h_closebody(c, path, raw):
     c.send(head(200, "OK", [("Connection", "close")]) + body_of(5000))
     return False
@@ -787,7 +795,7 @@ ROUTES = [
 ]
 # longer prefixes first: "/reset-once/" must not be taken for "/reset"
 ROUTES = [
-    ("/ranged/", h_ranged), ("/slowranged/", h_slowranged), ("/capped/", h_capped), ("/norange/", h_norange),
+    ("/bigchunked/", h_bigchunked), ("/ranged/", h_ranged), ("/slowranged/", h_slowranged), ("/capped/", h_capped), ("/norange/", h_norange),
     ("/badrange/", h_badrange), ("/flaky/", h_flaky), ("/reset-once/", h_reset_once),
     ("/log/", h_log), ("/bigcut/", h_bigcut), ("/bigextra", h_bigextra),
     ("/cut-then-gone/", h_cut_then_gone), ("/goto?", h_goto), ("/creds", h_creds), ("/te/", h_te), ("/gzip", h_gzip),

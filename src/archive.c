@@ -173,6 +173,8 @@ int rf__archive_fd(const struct rf__archive_member *m)
 static int end_shard(struct rf__archive *a, struct rf__shard *sh)
 {
 	char why[512];
+	if (sh->real_end < sh->out->pos) /* only voids after it: they go */
+		sh->out->pos = sh->real_end;
 	int err = rf__output_end(sh->out, a->fsync, why, sizeof(why));
 	if (err && !a->err) {
 		a->err = err;
@@ -184,13 +186,15 @@ static int end_shard(struct rf__archive *a, struct rf__shard *sh)
 	return err;
 }
 
-int rf__archive_member_done(struct rf__archive *a, struct rf__archive_member *m)
+int rf__archive_member_done(struct rf__archive *a, struct rf__archive_member *m, bool void_region)
 {
 	struct rf__shard *sh = m->shard;
 	m->shard = NULL;
 	if (!sh)
 		return 0;
 	sh->members_open--;
+	if (!void_region && m->end > sh->real_end)
+		sh->real_end = m->end;
 	if (!sh->full || sh->members_open)
 		return 0;
 	rf__list_del(&sh->link);
@@ -342,7 +346,7 @@ int rf__archive_write_now(struct rf__archive *a, const char *key, const char *te
 		}
 		if (err && !m.shard->out->err)
 			m.shard->out->err = err; /* the shard keeps its .part */
-		int end = rf__archive_member_done(a, &m);
+		int end = rf__archive_member_done(a, &m, err != 0);
 		if (!err)
 			err = end;
 	}

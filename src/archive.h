@@ -28,6 +28,7 @@ struct rf__shard {
 	unsigned index;
 	uint64_t samples;
 	unsigned members_open; /* reserved, not yet done */
+	uint64_t real_end;     /* the end of its last sample that is not void */
 	bool full;             /* no more members: ends when members_open is 0 */
 	struct rf__link link;  /* the archive's full shards */
 };
@@ -60,9 +61,11 @@ int rf__archive_new(const char *pattern, uint64_t shard_samples, uint64_t shard_
 int rf__archive_reserve(struct rf__archive *a, uint64_t len, struct rf__archive_member *m);
 /* The descriptor of the member's shard. */
 int rf__archive_fd(const struct rf__archive_member *m);
-/* The member's writes are all done: a full shard whose last member this
- * was ends now.  0, or a negative errno (a.why). */
-int rf__archive_member_done(struct rf__archive *a, struct rf__archive_member *m);
+/* The member's writes are all done (void: its region was voided): a full
+ * shard whose last member this was ends now.  A shard ends without the
+ * voided regions at its end (a pax header must be followed by a member).
+ * 0, or a negative errno (a.why). */
+int rf__archive_member_done(struct rf__archive *a, struct rf__archive_member *m, bool void_region);
 /* The end of the run: every shard ends (a failed run: only the finished
  * ones, the current stays .part).  0, or the first error (a.why). */
 int rf__archive_end(struct rf__archive *a, bool ok);

@@ -155,7 +155,7 @@ struct rf__sink {
 	size_t member_want;
 	bool member_writing;
 	unsigned member_step; /* sink_archive.c's steps */
-	bool void_tail, member_written_tail;
+	bool void_tail, member_written_tail, voided;
 	/* ... a body of unknown length, staged in an unnamed file first */
 	bool staged;
 	int stage_fd;          /* -1 until open */

@@ -273,6 +273,7 @@ static void write_void(rf_client *c, struct rf__slot *s)
 	size_t start_len = 0;
 	rf__tar_void(len, k->member_buf, k->member_buf + RF__TAR_BLOCK, 64, &start_len);
 	k->void_tail = len > RF__TAR_BLOCK; /* then a '\n' ends the record */
+	k->voided = true;
 	member_write(c, s, k->member_buf, RF__TAR_BLOCK + start_len, k->member.at);
 }
 
@@ -332,7 +333,7 @@ static bool archive_finish(rf_client *c, struct rf__slot *s, bool failed)
 			return false;
 		}
 		k->member_step = STEP_DONE;
-		if (rf__archive_member_done(c->archive, &k->member) && !s->err)
+		if (rf__archive_member_done(c->archive, &k->member, k->voided) && !s->err)
 			rf__slot_error(s, c->archive->err, true, "--tar: %s", c->archive->why);
 		return true;
 	default:

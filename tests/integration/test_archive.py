@@ -7,10 +7,13 @@ anywhere, KEY.json with the error), names, and what is refused."""
 import glob
 import json
 import os
+import signal
 import subprocess
 import tarfile
+import time
 
-from harness import (body_of, case, main, run, start_badserver, start_nginx, tmpdir)
+from harness import (EXTRA_ARGS, RINGFETCH, WRAPPER, body_of, case, main, run, start_badserver,
+                     start_nginx, tmpdir)
 
 WWW = tmpdir()
 FILES = {}
@@ -136,6 +139,33 @@ def bodies_of_unknown_length_are_staged():
     metas = {k: json.loads(m["json"]) for k, m, _ in groups}
     assert metas["000000002"]["size"] == 3145728 and metas["000000003"]["size"] == 5000, metas
     assert os.listdir(os.path.join(d, "c")) == ["0.tar"], os.listdir(os.path.join(d, "c"))
+
+
+@case
+def an_interrupted_run_leaves_every_shard_whole():
+    # two bodies hang half-way (reserved, partly written) when SIGINT comes
+    d = tmpdir()
+    lst = url_list([f"{BASE}/f{i}.bin" for i in (2, 6, 10, 14)] +
+                   [f"{BADURL}/bigcut/200000/silent", f"{BADURL}/bigcut/300000/silent"] +
+                   [f"{BASE}/f{i}.bin" for i in (18, 22, 26, 30)])
+    p = subprocess.Popen(WRAPPER + [RINGFETCH] + EXTRA_ARGS +
+                         ["-j", "4", "-P", d, "--tar", "i/{shard}.tar", "--shard-size", "3", "-i", lst],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(1.5 if not WRAPPER else 6)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130, (p.returncode, err)
+    names = sorted(os.listdir(os.path.join(d, "i")))
+    assert names and all(n.endswith(".tar") for n in names), names  # every shard ended
+    shards, groups = samples(os.path.join(d, "i", "*.tar"))
+    keys = [k for k, _, _ in groups]
+    assert sorted(keys) == ["000000000", "000000001", "000000002", "000000003", "000000006",
+                            "000000007", "000000008", "000000009"], keys  # the cut ones: nothing
+    for s in shards:
+        raw = open(s, "rb").read()
+        assert body_of(200000)[:4096] not in raw and body_of(300000)[:4096] not in raw, s
+        r = subprocess.run(["tar", "-tf", s], capture_output=True, text=True)
+        assert r.returncode == 0 and not r.stderr, r.stderr
 
 
 @case

@@ -557,6 +557,10 @@ RF_API int rf_client_resolver(rf_client *c, const rf_resolver_opts *o, char *why
 typedef struct rf_tar_opts {
 	const char *pattern;
 	uint64_t shard_samples, shard_bytes;
+	int resume; /* 1 (-c): the shards on disk stay; a cut one (NAME.part)
+	               goes on from its last whole sample; a request whose URL
+	               a shard holds a successful sample of is reported
+	               skipped, not fetched; new shards take the next numbers */
 	void *reserved[2];
 } rf_tar_opts;
 RF_API int rf_client_tar(rf_client *c, const rf_tar_opts *o, char *why, size_t why_len);

@@ -4,6 +4,7 @@
 #include "archive.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,6 +236,7 @@ void rf__archive_free(struct rf__archive *a)
 	rf__archive_end(a, false);
 	free(a->pattern);
 	free(a->dir);
+	free(a->done);
 	free(a);
 }
 
@@ -352,4 +354,195 @@ int rf__archive_write_now(struct rf__archive *a, const char *key, const char *te
 	}
 	free(buf);
 	return err;
+}
+
+/* ---- -c: what the shards on disk hold ---- */
+
+static uint64_t url_hash(const char *url)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (const unsigned char *p = (const unsigned char *)url; *p; p++)
+		h = (h ^ *p) * 1099511628211ull;
+	return h ? h : 1;
+}
+
+static int done_add(struct rf__archive *a, const char *url)
+{
+	if (2 * (a->done_n + 1) > a->done_cap) { /* at most half full */
+		size_t cap = a->done_cap ? 2 * a->done_cap : 1024;
+		uint64_t *n = calloc(cap, sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		for (size_t i = 0; i < a->done_cap; i++)
+			for (size_t j = a->done[i] % cap; a->done[i]; j = (j + 1) % cap)
+				if (!n[j]) {
+					n[j] = a->done[i];
+					break;
+				}
+		free(a->done);
+		a->done = n;
+		a->done_cap = cap;
+	}
+	uint64_t h = url_hash(url);
+	for (size_t j = h % a->done_cap;; j = (j + 1) % a->done_cap) {
+		if (a->done[j] == h)
+			return 0;
+		if (!a->done[j]) {
+			a->done[j] = h;
+			a->done_n++;
+			return 0;
+		}
+	}
+}
+
+bool rf__archive_has(const struct rf__archive *a, const char *url)
+{
+	if (!a->done_n)
+		return false;
+	uint64_t h = url_hash(url);
+	for (size_t j = h % a->done_cap; a->done[j]; j = (j + 1) % a->done_cap)
+		if (a->done[j] == h)
+			return true;
+	return false;
+}
+
+static uint64_t octal_field(const unsigned char *f, size_t n)
+{
+	uint64_t v = 0;
+	for (size_t i = 0; i < n && f[i] >= '0' && f[i] <= '7'; i++)
+		v = v * 8 + (f[i] - '0');
+	return v;
+}
+
+/* A header block this version wrote (or any ustar one): its checksum. */
+static bool header_ok(const unsigned char *h)
+{
+	if (memcmp(h + 257, "ustar", 5) != 0)
+		return false;
+	unsigned sum = 0;
+	for (int i = 0; i < RF__TAR_BLOCK; i++)
+		sum += (i >= 148 && i < 156) ? ' ' : h[i];
+	return octal_field(h + 148, 8) == sum;
+}
+
+/* The URL of a KEY.json text that has no error, into out: true. */
+static bool json_url(const char *text, size_t n, char *out, size_t cap)
+{
+	if (memmem(text, n, "\"error\":", 8))
+		return false;
+	const char *p = memmem(text, n, "\"url\": \"", 8);
+	if (!p)
+		return false;
+	p += 8;
+	size_t o = 0;
+	for (const char *end = text + n; p < end && *p != '"' && o + 1 < cap; p++) {
+		if (*p == '\\' && p + 1 < end) {
+			p++;
+			if (*p == 'u' && p + 4 < end) { /* \u00XX: a byte */
+				char hex[3] = {p[3], p[4], 0};
+				out[o++] = (char)strtol(hex, NULL, 16);
+				p += 4;
+				continue;
+			}
+		}
+		out[o++] = *p;
+	}
+	out[o] = 0;
+	return p < text + n && *p == '"';
+}
+
+/* Walk one shard: the URLs of its samples, and the end of its last whole
+ * sample (a KEY.json complete on disk) into *good. */
+static int scan_shard(struct rf__archive *a, int fd, uint64_t size, uint64_t *good)
+{
+	unsigned char h[RF__TAR_BLOCK];
+	char *text = NULL;
+	uint64_t at = 0;
+	int err = 0;
+	*good = 0;
+	while (at + RF__TAR_BLOCK <= size) {
+		if (pread(fd, h, sizeof(h), (off_t)at) != (ssize_t)sizeof(h) || !header_ok(h))
+			break; /* the end, a hole or a cut: nothing after it counts */
+		uint64_t len = octal_field(h + 124, 12), end = at + RF__TAR_BLOCK + rf__tar_padded(len);
+		if (end > size)
+			break;
+		size_t nl = strnlen((const char *)h, 100);
+		if (h[156] == '0' && nl > 5 && memcmp(h + nl - 5, ".json", 5) == 0 && len < (1u << 20)) {
+			char *t = realloc(text, len + 1);
+			if (!t) {
+				err = -ENOMEM;
+				break;
+			}
+			text = t;
+			if (pread(fd, text, len, (off_t)(at + RF__TAR_BLOCK)) != (ssize_t)len)
+				break;
+			char url[8192 + 300];
+			if (json_url(text, len, url, sizeof(url)) && (err = done_add(a, url)))
+				break;
+			*good = end; /* a sample ends with its KEY.json */
+		}
+		at = end;
+	}
+	free(text);
+	return err;
+}
+
+int rf__archive_resume(struct rf__archive *a)
+{
+	char name[4096], part[4200];
+	bool one_file = !strstr(a->pattern, "{shard");
+	for (unsigned i = 0; i < 1000000; i++) {
+		rf__archive_name(a->pattern, i, name, sizeof(name));
+		snprintf(part, sizeof(part), "%s.part", name);
+		bool cut = access(name, F_OK) != 0;
+		const char *path = cut ? part : name;
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno != ENOENT) {
+				snprintf(a->why, sizeof(a->why), "%.400s: %s", path, strerror(errno));
+				return -errno;
+			}
+			a->next_index = i;
+			return 0;
+		}
+		struct stat st;
+		uint64_t good = 0, before = a->done_n;
+		int err = fstat(fd, &st) < 0 ? -errno : scan_shard(a, fd, (uint64_t)st.st_size, &good);
+		close(fd);
+		if (!err && one_file && !cut) {
+			snprintf(a->why, sizeof(a->why),
+			         "%.400s is complete: -c goes on only from a cut one (or "
+			         "give {shard})",
+			         name);
+			return -EEXIST;
+		}
+		if (!err && cut) { /* cut by a crash or a kill: on from its last whole sample */
+			struct rf__shard *sh = rf__calloc(1, sizeof(*sh));
+			err = sh ? rf__output_reopen(&tar_output, name, good, &sh->out, a->why,
+			                             sizeof(a->why))
+			         : -ENOMEM;
+			if (err) {
+				free(sh);
+				return err;
+			}
+			sh->index = i;
+			sh->samples = a->done_n - before;
+			sh->real_end = good;
+			if (a->current) { /* an earlier cut one: it ends now, whole */
+				sh->full = false;
+				a->current->full = true;
+				end_shard(a, a->current);
+			}
+			a->current = sh;
+			if (one_file) {
+				a->next_index = 1;
+				return 0;
+			}
+		}
+		if (err) {
+			snprintf(a->why, sizeof(a->why), "%.400s: %s", path, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
 }

@@ -42,6 +42,10 @@ struct rf__archive {
 	struct rf__link full;
 	bool fsync;
 	uint64_t samples, shards_ended;
+	/* -c: the URLs the shards on disk hold (FNV-1a hashes, open
+	 * addressing; 0 marks a free entry) */
+	uint64_t *done;
+	size_t done_cap, done_n;
 	int err; /* the first shard that could not be opened or ended */
 	char why[512];
 };
@@ -56,6 +60,13 @@ struct rf__archive_member {
  * rotate, or one of two). */
 int rf__archive_new(const char *pattern, uint64_t shard_samples, uint64_t shard_bytes, bool fsync,
                     struct rf__archive **out, char *why, size_t why_len);
+/* -c: read the shards already on disk.  A cut one (NAME.part) is
+ * truncated back to its last whole sample and ends (renamed); the URLs of
+ * every sample that succeeded are remembered (rf__archive_has); new
+ * shards take the next numbers.  0, or a negative errno with a.why. */
+int rf__archive_resume(struct rf__archive *a);
+/* -c: a sample of this URL (as KEY.json says it: redacted) is on disk. */
+bool rf__archive_has(const struct rf__archive *a, const char *url);
 /* Reserve len bytes (a multiple of 512) for one sample: 0, or a negative
  * errno when no shard could be opened (a.why says why). */
 int rf__archive_reserve(struct rf__archive *a, uint64_t len, struct rf__archive_member *m);

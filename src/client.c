@@ -543,6 +543,7 @@ static void report(rf_client *c, struct rf__req *r, struct rf__slot *s, int err,
 			res.content_disposition = s->resp.content_disposition;
 		res.decoded = s->sink.dec != NULL;
 	}
+	res.skipped = r->archived;
 	res.redirects = r->redirects;
 	res.attempts = r->attempts;
 	res.retries = r->retries;
@@ -855,10 +856,25 @@ static struct rf__ahead ahead_pop(rf_client *c)
 	return a;
 }
 
+/* -c over an archive: a URL a shard already holds is reported skipped. */
+static bool archived(rf_client *c, struct rf__req *r)
+{
+	if (r->sink != RF_SINK_ARCHIVE || r->attempts || !c->archive ||
+	    !rf__archive_has(c->archive, r->shown_url))
+		return false;
+	snprintf(r->note, sizeof(r->note), "a shard holds this URL's sample (-c): not fetched");
+	r->archived = true;
+	report(c, r, NULL, 0, NULL);
+	rf__req_free(r);
+	return true;
+}
+
 static struct rf__req *next_request(rf_client *c)
 {
 	for (;;) {
 		struct rf__req *r = rf__queue_pop(c);
+		if (r && archived(c, r))
+			continue;
 		if (r)
 			return r;
 		if (!c->nahead)
@@ -866,6 +882,8 @@ static struct rf__req *next_request(rf_client *c)
 		if (!c->nahead)
 			return NULL;
 		struct rf__ahead a = ahead_pop(c);
+		if (a.r && archived(c, a.r))
+			continue;
 		if (a.r)
 			return a.r;
 		report_bad_entry(c, &a);
@@ -1322,8 +1340,15 @@ int rf_client_tar(rf_client *c, const rf_tar_opts *o, char *why, size_t why_len)
 		snprintf(why, why_len, "reserved fields must be zero");
 		return RF_EINVAL;
 	}
-	return rf__archive_new(o->pattern, o->shard_samples, o->shard_bytes, c->opts.fsync != 0, &c->archive,
-	                       why, why_len);
+	int err = rf__archive_new(o->pattern, o->shard_samples, o->shard_bytes, c->opts.fsync != 0,
+	                          &c->archive, why, why_len);
+	if (!err && o->resume && (err = rf__archive_resume(c->archive))) {
+		snprintf(why, why_len, "--tar -c: %s", c->archive->why);
+		rf__archive_free(c->archive);
+		c->archive = NULL;
+		return err == -ENOMEM ? err : RF_EINVAL;
+	}
+	return err;
 }
 
 void rf_resolver_opts_init(rf_resolver_opts *o)

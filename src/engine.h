@@ -74,6 +74,7 @@ struct rf__req {
 	size_t check_len;
 	int64_t not_before; /* retry delay: not dispatched before (ns) */
 	char note[160];
+	bool archived;     /* -c: skipped, a shard holds it */
 	uint64_t *visited; /* hashes of URLs on the redirect chain */
 	int64_t t_start;   /* first dispatch (ns), 0 before */
 	int64_t deadline;  /* max-time, absolute ns; 0 = none */

@@ -45,6 +45,34 @@ int rf__output_open(const struct rf__output_ops *ops, const char *path, struct r
 	return 0;
 }
 
+int rf__output_reopen(const struct rf__output_ops *ops, const char *path, uint64_t pos,
+                      struct rf__output **out, char *why, size_t why_len)
+{
+	*out = NULL;
+	struct rf__output *o = rf__calloc(1, sizeof(*o));
+	if (o)
+		o->fd = -1;
+	size_t n = strlen(path);
+	if (!o || !(o->path = rf__strdup(path)) || !(o->part = rf__malloc(n + sizeof(".part")))) {
+		rf__output_free(o);
+		snprintf(why, why_len, "out of memory");
+		return -ENOMEM;
+	}
+	memcpy(o->part, path, n);
+	memcpy(o->part + n, ".part", sizeof(".part"));
+	o->ops = ops;
+	o->fd = open(o->part, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (o->fd < 0 || ftruncate(o->fd, (off_t)pos) < 0) {
+		int err = -errno;
+		snprintf(why, why_len, "%s: %s", o->part, strerror(errno));
+		rf__output_free(o);
+		return err;
+	}
+	o->pos = pos;
+	*out = o;
+	return 0;
+}
+
 uint64_t rf__output_reserve(struct rf__output *o, uint64_t len)
 {
 	uint64_t at = o->pos;

@@ -49,6 +49,10 @@ struct rf__output {
  * errno with why. */
 int rf__output_open(const struct rf__output_ops *ops, const char *path, struct rf__output **out, char *why,
                     size_t why_len);
+/* Continue path.part from pos (-c: what lies before pos is whole records;
+ * anything after it is cut off): 0, or a negative errno with why. */
+int rf__output_reopen(const struct rf__output_ops *ops, const char *path, uint64_t pos,
+                      struct rf__output **out, char *why, size_t why_len);
 /* A region of len bytes for one record: its offset in o->fd. */
 uint64_t rf__output_reserve(struct rf__output *o, uint64_t len);
 /* A write into a region goes out (the caller submits it) ... */

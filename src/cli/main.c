@@ -960,7 +960,8 @@ static int start_client(struct cli *c)
 		char twhy[600] = "", joined[PATH_MAX];
 		rf_tar_opts t = {.pattern = c->o.tar,
 		                 .shard_samples = c->o.shard_size,
-		                 .shard_bytes = c->o.shard_bytes};
+		                 .shard_bytes = c->o.shard_bytes,
+		                 .resume = c->o.resume};
 		if (c->o.out_dir_given && c->o.tar[0] != '/') { /* as -o: under -P DIR */
 			snprintf(joined, sizeof(joined), "%s/%s", c->o.out_dir, c->o.tar);
 			t.pattern = joined;

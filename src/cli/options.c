@@ -1135,11 +1135,11 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 		return usage_error(err, "-o/-O takes exactly one URL and no -i%s", "");
 	if (o->discard && o->output)
 		return usage_error(err, "--discard and -o/-O cannot be combined%s", "");
-	if (o->tar && (o->output || o->discard || o->split || o->range || o->resume || o->mirror ||
-	               o->no_clobber || o->force_dirs || o->content_disposition))
+	if (o->tar && (o->output || o->discard || o->split || o->range || o->mirror || o->no_clobber ||
+	               o->force_dirs || o->content_disposition))
 		return usage_error(err,
 		                   "--tar writes samples into shards: not with -o, --discard, --split, "
-		                   "-r, -c, -N, -nc, --force-directories or -J (yet)%s",
+		                   "-r, -N, -nc, --force-directories or -J (yet)%s",
 		                   "");
 	if ((o->shard_size || o->shard_bytes) && !o->tar)
 		return usage_error(err, "--shard-size and --shard-bytes go with --tar%s", "");

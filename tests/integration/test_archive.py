@@ -169,6 +169,51 @@ def an_interrupted_run_leaves_every_shard_whole():
 
 
 @case
+def a_killed_run_goes_on_with_c():
+    # kill -9 while two bodies hang half-way: a cut NAME.part with holes
+    d = tmpdir()
+    urls = ([f"{BASE}/f{i}.bin" for i in range(2, 40, 4)] +
+            [f"{BADURL}/bigcut/200000/silent"] + [f"{BASE}/f{i}.txt" for i in range(1, 40, 4)])
+    lst = url_list(urls)
+    args = ["-j", "3", "-P", d, "--tar", "k/{shard}.tar", "--shard-size", "4", "-i", lst]
+    p = subprocess.Popen(WRAPPER + [RINGFETCH] + EXTRA_ARGS + args, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    time.sleep(1.5 if not WRAPPER else 6)
+    p.kill()
+    p.communicate(timeout=30)
+    before = sorted(os.listdir(os.path.join(d, "k")))
+    assert any(n.endswith(".part") for n in before), before
+    # -c: the cut shard goes on from its last whole sample; what is there is
+    # not fetched again; the hanging URL now times out and is a failure sample
+    j = os.path.join(tmpdir(), "r.json")
+    code, out, err = run(args + ["-c", "--timeout", "1", "--json", j], timeout=120)
+    assert code == 4, (code, err)
+    recs = [json.loads(line) for line in open(j)]
+    skipped = [r for r in recs if r.get("type") == "result" and r["skipped"]]
+    fetched = [r for r in recs if r.get("type") == "result" and not r["skipped"]]
+    assert skipped and len(skipped) + len(fetched) == len(urls), (len(skipped), len(fetched))
+    after = sorted(os.listdir(os.path.join(d, "k")))
+    assert all(n.endswith(".tar") for n in after), after
+    shards, groups = samples(os.path.join(d, "k", "*.tar"))
+    keys = [k for k, _, _ in groups]
+    assert sorted(keys) == [f"{i:09}" for i in range(len(urls))], keys  # each once
+    for k, members, _ in groups:
+        meta = json.loads(members["json"])
+        if urls[int(k)].startswith(BADURL):
+            assert "error" in meta and list(members) == ["json"], meta
+        else:
+            body = [v for e, v in members.items() if e != "json"]
+            assert body == [FILES[urls[int(k)].rsplit("/", 1)[1]]], k
+    for s in shards:
+        r = subprocess.run(["tar", "-tf", s], capture_output=True, text=True)
+        assert r.returncode == 0 and not r.stderr, r.stderr
+    # once more: everything is there (the failure is fetched again, fails again)
+    code, out, err = run(args + ["-c", "--timeout", "1", "--json", j], timeout=120)
+    recs = [json.loads(line) for line in open(j) if '"result"' in line]
+    assert sum(1 for r in recs if not r["skipped"]) == 1, recs
+
+
+@case
 def shards_rotate_by_bytes():
     d = tmpdir()
     names = sorted(FILES)
@@ -187,10 +232,16 @@ def what_is_refused_is_named():
     for args, why in ((["--tar", "x-{shard}-{shard}.tar"], "{shard}"),
                       (["--tar", "x.tar", "--shard-size", "3"], "{shard}"),
                       (["--shard-size", "3"], "--tar"),
-                      (["--tar", "x.tar", "-c"], "--tar"),
+                      (["--tar", "x.tar", "-N"], "--tar"),
                       (["--tar", "x.tar", "--shard-bytes", "lots"], "--shard-bytes")):
         code, out, err = run(["-P", tmpdir()] + args + [f"{BASE}/f1.txt"])
         assert code == 2 and why in err, (args, code, err)
+    # -c over one finished file: nothing to go on from
+    d = tmpdir()
+    code, out, err = run(["-P", d, "--tar", "one.tar", f"{BASE}/f1.txt"])
+    assert code == 0, err
+    code, out, err = run(["-P", d, "-c", "--tar", "one.tar", f"{BASE}/f2.bin"])
+    assert code == 2 and "complete" in err and "{shard}" in err, (code, err)
     lst = url_list([f"{BASE}/f1.txt", "  key=a.b"])
     code, out, err = run(["-P", tmpdir(), "--tar", "x.tar", "-i", lst])
     assert code != 0 and "key=a.b" in err, err

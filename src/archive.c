@@ -166,6 +166,12 @@ int rf__archive_reserve(struct rf__archive *a, uint64_t len, struct rf__archive_
 	return 0;
 }
 
+void rf__archive_member_failed(struct rf__archive_member *m, int err)
+{
+	if (m->shard && !m->shard->out->err)
+		m->shard->out->err = err < 0 ? err : -EIO;
+}
+
 int rf__archive_fd(const struct rf__archive_member *m)
 {
 	return m->shard ? m->shard->out->fd : -1;
@@ -174,6 +180,11 @@ int rf__archive_fd(const struct rf__archive_member *m)
 static int end_shard(struct rf__archive *a, struct rf__shard *sh)
 {
 	char why[512];
+	if (sh->out->err) { /* a sample's write failed (and was reported with its URL): kept as .part */
+		rf__output_free(sh->out);
+		free(sh);
+		return 0;
+	}
 	if (sh->real_end < sh->out->pos) /* only voids after it: they go */
 		sh->out->pos = sh->real_end;
 	int err = rf__output_end(sh->out, a->fsync, why, sizeof(why));

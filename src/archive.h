@@ -70,6 +70,9 @@ bool rf__archive_has(const struct rf__archive *a, const char *url);
 /* Reserve len bytes (a multiple of 512) for one sample: 0, or a negative
  * errno when no shard could be opened (a.why says why). */
 int rf__archive_reserve(struct rf__archive *a, uint64_t len, struct rf__archive_member *m);
+/* A write into the member's region failed: its shard is no longer whole
+ * and keeps its .part when it ends. */
+void rf__archive_member_failed(struct rf__archive_member *m, int err);
 /* The descriptor of the member's shard. */
 int rf__archive_fd(const struct rf__archive_member *m);
 /* The member's writes are all done (void: its region was voided): a full

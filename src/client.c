@@ -510,12 +510,9 @@ static void archive_failure(rf_client *c, struct rf__req *r, struct rf__slot *s,
 	if (n >= sizeof(text))
 		return; /* cannot be: URLs are at most RF__URL_MAX */
 	text[n] = 0;
-	int e = rf__archive_write_now(c->archive, r->path, text);
-	if (e && !c->fatal) {
-		c->fatal = e;
-		snprintf(c->end_why, sizeof(c->end_why), "--tar: %.280s",
-		         c->archive->why[0] ? c->archive->why : strerror(-e));
-	}
+	/* a failed write leaves its shard a .part (the URL is reported failed
+	 * anyway): not the run's failure */
+	rf__archive_write_now(c->archive, r->path, text);
 }
 
 static void report(rf_client *c, struct rf__req *r, struct rf__slot *s, int err, const char *detail)

@@ -230,9 +230,12 @@ static bool archive_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_
 		return false;
 	case RF__OP_MEMBER_WRITE:
 		k->member_writing = false;
-		if (res < 0 || (size_t)res != k->member_want) /* a region is written whole or not at all */
+		if (res < 0 || (size_t)res != k->member_want) { /* a region is written whole or not at all */
+			/* a header, KEY.json or void that is not on disk: the shard is not
+			 * whole (a zero block would end it early), it keeps its .part */
+			rf__archive_member_failed(&k->member, res < 0 ? res : -EIO);
 			rf__sink_fail_path(s, res < 0 ? res : -EIO, "write", s->sink.ops->shown(s));
-		else if (k->member_step == STEP_COPYING && !s->err)
+		} else if (k->member_step == STEP_COPYING && !s->err)
 			copy_next(c, s);
 		return false;
 	default:

@@ -12,7 +12,7 @@ import subprocess
 import tarfile
 import time
 
-from harness import (EXTRA_ARGS, RINGFETCH, WRAPPER, body_of, case, main, run, start_badserver,
+from harness import (EXTRA_ARGS, RINGFETCH, WRAPPER, Skip, body_of, case, main, run, start_badserver,
                      start_nginx, tmpdir)
 
 WWW = tmpdir()
@@ -211,6 +211,35 @@ def a_killed_run_goes_on_with_c():
     code, out, err = run(args + ["-c", "--timeout", "1", "--json", j], timeout=120)
     recs = [json.loads(line) for line in open(j) if '"result"' in line]
     assert sum(1 for r in recs if not r["skipped"]) == 1, recs
+
+
+@case
+def a_full_disk_leaves_every_finished_shard_whole():
+    if os.geteuid() != 0:
+        raise Skip("mounting a tmpfs needs root")
+    mnt = tmpdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", mnt]).returncode:
+        raise Skip("cannot mount a tmpfs here")
+    try:
+        names = sorted(FILES)  # about 0.8 MB in all: the disk fills part-way
+        code, out, err = run(["-j", "4", "--retry", "0", "-P", mnt, "--tar", "{shard:03}.tar",
+                              "--shard-size", "3"] + [f"{BASE}/{n}" for n in names])
+        assert code == 3 and "No space left on device" in err, (code, err[-2000:])
+        done = sorted(f for f in os.listdir(mnt) if f.endswith(".tar"))
+        assert done, os.listdir(mnt)
+        shards, groups = samples(os.path.join(mnt, "*.tar"))
+        for key, members, shard in groups:
+            meta = json.loads(members["json"])
+            body = [v for e, v in members.items() if e != "json"]
+            if "error" in meta:
+                assert not body, (key, meta)
+            else:
+                assert body == [FILES[names[int(key)]]], (shard, key)
+        for sh in shards:
+            r = subprocess.run(["tar", "-tf", sh], capture_output=True, text=True)
+            assert r.returncode == 0 and not r.stderr, (sh, r.stderr)
+    finally:
+        subprocess.run(["umount", mnt])
 
 
 @case

@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""bench/archive.py - issue 23's benchmark: W1 (N x 16 KiB over HTTP, -j 64)
+into one file per URL and into tar shards (--tar), on tmpfs, ext4 and xfs,
+next to the floor of an archive: wrk's time for the same requests plus one
+sequential write of the same bytes.  And the memory of --tar at -j 1024
+with 1 MiB bodies (peak RSS).
+
+  ./bench/run-archive [--runs 3] [--small 20000] [--fs tmpfs,ext4,xfs] [--write]
+
+ext4 and xfs are made on loop devices over files in /dev/shm (bench/fs.py's
+make_fs).  Medians of interleaved runs; every output is checked (file count
+and bytes, or the shards' members read back with Python's tarfile).
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fs  # noqa: E402
+import run as bench  # noqa: E402
+
+BEGIN, END = "<!-- archive: written by bench/run-archive --write -->", "<!-- /archive -->"
+
+
+def tar_members(dest):
+    n = size = 0
+    for root, _, files in os.walk(dest):
+        for f in files:
+            if f.endswith(".part"):
+                raise RuntimeError(f"{f} left behind")
+            with tarfile.open(os.path.join(root, f)) as t:
+                for m in t.getmembers():
+                    if not m.name.endswith(".json"):
+                        n += 1
+                        size += m.size
+    return n, size
+
+
+def seq_write(path, total):
+    """Seconds to write total bytes to one new file, 1 MiB at a time (and
+    its CPU): the file work an archive cannot avoid."""
+    chunk = os.urandom(1 << 20)
+    t0, c0 = time.perf_counter(), time.process_time()
+    with open(path, "wb") as f:
+        left = total
+        while left:
+            n = min(left, len(chunk))
+            f.write(chunk[:n])
+            left -= n
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    os.unlink(path)
+    return wall, cpu
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--small", type=int, default=20000)
+    ap.add_argument("--fs", default="tmpfs,ext4,xfs")
+    ap.add_argument("--write", action="store_true")
+    args = ap.parse_args()
+    n = args.small
+    base = tempfile.mkdtemp(prefix="rf-archbench-", dir="/dev/shm")
+    origin, cleanups = None, []
+    report = [f"Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}  ",
+              f"Machine: {os.cpu_count()} CPUs, kernel {os.uname().release}, nginx 1 worker on CPU 1, "
+              f"clients on CPU 0; ext4/xfs on loop devices over files in /dev/shm  ",
+              f"Command: `./bench/run-archive {' '.join(sys.argv[1:])}` (medians of {args.runs} "
+              f"interleaved runs)\n"]
+    targets = []
+    try:
+        www = os.path.join(base, "www")
+        os.makedirs(os.path.join(www, "s"))
+        os.makedirs(os.path.join(www, "m"))
+        blob = os.urandom(16384)
+        for i in range(n):
+            with open(os.path.join(www, "s", f"f{i}"), "wb") as f:
+                f.write(blob)
+        mib = os.urandom(1 << 20)
+        for i in range(2048):
+            with open(os.path.join(www, "m", f"m{i}"), "wb") as f:
+                f.write(mib)
+        origin = bench.Origin(base, False)
+        urls = [f"{origin.url}/s/f{i}" for i in range(n)]
+        lists = bench.write_lists(base, "w1", urls)
+        out = subprocess.run(bench.pinned(0, ["wrk", "-t1", "-c64", "-d3s", urls[0]]),
+                             stdout=subprocess.PIPE, text=True).stdout
+        rate = float(out.split("Requests/sec:")[1].split()[0])
+        wrk_wall = n / rate
+        for kind in args.fs.split(","):
+            made = fs.make_fs(kind, base)
+            if not made:
+                report.append(f"\n### {kind}: skipped (cannot make or mount it here)\n")
+                continue
+            mnt, cleanup = made
+            cleanups.append(cleanup)
+            dest = os.path.join(mnt, "out")
+            rf = [bench.RINGFETCH, "-q", "-j", "64", "-P", dest, "-i", lists["plain"]]
+            tools = {"ringfetch: a file per URL": (rf, lambda: bench.tree_stats(dest) == (n, n * 16384)),
+                     "ringfetch --tar (one shard)": (rf + ["--tar", "a.tar"], None),
+                     "ringfetch --tar --shard-size 5000": (rf + ["--tar", "s-{shard}.tar", "--shard-size",
+                                                                 "5000"], None)}
+            res = {t: [] for t in tools}
+            for _ in range(args.runs):
+                for tool, (cmd, check) in tools.items():
+                    shutil.rmtree(dest, ignore_errors=True)
+                    os.makedirs(dest)
+                    subprocess.run(["sync"])
+                    res[tool].append(fs.measure(cmd, dest))
+                    ok = check() if check else tar_members(dest) == (n, n * 16384)
+                    if not ok:
+                        raise RuntimeError(f"{tool} on {kind}: wrong output")
+            shutil.rmtree(dest, ignore_errors=True)
+            os.makedirs(dest)
+            sw = statistics.median(seq_write(os.path.join(dest, "seq"), n * 16384)[0]
+                                   for _ in range(args.runs))
+            floor = wrk_wall + sw
+            med = {t: (statistics.median(r[0] for r in v), statistics.median(r[1] for r in v))
+                   for t, v in res.items()}
+            files = med["ringfetch: a file per URL"][0]
+            report.append(f"\n### W1 {n} x 16 KiB over HTTP, -j 64, output on {kind}\n")
+            report.append("| tool | wall s | CPU s | CPU us/file | wall / a file per URL | "
+                          "wall / (wrk + one sequential write) |")
+            report.append("| --- | --- | --- | --- | --- | --- |")
+            for tool, (wall, cpu) in med.items():
+                report.append(f"| {tool} | {wall:.3f} | {cpu:.3f} | {1e6 * cpu / n:.0f} | "
+                              f"{wall / files:.2f} | {wall / floor:.2f} |")
+            report.append(f"| floor: wrk {n} requests + one sequential write of {n * 16384 >> 20} MiB "
+                          f"| {floor:.3f} | | | {floor / files:.2f} | 1.00 |")
+            print("\n".join(report[-len(med) - 3:]), flush=True)
+            tar = med["ringfetch --tar (one shard)"][0]
+            if kind == "ext4":
+                targets.append(("--tar on ext4: wall / a file per URL", tar / files, 0.5))
+            targets.append((f"--tar on {kind}: wall / (wrk + one sequential write)", tar / floor, 1.3))
+        # memory: -j 1024, 2048 bodies of 1 MiB into one shard (tmpfs)
+        made = fs.make_fs("tmpfs", base)
+        if made:
+            mnt, cleanup = made
+            cleanups.append(cleanup)
+            mlist = bench.write_lists(base, "m", [f"{origin.url}/m/m{i}" for i in range(2048)])
+            tf = tempfile.NamedTemporaryFile(mode="r", suffix=".time")
+            subprocess.run(["/usr/bin/time", "-o", tf.name, "-f", "%M", bench.RINGFETCH, "-q", "-j", "1024",
+                            "-P", mnt, "--tar", "m.tar", "-i", mlist["plain"]], check=True)
+            rss = int(tf.read().split()[-1]) / 1024
+            report.append(f"\n### Memory: --tar, -j 1024, 2048 x 1 MiB into one shard on tmpfs\n")
+            report.append(f"Peak RSS {rss:.1f} MiB.")
+            targets.append(("--tar RSS at -j 1024, 1 MiB bodies (MiB)", rss, 64))
+        report.append("\n### Targets of issue 23 (tar half)\n")
+        report.append("| target | measured | limit | met |")
+        report.append("| --- | --- | --- | --- |")
+        for what, value, limit in targets:
+            report.append(f"| {what} | {value:.2f} | <= {limit:.2f} | {'met' if value <= limit else 'not met'} |")
+        print("\n".join(report[-len(targets) - 6:]), flush=True)
+        if args.write:
+            section = (BEGIN + "\n## Archives: tar shards (`./bench/run-archive`)\n\n" + "\n".join(report) +
+                       "\n" + END + "\n")
+            bench.write_section(BEGIN, END, section)
+    finally:
+        for c in reversed(cleanups):
+            c()
+        if origin:
+            origin.stop()
+        time.sleep(0.2)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -31,7 +31,7 @@ LAYERS = [
     ("services", ["dns.c", "auth.c", "naming.c"]),
     ("resolvers", ["resolver_ares.c", "resolver_system.c"]),  # DNS behind resolver.h
     ("leaves", ["http1.c", "tls.c", "hosts.c", "addrlist.c", "url.c", "netrc.c", "digest.c", "hdr.c", "namecache.c", "origin.c", "decode.c", "cookies.c", "output.c",
-                "ratelimit.c", "schedule.c", "tar.c"]),
+                "ratelimit.c", "schedule.c", "tar.c", "warc.c"]),
     ("field values", ["fields.c"]),               # HTTP field values every protocol reads alike
     ("base", ["errors.c", "loop.c", "addrlist.c"]),
     ("kernel paths", ["loop_epoll.c"]),            # the epoll backend under loop.c's ops

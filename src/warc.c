@@ -1,0 +1,107 @@
+/*
+ * warc.c - WARC 1.1 records (see warc.h).
+ */
+#include "warc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <zlib.h>
+
+static size_t field(char *out, size_t cap, size_t at, const char *name, const char *value)
+{
+	if (!value)
+		return at;
+	int n = snprintf(at < cap ? out + at : NULL, at < cap ? cap - at : 0, "%s: %s\r\n", name, value);
+	return at + (n > 0 ? (size_t)n : 0);
+}
+
+size_t rf__warc_head(char *out, size_t cap, const struct rf__warc_record *r)
+{
+	char date[64], len[32];
+	time_t secs = (time_t)(r->date_us / 1000000);
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	size_t d = strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(date + d, sizeof(date) - d, ".%06dZ", (int)(r->date_us % 1000000));
+	snprintf(len, sizeof(len), "%llu", (unsigned long long)r->length);
+	size_t at = field(out, cap, 0, "WARC/1.1\r\nWARC-Type", r->type);
+	at = field(out, cap, at, "WARC-Record-ID", r->id);
+	at = field(out, cap, at, "WARC-Date", date);
+	at = field(out, cap, at, "WARC-Target-URI", r->target_uri);
+	at = field(out, cap, at, "WARC-IP-Address", r->ip);
+	at = field(out, cap, at, "WARC-Concurrent-To", r->concurrent_to);
+	at = field(out, cap, at, "WARC-Warcinfo-ID", r->warcinfo_id);
+	at = field(out, cap, at, "WARC-Filename", r->filename);
+	at = field(out, cap, at, "WARC-Block-Digest", r->block_digest);
+	at = field(out, cap, at, "WARC-Payload-Digest", r->payload_digest);
+	at = field(out, cap, at, "WARC-Truncated", r->truncated);
+	at = field(out, cap, at, "Content-Type", r->content_type);
+	at = field(out, cap, at, "Content-Length", len);
+	if (at + 2 < cap)
+		memcpy(out + at, "\r\n", 3);
+	return at + 2;
+}
+
+void rf__warc_id(char out[RF__WARC_ID_LEN])
+{
+	unsigned char u[16] = {0};
+	size_t got = 0;
+	while (got < sizeof(u)) {
+		ssize_t n = getrandom(u + got, sizeof(u) - got, 0);
+		if (n <= 0)
+			break; /* cannot be on Linux 3.17+; the bytes so far then */
+		got += (size_t)n;
+	}
+	u[6] = (unsigned char)((u[6] & 0x0f) | 0x40); /* version 4 */
+	u[8] = (unsigned char)((u[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+	snprintf(out, RF__WARC_ID_LEN,
+	         "<urn:uuid:%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x>", u[0],
+	         u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14],
+	         u[15]);
+}
+
+void rf__warc_sha1(const unsigned char sha1[20], char out[RF__WARC_DIGEST_LEN])
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+	memcpy(out, "sha1:", 5);
+	char *o = out + 5;
+	for (int i = 0; i < 20; i += 5) { /* 5 bytes are 8 digits of 5 bits */
+		uint64_t v = 0;
+		for (int k = 0; k < 5; k++)
+			v = v << 8 | sha1[i + k];
+		for (int k = 7; k >= 0; k--)
+			*o++ = alphabet[(v >> (5 * k)) & 31];
+	}
+	*o = 0;
+}
+
+int rf__warc_gzip(const void *in, size_t n, unsigned char **out, size_t *out_len)
+{
+	z_stream z;
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -ENOMEM;
+	size_t cap = deflateBound(&z, (uLong)n) + 32;
+	unsigned char *buf = malloc(cap);
+	if (!buf) {
+		deflateEnd(&z);
+		return -ENOMEM;
+	}
+	z.next_in = (unsigned char *)(uintptr_t)in;
+	z.avail_in = (uInt)n;
+	z.next_out = buf;
+	z.avail_out = (uInt)cap;
+	int r = deflate(&z, Z_FINISH);
+	*out_len = cap - z.avail_out;
+	deflateEnd(&z);
+	if (r != Z_STREAM_END) {
+		free(buf);
+		return -ENOMEM;
+	}
+	*out = buf;
+	return 0;
+}

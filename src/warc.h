@@ -1,0 +1,47 @@
+/*
+ * warc.h - WARC 1.1 records (ISO 28500), for --warc-file: a record's
+ * header section, digests in the form wget and Heritrix write them
+ * ("sha1:" and the SHA-1 in base32), record IDs (<urn:uuid:...>), dates
+ * (UTC, microseconds), and a record as one gzip member of its own, so a
+ * reader can start at any record's offset.  A leaf: bytes in, bytes out.
+ */
+#ifndef RF_WARC_H
+#define RF_WARC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RF__WARC_ID_LEN 48     /* "<urn:uuid:" 36 ">" and a NUL */
+#define RF__WARC_DIGEST_LEN 40 /* "sha1:" 32 base32 and a NUL */
+
+struct rf__warc_record {
+	const char *type;           /* "warcinfo", "request", "response", "revisit" */
+	const char *id;             /* WARC-Record-ID */
+	int64_t date_us;            /* WARC-Date: microseconds since the epoch */
+	const char *target_uri;     /* or NULL (warcinfo) */
+	const char *ip;             /* WARC-IP-Address, or NULL */
+	const char *concurrent_to;  /* WARC-Concurrent-To, or NULL */
+	const char *warcinfo_id;    /* WARC-Warcinfo-ID, or NULL */
+	const char *block_digest;   /* "sha1:...", or NULL */
+	const char *payload_digest; /* "sha1:...", or NULL */
+	const char *truncated;      /* WARC-Truncated reason ("length", "time",
+	                               "disconnect", "unspecified"), or NULL */
+	const char *filename;       /* WARC-Filename (warcinfo), or NULL */
+	const char *content_type;   /* "application/http;msgtype=response" ... */
+	uint64_t length;            /* the block's length */
+};
+
+/* The header section (up to and with its empty line) into out[0..cap):
+ * its length, or what it needs when that is cap or more (as snprintf). */
+size_t rf__warc_head(char *out, size_t cap, const struct rf__warc_record *r);
+/* What follows every block. */
+#define RF__WARC_TAIL "\r\n\r\n"
+/* A new record ID from the kernel's random bytes (a version 4 UUID). */
+void rf__warc_id(char out[RF__WARC_ID_LEN]);
+/* "sha1:" and the base32 of a SHA-1. */
+void rf__warc_sha1(const unsigned char sha1[20], char out[RF__WARC_DIGEST_LEN]);
+/* n bytes as one gzip member into *out (malloc'd, *out_len): 0 or -ENOMEM. */
+int rf__warc_gzip(const void *in, size_t n, unsigned char **out, size_t *out_len);
+
+#endif

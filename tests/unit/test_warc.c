@@ -1,0 +1,134 @@
+/* test_warc.c - WARC records read by other people's readers: a file of a
+ * warcinfo, a request and a response record, each its own gzip member,
+ * parsed member by member and its block digests recomputed by Python, and
+ * indexed by Webrecorder's warcio (npm; scripts/deps installs it into
+ * tests/node, $WARCIO names it).  Base32 digests against RFC 4648's
+ * vectors; record IDs are version 4 UUIDs, all different. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "digest.h"
+#include "tap.h"
+#include "warc.h"
+
+static FILE *out;
+
+static void record(const char *type, const char *id, const char *uri, const char *concurrent,
+                   const char *content_type, const char *block, size_t len, bool payload_digest)
+{
+	struct rf__digest *d = rf__digest_new("sha-1");
+	unsigned char sha[64];
+	char digest[RF__WARC_DIGEST_LEN], payload[RF__WARC_DIGEST_LEN];
+	rf__digest_update(d, block, len);
+	rf__digest_final(d, sha);
+	rf__warc_sha1(sha, digest);
+	const char *body = payload_digest ? strstr(block, "\r\n\r\n") : NULL;
+	if (body) {
+		rf__digest_reset(d);
+		rf__digest_update(d, body + 4, len - (size_t)(body + 4 - block));
+		rf__digest_final(d, sha);
+		rf__warc_sha1(sha, payload);
+	}
+	rf__digest_free(d);
+	struct rf__warc_record r = {.type = type, .id = id, .date_us = 1796360000123456, .target_uri = uri,
+	                            .ip = uri ? "127.0.0.1" : NULL, .concurrent_to = concurrent,
+	                            .block_digest = digest, .payload_digest = body ? payload : NULL,
+	                            .content_type = content_type, .length = len,
+	                            .filename = uri ? NULL : "t.warc.gz"};
+	char head[2048];
+	size_t n = rf__warc_head(head, sizeof(head), &r);
+	CHECK(n < sizeof(head) && rf__warc_head(NULL, 0, &r) == n, "%s head: %zu bytes, and that length asked for",
+	      type, n);
+	size_t total = n + len + 4;
+	char *rec = malloc(total);
+	memcpy(rec, head, n);
+	memcpy(rec + n, block, len);
+	memcpy(rec + n + len, RF__WARC_TAIL, 4);
+	unsigned char *gz;
+	size_t gz_len;
+	CHECK(rf__warc_gzip(rec, total, &gz, &gz_len) == 0, "%s record gzipped on its own", type);
+	fwrite(gz, 1, gz_len, out);
+	free(gz);
+	free(rec);
+}
+
+int main(void)
+{
+	/* RFC 4648 section 10: base32 of "foobar" is MZXW6YTBOI====== (the
+	 * digest form has no padding: 20 bytes are 32 digits) */
+	unsigned char sha[20] = {0};
+	char s[RF__WARC_DIGEST_LEN];
+	memcpy(sha, "fooba", 5);
+	rf__warc_sha1(sha, s);
+	CHECK(strncmp(s, "sha1:MZXW6YTB", 13) == 0 && strlen(s) == 37, "base32 as RFC 4648: %s", s);
+	char a[RF__WARC_ID_LEN], b[RF__WARC_ID_LEN], info[RF__WARC_ID_LEN];
+	rf__warc_id(a);
+	rf__warc_id(b);
+	rf__warc_id(info);
+	CHECK(strlen(a) == 47 && strncmp(a, "<urn:uuid:", 10) == 0 && a[24] == '4' && strchr("89ab", a[29]) &&
+	          strcmp(a, b) != 0,
+	      "record IDs: version 4 UUIDs, different (%s)", a);
+
+	char dir[] = "/tmp/rf-warc-XXXXXX";
+	if (!mkdtemp(dir))
+		return 99;
+	char path[300];
+	snprintf(path, sizeof(path), "%s/t.warc.gz", dir);
+	out = fopen(path, "wb");
+	const char *fields = "software: ringfetch\r\nformat: WARC File Format 1.1\r\n";
+	record("warcinfo", info, NULL, NULL, "application/warc-fields", fields, strlen(fields), false);
+	const char *req = "GET /a HTTP/1.1\r\nHost: 127.0.0.1:1\r\nAuthorization: ***\r\n\r\n";
+	record("request", a, "http://127.0.0.1:1/a", b, "application/http;msgtype=request", req, strlen(req),
+	       false);
+	const char *resp = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+	record("response", b, "http://127.0.0.1:1/a", a, "application/http;msgtype=response", resp, strlen(resp),
+	       true);
+	fclose(out);
+
+	char cmd[4096];
+	snprintf(cmd, sizeof(cmd),
+	         "python3 - '%s' <<'EOF'\n"
+	         "import base64, hashlib, sys, zlib\n"
+	         "data = open(sys.argv[1], 'rb').read()\n"
+	         "recs = []\n"
+	         "while data:\n"
+	         "    d = zlib.decompressobj(31)\n"
+	         "    rec = d.decompress(data)\n"
+	         "    assert d.eof, 'a record is one whole gzip member'\n"
+	         "    data = d.unused_data\n"
+	         "    head, _, rest = rec.partition(b'\\r\\n\\r\\n')\n"
+	         "    f = dict(l.split(': ', 1) for l in head.decode().split('\\r\\n')[1:])\n"
+	         "    n = int(f['Content-Length'])\n"
+	         "    block = rest[:n]\n"
+	         "    assert rest[n:] == b'\\r\\n\\r\\n', rest[n:]\n"
+	         "    want = 'sha1:' + base64.b32encode(hashlib.sha1(block).digest()).decode()\n"
+	         "    assert f['WARC-Block-Digest'] == want, (f, want)\n"
+	         "    if 'WARC-Payload-Digest' in f:\n"
+	         "        p = block.partition(b'\\r\\n\\r\\n')[2]\n"
+	         "        assert f['WARC-Payload-Digest'] == 'sha1:' + base64.b32encode(hashlib.sha1(p).digest()).decode()\n"
+	         "    assert f['WARC-Date'] == '2026-12-04T04:53:20.123456Z', f['WARC-Date']\n"
+	         "    recs.append(f['WARC-Type'])\n"
+	         "assert recs == ['warcinfo', 'request', 'response'], recs\n"
+	         "EOF",
+	         path);
+	CHECK(system(cmd) == 0, "three gzip members, each a record, digests as Python computes them");
+	const char *warcio = getenv("WARCIO");
+	if (!warcio || !*warcio) {
+		printf("# WARCIO is not set (scripts/deps installs warcio into tests/node)\n");
+		CHECK(0, "warcio is there to read the file");
+	} else {
+		snprintf(cmd, sizeof(cmd),
+		         "'%s' index '%s' > %s/index && "
+		         "python3 -c \"import json,sys; r=[json.loads(l) for l in open('%s/index')]; "
+		         "assert [x['warc-type'] for x in r]==['warcinfo','request','response'], r; "
+		         "assert r[2]['warc-target-uri']=='http://127.0.0.1:1/a', r; "
+		         "assert r[0]['offset']==0 and r[1]['offset']>0, r\"",
+		         warcio, path, dir, dir);
+		CHECK(system(cmd) == 0, "warcio indexes the three records, at their members' offsets");
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		return 99;
+	return tap_done();
+}

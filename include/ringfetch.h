@@ -100,6 +100,8 @@ enum rf_sink_kind {
 	RF_SINK_FD,       /* appended to an open descriptor (stdout, a pipe) */
 	RF_SINK_ARCHIVE,  /* a sample of the client's tar shards (rf_client_tar):
 	                     path is its key; KEY.EXT and KEY.json */
+	RF_SINK_WARC,     /* request and response records of the client's WARC
+	                     file (rf_client_warc) */
 };
 
 /* Request flags. */
@@ -564,6 +566,27 @@ typedef struct rf_tar_opts {
 	void *reserved[2];
 } rf_tar_opts;
 RF_API int rf_client_tar(rf_client *c, const rf_tar_opts *o, char *why, size_t why_len);
+
+/*
+ * A WARC file (README "Archives"): after rf_client_warc, requests with sink
+ * RF_SINK_WARC are kept as a request record (as sent; Authorization,
+ * Proxy-Authorization and Cookie values as *** unless keep_credentials) and
+ * a response record (as received: status line, header fields, body with its
+ * transfer coding), WARC 1.1, each record its own gzip member (compression
+ * "gzip", the default, or "none"), after a warcinfo record naming the
+ * software and the command.  The file is path + ".part" until rf_run ends
+ * well.  A failed exchange is not recorded; a response over 8 MiB is kept
+ * to 8 MiB with WARC-Truncated: length.  0, or RF_EINVAL with why.
+ */
+typedef struct rf_warc_opts {
+	const char *path;        /* the file, e.g. "crawl.warc.gz" */
+	const char *compression; /* "gzip" (NULL too) or "none" */
+	int keep_credentials;
+	const char *command; /* for the warcinfo record (credentials removed
+	                        by the caller), or NULL */
+	void *reserved[2];
+} rf_warc_opts;
+RF_API int rf_client_warc(rf_client *c, const rf_warc_opts *o, char *why, size_t why_len);
 
 typedef struct rf_dns_stats {
 	uint64_t lookups;       /* names asked of the resolver */

@@ -30,6 +30,7 @@
 
 #include "cookies.h"
 #include "decode.h"
+#include "warc.h"
 #include "engine.h"
 #include "pool.h"
 #include "queue.h"
@@ -104,6 +105,7 @@ void rf_client_free(rf_client *c)
 	}
 	rf__split_free_all(&c->split_jobs);
 	rf__archive_free(c->archive);          /* not ended: only .part files stay */
+	free(c->warc);                         /* its output is in c->outputs */
 	while (!rf__list_empty(&c->outputs)) { /* not ended: only .part files stay */
 		struct rf__output *o = rf__container_of(c->outputs.next, struct rf__output, link);
 		rf__list_del(&o->link);
@@ -1346,6 +1348,97 @@ int rf_client_tar(rf_client *c, const rf_tar_opts *o, char *why, size_t why_len)
 		return err == -ENOMEM ? err : RF_EINVAL;
 	}
 	return err;
+}
+
+/* The WARC file's first record: who wrote it, how. */
+static int warc_info(rf_client *c, const rf_warc_opts *o, char *why, size_t why_len)
+{
+	struct rf__warc_file *w = c->warc;
+	char fields[4096];
+	int n = snprintf(fields, sizeof(fields),
+	                 "software: ringfetch/%s\r\nformat: WARC File Format 1.1\r\n"
+	                 "conformsTo: https://iipc.github.io/warc-specifications/specifications/warc-format/"
+	                 "warc-1.1/\r\n%s%.3000s%s",
+	                 RF_VERSION_STRING, o->command ? "command: " : "", o->command ? o->command : "",
+	                 o->command ? "\r\n" : "");
+	size_t len = n > 0 && (size_t)n < sizeof(fields) ? (size_t)n : 0;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	const char *slash = strrchr(w->out->path, '/');
+	rf__warc_id(w->info_id);
+	char digest[RF__WARC_DIGEST_LEN] = "";
+	unsigned char sha[64];
+	struct rf__digest *d = rf__digest_new("sha-1");
+	if (!d)
+		return -ENOMEM;
+	rf__digest_update(d, fields, len);
+	rf__digest_final(d, sha);
+	rf__digest_free(d);
+	rf__warc_sha1(sha, digest);
+	struct rf__warc_record r = {.type = "warcinfo",
+	                            .block_digest = digest,
+	                            .id = w->info_id,
+	                            .date_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000,
+	                            .filename = slash ? slash + 1 : w->out->path,
+	                            .content_type = "application/warc-fields",
+	                            .length = len};
+	char rec[8192];
+	size_t head = rf__warc_head(rec, sizeof(rec), &r);
+	if (head + len + 4 > sizeof(rec))
+		return -ENOMEM;
+	memcpy(rec + head, fields, len);
+	memcpy(rec + head + len, RF__WARC_TAIL, 4);
+	unsigned char *gz = (unsigned char *)rec;
+	size_t gz_len = head + len + 4;
+	if (w->gzip && rf__warc_gzip(rec, gz_len, &gz, &gz_len))
+		return -ENOMEM;
+	uint64_t at = rf__output_reserve(w->out, gz_len);
+	ssize_t wr = pwrite(w->out->fd, gz, gz_len, (off_t)at);
+	int err = wr == (ssize_t)gz_len ? 0 : wr < 0 ? -errno : -EIO;
+	if (gz != (unsigned char *)rec)
+		free(gz);
+	if (err)
+		snprintf(why, why_len, "%s: %s", w->out->part, strerror(-err));
+	return err;
+}
+
+int rf_client_warc(rf_client *c, const rf_warc_opts *o, char *why, size_t why_len)
+{
+	char scratch[8];
+	if (!why || !why_len) {
+		why = scratch;
+		why_len = sizeof(scratch);
+	}
+	why[0] = 0;
+	if (c->warc || c->source || c->q_head) {
+		snprintf(why, why_len, "the WARC file is set once, before the first request");
+		return RF_EINVAL;
+	}
+	if (!o->path || !*o->path || o->reserved[0] || o->reserved[1] ||
+	    (o->compression && strcmp(o->compression, "gzip") != 0 && strcmp(o->compression, "none") != 0)) {
+		snprintf(why, why_len, "a WARC file needs a path, and compression gzip or none");
+		return RF_EINVAL;
+	}
+	static const struct rf__output_ops warc_output = {.kind = "warc"};
+	struct rf__warc_file *w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->gzip = !o->compression || strcmp(o->compression, "gzip") == 0;
+	w->keep_credentials = o->keep_credentials != 0;
+	int err = rf__output_open(&warc_output, o->path, &w->out, why, why_len);
+	if (err) {
+		free(w);
+		return err == -ENOMEM ? err : RF_EINVAL;
+	}
+	c->warc = w;
+	if ((err = warc_info(c, o, why, why_len))) {
+		rf__output_free(w->out);
+		free(w);
+		c->warc = NULL;
+		return err == -ENOMEM ? err : RF_EINVAL;
+	}
+	rf__list_push(&c->outputs, &w->out->link); /* ended (renamed) with the run */
+	return 0;
 }
 
 void rf_resolver_opts_init(rf_resolver_opts *o)

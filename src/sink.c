@@ -39,6 +39,8 @@ static const struct rf__sink_ops *ops_for(enum rf_sink_kind kind)
 		return &rf__sink_fd_ops;
 	case RF_SINK_ARCHIVE:
 		return &rf__sink_archive_ops;
+	case RF_SINK_WARC:
+		return &rf__sink_warc_ops;
 	}
 	return NULL;
 }
@@ -63,6 +65,11 @@ void rf__sink_release(struct rf__sink *k, bool all)
 	free(k->dirpath);
 	free(k->member_buf);
 	free(k->stage_buf);
+	free(k->warc_buf);
+	free(k->warc_out);
+	rf__digest_free(k->warc_payload);
+	k->warc_buf = k->warc_out = NULL;
+	k->warc_payload = NULL;
 	k->member_buf = k->stage_buf = NULL;
 	if (k->stage_fd >= 0) /* torn down mid-way: the unnamed file goes with it */
 		close(k->stage_fd);

@@ -62,6 +62,11 @@ struct rf__sink_ops {
 	 * True when the slot may send its request now (a resumed prefix is
 	 * hashed).  NULL: the kind submits no ops of its own. */
 	bool (*on_completion)(rf_client *c, struct rf__slot *s, enum rf__op_kind op, int res);
+	/* The response's bytes as they came off the connection (header
+	 * section, transfer coding and all), before anything else sees them;
+	 * then, when the parse took fewer, `unread`: the last that many are
+	 * not this response's.  NULL: the kind wants the body only. */
+	void (*wire)(rf_client *c, struct rf__slot *s, const char *raw, size_t n, size_t unread);
 	/* Every byte is written (or the attempt failed, `failed`): the
 	 * finishing steps; true when nothing is left to do. */
 	bool (*finish)(rf_client *c, struct rf__slot *s, bool failed);
@@ -73,7 +78,7 @@ struct rf__sink_ops {
 };
 
 extern const struct rf__sink_ops rf__sink_file_ops, rf__sink_fd_ops, rf__sink_callback_ops,
-	rf__sink_discard_ops, rf__sink_archive_ops;
+	rf__sink_discard_ops, rf__sink_archive_ops, rf__sink_warc_ops;
 
 enum rf__file_state {
 	RF__FILE_NONE,
@@ -165,6 +170,18 @@ struct rf__sink {
 	uint64_t stage_copied; /* bytes of it copied into the shard */
 	char *stage_buf;       /* the copy's buffer */
 	uint64_t body_at;      /* the shard offset of body byte 0 */
+	/* the WARC kind (sink_warc.c): the response as it came, staged */
+	char *warc_buf;
+	size_t warc_cap, warc_len;
+	size_t warc_last; /* bytes the last piece added */
+	bool warc_started, warc_truncated;
+	int64_t warc_date;               /* its first byte (us, UTC) */
+	char warc_ip[48];                /* the peer then */
+	struct rf__digest *warc_payload; /* the entity body's SHA-1 */
+	char *warc_out;                  /* both records, as they go out */
+	size_t warc_out_len;
+	bool warc_writing, warc_written;
+	int warc_res;
 };
 
 /* ---- sink.c: the stage every kind shares ---- */

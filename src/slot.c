@@ -1352,11 +1352,17 @@ static void parse_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n)
 		s->t_first_byte = c->now - s->req->t_start;
 	s->last_io = c->now;
 	size_t consumed;
+	bool wire = s->sink.ops && s->sink.ops->wire;
+	if (wire) /* the response as it came (WARC): before the parse, which
+	             takes a chunked body's framing out in place */
+		s->sink.ops->wire(c, s, b->data, n, 0);
 	int e = rf__exchange_feed(&s->ex, b->data, n, &consumed);
 	if (e) {
 		fail_detail(c, s, e, s->resp.error_detail);
 		return;
 	}
+	if (wire && consumed < n) /* the rest is not this response's */
+		s->sink.ops->wire(c, s, NULL, 0, n - consumed);
 	if (s->resp.headers_done && s->body == RF__BODY_UNDECIDED) {
 		on_headers(c, s);
 		if (s->end == RF__END_FAILED || s->resp_ended)

@@ -65,6 +65,7 @@ struct cli {
 	unsigned line;         /* the -i line of the URL being prepared, 0: none */
 	uint64_t position;     /* URLs read so far (--tar keys: every shard's alike) */
 	char key[256];         /* --tar: the sample's key */
+	char command[4096];    /* the command line, credentials out (WARC's warcinfo) */
 };
 
 /* What the CLI keeps with each request it hands over (rf_request.user),
@@ -299,6 +300,10 @@ static bool prepare(struct cli *c, rf_request *req, const char *url, const char 
 		req->sink = RF_SINK_DISCARD;
 		return attach_info(c, req, "");
 	}
+	if (c->o.warc) { /* records of the WARC file, no file of its own */
+		req->sink = RF_SINK_WARC;
+		return attach_info(c, req, "");
+	}
 	if (c->o.tar) { /* a sample: KEY from key= or the list position */
 		if (key)
 			snprintf(c->key, sizeof(c->key), "%s", key);
@@ -392,6 +397,17 @@ static bool prepare(struct cli *c, rf_request *req, const char *url, const char 
 }
 
 /* The source: command-line URLs, then the input list. */
+/* "Name: value" (or "--header=Name: value") names a credential. */
+static bool credential_header(const char *h)
+{
+	if (strncmp(h, "--header=", 9) == 0)
+		h += 9;
+	size_t n = strcspn(h, ":");
+	return (n == 13 && strncasecmp(h, "authorization", 13) == 0) ||
+	       (n == 19 && strncasecmp(h, "proxy-authorization", 19) == 0) ||
+	       (n == 6 && strncasecmp(h, "cookie", 6) == 0);
+}
+
 static int next_request(void *arg, rf_request *req)
 {
 	struct cli *c = arg;
@@ -972,6 +988,23 @@ static int start_client(struct cli *c)
 		if (terr)
 			return usage_fail("%s", twhy);
 	}
+	if (!err && c->o.warc) {
+		char wwhy[600] = "", path[PATH_MAX];
+		bool none = c->o.warc_compression && strcmp(c->o.warc_compression, "none") == 0;
+		snprintf(path, sizeof(path), "%s%s%s%s",
+		         c->o.out_dir_given && c->o.warc[0] != '/' ? c->o.out_dir : "",
+		         c->o.out_dir_given && c->o.warc[0] != '/' ? "/" : "", c->o.warc,
+		         none ? ".warc" : ".warc.gz");
+		rf_warc_opts w = {.path = path,
+		                  .compression = none ? "none" : "gzip",
+		                  .keep_credentials = c->o.warc_keep_credentials,
+		                  .command = c->command};
+		int werr = rf_client_warc(c->client, &w, wwhy, sizeof(wwhy));
+		if (werr == -ENOMEM)
+			return EXIT_INTERNAL;
+		if (werr)
+			return usage_fail("%s", wwhy);
+	}
 	if (!err && c->o.resolver_given) {
 		char rwhy[300] = "";
 		int rerr = rf_client_resolver(c->client, &c->o.resolver, rwhy, sizeof(rwhy));
@@ -1100,6 +1133,17 @@ int main(int argc, char **argv)
 		return status;
 	status = cli_options_parse(&c.o, args.argc, args.argv, stdout, stderr);
 	cli_config_blank(&args, argv); /* ps shows argv: passwords blanked there too */
+	for (int i = 0, at = 0; i < argc && at < (int)sizeof(c.command) - 1; i++) {
+		char shown[4096];
+		const char *a =
+			strstr(argv[i], "://") ? rf_url_redact(argv[i], shown, sizeof(shown)) : argv[i];
+		bool header = i && (strcmp(argv[i - 1], "-H") == 0 || strcmp(argv[i - 1], "--header") == 0);
+		if ((header || strncmp(a, "--header=", 9) == 0) && credential_header(a)) {
+			snprintf(shown, sizeof(shown), "%.*s: ***", (int)strcspn(a, ":"), a);
+			a = shown; /* the warcinfo record names no secret */
+		}
+		at += snprintf(c.command + at, sizeof(c.command) - (size_t)at, "%s%s", i ? " " : "", a);
+	}
 	if (status == CLI_RUN)
 		status = set_up(&c);
 	if (status == CLI_RUN)

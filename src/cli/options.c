@@ -47,6 +47,12 @@ void cli_options_usage(FILE *f)
 	      "      --tar PATTERN         tar shards, not a file per URL (webdataset): KEY.EXT\n"
 	      "                            and KEY.json per URL into PATTERN, e.g.\n"
 	      "                            shards/{shard:05}.tar (.tar.part until complete)\n"
+	      "      --warc-file NAME      keep every exchange as WARC records in NAME.warc.gz\n"
+	      "                            (wget's spelling; request and response as they were)\n"
+	      "      --warc-compression gzip|none  each record its own gzip member (default),\n"
+	      "                            or NAME.warc uncompressed\n"
+	      "      --warc-keep-credentials  keep Authorization and Cookie values in the\n"
+	      "                            request records (default: ***)\n"
 	      "      --shard-size N        a new shard after N samples\n"
 	      "      --shard-bytes SIZE    a new shard once one holds SIZE bytes (500M, 1G)\n"
 	      "  -nc, --no-clobber         skip a URL whose own file (origin record) exists\n"
@@ -327,6 +333,9 @@ enum {
 	OPT_JSON,
 	OPT_DISCARD,
 	OPT_TAR,
+	OPT_WARC_FILE,
+	OPT_WARC_COMPRESSION,
+	OPT_WARC_KEEP_CREDENTIALS,
 	OPT_SHARD_SIZE,
 	OPT_SHARD_BYTES,
 	OPT_NO_CLOBBER,
@@ -425,6 +434,9 @@ static const struct option long_opts[] = {
 	{"write-out", required_argument, NULL, 'w'},
 	{"discard", no_argument, NULL, OPT_DISCARD},
 	{"tar", required_argument, NULL, OPT_TAR},
+	{"warc-file", required_argument, NULL, OPT_WARC_FILE},
+	{"warc-compression", required_argument, NULL, OPT_WARC_COMPRESSION},
+	{"warc-keep-credentials", no_argument, NULL, OPT_WARC_KEEP_CREDENTIALS},
 	{"shard-size", required_argument, NULL, OPT_SHARD_SIZE},
 	{"shard-bytes", required_argument, NULL, OPT_SHARD_BYTES},
 	{"no-clobber", no_argument, NULL, OPT_NO_CLOBBER},
@@ -1036,6 +1048,20 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 		case OPT_TAR:
 			o->tar = optarg;
 			break;
+		case OPT_WARC_FILE:
+			if (!*optarg)
+				return usage_error(err, "--warc-file needs a name%s", "");
+			o->warc = optarg;
+			break;
+		case OPT_WARC_COMPRESSION:
+			if (strcmp(optarg, "gzip") != 0 && strcmp(optarg, "none") != 0)
+				return usage_error(err, "--warc-compression takes gzip or none, not '%s'",
+				                   optarg);
+			o->warc_compression = optarg;
+			break;
+		case OPT_WARC_KEEP_CREDENTIALS:
+			o->warc_keep_credentials = true;
+			break;
 		case OPT_SHARD_SIZE: {
 			char *end;
 			errno = 0;
@@ -1141,6 +1167,16 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 		                   "--tar writes samples into shards: not with -o, --discard, --split, "
 		                   "-r, -N, -nc, --force-directories or -J (yet)%s",
 		                   "");
+	if (o->warc && (o->tar || o->output || o->discard || o->split || o->range || o->resume || o->mirror ||
+	                o->no_clobber || o->force_dirs || o->content_disposition || o->opts.compressed))
+		return usage_error(
+			err,
+			"--warc-file keeps what the servers sent: not with --tar, -o, --discard, "
+			"--split, -r, -c, -N, -nc, --force-directories, -J or --compressed (yet)%s",
+			"");
+	if ((o->warc_compression || o->warc_keep_credentials) && !o->warc)
+		return usage_error(
+			err, "--warc-compression and --warc-keep-credentials go with --warc-file%s", "");
 	if ((o->shard_size || o->shard_bytes) && !o->tar)
 		return usage_error(err, "--shard-size and --shard-bytes go with --tar%s", "");
 	if (o->output && o->content_disposition)

@@ -32,37 +32,40 @@ struct cli_options {
 	bool resolver_given;            /* ... some of them given */
 	const char *pins[CLI_MAX_PINS]; /* --resolve values */
 	size_t npins;
-	bool output_big_o;         /* ... given as -O */
-	const char *input_path;    /* -i, or NULL */
-	const char *checksum;      /* --checksum (single URL), or NULL */
-	const char *range;         /* -r A-B (single URL), or NULL */
-	bool resume;               /* -c */
-	unsigned split;            /* --split N, or 0 */
-	const char *json;          /* --json FILE ("-" = stdout), or NULL */
-	const char *write_out;     /* -w/--write-out FORMAT, or NULL */
-	bool discard;              /* --discard (or -o /dev/null with several URLs) */
-	const char *tar;           /* --tar PATTERN: samples of tar shards, or NULL */
-	uint64_t shard_size;       /* --shard-size N samples per shard (0: no limit) */
-	uint64_t shard_bytes;      /* --shard-bytes SIZE per shard (0: no limit) */
-	bool no_clobber;           /* -nc/--no-clobber */
-	bool verbose;              /* -v */
-	unsigned shard_k, shard_n; /* --shard K/N (1 <= K <= N), 0/0: all */
-	bool shard_auto;           /* --shard auto: from the job scheduler's variables */
-	bool mirror;               /* -N */
-	bool quiet;                /* -q */
-	bool iec_units;            /* a size or rate was typed in powers of 1024 (k, M,
+	bool output_big_o;            /* ... given as -O */
+	const char *input_path;       /* -i, or NULL */
+	const char *checksum;         /* --checksum (single URL), or NULL */
+	const char *range;            /* -r A-B (single URL), or NULL */
+	bool resume;                  /* -c */
+	unsigned split;               /* --split N, or 0 */
+	const char *json;             /* --json FILE ("-" = stdout), or NULL */
+	const char *write_out;        /* -w/--write-out FORMAT, or NULL */
+	bool discard;                 /* --discard (or -o /dev/null with several URLs) */
+	const char *tar;              /* --tar PATTERN: samples of tar shards, or NULL */
+	uint64_t shard_size;          /* --shard-size N samples per shard (0: no limit) */
+	uint64_t shard_bytes;         /* --shard-bytes SIZE per shard (0: no limit) */
+	const char *warc;             /* --warc-file NAME: NAME.warc.gz, or NULL */
+	const char *warc_compression; /* --warc-compression gzip|none */
+	bool warc_keep_credentials;   /* --warc-keep-credentials */
+	bool no_clobber;              /* -nc/--no-clobber */
+	bool verbose;                 /* -v */
+	unsigned shard_k, shard_n;    /* --shard K/N (1 <= K <= N), 0/0: all */
+	bool shard_auto;              /* --shard auto: from the job scheduler's variables */
+	bool mirror;                  /* -N */
+	bool quiet;                   /* -q */
+	bool iec_units;               /* a size or rate was typed in powers of 1024 (k, M,
 	                              MiB): reports say KiB, MiB; else kB, MB (SI) */
-	int progress;              /* -1 auto (a bar on a terminal), else enum progress_style */
-	bool print_digest;         /* --print-digest */
-	bool file_io_report;       /* --file-io given: the summary names the path */
-	bool io_named;             /* --io given: the summary names the kernel path */
-	int io_report;             /* --io-report: 1 text, 2 JSON (to stderr) */
-	bool netrc;                /* --netrc: ~/.netrc */
-	char *user;                /* --user, a copy (argv's password is blanked) */
-	char *proxy;               /* -x/--proxy, a copy (likewise), or NULL */
-	bool proxy_given;          /* -x given ("" = no proxy, whatever the environment) */
-	char *proxy_user;          /* --proxy-user, a copy (likewise), or NULL */
-	const char *noproxy;       /* --noproxy, or NULL (then no_proxy/NO_PROXY) */
+	int progress;                 /* -1 auto (a bar on a terminal), else enum progress_style */
+	bool print_digest;            /* --print-digest */
+	bool file_io_report;          /* --file-io given: the summary names the path */
+	bool io_named;                /* --io given: the summary names the kernel path */
+	int io_report;                /* --io-report: 1 text, 2 JSON (to stderr) */
+	bool netrc;                   /* --netrc: ~/.netrc */
+	char *user;                   /* --user, a copy (argv's password is blanked) */
+	char *proxy;                  /* -x/--proxy, a copy (likewise), or NULL */
+	bool proxy_given;             /* -x given ("" = no proxy, whatever the environment) */
+	char *proxy_user;             /* --proxy-user, a copy (likewise), or NULL */
+	const char *noproxy;          /* --noproxy, or NULL (then no_proxy/NO_PROXY) */
 	char *headers[CLI_MAX_HEADERS];
 	size_t nheaders;
 	char **urls;   /* the operands (with -O URL ones first) */

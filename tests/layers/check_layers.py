@@ -20,7 +20,7 @@ LAYERS = [
     ("slot", ["slot.c"]),                         # one transfer's state machine
     ("body", ["sink.c", "splice.c"]),             # the body stage every sink shares; splicing
     ("sink kinds", ["sink_file.c", "sink_fd.c", "sink_consume.c",  # each kind behind sink.h's table,
-                    "sink_decode.c", "sink_archive.c"]),  # and the transform stage (decoding)
+                    "sink_decode.c", "sink_archive.c", "sink_warc.c"]),  # and the transform stage (decoding)
     ("body digests", ["sink_digest.c"]),          # checksums over the body
     ("archives", ["archive.c"]),                  # tar shards: samples' regions, rotation, ends
     ("policy", ["outcome.c", "pool.c", "split.c"]),  # what an attempt leads to, connection pool,

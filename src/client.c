@@ -104,7 +104,9 @@ void rf_client_free(rf_client *c)
 		rf__slot_release(s); /* before the loop: pool memory goes with it */
 	}
 	rf__split_free_all(&c->split_jobs);
-	rf__archive_free(c->archive);          /* not ended: only .part files stay */
+	rf__archive_free(c->archive); /* not ended: only .part files stay */
+	if (c->warc)
+		rf__warc_zip_free(c->warc->zip);
 	free(c->warc);                         /* its output is in c->outputs */
 	while (!rf__list_empty(&c->outputs)) { /* not ended: only .part files stay */
 		struct rf__output *o = rf__container_of(c->outputs.next, struct rf__output, link);
@@ -1390,7 +1392,7 @@ static int warc_info(rf_client *c, const rf_warc_opts *o, char *why, size_t why_
 	memcpy(rec + head + len, RF__WARC_TAIL, 4);
 	unsigned char *gz = (unsigned char *)rec;
 	size_t gz_len = head + len + 4;
-	if (w->gzip && rf__warc_gzip(rec, gz_len, &gz, &gz_len))
+	if (w->gzip && rf__warc_gzip(w->zip, rec, gz_len, &gz, &gz_len))
 		return -ENOMEM;
 	uint64_t at = rf__output_reserve(w->out, gz_len);
 	ssize_t wr = pwrite(w->out->fd, gz, gz_len, (off_t)at);
@@ -1425,14 +1427,20 @@ int rf_client_warc(rf_client *c, const rf_warc_opts *o, char *why, size_t why_le
 		return -ENOMEM;
 	w->gzip = !o->compression || strcmp(o->compression, "gzip") == 0;
 	w->keep_credentials = o->keep_credentials != 0;
+	if (w->gzip && !(w->zip = rf__warc_zip_new())) {
+		free(w);
+		return -ENOMEM;
+	}
 	int err = rf__output_open(&warc_output, o->path, &w->out, why, why_len);
 	if (err) {
+		rf__warc_zip_free(w->zip);
 		free(w);
 		return err == -ENOMEM ? err : RF_EINVAL;
 	}
 	c->warc = w;
 	if ((err = warc_info(c, o, why, why_len))) {
 		rf__output_free(w->out);
+		rf__warc_zip_free(w->zip);
 		free(w);
 		c->warc = NULL;
 		return err == -ENOMEM ? err : RF_EINVAL;

@@ -329,7 +329,8 @@ struct rf_client {
 	struct rf__warc_file {          /* --warc-file (sink_warc.c), or NULL */
 		struct rf__output *out; /* in outputs: ended with the run */
 		bool gzip, keep_credentials;
-		char info_id[48]; /* the warcinfo record's ID */
+		struct rf__warc_zip *zip; /* with gzip */
+		char info_id[48];         /* the warcinfo record's ID */
 	} * warc;
 	struct rf__link outputs; /* client-owned outputs (output.h), ended
 	                               with the run */

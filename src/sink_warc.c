@@ -164,7 +164,7 @@ static int add_record(rf_client *c, struct rf__warc_record *r, const char *block
 	memcpy(rec + head + len, RF__WARC_TAIL, 4);
 	unsigned char *gz = (unsigned char *)rec;
 	size_t gz_len = total;
-	if (c->warc->gzip && rf__warc_gzip(rec, total, &gz, &gz_len)) {
+	if (c->warc->gzip && rf__warc_gzip(c->warc->zip, rec, total, &gz, &gz_len)) {
 		free(rec);
 		return -ENOMEM;
 	}

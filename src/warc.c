@@ -79,25 +79,43 @@ void rf__warc_sha1(const unsigned char sha1[20], char out[RF__WARC_DIGEST_LEN])
 	*o = 0;
 }
 
-int rf__warc_gzip(const void *in, size_t n, unsigned char **out, size_t *out_len)
-{
+struct rf__warc_zip {
 	z_stream z;
-	memset(&z, 0, sizeof(z));
-	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return -ENOMEM;
-	size_t cap = deflateBound(&z, (uLong)n) + 32;
-	unsigned char *buf = malloc(cap);
-	if (!buf) {
-		deflateEnd(&z);
-		return -ENOMEM;
+};
+
+struct rf__warc_zip *rf__warc_zip_new(void)
+{
+	struct rf__warc_zip *zp = calloc(1, sizeof(*zp));
+	if (zp && deflateInit2(&zp->z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+		free(zp);
+		zp = NULL;
 	}
-	z.next_in = (unsigned char *)(uintptr_t)in;
-	z.avail_in = (uInt)n;
-	z.next_out = buf;
-	z.avail_out = (uInt)cap;
-	int r = deflate(&z, Z_FINISH);
-	*out_len = cap - z.avail_out;
-	deflateEnd(&z);
+	return zp;
+}
+
+void rf__warc_zip_free(struct rf__warc_zip *zp)
+{
+	if (!zp)
+		return;
+	deflateEnd(&zp->z);
+	free(zp);
+}
+
+int rf__warc_gzip(struct rf__warc_zip *zp, const void *in, size_t n, unsigned char **out, size_t *out_len)
+{
+	z_stream *z = &zp->z;
+	if (deflateReset(z) != Z_OK)
+		return -ENOMEM;
+	size_t cap = deflateBound(z, (uLong)n) + 32;
+	unsigned char *buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	z->next_in = (unsigned char *)(uintptr_t)in;
+	z->avail_in = (uInt)n;
+	z->next_out = buf;
+	z->avail_out = (uInt)cap;
+	int r = deflate(z, Z_FINISH);
+	*out_len = cap - z->avail_out;
 	if (r != Z_STREAM_END) {
 		free(buf);
 		return -ENOMEM;

@@ -41,7 +41,13 @@ size_t rf__warc_head(char *out, size_t cap, const struct rf__warc_record *r);
 void rf__warc_id(char out[RF__WARC_ID_LEN]);
 /* "sha1:" and the base32 of a SHA-1. */
 void rf__warc_sha1(const unsigned char sha1[20], char out[RF__WARC_DIGEST_LEN]);
-/* n bytes as one gzip member into *out (malloc'd, *out_len): 0 or -ENOMEM. */
-int rf__warc_gzip(const void *in, size_t n, unsigned char **out, size_t *out_len);
+/* A deflate state kept for every record (zlib's is about 270 KiB: made
+ * once, reset per record). */
+struct rf__warc_zip;
+struct rf__warc_zip *rf__warc_zip_new(void);
+void rf__warc_zip_free(struct rf__warc_zip *zp);
+/* n bytes as one gzip member (zlib level 1) into *out (malloc'd,
+ * *out_len): 0 or -ENOMEM. */
+int rf__warc_gzip(struct rf__warc_zip *zp, const void *in, size_t n, unsigned char **out, size_t *out_len);
 
 #endif

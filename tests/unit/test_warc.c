@@ -47,7 +47,9 @@ static void record(const char *type, const char *id, const char *uri, const char
 	memcpy(rec + n + len, RF__WARC_TAIL, 4);
 	unsigned char *gz;
 	size_t gz_len;
-	CHECK(rf__warc_gzip(rec, total, &gz, &gz_len) == 0, "%s record gzipped on its own", type);
+	struct rf__warc_zip *zp = rf__warc_zip_new();
+	CHECK(zp && rf__warc_gzip(zp, rec, total, &gz, &gz_len) == 0, "%s record gzipped on its own", type);
+	rf__warc_zip_free(zp);
 	fwrite(gz, 1, gz_len, out);
 	free(gz);
 	free(rec);

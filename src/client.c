@@ -1384,21 +1384,14 @@ static int warc_info(rf_client *c, const rf_warc_opts *o, char *why, size_t why_
 	                            .filename = slash ? slash + 1 : w->out->path,
 	                            .content_type = "application/warc-fields",
 	                            .length = len};
-	char rec[8192];
-	size_t head = rf__warc_head(rec, sizeof(rec), &r);
-	if (head + len + 4 > sizeof(rec))
-		return -ENOMEM;
-	memcpy(rec + head, fields, len);
-	memcpy(rec + head + len, RF__WARC_TAIL, 4);
-	unsigned char *gz = (unsigned char *)rec;
-	size_t gz_len = head + len + 4;
-	if (w->gzip && rf__warc_gzip(w->zip, rec, gz_len, &gz, &gz_len))
+	unsigned char *gz;
+	size_t gz_len;
+	if (rf__warc_record_bytes(w->gzip ? w->zip : NULL, &r, fields, len, &gz, &gz_len))
 		return -ENOMEM;
 	uint64_t at = rf__output_reserve(w->out, gz_len);
 	ssize_t wr = pwrite(w->out->fd, gz, gz_len, (off_t)at);
 	int err = wr == (ssize_t)gz_len ? 0 : wr < 0 ? -errno : -EIO;
-	if (gz != (unsigned char *)rec)
-		free(gz);
+	free(gz);
 	if (err)
 		snprintf(why, why_len, "%s: %s", w->out->part, strerror(-err));
 	return err;

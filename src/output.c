@@ -18,34 +18,8 @@
 
 #include "alloc.h"
 
-int rf__output_open(const struct rf__output_ops *ops, const char *path, struct rf__output **out, char *why,
-                    size_t why_len)
-{
-	*out = NULL;
-	struct rf__output *o = rf__calloc(1, sizeof(*o));
-	if (o)
-		o->fd = -1;
-	size_t n = strlen(path);
-	if (!o || !(o->path = rf__strdup(path)) || !(o->part = rf__malloc(n + sizeof(".part")))) {
-		rf__output_free(o);
-		snprintf(why, why_len, "out of memory");
-		return -ENOMEM;
-	}
-	memcpy(o->part, path, n);
-	memcpy(o->part + n, ".part", sizeof(".part"));
-	o->ops = ops;
-	o->fd = open(o->part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (o->fd < 0) {
-		int err = -errno;
-		snprintf(why, why_len, "%s: %s", o->part, strerror(errno));
-		rf__output_free(o);
-		return err;
-	}
-	*out = o;
-	return 0;
-}
-
-int rf__output_reopen(const struct rf__output_ops *ops, const char *path, uint64_t pos,
+/* path.part opened with these flags (truncated to pos when continuing). */
+static int output_new(const struct rf__output_ops *ops, const char *path, int flags, uint64_t pos,
                       struct rf__output **out, char *why, size_t why_len)
 {
 	*out = NULL;
@@ -61,8 +35,8 @@ int rf__output_reopen(const struct rf__output_ops *ops, const char *path, uint64
 	memcpy(o->part, path, n);
 	memcpy(o->part + n, ".part", sizeof(".part"));
 	o->ops = ops;
-	o->fd = open(o->part, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (o->fd < 0 || ftruncate(o->fd, (off_t)pos) < 0) {
+	o->fd = open(o->part, flags | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (o->fd < 0 || (pos && ftruncate(o->fd, (off_t)pos) < 0)) {
 		int err = -errno;
 		snprintf(why, why_len, "%s: %s", o->part, strerror(errno));
 		rf__output_free(o);
@@ -71,6 +45,18 @@ int rf__output_reopen(const struct rf__output_ops *ops, const char *path, uint64
 	o->pos = pos;
 	*out = o;
 	return 0;
+}
+
+int rf__output_open(const struct rf__output_ops *ops, const char *path, struct rf__output **out, char *why,
+                    size_t why_len)
+{
+	return output_new(ops, path, O_CREAT | O_TRUNC, 0, out, why, why_len);
+}
+
+int rf__output_reopen(const struct rf__output_ops *ops, const char *path, uint64_t pos,
+                      struct rf__output **out, char *why, size_t why_len)
+{
+	return output_new(ops, path, 0, pos, out, why, why_len);
 }
 
 uint64_t rf__output_reserve(struct rf__output *o, uint64_t len)

@@ -149,35 +149,22 @@ static size_t request_bytes(const rf_client *c, const struct rf__slot *s, char *
 	return o;
 }
 
-/* One record (head, block, tail), compressed when the file is: appended
- * to *out. */
+/* One record, compressed when the file is: appended to *out. */
 static int add_record(rf_client *c, struct rf__warc_record *r, const char *block, size_t len, char **out,
                       size_t *out_len)
 {
-	size_t head = rf__warc_head(NULL, 0, r);
-	size_t total = head + len + 4;
-	char *rec = malloc(total + 1);
-	if (!rec)
+	unsigned char *bytes;
+	size_t n;
+	if (rf__warc_record_bytes(c->warc->gzip ? c->warc->zip : NULL, r, block, len, &bytes, &n))
 		return -ENOMEM;
-	rf__warc_head(rec, head + 1, r);
-	memcpy(rec + head, block, len);
-	memcpy(rec + head + len, RF__WARC_TAIL, 4);
-	unsigned char *gz = (unsigned char *)rec;
-	size_t gz_len = total;
-	if (c->warc->gzip && rf__warc_gzip(c->warc->zip, rec, total, &gz, &gz_len)) {
-		free(rec);
-		return -ENOMEM;
+	char *grown = realloc(*out, *out_len + n);
+	if (grown) {
+		memcpy(grown + *out_len, bytes, n);
+		*out = grown;
+		*out_len += n;
 	}
-	char *n = realloc(*out, *out_len + gz_len);
-	if (n) {
-		memcpy(n + *out_len, gz, gz_len);
-		*out = n;
-		*out_len += gz_len;
-	}
-	if (gz != (unsigned char *)rec)
-		free(gz);
-	free(rec);
-	return n ? 0 : -ENOMEM;
+	free(bytes);
+	return grown ? 0 : -ENOMEM;
 }
 
 static bool warc_finish(rf_client *c, struct rf__slot *s, bool failed)

@@ -123,3 +123,24 @@ int rf__warc_gzip(struct rf__warc_zip *zp, const void *in, size_t n, unsigned ch
 	*out = buf;
 	return 0;
 }
+
+int rf__warc_record_bytes(struct rf__warc_zip *zp, const struct rf__warc_record *r, const void *block,
+                          size_t len, unsigned char **out, size_t *out_len)
+{
+	size_t head = rf__warc_head(NULL, 0, r);
+	size_t total = head + len + 4;
+	unsigned char *rec = malloc(total + 1);
+	if (!rec)
+		return -ENOMEM;
+	rf__warc_head((char *)rec, head + 1, r);
+	memcpy(rec + head, block, len);
+	memcpy(rec + head + len, RF__WARC_TAIL, 4);
+	if (!zp) {
+		*out = rec;
+		*out_len = total;
+		return 0;
+	}
+	int err = rf__warc_gzip(zp, rec, total, out, out_len);
+	free(rec);
+	return err;
+}

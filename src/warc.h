@@ -41,6 +41,11 @@ size_t rf__warc_head(char *out, size_t cap, const struct rf__warc_record *r);
 void rf__warc_id(char out[RF__WARC_ID_LEN]);
 /* "sha1:" and the base32 of a SHA-1. */
 void rf__warc_sha1(const unsigned char sha1[20], char out[RF__WARC_DIGEST_LEN]);
+struct rf__warc_zip;
+/* A whole record (head, block, tail) into *out (malloc'd, *out_len),
+ * gzipped as one member when zp is not NULL: 0 or -ENOMEM. */
+int rf__warc_record_bytes(struct rf__warc_zip *zp, const struct rf__warc_record *r, const void *block,
+                          size_t len, unsigned char **out, size_t *out_len);
 /* A deflate state kept for every record (zlib's is about 270 KiB: made
  * once, reset per record). */
 struct rf__warc_zip;

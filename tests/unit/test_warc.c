@@ -40,19 +40,14 @@ static void record(const char *type, const char *id, const char *uri, const char
 	size_t n = rf__warc_head(head, sizeof(head), &r);
 	CHECK(n < sizeof(head) && rf__warc_head(NULL, 0, &r) == n, "%s head: %zu bytes, and that length asked for",
 	      type, n);
-	size_t total = n + len + 4;
-	char *rec = malloc(total);
-	memcpy(rec, head, n);
-	memcpy(rec + n, block, len);
-	memcpy(rec + n + len, RF__WARC_TAIL, 4);
 	unsigned char *gz;
 	size_t gz_len;
 	struct rf__warc_zip *zp = rf__warc_zip_new();
-	CHECK(zp && rf__warc_gzip(zp, rec, total, &gz, &gz_len) == 0, "%s record gzipped on its own", type);
+	CHECK(zp && rf__warc_record_bytes(zp, &r, block, len, &gz, &gz_len) == 0, "%s record gzipped on its own",
+	      type);
 	rf__warc_zip_free(zp);
 	fwrite(gz, 1, gz_len, out);
 	free(gz);
-	free(rec);
 }
 
 int main(void)

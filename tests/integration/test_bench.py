@@ -738,11 +738,14 @@ def the_limit_that_made_requests_late_is_named():
     code, out, err, res = bench("-c", "16", "--rate", "500", "-d", "2s", f"{URL}/fast")
     th.join()
     assert code == 0 and res["waited"] > 0 and "limit      server stalls" in out, out
-    # a rate the connections carry: no limit to name (unless a request due
-    # at the very end met its connection still busy: a busy machine's stall)
+    # a rate the connections carry: no limit to name - unless the machine
+    # stalled this run enough to say so by the report's rule (any unsent, or
+    # at least 5 and 1 % late)
     code, out, err, res = bench("-c", "16", "--rate", "200", "-d", "1s", f"{URL}/fast")
-    assert code == 0 and ("limit " not in out or res["unsent"] > 0), out
-    assert res["waited"] + res["late"] <= 2, (res["waited"], res["late"], out)
+    late = res["waited"] + res["late"]
+    named = res["unsent"] > 0 or (late >= 5 and late * 100 >= res["requests"])
+    assert code == 0 and ("limit " in out) == named, (late, res["unsent"], out)
+    assert late <= res["requests"] // 10, (late, out)  # a few stragglers at most
 
 
 @case

@@ -574,9 +574,11 @@ RF_API int rf_client_tar(rf_client *c, const rf_tar_opts *o, char *why, size_t w
  * a response record (as received: status line, header fields, body with its
  * transfer coding), WARC 1.1, each record its own gzip member (compression
  * "gzip", the default, or "none"), after a warcinfo record naming the
- * software and the command.  The file is path + ".part" until rf_run ends
- * well.  A failed exchange is not recorded; a response over 8 MiB is kept
- * to 8 MiB with WARC-Truncated: length.  0, or RF_EINVAL with why.
+ * software and the command (one at the start of every file).  Every
+ * response is recorded whole (redirects and error statuses too); one that
+ * failed mid-way is not.  A file is its name + ".part" until it ends: at
+ * max_size (then the next is opened) or when rf_run ends well.
+ * 0, or RF_EINVAL with why.
  */
 typedef struct rf_warc_opts {
 	const char *path;        /* the file, e.g. "crawl.warc.gz" */
@@ -584,6 +586,14 @@ typedef struct rf_warc_opts {
 	int keep_credentials;
 	const char *command; /* for the warcinfo record (credentials removed
 	                        by the caller), or NULL */
+	uint64_t max_size;   /* > 0: files rotate once they hold this many
+	                        bytes, named path with -00000, -00001 ... before
+	                        its ".warc.gz" or ".warc" (wget's names) */
+	int resume;          /* 1 (-c): a cut file (NAME.part) is truncated to
+	                        its last whole record and goes on; a request
+	                        whose URL has a final response recorded is
+	                        reported skipped; new files take the next
+	                        numbers (NAME-00001.warc.gz after NAME.warc.gz) */
 	void *reserved[2];
 } rf_warc_opts;
 RF_API int rf_client_warc(rf_client *c, const rf_warc_opts *o, char *why, size_t why_len);

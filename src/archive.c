@@ -1,5 +1,6 @@
 /*
- * archive.c - the tar shards of --tar (see archive.h).
+ * archive.c - the files of an archive output (see archive.h), and the tar
+ * format of --tar: its trailer, KEY.json, and how -c reads a shard back.
  */
 #include "archive.h"
 
@@ -27,6 +28,14 @@ static ssize_t tar_trailer(struct rf__output *o, char *buf, size_t cap)
 }
 
 static const struct rf__output_ops tar_output = {.kind = "tar", .trailer = tar_trailer};
+static int scan_shard(struct rf__archive *a, int fd, uint64_t size, uint64_t *good);
+const struct rf__archive_format rf__archive_tar = {
+	.option = "--tar", .output = &tar_output, .scan = scan_shard};
+
+static int file_name(const struct rf__archive *a, unsigned i, char *out, size_t cap)
+{
+	return a->format->name ? a->format->name(a, i, out, cap) : rf__archive_name(a->pattern, i, out, cap);
+}
 
 int rf__archive_name(const char *pattern, unsigned i, char *out, size_t cap)
 {
@@ -68,19 +77,20 @@ static int make_parents(char *path)
 	return 0;
 }
 
-int rf__archive_new(const char *pattern, uint64_t shard_samples, uint64_t shard_bytes, bool fsync,
-                    struct rf__archive **out, char *why, size_t why_len)
+int rf__archive_new(const struct rf__archive_format *format, void *format_arg, const char *pattern,
+                    uint64_t shard_samples, uint64_t shard_bytes, bool fsync, struct rf__archive **out,
+                    char *why, size_t why_len)
 {
 	*out = NULL;
 	char name[4096];
-	if (!pattern || !*pattern || rf__archive_name(pattern, 0, name, sizeof(name))) {
-		snprintf(why, why_len, "--tar %s: want a file name, with {shard} or {shard:05} once",
-		         pattern ? pattern : "");
+	if (!pattern || !*pattern || (!format->name && rf__archive_name(pattern, 0, name, sizeof(name)))) {
+		snprintf(why, why_len, "%s %s: want a file name, with {shard} or {shard:05} once",
+		         format->option, pattern ? pattern : "");
 		return RF_EINVAL;
 	}
-	if ((shard_samples || shard_bytes) && !strstr(pattern, "{shard")) {
-		snprintf(why, why_len, "--tar %s: shards rotate, so the name needs {shard} (e.g. {shard:05})",
-		         pattern);
+	if (!format->name && (shard_samples || shard_bytes) && !strstr(pattern, "{shard")) {
+		snprintf(why, why_len, "%s %s: shards rotate, so the name needs {shard} (e.g. {shard:05})",
+		         format->option, pattern);
 		return RF_EINVAL;
 	}
 	struct rf__archive *a = rf__calloc(1, sizeof(*a));
@@ -88,6 +98,16 @@ int rf__archive_new(const char *pattern, uint64_t shard_samples, uint64_t shard_
 		free(a);
 		snprintf(why, why_len, "out of memory");
 		return -ENOMEM;
+	}
+	a->format = format;
+	a->format_arg = format_arg;
+	a->shard_samples = shard_samples;
+	a->shard_bytes = shard_bytes;
+	if (format->name && file_name(a, 0, name, sizeof(name))) {
+		snprintf(why, why_len, "%s %.300s: the name is too long", format->option, pattern);
+		free(a->pattern);
+		free(a);
+		return RF_EINVAL;
 	}
 	const char *slash = strrchr(pattern, '/');
 	a->dir = slash ? strndup(pattern, slash == pattern ? 1 : (size_t)(slash - pattern)) : strdup(".");
@@ -101,15 +121,13 @@ int rf__archive_new(const char *pattern, uint64_t shard_samples, uint64_t shard_
 	int merr = made ? make_parents(made) : -ENOMEM;
 	free(made);
 	if (merr) { /* the shards' directory exists from the start: staging goes there */
-		snprintf(why, why_len, "--tar %.300s: cannot make its directory: %s", pattern,
+		snprintf(why, why_len, "%s %.300s: cannot make its directory: %s", format->option, pattern,
 		         strerror(-merr));
 		free(a->dir);
 		free(a->pattern);
 		free(a);
 		return merr == -ENOMEM ? -ENOMEM : RF_EINVAL;
 	}
-	a->shard_samples = shard_samples;
-	a->shard_bytes = shard_bytes;
 	a->fsync = fsync;
 	rf__list_init(&a->full);
 	*out = a;
@@ -119,7 +137,7 @@ int rf__archive_new(const char *pattern, uint64_t shard_samples, uint64_t shard_
 static int open_shard(struct rf__archive *a)
 {
 	char name[4096];
-	rf__archive_name(a->pattern, a->next_index, name, sizeof(name)); /* checked in new */
+	file_name(a, a->next_index, name, sizeof(name)); /* checked in new */
 	struct rf__shard *sh = rf__calloc(1, sizeof(*sh));
 	if (!sh)
 		return -ENOMEM;
@@ -130,27 +148,40 @@ static int open_shard(struct rf__archive *a)
 		free(sh);
 		return err;
 	}
-	if ((err = rf__output_open(&tar_output, name, &sh->out, a->why, sizeof(a->why)))) {
+	if ((err = rf__output_open(a->format->output, name, &sh->out, a->why, sizeof(a->why)))) {
 		free(sh);
 		return err;
 	}
 	sh->index = a->next_index++;
+	if (a->format->opened && (err = a->format->opened(a, sh))) {
+		rf__output_free(sh->out); /* its .part stays: what was written of it */
+		free(sh);
+		return err;
+	}
+	sh->real_end = sh->out->pos;
 	a->current = sh;
 	return 0;
 }
 
-int rf__archive_reserve(struct rf__archive *a, uint64_t len, struct rf__archive_member *m)
+struct rf__shard *rf__archive_current(struct rf__archive *a)
 {
-	m->shard = NULL;
 	if (!a->current) {
 		int err = open_shard(a);
 		if (err) {
 			if (!a->err)
 				a->err = err;
-			return err;
+			return NULL;
 		}
 	}
-	struct rf__shard *sh = a->current;
+	return a->current;
+}
+
+int rf__archive_reserve(struct rf__archive *a, uint64_t len, struct rf__archive_member *m)
+{
+	m->shard = NULL;
+	struct rf__shard *sh = rf__archive_current(a);
+	if (!sh)
+		return a->err;
 	m->shard = sh;
 	m->at = rf__output_reserve(sh->out, len);
 	m->end = m->at + len;
@@ -377,7 +408,7 @@ static uint64_t url_hash(const char *url)
 	return h ? h : 1;
 }
 
-static int done_add(struct rf__archive *a, const char *url)
+int rf__archive_done_add(struct rf__archive *a, const char *url)
 {
 	if (2 * (a->done_n + 1) > a->done_cap) { /* at most half full */
 		size_t cap = a->done_cap ? 2 * a->done_cap : 1024;
@@ -488,7 +519,7 @@ static int scan_shard(struct rf__archive *a, int fd, uint64_t size, uint64_t *go
 			if (pread(fd, text, len, (off_t)(at + RF__TAR_BLOCK)) != (ssize_t)len)
 				break;
 			char url[8192 + 300];
-			if (json_url(text, len, url, sizeof(url)) && (err = done_add(a, url)))
+			if (json_url(text, len, url, sizeof(url)) && (err = rf__archive_done_add(a, url)))
 				break;
 			*good = end; /* a sample ends with its KEY.json */
 		}
@@ -501,9 +532,9 @@ static int scan_shard(struct rf__archive *a, int fd, uint64_t size, uint64_t *go
 int rf__archive_resume(struct rf__archive *a)
 {
 	char name[4096], part[4200];
-	bool one_file = !strstr(a->pattern, "{shard");
+	bool one_file = !a->format->name && !strstr(a->pattern, "{shard");
 	for (unsigned i = 0; i < 1000000; i++) {
-		rf__archive_name(a->pattern, i, name, sizeof(name));
+		file_name(a, i, name, sizeof(name));
 		snprintf(part, sizeof(part), "%s.part", name);
 		bool cut = access(name, F_OK) != 0;
 		const char *path = cut ? part : name;
@@ -518,7 +549,7 @@ int rf__archive_resume(struct rf__archive *a)
 		}
 		struct stat st;
 		uint64_t good = 0, before = a->done_n;
-		int err = fstat(fd, &st) < 0 ? -errno : scan_shard(a, fd, (uint64_t)st.st_size, &good);
+		int err = fstat(fd, &st) < 0 ? -errno : a->format->scan(a, fd, (uint64_t)st.st_size, &good);
 		close(fd);
 		if (!err && one_file && !cut) {
 			snprintf(a->why, sizeof(a->why),
@@ -529,7 +560,7 @@ int rf__archive_resume(struct rf__archive *a)
 		}
 		if (!err && cut) { /* cut by a crash or a kill: on from its last whole sample */
 			struct rf__shard *sh = rf__calloc(1, sizeof(*sh));
-			err = sh ? rf__output_reopen(&tar_output, name, good, &sh->out, a->why,
+			err = sh ? rf__output_reopen(a->format->output, name, good, &sh->out, a->why,
 			                             sizeof(a->why))
 			         : -ENOMEM;
 			if (err) {
@@ -538,7 +569,12 @@ int rf__archive_resume(struct rf__archive *a)
 			}
 			sh->index = i;
 			sh->samples = a->done_n - before;
-			sh->real_end = good;
+			if (a->format->opened && (err = a->format->opened(a, sh))) {
+				rf__output_free(sh->out); /* a new run's first records */
+				free(sh);
+				return err;
+			}
+			sh->real_end = sh->out->pos;
 			if (a->current) { /* an earlier cut one: it ends now, whole */
 				sh->full = false;
 				a->current->full = true;

@@ -1,16 +1,20 @@
 /*
- * archive.h - the tar shards of --tar (rf_client_tar): a pattern of names
- * ("shards/{shard:05}.tar"), the shard being filled, and the shards that
- * are full and wait for their members' last writes before they end.
+ * archive.h - the files of an archive output (--tar shards, --warc-file
+ * WARC files): a rotating set of client-owned outputs (output.h) named by
+ * a pattern ("shards/{shard:05}.tar") or the format's own rule, the file
+ * being filled, and the full ones that wait for their members' last
+ * writes before they end.  The format (struct rf__archive_format: tar's
+ * here, WARC's in warc_file.c) says what begins and ends a file and how a
+ * cut one is read back for -c.
  *
- * A member is a region reserved at once for everything one sample needs
- * (KEY.EXT's header and body, KEY.json's header and a fixed room for its
- * text), so the samples of transfers running at once never interleave and
- * KEY.EXT and KEY.json stay neighbours, as webdataset reads them.  A shard
- * rotates after N samples or once it holds SIZE bytes; it ends (the two
- * zero blocks, fsync when asked, the rename of NAME.part to NAME) when its
- * last member is done - at once for a full shard, with the run for the
- * last.  A shard whose write failed keeps its .part.
+ * A member is a region reserved at once for everything one record needs
+ * (tar: KEY.EXT's header and body, KEY.json's header and a fixed room for
+ * its text; WARC: a request and a response record), so the records of
+ * transfers running at once never interleave.  A file rotates after N
+ * members or once it holds SIZE bytes; it ends (the format's trailer,
+ * fsync when asked, the rename of NAME.part to NAME) when its last member
+ * is done - at once for a full file, with the run for the last.  A file
+ * whose write failed keeps its .part.
  */
 #ifndef RF_ARCHIVE_H
 #define RF_ARCHIVE_H
@@ -23,8 +27,28 @@
 
 struct rf__output;
 
+struct rf__archive;
+struct rf__shard;
+
+/* What an archive's files are. */
+struct rf__archive_format {
+	const char *option; /* "--tar", "--warc-file": for messages */
+	const struct rf__output_ops *output;
+	/* File i's name into out (cap bytes): 0, or -1 when it does not fit.
+	 * NULL: the pattern with {shard} replaced (rf__archive_name). */
+	int (*name)(const struct rf__archive *a, unsigned i, char *out, size_t cap);
+	/* A new file is open: its first records, written now (WARC: its
+	 * warcinfo).  0, or a negative errno with a->why.  NULL: none. */
+	int (*opened)(struct rf__archive *a, struct rf__shard *sh);
+	/* -c: walk one file, remembering the URLs it holds
+	 * (rf__archive_done_add), and the end of its last whole record into
+	 * *good.  0, or a negative errno. */
+	int (*scan)(struct rf__archive *a, int fd, uint64_t size, uint64_t *good);
+};
+
 struct rf__shard {
 	struct rf__output *out;
+	char first_id[48]; /* its first record's ID (WARC: the warcinfo's) */
 	unsigned index;
 	uint64_t samples;
 	unsigned members_open; /* reserved, not yet done */
@@ -34,6 +58,8 @@ struct rf__shard {
 };
 
 struct rf__archive {
+	const struct rf__archive_format *format;
+	void *format_arg; /* the format's own (warc_file.c: its settings) */
 	char *pattern;
 	char *dir;                           /* the pattern's directory ("." when none) */
 	uint64_t shard_samples, shard_bytes; /* 0: no limit */
@@ -56,10 +82,18 @@ struct rf__archive_member {
 	uint64_t at, end;        /* [at, end) in the shard */
 };
 
+/* The tar shards of --tar. */
+extern const struct rf__archive_format rf__archive_tar;
 /* 0, or RF_EINVAL with why (a pattern with no {shard} while shards would
- * rotate, or one of two). */
-int rf__archive_new(const char *pattern, uint64_t shard_samples, uint64_t shard_bytes, bool fsync,
-                    struct rf__archive **out, char *why, size_t why_len);
+ * rotate, or one of two, when the format names files by pattern). */
+int rf__archive_new(const struct rf__archive_format *format, void *format_arg, const char *pattern,
+                    uint64_t shard_samples, uint64_t shard_bytes, bool fsync, struct rf__archive **out,
+                    char *why, size_t why_len);
+/* The file the next member goes to, opened when there is none: NULL when
+ * it cannot be (a.err, a.why). */
+struct rf__shard *rf__archive_current(struct rf__archive *a);
+/* -c: a URL a file on disk holds (0, or -ENOMEM). */
+int rf__archive_done_add(struct rf__archive *a, const char *url);
 /* -c: read the shards already on disk.  A cut one (NAME.part) is
  * truncated back to its last whole sample and ends (renamed); the URLs of
  * every sample that succeeded are remembered (rf__archive_has); new
@@ -67,7 +101,8 @@ int rf__archive_new(const char *pattern, uint64_t shard_samples, uint64_t shard_
 int rf__archive_resume(struct rf__archive *a);
 /* -c: a sample of this URL (as KEY.json says it: redacted) is on disk. */
 bool rf__archive_has(const struct rf__archive *a, const char *url);
-/* Reserve len bytes (a multiple of 512) for one sample: 0, or a negative
+/* Reserve len bytes (tar: a multiple of 512) for one member in the
+ * current file (rf__archive_current's): 0, or a negative
  * errno when no shard could be opened (a.why says why). */
 int rf__archive_reserve(struct rf__archive *a, uint64_t len, struct rf__archive_member *m);
 /* A write into the member's region failed: its shard is no longer whole

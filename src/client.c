@@ -30,7 +30,7 @@
 
 #include "cookies.h"
 #include "decode.h"
-#include "warc.h"
+#include "warc_file.h"
 #include "engine.h"
 #include "pool.h"
 #include "queue.h"
@@ -105,14 +105,7 @@ void rf_client_free(rf_client *c)
 	}
 	rf__split_free_all(&c->split_jobs);
 	rf__archive_free(c->archive); /* not ended: only .part files stay */
-	if (c->warc)
-		rf__warc_zip_free(c->warc->zip);
-	free(c->warc);                         /* its output is in c->outputs */
-	while (!rf__list_empty(&c->outputs)) { /* not ended: only .part files stay */
-		struct rf__output *o = rf__container_of(c->outputs.next, struct rf__output, link);
-		rf__list_del(&o->link);
-		rf__output_free(o);
-	}
+	rf__warc_files_free(c->warc);
 	free(c->print_algo);
 	free(c->pool_waiters);
 	rf__loop_free(c->loop);
@@ -330,7 +323,6 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	c->opts.error_detail = NULL;
 	rf__list_init(&c->idle_lru);
 	rf__list_init(&c->split_jobs);
-	rf__list_init(&c->outputs);
 	c->wake.at = INT64_MAX;
 	c->opts.user = NULL;
 	c->opts.netrc_file = NULL;
@@ -860,10 +852,14 @@ static struct rf__ahead ahead_pop(rf_client *c)
 /* -c over an archive: a URL a shard already holds is reported skipped. */
 static bool archived(rf_client *c, struct rf__req *r)
 {
-	if (r->sink != RF_SINK_ARCHIVE || r->attempts || !c->archive ||
-	    !rf__archive_has(c->archive, r->shown_url))
+	if (r->attempts)
 		return false;
-	snprintf(r->note, sizeof(r->note), "a shard holds this URL's sample (-c): not fetched");
+	if (r->sink == RF_SINK_ARCHIVE && c->archive && rf__archive_has(c->archive, r->shown_url))
+		snprintf(r->note, sizeof(r->note), "a shard holds this URL's sample (-c): not fetched");
+	else if (r->sink == RF_SINK_WARC && c->warc && rf__warc_files_has(c->warc, r->shown_url))
+		snprintf(r->note, sizeof(r->note), "a WARC file holds this URL's response (-c): not fetched");
+	else
+		return false;
 	r->archived = true;
 	report(c, r, NULL, 0, NULL);
 	rf__req_free(r);
@@ -1161,21 +1157,15 @@ static bool work_left(const rf_client *c)
 	return c->source && !c->source_done && !c->stopping;
 }
 
-/* The end-of-run hook of the client-owned outputs: every transfer is
- * done, so no region write is in flight; each output writes its trailer
- * and takes its final name.  The first failure is the run's. */
-static void end_outputs(rf_client *c)
+/* The end-of-run hook of an archive output (tar shards, WARC files):
+ * every transfer is done, so no region write is in flight; each file
+ * writes its trailer and takes its final name (only the finished ones
+ * after a failed run).  The first failure is the run's. */
+static void end_archive(rf_client *c, struct rf__archive *a)
 {
-	while (!rf__list_empty(&c->outputs)) {
-		struct rf__output *o = rf__container_of(c->outputs.next, struct rf__output, link);
-		rf__list_del(&o->link);
-		char why[sizeof(c->end_why)];
-		int err = rf__output_end(o, c->opts.fsync != 0, why, sizeof(why));
-		if (err && !c->fatal) {
-			c->fatal = err;
-			snprintf(c->end_why, sizeof(c->end_why), "%s", why);
-		}
-		rf__output_free(o);
+	if (a && rf__archive_end(a, !c->fatal) && !c->fatal) {
+		c->fatal = a->err;
+		snprintf(c->end_why, sizeof(c->end_why), "%.290s", a->why);
 	}
 }
 
@@ -1245,12 +1235,8 @@ int rf_run(rf_client *c, rf_source_fn source, void *source_arg)
 	 * other late completion names a recycled slot and is dropped */
 	if (!c->fatal && c->opts.signal_fd >= 0)
 		rf__loop_run_once(c->loop, 0, on_completion, c);
-	if (!c->fatal)
-		end_outputs(c);
-	if (c->archive && rf__archive_end(c->archive, !c->fatal) && !c->fatal) {
-		c->fatal = c->archive->err;
-		snprintf(c->end_why, sizeof(c->end_why), "%.290s", c->archive->why);
-	}
+	end_archive(c, c->warc ? c->warc->set : NULL);
+	end_archive(c, c->archive);
 	c->source = NULL;
 	if (c->opts.on_progress && c->opts.progress_interval > 0) {
 		c->now = rf__now();
@@ -1341,59 +1327,14 @@ int rf_client_tar(rf_client *c, const rf_tar_opts *o, char *why, size_t why_len)
 		snprintf(why, why_len, "reserved fields must be zero");
 		return RF_EINVAL;
 	}
-	int err = rf__archive_new(o->pattern, o->shard_samples, o->shard_bytes, c->opts.fsync != 0,
-	                          &c->archive, why, why_len);
+	int err = rf__archive_new(&rf__archive_tar, NULL, o->pattern, o->shard_samples, o->shard_bytes,
+	                          c->opts.fsync != 0, &c->archive, why, why_len);
 	if (!err && o->resume && (err = rf__archive_resume(c->archive))) {
 		snprintf(why, why_len, "--tar -c: %s", c->archive->why);
 		rf__archive_free(c->archive);
 		c->archive = NULL;
 		return err == -ENOMEM ? err : RF_EINVAL;
 	}
-	return err;
-}
-
-/* The WARC file's first record: who wrote it, how. */
-static int warc_info(rf_client *c, const rf_warc_opts *o, char *why, size_t why_len)
-{
-	struct rf__warc_file *w = c->warc;
-	char fields[4096];
-	int n = snprintf(fields, sizeof(fields),
-	                 "software: ringfetch/%s\r\nformat: WARC File Format 1.1\r\n"
-	                 "conformsTo: https://iipc.github.io/warc-specifications/specifications/warc-format/"
-	                 "warc-1.1/\r\n%s%.3000s%s",
-	                 RF_VERSION_STRING, o->command ? "command: " : "", o->command ? o->command : "",
-	                 o->command ? "\r\n" : "");
-	size_t len = n > 0 && (size_t)n < sizeof(fields) ? (size_t)n : 0;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	const char *slash = strrchr(w->out->path, '/');
-	rf__warc_id(w->info_id);
-	char digest[RF__WARC_DIGEST_LEN] = "";
-	unsigned char sha[64];
-	struct rf__digest *d = rf__digest_new("sha-1");
-	if (!d)
-		return -ENOMEM;
-	rf__digest_update(d, fields, len);
-	rf__digest_final(d, sha);
-	rf__digest_free(d);
-	rf__warc_sha1(sha, digest);
-	struct rf__warc_record r = {.type = "warcinfo",
-	                            .block_digest = digest,
-	                            .id = w->info_id,
-	                            .date_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000,
-	                            .filename = slash ? slash + 1 : w->out->path,
-	                            .content_type = "application/warc-fields",
-	                            .length = len};
-	unsigned char *gz;
-	size_t gz_len;
-	if (rf__warc_record_bytes(w->gzip ? w->zip : NULL, &r, fields, len, &gz, &gz_len))
-		return -ENOMEM;
-	uint64_t at = rf__output_reserve(w->out, gz_len);
-	ssize_t wr = pwrite(w->out->fd, gz, gz_len, (off_t)at);
-	int err = wr == (ssize_t)gz_len ? 0 : wr < 0 ? -errno : -EIO;
-	free(gz);
-	if (err)
-		snprintf(why, why_len, "%s: %s", w->out->part, strerror(-err));
 	return err;
 }
 
@@ -1409,37 +1350,7 @@ int rf_client_warc(rf_client *c, const rf_warc_opts *o, char *why, size_t why_le
 		snprintf(why, why_len, "the WARC file is set once, before the first request");
 		return RF_EINVAL;
 	}
-	if (!o->path || !*o->path || o->reserved[0] || o->reserved[1] ||
-	    (o->compression && strcmp(o->compression, "gzip") != 0 && strcmp(o->compression, "none") != 0)) {
-		snprintf(why, why_len, "a WARC file needs a path, and compression gzip or none");
-		return RF_EINVAL;
-	}
-	static const struct rf__output_ops warc_output = {.kind = "warc"};
-	struct rf__warc_file *w = calloc(1, sizeof(*w));
-	if (!w)
-		return -ENOMEM;
-	w->gzip = !o->compression || strcmp(o->compression, "gzip") == 0;
-	w->keep_credentials = o->keep_credentials != 0;
-	if (w->gzip && !(w->zip = rf__warc_zip_new())) {
-		free(w);
-		return -ENOMEM;
-	}
-	int err = rf__output_open(&warc_output, o->path, &w->out, why, why_len);
-	if (err) {
-		rf__warc_zip_free(w->zip);
-		free(w);
-		return err == -ENOMEM ? err : RF_EINVAL;
-	}
-	c->warc = w;
-	if ((err = warc_info(c, o, why, why_len))) {
-		rf__output_free(w->out);
-		rf__warc_zip_free(w->zip);
-		free(w);
-		c->warc = NULL;
-		return err == -ENOMEM ? err : RF_EINVAL;
-	}
-	rf__list_push(&c->outputs, &w->out->link); /* ended (renamed) with the run */
-	return 0;
+	return rf__warc_files_new(o, c->opts.fsync != 0, &c->warc, why, why_len);
 }
 
 void rf_resolver_opts_init(rf_resolver_opts *o)

@@ -324,18 +324,11 @@ struct rf_client {
 	unsigned norigin_buckets, norigins;
 	struct rf__link idle_lru;
 	unsigned nidle;
-	struct rf__link split_jobs;     /* segmented downloads running (split.h) */
-	struct rf__archive *archive;    /* --tar shards (archive.h), or NULL */
-	struct rf__warc_file {          /* --warc-file (sink_warc.c), or NULL */
-		struct rf__output *out; /* in outputs: ended with the run */
-		bool gzip, keep_credentials;
-		struct rf__warc_zip *zip; /* with gzip */
-		char info_id[48];         /* the warcinfo record's ID */
-	} * warc;
-	struct rf__link outputs; /* client-owned outputs (output.h), ended
-	                               with the run */
-	char end_why[300];       /* why an output could not end, "" if none */
-	struct rf__wake wake;    /* earliest deadline that may fire (wake.h) */
+	struct rf__link split_jobs;  /* segmented downloads running (split.h) */
+	struct rf__archive *archive; /* --tar shards (archive.h), or NULL */
+	struct rf__warc_files *warc; /* --warc-file (warc_file.h), or NULL */
+	char end_why[300];           /* why an output could not end, "" if none */
+	struct rf__wake wake;        /* earliest deadline that may fire (wake.h) */
 	/* requests waiting for their retry delay: a min-heap on not_before */
 	struct rf__req **delayed;
 	unsigned ndelayed, cap_delayed;

@@ -21,8 +21,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "list.h"
-
 struct rf__output;
 
 struct rf__output_ops {
@@ -40,9 +38,8 @@ struct rf__output {
 	char *part;   /* path + ".part" */
 	uint64_t pos; /* where the next region begins */
 	uint64_t records;
-	unsigned writes;      /* region writes in flight */
-	int err;              /* the first failed write's error: no rename */
-	struct rf__link link; /* the client's outputs (client.c) */
+	unsigned writes; /* region writes in flight */
+	int err;         /* the first failed write's error: no rename */
 };
 
 /* Create path.part (replacing a stale one) for a format: 0, or a negative

@@ -67,9 +67,12 @@ void rf__sink_release(struct rf__sink *k, bool all)
 	free(k->stage_buf);
 	free(k->warc_buf);
 	free(k->warc_out);
+	free(k->warc_tail);
+	free(k->warc_uri);
 	rf__digest_free(k->warc_payload);
-	k->warc_buf = k->warc_out = NULL;
-	k->warc_payload = NULL;
+	rf__digest_free(k->warc_block);
+	k->warc_buf = k->warc_out = k->warc_tail = k->warc_uri = NULL;
+	k->warc_payload = k->warc_block = NULL;
 	k->member_buf = k->stage_buf = NULL;
 	if (k->stage_fd >= 0) /* torn down mid-way: the unnamed file goes with it */
 		close(k->stage_fd);
@@ -158,6 +161,8 @@ static void consume_held(rf_client *c, struct rf__slot *s)
 	struct rf__buf *b;
 	while ((b = rf__sink_first_held(s))) {
 		int err = s->sink.ops->consume(s, b->body, b->body_len);
+		if (err == -EAGAIN)
+			return; /* the kind holds it: pumped again when its op completes */
 		if (!err)
 			s->bytes += b->body_len;
 		rf__sink_buf_drop(c, b);

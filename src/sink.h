@@ -56,7 +56,9 @@ struct rf__sink_ops {
 	 * at explicit offsets), or -1 while it is not ready.  NULL for
 	 * kinds that consume bytes at once. */
 	int (*target)(const struct rf__slot *s, bool *positional);
-	/* Consuming kinds: take n body bytes now; 0 or an RF_E* error. */
+	/* Consuming kinds: take n body bytes now; 0, an RF_E* error, or
+	 * -EAGAIN: not now (the buffer is held, receiving stops when all are;
+	 * the kind's next op completion pumps it again). */
 	int (*consume)(struct rf__slot *s, const void *p, size_t n);
 	/* A completion of one of the kind's own ops (open, rename, ...).
 	 * True when the slot may send its request now (a resumed prefix is
@@ -170,18 +172,30 @@ struct rf__sink {
 	uint64_t stage_copied; /* bytes of it copied into the shard */
 	char *stage_buf;       /* the copy's buffer */
 	uint64_t body_at;      /* the shard offset of body byte 0 */
-	/* the WARC kind (sink_warc.c): the response as it came, staged */
-	char *warc_buf;
+	/* the WARC kind (sink_warc.c): the response as it came, staged in
+	 * memory, a big one compressed piece by piece into an unnamed file
+	 * (stage_fd); then its records into a region (member) */
+	char *warc_buf; /* bytes held, not yet spilled */
 	size_t warc_cap, warc_len;
 	size_t warc_last; /* bytes the last piece added */
 	bool warc_started, warc_truncated;
-	int64_t warc_date;               /* its first byte (us, UTC) */
-	char warc_ip[48];                /* the peer then */
-	struct rf__digest *warc_payload; /* the entity body's SHA-1 */
-	char *warc_out;                  /* both records, as they go out */
-	size_t warc_out_len;
-	bool warc_writing, warc_written;
-	int warc_res;
+	int64_t warc_date;                /* its first byte (us, UTC) */
+	char *warc_uri;                   /* the URL asked then (redacted) */
+	char warc_ip[48];                 /* the peer then */
+	struct rf__digest *warc_payload;  /* the entity body's SHA-1 */
+	struct rf__digest *warc_block;    /* a spilled block's SHA-1 */
+	uint32_t warc_crc;                /* ... its CRC-32 */
+	uint64_t warc_raw;                /* ... its bytes spilled */
+	uint64_t warc_spilled;            /* bytes in the unnamed file */
+	bool warc_spilling, warc_opening; /* spilling; its file opening */
+	bool warc_writing, warc_reading;  /* an op of the kind in flight */
+	size_t warc_want;                 /* the write's length */
+	char *warc_out;                   /* what goes out (or the copy's buffer) */
+	size_t warc_out_len;              /* ... its length */
+	char *warc_tail;                  /* a spilled record's last bytes */
+	size_t warc_tail_len;
+	uint64_t warc_at, warc_copied; /* the region's next offset; copied so far */
+	unsigned warc_step;            /* sink_warc.c's steps */
 };
 
 /* ---- sink.c: the stage every kind shares ---- */

@@ -1,36 +1,56 @@
 /*
  * sink_warc.c - the WARC sink kind (RF_SINK_WARC): an exchange kept as
- * the client's WARC file records it (rf_client_warc): a request record
- * (the request as sent, credentials as *** unless asked to keep them) and
- * a response record (the response as it came off the connection: status
- * line, header fields, body bytes with their transfer coding), linked by
- * WARC-Concurrent-To, with WARC-Block-Digest and WARC-Payload-Digest
- * (the entity body's), each record its own gzip member.
+ * the client's WARC files record it (rf_client_warc, warc_file.h): a
+ * request record (the request as sent, credentials as *** unless asked to
+ * keep them) and a response record (the response as it came off the
+ * connection: status line, header fields, body bytes with their transfer
+ * coding), linked by WARC-Concurrent-To, with WARC-Block-Digest and
+ * WARC-Payload-Digest (the entity body's), each record its own gzip
+ * member.
  *
- * The response's bytes are staged in memory as they arrive (the slot hands
- * them over raw, rf__sink_ops.wire) up to RF__WARC_STAGE_MAX; beyond that
- * the record keeps what it has and says WARC-Truncated: length.  When the
- * exchange ends well, both records are built, compressed and appended in
- * one piece at a region of the file reserved then (output.h), through the
- * ring.  A failed exchange writes nothing: never a cut response dressed as
- * a whole one.  Only final responses are recorded (a redirect's 3xx is
- * not, yet).
+ * Every response that arrives whole is recorded: a redirect's 3xx and an
+ * error status too, as wget and Heritrix keep them; one cut by a limit
+ * (--max-filesize) is recorded with WARC-Truncated: length; one that
+ * failed mid-way (a reset, a timeout) is not recorded at all - never a
+ * cut response dressed as a whole one.
+ *
+ * The response's bytes are taken as they arrive (the slot hands them over
+ * raw, rf__sink_ops.wire).  Up to WARC_HOLD they stay in memory while the
+ * run's staged total is under WARC_BUDGET; beyond, they are compressed
+ * WARC_PIECE at a time (warc.h's pieces of one gzip member) and written
+ * through the ring to an unnamed file beside the WARC files, the
+ * receive held while a piece is under write (bounded memory at any -j).
+ * When the exchange ends, both records go out in one region of the
+ * current file (archive.h) reserved then: from memory in one write, or
+ * the head, the spilled pieces copied through the ring, and the tail.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <zlib.h>
 
 #include "sink_stage.h"
 #include "warc.h"
+#include "warc_file.h"
 
-#define RF__WARC_STAGE_MAX (8u << 20) /* a response kept whole up to this */
+#define WARC_HOLD (256u << 10)  /* a response kept in memory up to this ... */
+#define WARC_BUDGET (16u << 20) /* ... while the run holds less than this */
+#define WARC_PIECE (32u << 10)  /* beyond: spilled this much at a time */
+#define WARC_COPY (128u << 10)  /* a spill read back this much at a time */
 
-#define RF__WARC_STAGE_MAX (8u << 20) /* a response kept whole up to this */
+enum warc_step {
+	STEP_TAKING, /* the response is coming in (pieces may be spilling) */
+	STEP_HEAD,   /* the records (or, spilled: up to the block) go out */
+	STEP_COPY,   /* the spilled pieces are copied into the region */
+	STEP_TAIL,   /* the last piece and the gzip trailer go out */
+	STEP_DONE,
+};
 
 static int64_t now_us(void)
 {
@@ -67,13 +87,82 @@ static void peer_ip(const struct rf__slot *s, char *out, size_t cap)
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&sa)->sin6_addr, out, (socklen_t)cap);
 }
 
+/* Bytes leave the run's staged total. */
+static void unstage(rf_client *c, struct rf__sink *k, size_t n)
+{
+	if (c->warc)
+		c->warc->staged -= n < c->warc->staged ? n : c->warc->staged;
+	k->warc_len -= n;
+}
+
+/* One write of the kind: a spilled piece, or a part of the region. */
+static void warc_write(rf_client *c, struct rf__slot *s, int fd, const void *buf, size_t len, uint64_t at)
+{
+	s->sink.warc_writing = true;
+	s->sink.warc_want = len;
+	rf__op_write(c->loop, rf__slot_op(s, RF__OP_MEMBER_WRITE, 0), fd, buf, (unsigned)len, (int64_t)at);
+}
+
+static bool spill_due(const rf_client *c, const struct rf__sink *k)
+{
+	return k->warc_len >= WARC_HOLD ||
+	       (k->warc_len >= WARC_PIECE && (k->warc_spilling || c->warc->staged > WARC_BUDGET));
+}
+
+/* The staged bytes (all of them this response's) out to the spill file:
+ * digested, compressed as one piece, written through the ring. */
+static void spill(rf_client *c, struct rf__slot *s)
+{
+	struct rf__sink *k = &s->sink;
+	if (k->warc_writing || k->warc_opening || (s->err && s->err_local) || !k->warc_len)
+		return;
+	if (!k->warc_spilling) {
+		k->warc_spilling = true;
+		k->warc_crc = (uint32_t)crc32(0, NULL, 0);
+	}
+	if (k->stage_fd < 0) {
+		k->warc_opening = true;
+		rf__op_open(c->loop, rf__slot_op(s, RF__OP_OPEN, 0), rf__archive_dir(c->warc->set),
+		            O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		return;
+	}
+	if (!k->warc_block && !(k->warc_block = rf__digest_new("sha-1"))) {
+		rf__slot_error(s, -ENOMEM, true, NULL);
+		return;
+	}
+	rf__digest_update(k->warc_block, k->warc_buf, k->warc_len);
+	k->warc_crc = (uint32_t)crc32(k->warc_crc, (const unsigned char *)k->warc_buf, (uInt)k->warc_len);
+	k->warc_raw += k->warc_len;
+	free(k->warc_out);
+	k->warc_out = NULL;
+	if (c->warc->gzip) {
+		unsigned char *piece;
+		size_t n;
+		if (rf__warc_deflate_piece(c->warc->zip, k->warc_buf, k->warc_len, false, &piece, &n)) {
+			rf__slot_error(s, -ENOMEM, true, NULL);
+			return;
+		}
+		k->warc_out = (char *)piece;
+		k->warc_out_len = n;
+	} else { /* the buffer itself goes */
+		k->warc_out = k->warc_buf;
+		k->warc_out_len = k->warc_len;
+		k->warc_buf = NULL;
+		k->warc_cap = 0;
+	}
+	unstage(c, k, k->warc_len);
+	warc_write(c, s, k->stage_fd, k->warc_out, k->warc_out_len, k->warc_spilled);
+}
+
 static void warc_wire(rf_client *c, struct rf__slot *s, const char *raw, size_t n, size_t unread)
 {
-	(void)c;
 	struct rf__sink *k = &s->sink;
-	if (unread) { /* taken back: not this response's (kept only what it had room for) */
+	if (!c->warc)
+		return; /* the headers fail the slot */
+	if (unread) {   /* taken back: not this response's */
 		size_t back = unread < k->warc_last ? unread : k->warc_last;
-		k->warc_len -= back;
+		unstage(c, k, back);
+		k->warc_last = 0;
 		return;
 	}
 	k->warc_last = 0;
@@ -81,28 +170,37 @@ static void warc_wire(rf_client *c, struct rf__slot *s, const char *raw, size_t 
 		k->warc_started = true;
 		k->warc_date = now_us();
 		peer_ip(s, k->warc_ip, sizeof(k->warc_ip)); /* the connection is still the slot's */
+		char uri[RF__URL_MAX + 300];
+		if (s->req->cur_url == s->req->url) /* -c finds it by this */
+			k->warc_uri = strdup(s->req->shown_url);
+		else
+			k->warc_uri = strdup(rf__url_redact(s->req->cur_url, uri, sizeof(uri)));
+		if (!k->warc_uri) {
+			rf__slot_error(s, -ENOMEM, true, NULL);
+			return;
+		}
 	}
-	size_t room = RF__WARC_STAGE_MAX - k->warc_len;
-	if (n > room) {
-		n = room;
-		k->warc_truncated = true;
-	}
-	if (!n)
-		return;
-	if (!grow(k, k->warc_len + n)) {
-		rf__slot_error(s, -ENOMEM, true, NULL);
+	if (spill_due(c, k)) /* what is staged is all this response's now */
+		spill(c, s);
+	if (!n || !grow(k, k->warc_len + n)) {
+		if (n)
+			rf__slot_error(s, -ENOMEM, true, NULL);
 		return;
 	}
 	memcpy(k->warc_buf + k->warc_len, raw, n);
 	k->warc_len += n;
 	k->warc_last = n;
+	c->warc->staged += n;
 }
 
 static int warc_consume(struct rf__slot *s, const void *p, size_t n)
 {
-	if (!s->sink.warc_payload && !(s->sink.warc_payload = rf__digest_new("sha-1")))
+	struct rf__sink *k = &s->sink;
+	if (k->warc_spilling && (k->warc_writing || k->warc_opening) && k->warc_len >= WARC_PIECE)
+		return -EAGAIN; /* held: no more is received until a piece is out */
+	if (!k->warc_payload && !(k->warc_payload = rf__digest_new("sha-1")))
 		return -ENOMEM;
-	rf__digest_update(s->sink.warc_payload, p, n);
+	rf__digest_update(k->warc_payload, p, n);
 	return 0;
 }
 
@@ -149,7 +247,19 @@ static size_t request_bytes(const rf_client *c, const struct rf__slot *s, char *
 	return o;
 }
 
-/* One record, compressed when the file is: appended to *out. */
+/* bytes[0..n) appended to *out (*out_len): 0 or -ENOMEM. */
+static int append(char **out, size_t *out_len, const void *bytes, size_t n)
+{
+	char *grown = realloc(*out, *out_len + n);
+	if (!grown)
+		return -ENOMEM;
+	memcpy(grown + *out_len, bytes, n);
+	*out = grown;
+	*out_len += n;
+	return 0;
+}
+
+/* One whole record, compressed when the file is, appended to *out. */
 static int add_record(rf_client *c, struct rf__warc_record *r, const char *block, size_t len, char **out,
                       size_t *out_len)
 {
@@ -157,63 +267,117 @@ static int add_record(rf_client *c, struct rf__warc_record *r, const char *block
 	size_t n;
 	if (rf__warc_record_bytes(c->warc->gzip ? c->warc->zip : NULL, r, block, len, &bytes, &n))
 		return -ENOMEM;
-	char *grown = realloc(*out, *out_len + n);
-	if (grown) {
-		memcpy(grown + *out_len, bytes, n);
-		*out = grown;
-		*out_len += n;
-	}
+	int err = append(out, out_len, bytes, n);
 	free(bytes);
-	return grown ? 0 : -ENOMEM;
+	return err;
 }
 
-static bool warc_finish(rf_client *c, struct rf__slot *s, bool failed)
+/* The payload digest of a response no consume saw (a redirect, an error
+ * status): its entity body from what is held. */
+static void payload_of_held(const struct rf__sink *k, char out[RF__WARC_DIGEST_LEN])
+{
+	char *body;
+	size_t n;
+	out[0] = 0;
+	if (k->warc_spilling || rf__warc_entity(k->warc_buf, k->warc_len, &body, &n))
+		return;
+	digest_of(body, n, out);
+	free(body);
+}
+
+/* A spilled response record: the records up to the response's block go
+ * out first (k->warc_out), the spilled pieces after them, then the last
+ * piece with the gzip trailer (k->warc_tail). */
+static int spilled_parts(rf_client *c, struct rf__slot *s, const struct rf__warc_record *rs, char **out,
+                         size_t *out_len)
 {
 	struct rf__sink *k = &s->sink;
-	if (k->warc_writing)
-		return false;
-	if (k->warc_written) {
-		rf__output_write_done(c->warc->out, k->warc_res, k->warc_out_len);
-		k->warc_written = false;
-		if (k->warc_res != (int)k->warc_out_len && !s->err)
-			rf__sink_fail_path(s, k->warc_res < 0 ? k->warc_res : -EIO, "write",
-			                   c->warc->out->part);
-		return true;
+	size_t head_len = rf__warc_head(NULL, 0, rs);
+	char *head = malloc(head_len + 1);
+	if (!head)
+		return -ENOMEM;
+	rf__warc_head(head, head_len + 1, rs);
+	int err = 0;
+	if (!c->warc->gzip) {
+		err = append(out, out_len, head, head_len);
+		if (!err)
+			err = append(&k->warc_tail, &k->warc_tail_len, RF__WARC_TAIL, 4);
+		free(head);
+		return err;
 	}
-	if (failed || s->err || !k->warc_len)
-		return true; /* nothing recorded: never a cut response as a whole one */
+	unsigned char gz[RF__GZIP_HEAD], trailer[RF__GZIP_TRAILER], *piece = NULL, *last = NULL;
+	size_t piece_len, last_len;
+	rf__warc_gzip_head(gz);
+	err = append(out, out_len, gz, sizeof(gz));
+	if (!err)
+		err = rf__warc_deflate_piece(c->warc->zip, head, head_len, false, &piece, &piece_len);
+	if (!err)
+		err = append(out, out_len, piece, piece_len);
+	if (!err)
+		err = rf__warc_deflate_piece(c->warc->zip, RF__WARC_TAIL, 4, true, &last, &last_len);
+	if (!err)
+		err = append(&k->warc_tail, &k->warc_tail_len, last, last_len);
+	if (!err) {
+		uLong crc = crc32(0, (const unsigned char *)head, (uInt)head_len);
+		crc = crc32_combine(crc, k->warc_crc, (z_off_t)k->warc_raw);
+		crc = crc32_combine(crc, crc32(0, (const unsigned char *)RF__WARC_TAIL, 4), 4);
+		rf__warc_gzip_trailer((uint32_t)crc, head_len + k->warc_raw + 4, trailer);
+		err = append(&k->warc_tail, &k->warc_tail_len, trailer, sizeof(trailer));
+	}
+	free(piece);
+	free(last);
+	free(head);
+	return err;
+}
+
+/* The exchange's records, their region reserved and the first write out. */
+static void records_out(rf_client *c, struct rf__slot *s)
+{
+	struct rf__sink *k = &s->sink;
+	struct rf__shard *sh = rf__archive_current(c->warc->set);
+	if (!sh) {
+		rf__slot_error(s, c->warc->set->err, true, "--warc-file: %s", c->warc->set->why);
+		return;
+	}
 	const char *ip = k->warc_ip;
 	char req_id[RF__WARC_ID_LEN], resp_id[RF__WARC_ID_LEN], block_d[RF__WARC_DIGEST_LEN],
-		payload_d[RF__WARC_DIGEST_LEN], req_d[RF__WARC_DIGEST_LEN];
+		payload_d[RF__WARC_DIGEST_LEN] = "", req_d[RF__WARC_DIGEST_LEN];
 	rf__warc_id(req_id);
 	rf__warc_id(resp_id);
 	char *req = malloc(s->tx.len + 64);
 	if (!req) {
 		rf__slot_error(s, -ENOMEM, true, NULL);
-		return true;
+		return;
 	}
 	size_t req_len = request_bytes(c, s, req, s->tx.len + 64);
 	digest_of(req, req_len, req_d);
-	digest_of(k->warc_buf, k->warc_len, block_d);
-	payload_d[0] = 0;
-	if (!k->warc_truncated) {
-		unsigned char sha[64];
+	unsigned char sha[64];
+	if (k->warc_spilling) {
+		rf__digest_final(k->warc_block, sha);
+		rf__warc_sha1(sha, block_d);
+	} else {
+		digest_of(k->warc_buf, k->warc_len, block_d);
+	}
+	if (k->warc_truncated)
+		;
+	else if (s->body == RF__BODY_SINK) {
 		if (!k->warc_payload)
 			warc_consume(s, "", 0);
 		if (k->warc_payload) {
 			rf__digest_final(k->warc_payload, sha);
 			rf__warc_sha1(sha, payload_d);
 		}
+	} else {
+		payload_of_held(k, payload_d);
 	}
-	char uri[RF__URL_MAX + 300];
-	rf__url_redact(s->req->cur_url, uri, sizeof(uri));
+	const char *uri = k->warc_uri;
 	struct rf__warc_record rq = {.type = "request",
 	                             .id = req_id,
 	                             .date_us = k->warc_date,
 	                             .target_uri = uri,
 	                             .ip = ip[0] ? ip : NULL,
 	                             .concurrent_to = resp_id,
-	                             .warcinfo_id = c->warc->info_id,
+	                             .warcinfo_id = sh->first_id,
 	                             .block_digest = req_d,
 	                             .content_type = "application/http;msgtype=request",
 	                             .length = req_len};
@@ -223,43 +387,166 @@ static bool warc_finish(rf_client *c, struct rf__slot *s, bool failed)
 	                             .target_uri = uri,
 	                             .ip = ip[0] ? ip : NULL,
 	                             .concurrent_to = req_id,
-	                             .warcinfo_id = c->warc->info_id,
+	                             .warcinfo_id = sh->first_id,
 	                             .block_digest = block_d,
 	                             .payload_digest = payload_d[0] ? payload_d : NULL,
 	                             .truncated = k->warc_truncated ? "length" : NULL,
 	                             .content_type = "application/http;msgtype=response",
-	                             .length = k->warc_len};
+	                             .length = k->warc_spilling ? k->warc_raw : k->warc_len};
 	char *out = NULL;
 	size_t out_len = 0;
 	int err = add_record(c, &rq, req, req_len, &out, &out_len);
 	if (!err)
-		err = add_record(c, &rs, k->warc_buf, k->warc_len, &out, &out_len);
+		err = k->warc_spilling ? spilled_parts(c, s, &rs, &out, &out_len)
+		                       : add_record(c, &rs, k->warc_buf, k->warc_len, &out, &out_len);
 	free(req);
 	if (err) {
 		free(out);
 		rf__slot_error(s, err, true, NULL);
-		return true;
+		return;
 	}
 	free(k->warc_out);
 	k->warc_out = out;
 	k->warc_out_len = out_len;
-	uint64_t at = rf__output_reserve(c->warc->out, out_len);
-	rf__output_write_begin(c->warc->out);
-	k->warc_writing = true;
-	rf__op_write(c->loop, rf__slot_op(s, RF__OP_MEMBER_WRITE, 0), c->warc->out->fd, out,
-	             (unsigned)out_len, (int64_t)at);
-	return false;
+	uint64_t total = out_len + (k->warc_spilling ? k->warc_spilled + k->warc_tail_len : 0);
+	if ((err = rf__archive_reserve(c->warc->set, total, &k->member))) {
+		rf__slot_error(s, err, true, "--warc-file: %s", c->warc->set->why);
+		return;
+	}
+	k->warc_at = k->member.at;
+	k->warc_step = STEP_HEAD;
+	warc_write(c, s, rf__archive_fd(&k->member), out, out_len, k->warc_at);
+	k->warc_at += out_len;
+}
+
+/* The next spilled bytes: read back (the write into the region follows). */
+static void copy_next(rf_client *c, struct rf__slot *s)
+{
+	struct rf__sink *k = &s->sink;
+	uint64_t left = k->warc_spilled - k->warc_copied;
+	if (!left) {
+		k->warc_step = STEP_TAIL;
+		if (k->warc_tail_len) {
+			warc_write(c, s, rf__archive_fd(&k->member), k->warc_tail, k->warc_tail_len,
+			           k->warc_at);
+			k->warc_at += k->warc_tail_len;
+		} else {
+			k->warc_step = STEP_DONE;
+		}
+		return;
+	}
+	if (!k->warc_out && !(k->warc_out = malloc(WARC_COPY))) {
+		rf__slot_error(s, -ENOMEM, true, NULL);
+		return;
+	}
+	k->warc_reading = true;
+	rf__op_read_at(c->loop, rf__slot_op(s, RF__OP_STAGE_READ, 0), k->stage_fd, k->warc_out,
+	               (unsigned)(left < WARC_COPY ? left : WARC_COPY), k->warc_copied);
 }
 
 static bool warc_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op, int res)
 {
-	(void)c;
-	if (op == RF__OP_MEMBER_WRITE) {
-		s->sink.warc_writing = false;
-		s->sink.warc_written = true;
-		s->sink.warc_res = res;
+	struct rf__sink *k = &s->sink;
+	switch (op) {
+	case RF__OP_OPEN:
+		k->warc_opening = false;
+		if (res < 0)
+			rf__sink_fail_path(s, res, "cannot stage a big response in",
+			                   rf__archive_dir(c->warc->set));
+		else {
+			k->stage_fd = res;
+			if (k->warc_len >= WARC_PIECE)
+				spill(c, s);
+		}
+		return false;
+	case RF__OP_STAGE_READ:
+		k->warc_reading = false;
+		if (res <= 0) {
+			rf__archive_member_failed(&k->member, res < 0 ? res : -EIO);
+			rf__sink_fail_path(s, res < 0 ? res : -EIO, "read back", "a spilled response");
+			return false;
+		}
+		warc_write(c, s, rf__archive_fd(&k->member), k->warc_out, (size_t)res, k->warc_at);
+		k->warc_at += (uint64_t)res;
+		k->warc_copied += (uint64_t)res;
+		return false;
+	case RF__OP_MEMBER_WRITE:
+		k->warc_writing = false;
+		if (res < 0 || (size_t)res != k->warc_want) { /* written whole or not at all */
+			int err = res < 0 ? res : -ENOSPC;
+			if (k->warc_step == STEP_TAKING) {
+				rf__sink_fail_path(s, err, "cannot stage a big response in",
+				                   rf__archive_dir(c->warc->set));
+			} else {
+				rf__archive_member_failed(&k->member, err); /* the file keeps its .part */
+				rf__sink_fail_path(s, err, "write", rf__archive_path(&k->member));
+				k->warc_step = STEP_DONE;
+			}
+			return false;
+		}
+		if (k->warc_step == STEP_TAKING) {
+			k->warc_spilled += (uint64_t)res;
+			if (spill_due(c, k))
+				spill(c, s);
+		} else if (k->warc_step == STEP_HEAD && k->warc_spilling) {
+			k->warc_step = STEP_COPY;
+			free(k->warc_out);
+			k->warc_out = NULL;
+			copy_next(c, s);
+		} else if (k->warc_step == STEP_COPY) {
+			copy_next(c, s);
+		} else {
+			k->warc_step = STEP_DONE;
+		}
+		return false;
+	default:
+		return false;
 	}
-	return false;
+}
+
+/* Whether this attempt's response is recorded: it arrived whole, or a
+ * limit of ours cut it (then WARC-Truncated says so). */
+static bool to_record(const rf_client *c, const struct rf__slot *s)
+{
+	if (!c->warc || !s->sink.warc_started || !s->resp.headers_done)
+		return false;
+	if (s->err == RF_ETOO_BIG)
+		return true;
+	return s->resp.complete && !(s->err && s->err_local);
+}
+
+static bool warc_finish(rf_client *c, struct rf__slot *s, bool failed)
+{
+	(void)failed; /* a redirect or an error status is recorded too */
+	struct rf__sink *k = &s->sink;
+	if (k->warc_writing || k->warc_opening || k->warc_reading)
+		return false;
+	if (k->warc_step == STEP_TAKING) {
+		if (!to_record(c, s))
+			goto done;
+		k->warc_truncated = !s->resp.complete;
+		if (k->warc_spilling && k->warc_len) { /* the last bytes out first */
+			spill(c, s);
+			if (k->warc_writing || k->warc_opening)
+				return false;
+		}
+		if (s->err && s->err_local && s->err != RF_ETOO_BIG)
+			goto done;
+		records_out(c, s);
+		if (k->warc_writing)
+			return false;
+	}
+	if (k->warc_step != STEP_DONE && k->warc_step != STEP_TAKING)
+		return false;
+	if (k->member.shard && rf__archive_member_done(c->warc->set, &k->member, false) && !s->err)
+		rf__slot_error(s, c->warc->set->err, true, "--warc-file: %s", c->warc->set->why);
+done:
+	if (c->warc)
+		unstage(c, k, k->warc_len);
+	if (k->stage_fd >= 0)
+		rf__op_close(c->loop, rf__tag_make(RF__OWNER_NONE, RF__OP_NONE, 0, 0), k->stage_fd);
+	k->stage_fd = -1;
+	return true;
 }
 
 static void warc_headers(rf_client *c, struct rf__slot *s)
@@ -271,8 +558,7 @@ static void warc_headers(rf_client *c, struct rf__slot *s)
 
 static const char *warc_shown(const struct rf__slot *s)
 {
-	(void)s;
-	return "the WARC file";
+	return s->sink.member.shard ? rf__archive_path(&s->sink.member) : "the WARC file";
 }
 
 const struct rf__sink_ops rf__sink_warc_ops = {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 #include <zlib.h>
@@ -80,7 +81,9 @@ void rf__warc_sha1(const unsigned char sha1[20], char out[RF__WARC_DIGEST_LEN])
 }
 
 struct rf__warc_zip {
-	z_stream z;
+	z_stream z;   /* whole gzip members */
+	z_stream raw; /* pieces of one (raw deflate) */
+	bool raw_on;
 };
 
 struct rf__warc_zip *rf__warc_zip_new(void)
@@ -98,7 +101,52 @@ void rf__warc_zip_free(struct rf__warc_zip *zp)
 	if (!zp)
 		return;
 	deflateEnd(&zp->z);
+	if (zp->raw_on)
+		deflateEnd(&zp->raw);
 	free(zp);
+}
+
+int rf__warc_deflate_piece(struct rf__warc_zip *zp, const void *in, size_t n, bool last, unsigned char **out,
+                           size_t *out_len)
+{
+	z_stream *z = &zp->raw;
+	if (!zp->raw_on) { /* made on first use: only spilled records need it */
+		if (deflateInit2(z, Z_BEST_SPEED, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+			return -ENOMEM;
+		zp->raw_on = true;
+	}
+	if (deflateReset(z) != Z_OK)
+		return -ENOMEM;
+	size_t cap = deflateBound(z, (uLong)n) + 16; /* and the sync flush's marker */
+	unsigned char *buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	z->next_in = (unsigned char *)(uintptr_t)in;
+	z->avail_in = (uInt)n;
+	z->next_out = buf;
+	z->avail_out = (uInt)cap;
+	int r = deflate(z, last ? Z_FINISH : Z_SYNC_FLUSH);
+	if ((last && r != Z_STREAM_END) || (!last && (r != Z_OK || z->avail_in || !z->avail_out))) {
+		free(buf);
+		return -ENOMEM;
+	}
+	*out_len = cap - z->avail_out;
+	*out = buf;
+	return 0;
+}
+
+void rf__warc_gzip_head(unsigned char out[RF__GZIP_HEAD])
+{
+	static const unsigned char head[RF__GZIP_HEAD] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
+	memcpy(out, head, sizeof(head));
+}
+
+void rf__warc_gzip_trailer(uint32_t crc, uint64_t len, unsigned char out[RF__GZIP_TRAILER])
+{
+	for (int i = 0; i < 4; i++) {
+		out[i] = (unsigned char)(crc >> (8 * i));
+		out[4 + i] = (unsigned char)(len >> (8 * i));
+	}
 }
 
 int rf__warc_gzip(struct rf__warc_zip *zp, const void *in, size_t n, unsigned char **out, size_t *out_len)
@@ -143,4 +191,66 @@ int rf__warc_record_bytes(struct rf__warc_zip *zp, const struct rf__warc_record 
 	int err = rf__warc_gzip(zp, rec, total, out, out_len);
 	free(rec);
 	return err;
+}
+
+/* The value of header field `name` in a header section, or NULL. */
+static const char *http_field(const char *head, size_t n, const char *name, size_t *len)
+{
+	size_t nl = strlen(name);
+	for (const char *p = head; p && p + nl + 1 < head + n;) {
+		const char *eol = memchr(p, '\n', (size_t)(head + n - p));
+		if (strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+			const char *v = p + nl + 1;
+			while (v < head + n && (*v == ' ' || *v == '\t'))
+				v++;
+			const char *e = eol ? eol : head + n;
+			while (e > v && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+				e--;
+			*len = (size_t)(e - v);
+			return v;
+		}
+		p = eol ? eol + 1 : NULL;
+	}
+	return NULL;
+}
+
+int rf__warc_entity(const char *msg, size_t n, char **out, size_t *out_len)
+{
+	*out = NULL;
+	*out_len = 0;
+	const char *end = memmem(msg, n, "\r\n\r\n", 4);
+	if (!end)
+		return -1;
+	size_t head = (size_t)(end - msg) + 4, te_len;
+	const char *te = http_field(msg, head, "Transfer-Encoding", &te_len);
+	bool chunked = te && te_len >= 7 && strncasecmp(te + te_len - 7, "chunked", 7) == 0;
+	char *body = malloc(n - head + 1);
+	if (!body)
+		return -ENOMEM;
+	if (!chunked) {
+		memcpy(body, msg + head, n - head);
+		*out = body;
+		*out_len = n - head;
+		return 0;
+	}
+	size_t o = 0;
+	for (const char *p = msg + head, *stop = msg + n; p < stop;) {
+		char *after;
+		unsigned long long size = strtoull(p, &after, 16);
+		const char *eol = memmem(p, (size_t)(stop - p), "\r\n", 2);
+		if (after == p || !eol || size > (size_t)(stop - eol - 2)) {
+			free(body);
+			return -1;
+		}
+		if (!size) {
+			*out = body;
+			*out_len = o;
+			return 0;
+		}
+		memcpy(body + o, eol + 2, size);
+		o += size;
+		p = eol + 2 + size + 2;
+	}
+	free(body);
+	return -1;
 }

@@ -54,5 +54,22 @@ void rf__warc_zip_free(struct rf__warc_zip *zp);
 /* n bytes as one gzip member (zlib level 1) into *out (malloc'd,
  * *out_len): 0 or -ENOMEM. */
 int rf__warc_gzip(struct rf__warc_zip *zp, const void *in, size_t n, unsigned char **out, size_t *out_len);
+/* A record too big to hold is compressed as it comes, piece by piece:
+ * each piece is raw deflate on its own (no back-references into the
+ * pieces before it), byte-aligned by a sync flush, the last one final, so
+ * the gzip head, the pieces in order and the gzip trailer (the CRC-32 of
+ * all the bytes, zlib's crc32_combine, and their count) are one gzip
+ * member - the record's head can be compressed last and still go first.
+ * n bytes into *out (malloc'd, *out_len): 0 or -ENOMEM. */
+int rf__warc_deflate_piece(struct rf__warc_zip *zp, const void *in, size_t n, bool last, unsigned char **out,
+                           size_t *out_len);
+/* The entity body of an HTTP message as received (msg[0..n): header
+ * section, body in its transfer coding), de-chunked, into *out (malloc'd,
+ * *out_len): 0, -1 when it is not whole, or -ENOMEM. */
+int rf__warc_entity(const char *msg, size_t n, char **out, size_t *out_len);
+#define RF__GZIP_HEAD 10
+#define RF__GZIP_TRAILER 8
+void rf__warc_gzip_head(unsigned char out[RF__GZIP_HEAD]);
+void rf__warc_gzip_trailer(uint32_t crc, uint64_t len, unsigned char out[RF__GZIP_TRAILER]);
 
 #endif

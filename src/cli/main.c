@@ -998,7 +998,9 @@ static int start_client(struct cli *c)
 		rf_warc_opts w = {.path = path,
 		                  .compression = none ? "none" : "gzip",
 		                  .keep_credentials = c->o.warc_keep_credentials,
-		                  .command = c->command};
+		                  .command = c->command,
+		                  .max_size = c->o.warc_max_size,
+		                  .resume = c->o.resume};
 		int werr = rf_client_warc(c->client, &w, wwhy, sizeof(wwhy));
 		if (werr == -ENOMEM)
 			return EXIT_INTERNAL;

@@ -53,6 +53,8 @@ void cli_options_usage(FILE *f)
 	      "                            or NAME.warc uncompressed\n"
 	      "      --warc-keep-credentials  keep Authorization and Cookie values in the\n"
 	      "                            request records (default: ***)\n"
+	      "      --warc-max-size SIZE  a new WARC file once one holds SIZE bytes:\n"
+	      "                            NAME-00000.warc.gz, NAME-00001.warc.gz ...\n"
 	      "      --shard-size N        a new shard after N samples\n"
 	      "      --shard-bytes SIZE    a new shard once one holds SIZE bytes (500M, 1G)\n"
 	      "  -nc, --no-clobber         skip a URL whose own file (origin record) exists\n"
@@ -336,6 +338,7 @@ enum {
 	OPT_WARC_FILE,
 	OPT_WARC_COMPRESSION,
 	OPT_WARC_KEEP_CREDENTIALS,
+	OPT_WARC_MAX_SIZE,
 	OPT_SHARD_SIZE,
 	OPT_SHARD_BYTES,
 	OPT_NO_CLOBBER,
@@ -437,6 +440,7 @@ static const struct option long_opts[] = {
 	{"warc-file", required_argument, NULL, OPT_WARC_FILE},
 	{"warc-compression", required_argument, NULL, OPT_WARC_COMPRESSION},
 	{"warc-keep-credentials", no_argument, NULL, OPT_WARC_KEEP_CREDENTIALS},
+	{"warc-max-size", required_argument, NULL, OPT_WARC_MAX_SIZE},
 	{"shard-size", required_argument, NULL, OPT_SHARD_SIZE},
 	{"shard-bytes", required_argument, NULL, OPT_SHARD_BYTES},
 	{"no-clobber", no_argument, NULL, OPT_NO_CLOBBER},
@@ -1062,6 +1066,11 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 		case OPT_WARC_KEEP_CREDENTIALS:
 			o->warc_keep_credentials = true;
 			break;
+		case OPT_WARC_MAX_SIZE:
+			if (!parse_size(o, optarg, &o->warc_max_size))
+				return usage_error(err, "--warc-max-size takes a size (1G, 500M), not '%s'",
+				                   optarg);
+			break;
 		case OPT_SHARD_SIZE: {
 			char *end;
 			errno = 0;
@@ -1167,16 +1176,17 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 		                   "--tar writes samples into shards: not with -o, --discard, --split, "
 		                   "-r, -N, -nc, --force-directories or -J (yet)%s",
 		                   "");
-	if (o->warc && (o->tar || o->output || o->discard || o->split || o->range || o->resume || o->mirror ||
+	if (o->warc && (o->tar || o->output || o->discard || o->split || o->range || o->mirror ||
 	                o->no_clobber || o->force_dirs || o->content_disposition || o->opts.compressed))
-		return usage_error(
-			err,
-			"--warc-file keeps what the servers sent: not with --tar, -o, --discard, "
-			"--split, -r, -c, -N, -nc, --force-directories, -J or --compressed (yet)%s",
-			"");
-	if ((o->warc_compression || o->warc_keep_credentials) && !o->warc)
-		return usage_error(
-			err, "--warc-compression and --warc-keep-credentials go with --warc-file%s", "");
+		return usage_error(err,
+		                   "--warc-file keeps what the servers sent: not with --tar, -o, --discard, "
+		                   "--split, -r, -N, -nc, --force-directories, -J or --compressed (yet)%s",
+		                   "");
+	if ((o->warc_compression || o->warc_keep_credentials || o->warc_max_size) && !o->warc)
+		return usage_error(err,
+		                   "--warc-compression, --warc-keep-credentials and --warc-max-size go "
+		                   "with --warc-file%s",
+		                   "");
 	if ((o->shard_size || o->shard_bytes) && !o->tar)
 		return usage_error(err, "--shard-size and --shard-bytes go with --tar%s", "");
 	if (o->output && o->content_disposition)

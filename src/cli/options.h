@@ -47,6 +47,7 @@ struct cli_options {
 	const char *warc;             /* --warc-file NAME: NAME.warc.gz, or NULL */
 	const char *warc_compression; /* --warc-compression gzip|none */
 	bool warc_keep_credentials;   /* --warc-keep-credentials */
+	uint64_t warc_max_size;       /* --warc-max-size SIZE (0: one file) */
 	bool no_clobber;              /* -nc/--no-clobber */
 	bool verbose;                 /* -v */
 	unsigned shard_k, shard_n;    /* --shard K/N (1 <= K <= N), 0/0: all */

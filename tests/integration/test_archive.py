@@ -30,6 +30,9 @@ for i in range(40):
         f.write(data)
 with open(os.path.join(WWW, "noext"), "wb") as f:
     f.write(b"plain")
+BIG = os.urandom(3 * 1024 * 1024 + 77)  # beyond what a WARC record keeps in memory
+with open(os.path.join(WWW, "big.bin"), "wb") as f:
+    f.write(BIG)
 PORT = start_nginx(WWW)
 BASE = f"http://127.0.0.1:{PORT}"
 BAD = start_badserver()
@@ -342,8 +345,11 @@ def warc_records_are_what_was_sent_and_received():
     by_id = {f["WARC-Record-ID"]: (f, b) for f, b in recs}
     responses = [(f, b) for f, b in recs if f["WARC-Type"] == "response"]
     got = {f["WARC-Target-URI"] for f, _ in responses}
-    # the cut one is not there; the redirect's final answer is
-    assert got == set(urls[:4]) | {f"{BADURL}/chunked", f"{BADURL}/ok/123"}, got
+    # the cut one is not there; the redirect's hops and final answer are
+    assert got == set(urls[:4]) | {f"{BADURL}/chunked", f"{BADURL}/ok/123", f"{BADURL}/redirect/1",
+                                   f"{BADURL}/redirect/0"}, got
+    hops = [b for f, b in responses if "/redirect/" in f["WARC-Target-URI"]]
+    assert all(b.split(b" ")[1].startswith(b"30") and b"\r\nlocation: " in b.lower() for b in hops), hops
     for f, block in responses:
         req_f, req_b = by_id[f["WARC-Concurrent-To"]]
         assert req_f["WARC-Type"] == "request" and req_f["WARC-Concurrent-To"] == f["WARC-Record-ID"]
@@ -379,6 +385,85 @@ def warc_records_are_what_was_sent_and_received():
                       (["--warc-file", "x", "--compressed"], "--compressed")):
         code, out, err = run(["-P", tmpdir()] + args + [urls[0]])
         assert code == 2 and why in err, (args, code, err)
+
+
+def sha1_b32(b):
+    return "sha1:" + base64.b32encode(hashlib.sha1(b).digest()).decode()
+
+
+@case
+def big_and_error_responses_are_recorded_whole():
+    # 3 MiB bodies (with a length and chunked) go through the spill file,
+    # compressed piece by piece; a 404 is recorded as the server sent it
+    if not os.access(WARCIO, os.X_OK):
+        raise Skip("warcio is not installed (scripts/deps puts it into tests/node)")
+    n = 3 * 1024 * 1024 + 5
+    urls = [f"{BASE}/big.bin?{i}" for i in range(3)] + [f"{BADURL}/bigchunked/{n}", f"{BADURL}/status/404",
+                                                        f"{BASE}/f3.json", f"{BADURL}/bigcut/900000/reset"]
+    for comp, name in (("gzip", "big.warc.gz"), ("none", "big.warc")):
+        d = tmpdir()
+        code, out, err = run(["-j", "8", "--retry", "0", "-P", d, "--warc-file", "big",
+                              "--warc-compression", comp] + urls, timeout=120)
+        assert code == 4, (code, err)
+        assert os.listdir(d) == [name], os.listdir(d)  # no staging file left behind
+        recs = warc_records(os.path.join(d, name))
+        responses = {f["WARC-Target-URI"]: (f, b) for f, b in recs if f["WARC-Type"] == "response"}
+        assert set(responses) == set(urls[:6]), sorted(responses)  # not the cut one
+        for uri, (f, block) in responses.items():
+            head, _, body = block.partition(b"\r\n\r\n")
+            payload = dechunk(body) if b"chunked" in head.lower() else body
+            assert f["WARC-Payload-Digest"] == sha1_b32(payload), (uri, f)
+            assert "WARC-Truncated" not in f, f
+            if "big.bin" in uri:
+                assert payload == BIG, uri
+            elif "bigchunked" in uri:
+                assert payload == body_of(n) and b"transfer-encoding: chunked" in head.lower()
+            elif "status/404" in uri:
+                assert block.startswith(b"HTTP/1.1 404"), block[:40]
+        p = subprocess.run([WARCIO, "index", os.path.join(d, name)], capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+        assert [json.loads(x)["warc-type"] for x in p.stdout.splitlines()] == [f["WARC-Type"] for f, _ in recs]
+
+
+@case
+def warc_files_rotate_and_a_killed_run_goes_on_with_c():
+    d = tmpdir()
+    urls = [f"{BASE}/f{i}.bin?{k}" for k in range(3) for i in range(2, 40, 4)]
+    lst = url_list(urls)
+    args = ["-j", "3", "-P", d, "--warc-file", "w/crawl", "--warc-max-size", "100K", "-i", lst]
+    p = subprocess.Popen(WRAPPER + [RINGFETCH] + EXTRA_ARGS + args + ["--limit-rate", "1M"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wd = os.path.join(d, "w")
+    deadline = time.time() + 60
+    while time.time() < deadline and len(glob.glob(os.path.join(wd, "*.warc.gz"))) < 2:
+        time.sleep(0.05)
+    p.kill()
+    p.communicate(timeout=30)
+    before = sorted(os.listdir(wd))
+    assert len([n for n in before if n.endswith(".warc.gz")]) >= 2, before
+    # -c: the cut file goes on from its last whole record; what is recorded is
+    # not fetched again
+    j = os.path.join(tmpdir(), "r.json")
+    code, out, err = run(args + ["-c", "--json", j], timeout=120)
+    assert code == 0, (code, err)
+    recs = [json.loads(line) for line in open(j)]
+    skipped = [r for r in recs if r.get("type") == "result" and r["skipped"]]
+    fetched = [r for r in recs if r.get("type") == "result" and not r["skipped"]]
+    assert skipped and fetched and len(skipped) + len(fetched) == len(urls), (len(skipped), len(fetched))
+    after = sorted(os.listdir(wd))
+    assert after == [f"crawl-{i:05}.warc.gz" for i in range(len(after))], after
+    seen = []
+    for name in after:
+        recs = warc_records(os.path.join(wd, name))
+        assert recs[0][0]["WARC-Type"] == "warcinfo" and recs[0][0]["WARC-Filename"] == name, recs[0][0]
+        info = {f["WARC-Record-ID"] for f, _ in recs if f["WARC-Type"] == "warcinfo"}
+        for f, block in recs:
+            if f["WARC-Type"] == "response":
+                assert f["WARC-Warcinfo-ID"] in info, f
+                seen.append(f["WARC-Target-URI"])
+                body = block.partition(b"\r\n\r\n")[2]
+                assert body == FILES[f["WARC-Target-URI"].rsplit("/", 1)[1].split("?")[0]]
+    assert sorted(seen) == sorted(urls), (len(seen), len(urls))  # each once
 
 
 if __name__ == "__main__":

@@ -22,7 +22,8 @@ LAYERS = [
     ("sink kinds", ["sink_file.c", "sink_fd.c", "sink_consume.c",  # each kind behind sink.h's table,
                     "sink_decode.c", "sink_archive.c", "sink_warc.c"]),  # and the transform stage (decoding)
     ("body digests", ["sink_digest.c"]),          # checksums over the body
-    ("archives", ["archive.c"]),                  # tar shards: samples' regions, rotation, ends
+    ("archive formats", ["warc_file.c"]),         # WARC files: names, warcinfo, -c's read back
+    ("archives", ["archive.c"]),                  # an archive's files: regions, rotation, ends; tar's
     ("policy", ["outcome.c", "pool.c", "split.c"]),  # what an attempt leads to, connection pool,
                                                   # segmented downloads
     ("requests", ["queue.c"]),                    # requests and the ready queue

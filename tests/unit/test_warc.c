@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "digest.h"
 #include "tap.h"
@@ -124,6 +125,71 @@ int main(void)
 		         warcio, path, dir, dir);
 		CHECK(system(cmd) == 0, "warcio indexes the three records, at their members' offsets");
 	}
+
+	/* a record too big to hold: pieces compressed apart (the head last, as
+	 * its digests are known only then), one gzip member all the same */
+	struct rf__warc_zip *zp = rf__warc_zip_new();
+	static char body[300000];
+	for (size_t i = 0; i < sizeof(body); i++)
+		body[i] = (char)((i * 7919) % 251 < 60 ? 'a' + i % 26 : (i * 31) % 256);
+	const char *whead = "WARC/1.1\r\nWARC-Type: resource\r\nContent-Length: 300000\r\n\r\n";
+	uLong crc_body = crc32(0, NULL, 0);
+	unsigned char *pieces[3], *hp, *tp;
+	size_t piece_len[3], hp_len, tp_len;
+	bool ok = zp != NULL;
+	for (int i = 0; i < 3 && ok; i++) {
+		ok = rf__warc_deflate_piece(zp, body + i * 100000, 100000, false, &pieces[i], &piece_len[i]) == 0;
+		crc_body = crc32_combine(crc_body, crc32(0, (unsigned char *)body + i * 100000, 100000), 100000);
+	}
+	ok = ok && rf__warc_deflate_piece(zp, whead, strlen(whead), false, &hp, &hp_len) == 0 &&
+	     rf__warc_deflate_piece(zp, RF__WARC_TAIL, 4, true, &tp, &tp_len) == 0;
+	CHECK(ok, "pieces compressed: the body in three, the head, the tail");
+	if (ok) {
+		snprintf(path, sizeof(path), "%s/pieces.gz", dir);
+		out = fopen(path, "wb");
+		unsigned char gz[RF__GZIP_HEAD], trailer[RF__GZIP_TRAILER];
+		rf__warc_gzip_head(gz);
+		fwrite(gz, 1, sizeof(gz), out);
+		fwrite(hp, 1, hp_len, out);
+		for (int i = 0; i < 3; i++)
+			fwrite(pieces[i], 1, piece_len[i], out);
+		fwrite(tp, 1, tp_len, out);
+		uLong crc = crc32(0, (const unsigned char *)whead, (uInt)strlen(whead));
+		crc = crc32_combine(crc, crc_body, sizeof(body));
+		crc = crc32_combine(crc, crc32(0, (const unsigned char *)RF__WARC_TAIL, 4), 4);
+		rf__warc_gzip_trailer((uint32_t)crc, strlen(whead) + sizeof(body) + 4, trailer);
+		fwrite(trailer, 1, sizeof(trailer), out);
+		fclose(out);
+		for (int i = 0; i < 3; i++)
+			free(pieces[i]);
+		free(hp);
+		free(tp);
+		snprintf(cmd, sizeof(cmd),
+		         "gzip -t '%s' && python3 -c \"import zlib,sys; d=zlib.decompressobj(31); "
+		         "r=d.decompress(open('%s','rb').read()); assert d.eof and not d.unused_data; "
+		         "assert r.startswith(b'WARC/1.1') and r.endswith(b'\\r\\n\\r\\n') and len(r)==%zu, len(r)\"",
+		         path, path, strlen(whead) + sizeof(body) + 4);
+		CHECK(system(cmd) == 0, "gzip -t and Python read the stitched pieces as one member, whole");
+	}
+	rf__warc_zip_free(zp);
+
+	/* the entity body of a response as received: de-chunked */
+	const char *chunked = "HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n"
+	                      "5\r\nhello\r\n6;x=y\r\n world\r\n0\r\n\r\n";
+	char *ent;
+	size_t ent_len;
+	CHECK(rf__warc_entity(chunked, strlen(chunked), &ent, &ent_len) == 0 && ent_len == 11 &&
+	          memcmp(ent, "hello world", 11) == 0,
+	      "a chunked body de-chunked for its payload digest");
+	free(ent);
+	CHECK(rf__warc_entity(chunked, strlen(chunked) - 9, &ent, &ent_len) == -1 && !ent,
+	      "a chunked body cut short has no entity");
+	const char *plain = "HTTP/1.1 301 Moved\r\nLocation: /x\r\nContent-Length: 3\r\n\r\nabc";
+	CHECK(rf__warc_entity(plain, strlen(plain), &ent, &ent_len) == 0 && ent_len == 3 &&
+	          memcmp(ent, "abc", 3) == 0,
+	      "a body with a length is itself");
+	free(ent);
+
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		return 99;

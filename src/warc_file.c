@@ -1,0 +1,281 @@
+/*
+ * warc_file.c - the WARC files of --warc-file (see warc_file.h).
+ */
+#include "warc_file.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "alloc.h"
+#include "digest.h"
+#include "output.h"
+#include "warc.h"
+
+static const struct rf__output_ops warc_output = {.kind = "warc"};
+
+/* NAME.warc.gz; NAME-00001.warc.gz after it (a file -c could not go on
+ * with); with rotation every file numbered from NAME-00000.warc.gz. */
+static int warc_name(const struct rf__archive *a, unsigned i, char *out, size_t cap)
+{
+	const struct rf__warc_files *w = a->format_arg;
+	int n = i == 0 && !w->rotating ? snprintf(out, cap, "%s%s", w->base, w->ext)
+	                               : snprintf(out, cap, "%s-%05u%s", w->base, i, w->ext);
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+/* A file's first record: who wrote it, how. */
+static int warc_opened(struct rf__archive *a, struct rf__shard *sh)
+{
+	struct rf__warc_files *w = a->format_arg;
+	char fields[4096];
+	int n = snprintf(fields, sizeof(fields),
+	                 "software: ringfetch/%s\r\nformat: WARC File Format 1.1\r\n"
+	                 "conformsTo: https://iipc.github.io/warc-specifications/specifications/warc-format/"
+	                 "warc-1.1/\r\n%s%.3000s%s",
+	                 RF_VERSION_STRING, w->command ? "command: " : "", w->command ? w->command : "",
+	                 w->command ? "\r\n" : "");
+	size_t len = n > 0 && (size_t)n < sizeof(fields) ? (size_t)n : 0;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	const char *slash = strrchr(sh->out->path, '/');
+	rf__warc_id(sh->first_id);
+	char digest[RF__WARC_DIGEST_LEN];
+	unsigned char sha[64];
+	struct rf__digest *d = rf__digest_new("sha-1");
+	if (!d)
+		return -ENOMEM;
+	rf__digest_update(d, fields, len);
+	rf__digest_final(d, sha);
+	rf__digest_free(d);
+	rf__warc_sha1(sha, digest);
+	struct rf__warc_record r = {.type = "warcinfo",
+	                            .block_digest = digest,
+	                            .id = sh->first_id,
+	                            .date_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000,
+	                            .filename = slash ? slash + 1 : sh->out->path,
+	                            .content_type = "application/warc-fields",
+	                            .length = len};
+	unsigned char *bytes;
+	size_t bytes_len;
+	if (rf__warc_record_bytes(w->gzip ? w->zip : NULL, &r, fields, len, &bytes, &bytes_len))
+		return -ENOMEM;
+	uint64_t at = rf__output_reserve(sh->out, bytes_len);
+	ssize_t wr = pwrite(sh->out->fd, bytes, bytes_len, (off_t)at);
+	int err = wr == (ssize_t)bytes_len ? 0 : wr < 0 ? -errno : -ENOSPC;
+	free(bytes);
+	if (err)
+		snprintf(a->why, sizeof(a->why), "%.400s: %s", sh->out->part, strerror(-err));
+	return err;
+}
+
+/* ---- -c: what a file on disk holds ---- */
+
+#define SCAN_HEAD 16384 /* a record's head and its HTTP status line are in this */
+#define SCAN_CHUNK (256 * 1024)
+
+/* A field's value in a WARC head (up to its CRLF), or NULL. */
+static const char *head_field(const char *head, size_t n, const char *name, size_t *len)
+{
+	size_t nl = strlen(name);
+	for (const char *p = head; p && p + nl + 1 < head + n;) {
+		if (strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+			const char *v = p + nl + 1;
+			while (*v == ' ')
+				v++;
+			const char *end = memmem(v, (size_t)(head + n - v), "\r\n", 2);
+			*len = end ? (size_t)(end - v) : 0;
+			return end ? v : NULL;
+		}
+		const char *next = memmem(p, (size_t)(head + n - p), "\r\n", 2);
+		p = next ? next + 2 : NULL;
+	}
+	return NULL;
+}
+
+/* One record read back (its first SCAN_HEAD bytes, its whole length):
+ * true when it is whole; a final response's URL is remembered. */
+static bool scan_record(struct rf__archive *a, const char *rec, size_t have, uint64_t total, int *err)
+{
+	if (have < 12 || memcmp(rec, "WARC/1.", 7) != 0)
+		return false;
+	const char *end = memmem(rec, have, "\r\n\r\n", 4);
+	if (!end)
+		return false;
+	size_t head = (size_t)(end - rec) + 4, n;
+	const char *cl = head_field(rec, head, "Content-Length", &n);
+	if (!cl)
+		return false;
+	uint64_t len = strtoull(cl, NULL, 10);
+	if (total != head + len + 4)
+		return false;
+	const char *type = head_field(rec, head, "WARC-Type", &n);
+	if (!type || n != 8 || memcmp(type, "response", 8) != 0)
+		return true;
+	const char *uri = head_field(rec, head, "WARC-Target-URI", &n);
+	const char *block = rec + head;
+	if (!uri || n >= 8192 + 300 || have < head + 12 || memcmp(block, "HTTP/1.", 7) != 0)
+		return true;
+	int status = atoi(block + 9);
+	if (status >= 300 && status < 400)
+		return true; /* a hop: its URL was not kept by it */
+	char url[8192 + 300];
+	memcpy(url, uri, n);
+	url[n] = 0;
+	*err = rf__archive_done_add(a, url);
+	return true;
+}
+
+/* Records of their own gzip members, one after another. */
+static int scan_gzip(struct rf__archive *a, int fd, uint64_t size, uint64_t *good)
+{
+	unsigned char *in = malloc(SCAN_CHUNK), *out = malloc(SCAN_CHUNK);
+	char *rec = malloc(SCAN_HEAD);
+	z_stream z = {0};
+	int err = in && out && rec && inflateInit2(&z, 15 + 16) == Z_OK ? 0 : -ENOMEM;
+	uint64_t in_at = 0; /* file offset of in[0] */
+	size_t have = 0;
+	uint64_t total = 0;
+	z.avail_in = 0;
+	while (!err) {
+		if (!z.avail_in) {
+			in_at += (uint64_t)(z.next_in - in) * (z.next_in != NULL);
+			ssize_t r = in_at < size ? pread(fd, in, SCAN_CHUNK, (off_t)in_at) : 0;
+			if (r <= 0)
+				break; /* the end, or a member cut short */
+			z.next_in = in;
+			z.avail_in = (uInt)r;
+		}
+		z.next_out = out;
+		z.avail_out = SCAN_CHUNK;
+		int r = inflate(&z, Z_NO_FLUSH);
+		size_t got = SCAN_CHUNK - z.avail_out;
+		if (have < SCAN_HEAD) {
+			size_t take = got < SCAN_HEAD - have ? got : SCAN_HEAD - have;
+			memcpy(rec + have, out, take);
+			have += take;
+		}
+		total += got;
+		if (r == Z_STREAM_END) {
+			if (!scan_record(a, rec, have, total, &err))
+				break;
+			*good = in_at + (uint64_t)(z.next_in - in);
+			have = 0;
+			total = 0;
+			inflateReset(&z);
+		} else if (r != Z_OK && r != Z_BUF_ERROR) {
+			break; /* not gzip: nothing after it counts */
+		}
+	}
+	inflateEnd(&z);
+	free(in);
+	free(out);
+	free(rec);
+	return err;
+}
+
+/* Plain records, one after another. */
+static int scan_plain(struct rf__archive *a, int fd, uint64_t size, uint64_t *good)
+{
+	char *rec = malloc(SCAN_HEAD);
+	int err = rec ? 0 : -ENOMEM;
+	uint64_t at = 0;
+	while (!err && at < size) {
+		ssize_t r = pread(fd, rec, SCAN_HEAD, (off_t)at);
+		if (r <= 0)
+			break;
+		const char *end = memmem(rec, (size_t)r, "\r\n\r\n", 4);
+		size_t n;
+		const char *cl = end ? head_field(rec, (size_t)(end - rec) + 4, "Content-Length", &n) : NULL;
+		if (!cl)
+			break;
+		uint64_t total = (uint64_t)(end - rec) + 4 + strtoull(cl, NULL, 10) + 4;
+		char tail[4];
+		if (at + total > size || pread(fd, tail, 4, (off_t)(at + total - 4)) != 4 ||
+		    memcmp(tail, RF__WARC_TAIL, 4) != 0 || !scan_record(a, rec, (size_t)r, total, &err))
+			break;
+		at += total;
+		*good = at;
+	}
+	free(rec);
+	return err;
+}
+
+static int warc_scan(struct rf__archive *a, int fd, uint64_t size, uint64_t *good)
+{
+	const struct rf__warc_files *w = a->format_arg;
+	*good = 0;
+	return w->gzip ? scan_gzip(a, fd, size, good) : scan_plain(a, fd, size, good);
+}
+
+static const struct rf__archive_format warc_format = {
+	.option = "--warc-file",
+	.output = &warc_output,
+	.name = warc_name,
+	.opened = warc_opened,
+	.scan = warc_scan,
+};
+
+void rf__warc_files_free(struct rf__warc_files *w)
+{
+	if (!w)
+		return;
+	rf__archive_free(w->set);
+	rf__warc_zip_free(w->zip);
+	free(w->base);
+	free(w->ext);
+	free(w->command);
+	free(w);
+}
+
+int rf__warc_files_new(const rf_warc_opts *o, bool fsync, struct rf__warc_files **out, char *why,
+                       size_t why_len)
+{
+	*out = NULL;
+	if (!o->path || !*o->path || o->reserved[0] || o->reserved[1] ||
+	    (o->compression && strcmp(o->compression, "gzip") != 0 && strcmp(o->compression, "none") != 0)) {
+		snprintf(why, why_len, "a WARC file needs a path, and compression gzip or none");
+		return RF_EINVAL;
+	}
+	struct rf__warc_files *w = rf__calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->gzip = !o->compression || strcmp(o->compression, "gzip") == 0;
+	w->keep_credentials = o->keep_credentials != 0;
+	w->rotating = o->max_size > 0;
+	size_t n = strlen(o->path), cut = n;
+	static const char *const exts[] = {".warc.gz", ".warc"};
+	for (size_t i = 0; i < 2 && cut == n; i++) {
+		size_t e = strlen(exts[i]);
+		if (n > e && strcmp(o->path + n - e, exts[i]) == 0)
+			cut = n - e;
+	}
+	w->base = strndup(o->path, cut);
+	w->ext = strdup(o->path + cut);
+	if (!w->base || !w->ext || (o->command && !(w->command = strdup(o->command))) ||
+	    (w->gzip && !(w->zip = rf__warc_zip_new()))) {
+		rf__warc_files_free(w);
+		return -ENOMEM;
+	}
+	int err = rf__archive_new(&warc_format, w, o->path, 0, o->max_size, fsync, &w->set, why, why_len);
+	if (!err && o->resume && (err = rf__archive_resume(w->set))) {
+		snprintf(why, why_len, "--warc-file -c: %s", w->set->why);
+		err = err == -ENOMEM ? err : RF_EINVAL;
+	}
+	if (err) {
+		rf__warc_files_free(w);
+		return err;
+	}
+	*out = w;
+	return 0;
+}
+
+bool rf__warc_files_has(const struct rf__warc_files *w, const char *url)
+{
+	return rf__archive_has(w->set, url);
+}

@@ -1,0 +1,41 @@
+/*
+ * warc_file.h - the WARC files of --warc-file (rf_client_warc): their
+ * names (NAME.warc.gz, or NAME-00000.warc.gz, NAME-00001.warc.gz ... when
+ * they rotate at --warc-max-size, as wget names them), the warcinfo record
+ * that begins each, how a record is compressed (each record its own gzip
+ * member, or none), and -c: a cut file read back to its last whole
+ * record, the URLs already recorded remembered.  The files themselves are
+ * an archive (archive.h): regions, rotation, the rename at the end.
+ */
+#ifndef RF_WARC_FILE_H
+#define RF_WARC_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "archive.h"
+#include "ringfetch.h"
+
+struct rf__warc_files {
+	struct rf__archive *set; /* the files */
+	bool gzip;               /* each record its own gzip member */
+	bool keep_credentials;   /* request records keep Authorization ... */
+	struct rf__warc_zip *zip;
+	char *base, *ext; /* "crawl" ".warc.gz": the names' parts */
+	bool rotating;    /* --warc-max-size: every name numbered */
+	char *command;    /* for warcinfo, or NULL */
+	size_t staged;    /* response bytes the run holds in memory
+	                          (sink_warc.c's budget) */
+};
+
+/* The WARC files of o (the first one is opened when the first record is
+ * ready; with o->resume the files on disk are read first): 0, or RF_EINVAL
+ * or -ENOMEM with why. */
+int rf__warc_files_new(const rf_warc_opts *o, bool fsync, struct rf__warc_files **out, char *why,
+                       size_t why_len);
+void rf__warc_files_free(struct rf__warc_files *w);
+/* -c: the files on disk hold a final (not a redirect's) response of url. */
+bool rf__warc_files_has(const struct rf__warc_files *w, const char *url);
+
+#endif

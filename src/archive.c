@@ -152,12 +152,13 @@ static int open_shard(struct rf__archive *a)
 		free(sh);
 		return err;
 	}
-	sh->index = a->next_index++;
 	if (a->format->opened && (err = a->format->opened(a, sh))) {
-		rf__output_free(sh->out); /* its .part stays: what was written of it */
+		unlink(sh->out->part); /* nothing of it is whole: the next try takes its name */
+		rf__output_free(sh->out);
 		free(sh);
 		return err;
 	}
+	sh->index = a->next_index++;
 	sh->real_end = sh->out->pos;
 	a->current = sh;
 	return 0;
@@ -165,14 +166,8 @@ static int open_shard(struct rf__archive *a)
 
 struct rf__shard *rf__archive_current(struct rf__archive *a)
 {
-	if (!a->current) {
-		int err = open_shard(a);
-		if (err) {
-			if (!a->err)
-				a->err = err;
-			return NULL;
-		}
-	}
+	if (!a->current && (a->open_err = open_shard(a)))
+		return NULL; /* the member that wanted it fails; the next one tries again */
 	return a->current;
 }
 
@@ -181,7 +176,7 @@ int rf__archive_reserve(struct rf__archive *a, uint64_t len, struct rf__archive_
 	m->shard = NULL;
 	struct rf__shard *sh = rf__archive_current(a);
 	if (!sh)
-		return a->err;
+		return a->open_err;
 	m->shard = sh;
 	m->at = rf__output_reserve(sh->out, len);
 	m->end = m->at + len;

@@ -72,7 +72,8 @@ struct rf__archive {
 	 * addressing; 0 marks a free entry) */
 	uint64_t *done;
 	size_t done_cap, done_n;
-	int err; /* the first shard that could not be opened or ended */
+	int err;      /* the first file that could not be ended (the run's failure) */
+	int open_err; /* why the last file could not be opened (its member's failure) */
 	char why[512];
 };
 
@@ -90,7 +91,7 @@ int rf__archive_new(const struct rf__archive_format *format, void *format_arg, c
                     uint64_t shard_samples, uint64_t shard_bytes, bool fsync, struct rf__archive **out,
                     char *why, size_t why_len);
 /* The file the next member goes to, opened when there is none: NULL when
- * it cannot be (a.err, a.why). */
+ * it cannot be (a.open_err, a.why). */
 struct rf__shard *rf__archive_current(struct rf__archive *a);
 /* -c: a URL a file on disk holds (0, or -ENOMEM). */
 int rf__archive_done_add(struct rf__archive *a, const char *url);
@@ -102,8 +103,8 @@ int rf__archive_resume(struct rf__archive *a);
 /* -c: a sample of this URL (as KEY.json says it: redacted) is on disk. */
 bool rf__archive_has(const struct rf__archive *a, const char *url);
 /* Reserve len bytes (tar: a multiple of 512) for one member in the
- * current file (rf__archive_current's): 0, or a negative
- * errno when no shard could be opened (a.why says why). */
+ * current file (rf__archive_current's): 0, or a negative errno when no
+ * file could be opened (a.why says why). */
 int rf__archive_reserve(struct rf__archive *a, uint64_t len, struct rf__archive_member *m);
 /* A write into the member's region failed: its shard is no longer whole
  * and keeps its .part when it ends. */

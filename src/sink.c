@@ -160,7 +160,7 @@ static void consume_held(rf_client *c, struct rf__slot *s)
 {
 	struct rf__buf *b;
 	while ((b = rf__sink_first_held(s))) {
-		int err = s->sink.ops->consume(s, b->body, b->body_len);
+		int err = s->sink.ops->consume(c, s, b->body, b->body_len);
 		if (err == -EAGAIN)
 			return; /* the kind holds it: pumped again when its op completes */
 		if (!err)

@@ -59,7 +59,7 @@ struct rf__sink_ops {
 	/* Consuming kinds: take n body bytes now; 0, an RF_E* error, or
 	 * -EAGAIN: not now (the buffer is held, receiving stops when all are;
 	 * the kind's next op completion pumps it again). */
-	int (*consume)(struct rf__slot *s, const void *p, size_t n);
+	int (*consume)(rf_client *c, struct rf__slot *s, const void *p, size_t n);
 	/* A completion of one of the kind's own ops (open, rename, ...).
 	 * True when the slot may send its request now (a resumed prefix is
 	 * hashed).  NULL: the kind submits no ops of its own. */
@@ -195,6 +195,11 @@ struct rf__sink {
 	char *warc_tail;                  /* a spilled record's last bytes */
 	size_t warc_tail_len;
 	uint64_t warc_at, warc_copied; /* the region's next offset; copied so far */
+	size_t warc_copy;              /* the copy buffer's size (0: none) */
+	bool warc_direct;              /* a body with a length spilled from the receive buffers */
+	size_t warc_dup;               /* ... its first bytes, staged with the headers */
+	const char *warc_direct_p;     /* ... the held buffer a write goes out from */
+	size_t warc_direct_off;        /* ... how far it is out */
 	unsigned warc_step;            /* sink_warc.c's steps */
 };
 

@@ -16,14 +16,15 @@ static int callback_check(const rf_request *rq, const char **why)
 	return 0;
 }
 
-static int callback_consume(struct rf__slot *s, const void *p, size_t n)
+static int callback_consume(rf_client *c, struct rf__slot *s, const void *p, size_t n)
 {
+	(void)c;
 	return s->req->on_body(s->req->user, p, n) ? RF_EBODY_CALLBACK : 0;
 }
 
-static int discard_consume(struct rf__slot *s, const void *p, size_t n)
+static int discard_consume(rf_client *c, struct rf__slot *s, const void *p, size_t n)
 {
-	(void)s, (void)p, (void)n;
+	(void)c, (void)s, (void)p, (void)n;
 	return 0;
 }
 

@@ -91,7 +91,7 @@ static void decode_consume(rf_client *c, struct rf__slot *s)
 {
 	struct rf__sink *k = &s->sink;
 	while (decode_more(c, s)) {
-		int err = k->ops->consume(s, k->dec_out, k->dec_len);
+		int err = k->ops->consume(c, s, k->dec_out, k->dec_len);
 		if (err) {
 			rf__slot_error(s, err, false, NULL);
 			return;

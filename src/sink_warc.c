@@ -35,14 +35,18 @@
 #include <time.h>
 #include <zlib.h>
 
+#include "output.h"
 #include "sink_stage.h"
 #include "warc.h"
 #include "warc_file.h"
 
-#define WARC_HOLD (256u << 10)  /* a response kept in memory up to this ... */
-#define WARC_BUDGET (16u << 20) /* ... while the run holds less than this */
-#define WARC_PIECE (32u << 10)  /* beyond: spilled this much at a time */
-#define WARC_COPY (128u << 10)  /* a spill read back this much at a time */
+#define WARC_HOLD (256u << 10) /* a response kept in memory up to this ... */
+#define WARC_BUDGET (8u << 20) /* ... while the run holds less than this */
+#define WARC_PIECE (16u << 10) /* beyond: spilled this much at a time */
+#define WARC_COPY (128u << 10) /* a spill read back this much at a time, */
+#define WARC_COPIES                                                                                          \
+	(4u << 20) /* less while many are copied: the run's copy
+                                    buffers stay under this (16 KiB each at least) */
 
 enum warc_step {
 	STEP_TAKING, /* the response is coming in (pieces may be spilling) */
@@ -66,6 +70,8 @@ static bool grow(struct rf__sink *k, size_t want)
 	size_t cap = k->warc_cap ? k->warc_cap : 16384;
 	while (cap < want)
 		cap *= 2;
+	if (k->warc_spilling) /* pieces: no room to spare */
+		cap = (want + 16383) & ~(size_t)16383;
 	char *n = realloc(k->warc_buf, cap);
 	if (!n)
 		return false;
@@ -144,6 +150,11 @@ static void spill(rf_client *c, struct rf__slot *s)
 		}
 		k->warc_out = (char *)piece;
 		k->warc_out_len = n;
+		if (k->warc_cap > 2 * WARC_PIECE) { /* held up to WARC_HOLD: no longer needed */
+			free(k->warc_buf);
+			k->warc_buf = NULL;
+			k->warc_cap = 0;
+		}
 	} else { /* the buffer itself goes */
 		k->warc_out = k->warc_buf;
 		k->warc_out_len = k->warc_len;
@@ -157,8 +168,8 @@ static void spill(rf_client *c, struct rf__slot *s)
 static void warc_wire(rf_client *c, struct rf__slot *s, const char *raw, size_t n, size_t unread)
 {
 	struct rf__sink *k = &s->sink;
-	if (!c->warc)
-		return; /* the headers fail the slot */
+	if (!c->warc || k->warc_direct)
+		return; /* the headers fail the slot; the body comes by consume */
 	if (unread) {   /* taken back: not this response's */
 		size_t back = unread < k->warc_last ? unread : k->warc_last;
 		unstage(c, k, back);
@@ -193,15 +204,74 @@ static void warc_wire(rf_client *c, struct rf__slot *s, const char *raw, size_t 
 	c->warc->staged += n;
 }
 
-static int warc_consume(struct rf__slot *s, const void *p, size_t n)
+static int payload(struct rf__sink *k, const void *p, size_t n)
 {
-	struct rf__sink *k = &s->sink;
-	if (k->warc_spilling && (k->warc_writing || k->warc_opening) && k->warc_len >= WARC_PIECE)
-		return -EAGAIN; /* held: no more is received until a piece is out */
 	if (!k->warc_payload && !(k->warc_payload = rf__digest_new("sha-1")))
 		return -ENOMEM;
 	rf__digest_update(k->warc_payload, p, n);
 	return 0;
+}
+
+/* A body with a length, past the header section: spilled straight from
+ * the receive buffer, which is held meanwhile - written from it, or
+ * compressed from it WARC_PIECE at a most at a time - so nothing of it is
+ * copied and a transfer has at most one piece in flight. */
+static int direct(rf_client *c, struct rf__slot *s, const char *p, size_t n)
+{
+	struct rf__sink *k = &s->sink;
+	if (k->warc_writing || k->warc_opening)
+		return -EAGAIN;
+	if (s->err && s->err_local) {
+		k->warc_direct_p = NULL;
+		return 0; /* the slot is failing: nothing is recorded */
+	}
+	if (k->warc_len) {
+		spill(c, s); /* the header section first */
+		return -EAGAIN;
+	}
+	if (k->warc_direct_p != p) { /* a new buffer: its first bytes may be staged */
+		size_t skip = k->warc_dup < n ? k->warc_dup : n;
+		k->warc_dup -= skip;
+		k->warc_direct_p = p;
+		k->warc_direct_off = skip;
+	}
+	if (k->warc_direct_off >= n) { /* all of it is out */
+		k->warc_direct_p = NULL;
+		return payload(k, p, n);
+	}
+	const char *body = p + k->warc_direct_off;
+	size_t len = n - k->warc_direct_off;
+	if (c->warc->gzip && len > WARC_PIECE)
+		len = WARC_PIECE;
+	k->warc_direct_off += len;
+	if (!k->warc_block && !(k->warc_block = rf__digest_new("sha-1")))
+		return -ENOMEM;
+	rf__digest_update(k->warc_block, body, len);
+	k->warc_crc = (uint32_t)crc32(k->warc_crc, (const unsigned char *)body, (uInt)len);
+	k->warc_raw += len;
+	if (!c->warc->gzip) {
+		warc_write(c, s, k->stage_fd, body, len, k->warc_spilled);
+		return -EAGAIN;
+	}
+	unsigned char *piece;
+	size_t piece_len;
+	if (rf__warc_deflate_piece(c->warc->zip, body, len, false, &piece, &piece_len))
+		return -ENOMEM;
+	free(k->warc_out);
+	k->warc_out = (char *)piece;
+	k->warc_out_len = piece_len;
+	warc_write(c, s, k->stage_fd, piece, piece_len, k->warc_spilled);
+	return -EAGAIN;
+}
+
+static int warc_consume(rf_client *c, struct rf__slot *s, const void *p, size_t n)
+{
+	struct rf__sink *k = &s->sink;
+	if (k->warc_direct)
+		return direct(c, s, p, n);
+	if (k->warc_spilling && (k->warc_writing || k->warc_opening) && k->warc_len)
+		return -EAGAIN; /* held: no more is received until the piece is out */
+	return payload(k, p, n);
 }
 
 static void digest_of(const void *p, size_t n, char out[RF__WARC_DIGEST_LEN])
@@ -336,7 +406,7 @@ static void records_out(rf_client *c, struct rf__slot *s)
 	struct rf__sink *k = &s->sink;
 	struct rf__shard *sh = rf__archive_current(c->warc->set);
 	if (!sh) {
-		rf__slot_error(s, c->warc->set->err, true, "--warc-file: %s", c->warc->set->why);
+		rf__slot_error(s, c->warc->set->open_err, true, "--warc-file: %s", c->warc->set->why);
 		return;
 	}
 	const char *ip = k->warc_ip;
@@ -362,7 +432,7 @@ static void records_out(rf_client *c, struct rf__slot *s)
 		;
 	else if (s->body == RF__BODY_SINK) {
 		if (!k->warc_payload)
-			warc_consume(s, "", 0);
+			payload(k, "", 0);
 		if (k->warc_payload) {
 			rf__digest_final(k->warc_payload, sha);
 			rf__warc_sha1(sha, payload_d);
@@ -435,13 +505,19 @@ static void copy_next(rf_client *c, struct rf__slot *s)
 		}
 		return;
 	}
-	if (!k->warc_out && !(k->warc_out = malloc(WARC_COPY))) {
-		rf__slot_error(s, -ENOMEM, true, NULL);
-		return;
+	if (!k->warc_out) {
+		size_t room = WARC_COPIES / ++c->warc->copying;
+		k->warc_copy = room > WARC_COPY ? WARC_COPY : room < (16u << 10) ? (16u << 10) : room;
+		if (!(k->warc_out = malloc(k->warc_copy))) {
+			c->warc->copying--;
+			k->warc_copy = 0;
+			rf__slot_error(s, -ENOMEM, true, NULL);
+			return;
+		}
 	}
 	k->warc_reading = true;
 	rf__op_read_at(c->loop, rf__slot_op(s, RF__OP_STAGE_READ, 0), k->stage_fd, k->warc_out,
-	               (unsigned)(left < WARC_COPY ? left : WARC_COPY), k->warc_copied);
+	               (unsigned)(left < k->warc_copy ? left : k->warc_copy), k->warc_copied);
 }
 
 static bool warc_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kind op, int res)
@@ -455,7 +531,7 @@ static bool warc_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kin
 			                   rf__archive_dir(c->warc->set));
 		else {
 			k->stage_fd = res;
-			if (k->warc_len >= WARC_PIECE)
+			if (k->warc_len >= WARC_PIECE || (k->warc_direct && k->warc_len))
 				spill(c, s);
 		}
 		return false;
@@ -479,13 +555,15 @@ static bool warc_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kin
 				                   rf__archive_dir(c->warc->set));
 			} else {
 				rf__archive_member_failed(&k->member, err); /* the file keeps its .part */
-				rf__sink_fail_path(s, err, "write", rf__archive_path(&k->member));
+				rf__sink_fail_path(s, err, "write", k->member.shard->out->part);
 				k->warc_step = STEP_DONE;
 			}
 			return false;
 		}
 		if (k->warc_step == STEP_TAKING) {
 			k->warc_spilled += (uint64_t)res;
+			free(k->warc_out); /* the piece is out */
+			k->warc_out = NULL;
 			if (spill_due(c, k))
 				spill(c, s);
 		} else if (k->warc_step == STEP_HEAD && k->warc_spilling) {
@@ -543,6 +621,9 @@ static bool warc_finish(rf_client *c, struct rf__slot *s, bool failed)
 done:
 	if (c->warc)
 		unstage(c, k, k->warc_len);
+	if (k->warc_copy && c->warc) /* its copy buffer leaves the run's */
+		c->warc->copying--;
+	k->warc_copy = 0;
 	if (k->stage_fd >= 0)
 		rf__op_close(c->loop, rf__tag_make(RF__OWNER_NONE, RF__OP_NONE, 0, 0), k->stage_fd);
 	k->stage_fd = -1;
@@ -551,9 +632,19 @@ done:
 
 static void warc_headers(rf_client *c, struct rf__slot *s)
 {
+	struct rf__sink *k = &s->sink;
 	rf__sink_whole_headers(c, s);
 	if (!s->err && !c->warc)
 		rf__slot_error(s, RF_EINVAL, true, "no WARC file: rf_client_warc was not called");
+	if (s->err || !s->resp.has_length || k->dec ||
+	    (s->resp.content_length <= WARC_HOLD &&
+	     !(c->warc->staged > WARC_BUDGET && s->resp.content_length > WARC_PIECE)))
+		return;
+	/* a big body with a length: spilled as it comes, past the header
+	 * section (and the body's first bytes, staged with it) */
+	k->warc_direct = true;
+	k->warc_dup = s->resp.body_len;
+	spill(c, s);
 }
 
 static const char *warc_shown(const struct rf__slot *s)

@@ -4,6 +4,7 @@
 #include "warc.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,32 @@ void rf__warc_sha1(const unsigned char sha1[20], char out[RF__WARC_DIGEST_LEN])
 	*o = 0;
 }
 
+/* Bytes that deflate would not shrink (compressed images, video, archives,
+ * random data): the order-0 entropy of a sample of at most 4 KiB is near 8
+ * bits a byte.  Such bytes are stored (deflate level 0, still one gzip
+ * member) - level 1 would spend most of the time and save nothing.  As
+ * btrfs decides whether to compress an extent. */
+static bool incompressible(const unsigned char *p, size_t n)
+{
+	enum { SAMPLE = 4096 };
+	if (n < 1024)
+		return false;
+	if (n > SAMPLE) { /* the end: past any header section */
+		p += n - SAMPLE;
+		n = SAMPLE;
+	}
+	unsigned counts[256] = {0};
+	for (size_t i = 0; i < n; i++)
+		counts[p[i]]++;
+	double bits = 0;
+	for (int i = 0; i < 256; i++)
+		if (counts[i]) {
+			double f = (double)counts[i] / (double)n;
+			bits -= f * log2(f);
+		}
+	return bits > 7.5;
+}
+
 struct rf__warc_zip {
 	z_stream z;   /* whole gzip members */
 	z_stream raw; /* pieces of one (raw deflate) */
@@ -115,7 +142,8 @@ int rf__warc_deflate_piece(struct rf__warc_zip *zp, const void *in, size_t n, bo
 			return -ENOMEM;
 		zp->raw_on = true;
 	}
-	if (deflateReset(z) != Z_OK)
+	if (deflateReset(z) != Z_OK ||
+	    deflateParams(z, incompressible(in, n) ? 0 : Z_BEST_SPEED, Z_DEFAULT_STRATEGY) != Z_OK)
 		return -ENOMEM;
 	size_t cap = deflateBound(z, (uLong)n) + 16; /* and the sync flush's marker */
 	unsigned char *buf = malloc(cap);
@@ -152,7 +180,8 @@ void rf__warc_gzip_trailer(uint32_t crc, uint64_t len, unsigned char out[RF__GZI
 int rf__warc_gzip(struct rf__warc_zip *zp, const void *in, size_t n, unsigned char **out, size_t *out_len)
 {
 	z_stream *z = &zp->z;
-	if (deflateReset(z) != Z_OK)
+	if (deflateReset(z) != Z_OK ||
+	    deflateParams(z, incompressible(in, n) ? 0 : Z_BEST_SPEED, Z_DEFAULT_STRATEGY) != Z_OK)
 		return -ENOMEM;
 	size_t cap = deflateBound(z, (uLong)n) + 32;
 	unsigned char *buf = malloc(cap);

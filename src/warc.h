@@ -51,8 +51,9 @@ int rf__warc_record_bytes(struct rf__warc_zip *zp, const struct rf__warc_record 
 struct rf__warc_zip;
 struct rf__warc_zip *rf__warc_zip_new(void);
 void rf__warc_zip_free(struct rf__warc_zip *zp);
-/* n bytes as one gzip member (zlib level 1) into *out (malloc'd,
- * *out_len): 0 or -ENOMEM. */
+/* n bytes as one gzip member (zlib level 1; stored, level 0, when the
+ * bytes look incompressible) into *out (malloc'd, *out_len): 0 or
+ * -ENOMEM. */
 int rf__warc_gzip(struct rf__warc_zip *zp, const void *in, size_t n, unsigned char **out, size_t *out_len);
 /* A record too big to hold is compressed as it comes, piece by piece:
  * each piece is raw deflate on its own (no back-references into the

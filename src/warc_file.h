@@ -27,6 +27,7 @@ struct rf__warc_files {
 	char *command;    /* for warcinfo, or NULL */
 	size_t staged;    /* response bytes the run holds in memory
 	                          (sink_warc.c's budget) */
+	unsigned copying; /* spilled records being copied in */
 };
 
 /* The WARC files of o (the first one is opened when the first record is

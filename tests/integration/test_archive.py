@@ -17,6 +17,7 @@ import subprocess
 import tarfile
 import time
 
+from pki import make_pki
 from harness import (EXTRA_ARGS, RINGFETCH, WRAPPER, Skip, body_of, case, main, run, start_badserver,
                      start_nginx, tmpdir)
 
@@ -35,6 +36,8 @@ with open(os.path.join(WWW, "big.bin"), "wb") as f:
     f.write(BIG)
 PORT = start_nginx(WWW)
 BASE = f"http://127.0.0.1:{PORT}"
+PKI = make_pki(tmpdir())
+TLS = start_nginx(WWW, v6=False, tls=(PKI["server"], PKI["key"]))
 BAD = start_badserver()
 BADURL = f"http://127.0.0.1:{BAD}"
 
@@ -464,6 +467,57 @@ def warc_files_rotate_and_a_killed_run_goes_on_with_c():
                 body = block.partition(b"\r\n\r\n")[2]
                 assert body == FILES[f["WARC-Target-URI"].rsplit("/", 1)[1].split("?")[0]]
     assert sorted(seen) == sorted(urls), (len(seen), len(urls))  # each once
+
+
+@case
+def warc_files_stay_whole_on_sigint_a_full_disk_and_over_https():
+    # HTTPS: the records are the plaintext exchange; big bodies spill too
+    d = tmpdir()
+    urls = [f"https://localhost:{TLS}/big.bin", f"https://localhost:{TLS}/f6.bin"]
+    code, out, err = run(["-P", d, "--cacert", PKI["ca"], "--warc-file", "s"] + urls, timeout=120)
+    assert code == 0, err
+    recs = warc_records(os.path.join(d, "s.warc.gz"))
+    got = {f["WARC-Target-URI"]: b for f, b in recs if f["WARC-Type"] == "response"}
+    assert got[urls[0]].partition(b"\r\n\r\n")[2] == BIG and got[urls[1]].endswith(FILES["f6.bin"])
+    # SIGINT while two responses hang half-way: every file ends whole, the
+    # cut responses are not in them
+    lst = url_list([f"{BASE}/f{i}.bin" for i in (2, 6, 10)] +
+                   [f"{BADURL}/bigcut/200000/silent", f"{BADURL}/bigcut/900000/silent"] +
+                   [f"{BASE}/f{i}.bin" for i in (18, 22, 26)])
+    p = subprocess.Popen(WRAPPER + [RINGFETCH] + EXTRA_ARGS +
+                         ["-j", "4", "-P", d, "--warc-file", "i", "--warc-max-size", "30k", "-i", lst],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(1.5 if not WRAPPER else 6)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130, (p.returncode, err)
+    names = sorted(n for n in os.listdir(d) if n.startswith("i-"))
+    assert names and all(n.endswith(".warc.gz") for n in names), names
+    uris = []
+    for n in names:
+        raw = open(os.path.join(d, n), "rb").read()
+        uris += [f["WARC-Target-URI"] for f, _ in warc_records(os.path.join(d, n)) if f["WARC-Type"] == "response"]
+    assert sorted(uris) == sorted(f"{BASE}/f{i}.bin" for i in (2, 6, 10, 18, 22, 26)), uris
+    # a full disk: the records that fit are in whole files, the rest failed
+    # with the path named; the file being written keeps its .part
+    if os.geteuid() != 0:
+        raise Skip("mounting a tmpfs needs root")
+    mnt = tmpdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", mnt]).returncode:
+        raise Skip("cannot mount a tmpfs here")
+    try:
+        names = sorted(FILES)
+        code, out, err = run(["-j", "4", "--retry", "0", "-P", mnt, "--warc-file", "f", "--warc-max-size",
+                              "60k", "--warc-compression", "none"] + [f"{BASE}/{n}" for n in names])
+        assert code == 3 and "No space left on device" in err, (code, err[-2000:])
+        done = sorted(f for f in os.listdir(mnt) if f.endswith(".warc"))
+        assert done and len(os.listdir(mnt)) <= len(done) + 1, os.listdir(mnt)  # one .part at most
+        for n in done:
+            for f, block in warc_records(os.path.join(mnt, n)):
+                if f["WARC-Type"] == "response":
+                    assert block.partition(b"\r\n\r\n")[2] == FILES[f["WARC-Target-URI"].rsplit("/", 1)[1]]
+    finally:
+        subprocess.run(["umount", mnt])
 
 
 if __name__ == "__main__":

@@ -594,6 +594,8 @@ typedef struct rf_warc_opts {
 	                        whose URL has a final response recorded is
 	                        reported skipped; new files take the next
 	                        numbers (NAME-00001.warc.gz after NAME.warc.gz) */
+	int cdx;             /* 1: each file that ends gets its CDXJ index (pywb's,
+	                        sorted) beside it: NAME.cdxj for NAME.warc.gz */
 	void *reserved[2];
 } rf_warc_opts;
 RF_API int rf_client_warc(rf_client *c, const rf_warc_opts *o, char *why, size_t why_len);

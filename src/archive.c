@@ -28,7 +28,7 @@ static ssize_t tar_trailer(struct rf__output *o, char *buf, size_t cap)
 }
 
 static const struct rf__output_ops tar_output = {.kind = "tar", .trailer = tar_trailer};
-static int scan_shard(struct rf__archive *a, int fd, uint64_t size, uint64_t *good);
+static int scan_shard(struct rf__archive *a, int fd, uint64_t size, const char *name, uint64_t *good);
 const struct rf__archive_format rf__archive_tar = {
 	.option = "--tar", .output = &tar_output, .scan = scan_shard};
 
@@ -134,6 +134,16 @@ int rf__archive_new(const struct rf__archive_format *format, void *format_arg, c
 	return 0;
 }
 
+/* A file is let go: ended (renamed) or kept as its .part.  The format
+ * hears of it first (its index of an ended file is written then). */
+static int free_shard(struct rf__archive *a, struct rf__shard *sh, bool ended)
+{
+	int err = a->format->closed ? a->format->closed(a, sh, ended) : 0;
+	rf__output_free(sh->out);
+	free(sh);
+	return err;
+}
+
 static int open_shard(struct rf__archive *a)
 {
 	char name[4096];
@@ -154,8 +164,7 @@ static int open_shard(struct rf__archive *a)
 	}
 	if (a->format->opened && (err = a->format->opened(a, sh))) {
 		unlink(sh->out->part); /* nothing of it is whole: the next try takes its name */
-		rf__output_free(sh->out);
-		free(sh);
+		free_shard(a, sh, false);
 		return err;
 	}
 	sh->index = a->next_index++;
@@ -206,11 +215,8 @@ int rf__archive_fd(const struct rf__archive_member *m)
 static int end_shard(struct rf__archive *a, struct rf__shard *sh)
 {
 	char why[512];
-	if (sh->out->err) { /* a sample's write failed (and was reported with its URL): kept as .part */
-		rf__output_free(sh->out);
-		free(sh);
-		return 0;
-	}
+	if (sh->out->err) /* a sample's write failed (and was reported with its URL): kept as .part */
+		return free_shard(a, sh, false);
 	if (sh->real_end < sh->out->pos) /* only voids after it: they go */
 		sh->out->pos = sh->real_end;
 	int err = rf__output_end(sh->out, a->fsync, why, sizeof(why));
@@ -219,9 +225,10 @@ static int end_shard(struct rf__archive *a, struct rf__shard *sh)
 		snprintf(a->why, sizeof(a->why), "%s", why);
 	}
 	a->shards_ended += !err;
-	rf__output_free(sh->out);
-	free(sh);
-	return err;
+	int closed = free_shard(a, sh, !err); /* a->why when it fails */
+	if (closed && !a->err)
+		a->err = closed;
+	return err ? err : closed;
 }
 
 int rf__archive_member_done(struct rf__archive *a, struct rf__archive_member *m, bool void_region)
@@ -248,20 +255,16 @@ int rf__archive_end(struct rf__archive *a, bool ok)
 		rf__list_del(&sh->link);
 		if (ok && !sh->members_open)
 			end_shard(a, sh);
-		else {
-			rf__output_free(sh->out);
-			free(sh);
-		}
+		else
+			free_shard(a, sh, false);
 	}
 	if (a->current) {
 		struct rf__shard *sh = a->current;
 		a->current = NULL;
 		if (ok && !sh->members_open)
 			end_shard(a, sh);
-		else {
-			rf__output_free(sh->out);
-			free(sh);
-		}
+		else
+			free_shard(a, sh, false);
 	}
 	return a->err;
 }
@@ -490,8 +493,9 @@ static bool json_url(const char *text, size_t n, char *out, size_t cap)
 
 /* Walk one shard: the URLs of its samples, and the end of its last whole
  * sample (a KEY.json complete on disk) into *good. */
-static int scan_shard(struct rf__archive *a, int fd, uint64_t size, uint64_t *good)
+static int scan_shard(struct rf__archive *a, int fd, uint64_t size, const char *name, uint64_t *good)
 {
+	(void)name;
 	unsigned char h[RF__TAR_BLOCK];
 	char *text = NULL;
 	uint64_t at = 0;
@@ -544,7 +548,8 @@ int rf__archive_resume(struct rf__archive *a)
 		}
 		struct stat st;
 		uint64_t good = 0, before = a->done_n;
-		int err = fstat(fd, &st) < 0 ? -errno : a->format->scan(a, fd, (uint64_t)st.st_size, &good);
+		int err = fstat(fd, &st) < 0 ? -errno
+		                             : a->format->scan(a, fd, (uint64_t)st.st_size, name, &good);
 		close(fd);
 		if (!err && one_file && !cut) {
 			snprintf(a->why, sizeof(a->why),
@@ -565,8 +570,7 @@ int rf__archive_resume(struct rf__archive *a)
 			sh->index = i;
 			sh->samples = a->done_n - before;
 			if (a->format->opened && (err = a->format->opened(a, sh))) {
-				rf__output_free(sh->out); /* a new run's first records */
-				free(sh);
+				free_shard(a, sh, false); /* a new run's first records */
 				return err;
 			}
 			sh->real_end = sh->out->pos;

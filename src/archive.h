@@ -40,15 +40,20 @@ struct rf__archive_format {
 	/* A new file is open: its first records, written now (WARC: its
 	 * warcinfo).  0, or a negative errno with a->why.  NULL: none. */
 	int (*opened)(struct rf__archive *a, struct rf__shard *sh);
-	/* -c: walk one file, remembering the URLs it holds
+	/* -c: walk one file (named name), remembering the URLs it holds
 	 * (rf__archive_done_add), and the end of its last whole record into
 	 * *good.  0, or a negative errno. */
-	int (*scan)(struct rf__archive *a, int fd, uint64_t size, uint64_t *good);
+	int (*scan)(struct rf__archive *a, int fd, uint64_t size, const char *name, uint64_t *good);
+	/* A file is let go: ended (renamed to its name) or not (its .part
+	 * stays).  The format's own state of it goes (sh->state); 0, or a
+	 * negative errno with a->why (the run fails).  NULL: nothing to do. */
+	int (*closed)(struct rf__archive *a, struct rf__shard *sh, bool ended);
 };
 
 struct rf__shard {
 	struct rf__output *out;
 	char first_id[48]; /* its first record's ID (WARC: the warcinfo's) */
+	void *state;       /* the format's own (WARC: its index lines) */
 	unsigned index;
 	uint64_t samples;
 	unsigned members_open; /* reserved, not yet done */

@@ -466,6 +466,7 @@ static void records_out(rf_client *c, struct rf__slot *s)
 	char *out = NULL;
 	size_t out_len = 0;
 	int err = add_record(c, &rq, req, req_len, &out, &out_len);
+	size_t req_bytes = out_len; /* the response record follows */
 	if (!err)
 		err = k->warc_spilling ? spilled_parts(c, s, &rs, &out, &out_len)
 		                       : add_record(c, &rs, k->warc_buf, k->warc_len, &out, &out_len);
@@ -481,6 +482,15 @@ static void records_out(rf_client *c, struct rf__slot *s)
 	uint64_t total = out_len + (k->warc_spilling ? k->warc_spilled + k->warc_tail_len : 0);
 	if ((err = rf__archive_reserve(c->warc->set, total, &k->member))) {
 		rf__slot_error(s, err, true, "--warc-file: %s", c->warc->set->why);
+		return;
+	}
+	if ((err = rf__warc_files_index(c->warc, k->member.shard, uri, k->warc_date, s->resp.content_type,
+	                                s->resp.status, rs.payload_digest,
+	                                total - req_bytes - (c->warc->gzip ? 0 : 4), /* as warcio: an
+	                                uncompressed record's length leaves its blank lines out */
+	                                k->member.at + req_bytes))) {
+		rf__archive_member_failed(&k->member, err);
+		rf__slot_error(s, err, true, NULL);
 		return;
 	}
 	k->warc_at = k->member.at;

@@ -3,6 +3,7 @@
  */
 #include "warc.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -222,8 +223,7 @@ int rf__warc_record_bytes(struct rf__warc_zip *zp, const struct rf__warc_record 
 	return err;
 }
 
-/* The value of header field `name` in a header section, or NULL. */
-static const char *http_field(const char *head, size_t n, const char *name, size_t *len)
+const char *rf__warc_http_field(const char *head, size_t n, const char *name, size_t *len)
 {
 	size_t nl = strlen(name);
 	for (const char *p = head; p && p + nl + 1 < head + n;) {
@@ -251,7 +251,7 @@ int rf__warc_entity(const char *msg, size_t n, char **out, size_t *out_len)
 	if (!end)
 		return -1;
 	size_t head = (size_t)(end - msg) + 4, te_len;
-	const char *te = http_field(msg, head, "Transfer-Encoding", &te_len);
+	const char *te = rf__warc_http_field(msg, head, "Transfer-Encoding", &te_len);
 	bool chunked = te && te_len >= 7 && strncasecmp(te + te_len - 7, "chunked", 7) == 0;
 	char *body = malloc(n - head + 1);
 	if (!body)
@@ -282,4 +282,111 @@ int rf__warc_entity(const char *msg, size_t n, char **out, size_t *out_len)
 	}
 	free(body);
 	return -1;
+}
+
+size_t rf__warc_surt(const char *url, char *out, size_t cap)
+{
+	size_t o = 0;
+#define PUT(ch)                                                                                              \
+	do {                                                                                                 \
+		if (o + 1 < cap)                                                                             \
+			out[o] = (char)(ch);                                                                 \
+		o++;                                                                                         \
+	} while (0)
+	const char *p = url;
+	bool https = strncasecmp(p, "https://", 8) == 0;
+	if (!https && strncasecmp(p, "http://", 7) != 0) {
+		for (; *p; p++)
+			PUT(*p);
+	} else {
+		p += https ? 8 : 7;
+		const char *auth_end = p + strcspn(p, "/?#");
+		const char *at = memchr(p, '@', (size_t)(auth_end - p));
+		if (at)
+			p = at + 1; /* no user information */
+		const char *host = p, *host_end = auth_end, *port = NULL;
+		if (*host == '[') { /* an IPv6 literal: as it is */
+			const char *close = memchr(host, ']', (size_t)(auth_end - host));
+			host_end = close ? close + 1 : auth_end;
+		} else {
+			const char *colon = memchr(host, ':', (size_t)(auth_end - host));
+			if (colon)
+				host_end = colon;
+		}
+		if (host_end < auth_end && *host_end == ':')
+			port = host_end + 1;
+		if (!at && *host != '[' && strncasecmp(host, "www", 3) == 0) { /* www., www2. ... go */
+			const char *d = host + 3;
+			while (d < host_end && *d >= '0' && *d <= '9')
+				d++;
+			if (d < host_end && *d == '.')
+				host = d + 1;
+		}
+		if (*host == '[') {
+			for (const char *c = host; c < host_end; c++)
+				PUT(tolower((unsigned char)*c));
+		} else { /* labels in reverse, joined by commas */
+			const char *end = host_end;
+			while (end > host) {
+				const char *dot = end;
+				while (dot > host && dot[-1] != '.')
+					dot--;
+				if (end != host_end)
+					PUT(',');
+				for (const char *c = dot; c < end; c++)
+					PUT(tolower((unsigned char)*c));
+				end = dot > host ? dot - 1 : host;
+			}
+		}
+		size_t port_len = port ? (size_t)(auth_end - port) : 0;
+		bool default_port =
+			port_len == (https ? 3u : 2u) && strncmp(port, https ? "443" : "80", port_len) == 0;
+		if (port_len && !default_port) {
+			PUT(':');
+			for (size_t i = 0; i < port_len; i++)
+				PUT(port[i]);
+		}
+		PUT(')');
+		p = auth_end;
+		const char *path_end = p + strcspn(p, "?#");
+		if (p == path_end)
+			PUT('/');
+		for (; p < path_end; p++)
+			PUT(tolower((unsigned char)*p));
+		if (*p == '?') { /* the query's parameters, sorted */
+			p++;
+			const char *q_end = p + strcspn(p, "#");
+			const char *params[256];
+			size_t lens[256], n = 0;
+			for (const char *a = p; a <= q_end && n < 256;) {
+				const char *amp = memchr(a, '&', (size_t)(q_end - a));
+				const char *e = amp ? amp : q_end;
+				params[n] = a;
+				lens[n++] = (size_t)(e - a);
+				a = e + 1;
+			}
+			for (size_t i = 1; i < n; i++) /* insertion sort: few */
+				for (size_t j = i; j > 0; j--) {
+					size_t m = lens[j - 1] < lens[j] ? lens[j - 1] : lens[j];
+					int c = strncasecmp(params[j - 1], params[j], m);
+					if (c < 0 || (c == 0 && lens[j - 1] <= lens[j]))
+						break;
+					const char *tp = params[j];
+					size_t tl = lens[j];
+					params[j] = params[j - 1], lens[j] = lens[j - 1];
+					params[j - 1] = tp, lens[j - 1] = tl;
+				}
+			PUT('?');
+			for (size_t i = 0; i < n; i++) {
+				if (i)
+					PUT('&');
+				for (size_t k = 0; k < lens[i]; k++)
+					PUT(tolower((unsigned char)params[i][k]));
+			}
+		}
+	}
+#undef PUT
+	if (cap)
+		out[o < cap ? o : cap - 1] = 0;
+	return o;
 }

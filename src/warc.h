@@ -68,6 +68,16 @@ int rf__warc_deflate_piece(struct rf__warc_zip *zp, const void *in, size_t n, bo
  * section, body in its transfer coding), de-chunked, into *out (malloc'd,
  * *out_len): 0, -1 when it is not whole, or -ENOMEM. */
 int rf__warc_entity(const char *msg, size_t n, char **out, size_t *out_len);
+/* The value of header field `name` in an HTTP header section head[0..n)
+ * (its length in *len, blanks trimmed), or NULL. */
+const char *rf__warc_http_field(const char *head, size_t n, const char *name, size_t *len);
+/* A URL's SURT key for a CDXJ index, as Webrecorder's warcio and pywb
+ * write it: "http://www.Example.com:8080/a?b=1&a=2" is
+ * "com,example:8080)/a?a=2&b=1" (scheme, www and a default port go,
+ * host labels reversed, all lower case, query parameters sorted; other
+ * schemes as they are).  Into out (cap bytes, NUL-ended); the length it
+ * needs, as snprintf. */
+size_t rf__warc_surt(const char *url, char *out, size_t cap);
 #define RF__GZIP_HEAD 10
 #define RF__GZIP_TRAILER 8
 void rf__warc_gzip_head(unsigned char out[RF__GZIP_HEAD]);

@@ -29,10 +29,182 @@ static int warc_name(const struct rf__archive *a, unsigned i, char *out, size_t 
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
+/* ---- --warc-cdx: a CDXJ index beside each file ---- */
+
+/* Lines of an index, "\n"-ended, in the order records were written. */
+struct warc_index {
+	char *text;
+	size_t len, cap, lines;
+};
+
+static int index_add(struct warc_index *x, const char *line, size_t n)
+{
+	if (x->len + n + 1 > x->cap) {
+		size_t cap = x->cap ? x->cap : 4096;
+		while (cap < x->len + n + 1)
+			cap *= 2;
+		char *t = realloc(x->text, cap);
+		if (!t)
+			return -ENOMEM;
+		x->text = t;
+		x->cap = cap;
+	}
+	memcpy(x->text + x->len, line, n);
+	x->len += n;
+	x->text[x->len++] = '\n';
+	x->lines++;
+	return 0;
+}
+
+static void json_string(char *out, size_t cap, size_t *o, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		int n = ch == '"' || ch == '\\' ? snprintf(out + *o, cap - *o, "\\%c", ch)
+		        : ch < 0x20             ? snprintf(out + *o, cap - *o, "\\u%04x", ch)
+		                                : snprintf(out + *o, cap - *o, "%c", ch);
+		if (n < 0 || (size_t)n >= cap - *o)
+			return;
+		*o += (size_t)n;
+	}
+}
+
+/* One index line (pywb's CDXJ, as warcio's cdx-index writes it): the SURT
+ * key, the 14-digit time, then url, mime, status, digest (base32 only),
+ * length and offset of the record's member, filename. */
+static int index_line(struct warc_index *x, const char *uri, const char *ts14, const char *mime,
+                      size_t mime_len, int status, const char *payload_digest, uint64_t length,
+                      uint64_t offset, const char *filename)
+{
+	char line[4 * 8192], surt[8192 + 300];
+	if (rf__warc_surt(uri, surt, sizeof(surt)) >= sizeof(surt))
+		return 0; /* a key too long to index: the record is there all the same */
+	size_t o = (size_t)snprintf(line, sizeof(line), "%s %.14s {\"url\":\"", surt, ts14);
+	json_string(line, sizeof(line), &o, uri);
+	if (mime_len) {
+		char m[128];
+		snprintf(m, sizeof(m), "%.*s", (int)(mime_len < sizeof(m) ? mime_len : sizeof(m) - 1), mime);
+		o += (size_t)snprintf(line + o, sizeof(line) - o, "\",\"mime\":\"");
+		json_string(line, sizeof(line), &o, m);
+	}
+	o += (size_t)snprintf(line + o, sizeof(line) - o, "\",\"status\":\"%d\"", status);
+	if (payload_digest && strncmp(payload_digest, "sha1:", 5) == 0)
+		o += (size_t)snprintf(line + o, sizeof(line) - o, ",\"digest\":\"%s\"", payload_digest + 5);
+	o += (size_t)snprintf(line + o, sizeof(line) - o,
+	                      ",\"length\":\"%llu\",\"offset\":\"%llu\",\"filename\":\"",
+	                      (unsigned long long)length, (unsigned long long)offset);
+	json_string(line, sizeof(line), &o, filename);
+	o += (size_t)snprintf(line + o, sizeof(line) - o, "\"}");
+	return o < sizeof(line) ? index_add(x, line, o) : 0;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+/* A Content-Type's media type (no parameters) in an HTTP message's head. */
+static const char *media_type(const char *msg, size_t n, size_t *len)
+{
+	const char *end = memmem(msg, n, "\r\n\r\n", 4);
+	const char *v = end ? rf__warc_http_field(msg, (size_t)(end - msg) + 2, "Content-Type", len) : NULL;
+	if (!v)
+		*len = 0;
+	else
+		*len = strcspn(v, ";\r\n") < *len ? strcspn(v, ";\r\n") : *len;
+	while (v && *len && v[*len - 1] == ' ')
+		(*len)--;
+	return v;
+}
+
+int rf__warc_files_index(struct rf__warc_files *w, struct rf__shard *sh, const char *uri, int64_t date_us,
+                         const char *content_type, int status, const char *payload_digest, uint64_t length,
+                         uint64_t offset)
+{
+	if (!w->cdx)
+		return 0;
+	if (!sh->state && !(sh->state = calloc(1, sizeof(struct warc_index))))
+		return -ENOMEM;
+	char ts[32];
+	time_t secs = (time_t)(date_us / 1000000);
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	strftime(ts, sizeof(ts), "%Y%m%d%H%M%S", &tm);
+	size_t mime_len = strcspn(content_type, ";");
+	while (mime_len && content_type[mime_len - 1] == ' ')
+		mime_len--;
+	return index_line(sh->state, uri, ts, content_type, mime_len, status, payload_digest, length, offset,
+	                  base_name(sh->out->path));
+}
+
+static int by_line(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The index of an ended file: its lines sorted (pywb looks keys up by
+ * binary search), as NAME.cdxj beside NAME.warc.gz, written whole then
+ * renamed. */
+static int index_write(struct rf__archive *a, struct rf__shard *sh, struct warc_index *x)
+{
+	const struct rf__warc_files *w = a->format_arg;
+	char path[4200], part[4300];
+	size_t n = strlen(sh->out->path), e = strlen(w->ext);
+	snprintf(path, sizeof(path), "%.*s.cdxj", (int)(n >= e ? n - e : n), sh->out->path);
+	snprintf(part, sizeof(part), "%s.part", path);
+	char **lines = malloc((x->lines ? x->lines : 1) * sizeof(*lines));
+	if (!lines)
+		return -ENOMEM;
+	size_t k = 0;
+	for (char *p = x->text, *end = x->text + x->len; p < end && k < x->lines;) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		*nl = 0;
+		lines[k++] = p;
+		p = nl + 1;
+	}
+	qsort(lines, k, sizeof(*lines), by_line);
+	FILE *f = fopen(part, "we");
+	int err = f ? 0 : -errno;
+	for (size_t i = 0; f && i < k; i++)
+		fprintf(f, "%s\n", lines[i]);
+	if (f && (fflush(f) || ferror(f) || (a->fsync && fsync(fileno(f)))))
+		err = -errno ? -errno : -EIO;
+	if (f && fclose(f) && !err)
+		err = -errno;
+	if (!err && rename(part, path) < 0)
+		err = -errno;
+	if (err) {
+		unlink(part);
+		snprintf(a->why, sizeof(a->why), "%.400s: %s", path, strerror(-err));
+	}
+	free(lines);
+	return err;
+}
+
+static int warc_closed(struct rf__archive *a, struct rf__shard *sh, bool ended)
+{
+	struct warc_index *x = sh->state;
+	sh->state = NULL;
+	int err = 0;
+	if (ended && ((const struct rf__warc_files *)a->format_arg)->cdx) {
+		struct warc_index none = {0};
+		err = index_write(a, sh, x ? x : &none);
+	}
+	if (x)
+		free(x->text);
+	free(x);
+	return err;
+}
+
 /* A file's first record: who wrote it, how. */
 static int warc_opened(struct rf__archive *a, struct rf__shard *sh)
 {
 	struct rf__warc_files *w = a->format_arg;
+	if (w->scanned) { /* a cut file goes on: the index of what it holds */
+		sh->state = w->scanned;
+		w->scanned = NULL;
+	}
 	char fields[4096];
 	int n = snprintf(fields, sizeof(fields),
 	                 "software: ringfetch/%s\r\nformat: WARC File Format 1.1\r\n"
@@ -98,10 +270,14 @@ static const char *head_field(const char *head, size_t n, const char *name, size
 	return NULL;
 }
 
-/* One record read back (its first SCAN_HEAD bytes, its whole length):
- * true when it is whole; a final response's URL is remembered. */
-static bool scan_record(struct rf__archive *a, const char *rec, size_t have, uint64_t total, int *err)
+/* One record read back (its first SCAN_HEAD bytes, its whole length; at
+ * offset `at`, `stored` bytes in the file): true when it is whole; a final
+ * response's URL is remembered, and indexed (--warc-cdx) as the file
+ * goes on. */
+static bool scan_record(struct rf__archive *a, const char *rec, size_t have, uint64_t total, uint64_t at,
+                        uint64_t stored, const char *file, int *err)
 {
+	struct rf__warc_files *w = a->format_arg;
 	if (have < 12 || memcmp(rec, "WARC/1.", 7) != 0)
 		return false;
 	const char *end = memmem(rec, have, "\r\n\r\n", 4);
@@ -122,17 +298,36 @@ static bool scan_record(struct rf__archive *a, const char *rec, size_t have, uin
 	if (!uri || n >= 8192 + 300 || have < head + 12 || memcmp(block, "HTTP/1.", 7) != 0)
 		return true;
 	int status = atoi(block + 9);
-	if (status >= 300 && status < 400)
-		return true; /* a hop: its URL was not kept by it */
 	char url[8192 + 300];
 	memcpy(url, uri, n);
 	url[n] = 0;
+	if (w->cdx) {
+		size_t dn, pn, mime_len;
+		const char *date = head_field(rec, head, "WARC-Date", &dn);
+		const char *pd = head_field(rec, head, "WARC-Payload-Digest", &pn);
+		char ts[15] = "", digest[64] = "";
+		for (size_t i = 0, k = 0; date && i < dn && k < 14; i++)
+			if (date[i] >= '0' && date[i] <= '9')
+				ts[k++] = date[i];
+		if (pd && pn < sizeof(digest))
+			memcpy(digest, pd, pn);
+		const char *mime = media_type(block, have - head, &mime_len);
+		if (!w->scanned && !(w->scanned = calloc(1, sizeof(struct warc_index))))
+			*err = -ENOMEM;
+		else
+			*err = index_line(w->scanned, url, ts, mime, mime_len, status, digest, stored, at,
+			                  file);
+		if (*err)
+			return true;
+	}
+	if (status >= 300 && status < 400)
+		return true; /* a hop: its URL was not kept by it */
 	*err = rf__archive_done_add(a, url);
 	return true;
 }
 
 /* Records of their own gzip members, one after another. */
-static int scan_gzip(struct rf__archive *a, int fd, uint64_t size, uint64_t *good)
+static int scan_gzip(struct rf__archive *a, int fd, uint64_t size, const char *file, uint64_t *good)
 {
 	unsigned char *in = malloc(SCAN_CHUNK), *out = malloc(SCAN_CHUNK);
 	char *rec = malloc(SCAN_HEAD);
@@ -162,9 +357,10 @@ static int scan_gzip(struct rf__archive *a, int fd, uint64_t size, uint64_t *goo
 		}
 		total += got;
 		if (r == Z_STREAM_END) {
-			if (!scan_record(a, rec, have, total, &err))
+			uint64_t end = in_at + (uint64_t)(z.next_in - in);
+			if (!scan_record(a, rec, have, total, *good, end - *good, file, &err))
 				break;
-			*good = in_at + (uint64_t)(z.next_in - in);
+			*good = end;
 			have = 0;
 			total = 0;
 			inflateReset(&z);
@@ -180,7 +376,7 @@ static int scan_gzip(struct rf__archive *a, int fd, uint64_t size, uint64_t *goo
 }
 
 /* Plain records, one after another. */
-static int scan_plain(struct rf__archive *a, int fd, uint64_t size, uint64_t *good)
+static int scan_plain(struct rf__archive *a, int fd, uint64_t size, const char *file, uint64_t *good)
 {
 	char *rec = malloc(SCAN_HEAD);
 	int err = rec ? 0 : -ENOMEM;
@@ -197,7 +393,8 @@ static int scan_plain(struct rf__archive *a, int fd, uint64_t size, uint64_t *go
 		uint64_t total = (uint64_t)(end - rec) + 4 + strtoull(cl, NULL, 10) + 4;
 		char tail[4];
 		if (at + total > size || pread(fd, tail, 4, (off_t)(at + total - 4)) != 4 ||
-		    memcmp(tail, RF__WARC_TAIL, 4) != 0 || !scan_record(a, rec, (size_t)r, total, &err))
+		    memcmp(tail, RF__WARC_TAIL, 4) != 0 ||
+		    !scan_record(a, rec, (size_t)r, total, at, total - 4, file, &err))
 			break;
 		at += total;
 		*good = at;
@@ -206,11 +403,16 @@ static int scan_plain(struct rf__archive *a, int fd, uint64_t size, uint64_t *go
 	return err;
 }
 
-static int warc_scan(struct rf__archive *a, int fd, uint64_t size, uint64_t *good)
+static int warc_scan(struct rf__archive *a, int fd, uint64_t size, const char *name, uint64_t *good)
 {
-	const struct rf__warc_files *w = a->format_arg;
+	struct rf__warc_files *w = a->format_arg;
 	*good = 0;
-	return w->gzip ? scan_gzip(a, fd, size, good) : scan_plain(a, fd, size, good);
+	if (w->scanned) /* the lines of a file scanned before: it needed no index */
+		free(w->scanned->text);
+	free(w->scanned);
+	w->scanned = NULL;
+	return w->gzip ? scan_gzip(a, fd, size, base_name(name), good)
+	               : scan_plain(a, fd, size, base_name(name), good);
 }
 
 static const struct rf__archive_format warc_format = {
@@ -219,6 +421,7 @@ static const struct rf__archive_format warc_format = {
 	.name = warc_name,
 	.opened = warc_opened,
 	.scan = warc_scan,
+	.closed = warc_closed,
 };
 
 void rf__warc_files_free(struct rf__warc_files *w)
@@ -226,6 +429,9 @@ void rf__warc_files_free(struct rf__warc_files *w)
 	if (!w)
 		return;
 	rf__archive_free(w->set);
+	if (w->scanned)
+		free(w->scanned->text);
+	free(w->scanned);
 	rf__warc_zip_free(w->zip);
 	free(w->base);
 	free(w->ext);
@@ -248,6 +454,7 @@ int rf__warc_files_new(const rf_warc_opts *o, bool fsync, struct rf__warc_files 
 	w->gzip = !o->compression || strcmp(o->compression, "gzip") == 0;
 	w->keep_credentials = o->keep_credentials != 0;
 	w->rotating = o->max_size > 0;
+	w->cdx = o->cdx != 0;
 	size_t n = strlen(o->path), cut = n;
 	static const char *const exts[] = {".warc.gz", ".warc"};
 	for (size_t i = 0; i < 2 && cut == n; i++) {

@@ -22,12 +22,14 @@ struct rf__warc_files {
 	bool gzip;               /* each record its own gzip member */
 	bool keep_credentials;   /* request records keep Authorization ... */
 	struct rf__warc_zip *zip;
-	char *base, *ext; /* "crawl" ".warc.gz": the names' parts */
-	bool rotating;    /* --warc-max-size: every name numbered */
-	char *command;    /* for warcinfo, or NULL */
-	size_t staged;    /* response bytes the run holds in memory
+	char *base, *ext;           /* "crawl" ".warc.gz": the names' parts */
+	bool rotating;              /* --warc-max-size: every name numbered */
+	char *command;              /* for warcinfo, or NULL */
+	size_t staged;              /* response bytes the run holds in memory
 	                          (sink_warc.c's budget) */
-	unsigned copying; /* spilled records being copied in */
+	unsigned copying;           /* spilled records being copied in */
+	bool cdx;                   /* --warc-cdx: NAME.cdxj beside each file */
+	struct warc_index *scanned; /* -c: the index lines of the file scanned last */
 };
 
 /* The WARC files of o (the first one is opened when the first record is
@@ -36,6 +38,12 @@ struct rf__warc_files {
 int rf__warc_files_new(const rf_warc_opts *o, bool fsync, struct rf__warc_files **out, char *why,
                        size_t why_len);
 void rf__warc_files_free(struct rf__warc_files *w);
+/* --warc-cdx: a response record of uri (its Content-Type value, "" if
+ * none) at offset in sh's file, length bytes there, goes into that file's
+ * index.  0, or -ENOMEM. */
+int rf__warc_files_index(struct rf__warc_files *w, struct rf__shard *sh, const char *uri, int64_t date_us,
+                         const char *content_type, int status, const char *payload_digest, uint64_t length,
+                         uint64_t offset);
 /* -c: the files on disk hold a final (not a redirect's) response of url. */
 bool rf__warc_files_has(const struct rf__warc_files *w, const char *url);
 

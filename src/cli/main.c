@@ -1000,7 +1000,8 @@ static int start_client(struct cli *c)
 		                  .keep_credentials = c->o.warc_keep_credentials,
 		                  .command = c->command,
 		                  .max_size = c->o.warc_max_size,
-		                  .resume = c->o.resume};
+		                  .resume = c->o.resume,
+		                  .cdx = c->o.warc_cdx};
 		int werr = rf_client_warc(c->client, &w, wwhy, sizeof(wwhy));
 		if (werr == -ENOMEM)
 			return EXIT_INTERNAL;

@@ -55,6 +55,7 @@ void cli_options_usage(FILE *f)
 	      "                            request records (default: ***)\n"
 	      "      --warc-max-size SIZE  a new WARC file once one holds SIZE bytes:\n"
 	      "                            NAME-00000.warc.gz, NAME-00001.warc.gz ...\n"
+	      "      --warc-cdx            a CDXJ index (pywb's) beside each WARC file\n"
 	      "      --shard-size N        a new shard after N samples\n"
 	      "      --shard-bytes SIZE    a new shard once one holds SIZE bytes (500M, 1G)\n"
 	      "  -nc, --no-clobber         skip a URL whose own file (origin record) exists\n"
@@ -339,6 +340,7 @@ enum {
 	OPT_WARC_COMPRESSION,
 	OPT_WARC_KEEP_CREDENTIALS,
 	OPT_WARC_MAX_SIZE,
+	OPT_WARC_CDX,
 	OPT_SHARD_SIZE,
 	OPT_SHARD_BYTES,
 	OPT_NO_CLOBBER,
@@ -441,6 +443,7 @@ static const struct option long_opts[] = {
 	{"warc-compression", required_argument, NULL, OPT_WARC_COMPRESSION},
 	{"warc-keep-credentials", no_argument, NULL, OPT_WARC_KEEP_CREDENTIALS},
 	{"warc-max-size", required_argument, NULL, OPT_WARC_MAX_SIZE},
+	{"warc-cdx", no_argument, NULL, OPT_WARC_CDX},
 	{"shard-size", required_argument, NULL, OPT_SHARD_SIZE},
 	{"shard-bytes", required_argument, NULL, OPT_SHARD_BYTES},
 	{"no-clobber", no_argument, NULL, OPT_NO_CLOBBER},
@@ -1066,6 +1069,9 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 		case OPT_WARC_KEEP_CREDENTIALS:
 			o->warc_keep_credentials = true;
 			break;
+		case OPT_WARC_CDX:
+			o->warc_cdx = true;
+			break;
 		case OPT_WARC_MAX_SIZE:
 			if (!parse_size(o, optarg, &o->warc_max_size))
 				return usage_error(err, "--warc-max-size takes a size (1G, 500M), not '%s'",
@@ -1182,10 +1188,10 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 		                   "--warc-file keeps what the servers sent: not with --tar, -o, --discard, "
 		                   "--split, -r, -N, -nc, --force-directories, -J or --compressed (yet)%s",
 		                   "");
-	if ((o->warc_compression || o->warc_keep_credentials || o->warc_max_size) && !o->warc)
+	if ((o->warc_compression || o->warc_keep_credentials || o->warc_max_size || o->warc_cdx) && !o->warc)
 		return usage_error(err,
-		                   "--warc-compression, --warc-keep-credentials and --warc-max-size go "
-		                   "with --warc-file%s",
+		                   "--warc-compression, --warc-keep-credentials, --warc-max-size and "
+		                   "--warc-cdx go with --warc-file%s",
 		                   "");
 	if ((o->shard_size || o->shard_bytes) && !o->tar)
 		return usage_error(err, "--shard-size and --shard-bytes go with --tar%s", "");

@@ -48,6 +48,7 @@ struct cli_options {
 	const char *warc_compression; /* --warc-compression gzip|none */
 	bool warc_keep_credentials;   /* --warc-keep-credentials */
 	uint64_t warc_max_size;       /* --warc-max-size SIZE (0: one file) */
+	bool warc_cdx;                /* --warc-cdx */
 	bool no_clobber;              /* -nc/--no-clobber */
 	bool verbose;                 /* -v */
 	unsigned shard_k, shard_n;    /* --shard K/N (1 <= K <= N), 0/0: all */

@@ -390,6 +390,18 @@ def warc_records_are_what_was_sent_and_received():
         assert code == 2 and why in err, (args, code, err)
 
 
+def cdx_is_warcios(warc):
+    """NAME.cdxj beside a WARC file: sorted, and line for line what
+    Webrecorder's warcio cdx-index makes of the file."""
+    cdx = warc.rsplit(".warc", 1)[0] + ".cdxj"
+    ours = open(cdx).read().splitlines()
+    assert ours == sorted(ours), cdx
+    p = subprocess.run([WARCIO, "cdx-index", warc], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert ours == sorted(p.stdout.splitlines()), (ours, p.stdout)
+    return ours
+
+
 def sha1_b32(b):
     return "sha1:" + base64.b32encode(hashlib.sha1(b).digest()).decode()
 
@@ -405,10 +417,11 @@ def big_and_error_responses_are_recorded_whole():
                                                         f"{BASE}/f3.json", f"{BADURL}/bigcut/900000/reset"]
     for comp, name in (("gzip", "big.warc.gz"), ("none", "big.warc")):
         d = tmpdir()
-        code, out, err = run(["-j", "8", "--retry", "0", "-P", d, "--warc-file", "big",
+        code, out, err = run(["-j", "8", "--retry", "0", "-P", d, "--warc-file", "big", "--warc-cdx",
                               "--warc-compression", comp] + urls, timeout=120)
         assert code == 4, (code, err)
-        assert os.listdir(d) == [name], os.listdir(d)  # no staging file left behind
+        assert sorted(os.listdir(d)) == ["big.cdxj", name], os.listdir(d)  # no staging file left behind
+        assert len(cdx_is_warcios(os.path.join(d, name))) == 6
         recs = warc_records(os.path.join(d, name))
         responses = {f["WARC-Target-URI"]: (f, b) for f, b in recs if f["WARC-Type"] == "response"}
         assert set(responses) == set(urls[:6]), sorted(responses)  # not the cut one
@@ -433,7 +446,7 @@ def warc_files_rotate_and_a_killed_run_goes_on_with_c():
     d = tmpdir()
     urls = [f"{BASE}/f{i}.bin?{k}" for k in range(3) for i in range(2, 40, 4)]
     lst = url_list(urls)
-    args = ["-j", "3", "-P", d, "--warc-file", "w/crawl", "--warc-max-size", "100K", "-i", lst]
+    args = ["-j", "3", "-P", d, "--warc-file", "w/crawl", "--warc-max-size", "100K", "--warc-cdx", "-i", lst]
     p = subprocess.Popen(WRAPPER + [RINGFETCH] + EXTRA_ARGS + args + ["--limit-rate", "1M"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     wd = os.path.join(d, "w")
@@ -453,10 +466,12 @@ def warc_files_rotate_and_a_killed_run_goes_on_with_c():
     skipped = [r for r in recs if r.get("type") == "result" and r["skipped"]]
     fetched = [r for r in recs if r.get("type") == "result" and not r["skipped"]]
     assert skipped and fetched and len(skipped) + len(fetched) == len(urls), (len(skipped), len(fetched))
-    after = sorted(os.listdir(wd))
+    after = sorted(n for n in os.listdir(wd) if not n.endswith(".cdxj"))
     assert after == [f"crawl-{i:05}.warc.gz" for i in range(len(after))], after
+    assert sorted(os.listdir(wd)) == sorted(after + [n.replace(".warc.gz", ".cdxj") for n in after])
     seen = []
     for name in after:
+        cdx_is_warcios(os.path.join(wd, name))  # the cut one's too: what it held before is indexed
         recs = warc_records(os.path.join(wd, name))
         assert recs[0][0]["WARC-Type"] == "warcinfo" and recs[0][0]["WARC-Filename"] == name, recs[0][0]
         info = {f["WARC-Record-ID"] for f, _ in recs if f["WARC-Type"] == "warcinfo"}

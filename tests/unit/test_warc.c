@@ -190,6 +190,27 @@ int main(void)
 	      "a body with a length is itself");
 	free(ent);
 
+	/* SURT keys as warcio (npm) computes them (its getSurt, run by node) */
+	static const char *const surts[][2] = {
+		{"http://www.Example.com:80/A/b?z=1&a=2#f", "com,example)/a/b?a=2&z=1"},
+		{"https://example.com:8443", "com,example:8443)/"},
+		{"http://127.0.0.1:8080/x", "1,0,0,127:8080)/x"},
+		{"http://user:pw@www2.site.org/", "org,site,www2)/"},
+		{"ftp://x/y", "ftp://x/y"},
+		{"http://[::1]:8080/p", "[::1]:8080)/p"},
+		{"https://www.example.com:443/?b&a=1&A=0", "com,example)/?a=0&a=1&b"},
+		{"http://wwwx.example.com/", "com,example,wwwx)/"},
+		{"http://www7.example.com/a%20b?q=%41", "com,example)/a%20b?q=%41"},
+	};
+	for (size_t i = 0; i < sizeof(surts) / sizeof(surts[0]); i++) {
+		char key[256];
+		size_t n = rf__warc_surt(surts[i][0], key, sizeof(key));
+		CHECK(n == strlen(surts[i][1]) && strcmp(key, surts[i][1]) == 0, "SURT of %s: %s", surts[i][0], key);
+	}
+	char small[8];
+	CHECK(rf__warc_surt("http://example.com/long", small, sizeof(small)) == 17 && strlen(small) == 7,
+	      "a SURT that does not fit: its length, cut");
+
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		return 99;

@@ -573,7 +573,9 @@ RF_API int rf_client_tar(rf_client *c, const rf_tar_opts *o, char *why, size_t w
  * Proxy-Authorization and Cookie values as *** unless keep_credentials) and
  * a response record (as received: status line, header fields, body with its
  * transfer coding), WARC 1.1, each record its own gzip member (compression
- * "gzip", the default, or "none"), after a warcinfo record naming the
+ * "gzip", the default), its own zstd frames ("zstd", the IIPC's
+ * warc-zstd: name the file .warc.zst) or plain ("none"), after a warcinfo
+ * record naming the
  * software and the command (one at the start of every file).  Every
  * response is recorded whole (redirects and error statuses too); one that
  * failed mid-way is not.  A file is its name + ".part" until it ends: at
@@ -582,7 +584,7 @@ RF_API int rf_client_tar(rf_client *c, const rf_tar_opts *o, char *why, size_t w
  */
 typedef struct rf_warc_opts {
 	const char *path;        /* the file, e.g. "crawl.warc.gz" */
-	const char *compression; /* "gzip" (NULL too) or "none" */
+	const char *compression; /* "gzip" (NULL too), "zstd" or "none" */
 	int keep_credentials;
 	const char *command; /* for the warcinfo record (credentials removed
 	                        by the caller), or NULL */

@@ -6,7 +6,7 @@
  * connection: status line, header fields, body bytes with their transfer
  * coding), linked by WARC-Concurrent-To, with WARC-Block-Digest and
  * WARC-Payload-Digest (the entity body's), each record its own gzip
- * member.
+ * member (or zstd frames).
  *
  * Every response that arrives whole is recorded: a redirect's 3xx and an
  * error status too, as wget and Heritrix keep them; one cut by a limit
@@ -17,7 +17,7 @@
  * The response's bytes are taken as they arrive (the slot hands them over
  * raw, rf__sink_ops.wire).  Up to WARC_HOLD they stay in memory while the
  * run's staged total is under WARC_BUDGET; beyond, they are compressed
- * WARC_PIECE at a time (warc.h's pieces of one gzip member) and written
+ * WARC_PIECE at a time (warc.h's pieces) and written
  * through the ring to an unnamed file beside the WARC files, the
  * receive held while a piece is under write (bounded memory at any -j).
  * When the exchange ends, both records go out in one region of the
@@ -52,7 +52,7 @@ enum warc_step {
 	STEP_TAKING, /* the response is coming in (pieces may be spilling) */
 	STEP_HEAD,   /* the records (or, spilled: up to the block) go out */
 	STEP_COPY,   /* the spilled pieces are copied into the region */
-	STEP_TAIL,   /* the last piece and the gzip trailer go out */
+	STEP_TAIL,   /* the tail goes out (gzip: the last piece and the trailer) */
 	STEP_DONE,
 };
 
@@ -141,10 +141,10 @@ static void spill(rf_client *c, struct rf__slot *s)
 	k->warc_raw += k->warc_len;
 	free(k->warc_out);
 	k->warc_out = NULL;
-	if (c->warc->gzip) {
+	if (c->warc->zip) {
 		unsigned char *piece;
 		size_t n;
-		if (rf__warc_deflate_piece(c->warc->zip, k->warc_buf, k->warc_len, false, &piece, &n)) {
+		if (rf__warc_piece(c->warc->zip, k->warc_buf, k->warc_len, false, &piece, &n)) {
 			rf__slot_error(s, -ENOMEM, true, NULL);
 			return;
 		}
@@ -241,7 +241,7 @@ static int direct(rf_client *c, struct rf__slot *s, const char *p, size_t n)
 	}
 	const char *body = p + k->warc_direct_off;
 	size_t len = n - k->warc_direct_off;
-	if (c->warc->gzip && len > WARC_PIECE)
+	if (c->warc->zip && len > WARC_PIECE)
 		len = WARC_PIECE;
 	k->warc_direct_off += len;
 	if (!k->warc_block && !(k->warc_block = rf__digest_new("sha-1")))
@@ -249,13 +249,13 @@ static int direct(rf_client *c, struct rf__slot *s, const char *p, size_t n)
 	rf__digest_update(k->warc_block, body, len);
 	k->warc_crc = (uint32_t)crc32(k->warc_crc, (const unsigned char *)body, (uInt)len);
 	k->warc_raw += len;
-	if (!c->warc->gzip) {
+	if (!c->warc->zip) {
 		warc_write(c, s, k->stage_fd, body, len, k->warc_spilled);
 		return -EAGAIN;
 	}
 	unsigned char *piece;
 	size_t piece_len;
-	if (rf__warc_deflate_piece(c->warc->zip, body, len, false, &piece, &piece_len))
+	if (rf__warc_piece(c->warc->zip, body, len, false, &piece, &piece_len))
 		return -ENOMEM;
 	free(k->warc_out);
 	k->warc_out = (char *)piece;
@@ -335,7 +335,7 @@ static int add_record(rf_client *c, struct rf__warc_record *r, const char *block
 {
 	unsigned char *bytes;
 	size_t n;
-	if (rf__warc_record_bytes(c->warc->gzip ? c->warc->zip : NULL, r, block, len, &bytes, &n))
+	if (rf__warc_record_bytes(c->warc->zip, r, block, len, &bytes, &n))
 		return -ENOMEM;
 	int err = append(out, out_len, bytes, n);
 	free(bytes);
@@ -356,8 +356,10 @@ static void payload_of_held(const struct rf__sink *k, char out[RF__WARC_DIGEST_L
 }
 
 /* A spilled response record: the records up to the response's block go
- * out first (k->warc_out), the spilled pieces after them, then the last
- * piece with the gzip trailer (k->warc_tail). */
+ * out first (k->warc_out), the spilled pieces after them, then the tail
+ * (k->warc_tail).  gzip: one member, its head, pieces and trailer
+ * (warc.h); zstd: a frame of the head, the pieces' frames, a frame of the
+ * tail. */
 static int spilled_parts(rf_client *c, struct rf__slot *s, const struct rf__warc_record *rs, char **out,
                          size_t *out_len)
 {
@@ -368,7 +370,8 @@ static int spilled_parts(rf_client *c, struct rf__slot *s, const struct rf__warc
 		return -ENOMEM;
 	rf__warc_head(head, head_len + 1, rs);
 	int err = 0;
-	if (!c->warc->gzip) {
+	enum rf__warc_codec codec = rf__warc_codec(c->warc->zip);
+	if (codec == RF__WARC_NONE) {
 		err = append(out, out_len, head, head_len);
 		if (!err)
 			err = append(&k->warc_tail, &k->warc_tail_len, RF__WARC_TAIL, 4);
@@ -378,16 +381,17 @@ static int spilled_parts(rf_client *c, struct rf__slot *s, const struct rf__warc
 	unsigned char gz[RF__GZIP_HEAD], trailer[RF__GZIP_TRAILER], *piece = NULL, *last = NULL;
 	size_t piece_len, last_len;
 	rf__warc_gzip_head(gz);
-	err = append(out, out_len, gz, sizeof(gz));
+	if (codec == RF__WARC_GZIP)
+		err = append(out, out_len, gz, sizeof(gz));
 	if (!err)
-		err = rf__warc_deflate_piece(c->warc->zip, head, head_len, false, &piece, &piece_len);
+		err = rf__warc_piece(c->warc->zip, head, head_len, false, &piece, &piece_len);
 	if (!err)
 		err = append(out, out_len, piece, piece_len);
 	if (!err)
-		err = rf__warc_deflate_piece(c->warc->zip, RF__WARC_TAIL, 4, true, &last, &last_len);
+		err = rf__warc_piece(c->warc->zip, RF__WARC_TAIL, 4, true, &last, &last_len);
 	if (!err)
 		err = append(&k->warc_tail, &k->warc_tail_len, last, last_len);
-	if (!err) {
+	if (!err && codec == RF__WARC_GZIP) {
 		uLong crc = crc32(0, (const unsigned char *)head, (uInt)head_len);
 		crc = crc32_combine(crc, k->warc_crc, (z_off_t)k->warc_raw);
 		crc = crc32_combine(crc, crc32(0, (const unsigned char *)RF__WARC_TAIL, 4), 4);
@@ -486,7 +490,7 @@ static void records_out(rf_client *c, struct rf__slot *s)
 	}
 	if ((err = rf__warc_files_index(c->warc, k->member.shard, uri, k->warc_date, s->resp.content_type,
 	                                s->resp.status, rs.payload_digest,
-	                                total - req_bytes - (c->warc->gzip ? 0 : 4), /* as warcio: an
+	                                total - req_bytes - (c->warc->zip ? 0 : 4), /* as warcio: an
 	                                uncompressed record's length leaves its blank lines out */
 	                                k->member.at + req_bytes))) {
 		rf__archive_member_failed(&k->member, err);

@@ -13,6 +13,7 @@
 #include <sys/random.h>
 #include <time.h>
 #include <zlib.h>
+#include <zstd.h>
 
 static size_t field(char *out, size_t cap, size_t at, const char *name, const char *value)
 {
@@ -109,17 +110,30 @@ static bool incompressible(const unsigned char *p, size_t n)
 }
 
 struct rf__warc_zip {
-	z_stream z;   /* whole gzip members */
-	z_stream raw; /* pieces of one (raw deflate) */
+	enum rf__warc_codec codec;
+	z_stream z;   /* gzip: whole members */
+	z_stream raw; /* gzip: pieces of one (raw deflate) */
 	bool raw_on;
+	ZSTD_CCtx *zc; /* zstd: frames */
 };
 
-struct rf__warc_zip *rf__warc_zip_new(void)
+struct rf__warc_zip *rf__warc_zip_new(enum rf__warc_codec codec)
 {
 	struct rf__warc_zip *zp = calloc(1, sizeof(*zp));
-	if (zp && deflateInit2(&zp->z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+	if (!zp)
+		return NULL;
+	zp->codec = codec;
+	bool ok =
+		codec == RF__WARC_ZSTD
+			? (zp->zc = ZSTD_createCCtx()) &&
+				  !ZSTD_isError(ZSTD_CCtx_setParameter(zp->zc, ZSTD_c_compressionLevel, 3)) &&
+				  !ZSTD_isError(ZSTD_CCtx_setParameter(zp->zc, ZSTD_c_checksumFlag, 1))
+			: deflateInit2(&zp->z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) ==
+				  Z_OK;
+	if (!ok) {
+		ZSTD_freeCCtx(zp->zc);
 		free(zp);
-		zp = NULL;
+		return NULL;
 	}
 	return zp;
 }
@@ -128,15 +142,42 @@ void rf__warc_zip_free(struct rf__warc_zip *zp)
 {
 	if (!zp)
 		return;
-	deflateEnd(&zp->z);
+	if (zp->codec == RF__WARC_ZSTD)
+		ZSTD_freeCCtx(zp->zc);
+	else
+		deflateEnd(&zp->z);
 	if (zp->raw_on)
 		deflateEnd(&zp->raw);
 	free(zp);
 }
 
-int rf__warc_deflate_piece(struct rf__warc_zip *zp, const void *in, size_t n, bool last, unsigned char **out,
-                           size_t *out_len)
+enum rf__warc_codec rf__warc_codec(const struct rf__warc_zip *zp)
 {
+	return zp ? zp->codec : RF__WARC_NONE;
+}
+
+/* n bytes as one zstd frame (its content size and checksum in it). */
+static int zstd_frame(struct rf__warc_zip *zp, const void *in, size_t n, unsigned char **out, size_t *out_len)
+{
+	size_t cap = ZSTD_compressBound(n);
+	unsigned char *buf = malloc(cap ? cap : 1);
+	if (!buf)
+		return -ENOMEM;
+	size_t r = ZSTD_compress2(zp->zc, buf, cap, in, n);
+	if (ZSTD_isError(r)) {
+		free(buf);
+		return -ENOMEM;
+	}
+	*out = buf;
+	*out_len = r;
+	return 0;
+}
+
+int rf__warc_piece(struct rf__warc_zip *zp, const void *in, size_t n, bool last, unsigned char **out,
+                   size_t *out_len)
+{
+	if (zp->codec == RF__WARC_ZSTD)
+		return zstd_frame(zp, in, n, out, out_len);
 	z_stream *z = &zp->raw;
 	if (!zp->raw_on) { /* made on first use: only spilled records need it */
 		if (deflateInit2(z, Z_BEST_SPEED, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
@@ -178,8 +219,10 @@ void rf__warc_gzip_trailer(uint32_t crc, uint64_t len, unsigned char out[RF__GZI
 	}
 }
 
-int rf__warc_gzip(struct rf__warc_zip *zp, const void *in, size_t n, unsigned char **out, size_t *out_len)
+int rf__warc_compress(struct rf__warc_zip *zp, const void *in, size_t n, unsigned char **out, size_t *out_len)
 {
+	if (zp->codec == RF__WARC_ZSTD)
+		return zstd_frame(zp, in, n, out, out_len);
 	z_stream *z = &zp->z;
 	if (deflateReset(z) != Z_OK ||
 	    deflateParams(z, incompressible(in, n) ? 0 : Z_BEST_SPEED, Z_DEFAULT_STRATEGY) != Z_OK)
@@ -218,7 +261,7 @@ int rf__warc_record_bytes(struct rf__warc_zip *zp, const struct rf__warc_record 
 		*out_len = total;
 		return 0;
 	}
-	int err = rf__warc_gzip(zp, rec, total, out, out_len);
+	int err = rf__warc_compress(zp, rec, total, out, out_len);
 	free(rec);
 	return err;
 }

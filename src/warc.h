@@ -2,8 +2,9 @@
  * warc.h - WARC 1.1 records (ISO 28500), for --warc-file: a record's
  * header section, digests in the form wget and Heritrix write them
  * ("sha1:" and the SHA-1 in base32), record IDs (<urn:uuid:...>), dates
- * (UTC, microseconds), and a record as one gzip member of its own, so a
- * reader can start at any record's offset.  A leaf: bytes in, bytes out.
+ * (UTC, microseconds), a record compressed on its own (one gzip member,
+ * or zstd frames) so a reader can start at any record's offset, and what
+ * a CDXJ index needs (SURT keys).  A leaf: bytes in, bytes out.
  */
 #ifndef RF_WARC_H
 #define RF_WARC_H
@@ -41,29 +42,35 @@ size_t rf__warc_head(char *out, size_t cap, const struct rf__warc_record *r);
 void rf__warc_id(char out[RF__WARC_ID_LEN]);
 /* "sha1:" and the base32 of a SHA-1. */
 void rf__warc_sha1(const unsigned char sha1[20], char out[RF__WARC_DIGEST_LEN]);
+/* How records are compressed: each record its own gzip member (WARC/1.1
+ * annex D), or its own zstd frames (the IIPC's warc-zstd: frame content
+ * size and checksum in each, no dictionary), or not at all. */
+enum rf__warc_codec { RF__WARC_NONE, RF__WARC_GZIP, RF__WARC_ZSTD };
+/* A compressor kept for every record (zlib's deflate state is about 270
+ * KiB, zstd's context more: made once, reset per record); NULL for none. */
 struct rf__warc_zip;
+struct rf__warc_zip *rf__warc_zip_new(enum rf__warc_codec codec);
+void rf__warc_zip_free(struct rf__warc_zip *zp);
+enum rf__warc_codec rf__warc_codec(const struct rf__warc_zip *zp);
 /* A whole record (head, block, tail) into *out (malloc'd, *out_len),
- * gzipped as one member when zp is not NULL: 0 or -ENOMEM. */
+ * compressed as one member or frame when zp is not NULL: 0 or -ENOMEM. */
 int rf__warc_record_bytes(struct rf__warc_zip *zp, const struct rf__warc_record *r, const void *block,
                           size_t len, unsigned char **out, size_t *out_len);
-/* A deflate state kept for every record (zlib's is about 270 KiB: made
- * once, reset per record). */
-struct rf__warc_zip;
-struct rf__warc_zip *rf__warc_zip_new(void);
-void rf__warc_zip_free(struct rf__warc_zip *zp);
 /* n bytes as one gzip member (zlib level 1; stored, level 0, when the
- * bytes look incompressible) into *out (malloc'd, *out_len): 0 or
- * -ENOMEM. */
-int rf__warc_gzip(struct rf__warc_zip *zp, const void *in, size_t n, unsigned char **out, size_t *out_len);
-/* A record too big to hold is compressed as it comes, piece by piece:
- * each piece is raw deflate on its own (no back-references into the
+ * bytes look incompressible) or one zstd frame (level 3) into *out
+ * (malloc'd, *out_len): 0 or -ENOMEM. */
+int rf__warc_compress(struct rf__warc_zip *zp, const void *in, size_t n, unsigned char **out,
+                      size_t *out_len);
+/* A record too big to hold is compressed as it comes, piece by piece.
+ * zstd: each piece is a frame of its own (a record may be several frames).
+ * gzip: each piece is raw deflate on its own (no back-references into the
  * pieces before it), byte-aligned by a sync flush, the last one final, so
  * the gzip head, the pieces in order and the gzip trailer (the CRC-32 of
  * all the bytes, zlib's crc32_combine, and their count) are one gzip
  * member - the record's head can be compressed last and still go first.
  * n bytes into *out (malloc'd, *out_len): 0 or -ENOMEM. */
-int rf__warc_deflate_piece(struct rf__warc_zip *zp, const void *in, size_t n, bool last, unsigned char **out,
-                           size_t *out_len);
+int rf__warc_piece(struct rf__warc_zip *zp, const void *in, size_t n, bool last, unsigned char **out,
+                   size_t *out_len);
 /* The entity body of an HTTP message as received (msg[0..n): header
  * section, body in its transfer coding), de-chunked, into *out (malloc'd,
  * *out_len): 0, -1 when it is not whole, or -ENOMEM. */

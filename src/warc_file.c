@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "alloc.h"
 #include "digest.h"
@@ -235,7 +236,7 @@ static int warc_opened(struct rf__archive *a, struct rf__shard *sh)
 	                            .length = len};
 	unsigned char *bytes;
 	size_t bytes_len;
-	if (rf__warc_record_bytes(w->gzip ? w->zip : NULL, &r, fields, len, &bytes, &bytes_len))
+	if (rf__warc_record_bytes(w->zip, &r, fields, len, &bytes, &bytes_len))
 		return -ENOMEM;
 	uint64_t at = rf__output_reserve(sh->out, bytes_len);
 	ssize_t wr = pwrite(sh->out->fd, bytes, bytes_len, (off_t)at);
@@ -375,6 +376,65 @@ static int scan_gzip(struct rf__archive *a, int fd, uint64_t size, const char *f
 	return err;
 }
 
+/* Records as zstd frames, one or more each (a big record's pieces): a
+ * record ends where a frame ends and its bytes are all there. */
+static int scan_zstd(struct rf__archive *a, int fd, uint64_t size, const char *file, uint64_t *good)
+{
+	unsigned char *in = malloc(SCAN_CHUNK), *out = malloc(SCAN_CHUNK);
+	char *rec = malloc(SCAN_HEAD);
+	ZSTD_DCtx *dz = ZSTD_createDCtx();
+	int err = in && out && rec && dz ? 0 : -ENOMEM;
+	uint64_t in_at = 0, total = 0, want = 0;
+	size_t have = 0;
+	ZSTD_inBuffer ib = {in, 0, 0};
+	while (!err) {
+		if (ib.pos == ib.size) {
+			in_at += ib.size;
+			ssize_t r = in_at < size ? pread(fd, in, SCAN_CHUNK, (off_t)in_at) : 0;
+			if (r <= 0)
+				break; /* the end, or a frame cut short */
+			ib = (ZSTD_inBuffer){in, (size_t)r, 0};
+		}
+		ZSTD_outBuffer ob = {out, SCAN_CHUNK, 0};
+		size_t r = ZSTD_decompressStream(dz, &ob, &ib);
+		if (ZSTD_isError(r))
+			break; /* not zstd: nothing after it counts */
+		if (have < SCAN_HEAD) {
+			size_t take = ob.pos < SCAN_HEAD - have ? ob.pos : SCAN_HEAD - have;
+			memcpy(rec + have, out, take);
+			have += take;
+		}
+		total += ob.pos;
+		if (!want && have) { /* the record's length, once its head is in */
+			const char *end = memmem(rec, have, "\r\n\r\n", 4);
+			size_t n;
+			const char *cl =
+				end ? head_field(rec, (size_t)(end - rec) + 4, "Content-Length", &n) : NULL;
+			if (cl)
+				want = (uint64_t)(end - rec) + 4 + strtoull(cl, NULL, 10) + 4;
+			else if (have == SCAN_HEAD || (!end && r == 0))
+				break;
+		}
+		if (r == 0) { /* a frame ended */
+			if (!want || total > want)
+				break;
+			if (total == want) {
+				uint64_t end = in_at + ib.pos;
+				if (!scan_record(a, rec, have, total, *good, end - *good, file, &err))
+					break;
+				*good = end;
+				have = 0;
+				total = want = 0;
+			}
+		}
+	}
+	ZSTD_freeDCtx(dz);
+	free(in);
+	free(out);
+	free(rec);
+	return err;
+}
+
 /* Plain records, one after another. */
 static int scan_plain(struct rf__archive *a, int fd, uint64_t size, const char *file, uint64_t *good)
 {
@@ -411,8 +471,14 @@ static int warc_scan(struct rf__archive *a, int fd, uint64_t size, const char *n
 		free(w->scanned->text);
 	free(w->scanned);
 	w->scanned = NULL;
-	return w->gzip ? scan_gzip(a, fd, size, base_name(name), good)
-	               : scan_plain(a, fd, size, base_name(name), good);
+	switch (rf__warc_codec(w->zip)) {
+	case RF__WARC_GZIP:
+		return scan_gzip(a, fd, size, base_name(name), good);
+	case RF__WARC_ZSTD:
+		return scan_zstd(a, fd, size, base_name(name), good);
+	default:
+		return scan_plain(a, fd, size, base_name(name), good);
+	}
 }
 
 static const struct rf__archive_format warc_format = {
@@ -444,20 +510,23 @@ int rf__warc_files_new(const rf_warc_opts *o, bool fsync, struct rf__warc_files 
 {
 	*out = NULL;
 	if (!o->path || !*o->path || o->reserved[0] || o->reserved[1] ||
-	    (o->compression && strcmp(o->compression, "gzip") != 0 && strcmp(o->compression, "none") != 0)) {
-		snprintf(why, why_len, "a WARC file needs a path, and compression gzip or none");
+	    (o->compression && strcmp(o->compression, "gzip") != 0 && strcmp(o->compression, "zstd") != 0 &&
+	     strcmp(o->compression, "none") != 0)) {
+		snprintf(why, why_len, "a WARC file needs a path, and compression gzip, zstd or none");
 		return RF_EINVAL;
 	}
 	struct rf__warc_files *w = rf__calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
-	w->gzip = !o->compression || strcmp(o->compression, "gzip") == 0;
+	enum rf__warc_codec codec = !o->compression || strcmp(o->compression, "gzip") == 0 ? RF__WARC_GZIP
+	                            : strcmp(o->compression, "zstd") == 0                  ? RF__WARC_ZSTD
+	                                                                                   : RF__WARC_NONE;
 	w->keep_credentials = o->keep_credentials != 0;
 	w->rotating = o->max_size > 0;
 	w->cdx = o->cdx != 0;
 	size_t n = strlen(o->path), cut = n;
-	static const char *const exts[] = {".warc.gz", ".warc"};
-	for (size_t i = 0; i < 2 && cut == n; i++) {
+	static const char *const exts[] = {".warc.gz", ".warc.zst", ".warc"};
+	for (size_t i = 0; i < 3 && cut == n; i++) {
 		size_t e = strlen(exts[i]);
 		if (n > e && strcmp(o->path + n - e, exts[i]) == 0)
 			cut = n - e;
@@ -465,7 +534,7 @@ int rf__warc_files_new(const rf_warc_opts *o, bool fsync, struct rf__warc_files 
 	w->base = strndup(o->path, cut);
 	w->ext = strdup(o->path + cut);
 	if (!w->base || !w->ext || (o->command && !(w->command = strdup(o->command))) ||
-	    (w->gzip && !(w->zip = rf__warc_zip_new()))) {
+	    (codec != RF__WARC_NONE && !(w->zip = rf__warc_zip_new(codec)))) {
 		rf__warc_files_free(w);
 		return -ENOMEM;
 	}

@@ -3,7 +3,7 @@
  * names (NAME.warc.gz, or NAME-00000.warc.gz, NAME-00001.warc.gz ... when
  * they rotate at --warc-max-size, as wget names them), the warcinfo record
  * that begins each, how a record is compressed (each record its own gzip
- * member, or none), and -c: a cut file read back to its last whole
+ * member or zstd frames, or none), and -c: a cut file read back to its last whole
  * record, the URLs already recorded remembered.  The files themselves are
  * an archive (archive.h): regions, rotation, the rename at the end.
  */
@@ -18,10 +18,9 @@
 #include "ringfetch.h"
 
 struct rf__warc_files {
-	struct rf__archive *set; /* the files */
-	bool gzip;               /* each record its own gzip member */
-	bool keep_credentials;   /* request records keep Authorization ... */
-	struct rf__warc_zip *zip;
+	struct rf__archive *set;    /* the files */
+	bool keep_credentials;      /* request records keep Authorization ... */
+	struct rf__warc_zip *zip;   /* the compressor (warc.h), NULL: none */
 	char *base, *ext;           /* "crawl" ".warc.gz": the names' parts */
 	bool rotating;              /* --warc-max-size: every name numbered */
 	char *command;              /* for warcinfo, or NULL */

@@ -990,13 +990,15 @@ static int start_client(struct cli *c)
 	}
 	if (!err && c->o.warc) {
 		char wwhy[600] = "", path[PATH_MAX];
-		bool none = c->o.warc_compression && strcmp(c->o.warc_compression, "none") == 0;
+		const char *comp = c->o.warc_compression ? c->o.warc_compression : "gzip";
 		snprintf(path, sizeof(path), "%s%s%s%s",
 		         c->o.out_dir_given && c->o.warc[0] != '/' ? c->o.out_dir : "",
 		         c->o.out_dir_given && c->o.warc[0] != '/' ? "/" : "", c->o.warc,
-		         none ? ".warc" : ".warc.gz");
+		         strcmp(comp, "none") == 0   ? ".warc"
+		         : strcmp(comp, "zstd") == 0 ? ".warc.zst"
+		                                     : ".warc.gz");
 		rf_warc_opts w = {.path = path,
-		                  .compression = none ? "none" : "gzip",
+		                  .compression = comp,
 		                  .keep_credentials = c->o.warc_keep_credentials,
 		                  .command = c->command,
 		                  .max_size = c->o.warc_max_size,

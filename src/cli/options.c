@@ -49,8 +49,9 @@ void cli_options_usage(FILE *f)
 	      "                            shards/{shard:05}.tar (.tar.part until complete)\n"
 	      "      --warc-file NAME      keep every exchange as WARC records in NAME.warc.gz\n"
 	      "                            (wget's spelling; request and response as they were)\n"
-	      "      --warc-compression gzip|none  each record its own gzip member (default),\n"
-	      "                            or NAME.warc uncompressed\n"
+	      "      --warc-compression gzip|zstd|none  each record its own gzip member\n"
+	      "                            (default), zstd frames (NAME.warc.zst), or none\n"
+	      "                            (NAME.warc)\n"
 	      "      --warc-keep-credentials  keep Authorization and Cookie values in the\n"
 	      "                            request records (default: ***)\n"
 	      "      --warc-max-size SIZE  a new WARC file once one holds SIZE bytes:\n"
@@ -1061,9 +1062,10 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			o->warc = optarg;
 			break;
 		case OPT_WARC_COMPRESSION:
-			if (strcmp(optarg, "gzip") != 0 && strcmp(optarg, "none") != 0)
-				return usage_error(err, "--warc-compression takes gzip or none, not '%s'",
-				                   optarg);
+			if (strcmp(optarg, "gzip") != 0 && strcmp(optarg, "zstd") != 0 &&
+			    strcmp(optarg, "none") != 0)
+				return usage_error(
+					err, "--warc-compression takes gzip, zstd or none, not '%s'", optarg);
 			o->warc_compression = optarg;
 			break;
 		case OPT_WARC_KEEP_CREDENTIALS:

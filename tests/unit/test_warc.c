@@ -43,7 +43,7 @@ static void record(const char *type, const char *id, const char *uri, const char
 	      type, n);
 	unsigned char *gz;
 	size_t gz_len;
-	struct rf__warc_zip *zp = rf__warc_zip_new();
+	struct rf__warc_zip *zp = rf__warc_zip_new(RF__WARC_GZIP);
 	CHECK(zp && rf__warc_record_bytes(zp, &r, block, len, &gz, &gz_len) == 0, "%s record gzipped on its own",
 	      type);
 	rf__warc_zip_free(zp);
@@ -128,7 +128,7 @@ int main(void)
 
 	/* a record too big to hold: pieces compressed apart (the head last, as
 	 * its digests are known only then), one gzip member all the same */
-	struct rf__warc_zip *zp = rf__warc_zip_new();
+	struct rf__warc_zip *zp = rf__warc_zip_new(RF__WARC_GZIP);
 	static char body[300000];
 	for (size_t i = 0; i < sizeof(body); i++)
 		body[i] = (char)((i * 7919) % 251 < 60 ? 'a' + i % 26 : (i * 31) % 256);
@@ -138,11 +138,11 @@ int main(void)
 	size_t piece_len[3], hp_len, tp_len;
 	bool ok = zp != NULL;
 	for (int i = 0; i < 3 && ok; i++) {
-		ok = rf__warc_deflate_piece(zp, body + i * 100000, 100000, false, &pieces[i], &piece_len[i]) == 0;
+		ok = rf__warc_piece(zp, body + i * 100000, 100000, false, &pieces[i], &piece_len[i]) == 0;
 		crc_body = crc32_combine(crc_body, crc32(0, (unsigned char *)body + i * 100000, 100000), 100000);
 	}
-	ok = ok && rf__warc_deflate_piece(zp, whead, strlen(whead), false, &hp, &hp_len) == 0 &&
-	     rf__warc_deflate_piece(zp, RF__WARC_TAIL, 4, true, &tp, &tp_len) == 0;
+	ok = ok && rf__warc_piece(zp, whead, strlen(whead), false, &hp, &hp_len) == 0 &&
+	     rf__warc_piece(zp, RF__WARC_TAIL, 4, true, &tp, &tp_len) == 0;
 	CHECK(ok, "pieces compressed: the body in three, the head, the tail");
 	if (ok) {
 		snprintf(path, sizeof(path), "%s/pieces.gz", dir);

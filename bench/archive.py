@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """bench/archive.py - issue 23's benchmark: W1 (N x 16 KiB over HTTP, -j 64)
-into one file per URL and into tar shards (--tar), on tmpfs, ext4 and xfs,
-next to the floor of an archive: wrk's time for the same requests plus one
-sequential write of the same bytes.  And the memory of --tar at -j 1024
-with 1 MiB bodies (peak RSS).
+into one file per URL, into tar shards (--tar) and into WARC files
+(--warc-file gzip, zstd, none), on tmpfs, ext4 and xfs, next to wget
+--warc-file and the floor of an archive: wrk's time for the same requests
+plus one sequential write of the same bytes.  W1 bodies are random (what
+no compressor shrinks, as images and video); W1t has text bodies (HTML-like,
+compressible) for the WARC compressors.  W3 is W1 over HTTPS.  And the
+memory of --tar and --warc-file at -j 1024 with 1 MiB bodies (peak RSS).
 
   ./bench/run-archive [--runs 3] [--small 20000] [--fs tmpfs,ext4,xfs] [--write]
 
@@ -13,6 +16,7 @@ and bytes, or the shards' members read back with Python's tarfile).
 """
 import argparse
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -49,7 +53,9 @@ def warc_ok(dest, n):
     if len(files) != 1 or files[0].endswith(".part"):
         return False
     path = os.path.join(dest, files[0])
-    if path.endswith(".gz"):
+    if path.endswith(".zst"):
+        text = subprocess.run(["zstd", "-dcq", path], stdout=subprocess.PIPE, check=True).stdout
+    elif path.endswith(".gz"):
         import gzip
         with gzip.open(path, "rb") as f:
             text = f.read()
@@ -74,6 +80,71 @@ def seq_write(path, total):
     return wall, cpu
 
 
+def timed_rows(tools, dest, runs):
+    """Medians of interleaved runs of each tool into dest: {tool: (wall, cpu)}."""
+    res = {t: [] for t in tools}
+    for _ in range(runs):
+        for tool, (cmd, check) in tools.items():
+            shutil.rmtree(dest, ignore_errors=True)
+            os.makedirs(dest)
+            res[tool].append(fs.measure(cmd, dest))
+            if not check():
+                raise RuntimeError(f"{tool}: wrong output")
+    return {t: (statistics.median(r[0] for r in v), statistics.median(r[1] for r in v)) for t, v in res.items()}
+
+
+def compressible_and_https(args, base, n, http_url, report, targets):
+    """W1t (text bodies over HTTP) and W3 (random bodies over HTTPS) on
+    tmpfs: the WARC compressors next to wget's, and the outputs over TLS."""
+    made = fs.make_fs("tmpfs", base)
+    if not made:
+        return
+    mnt, cleanup = made
+    dest = os.path.join(mnt, "out")
+    https = None
+    try:
+        for section, tls in (("W1t: text bodies over HTTP", False), ("W3: random bodies over HTTPS", True)):
+            if tls:
+                https = bench.Origin(base, True)
+            path, name = ("s/f", "w3") if tls else ("t/t", "w1t")
+            url = https.url if tls else http_url
+            lists = bench.write_lists(base, name, [f"{url}/{path}{i}" for i in range(n)])
+            tls_rf = https.tls_args["ringfetch"] if tls else []
+            rf = [bench.RINGFETCH, "-q", "-j", "64", "-P", dest, "-i", lists["plain"]] + tls_rf
+            tools = {"ringfetch --warc-file (gzip)": (rf + ["--warc-file", "w"], lambda: warc_ok(dest, n)),
+                     "ringfetch --warc-file (zstd)": (rf + ["--warc-file", "w", "--warc-compression", "zstd"],
+                                                      lambda: warc_ok(dest, n)),
+                     "ringfetch --warc-file (none)": (rf + ["--warc-file", "w", "--warc-compression", "none"],
+                                                      lambda: warc_ok(dest, n))}
+            if tls:
+                tools["ringfetch: a file per URL"] = (rf, lambda: bench.tree_stats(dest) == (n, n * 16384))
+                tools["ringfetch --tar (one shard)"] = (rf + ["--tar", "a.tar"],
+                                                        lambda: tar_members(dest) == (n, n * 16384))
+            if shutil.which("wget"):
+                ca = [f"--ca-certificate={https.tls_args['ringfetch'][1]}"] if tls else []
+                tools["wget --warc-file (gzip)"] = (["wget", "-q", "-O", "/dev/null", "--warc-file=w", "-i",
+                                                     lists["plain"]] + ca, lambda: warc_ok(dest, n))
+            med = timed_rows(tools, dest, args.runs)
+            report.append(f"\n### {section}, {n} x 16 KiB, -j 64, output on tmpfs\n")
+            report.append("| tool | wall s | CPU s | CPU us/file | wall / wget's |")
+            report.append("| --- | --- | --- | --- | --- |")
+            w = med.get("wget --warc-file (gzip)", (0, 0))[0]
+            for tool, (wall, cpu) in med.items():
+                report.append(f"| {tool} | {wall:.3f} | {cpu:.3f} | {1e6 * cpu / n:.0f} | "
+                              f"{wall / w if w else 0:.2f} |")
+            print("\n".join(report[-len(med) - 3:]), flush=True)
+            if w:
+                targets.append((f"--warc-file (gzip), {section.split(':')[0]}: wall / wget's",
+                                med["ringfetch --warc-file (gzip)"][0] / w, 0.2))
+            if tls:
+                targets.append(("--warc-file (none), W3: wall / --tar", med["ringfetch --warc-file (none)"][0] /
+                                med["ringfetch --tar (one shard)"][0], 1.3))
+    finally:
+        if https:
+            https.stop()
+        cleanup()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
@@ -95,9 +166,18 @@ def main():
         os.makedirs(os.path.join(www, "s"))
         os.makedirs(os.path.join(www, "m"))
         blob = os.urandom(16384)
+        os.makedirs(os.path.join(www, "t"))
+        words = [w.encode() for w in "the of and to in is for on that with as by this at from or an be are "
+                 "was it which not have has page news data item title link class div span href".split()]
+        rnd = random.Random(23)
         for i in range(n):
             with open(os.path.join(www, "s", f"f{i}"), "wb") as f:
                 f.write(blob)
+            text = b"<html><body>"
+            while len(text) < 16384:
+                text += b"<p class=\"item\">" + b" ".join(rnd.choice(words) for _ in range(12)) + b"</p>\n"
+            with open(os.path.join(www, "t", f"t{i}"), "wb") as f:
+                f.write(text[:16384])
         mib = os.urandom(1 << 20)
         for i in range(2048):
             with open(os.path.join(www, "m", f"m{i}"), "wb") as f:
@@ -123,6 +203,8 @@ def main():
                      "ringfetch --tar --shard-size 5000": (rf + ["--tar", "s-{shard}.tar", "--shard-size",
                                                                  "5000"], None),
                      "ringfetch --warc-file (gzip)": (rf + ["--warc-file", "w"], lambda: warc_ok(dest, n)),
+                     "ringfetch --warc-file (zstd)": (rf + ["--warc-file", "w", "--warc-compression", "zstd"],
+                                                      lambda: warc_ok(dest, n)),
                      "ringfetch --warc-file (none)": (rf + ["--warc-file", "w", "--warc-compression", "none"],
                                                       lambda: warc_ok(dest, n))}
             if shutil.which("wget") and kind == args.fs.split(",")[0]:
@@ -173,21 +255,32 @@ def main():
             mnt, cleanup = made
             cleanups.append(cleanup)
             mlist = bench.write_lists(base, "m", [f"{origin.url}/m/m{i}" for i in range(2048)])
-            tf = tempfile.NamedTemporaryFile(mode="r", suffix=".time")
-            subprocess.run(["/usr/bin/time", "-o", tf.name, "-f", "%M", bench.RINGFETCH, "-q", "-j", "1024",
-                            "-P", mnt, "--tar", "m.tar", "-i", mlist["plain"]], check=True)
-            rss = int(tf.read().split()[-1]) / 1024
-            report.append(f"\n### Memory: --tar, -j 1024, 2048 x 1 MiB into one shard on tmpfs\n")
-            report.append(f"Peak RSS {rss:.1f} MiB.")
-            targets.append(("--tar RSS at -j 1024, 1 MiB bodies (MiB)", rss, 64))
-        report.append("\n### Targets of issue 23 (tar half)\n")
+            report.append(f"\n### Memory: -j 1024, 2048 x 1 MiB (random) into one archive on tmpfs\n")
+            report.append("| output | peak RSS MiB | wall s |")
+            report.append("| --- | --- | --- |")
+            for what, extra in (("--tar", ["--tar", "m.tar"]), ("--warc-file (gzip)", ["--warc-file", "m"]),
+                                ("--warc-file (zstd)", ["--warc-file", "m", "--warc-compression", "zstd"]),
+                                ("--warc-file (none)", ["--warc-file", "m", "--warc-compression", "none"])):
+                tf = tempfile.NamedTemporaryFile(mode="r", suffix=".time")
+                for f in os.listdir(mnt):
+                    os.unlink(os.path.join(mnt, f))
+                subprocess.run(["/usr/bin/time", "-o", tf.name, "-f", "%M %e", bench.RINGFETCH, "-q", "-j", "1024",
+                                "-P", mnt, "-i", mlist["plain"]] + extra, check=True)
+                rss, wall = tf.read().split()[-2:]
+                rss = int(rss) / 1024
+                report.append(f"| {what} | {rss:.1f} | {float(wall):.2f} |")
+                targets.append((f"{what} RSS at -j 1024, 1 MiB bodies (MiB)", rss, 64))
+            print("\n".join(report[-7:]), flush=True)
+        compressible_and_https(args, base, n, origin.url, report, targets)
+        report.append("\n### Targets of issue 23\n")
         report.append("| target | measured | limit | met |")
         report.append("| --- | --- | --- | --- |")
         for what, value, limit in targets:
             report.append(f"| {what} | {value:.2f} | <= {limit:.2f} | {'met' if value <= limit else 'not met'} |")
         print("\n".join(report[-len(targets) - 6:]), flush=True)
         if args.write:
-            section = (BEGIN + "\n## Archives: tar shards (`./bench/run-archive`)\n\n" + "\n".join(report) +
+            section = (BEGIN + "\n## Archives: tar shards and WARC files (`./bench/run-archive`)\n\n" +
+                       "\n".join(report) +
                        "\n" + END + "\n")
             bench.write_section(BEGIN, END, section)
     finally:

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <sys/random.h>
 #include <time.h>
+#include <libdeflate.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -111,11 +112,18 @@ static bool incompressible(const unsigned char *p, size_t n)
 
 struct rf__warc_zip {
 	enum rf__warc_codec codec;
-	z_stream z;   /* gzip: whole members */
-	z_stream raw; /* gzip: pieces of one (raw deflate) */
+	struct libdeflate_compressor *fast, *store; /* gzip: whole members, level 1 and 0 */
+	z_stream raw;                               /* gzip: pieces of one (zlib's raw deflate) */
 	bool raw_on;
 	ZSTD_CCtx *zc; /* zstd: frames */
 };
+
+static bool zstd_new(struct rf__warc_zip *zp)
+{
+	return (zp->zc = ZSTD_createCCtx()) &&
+	       !ZSTD_isError(ZSTD_CCtx_setParameter(zp->zc, ZSTD_c_compressionLevel, 3)) &&
+	       !ZSTD_isError(ZSTD_CCtx_setParameter(zp->zc, ZSTD_c_checksumFlag, 1));
+}
 
 struct rf__warc_zip *rf__warc_zip_new(enum rf__warc_codec codec)
 {
@@ -123,16 +131,11 @@ struct rf__warc_zip *rf__warc_zip_new(enum rf__warc_codec codec)
 	if (!zp)
 		return NULL;
 	zp->codec = codec;
-	bool ok =
-		codec == RF__WARC_ZSTD
-			? (zp->zc = ZSTD_createCCtx()) &&
-				  !ZSTD_isError(ZSTD_CCtx_setParameter(zp->zc, ZSTD_c_compressionLevel, 3)) &&
-				  !ZSTD_isError(ZSTD_CCtx_setParameter(zp->zc, ZSTD_c_checksumFlag, 1))
-			: deflateInit2(&zp->z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) ==
-				  Z_OK;
+	bool ok = codec == RF__WARC_ZSTD ? zstd_new(zp)
+	                                 : (zp->fast = libdeflate_alloc_compressor(1)) &&
+	                                           (zp->store = libdeflate_alloc_compressor(0));
 	if (!ok) {
-		ZSTD_freeCCtx(zp->zc);
-		free(zp);
+		rf__warc_zip_free(zp);
 		return NULL;
 	}
 	return zp;
@@ -142,10 +145,11 @@ void rf__warc_zip_free(struct rf__warc_zip *zp)
 {
 	if (!zp)
 		return;
-	if (zp->codec == RF__WARC_ZSTD)
-		ZSTD_freeCCtx(zp->zc);
-	else
-		deflateEnd(&zp->z);
+	ZSTD_freeCCtx(zp->zc);
+	if (zp->fast)
+		libdeflate_free_compressor(zp->fast);
+	if (zp->store)
+		libdeflate_free_compressor(zp->store);
 	if (zp->raw_on)
 		deflateEnd(&zp->raw);
 	free(zp);
@@ -223,21 +227,14 @@ int rf__warc_compress(struct rf__warc_zip *zp, const void *in, size_t n, unsigne
 {
 	if (zp->codec == RF__WARC_ZSTD)
 		return zstd_frame(zp, in, n, out, out_len);
-	z_stream *z = &zp->z;
-	if (deflateReset(z) != Z_OK ||
-	    deflateParams(z, incompressible(in, n) ? 0 : Z_BEST_SPEED, Z_DEFAULT_STRATEGY) != Z_OK)
-		return -ENOMEM;
-	size_t cap = deflateBound(z, (uLong)n) + 32;
+	/* a whole member: libdeflate, about twice zlib's speed at level 1 */
+	struct libdeflate_compressor *dc = incompressible(in, n) ? zp->store : zp->fast;
+	size_t cap = libdeflate_gzip_compress_bound(dc, n);
 	unsigned char *buf = malloc(cap);
 	if (!buf)
 		return -ENOMEM;
-	z->next_in = (unsigned char *)(uintptr_t)in;
-	z->avail_in = (uInt)n;
-	z->next_out = buf;
-	z->avail_out = (uInt)cap;
-	int r = deflate(z, Z_FINISH);
-	*out_len = cap - z->avail_out;
-	if (r != Z_STREAM_END) {
+	*out_len = libdeflate_gzip_compress(dc, in, n, buf, cap);
+	if (!*out_len) {
 		free(buf);
 		return -ENOMEM;
 	}

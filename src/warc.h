@@ -56,8 +56,8 @@ enum rf__warc_codec rf__warc_codec(const struct rf__warc_zip *zp);
  * compressed as one member or frame when zp is not NULL: 0 or -ENOMEM. */
 int rf__warc_record_bytes(struct rf__warc_zip *zp, const struct rf__warc_record *r, const void *block,
                           size_t len, unsigned char **out, size_t *out_len);
-/* n bytes as one gzip member (zlib level 1; stored, level 0, when the
- * bytes look incompressible) or one zstd frame (level 3) into *out
+/* n bytes as one gzip member (libdeflate level 1; stored, level 0, when
+ * the bytes look incompressible) or one zstd frame (level 3) into *out
  * (malloc'd, *out_len): 0 or -ENOMEM. */
 int rf__warc_compress(struct rf__warc_zip *zp, const void *in, size_t n, unsigned char **out,
                       size_t *out_len);

@@ -202,10 +202,11 @@ static int warc_closed(struct rf__archive *a, struct rf__shard *sh, bool ended)
 static int warc_opened(struct rf__archive *a, struct rf__shard *sh)
 {
 	struct rf__warc_files *w = a->format_arg;
-	if (w->scanned) { /* a cut file goes on: the index of what it holds */
+	if (w->scanned && sh->out->pos) /* a cut file goes on: the index of what it holds */
 		sh->state = w->scanned;
-		w->scanned = NULL;
-	}
+	else if (w->scanned) /* a whole file's, read before: its index is written */
+		free(w->scanned->text), free(w->scanned);
+	w->scanned = NULL;
 	char fields[4096];
 	int n = snprintf(fields, sizeof(fields),
 	                 "software: ringfetch/%s\r\nformat: WARC File Format 1.1\r\n"

@@ -333,13 +333,7 @@ static int append(char **out, size_t *out_len, const void *bytes, size_t n)
 static int add_record(rf_client *c, struct rf__warc_record *r, const char *block, size_t len, char **out,
                       size_t *out_len)
 {
-	unsigned char *bytes;
-	size_t n;
-	if (rf__warc_record_bytes(c->warc->zip, r, block, len, &bytes, &n))
-		return -ENOMEM;
-	int err = append(out, out_len, bytes, n);
-	free(bytes);
-	return err;
+	return rf__warc_record_bytes(c->warc->zip, r, block, len, (unsigned char **)out, out_len);
 }
 
 /* The payload digest of a response no consume saw (a redirect, an error

@@ -16,12 +16,22 @@
 #include <zlib.h>
 #include <zstd.h>
 
+/* bytes[0..n) at out[at] when they fit in cap: the position after them. */
+static size_t put(char *out, size_t cap, size_t at, const char *bytes, size_t n)
+{
+	if (at + n <= cap)
+		memcpy(out + at, bytes, n);
+	return at + n;
+}
+
 static size_t field(char *out, size_t cap, size_t at, const char *name, const char *value)
 {
 	if (!value)
 		return at;
-	int n = snprintf(at < cap ? out + at : NULL, at < cap ? cap - at : 0, "%s: %s\r\n", name, value);
-	return at + (n > 0 ? (size_t)n : 0);
+	at = put(out, cap, at, name, strlen(name));
+	at = put(out, cap, at, ": ", 2);
+	at = put(out, cap, at, value, strlen(value));
+	return put(out, cap, at, "\r\n", 2);
 }
 
 size_t rf__warc_head(char *out, size_t cap, const struct rf__warc_record *r)
@@ -245,22 +255,44 @@ int rf__warc_compress(struct rf__warc_zip *zp, const void *in, size_t n, unsigne
 int rf__warc_record_bytes(struct rf__warc_zip *zp, const struct rf__warc_record *r, const void *block,
                           size_t len, unsigned char **out, size_t *out_len)
 {
-	size_t head = rf__warc_head(NULL, 0, r);
-	size_t total = head + len + 4;
-	unsigned char *rec = malloc(total + 1);
-	if (!rec)
-		return -ENOMEM;
-	rf__warc_head((char *)rec, head + 1, r);
-	memcpy(rec + head, block, len);
-	memcpy(rec + head + len, RF__WARC_TAIL, 4);
-	if (!zp) {
-		*out = rec;
-		*out_len = total;
-		return 0;
+	char small[2048], *head = small;
+	size_t head_len = rf__warc_head(small, sizeof(small), r);
+	if (head_len >= sizeof(small)) { /* a long URI */
+		if (!(head = malloc(head_len + 1)))
+			return -ENOMEM;
+		rf__warc_head(head, head_len + 1, r);
 	}
-	int err = rf__warc_compress(zp, rec, total, out, out_len);
+	size_t total = head_len + len + 4;
+	unsigned char *rec = NULL, *bytes = NULL;
+	size_t n = total;
+	int err = 0;
+	if (zp) { /* the record whole, then compressed */
+		if (!(rec = malloc(total)))
+			err = -ENOMEM;
+		else {
+			memcpy(rec, head, head_len);
+			memcpy(rec + head_len, block, len);
+			memcpy(rec + head_len + len, RF__WARC_TAIL, 4);
+			err = rf__warc_compress(zp, rec, total, &bytes, &n);
+		}
+	}
+	unsigned char *grown = err ? NULL : realloc(*out, *out_len + n);
+	if (grown && zp) {
+		memcpy(grown + *out_len, bytes, n);
+	} else if (grown) { /* plain: straight into place */
+		memcpy(grown + *out_len, head, head_len);
+		memcpy(grown + *out_len + head_len, block, len);
+		memcpy(grown + *out_len + head_len + len, RF__WARC_TAIL, 4);
+	}
+	if (grown) {
+		*out = grown;
+		*out_len += n;
+	}
 	free(rec);
-	return err;
+	free(bytes);
+	if (head != small)
+		free(head);
+	return err ? err : grown ? 0 : -ENOMEM;
 }
 
 const char *rf__warc_http_field(const char *head, size_t n, const char *name, size_t *len)

@@ -52,8 +52,9 @@ struct rf__warc_zip;
 struct rf__warc_zip *rf__warc_zip_new(enum rf__warc_codec codec);
 void rf__warc_zip_free(struct rf__warc_zip *zp);
 enum rf__warc_codec rf__warc_codec(const struct rf__warc_zip *zp);
-/* A whole record (head, block, tail) into *out (malloc'd, *out_len),
- * compressed as one member or frame when zp is not NULL: 0 or -ENOMEM. */
+/* A whole record (head, block, tail), compressed as one member or frame
+ * when zp is not NULL, appended to *out (malloc'd; *out_len bytes so far,
+ * NULL and 0 for a new one): 0 or -ENOMEM (*out as it was). */
 int rf__warc_record_bytes(struct rf__warc_zip *zp, const struct rf__warc_record *r, const void *block,
                           size_t len, unsigned char **out, size_t *out_len);
 /* n bytes as one gzip member (libdeflate level 1; stored, level 0, when

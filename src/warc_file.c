@@ -235,8 +235,8 @@ static int warc_opened(struct rf__archive *a, struct rf__shard *sh)
 	                            .filename = slash ? slash + 1 : sh->out->path,
 	                            .content_type = "application/warc-fields",
 	                            .length = len};
-	unsigned char *bytes;
-	size_t bytes_len;
+	unsigned char *bytes = NULL;
+	size_t bytes_len = 0;
 	if (rf__warc_record_bytes(w->zip, &r, fields, len, &bytes, &bytes_len))
 		return -ENOMEM;
 	uint64_t at = rf__output_reserve(sh->out, bytes_len);

@@ -41,8 +41,8 @@ static void record(const char *type, const char *id, const char *uri, const char
 	size_t n = rf__warc_head(head, sizeof(head), &r);
 	CHECK(n < sizeof(head) && rf__warc_head(NULL, 0, &r) == n, "%s head: %zu bytes, and that length asked for",
 	      type, n);
-	unsigned char *gz;
-	size_t gz_len;
+	unsigned char *gz = NULL;
+	size_t gz_len = 0;
 	struct rf__warc_zip *zp = rf__warc_zip_new(RF__WARC_GZIP);
 	CHECK(zp && rf__warc_record_bytes(zp, &r, block, len, &gz, &gz_len) == 0, "%s record gzipped on its own",
 	      type);

@@ -277,7 +277,7 @@ def main():
         report.append("| --- | --- | --- | --- |")
         for what, value, limit in targets:
             report.append(f"| {what} | {value:.2f} | <= {limit:.2f} | {'met' if value <= limit else 'not met'} |")
-        print("\n".join(report[-len(targets) - 6:]), flush=True)
+        print("\n".join(report[-len(targets) - 3:]), flush=True)
         if args.write:
             section = (BEGIN + "\n## Archives: tar shards and WARC files (`./bench/run-archive`)\n\n" +
                        "\n".join(report) +

@@ -109,6 +109,25 @@ static void warc_write(rf_client *c, struct rf__slot *s, int fd, const void *buf
 	rf__op_write(c->loop, rf__slot_op(s, RF__OP_MEMBER_WRITE, 0), fd, buf, (unsigned)len, (int64_t)at);
 }
 
+/* Interim (1xx) responses before the final one are not its record: a
+ * replay tool reads the record's first status line. */
+static void drop_interim(rf_client *c, struct rf__sink *k)
+{
+	size_t at = 0;
+	while (k->warc_len - at >= 12 && memcmp(k->warc_buf + at, "HTTP/1.", 7) == 0 &&
+	       k->warc_buf[at + 9] == '1') {
+		const char *end = memmem(k->warc_buf + at, k->warc_len - at, "\r\n\r\n", 4);
+		if (!end)
+			break;
+		at = (size_t)(end + 4 - k->warc_buf);
+	}
+	if (!at)
+		return;
+	memmove(k->warc_buf, k->warc_buf + at, k->warc_len - at);
+	unstage(c, k, at);
+	k->warc_last = 0;
+}
+
 static bool spill_due(const rf_client *c, const struct rf__sink *k)
 {
 	return k->warc_len >= WARC_HOLD ||
@@ -123,6 +142,7 @@ static void spill(rf_client *c, struct rf__slot *s)
 	if (k->warc_writing || k->warc_opening || (s->err && s->err_local) || !k->warc_len)
 		return;
 	if (!k->warc_spilling) {
+		drop_interim(c, k);
 		k->warc_spilling = true;
 		k->warc_crc = (uint32_t)crc32(0, NULL, 0);
 	}
@@ -407,6 +427,8 @@ static void records_out(rf_client *c, struct rf__slot *s)
 		rf__slot_error(s, c->warc->set->open_err, true, "--warc-file: %s", c->warc->set->why);
 		return;
 	}
+	if (!k->warc_spilling)
+		drop_interim(c, k);
 	const char *ip = k->warc_ip;
 	char req_id[RF__WARC_ID_LEN], resp_id[RF__WARC_ID_LEN], block_d[RF__WARC_DIGEST_LEN],
 		payload_d[RF__WARC_DIGEST_LEN] = "", req_d[RF__WARC_DIGEST_LEN];

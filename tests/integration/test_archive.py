@@ -457,6 +457,32 @@ def big_and_error_responses_are_recorded_whole():
 
 
 @case
+def odd_responses_are_recorded_as_a_replay_tool_reads_them():
+    # interim 1xx answers are not the record (its first status line is the
+    # final one); bytes after a response are not its; a close-delimited body
+    # and a gzip-coded one are kept as sent, the payload digest of the coded
+    # entity; a header section past the limits fails and is not recorded
+    d = tmpdir()
+    urls = [f"{BADURL}/interim", f"{BADURL}/extra", f"{BADURL}/closebody", f"{BADURL}/gzip",
+            f"{BADURL}/many-headers"]
+    code, out, err = run(["-j", "2", "--retry", "0", "-P", d, "--warc-file", "o", "--warc-cdx"] + urls)
+    assert code == 4 and "many-headers: too many response header fields" in err, (code, err)
+    recs = warc_records(os.path.join(d, "o.warc.gz"))
+    got = {f["WARC-Target-URI"]: (f, b) for f, b in recs if f["WARC-Type"] == "response"}
+    assert set(got) == set(urls[:4]), sorted(got)
+    f, b = got[f"{BADURL}/interim"]
+    assert b.startswith(b"HTTP/1.1 200") and b.endswith(body_of(321)) and b" 100 " not in b, b[:80]
+    f, b = got[f"{BADURL}/extra"]
+    assert b.endswith(body_of(10)) and b"bad" not in b, b
+    f, b = got[f"{BADURL}/closebody"]
+    assert b.endswith(body_of(5000)) and f["WARC-Payload-Digest"] == sha1_b32(body_of(5000)), f
+    f, b = got[f"{BADURL}/gzip"]
+    head, _, body = b.partition(b"\r\n\r\n")
+    assert b"content-encoding: gzip" in head.lower() and f["WARC-Payload-Digest"] == sha1_b32(body), f
+    assert len(cdx_is_warcios(os.path.join(d, "o.warc.gz"))) == 4
+
+
+@case
 def warc_files_rotate_and_a_killed_run_goes_on_with_c():
     for comp in ("gzip", "zstd"):
         a_killed_run_goes_on(comp)

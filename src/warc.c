@@ -63,20 +63,46 @@ size_t rf__warc_head(char *out, size_t cap, const struct rf__warc_record *r)
 
 void rf__warc_id(char out[RF__WARC_ID_LEN])
 {
-	unsigned char u[16] = {0};
-	size_t got = 0;
-	while (got < sizeof(u)) {
-		ssize_t n = getrandom(u + got, sizeof(u) - got, 0);
-		if (n <= 0)
-			break; /* cannot be on Linux 3.17+; the bytes so far then */
-		got += (size_t)n;
+	/* the kernel's random bytes, 32 IDs' worth a call (each thread its own) */
+	static __thread unsigned char pool[512];
+	static __thread size_t have, at;
+	if (have - at < 16) {
+		have = at = 0;
+		while (have < sizeof(pool)) {
+			ssize_t n = getrandom(pool + have, sizeof(pool) - have, 0);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break; /* cannot be on Linux 3.17+ */
+			have += (size_t)n;
+		}
+		if (have < 16) { /* then from the clock and the stack, still unique in practice */
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			uintptr_t p = (uintptr_t)&ts;
+			memcpy(pool, &ts, sizeof(ts));
+			memcpy(pool + sizeof(ts), &p, sizeof(p));
+			have = 16;
+		}
 	}
+	unsigned char u[16];
+	memcpy(u, pool + at, 16);
+	explicit_bzero(pool + at, 16); /* used once */
+	at += 16;
 	u[6] = (unsigned char)((u[6] & 0x0f) | 0x40); /* version 4 */
 	u[8] = (unsigned char)((u[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-	snprintf(out, RF__WARC_ID_LEN,
-	         "<urn:uuid:%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x>", u[0],
-	         u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14],
-	         u[15]);
+	static const char hex[] = "0123456789abcdef";
+	char *o = out;
+	memcpy(o, "<urn:uuid:", 10);
+	o += 10;
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*o++ = '-';
+		*o++ = hex[u[i] >> 4];
+		*o++ = hex[u[i] & 15];
+	}
+	*o++ = '>';
+	*o = 0;
 }
 
 void rf__warc_sha1(const unsigned char sha1[20], char out[RF__WARC_DIGEST_LEN])

@@ -277,6 +277,7 @@ void rf__archive_free(struct rf__archive *a)
 	free(a->pattern);
 	free(a->dir);
 	free(a->done);
+	free(a->failed);
 	free(a);
 }
 
@@ -465,11 +466,11 @@ static bool header_ok(const unsigned char *h)
 	return octal_field(h + 148, 8) == sum;
 }
 
-/* The URL of a KEY.json text that has no error, into out: true. */
-static bool json_url(const char *text, size_t n, char *out, size_t cap)
+/* The URL of a KEY.json text into out (*error: the sample is a failure's):
+ * true. */
+static bool json_url(const char *text, size_t n, char *out, size_t cap, bool *error)
 {
-	if (memmem(text, n, "\"error\":", 8))
-		return false;
+	*error = memmem(text, n, "\"error\":", 8) != NULL;
 	const char *p = memmem(text, n, "\"url\": \"", 8);
 	if (!p)
 		return false;
@@ -491,6 +492,90 @@ static bool json_url(const char *text, size_t n, char *out, size_t cap)
 	return p < text + n && *p == '"';
 }
 
+/* A failure's sample (KEY.json alone) of url at [at, end) in the shard
+ * being scanned (a->next_index) - voided once the URL has a newer one. */
+static int failed_add(struct rf__archive *a, const char *url, uint64_t at, uint64_t end)
+{
+	if (a->failed_n == a->failed_cap) {
+		size_t cap = a->failed_cap ? 2 * a->failed_cap : 64;
+		struct rf__archive_failed *n = realloc(a->failed, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		a->failed = n;
+		a->failed_cap = cap;
+	}
+	a->failed[a->failed_n++] = (struct rf__archive_failed){url_hash(url), a->next_index, at, end, false};
+	return 0;
+}
+
+/* A failure's sample at [at, end) of shard i (with the pax headers and
+ * voids just before it) goes, in place: made one void when members follow
+ * it, or, as the last of a finished shard, cut off (the end-of-archive
+ * blocks move to its place; the member before it is the last now).  A
+ * pax header must be followed by a member, so a last member is never made
+ * a void; the only member of a shard, and the last of the shard being
+ * written, stay. */
+static int void_in_place(struct rf__archive *a, struct rf__archive_failed *f)
+{
+	char name[4096], head[RF__TAR_BLOCK], start[64];
+	size_t start_len = 0;
+	bool current = a->current && a->current->index == f->index;
+	if ((f->last && (current || f->at == 0)) ||
+	    rf__tar_void(f->end - f->at, head, start, sizeof(start), &start_len))
+		return 0;
+	file_name(a, f->index, name, sizeof(name));
+	int fd = current ? a->current->out->fd : open(name, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno; /* a shard kept as .part: left as it is */
+	int err = 0;
+	static const char zeros[RF__TAR_END];
+	if (f->last) {
+		if (pwrite(fd, zeros, sizeof(zeros), (off_t)f->at) != (ssize_t)sizeof(zeros) ||
+		    ftruncate(fd, (off_t)(f->at + sizeof(zeros))) < 0)
+			err = errno ? -errno : -EIO;
+		for (size_t i = 0; !err && i < a->failed_n; i++)
+			if (a->failed[i].index == f->index && a->failed[i].end == f->at)
+				a->failed[i].last = true;
+	} else if (pwrite(fd, start, start_len, (off_t)(f->at + RF__TAR_BLOCK)) != (ssize_t)start_len ||
+	           (f->end - f->at > RF__TAR_BLOCK && pwrite(fd, "\n", 1, (off_t)(f->end - 1)) != 1) ||
+	           pwrite(fd, head, sizeof(head), (off_t)f->at) != (ssize_t)sizeof(head)) {
+		err = errno ? -errno : -EIO; /* the comment's start and '\n' first: the header makes it one */
+	}
+	if (!err && a->fsync && fsync(fd) < 0)
+		err = -errno;
+	if (!current)
+		close(fd);
+	return err;
+}
+
+bool rf__archive_failed_before(const struct rf__archive *a, const char *url)
+{
+	uint64_t h = a->failed_n ? url_hash(url) : 0;
+	for (size_t i = 0; i < a->failed_n; i++)
+		if (a->failed[i].hash == h)
+			return true;
+	return false;
+}
+
+int rf__archive_supersede(struct rf__archive *a, const char *url)
+{
+	if (!a->failed_n)
+		return 0;
+	uint64_t h = url_hash(url);
+	int err = 0;
+	for (size_t i = 0; i < a->failed_n;) {
+		if (a->failed[i].hash != h) {
+			i++;
+			continue;
+		}
+		int e = void_in_place(a, &a->failed[i]);
+		if (e && !err)
+			err = e;
+		a->failed[i] = a->failed[--a->failed_n];
+	}
+	return err;
+}
+
 /* Walk one shard: the URLs of its samples, and the end of its last whole
  * sample (a KEY.json complete on disk) into *good. */
 static int scan_shard(struct rf__archive *a, int fd, uint64_t size, const char *name, uint64_t *good)
@@ -498,7 +583,8 @@ static int scan_shard(struct rf__archive *a, int fd, uint64_t size, const char *
 	(void)name;
 	unsigned char h[RF__TAR_BLOCK];
 	char *text = NULL;
-	uint64_t at = 0;
+	uint64_t at = 0, pax_at = UINT64_MAX, last_real = 0;
+	size_t failed_before = a->failed_n;
 	int err = 0;
 	*good = 0;
 	while (at + RF__TAR_BLOCK <= size) {
@@ -507,6 +593,10 @@ static int scan_shard(struct rf__archive *a, int fd, uint64_t size, const char *
 		uint64_t len = octal_field(h + 124, 12), end = at + RF__TAR_BLOCK + rf__tar_padded(len);
 		if (end > size)
 			break;
+		uint64_t start = pax_at != UINT64_MAX ? pax_at : at; /* with the pax headers before it */
+		pax_at = h[156] == 'x' ? (pax_at != UINT64_MAX ? pax_at : at) : UINT64_MAX;
+		if (h[156] == '0')
+			last_real = end;
 		size_t nl = strnlen((const char *)h, 100);
 		if (h[156] == '0' && nl > 5 && memcmp(h + nl - 5, ".json", 5) == 0 && len < (1u << 20)) {
 			char *t = realloc(text, len + 1);
@@ -518,12 +608,16 @@ static int scan_shard(struct rf__archive *a, int fd, uint64_t size, const char *
 			if (pread(fd, text, len, (off_t)(at + RF__TAR_BLOCK)) != (ssize_t)len)
 				break;
 			char url[8192 + 300];
-			if (json_url(text, len, url, sizeof(url)) && (err = rf__archive_done_add(a, url)))
+			bool error;
+			if (json_url(text, len, url, sizeof(url), &error) &&
+			    (err = error ? failed_add(a, url, start, end) : rf__archive_done_add(a, url)))
 				break;
 			*good = end; /* a sample ends with its KEY.json */
 		}
 		at = end;
 	}
+	for (size_t i = failed_before; i < a->failed_n; i++)
+		a->failed[i].last = a->failed[i].end >= last_real; /* stays: see void_in_place */
 	free(text);
 	return err;
 }
@@ -548,6 +642,7 @@ int rf__archive_resume(struct rf__archive *a)
 		}
 		struct stat st;
 		uint64_t good = 0, before = a->done_n;
+		a->next_index = i; /* the shard scanned: failures' samples name it */
 		int err = fstat(fd, &st) < 0 ? -errno
 		                             : a->format->scan(a, fd, (uint64_t)st.st_size, name, &good);
 		close(fd);

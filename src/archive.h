@@ -77,6 +77,15 @@ struct rf__archive {
 	 * addressing; 0 marks a free entry) */
 	uint64_t *done;
 	size_t done_cap, done_n;
+	/* -c: failures' samples (KEY.json alone) on disk, voided in place
+	 * when their URL gets a newer sample (rf__archive_supersede) */
+	struct rf__archive_failed {
+		uint64_t hash;    /* the URL's */
+		unsigned index;   /* the shard */
+		uint64_t at, end; /* the sample's region */
+		bool last;        /* the shard's last member: cut off, not voided */
+	} * failed;
+	size_t failed_n, failed_cap;
 	int err;      /* the first file that could not be ended (the run's failure) */
 	int open_err; /* why the last file could not be opened (its member's failure) */
 	char why[512];
@@ -105,6 +114,15 @@ int rf__archive_done_add(struct rf__archive *a, const char *url);
  * every sample that succeeded are remembered (rf__archive_has); new
  * shards take the next numbers.  0, or a negative errno with a.why. */
 int rf__archive_resume(struct rf__archive *a);
+/* -c: url (redacted, as KEY.json says it) has a newer sample now: the
+ * failure samples of it the shards on disk held go, in place (voided, or
+ * cut off the end of a shard), so the dataset holds one sample per URL -
+ * but for a failure that is its shard's only member, which stays.  0, or
+ * a negative errno. */
+int rf__archive_supersede(struct rf__archive *a, const char *url);
+/* -c: the shards on disk hold a failure's sample of url (a new failure is
+ * not written again). */
+bool rf__archive_failed_before(const struct rf__archive *a, const char *url);
 /* -c: a sample of this URL (as KEY.json says it: redacted) is on disk. */
 bool rf__archive_has(const struct rf__archive *a, const char *url);
 /* Reserve len bytes (tar: a multiple of 512) for one member in the

@@ -492,7 +492,8 @@ static void result_init(rf_result *res, const char *shown_url, const char *shown
  * KEY.json with the error (not for an interrupted run's). */
 static void archive_failure(rf_client *c, struct rf__req *r, struct rf__slot *s, int err, const char *detail)
 {
-	if (r->sink != RF_SINK_ARCHIVE || !c->archive || err == RF_ECANCELED)
+	if (r->sink != RF_SINK_ARCHIVE || !c->archive || err == RF_ECANCELED ||
+	    rf__archive_failed_before(c->archive, r->shown_url)) /* -c: its failure is there */
 		return;
 	char shown_final[RF__URL_MAX + 300], msg[600], text[4 * RF__URL_MAX + 2048];
 	const char *final = r->cur_url == r->url

@@ -291,6 +291,7 @@ static void stage_close(rf_client *c, struct rf__slot *s)
 static bool archive_finish(rf_client *c, struct rf__slot *s, bool failed)
 {
 	struct rf__sink *k = &s->sink;
+	int err;
 	if (k->member_writing || k->stage_reading || k->stage_opening)
 		return false;
 	failed |= s->err != 0;
@@ -338,6 +339,10 @@ static bool archive_finish(rf_client *c, struct rf__slot *s, bool failed)
 		k->member_step = STEP_DONE;
 		if (rf__archive_member_done(c->archive, &k->member, k->voided) && !s->err)
 			rf__slot_error(s, c->archive->err, true, "--tar: %s", c->archive->why);
+		else if (!k->voided && !s->err &&
+		         (err = rf__archive_supersede(c->archive, s->req->shown_url)))
+			rf__slot_error(s, err, true, "--tar -c: an earlier failure's sample of it stays: %s",
+			               strerror(-err));
 		return true;
 	default:
 		return true;

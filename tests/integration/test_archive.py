@@ -222,6 +222,44 @@ def a_killed_run_goes_on_with_c():
     code, out, err = run(args + ["-c", "--timeout", "1", "--json", j], timeout=120)
     recs = [json.loads(line) for line in open(j) if '"result"' in line]
     assert sum(1 for r in recs if not r["skipped"]) == 1, recs
+    # ... and the failure's older sample is voided in place: one sample a URL
+    shards, groups = samples(os.path.join(d, "k", "*.tar"))
+    keys = [k for k, _, _ in groups]
+    assert sorted(keys) == [f"{i:09}" for i in range(len(urls))], keys
+    for s in shards:
+        r = subprocess.run(["tar", "-tf", s], capture_output=True, text=True)
+        assert r.returncode == 0 and not r.stderr, r.stderr
+
+
+@case
+def a_failure_fetched_again_leaves_one_sample():
+    # run 1: two URLs fail (one in the middle of a shard, one at its end);
+    # -c fetches them again and they succeed: the failures' samples go, in
+    # place (voided; cut off the shard's end), one sample a URL is left
+    d = tmpdir()
+    tag = os.urandom(4).hex()
+    urls = ([f"{BASE}/f2.bin", f"{BADURL}/flaky/{tag}a/1/503/none", f"{BASE}/f6.bin"] +
+            [f"{BASE}/f{i}.bin" for i in (10, 14)] + [f"{BADURL}/flaky/{tag}b/1/503/none"])
+    args = ["-j", "1", "--retry", "0", "-P", d, "--tar", "r/{shard}.tar", "--shard-size", "3",
+            "-i", url_list(urls)]
+    code, out, err = run(args)
+    assert code == 6 and err.count("HTTP 503") == 2, (code, err)
+    _, groups = samples(os.path.join(d, "r", "*.tar"))
+    assert [(k, os.path.basename(s)) for k, _, s in groups] == [(f"{i:09}", f"{i // 3}.tar") for i in range(6)]
+    code, out, err = run(args + ["-c"])
+    assert code == 0, (code, err)
+    shards, groups = samples(os.path.join(d, "r", "*.tar"))
+    keys = [k for k, _, _ in groups]
+    assert sorted(keys) == [f"{i:09}" for i in range(6)], keys  # each once
+    for k, members, _ in groups:
+        meta = json.loads(members["json"])
+        assert "error" not in meta, meta
+        body = [v for e, v in members.items() if e != "json"]
+        want = body_of(100) if urls[int(k)].startswith(BADURL) else FILES[urls[int(k)].rsplit("/", 1)[1]]
+        assert body == [want], (k, list(members))
+    for s in shards:
+        r = subprocess.run(["tar", "-tf", s], capture_output=True, text=True)
+        assert r.returncode == 0 and not r.stderr, (s, r.stderr)
 
 
 @case

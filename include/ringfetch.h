@@ -598,6 +598,10 @@ typedef struct rf_warc_opts {
 	                        numbers (NAME-00001.warc.gz after NAME.warc.gz) */
 	int cdx;             /* 1: each file that ends gets its CDXJ index (pywb's,
 	                        sorted) beside it: NAME.cdxj for NAME.warc.gz */
+	int dedup;           /* 1 (-N): a 2xx response whose payload was recorded
+	                        before (this run, or in the files -c read) is a
+	                        revisit record (identical-payload-digest profile:
+	                        the header section only, referring to the first) */
 	void *reserved[2];
 } rf_warc_opts;
 RF_API int rf_client_warc(rf_client *c, const rf_warc_opts *o, char *why, size_t why_len);

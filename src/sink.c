@@ -69,9 +69,10 @@ void rf__sink_release(struct rf__sink *k, bool all)
 	free(k->warc_out);
 	free(k->warc_tail);
 	free(k->warc_uri);
+	free(k->warc_head);
 	rf__digest_free(k->warc_payload);
 	rf__digest_free(k->warc_block);
-	k->warc_buf = k->warc_out = k->warc_tail = k->warc_uri = NULL;
+	k->warc_buf = k->warc_out = k->warc_tail = k->warc_uri = k->warc_head = NULL;
 	k->warc_payload = k->warc_block = NULL;
 	k->member_buf = k->stage_buf = NULL;
 	if (k->stage_fd >= 0) /* torn down mid-way: the unnamed file goes with it */

@@ -179,8 +179,10 @@ struct rf__sink {
 	size_t warc_cap, warc_len;
 	size_t warc_last; /* bytes the last piece added */
 	bool warc_started, warc_truncated;
-	int64_t warc_date;                /* its first byte (us, UTC) */
-	char *warc_uri;                   /* the URL asked then (redacted) */
+	int64_t warc_date; /* its first byte (us, UTC) */
+	char *warc_uri;    /* the URL asked then (redacted) */
+	char *warc_head;   /* -N, spilled: its header section (a revisit's block) */
+	size_t warc_head_len;
 	char warc_ip[48];                 /* the peer then */
 	struct rf__digest *warc_payload;  /* the entity body's SHA-1 */
 	struct rf__digest *warc_block;    /* a spilled block's SHA-1 */

@@ -143,6 +143,15 @@ static void spill(rf_client *c, struct rf__slot *s)
 		return;
 	if (!k->warc_spilling) {
 		drop_interim(c, k);
+		const char *end = memmem(k->warc_buf, k->warc_len, "\r\n\r\n", 4);
+		if (end && c->warc->dedup && !(k->warc_head = malloc((size_t)(end + 4 - k->warc_buf)))) {
+			rf__slot_error(s, -ENOMEM, true, NULL);
+			return;
+		}
+		if (end && k->warc_head) { /* a revisit record's block, should it be one */
+			k->warc_head_len = (size_t)(end + 4 - k->warc_buf);
+			memcpy(k->warc_head, k->warc_buf, k->warc_head_len);
+		}
 		k->warc_spilling = true;
 		k->warc_crc = (uint32_t)crc32(0, NULL, 0);
 	}
@@ -461,6 +470,30 @@ static void records_out(rf_client *c, struct rf__slot *s)
 		payload_of_held(k, payload_d);
 	}
 	const char *uri = k->warc_uri;
+	/* -N: a payload recorded before: a revisit record, the header section
+	 * alone, referring to the first */
+	const char *ref_uri = NULL, *ref_date = NULL, *block = k->warc_buf;
+	size_t block_len = k->warc_len;
+	bool revisit = c->warc->dedup && payload_d[0] && s->resp.status / 100 == 2 && s->bytes > 0 &&
+	               rf__warc_files_seen(c->warc, payload_d, &ref_uri, &ref_date);
+	if (revisit) {
+		const char *end = k->warc_spilling ? NULL : memmem(k->warc_buf, k->warc_len, "\r\n\r\n", 4);
+		block = k->warc_spilling ? k->warc_head : k->warc_buf;
+		block_len = k->warc_spilling ? k->warc_head_len : end ? (size_t)(end + 4 - k->warc_buf) : 0;
+		revisit = block && block_len;
+	}
+	if (revisit) {
+		k->warc_spilling = false; /* what was spilled is not written */
+		digest_of(block, block_len, block_d);
+	} else if (c->warc->dedup && payload_d[0] && s->resp.status / 100 == 2 && s->bytes > 0) {
+		char date[RF__WARC_DATE_LEN];
+		rf__warc_date(k->warc_date, date);
+		if (rf__warc_files_remember(c->warc, payload_d, uri, date)) {
+			free(req);
+			rf__slot_error(s, -ENOMEM, true, NULL);
+			return;
+		}
+	}
 	struct rf__warc_record rq = {.type = "request",
 	                             .id = req_id,
 	                             .date_us = k->warc_date,
@@ -471,7 +504,7 @@ static void records_out(rf_client *c, struct rf__slot *s)
 	                             .block_digest = req_d,
 	                             .content_type = "application/http;msgtype=request",
 	                             .length = req_len};
-	struct rf__warc_record rs = {.type = "response",
+	struct rf__warc_record rs = {.type = revisit ? "revisit" : "response",
 	                             .id = resp_id,
 	                             .date_us = k->warc_date,
 	                             .target_uri = uri,
@@ -480,16 +513,19 @@ static void records_out(rf_client *c, struct rf__slot *s)
 	                             .warcinfo_id = sh->first_id,
 	                             .block_digest = block_d,
 	                             .payload_digest = payload_d[0] ? payload_d : NULL,
-	                             .truncated = k->warc_truncated ? "length" : NULL,
+	                             .truncated = k->warc_truncated || revisit ? "length" : NULL,
+	                             .profile = revisit ? RF__WARC_PROFILE_IDENTICAL : NULL,
+	                             .refers_to_uri = ref_uri,
+	                             .refers_to_date = ref_date,
 	                             .content_type = "application/http;msgtype=response",
-	                             .length = k->warc_spilling ? k->warc_raw : k->warc_len};
+	                             .length = k->warc_spilling ? k->warc_raw : block_len};
 	char *out = NULL;
 	size_t out_len = 0;
 	int err = add_record(c, &rq, req, req_len, &out, &out_len);
 	size_t req_bytes = out_len; /* the response record follows */
 	if (!err)
 		err = k->warc_spilling ? spilled_parts(c, s, &rs, &out, &out_len)
-		                       : add_record(c, &rs, k->warc_buf, k->warc_len, &out, &out_len);
+		                       : add_record(c, &rs, block, block_len, &out, &out_len);
 	free(req);
 	if (err) {
 		free(out);
@@ -504,8 +540,9 @@ static void records_out(rf_client *c, struct rf__slot *s)
 		rf__slot_error(s, err, true, "--warc-file: %s", c->warc->set->why);
 		return;
 	}
-	if ((err = rf__warc_files_index(c->warc, k->member.shard, uri, k->warc_date, s->resp.content_type,
-	                                s->resp.status, rs.payload_digest,
+	if ((err = rf__warc_files_index(c->warc, k->member.shard, uri, k->warc_date,
+	                                revisit ? "warc/revisit" : s->resp.content_type, s->resp.status,
+	                                rs.payload_digest,
 	                                total - req_bytes - (c->warc->zip ? 0 : 4), /* as warcio: an
 	                                uncompressed record's length leaves its blank lines out */
 	                                k->member.at + req_bytes))) {

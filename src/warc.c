@@ -34,14 +34,19 @@ static size_t field(char *out, size_t cap, size_t at, const char *name, const ch
 	return put(out, cap, at, "\r\n", 2);
 }
 
-size_t rf__warc_head(char *out, size_t cap, const struct rf__warc_record *r)
+void rf__warc_date(int64_t us, char out[RF__WARC_DATE_LEN])
 {
-	char date[64], len[32];
-	time_t secs = (time_t)(r->date_us / 1000000);
+	time_t secs = (time_t)(us / 1000000);
 	struct tm tm;
 	gmtime_r(&secs, &tm);
-	size_t d = strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(date + d, sizeof(date) - d, ".%06dZ", (int)(r->date_us % 1000000));
+	size_t d = strftime(out, RF__WARC_DATE_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + d, RF__WARC_DATE_LEN - d, ".%06dZ", (int)(us % 1000000));
+}
+
+size_t rf__warc_head(char *out, size_t cap, const struct rf__warc_record *r)
+{
+	char date[RF__WARC_DATE_LEN], len[32];
+	rf__warc_date(r->date_us, date);
 	snprintf(len, sizeof(len), "%llu", (unsigned long long)r->length);
 	size_t at = field(out, cap, 0, "WARC/1.1\r\nWARC-Type", r->type);
 	at = field(out, cap, at, "WARC-Record-ID", r->id);
@@ -54,6 +59,9 @@ size_t rf__warc_head(char *out, size_t cap, const struct rf__warc_record *r)
 	at = field(out, cap, at, "WARC-Block-Digest", r->block_digest);
 	at = field(out, cap, at, "WARC-Payload-Digest", r->payload_digest);
 	at = field(out, cap, at, "WARC-Truncated", r->truncated);
+	at = field(out, cap, at, "WARC-Profile", r->profile);
+	at = field(out, cap, at, "WARC-Refers-To-Target-URI", r->refers_to_uri);
+	at = field(out, cap, at, "WARC-Refers-To-Date", r->refers_to_date);
 	at = field(out, cap, at, "Content-Type", r->content_type);
 	at = field(out, cap, at, "Content-Length", len);
 	if (at + 2 < cap)

@@ -29,15 +29,23 @@ struct rf__warc_record {
 	const char *truncated;      /* WARC-Truncated reason ("length", "time",
 	                               "disconnect", "unspecified"), or NULL */
 	const char *filename;       /* WARC-Filename (warcinfo), or NULL */
+	const char *profile;        /* WARC-Profile (revisit), or NULL */
+	const char *refers_to_uri;  /* WARC-Refers-To-Target-URI (revisit), or NULL */
+	const char *refers_to_date; /* WARC-Refers-To-Date (revisit), or NULL */
 	const char *content_type;   /* "application/http;msgtype=response" ... */
 	uint64_t length;            /* the block's length */
 };
 
+/* A revisit record's profile: its payload is one recorded before. */
+#define RF__WARC_PROFILE_IDENTICAL "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 /* The header section (up to and with its empty line) into out[0..cap):
  * its length, or what it needs when that is cap or more (as snprintf). */
 size_t rf__warc_head(char *out, size_t cap, const struct rf__warc_record *r);
 /* What follows every block. */
 #define RF__WARC_TAIL "\r\n\r\n"
+/* WARC-Date's form of a time: "2026-12-04T06:04:00.123456Z". */
+#define RF__WARC_DATE_LEN 40
+void rf__warc_date(int64_t us, char out[RF__WARC_DATE_LEN]);
 /* A new record ID from the kernel's random bytes (a version 4 UUID). */
 void rf__warc_id(char out[RF__WARC_ID_LEN]);
 /* "sha1:" and the base32 of a SHA-1. */

@@ -322,6 +322,18 @@ static bool scan_record(struct rf__archive *a, const char *rec, size_t have, uin
 		if (*err)
 			return true;
 	}
+	if (status >= 200 && status < 300 && w->dedup) {
+		size_t dn, pn;
+		const char *date = head_field(rec, head, "WARC-Date", &dn);
+		const char *pd = head_field(rec, head, "WARC-Payload-Digest", &pn);
+		char d[RF__WARC_DATE_LEN], p[64];
+		if (date && pd && dn < sizeof(d) && pn < sizeof(p)) {
+			snprintf(d, sizeof(d), "%.*s", (int)dn, date);
+			snprintf(p, sizeof(p), "%.*s", (int)pn, pd);
+			if ((*err = rf__warc_files_remember(w, p, url, d)))
+				return true;
+		}
+	}
 	if (status >= 300 && status < 400)
 		return true; /* a hop: its URL was not kept by it */
 	*err = rf__archive_done_add(a, url);
@@ -499,6 +511,9 @@ void rf__warc_files_free(struct rf__warc_files *w)
 	if (w->scanned)
 		free(w->scanned->text);
 	free(w->scanned);
+	for (size_t i = 0; i < w->seen_cap; i++)
+		free(w->seen[i].uri);
+	free(w->seen);
 	rf__warc_zip_free(w->zip);
 	free(w->base);
 	free(w->ext);
@@ -525,6 +540,7 @@ int rf__warc_files_new(const rf_warc_opts *o, bool fsync, struct rf__warc_files 
 	w->keep_credentials = o->keep_credentials != 0;
 	w->rotating = o->max_size > 0;
 	w->cdx = o->cdx != 0;
+	w->dedup = o->dedup != 0;
 	size_t n = strlen(o->path), cut = n;
 	static const char *const exts[] = {".warc.gz", ".warc.zst", ".warc"};
 	for (size_t i = 0; i < 3 && cut == n; i++) {
@@ -549,6 +565,67 @@ int rf__warc_files_new(const rf_warc_opts *o, bool fsync, struct rf__warc_files 
 		return err;
 	}
 	*out = w;
+	return 0;
+}
+
+/* ---- -N: payloads seen before ---- */
+
+static uint64_t text_hash(const char *t)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *t; t++)
+		h = (h ^ (unsigned char)*t) * 1099511628211ull;
+	return h ? h : 1;
+}
+
+bool rf__warc_files_seen(const struct rf__warc_files *w, const char *digest, const char **uri,
+                         const char **date)
+{
+	if (!w->seen_n || strlen(digest) >= sizeof(w->seen[0].digest))
+		return false;
+	uint64_t h = text_hash(digest);
+	for (size_t j = h % w->seen_cap; w->seen[j].h; j = (j + 1) % w->seen_cap)
+		if (w->seen[j].h == h && strcmp(w->seen[j].digest, digest) == 0) {
+			*uri = w->seen[j].uri;
+			*date = w->seen[j].date;
+			return true;
+		}
+	return false;
+}
+
+int rf__warc_files_remember(struct rf__warc_files *w, const char *digest, const char *uri, const char *date)
+{
+	const char *u, *d;
+	if (!w->dedup || strlen(digest) >= sizeof(w->seen[0].digest) ||
+	    rf__warc_files_seen(w, digest, &u, &d))
+		return 0;
+	if (2 * (w->seen_n + 1) > w->seen_cap) { /* at most half full */
+		size_t cap = w->seen_cap ? 2 * w->seen_cap : 1024;
+		struct rf__warc_seen *n = calloc(cap, sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		for (size_t i = 0; i < w->seen_cap; i++)
+			for (size_t j = w->seen[i].h % cap; w->seen[i].h; j = (j + 1) % cap)
+				if (!n[j].h) {
+					n[j] = w->seen[i];
+					break;
+				}
+		free(w->seen);
+		w->seen = n;
+		w->seen_cap = cap;
+	}
+	char *copy = strdup(uri);
+	if (!copy)
+		return -ENOMEM;
+	uint64_t h = text_hash(digest);
+	size_t j = h % w->seen_cap;
+	while (w->seen[j].h)
+		j = (j + 1) % w->seen_cap;
+	w->seen[j].h = h;
+	w->seen[j].uri = copy;
+	snprintf(w->seen[j].digest, sizeof(w->seen[j].digest), "%s", digest);
+	snprintf(w->seen[j].date, sizeof(w->seen[j].date), "%s", date);
+	w->seen_n++;
 	return 0;
 }
 

@@ -18,16 +18,24 @@
 #include "ringfetch.h"
 
 struct rf__warc_files {
-	struct rf__archive *set;    /* the files */
-	bool keep_credentials;      /* request records keep Authorization ... */
-	struct rf__warc_zip *zip;   /* the compressor (warc.h), NULL: none */
-	char *base, *ext;           /* "crawl" ".warc.gz": the names' parts */
-	bool rotating;              /* --warc-max-size: every name numbered */
-	char *command;              /* for warcinfo, or NULL */
-	size_t staged;              /* response bytes the run holds in memory
+	struct rf__archive *set;  /* the files */
+	bool keep_credentials;    /* request records keep Authorization ... */
+	struct rf__warc_zip *zip; /* the compressor (warc.h), NULL: none */
+	char *base, *ext;         /* "crawl" ".warc.gz": the names' parts */
+	bool rotating;            /* --warc-max-size: every name numbered */
+	char *command;            /* for warcinfo, or NULL */
+	size_t staged;            /* response bytes the run holds in memory
 	                          (sink_warc.c's budget) */
-	unsigned copying;           /* spilled records being copied in */
-	bool cdx;                   /* --warc-cdx: NAME.cdxj beside each file */
+	unsigned copying;         /* spilled records being copied in */
+	bool cdx;                 /* --warc-cdx: NAME.cdxj beside each file */
+	bool dedup;               /* -N: a payload recorded before is a revisit record */
+	struct rf__warc_seen {    /* ... the payloads recorded (open addressing) */
+		uint64_t h;       /* of the digest; 0: a free entry */
+		char digest[40];  /* "sha1:..." */
+		char date[40];    /* its record's WARC-Date */
+		char *uri;        /* its record's WARC-Target-URI */
+	} * seen;
+	size_t seen_n, seen_cap;
 	struct warc_index *scanned; /* -c: the index lines of the file scanned last */
 };
 
@@ -43,6 +51,13 @@ void rf__warc_files_free(struct rf__warc_files *w);
 int rf__warc_files_index(struct rf__warc_files *w, struct rf__shard *sh, const char *uri, int64_t date_us,
                          const char *content_type, int status, const char *payload_digest, uint64_t length,
                          uint64_t offset);
+/* -N: a response with this payload digest was recorded (its URI and
+ * WARC-Date into *uri, *date, valid until the files are freed). */
+bool rf__warc_files_seen(const struct rf__warc_files *w, const char *digest, const char **uri,
+                         const char **date);
+/* -N: a response record with this payload digest was written: later ones
+ * refer to it.  0, or -ENOMEM. */
+int rf__warc_files_remember(struct rf__warc_files *w, const char *digest, const char *uri, const char *date);
 /* -c: the files on disk hold a final (not a redirect's) response of url. */
 bool rf__warc_files_has(const struct rf__warc_files *w, const char *url);
 

@@ -302,6 +302,7 @@ static bool prepare(struct cli *c, rf_request *req, const char *url, const char 
 	}
 	if (c->o.warc) { /* records of the WARC file, no file of its own */
 		req->sink = RF_SINK_WARC;
+		req->flags &= ~RF_REQ_MIRROR; /* -N: revisit records, not conditional requests */
 		return attach_info(c, req, "");
 	}
 	if (c->o.tar) { /* a sample: KEY from key= or the list position */
@@ -1003,7 +1004,8 @@ static int start_client(struct cli *c)
 		                  .command = c->command,
 		                  .max_size = c->o.warc_max_size,
 		                  .resume = c->o.resume,
-		                  .cdx = c->o.warc_cdx};
+		                  .cdx = c->o.warc_cdx,
+		                  .dedup = c->o.mirror};
 		int werr = rf_client_warc(c->client, &w, wwhy, sizeof(wwhy));
 		if (werr == -ENOMEM)
 			return EXIT_INTERNAL;

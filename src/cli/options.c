@@ -106,7 +106,8 @@ void cli_options_usage(FILE *f)
 	      "  -N, --timestamping        mirror: an existing NAME is re-fetched only if the\n"
 	      "                            server says it changed (If-None-Match with its stored\n"
 	      "                            ETag, If-Modified-Since its mtime), then replaced; 304\n"
-	      "                            keeps it; mtime set from Last-Modified\n"
+	      "                            keeps it; mtime set from Last-Modified.  With\n"
+	      "                            --warc-file: a payload recorded before is a revisit\n"
 	      "  -c, --continue            resume the URL's own NAME.part or shorter NAME (its\n"
 	      "                            origin record says so; -o FILE: any) with Range/If-Range;\n"
 	      "                            a complete NAME is skipped; failed transfers keep their\n"
@@ -1184,11 +1185,11 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 		                   "--tar writes samples into shards: not with -o, --discard, --split, "
 		                   "-r, -N, -nc, --force-directories or -J (yet)%s",
 		                   "");
-	if (o->warc && (o->tar || o->output || o->discard || o->split || o->range || o->mirror ||
-	                o->no_clobber || o->force_dirs || o->content_disposition || o->opts.compressed))
+	if (o->warc && (o->tar || o->output || o->discard || o->split || o->range || o->no_clobber ||
+	                o->force_dirs || o->content_disposition || o->opts.compressed))
 		return usage_error(err,
 		                   "--warc-file keeps what the servers sent: not with --tar, -o, --discard, "
-		                   "--split, -r, -N, -nc, --force-directories, -J or --compressed (yet)%s",
+		                   "--split, -r, -nc, --force-directories, -J or --compressed (yet)%s",
 		                   "");
 	if ((o->warc_compression || o->warc_keep_credentials || o->warc_max_size || o->warc_cdx) && !o->warc)
 		return usage_error(err,
@@ -1230,7 +1231,7 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 		return usage_error(err, "-c cannot resume stdout%s", "");
 	if (o->output && strcmp(o->output, "-") == 0 && o->json && strcmp(o->json, "-") == 0)
 		return usage_error(err, "-o - and --json - both want stdout: give --json a file%s", "");
-	if (o->mirror && o->resume)
+	if (o->mirror && o->resume && !o->warc) /* with --warc-file, -N means revisit records */
 		return usage_error(err, "-N and -c cannot be combined (-N re-fetches a changed file whole)%s",
 		                   "");
 	return CLI_RUN;

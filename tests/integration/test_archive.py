@@ -521,6 +521,44 @@ def odd_responses_are_recorded_as_a_replay_tool_reads_them():
 
 
 @case
+def n_records_a_payload_seen_before_as_a_revisit():
+    # -N: a 2xx payload recorded before (this run; the files -c reads) is a
+    # revisit record (identical-payload-digest), the header section alone,
+    # referring to the first; the first stays a response
+    d = tmpdir()
+    one = [f"{BASE}/f9.txt", f"{BASE}/big.bin", f"{BASE}/f9.txt?again", f"{BASE}/big.bin?again"]
+    args = ["-j", "1", "-P", d, "--warc-file", "n", "--warc-cdx", "-N"]
+    code, out, err = run(args + one, timeout=120)
+    assert code == 0, (code, err)
+    two = [f"{BASE}/f9.txt?third", f"{BASE}/f13.txt"]
+    code, out, err = run(args + ["-c"] + one + two, timeout=120)
+    assert code == 0, (code, err)
+    names = sorted(n for n in os.listdir(d) if n.endswith(".warc.gz"))
+    assert names == ["n-00001.warc.gz", "n.warc.gz"], os.listdir(d)
+    recs = [r for n in names for r in warc_records(os.path.join(d, n))]
+    first = {}
+    kinds = {}
+    for f, block in recs:
+        if f["WARC-Type"] == "response":
+            first[f["WARC-Payload-Digest"]] = f
+        if f["WARC-Type"] in ("response", "revisit"):
+            kinds[f["WARC-Target-URI"]] = (f, block)
+    assert sorted(kinds) == sorted(one + two), sorted(kinds)  # -c fetched only the new ones
+    for uri, (f, block) in kinds.items():
+        want = "response" if uri in (one[0], one[1], two[1]) else "revisit"
+        assert f["WARC-Type"] == want, (uri, f)
+        if want == "revisit":
+            ref = first[f["WARC-Payload-Digest"]]
+            assert f["WARC-Profile"].endswith("/revisit/identical-payload-digest"), f
+            assert (f["WARC-Refers-To-Target-URI"], f["WARC-Refers-To-Date"]) == \
+                (ref["WARC-Target-URI"], ref["WARC-Date"]), (f, ref)
+            assert block.endswith(b"\r\n\r\n") and block.startswith(b"HTTP/1.1 200"), block[-40:]
+            assert f["WARC-Truncated"] == "length" and f["WARC-Block-Digest"] == sha1_b32(block), f
+    for n in names:
+        cdx_is_warcios(os.path.join(d, n))
+
+
+@case
 def warc_files_rotate_and_a_killed_run_goes_on_with_c():
     for comp in ("gzip", "zstd"):
         a_killed_run_goes_on(comp)

@@ -38,6 +38,13 @@ struct warc_index {
 	size_t len, cap, lines;
 };
 
+static void index_free(struct warc_index *x)
+{
+	if (x)
+		free(x->text);
+	free(x);
+}
+
 static int index_add(struct warc_index *x, const char *line, size_t n)
 {
 	if (x->len + n + 1 > x->cap) {
@@ -192,9 +199,7 @@ static int warc_closed(struct rf__archive *a, struct rf__shard *sh, bool ended)
 		struct warc_index none = {0};
 		err = index_write(a, sh, x ? x : &none);
 	}
-	if (x)
-		free(x->text);
-	free(x);
+	index_free(x);
 	return err;
 }
 
@@ -204,8 +209,8 @@ static int warc_opened(struct rf__archive *a, struct rf__shard *sh)
 	struct rf__warc_files *w = a->format_arg;
 	if (w->scanned && sh->out->pos) /* a cut file goes on: the index of what it holds */
 		sh->state = w->scanned;
-	else if (w->scanned) /* a whole file's, read before: its index is written */
-		free(w->scanned->text), free(w->scanned);
+	else /* a whole file's, read before: its index is written */
+		index_free(w->scanned);
 	w->scanned = NULL;
 	char fields[4096];
 	int n = snprintf(fields, sizeof(fields),
@@ -480,9 +485,7 @@ static int warc_scan(struct rf__archive *a, int fd, uint64_t size, const char *n
 {
 	struct rf__warc_files *w = a->format_arg;
 	*good = 0;
-	if (w->scanned) /* the lines of a file scanned before: it needed no index */
-		free(w->scanned->text);
-	free(w->scanned);
+	index_free(w->scanned); /* the lines of a file scanned before: it needed no index */
 	w->scanned = NULL;
 	switch (rf__warc_codec(w->zip)) {
 	case RF__WARC_GZIP:
@@ -508,9 +511,7 @@ void rf__warc_files_free(struct rf__warc_files *w)
 	if (!w)
 		return;
 	rf__archive_free(w->set);
-	if (w->scanned)
-		free(w->scanned->text);
-	free(w->scanned);
+	index_free(w->scanned);
 	for (size_t i = 0; i < w->seen_cap; i++)
 		free(w->seen[i].uri);
 	free(w->seen);

@@ -49,6 +49,16 @@ def url_list(lines):
     return path
 
 
+def interrupted(args):
+    """Run ringfetch, send SIGINT while it works: it must end with 130."""
+    p = subprocess.Popen(WRAPPER + [RINGFETCH] + EXTRA_ARGS + args, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    time.sleep(1.5 if not WRAPPER else 6)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130, (p.returncode, err)
+
+
 def samples(pattern):
     """Every shard's members, read as webdataset groups them: consecutive
     members with the same key (the name up to the first '.')."""
@@ -159,13 +169,7 @@ def an_interrupted_run_leaves_every_shard_whole():
     lst = url_list([f"{BASE}/f{i}.bin" for i in (2, 6, 10, 14)] +
                    [f"{BADURL}/bigcut/200000/silent", f"{BADURL}/bigcut/300000/silent"] +
                    [f"{BASE}/f{i}.bin" for i in (18, 22, 26, 30)])
-    p = subprocess.Popen(WRAPPER + [RINGFETCH] + EXTRA_ARGS +
-                         ["-j", "4", "-P", d, "--tar", "i/{shard}.tar", "--shard-size", "3", "-i", lst],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(1.5 if not WRAPPER else 6)
-    p.send_signal(signal.SIGINT)
-    out, err = p.communicate(timeout=60)
-    assert p.returncode == 130, (p.returncode, err)
+    interrupted(["-j", "4", "-P", d, "--tar", "i/{shard}.tar", "--shard-size", "3", "-i", lst])
     names = sorted(os.listdir(os.path.join(d, "i")))
     assert names and all(n.endswith(".tar") for n in names), names  # every shard ended
     shards, groups = samples(os.path.join(d, "i", "*.tar"))
@@ -624,18 +628,11 @@ def warc_files_stay_whole_on_sigint_a_full_disk_and_over_https():
     lst = url_list([f"{BASE}/f{i}.bin" for i in (2, 6, 10)] +
                    [f"{BADURL}/bigcut/200000/silent", f"{BADURL}/bigcut/900000/silent"] +
                    [f"{BASE}/f{i}.bin" for i in (18, 22, 26)])
-    p = subprocess.Popen(WRAPPER + [RINGFETCH] + EXTRA_ARGS +
-                         ["-j", "4", "-P", d, "--warc-file", "i", "--warc-max-size", "30k", "-i", lst],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(1.5 if not WRAPPER else 6)
-    p.send_signal(signal.SIGINT)
-    out, err = p.communicate(timeout=60)
-    assert p.returncode == 130, (p.returncode, err)
+    interrupted(["-j", "4", "-P", d, "--warc-file", "i", "--warc-max-size", "30k", "-i", lst])
     names = sorted(n for n in os.listdir(d) if n.startswith("i-"))
     assert names and all(n.endswith(".warc.gz") for n in names), names
     uris = []
     for n in names:
-        raw = open(os.path.join(d, n), "rb").read()
         uris += [f["WARC-Target-URI"] for f, _ in warc_records(os.path.join(d, n)) if f["WARC-Type"] == "response"]
     assert sorted(uris) == sorted(f"{BASE}/f{i}.bin" for i in (2, 6, 10, 18, 22, 26)), uris
     # a full disk: the records that fit are in whole files, the rest failed

@@ -1198,7 +1198,8 @@ void rf__slot_response_end(rf_client *c, struct rf__slot *s, bool reusable)
 	}
 }
 
-#define DRAIN_MAX (64 * 1024) /* read and drop bodies up to this, to keep the conn */
+#define DRAIN_MAX (64 * 1024)  /* read and drop bodies up to this, to keep the conn */
+#define RECORD_MAX (16u << 20) /* ... up to this when the sink records them (WARC) */
 
 /* The response's Set-Cookie values into the store (redirects too: their
  * cookies go with the next hop when it is theirs). */
@@ -1316,7 +1317,13 @@ static void on_headers(rf_client *c, struct rf__slot *s)
 		}
 		s->redirect_status = st;
 	}
-	if (!s->resp.complete && !(s->resp.has_length && s->resp.content_length <= DRAIN_MAX))
+	/* a sink that keeps the response as it came (WARC) records an error's or
+	 * a redirect's body too: read whole up to RECORD_MAX (a length not
+	 * given is read to its end, as a body of any status) */
+	bool records = s->sink.ops && s->sink.ops->wire;
+	uint64_t drain = records ? RECORD_MAX : DRAIN_MAX;
+	if (!s->resp.complete && !(records && !s->resp.has_length) &&
+	    !(s->resp.has_length && s->resp.content_length <= drain))
 		rf__slot_response_end(c, s, false); /* not worth draining: close instead */
 }
 

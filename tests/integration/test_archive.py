@@ -505,12 +505,14 @@ def odd_responses_are_recorded_as_a_replay_tool_reads_them():
     # entity; a header section past the limits fails and is not recorded
     d = tmpdir()
     urls = [f"{BADURL}/interim", f"{BADURL}/extra", f"{BADURL}/closebody", f"{BADURL}/gzip",
-            f"{BADURL}/many-headers"]
+            f"{BADURL}/status-big", f"{BADURL}/many-headers"]
     code, out, err = run(["-j", "2", "--retry", "0", "-P", d, "--warc-file", "o", "--warc-cdx"] + urls)
     assert code == 4 and "many-headers: too many response header fields" in err, (code, err)
     recs = warc_records(os.path.join(d, "o.warc.gz"))
     got = {f["WARC-Target-URI"]: (f, b) for f, b in recs if f["WARC-Type"] == "response"}
-    assert set(got) == set(urls[:4]), sorted(got)
+    assert set(got) == set(urls[:5]), sorted(got)
+    f, b = got[f"{BADURL}/status-big"]  # an error's big body is read whole and recorded
+    assert b.startswith(b"HTTP/1.1 500") and b.endswith(body_of(300000)), b[:40]
     f, b = got[f"{BADURL}/interim"]
     assert b.startswith(b"HTTP/1.1 200") and b.endswith(body_of(321)) and b" 100 " not in b, b[:80]
     f, b = got[f"{BADURL}/extra"]
@@ -520,7 +522,7 @@ def odd_responses_are_recorded_as_a_replay_tool_reads_them():
     f, b = got[f"{BADURL}/gzip"]
     head, _, body = b.partition(b"\r\n\r\n")
     assert b"content-encoding: gzip" in head.lower() and f["WARC-Payload-Digest"] == sha1_b32(body), f
-    assert len(cdx_is_warcios(os.path.join(d, "o.warc.gz"))) == 4
+    assert len(cdx_is_warcios(os.path.join(d, "o.warc.gz"))) == 5
 
 
 @case

@@ -7,6 +7,7 @@ anywhere, KEY.json with the error), names, and what is refused.
 --warc-file: WARC records read by Webrecorder's warcio (npm, tests/node)
 and parsed member by member here, every digest recomputed."""
 import base64
+import contextlib
 import glob
 import hashlib
 import json
@@ -47,6 +48,21 @@ def url_list(lines):
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
     return path
+
+
+@contextlib.contextmanager
+def small_tmpfs():
+    """A 400 KiB tmpfs (a disk that fills), unmounted after; skipped where
+    it cannot be mounted."""
+    if os.geteuid() != 0:
+        raise Skip("mounting a tmpfs needs root")
+    mnt = tmpdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", mnt]).returncode:
+        raise Skip("cannot mount a tmpfs here")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", mnt])
 
 
 def interrupted(args):
@@ -269,12 +285,7 @@ def a_failure_fetched_again_leaves_one_sample():
 
 @case
 def a_full_disk_leaves_every_finished_shard_whole():
-    if os.geteuid() != 0:
-        raise Skip("mounting a tmpfs needs root")
-    mnt = tmpdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", mnt]).returncode:
-        raise Skip("cannot mount a tmpfs here")
-    try:
+    with small_tmpfs() as mnt:
         names = sorted(FILES)  # about 0.8 MB in all: the disk fills part-way
         code, out, err = run(["-j", "4", "--retry", "0", "-P", mnt, "--tar", "{shard:03}.tar",
                               "--shard-size", "3"] + [f"{BASE}/{n}" for n in names])
@@ -290,8 +301,6 @@ def a_full_disk_leaves_every_finished_shard_whole():
             else:
                 assert body == [FILES[names[int(key)]]], (shard, key)
         gnu_tar_lists(shards)
-    finally:
-        subprocess.run(["umount", mnt])
 
 
 @case
@@ -638,12 +647,7 @@ def warc_files_stay_whole_on_sigint_a_full_disk_and_over_https():
     assert sorted(uris) == sorted(f"{BASE}/f{i}.bin" for i in (2, 6, 10, 18, 22, 26)), uris
     # a full disk: the records that fit are in whole files, the rest failed
     # with the path named; the file being written keeps its .part
-    if os.geteuid() != 0:
-        raise Skip("mounting a tmpfs needs root")
-    mnt = tmpdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", mnt]).returncode:
-        raise Skip("cannot mount a tmpfs here")
-    try:
+    with small_tmpfs() as mnt:
         names = sorted(FILES)
         code, out, err = run(["-j", "4", "--retry", "0", "-P", mnt, "--warc-file", "f", "--warc-max-size",
                               "60k", "--warc-compression", "none"] + [f"{BASE}/{n}" for n in names])
@@ -654,8 +658,6 @@ def warc_files_stay_whole_on_sigint_a_full_disk_and_over_https():
             for f, block in warc_records(os.path.join(mnt, n)):
                 if f["WARC-Type"] == "response":
                     assert block.partition(b"\r\n\r\n")[2] == FILES[f["WARC-Target-URI"].rsplit("/", 1)[1]]
-    finally:
-        subprocess.run(["umount", mnt])
 
 
 if __name__ == "__main__":

@@ -65,11 +65,18 @@ def small_tmpfs():
         subprocess.run(["umount", mnt])
 
 
-def interrupted(args):
-    """Run ringfetch, send SIGINT while it works: it must end with 130."""
-    p = subprocess.Popen(WRAPPER + [RINGFETCH] + EXTRA_ARGS + args, stdout=subprocess.PIPE,
+def interrupted(args, done):
+    """Run ringfetch, send SIGINT once `done` URLs are reported (the rest
+    hang): it must end with 130."""
+    j = os.path.join(tmpdir(), "r.json")
+    p = subprocess.Popen(WRAPPER + [RINGFETCH] + EXTRA_ARGS + args + ["--json", j], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
-    time.sleep(1.5 if not WRAPPER else 6)
+    deadline = time.time() + 120
+    while time.time() < deadline and p.poll() is None:
+        if os.path.exists(j) and open(j).read().count('"type":"result"') >= done:
+            break
+        time.sleep(0.05)
+    time.sleep(0.2)  # the hanging ones are under way too
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=60)
     assert p.returncode == 130, (p.returncode, err)
@@ -192,7 +199,7 @@ def an_interrupted_run_leaves_every_shard_whole():
     lst = url_list([f"{BASE}/f{i}.bin" for i in (2, 6, 10, 14)] +
                    [f"{BADURL}/bigcut/200000/silent", f"{BADURL}/bigcut/300000/silent"] +
                    [f"{BASE}/f{i}.bin" for i in (18, 22, 26, 30)])
-    interrupted(["-j", "4", "-P", d, "--tar", "i/{shard}.tar", "--shard-size", "3", "-i", lst])
+    interrupted(["-j", "4", "-P", d, "--tar", "i/{shard}.tar", "--shard-size", "3", "-i", lst], done=8)
     names = sorted(os.listdir(os.path.join(d, "i")))
     assert names and all(n.endswith(".tar") for n in names), names  # every shard ended
     shards, groups = samples(os.path.join(d, "i", "*.tar"))
@@ -638,7 +645,7 @@ def warc_files_stay_whole_on_sigint_a_full_disk_and_over_https():
     lst = url_list([f"{BASE}/f{i}.bin" for i in (2, 6, 10)] +
                    [f"{BADURL}/bigcut/200000/silent", f"{BADURL}/bigcut/900000/silent"] +
                    [f"{BASE}/f{i}.bin" for i in (18, 22, 26)])
-    interrupted(["-j", "4", "-P", d, "--warc-file", "i", "--warc-max-size", "30k", "-i", lst])
+    interrupted(["-j", "4", "-P", d, "--warc-file", "i", "--warc-max-size", "30k", "-i", lst], done=6)
     names = sorted(n for n in os.listdir(d) if n.startswith("i-"))
     assert names and all(n.endswith(".warc.gz") for n in names), names
     uris = []

@@ -34,7 +34,7 @@ _ringfetch()
 		--cacert --capath --cert --checksum --compressed --config --cookie --cookie-jar --connect-timeout --content-disposition --continue
 		--continue-at --create-dirs --cut-dirs --directory --directory-prefix --force-directories
 		--no-config --no-host-directories --remote-header-name
-		--discard --tar --shard-size --shard-bytes --warc-file --warc-compression --warc-keep-credentials --warc-max-size --warc-cdx --dns-max-inflight --dns-servers --fail --file-io --fsync --header --help --input-file --insecure --io --io-report
+		--discard --tar --shard-size --shard-bytes --warc-file --warc-compression --warc-keep-credentials --warc-max-size --warc-cdx --dns-max-inflight --dns-servers --fail --file-io --fsync --header --help --http1.1 --http2 --http2-prior-knowledge --input-file --insecure --io --io-report
 		--jobs --json --key --limit-rate --limit-rate-per-host --location --location-trusted
 		--max-filesize --max-per-host --max-redirs --max-time --netrc --netrc-file --no-check-certificate --no-clobber
 		--no-progress --noproxy --output --print-digest --progress --proxy --proxy-user

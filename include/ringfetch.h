@@ -84,6 +84,8 @@ enum rf_error {
 	RF_EPROXY_AUTH = -1029,         /* the proxy wants (other) credentials: 407 */
 	RF_ETOO_BIG = -1030,            /* the body is larger than max_filesize */
 	RF_EDECODE = -1031,             /* a compressed body does not decode (see detail) */
+	RF_EHTTP2 = -1032,              /* HTTP/2: the server reset the stream or broke
+	                                   the protocol (see detail) */
 };
 
 /* A message for any code this library returns; never NULL. */
@@ -259,6 +261,17 @@ typedef void (*rf_progress_fn)(void *arg, const rf_progress *p);
  * request's strings need only live until the call returns. */
 typedef int (*rf_source_fn)(void *arg, rf_request *req);
 
+/* Which HTTP a client speaks (rf_client_opts.http_version). */
+enum rf_http_version {
+	RF_HTTP_AUTO = 0, /* https: offer h2 and http/1.1 by ALPN, the server
+	                     picks; http://: HTTP/1.1 */
+	RF_HTTP_1_1,      /* HTTP/1.1 only (ALPN offers http/1.1) */
+	RF_HTTP_2,        /* https: HTTP/2 only (a server that does not agree
+	                     to h2 is an error); http://: HTTP/1.1 */
+	RF_HTTP_2_PRIOR,  /* as RF_HTTP_2, and http:// speaks HTTP/2 at once
+	                     (h2c with prior knowledge; not through a proxy) */
+};
+
 typedef struct rf_client_opts {
 	unsigned max_inflight;      /* slots (-j); default 16 */
 	unsigned max_per_host;      /* open connections per origin; 0 = no cap */
@@ -398,7 +411,7 @@ typedef struct rf_client_opts {
 	                          .part is never kept for resuming.  0: every
 	                          request asks for identity; a body is
 	                          saved as sent */
-	int reserved_int;      /* zero: room for a later field */
+	int http_version;      /* enum rf_http_version: RF_HTTP_AUTO (0) */
 } rf_client_opts;
 
 /* rf_client_opts.file_io.  RING: every file op is an io_uring op.  INLINE:

@@ -34,6 +34,7 @@
 #include "engine.h"
 #include "pool.h"
 #include "queue.h"
+#include "session.h"
 #include "slot.h"
 #include "fields.h"
 
@@ -84,6 +85,7 @@ void rf_client_free(rf_client *c)
 {
 	if (!c)
 		return;
+	rf__session_free_all(c); /* before the origins their connections count in */
 	rf__pool_free(c);
 	for (struct rf__req *r; (r = rf__queue_pop(c));)
 		rf__req_free(r);
@@ -134,6 +136,17 @@ void rf_client_free(rf_client *c)
 	free(c);
 }
 
+/* What ALPN offers: as asked (rf_client_opts.http_version); a WARC file
+ * records HTTP/1.1 exchanges, so a run that writes one speaks only that. */
+static const char *client_alpn(const rf_client *c)
+{
+	if (c->warc || c->opts.http_version == RF_HTTP_1_1)
+		return RF__EXCHANGE_ALPN_HTTP1;
+	if (c->opts.http_version == RF_HTTP_AUTO)
+		return RF__EXCHANGE_ALPN_BOTH;
+	return RF__EXCHANGE_ALPN_HTTP2;
+}
+
 /* The TLS context, made on first use: 0 or RF_ETLS_CONFIG with why. */
 static int client_tls(rf_client *c, char *why, size_t len)
 {
@@ -146,7 +159,7 @@ static int client_tls(rf_client *c, char *why, size_t len)
 		.key_file = c->opts.tls_key_file,
 		.insecure = c->opts.tls_insecure != 0,
 		.min_version = c->opts.tls_min_version ? c->opts.tls_min_version : 12,
-		.alpn = RF__EXCHANGE_ALPN_OFFER, /* the protocols exchange.h knows */
+		.alpn = client_alpn(c), /* the protocols exchange.h knows */
 	};
 	return rf__tls_ctx_new(&to, &c->tls, why, len);
 }
@@ -296,7 +309,8 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	for (size_t i = 0; i < opts->n_headers; i++)
 		if (rf__field_check(opts->headers[i]))
 			return RF_EHEADER;
-	if (opts->reserved_int || (opts->compressed != 0 && opts->compressed != 1))
+	if (opts->http_version < RF_HTTP_AUTO || opts->http_version > RF_HTTP_2_PRIOR ||
+	    (opts->compressed != 0 && opts->compressed != 1))
 		return RF_EINVAL; /* a caller built for a later version */
 	if (opts->io < RF_IO_AUTO || opts->io > RF_IO_EPOLL || opts->uring_setup < 0 ||
 	    opts->uring_setup > RF_URING_SETUP_SQPOLL || opts->uring_recv < RF_URING_RECV_AUTO ||
@@ -322,6 +336,7 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	c->opts.n_headers = 0; /* counts the copies made below */
 	c->opts.error_detail = NULL;
 	rf__list_init(&c->idle_lru);
+	rf__list_init(&c->sess_idle);
 	rf__list_init(&c->split_jobs);
 	c->wake.at = INT64_MAX;
 	c->opts.user = NULL;
@@ -888,13 +903,40 @@ static struct rf__req *next_request(rf_client *c)
 	}
 }
 
+static void deliver_news(rf_client *c);
+
 /* After any call into a slot: a slot that finished is reported (or its
  * request queued for a retry) and recycled here, never from inside the
- * slot's own code. */
+ * slot's own code; HTTP/2 streams that heard something meanwhile are told. */
 static void settle(rf_client *c, struct rf__slot *s)
 {
 	if (s->finished)
 		slot_done(c, s);
+	if (c->sess_news)
+		deliver_news(c);
+}
+
+/* HTTP/2 sessions' news to their streams' slots, then each session is
+ * settled (closed when nothing is left on it). */
+static void deliver_news(rf_client *c)
+{
+	static __thread bool delivering;
+	if (delivering)
+		return; /* the outer call goes on until the list is empty */
+	delivering = true;
+	struct rf__session *x;
+	while ((x = rf__session_with_news(c))) {
+		struct rf__h2_stream *st;
+		while ((st = rf__session_next_news(x))) {
+			struct rf__slot *s = rf__container_of(st, struct rf__slot, ex.proto.h2);
+			rf__slot_h2_news(c, s);
+			rf__slot_check(c, s);
+			if (s->finished)
+				slot_done(c, s);
+		}
+		rf__session_settle(c, x);
+	}
+	delivering = false;
 }
 
 /* The first output file's filesystem decides the file path (opts.file_io
@@ -967,7 +1009,9 @@ static void fill_slots(rf_client *c)
 			report_unstarted(c, r, -ENOMEM, "");
 			continue;
 		}
-		if (rf__origin_at_cap(c, o)) {
+		/* an HTTP/2 session with room takes it; else a connection being
+		 * set up that may speak h2 is waited for, and the per-host cap */
+		if (!rf__session_for(c, o) && (rf__origin_waits(c, o) || rf__origin_at_cap(c, o))) {
 			rf__origin_park(c, o, r);
 			continue;
 		}
@@ -1073,8 +1117,11 @@ static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 	case RF__OWNER_DNS:
 		rf__dns_on_op(c->dns, tag, res, rf__now()); /* (c->now is from before the wait) */
 		return;                                     /* waiting transfers go on in dns_progress */
+	case RF__OWNER_CONN:                                /* an HTTP/2 session's socket op */
+		rf__session_on_completion(c, tag, res);
+		deliver_news(c);
+		return;
 	case RF__OWNER_NONE:
-	case RF__OWNER_CONN: /* no connection owns ops of its own yet */
 		return;
 	}
 	uint32_t idx = rf__tag_slot(tag);

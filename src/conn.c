@@ -5,7 +5,9 @@
  * caller's memory, a receive lands in the caller's buffer.  TLS keeps its
  * ciphertext in tls.c's buffers and hands plaintext over in rf__conn_read_step;
  * what it must send (handshake records, alerts, encrypted requests) always
- * goes before anything is received, so one socket op at a time is enough.
+ * goes before anything is received, so one socket op at a time is enough -
+ * except under an HTTP/2 session, which reads and writes at once
+ * (rf__conn_duplex_read_step: the receive side never asks for a send).
  * Through a proxy, an HTTP CONNECT tunnel sits between the two as the
  * first handshake phase (its request out, the proxy's answer in, with the
  * stack's own-bytes ops); TLS's name check is still against the origin.
@@ -336,6 +338,31 @@ enum rf__conn_step rf__conn_read_step(struct rf__conn *k, void *buf, size_t cap,
 	int r = read_plaintext(k, buf, cap, got, next, detail);
 	if (r == 0)
 		return *got > 0 ? RF__STEP_DATA : RF__STEP_SUBMIT;
+	if (r == 1)
+		return RF__STEP_END;
+	*err = r;
+	return r == RF_ETRUNCATED ? RF__STEP_CUT : RF__STEP_FAILED;
+}
+
+enum rf__conn_step rf__conn_duplex_read_step(struct rf__conn *k, void *buf, size_t cap, size_t *got,
+                                             struct rf__conn_op *next, int *err, const char **detail)
+{
+	*err = 0;
+	*got = 0;
+	*detail = "";
+	if (!k->tls) { /* the kernel fills buf */
+		*next = (struct rf__conn_op){RF__OP_RECV, buf, (unsigned)cap};
+		return RF__STEP_SUBMIT;
+	}
+	int r = rf__tls_read(k->tls, buf, cap, got, detail);
+	if (r == 0 && *got > 0)
+		return RF__STEP_DATA;
+	if (r == 0) {
+		size_t len;
+		void *in = rf__tls_recv_buf(k->tls, &len);
+		*next = (struct rf__conn_op){RF__OP_TLS_RECV, in, (unsigned)len};
+		return RF__STEP_SUBMIT;
+	}
 	if (r == 1)
 		return RF__STEP_END;
 	*err = r;

@@ -133,6 +133,12 @@ enum rf__conn_step rf__conn_handshake_step(struct rf__conn *k, struct rf__conn_o
  * kernel fills buf), END, CUT or FAILED. */
 enum rf__conn_step rf__conn_read_step(struct rf__conn *k, void *buf, size_t cap, size_t *got,
                                       struct rf__conn_op *next, int *err, const char **detail);
+/* The same for a driver that keeps a receive and a send in flight at once
+ * (an HTTP/2 session): SUBMIT is always a receive (RECV into buf, or
+ * TLS_RECV); what TLS has to send is rf__conn_next_send's, whenever the
+ * send side is free.  No receive may be in flight when this is called. */
+enum rf__conn_step rf__conn_duplex_read_step(struct rf__conn *k, void *buf, size_t cap, size_t *got,
+                                             struct rf__conn_op *next, int *err, const char **detail);
 /* How a server's close of an idle kept-alive connection shows when a
  * request is sent on it (an end, a reset, a broken pipe): with no byte of
  * response on a reused connection, the request goes again on a new one

@@ -104,6 +104,11 @@ struct rf__origin {
 	struct rf__bucket bucket; /* --limit-rate-per-host */
 	bool closes_idle;         /* an idle connection of it was found closed:
 	                             idle ones are checked before reuse */
+	/* HTTP/2 (session.c) */
+	struct rf__link sessions; /* sessions new streams may go on */
+	unsigned h2_dialing;      /* connections being set up that may speak h2:
+	                             requests wait for them (rf__origin_waits) */
+	bool h1_seen;             /* ALPN chose HTTP/1.1 here: nothing waits */
 };
 
 /* ---- a slot: one in-flight transfer ---- */
@@ -150,6 +155,8 @@ struct rf__buf {
 	int64_t off;  /* file offset of body[0] */
 	uint64_t seq; /* parse order, for sinks that need order */
 	bool writing;
+	size_t h2_owed; /* HTTP/2: stream bytes in it, the window opens for them
+	                   when it is free again */
 };
 
 enum rf__body_mode { RF__BODY_UNDECIDED, RF__BODY_SINK, RF__BODY_DISCARD };
@@ -179,6 +186,7 @@ struct rf__ms_pending {
 struct rf__slot_recv {
 	struct rf__buf buf[RF__SLOT_BUFS];
 	int partial;          /* buffer being filled across reads (TLS), or -1 */
+	int land;             /* HTTP/2: the buffer the stream's body lands in, or -1 */
 	size_t partial_fill;  /* ... bytes in it so far */
 	bool big;             /* holds one of the client's big-buffer grants */
 	bool pool_wait;       /* a receive found the pool empty: the client
@@ -237,6 +245,10 @@ struct rf__slot {
 	enum rf__slot_state state;
 	struct rf__req *req;
 	struct rf__conn *conn;
+	struct rf__session *sess;   /* HTTP/2: the session carrying its stream
+	                             (s->ex.proto.h2), conn then NULL */
+	struct rf__origin *h2_dial; /* it dials a connection to this origin that
+	                               may speak h2 (counted in h2_dialing) */
 	bool conn_reused;
 	uint64_t body_in;   /* body bytes of this response taken so far */
 	bool tls_handshake; /* this attempt made a TLS handshake */
@@ -324,6 +336,14 @@ struct rf_client {
 	unsigned norigin_buckets, norigins;
 	struct rf__link idle_lru;
 	unsigned nidle;
+	/* HTTP/2 sessions (session.c): by index (their tags), those with news
+	 * for their streams, the idle ones (oldest first) */
+	struct rf__session **sess_tab;
+	uint32_t *sess_gens;
+	unsigned sess_cap, nsessions;
+	struct rf__session *sess_news, *sess_news_tail;
+	struct rf__link sess_idle;
+	unsigned nsess_idle;
 	struct rf__link split_jobs;  /* segmented downloads running (split.h) */
 	struct rf__archive *archive; /* --tar shards (archive.h), or NULL */
 	struct rf__warc_files *warc; /* --warc-file (warc_file.h), or NULL */

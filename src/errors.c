@@ -72,6 +72,8 @@ const char *rf_strerror(int err)
 		return "body larger than the size limit";
 	case RF_EDECODE:
 		return "compressed body does not decode";
+	case RF_EHTTP2:
+		return "HTTP/2 stream or session failed";
 	default:
 		if (err < 0 && err > -4096)
 			return strerror(-err);

@@ -8,9 +8,11 @@
  * peer closed.  What the protocol learns lands in the protocol-neutral
  * struct rf__response (response.h), which is all the policy files read.
  * The protocol is picked once per connection, from what ALPN agreed
- * (rf__exchange_for_alpn).  HTTP/1.1 (http1.c) is the first protocol;
- * an HTTP/2 stream is the next (a session owning the connection, the
- * exchange a stream on it).
+ * (rf__exchange_for_alpn), or told (HTTP/2 with prior knowledge).
+ * HTTP/1.1 (http1.c) reads the connection itself; an HTTP/2 exchange is a
+ * stream (http2.c) of a session that owns the connection (session.c): the
+ * session lands the stream's body in the slot's buffer and the slot feeds
+ * that to the exchange, so the slot's body path is the same for both.
  */
 #ifndef RF_EXCHANGE_H
 #define RF_EXCHANGE_H
@@ -21,6 +23,7 @@
 #include <string.h>
 
 #include "http1.h"
+#include "http2.h"
 #include "response.h"
 
 struct rf__exchange;
@@ -52,10 +55,12 @@ struct rf__exchange {
 	struct rf__resp_cookies *cookies;   /* Set-Cookie values, or NULL */
 	union {
 		struct rf__http1_resp h1;
+		struct rf__h2_stream h2;
 	} proto;
 };
 
 extern const struct rf__exchange_ops rf__http1_exchange;
+extern const struct rf__exchange_ops rf__http2_exchange;
 
 /* The protocol for what ALPN agreed (id[0..len); len 0: nothing agreed, as
  * on plain connections: HTTP/1.1), or NULL when it is none we speak. */
@@ -64,11 +69,16 @@ static inline const struct rf__exchange_ops *rf__exchange_for_alpn(const unsigne
 	if (len == 0 ||
 	    (len == strlen(rf__http1_exchange.alpn) && memcmp(id, rf__http1_exchange.alpn, len) == 0))
 		return &rf__http1_exchange;
+	if (len == strlen(rf__http2_exchange.alpn) && memcmp(id, rf__http2_exchange.alpn, len) == 0)
+		return &rf__http2_exchange;
 	return NULL;
 }
 
-/* The ALPN list a client offers, in wire format (length-prefixed ids). */
-#define RF__EXCHANGE_ALPN_OFFER "\x08http/1.1"
+/* The ALPN lists a client offers, in wire format (length-prefixed ids):
+ * both (the server picks), HTTP/1.1 only, HTTP/2 only. */
+#define RF__EXCHANGE_ALPN_BOTH "\x02h2\x08http/1.1"
+#define RF__EXCHANGE_ALPN_HTTP1 "\x08http/1.1"
+#define RF__EXCHANGE_ALPN_HTTP2 "\x02h2"
 
 static inline int rf__exchange_request(const struct rf__exchange_ops *ops, char *buf, size_t cap,
                                        const struct rf__request_spec *rq)

@@ -146,8 +146,11 @@ static void trace_piece(struct rf__http1_resp *r, int k, const char *at, size_t 
 		return;
 	if (k == TRACE_STATUS && t->last != TRACE_STATUS) {
 		char line[32];
-		int w = snprintf(line, sizeof(line), "HTTP/%d.%d %d ", r->parser.http_major,
-		                 r->parser.http_minor, r->parser.status_code);
+		int w = r->parser.http_major >= 2 /* "HTTP/2", as curl shows it */
+		                ? snprintf(line, sizeof(line), "HTTP/%d %d ", r->parser.http_major,
+		                           r->parser.status_code)
+		                : snprintf(line, sizeof(line), "HTTP/%d.%d %d ", r->parser.http_major,
+		                           r->parser.http_minor, r->parser.status_code);
 		trace_add(t, line, (size_t)w);
 	} else if (k == TRACE_FIELD && t->last != TRACE_FIELD && t->last != TRACE_NONE) {
 		trace_add(t, "\n", 1);
@@ -570,6 +573,39 @@ int rf__http1_eof(struct rf__http1_resp *r)
 		snprintf(r->out->error_detail, sizeof(r->out->error_detail),
 		         "connection closed inside the header section");
 	return r->out->headers_done ? RF_ETRUNCATED : RF_EPROTO;
+}
+
+/* ---- a header section that came another way (HTTP/2) ---- */
+
+void rf__http1_section_begin(struct rf__http1_resp *r, int status, int major)
+{
+	on_message_begin(&r->parser);
+	r->parser.status_code = (uint16_t)status;
+	r->parser.http_major = (uint8_t)major;
+	r->parser.http_minor = 0;
+	trace_piece(r, TRACE_STATUS, "", 0);
+}
+
+int rf__http1_section_field(struct rf__http1_resp *r, const char *name, size_t nlen, const char *value,
+                            size_t vlen)
+{
+	llhttp_t *p = &r->parser;
+	if (on_header_field(p, name, nlen) || on_header_field_complete(p) ||
+	    on_header_value(p, value, vlen) || on_header_value_complete(p))
+		return r->error ? r->error : RF_EPROTO;
+	return 0;
+}
+
+int rf__http1_section_end(struct rf__http1_resp *r)
+{
+	if (r->trace) {
+		trace_add(r->trace, "\n\n", 2);
+		r->trace->last = TRACE_NONE;
+	}
+	int ret = 0;
+	if (interim_or_final(r, r->parser.status_code, &ret))
+		return ret < 0 ? r->error : 1;
+	return 0;
 }
 
 /* ---- HTTP/1.1 behind the exchange seam (exchange.h) ---- */

@@ -65,6 +65,16 @@ int rf__http1_feed(struct rf__http1_resp *r, char *data, size_t len, size_t *con
  * straight to a file): the message is complete. */
 void rf__http1_body_done(struct rf__http1_resp *r);
 
+/* A header section that came another way (HTTP/2's decoded fields) goes
+ * through the same capture, limits, cookies and -v trace: begin with its
+ * status (shown as HTTP/major), each field whole, then the end: 1 for an
+ * interim (1xx) section, whose fields are dropped, 0 for the final one
+ * (out->status and headers_done set), or an RF_E*. */
+void rf__http1_section_begin(struct rf__http1_resp *r, int status, int major);
+int rf__http1_section_field(struct rf__http1_resp *r, const char *name, size_t nlen, const char *value,
+                            size_t vlen);
+int rf__http1_section_end(struct rf__http1_resp *r);
+
 /* The peer closed the connection.  Returns 0 when that ends the message
  * (close-delimited body), else RF_ETRUNCATED / RF_ENOANSWER. */
 int rf__http1_eof(struct rf__http1_resp *r);

@@ -44,6 +44,7 @@ bool rf__retry_allowed(const rf_client *c, const struct rf__slot *s)
 	case RF_EIDLE_TIMEOUT:
 	case RF_ETRUNCATED:
 	case RF_ENOANSWER:
+	case RF_EHTTP2:
 		return !s->err_local;
 	case RF_EHTTP_STATUS:
 		return retryable_status(s->resp.status);

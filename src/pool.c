@@ -73,6 +73,7 @@ struct rf__origin *rf__origin_get(rf_client *c, const struct rf__url *u)
 		return NULL;
 	}
 	rf__list_init(&o->idle);
+	rf__list_init(&o->sessions);
 	o->proxy = px;
 	rf__bucket_init(&o->bucket, c->opts.limit_rate_per_host, c->now);
 	o->hnext = *b;
@@ -83,7 +84,7 @@ struct rf__origin *rf__origin_get(rf_client *c, const struct rf__url *u)
 
 static void origin_maybe_free(rf_client *c, struct rf__origin *o)
 {
-	if (o->nconns || o->nparked)
+	if (o->nconns || o->nparked || o->h2_dialing || !rf__list_empty(&o->sessions))
 		return;
 	for (struct rf__origin **pp = bucket_of(c, o->key); *pp; pp = &(*pp)->hnext) {
 		if (*pp == o) {
@@ -126,6 +127,23 @@ static void unpark_one(rf_client *c, struct rf__origin *o)
 	o->nparked--;
 	c->nparked--;
 	rf__queue_push_front(c, r);
+}
+
+void rf__origin_room(rf_client *c, struct rf__origin *o)
+{
+	unpark_one(c, o);
+}
+
+void rf__origin_unpark_all(rf_client *c, struct rf__origin *o)
+{
+	while (o->parked)
+		unpark_one(c, o);
+}
+
+bool rf__origin_waits(const rf_client *c, const struct rf__origin *o)
+{
+	(void)c;
+	return o->h2_dialing > 0;
 }
 
 /* Has the peer closed (or written to) this idle connection?  One

@@ -47,6 +47,7 @@
 #include "engine.h"
 #include "hash.h"
 #include "pool.h"
+#include "session.h"
 #include "slot.h"
 #include "fields.h"
 
@@ -110,7 +111,7 @@ static double since(const rf_client *c, const struct rf__req *r)
 static void recv_reset(struct rf__slot_recv *rx, size_t usual)
 {
 	assert(!rx->ms_npend); /* given back when the slot wound down */
-	struct rf__slot_recv kept = {.partial = -1, .ms_pend = rx->ms_pend, .ms_cap = rx->ms_cap};
+	struct rf__slot_recv kept = {.partial = -1, .land = -1, .ms_pend = rx->ms_pend, .ms_cap = rx->ms_cap};
 	for (unsigned b = 0; b < RF__SLOT_BUFS; b++) {
 		assert(!rx->buf[b].pooled); /* given back when it became free */
 		if (rx->buf[b].cap == usual) {
@@ -151,13 +152,14 @@ void rf__slot_setup(struct rf__slot *s, uint32_t idx)
 	s->used = true;
 	s->idx = idx;
 	s->rx.partial = -1;
+	s->rx.land = -1;
 	rf__splice_init(&s->splice);
 	rf__sink_init(&s->sink);
 }
 
 void rf__slot_reset(const rf_client *c, struct rf__slot *s)
 {
-	assert(s->used && s->ops == 0 && s->finished && !s->conn);
+	assert(s->used && s->ops == 0 && s->finished && !s->conn && !s->sess && !s->h2_dial);
 	recv_reset(&s->rx, c->opts.recv_buffer);
 	connect_reset(&s->cx);
 	send_reset(&s->tx);
@@ -183,10 +185,16 @@ void rf__slot_release(struct rf__slot *s)
 
 /* ---- connect ---- */
 
+/* The origin of the connection or session carrying the transfer. */
+static struct rf__origin *slot_origin(const struct rf__slot *s)
+{
+	return s->conn ? s->conn->origin : rf__session_origin(s->sess);
+}
+
 /* Where the connection goes: the origin, or the proxy of its route. */
 static const struct rf__proxy *route_proxy(const struct rf__slot *s)
 {
-	return s->conn->origin->proxy;
+	return slot_origin(s)->proxy;
 }
 
 /* ---- -v (rf_client_opts.on_debug) ---- */
@@ -448,6 +456,35 @@ void rf__slot_dns_ready(rf_client *c, struct rf__slot *s)
 static void begin_send(rf_client *c, struct rf__slot *s);
 static void start_tls(rf_client *c, struct rf__slot *s);
 static bool start_tunnel(rf_client *c, struct rf__slot *s);
+static void h2_open(rf_client *c, struct rf__slot *s);
+static void h2_release(rf_client *c, struct rf__slot *s);
+
+/* May a new connection to o for r turn out to speak h2?  (A WARC file
+ * records HTTP/1.1 exchanges; an origin that chose HTTP/1.1 by ALPN will
+ * again.) */
+static bool may_speak_h2(const rf_client *c, const struct rf__req *r, const struct rf__origin *o)
+{
+	if (c->warc || o->h1_seen)
+		return false;
+	if (r->u.tls)
+		return c->opts.http_version != RF_HTTP_1_1;
+	return c->opts.http_version == RF_HTTP_2_PRIOR && !o->proxy;
+}
+
+/* The connection this slot dialed knows its protocol now, or failed:
+ * requests that waited for it go again (they take its session, or dial). */
+static void h2_dial_done(rf_client *c, struct rf__slot *s, bool h1)
+{
+	struct rf__origin *o = s->h2_dial;
+	if (!o)
+		return;
+	s->h2_dial = NULL;
+	assert(o->h2_dialing > 0);
+	o->h2_dialing--;
+	if (h1)
+		o->h1_seen = true;
+	rf__origin_unpark_all(c, o);
+}
 
 void rf__slot_start(rf_client *c, struct rf__slot *s, struct rf__req *r, struct rf__origin *o)
 {
@@ -472,6 +509,15 @@ void rf__slot_start(rf_client *c, struct rf__slot *s, struct rf__req *r, struct 
 	}
 	if (c->opts.on_debug && !s->ex.trace)
 		s->ex.trace = rf__calloc(1, sizeof(*s->ex.trace)); /* without it -v shows less */
+	struct rf__session *x = rf__session_for(c, o);
+	if (x) { /* a stream on an HTTP/2 session: no connection of its own */
+		s->sess = x;
+		s->conn_reused = true;
+		debug_info(c, s, "a new stream on an HTTP/2 session (%s)", o->key);
+		s->t_connect = c->now - r->t_start;
+		begin_send(c, s);
+		return;
+	}
 	struct rf__conn *conn = rf__conn_take_idle(c, o);
 	if (conn) {
 		s->conn = conn;
@@ -485,6 +531,10 @@ void rf__slot_start(rf_client *c, struct rf__slot *s, struct rf__req *r, struct 
 	if (!s->conn) {
 		rf__slot_fail(c, s, -ENOMEM);
 		return;
+	}
+	if (may_speak_h2(c, r, o)) { /* others wait to see (rf__origin_waits) */
+		s->h2_dial = o;
+		o->h2_dialing++;
 	}
 	if (c->opts.connect_timeout > 0) {
 		s->cx.deadline = c->now + (int64_t)(c->opts.connect_timeout * 1e9);
@@ -655,6 +705,47 @@ static bool send_more(rf_client *c, struct rf__slot *s)
 	return true;
 }
 
+/* The protocol of the slot's new connection: what ALPN agreed, or HTTP/2
+ * by prior knowledge; an h2 connection becomes a session's (the slot's
+ * stream goes on it).  NULL when the slot failed. */
+static const struct rf__exchange_ops *choose_protocol(rf_client *c, struct rf__slot *s)
+{
+	const unsigned char *alpn;
+	size_t alpn_len = rf__conn_alpn(s->conn, &alpn);
+	const struct rf__exchange_ops *proto = rf__exchange_for_alpn(alpn, alpn_len);
+	bool tls = rf__conn_is_tls(s->conn);
+	if (!tls && s->h2_dial) /* plain: h2c with prior knowledge */
+		proto = &rf__http2_exchange;
+	if (!proto)
+		rf__slot_error(s, RF_EPROTO, false,
+		               "the server chose ALPN protocol \"%.*s\", not one offered", (int)alpn_len,
+		               (const char *)alpn);
+	else if (tls && proto != &rf__http2_exchange && c->opts.http_version >= RF_HTTP_2 && !c->warc)
+		rf__slot_error(s, RF_EHTTP2, false,
+		               "the server did not agree to HTTP/2 (ALPN %s%.*s%s; --http2 asks for h2 only)",
+		               alpn_len ? "\"" : "chose nothing", (int)alpn_len,
+		               alpn_len ? (const char *)alpn : "", alpn_len ? "\"" : "");
+	if (s->err) {
+		h2_dial_done(c, s, false);
+		rf__slot_finish_step(c, s);
+		return NULL;
+	}
+	bool h2 = proto == &rf__http2_exchange;
+	if (h2) {
+		struct rf__session *x = rf__session_new(c, s->conn);
+		if (!x) {
+			h2_dial_done(c, s, false);
+			rf__slot_fail(c, s, -ENOMEM);
+			return NULL;
+		}
+		s->conn = NULL; /* the session's now */
+		s->sess = x;
+		debug_info(c, s, "HTTP/2 session%s", tls ? " (ALPN h2)" : " (prior knowledge)");
+	}
+	h2_dial_done(c, s, !h2 && tls);
+	return proto;
+}
+
 /* Make b's memory the size this slot receives with now: 0 or -ENOMEM. */
 static int buf_ready(const rf_client *c, const struct rf__slot *s, struct rf__buf *b)
 {
@@ -701,16 +792,9 @@ static void begin_send(rf_client *c, struct rf__slot *s)
 		snprintf(absolute, sizeof(absolute), "http://%s%s", s->req->u.hostport, s->req->u.target);
 	/* only a whole body can be decoded as it streams */
 	bool whole_body = s->sink.resume_from <= 0 && !s->sink.segment && !s->req->range && !s->req->job;
-	const unsigned char *alpn;
-	size_t alpn_len = rf__conn_alpn(s->conn, &alpn);
-	const struct rf__exchange_ops *proto = rf__exchange_for_alpn(alpn, alpn_len);
-	if (!proto) {
-		rf__slot_error(s, RF_EPROTO, false,
-		               "the server chose ALPN protocol \"%.*s\", not one offered", (int)alpn_len,
-		               (const char *)alpn);
-		rf__slot_finish_step(c, s);
-		return;
-	}
+	const struct rf__exchange_ops *proto = s->sess ? &rf__http2_exchange : choose_protocol(c, s);
+	if (!proto)
+		return; /* failed */
 	struct rf__request_spec spec = {
 		.method = "GET",
 		.target = px ? absolute : s->req->u.target,
@@ -752,6 +836,10 @@ static void begin_send(rf_client *c, struct rf__slot *s)
 	s->last_io = s->tx.at = c->now;
 	if (c->opts.idle_timeout > 0)
 		rf__wake_at(&c->wake, c->now + (int64_t)(c->opts.idle_timeout * 1e9));
+	if (s->sess) {
+		h2_open(c, s);
+		return;
+	}
 	set_state(s, RF__SLOT_SENDING);
 	const char *detail;
 	int err = rf__conn_send(s->conn, s->tx.buf, s->tx.len, &detail);
@@ -835,8 +923,8 @@ static bool rate_held(rf_client *c, struct rf__slot *s)
 	if (c->rate.rate <= 0 && c->opts.limit_rate_per_host <= 0)
 		return false;
 	int64_t w = rf__bucket_wait(&c->rate, c->now);
-	if (s->conn && s->conn->origin) {
-		int64_t h = rf__bucket_wait(&s->conn->origin->bucket, c->now);
+	if (s->conn || s->sess) {
+		int64_t h = rf__bucket_wait(&slot_origin(s)->bucket, c->now);
 		if (h > w)
 			w = h;
 	}
@@ -853,8 +941,8 @@ static void rate_spend(rf_client *c, struct rf__slot *s, int res)
 	if (res <= 0 || (c->rate.rate <= 0 && c->opts.limit_rate_per_host <= 0))
 		return;
 	rf__bucket_spend(&c->rate, c->now, (uint64_t)res);
-	if (s->conn && s->conn->origin)
-		rf__bucket_spend(&s->conn->origin->bucket, c->now, (uint64_t)res);
+	if (s->conn || s->sess)
+		rf__bucket_spend(&slot_origin(s)->bucket, c->now, (uint64_t)res);
 }
 
 void rf__slot_rate_ready(rf_client *c, struct rf__slot *s)
@@ -1000,8 +1088,14 @@ static bool ms_step(rf_client *c, struct rf__slot *s)
 	return true;
 }
 
+static void h2_step(rf_client *c, struct rf__slot *s);
+
 static void arm_recv(rf_client *c, struct rf__slot *s)
 {
+	if (s->sess) {
+		h2_step(c, s); /* the session receives; the stream's bytes land here */
+		return;
+	}
 	if (ms_step(c, s))
 		return;
 	if (!receiving(s) || rate_held(c, s))
@@ -1154,9 +1248,11 @@ static void follow_redirect(rf_client *c, struct rf__slot *s)
  * to the pool if it can carry another request. */
 void rf__slot_response_end(rf_client *c, struct rf__slot *s, bool reusable)
 {
-	if (s->rx.big)
+	if (s->rx.big && s->conn)
 		rf__conn_set_recv_size(s->conn, 0); /* pooled conns stay small */
-	if (s->rx.ms == RF__MS_ARMED) {
+	if (s->sess) {
+		h2_release(c, s); /* the stream ends (reset when the body is not wanted) */
+	} else if (s->rx.ms == RF__MS_ARMED) {
 		/* no other request may use the conn while our multishot receive
 		 * is armed on it: cancel that; finish_step releases the conn */
 		s->rx.ms_keep_conn = reusable;
@@ -1271,7 +1367,8 @@ static void on_headers(rf_client *c, struct rf__slot *s)
 			s->rx.big = true;
 			c->big_in_use++;
 			/* no recv is in flight here: ciphertext in big pieces too */
-			rf__conn_set_recv_size(s->conn, c->opts.big_buffer / 4);
+			if (s->conn)
+				rf__conn_set_recv_size(s->conn, c->opts.big_buffer / 4);
 		}
 		rf__sink_headers(c, s);
 		if (s->err)
@@ -1343,6 +1440,7 @@ static void on_plain_eof(rf_client *c, struct rf__slot *s, bool clean)
 
 /* n response bytes (plaintext) arrived in buffer bi. */
 static void parse_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n);
+static void after_feed(rf_client *c, struct rf__slot *s, struct rf__buf *b, bool extra);
 
 static void on_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n)
 {
@@ -1370,6 +1468,13 @@ static void parse_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n)
 	}
 	if (wire && consumed < n) /* the rest is not this response's */
 		s->sink.ops->wire(c, s, NULL, 0, n - consumed);
+	after_feed(c, s, b, consumed < n || rf__conn_buffered(s->conn));
+}
+
+/* What a feed brought (the header section, a body span in b, the end):
+ * acted on.  extra: bytes after the response came (no reuse). */
+static void after_feed(rf_client *c, struct rf__slot *s, struct rf__buf *b, bool extra)
+{
 	if (s->resp.headers_done && s->body == RF__BODY_UNDECIDED) {
 		on_headers(c, s);
 		if (s->end == RF__END_FAILED || s->resp_ended)
@@ -1415,10 +1520,161 @@ static void parse_plain(rf_client *c, struct rf__slot *s, unsigned bi, size_t n)
 		rf__slot_response_end(c, s, false);
 		return;
 	}
-	if (s->resp.complete) {
-		bool extra = consumed < n || rf__conn_buffered(s->conn);
+	if (s->resp.complete)
 		rf__slot_response_end(c, s, s->resp.keep_alive && !extra);
+}
+
+/* ---- HTTP/2: the slot's stream on a session ----
+ * The session lands the stream's body in one of the slot's buffers (the
+ * landing); the slot hands a landing with bytes to the sink when no other
+ * buffer is held, and gives the stream the other buffer to land in.  The
+ * stream's window is at most a landing's size and opens only for bytes of
+ * buffers the sink let go (h2_owed), so a landing can never overflow and a
+ * slow sink holds the server back on this stream alone. */
+
+static struct rf__h2_stream *stream_of(struct rf__slot *s)
+{
+	return &s->ex.proto.h2;
+}
+
+static void h2_open(rf_client *c, struct rf__slot *s)
+{
+	set_state(s, RF__SLOT_RECEIVING);
+	int bi = free_buf(c, s);
+	if (bi < 0)
+		return; /* out of memory: failed */
+	struct rf__buf *b = &s->rx.buf[bi];
+	struct rf__h2_stream *st = stream_of(s);
+	int err = rf__session_open(c, s->sess, st, &s->resp, s->tx.buf, s->tx.len, s->req->u.tls, b->data,
+	                           b->cap);
+	if (err) {
+		fail_detail(c, s, err, st->detail[0] ? st->detail : "no stream could be opened");
+		return;
 	}
+	b->state = RF__BUF_RECV;
+	s->rx.land = bi;
+	debug_info(c, s, "HTTP/2 stream %d", (int)st->id);
+}
+
+/* The stream's window opens for the bytes of buffers the sink let go. */
+static void h2_consume_freed(rf_client *c, struct rf__slot *s)
+{
+	size_t n = 0;
+	for (unsigned i = 0; i < RF__SLOT_BUFS; i++) {
+		struct rf__buf *b = &s->rx.buf[i];
+		if (b->state == RF__BUF_FREE && b->h2_owed) {
+			n += b->h2_owed;
+			b->h2_owed = 0;
+		}
+	}
+	if (n && s->sess)
+		rf__session_consume(c, s->sess, stream_of(s), n);
+}
+
+/* The stream is done with (ended, failed, or its body not wanted): the
+ * session resets it if it is still open and counts its bytes consumed. */
+static void h2_release(rf_client *c, struct rf__slot *s)
+{
+	struct rf__session *x = s->sess;
+	if (!x)
+		return;
+	s->sess = NULL;
+	for (unsigned i = 0; i < RF__SLOT_BUFS; i++)
+		s->rx.buf[i].h2_owed = 0;
+	if (s->rx.land >= 0) {
+		s->rx.buf[s->rx.land].state = RF__BUF_FREE;
+		s->rx.land = -1;
+	}
+	rf__session_close_stream(c, x, stream_of(s));
+}
+
+static bool any_held(const struct rf__slot *s)
+{
+	for (unsigned i = 0; i < RF__SLOT_BUFS; i++)
+		if (s->rx.buf[i].state == RF__BUF_HELD)
+			return true;
+	return false;
+}
+
+/* Feed the exchange what landed in b (NULL: nothing; the headers, the end
+ * or the stream's failure are news). */
+static void h2_feed(rf_client *c, struct rf__slot *s, struct rf__buf *b, size_t n)
+{
+	if (b)
+		b->state = RF__BUF_FREE;
+	if (!s->t_first_byte)
+		s->t_first_byte = c->now - s->req->t_start;
+	s->last_io = c->now;
+	size_t consumed;
+	int e = rf__exchange_feed(&s->ex, b ? b->data : NULL, n, &consumed);
+	if (e) {
+		fail_detail(c, s, e, s->resp.error_detail);
+		return;
+	}
+	after_feed(c, s, b, false);
+}
+
+/* The stream failed.  One the server did not process (refused, beyond a
+ * GOAWAY's last stream, or a reused session that closed before any answer)
+ * goes again at once, as a request on a stale kept-alive connection. */
+static void h2_failed(rf_client *c, struct rf__slot *s)
+{
+	struct rf__h2_stream *st = stream_of(s);
+	bool unprocessed = st->refused || (s->conn_reused && !st->headers && st->data_in == 0 &&
+	                                   (st->error == RF_ETRUNCATED || rf__conn_stale_close(st->error)));
+	if (unprocessed && s->req->stale_retries <= c->opts.max_inflight) {
+		s->req->stale_retries++;
+		debug_info(c, s, "the server did not process the stream (%s): it goes again", st->detail);
+		rf__slot_end(s, RF__END_REQUEUE);
+		rf__slot_finish_step(c, s);
+		return;
+	}
+	h2_feed(c, s, NULL, 0); /* the exchange says the error */
+}
+
+static void h2_step(rf_client *c, struct rf__slot *s)
+{
+	struct rf__h2_stream *st = stream_of(s);
+	h2_consume_freed(c, s);
+	while (s->sess && s->end == RF__END_NONE && s->state == RF__SLOT_RECEIVING) {
+		if (st->error) {
+			h2_failed(c, s);
+			return;
+		}
+		if (st->land_len > 0) {
+			if (any_held(s) || rate_held(c, s))
+				return; /* the sink first: the stream's window stays shut */
+			int nb = free_buf(c, s);
+			if (nb < 0)
+				return; /* out of memory: failed */
+			struct rf__buf *old = &s->rx.buf[s->rx.land];
+			size_t n = st->land_len;
+			s->rx.buf[nb].state = RF__BUF_RECV;
+			s->rx.land = nb;
+			rf__session_land(c, s->sess, st, s->rx.buf[nb].data, s->rx.buf[nb].cap);
+			old->h2_owed = n;
+			rate_spend(c, s, (int)n);
+			h2_feed(c, s, old, n);
+			h2_consume_freed(c, s);
+			continue;
+		}
+		if (st->headers && (s->body == RF__BODY_UNDECIDED || (st->ended && !s->resp.complete))) {
+			h2_feed(c, s, NULL, 0);
+			continue;
+		}
+		return;
+	}
+}
+
+void rf__slot_h2_news(rf_client *c, struct rf__slot *s)
+{
+	if (s->state == RF__SLOT_FREE || !s->sess)
+		return;
+	if (s->end != RF__END_NONE) {
+		rf__slot_finish_step(c, s);
+		return;
+	}
+	h2_step(c, s);
 }
 
 /* A send or receive (plaintext or ciphertext) failed. */
@@ -1663,6 +1919,8 @@ void rf__slot_finish_step(rf_client *c, struct rf__slot *s)
 	}
 	rf__dns_release(s->cx.dns);
 	s->cx.dns = NULL;
+	h2_dial_done(c, s, false);
+	h2_release(c, s);
 	if (s->rx.ms_npend) { /* a multishot receive's bytes nobody will parse */
 		if (s->resp_ended)
 			s->rx.ms_keep_conn = false;

@@ -38,6 +38,8 @@ void rf__slot_dns_ready(rf_client *c, struct rf__slot *s);
  * every address it had dials the new ones, or fails. */
 void rf__slot_dns_more(rf_client *c, struct rf__slot *s);
 void rf__slot_fail(rf_client *c, struct rf__slot *s, int err);
+/* Its HTTP/2 stream has news (session.c): headers, body bytes, the end. */
+void rf__slot_h2_news(rf_client *c, struct rf__slot *s);
 /* A deadline passed: fail with err, saying in which phase. */
 void rf__slot_timeout(rf_client *c, struct rf__slot *s, int err);
 int64_t rf__slot_deadline(const rf_client *c, const struct rf__slot *s, int *which);

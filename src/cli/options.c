@@ -23,7 +23,7 @@ void cli_options_usage(FILE *f)
 	fputs("Usage: ringfetch [options] URL... | -i FILE   (a URL without scheme is http://)\n"
 	      "       ringfetch bench [options] URL...         load-test a server (ringfetch help bench)\n"
 	      "       ringfetch help [bench]                   this help, or the load generator's\n"
-	      "Download HTTP/1.1 URLs concurrently through one io_uring ring.\n"
+	      "Download HTTP/1.1 and HTTP/2 URLs concurrently through one io_uring ring.\n"
 	      "\n"
 	      "Input and output:\n"
 	      "  -K, --config FILE         read options from FILE, one per line (curl's format:\n"
@@ -77,8 +77,11 @@ void cli_options_usage(FILE *f)
 	      "                            %{json}, ... (curl's names)\n"
 	      "  -v, --verbose             per-file notes (already complete, skipped) and more detail\n"
 	      "Connections:\n"
-	      "  -j, --jobs N              transfers in flight (default 16)\n"
-	      "      --max-per-host N      open connections per origin (default: no cap)\n"
+	      "  -j, --jobs N              transfers in flight (default 16); over HTTP/2\n"
+	      "                            each is a stream\n"
+	      "      --max-per-host N      open connections per origin (default: no cap); an\n"
+	      "                            HTTP/2 one carries up to 100 streams (fewer when\n"
+	      "                            the server says so)\n"
 	      "      --connect-timeout S   seconds to resolve and connect (default 10, 0 = none)\n"
 	      "      --timeout S           seconds without receiving a byte (default 30, 0 = none)\n"
 	      "      --max-time S          seconds for a whole URL, all attempts (default none)\n"
@@ -144,6 +147,12 @@ void cli_options_usage(FILE *f)
 	      "      --cookie-jar FILE     keep cookies and write them all to FILE at the end\n"
 	      "      --compressed          ask for gzip, deflate, br or zstd and save the body\n"
 	      "                            decoded (without it: identity, saved as sent)\n"
+	      "      --http1.1             speak HTTP/1.1 only (default: https offers h2 and\n"
+	      "                            http/1.1 by ALPN and the server picks)\n"
+	      "      --http2               https: HTTP/2 only (a server that does not agree to\n"
+	      "                            h2 fails the URL); http:// stays HTTP/1.1\n"
+	      "      --http2-prior-knowledge  as --http2, and http:// speaks HTTP/2 at once\n"
+	      "                            (h2c; not through a proxy)\n"
 	      "Credentials (sent only to the origin they are given for; see README):\n"
 	      "      --user USER[:PASS]    Basic auth for every URL without user:pass@ of its own\n"
 	      "      --netrc               take credentials for a URL's host from ~/.netrc\n"
@@ -356,6 +365,9 @@ enum {
 	OPT_MAX_FILESIZE,
 	OPT_NO_CONFIG,
 	OPT_COMPRESSED,
+	OPT_HTTP1_1,
+	OPT_HTTP2,
+	OPT_HTTP2_PRIOR,
 	OPT_COOKIE_JAR,
 	OPT_RESOLVER,
 	OPT_DNS_MAX_INFLIGHT,
@@ -386,6 +398,9 @@ static const struct option long_opts[] = {
 	{"max-redirs", required_argument, NULL, OPT_MAX_REDIRS},
 	{"max-filesize", required_argument, NULL, OPT_MAX_FILESIZE},
 	{"compressed", no_argument, NULL, OPT_COMPRESSED},
+	{"http1.1", no_argument, NULL, OPT_HTTP1_1},
+	{"http2", no_argument, NULL, OPT_HTTP2},
+	{"http2-prior-knowledge", no_argument, NULL, OPT_HTTP2_PRIOR},
 	{"cookie", required_argument, NULL, 'b'},
 	{"cookie-jar", required_argument, NULL, OPT_COOKIE_JAR},
 	{"range", required_argument, NULL, 'r'},
@@ -797,6 +812,20 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 		case OPT_COMPRESSED:
 			o->opts.compressed = 1;
 			break;
+		case OPT_HTTP1_1:
+		case OPT_HTTP2:
+		case OPT_HTTP2_PRIOR: {
+			int v = opt == OPT_HTTP1_1 ? RF_HTTP_1_1
+			        : opt == OPT_HTTP2 ? RF_HTTP_2
+			                           : RF_HTTP_2_PRIOR;
+			if (o->opts.http_version && o->opts.http_version != v)
+				return usage_error(
+					err,
+					"--http1.1, --http2 and --http2-prior-knowledge exclude each other%s",
+					"");
+			o->opts.http_version = v;
+			break;
+		}
 		case OPT_MAX_FILESIZE:
 			if (!parse_size(o, optarg, &o->opts.max_filesize))
 				return usage_error(err,

@@ -125,13 +125,19 @@ def _stop(p):
             p.wait()
 
 
-def start_nginx(root, extra_locations="", v6=True, tls=None, tls_protocols="TLSv1.2 TLSv1.3"):
+NGINX_LOGS = {}  # port -> access log (protocol status uri connection requests-on-it)
+
+
+def start_nginx(root, extra_locations="", v6=True, tls=None, tls_protocols="TLSv1.2 TLSv1.3",
+                http2=False, http_extra=""):
     """nginx serving `root` on a free loopback port; returns the port.
-    tls: (certificate, key[, client CA]) to serve HTTPS instead."""
+    tls: (certificate, key[, client CA]) to serve HTTPS instead.
+    http2: the port speaks HTTP/2 too (TLS: by ALPN; plain: h2c with prior
+    knowledge only).  Its access log is NGINX_LOGS[port]."""
     work = tmpdir()
     for _ in range(5):
         port = free_port()
-        ssl_flag = " ssl" if tls else ""
+        ssl_flag = (" ssl" if tls else "") + (" http2" if http2 else "")
         listen = f"listen 127.0.0.1:{port}{ssl_flag} backlog=4096;"
         if v6 and ipv6_available():
             listen += f"\n    listen [::1]:{port}{ssl_flag};"
@@ -155,8 +161,10 @@ error_log {work}/error.log;
 pid {work}/nginx.pid;
 events {{ worker_connections 10000; }}
 http {{
-  access_log off;
+  log_format proto '$server_protocol $status $request_uri $connection $connection_requests';
+  access_log {work}/access.log proto;
   keepalive_requests 100000;
+  {http_extra}
   types {{ application/octet-stream bin; text/plain txt; }}
   server {{
     {listen}
@@ -168,6 +176,7 @@ http {{
         with open(os.path.join(work, "nginx.conf"), "w") as f:
             f.write(conf)
         if _start_daemon(["nginx", "-c", os.path.join(work, "nginx.conf"), "-p", work], port):
+            NGINX_LOGS[port] = os.path.join(work, "access.log")
             return port
     raise RuntimeError("nginx did not start")
 

@@ -21,7 +21,7 @@ def help_options(args):
     for line in out.decode().splitlines():
         m = re.match(r"^\s{1,6}(-\S.*?)(\s{2,}|$)", line)
         if m:  # an option line: "  -j, --jobs N   ..."
-            opts |= set(re.findall(r"(?:^|[ ,])(--?[a-zA-Z0-9][-a-zA-Z0-9]*)", m.group(1)))
+            opts |= set(re.findall(r"(?:^|[ ,])(--?[a-zA-Z0-9][-a-zA-Z0-9.]*)", m.group(1)))
     return opts
 
 
@@ -30,7 +30,7 @@ def source_options(path, table):
     src = open(path).read()
     body = src[src.index(table):]
     body = body[:body.index("{NULL")]
-    longs = {"--" + n for n in re.findall(r'\{"([a-z0-9-]+)",', body)}
+    longs = {"--" + n for n in re.findall(r'\{"([a-z0-9.-]+)",', body)}
     return longs
 
 
@@ -40,7 +40,7 @@ def man_options(section_start, section_end):
     opts = set()
     for line in text.splitlines():
         if line.startswith(".B "):
-            opts |= set(re.findall(r"(?:^|[ ,])(\\?-\\?-?[a-zA-Z0-9][-a-zA-Z0-9\\]*)",
+            opts |= set(re.findall(r"(?:^|[ ,])(\\?-\\?-?[a-zA-Z0-9][-a-zA-Z0-9.\\]*)",
                                    line[3:].replace("\\-", "-")))
     return {o.replace("\\", "") for o in opts if o.startswith("-")}
 

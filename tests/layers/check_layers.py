@@ -18,6 +18,7 @@ LAYERS = [
                                                   # load generator (its own connections)
     ("bench counts", ["bench_tally.c"]),          # the load generator's per-URL, per-second tallies
     ("slot", ["slot.c"]),                         # one transfer's state machine
+    ("sessions", ["session.c"]),                  # HTTP/2 sessions: a connection under many streams
     ("body", ["sink.c", "splice.c"]),             # the body stage every sink shares; splicing
     ("sink kinds", ["sink_file.c", "sink_fd.c", "sink_consume.c",  # each kind behind sink.h's table,
                     "sink_decode.c", "sink_archive.c", "sink_warc.c"]),  # and the transform stage (decoding)
@@ -31,6 +32,7 @@ LAYERS = [
     ("routes", ["proxy.c"]),                      # direct or through a proxy (proxy URLs, no_proxy)
     ("services", ["dns.c", "auth.c", "naming.c"]),
     ("resolvers", ["resolver_ares.c", "resolver_system.c"]),  # DNS behind resolver.h
+    ("framing", ["http2.c"]),                     # HTTP/2 frames (nghttp2), fields by http1.c's rules
     ("leaves", ["http1.c", "tls.c", "hosts.c", "addrlist.c", "url.c", "netrc.c", "digest.c", "hdr.c", "namecache.c", "origin.c", "decode.c", "cookies.c", "output.c",
                 "ratelimit.c", "schedule.c", "tar.c", "warc.c"]),
     ("field values", ["fields.c"]),               # HTTP field values every protocol reads alike

@@ -356,9 +356,9 @@ int main(int argc, char **argv)
 	CHECK(rf_submit(c, &rz) == RF_EINVAL, "non-zero reserved request fields refused");
 	rf_client_opts oz;
 	rf_client_opts_init(&oz);
-	oz.reserved_int = 1;
+	oz.http_version = RF_HTTP_2_PRIOR + 1;
 	rf_client *cz = NULL;
-	CHECK(rf_client_new(&oz, &cz) == RF_EINVAL && !cz, "non-zero reserved options refused");
+	CHECK(rf_client_new(&oz, &cz) == RF_EINVAL && !cz, "unknown HTTP version refused");
 	rf_client_opts_init(&oz);
 	oz.io = 3;
 	CHECK(rf_client_new(&oz, &cz) == RF_EINVAL && !cz, "unknown io refused");

@@ -370,9 +370,12 @@ int main(void)
 	CHECK(rf__exchange_for_alpn(NULL, 0) == &rf__http1_exchange, "no ALPN (plain): HTTP/1.1");
 	CHECK(rf__exchange_for_alpn((const unsigned char *)"http/1.1", 8) == &rf__http1_exchange,
 	      "ALPN http/1.1: HTTP/1.1");
-	CHECK(rf__exchange_for_alpn((const unsigned char *)"h2", 2) == NULL &&
-	              rf__exchange_for_alpn((const unsigned char *)"http/1.", 7) == NULL,
-	      "ALPN h2 or a prefix of http/1.1: none spoken");
+	CHECK(rf__exchange_for_alpn((const unsigned char *)"h2", 2) == &rf__http2_exchange,
+	      "ALPN h2: HTTP/2");
+	CHECK(rf__exchange_for_alpn((const unsigned char *)"http/1.", 7) == NULL &&
+	              rf__exchange_for_alpn((const unsigned char *)"h2c", 3) == NULL &&
+	              rf__exchange_for_alpn((const unsigned char *)"h", 1) == NULL,
+	      "ALPN h2c or a prefix of http/1.1 or h2: none spoken");
 	struct rf__exchange x = {0};
 	struct rf__response out;
 	struct rf__resp_trace tr = {0};

@@ -934,7 +934,7 @@ static void deliver_news(rf_client *c)
 			if (s->finished)
 				slot_done(c, s);
 		}
-		rf__session_settle(c, x);
+		rf__session_told(c, x);
 	}
 	delivering = false;
 }

@@ -191,7 +191,7 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t 
 			return refuse(h, st, RF_EPROTO, "malformed content-length");
 		out->has_length = true;
 		out->content_length = n;
-		return 0;
+		/* on to the capture too: -v shows it */
 	}
 	int e = rf__http1_section_field(&st->fields, (const char *)name, nlen, (const char *)value, vlen);
 	if (e)
@@ -236,6 +236,8 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *arg)
 	struct rf__h2_stream *st = stream_of(ng, f->hd.stream_id);
 	if (!st)
 		return 0;
+	if (f->hd.type == NGHTTP2_RST_STREAM)
+		st->peer_reset = true;
 	if (f->hd.type == NGHTTP2_HEADERS && (f->hd.flags & NGHTTP2_FLAG_END_HEADERS)) {
 		int r = headers_end(h, st);
 		if (r)
@@ -262,7 +264,8 @@ static int on_data(nghttp2_session *ng, uint8_t flags, int32_t id, const uint8_t
 	}
 	if (st->land_len + len > st->land_cap || !st->land) {
 		nghttp2_session_consume_connection(ng, len);
-		return refuse(h, st, RF_EHTTP2, "DATA beyond the stream's window");
+		return refuse(h, st, RF_EHTTP2,
+		              "the server sent DATA beyond the stream's flow-control window");
 	}
 	memcpy(st->land + st->land_len, data, len);
 	st->land_len += len;
@@ -285,12 +288,45 @@ static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t code, void 
 		if (code == NGHTTP2_REFUSED_STREAM || st->refused) {
 			st->refused = true;
 			snprintf(d, sizeof(d), "the server refused the stream (not processed)");
-		} else
+		} else if (st->peer_reset) {
 			snprintf(d, sizeof(d), "the server reset the stream (%s)",
 			         nghttp2_http2_strerror(code));
+		} else if (code == NGHTTP2_FLOW_CONTROL_ERROR) {
+			snprintf(d, sizeof(d),
+			         "the server sent DATA beyond the stream's flow-control window");
+		} else {
+			snprintf(d, sizeof(d), "the server broke HTTP/2's rules on the stream (%s)",
+			         nghttp2_http2_strerror(code));
+		}
 		stream_fail(h, st, RF_EHTTP2, code == NGHTTP2_NO_ERROR ? "stream closed early" : d);
 	}
 	add_news(h, st);
+	return 0;
+}
+
+static const char *frame_name(uint8_t type)
+{
+	static const char *const names[] = {"DATA",          "HEADERS",      "PRIORITY", "RST_STREAM",
+	                                    "SETTINGS",      "PUSH_PROMISE", "PING",     "GOAWAY",
+	                                    "WINDOW_UPDATE", "CONTINUATION"};
+	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "unknown";
+}
+
+static int on_invalid_frame(nghttp2_session *ng, const nghttp2_frame *f, int code, void *arg)
+{
+	(void)ng;
+	struct rf__h2 *h = arg;
+	char d[160];
+	if (f->hd.type == NGHTTP2_PUSH_PROMISE)
+		snprintf(d, sizeof(d), "the server sent PUSH_PROMISE, and push is disabled");
+	else
+		snprintf(d, sizeof(d), "the server sent an invalid %s frame (%s)", frame_name(f->hd.type),
+		         nghttp2_strerror(code));
+	if (!h->detail[0])
+		snprintf(h->detail, sizeof(h->detail), "%s", d);
+	struct rf__h2_stream *st = stream_of(ng, f->hd.stream_id);
+	if (st)
+		stream_fail(h, st, RF_EHTTP2, d);
 	return 0;
 }
 
@@ -318,6 +354,7 @@ int rf__h2_new(struct rf__h2 **out, const struct rf__h2_opts *o)
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
 	nghttp2_session_callbacks_set_error_callback2(cb, on_error);
+	nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cb, on_invalid_frame);
 	nghttp2_option_set_no_auto_window_update(opt, 1);
 	nghttp2_option_set_max_outbound_ack(opt, MAX_OUTBOUND_ACK);
 	nghttp2_option_set_max_continuations(opt, MAX_CONTINUATIONS);
@@ -512,8 +549,13 @@ int rf__h2_recv(struct rf__h2 *h, const char *data, size_t len)
 	ssize_t r = nghttp2_session_mem_recv(h->ng, (const uint8_t *)data, len);
 	if (r < 0) {
 		char d[240];
-		snprintf(d, sizeof(d), "%.60s%s%.159s", nghttp2_strerror((int)r), h->detail[0] ? ": " : "",
-		         h->detail);
+		if (r == NGHTTP2_ERR_FLOODED)
+			snprintf(d, sizeof(d),
+			         "the server flooded the session (PING or SETTINGS frames faster "
+			         "than their answers can go)");
+		else
+			snprintf(d, sizeof(d), "%.60s%s%.159s", nghttp2_strerror((int)r),
+			         h->detail[0] ? ": " : "", h->detail);
 		rf__h2_fail(h, RF_EHTTP2, d);
 		return RF_EHTTP2;
 	}

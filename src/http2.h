@@ -46,6 +46,7 @@ struct rf__h2_stream {
 	bool ended;          /* END_STREAM: no more body */
 	bool closed;         /* nghttp2 closed the stream */
 	uint32_t close_code; /* ... with this error code (0: NO_ERROR) */
+	bool peer_reset;     /* the server sent RST_STREAM */
 	bool refused;        /* the server did not process it (REFUSED_STREAM,
 	                        or beyond a GOAWAY's last stream): safe to
 	                        send again */

@@ -45,6 +45,8 @@ struct rf__session {
 	bool cancel_sent;
 	bool closing; /* no more ops: going once its ops completed */
 	bool queued;  /* on the client's news list */
+	bool telling; /* its news are being told (rf__session_with_news up to
+	                 rf__session_told): it stays */
 	struct rf__session *next_news;
 	char *rx;
 	size_t rx_cap;
@@ -81,6 +83,7 @@ struct rf__session *rf__session_with_news(rf_client *c)
 	if (!c->sess_news)
 		c->sess_news_tail = NULL;
 	x->queued = false;
+	x->telling = true;
 	return x;
 }
 
@@ -119,6 +122,7 @@ static void set_idle(rf_client *c, struct rf__session *x, bool idle)
 /* ---- the socket ops ---- */
 
 static void shut(rf_client *c, struct rf__session *x);
+static void settle(rf_client *c, struct rf__session *x);
 
 static void fail(rf_client *c, struct rf__session *x, int err, const char *detail)
 {
@@ -129,6 +133,10 @@ static void fail(rf_client *c, struct rf__session *x, int err, const char *detai
 
 static void io_failed(rf_client *c, struct rf__session *x, int res, const char *what)
 {
+	if (rf__h2_detail(x->h2)[0]) { /* what nghttp2 found before the end says more */
+		fail(c, x, RF_EHTTP2, rf__h2_detail(x->h2));
+		return;
+	}
 	char d[120];
 	snprintf(d, sizeof(d), "%s: %s", what,
 	         res == 0 ? "the server closed the connection" : strerror(-res));
@@ -228,7 +236,7 @@ void rf__session_on_completion(rf_client *c, rf__tag tag, int res)
 	else
 		x->recv_busy = false;
 	if (x->closing) {
-		rf__session_settle(c, x);
+		settle(c, x);
 		return;
 	}
 	enum rf__conn_io io = rf__conn_completed(x->conn, op, res);
@@ -241,7 +249,7 @@ void rf__session_on_completion(rf_client *c, rf__tag tag, int res)
 		queue_news(c, x);
 		if (e) {
 			shut(c, x);
-			rf__session_settle(c, x);
+			settle(c, x);
 			return;
 		}
 	}
@@ -347,11 +355,11 @@ void rf__session_close_stream(rf_client *c, struct rf__session *x, struct rf__h2
 	rf__h2_close(x->h2, st);
 	rf__origin_room(c, x->origin); /* a parked request may take the stream */
 	if (x->closing) {
-		rf__session_settle(c, x);
+		settle(c, x);
 		return;
 	}
 	flush(c, x);
-	rf__session_settle(c, x);
+	settle(c, x);
 }
 
 /* Stop: cancel what is in flight; the session goes when it completed. */
@@ -382,9 +390,16 @@ static void session_free(rf_client *c, struct rf__session *x)
 	free(x);
 }
 
-void rf__session_settle(rf_client *c, struct rf__session *x)
+void rf__session_told(rf_client *c, struct rf__session *x)
 {
-	if (x->queued)
+	x->telling = false;
+	settle(c, x);
+}
+
+/* A session with nothing left is closed (not while its news are told). */
+static void settle(rf_client *c, struct rf__session *x)
+{
+	if (x->queued || x->telling)
 		return; /* its news first */
 	unsigned streams = rf__h2_streams(x->h2);
 	if (!x->closing && streams == 0) {
@@ -396,7 +411,7 @@ void rf__session_settle(rf_client *c, struct rf__session *x)
 				struct rf__session *old =
 					rf__container_of(c->sess_idle.next, struct rf__session, ilink);
 				shut(c, old);
-				rf__session_settle(c, old);
+				settle(c, old);
 			}
 		}
 	}

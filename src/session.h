@@ -44,8 +44,8 @@ void rf__session_on_completion(rf_client *c, rf__tag tag, int res);
  * NULL; then its streams one by one (NULL when no more). */
 struct rf__session *rf__session_with_news(rf_client *c);
 struct rf__h2_stream *rf__session_next_news(struct rf__session *x);
-/* After its news went out: a session with nothing left is closed. */
-void rf__session_settle(rf_client *c, struct rf__session *x);
+/* All its news went out: a session with nothing left is closed. */
+void rf__session_told(rf_client *c, struct rf__session *x);
 
 /* Sessions in use and idle (for io stats and tests). */
 unsigned rf__session_count(const rf_client *c);

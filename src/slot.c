@@ -640,6 +640,14 @@ static void handshake_step(rf_client *c, struct rf__slot *s)
 	int err;
 	bool tunneling = s->conn->tunnel != NULL;
 	enum rf__conn_step step = rf__conn_handshake_step(s->conn, &next, &err, &detail);
+	if (step == RF__STEP_FAILED && err == RF_ETLS && strstr(detail, "no application protocol") &&
+	    c->opts.http_version >= RF_HTTP_2 && !c->warc) {
+		/* the server has no h2 and said so by alert (OpenSSL servers do) */
+		fail_detail(c, s, RF_EHTTP2,
+		            "the server did not agree to HTTP/2 (ALPN: no protocol in common; --http2 asks "
+		            "for h2 only)");
+		return;
+	}
 	if (step == RF__STEP_FAILED) {
 		fail_detail(c, s, err, detail);
 		return;

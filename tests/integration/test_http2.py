@@ -1,0 +1,305 @@
+#!/usr/bin/env python3
+"""HTTP/2: nginx (http2 over TLS by ALPN, and h2c with prior knowledge),
+nghttpd (Debian's nghttp2-server), and tests/servers/h2bad.py breaking the
+protocol's rules.  Each case asserts content by SHA-256, which protocol
+nginx's access log says each request came over and on how many
+connections, the exit status and the message."""
+import os
+import shutil
+import subprocess
+import time
+
+from harness import (NGINX_LOGS, Skip, case, free_port, listdir, main, run, sha256, sha256_file,
+                     start_nginx, start_script_server, tmpdir, wait_port, _cleanup, _stop, ROOT)
+from pki import make_pki
+
+PKI = make_pki(tmpdir())
+CA = ["--cacert", PKI["ca"]]
+WWW = tmpdir()
+os.makedirs(os.path.join(WWW, "many"))
+FILES = {}
+for i in range(300):
+    data = os.urandom(i * 131 % 40000)
+    FILES[f"f{i}.bin"] = data
+    with open(os.path.join(WWW, "many", f"f{i}.bin"), "wb") as f:
+        f.write(data)
+BIG = os.urandom(1 << 20) * 24
+with open(os.path.join(WWW, "big.bin"), "wb") as f:
+    f.write(BIG)
+EXTRA = """
+    location /redir { return 302 /many/f7.bin; }
+    location /missing-page { return 404 "gone\\n"; }
+    location /slowly { limit_rate 200k; alias %s/big.bin; }
+""" % WWW
+H2 = start_nginx(WWW, EXTRA, tls=(PKI["server"], PKI["key"]), http2=True)
+H2C = start_nginx(WWW, EXTRA, http2=True, v6=False)
+H1 = start_nginx(WWW, EXTRA, tls=(PKI["server"], PKI["key"]), v6=False)
+H2BAD = os.path.join(ROOT, "tests", "servers", "h2bad.py")
+
+
+def log_lines(port):
+    """nginx's access log: (protocol, status, uri, connection) per request."""
+    time.sleep(0.05)  # nginx writes a request's line when it is done
+    out = []
+    with open(NGINX_LOGS[port]) as f:
+        for line in f:
+            proto, status, uri, conn, _ = line.split()
+            out.append((proto, int(status), uri, conn))
+    return out
+
+
+def log_mark(port):
+    return len(log_lines(port))
+
+
+def fetch(urls, *opts, timeout=60):
+    out = tmpdir()
+    code, stdout, err = run(["--retry", "0"] + list(opts) + ["-P", out] + list(urls), timeout=timeout)
+    return code, err, out
+
+
+def same_files(out, names):
+    for n in names:
+        assert sha256_file(os.path.join(out, n)) == sha256(FILES[n]), n
+
+
+@case
+def https_offers_h2_and_many_files_share_one_connection():
+    mark = log_mark(H2)
+    names = [f"f{i}.bin" for i in range(300)]
+    code, err, out = fetch([f"https://localhost:{H2}/many/{n}" for n in names], *CA, "-j", "64")
+    assert code == 0, err
+    same_files(out, names)
+    lines = log_lines(H2)[mark:]
+    assert len(lines) == 300 and {p for p, *_ in lines} == {"HTTP/2.0"}, lines[:3]
+    assert len({c for *_, c in lines}) == 1, "one connection carries every stream"
+    assert "TLS handshakes 1 (0 resumed)" in err, err
+
+
+@case
+def h2c_with_prior_knowledge():
+    mark = log_mark(H2C)
+    names = [f"f{i}.bin" for i in range(0, 300, 3)]
+    code, err, out = fetch([f"http://127.0.0.1:{H2C}/many/{n}" for n in names] +
+                           [f"http://127.0.0.1:{H2C}/big.bin"], "--http2-prior-knowledge", "-j", "16")
+    assert code == 0, err
+    same_files(out, names)
+    assert sha256_file(os.path.join(out, "big.bin")) == sha256(BIG)
+    lines = log_lines(H2C)[mark:]
+    assert {p for p, *_ in lines} == {"HTTP/2.0"} and len({c for *_, c in lines}) == 1, lines[:3]
+
+
+@case
+def http1_1_is_spoken_when_asked_or_when_the_server_has_no_h2():
+    mark = log_mark(H2)
+    code, err, out = fetch([f"https://localhost:{H2}/many/f1.bin", f"https://localhost:{H2}/many/f2.bin"],
+                           *CA, "--http1.1")
+    assert code == 0, err
+    same_files(out, ["f1.bin", "f2.bin"])
+    assert {p for p, *_ in log_lines(H2)[mark:]} == {"HTTP/1.1"}
+    mark = log_mark(H1)
+    names = [f"f{i}.bin" for i in range(40)]
+    code, err, out = fetch([f"https://localhost:{H1}/many/{n}" for n in names], *CA, "-j", "8")
+    assert code == 0, err
+    same_files(out, names)
+    lines = log_lines(H1)[mark:]
+    assert {p for p, *_ in lines} == {"HTTP/1.1"}, lines[:3]
+    # the requests waited for the first connection's answer, then went
+    # over up to 8 connections of their own
+    assert 1 < len({c for *_, c in lines}) <= 8, lines
+
+
+@case
+def http2_only_fails_clearly_against_a_server_without_it():
+    url = f"https://localhost:{H1}/many/f3.bin"
+    code, err, out = fetch([url], *CA, "--http2")
+    assert code == 4, (code, err)
+    assert f"{url}: HTTP/2 stream or session failed (the server did not agree to HTTP/2" in err, err
+    assert listdir(out) == []
+    code, _, err = run(["--http2", "--http1.1", url])
+    assert code == 2 and "exclude each other" in err, err
+
+
+@case
+def redirects_errors_resume_and_checksums_over_streams():
+    base = f"https://localhost:{H2}"
+    want = hashlib_hex(FILES["f9.bin"])
+    code, err, out = fetch([f"{base}/redir", f"{base}/missing-page", f"{base}/many/f9.bin#sha256={want}"],
+                           *CA, "-j", "4")
+    assert code == 6, (code, err)  # an HTTP error
+    assert f"{base}/missing-page: HTTP 404" in err, err
+    assert sha256_file(os.path.join(out, "redir")) == sha256(FILES["f7.bin"])
+    assert sha256_file(os.path.join(out, "f9.bin")) == sha256(FILES["f9.bin"])
+    # resume: a .part with the first half goes on with a Range request
+    out = tmpdir()
+    with open(os.path.join(out, "big.bin.part"), "wb") as f:
+        f.write(BIG[:len(BIG) // 2])
+    mark = log_mark(H2)
+    code, _, err = run(["-c", "-o", os.path.join(out, "big.bin"), *CA, f"{base}/big.bin"])
+    assert code == 0, err
+    assert sha256_file(os.path.join(out, "big.bin")) == sha256(BIG)
+    assert log_lines(H2)[mark:] == [(p, 206, "/big.bin", c) for p, _, _, c in log_lines(H2)[mark:]]
+    # a split download: segments are streams of one session
+    out = tmpdir()
+    mark = log_mark(H2)
+    code, _, err = run(["--split", "4", "-P", out, *CA, f"{base}/big.bin"])
+    assert code == 0, err
+    assert sha256_file(os.path.join(out, "big.bin")) == sha256(BIG)
+    lines = log_lines(H2)[mark:]
+    assert len(lines) >= 4 and {p for p, *_ in lines} == {"HTTP/2.0"}, lines
+    assert len({c for *_, c in lines}) == 1, lines
+
+
+def hashlib_hex(data):
+    import hashlib
+    return hashlib.sha256(data).hexdigest()
+
+
+@case
+def a_slow_reader_holds_back_only_its_own_stream():
+    """--limit-rate holds a stream's window shut: the big body comes at the
+    limit, with flat memory, while small files on the same connection come
+    at once."""
+    out = tmpdir()
+    names = [f"f{i}.bin" for i in range(20)]
+    p = subprocess.Popen(["/usr/bin/time", "-f", "%M", os.environ["RINGFETCH"], "--retry", "0",
+                          "--limit-rate", "4M", *CA, "-P", out, "--json", "-",
+                          f"https://localhost:{H2}/big.bin"] +
+                         [f"https://localhost:{H2}/many/{n}" for n in names],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    stdout, err = p.communicate(timeout=60)
+    assert p.returncode == 0, err
+    same_files(out, names)
+    assert sha256_file(os.path.join(out, "big.bin")) == sha256(BIG)
+    import json
+    done = [json.loads(line) for line in stdout.splitlines() if '"type":"result"' in line]
+    order = [d["url"].rsplit("/", 1)[1] for d in done]
+    assert order[-1] == "big.bin", order  # the small ones did not wait for it
+    big = [d for d in done if d["url"].endswith("big.bin")][0]
+    assert big["time"]["total"] >= 4.0, big  # 24 MiB at 4 MiB/s: the window held it
+    rss_kb = int(err.strip().splitlines()[-1])
+    if not os.environ.get("RINGFETCH_SANITIZED") and not os.environ.get("RINGFETCH_WRAPPER"):
+        assert rss_kb < 40 * 1024, rss_kb
+
+
+@case
+def max_per_host_counts_connections_and_streams_fill_them():
+    mark = log_mark(H2)
+    names = [f"f{i}.bin" for i in range(120)]
+    code, err, out = fetch([f"https://localhost:{H2}/many/{n}" for n in names], *CA, "-j", "120",
+                           "--max-per-host", "1")
+    assert code == 0, err
+    same_files(out, names)
+    lines = log_lines(H2)[mark:]
+    assert len({c for *_, c in lines}) == 1 and len(lines) == 120, lines[:3]
+
+
+def start_h2bad(mode, tls=False):
+    args = [mode] + (["--tls", PKI["server"], PKI["key"]] if tls else [])
+    return start_script_server(H2BAD, *args)
+
+
+def fetch_bad(mode, *opts, n=3, tls=False, timeout=30):
+    port = start_h2bad(mode, tls)
+    scheme = "https" if tls else "http"
+    urls = [f"{scheme}://127.0.0.1:{port}/{chr(97 + i)}" for i in range(n)]
+    extra = CA if tls else ["--http2-prior-knowledge"]
+    code, err, out = fetch(urls, "--timeout", "3", "-j", "4", *extra, *opts, timeout=timeout)
+    return code, err, out, urls
+
+
+@case
+def well_behaved_raw_server_and_its_settings():
+    for mode in ("ok", "zerowindow", "onestream", "closedtwice"):
+        code, err, out, urls = fetch_bad(mode)
+        assert code == 0, (mode, err)
+        assert sorted(listdir(out)) == ["a", "b", "c"], (mode, listdir(out))
+    code, err, out, urls = fetch_bad("ok", tls=True)
+    assert code == 0, err
+    assert sorted(listdir(out)) == ["a", "b", "c"]
+
+
+@case
+def goaway_sends_unprocessed_streams_to_a_new_connection():
+    code, err, out, urls = fetch_bad("goaway", n=6)
+    assert code == 0, err
+    assert sorted(listdir(out)) == list("abcdef"), listdir(out)
+    assert "retr" not in err, err  # not counted as failures
+
+
+@case
+def hostile_servers_end_with_a_clear_error_and_nothing_half_written():
+    cases = {
+        "rst": "the server reset the stream (INTERNAL_ERROR)",
+        "push": "the server sent PUSH_PROMISE, and push is disabled",
+        "bigheaders": "HTTP/2 stream or session failed (Too many CONTINUATION frames",
+        "continuation": "Too many CONTINUATION frames",
+        "hpackbomb": "response headers too large (header section over 64 KiB)",
+        "pingflood": "the server flooded the session",
+        "settingsflood": "the server flooded the session",
+        "silent": "timed out waiting for data",
+    }
+    for mode, message in cases.items():
+        t0 = time.monotonic()
+        code, err, out, urls = fetch_bad(mode)
+        assert code == 4, (mode, code, err)
+        for u in urls:
+            assert u + ":" in err, (mode, err)
+        assert message in err, (mode, err)
+        assert listdir(out) == [], (mode, listdir(out))
+        assert time.monotonic() - t0 < 20, mode
+
+
+@case
+def data_beyond_the_window_resets_the_stream():
+    # the reader is held by the rate limit, so the window stays shut
+    code, err, out, urls = fetch_bad("window", "--limit-rate", "20k", n=1)
+    assert code == 4, (code, err)
+    assert "beyond the stream's flow-control window" in err, err
+    assert listdir(out) == []
+
+
+@case
+def protocol_mismatches_are_named():
+    # an h2 server asked HTTP/1.1: its SETTINGS frame is no HTTP/1.1 answer
+    port = start_h2bad("ok")
+    url = f"http://127.0.0.1:{port}/x"
+    code, err, out = fetch([url], "--timeout", "3")
+    assert code == 4 and f"{url}:" in err, (code, err)
+    assert listdir(out) == []
+    # an HTTP/1.1 server spoken to with prior knowledge
+    h1plain = start_nginx(WWW, v6=False)
+    url = f"http://127.0.0.1:{h1plain}/many/f1.bin"
+    code, err, out = fetch([url], "--http2-prior-knowledge", "--timeout", "3")
+    assert code == 4 and f"{url}: HTTP/2 stream or session failed" in err, (code, err)
+    assert "does not support HTTP/2" in err, err
+    assert listdir(out) == []
+
+
+@case
+def nghttpd_serves_the_same_bytes():
+    if not shutil.which("nghttpd"):
+        raise Skip("nghttpd (nghttp2-server) is not installed")
+    port = free_port()
+    p = subprocess.Popen(["nghttpd", "-d", WWW, "--no-tls", str(port)], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    _cleanup.append(lambda p=p: _stop(p))
+    wait_port(port)
+    tport = free_port()
+    q = subprocess.Popen(["nghttpd", "-d", WWW, str(tport), PKI["key"], PKI["server"]],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _cleanup.append(lambda q=q: _stop(q))
+    wait_port(tport)
+    names = [f"f{i}.bin" for i in range(0, 300, 7)]
+    code, err, out = fetch([f"http://127.0.0.1:{port}/many/{n}" for n in names] +
+                           [f"http://127.0.0.1:{port}/big.bin"], "--http2-prior-knowledge", "-j", "16")
+    assert code == 0, err
+    same_files(out, names)
+    assert sha256_file(os.path.join(out, "big.bin")) == sha256(BIG)
+    code, err, out = fetch([f"https://localhost:{tport}/many/{n}" for n in names], *CA, "--http2")
+    assert code == 0, err
+    same_files(out, names)
+
+
+if __name__ == "__main__":
+    main()

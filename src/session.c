@@ -31,6 +31,7 @@
 #include "session.h"
 
 #define SEND_BUF (64 * 1024)
+#define SESSION_RX (64 * 1024) /* plaintext per nghttp2 call: many frames at once */
 
 struct rf__session {
 	struct rf__conn *conn;
@@ -291,13 +292,16 @@ struct rf__session *rf__session_new(rf_client *c, struct rf__conn *conn)
 	struct rf__session *x = rf__calloc(1, sizeof(*x));
 	int at = x ? table_slot(c) : -1;
 	struct rf__h2_opts ho = {.stream_window = c->opts.recv_buffer, .h2c = !rf__conn_is_tls(conn)};
-	if (at < 0 || !(x->rx = rf__calloc(1, c->opts.recv_buffer)) || rf__h2_new(&x->h2, &ho)) {
+	if (at < 0 || !(x->rx = rf__calloc(1, SESSION_RX)) || rf__h2_new(&x->h2, &ho)) {
 		if (x)
 			free(x->rx);
 		free(x);
 		return NULL;
 	}
-	x->rx_cap = c->opts.recv_buffer;
+	x->rx_cap = SESSION_RX;
+	/* ciphertext in big pieces: one connection carries every stream's body */
+	if (c->opts.big_buffer > c->opts.recv_buffer)
+		rf__conn_set_recv_size(conn, c->opts.big_buffer / 4);
 	x->idx = (uint32_t)at;
 	x->gen = ++c->sess_gens[at] & RF__TAG_GEN_MASK;
 	c->sess_tab[at] = x;

@@ -1,7 +1,7 @@
 // gofetch - the idiomatic Go peer for bench/run: net/http with a tuned
 // Transport and a timeout, a buffered-channel semaphore, io.Copy to files.
 //
-//	gofetch -j 64 -o OUTDIR [-cacert FILE] URLLIST
+//	gofetch -j 64 -o OUTDIR [-cacert FILE] [-http2] URLLIST
 package main
 
 import (
@@ -23,6 +23,7 @@ func main() {
 	jobs := flag.Int("j", 64, "concurrent downloads")
 	outDir := flag.String("o", ".", "output directory")
 	caFile := flag.String("cacert", "", "CA bundle for HTTPS")
+	h2 := flag.Bool("http2", false, "HTTP/2 over TLS (as http.DefaultTransport does)")
 	flag.Parse()
 
 	tr := &http.Transport{
@@ -31,6 +32,7 @@ func main() {
 		MaxConnsPerHost:     *jobs,
 		DisableCompression:  true,
 		IdleConnTimeout:     90 * time.Second,
+		ForceAttemptHTTP2:   *h2, // a custom TLS config turns it off otherwise
 	}
 	if *caFile != "" {
 		pem, err := os.ReadFile(*caFile)

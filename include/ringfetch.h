@@ -197,6 +197,8 @@ typedef struct rf_result {
 	                                    sent, "" if none (rf_disposition_filename) */
 	int decoded;                     /* 1: the body was decoded from content_encoding
 	                                    (rf_client_opts.compressed) before it was saved */
+	int http_version;                /* the final attempt's HTTP: 11 (HTTP/1.1) or 20
+	                                    (HTTP/2); 0 when no request was sent */
 } rf_result;
 
 typedef void (*rf_done_fn)(void *arg, const rf_result *result);

@@ -563,6 +563,7 @@ static void report(rf_client *c, struct rf__req *r, struct rf__slot *s, int err,
 			res.reason = s->resp.reason;
 		res.bytes = s->bytes;
 		res.reused = s->conn_reused;
+		res.http_version = s->ex.ops == &rf__http2_exchange ? 20 : s->ex.ops ? 11 : 0;
 		res.tls_handshake = s->tls_handshake;
 		res.tls_resumed = s->tls_resumed;
 		res.resumed_from = r->split_done ? 0 : (uint64_t)s->sink.resume_from;

@@ -33,6 +33,10 @@ void results_json(FILE *f, const rf_result *r, const char *path, int exit, unsig
 	        (unsigned long long)r->resumed_from, r->skipped ? "true" : "false");
 	fprintf(f, ",\"attempts\":%u,\"retries\":%u,\"redirects\":%u,\"reused\":%s", r->attempts, r->retries,
 	        r->redirects, r->reused ? "true" : "false");
+	fprintf(f, ",\"http_version\":%s",
+	        r->http_version == 20   ? "\"2\""
+	        : r->http_version == 11 ? "\"1.1\""
+	                                : "null");
 	field(f, "digest", false);
 	if (r->digest && r->digest[0]) {
 		fputs("{\"algo\":", f);
@@ -91,6 +95,7 @@ enum var {
 	V_FILENAME_EFFECTIVE,
 	V_NUM_REDIRECTS,
 	V_NUM_RETRIES,
+	V_HTTP_VERSION,
 	V_ERRORMSG,
 	V_EXITCODE,
 	V_DIGEST,
@@ -111,6 +116,7 @@ static const char *const var_names[V_COUNT][2] = {
 	[V_FILENAME_EFFECTIVE] = {"filename_effective", NULL},
 	[V_NUM_REDIRECTS] = {"num_redirects", NULL},
 	[V_NUM_RETRIES] = {"num_retries", NULL},
+	[V_HTTP_VERSION] = {"http_version", NULL},
 	[V_ERRORMSG] = {"errormsg", NULL},
 	[V_EXITCODE] = {"exitcode", NULL},
 	[V_DIGEST] = {"digest", NULL},
@@ -206,6 +212,9 @@ void writeout(FILE *f, const char *fmt, const rf_result *r, const char *path, in
 			break;
 		case V_NUM_RETRIES:
 			fprintf(f, "%u", r->retries);
+			break;
+		case V_HTTP_VERSION: /* curl's: "2", "1.1", "0" when none */
+			fputs(r->http_version == 20 ? "2" : r->http_version == 11 ? "1.1" : "0", f);
 			break;
 		case V_ERRORMSG:
 			fputs(r->error ? rf_strerror(r->error) : "", f);

@@ -9,8 +9,11 @@ import shutil
 import subprocess
 import time
 
+import json
+
 from harness import (NGINX_LOGS, Skip, case, free_port, listdir, main, run, sha256, sha256_file,
-                     start_nginx, start_script_server, tmpdir, wait_port, _cleanup, _stop, ROOT)
+                     start_nginx, start_script_server, start_tinyproxy, tmpdir, wait_port, _cleanup, _stop,
+                     ROOT)
 from pki import make_pki
 
 PKI = make_pki(tmpdir())
@@ -26,12 +29,18 @@ for i in range(300):
 BIG = os.urandom(1 << 20) * 24
 with open(os.path.join(WWW, "big.bin"), "wb") as f:
     f.write(BIG)
+TEXT = b"compressible, cookie-setting text\n" * 4000
+with open(os.path.join(WWW, "t.txt"), "wb") as f:
+    f.write(TEXT)
 EXTRA = """
     location /redir { return 302 /many/f7.bin; }
+    location = /set { add_header Set-Cookie "h2c=yes; Path=/"; return 200 "set\\n"; }
+    location = /echo-cookie { return 200 "$http_cookie\\n"; }
     location /missing-page { return 404 "gone\\n"; }
     location /slowly { limit_rate 200k; alias %s/big.bin; }
 """ % WWW
-H2 = start_nginx(WWW, EXTRA, tls=(PKI["server"], PKI["key"]), http2=True)
+GZIP = "gzip on; gzip_types text/plain; gzip_min_length 10;"
+H2 = start_nginx(WWW, EXTRA, tls=(PKI["server"], PKI["key"]), http2=True, http_extra=GZIP)
 H2C = start_nginx(WWW, EXTRA, http2=True, v6=False)
 H1 = start_nginx(WWW, EXTRA, tls=(PKI["server"], PKI["key"]), v6=False)
 H2BAD = os.path.join(ROOT, "tests", "servers", "h2bad.py")
@@ -74,6 +83,37 @@ def https_offers_h2_and_many_files_share_one_connection():
     assert len(lines) == 300 and {p for p, *_ in lines} == {"HTTP/2.0"}, lines[:3]
     assert len({c for *_, c in lines}) == 1, "one connection carries every stream"
     assert "TLS handshakes 1 (0 resumed)" in err, err
+
+
+@case
+def reports_say_which_http_each_url_spoke():
+    code, stdout, err = run(["--retry", "0", "--json", "-", "--discard", *CA, "-w", "%{http_version}\n",
+                             f"https://localhost:{H2}/many/f1.bin", f"https://localhost:{H1}/many/f1.bin",
+                             f"https://localhost:{H2}/many/f2.bin"])
+    assert code == 0, err
+    got = {r["url"].split("/")[2]: r["http_version"] for r in map(json.loads, stdout.decode().splitlines())
+           if r["type"] == "result"}
+    assert got == {f"localhost:{H2}": "2", f"localhost:{H1}": "1.1"}, got
+    assert sorted(err.splitlines()[:3]) == ["1.1", "2", "2"], err
+
+
+@case
+def proxy_tunnel_compressed_bodies_and_cookies_over_h2():
+    px, pxlog = start_tinyproxy()
+    out = tmpdir()
+    jar = os.path.join(tmpdir(), "jar")
+    mark = log_mark(H2)
+    base = f"https://localhost:{H2}"
+    code, _, err = run(["--retry", "0", "-x", f"http://127.0.0.1:{px}", "--compressed", *CA, "-P", out,
+                        "--cookie", "", "--cookie-jar", jar, "-j", "1", f"{base}/t.txt", f"{base}/set",
+                        f"{base}/echo-cookie"])
+    assert code == 0, err
+    assert open(os.path.join(out, "t.txt"), "rb").read() == TEXT
+    assert open(os.path.join(out, "echo-cookie")).read() == "h2c=yes\n"
+    lines = log_lines(H2)[mark:]
+    assert [p for p, *_ in lines] == ["HTTP/2.0"] * 3 and len({c for *_, c in lines}) == 1, lines
+    assert f"CONNECT localhost:{H2}" in open(pxlog).read()
+    assert "h2c\tyes" in open(jar).read()
 
 
 @case

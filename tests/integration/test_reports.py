@@ -21,6 +21,7 @@ RESULT_SCHEMA = {
     "retries": int, "redirects": int, "reused": bool, "digest": (dict, type(None)),
     "error": (dict, type(None)), "note": str, "exit_status": int, "time": dict,
     "line": (int, type(None)), "content_encoding": str, "decoded": bool,
+    "http_version": (str, type(None)),
 }
 TIME_KEYS = {"dns", "connect", "tls", "first_byte", "total"}
 SUMMARY_SCHEMA = {"type": str, "downloaded": int, "skipped": int, "failed": int, "bytes": int,

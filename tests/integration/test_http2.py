@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """HTTP/2: nginx (http2 over TLS by ALPN, and h2c with prior knowledge),
-nghttpd (Debian's nghttp2-server), and tests/servers/h2bad.py breaking the
-protocol's rules.  Each case asserts content by SHA-256, which protocol
+nghttpd (Debian's nghttp2-server), h2o, Apache's mod_http2, and
+tests/servers/h2bad.py breaking the protocol's rules.  Each case asserts content by SHA-256, which protocol
 nginx's access log says each request came over and on how many
 connections, the exit status and the message."""
 import os
@@ -339,6 +339,91 @@ def nghttpd_serves_the_same_bytes():
     code, err, out = fetch([f"https://localhost:{tport}/many/{n}" for n in names], *CA, "--http2")
     assert code == 0, err
     same_files(out, names)
+
+
+def readable_to_all():
+    """h2o and Apache started as root serve as an unprivileged user."""
+    for d in (WWW, os.path.join(WWW, "many")):
+        os.chmod(d, 0o755)
+
+
+def start_h2o(tls):
+    readable_to_all()
+    work = tmpdir()
+    port = free_port()
+    ssl = (f"\n  ssl:\n    certificate-file: {PKI['server']}\n    key-file: {PKI['key']}"
+           if tls else "")
+    with open(os.path.join(work, "h2o.conf"), "w") as f:
+        f.write(f"""listen:
+  port: {port}
+  host: 127.0.0.1{ssl}
+error-log: {work}/error.log
+hosts:
+  default:
+    paths:
+      /:
+        file.dir: {WWW}
+""")
+    p = subprocess.Popen(["h2o", "-c", os.path.join(work, "h2o.conf")], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    _cleanup.append(lambda p=p: _stop(p))
+    wait_port(port)
+    return port
+
+
+def start_apache(tls):
+    """Apache httpd with mod_http2 (it drops to www-data: the files are
+    made readable to it)."""
+    readable_to_all()
+    work = tmpdir()
+    os.chmod(work, 0o755)
+    port = free_port()
+    mods = "/usr/lib/apache2/modules"
+    tls_conf = (f"LoadModule ssl_module {mods}/mod_ssl.so\nSSLEngine on\n"
+                f"SSLCertificateFile {PKI['server']}\nSSLCertificateKeyFile {PKI['key']}\n"
+                "Protocols h2 http/1.1\n") if tls else "Protocols h2c http/1.1\n"
+    with open(os.path.join(work, "httpd.conf"), "w") as f:
+        f.write(f"""LoadModule mpm_event_module {mods}/mod_mpm_event.so
+LoadModule authz_core_module {mods}/mod_authz_core.so
+LoadModule http2_module {mods}/mod_http2.so
+ServerName localhost
+Listen 127.0.0.1:{port}
+PidFile {work}/httpd.pid
+ErrorLog {work}/error.log
+DefaultRuntimeDir {work}
+Mutex file:{work} default
+User www-data
+Group www-data
+DocumentRoot {WWW}
+<Directory {WWW}>
+  Require all granted
+</Directory>
+{tls_conf}""")
+    p = subprocess.Popen(["apache2", "-f", os.path.join(work, "httpd.conf"), "-DFOREGROUND"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _cleanup.append(lambda p=p: _stop(p))
+    wait_port(port)
+    return port
+
+
+@case
+def h2o_and_apache_serve_the_same_bytes():
+    names = [f"f{i}.bin" for i in range(0, 300, 11)]
+    for server, start in (("h2o", start_h2o), ("apache2", start_apache)):
+        if not shutil.which(server):
+            raise Skip(f"{server} is not installed")
+        tport, port = start(True), start(False)
+        code, stdout, err = run(["--retry", "0", *CA, "-P", tmpdir(), "--http2", "--json", "-", "-j", "8"] +
+                                [f"https://localhost:{tport}/many/{n}" for n in names])
+        assert code == 0, (server, err)
+        assert {json.loads(l).get("http_version") for l in stdout.decode().splitlines()} == {"2", None}
+        out = tmpdir()
+        code, _, err = run(["--retry", "0", "-P", out, "--http2-prior-knowledge", "-j", "8"] +
+                           [f"http://127.0.0.1:{port}/many/{n}" for n in names] +
+                           [f"http://127.0.0.1:{port}/big.bin"])
+        assert code == 0, (server, err)
+        same_files(out, names)
+        assert sha256_file(os.path.join(out, "big.bin")) == sha256(BIG), server
 
 
 if __name__ == "__main__":

@@ -43,8 +43,8 @@ _ringfetch()
 		--uring-no-splice --uring-recv --uring-recv-buffer --uring-recv-inc
 		--uring-recv-pool --uring-setup --uring-submit-batch --uring-write-fixed --user
 		--user-agent --verbose --version --write-out"
-	local bench_opts="-H -X -c -d -h -i -k -n -q -t
-		--body-file --cacert --connections --data --data-file --duration --header --help --input-file
+	local bench_opts="-H -X -c -d -h -i -k -m -n -q -t
+		--body-file --cacert --connections --data --data-file --duration --header --help --http2 --input-file --max-concurrent-streams
 		--fail-if --latency-table --insecure --io --io-report --json --merge --method --no-keepalive --no-tls-resume
 		--percentiles --plot --quiet --rate --rate-ramp --recv-buffer --requests --resolve --stages --start-at --threads --timeline
 		--timeout --uring-fixed-files --uring-send-zc --uring-setup --uring-submit-batch

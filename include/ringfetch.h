@@ -842,7 +842,10 @@ typedef struct rf_bench_opts {
 	                            IORING_OP_SEND_ZC (their memory is the
 	                            run's): RF_URING_FIXED_AUTO (0: off,
 	                            measured), _ON, _OFF */
-	int reserved_int;        /* zero */
+	int http2_streams;       /* 0: HTTP/1.1; N (1 to 100): HTTP/2 with up to N
+	                            streams on each connection (h2load's -m):
+	                            https by ALPN h2, http:// with prior
+	                            knowledge (h2c); not with no_keepalive */
 	const char *const *pins; /* "HOST:PORT:ADDR[,ADDR...]" (curl's --resolve):
 	                            HOST on PORT dials the first ADDR, no lookup */
 	size_t n_pins;

@@ -50,6 +50,7 @@
 #include "conn.h"
 #include "hdr.h"
 #include "http1.h"
+#include "http2.h"
 #include "loop.h"
 #include "ringfetch.h"
 #include "schedule.h"
@@ -115,6 +116,29 @@ struct bconn {
 	char *buf;
 	struct rf__http1_resp h1; /* the lean parse ... */
 	struct rf__response rsp;  /* ... and what it found */
+	struct bsess *sess;       /* --http2: the session this lane's streams go on */
+	struct rf__h2_stream st;  /* ... and its stream (it carries the response) */
+};
+
+/* --http2: a connection under lanes.  A lane is a struct bconn that sends
+ * one request at a time, as an HTTP/1.1 connection does, so the schedules
+ * deal requests to lanes unchanged; its request is a stream on the
+ * session.  A thread's c sessions carry c x m lanes, lane i on session
+ * i mod c, so consecutive lanes go to different connections. */
+struct bsess {
+	struct rf__conn k;
+	struct rf__h2 *h2;      /* while connected */
+	enum bconn_state state; /* CLOSED, CONNECTING, HANDSHAKE, IDLE (streams
+	                           may open), DRAINING */
+	unsigned idx, origin;
+	uint32_t gen;
+	unsigned ops;
+	bool recv_busy, send_busy;
+	int64_t start_ns, deadline;
+	char *rx, *land; /* plaintext in; where every stream's body lands (and
+	                    is dropped: each lane's bytes are counted) */
+	char *tx;
+	size_t tx_cap, tx_len;
 };
 
 struct bench_thread {
@@ -124,8 +148,10 @@ struct bench_thread {
 	struct rf__loop *loop;
 	bool send_zc; /* plain requests go out with SEND_ZC */
 	struct rf__tls_ctx *tls;
-	struct bconn *conns;
+	struct bconn *conns; /* connections, or --http2's lanes */
 	unsigned n;
+	struct bsess *sess; /* --http2: its sessions */
+	unsigned nsess;
 	unsigned first_conn; /* global index of conns[0] */
 	int64_t now;
 	unsigned busy; /* connections with a request out */
@@ -584,8 +610,16 @@ static int check_opts(rf_bench_opts *o)
 	if (o->io < RF_IO_AUTO || o->io > RF_IO_EPOLL || o->uring_setup < 0 ||
 	    o->uring_setup > RF_URING_SETUP_SQPOLL || o->uring_fixed_files < RF_URING_FIXED_AUTO ||
 	    o->uring_fixed_files > RF_URING_FIXED_OFF || o->uring_send_zc < RF_URING_FIXED_AUTO ||
-	    o->uring_send_zc > RF_URING_FIXED_OFF || o->reserved_int || o->reserved[0]) {
+	    o->uring_send_zc > RF_URING_FIXED_OFF || o->reserved[0]) {
 		say(o, "%s%s", "unknown io (RF_IO_AUTO, RF_IO_URING, RF_IO_EPOLL)", "");
+		return RF_EINVAL;
+	}
+	if (o->http2_streams < 0 || o->http2_streams > RF__H2_MAX_STREAMS ||
+	    (o->http2_streams && o->no_keepalive)) {
+		say(o, "%s%s",
+		    o->no_keepalive ? "HTTP/2 keeps its connections (no --no-keepalive)"
+		                    : "HTTP/2 streams per connection: 1 to 100",
+		    "");
 		return RF_EINVAL;
 	}
 	if (o->body_len && !o->body) {
@@ -666,8 +700,8 @@ int rf_bench_new(const rf_bench_opts *opts, rf_bench **out)
 		.insecure = o->tls_insecure != 0,
 		.min_version = 12,
 		.no_resume = o->tls_no_resume != 0,
-		.keep_buffers = true,   /* every connection is busy all the time */
-		.alpn = "\x08http/1.1", /* its lean parse speaks HTTP/1.1 only */
+		.keep_buffers = true, /* every connection is busy all the time */
+		.alpn = opts->http2_streams ? "\x02h2" : "\x08http/1.1",
 	};
 	if (b->need_tls) { /* check the CA setup now, once, with a clear message */
 		struct rf__tls_ctx *ctx = NULL;
@@ -784,6 +818,9 @@ static void record_error(struct bench_thread *bt, struct bconn *c, enum rf_bench
 static void issue(struct bench_thread *bt, struct bconn *c, int64_t origin,
                   const struct bench_target *target);
 static void next_request(struct bench_thread *bt, struct bconn *c);
+static void lane_fail(struct bench_thread *bt, struct bconn *c, enum rf_bench_error kind, int err,
+                      const char *detail);
+static void lane_issue(struct bench_thread *bt, struct bconn *c);
 
 /* Close the connection once its ops are in; then do what c->then says. */
 static void drain(struct bench_thread *bt, struct bconn *c, enum bconn_then then)
@@ -812,6 +849,10 @@ static void drain(struct bench_thread *bt, struct bconn *c, enum bconn_then then
 static void fail(struct bench_thread *bt, struct bconn *c, enum rf_bench_error kind, int err,
                  const char *detail)
 {
+	if (c->sess) {
+		lane_fail(bt, c, kind, err, detail);
+		return;
+	}
 	if (c->state == BC_DRAINING)
 		return;
 	bool had_request = c->want || c->state == BC_BUSY;
@@ -879,6 +920,10 @@ static void issue(struct bench_thread *bt, struct bconn *c, int64_t origin, cons
 	c->cur = target;
 	c->origin_ns = origin;
 	c->counted = in_window(bt, origin);
+	if (c->sess) {
+		lane_issue(bt, c);
+		return;
+	}
 	if (c->state == BC_IDLE && !c->ops) {
 		send_request(bt, c);
 		return;
@@ -991,6 +1036,11 @@ static void complete(struct bench_thread *bt, struct bconn *c)
 	c->served = true;
 	c->stale_retried = false;
 	c->deadline = 0;
+	if (c->sess) { /* the stream is closed: the lane's next request */
+		set_state(bt, c, BC_IDLE);
+		next_request(bt, c);
+		return;
+	}
 	if (bt->b->o.no_keepalive || !c->rsp.keep_alive) {
 		drain(bt, c, THEN_NEXT);
 		return;
@@ -1150,6 +1200,383 @@ static void on_received(struct bench_thread *bt, struct bconn *c, enum rf__op_ki
 	}
 }
 
+/* ---- --http2: sessions under lanes ---- */
+
+#define SESS_BIT (1u << 31) /* in a tag's index: a session's op */
+#define SESS_BUF (64 * 1024)
+
+static rf__tag sess_tag(const struct bsess *x, enum rf__op_kind op)
+{
+	return rf__tag_make(RF__OWNER_CONN, op, x->idx | SESS_BIT, x->gen);
+}
+
+static void sess_submit(struct bench_thread *bt, struct bsess *x, const struct rf__conn_op *op)
+{
+	x->ops++;
+	if (op->kind == RF__OP_SEND || op->kind == RF__OP_TLS_SEND)
+		x->send_busy = true;
+	else
+		x->recv_busy = true;
+	rf__conn_submit(bt->loop, &x->k, sess_tag(x, op->kind), op);
+}
+
+/* The lanes of session x: x->idx, x->idx + nsess, ... */
+#define FOR_LANES(bt, x, c)                                                                                  \
+	for (struct bconn *c = &(bt)->conns[(x)->idx]; c < (bt)->conns + (bt)->n; c += (bt)->nsess)
+
+static void sess_connect(struct bench_thread *bt, struct bsess *x)
+{
+	x->state = BC_CONNECTING;
+	x->start_ns = bt->now;
+	x->deadline = bt->now + (int64_t)(bt->b->o.timeout * 1e9);
+	x->ops++;
+	rf__conn_dial_socket(bt->loop, sess_tag(x, RF__OP_SOCKET), bt->b->origins[x->origin].family);
+}
+
+static void sess_fail(struct bench_thread *bt, struct bsess *x, enum rf_bench_error kind, int err,
+                      const char *detail);
+
+/* What nghttp2 has to send, and TLS's records: out whenever the send side
+ * is free. */
+static void sess_flush(struct bench_thread *bt, struct bsess *x)
+{
+	if (x->send_busy || x->state != BC_IDLE)
+		return;
+	struct rf__conn_op next;
+	if (!rf__conn_next_send(&x->k, &next)) {
+		x->tx_len = 0;
+		const uint8_t *d;
+		size_t n;
+		while ((n = rf__h2_out(x->h2, &d)) > 0) {
+			if (x->tx_len + n > x->tx_cap) {
+				size_t cap = (x->tx_len + n) * 2;
+				char *p = realloc(x->tx, cap);
+				if (!p) {
+					sess_fail(bt, x, RF_BENCH_ERR_PROTOCOL, -ENOMEM, "send buffer");
+					return;
+				}
+				x->tx = p;
+				x->tx_cap = cap;
+			}
+			memcpy(x->tx + x->tx_len, d, n);
+			x->tx_len += n;
+			if (x->tx_len >= SESS_BUF)
+				break;
+		}
+		if (!x->tx_len)
+			return;
+		const char *detail = "";
+		int err = rf__conn_send(&x->k, x->tx, x->tx_len, &detail);
+		if (err) {
+			sess_fail(bt, x, RF_BENCH_ERR_TLS, err, detail);
+			return;
+		}
+		if (!rf__conn_next_send(&x->k, &next))
+			return;
+	}
+	sess_submit(bt, x, &next);
+}
+
+/* Open lane c's request as a stream now; when the session cannot take one
+ * more (the server's limit, a GOAWAY) it waits. */
+static void lane_send(struct bench_thread *bt, struct bconn *c)
+{
+	struct bsess *x = c->sess;
+	const struct bench_target *t = c->cur;
+	rf__h2_stream_init_lean(&c->st, &c->rsp, t->head);
+	if (rf__h2_open(x->h2, &c->st, &c->rsp, t->req, t->req_len, bt->b->origins[x->origin].tls, x->land,
+	                SESS_BUF)) {
+		c->want = true;
+		return;
+	}
+	c->seq++;
+	c->send_ns = bt->now;
+	c->want = false;
+	set_state(bt, c, BC_BUSY);
+	c->first_ns = 0;
+	c->resp_bytes = 0;
+	c->deadline = bt->now + (int64_t)(bt->b->o.timeout * 1e9);
+}
+
+static void lane_issue(struct bench_thread *bt, struct bconn *c)
+{
+	struct bsess *x = c->sess;
+	if (x->state == BC_IDLE && c->state == BC_IDLE) {
+		lane_send(bt, c);
+		sess_flush(bt, x);
+		return;
+	}
+	c->want = true;
+	if (x->state == BC_CLOSED)
+		sess_connect(bt, x);
+}
+
+static void lane_fail(struct bench_thread *bt, struct bconn *c, enum rf_bench_error kind, int err,
+                      const char *detail)
+{
+	struct bsess *x = c->sess;
+	bool had_request = c->want || c->state == BC_BUSY;
+	record_error(bt, c, kind, err, detail);
+	c->want = false;
+	c->deadline = 0;
+	if (c->st.h2)
+		rf__h2_close(c->st.h2, &c->st); /* reset when still open */
+	set_state(bt, c, x->state == BC_IDLE ? BC_IDLE : BC_CLOSED);
+	if (had_request)
+		next_request(bt, c);
+	if (x->state == BC_IDLE)
+		sess_flush(bt, x);
+}
+
+/* Lanes waiting for a stream: as many as the session takes now. */
+static void sess_kick(struct bench_thread *bt, struct bsess *x)
+{
+	FOR_LANES(bt, x, c)
+	{
+		if (x->state != BC_IDLE || !rf__h2_can_open(x->h2))
+			break;
+		if (c->want && c->state == BC_IDLE)
+			lane_send(bt, c);
+	}
+}
+
+/* The session's streams' news: bytes counted and dropped (their windows
+ * open at once), responses complete, streams failed. */
+static void sess_news(struct bench_thread *bt, struct bsess *x)
+{
+	struct rf__h2_stream *st;
+	while (x->h2 && (st = rf__h2_next_news(x->h2))) {
+		struct bconn *c = (struct bconn *)((char *)st - offsetof(struct bconn, st));
+		if (!c->first_ns)
+			c->first_ns = bt->now;
+		if (st->land_len) {
+			size_t n = st->land_len;
+			c->resp_bytes += n;
+			rf__h2_land(x->h2, st, x->land, SESS_BUF);
+			rf__h2_consume(x->h2, st, n);
+		}
+		if (st->error && st->refused) { /* not processed: the same request again */
+			rf__h2_close(x->h2, st);
+			set_state(bt, c, BC_IDLE);
+			c->deadline = 0;
+			c->want = true;
+		} else if (st->error) {
+			lane_fail(bt, c, RF_BENCH_ERR_PROTOCOL, st->error, st->detail);
+		} else if (st->ended && st->headers) {
+			rf__h2_close(x->h2, st);
+			complete(bt, c);
+		}
+	}
+	if (x->state == BC_IDLE && rf__h2_closing(x->h2) && !rf__h2_streams(x->h2)) {
+		sess_fail(bt, x, RF_BENCH_ERR_RESET, 0, "the server ended the session (GOAWAY)");
+		return;
+	}
+	if (x->state == BC_IDLE)
+		sess_kick(bt, x);
+}
+
+/* Close the session once its ops are in; lanes with a request reconnect. */
+static void sess_drain(struct bench_thread *bt, struct bsess *x)
+{
+	x->deadline = 0;
+	if (x->state != BC_DRAINING && x->k.fd >= 0 && x->ops)
+		shutdown(x->k.fd, SHUT_RDWR);
+	if (x->state == BC_CONNECTING && x->ops)
+		rf__op_cancel(bt->loop, sess_tag(x, RF__OP_CONNECT));
+	x->state = BC_DRAINING;
+	if (x->ops)
+		return;
+	rf__h2_free(x->h2); /* streams still bound are let go */
+	x->h2 = NULL;
+	rf__conn_close(bt->loop, &x->k);
+	rf__conn_init(&x->k);
+	x->gen++;
+	x->state = BC_CLOSED;
+	x->recv_busy = x->send_busy = false;
+	bool wanted = false;
+	FOR_LANES(bt, x, c)
+	{
+		set_state(bt, c, BC_CLOSED);
+		wanted |= c->want;
+	}
+	if (wanted && !stopping(bt))
+		sess_connect(bt, x);
+}
+
+static void sess_fail(struct bench_thread *bt, struct bsess *x, enum rf_bench_error kind, int err,
+                      const char *detail)
+{
+	if (x->state == BC_DRAINING)
+		return;
+	enum bconn_state was = x->state;
+	x->state = BC_DRAINING; /* lanes failing now wait for a new session */
+	FOR_LANES(bt, x, c)
+	{
+		if (c->state == BC_BUSY || (c->want && was != BC_IDLE))
+			lane_fail(bt, c, kind, err, detail);
+	}
+	x->state = was;
+	sess_drain(bt, x);
+}
+
+static void sess_recv(struct bench_thread *bt, struct bsess *x)
+{
+	while (!x->recv_busy && x->state == BC_IDLE) {
+		struct rf__conn_op next;
+		size_t got;
+		int err;
+		const char *detail;
+		enum rf__conn_step step =
+			rf__conn_duplex_read_step(&x->k, x->rx, SESS_BUF, &got, &next, &err, &detail);
+		if (step == RF__STEP_DATA) {
+			int e = rf__h2_recv(x->h2, x->rx, got);
+			sess_news(bt, x);
+			if (e) {
+				sess_fail(bt, x, RF_BENCH_ERR_PROTOCOL, e, rf__h2_detail(x->h2));
+				return;
+			}
+			continue;
+		}
+		if (step == RF__STEP_SUBMIT) {
+			sess_submit(bt, x, &next);
+			break;
+		}
+		if (step == RF__STEP_END || step == RF__STEP_CUT)
+			sess_fail(bt, x, RF_BENCH_ERR_RESET, RF_ENOANSWER, "closed by the server");
+		else
+			sess_fail(bt, x, RF_BENCH_ERR_TLS, err, detail);
+		return;
+	}
+	sess_flush(bt, x);
+}
+
+/* Connected (and TLS agreed on h2): the session begins. */
+static void sess_ready(struct bench_thread *bt, struct bsess *x)
+{
+	const struct bench_origin *g = &bt->b->origins[x->origin];
+	const unsigned char *alpn;
+	size_t alpn_len = rf__conn_alpn(&x->k, &alpn);
+	if (g->tls && !(alpn_len == 2 && memcmp(alpn, "h2", 2) == 0)) {
+		sess_fail(bt, x, RF_BENCH_ERR_PROTOCOL, RF_EHTTP2,
+		          "the server did not agree to HTTP/2 (ALPN)");
+		return;
+	}
+	struct rf__h2_opts ho = {.stream_window = SESS_BUF, .h2c = !g->tls};
+	if (rf__h2_new(&x->h2, &ho)) {
+		sess_fail(bt, x, RF_BENCH_ERR_PROTOCOL, -ENOMEM, "session");
+		return;
+	}
+	x->state = BC_IDLE;
+	x->deadline = 0;
+	FOR_LANES(bt, x, c)
+	set_state(bt, c, BC_IDLE);
+	sess_kick(bt, x);
+	sess_recv(bt, x); /* and the preface, SETTINGS and requests go */
+}
+
+static void sess_handshake(struct bench_thread *bt, struct bsess *x)
+{
+	struct rf__conn_op op;
+	const char *detail;
+	int err;
+	enum rf__conn_step step = rf__conn_handshake_step(&x->k, &op, &err, &detail);
+	if (step == RF__STEP_FAILED && err == RF_ETLS && strstr(detail, "no application protocol")) {
+		/* an OpenSSL server without h2 says so by alert */
+		sess_fail(bt, x, RF_BENCH_ERR_PROTOCOL, RF_EHTTP2,
+		          "the server did not agree to HTTP/2 (ALPN)");
+		return;
+	}
+	if (step == RF__STEP_FAILED) {
+		sess_fail(bt, x, RF_BENCH_ERR_TLS, err, detail);
+		return;
+	}
+	if (step == RF__STEP_SUBMIT) {
+		sess_submit(bt, x, &op);
+		return;
+	}
+	if (bt->b->t0 == 0 || in_window(bt, x->start_ns)) {
+		rf__hdr_record(bt->hs_h, (uint64_t)(bt->now - x->start_ns) / 1000);
+		bt->handshakes++;
+		bt->resumed += rf__conn_resumed(&x->k);
+	}
+	sess_ready(bt, x);
+}
+
+static void sess_on_completion(struct bench_thread *bt, struct bsess *x, enum rf__op_kind op, int res)
+{
+	assert(x->ops > 0);
+	x->ops--;
+	bool is_send = op == RF__OP_SEND || op == RF__OP_TLS_SEND;
+	if (is_send)
+		x->send_busy = false;
+	else if (op == RF__OP_RECV || op == RF__OP_TLS_RECV)
+		x->recv_busy = false;
+	if (x->state == BC_DRAINING) {
+		if (op == RF__OP_SOCKET && res >= 0)
+			rf__conn_opened(&x->k, res);
+		if (!x->ops)
+			sess_drain(bt, x);
+		return;
+	}
+	const struct bench_origin *g = &bt->b->origins[x->origin];
+	if (op == RF__OP_SOCKET || op == RF__OP_CONNECT) {
+		if (res < 0) {
+			sess_fail(bt, x, RF_BENCH_ERR_CONNECT, res,
+			          op == RF__OP_SOCKET ? "socket" : "connect");
+			return;
+		}
+		if (op == RF__OP_SOCKET) {
+			rf__conn_opened(&x->k, res);
+			x->ops++;
+			rf__conn_dial_connect(bt->loop, sess_tag(x, RF__OP_CONNECT), x->k.fd,
+			                      (const struct sockaddr *)&g->addr, g->addr_len);
+			return;
+		}
+		if (bt->b->t0 == 0 || in_window(bt, x->start_ns)) {
+			bt->connects++;
+			rf__hdr_record(bt->conn_h, (uint64_t)(bt->now - x->start_ns) / 1000);
+		}
+		if (!g->tls) {
+			sess_ready(bt, x);
+			return;
+		}
+		x->state = BC_HANDSHAKE;
+		x->start_ns = bt->now;
+		res = rf__conn_start_tls(&x->k, bt->tls, g->host, g->ip_literal, g->key);
+		if (res < 0) {
+			sess_fail(bt, x, RF_BENCH_ERR_TLS, res, "TLS setup");
+			return;
+		}
+		sess_handshake(bt, x);
+		return;
+	}
+	enum rf__conn_io io = rf__conn_completed(&x->k, op, res);
+	if (io == RF__CONN_FAILED || (op == RF__OP_RECV && res == 0)) {
+		sess_fail(bt, x, x->state == BC_HANDSHAKE ? RF_BENCH_ERR_TLS : RF_BENCH_ERR_RESET,
+		          res ? res : RF_ENOANSWER,
+		          res ? (is_send ? "send" : "receive") : "closed by the server");
+		return;
+	}
+	if (x->state == BC_HANDSHAKE) {
+		sess_handshake(bt, x);
+		return;
+	}
+	if (io == RF__CONN_MOVED && op == RF__OP_RECV) {
+		int e = rf__h2_recv(x->h2, x->rx, (size_t)res);
+		sess_news(bt, x);
+		if (e) {
+			sess_fail(bt, x, RF_BENCH_ERR_PROTOCOL, e, rf__h2_detail(x->h2));
+			return;
+		}
+	}
+	if (x->state != BC_IDLE)
+		return;
+	if (is_send)
+		sess_flush(bt, x);
+	else
+		sess_recv(bt, x);
+}
+
 static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 {
 	(void)flags;
@@ -1157,6 +1584,14 @@ static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 	enum rf__op_kind op = rf__tag_op(tag);
 	if (op == RF__OP_NONE)
 		return; /* a close */
+	if (rf__tag_idx(tag) & SESS_BIT) {
+		struct bsess *x = &bt->sess[rf__tag_idx(tag) & ~SESS_BIT];
+		if (!rf__tag_gen_is(tag, x->gen))
+			return;
+		bt->now = mono_ns();
+		sess_on_completion(bt, x, op, res);
+		return;
+	}
 	struct bconn *c = &bt->conns[rf__tag_idx(tag)];
 	if (!rf__tag_gen_is(tag, c->gen))
 		return; /* an op of the connection's earlier life */
@@ -1251,6 +1686,13 @@ static void release_due(struct bench_thread *bt)
 
 static void scan_timeouts(struct bench_thread *bt)
 {
+	for (unsigned i = 0; i < bt->nsess; i++) {
+		struct bsess *x = &bt->sess[i];
+		if (x->deadline && x->deadline <= bt->now &&
+		    (x->state == BC_CONNECTING || x->state == BC_HANDSHAKE))
+			sess_fail(bt, x, x->state == BC_CONNECTING ? RF_BENCH_ERR_CONNECT : RF_BENCH_ERR_TLS,
+			          0, "timed out");
+	}
 	for (unsigned i = 0; i < bt->n; i++) {
 		struct bconn *c = &bt->conns[i];
 		if (c->deadline && c->deadline <= bt->now && c->state != BC_DRAINING) {
@@ -1268,6 +1710,11 @@ static void scan_timeouts(struct bench_thread *bt)
 
 static bool busy(const struct bench_thread *bt)
 {
+	for (unsigned i = 0; i < bt->nsess; i++)
+		if (bt->sess[i].state == BC_DRAINING ||
+		    ((bt->sess[i].state == BC_CONNECTING || bt->sess[i].state == BC_HANDSHAKE) &&
+		     bt->sess[i].ops))
+			return true;
 	for (unsigned i = 0; i < bt->n; i++) {
 		const struct bconn *c = &bt->conns[i];
 		if (c->want || c->state == BC_BUSY || c->state == BC_DRAINING ||
@@ -1351,7 +1798,9 @@ static void *thread_main(void *arg)
 
 	/* keep-alive: connect everything before the clock starts */
 	if (!err && !b->o.no_keepalive) {
-		for (unsigned i = 0; i < bt->n; i++)
+		for (unsigned i = 0; i < bt->nsess; i++)
+			sess_connect(bt, &bt->sess[i]);
+		for (unsigned i = 0; i < bt->n && !bt->nsess; i++)
 			connect_start(bt, &bt->conns[i]);
 		int64_t limit = bt->now + (int64_t)(b->o.timeout * 1e9);
 		while (!err && busy(bt) && bt->now < limit && !stopping(bt))
@@ -1425,7 +1874,24 @@ static int threads_new(struct rf_bench *b)
 		struct bench_thread *bt = &b->threads[t];
 		bt->b = b;
 		bt->index = t;
-		bt->n = o->connections / o->threads + (t < o->connections % o->threads);
+		unsigned nconn = o->connections / o->threads + (t < o->connections % o->threads);
+		bt->n = nconn;
+		if (o->http2_streams) { /* sessions under lanes */
+			bt->nsess = nconn;
+			bt->n = nconn * (unsigned)o->http2_streams;
+			bt->sess = calloc(bt->nsess, sizeof(*bt->sess));
+			if (!bt->sess)
+				return -ENOMEM;
+			for (unsigned i = 0; i < bt->nsess; i++) {
+				struct bsess *x = &bt->sess[i];
+				rf__conn_init(&x->k);
+				x->idx = i;
+				x->origin = b->conn_origin[first + i];
+				/* calloc: valgrind cannot see the kernel fill it through the ring */
+				if (!(x->rx = calloc(1, SESS_BUF)) || !(x->land = malloc(SESS_BUF)))
+					return -ENOMEM;
+			}
+		}
 		bt->first_conn = first;
 		bt->conns = calloc(bt->n, sizeof(*bt->conns));
 		bt->wheel_pos = calloc(b->n_origins, sizeof(*bt->wheel_pos));
@@ -1443,6 +1909,11 @@ static int threads_new(struct rf_bench *b)
 			struct bconn *c = &bt->conns[i];
 			rf__conn_init(&c->k);
 			c->idx = i;
+			if (bt->nsess) { /* a lane: its session's origin */
+				c->sess = &bt->sess[i % bt->nsess];
+				c->origin = c->sess->origin;
+				continue;
+			}
 			c->origin = b->conn_origin[first + i];
 			/* calloc: valgrind cannot see the kernel fill it through the ring */
 			if (!(c->buf = calloc(1, o->recv_buffer)))
@@ -1453,7 +1924,7 @@ static int threads_new(struct rf_bench *b)
 		if (b->open) {
 			/* thread t's request k is the schedule's t + k / share (due_of) */
 			bt->open = true;
-			bt->share = (double)bt->n / o->connections;
+			bt->share = (double)nconn / o->connections;
 			double before = (rf__schedule_count(&b->sched, o->warmup) - t) * bt->share;
 			uint64_t k_first = before > 0 ? (uint64_t)ceil(before - 1e-9) : 0;
 			bt->next_k = 0;
@@ -1461,7 +1932,7 @@ static int threads_new(struct rf_bench *b)
 		} else {
 			bt->quota = o->requests ? share : UINT64_MAX;
 		}
-		first += bt->n;
+		first += nconn;
 	}
 	return 0;
 }
@@ -1479,6 +1950,14 @@ static void threads_free(struct rf_bench *b)
 	}
 	for (unsigned t = 0; b->threads && t < b->n_threads; t++) {
 		struct bench_thread *bt = &b->threads[t];
+		for (unsigned i = 0; bt->sess && i < bt->nsess; i++) {
+			rf__h2_free(bt->sess[i].h2); /* lanes' streams let go */
+			rf__conn_close_now(&bt->sess[i].k);
+			free(bt->sess[i].rx);
+			free(bt->sess[i].land);
+			free(bt->sess[i].tx);
+		}
+		free(bt->sess);
 		for (unsigned i = 0; bt->conns && i < bt->n; i++) {
 			rf__conn_close_now(&bt->conns[i].k);
 			free(bt->conns[i].buf);

@@ -180,6 +180,9 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t 
 		int status;
 		if (!parse_status(value, vlen, &status))
 			return refuse(h, st, RF_EPROTO, "malformed :status");
+		st->status = status;
+		if (st->lean)
+			return 0;
 		rf__http1_section_begin(&st->fields, status, 2);
 		out->has_length = false;
 		out->content_length = 0;
@@ -191,8 +194,12 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t 
 			return refuse(h, st, RF_EPROTO, "malformed content-length");
 		out->has_length = true;
 		out->content_length = n;
+		if (st->lean)
+			return 0;
 		/* on to the capture too: -v shows it */
 	}
+	if (st->lean)
+		return 0; /* only the status and the length are kept */
 	int e = rf__http1_section_field(&st->fields, (const char *)name, nlen, (const char *)value, vlen);
 	if (e)
 		return refuse(h, st, e, out->error_detail[0] ? out->error_detail : "header field refused");
@@ -204,7 +211,9 @@ static int headers_end(struct rf__h2 *h, struct rf__h2_stream *st)
 {
 	if (st->headers)
 		return 0; /* trailers */
-	int r = rf__http1_section_end(&st->fields);
+	int r = !st->lean ? rf__http1_section_end(&st->fields) : st->status < 200 ? 1 : 0;
+	if (st->lean && r == 0)
+		st->out->status = st->status;
 	if (r < 0)
 		return refuse(h, st, r, st->out->error_detail);
 	if (r == 1) {
@@ -411,6 +420,22 @@ static bool connection_specific(const char *name, size_t n, const char *value, s
 	return n == 2 && memcmp(name, "te", 2) == 0 && !(vlen == 8 && strncasecmp(value, "trailers", 8) == 0);
 }
 
+/* The request body (after the header block of the request text). */
+static ssize_t read_body(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len, uint32_t *flags,
+                         nghttp2_data_source *src, void *arg)
+{
+	(void)ng, (void)id, (void)arg;
+	struct rf__h2_stream *st = src->ptr;
+	size_t n = st->body_len - st->body_off;
+	if (n > len)
+		n = len;
+	memcpy(buf, st->body + st->body_off, n);
+	st->body_off += n;
+	if (st->body_off == st->body_len)
+		*flags |= NGHTTP2_DATA_FLAG_EOF;
+	return (ssize_t)n;
+}
+
 static void bind_stream(struct rf__h2 *h, struct rf__h2_stream *st)
 {
 	st->h2 = h;
@@ -444,7 +469,8 @@ int rf__h2_open(struct rf__h2 *h, struct rf__h2_stream *st, struct rf__response 
 	nv[n++] = (nghttp2_nv){(uint8_t *)":path", (uint8_t *)sp1 + 1, 5, (size_t)(sp2 - sp1 - 1), 0};
 	size_t authority = n++;
 	nv[authority].namelen = 0;
-	for (const char *p = eol + 2; p < end && *p != '\r';) {
+	const char *p = eol + 2;
+	for (; p < end && *p != '\r';) {
 		const char *le = memchr(p, '\r', (size_t)(end - p));
 		const char *colon = memchr(p, ':', (size_t)(end - p));
 		if (!le || !colon || colon > le)
@@ -472,7 +498,12 @@ int rf__h2_open(struct rf__h2 *h, struct rf__h2_stream *st, struct rf__response 
 	st->land = land;
 	st->land_cap = cap;
 	st->land_len = 0;
-	int32_t id = nghttp2_submit_request(h->ng, NULL, nv, n, NULL, st);
+	/* a body after the blank line goes as DATA */
+	st->body = p + 2 < end ? p + 2 : NULL;
+	st->body_len = st->body ? (size_t)(end - st->body) : 0;
+	st->body_off = 0;
+	nghttp2_data_provider body = {.source.ptr = st, .read_callback = read_body};
+	int32_t id = nghttp2_submit_request(h->ng, NULL, nv, n, st->body ? &body : NULL, st);
 	if (id < 0) {
 		snprintf(st->detail, sizeof(st->detail), "%s", nghttp2_strerror(id));
 		return RF_EHTTP2;
@@ -606,18 +637,36 @@ const char *rf__h2_detail(const struct rf__h2 *h)
 
 /* ---- an HTTP/2 stream behind the exchange seam (exchange.h) ---- */
 
-static void exchange_begin(struct rf__exchange *x, struct rf__response *out, bool head)
+void rf__h2_stream_init(struct rf__h2_stream *st, struct rf__response *out, bool head)
 {
-	struct rf__h2_stream *st = &x->proto.h2;
 	assert(!st->h2); /* the last stream was closed */
 	memset(st, 0, offsetof(struct rf__h2_stream, fields));
 	rf__http1_init(&st->fields, out, head);
+	st->out = out;
+	st->head = head;
+}
+
+void rf__h2_stream_init_lean(struct rf__h2_stream *st, struct rf__response *out, bool head)
+{
+	assert(!st->h2);
+	memset(st, 0, offsetof(struct rf__h2_stream, fields));
+	out->status = 0;
+	out->has_length = false;
+	out->content_length = 0;
+	out->error_detail[0] = 0;
+	st->out = out;
+	st->head = head;
+	st->lean = true;
+}
+
+static void exchange_begin(struct rf__exchange *x, struct rf__response *out, bool head)
+{
+	struct rf__h2_stream *st = &x->proto.h2;
+	rf__h2_stream_init(st, out, head);
 	if (x->trace)
 		rf__http1_trace_into(&st->fields, x->trace);
 	if (x->cookies)
 		rf__http1_cookies_into(&st->fields, x->cookies);
-	st->out = out;
-	st->head = head;
 }
 
 /* The body that landed (data[0..len)) is the feed; the response is

@@ -52,13 +52,17 @@ struct rf__h2_stream {
 	                        send again */
 	int error;           /* RF_E* the stream failed with, 0 if none */
 	unsigned interim;    /* 1xx sections skipped */
+	int status;          /* of the section being received */
+	bool lean;           /* rf__h2_stream_init_lean */
 	size_t header_bytes;
 	uint64_t data_in;  /* body bytes received */
 	uint64_t consumed; /* ... and taken by the reader */
 	/* where body bytes land: the reader's memory */
 	char *land;
 	size_t land_cap, land_len;
-	size_t window; /* the stream's receive window (bytes) */
+	size_t window;    /* the stream's receive window (bytes) */
+	const char *body; /* the request's body (in the request text), or NULL */
+	size_t body_len, body_off;
 	char detail[128];
 	struct rf__http1_resp fields; /* the header capture (http1.c's rules) */
 };
@@ -69,13 +73,24 @@ struct rf__h2_opts {
 	bool h2c;             /* plain TCP (prior knowledge): scheme "http" */
 };
 
+/* st is to carry a response into out (head: to a HEAD request); its
+ * fields are captured by http1.c's rules (trace and cookies as
+ * rf__http1_trace_into / rf__http1_cookies_into on st->fields). */
+void rf__h2_stream_init(struct rf__h2_stream *st, struct rf__response *out, bool head);
+/* The same for a response that is checked and dropped (the load
+ * generator): out gets the final status and the length, no field is kept;
+ * the limits on the header section hold. */
+void rf__h2_stream_init_lean(struct rf__h2_stream *st, struct rf__response *out, bool head);
+
 /* A session (the client side) over one connection: 0, -ENOMEM. */
 int rf__h2_new(struct rf__h2 **out, const struct rf__h2_opts *o);
 void rf__h2_free(struct rf__h2 *h);
 
 /* Open a stream for the HTTP/1.1-form request in req[0..len) (request
  * line, fields: the same text http1.c builds; Host becomes :authority,
- * connection-specific fields are left out), its body landing in
+ * connection-specific fields are left out; bytes after the blank line are
+ * its body, sent as DATA: req must live until the stream closes), the
+ * response's body landing in
  * land[0..cap).  0 or an RF_E* (no stream may be opened, or the request
  * does not fit). */
 int rf__h2_open(struct rf__h2 *h, struct rf__h2_stream *st, struct rf__response *out, const char *req,

@@ -35,6 +35,7 @@ enum {
 	OPT_STAGES,
 	OPT_TIMELINE,
 	OPT_NO_KEEPALIVE,
+	OPT_HTTP2,
 	OPT_CACERT,
 	OPT_NO_TLS_RESUME,
 	OPT_TIMEOUT,
@@ -55,7 +56,7 @@ enum {
 	OPT_RESOLVE,
 };
 
-static const char SHORT_OPTS[] = "+c:t:n:d:H:i:kqhX:";
+static const char SHORT_OPTS[] = "+c:t:n:d:H:i:kqhX:m:";
 
 static const struct option long_opts[] = {
 	{"connections", required_argument, NULL, 'c'},
@@ -74,6 +75,8 @@ static const struct option long_opts[] = {
 	{"stages", required_argument, NULL, OPT_STAGES},
 	{"timeline", no_argument, NULL, OPT_TIMELINE},
 	{"no-keepalive", no_argument, NULL, OPT_NO_KEEPALIVE},
+	{"http2", no_argument, NULL, OPT_HTTP2},
+	{"max-concurrent-streams", required_argument, NULL, 'm'},
 	{"insecure", no_argument, NULL, 'k'},
 	{"cacert", required_argument, NULL, OPT_CACERT},
 	{"no-tls-resume", no_argument, NULL, OPT_NO_TLS_RESUME},
@@ -102,7 +105,7 @@ static void usage(FILE *f)
 {
 	fputs("Usage: ringfetch bench [options] URL...\n"
 	      "       ringfetch bench --merge [--json FILE] [--percentiles FILE] RESULT.json...\n"
-	      "Load an HTTP/1.1 server and report throughput and latency.  Several URLs\n"
+	      "Load an HTTP/1.1 or HTTP/2 server and report throughput and latency.  Several URLs\n"
 	      "(or -i FILE, with weight=, method=, header=, body= per URL) are requested in\n"
 	      "turn, by weight, each with its own figures.\n"
 	      "\n"
@@ -129,6 +132,10 @@ static void usage(FILE *f)
 	      "      --data-file FILE   request body from a file\n"
 	      "      --body-file FILE   the same as --data-file\n"
 	      "      --no-keepalive     a new connection (and TLS handshake) per request\n"
+	      "      --http2            HTTP/2: https by ALPN h2, http:// with prior knowledge\n"
+	      "                         (h2c), as h2load\n"
+	      "  -m, --max-concurrent-streams N  HTTP/2 (implies --http2) with N requests in\n"
+	      "                         flight on each connection (1 to 100; default 1)\n"
 	      "  -k, --insecure         do not verify the server's certificate\n"
 	      "      --cacert FILE      CA certificates to verify with\n"
 	      "      --no-tls-resume    full TLS handshakes only (no session resumption)\n"
@@ -427,6 +434,17 @@ static int parse(struct bench_cli *b, int argc, char **argv)
 			break;
 		case OPT_NO_KEEPALIVE:
 			b->o.no_keepalive = 1;
+			break;
+		case OPT_HTTP2:
+			if (!b->o.http2_streams)
+				b->o.http2_streams = 1;
+			break;
+		case 'm':
+			if (!parse_count(optarg, 100, &u) || !u)
+				return bad(
+					"-m needs a number of streams per connection from 1 to 100, not '%s'",
+					optarg);
+			b->o.http2_streams = (int)u;
 			break;
 		case 'k':
 			b->o.tls_insecure = 1;

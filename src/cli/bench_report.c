@@ -72,6 +72,7 @@ void report_from_run(struct bench_report *r, const rf_bench_opts *o, const rf_be
 	snprintf(r->io, sizeof(r->io), "%s", res->io ? res->io : "");
 	r->open_model = res->open_model;
 	r->no_keepalive = o->no_keepalive;
+	r->http2_streams = o->http2_streams;
 	r->rate = res->rate;
 	r->connections = res->connections;
 	r->threads = res->threads;
@@ -292,8 +293,12 @@ void report_print(FILE *f, const struct bench_report *r, bool wide)
 	char runs[32] = "";
 	if (r->runs > 1)
 		snprintf(runs, sizeof(runs), ", %u runs merged", r->runs);
-	cut_line(f, width, "  %u connection%s%s, %u thread%s%s", r->connections,
-	         r->connections == 1 ? "" : "s", r->no_keepalive ? " (a new one per request)" : "",
+	char h2[48] = "";
+	if (r->http2_streams)
+		snprintf(h2, sizeof(h2), " (HTTP/2, %d stream%s each)", r->http2_streams,
+		         r->http2_streams == 1 ? "" : "s");
+	cut_line(f, width, "  %u connection%s%s%s, %u thread%s%s", r->connections,
+	         r->connections == 1 ? "" : "s", r->no_keepalive ? " (a new one per request)" : "", h2,
 	         r->threads, r->threads == 1 ? "" : "s", runs);
 	if (r->io[0])
 		cut_line(f, width, "  io         %s", r->io);
@@ -415,15 +420,16 @@ void report_write_json(FILE *f, const struct bench_report *r)
 	}
 	fprintf(f,
 	        "], \"url_count\": %zu,\n  \"model\": \"%s\", \"rate\": %.17g, "
-	        "\"connections\": %u, \"threads\": %u, \"keepalive\": %s, \"runs\": %u,\n"
+	        "\"connections\": %u, \"http2_streams\": %d, \"threads\": %u, \"keepalive\": %s, \"runs\": "
+	        "%u,\n"
 	        "  \"duration_s\": %.6f, \"requests\": %" PRIu64 ", \"ok\": %" PRIu64 ", \"bytes\": %" PRIu64
 	        ", \"requests_per_s\": %.3f, \"mb_per_s\": %.3f,\n"
 	        "  \"connects\": %" PRIu64 ", \"tls_handshakes\": %" PRIu64 ", \"tls_resumed\": %" PRIu64
 	        ", \"unsent\": %" PRIu64 ",\n  \"errors\": {",
-	        r->n_urls, r->open_model ? "open" : "closed", r->rate, r->connections, r->threads,
-	        r->no_keepalive ? "false" : "true", r->runs, r->duration, r->requests, r->ok, r->bytes,
-	        (double)r->requests / secs, (double)r->bytes / secs / 1e6, r->connects, r->handshakes,
-	        r->resumed, r->unsent);
+	        r->n_urls, r->open_model ? "open" : "closed", r->rate, r->connections, r->http2_streams,
+	        r->threads, r->no_keepalive ? "false" : "true", r->runs, r->duration, r->requests, r->ok,
+	        r->bytes, (double)r->requests / secs, (double)r->bytes / secs / 1e6, r->connects,
+	        r->handshakes, r->resumed, r->unsent);
 	for (int k = 0; k < RF_BENCH_ERR_KINDS; k++)
 		fprintf(f, "%s\"%s\": %" PRIu64, k ? ", " : "", bench_error_names[k], r->errors[k]);
 	fprintf(f, "},\n  \"error_samples\": {");
@@ -623,6 +629,8 @@ int report_merge_json(struct bench_report *r, const char *path, char *err, size_
 		r->open_model = open;
 		const struct json *ka = json_get(o, "keepalive");
 		r->no_keepalive = ka && ka->kind == JSON_BOOL && !ka->boolean;
+		const struct json *h2 = json_get(o, "http2_streams");
+		r->http2_streams = h2 && h2->kind == JSON_NUMBER ? (int)h2->number : 0;
 	} else if (r->open_model != open) {
 		fprintf(stderr, "ringfetch: note: %s used the %s model, the others the %s one\n", path,
 		        open ? "open" : "closed", r->open_model ? "open" : "closed");

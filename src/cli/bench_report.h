@@ -25,6 +25,7 @@ struct bench_report {
 	char method[16];
 	char io[80]; /* the kernel path ("io_uring (...)", "epoll") */
 	int open_model, no_keepalive;
+	int http2_streams; /* 0: HTTP/1.1; N: HTTP/2, N streams per connection */
 	double rate;
 	unsigned connections, threads, runs; /* runs: reports merged (1: one run) */
 	double duration;

@@ -341,6 +341,57 @@ def nghttpd_serves_the_same_bytes():
     same_files(out, names)
 
 
+def bench(*args, timeout=120):
+    """`ringfetch bench ARGS --json F`: (exit code, stderr, result)."""
+    out = os.path.join(tmpdir(), "r.json")
+    code, _, err = run(["bench", "-q", "--json", out] + list(args), timeout=timeout)
+    res = json.load(open(out)) if os.path.exists(out) and os.path.getsize(out) else None
+    return code, err, res
+
+
+@case
+def bench_http2_sends_every_request_on_its_streams():
+    for port, scheme, extra in ((H2C, "http", []), (H2, "https", CA)):
+        mark = log_mark(port)
+        url = f"{scheme}://127.0.0.1:{port}/many/f5.bin" if scheme == "http" else \
+            f"https://localhost:{port}/many/f5.bin"
+        code, err, res = bench("-c", "2", "-m", "16", "-n", "3000", *extra, url)
+        assert code == 0, err
+        assert res["requests"] == 3000 and res["ok"] == 3000 and res["status"] == {"200": 3000}, res
+        assert res["bytes"] == 3000 * len(FILES["f5.bin"]), res["bytes"]
+        assert res["http2_streams"] == 16 and res["connects"] == 2, res
+        lines = log_lines(port)[mark:]
+        assert len(lines) == 3000 and {p for p, *_ in lines} == {"HTTP/2.0"}, lines[:2]
+        assert len({c for *_, c in lines}) == 2, "two connections carried every stream"
+    # the open model deals its requests over the streams as they fall due
+    code, err, res = bench("--http2", "-c", "2", "-m", "8", "--rate", "1000", "-d", "2s",
+                           f"http://127.0.0.1:{H2C}/many/f5.bin")
+    assert code == 0, err
+    # every request due in the 2 s is counted, answered or not (a slow
+    # client under valgrind sends late, never fewer)
+    due = res["requests"] + res["unsent"] + sum(res["errors"].values())
+    assert abs(due - 2000) <= 2 and res["ok"] == res["requests"], res
+
+
+@case
+def bench_http2_counts_failures_and_refuses_what_it_cannot_do():
+    port = start_h2bad("rst")
+    code, err, res = bench("-c", "1", "-m", "4", "-n", "40", "--timeout", "3", f"http://127.0.0.1:{port}/x")
+    assert code != 0, err
+    assert res["ok"] == 0 and sum(res["errors"].values()) == 40, res["errors"]
+    assert "reset the stream" in json.dumps(res["error_samples"]), res["error_samples"]
+    # POST bodies go as DATA (the raw server answers every stream)
+    port = start_h2bad("ok")
+    code, err, res = bench("-c", "1", "-m", "4", "-n", "40", "--data", "x" * 5000, f"http://127.0.0.1:{port}/p")
+    assert code == 0 and res["ok"] == 40, (err, res and res["errors"])
+    code, err, res = bench("-m", "4", "-n", "10", *CA, f"https://localhost:{H1}/many/f1.bin")
+    assert code != 0 and "did not agree to HTTP/2" in json.dumps(res["error_samples"]), (err, res)
+    code, err, _ = bench("--http2", "--no-keepalive", "-n", "1", f"http://127.0.0.1:{H2C}/")
+    assert code == 2 and "keeps its connections" in err, err
+    code, err, _ = bench("-m", "101", "-n", "1", f"http://127.0.0.1:{H2C}/")
+    assert code == 2 and "-m needs" in err, err
+
+
 def readable_to_all():
     """h2o and Apache started as root serve as an unprivileged user."""
     for d in (WWW, os.path.join(WWW, "many")):

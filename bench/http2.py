@@ -5,7 +5,9 @@ CPU 0, data and output in tmpfs), ringfetch over HTTP/2 next to its own
 HTTP/1.1 (64 connections, and 1 connection: the same connection count as
 its h2 run) and the peers speaking HTTP/2: curl --http2 -Z, wget2 (HTTP/2
 by default), and the Go peer with ForceAttemptHTTP2.  Also the 4 x 256 MiB
-case (big bodies, 4 streams on one connection vs 4 connections).
+case (big bodies, 4 streams on one connection vs 4 connections).  And the
+load generator: `ringfetch bench -c 4 -m 64` next to `h2load -c 4 -m 64`
+on 1 KiB over h2c and over TLS (client CPU per request, requests/s).
 
   ./bench/run-http2 [--runs 3] [--small 20000] [--big-mib 256] [--write]
 
@@ -52,11 +54,13 @@ http {{ access_log off; keepalive_requests 1000000; sendfile on;
   http2_max_concurrent_streams 128;
   log_format p '$server_protocol $connection';
   server {{ listen 127.0.0.1:{self.port} backlog=8192{tls}; root {self.www}; }}
+  server {{ listen 127.0.0.1:{self.port + 2} backlog=8192 http2; root {self.www}; }}
   server {{ listen 127.0.0.1:{self.logport}{tls}; root {self.www}; access_log {self.log} p; }} }}
 """)
         subprocess.run(["nginx", "-c", conf, "-p", base], check=True)
         self.pidfile = os.path.join(base, "nginx-h2.pid")
         self.url = f"https://127.0.0.1:{self.port}"
+        self.h2c_url = f"http://127.0.0.1:{self.port + 2}"
         time.sleep(0.3)
 
     def stop(self):
@@ -95,11 +99,42 @@ def protocols(origin, base, out):
     return seen
 
 
+def load_table(args, origin, report):
+    """ringfetch bench -c 4 -m 64 next to h2load -c 4 -m 64 (1 KiB)."""
+    import load  # bench/load.py: timed (pinned to CPU 0, GNU time), parse
+    rows = {}
+    for _ in range(args.runs):
+        for name, url in (("h2c", f"{origin.h2c_url}/1k"), ("h2 over TLS", f"{origin.url}/1k")):
+            for tool, cmd in (
+                    ("ringfetch bench", [bench.RINGFETCH, "bench", "-q", "-c", "4", "-m", "64", "-d",
+                                         f"{args.seconds}s", "--cacert", origin.ca, url]),
+                    ("h2load", ["h2load", "-t", "1", "-c", "4", "-m", "64", "-D", str(args.seconds), url])):
+                out, cpu = load.timed(cmd, timeout=args.seconds * 4 + 60)
+                n, secs = load.parse("ringfetch" if tool.startswith("ringfetch") else tool, out)
+                rows.setdefault((name, tool), []).append((n / secs, cpu / n * 1e6))
+    report.append(f"\n### H3: the load generator, 1 KiB over HTTP/2, -c 4 -m 64, one client thread, "
+                  f"{args.seconds} s\n")
+    report.append("| workload | tool | requests/s | client CPU per request | CPU vs h2load | rate vs h2load |")
+    report.append("| --- | --- | --- | --- | --- | --- |")
+    for name in ("h2c", "h2 over TLS"):
+        h = rows[(name, "h2load")]
+        h_rate = statistics.median(r for r, _ in h)
+        h_cpu = statistics.median(c for _, c in h)
+        for tool in ("ringfetch bench", "h2load"):
+            v = rows[(name, tool)]
+            rate = statistics.median(r for r, _ in v)
+            cpu = statistics.median(c for _, c in v)
+            report.append(f"| {name} | {tool} | {rate:,.0f} | {cpu:.2f} us | {cpu / h_cpu:.2f} | "
+                          f"{rate / h_rate:.2f} |")
+    print("\n".join(report[-7:]), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--small", type=int, default=20000)
     ap.add_argument("--big-mib", type=int, default=256)
+    ap.add_argument("--seconds", type=int, default=5, help="each load-generator run")
     ap.add_argument("--write", action="store_true", help="write the tables into bench/RESULTS.md")
     args = ap.parse_args()
     base = tempfile.mkdtemp(prefix="rf-bench-h2-", dir="/dev/shm")
@@ -108,6 +143,8 @@ def main():
     try:
         www = os.path.join(base, "www")
         os.makedirs(os.path.join(www, "s"))
+        with open(os.path.join(www, "1k"), "wb") as f:
+            f.write(os.urandom(1024))
         blob = os.urandom(16384)
         for i in range(args.small):
             with open(os.path.join(www, "s", f"f{i}"), "wb") as f:
@@ -163,6 +200,7 @@ def main():
                           f"/ its HTTP/1.1 on {j} connections: "
                           f"{rf / statistics.median(r[0] for r in res['ringfetch h1.1']):.2f}")
             print("\n".join(report[-len(res) - 5:]), flush=True)
+        load_table(args, origin, report)
     finally:
         if origin:
             origin.stop()

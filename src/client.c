@@ -1012,7 +1012,8 @@ static void fill_slots(rf_client *c)
 		}
 		/* an HTTP/2 session with room takes it; else a connection being
 		 * set up that may speak h2 is waited for, and the per-host cap */
-		if (!rf__session_for(c, o) && (rf__origin_waits(c, o) || rf__origin_at_cap(c, o))) {
+		if (!rf__session_for(c, o) &&
+		    ((!r->dial_anyway && rf__origin_waits(c, o)) || rf__origin_at_cap(c, o))) {
 			rf__origin_park(c, o, r);
 			continue;
 		}

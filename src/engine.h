@@ -66,6 +66,8 @@ struct rf__req {
 	unsigned attempts;
 	unsigned retries;
 	unsigned stale_retries; /* went again after a closed idle connection */
+	bool dial_anyway;       /* the connection it waited for failed: it
+	                           dials its own (dials do not go one by one) */
 	bool resume;            /* continue the .part on disk (-c, or a retry) */
 	bool fresh;             /* the server disowned our prefix: no Range */
 	char *range;            /* rf_request.range ("A-B", "A-", "-N"), or NULL */

@@ -134,8 +134,10 @@ void rf__origin_room(rf_client *c, struct rf__origin *o)
 	unpark_one(c, o);
 }
 
-void rf__origin_unpark_all(rf_client *c, struct rf__origin *o)
+void rf__origin_unpark_all(rf_client *c, struct rf__origin *o, bool failed)
 {
+	for (struct rf__req *r = o->parked; r && failed; r = r->next)
+		r->dial_anyway = true;
 	while (o->parked)
 		unpark_one(c, o);
 }

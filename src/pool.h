@@ -26,8 +26,9 @@ void rf__origin_park(rf_client *c, struct rf__origin *o, struct rf__req *r);
 /* A stream of o's ended (HTTP/2): one parked request may take its place. */
 void rf__origin_room(rf_client *c, struct rf__origin *o);
 /* What parked requests waited for happened (a connection turned out to
- * speak h2, or not, or failed): all of them go again. */
-void rf__origin_unpark_all(rf_client *c, struct rf__origin *o);
+ * speak h2, or not, or failed): all of them go again; after a failure
+ * each dials its own rather than wait again. */
+void rf__origin_unpark_all(rf_client *c, struct rf__origin *o, bool failed);
 /* A connection to o that may speak h2 is being set up: a new request waits
  * for it (parked) rather than dial one of its own. */
 bool rf__origin_waits(const rf_client *c, const struct rf__origin *o);

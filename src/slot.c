@@ -471,9 +471,11 @@ static bool may_speak_h2(const rf_client *c, const struct rf__req *r, const stru
 	return c->opts.http_version == RF_HTTP_2_PRIOR && !o->proxy;
 }
 
-/* The connection this slot dialed knows its protocol now, or failed:
- * requests that waited for it go again (they take its session, or dial). */
-static void h2_dial_done(rf_client *c, struct rf__slot *s, bool h1)
+/* The connection this slot dialed knows its protocol now (h1: HTTP/1.1),
+ * or never will (the slot ends first: a dial that fails does not make the
+ * others wait in turn - they dial at once, as over HTTP/1.1): requests that
+ * waited for it go again (they take its session, or dial). */
+static void h2_dial_done(rf_client *c, struct rf__slot *s, bool h1, bool failed)
 {
 	struct rf__origin *o = s->h2_dial;
 	if (!o)
@@ -483,7 +485,7 @@ static void h2_dial_done(rf_client *c, struct rf__slot *s, bool h1)
 	o->h2_dialing--;
 	if (h1)
 		o->h1_seen = true;
-	rf__origin_unpark_all(c, o);
+	rf__origin_unpark_all(c, o, failed);
 }
 
 void rf__slot_start(rf_client *c, struct rf__slot *s, struct rf__req *r, struct rf__origin *o)
@@ -734,7 +736,7 @@ static const struct rf__exchange_ops *choose_protocol(rf_client *c, struct rf__s
 		               alpn_len ? "\"" : "chose nothing", (int)alpn_len,
 		               alpn_len ? (const char *)alpn : "", alpn_len ? "\"" : "");
 	if (s->err) {
-		h2_dial_done(c, s, false);
+		h2_dial_done(c, s, false, true);
 		rf__slot_finish_step(c, s);
 		return NULL;
 	}
@@ -742,7 +744,7 @@ static const struct rf__exchange_ops *choose_protocol(rf_client *c, struct rf__s
 	if (h2) {
 		struct rf__session *x = rf__session_new(c, s->conn);
 		if (!x) {
-			h2_dial_done(c, s, false);
+			h2_dial_done(c, s, false, true);
 			rf__slot_fail(c, s, -ENOMEM);
 			return NULL;
 		}
@@ -750,7 +752,7 @@ static const struct rf__exchange_ops *choose_protocol(rf_client *c, struct rf__s
 		s->sess = x;
 		debug_info(c, s, "HTTP/2 session%s", tls ? " (ALPN h2)" : " (prior knowledge)");
 	}
-	h2_dial_done(c, s, !h2 && tls);
+	h2_dial_done(c, s, !h2 && tls, false);
 	return proto;
 }
 
@@ -1927,7 +1929,7 @@ void rf__slot_finish_step(rf_client *c, struct rf__slot *s)
 	}
 	rf__dns_release(s->cx.dns);
 	s->cx.dns = NULL;
-	h2_dial_done(c, s, false);
+	h2_dial_done(c, s, false, true);
 	h2_release(c, s);
 	if (s->rx.ms_npend) { /* a multishot receive's bytes nobody will parse */
 		if (s->resp_ended)

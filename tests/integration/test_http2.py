@@ -150,6 +150,25 @@ def http1_1_is_spoken_when_asked_or_when_the_server_has_no_h2():
 
 
 @case
+def requests_wait_for_the_first_connection_only_while_it_may_succeed():
+    """A server that accepts and never speaks: the first connection's TLS
+    handshake times out; the requests that waited for it then dial at once,
+    together, not one after another."""
+    import socket
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(64)
+    port = ls.getsockname()[1]
+    urls = [f"https://127.0.0.1:{port}/{i}" for i in range(8)]
+    t0 = time.monotonic()
+    code, err, out = fetch(urls, *CA, "-j", "8", "--connect-timeout", "1")
+    took = time.monotonic() - t0
+    ls.close()
+    assert code == 4 and err.count("connect timed out (TLS handshake)") == 8, (code, err)
+    assert took < 4.5, took  # two rounds of 1 s, not eight
+
+
+@case
 def http2_only_fails_clearly_against_a_server_without_it():
     url = f"https://localhost:{H1}/many/f3.bin"
     code, err, out = fetch([url], *CA, "--http2")

@@ -247,6 +247,8 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *arg)
 		return 0;
 	if (f->hd.type == NGHTTP2_RST_STREAM)
 		st->peer_reset = true;
+	st->frames_headers += f->hd.type == NGHTTP2_HEADERS;
+	st->frames_data += f->hd.type == NGHTTP2_DATA;
 	if (f->hd.type == NGHTTP2_HEADERS && (f->hd.flags & NGHTTP2_FLAG_END_HEADERS)) {
 		int r = headers_end(h, st);
 		if (r)

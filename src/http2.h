@@ -55,8 +55,9 @@ struct rf__h2_stream {
 	int status;          /* of the section being received */
 	bool lean;           /* rf__h2_stream_init_lean */
 	size_t header_bytes;
-	uint64_t data_in;  /* body bytes received */
-	uint64_t consumed; /* ... and taken by the reader */
+	uint64_t data_in;                     /* body bytes received */
+	unsigned frames_headers, frames_data; /* received (for -v) */
+	uint64_t consumed;                    /* ... and taken by the reader */
 	/* where body bytes land: the reader's memory */
 	char *land;
 	size_t land_cap, land_len;

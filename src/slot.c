@@ -1588,6 +1588,15 @@ static void h2_release(rf_client *c, struct rf__slot *s)
 	struct rf__session *x = s->sess;
 	if (!x)
 		return;
+	struct rf__h2_stream *st = stream_of(s);
+	if (st->id)
+		debug_info(c, s,
+		           "HTTP/2 stream %d: %u HEADERS and %u DATA frames (%llu body bytes) received, %s",
+		           (int)st->id, st->frames_headers, st->frames_data, (unsigned long long)st->data_in,
+		           st->ended          ? "ended by the server"
+		           : st->closed       ? "closed by the server"
+		           : s->resp.complete ? "complete"
+		                              : "reset (CANCEL): not wanted any more");
 	s->sess = NULL;
 	for (unsigned i = 0; i < RF__SLOT_BUFS; i++)
 		s->rx.buf[i].h2_owed = 0;

@@ -117,6 +117,15 @@ def proxy_tunnel_compressed_bodies_and_cookies_over_h2():
 
 
 @case
+def verbose_summarises_the_frames():
+    code, _, err = run(["-v", "--retry", "0", *CA, "-P", tmpdir(), f"https://localhost:{H2}/many/f200.bin"])
+    assert code == 0, err
+    n = len(FILES["f200.bin"])
+    assert "HTTP/2 session (ALPN h2)" in err and "< HTTP/2 200" in err, err
+    assert f"HTTP/2 stream 1: 1 HEADERS and " in err and f"({n} body bytes) received, ended by the server" in err, err
+
+
+@case
 def h2c_with_prior_knowledge():
     mark = log_mark(H2C)
     names = [f"f{i}.bin" for i in range(0, 300, 3)]

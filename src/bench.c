@@ -152,6 +152,8 @@ struct bench_thread {
 	unsigned n;
 	struct bsess *sess; /* --http2: its sessions */
 	unsigned nsess;
+	bool telling;        /* a session's news are being handled: requests opened
+	                 meanwhile go out together after them */
 	unsigned first_conn; /* global index of conns[0] */
 	int64_t now;
 	unsigned busy; /* connections with a request out */
@@ -1303,7 +1305,8 @@ static void lane_issue(struct bench_thread *bt, struct bconn *c)
 	struct bsess *x = c->sess;
 	if (x->state == BC_IDLE && c->state == BC_IDLE) {
 		lane_send(bt, c);
-		sess_flush(bt, x);
+		if (!bt->telling)
+			sess_flush(bt, x);
 		return;
 	}
 	c->want = true;
@@ -1324,7 +1327,7 @@ static void lane_fail(struct bench_thread *bt, struct bconn *c, enum rf_bench_er
 	set_state(bt, c, x->state == BC_IDLE ? BC_IDLE : BC_CLOSED);
 	if (had_request)
 		next_request(bt, c);
-	if (x->state == BC_IDLE)
+	if (x->state == BC_IDLE && !bt->telling)
 		sess_flush(bt, x);
 }
 
@@ -1345,6 +1348,7 @@ static void sess_kick(struct bench_thread *bt, struct bsess *x)
 static void sess_news(struct bench_thread *bt, struct bsess *x)
 {
 	struct rf__h2_stream *st;
+	bt->telling = true;
 	while (x->h2 && (st = rf__h2_next_news(x->h2))) {
 		struct bconn *c = (struct bconn *)((char *)st - offsetof(struct bconn, st));
 		if (!c->first_ns)
@@ -1367,12 +1371,15 @@ static void sess_news(struct bench_thread *bt, struct bsess *x)
 			complete(bt, c);
 		}
 	}
+	bt->telling = false;
 	if (x->state == BC_IDLE && rf__h2_closing(x->h2) && !rf__h2_streams(x->h2)) {
 		sess_fail(bt, x, RF_BENCH_ERR_RESET, 0, "the server ended the session (GOAWAY)");
 		return;
 	}
-	if (x->state == BC_IDLE)
+	if (x->state == BC_IDLE) {
 		sess_kick(bt, x);
+		sess_flush(bt, x); /* the requests opened meanwhile, in one send */
+	}
 }
 
 /* Close the session once its ops are in; lanes with a request reconnect. */
@@ -1547,6 +1554,7 @@ static void sess_on_completion(struct bench_thread *bt, struct bsess *x, enum rf
 			sess_fail(bt, x, RF_BENCH_ERR_TLS, res, "TLS setup");
 			return;
 		}
+		rf__conn_set_recv_size(&x->k, 4 * SESS_BUF); /* every stream's records */
 		sess_handshake(bt, x);
 		return;
 	}

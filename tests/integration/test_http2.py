@@ -310,6 +310,23 @@ def goaway_sends_unprocessed_streams_to_a_new_connection():
 
 
 @case
+def a_reset_stream_fails_alone_and_mirroring_works():
+    code, err, out, urls = fetch_bad("rstone", "-j", "1", n=3)  # streams 1, 3, 5 in order
+    assert code == 4, (code, err)
+    assert f"{urls[1]}: HTTP/2 stream or session failed (the server reset the stream (INTERNAL_ERROR))" in err
+    assert sorted(listdir(out)) == ["a", "c"], listdir(out)
+    # -N: the second run asks with If-Modified-Since and nginx answers 304
+    out = tmpdir()
+    url = f"https://localhost:{H2}/many/f11.bin"
+    for note in ("", "up to date"):
+        code, stdout, err = run(["-N", "--json", "-", *CA, "-P", out, url])
+        assert code == 0, err
+        rec = json.loads(stdout.decode().splitlines()[0])
+        assert rec["http_version"] == "2" and rec["note"] == note, rec
+    same_files(out, ["f11.bin"])
+
+
+@case
 def hostile_servers_end_with_a_clear_error_and_nothing_half_written():
     cases = {
         "rst": "the server reset the stream (INTERNAL_ERROR)",

@@ -142,6 +142,11 @@ class Conn:
         self.answered += 1
         if m in ("ok", "zerowindow", "onestream"):
             self.respond(stream, body_of(1000 + stream, stream))
+        elif m == "rstone":  # stream 3 alone is reset, the others are served
+            if stream == 3:
+                self.send(frame(RST_STREAM, 0, stream, struct.pack(">I", 2)))
+            else:
+                self.respond(stream, body_of(1000 + stream, stream))
         elif m == "rst":  # a reset in the middle of the body
             self.send(frame(HEADERS, END_HEADERS, stream, block(200, [("content-length", "100000")])))
             self.send(frame(DATA, 0, stream, body_of(1000)))

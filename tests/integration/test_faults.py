@@ -22,6 +22,8 @@ for i in range(120):
 PKI = make_pki(tmpdir())
 PLAIN = start_nginx(WWW, v6=False)
 TLS = start_nginx(WWW, v6=False, tls=(PKI["server"], PKI["key"]))
+H2 = start_nginx(WWW, v6=False, tls=(PKI["server"], PKI["key"]), http2=True)
+H2C = start_nginx(WWW, v6=False, http2=True)
 
 
 def check_run(base, seed, percent, *opts, kinds="seq"):
@@ -98,6 +100,19 @@ def split_downloads_under_faults():
                   "--cacert", PKI["ca"], "--retry", "0", must_succeed=True)
         check_one(f"https://localhost:{TLS}/big.bin", "big.bin", BIG, seed, "seqm", "--split", "3",
                   "--cacert", PKI["ca"], "--retry", "2", "--retry-delay", "0.01")
+
+
+@case
+def http2_under_faults():
+    """Sessions under many streams (h2 over TLS, h2c): each stream is whole
+    or failed without a trace when the session's ops misbehave."""
+    for seed in range(71, 75):
+        check_run(f"https://127.0.0.1:{H2}", seed, 5, "--retry", "0", "--cacert", PKI["ca"])
+        check_run(f"http://127.0.0.1:{H2C}", seed, 5, "--retry", "0", "--http2-prior-knowledge")
+    for seed in range(75, 77):  # shorts and early flushes alone lose nothing
+        err = check_run(f"https://127.0.0.1:{H2}", seed, 30, "--retry", "0", "--cacert", PKI["ca"],
+                        kinds="sq")
+        assert "0 failed" in err, err[-2000:]
 
 
 @case

@@ -134,6 +134,7 @@ struct bsess {
 	uint32_t gen;
 	unsigned ops;
 	bool recv_busy, send_busy;
+	unsigned waiting; /* lanes whose request found no stream free */
 	int64_t start_ns, deadline;
 	char *rx, *land; /* plaintext in; where every stream's body lands (and
 	                    is dropped: each lane's bytes are counted) */
@@ -1289,6 +1290,7 @@ static void lane_send(struct bench_thread *bt, struct bconn *c)
 	if (rf__h2_open(x->h2, &c->st, &c->rsp, t->req, t->req_len, bt->b->origins[x->origin].tls, x->land,
 	                SESS_BUF)) {
 		c->want = true;
+		x->waiting++; /* sess_kick sends it when a stream closes */
 		return;
 	}
 	c->seq++;
@@ -1310,6 +1312,7 @@ static void lane_issue(struct bench_thread *bt, struct bconn *c)
 		return;
 	}
 	c->want = true;
+	x->waiting++;
 	if (x->state == BC_CLOSED)
 		sess_connect(bt, x);
 }
@@ -1334,12 +1337,17 @@ static void lane_fail(struct bench_thread *bt, struct bconn *c, enum rf_bench_er
 /* Lanes waiting for a stream: as many as the session takes now. */
 static void sess_kick(struct bench_thread *bt, struct bsess *x)
 {
+	if (!x->waiting)
+		return;
+	x->waiting = 0; /* counted again by those that still wait */
 	FOR_LANES(bt, x, c)
 	{
-		if (x->state != BC_IDLE || !rf__h2_can_open(x->h2))
-			break;
-		if (c->want && c->state == BC_IDLE)
-			lane_send(bt, c);
+		if (!c->want)
+			continue;
+		if (c->state == BC_IDLE && x->state == BC_IDLE && rf__h2_can_open(x->h2))
+			lane_send(bt, c); /* (counts itself when it cannot go) */
+		else
+			x->waiting++;
 	}
 }
 
@@ -1364,6 +1372,7 @@ static void sess_news(struct bench_thread *bt, struct bsess *x)
 			set_state(bt, c, BC_IDLE);
 			c->deadline = 0;
 			c->want = true;
+			x->waiting++;
 		} else if (st->error) {
 			lane_fail(bt, c, RF_BENCH_ERR_PROTOCOL, st->error, st->detail);
 		} else if (st->ended && st->headers) {
@@ -1696,6 +1705,10 @@ static void scan_timeouts(struct bench_thread *bt)
 {
 	for (unsigned i = 0; i < bt->nsess; i++) {
 		struct bsess *x = &bt->sess[i];
+		if (x->state == BC_IDLE && x->waiting) {
+			sess_kick(bt, x);
+			sess_flush(bt, x);
+		}
 		if (x->deadline && x->deadline <= bt->now &&
 		    (x->state == BC_CONNECTING || x->state == BC_HANDSHAKE))
 			sess_fail(bt, x, x->state == BC_CONNECTING ? RF_BENCH_ERR_CONNECT : RF_BENCH_ERR_TLS,

@@ -128,15 +128,6 @@ static int refuse(struct rf__h2 *h, struct rf__h2_stream *st, int err, const cha
 
 /* ---- nghttp2's callbacks ---- */
 
-static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *f, void *arg)
-{
-	(void)arg;
-	struct rf__h2_stream *st = stream_of(ng, f->hd.stream_id);
-	if (st && !st->headers)
-		st->header_bytes = 0;
-	return 0;
-}
-
 static bool parse_status(const uint8_t *v, size_t n, int *out)
 {
 	if (n != 3 || !isdigit(v[0]) || !isdigit(v[1]) || !isdigit(v[2]))
@@ -181,6 +172,7 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t 
 		if (!parse_status(value, vlen, &status))
 			return refuse(h, st, RF_EPROTO, "malformed :status");
 		st->status = status;
+		st->header_bytes = nlen + vlen + 32; /* a section begins (1xx ones too) */
 		if (st->lean)
 			return 0;
 		rf__http1_section_begin(&st->fields, status, 2);
@@ -359,7 +351,6 @@ int rf__h2_new(struct rf__h2 **out, const struct rf__h2_opts *o)
 	nghttp2_option *opt = NULL;
 	if (!h || nghttp2_session_callbacks_new(&cb) || nghttp2_option_new(&opt))
 		goto fail;
-	nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
 	nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data);

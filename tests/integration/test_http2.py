@@ -439,6 +439,12 @@ def bench_http2_counts_failures_and_refuses_what_it_cannot_do():
     assert code != 0, err
     assert res["ok"] == 0 and sum(res["errors"].values()) == 40, res["errors"]
     assert "reset the stream" in json.dumps(res["error_samples"]), res["error_samples"]
+    # a server allowing one stream at a time, and one refusing all but the
+    # first stream of each connection (GOAWAY): every request is answered
+    for mode, n in (("onestream", 200), ("goaway", 12)):
+        port = start_h2bad(mode)
+        code, err, res = bench("-c", "2", "-m", "8", "-n", str(n), f"http://127.0.0.1:{port}/x")
+        assert code == 0 and res["ok"] == n and sum(res["errors"].values()) == 0, (mode, err, res["errors"])
     # POST bodies go as DATA (the raw server answers every stream)
     port = start_h2bad("ok")
     code, err, res = bench("-c", "1", "-m", "4", "-n", "40", "--data", "x" * 5000, f"http://127.0.0.1:{port}/p")

@@ -136,10 +136,9 @@ struct bsess {
 	bool recv_busy, send_busy;
 	unsigned waiting; /* lanes whose request found no stream free */
 	int64_t start_ns, deadline;
-	char *rx, *land; /* plaintext in; where every stream's body lands (and
+	char *rx, *land;         /* plaintext in; where every stream's body lands (and
 	                    is dropped: each lane's bytes are counted) */
-	char *tx;
-	size_t tx_cap, tx_len;
+	struct rf__h2_outbuf tx; /* frames being sent */
 };
 
 struct bench_thread {
@@ -1247,29 +1246,14 @@ static void sess_flush(struct bench_thread *bt, struct bsess *x)
 		return;
 	struct rf__conn_op next;
 	if (!rf__conn_next_send(&x->k, &next)) {
-		x->tx_len = 0;
-		const uint8_t *d;
-		size_t n;
-		while ((n = rf__h2_out(x->h2, &d)) > 0) {
-			if (x->tx_len + n > x->tx_cap) {
-				size_t cap = (x->tx_len + n) * 2;
-				char *p = realloc(x->tx, cap);
-				if (!p) {
-					sess_fail(bt, x, RF_BENCH_ERR_PROTOCOL, -ENOMEM, "send buffer");
-					return;
-				}
-				x->tx = p;
-				x->tx_cap = cap;
-			}
-			memcpy(x->tx + x->tx_len, d, n);
-			x->tx_len += n;
-			if (x->tx_len >= SESS_BUF)
-				break;
+		if (rf__h2_gather(x->h2, &x->tx, SESS_BUF)) {
+			sess_fail(bt, x, RF_BENCH_ERR_PROTOCOL, -ENOMEM, "send buffer");
+			return;
 		}
-		if (!x->tx_len)
+		if (!x->tx.len)
 			return;
 		const char *detail = "";
-		int err = rf__conn_send(&x->k, x->tx, x->tx_len, &detail);
+		int err = rf__conn_send(&x->k, x->tx.buf, x->tx.len, &detail);
 		if (err) {
 			sess_fail(bt, x, RF_BENCH_ERR_TLS, err, detail);
 			return;
@@ -1976,7 +1960,7 @@ static void threads_free(struct rf_bench *b)
 			rf__conn_close_now(&bt->sess[i].k);
 			free(bt->sess[i].rx);
 			free(bt->sess[i].land);
-			free(bt->sess[i].tx);
+			free(bt->sess[i].tx.buf);
 		}
 		free(bt->sess);
 		for (unsigned i = 0; bt->conns && i < bt->n; i++) {

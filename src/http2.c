@@ -598,6 +598,26 @@ size_t rf__h2_out(struct rf__h2 *h, const uint8_t **data)
 	return (size_t)n;
 }
 
+int rf__h2_gather(struct rf__h2 *h, struct rf__h2_outbuf *b, size_t max)
+{
+	const uint8_t *d;
+	size_t n;
+	b->len = 0;
+	while (b->len < max && (n = rf__h2_out(h, &d)) > 0) {
+		if (b->len + n > b->cap) {
+			size_t cap = (b->len + n) * 2;
+			char *p = rf__realloc(b->buf, cap);
+			if (!p)
+				return -ENOMEM;
+			b->buf = p;
+			b->cap = cap;
+		}
+		memcpy(b->buf + b->len, d, n);
+		b->len += n;
+	}
+	return 0;
+}
+
 bool rf__h2_closing(const struct rf__h2 *h)
 {
 	return h->failed || h->goaway || !nghttp2_session_check_request_allowed(h->ng) ||

@@ -111,6 +111,13 @@ int rf__h2_recv(struct rf__h2 *h, const char *data, size_t len);
 /* The next bytes to send (valid until the next call), or 0: nothing. */
 size_t rf__h2_out(struct rf__h2 *h, const uint8_t **data);
 bool rf__h2_has_news(const struct rf__h2 *h);
+/* Frames to send gathered into b (b->len bytes from b->buf, grown as
+ * needed) until about max bytes or none is left: 0 or -ENOMEM. */
+struct rf__h2_outbuf {
+	char *buf;
+	size_t cap, len;
+};
+int rf__h2_gather(struct rf__h2 *h, struct rf__h2_outbuf *b, size_t max);
 /* The next stream with news, taken off the list; NULL when none. */
 struct rf__h2_stream *rf__h2_next_news(struct rf__h2 *h);
 

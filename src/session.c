@@ -51,8 +51,7 @@ struct rf__session {
 	struct rf__session *next_news;
 	char *rx;
 	size_t rx_cap;
-	char *tx;
-	size_t tx_cap, tx_len;
+	struct rf__h2_outbuf tx; /* frames being sent */
 };
 
 static rf__tag op_tag(struct rf__session *x, enum rf__op_kind op)
@@ -151,34 +150,19 @@ static void flush(rf_client *c, struct rf__session *x)
 	struct rf__conn_op next;
 	if (!rf__conn_next_send(x->conn, &next)) {
 		/* all sent: gather what nghttp2 has next */
-		x->tx_len = 0;
-		const uint8_t *d;
-		size_t n;
-		while ((n = rf__h2_out(x->h2, &d)) > 0) {
-			if (x->tx_len + n > x->tx_cap) {
-				size_t cap = (x->tx_len + n) * 2;
-				char *p = rf__realloc(x->tx, cap);
-				if (!p) {
-					fail(c, x, -ENOMEM, "session send buffer");
-					return;
-				}
-				x->tx = p;
-				x->tx_cap = cap;
-			}
-			memcpy(x->tx + x->tx_len, d, n);
-			x->tx_len += n;
-			if (x->tx_len >= SEND_BUF)
-				break;
+		if (rf__h2_gather(x->h2, &x->tx, SEND_BUF)) {
+			fail(c, x, -ENOMEM, "session send buffer");
+			return;
 		}
 		queue_news(c, x); /* a failure to frame reaches the streams */
-		if (!x->tx_len) {
+		if (!x->tx.len) {
 			if (rf__h2_done(x->h2)) /* GOAWAY sent or received, nothing left */
 				fail(c, x, RF_EHTTP2,
 				     rf__h2_detail(x->h2)[0] ? rf__h2_detail(x->h2) : "the session ended");
 			return;
 		}
 		const char *detail;
-		int err = rf__conn_send(x->conn, x->tx, x->tx_len, &detail);
+		int err = rf__conn_send(x->conn, x->tx.buf, x->tx.len, &detail);
 		if (err) {
 			fail(c, x, err, detail);
 			return;
@@ -390,7 +374,7 @@ static void session_free(rf_client *c, struct rf__session *x)
 	rf__h2_free(x->h2);
 	rf__conn_release(c, x->conn, false); /* closed; the origin counts it gone */
 	free(x->rx);
-	free(x->tx);
+	free(x->tx.buf);
 	free(x);
 }
 
@@ -444,7 +428,7 @@ void rf__session_free_all(rf_client *c)
 		rf__conn_close_now(x->conn);
 		rf__conn_release(c, x->conn, false);
 		free(x->rx);
-		free(x->tx);
+		free(x->tx.buf);
 		free(x);
 		c->sess_tab[i] = NULL;
 	}

@@ -51,6 +51,7 @@ struct rf__session {
 	struct rf__session *next_news;
 	char *rx;
 	size_t rx_cap;
+	size_t busy_recv;        /* TLS receives this big while streams are open */
 	struct rf__h2_outbuf tx; /* frames being sent */
 };
 
@@ -177,6 +178,8 @@ static void flush(rf_client *c, struct rf__session *x)
 
 static void arm_recv(rf_client *c, struct rf__session *x)
 {
+	if (!x->recv_busy) /* no receive in flight: its buffer may change */
+		rf__conn_set_recv_size(x->conn, rf__h2_streams(x->h2) ? x->busy_recv : 0);
 	while (!x->recv_busy && !x->closing) {
 		struct rf__conn_op next;
 		size_t got;
@@ -283,9 +286,9 @@ struct rf__session *rf__session_new(rf_client *c, struct rf__conn *conn)
 		return NULL;
 	}
 	x->rx_cap = SESSION_RX;
-	/* ciphertext in big pieces: one connection carries every stream's body */
-	if (c->opts.big_buffer > c->opts.recv_buffer)
-		rf__conn_set_recv_size(conn, c->opts.big_buffer / 4);
+	/* ciphertext in big pieces while streams are open (one connection
+	 * carries every stream's body), the usual size while idle */
+	x->busy_recv = c->opts.big_buffer > c->opts.recv_buffer ? c->opts.big_buffer / 4 : 0;
 	x->idx = (uint32_t)at;
 	x->gen = ++c->sess_gens[at] & RF__TAG_GEN_MASK;
 	c->sess_tab[at] = x;

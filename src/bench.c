@@ -872,7 +872,8 @@ static void arm_recv(struct bench_thread *bt, struct bconn *c)
 	rf__op_recv(bt->loop, tag_of(c, RF__OP_RECV), c->k.fd, c->buf, (unsigned)bt->b->o.recv_buffer);
 }
 
-static void send_request(struct bench_thread *bt, struct bconn *c)
+/* c's request goes out now (a connection's, or a lane's stream). */
+static void request_out(struct bench_thread *bt, struct bconn *c)
 {
 	c->seq++;
 	c->send_ns = bt->now;
@@ -881,6 +882,11 @@ static void send_request(struct bench_thread *bt, struct bconn *c)
 	c->first_ns = 0;
 	c->resp_bytes = 0;
 	c->deadline = bt->now + (int64_t)(bt->b->o.timeout * 1e9);
+}
+
+static void send_request(struct bench_thread *bt, struct bconn *c)
+{
+	request_out(bt, c);
 	rf__http1_init_lean(&c->h1, &c->rsp, c->cur->head);
 	const char *detail = "";
 	int err = rf__conn_send(&c->k, c->cur->req, c->cur->req_len, &detail);
@@ -1277,13 +1283,7 @@ static void lane_send(struct bench_thread *bt, struct bconn *c)
 		x->waiting++; /* sess_kick sends it when a stream closes */
 		return;
 	}
-	c->seq++;
-	c->send_ns = bt->now;
-	c->want = false;
-	set_state(bt, c, BC_BUSY);
-	c->first_ns = 0;
-	c->resp_bytes = 0;
-	c->deadline = bt->now + (int64_t)(bt->b->o.timeout * 1e9);
+	request_out(bt, c);
 }
 
 static void lane_issue(struct bench_thread *bt, struct bconn *c)

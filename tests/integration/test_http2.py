@@ -4,14 +4,14 @@ nghttpd (Debian's nghttp2-server), h2o, Apache's mod_http2, and
 tests/servers/h2bad.py breaking the protocol's rules.  Each case asserts content by SHA-256, which protocol
 nginx's access log says each request came over and on how many
 connections, the exit status and the message."""
+import json
 import os
 import shutil
 import subprocess
 import time
 
-import json
-
-from harness import (NGINX_LOGS, Skip, case, free_port, listdir, main, run, sha256, sha256_file,
+from harness import (EXTRA_ARGS, NGINX_LOGS, RINGFETCH, WRAPPER, Skip, case, free_port, listdir, main, run,
+                     sha256, sha256_file,
                      start_nginx, start_script_server, start_tinyproxy, tmpdir, wait_port, _cleanup, _stop,
                      ROOT)
 from pki import make_pki
@@ -401,11 +401,13 @@ def nghttpd_serves_the_same_bytes():
 
 
 def bench(*args, timeout=120):
-    """`ringfetch bench ARGS --json F`: (exit code, stderr, result)."""
+    """`ringfetch bench ARGS --json F` (the suite's extra options after
+    `bench`): (exit code, stderr, result)."""
     out = os.path.join(tmpdir(), "r.json")
-    code, _, err = run(["bench", "-q", "--json", out] + list(args), timeout=timeout)
+    p = subprocess.run(WRAPPER + [RINGFETCH, "bench"] + EXTRA_ARGS + ["-q", "--json", out] + list(args),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
     res = json.load(open(out)) if os.path.exists(out) and os.path.getsize(out) else None
-    return code, err, res
+    return p.returncode, p.stderr.decode(errors="replace"), res
 
 
 @case

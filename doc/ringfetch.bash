@@ -30,15 +30,15 @@ _ringfetch()
 		prev=${COMP_WORDS[COMP_CWORD - 1]}
 	fi
 
-	local opts="-4 -6 -A -C -H -J -K -L -N -O -P -S -V -b -c -f -h -i -j -k -nH -nc -o -q -r -s -v -w -x
+	local opts="-4 -6 -A -C -H -J -K -L -N -O -P -S -V -b -c -f -h -i -j -k -nH -nc -o -q -r -s -t -v -w -x
 		--cacert --capath --cert --checksum --compressed --config --cookie --cookie-jar --connect-timeout --content-disposition --continue
-		--continue-at --create-dirs --cut-dirs --directory --directory-prefix --force-directories
+		--continue-at --cpus --create-dirs --cut-dirs --directory --directory-prefix --force-directories
 		--no-config --no-host-directories --remote-header-name
 		--discard --tar --shard-size --shard-bytes --warc-file --warc-compression --warc-keep-credentials --warc-max-size --warc-cdx --dns-max-inflight --dns-servers --fail --file-io --fsync --header --help --http1.1 --http2 --http2-prior-knowledge --input-file --insecure --io --io-report
 		--jobs --json --key --limit-rate --limit-rate-per-host --location --location-trusted
 		--max-filesize --max-per-host --max-redirs --max-time --netrc --netrc-file --no-check-certificate --no-clobber
 		--no-progress --noproxy --output --print-digest --progress --proxy --proxy-user
-		--ipv4 --ipv6 --quiet --range --resolve --resolver --retry --retry-delay --retry-on-checksum --shard --show-error --silent --split --timeout
+		--ipv4 --ipv6 --quiet --range --resolve --resolver --retry --retry-delay --retry-on-checksum --shard --show-error --silent --split --threads --timeout
 		--timestamping --tls-min --tmpfile --tries --uring-big-buffer --uring-fixed-files
 		--uring-no-splice --uring-recv --uring-recv-buffer --uring-recv-inc
 		--uring-recv-pool --uring-setup --uring-submit-batch --uring-write-fixed --user

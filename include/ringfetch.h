@@ -199,6 +199,8 @@ typedef struct rf_result {
 	                                    (rf_client_opts.compressed) before it was saved */
 	int http_version;                /* the final attempt's HTTP: 11 (HTTP/1.1) or 20
 	                                    (HTTP/2); 0 when no request was sent */
+	unsigned thread;                 /* the thread that carried it, 0 to
+	                                    rf_client_opts.threads - 1 */
 } rf_result;
 
 typedef void (*rf_done_fn)(void *arg, const rf_result *result);
@@ -414,6 +416,21 @@ typedef struct rf_client_opts {
 	                          request asks for identity; a body is
 	                          saved as sent */
 	int http_version;      /* enum rf_http_version: RF_HTTP_AUTO (0) */
+	/* Threads (README "Threads"): 0 or 1: one ring, on the thread that
+	 * calls rf_run.  N > 1 (at most 256): N rings, each on a thread of its
+	 * own (the caller's is the first), sharing nothing on the hot path;
+	 * max_inflight is shared out among them.  One run still: max_per_host,
+	 * the rate limits and the names of .part files hold across all of
+	 * them, a name is looked up once, entries are read by whichever
+	 * thread has room.  The source and every callback are called one at a
+	 * time, under one lock, from any of the threads (on_body: on the
+	 * thread carrying that request, not under the lock); rf_stop may be
+	 * called from any of them.  rf_submit deals requests out before
+	 * rf_run.  Not with rf_client_tar or rf_client_warc. */
+	unsigned threads;
+	const char *cpus; /* "0-3,8": thread i runs on the i-th CPU listed
+	                     (wrapping), its ring's io-wq workers too
+	                     (IORING_REGISTER_IOWQ_AFF); NULL: anywhere */
 } rf_client_opts;
 
 /* rf_client_opts.file_io.  RING: every file op is an io_uring op.  INLINE:

@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <sched.h>
+#include <sys/eventfd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -29,6 +30,8 @@
 #include <unistd.h>
 
 #include "cookies.h"
+#include "crew.h"
+#include "group.h"
 #include "decode.h"
 #include "warc_file.h"
 #include "engine.h"
@@ -85,6 +88,17 @@ void rf_client_free(rf_client *c)
 {
 	if (!c)
 		return;
+	if (c->members) { /* member 0: the others end on their threads first */
+		rf__crew_free(c->crew);
+		free(c->members);
+		free(c->loads);
+		free(c->cpus);
+		c->members = NULL;
+	}
+	if (c->group)
+		rf__group_set_wake(c->group, c->member, -1);
+	if (c->nudge_fd >= 0)
+		close(c->nudge_fd);
 	rf__session_free_all(c); /* before the origins their connections count in */
 	rf__pool_free(c);
 	for (struct rf__req *r; (r = rf__queue_pop(c));)
@@ -133,6 +147,8 @@ void rf_client_free(rf_client *c)
 		explicit_bzero(c->netrc, c->netrc_len);
 		free(c->netrc);
 	}
+	if (c->group && c->member == 0)
+		rf__group_free(c->group); /* the last: freeing counts connections in it */
 	free(c);
 }
 
@@ -292,13 +308,8 @@ static int setup_proxies(rf_client *c, const rf_client_opts *opts)
 	return 0;
 }
 
-int rf_client_new(const rf_client_opts *opts, rf_client **out)
+static int opts_check(const rf_client_opts *opts)
 {
-	rf_client_opts defaults;
-	if (!opts) {
-		rf_client_opts_init(&defaults);
-		opts = &defaults;
-	}
 	if (opts->max_inflight == 0 || opts->max_inflight > 65536 || opts->max_redirs < 0 ||
 	    opts->connect_timeout < 0 || opts->idle_timeout < 0 || opts->max_time < 0 ||
 	    opts->retry_delay < 0 || (opts->digest && !rf__digest_canonical(opts->digest)) ||
@@ -318,14 +329,22 @@ int rf_client_new(const rf_client_opts *opts, rf_client **out)
 	    opts->uring_fixed_files < RF_URING_FIXED_AUTO || opts->uring_fixed_files > RF_URING_FIXED_OFF ||
 	    opts->uring_write_fixed < RF_URING_FIXED_AUTO || opts->uring_write_fixed > RF_URING_FIXED_OFF ||
 	    opts->uring_recv_inc < RF_URING_FIXED_AUTO || opts->uring_recv_inc > RF_URING_FIXED_OFF ||
-	    !(opts->limit_rate >= 0) || !(opts->limit_rate_per_host >= 0))
+	    !(opts->limit_rate >= 0) || !(opts->limit_rate_per_host >= 0) || opts->threads > RF__GROUP_MAX)
 		return RF_EINVAL;
+	return 0;
+}
 
+/* One client: one ring on the thread that calls this (and runs it). */
+static int client_new(const rf_client_opts *opts, rf_client **out)
+{
 	int err = -ENOMEM;
 	rf_client *c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
 	c->opts = *opts;
+	c->nudge_fd = -1;
+	c->cpu = -1;
+	c->lead = c;
 	if (!c->opts.recv_buffer)
 		c->opts.recv_buffer = DEFAULT_RECV_BUFFER;
 	if (c->opts.recv_buffer < 4096)
@@ -465,6 +484,279 @@ fail:
 	return err;
 }
 
+/* ---- threads (rf_client_opts.threads > 1) ----
+ *
+ * The client the caller holds is member 0 and runs on the caller's thread;
+ * members 1..N-1 are clients of their own, each made, run and freed on a
+ * thread of its own (crew.h).  They share the group (group.h): caps, rate
+ * buckets, .part names, names looked up.  Whatever calls out (the source,
+ * the callbacks) is called under the group's caller lock, one call at a
+ * time, as with one thread.  Entries are read from the source by whichever
+ * member has room, none more than one ahead of the least loaded, so one
+ * host's URLs spread over every thread and a few large files are dealt out
+ * evenly. */
+
+static void locked_done(void *arg, const rf_result *r)
+{
+	rf_client *m = arg;
+	rf_result mine = *r;
+	mine.thread = m->member;
+	rf__group_lock_caller(m->group);
+	m->lead->user.on_done(m->lead->user.done_arg, &mine);
+	rf__group_unlock_caller(m->group);
+}
+
+static void locked_retry(void *arg, const rf_retry *t)
+{
+	rf_client *m = arg;
+	rf__group_lock_caller(m->group);
+	m->lead->user.on_retry(m->lead->user.retry_arg, t);
+	rf__group_unlock_caller(m->group);
+}
+
+static void locked_debug(void *arg, const rf_debug *d)
+{
+	rf_client *m = arg;
+	rf__group_lock_caller(m->group);
+	m->lead->user.on_debug(m->lead->user.debug_arg, d);
+	rf__group_unlock_caller(m->group);
+}
+
+/* Each member's snapshot is kept; member 0's tick shows the sum. */
+static void group_progress(void *arg, const rf_progress *p)
+{
+	rf_client *m = arg, *lead = m->lead;
+	rf__group_lock_caller(m->group);
+	m->published = *p;
+	if (m == lead) {
+		rf_progress sum = *p;
+		for (unsigned i = 1; i < rf__group_members(m->group); i++) {
+			const rf_progress *q = &lead->members[i]->published;
+			sum.ok += q->ok;
+			sum.failed += q->failed;
+			sum.bytes += q->bytes;
+			sum.active += q->active;
+			sum.waiting += q->waiting;
+			sum.bytes_expected += q->bytes_expected;
+			sum.unknown_length += q->unknown_length;
+			sum.taken += q->taken;
+		}
+		sum.source_done = lead->group_source_done || !lead->source;
+		lead->user.on_progress(lead->user.progress_arg, &sum);
+	}
+	rf__group_unlock_caller(m->group);
+}
+
+/* What a member holds: its share of the work, for dealing entries. */
+static unsigned member_load(const rf_client *c)
+{
+	return c->nbusy + c->nahead + c->nqueued + c->nparked + c->ndelayed;
+}
+
+/* An entry for member c, read from the caller's source under the caller
+ * lock, made into a request there (the source's strings live only until
+ * its next call).  0: none now (another member is behind: c waits to be
+ * woken), 1: *a filled, -1: the source has no more. */
+static int group_read(rf_client *c, struct rf__ahead *a, rf_request *rq,
+                      struct rf__req *(*make)(const rf_client *, const rf_request *, int *, const char **))
+{
+	rf_client *lead = c->lead;
+	unsigned n = rf__group_members(c->group), load = member_load(c), least = UINT32_MAX;
+	int got = 0;
+	rf__group_lock_caller(c->group);
+	lead->loads[c->member] = load;
+	for (unsigned i = 0; i < n; i++)
+		if (i != c->member && !lead->members[i]->finished && lead->loads[i] < least)
+			least = lead->loads[i];
+	if (lead->group_source_done) {
+		got = -1;
+	} else if (least != UINT32_MAX && load > least + 1) {
+		lead->source_blocked = true; /* woken when another member takes one */
+	} else if (lead->user_source(lead->user_source_arg, rq) <= 0) {
+		lead->group_source_done = true;
+		got = -1;
+	} else {
+		got = 1;
+		lead->loads[c->member] = load + 1;
+		a->r = make(c, rq, &a->err, &a->why);
+		if (!a->r) {
+			a->url = rq->url ? strdup(rq->url) : NULL;
+			a->user = rq->user;
+		}
+	}
+	bool wake = lead->source_blocked && got != 0;
+	if (wake)
+		lead->source_blocked = false;
+	rf__group_unlock_caller(c->group);
+	if (got == 0 || wake || got < 0)
+		rf__group_wake_others(c->group, c->member);
+	return got;
+}
+
+/* The loop's wake descriptor was written to by another member. */
+static void arm_nudge(rf_client *c)
+{
+	rf__op_read(c->loop, rf__tag_make(RF__OWNER_CLIENT, RF__OP_NUDGE, 0, 0), c->nudge_fd, &c->nudge_buf,
+	            sizeof(c->nudge_buf));
+}
+
+static int join_group(rf_client *c, struct rf__group *g, unsigned member, rf_client *lead,
+                      const rf_client_opts *user)
+{
+	c->group = g;
+	c->member = member;
+	c->lead = lead;
+	c->user = *user;
+	c->opts.on_done = user->on_done ? locked_done : NULL;
+	c->opts.done_arg = c;
+	c->opts.on_retry = user->on_retry ? locked_retry : NULL;
+	c->opts.retry_arg = c;
+	c->opts.on_debug = user->on_debug ? locked_debug : NULL;
+	c->opts.debug_arg = c;
+	c->opts.on_progress = user->on_progress ? group_progress : NULL;
+	c->opts.progress_arg = c;
+	c->nudge_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (c->nudge_fd < 0)
+		return -errno;
+	rf__group_set_wake(g, member, c->nudge_fd);
+	rf__dns_join(c->dns, g, member);
+	arm_nudge(c);
+	if (c->cpu >= 0)
+		(void)rf__loop_pin_workers(c->loop, c->cpu); /* a kernel without it: workers anywhere */
+	return 0;
+}
+
+static int run_loop(rf_client *c);
+
+/* Threads: never more than slots (-j), each with its share of them. */
+static unsigned member_count(const rf_client_opts *o)
+{
+	return o->threads < o->max_inflight ? o->threads : o->max_inflight;
+}
+
+static unsigned member_slots(const rf_client_opts *o, unsigned member)
+{
+	unsigned n = member_count(o);
+	return o->max_inflight / n + (member < o->max_inflight % n);
+}
+
+/* What each member thread does (crew.h): make its client, run it, free it. */
+static int member_phase(void *arg, unsigned member, enum rf__crew_phase phase)
+{
+	rf_client *lead = arg;
+	rf_client *m = lead->members[member];
+	switch (phase) {
+	case RF__CREW_SETUP: {
+		rf_client_opts one = *lead->setup_opts;
+		one.threads = 1;
+		one.max_inflight = member_slots(lead->setup_opts, member);
+		one.signal_fd = -1; /* the caller's thread reads it */
+		one.error_detail = NULL;
+		int err = client_new(&one, &m);
+		if (err)
+			return err;
+		m->cpu = lead->cpus ? lead->cpus[member] : -1;
+		lead->members[member] = m;
+		return join_group(m, lead->group, member, lead, lead->setup_opts);
+	}
+	case RF__CREW_RUN:
+		m->source = lead->user_source;
+		m->source_arg = NULL;
+		m->run_err = run_loop(m);
+		rf__group_lock_caller(m->group);
+		m->finished = true;
+		rf__group_unlock_caller(m->group);
+		rf__group_wake_others(m->group, member); /* member 0 waits for every one */
+		return 0;
+	case RF__CREW_TEARDOWN:
+		m->cookies = NULL; /* member 0's */
+		rf_client_free(m);
+		lead->members[member] = NULL;
+		return 0;
+	}
+	return 0;
+}
+
+static int group_new(const rf_client_opts *opts, rf_client **out)
+{
+	unsigned n = member_count(opts);
+	int cpus[RF__GROUP_MAX];
+	int ncpus = 0;
+	if (opts->cpus && (ncpus = rf__crew_parse_cpus(opts->cpus, cpus, RF__GROUP_MAX)) <= 0) {
+		if (opts->error_detail && opts->error_detail_len)
+			snprintf(opts->error_detail, opts->error_detail_len,
+			         "CPU list %s: want CPU numbers this process may run on, as 0-3,8",
+			         opts->cpus);
+		return RF_EINVAL;
+	}
+	rf_client_opts one = *opts;
+	one.threads = 1;
+	one.max_inflight = member_slots(opts, 0);
+	rf_client *lead;
+	int err = client_new(&one, &lead);
+	if (err)
+		return err;
+	err = -ENOMEM;
+	lead->members = calloc(n, sizeof(*lead->members));
+	lead->loads = calloc(n, sizeof(*lead->loads));
+	lead->cpus = ncpus ? calloc(n, sizeof(int)) : NULL;
+	if (!lead->members || !lead->loads || (ncpus && !lead->cpus))
+		goto fail;
+	for (unsigned i = 0; ncpus && i < n; i++)
+		lead->cpus[i] = cpus[i % (unsigned)ncpus];
+	lead->members[0] = lead;
+	if ((err = rf__group_new(n, opts->limit_rate, opts->limit_rate_per_host, &lead->group)))
+		goto fail;
+	lead->cpu = lead->cpus ? lead->cpus[0] : -1;
+	if (lead->cpu >= 0 && (err = rf__crew_pin_self(lead->cpu)))
+		goto fail;
+	if ((err = join_group(lead, lead->group, 0, lead, opts)))
+		goto fail;
+	lead->setup_opts = opts;
+	err = rf__crew_new(n, lead->cpus, member_phase, lead, &lead->crew);
+	lead->setup_opts = NULL;
+	if (err)
+		goto fail;
+	*out = lead;
+	return 0;
+fail:
+	rf_client_free(lead);
+	return err;
+}
+
+int rf_client_new(const rf_client_opts *opts, rf_client **out)
+{
+	rf_client_opts defaults;
+	if (!opts) {
+		rf_client_opts_init(&defaults);
+		opts = &defaults;
+	}
+	int err = opts_check(opts);
+	if (err)
+		return err;
+	if (opts->threads > 1 && opts->max_inflight > 1)
+		return group_new(opts, out);
+	if (opts->cpus) {
+		int cpus[RF__GROUP_MAX];
+		if (rf__crew_parse_cpus(opts->cpus, cpus, RF__GROUP_MAX) <= 0) {
+			if (opts->error_detail && opts->error_detail_len)
+				snprintf(opts->error_detail, opts->error_detail_len,
+				         "CPU list %s: want CPU numbers this process may run on, as 0-3,8",
+				         opts->cpus);
+			return RF_EINVAL;
+		}
+		int cpu = cpus[0];
+		if ((err = rf__crew_pin_self(cpu)))
+			return err;
+		if ((err = client_new(opts, out)))
+			return err;
+		(*out)->cpu = cpu;
+		(void)rf__loop_pin_workers((*out)->loop, cpu);
+		return 0;
+	}
+	return client_new(opts, out);
+}
+
 /* A request from what the caller gave: its sink kind checked by the sink,
  * the rest by the request's constructor (queue.c). */
 static struct rf__req *req_make(const rf_client *c, const rf_request *rq, int *err, const char **why)
@@ -476,6 +768,8 @@ static struct rf__req *req_make(const rf_client *c, const rf_request *rq, int *e
 
 int rf_submit(rf_client *c, const rf_request *rq)
 {
+	if (c->members) /* before rf_run: dealt round robin */
+		c = c->members[c->submit_next++ % rf__group_members(c->group)];
 	int err;
 	const char *why;
 	struct rf__req *r = req_make(c, rq, &err, &why);
@@ -587,6 +881,10 @@ static void report(rf_client *c, struct rf__req *r, struct rf__slot *s, int err,
 
 static void slot_recycle(rf_client *c, struct rf__slot *s)
 {
+	/* the .part name goes back to every thread, unless a split job's
+	 * segments go on writing it (then it stays taken for the run) */
+	if (s->sink.part_claimed && s->sink.part && !(s->req && s->req->job))
+		rf__group_unclaim(c->group, s->sink.part);
 	if (s->rx.big)
 		c->big_in_use--;
 	rf__slot_reset(c, s);
@@ -816,6 +1114,9 @@ static void report_bad_entry(rf_client *c, struct rf__ahead *a)
 	free(a->url);
 }
 
+static int group_read(rf_client *c, struct rf__ahead *a, rf_request *rq,
+                      struct rf__req *(*make)(const rf_client *, const rf_request *, int *, const char **));
+
 static bool source_readable(const rf_client *c)
 {
 	return c->source && !c->source_done && !c->stopping && c->nparked < park_budget(c);
@@ -828,18 +1129,28 @@ static bool read_ahead_one(rf_client *c)
 	rf_request rq;
 	memset(&rq, 0, sizeof(rq));
 	rq.fd = -1;
-	if (c->source(c->source_arg, &rq) <= 0) {
-		c->source_done = true;
-		return false;
-	}
-	struct rf__ahead *a = &c->ahead[(c->ahead_head + c->nahead++) % c->ahead_max];
+	struct rf__ahead *a = &c->ahead[(c->ahead_head + c->nahead) % c->ahead_max];
 	memset(a, 0, sizeof(*a));
-	a->r = req_make(c, &rq, &a->err, &a->why);
-	if (!a->r) {
-		a->url = rq.url ? strdup(rq.url) : NULL;
-		a->user = rq.user;
-		return true;
+	if (c->group) {
+		int got = group_read(c, a, &rq, req_make);
+		if (got < 0)
+			c->source_done = true;
+		if (got <= 0)
+			return false;
+	} else {
+		if (c->source(c->source_arg, &rq) <= 0) {
+			c->source_done = true;
+			return false;
+		}
+		a->r = req_make(c, &rq, &a->err, &a->why);
+		if (!a->r) {
+			a->url = rq.url ? strdup(rq.url) : NULL;
+			a->user = rq.user;
+		}
 	}
+	c->nahead++;
+	if (!a->r)
+		return true;
 	struct rf__origin *o = rf__origin_get(c, &a->r->u);
 	if (o)
 		rf__dns_prefetch(c->dns, o->proxy ? o->proxy->host : a->r->u.host,
@@ -1032,6 +1343,8 @@ static void fill_slots(rf_client *c)
 		struct rf__slot *s = slot_first_use(c, c->free_slots[--c->nfree]);
 		c->nbusy++;
 		rf__slot_start(c, s, r, o);
+		if (o->group_reserved) /* threads: a grant of the cap not used */
+			rf__origin_unreserve(c, o);
 		settle(c, s);
 	}
 }
@@ -1102,6 +1415,18 @@ static void pool_kick(rf_client *c)
 	c->npool_waiters -= i;
 }
 
+static void stop_here(rf_client *c);
+
+/* Another member woke this one: the run stops, or what it waited for
+ * (a name, a connection under the cap, entries to read) may be there. */
+static void nudged(rf_client *c)
+{
+	if (rf__group_stopping(c->group) && !c->stopping)
+		stop_here(c);
+	rf__dns_nudged(c->dns, rf__now());
+	rf__pool_nudged(c);
+}
+
 static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 {
 	rf_client *c = arg;
@@ -1110,6 +1435,12 @@ static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 	case RF__OWNER_SLOT:
 		break; /* below */
 	case RF__OWNER_CLIENT:
+		if (op == RF__OP_NUDGE) {
+			if (res > 0 || res == -EAGAIN || res == -EINTR)
+				arm_nudge(c);
+			nudged(c);
+			return;
+		}
 		assert(op == RF__OP_SIGNAL);
 		if (res > 0 && c->opts.on_signal)
 			c->opts.on_signal(c->opts.signal_arg);
@@ -1200,10 +1531,19 @@ static void dns_progress(rf_client *c)
 	}
 }
 
-static bool work_left(const rf_client *c)
+static bool work_left(rf_client *c)
 {
 	if (c->nbusy || c->q_head || c->nparked || c->ndelayed || c->nahead)
 		return true;
+	if (c->members) { /* member 0 ends after every other member */
+		bool running = false;
+		rf__group_lock_caller(c->group);
+		for (unsigned i = 1; i < rf__group_members(c->group) && !running; i++)
+			running = !c->members[i]->finished;
+		rf__group_unlock_caller(c->group);
+		if (running)
+			return true;
+	}
 	return c->source && !c->source_done && !c->stopping;
 }
 
@@ -1221,8 +1561,39 @@ static void end_archive(rf_client *c, struct rf__archive *a)
 
 int rf_run(rf_client *c, rf_source_fn source, void *source_arg)
 {
+	if (!c->members) {
+		c->source = source;
+		c->source_arg = source_arg;
+		return run_loop(c);
+	}
+	c->user_source = source;
+	c->user_source_arg = source_arg;
+	c->group_source_done = false;
+	c->source_blocked = false;
+	unsigned n = rf__group_members(c->group);
+	for (unsigned i = 0; i < n; i++) {
+		c->members[i]->finished = false;
+		c->loads[i] = 0;
+	}
 	c->source = source;
-	c->source_arg = source_arg;
+	c->source_arg = NULL;
+	rf__crew_run(c->crew);
+	int err = run_loop(c);
+	rf__crew_wait(c->crew);
+	for (unsigned i = 1; i < n && !err; i++)
+		err = c->members[i]->run_err;
+	if (!err && c->members[0]->end_why[0] == 0) {
+		for (unsigned i = 1; i < n; i++)
+			if (c->members[i]->end_why[0])
+				snprintf(c->end_why, sizeof(c->end_why), "%s", c->members[i]->end_why);
+	}
+	c->source = NULL;
+	c->user_source = NULL;
+	return err;
+}
+
+static int run_loop(rf_client *c)
+{
 	c->source_done = false;
 	c->run_start = rf__now();
 	c->next_progress = c->run_start + (int64_t)(c->opts.progress_interval * 1e9);
@@ -1250,7 +1621,7 @@ int rf_run(rf_client *c, rf_source_fn source, void *source_arg)
 		}
 		if (!work_left(c))
 			break;
-		if (c->nbusy == 0 && !c->q_head && !c->ndelayed && c->nparked) {
+		if (!c->group && c->nbusy == 0 && !c->q_head && !c->ndelayed && c->nparked) {
 			/* cannot happen by construction (a parked origin has busy
 			 * connections); never spin on it */
 			c->fatal = -EDEADLK;
@@ -1270,6 +1641,8 @@ int rf_run(rf_client *c, rf_source_fn source, void *source_arg)
 		int err = rf__loop_run_once(c->loop, timeout, on_completion, c);
 		if (err) {
 			c->fatal = err;
+			if (c->group) /* the others stop too */
+				rf__group_stop(c->group);
 			break;
 		}
 		c->now = rf__now();
@@ -1296,6 +1669,15 @@ int rf_run(rf_client *c, rf_source_fn source, void *source_arg)
 }
 
 void rf_stop(rf_client *c)
+{
+	if (c->group) { /* from any thread: every member stops in its loop */
+		rf__group_stop(c->group);
+		return;
+	}
+	stop_here(c);
+}
+
+static void stop_here(rf_client *c)
 {
 	if (c->stopping)
 		return;
@@ -1337,9 +1719,13 @@ const char *rf_client_io_note(const rf_client *c)
 void rf_client_io_stats(const rf_client *c, rf_io_stats *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (c->loop)
-		rf__loop_add_stats(c->loop, out);
-	out->pool_waits = c->pool_waits;
+	unsigned n = c->members ? rf__group_members(c->group) : 1;
+	for (unsigned i = 0; i < n; i++) { /* threads: every ring's, added up */
+		const rf_client *m = c->members ? c->members[i] : c;
+		if (m->loop)
+			rf__loop_add_stats(m->loop, out);
+		out->pool_waits += m->pool_waits;
+	}
 	if (c->loop) {
 		char ring[128];
 		rf__loop_describe(c->loop, ring, sizeof(ring));
@@ -1373,6 +1759,10 @@ int rf_client_tar(rf_client *c, const rf_tar_opts *o, char *why, size_t why_len)
 		snprintf(why, why_len, "the archive is set once, before the first request");
 		return RF_EINVAL;
 	}
+	if (c->group) {
+		snprintf(why, why_len, "tar shards are written by one thread: -t 1 (threads 1)");
+		return RF_EINVAL;
+	}
 	if (o->reserved[0] || o->reserved[1]) {
 		snprintf(why, why_len, "reserved fields must be zero");
 		return RF_EINVAL;
@@ -1400,6 +1790,10 @@ int rf_client_warc(rf_client *c, const rf_warc_opts *o, char *why, size_t why_le
 		snprintf(why, why_len, "the WARC file is set once, before the first request");
 		return RF_EINVAL;
 	}
+	if (c->group) {
+		snprintf(why, why_len, "a WARC file is written by one thread: -t 1 (threads 1)");
+		return RF_EINVAL;
+	}
 	return rf__warc_files_new(o, c->opts.fsync != 0, &c->warc, why, why_len);
 }
 
@@ -1408,7 +1802,24 @@ void rf_resolver_opts_init(rf_resolver_opts *o)
 	memset(o, 0, sizeof(*o));
 }
 
+static int resolver_one(rf_client *c, const rf_resolver_opts *o, char *why, size_t why_len);
+
 int rf_client_resolver(rf_client *c, const rf_resolver_opts *o, char *why, size_t why_len)
+{
+	if (!c->members)
+		return resolver_one(c, o, why, why_len);
+	for (unsigned i = 0; i < rf__group_members(c->group); i++) {
+		/* each member's resolver runs on its loop (only queued here:
+		 * the member's thread submits) */
+		int err = resolver_one(c->members[i], o, why, why_len);
+		if (err)
+			return err;
+		rf__dns_join(c->members[i]->dns, c->group, i);
+	}
+	return 0;
+}
+
+static int resolver_one(rf_client *c, const rf_resolver_opts *o, char *why, size_t why_len)
 {
 	char scratch[8];
 	if (!why || !why_len) {
@@ -1468,16 +1879,21 @@ int rf_client_resolver(rf_client *c, const rf_resolver_opts *o, char *why, size_
 
 void rf_client_dns_stats(const rf_client *c, rf_dns_stats *out)
 {
-	const struct rf__dns_stats *st = rf__dns_stats(c->dns);
 	memset(out, 0, sizeof(*out));
-	out->lookups = st->lookups;
-	out->hits = st->hits;
-	out->joined = st->joined;
-	out->failures = st->failures;
-	out->expired = st->expired;
-	out->evicted = st->evicted;
-	out->entries = st->entries;
-	out->peak_inflight = st->peak_inflight;
+	unsigned n = c->members ? rf__group_members(c->group) : 1;
+	for (unsigned i = 0; i < n; i++) { /* threads: added up */
+		const rf_client *m = c->members ? c->members[i] : c;
+		const struct rf__dns_stats *st = rf__dns_stats(m->dns);
+		out->lookups += st->lookups;
+		out->hits += st->hits + st->shared;
+		out->joined += st->joined;
+		out->failures += st->failures;
+		out->expired += st->expired;
+		out->evicted += st->evicted;
+		if (st->entries > out->entries)
+			out->entries = st->entries;
+		out->peak_inflight += st->peak_inflight;
+	}
 	out->resolver = rf__dns_resolver_name(c->dns);
 }
 
@@ -1487,6 +1903,8 @@ int rf_client_cookies(rf_client *c, const char *path, unsigned *bad_line)
 		*bad_line = 0;
 	if (!c->cookies && !(c->cookies = rf__cookies_new()))
 		return -ENOMEM;
+	for (unsigned i = 1; c->members && i < rf__group_members(c->group); i++)
+		c->members[i]->cookies = c->cookies; /* one store, under the group's lock */
 	if (!path)
 		return 0;
 	unsigned line;

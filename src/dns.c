@@ -28,6 +28,7 @@
 #include <strings.h>
 
 #include "alloc.h"
+#include "group.h"
 #include "hash.h"
 #include "hosts.h"
 
@@ -40,6 +41,9 @@
 #define NEG_TTL_NAME (5 * 1000000000LL)   /* NXDOMAIN, no address of the family */
 #define NEG_TTL_SERVER (2 * 1000000000LL) /* SERVFAIL, timeout, refused, garbage */
 #define EVICT_SCAN 64                     /* settled entries looked at from the LRU end */
+#define BORROW_RECHECK                                                                                       \
+	(250 * 1000000LL) /* ns: names another thread looks up are
+                                             looked at again at least this often */
 
 struct pin {
 	unsigned port;
@@ -61,6 +65,11 @@ struct rf__dns {
 	struct rf__dns_entry *other;                 /* waiting for the other family */
 	unsigned inflight, settled;
 	struct rf__dns_stats st;
+	/* threads: one lookup per name for all of them (group.h) */
+	struct rf__group *group;
+	unsigned member;
+	struct rf__dns_entry *borrowed; /* names another thread is looking up */
+	int64_t borrow_check;           /* when to look at them again */
 };
 
 const char *rf__dns_source_name(enum rf__dns_source s)
@@ -260,6 +269,14 @@ static bool name_problem(enum rf__dns_status s)
 	return s == RF__DNS_NXDOMAIN || s == RF__DNS_NODATA || s == RF__DNS_BADNAME;
 }
 
+/* Threads: the others learn e's answer (they wait for it, or will ask). */
+static void publish(struct rf__dns *d, const struct rf__dns_entry *e)
+{
+	if (d->group && e->state != RF__ENTRY_PENDING)
+		rf__group_name_answer(d->group, e->host, e->state == RF__ENTRY_OK ? e->addrs : NULL, e->ttl,
+		                      e->expires, e->error);
+}
+
 /* Every query of e answered, e still PENDING: settle from both. */
 static void settle_from_queries(struct rf__dns *d, struct rf__dns_entry *e, int64_t now, unsigned nq)
 {
@@ -306,6 +323,7 @@ static void answered(struct rf__dns *d, struct rf__resolver_query *q, int64_t no
 {
 	struct rf__dns_entry *e = q->owner;
 	unsigned nq = e->q[1].owner ? 2 : 1;
+	bool was_pending = e->state == RF__ENTRY_PENDING;
 	e->asking--;
 	if (e->state != RF__ENTRY_PENDING) {
 		/* the other family, after the entry settled: for later transfers */
@@ -330,6 +348,8 @@ static void answered(struct rf__dns *d, struct rf__resolver_query *q, int64_t no
 			d->other = e;
 		}
 	}
+	if (was_pending && e->state != RF__ENTRY_PENDING)
+		publish(d, e);
 	if (e->asking == 0) {
 		if (e->state != RF__ENTRY_PENDING)
 			d->settled++; /* nothing more to wait for */
@@ -384,6 +404,42 @@ static void launch(struct rf__dns *d, struct rf__dns_entry *e)
 		d->ops->start(d->res, &e->q[i]);
 }
 
+/* Threads: what the group knows of e's name.  True when that settled e,
+ * or another thread is looking it up (e waits on d->borrowed); false: this
+ * thread asks. */
+static bool from_board(struct rf__dns *d, struct rf__dns_entry *e, int64_t now)
+{
+	struct rf__addrlist *addrs;
+	unsigned ttl = 0;
+	int64_t expires = 0;
+	char why[200] = "";
+	switch (rf__group_name_find(d->group, e->host, now, d->member, &addrs, &ttl, &expires, why,
+	                            sizeof(why))) {
+	case RF__BOARD_ASK:
+		return false;
+	case RF__BOARD_ASKING:
+		if (!e->borrowed) {
+			e->borrowed = true;
+			e->borrow_next = d->borrowed;
+			d->borrowed = e;
+		}
+		if (!d->borrow_check || d->borrow_check > now + BORROW_RECHECK)
+			d->borrow_check = now + BORROW_RECHECK;
+		return true;
+	case RF__BOARD_OK:
+		settle_ok(d, e, addrs, ttl, now);
+		e->expires = expires;
+		d->st.shared++;
+		return true;
+	case RF__BOARD_FAILED:
+		settle_failed(d, e, why, true, now);
+		e->expires = expires;
+		d->st.shared++;
+		return true;
+	}
+	return false;
+}
+
 /* e (new or expired) is to be looked up. */
 static void ask(struct rf__dns *d, struct rf__dns_entry *e, int64_t now)
 {
@@ -393,6 +449,8 @@ static void ask(struct rf__dns *d, struct rf__dns_entry *e, int64_t now)
 	e->t_answered = 0;
 	free(e->error);
 	e->error = NULL;
+	if (d->group && from_board(d, e, now))
+		return;
 	if (d->inflight >= d->max_inflight) {
 		e->queued = true;
 		e->wait_next = NULL;
@@ -514,6 +572,8 @@ void rf__dns_on_op(struct rf__dns *d, rf__tag t, int res, int64_t now)
 int64_t rf__dns_deadline(struct rf__dns *d, int64_t now)
 {
 	int64_t next = d->ops->deadline(d->res, now);
+	if (d->borrowed && d->borrow_check < next)
+		next = d->borrow_check;
 	for (struct rf__dns_entry *e = d->other; e; e = e->wait_next)
 		if (e->other_family_until < next)
 			next = e->other_family_until;
@@ -525,6 +585,8 @@ void rf__dns_on_time(struct rf__dns *d, int64_t now)
 	if (d->ops->deadline(d->res, now) <= now)
 		d->ops->on_time(d->res);
 	collect(d, now);
+	if (d->borrowed && d->borrow_check <= now)
+		rf__dns_nudged(d, now);
 	/* A answers whose AAAA did not come within the resolution delay */
 	for (struct rf__dns_entry **pp = &d->other; *pp;) {
 		struct rf__dns_entry *e = *pp;
@@ -535,8 +597,31 @@ void rf__dns_on_time(struct rf__dns *d, int64_t now)
 		*pp = e->wait_next;
 		e->wait_next = NULL;
 		e->waiting_other = false;
-		if (e->state == RF__ENTRY_PENDING && e->q && e->q[1].addrs)
+		if (e->state == RF__ENTRY_PENDING && e->q && e->q[1].addrs) {
 			settle_ok(d, e, rf__addrlist_ref(e->q[1].addrs), e->q[1].ttl, now);
+			publish(d, e);
+		}
+	}
+}
+
+void rf__dns_join(struct rf__dns *d, struct rf__group *g, unsigned member)
+{
+	d->group = g;
+	d->member = member;
+}
+
+void rf__dns_nudged(struct rf__dns *d, int64_t now)
+{
+	struct rf__dns_entry *list = d->borrowed;
+	d->borrowed = NULL;
+	d->borrow_check = 0;
+	for (struct rf__dns_entry *e = list, *n; e; e = n) {
+		n = e->borrow_next;
+		e->borrowed = false;
+		e->borrow_next = NULL;
+		if (e->state != RF__ENTRY_PENDING || e->asking || e->queued)
+			continue;
+		ask(d, e, now); /* settled from the board, borrowed again, or asked here */
 	}
 }
 

@@ -43,7 +43,9 @@ struct rf__dns_entry {
 	                                never evicted while held */
 	uint8_t asking;              /* queries out (0..2) */
 	bool queued, in_lru, waiting_other;
-	struct rf__resolver_query *q; /* while asking: [0] AAAA (or both), [1] A */
+	bool borrowed;                     /* threads: another one looks it up */
+	struct rf__dns_entry *borrow_next; /* ... on the dns's borrowed list */
+	struct rf__resolver_query *q;      /* while asking: [0] AAAA (or both), [1] A */
 };
 
 struct rf__dns_config {
@@ -67,6 +69,7 @@ struct rf__dns_stats {
 	uint64_t failures; /* lookups that ended without an address */
 	uint64_t expired;  /* entries looked up again after their TTL */
 	uint64_t evicted;
+	uint64_t shared; /* threads: answers another thread's lookup gave */
 	unsigned entries, peak_inflight;
 };
 
@@ -98,6 +101,12 @@ static inline void rf__dns_release(struct rf__dns_entry *e)
 /* Look host up ahead of need (the look-ahead window): as rf__dns_lookup,
  * without taking a reference, and not counted as a hit. */
 void rf__dns_prefetch(struct rf__dns *d, const char *host, unsigned port, int64_t now);
+
+/* Threads: d is member's of group g; names are looked up once for all. */
+struct rf__group;
+void rf__dns_join(struct rf__dns *d, struct rf__group *g, unsigned member);
+/* Another thread answered a name: the entries waiting for it settle. */
+void rf__dns_nudged(struct rf__dns *d, int64_t now);
 
 /* A completion with an RF__OP_DNS_POLL or RF__OP_WAKE tag. */
 void rf__dns_on_op(struct rf__dns *d, rf__tag t, int res, int64_t now);

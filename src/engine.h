@@ -111,6 +111,8 @@ struct rf__origin {
 	unsigned h2_dialing;      /* connections being set up that may speak h2:
 	                             requests wait for them (rf__origin_waits) */
 	bool h1_seen;             /* ALPN chose HTTP/1.1 here: nothing waits */
+	/* threads: the per-host cap is the group's (group.h) */
+	unsigned group_reserved; /* connections the group granted, not yet made */
 };
 
 /* ---- a slot: one in-flight transfer ---- */
@@ -306,6 +308,8 @@ static inline void rf__buf_release(struct rf__loop *l, struct rf__buf *b)
 }
 
 /* ---- the client ---- */
+struct rf__crew;
+struct rf__group;
 struct rf_client {
 	rf_client_opts opts;
 	char *user_agent;
@@ -386,6 +390,31 @@ struct rf_client {
 	char file_io[96];  /* the file path taken, and why; "" until the
 	                      first output file decides it */
 	int fatal;         /* engine failure (ring) */
+	/* threads (rf_client_opts.threads > 1): the client the caller holds is
+	 * member 0; it owns the others and the group they share (group.h) */
+	struct rf__group *group; /* NULL: one thread */
+	unsigned member;         /* this client's number in the group */
+	rf_client **members;     /* member 0 only: every member, itself first */
+	rf_client *lead;         /* member 0 (itself there) */
+	int nudge_fd;            /* eventfd the others write to wake this loop */
+	uint64_t nudge_buf;
+	rf_client_opts user;   /* the caller's callbacks, called under the
+	                            group's caller lock */
+	rf_progress published; /* this member's last snapshot (caller lock) */
+	bool finished;         /* its rf_run loop ended (caller lock) */
+	int cpu;               /* the CPU its thread is pinned to, or -1 */
+	int run_err;           /* its loop's result */
+	/* member 0 only */
+	struct rf__crew *crew;            /* the other members' threads */
+	int *cpus;                        /* [member]: --cpus, or NULL */
+	unsigned *loads;                  /* [member]: entries held at its last read
+	                                      (caller lock) */
+	const rf_client_opts *setup_opts; /* while the members are made */
+	rf_source_fn user_source;         /* the caller's source ... */
+	void *user_source_arg;
+	bool group_source_done; /* ... said there are no more (caller lock) */
+	bool source_blocked;    /* a member waits for the others to read */
+	unsigned submit_next;   /* rf_submit deals requests round robin */
 };
 
 int64_t rf__now(void);

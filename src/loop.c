@@ -39,6 +39,7 @@
 #include "ringfetch.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -249,6 +250,16 @@ int rf__loop_new(unsigned depth, enum rf__io io, enum rf__setup setup, struct rf
 bool rf__loop_is_epoll(const struct rf__loop *l)
 {
 	return l->ep != NULL;
+}
+
+int rf__loop_pin_workers(struct rf__loop *l, int cpu)
+{
+	if (l->ep || cpu < 0)
+		return 0; /* epoll has no workers of its own */
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return io_uring_register_iowq_aff(&l->ring, sizeof(set), &set);
 }
 
 const struct rf__loop_stats *rf__loop_stats(const struct rf__loop *l)

@@ -65,6 +65,7 @@ enum rf__op_kind {
 	RF__OP_DNS_POLL,     /* a resolver socket is readable or writable */
 	RF__OP_MEMBER_WRITE, /* an archive sample's header, metadata or staged body */
 	RF__OP_STAGE_READ,   /* an archive sample's staged body read back */
+	RF__OP_NUDGE,        /* another thread of the client woke this one (group.h) */
 };
 
 static inline rf__tag rf__tag_make(enum rf__owner owner, enum rf__op_kind op, uint32_t idx, uint32_t gen)
@@ -118,6 +119,9 @@ int rf__loop_new(unsigned depth, enum rf__io io, enum rf__setup setup, struct rf
                  const char **why);
 /* The loop runs on epoll (no splice there). */
 bool rf__loop_is_epoll(const struct rf__loop *l);
+/* The ring's io-wq workers (file ops, blocking ops) run on cpu only
+ * (IORING_REGISTER_IOWQ_AFF); -1 or epoll: nothing.  0 or -errno. */
+int rf__loop_pin_workers(struct rf__loop *l, int cpu);
 
 /* What the loop asked of the kernel: the syscalls it made itself, by kind
  * (the ring's ops run inside io_uring_enter and are not syscalls), and the

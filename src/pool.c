@@ -9,6 +9,11 @@
  * (it does not take a slot) and moved back to the front of the client queue
  * when a connection of that origin closes or becomes idle.
  *
+ * With threads (rf_client_opts.threads) the cap holds across all of them:
+ * the count that decides is the group's (group.h), a request parked for a
+ * connection another thread holds is woken through the group, and an idle
+ * connection another thread waits for is closed rather than kept.
+ *
  * Idle connections sit on their origin's list and on one client-wide LRU;
  * at most max_inflight of them are kept, the oldest is closed first.  No
  * receive is armed on an idle connection: a server that closed it is found
@@ -24,6 +29,7 @@
 
 #include "alloc.h"
 #include "engine.h"
+#include "group.h"
 #include "hash.h"
 #include "pool.h"
 #include "queue.h"
@@ -84,7 +90,7 @@ struct rf__origin *rf__origin_get(rf_client *c, const struct rf__url *u)
 
 static void origin_maybe_free(rf_client *c, struct rf__origin *o)
 {
-	if (o->nconns || o->nparked || o->h2_dialing || !rf__list_empty(&o->sessions))
+	if (o->nconns || o->nparked || o->h2_dialing || o->group_reserved || !rf__list_empty(&o->sessions))
 		return;
 	for (struct rf__origin **pp = bucket_of(c, o->key); *pp; pp = &(*pp)->hnext) {
 		if (*pp == o) {
@@ -97,9 +103,34 @@ static void origin_maybe_free(rf_client *c, struct rf__origin *o)
 	free(o);
 }
 
-bool rf__origin_at_cap(const rf_client *c, const struct rf__origin *o)
+/* Is the cap the group's to keep? */
+static bool group_capped(const rf_client *c)
 {
-	return c->opts.max_per_host && rf__list_empty(&o->idle) && o->nconns >= c->opts.max_per_host;
+	return c->group && c->opts.max_per_host;
+}
+
+bool rf__origin_at_cap(rf_client *c, struct rf__origin *o)
+{
+	if (!c->opts.max_per_host || !rf__list_empty(&o->idle))
+		return false;
+	if (!c->group)
+		return o->nconns >= c->opts.max_per_host;
+	if (o->group_reserved)
+		return false;
+	/* granted now, made by rf__conn_new next (or handed back) */
+	if (!rf__group_conn_take(c->group, o->key, c->opts.max_per_host, false, c->member))
+		return true;
+	o->group_reserved++;
+	return false;
+}
+
+void rf__origin_unreserve(rf_client *c, struct rf__origin *o)
+{
+	while (o->group_reserved) {
+		o->group_reserved--;
+		rf__group_conn_put(c->group, o->key, c->member);
+	}
+	origin_maybe_free(c, o);
 }
 
 void rf__origin_park(rf_client *c, struct rf__origin *o, struct rf__req *r)
@@ -173,6 +204,8 @@ struct rf__conn *rf__conn_take_idle(rf_client *c, struct rf__origin *o)
 			rf__conn_close(c->loop, conn);
 			o->nconns--;
 			free(conn);
+			if (group_capped(c))
+				o->group_reserved++; /* the group's count stays: it is that one's */
 			continue;
 		}
 		return conn;
@@ -182,13 +215,18 @@ struct rf__conn *rf__conn_take_idle(rf_client *c, struct rf__origin *o)
 
 struct rf__conn *rf__conn_new(rf_client *c, struct rf__origin *o)
 {
-	(void)c;
 	struct rf__conn *conn = rf__calloc(1, sizeof(*conn));
 	if (!conn)
 		return NULL;
 	rf__conn_init(conn);
 	conn->origin = o;
 	o->nconns++;
+	if (group_capped(c)) {
+		if (o->group_reserved)
+			o->group_reserved--;
+		else /* not through the cap (a retry's own connection): counted */
+			(void)rf__group_conn_take(c->group, o->key, 0, true, c->member);
+	}
 	return conn;
 }
 
@@ -199,17 +237,22 @@ static void conn_close(rf_client *c, struct rf__conn *conn)
 	rf__conn_close(c->loop, conn);
 	o->nconns--;
 	free(conn);
+	if (group_capped(c))
+		rf__group_conn_put(c->group, o->key, c->member);
 	unpark_one(c, o);
 	origin_maybe_free(c, o);
 }
 
 void rf__conn_release(rf_client *c, struct rf__conn *conn, bool reusable)
 {
-	if (!reusable || conn->fd < 0 || c->stopping) {
+	struct rf__origin *o = conn->origin;
+	/* another thread waiting for this host's cap gets the connection's
+	 * place, unless this thread has requests of its own waiting for it */
+	if (!reusable || conn->fd < 0 || c->stopping ||
+	    (group_capped(c) && !o->parked && rf__group_conn_wanted(c->group, o->key, c->member))) {
 		conn_close(c, conn);
 		return;
 	}
-	struct rf__origin *o = conn->origin;
 	assert(o->nconns > 0 && rf__list_empty(&conn->olink)); /* not pooled twice */
 	rf__list_push(&o->idle, &conn->olink);
 	rf__list_push(&c->idle_lru, &conn->glink);
@@ -222,6 +265,30 @@ void rf__conn_release(rf_client *c, struct rf__conn *conn, bool reusable)
 		conn_close(c, old);
 	}
 	unpark_one(c, o);
+}
+
+void rf__pool_nudged(rf_client *c)
+{
+	if (group_capped(c)) { /* idle connections others wait for go */
+		for (struct rf__link *l = c->idle_lru.next, *n; l != &c->idle_lru; l = n) {
+			n = l->next;
+			struct rf__conn *conn = rf__container_of(l, struct rf__conn, glink);
+			struct rf__origin *o = conn->origin;
+			if (o->parked || !rf__group_conn_wanted(c->group, o->key, c->member))
+				continue;
+			rf__list_del(&conn->olink);
+			rf__list_del(&conn->glink);
+			c->nidle--;
+			conn_close(c, conn);
+		}
+	}
+	/* parked requests try again (those still at the cap park again) */
+	if (!c->nparked)
+		return;
+	for (unsigned b = 0; b < c->norigin_buckets; b++)
+		for (struct rf__origin *o = c->origins[b]; o; o = o->hnext)
+			if (o->parked && !o->nconns)
+				unpark_one(c, o);
 }
 
 void rf__pool_free(rf_client *c)

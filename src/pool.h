@@ -21,7 +21,14 @@ struct rf__origin *rf__origin_get(rf_client *c, const struct rf__url *u);
 struct rf__conn *rf__conn_take_idle(rf_client *c, struct rf__origin *o);
 struct rf__conn *rf__conn_new(rf_client *c, struct rf__origin *o);
 void rf__conn_release(rf_client *c, struct rf__conn *conn, bool reusable);
-bool rf__origin_at_cap(const rf_client *c, const struct rf__origin *o);
+/* Is o at the per-host cap (no idle connection to reuse)?  With threads
+ * a false answer may carry the group's grant of one more connection:
+ * rf__conn_new takes it, rf__origin_unreserve hands back one not taken. */
+bool rf__origin_at_cap(rf_client *c, struct rf__origin *o);
+void rf__origin_unreserve(rf_client *c, struct rf__origin *o);
+/* Another thread woke this one (group.h): idle connections others wait
+ * for are closed, requests parked for the cap try again. */
+void rf__pool_nudged(rf_client *c);
 void rf__origin_park(rf_client *c, struct rf__origin *o, struct rf__req *r);
 /* A stream of o's ended (HTTP/2): one parked request may take its place. */
 void rf__origin_room(rf_client *c, struct rf__origin *o);

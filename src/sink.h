@@ -127,6 +127,8 @@ struct rf__sink {
 	bool part_resumable;   /* part is "<final>.part", or the one this
 	                          request kept: it may be continued */
 	int64_t resume_from;   /* bytes on disk this attempt continues */
+	bool part_claimed;     /* threads: part is this thread's in the group's
+	                          names (group.h), let go when the slot is */
 	bool part_on_disk;     /* part held data when this attempt began
 	                          (even if it then restarts from zero) */
 	bool resume_final;     /* ... and they sit under the final name */

@@ -57,6 +57,7 @@
 #include "sink_stage.h"
 #include "origin.h"
 #include "fields.h"
+#include "group.h"
 
 #define MAX_NAME_SUFFIX 9999
 #define UNNAMED_MAX (256 * 1024)
@@ -206,19 +207,26 @@ static void choose_part(rf_client *c, struct rf__slot *s)
 	struct rf__req *r = s->req;
 	char *part = NULL;
 	unsigned n = 0;
+	bool claimed = false;
 	if (r->kept_part) { /* an earlier attempt kept it for this retry */
 		part = r->kept_part;
 		r->kept_part = NULL;
+		claimed = c->group != NULL; /* and the claim on it */
 	} else {
+		/* with threads, a name another thread writes is in use too */
 		for (n = 0; n <= MAX_NAME_SUFFIX; n++) {
 			free(part);
 			part = fmt_path(r->path, n, ".part");
-			if (!part || !part_in_use(c, s, part))
+			if (!part || (!part_in_use(c, s, part) &&
+			              (!c->group || (claimed = rf__group_claim(c->group, part)))))
 				break;
 		}
 	}
+	if (s->sink.part_claimed && s->sink.part)
+		rf__group_unclaim(c->group, s->sink.part);
 	free(s->sink.part);
 	s->sink.part = part;
+	s->sink.part_claimed = claimed && part;
 	s->sink.part_resumable = part && n == 0;
 	if (!part) {
 		sink_fail(s, -ENOMEM);

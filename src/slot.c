@@ -45,6 +45,7 @@
 #include "cookies.h"
 #include "decode.h"
 #include "engine.h"
+#include "group.h"
 #include "hash.h"
 #include "pool.h"
 #include "session.h"
@@ -787,8 +788,12 @@ static void begin_send(rf_client *c, struct rf__slot *s)
 	/* the store's cookies for this URL, and room for the answer's */
 	static __thread char cookie[8192];
 	if (c->cookies) {
+		if (c->group) /* threads share one store */
+			rf__group_lock_cookies(c->group);
 		rf__cookies_header(c->cookies, s->req->u.host, s->req->u.target, s->req->u.tls,
 		                   (int64_t)time(NULL), cookie, sizeof(cookie));
+		if (c->group)
+			rf__group_unlock_cookies(c->group);
 		if (!s->ex.cookies && !(s->ex.cookies = rf__calloc(1, sizeof(*s->ex.cookies)))) {
 			rf__slot_fail(c, s, -ENOMEM);
 			return;
@@ -932,12 +937,19 @@ static bool rate_held(rf_client *c, struct rf__slot *s)
 {
 	if (c->rate.rate <= 0 && c->opts.limit_rate_per_host <= 0)
 		return false;
-	int64_t w = rf__bucket_wait(&c->rate, c->now);
-	if (s->conn || s->sess) {
-		int64_t h = rf__bucket_wait(&slot_origin(s)->bucket, c->now);
-		if (h > w)
-			w = h;
+	bool host = (s->conn || s->sess) && c->opts.limit_rate_per_host > 0;
+	int64_t w, h = 0;
+	if (c->group) { /* threads: the buckets are the group's */
+		w = c->rate.rate > 0 ? rf__group_rate_wait(c->group, NULL, c->now) : 0;
+		if (host)
+			h = rf__group_rate_wait(c->group, slot_origin(s)->key, c->now);
+	} else {
+		w = rf__bucket_wait(&c->rate, c->now);
+		if (host)
+			h = rf__bucket_wait(&slot_origin(s)->bucket, c->now);
 	}
+	if (h > w)
+		w = h;
 	if (!w)
 		return false;
 	s->rx.rate_until = c->now + w;
@@ -950,8 +962,16 @@ static void rate_spend(rf_client *c, struct rf__slot *s, int res)
 {
 	if (res <= 0 || (c->rate.rate <= 0 && c->opts.limit_rate_per_host <= 0))
 		return;
+	bool host = (s->conn || s->sess) && c->opts.limit_rate_per_host > 0;
+	if (c->group) {
+		if (c->rate.rate > 0)
+			rf__group_rate_spend(c->group, NULL, c->now, (uint64_t)res);
+		if (host)
+			rf__group_rate_spend(c->group, slot_origin(s)->key, c->now, (uint64_t)res);
+		return;
+	}
 	rf__bucket_spend(&c->rate, c->now, (uint64_t)res);
-	if (s->conn || s->sess)
+	if (host)
 		rf__bucket_spend(&slot_origin(s)->bucket, c->now, (uint64_t)res);
 }
 
@@ -1315,9 +1335,13 @@ static void take_cookies(rf_client *c, struct rf__slot *s)
 	int64_t now = (int64_t)time(NULL);
 	for (size_t at = 0; at < k->len; at += strlen(k->text + at) + 1) {
 		const char *why;
-		if (!rf__cookies_set(c->cookies, s->req->u.host, s->req->u.target, s->req->u.tls,
-		                     k->text + at, now, &why) &&
-		    c->opts.on_debug) {
+		if (c->group)
+			rf__group_lock_cookies(c->group);
+		bool taken = rf__cookies_set(c->cookies, s->req->u.host, s->req->u.target, s->req->u.tls,
+		                             k->text + at, now, &why);
+		if (c->group)
+			rf__group_unlock_cookies(c->group);
+		if (!taken && c->opts.on_debug) {
 			char text[200];
 			snprintf(text, sizeof(text), "cookie refused: %s", why);
 			debug_text(c, s, RF_DEBUG_INFO, text);

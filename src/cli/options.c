@@ -13,10 +13,11 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define SHORT_OPTS ":i:P:o:O:j:H:A:x:w:C:r:K:b:cNkqsSvhVLfJ46"
+#define SHORT_OPTS ":i:P:o:O:j:t:H:A:x:w:C:r:K:b:cNkqsSvhVLfJ46"
 
 void cli_options_usage(FILE *f)
 {
@@ -79,6 +80,10 @@ void cli_options_usage(FILE *f)
 	      "Connections:\n"
 	      "  -j, --jobs N              transfers in flight (default 16); over HTTP/2\n"
 	      "                            each is a stream\n"
+	      "  -t, --threads N|auto      rings, each on a thread of its own, -j shared out among\n"
+	      "                            them (default 1; auto: one per CPU this process may use)\n"
+	      "      --cpus LIST           pin the threads and their rings' io-wq workers to these\n"
+	      "                            CPUs in turn (0-3,8)\n"
 	      "      --max-per-host N      open connections per origin (default: no cap); an\n"
 	      "                            HTTP/2 one carries up to 100 streams (fewer when\n"
 	      "                            the server says so)\n"
@@ -305,6 +310,7 @@ static bool parse_seconds(const char *s, double *out)
 
 enum {
 	OPT_MAX_PER_HOST = 256,
+	OPT_CPUS,
 	OPT_CONNECT_TIMEOUT,
 	OPT_TIMEOUT,
 	OPT_MAX_TIME,
@@ -389,6 +395,8 @@ static const struct option long_opts[] = {
 	{"content-disposition", no_argument, NULL, 'J'},
 	{"remote-header-name", no_argument, NULL, 'J'},
 	{"jobs", required_argument, NULL, 'j'},
+	{"threads", required_argument, NULL, 't'},
+	{"cpus", required_argument, NULL, OPT_CPUS},
 	{"max-per-host", required_argument, NULL, OPT_MAX_PER_HOST},
 	{"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
@@ -695,6 +703,23 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 				return usage_error(err, "-j needs a number from 1 to 65536, not '%s'",
 				                   optarg);
 			o->opts.max_inflight = (unsigned)u;
+			break;
+		case 't':
+			if (strcmp(optarg, "auto") == 0) {
+				cpu_set_t set;
+				u = sched_getaffinity(0, sizeof(set), &set) == 0
+				            ? (unsigned long)CPU_COUNT(&set)
+				            : 1;
+				u = u > 256 ? 256 : u;
+			} else if (!parse_uint(optarg, 256, &u) || u == 0) {
+				return usage_error(
+					err, "-t needs a number of threads from 1 to 256 or auto, not '%s'",
+					optarg);
+			}
+			o->opts.threads = (unsigned)u;
+			break;
+		case OPT_CPUS:
+			o->opts.cpus = optarg; /* checked by rf_client_new */
 			break;
 		case OPT_MAX_PER_HOST:
 			if (!parse_uint(optarg, 65536, &u))

@@ -37,6 +37,7 @@ void results_json(FILE *f, const rf_result *r, const char *path, int exit, unsig
 	        r->http_version == 20   ? "\"2\""
 	        : r->http_version == 11 ? "\"1.1\""
 	                                : "null");
+	fprintf(f, ",\"thread\":%u", r->thread);
 	field(f, "digest", false);
 	if (r->digest && r->digest[0]) {
 		fputs("{\"algo\":", f);

@@ -22,6 +22,7 @@ RESULT_SCHEMA = {
     "error": (dict, type(None)), "note": str, "exit_status": int, "time": dict,
     "line": (int, type(None)), "content_encoding": str, "decoded": bool,
     "http_version": (str, type(None)),
+    "thread": int,
 }
 TIME_KEYS = {"dns", "connect", "tls", "first_byte", "total"}
 SUMMARY_SCHEMA = {"type": str, "downloaded": int, "skipped": int, "failed": int, "bytes": int,

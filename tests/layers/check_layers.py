@@ -33,6 +33,7 @@ LAYERS = [
     ("services", ["dns.c", "auth.c", "naming.c"]),
     ("resolvers", ["resolver_ares.c", "resolver_system.c"]),  # DNS behind resolver.h
     ("framing", ["http2.c"]),                     # HTTP/2 frames (nghttp2), fields by http1.c's rules
+    ("threads", ["group.c", "crew.c"]),           # what a client's threads share; the threads themselves
     ("leaves", ["http1.c", "tls.c", "hosts.c", "addrlist.c", "url.c", "netrc.c", "digest.c", "hdr.c", "namecache.c", "origin.c", "decode.c", "cookies.c", "output.c",
                 "ratelimit.c", "schedule.c", "tar.c", "warc.c"]),
     ("field values", ["fields.c"]),               # HTTP field values every protocol reads alike

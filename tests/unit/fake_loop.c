@@ -22,7 +22,7 @@ enum fd_kind { FD_NONE, FD_SOCKET, FD_FILE, FD_DIR };
 struct conn {
 	char req[65536];
 	size_t req_len;
-	char *out;       /* response bytes not yet received */
+	char *out; /* response bytes not yet received */
 	size_t out_len, out_cap;
 	bool close_after, eof;
 };
@@ -30,7 +30,7 @@ struct conn {
 struct fd {
 	enum fd_kind kind;
 	bool open;
-	int file;        /* FD_FILE: index in files */
+	int file; /* FD_FILE: index in files */
 	size_t pos;
 	struct conn *conn;
 };
@@ -38,7 +38,7 @@ struct fd {
 struct op {
 	rf__tag tag;
 	enum rf__op_kind kind;
-	int code;        /* which rf__op_* queued it */
+	int code; /* which rf__op_* queued it */
 	int fd, flags;
 	void *buf;
 	const void *cbuf;
@@ -48,8 +48,22 @@ struct op {
 	bool canceled;
 };
 
-enum { C_SOCKET, C_CONNECT, C_SEND, C_RECV, C_READ, C_OPEN, C_FALLOCATE, C_WRITE, C_CLOSE,
-       C_RENAME, C_UNLINK, C_FSYNC, C_SPLICE, C_LINK };
+enum {
+	C_SOCKET,
+	C_CONNECT,
+	C_SEND,
+	C_RECV,
+	C_READ,
+	C_OPEN,
+	C_FALLOCATE,
+	C_WRITE,
+	C_CLOSE,
+	C_RENAME,
+	C_UNLINK,
+	C_FSYNC,
+	C_SPLICE,
+	C_LINK
+};
 
 struct rf__loop {
 	int dummy;
@@ -169,6 +183,13 @@ bool rf__loop_is_epoll(const struct rf__loop *l)
 {
 	(void)l;
 	return false;
+}
+
+int rf__loop_pin_workers(struct rf__loop *l, int cpu)
+{
+	(void)l;
+	(void)cpu;
+	return 0;
 }
 
 const char *rf__loop_mode(const struct rf__loop *l)
@@ -326,8 +347,8 @@ void rf__op_fsync(struct rf__loop *l, rf__tag t, int fd)
 	queue(t, C_FSYNC)->fd = fd;
 }
 
-void rf__op_splice(struct rf__loop *l, rf__tag t, int fd_in, int64_t off_in, int fd_out,
-                   int64_t off_out, unsigned len, unsigned flags, bool hardlink)
+void rf__op_splice(struct rf__loop *l, rf__tag t, int fd_in, int64_t off_in, int fd_out, int64_t off_out,
+                   unsigned len, unsigned flags, bool hardlink)
 {
 	(void)l, (void)fd_in, (void)off_in, (void)fd_out, (void)off_out, (void)len, (void)flags;
 	(void)hardlink;
@@ -552,17 +573,16 @@ int rf__loop_run_once(struct rf__loop *l, int64_t timeout_ns, rf__completion_fn 
 
 void fake_dump_pending(void)
 {
-	static const char *const names[] = {"socket", "connect", "send", "recv", "read", "open",
-	                                    "fallocate", "write", "close", "rename", "unlink",
-	                                    "fsync", "splice"};
+	static const char *const names[] = {"socket", "connect",   "send",  "recv",  "read",
+	                                    "open",   "fallocate", "write", "close", "rename",
+	                                    "unlink", "fsync",     "splice"};
 	for (unsigned i = 0; i < F.nops; i++)
 		if (counted(&F.ops[i]))
 			fprintf(stderr, "fake: pending %s (op kind %d, slot %u) fd %d%s\n",
-			        names[F.ops[i].code], (int)F.ops[i].kind, rf__tag_idx(F.ops[i].tag) & 0x7fffffff,
-			        F.ops[i].fd, completable(&F.ops[i]) ? "" : " (cannot complete)");
+			        names[F.ops[i].code], (int)F.ops[i].kind,
+			        rf__tag_idx(F.ops[i].tag) & 0x7fffffff, F.ops[i].fd,
+			        completable(&F.ops[i]) ? "" : " (cannot complete)");
 }
-
-
 
 void rf__loop_add_stats(const struct rf__loop *l, struct rf_io_stats *out)
 {

@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""Threads (-t N): N rings on N threads, one run.  Against real nginx and the
+misbehaving server's connection counter: every file byte-exact, a single
+origin's list spread over every thread, --max-per-host held across threads
+(the origin counts its concurrent connections), same-named URLs never
+sharing a .part, one JSON stream of whole lines with one summary, SIGINT
+stopping every thread and leaving .part files -c completes, a name looked up
+once for all threads (a stub resolver counts the queries)."""
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+
+from harness import (EXTRA_ARGS, RINGFETCH, WRAPPER, case, dns_queries, http_get, listdir, main, run,
+                     run_with_dns, sha256, sha256_file, start_badserver, start_dnsstub, start_nginx,
+                     stats, tmpdir)
+
+WWW = tmpdir()
+SMALL = {}
+for i in range(300):
+    SMALL[f"f{i}"] = os.urandom(2000 + 37 * i)
+    with open(os.path.join(WWW, f"f{i}"), "wb") as f:
+        f.write(SMALL[f"f{i}"])
+SAME = []
+for i in range(40):
+    os.makedirs(os.path.join(WWW, f"d{i}"))
+    SAME.append(os.urandom(50000 + i))
+    with open(os.path.join(WWW, f"d{i}", "same.bin"), "wb") as f:
+        f.write(SAME[-1])
+BIG = os.urandom(6 << 20)
+with open(os.path.join(WWW, "big.bin"), "wb") as f:
+    f.write(BIG)
+PORT = start_nginx(WWW, v6=False)
+BASE = f"http://127.0.0.1:{PORT}"
+BAD = start_badserver()
+
+
+def records(stdout):
+    lines = stdout.decode().splitlines()
+    recs = [json.loads(l) for l in lines if l.strip()]  # every line whole JSON
+    assert sum(r["type"] == "summary" for r in recs) == 1 and recs[-1]["type"] == "summary", lines[-3:]
+    return recs[:-1], recs[-1]
+
+
+@case
+def a_single_origin_list_spreads_over_every_thread():
+    """300 files from one origin with -t 2: byte-exact, both threads carried
+    a fair share, one summary that counts them all."""
+    out = tmpdir()
+    lst = os.path.join(tmpdir(), "urls.txt")
+    with open(lst, "w") as f:
+        f.write("".join(f"{BASE}/f{i}\n" for i in range(300)))
+    code, body, err = run(["-t", "2", "-j", "16", "-P", out, "-i", lst, "--json", "-", "-q"], timeout=120)
+    assert code == 0, err
+    recs, summary = records(body)
+    assert len(recs) == 300 and summary["downloaded"] == 300, summary
+    by_thread = {}
+    for r in recs:
+        by_thread[r["thread"]] = by_thread.get(r["thread"], 0) + 1
+    assert set(by_thread) == {0, 1} and min(by_thread.values()) >= 60, by_thread
+    assert listdir(out) == sorted(SMALL), listdir(out)[:5]
+    for name, data in SMALL.items():
+        assert sha256_file(os.path.join(out, name)) == sha256(data), name
+
+
+@case
+def max_per_host_holds_across_threads():
+    """12 slow responses, -t 2 -j 8: with --max-per-host 2 the origin never
+    sees more than 2 connections at once (1 with --max-per-host 1); without
+    a cap it sees more."""
+    urls = [f"http://127.0.0.1:{BAD}/slow/{n}" for n in range(12)]
+    for cap in ("2", "1"):
+        http_get(BAD, "/reset-stats")
+        code, body, err = run(["-t", "2", "-j", "8", "--max-per-host", cap, "-P", tmpdir(), "--json", "-",
+                               "-q"] + urls, timeout=120)
+        assert code == 0, err
+        recs, _ = records(body)
+        assert len(recs) == 12 and all(r["ok"] for r in recs), recs
+        assert stats(BAD)["max_concurrent"] == int(cap), (cap, stats(BAD))
+    http_get(BAD, "/reset-stats")
+    code, _, err = run(["-t", "2", "-j", "8", "-P", tmpdir(), "-q"] + urls, timeout=120)
+    assert code == 0, err
+    assert stats(BAD)["max_concurrent"] >= 4, stats(BAD)
+
+
+@case
+def same_named_urls_never_share_a_part():
+    """40 URLs whose files are all named same.bin, over 2 threads: 40 files
+    (same.bin, same.bin.1 ...), each one of the 40 bodies whole, none twice,
+    no .part left."""
+    out = tmpdir()
+    urls = [f"{BASE}/d{i}/same.bin" for i in range(40)]
+    code, _, err = run(["-t", "2", "-j", "32", "-P", out, "-q"] + urls, timeout=120)
+    assert code == 0, err
+    names = listdir(out)
+    assert len(names) == 40 and not any(n.endswith(".part") for n in names), names
+    got = sorted(sha256_file(os.path.join(out, n)) for n in names)
+    assert got == sorted(sha256(b) for b in SAME)
+
+
+@case
+def write_out_lines_stay_whole():
+    """-w from two threads: one unbroken line per URL."""
+    urls = [f"{BASE}/f{i}" for i in range(200)]
+    code, body, err = run(["-t", "2", "-j", "16", "--discard", "-w", "%{http_code} %{url}\\n", "-q"] + urls,
+                          timeout=120)
+    assert code == 0, err
+    lines = body.decode().splitlines()
+    assert len(lines) == 200 and all(re.fullmatch(r"200 http://127\.0\.0\.1:\d+/f\d+", l) for l in lines), \
+        [l for l in lines if not re.fullmatch(r"200 http://127\.0\.0\.1:\d+/f\d+", l)][:3]
+    assert sorted(l.split()[1] for l in lines) == sorted(urls)
+
+
+@case
+def sigint_stops_every_thread_and_c_completes():
+    """Four 6 MiB files at --limit-rate 4M over 2 threads, SIGINT after 1 s:
+    status 130, no final name, .part files; -c -t 2 then completes each one
+    byte-exact."""
+    out = tmpdir()
+    lst = os.path.join(tmpdir(), "urls.txt")
+    with open(lst, "w") as f:
+        f.write("".join(f"{BASE}/big.bin?{i}\n  out=b{i}\n" for i in range(4)))
+    outs = ["-i", lst]
+    p = subprocess.Popen(WRAPPER + [RINGFETCH] + EXTRA_ARGS + ["-t", "2", "-j", "4", "--limit-rate", "4M", "-P",
+                                                               out, "-q"] + outs,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(1.0)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 130, (p.returncode, err)
+    names = listdir(out)
+    assert names and all(n.endswith(".part") for n in names), names
+    code, _, err = run(["-t", "2", "-j", "4", "-c", "-P", out, "-q"] + outs, timeout=120)
+    assert code == 0, err
+    assert listdir(out) == ["b0", "b1", "b2", "b3"], listdir(out)
+    for n in listdir(out):
+        assert sha256_file(os.path.join(out, n)) == sha256(BIG), n
+
+
+@case
+def a_name_is_looked_up_once_for_every_thread():
+    """200 URLs of one name over 2 threads: the stub resolver is asked for
+    it once per address family, not once per thread."""
+    server, _, log = start_dnsstub({"names": {"files.test": {"a": ["127.0.0.1"], "ttl": 300}}}, delay_ms=100)
+    urls = [f"http://files.test:{PORT}/f{i}" for i in range(200)]
+    code, _, err = run_with_dns(server, ["-t", "2", "-j", "16", "--discard", "-q"] + urls, timeout=120)
+    assert code == 0, err
+    asked = [q for q in dns_queries(log) if q[0].rstrip(".").lower() == "files.test"]
+    types = [q[1] for q in asked]
+    assert len(types) == len(set(types)) and len(types) >= 1, asked
+
+
+@case
+def options_threads_cannot_serve_are_refused():
+    """--tar and --warc-file are written by one thread; a CPU list that is
+    not one is a usage error; a valid one runs."""
+    for extra in (["--tar", os.path.join(tmpdir(), "s-{shard}.tar")],
+                  ["--warc-file", os.path.join(tmpdir(), "w")]):
+        code, _, err = run(["-t", "2"] + extra + [f"{BASE}/f1"])
+        assert code == 2 and "one thread" in err, (code, err)
+    code, _, err = run(["-t", "2", "--cpus", "0-x", f"{BASE}/f1", "-P", tmpdir()])
+    assert code == 2 and "CPU list" in err, (code, err)
+    code, _, err = run(["-t", "0", f"{BASE}/f1"])
+    assert code == 2 and "-t needs" in err, (code, err)
+    out = tmpdir()
+    code, _, err = run(["-t", "2", "--cpus", "0", "-P", out, f"{BASE}/f1", f"{BASE}/f2"])
+    assert code == 0, err
+    assert listdir(out) == ["f1", "f2"]
+
+
+if __name__ == "__main__":
+    main()

@@ -1325,6 +1325,11 @@ static void fill_slots(rf_client *c)
 		 * set up that may speak h2 is waited for, and the per-host cap */
 		if (!rf__session_for(c, o) &&
 		    ((!r->dial_anyway && rf__origin_waits(c, o)) || rf__origin_at_cap(c, o))) {
+			/* threads: a new request for a host whose cap other
+			 * threads hold goes to one of them */
+			if (c->group && !o->nconns && !r->attempts && !r->job && !r->kept_part &&
+			    rf__group_hand_over(c->group, o->key, c->member, r))
+				continue;
 			rf__origin_park(c, o, r);
 			continue;
 		}
@@ -1423,6 +1428,8 @@ static void nudged(rf_client *c)
 {
 	if (rf__group_stopping(c->group) && !c->stopping)
 		stop_here(c);
+	for (struct rf__req *r; (r = rf__group_take_handed(c->group, c->member));)
+		rf__queue_push_back(c, r); /* handed over by another member */
 	rf__dns_nudged(c->dns, rf__now());
 	rf__pool_nudged(c);
 }
@@ -1535,6 +1542,12 @@ static bool work_left(rf_client *c)
 {
 	if (c->nbusy || c->q_head || c->nparked || c->ndelayed || c->nahead)
 		return true;
+	if (c->source && !c->source_done && !c->stopping)
+		return true;
+	if (c->group && !rf__group_inbox_close(c->group, c->member, true)) {
+		nudged(c); /* requests were handed over: take them */
+		return true;
+	}
 	if (c->members) { /* member 0 ends after every other member */
 		bool running = false;
 		rf__group_lock_caller(c->group);
@@ -1574,6 +1587,7 @@ int rf_run(rf_client *c, rf_source_fn source, void *source_arg)
 	for (unsigned i = 0; i < n; i++) {
 		c->members[i]->finished = false;
 		c->loads[i] = 0;
+		rf__group_inbox_close(c->group, i, false);
 	}
 	c->source = source;
 	c->source_arg = NULL;

@@ -30,7 +30,8 @@ struct rec {
 	enum rec_kind kind;
 	/* REC_HOST */
 	unsigned conns;
-	bool waiters; /* some member waits for one of its connections */
+	uint16_t *by_member; /* [member]: its part of conns */
+	bool waiters;        /* some member waits for one of its connections */
 	uint64_t waiting_members[RF__GROUP_MAX / 64];
 	struct rf__bucket bucket;
 	bool bucket_set;
@@ -55,6 +56,11 @@ struct rf__group {
 	struct rf__bucket total;
 	struct rec **tab;
 	unsigned nbuckets, nrecs, nnames;
+	struct inbox {
+		void **items;
+		unsigned n, cap;
+		bool closed;
+	} inbox[RF__GROUP_MAX]; /* requests handed over to each member */
 };
 
 #define NAMES_MAX                                                                                            \
@@ -87,6 +93,7 @@ int rf__group_new(unsigned members, double rate, double rate_per_host, struct rf
 
 static void rec_free(struct rec *r)
 {
+	free(r->by_member);
 	rf__addrlist_unref(r->addrs);
 	free(r->why);
 	free(r);
@@ -102,6 +109,8 @@ void rf__group_free(struct rf__group *g)
 			rec_free(r);
 		}
 	free(g->tab);
+	for (unsigned m = 0; m < RF__GROUP_MAX; m++)
+		free(g->inbox[m].items);
 	pthread_mutex_destroy(&g->lock);
 	pthread_mutex_destroy(&g->caller);
 	pthread_mutex_destroy(&g->cookies);
@@ -259,6 +268,10 @@ bool rf__group_conn_take(struct rf__group *g, const char *key, unsigned cap, boo
 		ok = force; /* out of memory: the cap cannot be kept, nor the count */
 	} else if (force || !cap || r->conns < cap) {
 		r->conns++;
+		if (!r->by_member)
+			r->by_member = calloc(g->members, sizeof(*r->by_member));
+		if (r->by_member && self < g->members)
+			r->by_member[self]++;
 	} else {
 		ok = false;
 		bool first = !r->waiters;
@@ -280,6 +293,8 @@ void rf__group_conn_put(struct rf__group *g, const char *key, unsigned self)
 	if (r) {
 		if (r->conns)
 			r->conns--;
+		if (r->by_member && self < g->members && r->by_member[self])
+			r->by_member[self]--;
 		if (r->waiters) {
 			memcpy(waiting, r->waiting_members, sizeof(waiting));
 			memset(r->waiting_members, 0, sizeof(r->waiting_members));
@@ -308,6 +323,60 @@ bool rf__group_conn_wanted(struct rf__group *g, const char *key, unsigned self)
 	}
 	pthread_mutex_unlock(&g->lock);
 	return wanted;
+}
+
+bool rf__group_hand_over(struct rf__group *g, const char *key, unsigned self, void *item)
+{
+	bool done = false;
+	pthread_mutex_lock(&g->lock);
+	struct rec *r = find(g, REC_HOST, key);
+	unsigned best = RF__GROUP_MAX;
+	for (unsigned m = 0; r && r->by_member && m < g->members; m++)
+		if (m != self && r->by_member[m] && !g->inbox[m].closed &&
+		    (best == RF__GROUP_MAX || r->by_member[m] > r->by_member[best]))
+			best = m;
+	if (best != RF__GROUP_MAX) {
+		struct inbox *in = &g->inbox[best];
+		if (in->n == in->cap) {
+			unsigned cap = in->cap ? in->cap * 2 : 64;
+			void **items = realloc(in->items, cap * sizeof(*items));
+			if (items) {
+				in->items = items;
+				in->cap = cap;
+			}
+		}
+		if (in->n < in->cap) {
+			in->items[in->n++] = item;
+			wake(g, best);
+			done = true;
+		}
+	}
+	pthread_mutex_unlock(&g->lock);
+	return done;
+}
+
+void *rf__group_take_handed(struct rf__group *g, unsigned self)
+{
+	void *item = NULL;
+	pthread_mutex_lock(&g->lock);
+	struct inbox *in = &g->inbox[self];
+	if (in->n) {
+		item = in->items[0];
+		memmove(in->items, in->items + 1, --in->n * sizeof(*in->items));
+	}
+	pthread_mutex_unlock(&g->lock);
+	return item;
+}
+
+bool rf__group_inbox_close(struct rf__group *g, unsigned self, bool closed)
+{
+	pthread_mutex_lock(&g->lock);
+	struct inbox *in = &g->inbox[self];
+	bool ok = !closed || in->n == 0;
+	if (ok)
+		in->closed = closed;
+	pthread_mutex_unlock(&g->lock);
+	return ok;
 }
 
 /* ---- rate buckets ---- */

@@ -59,6 +59,17 @@ void rf__group_conn_put(struct rf__group *g, const char *key, unsigned self);
 /* Does a member other than self wait for a connection to key? */
 bool rf__group_conn_wanted(struct rf__group *g, const char *key, unsigned self);
 
+/* A request self would park for key's cap goes instead to a member that
+ * holds connections to key (so capacity never moves by a close and a new
+ * connection, which a server would see overlap): true when handed over
+ * (that member is woken), false when none holds one. */
+bool rf__group_hand_over(struct rf__group *g, const char *key, unsigned self, void *item);
+/* The next request handed over to self, or NULL. */
+void *rf__group_take_handed(struct rf__group *g, unsigned self);
+/* closed: self takes no more (false when some wait: take them first);
+ * !closed: open again (a new run). */
+bool rf__group_inbox_close(struct rf__group *g, unsigned self, bool closed);
+
 /* ---- rate buckets (key NULL: the total one) ---- */
 /* 0 when a receive may go now, else the ns to wait. */
 int64_t rf__group_rate_wait(struct rf__group *g, const char *key, int64_t now);

@@ -60,7 +60,7 @@ static void extension(const struct rf__slot *s, char *out, size_t cap)
 		     (dot[1 + i] >= '0' && dot[1 + i] <= '9');
 	const char *ext = NULL;
 	char from_url[16];
-	if (ok) {
+	if (ok && len < sizeof(from_url)) { /* (len <= 8: said again for the optimizer) */
 		for (size_t i = 0; i < len; i++)
 			from_url[i] =
 				(char)(dot[1 + i] | ((dot[1 + i] >= 'A' && dot[1 + i] <= 'Z') ? 0x20 : 0));

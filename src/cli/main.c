@@ -194,11 +194,47 @@ static int usage_fail(const char *fmt, const char *arg);
 /* --shard auto: a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, 0-based,
  * and JOB_COMPLETIONS, which the Job's manifest sets) or a Slurm array
  * (SLURM_ARRAY_TASK_ID from SLURM_ARRAY_TASK_MIN, SLURM_ARRAY_TASK_COUNT). */
+static int shard_fixed_n(struct cli *c)
+{
+	const char *var = "JOB_COMPLETION_INDEX", *idx = getenv(var);
+	if (!idx)
+		idx = getenv(var = "SLURM_ARRAY_TASK_ID");
+	if (!idx)
+		return usage_fail("--shard auto/N: neither JOB_COMPLETION_INDEX nor SLURM_ARRAY_TASK_ID is "
+		                  "set%s",
+		                  "");
+	char *e, msg[300];
+	long k = strtol(idx, &e, 10);
+	if (*e || !*idx || k < 0 || k >= (long)c->o.shard_n) {
+		snprintf(msg, sizeof(msg),
+		         "--shard auto/%u: %s is %s, not one of 0 to %u (the array's ids must be 0-%u)",
+		         c->o.shard_n, var, idx, c->o.shard_n - 1, c->o.shard_n - 1);
+		return usage_fail("%s", msg);
+	}
+	c->o.shard_k = (unsigned)k + 1;
+	return CLI_RUN;
+}
+
 static int shard_from_environment(struct cli *c)
 {
+	if (c->o.shard_n)
+		return shard_fixed_n(c);
 	const char *idx = getenv("JOB_COMPLETION_INDEX"), *cnt = getenv("JOB_COMPLETIONS");
 	long base = 0;
 	if (!idx || !cnt) {
+		/* Slurm: a strided or re-submitted array has ids that do not
+		 * make 0..COUNT-1 of the whole list: refused, not guessed */
+		const char *step = getenv("SLURM_ARRAY_TASK_STEP"), *count = getenv("SLURM_ARRAY_TASK_COUNT");
+		if (step && strcmp(step, "1") != 0 && getenv("SLURM_ARRAY_TASK_ID"))
+			return usage_fail(
+				"--shard auto: a strided array (SLURM_ARRAY_TASK_STEP=%s) has ids that "
+				"are not 0..COUNT-1: use --shard auto/N with --array=0-(N-1)",
+				step);
+		if (count && strcmp(count, "1") == 0 && getenv("SLURM_ARRAY_TASK_ID"))
+			return usage_fail("--shard auto: the array has one task (SLURM_ARRAY_TASK_COUNT=1; a "
+			                  "re-submitted task?), which would take the whole list: use --shard "
+			                  "auto/N%s",
+			                  "");
 		idx = getenv("SLURM_ARRAY_TASK_ID");
 		cnt = getenv("SLURM_ARRAY_TASK_COUNT");
 		const char *min = getenv("SLURM_ARRAY_TASK_MIN");
@@ -925,18 +961,27 @@ static int set_up(struct cli *c)
 		c->o.opts.on_debug = on_debug;
 		c->o.opts.debug_arg = c;
 	}
-	if (c->o.json) {
-		c->json = strcmp(c->o.json, "-") == 0 ? stdout : fopen(c->o.json, "we");
-		if (!c->json) {
-			fprintf(stderr, "ringfetch: cannot write --json %s: %s\n", c->o.json,
-			        strerror(errno));
-			return EXIT_LOCAL;
-		}
-	}
-	if (c->o.shard_auto) {
+	if (c->o.shard_auto) { /* before the report: a run refused writes none */
 		st = shard_from_environment(c);
 		if (st != CLI_RUN)
 			return st;
+	}
+	if (c->o.json) {
+		bool dash = strcmp(c->o.json, "-") == 0;
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof(dir), "%s", c->o.json);
+		char *slash = strrchr(dir, '/');
+		int derr = 0;
+		if (!dash && slash && slash != dir) { /* its directory, as -P's */
+			*slash = 0;
+			derr = mkdirs(dir);
+		}
+		c->json = dash ? stdout : derr ? NULL : fopen(c->o.json, "we");
+		if (!c->json) {
+			fprintf(stderr, "ringfetch: cannot write --json %s: %s\n", c->o.json,
+			        strerror(derr ? -derr : errno));
+			return EXIT_LOCAL;
+		}
 	}
 	bool tty = isatty(STDERR_FILENO);
 	if (c->o.progress < 0)
@@ -1198,7 +1243,10 @@ int main(int argc, char **argv)
 		                       c.bytes,
 		                       secs,
 		                       c.signals ? EXIT_INTERRUPTED : c.exit_code,
-		                       c.dns};
+		                       c.dns,
+		                       c.o.shard_k,
+		                       c.o.shard_n,
+		                       c.o.opts.threads > 1 ? c.o.opts.threads : 1};
 		results_json_summary(c.json, &t);
 		if (c.json != stdout)
 			fclose(c.json);

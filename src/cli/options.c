@@ -68,8 +68,9 @@ void cli_options_usage(FILE *f)
 	      "                            Content-Disposition offers (made safe; never over\n"
 	      "                            an existing file)\n"
 	      "      --remote-header-name  the same (curl's name)\n"
-	      "      --shard K/N|auto      take only shard K of N of the URLs (stable hash of the URL;\n"
-	      "                            auto: JOB_COMPLETION_INDEX/JOB_COMPLETIONS or SLURM_ARRAY_*)\n"
+	      "      --shard K/N|auto[/N]  take only shard K of N of the URLs (stable hash of the URL;\n"
+	      "                            auto/N: K from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID,\n"
+	      "                            0-based; auto: N from JOB_COMPLETIONS or the array too)\n"
 	      "Reports:\n"
 	      "      --json FILE           one JSON object per URL as it finishes, then a summary\n"
 	      "                            ('-' = stdout); see README \"Reports\"\n"
@@ -1162,14 +1163,17 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, FILE *out, F
 			char tail;
 			if (strcmp(optarg, "auto") == 0) {
 				o->shard_auto = true;
+			} else if (sscanf(optarg, "auto/%u%c", &n, &tail) == 1 && n >= 1) {
+				o->shard_auto = true; /* the index from the scheduler, N fixed */
+				o->shard_n = n;
 			} else if (sscanf(optarg, "%u/%u%c", &k, &n, &tail) == 2 && n >= 1 && k >= 1 &&
 			           k <= n) {
 				o->shard_k = k;
 				o->shard_n = n;
 			} else {
-				return usage_error(err,
-				                   "--shard needs K/N with 1 <= K <= N (or auto), not '%s'",
-				                   optarg);
+				return usage_error(
+					err, "--shard needs K/N with 1 <= K <= N, auto or auto/N, not '%s'",
+					optarg);
 			}
 			break;
 		}

@@ -73,12 +73,17 @@ void results_json_summary(FILE *f, const struct run_totals *t)
 	        "{\"type\":\"summary\",\"downloaded\":%lu,\"skipped\":%lu,\"failed\":%lu,"
 	        "\"bytes\":%llu,\"seconds\":%.6f,\"exit_status\":%d,"
 	        "\"dns\":{\"resolver\":\"%s\",\"lookups\":%llu,\"cache_hits\":%llu,"
-	        "\"joined\":%llu,\"failures\":%llu,\"expired\":%llu,\"peak_inflight\":%u}}\n",
+	        "\"joined\":%llu,\"failures\":%llu,\"expired\":%llu,\"peak_inflight\":%u},\"threads\":%u,"
+	        "\"shard\":",
 	        t->downloaded, t->skipped, t->failed, t->bytes, t->seconds, t->exit_status,
 	        t->dns.resolver ? t->dns.resolver : "", (unsigned long long)t->dns.lookups,
 	        (unsigned long long)t->dns.hits, (unsigned long long)t->dns.joined,
-	        (unsigned long long)t->dns.failures, (unsigned long long)t->dns.expired,
-	        t->dns.peak_inflight);
+	        (unsigned long long)t->dns.failures, (unsigned long long)t->dns.expired, t->dns.peak_inflight,
+	        t->threads);
+	if (t->shard_n)
+		fprintf(f, "{\"index\":%u,\"count\":%u}}\n", t->shard_k, t->shard_n);
+	else
+		fputs("null}\n", f);
 }
 
 /* ---- --write-out ---- */

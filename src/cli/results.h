@@ -19,6 +19,8 @@ struct run_totals {
 	double seconds;
 	int exit_status;
 	rf_dns_stats dns;
+	unsigned shard_k, shard_n; /* --shard K/N, 0/0: none */
+	unsigned threads;
 };
 
 /* One URL's record, one line without its newline.  path: where the body went ("-" for

@@ -5,6 +5,7 @@
 disjoint), retry notes, digests naming files, and the usage errors."""
 import json
 import os
+import shutil
 import subprocess
 import time
 
@@ -26,7 +27,8 @@ RESULT_SCHEMA = {
 }
 TIME_KEYS = {"dns", "connect", "tls", "first_byte", "total"}
 SUMMARY_SCHEMA = {"type": str, "downloaded": int, "skipped": int, "failed": int, "bytes": int,
-                  "seconds": float, "exit_status": int, "dns": dict}
+                  "seconds": float, "exit_status": int, "dns": dict, "threads": int,
+                  "shard": (dict, type(None))}
 
 
 def check_record(rec, schema):
@@ -268,6 +270,26 @@ def shards_split_a_list_exactly():
                         "SLURM_ARRAY_TASK_COUNT": "3"}) for i in range(3)]
     explicit = [shard_run(["--shard", f"{i + 1}/3", "-i", lst]) for i in range(3)]
     assert k8s == explicit == slurm
+    # auto/N: the index from either scheduler, N as written, whatever the array says
+    fixed = [shard_run(["--shard", "auto/3", "-i", lst],
+                       {"SLURM_ARRAY_TASK_ID": str(i), "SLURM_ARRAY_TASK_MIN": str(i),
+                        "SLURM_ARRAY_TASK_COUNT": "1"}) for i in range(3)]
+    fixed_k8s = [shard_run(["--shard", "auto/3", "-i", lst], {"JOB_COMPLETION_INDEX": str(i)})
+                 for i in range(3)]
+    assert fixed == fixed_k8s == explicit
+    # what would give wrong shards is refused, with no report written
+    for args, env, want in (
+            (["--shard", "auto/3"], {"SLURM_ARRAY_TASK_ID": "3"}, "SLURM_ARRAY_TASK_ID is 3, not one of 0 to 2"),
+            (["--shard", "auto"], {"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_MIN": "2",
+                                   "SLURM_ARRAY_TASK_COUNT": "1"}, "one task"),
+            (["--shard", "auto"], {"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_MIN": "0",
+                                   "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_STEP": "2"}, "strided")):
+        report = os.path.join(tmpdir(), "r.json")
+        e = {k: v for k, v in os.environ.items() if not k.startswith(("SLURM_", "JOB_COMPLETION"))}
+        e.update(env)
+        code, _, err = run(["-q", "-P", tmpdir(), "-i", lst, "--json", report] + args, env=e)
+        assert code == 2 and want in err, (args, env, code, err)
+        assert not os.path.exists(report), "a refused run wrote a report"
 
 
 @case
@@ -288,7 +310,16 @@ def merging_shard_reports_as_docs_recipes_say():
     lines = p.stdout.splitlines()  # one compact failure, then the totals object
     assert json.loads(lines[0])["url"] == f"{URL}/status/404", p.stdout
     t = json.loads("\n".join(lines[1:]))
-    assert t == {"downloaded": 40, "skipped": 0, "failed": 1, "bytes": sum(range(1, 41))}, t
+    assert t == {"shards": 3, "downloaded": 40, "skipped": 0, "failed": 1, "bytes": sum(range(1, 41))}, t
+    # a shard missing, or one reported twice: the merge fails and says which
+    reports = os.path.join(work, "reports")
+    os.rename(os.path.join(reports, "shard-2.json"), os.path.join(work, "shard-2.json"))
+    p = subprocess.run(["bash", "-c", block], cwd=work, capture_output=True, text=True)
+    assert p.returncode != 0 and "shards missing: [2]" in p.stderr, (p.returncode, p.stderr)
+    shutil.copy(os.path.join(work, "shard-2.json"), os.path.join(reports, "shard-2.json"))
+    shutil.copy(os.path.join(work, "shard-2.json"), os.path.join(reports, "shard-2-again.json"))
+    p = subprocess.run(["bash", "-c", block], cwd=work, capture_output=True, text=True)
+    assert p.returncode != 0 and "reported twice: [2]" in p.stderr, (p.returncode, p.stderr)
 
 
 if __name__ == "__main__":

@@ -37,11 +37,13 @@ def pinned(cpu, cmd):
     return ["taskset", "-c", str(cpu)] + cmd if os.cpu_count() > 1 else cmd
 
 
-def measure(cmd, cwd):
-    """(wall s, user+sys s, peak RSS MiB) through GNU time."""
+def measure(cmd, cwd, cpu=0):
+    """(wall s, user+sys s, peak RSS MiB) through GNU time; the command
+    pinned to cpu (None: not pinned)."""
     tf = tempfile.NamedTemporaryFile(mode="r", suffix=".time")
     t0 = time.perf_counter()
-    p = subprocess.run(["/usr/bin/time", "-o", tf.name, "-f", "%U %S %M"] + pinned(0, cmd),
+    p = subprocess.run(["/usr/bin/time", "-o", tf.name, "-f", "%U %S %M"] +
+                       (pinned(cpu, cmd) if cpu is not None else cmd),
                        cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     wall = time.perf_counter() - t0
     if p.returncode != 0:

@@ -33,19 +33,6 @@ import run as bench  # noqa: E402
 BEGIN, END = "<!-- threads: written by bench/run-threads --write -->", "<!-- /threads -->"
 
 
-def measure(cmd, cwd):
-    """(wall s, user+sys s, peak RSS MiB) through GNU time, not pinned."""
-    tf = tempfile.NamedTemporaryFile(mode="r", suffix=".time")
-    t0 = time.perf_counter()
-    p = subprocess.run(["/usr/bin/time", "-o", tf.name, "-f", "%U %S %M"] + cmd, cwd=cwd,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    wall = time.perf_counter() - t0
-    if p.returncode != 0:
-        raise RuntimeError(f"{cmd} exited {p.returncode}: {p.stderr.decode()[-800:]}")
-    user, sys_, rss = tf.read().split()[-3:]
-    return wall, float(user) + float(sys_), int(rss) / 1024.0
-
-
 class Origin:
     def __init__(self, base):
         self.www = os.path.join(base, "www")
@@ -137,8 +124,8 @@ def main():
                 for v, extra in variants.items():
                     shutil.rmtree(out, ignore_errors=True)
                     os.makedirs(out)
-                    res[v].append(measure([bench.RINGFETCH, "-q", "-j", str(j), "-P", out, "-i", lst] + extra,
-                                          out))
+                    res[v].append(bench.measure([bench.RINGFETCH, "-q", "-j", str(j), "-P", out, "-i", lst] +
+                                                extra, out, cpu=None))
                     got = bench.tree_stats(out)
                     if got != expect:
                         raise RuntimeError(f"{v}: got {got}, want {expect}")
@@ -160,14 +147,8 @@ def main():
             origin.stop()
         shutil.rmtree(base, ignore_errors=True)
     if args.write:
-        path = os.path.join(bench.ROOT, "bench", "RESULTS.md")
-        text = open(path).read()
-        block = BEGIN + "\n## Threads (issue 25)\n\n" + "\n".join(report) + "\n" + END
-        if BEGIN in text:
-            text = text[:text.index(BEGIN)] + block + text[text.index(END) + len(END):]
-        else:
-            text = text.rstrip("\n") + "\n\n" + block + "\n"
-        open(path, "w").write(text)
+        bench.write_section(BEGIN, END,
+                            BEGIN + "\n## Threads (issue 25)\n\n" + "\n".join(report) + "\n" + END + "\n")
 
 
 if __name__ == "__main__":

@@ -1442,6 +1442,10 @@ static void on_completion(void *arg, rf__tag tag, int res, unsigned flags)
 	case RF__OWNER_SLOT:
 		break; /* below */
 	case RF__OWNER_CLIENT:
+		if (op == RF__OP_CONN_CLOSED) { /* a capped host's place: the group's again */
+			rf__pool_closed(c, rf__tag_idx(tag));
+			return;
+		}
 		if (op == RF__OP_NUDGE) {
 			if (res > 0 || res == -EAGAIN || res == -EINTR)
 				arm_nudge(c);
@@ -1572,6 +1576,20 @@ static void end_archive(rf_client *c, struct rf__archive *a)
 	}
 }
 
+/* Threads, --max-per-host: a member ending its run lets its idle
+ * connections and HTTP/2 sessions go, and waits for their closes, so the
+ * members still running get the capped hosts' places. */
+static void let_go(rf_client *c)
+{
+	rf__session_shut_idle(c);
+	deliver_news(c);
+	rf__pool_close_idle(c);
+	int64_t until = rf__now() + 2000000000LL;
+	while ((rf__session_count(c) || rf__pool_closing(c)) && rf__now() < until)
+		if (rf__loop_run_once(c->loop, 10000000, on_completion, c))
+			break;
+}
+
 int rf_run(rf_client *c, rf_source_fn source, void *source_arg)
 {
 	if (!c->members) {
@@ -1674,6 +1692,8 @@ static int run_loop(rf_client *c)
 	 * other late completion names a recycled slot and is dropped */
 	if (!c->fatal && c->opts.signal_fd >= 0)
 		rf__loop_run_once(c->loop, 0, on_completion, c);
+	if (!c->fatal && c->group && c->opts.max_per_host)
+		let_go(c);
 	end_archive(c, c->warc ? c->warc->set : NULL);
 	end_archive(c, c->archive);
 	c->source = NULL;

@@ -398,8 +398,13 @@ int rf__conn_set_recv_size(struct rf__conn *k, size_t size)
 
 void rf__conn_close(struct rf__loop *l, struct rf__conn *k)
 {
+	rf__conn_close_tagged(l, k, rf__tag_make(RF__OWNER_NONE, RF__OP_NONE, 0, 0));
+}
+
+void rf__conn_close_tagged(struct rf__loop *l, struct rf__conn *k, rf__tag t)
+{
 	if (k->fd >= 0)
-		rf__conn_dial_close(l, k->fd);
+		rf__op_close(l, t, k->fd);
 	k->fd = -1;
 	tunnel_free(k);
 	rf__tls_free(k->tls);

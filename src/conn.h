@@ -154,6 +154,9 @@ int rf__conn_set_recv_size(struct rf__conn *k, size_t size);
 
 /* Close the socket (a fire-and-forget ring op) and free the stack. */
 void rf__conn_close(struct rf__loop *l, struct rf__conn *k);
+/* The same, the socket's close an op under tag t (its completion says the
+ * socket is closed). */
+void rf__conn_close_tagged(struct rf__loop *l, struct rf__conn *k, rf__tag t);
 /* The same at teardown, when the ring is going away: close(2) now. */
 void rf__conn_close_now(struct rf__conn *k);
 

@@ -403,7 +403,10 @@ struct rf_client {
 	rf_progress published; /* this member's last snapshot (caller lock) */
 	bool finished;         /* its rf_run loop ended (caller lock) */
 	int cpu;               /* the CPU its thread is pinned to, or -1 */
-	int run_err;           /* its loop's result */
+	char **close_keys;     /* capped hosts whose connection's close is in
+	                          flight ([i]: the tag's index; NULL: free) */
+	unsigned nclose_keys, cap_close_keys;
+	int run_err; /* its loop's result */
 	/* member 0 only */
 	struct rf__crew *crew;            /* the other members' threads */
 	int *cpus;                        /* [member]: --cpus, or NULL */

@@ -66,6 +66,7 @@ enum rf__op_kind {
 	RF__OP_MEMBER_WRITE, /* an archive sample's header, metadata or staged body */
 	RF__OP_STAGE_READ,   /* an archive sample's staged body read back */
 	RF__OP_NUDGE,        /* another thread of the client woke this one (group.h) */
+	RF__OP_CONN_CLOSED,  /* threads: a capped host's connection is closed (pool.c) */
 };
 
 static inline rf__tag rf__tag_make(enum rf__owner owner, enum rf__op_kind op, uint32_t idx, uint32_t gen)

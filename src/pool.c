@@ -230,14 +230,58 @@ struct rf__conn *rf__conn_new(rf_client *c, struct rf__origin *o)
 	return conn;
 }
 
+/* Threads, a capped host: the connection's place goes back to the group
+ * when its close has completed (rf__pool_closed), not when it is asked
+ * for, so no other thread dials while the server still sees it open.
+ * The tag's index names the key; -1: no room (then at once). */
+static int close_key_add(rf_client *c, const char *key)
+{
+	unsigned i = 0;
+	while (i < c->cap_close_keys && c->close_keys[i])
+		i++;
+	if (i == c->cap_close_keys) {
+		unsigned cap = c->cap_close_keys ? 2 * c->cap_close_keys : 16;
+		char **k = realloc(c->close_keys, cap * sizeof(*k));
+		if (!k)
+			return -1;
+		memset(k + c->cap_close_keys, 0, (cap - c->cap_close_keys) * sizeof(*k));
+		c->close_keys = k;
+		c->cap_close_keys = cap;
+	}
+	if (!(c->close_keys[i] = strdup(key)))
+		return -1;
+	c->nclose_keys++;
+	return (int)i;
+}
+
+void rf__pool_closed(rf_client *c, uint32_t idx)
+{
+	if (idx >= c->cap_close_keys || !c->close_keys[idx])
+		return;
+	rf__group_conn_put(c->group, c->close_keys[idx], c->member);
+	free(c->close_keys[idx]);
+	c->close_keys[idx] = NULL;
+	c->nclose_keys--;
+}
+
+unsigned rf__pool_closing(const rf_client *c)
+{
+	return c->nclose_keys;
+}
+
 static void conn_close(rf_client *c, struct rf__conn *conn)
 {
 	struct rf__origin *o = conn->origin;
 	assert(o->nconns > 0);
-	rf__conn_close(c->loop, conn);
+	int idx = group_capped(c) && conn->fd >= 0 ? close_key_add(c, o->key) : -1;
+	if (idx >= 0)
+		rf__conn_close_tagged(c->loop, conn,
+		                      rf__tag_make(RF__OWNER_CLIENT, RF__OP_CONN_CLOSED, (uint32_t)idx, 0));
+	else
+		rf__conn_close(c->loop, conn);
 	o->nconns--;
 	free(conn);
-	if (group_capped(c))
+	if (group_capped(c) && idx < 0)
 		rf__group_conn_put(c->group, o->key, c->member);
 	unpark_one(c, o);
 	origin_maybe_free(c, o);
@@ -291,8 +335,24 @@ void rf__pool_nudged(rf_client *c)
 				unpark_one(c, o);
 }
 
+void rf__pool_close_idle(rf_client *c)
+{
+	while (!rf__list_empty(&c->idle_lru)) {
+		struct rf__conn *conn = rf__container_of(c->idle_lru.next, struct rf__conn, glink);
+		rf__list_del(&conn->olink);
+		rf__list_del(&conn->glink);
+		c->nidle--;
+		conn_close(c, conn);
+	}
+}
+
 void rf__pool_free(rf_client *c)
 {
+	for (unsigned i = 0; i < c->cap_close_keys; i++)
+		rf__pool_closed(c, i); /* (the ring is going away: closed with it) */
+	free(c->close_keys);
+	c->close_keys = NULL;
+	c->cap_close_keys = 0;
 	while (!rf__list_empty(&c->idle_lru)) {
 		struct rf__conn *conn = rf__container_of(c->idle_lru.next, struct rf__conn, glink);
 		rf__list_del(&conn->olink);

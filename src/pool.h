@@ -39,6 +39,12 @@ void rf__origin_unpark_all(rf_client *c, struct rf__origin *o, bool failed);
 /* A connection to o that may speak h2 is being set up: a new request waits
  * for it (parked) rather than dial one of its own. */
 bool rf__origin_waits(const rf_client *c, const struct rf__origin *o);
+/* Threads: close every idle connection (a member ending its run lets the
+ * capped hosts' places go); rf__pool_closing counts closes still in
+ * flight, rf__pool_closed is one's completion (its tag's index). */
+void rf__pool_close_idle(rf_client *c);
+unsigned rf__pool_closing(const rf_client *c);
+void rf__pool_closed(rf_client *c, uint32_t idx);
 void rf__pool_free(rf_client *c);
 
 #endif

@@ -410,6 +410,15 @@ static void settle(rf_client *c, struct rf__session *x)
 		session_free(c, x);
 }
 
+void rf__session_shut_idle(rf_client *c)
+{
+	while (c->nsess_idle) {
+		struct rf__session *x = rf__container_of(c->sess_idle.next, struct rf__session, ilink);
+		shut(c, x); /* off the idle list */
+		settle(c, x);
+	}
+}
+
 unsigned rf__session_count(const rf_client *c)
 {
 	return c->nsessions;

@@ -49,6 +49,8 @@ void rf__session_told(rf_client *c, struct rf__session *x);
 
 /* Sessions in use and idle (for io stats and tests). */
 unsigned rf__session_count(const rf_client *c);
+/* Close every idle session (threads: a member ending its run). */
+void rf__session_shut_idle(rf_client *c);
 /* Teardown: every session closed now (the ring is going away). */
 void rf__session_free_all(rf_client *c);
 

@@ -86,6 +86,21 @@ def https_offers_h2_and_many_files_share_one_connection():
 
 
 @case
+def max_per_host_one_over_two_threads_is_one_h2_connection():
+    """-t 2 --max-per-host 1: the thread without the connection hands its
+    requests to the one with it; nginx sees one connection carry all 300."""
+    mark = log_mark(H2)
+    names = [f"f{i}.bin" for i in range(300)]
+    code, err, out = fetch([f"https://localhost:{H2}/many/{n}" for n in names], *CA, "-j", "64", "-t", "2",
+                           "--max-per-host", "1")
+    assert code == 0, err
+    same_files(out, names)
+    lines = log_lines(H2)[mark:]
+    assert len(lines) == 300 and {p for p, *_ in lines} == {"HTTP/2.0"}, lines[:3]
+    assert len({c for *_, c in lines}) == 1, "one connection for both threads"
+
+
+@case
 def reports_say_which_http_each_url_spoke():
     code, stdout, err = run(["--retry", "0", "--json", "-", "--discard", *CA, "-w", "%{http_version}\n",
                              f"https://localhost:{H2}/many/f1.bin", f"https://localhost:{H1}/many/f1.bin",

@@ -90,6 +90,18 @@ def shows_more_at_120_columns():
 
 
 @case
+def one_line_for_every_thread():
+    """-t 2 -j 4: one progress line counting both threads' transfers (4
+    active), then one summary."""
+    lst = slow_list(4, 2 * MIB, MIB)
+    during, end = tmux_run(120, ["-t", "2", "-j", "4", "-P", tmpdir(), "-i", lst])
+    line = [l for l in during if l.startswith("ringfetch:")]
+    assert len(line) == 1, during
+    assert re.search(r"\d+% [0-4]/4 files", line[0]) and "4 active" in line[0], line
+    assert [l for l in end if l.startswith("ringfetch: 4 ok, 0 failed")], end
+
+
+@case
 def errors_get_lines_of_their_own():
     lst = slow_list(2, 2 * MIB, MIB)
     with open(lst, "a") as f:

@@ -86,6 +86,26 @@ def max_per_host_holds_across_threads():
 
 
 @case
+def rate_limits_hold_across_threads():
+    """Two 2 MiB files of one origin over 2 threads at --limit-rate-per-host
+    1M take about 4 s (one limit for both threads, not one each), and at
+    --limit-rate 1M the same."""
+    two = os.path.join(WWW, "two.bin")
+    if not os.path.exists(two):
+        with open(two, "wb") as f:
+            f.write(os.urandom(2 << 20))
+    for opt in ("--limit-rate-per-host", "--limit-rate"):
+        out = tmpdir()
+        t0 = time.monotonic()
+        code, _, err = run(["-t", "2", "-j", "2", opt, "1M", "-P", out, "-q", f"{BASE}/two.bin?a",
+                            f"{BASE}/two.bin?b"], timeout=60)
+        secs = time.monotonic() - t0
+        assert code == 0, err
+        assert abs(secs - 4.0) <= 0.4, f"{opt} 1M over two threads: {secs:.2f} s, want 4 s +- 10 %"
+        assert listdir(out) == ["two.bin", "two.bin.1"]
+
+
+@case
 def same_named_urls_never_share_a_part():
     """40 URLs whose files are all named same.bin, over 2 threads: 40 files
     (same.bin, same.bin.1 ...), each one of the 40 bodies whole, none twice,

@@ -80,6 +80,17 @@ static void on_progress(void *arg, const rf_progress *p)
 	progress_seen.last = *p;
 }
 
+static unsigned *threads_seen; /* [thread]: results each carried */
+
+/* Called one at a time whatever thread carried the request: the plain
+ * counters need no lock. */
+static void threads_done(void *arg, const rf_result *r)
+{
+	if (threads_seen && r->thread < 4)
+		threads_seen[r->thread]++;
+	on_done(arg, r);
+}
+
 static rf_client *client(struct seen *s, unsigned j)
 {
 	rf_client_opts o;
@@ -337,6 +348,67 @@ int main(int argc, char **argv)
 		      (unsigned long long)progress_seen.last.ok,
 		      (unsigned long long)progress_seen.last.bytes);
 		rf_client_free(pc);
+	}
+
+	/* threads: one run over three rings */
+	{
+		static struct seen ts;
+		static unsigned by_thread[4];
+		memset(&ts, 0, sizeof(ts));
+		rf_client_opts to;
+		rf_client_opts_init(&to);
+		to.max_inflight = 6;
+		to.threads = 3;
+		to.on_done = threads_done;
+		to.done_arg = &ts;
+		to.on_progress = on_progress;
+		to.progress_interval = 0.01;
+		rf_client *tc = NULL;
+		CHECK(rf_client_new(&to, &tc) == 0, "a client of three threads");
+		ts.client = tc;
+		threads_seen = by_thread;
+		memset(&progress_seen, 0, sizeof(progress_seen));
+		for (int i = 0; i < 6; i++) {
+			rf_request tr = {.url = url("/ok/300"), .sink = RF_SINK_DISCARD};
+			rf_submit(tc, &tr);
+		}
+		CHECK(rf_run(tc, NULL, NULL) == 0 && ts.n == 6 && ts.errors == 0 && by_thread[0] == 2 &&
+		          by_thread[1] == 2 && by_thread[2] == 2,
+		      "six submitted requests dealt two to each thread (%u/%u/%u)", by_thread[0], by_thread[1],
+		      by_thread[2]);
+		memset(&ts, 0, sizeof(ts));
+		ts.client = tc;
+		memset(by_thread, 0, sizeof(by_thread));
+		struct source_state tst = {.seen = &ts};
+		CHECK(rf_run(tc, source, &tst) == 0 && ts.n == 100 && ts.errors == 0 && ts.bytes == 100 * 1000 + 4950,
+		      "a source's 100 URLs over three threads, callbacks one at a time (%d done)", ts.n);
+		CHECK(by_thread[0] && by_thread[1] && by_thread[2], "every thread carried some (%u/%u/%u)",
+		      by_thread[0], by_thread[1], by_thread[2]);
+		CHECK(progress_seen.last.ok == 106 && progress_seen.last.source_done,
+		      "the last progress adds up every thread's (%llu ok: 6 + 100, since the client was made)",
+		      (unsigned long long)progress_seen.last.ok);
+		memset(&ts, 0, sizeof(ts));
+		ts.client = tc;
+		ts.stop_after = 10;
+		struct source_state sst = {.seen = &ts};
+		CHECK(rf_run(tc, source, &sst) == 0 && ts.n == sst.given,
+		      "rf_stop from a callback stops every thread; every entry read is reported (%d of %d)", ts.n,
+		      sst.given);
+		rf_tar_opts tt = {.pattern = "/tmp/x-{shard}.tar"};
+		char twhy[128] = "";
+		CHECK(rf_client_tar(tc, &tt, twhy, sizeof(twhy)) == RF_EINVAL && strstr(twhy, "one thread"),
+		      "tar shards refused with threads: %s", twhy);
+		rf_client_free(tc);
+		threads_seen = NULL;
+		rf_client_opts_init(&to);
+		to.threads = 2;
+		to.cpus = "0-";
+		char cwhy[200] = "";
+		to.error_detail = cwhy;
+		to.error_detail_len = sizeof(cwhy);
+		tc = NULL;
+		CHECK(rf_client_new(&to, &tc) == RF_EINVAL && !tc && strstr(cwhy, "CPU list"),
+		      "a malformed CPU list is refused: %s", cwhy);
 	}
 
 	/* argument errors */

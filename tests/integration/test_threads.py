@@ -13,7 +13,7 @@ import signal
 import subprocess
 import time
 
-from harness import (EXTRA_ARGS, RINGFETCH, WRAPPER, case, dns_queries, http_get, listdir, main, run,
+from harness import (EXTRA_ARGS, RINGFETCH, WRAPPER, Skip, case, dns_queries, http_get, listdir, main, run,
                      run_with_dns, sha256, sha256_file, start_badserver, start_dnsstub, start_nginx,
                      stats, tmpdir)
 
@@ -89,7 +89,10 @@ def max_per_host_holds_across_threads():
 def rate_limits_hold_across_threads():
     """Two 2 MiB files of one origin over 2 threads at --limit-rate-per-host
     1M take about 4 s (one limit for both threads, not one each), and at
-    --limit-rate 1M the same."""
+    --limit-rate 1M the same.  (Timed: not under valgrind, whose start alone
+    takes a second; test_rate.py is not in that suite either.)"""
+    if WRAPPER:
+        raise Skip("timed: not under a wrapper")
     two = os.path.join(WWW, "two.bin")
     if not os.path.exists(two):
         with open(two, "wb") as f:
@@ -103,6 +106,21 @@ def rate_limits_hold_across_threads():
         assert code == 0, err
         assert abs(secs - 4.0) <= 0.4, f"{opt} 1M over two threads: {secs:.2f} s, want 4 s +- 10 %"
         assert listdir(out) == ["two.bin", "two.bin.1"]
+
+
+@case
+def tls_sessions_are_resumed_within_each_thread():
+    """HTTPS, -t 2 -j 8, no keep-alive between requests (a new connection
+    each): each thread's first handshake is full, the rest resume."""
+    from pki import make_pki
+    pki = make_pki(tmpdir())
+    tls_port = start_nginx(WWW, tls=(pki["server"], pki["key"]), v6=False)
+    urls = [f"https://localhost:{tls_port}/f{i}" for i in range(40)]
+    code, _, err = run(["-t", "2", "-j", "8", "--cacert", pki["ca"], "-H", "Connection: close", "--discard"] +
+                       urls, timeout=120)
+    assert code == 0, err
+    m = re.search(r"TLS handshakes (\d+) \((\d+) resumed\)", err)
+    assert m and int(m.group(1)) == 40 and int(m.group(2)) >= 40 - 2 - 8, err
 
 
 @case
@@ -170,6 +188,39 @@ def a_name_is_looked_up_once_for_every_thread():
     asked = [q for q in dns_queries(log) if q[0].rstrip(".").lower() == "files.test"]
     types = [q[1] for q in asked]
     assert len(types) == len(set(types)) and len(types) >= 1, asked
+
+
+@case
+def cpus_pins_each_thread_and_its_ring_workers():
+    """-t 2 --cpus 1,0 on a slow download: the two loop threads run on CPU 1
+    and CPU 0 (their order), and every io-wq worker on one of them."""
+    if not {0, 1} <= os.sched_getaffinity(0):
+        raise Skip("needs CPUs 0 and 1")
+    if WRAPPER:
+        raise Skip("threads are valgrind's own under it")
+    out = tmpdir()
+    p = subprocess.Popen(WRAPPER + [RINGFETCH] + EXTRA_ARGS + ["-t", "2", "-j", "2", "--cpus", "1,0",
+                                                               "--limit-rate", "1M", "-P", out, "-q",
+                                                               f"{BASE}/big.bin?x", f"{BASE}/big.bin?y"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        time.sleep(1.0)
+        seen = {}
+        for tid in os.listdir(f"/proc/{p.pid}/task"):
+            try:
+                status = open(f"/proc/{p.pid}/task/{tid}/status").read()
+            except FileNotFoundError:
+                continue
+            name = re.search(r"^Name:\s*(\S+)", status, re.M).group(1)
+            cpus = re.search(r"^Cpus_allowed_list:\s*(\S+)", status, re.M).group(1)
+            seen.setdefault(name, []).append(cpus)
+    finally:
+        p.send_signal(signal.SIGINT)
+        p.communicate(timeout=30)
+    loops = seen.get("ringfetch", [])
+    assert sorted(loops) == ["0", "1"], seen
+    workers = [c for n, cs in seen.items() if n.startswith("iou-wrk") for c in cs]
+    assert all(c in ("0", "1") for c in workers), seen
 
 
 @case

@@ -104,7 +104,9 @@ def rate_limits_hold_across_threads():
                             f"{BASE}/two.bin?b"], timeout=60)
         secs = time.monotonic() - t0
         assert code == 0, err
-        assert abs(secs - 4.0) <= 0.4, f"{opt} 1M over two threads: {secs:.2f} s, want 4 s +- 10 %"
+        # one bucket per thread would take 2 s: the floor is what shows the
+        # limit is shared (a busy machine only makes it slower)
+        assert 3.6 <= secs <= 6.0, f"{opt} 1M over two threads: {secs:.2f} s, want 4 s (3.6 to 6)"
         assert listdir(out) == ["two.bin", "two.bin.1"]
 
 

@@ -1237,16 +1237,13 @@ int main(int argc, char **argv)
 	}
 	summarise(&c, secs);
 	if (c.json) {
-		struct run_totals t = {c.ok - c.skipped,
-		                       c.skipped,
-		                       c.failed,
-		                       c.bytes,
-		                       secs,
-		                       c.signals ? EXIT_INTERRUPTED : c.exit_code,
-		                       c.dns,
-		                       c.o.shard_k,
+		struct run_totals t = {c.ok - c.skipped, c.skipped, c.failed, c.bytes, secs,
+		                       c.signals ? EXIT_INTERRUPTED : c.exit_code, c.dns, c.o.shard_k,
 		                       c.o.shard_n,
-		                       c.o.opts.threads > 1 ? c.o.opts.threads : 1};
+		                       /* as the library makes them: never more than -j */
+		                       c.o.opts.threads < 1                       ? 1
+		                       : c.o.opts.threads < c.o.opts.max_inflight ? c.o.opts.threads
+		                                                                  : c.o.opts.max_inflight};
 		results_json_summary(c.json, &t);
 		if (c.json != stdout)
 			fclose(c.json);

@@ -1325,9 +1325,10 @@ static void fill_slots(rf_client *c)
 		 * set up that may speak h2 is waited for, and the per-host cap */
 		if (!rf__session_for(c, o) &&
 		    ((!r->dial_anyway && rf__origin_waits(c, o)) || rf__origin_at_cap(c, o))) {
-			/* threads: a new request for a host whose cap other
-			 * threads hold goes to one of them */
-			if (c->group && !o->nconns && !r->attempts && !r->job && !r->kept_part &&
+			/* threads: a request for a host whose cap other threads
+			 * hold goes to one of them (a kept .part's claim is the
+			 * group's: it goes along; a segment stays with its job) */
+			if (c->group && !o->nconns && !r->job &&
 			    rf__group_hand_over(c->group, o->key, c->member, r))
 				continue;
 			rf__origin_park(c, o, r);
@@ -1348,7 +1349,12 @@ static void fill_slots(rf_client *c)
 		struct rf__slot *s = slot_first_use(c, c->free_slots[--c->nfree]);
 		c->nbusy++;
 		rf__slot_start(c, s, r, o);
-		if (o->group_reserved) /* threads: a grant of the cap not used */
+		/* a request that ended before it took what the cap let it have
+		 * (out of memory, --max-time) passes that on to one parked
+		 * behind it; else a grant of the group's not used goes back */
+		if (o->parked && (!rf__list_empty(&o->idle) || o->group_reserved) && !s->conn && !s->sess)
+			rf__origin_room(c, o);
+		else if (o->group_reserved)
 			rf__origin_unreserve(c, o);
 		settle(c, s);
 	}
@@ -1431,6 +1437,7 @@ static void nudged(rf_client *c)
 	for (struct rf__req *r; (r = rf__group_take_handed(c->group, c->member));)
 		rf__queue_push_back(c, r); /* handed over by another member */
 	rf__dns_nudged(c->dns, rf__now());
+	rf__session_shut_wanted(c);
 	rf__pool_nudged(c);
 }
 
@@ -1653,11 +1660,22 @@ static int run_loop(rf_client *c)
 		}
 		if (!work_left(c))
 			break;
-		if (!c->group && c->nbusy == 0 && !c->q_head && !c->ndelayed && c->nparked) {
-			/* cannot happen by construction (a parked origin has busy
-			 * connections); never spin on it */
-			c->fatal = -EDEADLK;
-			break;
+		if (c->nbusy == 0 && !c->q_head && !c->ndelayed && c->nparked) {
+			if (!c->group) {
+				/* cannot happen by construction (a parked origin has
+				 * busy connections); never spin on it */
+				c->fatal = -EDEADLK;
+				break;
+			}
+			/* threads: waiting for places other threads hold; they
+			 * wake this one when one goes, and in case a wake was
+			 * missed it looks again every 100 ms */
+			if (c->now >= c->parked_recheck) {
+				c->parked_recheck = c->now + 100000000;
+				rf__pool_nudged(c);
+				continue;
+			}
+			rf__wake_at(&c->wake, c->parked_recheck);
 		}
 		int64_t timeout = -1, dns_due = rf__dns_deadline(c->dns, c->now);
 		int64_t next = c->wake.at < dns_due ? c->wake.at : dns_due;

@@ -406,7 +406,8 @@ struct rf_client {
 	char **close_keys;     /* capped hosts whose connection's close is in
 	                          flight ([i]: the tag's index; NULL: free) */
 	unsigned nclose_keys, cap_close_keys;
-	int run_err; /* its loop's result */
+	int64_t parked_recheck; /* threads: when parked requests look again */
+	int run_err;            /* its loop's result */
 	/* member 0 only */
 	struct rf__crew *crew;            /* the other members' threads */
 	int *cpus;                        /* [member]: --cpus, or NULL */

@@ -258,8 +258,15 @@ void rf__pool_closed(rf_client *c, uint32_t idx)
 {
 	if (idx >= c->cap_close_keys || !c->close_keys[idx])
 		return;
-	rf__group_conn_put(c->group, c->close_keys[idx], c->member);
-	free(c->close_keys[idx]);
+	char *key = c->close_keys[idx];
+	rf__group_conn_put(c->group, key, c->member); /* wakes the others waiting */
+	/* and this thread's own requests waiting for that place */
+	for (struct rf__origin *o = c->origins ? *bucket_of(c, key) : NULL; o; o = o->hnext)
+		if (strcmp(o->key, key) == 0) {
+			unpark_one(c, o);
+			break;
+		}
+	free(key);
 	c->close_keys[idx] = NULL;
 	c->nclose_keys--;
 }
@@ -331,7 +338,7 @@ void rf__pool_nudged(rf_client *c)
 		return;
 	for (unsigned b = 0; b < c->norigin_buckets; b++)
 		for (struct rf__origin *o = c->origins[b]; o; o = o->hnext)
-			if (o->parked && !o->nconns)
+			if (o->parked && (!o->nconns || !rf__list_empty(&o->idle)))
 				unpark_one(c, o);
 }
 

@@ -29,6 +29,7 @@
 #include "engine.h"
 #include "pool.h"
 #include "session.h"
+#include "group.h"
 
 #define SEND_BUF (64 * 1024)
 #define SESSION_RX (64 * 1024) /* plaintext per nghttp2 call: many frames at once */
@@ -408,6 +409,21 @@ static void settle(rf_client *c, struct rf__session *x)
 	}
 	if (x->closing && streams == 0 && !x->recv_busy && !x->send_busy)
 		session_free(c, x);
+}
+
+void rf__session_shut_wanted(rf_client *c)
+{
+	if (!c->group || !c->opts.max_per_host)
+		return;
+	for (struct rf__link *l = c->sess_idle.next, *n; l != &c->sess_idle; l = n) {
+		n = l->next;
+		struct rf__session *x = rf__container_of(l, struct rf__session, ilink);
+		if (x->origin->parked || !rf__group_conn_wanted(c->group, x->origin->key, c->member))
+			continue;
+		shut(c, x); /* off the idle list */
+		settle(c, x);
+		n = c->sess_idle.next; /* (settle may have freed others) */
+	}
 }
 
 void rf__session_shut_idle(rf_client *c)

@@ -51,6 +51,9 @@ void rf__session_told(rf_client *c, struct rf__session *x);
 unsigned rf__session_count(const rf_client *c);
 /* Close every idle session (threads: a member ending its run). */
 void rf__session_shut_idle(rf_client *c);
+/* Threads, --max-per-host: close the idle sessions of hosts another
+ * thread waits for a connection to. */
+void rf__session_shut_wanted(rf_client *c);
 /* Teardown: every session closed now (the ring is going away). */
 void rf__session_free_all(rf_client *c);
 

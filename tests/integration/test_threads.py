@@ -86,6 +86,43 @@ def max_per_host_holds_across_threads():
 
 
 @case
+def max_per_host_with_a_server_that_closes_every_connection():
+    """Every response ends with the server's close (a close-delimited
+    body): with -t 2 --max-per-host 1 the place goes from thread to thread
+    (or back to the same one) 30 times, never two at once, nothing left
+    waiting."""
+    http_get(BAD, "/reset-stats")
+    urls = [f"http://127.0.0.1:{BAD}/closebody?{n}" for n in range(30)]
+    code, body, err = run(["-t", "2", "-j", "8", "--max-per-host", "1", "--discard", "--json", "-", "-q"] + urls,
+                          timeout=60)
+    assert code == 0, err
+    recs, _ = records(body)
+    assert len(recs) == 30 and all(r["ok"] and r["bytes"] == 5000 for r in recs), recs[:2]
+    assert stats(BAD)["max_concurrent"] == 1, stats(BAD)
+
+
+@case
+def injected_faults_with_threads_and_a_cap_end_and_keep_files_whole():
+    """Allocation failures, short socket ops and errors injected now and
+    then (RINGFETCH_FAULTS) under -t 2 --max-per-host 2: every run ends (a
+    request that fails before taking its connection passes its turn on),
+    failures are reported, every file not reported is whole."""
+    lst = os.path.join(tmpdir(), "list")
+    with open(lst, "w") as f:
+        f.write("".join(f"{BASE}/f{i}\n" for i in range(60)))
+    for seed in range(51, 57):
+        out = tmpdir()
+        env = dict(os.environ, RINGFETCH_FAULTS=f"{seed}:3:seqm")
+        code, _, err = run(["-t", "2", "--max-per-host", "2", "-j", "16", "-P", out, "-i", lst, "--timeout", "10",
+                            "--retry", "1", "--retry-delay", "0.01"], env=env, timeout=120)
+        assert code in (0, 3, 4), (seed, code, err[-2000:])
+        failed = set(re.findall(r"/(f\d+): ", err))
+        for name in listdir(out):
+            if not name.endswith(".part") and name not in failed:
+                assert sha256_file(os.path.join(out, name)) == sha256(SMALL[name]), (seed, name)
+
+
+@case
 def rate_limits_hold_across_threads():
     """Two 2 MiB files of one origin over 2 threads at --limit-rate-per-host
     1M take about 4 s (one limit for both threads, not one each), and at

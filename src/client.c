@@ -1783,9 +1783,10 @@ void rf_client_io_stats(const rf_client *c, rf_io_stats *out)
 	if (c->loop) {
 		char ring[128];
 		rf__loop_describe(c->loop, ring, sizeof(ring));
+		const char *fio = rf_client_file_io(c);
 		snprintf(out->variants, sizeof(out->variants), "%.127s, splice %s, file I/O %.96s", ring,
 		         c->opts.no_splice ? "off" : "on",
-		         c->file_io[0] ? c->file_io : "not decided (no file)");
+		         strncmp(fio, "not decided", 11) ? fio : "not decided (no file)");
 	}
 	if (c->pool_on)
 		snprintf(out->recv_mode, sizeof(out->recv_mode), "%spool %u x %u KiB%s",
@@ -1798,6 +1799,11 @@ void rf_client_io_stats(const rf_client *c, rf_io_stats *out)
 
 const char *rf_client_file_io(const rf_client *c)
 {
+	/* threads: the first member that made a file decided (all decide
+	 * alike, by the same file system) */
+	for (unsigned i = 0; c->members && !c->file_io[0] && i < rf__group_members(c->group); i++)
+		if (c->members[i]->file_io[0])
+			return c->members[i]->file_io;
 	return c->file_io[0] ? c->file_io : "not decided (no output file yet)";
 }
 

@@ -1198,6 +1198,9 @@ int main(int argc, char **argv)
 	}
 	if (status == CLI_RUN)
 		status = set_up(&c);
+	/* counting starts before the client's threads (-t) do: they inherit it */
+	if (status == CLI_RUN && c.o.io_report)
+		io_report_start();
 	if (status == CLI_RUN)
 		status = start_client(&c);
 	if (status != CLI_RUN) {
@@ -1205,8 +1208,6 @@ int main(int argc, char **argv)
 		cli_config_free(&args);
 		return status;
 	}
-	if (c.o.io_report)
-		io_report_start();
 	double t0 = now_s();
 	int err = rf_run(c.client, next_request, &c);
 	double secs = now_s() - t0;

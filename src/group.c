@@ -253,9 +253,12 @@ static void drop(struct rf__group *g, struct rec *r)
 
 /* ---- per-host connections ---- */
 
+/* A host no thread has a connection to or waits for is forgotten, its
+ * rate bucket with it (as one thread forgets an origin it no longer
+ * uses), so the table follows the hosts in use, not every host seen. */
 static void host_maybe_drop(struct rf__group *g, struct rec *r)
 {
-	if (!r->conns && !r->waiters && !r->bucket_set)
+	if (!r->conns && !r->waiters)
 		drop(g, r);
 }
 
@@ -381,16 +384,39 @@ bool rf__group_inbox_close(struct rf__group *g, unsigned self, bool closed)
 
 /* ---- rate buckets ---- */
 
+#define HOSTS_MAX 65536 /* host records kept for their rate buckets alone
+                           (no --max-per-host to count connections by) */
+
+/* Past HOSTS_MAX, the buckets of hosts nobody has a connection to or waits
+ * for are let go (their next transfer starts with a full bucket, as after
+ * one thread forgets an origin). */
+static void forget_idle_hosts(struct rf__group *g)
+{
+	for (unsigned b = 0; b < g->nbuckets; b++)
+		for (struct rec **pp = &g->tab[b]; *pp;) {
+			struct rec *r = *pp;
+			if (r->kind != REC_HOST || r->conns || r->waiters) {
+				pp = &r->next;
+				continue;
+			}
+			*pp = r->next;
+			g->nrecs--;
+			rec_free(r);
+		}
+}
+
 static struct rf__bucket *bucket(struct rf__group *g, const char *key, int64_t now)
 {
 	if (!key)
 		return &g->total;
+	if (g->nrecs - g->nnames >= HOSTS_MAX && !find(g, REC_HOST, key))
+		forget_idle_hosts(g);
 	struct rec *r = get(g, REC_HOST, key);
 	if (!r)
 		return NULL;
 	if (!r->bucket_set) {
 		rf__bucket_init(&r->bucket, g->rate_per_host, now);
-		r->bucket_set = true; /* kept for the run: its debt must not be forgotten */
+		r->bucket_set = true;
 	}
 	return &r->bucket;
 }

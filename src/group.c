@@ -384,7 +384,8 @@ bool rf__group_inbox_close(struct rf__group *g, unsigned self, bool closed)
 
 /* ---- rate buckets ---- */
 
-#define HOSTS_MAX 65536 /* host records kept for their rate buckets alone
+#define HOSTS_MAX                                                                                            \
+	65536 /* host records kept for their rate buckets alone
                            (no --max-per-host to count connections by) */
 
 /* Past HOSTS_MAX, the buckets of hosts nobody has a connection to or waits

@@ -1348,6 +1348,7 @@ static void fill_slots(rf_client *c)
 			choose_file_io(c, r->path);
 		struct rf__slot *s = slot_first_use(c, c->free_slots[--c->nfree]);
 		c->nbusy++;
+		o->holds++; /* (the transfer may end, its origin with it, at once) */
 		rf__slot_start(c, s, r, o);
 		/* a request that ended before it took what the cap let it have
 		 * (out of memory, --max-time) passes that on to one parked
@@ -1356,6 +1357,7 @@ static void fill_slots(rf_client *c)
 			rf__origin_room(c, o);
 		else if (o->group_reserved)
 			rf__origin_unreserve(c, o);
+		rf__origin_let_go(c, o);
 		settle(c, s);
 	}
 }
@@ -1364,6 +1366,10 @@ static void fire_timers(rf_client *c)
 {
 	if (c->now < c->wake.at)
 		return;
+	/* what the pass arms itself (a rate wait that finds the bucket
+	 * emptied again: with threads another thread spends from it too)
+	 * notes its deadline here, and is kept */
+	c->wake.at = INT64_MAX;
 	int64_t next = c->ndelayed ? c->delayed[0]->not_before : INT64_MAX;
 	if (c->opts.on_progress && c->opts.progress_interval > 0 && c->next_progress < next)
 		next = c->next_progress;
@@ -1384,7 +1390,7 @@ static void fire_timers(rf_client *c)
 		} else if (d < next)
 			next = d;
 	}
-	c->wake.at = next;
+	rf__wake_at(&c->wake, next);
 }
 
 /* s waits for the receive pool (rf__slot_pool_ready when it has buffers). */

@@ -113,6 +113,7 @@ struct rf__origin {
 	bool h1_seen;             /* ALPN chose HTTP/1.1 here: nothing waits */
 	/* threads: the per-host cap is the group's (group.h) */
 	unsigned group_reserved; /* connections the group granted, not yet made */
+	unsigned holds;          /* callers still looking at it (rf__origin_hold) */
 };
 
 /* ---- a slot: one in-flight transfer ---- */

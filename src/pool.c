@@ -90,7 +90,8 @@ struct rf__origin *rf__origin_get(rf_client *c, const struct rf__url *u)
 
 static void origin_maybe_free(rf_client *c, struct rf__origin *o)
 {
-	if (o->nconns || o->nparked || o->h2_dialing || o->group_reserved || !rf__list_empty(&o->sessions))
+	if (o->nconns || o->nparked || o->h2_dialing || o->group_reserved || o->holds ||
+	    !rf__list_empty(&o->sessions))
 		return;
 	for (struct rf__origin **pp = bucket_of(c, o->key); *pp; pp = &(*pp)->hnext) {
 		if (*pp == o) {
@@ -122,6 +123,13 @@ bool rf__origin_at_cap(rf_client *c, struct rf__origin *o)
 		return true;
 	o->group_reserved++;
 	return false;
+}
+
+void rf__origin_let_go(rf_client *c, struct rf__origin *o)
+{
+	assert(o->holds > 0);
+	o->holds--;
+	origin_maybe_free(c, o);
 }
 
 void rf__origin_unreserve(rf_client *c, struct rf__origin *o)

@@ -26,6 +26,10 @@ void rf__conn_release(rf_client *c, struct rf__conn *conn, bool reusable);
  * rf__conn_new takes it, rf__origin_unreserve hands back one not taken. */
 bool rf__origin_at_cap(rf_client *c, struct rf__origin *o);
 void rf__origin_unreserve(rf_client *c, struct rf__origin *o);
+/* A caller that looks at o after starting a transfer on it (which may
+ * end, and close o's last connection, before the call returns) counts
+ * o->holds up first; rf__origin_let_go counts it down (o may be freed). */
+void rf__origin_let_go(rf_client *c, struct rf__origin *o);
 /* Another thread woke this one (group.h): idle connections others wait
  * for are closed, requests parked for the cap try again. */
 void rf__pool_nudged(rf_client *c);

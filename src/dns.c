@@ -41,9 +41,8 @@
 #define NEG_TTL_NAME (5 * 1000000000LL)   /* NXDOMAIN, no address of the family */
 #define NEG_TTL_SERVER (2 * 1000000000LL) /* SERVFAIL, timeout, refused, garbage */
 #define EVICT_SCAN 64                     /* settled entries looked at from the LRU end */
-#define BORROW_RECHECK                                                                                       \
-	(250 * 1000000LL) /* ns: names another thread looks up are
-                                             looked at again at least this often */
+/* ns: names another thread looks up are looked at again at least this often */
+#define BORROW_RECHECK (250 * 1000000LL)
 
 struct pin {
 	unsigned port;

@@ -173,38 +173,110 @@ static int open_shard(struct rf__archive *a)
 	return 0;
 }
 
-struct rf__shard *rf__archive_current(struct rf__archive *a)
+int rf__archive_share(struct rf__archive *a)
 {
+	if (a->shared)
+		return 0;
+	if (pthread_mutex_init(&a->lock, NULL))
+		return -ENOMEM;
+	a->shared = true;
+	return 0;
+}
+
+void rf__archive_lock(struct rf__archive *a)
+{
+	if (a->shared)
+		pthread_mutex_lock(&a->lock);
+}
+
+void rf__archive_unlock(struct rf__archive *a)
+{
+	if (a->shared)
+		pthread_mutex_unlock(&a->lock);
+}
+
+const char *rf__archive_why(struct rf__archive *a, char *out, size_t cap)
+{
+	rf__archive_lock(a);
+	snprintf(out, cap, "%s", a->why);
+	rf__archive_unlock(a);
+	return out;
+}
+
+/* A shard at its limits takes no more members: the next opens the next. */
+static void maybe_full(struct rf__archive *a, struct rf__shard *sh)
+{
+	if (sh->full || !((a->shard_samples && sh->samples >= a->shard_samples) ||
+	                  (a->shard_bytes && sh->out->pos >= a->shard_bytes)))
+		return;
+	sh->full = true;
+	rf__list_push(&a->full, &sh->link);
+	if (a->current == sh)
+		a->current = NULL;
+}
+
+/* (the lock held) */
+static int join(struct rf__archive *a, struct rf__archive_member *m)
+{
+	m->shard = NULL;
 	if (!a->current && (a->open_err = open_shard(a)))
-		return NULL; /* the member that wanted it fails; the next one tries again */
-	return a->current;
+		return a->open_err; /* the member that wanted it fails; the next one tries again */
+	struct rf__shard *sh = a->current;
+	m->shard = sh;
+	m->at = m->end = sh->out->pos;
+	sh->samples++;
+	sh->members_open++;
+	a->samples++;
+	maybe_full(a, sh);
+	return 0;
+}
+
+static void place(struct rf__archive *a, struct rf__archive_member *m, uint64_t len)
+{
+	m->at = rf__output_reserve(m->shard->out, len);
+	m->end = m->at + len;
+	maybe_full(a, m->shard);
+}
+
+int rf__archive_join(struct rf__archive *a, struct rf__archive_member *m)
+{
+	rf__archive_lock(a);
+	int err = join(a, m);
+	rf__archive_unlock(a);
+	return err;
+}
+
+void rf__archive_place(struct rf__archive *a, struct rf__archive_member *m, uint64_t len)
+{
+	rf__archive_lock(a);
+	place(a, m, len);
+	rf__archive_unlock(a);
+}
+
+static int reserve(struct rf__archive *a, uint64_t len, struct rf__archive_member *m)
+{
+	int err = join(a, m);
+	if (!err)
+		place(a, m, len);
+	return err;
 }
 
 int rf__archive_reserve(struct rf__archive *a, uint64_t len, struct rf__archive_member *m)
 {
-	m->shard = NULL;
-	struct rf__shard *sh = rf__archive_current(a);
-	if (!sh)
-		return a->open_err;
-	m->shard = sh;
-	m->at = rf__output_reserve(sh->out, len);
-	m->end = m->at + len;
-	sh->samples++;
-	sh->members_open++;
-	a->samples++;
-	if ((a->shard_samples && sh->samples >= a->shard_samples) ||
-	    (a->shard_bytes && sh->out->pos >= a->shard_bytes)) {
-		sh->full = true; /* the next sample opens the next shard */
-		rf__list_push(&a->full, &sh->link);
-		a->current = NULL;
-	}
-	return 0;
+	rf__archive_lock(a);
+	int err = reserve(a, len, m);
+	rf__archive_unlock(a);
+	return err;
 }
 
-void rf__archive_member_failed(struct rf__archive_member *m, int err)
+void rf__archive_member_failed(struct rf__archive *a, struct rf__archive_member *m, int err)
 {
-	if (m->shard && !m->shard->out->err)
+	if (!m->shard)
+		return;
+	rf__archive_lock(a);
+	if (!m->shard->out->err)
 		m->shard->out->err = err < 0 ? err : -EIO;
+	rf__archive_unlock(a);
 }
 
 int rf__archive_fd(const struct rf__archive_member *m)
@@ -231,14 +303,14 @@ static int end_shard(struct rf__archive *a, struct rf__shard *sh)
 	return err ? err : closed;
 }
 
-int rf__archive_member_done(struct rf__archive *a, struct rf__archive_member *m, bool void_region)
+static int member_done(struct rf__archive *a, struct rf__archive_member *m, bool void_region)
 {
 	struct rf__shard *sh = m->shard;
 	m->shard = NULL;
 	if (!sh)
 		return 0;
 	sh->members_open--;
-	if (!void_region && m->end > sh->real_end)
+	if (!void_region && m->end > m->at && m->end > sh->real_end) /* (joined, never placed: none) */
 		sh->real_end = m->end;
 	if (!sh->full || sh->members_open)
 		return 0;
@@ -246,7 +318,17 @@ int rf__archive_member_done(struct rf__archive *a, struct rf__archive_member *m,
 	return end_shard(a, sh);
 }
 
-int rf__archive_end(struct rf__archive *a, bool ok)
+int rf__archive_member_done(struct rf__archive *a, struct rf__archive_member *m, bool void_region)
+{
+	if (!m->shard)
+		return 0;
+	rf__archive_lock(a);
+	int err = member_done(a, m, void_region);
+	rf__archive_unlock(a);
+	return err;
+}
+
+static int end_all(struct rf__archive *a, bool ok)
 {
 	/* full shards still waiting had members that never finished: they
 	 * keep their .part, as the current one of a failed run */
@@ -269,11 +351,21 @@ int rf__archive_end(struct rf__archive *a, bool ok)
 	return a->err;
 }
 
+int rf__archive_end(struct rf__archive *a, bool ok)
+{
+	rf__archive_lock(a);
+	int err = end_all(a, ok);
+	rf__archive_unlock(a);
+	return err;
+}
+
 void rf__archive_free(struct rf__archive *a)
 {
 	if (!a)
 		return;
-	rf__archive_end(a, false);
+	end_all(a, false);
+	if (a->shared)
+		pthread_mutex_destroy(&a->lock);
 	free(a->pattern);
 	free(a->dir);
 	free(a->done);
@@ -374,7 +466,8 @@ int rf__archive_write_now(struct rf__archive *a, const char *key, const char *te
 	rf__tar_member_head(buf, head, name, n, (int64_t)time(NULL));
 	memcpy(buf + head, text, n);
 	struct rf__archive_member m;
-	int err = rf__archive_reserve(a, len, &m);
+	rf__archive_lock(a); /* a few blocks, written at once */
+	int err = reserve(a, len, &m);
 	if (!err) {
 		const char *p = buf;
 		uint64_t off = m.at, left = len;
@@ -389,10 +482,11 @@ int rf__archive_write_now(struct rf__archive *a, const char *key, const char *te
 		}
 		if (err && !m.shard->out->err)
 			m.shard->out->err = err; /* the shard keeps its .part */
-		int end = rf__archive_member_done(a, &m, err != 0);
+		int end = member_done(a, &m, err != 0);
 		if (!err)
 			err = end;
 	}
+	rf__archive_unlock(a);
 	free(buf);
 	return err;
 }
@@ -548,19 +642,20 @@ static int void_in_place(struct rf__archive *a, struct rf__archive_failed *f)
 	return err;
 }
 
-bool rf__archive_failed_before(const struct rf__archive *a, const char *url)
+bool rf__archive_failed_before(struct rf__archive *a, const char *url)
 {
-	uint64_t h = a->failed_n ? url_hash(url) : 0;
-	for (size_t i = 0; i < a->failed_n; i++)
-		if (a->failed[i].hash == h)
-			return true;
-	return false;
+	uint64_t h = url_hash(url);
+	bool found = false;
+	rf__archive_lock(a);
+	for (size_t i = 0; i < a->failed_n && !found; i++)
+		found = a->failed[i].hash == h;
+	rf__archive_unlock(a);
+	return found;
 }
 
 int rf__archive_supersede(struct rf__archive *a, const char *url)
 {
-	if (!a->failed_n)
-		return 0;
+	rf__archive_lock(a);
 	uint64_t h = url_hash(url);
 	int err = 0;
 	for (size_t i = 0; i < a->failed_n;) {
@@ -573,6 +668,7 @@ int rf__archive_supersede(struct rf__archive *a, const char *url)
 			err = e;
 		a->failed[i] = a->failed[--a->failed_n];
 	}
+	rf__archive_unlock(a);
 	return err;
 }
 

@@ -15,10 +15,19 @@
  * fsync when asked, the rename of NAME.part to NAME) when its last member
  * is done - at once for a full file, with the run for the last.  A file
  * whose write failed keeps its .part.
+ *
+ * Threads (-t): one archive serves every member of a group once shared
+ * (rf__archive_share): its calls take the archive's lock, so members
+ * reserve regions of the same files in turn and write them through their
+ * own rings; whoever finishes a full file's last member ends it.  The -c
+ * read-back (rf__archive_has) is read-only during the run and takes no
+ * lock.  The format's own state (warc_file.c: its index lines, the
+ * payloads seen) takes the same lock (rf__archive_lock).
  */
 #ifndef RF_ARCHIVE_H
 #define RF_ARCHIVE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -89,6 +98,8 @@ struct rf__archive {
 	int err;      /* the first file that could not be ended (the run's failure) */
 	int open_err; /* why the last file could not be opened (its member's failure) */
 	char why[512];
+	bool shared; /* threads: calls take the lock */
+	pthread_mutex_t lock;
 };
 
 /* One sample's region in a shard. */
@@ -104,9 +115,15 @@ extern const struct rf__archive_format rf__archive_tar;
 int rf__archive_new(const struct rf__archive_format *format, void *format_arg, const char *pattern,
                     uint64_t shard_samples, uint64_t shard_bytes, bool fsync, struct rf__archive **out,
                     char *why, size_t why_len);
-/* The file the next member goes to, opened when there is none: NULL when
- * it cannot be (a.open_err, a.why). */
-struct rf__shard *rf__archive_current(struct rf__archive *a);
+/* Threads: from now on any thread may call (before the run, from the
+ * thread that made it).  0, or -ENOMEM. */
+int rf__archive_share(struct rf__archive *a);
+/* The archive's lock, for the format's own state (no-ops unless shared;
+ * never held across another rf__archive_ call). */
+void rf__archive_lock(struct rf__archive *a);
+void rf__archive_unlock(struct rf__archive *a);
+/* Why the last call failed (a.why, copied under the lock) into out. */
+const char *rf__archive_why(struct rf__archive *a, char *out, size_t cap);
 /* -c: a URL a file on disk holds (0, or -ENOMEM). */
 int rf__archive_done_add(struct rf__archive *a, const char *url);
 /* -c: read the shards already on disk.  A cut one (NAME.part) is
@@ -122,22 +139,28 @@ int rf__archive_resume(struct rf__archive *a);
 int rf__archive_supersede(struct rf__archive *a, const char *url);
 /* -c: the shards on disk hold a failure's sample of url (a new failure is
  * not written again). */
-bool rf__archive_failed_before(const struct rf__archive *a, const char *url);
+bool rf__archive_failed_before(struct rf__archive *a, const char *url);
 /* -c: a sample of this URL (as KEY.json says it: redacted) is on disk. */
 bool rf__archive_has(const struct rf__archive *a, const char *url);
 /* Reserve len bytes (tar: a multiple of 512) for one member in the
- * current file (rf__archive_current's): 0, or a negative errno when no
- * file could be opened (a.why says why). */
+ * current file (opened when there is none): 0, or a negative errno when
+ * no file could be opened (rf__archive_why says why). */
 int rf__archive_reserve(struct rf__archive *a, uint64_t len, struct rf__archive_member *m);
+/* The same in two steps, for a member whose records name their file
+ * (WARC: the warcinfo's ID) before their length is known: join the
+ * current file (m.shard; counted open, so it cannot end), then place the
+ * region in that file - even if it has filled up meanwhile. */
+int rf__archive_join(struct rf__archive *a, struct rf__archive_member *m);
+void rf__archive_place(struct rf__archive *a, struct rf__archive_member *m, uint64_t len);
 /* A write into the member's region failed: its shard is no longer whole
  * and keeps its .part when it ends. */
-void rf__archive_member_failed(struct rf__archive_member *m, int err);
+void rf__archive_member_failed(struct rf__archive *a, struct rf__archive_member *m, int err);
 /* The descriptor of the member's shard. */
 int rf__archive_fd(const struct rf__archive_member *m);
 /* The member's writes are all done (void: its region was voided): a full
  * shard whose last member this was ends now.  A shard ends without the
  * voided regions at its end (a pax header must be followed by a member).
- * 0, or a negative errno (a.why). */
+ * 0, or a negative errno (rf__archive_why). */
 int rf__archive_member_done(struct rf__archive *a, struct rf__archive_member *m, bool void_region);
 /* The end of the run: every shard ends (a failed run: only the finished
  * ones, the current stays .part).  0, or the first error (a.why). */

@@ -33,6 +33,7 @@
 #include "crew.h"
 #include "group.h"
 #include "decode.h"
+#include "warc.h"
 #include "warc_file.h"
 #include "engine.h"
 #include "pool.h"
@@ -122,6 +123,8 @@ void rf_client_free(rf_client *c)
 	rf__split_free_all(&c->split_jobs);
 	rf__archive_free(c->archive); /* not ended: only .part files stay */
 	rf__warc_files_free(c->warc);
+	if (c->group) /* its own (the files' otherwise) */
+		rf__warc_zip_free(c->warc_zip);
 	free(c->print_algo);
 	free(c->pool_waiters);
 	rf__loop_free(c->loop);
@@ -670,6 +673,8 @@ static int member_phase(void *arg, unsigned member, enum rf__crew_phase phase)
 		return 0;
 	case RF__CREW_TEARDOWN:
 		m->cookies = NULL; /* member 0's */
+		m->archive = NULL;
+		m->warc = NULL;
 		rf_client_free(m);
 		lead->members[member] = NULL;
 		return 0;
@@ -1561,6 +1566,8 @@ static bool work_left(rf_client *c)
 		return true;
 	if (c->source && !c->source_done && !c->stopping)
 		return true;
+	if (c->group && c->room_said && rf__group_surplus_elsewhere(c->group, c->member))
+		return true; /* entries may come (balance) */
 	if (c->group && !rf__group_inbox_close(c->group, c->member, true)) {
 		nudged(c); /* requests were handed over: take them */
 		return true;
@@ -1627,6 +1634,12 @@ int rf_run(rf_client *c, rf_source_fn source, void *source_arg)
 	rf__crew_wait(c->crew);
 	for (unsigned i = 1; i < n && !err; i++)
 		err = c->members[i]->run_err;
+	/* no member writes into the archives now: they end (a failed run:
+	 * only their finished files) */
+	c->fatal = err;
+	end_archive(c, c->warc ? c->warc->set : NULL);
+	end_archive(c, c->archive);
+	err = c->fatal;
 	if (!err && c->members[0]->end_why[0] == 0) {
 		for (unsigned i = 1; i < n; i++)
 			if (c->members[i]->end_why[0])
@@ -1637,9 +1650,52 @@ int rf_run(rf_client *c, rf_source_fn source, void *source_arg)
 	return err;
 }
 
+/* Threads: entries this member read but cannot start now (every slot
+ * busy) go to a member with free slots and nothing to start, and a member
+ * with room says so - so slow transfers (a hung server, a big file) in one
+ * member never hold entries the others could run, at a list's end or
+ * anywhere.  Not with --max-per-host: there requests follow the members
+ * holding their host's connections (rf__group_hand_over), and a request
+ * given away would come back. */
+static void balance(rf_client *c)
+{
+	if (c->opts.max_per_host)
+		return;
+	unsigned waiting = c->nqueued + c->nahead;
+	bool surplus = c->nfree == 0 && waiting > 0 && !c->stopping;
+	if (surplus != c->surplus_said) {
+		c->surplus_said = surplus;
+		rf__group_set_surplus(c->group, c->member, surplus);
+	}
+	unsigned room = !waiting && !c->stopping && (c->source_done || !c->source) ? c->nfree : 0;
+	if (room != c->room_said) {
+		c->room_said = room;
+		rf__group_set_room(c->group, c->member, room);
+	}
+	while (surplus && rf__group_room_elsewhere(c->group, c->member)) {
+		struct rf__req *r = rf__queue_pop(c);
+		if (!r && c->nahead) {
+			struct rf__ahead a = ahead_pop(c);
+			if (!a.r) {
+				report_bad_entry(c, &a);
+				continue;
+			}
+			r = a.r;
+		}
+		if (!r)
+			break;
+		if (r->job || !rf__group_give(c->group, c->member, r)) {
+			rf__queue_push_front(c, r); /* a segment stays with its job */
+			break;
+		}
+	}
+}
+
 static int run_loop(rf_client *c)
 {
 	c->source_done = false;
+	c->surplus_said = false;
+	c->room_said = 0;
 	c->run_start = rf__now();
 	c->next_progress = c->run_start + (int64_t)(c->opts.progress_interval * 1e9);
 	for (;;) {
@@ -1649,6 +1705,8 @@ static int run_loop(rf_client *c)
 		fill_slots(c);
 		dns_progress(c);
 		look_ahead(c);
+		if (c->group)
+			balance(c);
 		if (c->stopping) {
 			/* entries read ahead and not begun: taken, so reported
 			 * (canceled) like the queued ones, their user data handed back */
@@ -1718,8 +1776,10 @@ static int run_loop(rf_client *c)
 		rf__loop_run_once(c->loop, 0, on_completion, c);
 	if (!c->fatal && c->group && c->opts.max_per_host)
 		let_go(c);
-	end_archive(c, c->warc ? c->warc->set : NULL);
-	end_archive(c, c->archive);
+	if (!c->group) { /* threads: member 0 ends them after every run (rf_run) */
+		end_archive(c, c->warc ? c->warc->set : NULL);
+		end_archive(c, c->archive);
+	}
 	c->source = NULL;
 	if (c->opts.on_progress && c->opts.progress_interval > 0) {
 		c->now = rf__now();
@@ -1813,6 +1873,17 @@ const char *rf_client_file_io(const rf_client *c)
 	return c->file_io[0] ? c->file_io : "not decided (no output file yet)";
 }
 
+/* A request was taken already (the archive outputs are set before). */
+static bool started(const rf_client *c)
+{
+	if (c->source)
+		return true;
+	for (unsigned i = 0; i < (c->members ? rf__group_members(c->group) : 1); i++)
+		if ((c->members ? c->members[i] : c)->q_head)
+			return true;
+	return false;
+}
+
 int rf_client_tar(rf_client *c, const rf_tar_opts *o, char *why, size_t why_len)
 {
 	char scratch[8];
@@ -1821,12 +1892,8 @@ int rf_client_tar(rf_client *c, const rf_tar_opts *o, char *why, size_t why_len)
 		why_len = sizeof(scratch);
 	}
 	why[0] = 0;
-	if (c->archive || c->source || c->q_head) {
+	if (c->archive || started(c)) {
 		snprintf(why, why_len, "the archive is set once, before the first request");
-		return RF_EINVAL;
-	}
-	if (c->group) {
-		snprintf(why, why_len, "tar shards are written by one thread: -t 1 (threads 1)");
 		return RF_EINVAL;
 	}
 	if (o->reserved[0] || o->reserved[1]) {
@@ -1837,9 +1904,15 @@ int rf_client_tar(rf_client *c, const rf_tar_opts *o, char *why, size_t why_len)
 	                          c->opts.fsync != 0, &c->archive, why, why_len);
 	if (!err && o->resume && (err = rf__archive_resume(c->archive))) {
 		snprintf(why, why_len, "--tar -c: %s", c->archive->why);
+		err = err == -ENOMEM ? err : RF_EINVAL;
+	}
+	if (!err && c->members && (err = rf__archive_share(c->archive)))
+		snprintf(why, why_len, "out of memory");
+	for (unsigned i = 1; !err && c->members && i < rf__group_members(c->group); i++)
+		c->members[i]->archive = c->archive; /* member 0's, shared */
+	if (err) {
 		rf__archive_free(c->archive);
 		c->archive = NULL;
-		return err == -ENOMEM ? err : RF_EINVAL;
 	}
 	return err;
 }
@@ -1852,15 +1925,33 @@ int rf_client_warc(rf_client *c, const rf_warc_opts *o, char *why, size_t why_le
 		why_len = sizeof(scratch);
 	}
 	why[0] = 0;
-	if (c->warc || c->source || c->q_head) {
+	if (c->warc || started(c)) {
 		snprintf(why, why_len, "the WARC file is set once, before the first request");
 		return RF_EINVAL;
 	}
-	if (c->group) {
-		snprintf(why, why_len, "a WARC file is written by one thread: -t 1 (threads 1)");
-		return RF_EINVAL;
+	int err = rf__warc_files_new(o, c->opts.fsync != 0, &c->warc, why, why_len);
+	if (err)
+		return err;
+	if (!c->members) {
+		c->warc_zip = c->warc->zip;
+		return 0;
 	}
-	return rf__warc_files_new(o, c->opts.fsync != 0, &c->warc, why, why_len);
+	/* threads: one set of files, a compressor each */
+	err = rf__warc_files_share(c->warc);
+	for (unsigned i = 0; !err && i < rf__group_members(c->group); i++)
+		if (!(err = rf__warc_files_zip_new(c->warc, &c->members[i]->warc_zip)))
+			c->members[i]->warc = c->warc;
+	if (err) {
+		snprintf(why, why_len, "out of memory");
+		for (unsigned i = 0; i < rf__group_members(c->group); i++) {
+			rf__warc_zip_free(c->members[i]->warc_zip);
+			c->members[i]->warc_zip = NULL;
+			c->members[i]->warc = NULL;
+		}
+		rf__warc_files_free(c->warc);
+		c->warc = NULL;
+	}
+	return err;
 }
 
 void rf_resolver_opts_init(rf_resolver_opts *o)

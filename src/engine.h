@@ -351,11 +351,19 @@ struct rf_client {
 	struct rf__session *sess_news, *sess_news_tail;
 	struct rf__link sess_idle;
 	unsigned nsess_idle;
-	struct rf__link split_jobs;  /* segmented downloads running (split.h) */
-	struct rf__archive *archive; /* --tar shards (archive.h), or NULL */
-	struct rf__warc_files *warc; /* --warc-file (warc_file.h), or NULL */
-	char end_why[300];           /* why an output could not end, "" if none */
-	struct rf__wake wake;        /* earliest deadline that may fire (wake.h) */
+	struct rf__link split_jobs; /* segmented downloads running (split.h) */
+	/* --tar shards (archive.h), --warc-file (warc_file.h), or NULL; with
+	 * threads, member 0's, shared (the archive's lock), ended and freed
+	 * by member 0 after the others' runs */
+	struct rf__archive *archive;
+	struct rf__warc_files *warc;
+	struct rf__warc_zip *warc_zip; /* this thread's WARC compressor (warc.h;
+	                                  NULL: none): the files' own, or with
+	                                  threads one of its own */
+	size_t warc_staged;            /* response bytes held in memory (sink_warc.c's budget) */
+	unsigned warc_copying;         /* spilled records being copied in */
+	char end_why[300];             /* why an output could not end, "" if none */
+	struct rf__wake wake;          /* earliest deadline that may fire (wake.h) */
 	/* requests waiting for their retry delay: a min-heap on not_before */
 	struct rf__req **delayed;
 	unsigned ndelayed, cap_delayed;
@@ -409,6 +417,8 @@ struct rf_client {
 	unsigned nclose_keys, cap_close_keys;
 	int64_t parked_recheck; /* threads: when parked requests look again */
 	int run_err;            /* its loop's result */
+	bool surplus_said;      /* balance: what the group was told */
+	unsigned room_said;
 	/* member 0 only */
 	struct rf__crew *crew;            /* the other members' threads */
 	int *cpus;                        /* [member]: --cpus, or NULL */

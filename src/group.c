@@ -61,6 +61,11 @@ struct rf__group {
 		unsigned n, cap;
 		bool closed;
 	} inbox[RF__GROUP_MAX]; /* requests handed over to each member */
+	/* balance: members holding entries they cannot start now, and the
+	 * room (free slots) of members with nothing to start */
+	bool surplus[RF__GROUP_MAX];
+	unsigned room[RF__GROUP_MAX];
+	atomic_uint with_room; /* members whose room is not 0 */
 };
 
 #define NAMES_MAX                                                                                            \
@@ -328,6 +333,21 @@ bool rf__group_conn_wanted(struct rf__group *g, const char *key, unsigned self)
 	return wanted;
 }
 
+/* item into an inbox: false when it cannot grow. */
+static bool push(struct inbox *in, void *item)
+{
+	if (in->n == in->cap) {
+		unsigned cap = in->cap ? in->cap * 2 : 64;
+		void **items = realloc(in->items, cap * sizeof(*items));
+		if (!items)
+			return false;
+		in->items = items;
+		in->cap = cap;
+	}
+	in->items[in->n++] = item;
+	return true;
+}
+
 bool rf__group_hand_over(struct rf__group *g, const char *key, unsigned self, void *item)
 {
 	bool done = false;
@@ -338,21 +358,9 @@ bool rf__group_hand_over(struct rf__group *g, const char *key, unsigned self, vo
 		if (m != self && r->by_member[m] && !g->inbox[m].closed &&
 		    (best == RF__GROUP_MAX || r->by_member[m] > r->by_member[best]))
 			best = m;
-	if (best != RF__GROUP_MAX) {
-		struct inbox *in = &g->inbox[best];
-		if (in->n == in->cap) {
-			unsigned cap = in->cap ? in->cap * 2 : 64;
-			void **items = realloc(in->items, cap * sizeof(*items));
-			if (items) {
-				in->items = items;
-				in->cap = cap;
-			}
-		}
-		if (in->n < in->cap) {
-			in->items[in->n++] = item;
-			wake(g, best);
-			done = true;
-		}
+	if (best != RF__GROUP_MAX && push(&g->inbox[best], item)) {
+		wake(g, best);
+		done = true;
 	}
 	pthread_mutex_unlock(&g->lock);
 	return done;
@@ -371,6 +379,13 @@ void *rf__group_take_handed(struct rf__group *g, unsigned self)
 	return item;
 }
 
+static void set_room(struct rf__group *g, unsigned self, unsigned n)
+{
+	if (!g->room[self] != !n)
+		atomic_fetch_add(&g->with_room, n ? 1u : (unsigned)-1);
+	__atomic_store_n(&g->room[self], n, __ATOMIC_RELAXED); /* (read without the lock too) */
+}
+
 bool rf__group_inbox_close(struct rf__group *g, unsigned self, bool closed)
 {
 	pthread_mutex_lock(&g->lock);
@@ -378,8 +393,70 @@ bool rf__group_inbox_close(struct rf__group *g, unsigned self, bool closed)
 	bool ok = !closed || in->n == 0;
 	if (ok)
 		in->closed = closed;
+	if (ok) { /* ended, or a new run: neither */
+		set_room(g, self, 0);
+		g->surplus[self] = false;
+	}
 	pthread_mutex_unlock(&g->lock);
 	return ok;
+}
+
+/* ---- balance ---- */
+
+void rf__group_set_surplus(struct rf__group *g, unsigned self, bool has)
+{
+	pthread_mutex_lock(&g->lock);
+	g->surplus[self] = has;
+	for (unsigned m = 0; !has && m < g->members; m++)
+		if (g->room[m]) /* none to come from self: it may end */
+			wake(g, m);
+	pthread_mutex_unlock(&g->lock);
+}
+
+void rf__group_set_room(struct rf__group *g, unsigned self, unsigned n)
+{
+	pthread_mutex_lock(&g->lock);
+	bool was = g->room[self] != 0;
+	set_room(g, self, g->inbox[self].closed ? 0 : n);
+	for (unsigned m = 0; !was && n && m < g->members; m++)
+		if (g->surplus[m])
+			wake(g, m);
+	pthread_mutex_unlock(&g->lock);
+}
+
+bool rf__group_room_elsewhere(struct rf__group *g, unsigned self)
+{
+	unsigned n = atomic_load_explicit(&g->with_room, memory_order_relaxed);
+	/* (a hint: rf__group_give decides under the lock) */
+	return n > 1 || (n == 1 && !__atomic_load_n(&g->room[self], __ATOMIC_RELAXED));
+}
+
+bool rf__group_give(struct rf__group *g, unsigned self, void *item)
+{
+	bool done = false;
+	pthread_mutex_lock(&g->lock);
+	unsigned best = RF__GROUP_MAX;
+	for (unsigned m = 0; m < g->members; m++)
+		if (m != self && g->room[m] && !g->inbox[m].closed &&
+		    (best == RF__GROUP_MAX || g->room[m] > g->room[best]))
+			best = m;
+	if (best != RF__GROUP_MAX && push(&g->inbox[best], item)) {
+		set_room(g, best, g->room[best] - 1);
+		wake(g, best);
+		done = true;
+	}
+	pthread_mutex_unlock(&g->lock);
+	return done;
+}
+
+bool rf__group_surplus_elsewhere(struct rf__group *g, unsigned self)
+{
+	bool any = false;
+	pthread_mutex_lock(&g->lock);
+	for (unsigned m = 0; m < g->members && !any; m++)
+		any = m != self && g->surplus[m];
+	pthread_mutex_unlock(&g->lock);
+	return any;
 }
 
 /* ---- rate buckets ---- */

@@ -70,6 +70,22 @@ void *rf__group_take_handed(struct rf__group *g, unsigned self);
  * !closed: open again (a new run). */
 bool rf__group_inbox_close(struct rf__group *g, unsigned self, bool closed);
 
+/* ---- balance: entries a busy member holds go to members with room ---- */
+/* self holds entries it cannot start now (every slot busy): has.  Going
+ * to none wakes the members with room (they may end). */
+void rf__group_set_surplus(struct rf__group *g, unsigned self, bool has);
+/* self has nothing to start and n free slots (0: no room).  Going from 0
+ * wakes the members with surplus. */
+void rf__group_set_room(struct rf__group *g, unsigned self, unsigned n);
+/* Does another member have room?  (Without the lock: a hint.) */
+bool rf__group_room_elsewhere(struct rf__group *g, unsigned self);
+/* item (a request) into the inbox of the member with the most room, which
+ * is woken: false when none has room. */
+bool rf__group_give(struct rf__group *g, unsigned self, void *item);
+/* Does another member hold entries it cannot start (self, with room,
+ * stays for them rather than ending its run)? */
+bool rf__group_surplus_elsewhere(struct rf__group *g, unsigned self);
+
 /* ---- rate buckets (key NULL: the total one) ---- */
 /* 0 when a receive may go now, else the ns to wait. */
 int64_t rf__group_rate_wait(struct rf__group *g, const char *key, int64_t now);

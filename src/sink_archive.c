@@ -143,7 +143,8 @@ static int reserve(rf_client *c, struct rf__slot *s, uint64_t len)
 	}
 	int err = rf__archive_reserve(c->archive, total, &k->member);
 	if (err) {
-		rf__slot_error(s, err, true, "--tar: %s", c->archive->why);
+		char why[512];
+		rf__slot_error(s, err, true, "--tar: %s", rf__archive_why(c->archive, why, sizeof(why)));
 		return err;
 	}
 	free(k->target);
@@ -233,7 +234,7 @@ static bool archive_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_
 		if (res < 0 || (size_t)res != k->member_want) { /* a region is written whole or not at all */
 			/* a header, KEY.json or void that is not on disk: the shard is not
 			 * whole (a zero block would end it early), it keeps its .part */
-			rf__archive_member_failed(&k->member, res < 0 ? res : -EIO);
+			rf__archive_member_failed(c->archive, &k->member, res < 0 ? res : -EIO);
 			rf__sink_fail_path(s, res < 0 ? res : -EIO, "write", s->sink.ops->shown(s));
 		} else if (k->member_step == STEP_COPYING && !s->err)
 			copy_next(c, s);
@@ -337,10 +338,12 @@ static bool archive_finish(rf_client *c, struct rf__slot *s, bool failed)
 			return false;
 		}
 		k->member_step = STEP_DONE;
-		if (rf__archive_member_done(c->archive, &k->member, k->voided) && !s->err)
-			rf__slot_error(s, c->archive->err, true, "--tar: %s", c->archive->why);
-		else if (!k->voided && !s->err &&
-		         (err = rf__archive_supersede(c->archive, s->req->shown_url)))
+		if ((err = rf__archive_member_done(c->archive, &k->member, k->voided)) && !s->err) {
+			char why[512];
+			rf__slot_error(s, err, true, "--tar: %s",
+			               rf__archive_why(c->archive, why, sizeof(why)));
+		} else if (!k->voided && !s->err &&
+		           (err = rf__archive_supersede(c->archive, s->req->shown_url)))
 			rf__slot_error(s, err, true, "--tar -c: an earlier failure's sample of it stays: %s",
 			               strerror(-err));
 		return true;

@@ -96,8 +96,7 @@ static void peer_ip(const struct rf__slot *s, char *out, size_t cap)
 /* Bytes leave the run's staged total. */
 static void unstage(rf_client *c, struct rf__sink *k, size_t n)
 {
-	if (c->warc)
-		c->warc->staged -= n < c->warc->staged ? n : c->warc->staged;
+	c->warc_staged -= n < c->warc_staged ? n : c->warc_staged;
 	k->warc_len -= n;
 }
 
@@ -131,7 +130,7 @@ static void drop_interim(rf_client *c, struct rf__sink *k)
 static bool spill_due(const rf_client *c, const struct rf__sink *k)
 {
 	return k->warc_len >= WARC_HOLD ||
-	       (k->warc_len >= WARC_PIECE && (k->warc_spilling || c->warc->staged > WARC_BUDGET));
+	       (k->warc_len >= WARC_PIECE && (k->warc_spilling || c->warc_staged > WARC_BUDGET));
 }
 
 /* The staged bytes (all of them this response's) out to the spill file:
@@ -170,10 +169,10 @@ static void spill(rf_client *c, struct rf__slot *s)
 	k->warc_raw += k->warc_len;
 	free(k->warc_out);
 	k->warc_out = NULL;
-	if (c->warc->zip) {
+	if (c->warc_zip) {
 		unsigned char *piece;
 		size_t n;
-		if (rf__warc_piece(c->warc->zip, k->warc_buf, k->warc_len, false, &piece, &n)) {
+		if (rf__warc_piece(c->warc_zip, k->warc_buf, k->warc_len, false, &piece, &n)) {
 			rf__slot_error(s, -ENOMEM, true, NULL);
 			return;
 		}
@@ -230,7 +229,7 @@ static void warc_wire(rf_client *c, struct rf__slot *s, const char *raw, size_t 
 	memcpy(k->warc_buf + k->warc_len, raw, n);
 	k->warc_len += n;
 	k->warc_last = n;
-	c->warc->staged += n;
+	c->warc_staged += n;
 }
 
 static int payload(struct rf__sink *k, const void *p, size_t n)
@@ -270,7 +269,7 @@ static int direct(rf_client *c, struct rf__slot *s, const char *p, size_t n)
 	}
 	const char *body = p + k->warc_direct_off;
 	size_t len = n - k->warc_direct_off;
-	if (c->warc->zip && len > WARC_PIECE)
+	if (c->warc_zip && len > WARC_PIECE)
 		len = WARC_PIECE;
 	k->warc_direct_off += len;
 	if (!k->warc_block && !(k->warc_block = rf__digest_new("sha-1")))
@@ -278,13 +277,13 @@ static int direct(rf_client *c, struct rf__slot *s, const char *p, size_t n)
 	rf__digest_update(k->warc_block, body, len);
 	k->warc_crc = (uint32_t)crc32(k->warc_crc, (const unsigned char *)body, (uInt)len);
 	k->warc_raw += len;
-	if (!c->warc->zip) {
+	if (!c->warc_zip) {
 		warc_write(c, s, k->stage_fd, body, len, k->warc_spilled);
 		return -EAGAIN;
 	}
 	unsigned char *piece;
 	size_t piece_len;
-	if (rf__warc_piece(c->warc->zip, body, len, false, &piece, &piece_len))
+	if (rf__warc_piece(c->warc_zip, body, len, false, &piece, &piece_len))
 		return -ENOMEM;
 	free(k->warc_out);
 	k->warc_out = (char *)piece;
@@ -362,7 +361,7 @@ static int append(char **out, size_t *out_len, const void *bytes, size_t n)
 static int add_record(rf_client *c, struct rf__warc_record *r, const char *block, size_t len, char **out,
                       size_t *out_len)
 {
-	return rf__warc_record_bytes(c->warc->zip, r, block, len, (unsigned char **)out, out_len);
+	return rf__warc_record_bytes(c->warc_zip, r, block, len, (unsigned char **)out, out_len);
 }
 
 /* The payload digest of a response no consume saw (a redirect, an error
@@ -393,7 +392,7 @@ static int spilled_parts(rf_client *c, struct rf__slot *s, const struct rf__warc
 		return -ENOMEM;
 	rf__warc_head(head, head_len + 1, rs);
 	int err = 0;
-	enum rf__warc_codec codec = rf__warc_codec(c->warc->zip);
+	enum rf__warc_codec codec = rf__warc_codec(c->warc_zip);
 	if (codec == RF__WARC_NONE) {
 		err = append(out, out_len, head, head_len);
 		if (!err)
@@ -407,11 +406,11 @@ static int spilled_parts(rf_client *c, struct rf__slot *s, const struct rf__warc
 	if (codec == RF__WARC_GZIP)
 		err = append(out, out_len, gz, sizeof(gz));
 	if (!err)
-		err = rf__warc_piece(c->warc->zip, head, head_len, false, &piece, &piece_len);
+		err = rf__warc_piece(c->warc_zip, head, head_len, false, &piece, &piece_len);
 	if (!err)
 		err = append(out, out_len, piece, piece_len);
 	if (!err)
-		err = rf__warc_piece(c->warc->zip, RF__WARC_TAIL, 4, true, &last, &last_len);
+		err = rf__warc_piece(c->warc_zip, RF__WARC_TAIL, 4, true, &last, &last_len);
 	if (!err)
 		err = append(&k->warc_tail, &k->warc_tail_len, last, last_len);
 	if (!err && codec == RF__WARC_GZIP) {
@@ -431,11 +430,14 @@ static int spilled_parts(rf_client *c, struct rf__slot *s, const struct rf__warc
 static void records_out(rf_client *c, struct rf__slot *s)
 {
 	struct rf__sink *k = &s->sink;
-	struct rf__shard *sh = rf__archive_current(c->warc->set);
-	if (!sh) {
-		rf__slot_error(s, c->warc->set->open_err, true, "--warc-file: %s", c->warc->set->why);
+	char why[512];
+	int err = rf__archive_join(c->warc->set, &k->member); /* the file the records go to */
+	if (err) {
+		rf__slot_error(s, err, true, "--warc-file: %s",
+		               rf__archive_why(c->warc->set, why, sizeof(why)));
 		return;
 	}
+	const struct rf__shard *sh = k->member.shard;
 	if (!k->warc_spilling)
 		drop_interim(c, k);
 	const char *ip = k->warc_ip;
@@ -471,11 +473,21 @@ static void records_out(rf_client *c, struct rf__slot *s)
 	}
 	const char *uri = k->warc_uri;
 	/* -N: a payload recorded before: a revisit record, the header section
-	 * alone, referring to the first */
-	const char *ref_uri = NULL, *ref_date = NULL, *block = k->warc_buf;
+	 * alone, referring to the first; else it is the one later ones refer to */
+	const char *block = k->warc_buf;
+	char *ref_uri = NULL, ref_date[RF__WARC_DATE_LEN];
 	size_t block_len = k->warc_len;
-	bool revisit = c->warc->dedup && payload_d[0] && s->resp.status / 100 == 2 && s->bytes > 0 &&
-	               rf__warc_files_seen(c->warc, payload_d, &ref_uri, &ref_date);
+	int revisit = 0;
+	if (c->warc->dedup && payload_d[0] && s->resp.status / 100 == 2 && s->bytes > 0) {
+		char date[RF__WARC_DATE_LEN];
+		rf__warc_date(k->warc_date, date);
+		if ((revisit = rf__warc_files_revisit(c->warc, payload_d, uri, date, &ref_uri, ref_date)) <
+		    0) {
+			free(req);
+			rf__slot_error(s, revisit, true, NULL);
+			return;
+		}
+	}
 	if (revisit) {
 		const char *end = k->warc_spilling ? NULL : memmem(k->warc_buf, k->warc_len, "\r\n\r\n", 4);
 		block = k->warc_spilling ? k->warc_head : k->warc_buf;
@@ -485,14 +497,6 @@ static void records_out(rf_client *c, struct rf__slot *s)
 	if (revisit) {
 		k->warc_spilling = false; /* what was spilled is not written */
 		digest_of(block, block_len, block_d);
-	} else if (c->warc->dedup && payload_d[0] && s->resp.status / 100 == 2 && s->bytes > 0) {
-		char date[RF__WARC_DATE_LEN];
-		rf__warc_date(k->warc_date, date);
-		if (rf__warc_files_remember(c->warc, payload_d, uri, date)) {
-			free(req);
-			rf__slot_error(s, -ENOMEM, true, NULL);
-			return;
-		}
 	}
 	struct rf__warc_record rq = {.type = "request",
 	                             .id = req_id,
@@ -515,18 +519,19 @@ static void records_out(rf_client *c, struct rf__slot *s)
 	                             .payload_digest = payload_d[0] ? payload_d : NULL,
 	                             .truncated = k->warc_truncated || revisit ? "length" : NULL,
 	                             .profile = revisit ? RF__WARC_PROFILE_IDENTICAL : NULL,
-	                             .refers_to_uri = ref_uri,
-	                             .refers_to_date = ref_date,
+	                             .refers_to_uri = revisit ? ref_uri : NULL,
+	                             .refers_to_date = revisit ? ref_date : NULL,
 	                             .content_type = "application/http;msgtype=response",
 	                             .length = k->warc_spilling ? k->warc_raw : block_len};
 	char *out = NULL;
 	size_t out_len = 0;
-	int err = add_record(c, &rq, req, req_len, &out, &out_len);
+	err = add_record(c, &rq, req, req_len, &out, &out_len);
 	size_t req_bytes = out_len; /* the response record follows */
 	if (!err)
 		err = k->warc_spilling ? spilled_parts(c, s, &rs, &out, &out_len)
 		                       : add_record(c, &rs, block, block_len, &out, &out_len);
 	free(req);
+	free(ref_uri);
 	if (err) {
 		free(out);
 		rf__slot_error(s, err, true, NULL);
@@ -536,17 +541,14 @@ static void records_out(rf_client *c, struct rf__slot *s)
 	k->warc_out = out;
 	k->warc_out_len = out_len;
 	uint64_t total = out_len + (k->warc_spilling ? k->warc_spilled + k->warc_tail_len : 0);
-	if ((err = rf__archive_reserve(c->warc->set, total, &k->member))) {
-		rf__slot_error(s, err, true, "--warc-file: %s", c->warc->set->why);
-		return;
-	}
+	rf__archive_place(c->warc->set, &k->member, total);
 	if ((err = rf__warc_files_index(c->warc, k->member.shard, uri, k->warc_date,
 	                                revisit ? "warc/revisit" : s->resp.content_type, s->resp.status,
 	                                rs.payload_digest,
-	                                total - req_bytes - (c->warc->zip ? 0 : 4), /* as warcio: an
+	                                total - req_bytes - (c->warc_zip ? 0 : 4), /* as warcio: an
 	                                uncompressed record's length leaves its blank lines out */
 	                                k->member.at + req_bytes))) {
-		rf__archive_member_failed(&k->member, err);
+		rf__archive_member_failed(c->warc->set, &k->member, err);
 		rf__slot_error(s, err, true, NULL);
 		return;
 	}
@@ -573,10 +575,10 @@ static void copy_next(rf_client *c, struct rf__slot *s)
 		return;
 	}
 	if (!k->warc_out) {
-		size_t room = WARC_COPIES / ++c->warc->copying;
+		size_t room = WARC_COPIES / ++c->warc_copying;
 		k->warc_copy = room > WARC_COPY ? WARC_COPY : room < (16u << 10) ? (16u << 10) : room;
 		if (!(k->warc_out = malloc(k->warc_copy))) {
-			c->warc->copying--;
+			c->warc_copying--;
 			k->warc_copy = 0;
 			rf__slot_error(s, -ENOMEM, true, NULL);
 			return;
@@ -605,7 +607,7 @@ static bool warc_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kin
 	case RF__OP_STAGE_READ:
 		k->warc_reading = false;
 		if (res <= 0) {
-			rf__archive_member_failed(&k->member, res < 0 ? res : -EIO);
+			rf__archive_member_failed(c->warc->set, &k->member, res < 0 ? res : -EIO);
 			rf__sink_fail_path(s, res < 0 ? res : -EIO, "read back", "a spilled response");
 			return false;
 		}
@@ -621,7 +623,8 @@ static bool warc_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kin
 				rf__sink_fail_path(s, err, "cannot stage a big response in",
 				                   rf__archive_dir(c->warc->set));
 			} else {
-				rf__archive_member_failed(&k->member, err); /* the file keeps its .part */
+				rf__archive_member_failed(c->warc->set, &k->member,
+				                          err); /* the file keeps its .part */
 				rf__sink_fail_path(s, err, "write", k->member.shard->out->part);
 				k->warc_step = STEP_DONE;
 			}
@@ -683,13 +686,15 @@ static bool warc_finish(rf_client *c, struct rf__slot *s, bool failed)
 	}
 	if (k->warc_step != STEP_DONE && k->warc_step != STEP_TAKING)
 		return false;
-	if (k->member.shard && rf__archive_member_done(c->warc->set, &k->member, false) && !s->err)
-		rf__slot_error(s, c->warc->set->err, true, "--warc-file: %s", c->warc->set->why);
+	char why[512];
+	int err = k->member.shard ? rf__archive_member_done(c->warc->set, &k->member, false) : 0;
+	if (err && !s->err)
+		rf__slot_error(s, err, true, "--warc-file: %s",
+		               rf__archive_why(c->warc->set, why, sizeof(why)));
 done:
-	if (c->warc)
-		unstage(c, k, k->warc_len);
-	if (k->warc_copy && c->warc) /* its copy buffer leaves the run's */
-		c->warc->copying--;
+	unstage(c, k, k->warc_len);
+	if (k->warc_copy) /* its copy buffer leaves the run's */
+		c->warc_copying--;
 	k->warc_copy = 0;
 	if (k->stage_fd >= 0)
 		rf__op_close(c->loop, rf__tag_make(RF__OWNER_NONE, RF__OP_NONE, 0, 0), k->stage_fd);
@@ -705,7 +710,7 @@ static void warc_headers(rf_client *c, struct rf__slot *s)
 		rf__slot_error(s, RF_EINVAL, true, "no WARC file: rf_client_warc was not called");
 	if (s->err || !s->resp.has_length || k->dec ||
 	    (s->resp.content_length <= WARC_HOLD &&
-	     !(c->warc->staged > WARC_BUDGET && s->resp.content_length > WARC_PIECE)))
+	     !(c->warc_staged > WARC_BUDGET && s->resp.content_length > WARC_PIECE)))
 		return;
 	/* a big body with a length: spilled as it comes, past the header
 	 * section (and the body's first bytes, staged with it) */

@@ -132,8 +132,6 @@ int rf__warc_files_index(struct rf__warc_files *w, struct rf__shard *sh, const c
 {
 	if (!w->cdx)
 		return 0;
-	if (!sh->state && !(sh->state = calloc(1, sizeof(struct warc_index))))
-		return -ENOMEM;
 	char ts[32];
 	time_t secs = (time_t)(date_us / 1000000);
 	struct tm tm;
@@ -142,8 +140,14 @@ int rf__warc_files_index(struct rf__warc_files *w, struct rf__shard *sh, const c
 	size_t mime_len = strcspn(content_type, ";");
 	while (mime_len && content_type[mime_len - 1] == ' ')
 		mime_len--;
-	return index_line(sh->state, uri, ts, content_type, mime_len, status, payload_digest, length, offset,
-	                  base_name(sh->out->path));
+	rf__archive_lock(w->set);
+	if (!sh->state)
+		sh->state = calloc(1, sizeof(struct warc_index));
+	int err = sh->state ? index_line(sh->state, uri, ts, content_type, mime_len, status, payload_digest,
+	                                 length, offset, base_name(sh->out->path))
+	                    : -ENOMEM;
+	rf__archive_unlock(w->set);
+	return err;
 }
 
 static int by_line(const void *a, const void *b)
@@ -255,6 +259,9 @@ static int warc_opened(struct rf__archive *a, struct rf__shard *sh)
 
 /* ---- -c: what a file on disk holds ---- */
 
+static const struct rf__warc_seen *seen(const struct rf__warc_files *w, const char *digest);
+static int remember(struct rf__warc_files *w, const char *digest, const char *uri, const char *date);
+
 #define SCAN_HEAD 16384 /* a record's head and its HTTP status line are in this */
 #define SCAN_CHUNK (256 * 1024)
 
@@ -335,7 +342,7 @@ static bool scan_record(struct rf__archive *a, const char *rec, size_t have, uin
 		if (date && pd && dn < sizeof(d) && pn < sizeof(p)) {
 			snprintf(d, sizeof(d), "%.*s", (int)dn, date);
 			snprintf(p, sizeof(p), "%.*s", (int)pn, pd);
-			if ((*err = rf__warc_files_remember(w, p, url, d)))
+			if (!seen(w, p) && (*err = remember(w, p, url, d)))
 				return true;
 		}
 	}
@@ -579,27 +586,21 @@ static uint64_t text_hash(const char *t)
 	return h ? h : 1;
 }
 
-bool rf__warc_files_seen(const struct rf__warc_files *w, const char *digest, const char **uri,
-                         const char **date)
+static const struct rf__warc_seen *seen(const struct rf__warc_files *w, const char *digest)
 {
-	if (!w->seen_n || strlen(digest) >= sizeof(w->seen[0].digest))
-		return false;
+	if (!w->seen_n)
+		return NULL;
 	uint64_t h = text_hash(digest);
 	for (size_t j = h % w->seen_cap; w->seen[j].h; j = (j + 1) % w->seen_cap)
-		if (w->seen[j].h == h && strcmp(w->seen[j].digest, digest) == 0) {
-			*uri = w->seen[j].uri;
-			*date = w->seen[j].date;
-			return true;
-		}
-	return false;
+		if (w->seen[j].h == h && strcmp(w->seen[j].digest, digest) == 0)
+			return &w->seen[j];
+	return NULL;
 }
 
-int rf__warc_files_remember(struct rf__warc_files *w, const char *digest, const char *uri, const char *date)
+static int remember(struct rf__warc_files *w, const char *digest, const char *uri, const char *date)
 {
-	const char *u, *d;
-	if (!w->dedup || strlen(digest) >= sizeof(w->seen[0].digest) ||
-	    rf__warc_files_seen(w, digest, &u, &d))
-		return 0;
+	if (strlen(digest) >= sizeof(w->seen[0].digest))
+		return 0;                        /* not a digest this version writes */
 	if (2 * (w->seen_n + 1) > w->seen_cap) { /* at most half full */
 		size_t cap = w->seen_cap ? 2 * w->seen_cap : 1024;
 		struct rf__warc_seen *n = calloc(cap, sizeof(*n));
@@ -628,6 +629,37 @@ int rf__warc_files_remember(struct rf__warc_files *w, const char *digest, const 
 	snprintf(w->seen[j].date, sizeof(w->seen[j].date), "%s", date);
 	w->seen_n++;
 	return 0;
+}
+
+int rf__warc_files_revisit(struct rf__warc_files *w, const char *digest, const char *uri, const char *date,
+                           char **ref_uri, char ref_date[40])
+{
+	*ref_uri = NULL;
+	if (!w->dedup || strlen(digest) >= sizeof(w->seen[0].digest))
+		return 0;
+	rf__archive_lock(w->set);
+	const struct rf__warc_seen *e = seen(w, digest);
+	int r = 0;
+	if (e && (*ref_uri = strdup(e->uri))) {
+		snprintf(ref_date, 40, "%s", e->date);
+		r = 1;
+	} else {
+		r = e ? -ENOMEM : remember(w, digest, uri, date);
+	}
+	rf__archive_unlock(w->set);
+	return r;
+}
+
+int rf__warc_files_share(struct rf__warc_files *w)
+{
+	return rf__archive_share(w->set);
+}
+
+int rf__warc_files_zip_new(const struct rf__warc_files *w, struct rf__warc_zip **out)
+{
+	*out = NULL;
+	enum rf__warc_codec codec = rf__warc_codec(w->zip);
+	return codec == RF__WARC_NONE || (*out = rf__warc_zip_new(codec)) ? 0 : -ENOMEM;
 }
 
 bool rf__warc_files_has(const struct rf__warc_files *w, const char *url)

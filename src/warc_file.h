@@ -20,13 +20,12 @@
 struct rf__warc_files {
 	struct rf__archive *set;  /* the files */
 	bool keep_credentials;    /* request records keep Authorization ... */
-	struct rf__warc_zip *zip; /* the compressor (warc.h), NULL: none */
+	struct rf__warc_zip *zip; /* the compressor (warc.h), NULL: none;
+	                             with threads the warcinfo records' alone
+	                             (under the files' lock) */
 	char *base, *ext;         /* "crawl" ".warc.gz": the names' parts */
 	bool rotating;            /* --warc-max-size: every name numbered */
 	char *command;            /* for warcinfo, or NULL */
-	size_t staged;            /* response bytes the run holds in memory
-	                          (sink_warc.c's budget) */
-	unsigned copying;         /* spilled records being copied in */
 	bool cdx;                 /* --warc-cdx: NAME.cdxj beside each file */
 	bool dedup;               /* -N: a payload recorded before is a revisit record */
 	struct rf__warc_seen {    /* ... the payloads recorded (open addressing) */
@@ -46,18 +45,24 @@ int rf__warc_files_new(const rf_warc_opts *o, bool fsync, struct rf__warc_files 
                        size_t why_len);
 void rf__warc_files_free(struct rf__warc_files *w);
 /* --warc-cdx: a response record of uri (its Content-Type value, "" if
- * none) at offset in sh's file, length bytes there, goes into that file's
- * index.  0, or -ENOMEM. */
+ * none) at offset in sh's file (a member's, open: it cannot end), length
+ * bytes there, goes into that file's index.  0, or -ENOMEM. */
 int rf__warc_files_index(struct rf__warc_files *w, struct rf__shard *sh, const char *uri, int64_t date_us,
                          const char *content_type, int status, const char *payload_digest, uint64_t length,
                          uint64_t offset);
-/* -N: a response with this payload digest was recorded (its URI and
- * WARC-Date into *uri, *date, valid until the files are freed). */
-bool rf__warc_files_seen(const struct rf__warc_files *w, const char *digest, const char **uri,
-                         const char **date);
-/* -N: a response record with this payload digest was written: later ones
- * refer to it.  0, or -ENOMEM. */
-int rf__warc_files_remember(struct rf__warc_files *w, const char *digest, const char *uri, const char *date);
+/* -N: a response with this payload digest was recorded before: 1, its
+ * URI (allocated, the caller frees it) into *ref_uri and its WARC-Date
+ * into ref_date.  Else this one (uri, recorded at date) is remembered, for
+ * later ones to refer to: 0.  -ENOMEM.  One step under the files' lock,
+ * so of two threads with the same payload one records it. */
+int rf__warc_files_revisit(struct rf__warc_files *w, const char *digest, const char *uri, const char *date,
+                           char **ref_uri, char ref_date[40]);
+/* Threads: from now on any thread may call (rf__archive_share).  0, or
+ * -ENOMEM. */
+int rf__warc_files_share(struct rf__warc_files *w);
+/* A compressor like the files' own (for another thread): 0 and *out
+ * (NULL when the files are not compressed), or -ENOMEM. */
+int rf__warc_files_zip_new(const struct rf__warc_files *w, struct rf__warc_zip **out);
 /* -c: the files on disk hold a final (not a redirect's) response of url. */
 bool rf__warc_files_has(const struct rf__warc_files *w, const char *url);
 

@@ -6,21 +6,18 @@ byte-exact against what was served: rotation, failures (no partial body
 anywhere, KEY.json with the error), names, and what is refused.
 --warc-file: WARC records read by Webrecorder's warcio (npm, tests/node)
 and parsed member by member here, every digest recomputed."""
-import base64
 import contextlib
 import glob
-import hashlib
 import json
 import os
-import zlib
 import signal
 import subprocess
-import tarfile
 import time
 
 from pki import make_pki
 from harness import (EXTRA_ARGS, RINGFETCH, WRAPPER, Skip, body_of, case, main, run, start_badserver,
                      start_nginx, tmpdir)
+from readers import WARCIO, cdx_is_warcios, gnu_tar_lists, samples, sha1_b32, warc_records
 
 WWW = tmpdir()
 FILES = {}
@@ -80,30 +77,6 @@ def interrupted(args, done):
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=60)
     assert p.returncode == 130, (p.returncode, err)
-
-
-def gnu_tar_lists(shards):
-    """GNU tar lists every shard, with nothing to say."""
-    for s in shards:
-        r = subprocess.run(["tar", "-tf", s], capture_output=True, text=True)
-        assert r.returncode == 0 and not r.stderr, (s, r.stderr)
-
-
-def samples(pattern):
-    """Every shard's members, read as webdataset groups them: consecutive
-    members with the same key (the name up to the first '.')."""
-    shards = sorted(glob.glob(pattern))
-    groups = []
-    for s in shards:
-        with tarfile.open(s) as t:
-            for m in t.getmembers():
-                key, ext = m.name.split(".", 1)
-                data = t.extractfile(m).read()
-                if groups and groups[-1][0] == key and groups[-1][2] == s:
-                    groups[-1][1][ext] = data
-                else:
-                    groups.append((key, {ext: data}, s))
-    return shards, groups
 
 
 @case
@@ -344,51 +317,6 @@ def what_is_refused_is_named():
     assert code != 0 and "key=a.b" in err, err
 
 
-WARCIO = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "node", "node_modules",
-                      ".bin", "warcio")
-
-
-def warc_records(path):
-    """Every record of a WARC file: (fields, block), each checked to be its
-    own gzip member (or plain; zstd: the frames as zstd decompresses them,
-    and each record's own per its CDXJ line), its digests recomputed."""
-    data = open(path, "rb").read()
-    if path.endswith(".zst"):
-        p = subprocess.run(["zstd", "-dcq"], input=data, capture_output=True)
-        assert p.returncode == 0, p.stderr
-        cdx = path.rsplit(".warc", 1)[0] + ".cdxj"
-        for line in open(cdx) if os.path.exists(cdx) else []:
-            j = json.loads(line.split(" ", 2)[2])
-            off, n = int(j["offset"]), int(j["length"])
-            one = subprocess.run(["zstd", "-dcq"], input=data[off:off + n], capture_output=True).stdout
-            assert one.startswith(b"WARC/1.1\r\nWARC-Type: response") and one.endswith(b"\r\n\r\n"), j
-            assert j["url"].encode() in one.split(b"\r\n\r\n", 1)[0], j
-        data, path = p.stdout, path[:-4]  # parsed as a plain file
-    gz = path.endswith(".gz")
-    recs = []
-    while data:
-        if gz:
-            d = zlib.decompressobj(31)
-            rec = d.decompress(data)
-            assert d.eof, "a record is one whole gzip member"
-            data = d.unused_data
-        else:
-            rec, data = data, b""
-        while rec:
-            head, _, rest = rec.partition(b"\r\n\r\n")
-            lines = head.decode().split("\r\n")
-            assert lines[0] == "WARC/1.1", lines[0]
-            f = dict(line.split(": ", 1) for line in lines[1:])
-            n = int(f["Content-Length"])
-            block, tail, rec = rest[:n], rest[n:n + 4], rest[n + 4:]
-            assert tail == b"\r\n\r\n", tail
-            assert not gz or not rec, "one record per member"
-            sha = lambda b: "sha1:" + base64.b32encode(hashlib.sha1(b).digest()).decode()
-            assert f["WARC-Block-Digest"] == sha(block), f
-            recs.append((f, block))
-    return recs
-
-
 def dechunk(body):
     out = b""
     while True:
@@ -429,8 +357,7 @@ def warc_records_are_what_was_sent_and_received():
         assert f["WARC-IP-Address"] == "127.0.0.1" and f["WARC-Date"].endswith("Z"), f
         head, _, body = block.partition(b"\r\n\r\n")
         payload = dechunk(body) if b"chunked" in head.lower() else body
-        sha = "sha1:" + base64.b32encode(hashlib.sha1(payload).digest()).decode()
-        assert f["WARC-Payload-Digest"] == sha, f
+        assert f["WARC-Payload-Digest"] == sha1_b32(payload), f
         uri = f["WARC-Target-URI"]
         if uri.startswith(BASE):
             assert payload == FILES[uri.rsplit("/", 1)[1]], uri
@@ -457,22 +384,6 @@ def warc_records_are_what_was_sent_and_received():
                       (["--warc-file", "x", "--compressed"], "--compressed")):
         code, out, err = run(["-P", tmpdir()] + args + [urls[0]])
         assert code == 2 and why in err, (args, code, err)
-
-
-def cdx_is_warcios(warc):
-    """NAME.cdxj beside a WARC file: sorted, and line for line what
-    Webrecorder's warcio cdx-index makes of the file."""
-    cdx = warc.rsplit(".warc", 1)[0] + ".cdxj"
-    ours = open(cdx).read().splitlines()
-    assert ours == sorted(ours), cdx
-    p = subprocess.run([WARCIO, "cdx-index", warc], capture_output=True, text=True)
-    assert p.returncode == 0, p.stderr
-    assert ours == sorted(p.stdout.splitlines()), (ours, p.stdout)
-    return ours
-
-
-def sha1_b32(b):
-    return "sha1:" + base64.b32encode(hashlib.sha1(b).digest()).decode()
 
 
 @case

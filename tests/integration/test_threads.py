@@ -6,6 +6,7 @@ origin's list spread over every thread, --max-per-host held across threads
 sharing a .part, one JSON stream of whole lines with one summary, SIGINT
 stopping every thread and leaving .part files -c completes, a name looked up
 once for all threads (a stub resolver counts the queries)."""
+import glob
 import json
 import os
 import re
@@ -16,6 +17,7 @@ import time
 from harness import (EXTRA_ARGS, RINGFETCH, WRAPPER, Skip, case, dns_queries, http_get, listdir, main, run,
                      run_with_dns, sha256, sha256_file, start_badserver, start_dnsstub, start_nginx,
                      stats, tmpdir)
+from readers import WARCIO, cdx_is_warcios, gnu_tar_lists, samples, warc_records
 
 WWW = tmpdir()
 SMALL = {}
@@ -262,14 +264,120 @@ def cpus_pins_each_thread_and_its_ring_workers():
     assert all(c in ("0", "1") for c in workers), seen
 
 
+def url_file(urls):
+    path = os.path.join(tmpdir(), "urls.txt")
+    with open(path, "w") as f:
+        f.write("".join(u + "\n" for u in urls))
+    return path
+
+
+def check_samples(pattern, urls):
+    """The tar shards of pattern hold one sample per URL (its key is the
+    URL's place in the list), byte-exact; GNU tar lists them quietly."""
+    shards, groups = samples(pattern)
+    assert sorted(k for k, _, _ in groups) == [f"{i:09}" for i in range(len(urls))], len(groups)
+    for key, members, _ in groups:
+        meta = json.loads(members["json"])
+        name = urls[int(key)].rsplit("/", 1)[1]
+        body = [v for ext, v in members.items() if ext != "json"]
+        assert meta["url"] == urls[int(key)] and body == [SMALL[name]], key
+    gnu_tar_lists(shards)
+    return shards, groups
+
+
 @case
-def options_threads_cannot_serve_are_refused():
-    """--tar and --warc-file are written by one thread; a CPU list that is
-    not one is a usage error; a valid one runs."""
-    for extra in (["--tar", os.path.join(tmpdir(), "s-{shard}.tar")],
-                  ["--warc-file", os.path.join(tmpdir(), "w")]):
-        code, _, err = run(["-t", "2"] + extra + [f"{BASE}/f1"])
-        assert code == 2 and "one thread" in err, (code, err)
+def tar_shards_from_every_thread_and_c_goes_on():
+    """--tar over 2 threads: one set of shards numbered in turn, 40 samples
+    each, one sample per URL, byte-exact, GNU tar says nothing, both threads
+    wrote samples.  Killed half-way, -c -t 2 goes on from the cut shard and
+    fetches only what no shard holds."""
+    urls = [f"{BASE}/f{i}" for i in range(300)]
+    out = tmpdir()
+    args = ["-t", "2", "-j", "16", "-P", out, "--tar", "s/{shard:03}.tar", "--shard-size", "40", "-i",
+            url_file(urls)]
+    code, body, err = run(args + ["--json", "-", "-q"], timeout=120)
+    assert code == 0, err
+    recs, _ = records(body)
+    by_thread = {}
+    for r in recs:
+        by_thread[r["thread"]] = by_thread.get(r["thread"], 0) + 1
+    assert sorted(by_thread) == [0, 1], by_thread
+    shards, groups = check_samples(os.path.join(out, "s", "*.tar"), urls)
+    assert [os.path.basename(s) for s in shards] == [f"{i:03}.tar" for i in range(8)], shards
+    per_shard = {}
+    for _, _, shard in groups:
+        per_shard[shard] = per_shard.get(shard, 0) + 1
+    assert [per_shard[s] for s in shards] == [40] * 7 + [20], per_shard
+    # killed once two shards are done; -c with two threads again
+    out = tmpdir()
+    args = ["-t", "2", "-j", "8", "-P", out, "--tar", "k/{shard:03}.tar", "--shard-size", "40", "-i",
+            url_file(urls)]
+    p = subprocess.Popen(WRAPPER + [RINGFETCH] + EXTRA_ARGS + args + ["--limit-rate", "1M", "-q"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 60
+    kdir = os.path.join(out, "k")
+    while time.time() < deadline and len(glob.glob(os.path.join(kdir, "*.tar"))) < 2:
+        time.sleep(0.02)
+    p.kill()
+    p.communicate(timeout=30)
+    before = listdir(kdir)
+    assert len([n for n in before if n.endswith(".tar")]) >= 2 and any(n.endswith(".part") for n in before), before
+    code, body, err = run(args + ["-c", "--json", "-", "-q"], timeout=120)
+    assert code == 0, err
+    recs, _ = records(body)
+    skipped = sum(1 for r in recs if r["skipped"])
+    assert len(recs) == 300 and 80 <= skipped < 300, (len(recs), skipped)
+    shards, _ = check_samples(os.path.join(out, "k", "*.tar"), urls)
+    assert not any(n.endswith(".part") for n in listdir(kdir)), listdir(kdir)
+
+
+@case
+def warc_files_from_every_thread_with_one_record_of_each_payload():
+    """--warc-file over 2 threads, rotating at 100K, with -N and --warc-cdx,
+    each URL asked twice side by side: files numbered in turn, each record
+    naming its own file's warcinfo, one response per payload (the other a
+    revisit referring to it), bodies byte-exact, every CDXJ what warcio's
+    cdx-index makes of its file."""
+    if not os.access(WARCIO, os.X_OK):
+        raise Skip("warcio is not installed (scripts/deps puts it into tests/node)")
+    urls = [f"{BASE}/f{i}{again}" for i in range(120) for again in ("", "?again")]
+    out = tmpdir()
+    code, body, err = run(["-t", "2", "-j", "16", "-P", out, "--warc-file", "w/crawl", "--warc-max-size",
+                           "100K", "--warc-cdx", "-N", "-i", url_file(urls), "--json", "-", "-q"], timeout=120)
+    assert code == 0, err
+    recs, _ = records(body)
+    assert sorted(set(r["thread"] for r in recs)) == [0, 1], recs[:2]
+    names = [n for n in listdir(os.path.join(out, "w")) if n.endswith(".warc.gz")]
+    assert len(names) >= 3 and names == [f"crawl-{i:05}.warc.gz" for i in range(len(names))], names
+    kept, responses = {}, {}
+    for name in names:
+        path = os.path.join(out, "w", name)
+        cdx_is_warcios(path)
+        got = warc_records(path)
+        assert got[0][0]["WARC-Type"] == "warcinfo" and got[0][0]["WARC-Filename"] == name, got[0][0]
+        info = got[0][0]["WARC-Record-ID"]
+        for f, block in got[1:]:
+            assert f["WARC-Type"] in ("request", "response", "revisit") and f["WARC-Warcinfo-ID"] == info, f
+            if f["WARC-Type"] != "request":
+                assert f["WARC-Target-URI"] not in kept, f  # once
+                kept[f["WARC-Target-URI"]] = f
+            if f["WARC-Type"] == "response":
+                uri = f["WARC-Target-URI"]
+                assert block.partition(b"\r\n\r\n")[2] == SMALL[uri.rsplit("/", 1)[1].split("?")[0]], uri
+                assert f["WARC-Payload-Digest"] not in responses, f  # one response per payload
+                responses[f["WARC-Payload-Digest"]] = f
+    assert sorted(kept) == sorted(urls), len(kept)
+    for f in kept.values():
+        if f["WARC-Type"] == "revisit":
+            ref = responses[f["WARC-Payload-Digest"]]
+            assert (f["WARC-Refers-To-Target-URI"], f["WARC-Refers-To-Date"]) == \
+                (ref["WARC-Target-URI"], ref["WARC-Date"]), (f, ref)
+    assert len(responses) == 120, len(responses)
+
+
+@case
+def a_bad_cpu_list_is_refused():
+    """A CPU list that is not one is a usage error; a valid one runs."""
     code, _, err = run(["-t", "2", "--cpus", "0-x", f"{BASE}/f1", "-P", tmpdir()])
     assert code == 2 and "CPU list" in err, (code, err)
     code, _, err = run(["-t", "0", f"{BASE}/f1"])

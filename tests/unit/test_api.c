@@ -394,11 +394,36 @@ int main(int argc, char **argv)
 		CHECK(rf_run(tc, source, &sst) == 0 && ts.n == sst.given,
 		      "rf_stop from a callback stops every thread; every entry read is reported (%d of %d)", ts.n,
 		      sst.given);
-		rf_tar_opts tt = {.pattern = "/tmp/x-{shard}.tar"};
-		char twhy[128] = "";
-		CHECK(rf_client_tar(tc, &tt, twhy, sizeof(twhy)) == RF_EINVAL && strstr(twhy, "one thread"),
-		      "tar shards refused with threads: %s", twhy);
 		rf_client_free(tc);
+		/* tar shards written by three threads: one set, numbered in turn */
+		to.on_progress = NULL;
+		tc = NULL;
+		CHECK(rf_client_new(&to, &tc) == 0, "a client of three threads, for tar shards");
+		char tdir[] = "/tmp/rf-api-tar-XXXXXX";
+		CHECK(mkdtemp(tdir) != NULL, "temp dir for shards");
+		char pattern[320], twhy[128] = "", keys[12][8];
+		snprintf(pattern, sizeof(pattern), "%s/t-{shard}.tar", tdir);
+		rf_tar_opts tt = {.pattern = pattern, .shard_samples = 5};
+		CHECK(rf_client_tar(tc, &tt, twhy, sizeof(twhy)) == 0, "tar shards with threads: %s", twhy);
+		memset(&ts, 0, sizeof(ts));
+		ts.client = tc;
+		for (int i = 0; i < 12; i++) {
+			snprintf(keys[i], sizeof(keys[i]), "k%02d", i);
+			rf_request tr = {.url = url("/ok/300"), .sink = RF_SINK_ARCHIVE, .path = keys[i]};
+			rf_submit(tc, &tr);
+		}
+		CHECK(rf_run(tc, NULL, NULL) == 0 && ts.n == 12 && ts.errors == 0,
+		      "12 samples over three threads");
+		char tcmd[1200];
+		snprintf(tcmd, sizeof(tcmd),
+		         "cd %s && test \"$(ls t-*)\" = \"$(printf 't-0.tar\\nt-1.tar\\nt-2.tar')\" && "
+		         "test \"$(for t in t-*.tar; do tar -tf $t | wc -l; done | tr '\\n' ' ')\" = "
+		         "'10 10 4 ' && "
+		         "test \"$(for t in t-*.tar; do tar -tf $t; done | sort -u | grep -c '^k.*json$')\" = 12",
+		         tdir);
+		CHECK(system(tcmd) == 0, "three shards of 5, 5 and 2 samples, every key once");
+		snprintf(tcmd, sizeof(tcmd), "rm -rf %s", tdir);
+		CHECK(system(tcmd) == 0, "shards removed");
 		threads_seen = NULL;
 		rf_client_opts_init(&to);
 		to.threads = 2;

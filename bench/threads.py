@@ -11,12 +11,16 @@ either; data and output in tmpfs).
   W1: 20 000 x 16 KiB over HTTP, -j 64, one origin: server-bound here (one
       nginx worker); -t 2 must be no slower.  A --json run says how the
       files spread over the threads.
+  A1: 1 000 x 256 KiB of text (base64) into one gzip WARC file, -j 32:
+      client-bound (every record compressed on the client): one set of
+      files shared by the threads, each compressing on its own.
 
-  ./bench/run-threads [--runs 5] [--big-mib 256] [--small 20000] [--write]
+  ./bench/run-threads [--runs 5] [--big-mib 256] [--small 20000] [--warc 1000] [--write]
 
 Medians of interleaved runs; every output is checked (file count, bytes).
 """
 import argparse
+import base64
 import hashlib
 import json
 import os
@@ -26,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run as bench  # noqa: E402
@@ -58,12 +63,26 @@ http {{ access_log off; keepalive_requests 1000000; sendfile on;
             subprocess.run(["kill", open(self.pidfile).read().strip()])
 
 
-def spread(lst, j, threads, out):
+def warc_records(out):
+    """Response records in the WARC file(s) of out (each record its own
+    gzip member)."""
+    n = 0
+    for name in os.listdir(out):
+        with open(os.path.join(out, name), "rb") as f:
+            data = f.read()
+        while data:
+            d = zlib.decompressobj(31)
+            n += d.decompress(data).startswith(b"WARC/1.1\r\nWARC-Type: response")
+            data = d.unused_data
+    return n
+
+
+def spread(lst, j, threads, out, more=()):
     """How many files each thread carried in one --json run."""
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
     p = subprocess.run([bench.RINGFETCH, "-q", "-j", str(j), "-t", str(threads), "-P", out, "-i", lst,
-                        "--json", "-"], stdout=subprocess.PIPE, check=True)
+                        "--json", "-"] + list(more), stdout=subprocess.PIPE, check=True)
     counts = {}
     for line in p.stdout.decode().splitlines():
         r = json.loads(line)
@@ -77,6 +96,7 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--big-mib", type=int, default=256)
     ap.add_argument("--small", type=int, default=20000)
+    ap.add_argument("--warc", type=int, default=1000, help="A1's number of 256 KiB bodies")
     ap.add_argument("--write", action="store_true", help="write the tables into bench/RESULTS.md")
     args = ap.parse_args()
     base = tempfile.mkdtemp(prefix="rf-bench-threads-", dir="/dev/shm")
@@ -89,6 +109,10 @@ def main():
         for i in range(args.small):
             with open(os.path.join(www, "s", f"f{i}"), "wb") as f:
                 f.write(blob)
+        os.makedirs(os.path.join(www, "t"))
+        for i in range(args.warc):
+            with open(os.path.join(www, "t", f"p{i}.txt"), "wb") as f:
+                f.write(base64.b64encode(os.urandom(196608)))  # 256 KiB, compresses to about 3/4
         digests = []
         for i in range(4):
             h = hashlib.sha256()
@@ -106,6 +130,10 @@ def main():
         small_list = os.path.join(base, "small.txt")
         with open(small_list, "w") as f:
             f.write("".join(f"{origin.url}/s/f{i}\n" for i in range(args.small)))
+        warc_list = os.path.join(base, "warc.txt")
+        with open(warc_list, "w") as f:
+            f.write("".join(f"{origin.url}/t/p{i}.txt\n" for i in range(args.warc)))
+        warc_args = ["--warc-file", "a1", "--warc-max-size", "100G"]
         ncpu = len(os.sched_getaffinity(0))
         report.append(f"Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}  ")
         report.append(f"{ncpu} CPUs shared by nginx 1.22 (1 worker, sendfile) and the client (neither "
@@ -113,11 +141,13 @@ def main():
         report.append(f"Command: `./bench/run-threads {' '.join(sys.argv[1:])}` (medians of {args.runs} "
                       "interleaved runs)\n")
         print("\n".join(report), flush=True)
-        for name, lst, j, expect in (
+        for name, lst, j, expect, more in (
                 (f"T1: 4 x {args.big_mib} MiB over HTTP, checksum=sha-256 each, -j 4", big_list, 4,
-                 (4, 4 * args.big_mib << 20)),
+                 (4, 4 * args.big_mib << 20), []),
                 (f"W1: {args.small} x 16 KiB over HTTP, -j 64, one origin", small_list, 64,
-                 (args.small, args.small * 16384))):
+                 (args.small, args.small * 16384), []),
+                (f"A1: {args.warc} x 256 KiB of text into one gzip WARC file, -j 32", warc_list, 32,
+                 (1, None), warc_args)):
             variants = {"-t 1": ["-t", "1"], "-t 2": ["-t", "2"], "-t auto": ["-t", "auto"]}
             res = {v: [] for v in variants}
             for _ in range(args.runs):
@@ -125,11 +155,14 @@ def main():
                     shutil.rmtree(out, ignore_errors=True)
                     os.makedirs(out)
                     res[v].append(bench.measure([bench.RINGFETCH, "-q", "-j", str(j), "-P", out, "-i", lst] +
-                                                extra, out, cpu=None))
+                                                more + extra, out, cpu=None))
                     got = bench.tree_stats(out)
-                    if got != expect:
+                    if got != expect and not (expect[1] is None and got[0] == expect[0]):
                         raise RuntimeError(f"{v}: got {got}, want {expect}")
+                    if more and warc_records(out) != args.warc:
+                        raise RuntimeError(f"{v}: the WARC file does not hold {args.warc} responses")
             one = statistics.median(r[0] for r in res["-t 1"])
+            size = expect[1] if expect[1] is not None else args.warc * 262144  # A1: the bodies
             shown = len(report)
             report.append(f"\n### {name}\n")
             report.append("| threads | wall s | CPU s | peak RSS MiB | files/s | MB/s | speed-up vs -t 1 |")
@@ -138,9 +171,10 @@ def main():
                 wall = statistics.median(r[0] for r in runs)
                 cpu = statistics.median(r[1] for r in runs)
                 rss = statistics.median(r[2] for r in runs)
-                report.append(f"| {v} | {wall:.3f} | {cpu:.3f} | {rss:.1f} | {expect[0] / wall:.0f} | "
-                              f"{expect[1] / wall / 1e6:.0f} | {one / wall:.2f} |")
-            report.append(f"\nFiles per thread with -t 2 (one --json run): {spread(lst, j, 2, out)}")
+                files = expect[0] if not more else args.warc
+                report.append(f"| {v} | {wall:.3f} | {cpu:.3f} | {rss:.1f} | {files / wall:.0f} | "
+                              f"{size / wall / 1e6:.0f} | {one / wall:.2f} |")
+            report.append(f"\nFiles per thread with -t 2 (one --json run): {spread(lst, j, 2, out, more)}")
             print("\n".join(report[shown:]), flush=True)
     finally:
         if origin:

@@ -426,7 +426,8 @@ typedef struct rf_client_opts {
 	 * time, under one lock, from any of the threads (on_body: on the
 	 * thread carrying that request, not under the lock); rf_stop may be
 	 * called from any of them.  rf_submit deals requests out before
-	 * rf_run.  Not with rf_client_tar or rf_client_warc. */
+	 * rf_run.  rf_client_tar and rf_client_warc make one set of files
+	 * every thread writes into. */
 	unsigned threads;
 	const char *cpus; /* "0-3,8": thread i runs on the i-th CPU listed
 	                     (wrapping), its ring's io-wq workers too

@@ -567,6 +567,7 @@ static int group_read(rf_client *c, struct rf__ahead *a, rf_request *rq,
 	unsigned n = rf__group_members(c->group), load = member_load(c), least = UINT32_MAX;
 	int got = 0;
 	rf__group_lock_caller(c->group);
+	bool was_blocked = lead->source_blocked;
 	lead->loads[c->member] = load;
 	for (unsigned i = 0; i < n; i++)
 		if (i != c->member && !lead->members[i]->finished && lead->loads[i] < least)
@@ -591,7 +592,8 @@ static int group_read(rf_client *c, struct rf__ahead *a, rf_request *rq,
 	if (wake)
 		lead->source_blocked = false;
 	rf__group_unlock_caller(c->group);
-	if (got == 0 || wake || got < 0)
+	/* blocked: the others are woken once (the first time), to read */
+	if ((got == 0 && !was_blocked) || wake || got < 0)
 		rf__group_wake_others(c->group, c->member);
 	return got;
 }
@@ -1445,8 +1447,10 @@ static void nudged(rf_client *c)
 {
 	if (rf__group_stopping(c->group) && !c->stopping)
 		stop_here(c);
-	for (struct rf__req *r; (r = rf__group_take_handed(c->group, c->member));)
+	for (struct rf__req *r; (r = rf__group_take_handed(c->group, c->member));) {
 		rf__queue_push_back(c, r); /* handed over by another member */
+		c->room_said = UINT32_MAX; /* a gift took some of it: said again (balance) */
+	}
 	rf__dns_nudged(c->dns, rf__now());
 	rf__session_shut_wanted(c);
 	rf__pool_nudged(c);
@@ -1942,14 +1946,14 @@ int rf_client_warc(rf_client *c, const rf_warc_opts *o, char *why, size_t why_le
 		if (!(err = rf__warc_files_zip_new(c->warc, &c->members[i]->warc_zip)))
 			c->members[i]->warc = c->warc;
 	if (err) {
+		struct rf__warc_files *w = c->warc;
 		snprintf(why, why_len, "out of memory");
-		for (unsigned i = 0; i < rf__group_members(c->group); i++) {
+		for (unsigned i = 0; i < rf__group_members(c->group); i++) { /* member 0 too */
 			rf__warc_zip_free(c->members[i]->warc_zip);
 			c->members[i]->warc_zip = NULL;
 			c->members[i]->warc = NULL;
 		}
-		rf__warc_files_free(c->warc);
-		c->warc = NULL;
+		rf__warc_files_free(w);
 	}
 	return err;
 }

@@ -30,7 +30,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run as bench  # noqa: E402
@@ -64,16 +63,13 @@ http {{ access_log off; keepalive_requests 1000000; sendfile on;
 
 
 def warc_records(out):
-    """Response records in the WARC file(s) of out (each record its own
-    gzip member)."""
+    """Response records in the WARC file(s) of out (the bodies are base64:
+    no record head can be mistaken for one)."""
     n = 0
     for name in os.listdir(out):
-        with open(os.path.join(out, name), "rb") as f:
-            data = f.read()
-        while data:
-            d = zlib.decompressobj(31)
-            n += d.decompress(data).startswith(b"WARC/1.1\r\nWARC-Type: response")
-            data = d.unused_data
+        p = subprocess.run(f"zcat '{os.path.join(out, name)}' | grep -a -c '^WARC-Type: response'", shell=True,
+                           stdout=subprocess.PIPE, check=True)
+        n += int(p.stdout)
     return n
 
 

@@ -27,7 +27,8 @@ static ssize_t tar_trailer(struct rf__output *o, char *buf, size_t cap)
 	return RF__TAR_END;
 }
 
-static const struct rf__output_ops tar_output = {.kind = "tar", .trailer = tar_trailer};
+static const struct rf__output_ops tar_output = {
+	.kind = "tar", .trailer = tar_trailer, .trailer_room = RF__TAR_END};
 static int scan_shard(struct rf__archive *a, int fd, uint64_t size, const char *name, uint64_t *good);
 const struct rf__archive_format rf__archive_tar = {
 	.option = "--tar", .output = &tar_output, .scan = scan_shard};
@@ -144,6 +145,12 @@ static int free_shard(struct rf__archive *a, struct rf__shard *sh, bool ended)
 	return err;
 }
 
+/* Taken on disk ahead of the regions, not past the file's size limit. */
+static void hold_upto(struct rf__archive *a, struct rf__shard *sh)
+{
+	sh->out->hold_upto = a->shard_bytes ? a->shard_bytes + a->format->output->trailer_room : 0;
+}
+
 static int open_shard(struct rf__archive *a)
 {
 	char name[4096];
@@ -162,6 +169,7 @@ static int open_shard(struct rf__archive *a)
 		free(sh);
 		return err;
 	}
+	hold_upto(a, sh);
 	if (a->format->opened && (err = a->format->opened(a, sh))) {
 		unlink(sh->out->part); /* nothing of it is whole: the next try takes its name */
 		free_shard(a, sh, false);
@@ -213,6 +221,7 @@ static void maybe_full(struct rf__archive *a, struct rf__shard *sh)
 	rf__list_push(&a->full, &sh->link);
 	if (a->current == sh)
 		a->current = NULL;
+	rf__output_hold_no_more(sh->out); /* the next file may need that room */
 }
 
 /* (the lock held) */
@@ -231,11 +240,22 @@ static int join(struct rf__archive *a, struct rf__archive_member *m)
 	return 0;
 }
 
-static void place(struct rf__archive *a, struct rf__archive_member *m, uint64_t len)
+/* (the lock held) A failure leaves the member joined with no region; the
+ * file stays whole, and says nothing of the member. */
+static int place(struct rf__archive *a, struct rf__archive_member *m, uint64_t len)
 {
-	m->at = rf__output_reserve(m->shard->out, len);
+	struct rf__shard *sh = m->shard;
+	int err = rf__output_reserve(sh->out, len, &m->at);
+	if (err) {
+		snprintf(a->why, sizeof(a->why), "%.400s: no room for a record of %llu bytes: %s",
+		         sh->out->part, (unsigned long long)len, strerror(-err));
+		sh->samples--;
+		a->samples--;
+		return err;
+	}
 	m->end = m->at + len;
-	maybe_full(a, m->shard);
+	maybe_full(a, sh);
+	return 0;
 }
 
 int rf__archive_join(struct rf__archive *a, struct rf__archive_member *m)
@@ -246,18 +266,21 @@ int rf__archive_join(struct rf__archive *a, struct rf__archive_member *m)
 	return err;
 }
 
-void rf__archive_place(struct rf__archive *a, struct rf__archive_member *m, uint64_t len)
+int rf__archive_place(struct rf__archive *a, struct rf__archive_member *m, uint64_t len)
 {
 	rf__archive_lock(a);
-	place(a, m, len);
+	int err = place(a, m, len);
 	rf__archive_unlock(a);
+	return err;
 }
+
+static int member_done(struct rf__archive *a, struct rf__archive_member *m, bool void_region);
 
 static int reserve(struct rf__archive *a, uint64_t len, struct rf__archive_member *m)
 {
 	int err = join(a, m);
-	if (!err)
-		place(a, m, len);
+	if (!err && (err = place(a, m, len)))
+		member_done(a, m, true); /* none: the file goes on without it */
 	return err;
 }
 
@@ -759,6 +782,7 @@ int rf__archive_resume(struct rf__archive *a)
 				return err;
 			}
 			sh->index = i;
+			hold_upto(a, sh);
 			sh->samples = a->done_n - before;
 			if (a->format->opened && (err = a->format->opened(a, sh))) {
 				free_shard(a, sh, false); /* a new run's first records */

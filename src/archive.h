@@ -143,15 +143,18 @@ bool rf__archive_failed_before(struct rf__archive *a, const char *url);
 /* -c: a sample of this URL (as KEY.json says it: redacted) is on disk. */
 bool rf__archive_has(const struct rf__archive *a, const char *url);
 /* Reserve len bytes (tar: a multiple of 512) for one member in the
- * current file (opened when there is none): 0, or a negative errno when
- * no file could be opened (rf__archive_why says why). */
+ * current file (opened when there is none), taken on disk: 0, or a
+ * negative errno when no file could be opened or the disk has no room for
+ * it (rf__archive_why says why; the file stays whole and goes on). */
 int rf__archive_reserve(struct rf__archive *a, uint64_t len, struct rf__archive_member *m);
 /* The same in two steps, for a member whose records name their file
  * (WARC: the warcinfo's ID) before their length is known: join the
  * current file (m.shard; counted open, so it cannot end), then place the
- * region in that file - even if it has filled up meanwhile. */
+ * region in that file - even if it has filled up meanwhile.  A place that
+ * fails (no room on disk) leaves the member joined with no region: it is
+ * done (void) as any other. */
 int rf__archive_join(struct rf__archive *a, struct rf__archive_member *m);
-void rf__archive_place(struct rf__archive *a, struct rf__archive_member *m, uint64_t len);
+int rf__archive_place(struct rf__archive *a, struct rf__archive_member *m, uint64_t len);
 /* A write into the member's region failed: its shard is no longer whole
  * and keeps its .part when it ends. */
 void rf__archive_member_failed(struct rf__archive *a, struct rf__archive_member *m, int err);

@@ -4,7 +4,9 @@
  *
  * The end is plain syscalls, not ring ops: it runs once per output after
  * the ring's work is done (every slot finished, so no region write is in
- * flight), like the rename of a cookie file.
+ * flight), like the rename of a cookie file.  So is the fallocate that
+ * takes a region's blocks: once per HOLD_STEP of the file, under the
+ * archive's lock, where the region's offset is decided.
  */
 #include "output.h"
 
@@ -14,9 +16,61 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "alloc.h"
+
+#define HOLD_STEP (1u << 20) /* taken ahead of the regions handed out */
+
+/* [0, need) taken on disk, and (ahead) up to HOLD_STEP more while there
+ * is room for it, within hold_upto: 0, or a negative errno. */
+static int hold(struct rf__output *o, uint64_t need, bool ahead)
+{
+	if (o->hold_off || need <= o->held)
+		return 0;
+	uint64_t want = ahead ? need + HOLD_STEP : need;
+	if (o->hold_upto && want > o->hold_upto)
+		want = need > o->hold_upto ? need : o->hold_upto;
+	for (;;) {
+		if (want > o->asked)
+			o->asked = want; /* a failed call may have taken some: given back at the end */
+		if (fallocate(o->fd, FALLOC_FL_KEEP_SIZE, (off_t)o->held, (off_t)(want - o->held)) == 0) {
+			o->held = want;
+			return 0;
+		}
+		int e = errno;
+		if (e == EINTR)
+			continue;
+		if (e == EOPNOTSUPP || e == ENOSYS || e == ENODEV || e == ESPIPE) {
+			o->hold_off = true; /* written as it comes, as without fallocate */
+			return 0;
+		}
+		if ((e == ENOSPC || e == EDQUOT) && want > need) {
+			want = need; /* no room ahead: only what this region needs */
+			continue;
+		}
+		return -e;
+	}
+}
+
+/* What was taken past from (and past the file's size) goes back: a hole
+ * punched there, or (settled: no write in flight, the size is final) a
+ * truncation to the size, which is what ext4 heeds past the end. */
+static void give_back(struct rf__output *o, uint64_t from, bool settled)
+{
+	struct stat st;
+	if (o->hold_off || o->asked <= from || fstat(o->fd, &st) < 0)
+		return;
+	if (from < (uint64_t)st.st_size)
+		from = (uint64_t)st.st_size;
+	if (from >= o->asked)
+		return;
+	if (settled ? ftruncate(o->fd, st.st_size) == 0
+	            : fallocate(o->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)from,
+	                        (off_t)(o->asked - from)) == 0)
+		o->asked = o->held = from;
+}
 
 /* path.part opened with these flags (truncated to pos when continuing). */
 static int output_new(const struct rf__output_ops *ops, const char *path, int flags, uint64_t pos,
@@ -42,7 +96,15 @@ static int output_new(const struct rf__output_ops *ops, const char *path, int fl
 		rf__output_free(o);
 		return err;
 	}
-	o->pos = pos;
+	o->pos = o->held = o->asked = pos;
+	int err = hold(o, pos + ops->trailer_room, false);
+	if (err) {
+		snprintf(why, why_len, "%s: %s", o->part, strerror(-err));
+		if (flags & O_CREAT)
+			unlink(o->part); /* nothing of it is whole */
+		rf__output_free(o);
+		return err;
+	}
 	*out = o;
 	return 0;
 }
@@ -59,12 +121,20 @@ int rf__output_reopen(const struct rf__output_ops *ops, const char *path, uint64
 	return output_new(ops, path, 0, pos, out, why, why_len);
 }
 
-uint64_t rf__output_reserve(struct rf__output *o, uint64_t len)
+int rf__output_reserve(struct rf__output *o, uint64_t len, uint64_t *at)
 {
-	uint64_t at = o->pos;
+	int err = hold(o, o->pos + len + o->ops->trailer_room, true);
+	if (err)
+		return err;
+	*at = o->pos;
 	o->pos += len;
 	o->records++;
-	return at;
+	return 0;
+}
+
+void rf__output_hold_no_more(struct rf__output *o)
+{
+	give_back(o, o->pos + o->ops->trailer_room, false); /* (ext4: at the end) */
 }
 
 void rf__output_write_begin(struct rf__output *o)
@@ -109,7 +179,8 @@ int rf__output_end(struct rf__output *o, bool fsync_it, char *why, size_t why_le
 	char tail[4096];
 	ssize_t n = o->ops->trailer ? o->ops->trailer(o, tail, sizeof(tail)) : 0;
 	int err = n < 0 ? -EOVERFLOW : write_all(o->fd, tail, (size_t)n, o->pos);
-	if (!err && ftruncate(o->fd, (off_t)(o->pos + (uint64_t)n)) < 0) /* nothing stale past the end */
+	if (!err &&
+	    ftruncate(o->fd, (off_t)(o->pos + (uint64_t)n)) < 0) /* nothing stale or held past the end */
 		err = -errno;
 	if (!err && fsync_it && fsync(o->fd) < 0)
 		err = -errno;
@@ -129,6 +200,8 @@ void rf__output_free(struct rf__output *o)
 {
 	if (!o)
 		return;
+	if (o->fd >= 0 && o->part)
+		give_back(o, 0, !o->writes); /* a .part that stays keeps only what was written */
 	if (o->fd >= 0)
 		close(o->fd);
 	free(o->path);

@@ -205,6 +205,8 @@ struct rf__sink {
 	const char *warc_direct_p;     /* ... the held buffer a write goes out from */
 	size_t warc_direct_off;        /* ... how far it is out */
 	unsigned warc_step;            /* sink_warc.c's steps */
+	char warc_referred[40];        /* -N: the payload later records refer to this one for */
+	bool warc_whole;               /* its region is written whole */
 };
 
 /* ---- sink.c: the stage every kind shares ---- */

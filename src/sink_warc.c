@@ -487,6 +487,8 @@ static void records_out(rf_client *c, struct rf__slot *s)
 			rf__slot_error(s, revisit, true, NULL);
 			return;
 		}
+		if (!revisit) /* remembered: forgotten if the record is not written whole */
+			snprintf(k->warc_referred, sizeof(k->warc_referred), "%s", payload_d);
 	}
 	if (revisit) {
 		const char *end = k->warc_spilling ? NULL : memmem(k->warc_buf, k->warc_len, "\r\n\r\n", 4);
@@ -541,7 +543,11 @@ static void records_out(rf_client *c, struct rf__slot *s)
 	k->warc_out = out;
 	k->warc_out_len = out_len;
 	uint64_t total = out_len + (k->warc_spilling ? k->warc_spilled + k->warc_tail_len : 0);
-	rf__archive_place(c->warc->set, &k->member, total);
+	if ((err = rf__archive_place(c->warc->set, &k->member, total))) {
+		rf__slot_error(s, err, true, "--warc-file: %s",
+		               rf__archive_why(c->warc->set, why, sizeof(why)));
+		return;
+	}
 	if ((err = rf__warc_files_index(c->warc, k->member.shard, uri, k->warc_date,
 	                                revisit ? "warc/revisit" : s->resp.content_type, s->resp.status,
 	                                rs.payload_digest,
@@ -571,6 +577,7 @@ static void copy_next(rf_client *c, struct rf__slot *s)
 			k->warc_at += k->warc_tail_len;
 		} else {
 			k->warc_step = STEP_DONE;
+			k->warc_whole = true;
 		}
 		return;
 	}
@@ -645,6 +652,7 @@ static bool warc_on_completion(rf_client *c, struct rf__slot *s, enum rf__op_kin
 			copy_next(c, s);
 		} else {
 			k->warc_step = STEP_DONE;
+			k->warc_whole = true;
 		}
 		return false;
 	default:
@@ -691,6 +699,11 @@ static bool warc_finish(rf_client *c, struct rf__slot *s, bool failed)
 	if (err && !s->err)
 		rf__slot_error(s, err, true, "--warc-file: %s",
 		               rf__archive_why(c->warc->set, why, sizeof(why)));
+	if (k->warc_referred[0] && !k->warc_whole) {
+		char date[RF__WARC_DATE_LEN];
+		rf__warc_date(k->warc_date, date);
+		rf__warc_files_forget(c->warc, k->warc_referred, k->warc_uri, date);
+	}
 done:
 	unstage(c, k, k->warc_len);
 	if (k->warc_copy) /* its copy buffer leaves the run's */

@@ -248,9 +248,11 @@ static int warc_opened(struct rf__archive *a, struct rf__shard *sh)
 	size_t bytes_len = 0;
 	if (rf__warc_record_bytes(w->zip, &r, fields, len, &bytes, &bytes_len))
 		return -ENOMEM;
-	uint64_t at = rf__output_reserve(sh->out, bytes_len);
-	ssize_t wr = pwrite(sh->out->fd, bytes, bytes_len, (off_t)at);
-	int err = wr == (ssize_t)bytes_len ? 0 : wr < 0 ? -errno : -ENOSPC;
+	uint64_t at;
+	int err = rf__output_reserve(sh->out, bytes_len, &at);
+	ssize_t wr = err ? 0 : pwrite(sh->out->fd, bytes, bytes_len, (off_t)at);
+	if (!err)
+		err = wr == (ssize_t)bytes_len ? 0 : wr < 0 ? -errno : -ENOSPC;
 	free(bytes);
 	if (err)
 		snprintf(a->why, sizeof(a->why), "%.400s: %s", sh->out->part, strerror(-err));
@@ -648,6 +650,30 @@ int rf__warc_files_revisit(struct rf__warc_files *w, const char *digest, const c
 	}
 	rf__archive_unlock(w->set);
 	return r;
+}
+
+void rf__warc_files_forget(struct rf__warc_files *w, const char *digest, const char *uri, const char *date)
+{
+	rf__archive_lock(w->set);
+	struct rf__warc_seen *e = (struct rf__warc_seen *)seen(w, digest);
+	if (e && strcmp(e->uri, uri) == 0 && strcmp(e->date, date) == 0) {
+		free(e->uri);
+		/* out of the table, and the entries after it in its run back
+		 * where a lookup finds them (linear probing's deletion) */
+		size_t i = (size_t)(e - w->seen), cap = w->seen_cap;
+		w->seen[i] = (struct rf__warc_seen){0};
+		for (size_t j = (i + 1) % cap; w->seen[j].h; j = (j + 1) % cap) {
+			size_t home = w->seen[j].h % cap;
+			bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+			if (stays)
+				continue;
+			w->seen[i] = w->seen[j];
+			w->seen[j] = (struct rf__warc_seen){0};
+			i = j;
+		}
+		w->seen_n--;
+	}
+	rf__archive_unlock(w->set);
 }
 
 int rf__warc_files_share(struct rf__warc_files *w)

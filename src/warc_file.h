@@ -57,6 +57,10 @@ int rf__warc_files_index(struct rf__warc_files *w, struct rf__shard *sh, const c
  * so of two threads with the same payload one records it. */
 int rf__warc_files_revisit(struct rf__warc_files *w, const char *digest, const char *uri, const char *date,
                            char **ref_uri, char ref_date[40]);
+/* -N: the record remembered for digest (of uri, recorded at date) was not
+ * written whole: later ones do not refer to it (the next is recorded in
+ * full). */
+void rf__warc_files_forget(struct rf__warc_files *w, const char *digest, const char *uri, const char *date);
 /* Threads: from now on any thread may call (rf__archive_share).  0, or
  * -ENOMEM. */
 int rf__warc_files_share(struct rf__warc_files *w);

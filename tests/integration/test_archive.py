@@ -10,8 +10,11 @@ import contextlib
 import glob
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 
 from pki import make_pki
@@ -48,18 +51,82 @@ def url_list(lines):
 
 
 @contextlib.contextmanager
-def small_tmpfs():
-    """A 400 KiB tmpfs (a disk that fills), unmounted after; skipped where
-    it cannot be mounted."""
+def small_disk(kind="tmpfs"):
+    """A directory on a disk with about 400 KiB free (a disk that fills): a
+    tmpfs, or ext4/xfs on a loop device whose rest a filler takes;
+    unmounted after, skipped where it cannot be made."""
     if os.geteuid() != 0:
-        raise Skip("mounting a tmpfs needs root")
-    mnt = tmpdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", mnt]).returncode:
-        raise Skip("cannot mount a tmpfs here")
+        raise Skip("mounting a filesystem needs root")
+    base = tempfile.mkdtemp(prefix="rf-full-", dir="/dev/shm")
+    mnt = os.path.join(base, "mnt")
+    os.makedirs(mnt)
+    if kind == "tmpfs":
+        made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", mnt]).returncode == 0
+    else:
+        mkfs, size = {"ext4": (["mkfs.ext4", "-q", "-F"], "8M"), "xfs": (["mkfs.xfs", "-q", "-f"], "300M")}[kind]
+        img = os.path.join(base, "img")
+        subprocess.run(["truncate", "-s", size, img], check=True)
+        made = shutil.which(mkfs[0]) and subprocess.run(mkfs + [img], stdout=subprocess.DEVNULL).returncode == 0 \
+            and subprocess.run(["mount", "-o", "loop", img, mnt]).returncode == 0
+    if not made:
+        shutil.rmtree(base, ignore_errors=True)
+        raise Skip(f"cannot make or mount {kind} here")
     try:
-        yield mnt
+        if kind != "tmpfs":
+            free = shutil.disk_usage(mnt).free
+            subprocess.run(["fallocate", "-l", str(max(free - (400 << 10), 0)), os.path.join(mnt, "filler")],
+                           check=True)
+        out = os.path.join(mnt, "out")
+        os.makedirs(out)
+        yield out
     finally:
         subprocess.run(["umount", mnt])
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def fill_the_disk(out, fmt):
+    """40 URLs (about 0.8 MB) into an archive on a disk with room for half:
+    the disk is taken as regions are handed out, so a sample or record
+    that does not fit fails (the file named) before a byte of it is
+    written, and every file ends whole - no .part - holding nothing past
+    its end.  The files, each read whole."""
+    names = sorted(FILES)
+    args = {"tar": ["--tar", "{shard:03}.tar", "--shard-size", "3"],
+            "warc": ["--warc-file", "f", "--warc-max-size", "60k", "--warc-compression", "none"]}[fmt]
+    code, _, err = run(["-j", "4", "--retry", "0", "-P", out] + args + [f"{BASE}/{n}" for n in names])
+    assert code == 3 and "No space left on device" in err, (code, err[-2000:])
+    named = {"tar": r"--tar: \S+/\d{3}\.tar\.part: ", "warc": r"--warc-file: \S+/f-\d{5}\.warc\.part: "}[fmt]
+    assert re.search(r"/f\d+\.\w+: No space left on device \(" + named, err), err[-2000:]
+    done = sorted(os.listdir(out))
+    assert done and all(n.endswith("." + fmt) for n in done), done
+    nothing_held_past_the_end(out)
+    if fmt == "tar":
+        shards, groups = samples(os.path.join(out, "*.tar"))
+        assert groups, shards
+        for key, members, shard in groups:
+            meta = json.loads(members["json"])
+            body = [v for e, v in members.items() if e != "json"]
+            if "error" in meta:
+                assert not body, (key, meta)
+            else:
+                assert body == [FILES[names[int(key)]]], (shard, key)
+        gnu_tar_lists(shards)
+    else:
+        responses = 0
+        for n in done:
+            for f, block in warc_records(os.path.join(out, n)):
+                if f["WARC-Type"] == "response":
+                    responses += 1
+                    assert block.partition(b"\r\n\r\n")[2] == FILES[f["WARC-Target-URI"].rsplit("/", 1)[1]]
+        assert responses, done
+
+
+def nothing_held_past_the_end(d):
+    """What was taken on disk ahead of the records went back: no file
+    holds much more than its size."""
+    for n in os.listdir(d):
+        st = os.stat(os.path.join(d, n))
+        assert st.st_blocks * 512 <= (st.st_size + 4095) // 4096 * 4096 + 65536, (n, st.st_size, st.st_blocks)
 
 
 def interrupted(args, done):
@@ -265,22 +332,18 @@ def a_failure_fetched_again_leaves_one_sample():
 
 @case
 def a_full_disk_leaves_every_finished_shard_whole():
-    with small_tmpfs() as mnt:
-        names = sorted(FILES)  # about 0.8 MB in all: the disk fills part-way
-        code, out, err = run(["-j", "4", "--retry", "0", "-P", mnt, "--tar", "{shard:03}.tar",
-                              "--shard-size", "3"] + [f"{BASE}/{n}" for n in names])
-        assert code == 3 and "No space left on device" in err, (code, err[-2000:])
-        done = sorted(f for f in os.listdir(mnt) if f.endswith(".tar"))
-        assert done, os.listdir(mnt)
-        shards, groups = samples(os.path.join(mnt, "*.tar"))
-        for key, members, shard in groups:
-            meta = json.loads(members["json"])
-            body = [v for e, v in members.items() if e != "json"]
-            if "error" in meta:
-                assert not body, (key, meta)
-            else:
-                assert body == [FILES[names[int(key)]]], (shard, key)
-        gnu_tar_lists(shards)
+    with small_disk() as out:
+        fill_the_disk(out, "tar")
+
+
+@case
+def full_ext4_and_xfs_disks_leave_every_archive_file_whole():
+    """The same on real filesystems (loop devices): tar shards and WARC
+    files, each on a disk of its own."""
+    for kind in ("ext4", "xfs"):
+        for fmt in ("tar", "warc"):
+            with small_disk(kind) as out:
+                fill_the_disk(out, fmt)
 
 
 @case
@@ -491,6 +554,24 @@ def n_records_a_payload_seen_before_as_a_revisit():
 
 
 @case
+def n_never_refers_to_a_record_the_disk_had_no_room_for():
+    # -N on a full disk: the first response of a payload (big header
+    # fields) finds no room; the next with the same payload is recorded
+    # in full, not as a revisit of a record that is nowhere
+    with small_disk() as out:
+        with open(os.path.join(os.path.dirname(out), "filler"), "wb") as f:
+            f.write(b"x" * (336 << 10))  # about 64 KiB left
+        big, small = f"{BADURL}/hdr/20000?big=50000", f"{BADURL}/hdr/20000"
+        code, _, err = run(["-j", "1", "--retry", "0", "-P", out, "--warc-file", "n", "-N",
+                            "--warc-compression", "none", big, small])
+        assert code == 3 and f"{big}: No space left on device" in err, (code, err)
+        recs = warc_records(os.path.join(out, "n.warc"))
+        kinds = [(f["WARC-Type"], f.get("WARC-Target-URI")) for f, _ in recs]
+        assert kinds == [("warcinfo", None), ("request", small), ("response", small)], kinds
+        assert recs[2][1].partition(b"\r\n\r\n")[2] == body_of(20000)
+
+
+@case
 def warc_files_rotate_and_a_killed_run_goes_on_with_c():
     for comp in ("gzip", "zstd"):
         a_killed_run_goes_on(comp)
@@ -564,18 +645,8 @@ def warc_files_stay_whole_on_sigint_a_full_disk_and_over_https():
         uris += [f["WARC-Target-URI"] for f, _ in warc_records(os.path.join(d, n)) if f["WARC-Type"] == "response"]
     assert sorted(uris) == sorted(f"{BASE}/f{i}.bin" for i in (2, 6, 10, 18, 22, 26)), uris
     # a full disk: the records that fit are in whole files, the rest failed
-    # with the path named; the file being written keeps its .part
-    with small_tmpfs() as mnt:
-        names = sorted(FILES)
-        code, out, err = run(["-j", "4", "--retry", "0", "-P", mnt, "--warc-file", "f", "--warc-max-size",
-                              "60k", "--warc-compression", "none"] + [f"{BASE}/{n}" for n in names])
-        assert code == 3 and "No space left on device" in err, (code, err[-2000:])
-        done = sorted(f for f in os.listdir(mnt) if f.endswith(".warc"))
-        assert done and len(os.listdir(mnt)) <= len(done) + 1, os.listdir(mnt)  # one .part at most
-        for n in done:
-            for f, block in warc_records(os.path.join(mnt, n)):
-                if f["WARC-Type"] == "response":
-                    assert block.partition(b"\r\n\r\n")[2] == FILES[f["WARC-Target-URI"].rsplit("/", 1)[1]]
+    with small_disk() as out:
+        fill_the_disk(out, "warc")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ static ssize_t two_zero_blocks(struct rf__output *o, char *buf, size_t cap)
 	return 1024;
 }
 
-static const struct rf__output_ops tar_like = {.kind = "test", .trailer = two_zero_blocks};
+static const struct rf__output_ops tar_like = {.kind = "test", .trailer = two_zero_blocks, .trailer_room = 1024};
 static const struct rf__output_ops bare = {.kind = "bare"};
 
 static bool exists(const char *p)
@@ -57,7 +57,13 @@ int main(void)
 	const char *rec[] = {"first record|", "second, longer record|", "3|"};
 	uint64_t at[3];
 	for (int i = 0; i < 3; i++)
-		at[i] = rf__output_reserve(o, strlen(rec[i]));
+		err |= rf__output_reserve(o, strlen(rec[i]), &at[i]);
+	struct stat st;
+	fstat(o->fd, &st);
+	CHECK(err == 0 && (o->hold_off || (o->held >= at[2] + strlen(rec[2]) + 1024 &&
+	                                    (uint64_t)st.st_blocks * 512 >= o->held && st.st_size == 0)),
+	      "the regions and the trailer's room are taken on disk, the size unchanged (%llu blocks)",
+	      (unsigned long long)st.st_blocks);
 	CHECK(at[0] == 0 && at[1] == strlen(rec[0]) && at[2] == at[1] + strlen(rec[1]) && o->records == 3,
 	      "regions are contiguous and in reservation order");
 	const int order[] = {2, 0, 1};
@@ -81,13 +87,17 @@ int main(void)
 		zeros = got[i] == 0;
 	CHECK(got && len == body + 1024 && memcmp(got, "first record|second, longer record|3|", body) == 0 && zeros,
 	      "records whole and in order, then the trailer (%zu bytes)", len);
+	stat(path, &st);
+	CHECK((uint64_t)st.st_blocks * 512 <= ((len + 4095) & ~4095ull),
+	      "what was taken ahead went back (%llu blocks for %zu bytes)", (unsigned long long)st.st_blocks, len);
 	rf__output_free(o);
 
 	/* a short write: the output does not end, its .part stays */
 	snprintf(path, sizeof(path), "%s/b.warc", dir);
 	snprintf(part, sizeof(part), "%s.part", path);
 	err = rf__output_open(&bare, path, &o, why, sizeof(why));
-	uint64_t off = rf__output_reserve(o, 100);
+	uint64_t off;
+	rf__output_reserve(o, 100, &off);
 	rf__output_write_begin(o);
 	ssize_t w = pwrite(o->fd, "partial", 7, (off_t)off);
 	rf__output_write_done(o, (int)w, 100);
@@ -95,7 +105,10 @@ int main(void)
 	CHECK(err == -EIO && exists(part) && !exists(path) && strstr(why, "kept as .part"),
 	      "a region written short: no final name, says why: %s", why);
 	rf__output_free(o);
-	CHECK(exists(part) && !exists(path), "freed without an end: only the .part stays");
+	stat(part, &st);
+	CHECK(exists(part) && !exists(path) && (uint64_t)st.st_blocks * 512 <= 4096,
+	      "freed without an end: only the .part stays, with only what was written (%llu blocks)",
+	      (unsigned long long)st.st_blocks);
 
 	/* a stale .part of an earlier run is replaced, not appended to */
 	FILE *f = fopen(part, "w");

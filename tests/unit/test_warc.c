@@ -12,6 +12,7 @@
 #include "digest.h"
 #include "tap.h"
 #include "warc.h"
+#include "warc_file.h"
 
 static FILE *out;
 
@@ -210,6 +211,42 @@ int main(void)
 	char small[8];
 	CHECK(rf__warc_surt("http://example.com/long", small, sizeof(small)) == 17 && strlen(small) == 7,
 	      "a SURT that does not fit: its length, cut");
+
+	/* -N's table of payloads: a record that was not written is forgotten,
+	 * the others (their runs of the open addressing closed up) stay */
+	char wpath[300], why[256] = "";
+	snprintf(wpath, sizeof(wpath), "%s/n.warc.gz", dir);
+	rf_warc_opts wo = {.path = wpath, .dedup = 1};
+	struct rf__warc_files *wf = NULL;
+	CHECK(rf__warc_files_new(&wo, false, &wf, why, sizeof(why)) == 0, "a WARC file set (%s)", why);
+	enum { PAYLOADS = 3000 };
+	int fresh = 0, found = 0, again = 0;
+	for (int i = 0; wf && i < PAYLOADS; i++) {
+		char d[40], u[40], *ref = NULL, date[40];
+		snprintf(d, sizeof(d), "sha1:%032d", i % 7 == 0 ? i / 7 : PAYLOADS + i);
+		snprintf(u, sizeof(u), "http://x/%d", i);
+		fresh += rf__warc_files_revisit(wf, d, u, "2026-12-04T00:00:00Z", &ref, date) == 0;
+		free(ref);
+		if (i % 3 == 0)
+			rf__warc_files_forget(wf, d, u, "2026-12-04T00:00:00Z");
+	}
+	for (int i = 0; wf && i < PAYLOADS; i++) {
+		char d[40], *ref = NULL, date[40];
+		snprintf(d, sizeof(d), "sha1:%032d", i % 7 == 0 ? i / 7 : PAYLOADS + i);
+		char want[40];
+		snprintf(want, sizeof(want), "http://x/%d", i);
+		int r = rf__warc_files_revisit(wf, d, "http://y/", "2026-12-04T00:00:01Z", &ref, date);
+		if (i % 3 == 0) {
+			again += r == 0;
+			rf__warc_files_forget(wf, d, "http://y/", "2026-12-04T00:00:01Z");
+		} else {
+			found += r == 1 && ref && strcmp(ref, want) == 0;
+		}
+		free(ref);
+	}
+	CHECK(fresh == PAYLOADS && found == PAYLOADS - (PAYLOADS + 2) / 3 && again == (PAYLOADS + 2) / 3,
+	      "remembered %d, forgotten %d, the rest found with their own URI: %d", fresh, again, found);
+	rf__warc_files_free(wf);
 
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)

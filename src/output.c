@@ -66,10 +66,14 @@ static void give_back(struct rf__output *o, uint64_t from, bool settled)
 		from = (uint64_t)st.st_size;
 	if (from >= o->asked)
 		return;
-	if (settled ? ftruncate(o->fd, st.st_size) == 0
-	            : fallocate(o->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)from,
-	                        (off_t)(o->asked - from)) == 0)
-		o->asked = o->held = from;
+	if (settled) {
+		if (ftruncate(o->fd, st.st_size) == 0)
+			o->asked = o->held = from;
+	} else if (fallocate(o->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)from,
+	                     (off_t)(o->asked - from)) == 0 &&
+	           o->held > from) {
+		o->held = from; /* asked stays: ext4 may have punched nothing */
+	}
 }
 
 /* path.part opened with these flags (truncated to pos when continuing). */

@@ -110,6 +110,20 @@ int main(void)
 	      "freed without an end: only the .part stays, with only what was written (%llu blocks)",
 	      (unsigned long long)st.st_blocks);
 
+	/* a full file that is let go: what was taken ahead goes back, also
+	 * where a hole past the size is not heeded (ext4) */
+	snprintf(path, sizeof(path), "%s/d.warc", dir);
+	snprintf(part, sizeof(part), "%s.part", path);
+	err = rf__output_open(&bare, path, &o, why, sizeof(why));
+	err = err ? err : rf__output_reserve(o, 22, &off); /* written whole: the size is its end */
+	if (!err && pwrite(o->fd, rec[1], 22, (off_t)off) != 22)
+		err = -EIO;
+	rf__output_hold_no_more(o);
+	rf__output_free(o);
+	stat(part, &st);
+	CHECK(err == 0 && st.st_size == 22 && (uint64_t)st.st_blocks * 512 <= 4096,
+	      "a full file let go holds only what was written (%llu blocks)", (unsigned long long)st.st_blocks);
+
 	/* a stale .part of an earlier run is replaced, not appended to */
 	FILE *f = fopen(part, "w");
 	fputs("stale bytes of an earlier run", f);

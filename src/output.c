@@ -29,7 +29,7 @@ static int hold(struct rf__output *o, uint64_t need, bool ahead)
 {
 	if (o->hold_off || need <= o->held)
 		return 0;
-	uint64_t want = ahead ? need + HOLD_STEP : need;
+	uint64_t want = ahead && !o->hold_no_more ? need + HOLD_STEP : need;
 	if (o->hold_upto && want > o->hold_upto)
 		want = need > o->hold_upto ? need : o->hold_upto;
 	for (;;) {
@@ -138,6 +138,7 @@ int rf__output_reserve(struct rf__output *o, uint64_t len, uint64_t *at)
 
 void rf__output_hold_no_more(struct rf__output *o)
 {
+	o->hold_no_more = true; /* (the regions placed in it after this take what they need) */
 	give_back(o, o->pos + o->ops->trailer_room, false); /* (ext4: at the end) */
 }
 

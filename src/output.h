@@ -49,6 +49,7 @@ struct rf__output {
 	uint64_t hold_upto; /* not taken ahead past this (0: no bound; the format's file size) */
 	uint64_t asked;     /* the furthest ever asked for: given back past the end */
 	bool hold_off;      /* the filesystem cannot fallocate: nothing is taken */
+	bool hold_no_more;  /* full: nothing taken ahead any more */
 	uint64_t records;
 	unsigned writes; /* region writes in flight */
 	int err;         /* the first failed write's error: no rename */
@@ -66,7 +67,8 @@ int rf__output_reopen(const struct rf__output_ops *ops, const char *path, uint64
  * offset in o->fd into *at.  0, or a negative errno (-ENOSPC, -EDQUOT,
  * -EFBIG: nothing is handed out, the output stays as it was). */
 int rf__output_reserve(struct rf__output *o, uint64_t len, uint64_t *at);
-/* No more regions (the file is full): what was taken ahead goes back. */
+/* The file is full (no more regions, but for those of members that
+ * joined it before): what was taken ahead goes back, and no more is. */
 void rf__output_hold_no_more(struct rf__output *o);
 /* A write into a region goes out (the caller submits it) ... */
 void rf__output_write_begin(struct rf__output *o);

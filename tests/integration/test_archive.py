@@ -6,20 +6,17 @@ byte-exact against what was served: rotation, failures (no partial body
 anywhere, KEY.json with the error), names, and what is refused.
 --warc-file: WARC records read by Webrecorder's warcio (npm, tests/node)
 and parsed member by member here, every digest recomputed."""
-import contextlib
 import glob
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 
 from pki import make_pki
-from harness import (EXTRA_ARGS, RINGFETCH, WRAPPER, Skip, body_of, case, main, run, start_badserver,
-                     start_nginx, tmpdir)
+from harness import (EXTRA_ARGS, RINGFETCH, WRAPPER, Skip, body_of, case, main, nothing_held_past_the_end, run,
+                     small_disk, start_badserver, start_nginx, tmpdir)
 from readers import WARCIO, cdx_is_warcios, gnu_tar_lists, samples, sha1_b32, warc_records
 
 WWW = tmpdir()
@@ -48,40 +45,6 @@ def url_list(lines):
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
     return path
-
-
-@contextlib.contextmanager
-def small_disk(kind="tmpfs"):
-    """A directory on a disk with about 400 KiB free (a disk that fills): a
-    tmpfs, or ext4/xfs on a loop device whose rest a filler takes;
-    unmounted after, skipped where it cannot be made."""
-    if os.geteuid() != 0:
-        raise Skip("mounting a filesystem needs root")
-    base = tempfile.mkdtemp(prefix="rf-full-", dir="/dev/shm")
-    mnt = os.path.join(base, "mnt")
-    os.makedirs(mnt)
-    if kind == "tmpfs":
-        made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", mnt]).returncode == 0
-    else:
-        mkfs, size = {"ext4": (["mkfs.ext4", "-q", "-F"], "8M"), "xfs": (["mkfs.xfs", "-q", "-f"], "300M")}[kind]
-        img = os.path.join(base, "img")
-        subprocess.run(["truncate", "-s", size, img], check=True)
-        made = shutil.which(mkfs[0]) and subprocess.run(mkfs + [img], stdout=subprocess.DEVNULL).returncode == 0 \
-            and subprocess.run(["mount", "-o", "loop", img, mnt]).returncode == 0
-    if not made:
-        shutil.rmtree(base, ignore_errors=True)
-        raise Skip(f"cannot make or mount {kind} here")
-    try:
-        if kind != "tmpfs":
-            free = shutil.disk_usage(mnt).free
-            subprocess.run(["fallocate", "-l", str(max(free - (400 << 10), 0)), os.path.join(mnt, "filler")],
-                           check=True)
-        out = os.path.join(mnt, "out")
-        os.makedirs(out)
-        yield out
-    finally:
-        subprocess.run(["umount", mnt])
-        shutil.rmtree(base, ignore_errors=True)
 
 
 def fill_the_disk(out, fmt):
@@ -119,14 +82,6 @@ def fill_the_disk(out, fmt):
                     responses += 1
                     assert block.partition(b"\r\n\r\n")[2] == FILES[f["WARC-Target-URI"].rsplit("/", 1)[1]]
         assert responses, done
-
-
-def nothing_held_past_the_end(d):
-    """What was taken on disk ahead of the records went back: no file
-    holds much more than its size."""
-    for n in os.listdir(d):
-        st = os.stat(os.path.join(d, n))
-        assert st.st_blocks * 512 <= (st.st_size + 4095) // 4096 * 4096 + 65536, (n, st.st_size, st.st_blocks)
 
 
 def interrupted(args, done):

@@ -14,9 +14,9 @@ import signal
 import subprocess
 import time
 
-from harness import (EXTRA_ARGS, RINGFETCH, WRAPPER, Skip, case, dns_queries, http_get, listdir, main, run,
-                     run_with_dns, sha256, sha256_file, start_badserver, start_dnsstub, start_nginx,
-                     stats, tmpdir)
+from harness import (EXTRA_ARGS, RINGFETCH, WRAPPER, Skip, case, dns_queries, http_get, listdir, main,
+                     nothing_held_past_the_end, run, run_with_dns, sha256, sha256_file, small_disk, start_badserver,
+                     start_dnsstub, start_nginx, stats, tmpdir)
 from readers import WARCIO, cdx_is_warcios, gnu_tar_lists, samples, warc_records
 
 WWW = tmpdir()
@@ -373,6 +373,49 @@ def warc_files_from_every_thread_with_one_record_of_each_payload():
             assert (f["WARC-Refers-To-Target-URI"], f["WARC-Refers-To-Date"]) == \
                 (ref["WARC-Target-URI"], ref["WARC-Date"]), (f, ref)
     assert len(responses) == 120, len(responses)
+
+
+@case
+def a_full_disk_leaves_every_archive_file_whole_with_threads():
+    """Tar shards and WARC files from 2 threads on a disk with room for
+    about half (tmpfs, xfs): a sample or record that does not fit fails
+    before a byte of it is written, with its file named; every file ends
+    whole under its name (no .part) holding nothing past its end; what is
+    in them is byte-exact."""
+    urls = [f"{BASE}/f{i}" for i in range(120)]  # about 500 KB
+    for kind in ("tmpfs", "xfs"):
+        for fmt, args in (("tar", ["--tar", "{shard:03}.tar", "--shard-size", "10"]),
+                          ("warc", ["--warc-file", "w", "--warc-max-size", "50k", "--warc-compression", "none"])):
+            with small_disk(kind) as out:
+                code, body, err = run(["-t", "2", "-j", "8", "--retry", "0", "-P", out] + args +
+                                      ["-i", url_file(urls), "--json", "-", "-q"], timeout=120)
+                assert code == 3, (kind, fmt, code, err[-1500:])
+                recs, _ = records(body)
+                assert sorted(set(r["thread"] for r in recs)) == [0, 1], (kind, fmt)
+                names = listdir(out)
+                assert names and all(n.endswith("." + fmt) for n in names), (kind, fmt, names)
+                nothing_held_past_the_end(out)
+                failed = [r for r in recs if r["error"]]
+                assert failed and all(r["error"]["message"] == "No space left on device" and
+                                      re.match(r"--(tar|warc-file): \S+\.part: ", r["error"]["detail"])
+                                      for r in failed), (kind, fmt, [r["error"] for r in failed[:3]])
+                kept = 0
+                if fmt == "tar":
+                    shards, groups = samples(os.path.join(out, "*.tar"))
+                    gnu_tar_lists(shards)
+                    for key, members, _ in groups:
+                        body_ = [v for ext, v in members.items() if ext != "json"]
+                        if body_:
+                            assert body_ == [SMALL[urls[int(key)].rsplit("/", 1)[1]]], key
+                            kept += 1
+                else:
+                    for n in names:
+                        for f, block in warc_records(os.path.join(out, n)):
+                            if f["WARC-Type"] == "response":
+                                assert block.partition(b"\r\n\r\n")[2] == \
+                                    SMALL[f["WARC-Target-URI"].rsplit("/", 1)[1]]
+                                kept += 1
+                assert kept + len(failed) == len(urls), (kind, fmt, kept, len(failed))
 
 
 @case

@@ -274,14 +274,25 @@ int rf__archive_place(struct rf__archive *a, struct rf__archive_member *m, uint6
 	return err;
 }
 
-static int member_done(struct rf__archive *a, struct rf__archive_member *m, bool void_region);
-
 static int reserve(struct rf__archive *a, uint64_t len, struct rf__archive_member *m)
 {
-	int err = join(a, m);
-	if (!err && (err = place(a, m, len)))
-		member_done(a, m, true); /* none: the file goes on without it */
-	return err;
+	m->shard = NULL;
+	if (!a->current && (a->open_err = open_shard(a)))
+		return a->open_err;
+	struct rf__shard *sh = a->current;
+	int err = rf__output_reserve(sh->out, len, &m->at);
+	if (err) { /* not counted: the shard goes on without it */
+		snprintf(a->why, sizeof(a->why), "%.400s: no room for a sample of %llu bytes: %s",
+		         sh->out->part, (unsigned long long)len, strerror(-err));
+		return err;
+	}
+	m->shard = sh;
+	m->end = m->at + len;
+	sh->samples++;
+	sh->members_open++;
+	a->samples++;
+	maybe_full(a, sh);
+	return 0;
 }
 
 int rf__archive_reserve(struct rf__archive *a, uint64_t len, struct rf__archive_member *m)
@@ -630,15 +641,16 @@ static int failed_add(struct rf__archive *a, const char *url, uint64_t at, uint6
  * it, or, as the last of a finished shard, cut off (the end-of-archive
  * blocks move to its place; the member before it is the last now).  A
  * pax header must be followed by a member, so a last member is never made
- * a void; the only member of a shard, and the last of the shard being
- * written, stay. */
+ * a void, and a void goes with the failure's sample after it.  A shard
+ * whose every sample went is an empty archive (its two zero blocks, which
+ * GNU tar and tarfile read as one); the last of the shard being written
+ * stays. */
 static int void_in_place(struct rf__archive *a, struct rf__archive_failed *f)
 {
 	char name[4096], head[RF__TAR_BLOCK], start[64];
 	size_t start_len = 0;
 	bool current = a->current && a->current->index == f->index;
-	if ((f->last && (current || f->at == 0)) ||
-	    rf__tar_void(f->end - f->at, head, start, sizeof(start), &start_len))
+	if ((f->last && current) || rf__tar_void(f->end - f->at, head, start, sizeof(start), &start_len))
 		return 0;
 	file_name(a, f->index, name, sizeof(name));
 	int fd = current ? a->current->out->fd : open(name, O_WRONLY | O_CLOEXEC);
@@ -658,6 +670,10 @@ static int void_in_place(struct rf__archive *a, struct rf__archive_failed *f)
 	           pwrite(fd, head, sizeof(head), (off_t)f->at) != (ssize_t)sizeof(head)) {
 		err = errno ? -errno : -EIO; /* the comment's start and '\n' first: the header makes it one */
 	}
+	if (!err && !f->last) /* the void goes with the failure's sample after it, as -c reads it back */
+		for (size_t i = 0; i < a->failed_n; i++)
+			if (a->failed[i].index == f->index && a->failed[i].at == f->end)
+				a->failed[i].at = f->at;
 	if (!err && a->fsync && fsync(fd) < 0)
 		err = -errno;
 	if (!current)

@@ -133,9 +133,9 @@ int rf__archive_done_add(struct rf__archive *a, const char *url);
 int rf__archive_resume(struct rf__archive *a);
 /* -c: url (redacted, as KEY.json says it) has a newer sample now: the
  * failure samples of it the shards on disk held go, in place (voided, or
- * cut off the end of a shard), so the dataset holds one sample per URL -
- * but for a failure that is its shard's only member, which stays.  0, or
- * a negative errno. */
+ * cut off the end of a shard: one whose every sample went is an empty
+ * archive), so the dataset holds one sample per URL.  0, or a negative
+ * errno. */
 int rf__archive_supersede(struct rf__archive *a, const char *url);
 /* -c: the shards on disk hold a failure's sample of url (a new failure is
  * not written again). */

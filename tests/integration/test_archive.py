@@ -258,24 +258,28 @@ def a_killed_run_goes_on_with_c():
 
 @case
 def a_failure_fetched_again_leaves_one_sample():
-    # run 1: two URLs fail (one in the middle of a shard, one at its end);
-    # -c fetches them again and they succeed: the failures' samples go, in
-    # place (voided; cut off the shard's end), one sample a URL is left
+    # run 1: five URLs fail (one in the middle of a shard, one at its end,
+    # a whole shard of three); -c fetches them again and they succeed: the
+    # failures' samples go, in place (voided; cut off the shard's end, the
+    # voids before them too; the shard that held only failures is an empty
+    # archive), one sample a URL is left
     d = tmpdir()
     tag = os.urandom(4).hex()
     urls = ([f"{BASE}/f2.bin", f"{BADURL}/flaky/{tag}a/1/503/none", f"{BASE}/f6.bin"] +
-            [f"{BASE}/f{i}.bin" for i in (10, 14)] + [f"{BADURL}/flaky/{tag}b/1/503/none"])
+            [f"{BASE}/f{i}.bin" for i in (10, 14)] + [f"{BADURL}/flaky/{tag}b/1/503/none"] +
+            [f"{BADURL}/flaky/{tag}{c}/1/503/none" for c in "cde"])
     args = ["-j", "1", "--retry", "0", "-P", d, "--tar", "r/{shard}.tar", "--shard-size", "3",
             "-i", url_list(urls)]
     code, out, err = run(args)
-    assert code == 6 and err.count("HTTP 503") == 2, (code, err)
+    assert code == 6 and err.count("HTTP 503") == 5, (code, err)
     _, groups = samples(os.path.join(d, "r", "*.tar"))
-    assert [(k, os.path.basename(s)) for k, _, s in groups] == [(f"{i:09}", f"{i // 3}.tar") for i in range(6)]
+    assert [(k, os.path.basename(s)) for k, _, s in groups] == [(f"{i:09}", f"{i // 3}.tar") for i in range(9)]
     code, out, err = run(args + ["-c"])
     assert code == 0, (code, err)
     shards, groups = samples(os.path.join(d, "r", "*.tar"))
+    assert os.path.getsize(os.path.join(d, "r", "2.tar")) == 1024, os.path.getsize(os.path.join(d, "r", "2.tar"))
     keys = [k for k, _, _ in groups]
-    assert sorted(keys) == [f"{i:09}" for i in range(6)], keys  # each once
+    assert sorted(keys) == [f"{i:09}" for i in range(9)], keys  # each once
     for k, members, _ in groups:
         meta = json.loads(members["json"])
         assert "error" not in meta, meta

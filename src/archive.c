@@ -224,36 +224,62 @@ static void maybe_full(struct rf__archive *a, struct rf__shard *sh)
 	rf__output_hold_no_more(sh->out); /* the next file may need that room */
 }
 
-/* (the lock held) */
-static int join(struct rf__archive *a, struct rf__archive_member *m)
+/* (the lock held) The file members go to, opened when there is none:
+ * NULL when it cannot be (a->open_err; the member that wanted it fails,
+ * the next one tries again). */
+static struct rf__shard *current_file(struct rf__archive *a)
 {
-	m->shard = NULL;
 	if (!a->current && (a->open_err = open_shard(a)))
-		return a->open_err; /* the member that wanted it fails; the next one tries again */
-	struct rf__shard *sh = a->current;
+		return NULL;
+	return a->current;
+}
+
+/* (the lock held) m is one of the file's members, open until done. */
+static void count_in(struct rf__archive *a, struct rf__shard *sh, struct rf__archive_member *m)
+{
 	m->shard = sh;
-	m->at = m->end = sh->out->pos;
 	sh->samples++;
 	sh->members_open++;
 	a->samples++;
 	maybe_full(a, sh);
+}
+
+/* (the lock held) len bytes at the file's end for m, taken on disk: 0,
+ * or a negative errno with a->why (nothing is taken; the file stays
+ * whole). */
+static int take(struct rf__archive *a, struct rf__shard *sh, uint64_t len, struct rf__archive_member *m)
+{
+	int err = rf__output_reserve(sh->out, len, &m->at);
+	if (err) {
+		snprintf(a->why, sizeof(a->why), "%.400s: no room for %llu bytes: %s", sh->out->part,
+		         (unsigned long long)len, strerror(-err));
+		return err;
+	}
+	m->end = m->at + len;
 	return 0;
 }
 
-/* (the lock held) A failure leaves the member joined with no region; the
- * file stays whole, and says nothing of the member. */
+static int join(struct rf__archive *a, struct rf__archive_member *m)
+{
+	m->shard = NULL;
+	struct rf__shard *sh = current_file(a);
+	if (!sh)
+		return a->open_err;
+	m->at = m->end = sh->out->pos;
+	count_in(a, sh, m);
+	return 0;
+}
+
+/* A failure leaves the member joined with no region, not counted. */
 static int place(struct rf__archive *a, struct rf__archive_member *m, uint64_t len)
 {
 	struct rf__shard *sh = m->shard;
-	int err = rf__output_reserve(sh->out, len, &m->at);
+	int err = take(a, sh, len, m);
 	if (err) {
-		snprintf(a->why, sizeof(a->why), "%.400s: no room for a record of %llu bytes: %s",
-		         sh->out->part, (unsigned long long)len, strerror(-err));
 		sh->samples--;
 		a->samples--;
 		return err;
 	}
-	m->end = m->at + len;
 	maybe_full(a, sh);
 	return 0;
 }
@@ -277,22 +303,13 @@ int rf__archive_place(struct rf__archive *a, struct rf__archive_member *m, uint6
 static int reserve(struct rf__archive *a, uint64_t len, struct rf__archive_member *m)
 {
 	m->shard = NULL;
-	if (!a->current && (a->open_err = open_shard(a)))
+	struct rf__shard *sh = current_file(a);
+	if (!sh)
 		return a->open_err;
-	struct rf__shard *sh = a->current;
-	int err = rf__output_reserve(sh->out, len, &m->at);
-	if (err) { /* not counted: the shard goes on without it */
-		snprintf(a->why, sizeof(a->why), "%.400s: no room for a sample of %llu bytes: %s",
-		         sh->out->part, (unsigned long long)len, strerror(-err));
-		return err;
-	}
-	m->shard = sh;
-	m->end = m->at + len;
-	sh->samples++;
-	sh->members_open++;
-	a->samples++;
-	maybe_full(a, sh);
-	return 0;
+	int err = take(a, sh, len, m);
+	if (!err) /* (else not counted: the file goes on without it) */
+		count_in(a, sh, m);
+	return err;
 }
 
 int rf__archive_reserve(struct rf__archive *a, uint64_t len, struct rf__archive_member *m)

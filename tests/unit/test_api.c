@@ -424,6 +424,7 @@ int main(int argc, char **argv)
 		CHECK(system(tcmd) == 0, "three shards of 5, 5 and 2 samples, every key once");
 		snprintf(tcmd, sizeof(tcmd), "rm -rf %s", tdir);
 		CHECK(system(tcmd) == 0, "shards removed");
+		rf_client_free(tc);
 		threads_seen = NULL;
 		rf_client_opts_init(&to);
 		to.threads = 2;

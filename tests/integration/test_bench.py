@@ -659,7 +659,10 @@ def per_url_figures_and_named_errors():
     assert t["GET /fast"]["errors"] == 0 and t["GET /fast"]["ok"] == 100, t
     p50 = t["GET /delay/20"]["latency_us"]["percentiles"]["50"]
     assert 20000 <= p50 <= 20000 * 1.05 + 2000, p50
-    assert t["GET /fast"]["latency_us"]["percentiles"]["99"] < 20000, t["GET /fast"]["latency_us"]
+    # /fast's own figures, not mixed with /delay/20's (a third of the run):
+    # p90, which a few scheduling stalls of a loaded or valgrind run (p99
+    # is its 99th sample of 100) do not move
+    assert t["GET /fast"]["latency_us"]["percentiles"]["90"] < 20000, t["GET /fast"]["latency_us"]
     assert f"{URL}/status/503" in t["GET /status/503"]["error_sample"], t
     assert f"GET {URL}/status/503: HTTP 503" == res["error_samples"]["status"], res["error_samples"]
     # the report: a row per URL, the sample's request named, 80 columns
